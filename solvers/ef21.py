@@ -1,0 +1,223 @@
+r"""EF21 and EF21-W, with partial participation and stochastic gradients, all clients at once.
+
+EF21 (Richtárik, Sokolov, Fatkhullin 2021, Algorithm 1) and its weighted form EF21-W (Error
+Feedback Reloaded, 2024):
+
+.. math::
+    x^{t+1}=x^t-\gamma g^t,\qquad
+    c_i^t=\mathcal C\Big(\tfrac{1}{nw_i}\nabla f_i(x^{t+1})-g_i^t\Big),\qquad
+    g_i^{t+1}=g_i^t+c_i^t,\qquad g^{t+1}=g^t+\sum_iw_ic_i^t,
+
+with :math:`w_i=1/n` for EF21 and :math:`w_i=L_i/\sum_jL_j` for EF21-W.  Per-client state lives
+in arrays of shape ``(R, n, d)`` where ``R`` counts independent Monte Carlo replications, so one
+call runs every client of every replication with a handful of array operations per round.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validate import InvalidInput, finite_array, positive, positive_int
+from .compressors import Compressor
+from .problems import Problem
+
+__all__ = ["Trajectory", "ef21"]
+
+
+@dataclass
+class Trajectory:
+    """What a run records.
+
+    Attributes
+    ----------
+    grad_norm_sq, f : ndarray, shape (R, T+1)
+        :math:`\\Vert\\nabla f(x^t)\\Vert^2` and :math:`f(x^t)` for t = 0..T (exact, full gradient).
+    G : dict of name -> ndarray (R, T+1)
+        Weighted gradient-estimate errors :math:`\\sum_ic_i\\Vert g_i^t-u_i(x^t)\\Vert^2` for each
+        requested weighting ``c`` (``u_i`` is the client's exact target).
+    floats, bits : ndarray, shape (T+1,)
+        Cumulative uplink floats / bits per client (averaged over clients and replications).
+    x_checkpoints : ndarray (R, K, d) at the iterations ``checkpoints``.
+    diverged_at : int or None
+        First iteration whose values overflowed; later entries are ``inf``.
+    """
+
+    gamma: float
+    T: int
+    grad_norm_sq: np.ndarray
+    f: np.ndarray
+    G: dict
+    floats: np.ndarray
+    bits: np.ndarray
+    x_final: np.ndarray
+    checkpoints: np.ndarray
+    x_checkpoints: np.ndarray
+    diverged_at: int | None = None
+    meta: dict = field(default_factory=dict)
+
+
+def ef21(
+    problem: Problem,
+    x0,
+    gamma: float,
+    compressor: Compressor,
+    T: int,
+    *,
+    weights=None,
+    init: str = "grad",
+    participation=None,
+    noise=None,
+    replications: int = 1,
+    seed: int = 0,
+    lyapunov: dict | None = None,
+    checkpoints=(),
+    bits_per_float: int = 32,
+    count_indices: bool = True,
+) -> Trajectory:
+    r"""Run EF21 (``weights=None``) or EF21-W (``weights`` = array :math:`w`, e.g. ``L_i/sum L``).
+
+    Parameters
+    ----------
+    problem : Problem
+    x0 : array (d,)
+    gamma : float
+        Stepsize (> 0).
+    compressor : Compressor
+    T : int
+        Number of rounds (>= 1).
+    weights : array (n,), optional
+        EF21-W weights, positive and summing to one; client targets become
+        :math:`\nabla f_i/(nw_i)`.
+    init : {"grad", "zero", "compressed"}
+        :math:`g_i^0` = exact target (so :math:`G^0=0`, one uncompressed round), zero, or its
+        compression.
+    participation : float or array (n,), optional
+        Independent participation probabilities :math:`p_i\in(0,1]` (EF21-PP): non-participants
+        keep :math:`g_i` and send nothing.
+    noise : array (n,), optional
+        Stochastic gradients: client i adds fresh Gaussian noise with
+        :math:`\mathbb E\Vert\xi_i\Vert^2=` ``noise[i]`` each round (unbiased, bounded variance).
+    replications : int
+        Independent runs carried together (Monte Carlo); randomness differs per replication.
+    seed : int
+        Seed of all randomness (compressor, participation, noise).
+    lyapunov : dict name -> array (n,), optional
+        Weightings :math:`c` for which :math:`\sum_ic_i\Vert g_i^t-u_i(x^t)\Vert^2` is recorded.
+    checkpoints : iterable of int
+        Iterations at which the iterate is stored.
+    bits_per_float, count_indices :
+        Communication accounting (see :meth:`Compressor.bits`); the initial round of
+        ``init="grad"`` costs d floats per client and is counted.
+    """
+    gamma = positive("gamma", gamma)
+    T = positive_int("T", T)
+    R = positive_int("replications", replications)
+    n, d = problem.n, problem.d
+    x0 = finite_array("x0", x0, ndim=1)
+    if x0.shape != (d,):
+        raise InvalidInput(f"x0 must have shape ({d},), got {x0.shape}")
+    if not isinstance(compressor, Compressor):
+        raise InvalidInput(f"compressor must be a solvers.compressors.Compressor, got {type(compressor).__name__}")
+    compressor.alpha(d)  # validates k <= d
+    if init not in ("grad", "zero", "compressed"):
+        raise InvalidInput(f"init must be 'grad', 'zero' or 'compressed', got {init!r}")
+    if weights is None:
+        w = np.full(n, 1.0 / n)
+    else:
+        w = finite_array("weights", weights, ndim=1)
+        if w.shape != (n,) or np.any(w <= 0) or abs(w.sum() - 1) > 1e-12 * n:
+            raise InvalidInput(f"weights must be {n} positive numbers summing to 1")
+    scale = 1.0 / (n * w)  # target u_i = scale_i * grad f_i
+    p = None
+    if participation is not None:
+        p = np.broadcast_to(finite_array("participation", participation), (n,)).copy()
+        if np.any(p <= 0) or np.any(p > 1):
+            raise InvalidInput("participation probabilities must lie in (0, 1]")
+    sig = None
+    if noise is not None:
+        sig = np.broadcast_to(finite_array("noise", noise), (n,)).copy()
+        if np.any(sig < 0):
+            raise InvalidInput("noise variances must be >= 0")
+        sig = np.sqrt(sig / d)  # per-coordinate standard deviation
+    lyap = {k: finite_array(f"lyapunov[{k!r}]", v, ndim=1) for k, v in (lyapunov or {}).items()}
+    for k, v in lyap.items():
+        if v.shape != (n,):
+            raise InvalidInput(f"lyapunov[{k!r}] must have shape ({n},), got {v.shape}")
+    cps = np.array(sorted(set(int(c) for c in checkpoints)), dtype=int)
+    if cps.size and (cps[0] < 0 or cps[-1] > T):
+        raise InvalidInput(f"checkpoints must lie in [0, T={T}]")
+    rng = np.random.default_rng(seed)
+
+    gns = np.full((R, T + 1), np.inf)
+    fs = np.full((R, T + 1), np.inf)
+    Gs = {k: np.full((R, T + 1), np.inf) for k in lyap}
+    floats = np.zeros(T + 1)
+    bits = np.zeros(T + 1)
+    xcp = np.zeros((R, cps.size, d))
+    msg_floats = compressor.floats(d)
+    msg_bits = compressor.bits(d, bits_per_float, count_indices)
+
+    X = np.broadcast_to(x0, (R, d)).copy()
+    vals, grads = problem.value_and_grad(X)
+    U = grads * scale[:, None]
+    if init == "grad":
+        Gi = U.copy()
+        floats[0], bits[0] = d, d * bits_per_float
+    elif init == "zero":
+        Gi = np.zeros_like(U)
+    else:
+        Gi = compressor(U, rng)
+        floats[0], bits[0] = msg_floats, msg_bits
+    g = np.einsum("n,rnd->rd", w, Gi)
+
+    def record(t: int) -> bool:
+        full = grads.mean(axis=1)
+        gn = np.einsum("rd,rd->r", full, full)
+        if not np.all(np.isfinite(gn)):
+            return False
+        gns[:, t] = gn
+        fs[:, t] = vals.mean(axis=1)
+        if lyap:
+            E = Gi - U
+            e = np.einsum("rnd,rnd->rn", E, E)
+            for k, c in lyap.items():
+                Gs[k][:, t] = e @ c
+        return True
+
+    cp_pos = {int(c): j for j, c in enumerate(cps)}
+    diverged = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        record(0)
+        if 0 in cp_pos:
+            xcp[:, cp_pos[0]] = X
+        for t in range(T):
+            X -= gamma * g
+            vals, grads = problem.value_and_grad(X)
+            U = grads * scale[:, None]
+            target = U
+            if sig is not None:
+                target = U + rng.standard_normal(U.shape) * (sig * scale)[:, None]
+            C = compressor(target - Gi, rng)
+            sent = 1.0
+            if p is not None:
+                mask = rng.random((R, n)) < p
+                C *= mask[:, :, None]
+                sent = float(mask.mean())
+            Gi += C
+            g += np.einsum("n,rnd->rd", w, C)
+            floats[t + 1] = floats[t] + sent * msg_floats
+            bits[t + 1] = bits[t] + sent * msg_bits
+            if t + 1 in cp_pos:
+                xcp[:, cp_pos[t + 1]] = X
+            if not record(t + 1):
+                diverged = t + 1
+                floats[t + 2:] = floats[t + 1] + np.arange(1, T - t) * msg_floats
+                bits[t + 2:] = bits[t + 1] + np.arange(1, T - t) * msg_bits
+                break
+    return Trajectory(
+        gamma=gamma, T=T, grad_norm_sq=gns, f=fs, G=Gs, floats=floats, bits=bits, x_final=X,
+        checkpoints=cps, x_checkpoints=xcp, diverged_at=diverged,
+        meta={"compressor": compressor.name, "algorithm": "ef21" if weights is None else "ef21-w",
+              "init": init, "replications": R, "seed": seed},
+    )

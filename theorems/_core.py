@@ -1,0 +1,545 @@
+"""The mathematical core: :class:`Claim`, identities and their proofs, and the registry.
+
+A claim is a frozen, symbolic statement about a named empirical quantity (its *measure*): an
+upper or lower bound, a scaling law, or an identity.  Numerics never live here; the harness in
+``verify`` evaluates the sympy expressions through :meth:`Claim.evaluate`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+import numpy as np
+import sympy as sp
+
+__all__ = [
+    "Provenance", "Kind", "Claim", "Identity", "Proof", "ClaimError", "AssumptionError",
+    "UnknownClaimError", "sym", "register", "register_teeth", "get", "all_claims", "teeth",
+    "select", "gt", "ge", "lt", "le",
+]
+
+
+class ClaimError(ValueError):
+    """A claim is malformed or was given values it cannot use."""
+
+
+class AssumptionError(ClaimError):
+    """A value breaks one of a claim's assumptions (the message names the parameter and the rule)."""
+
+
+class UnknownClaimError(ClaimError, LookupError):
+    """No registered claim has the requested id."""
+
+
+class Provenance(str, enum.Enum):
+    """Where a claim comes from (see ``specs/README.md``)."""
+
+    PAPER = "paper"
+    DERIVED = "derived"
+    RECONSTRUCTED = "reconstructed"
+    NOT_FOUND = "not found"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+class Kind(str, enum.Enum):
+    """What sort of statement a claim makes about its measure."""
+
+    UPPER = "upper"
+    LOWER = "lower"
+    SCALING = "scaling"
+    IDENTITY = "identity"
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.value
+
+
+# --------------------------------------------------------------------------- symbols
+_NONNEGATIVE = {"delta0", "G0", "sigma2", "eps_floor"}
+_INTEGER = {"T", "n", "d", "k", "m", "r", "c"}
+_SYMBOLS: dict[str, sp.Symbol] = {}
+
+
+def sym(name: str, **assumptions: Any) -> sp.Symbol:
+    """Return the project-wide sympy symbol called ``name``.
+
+    Symbols follow the table of ``specs/README.md``.  By default a symbol is positive (all
+    constants in the table are), integer for counts (``T``, ``n``, ``d``, ``k``...), and merely
+    nonnegative for initial errors such as ``G0`` and ``delta0``.  The same name always returns
+    the same object, so claims written in different files combine.
+    """
+    if name in _SYMBOLS and not assumptions:
+        return _SYMBOLS[name]
+    if not assumptions:
+        if name in _NONNEGATIVE:
+            assumptions = {"nonnegative": True, "real": True}
+        elif name in _INTEGER:
+            assumptions = {"positive": True, "integer": True}
+        else:
+            assumptions = {"positive": True}
+    s = sp.Symbol(name, **assumptions)
+    _SYMBOLS.setdefault(name, s)
+    return s
+
+
+def gt(a: Any, b: Any) -> sp.Basic:
+    """Unevaluated ``a > b`` (kept even when the symbol assumptions already decide it)."""
+    return sp.StrictGreaterThan(sp.sympify(a), sp.sympify(b), evaluate=False)
+
+
+def ge(a: Any, b: Any) -> sp.Basic:
+    """Unevaluated ``a >= b``."""
+    return sp.GreaterThan(sp.sympify(a), sp.sympify(b), evaluate=False)
+
+
+def lt(a: Any, b: Any) -> sp.Basic:
+    """Unevaluated ``a < b``."""
+    return sp.StrictLessThan(sp.sympify(a), sp.sympify(b), evaluate=False)
+
+
+def le(a: Any, b: Any) -> sp.Basic:
+    """Unevaluated ``a <= b``."""
+    return sp.LessThan(sp.sympify(a), sp.sympify(b), evaluate=False)
+
+
+# --------------------------------------------------------------------------- identities
+@dataclass(frozen=True)
+class Proof:
+    """Outcome of establishing one identity: by a sympy proof or by sampling its domain."""
+
+    statement: str
+    method: str  # "sympy" | "sampling"
+    holds: bool
+    detail: str
+    n_samples: int = 0
+    worst_margin: float | None = None  # sampling: min over samples of (rhs - lhs) / scale
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+Sampler = Callable[[np.random.Generator, int], Mapping[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A symbolic fact: an equation or inequality between expressions.
+
+    Parameters
+    ----------
+    relation : sympy relational
+        ``Eq(a, b)``, ``a <= b`` or ``a >= b``.
+    proof : callable, optional
+        ``proof() -> str | None``: a sympy argument that returns a one-line description when it
+        succeeds and ``None`` when it cannot conclude.  When absent, a generic attempt is made
+        (simplify the difference, ask sympy for its sign).
+    sampler : callable, optional
+        ``sampler(rng, size) -> {symbol name: array}`` drawing points of the assumption domain.
+        Used when no sympy proof succeeds; the default draws every free symbol log-uniformly in
+        ``[1e-3, 1e3]`` (``alpha``, ``p`` and ``theta`` uniformly in ``(0, 1]``).
+    label : str
+        Short human label shown in reports.
+    """
+
+    relation: sp.Basic
+    proof: Callable[[], str | None] | None = None
+    sampler: Sampler | None = None
+    label: str = ""
+
+    def statement(self) -> str:
+        return self.label or sp.sstr(self.relation)
+
+    def establish(self, n_samples: int = 4000, seed: int = 0, rtol: float = 1e-10) -> Proof:
+        """Prove the identity with sympy if possible, else check it on sampled points."""
+        text = self.statement()
+        detail = self.proof() if self.proof is not None else _generic_proof(self.relation)
+        if detail:
+            return Proof(text, "sympy", True, detail)
+        return _sample_relation(self.relation, self.sampler, text, n_samples, seed, rtol)
+
+
+def _difference(rel: sp.Basic) -> tuple[sp.Expr, bool]:
+    """Return (rhs - lhs oriented so that the relation says ``>= 0``, is_equality)."""
+    if isinstance(rel, sp.Equality):
+        return rel.rhs - rel.lhs, True
+    if isinstance(rel, (sp.LessThan, sp.StrictLessThan)):
+        return rel.rhs - rel.lhs, False
+    if isinstance(rel, (sp.GreaterThan, sp.StrictGreaterThan)):
+        return rel.lhs - rel.rhs, False
+    raise ClaimError(f"identity must be an equation or inequality, got {rel!r}")
+
+
+def _generic_proof(rel: sp.Basic) -> str | None:
+    diff, is_eq = _difference(rel)
+    simp = sp.simplify(diff)
+    if is_eq:
+        return "sympy.simplify(rhs - lhs) == 0" if simp == 0 else None
+    if simp.is_nonnegative:
+        return "sympy: rhs - lhs is nonnegative under the symbol assumptions"
+    factored = sp.factor(simp)
+    if factored.is_nonnegative:
+        return "sympy: factor(rhs - lhs) is nonnegative under the symbol assumptions"
+    return None
+
+
+_UNIT_INTERVAL = {"alpha", "p", "theta", "p_min"}
+
+
+def _default_sampler(names: Iterable[str]) -> Sampler:
+    names = list(names)
+
+    def draw(rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
+        out = {}
+        for nm in names:
+            if nm in _UNIT_INTERVAL:
+                out[nm] = 1.0 - rng.uniform(0.0, 1.0, size)  # (0, 1]
+            else:
+                out[nm] = 10.0 ** rng.uniform(-3, 3, size)
+        return out
+
+    return draw
+
+
+def _sample_relation(rel, sampler, text, n_samples, seed, rtol) -> Proof:
+    diff, is_eq = _difference(rel)
+    names = sorted(s.name for s in diff.free_symbols)
+    syms = sorted(diff.free_symbols, key=lambda s: s.name)
+    f = sp.lambdify(syms, diff, modules="numpy")
+    scale_expr = sp.Abs(rel.lhs) + sp.Abs(rel.rhs)
+    g = sp.lambdify(syms, scale_expr, modules="numpy")
+    draw = sampler or _default_sampler(names)
+    rng = np.random.default_rng(seed)
+    pts = draw(rng, n_samples)
+    missing = [nm for nm in names if nm not in pts]
+    if missing:
+        raise ClaimError(f"identity {text!r}: sampler does not draw {missing}")
+    args = [np.asarray(pts[nm], dtype=float) for nm in names]
+    with np.errstate(all="ignore"):
+        val = np.broadcast_to(np.asarray(f(*args), dtype=float), np.broadcast(*args).shape if args else ())
+        scale = np.maximum(np.broadcast_to(np.asarray(g(*args), dtype=float), val.shape), 1.0)
+    ok = np.isfinite(val)
+    if not ok.any():
+        raise ClaimError(f"identity {text!r}: no sampled point gave a finite value")
+    margin = val[ok] / scale[ok]
+    if is_eq:
+        worst = float(np.max(np.abs(margin)))
+        holds = worst <= rtol
+        detail = f"max |rhs - lhs|/scale = {worst:.3g} over {int(ok.sum())} sampled points"
+        return Proof(text, "sampling", holds, detail, int(ok.sum()), -worst)
+    worst = float(np.min(margin))
+    holds = worst >= -rtol
+    detail = f"min (rhs - lhs)/scale = {worst:.3g} over {int(ok.sum())} sampled points"
+    return Proof(text, "sampling", holds, detail, int(ok.sum()), worst)
+
+
+# --------------------------------------------------------------------------- claims
+@dataclass(frozen=True)
+class Claim:
+    r"""A theorem's statement, encoded symbolically.
+
+    A claim says that the empirical quantity named by ``measure`` is bounded (``kind='upper'``)
+    or bounded below (``'lower'``) by ``bound``, scales with a predicted exponent (``'scaling'``)
+    or satisfies symbolic ``identities`` (``'identity'``).
+
+    Parameters
+    ----------
+    id : str
+        Stable identifier, e.g. ``"ef21.nonconvex-qm"``; prefixes select families.
+    title : str
+        One line for humans.
+    paper : str
+        Citation: authors, venue, arXiv id and theorem/equation.
+    provenance : Provenance
+        Tag under which the encoded form is valid (``paper``, ``derived``, ``reconstructed``).
+    provenance_note : str
+        Free text when a claim carries two tags (e.g. valid [derived]; as printed [reconstructed]).
+    kind : Kind
+    measure : str
+        Name of the empirical quantity the experiment measures (e.g. ``avg_grad_norm_sq``).
+    in_expectation : bool
+        Whether the statement holds in expectation (True) or for every run (False).
+    bound : sympy expression, optional
+        Right-hand side; free symbols are supplied by the experiment at evaluation time.
+    stepsize : sympy expression, optional
+        The largest admissible stepsize :math:`\gamma_{\max}`; the assumption
+        :math:`\gamma \le \gamma_{\max}` is implied.
+    assumptions : tuple of sympy relationals
+        Conditions on the constants (``mu > 0``, ``alpha <= 1``...).
+    identities : tuple of Identity
+        Symbolic facts established by :meth:`prove` (identity claims, or side facts).
+    setting : mapping
+        What the experiment must run (algorithm, Lyapunov weighting, compressor...).
+    experiment : str
+        Name of the default experiment in ``verify.experiments``.
+    exponent : sympy expression, optional
+        For scaling claims, the predicted log-log slope; ``scaling_in`` names the variable.
+    expected_to_fail : str, optional
+        Set on statements the package shows to be false (e.g. teeth variants): the verdict then
+        expects ``violated`` and only the opposite outcome counts as a failure.
+    """
+
+    id: str
+    title: str
+    paper: str
+    provenance: Provenance
+    kind: Kind
+    measure: str
+    in_expectation: bool = False
+    bound: sp.Expr | None = None
+    stepsize: sp.Expr | None = None
+    assumptions: tuple = ()
+    identities: tuple = ()
+    setting: Mapping[str, Any] = field(default_factory=dict)
+    experiment: str = ""
+    provenance_note: str = ""
+    exponent: sp.Expr | None = None
+    scaling_in: str = ""
+    expected_to_fail: str | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.id or any(ch.isspace() for ch in self.id):
+            raise ClaimError(f"claim id must be a non-empty string without spaces, got {self.id!r}")
+        object.__setattr__(self, "provenance", Provenance(self.provenance))
+        object.__setattr__(self, "kind", Kind(self.kind))
+        object.__setattr__(self, "assumptions", tuple(self.assumptions))
+        for a in self.assumptions:
+            if not isinstance(a, sp.core.relational.Relational):
+                raise ClaimError(f"claim {self.id}: assumption {a!r} is not a relation; build it with "
+                                 "theorems.gt/ge/lt/le so that sympy does not decide it from the symbol's assumptions")
+        object.__setattr__(self, "identities", tuple(self.identities))
+        object.__setattr__(self, "setting", dict(self.setting))
+        for name in ("bound", "stepsize", "exponent"):
+            v = getattr(self, name)
+            if v is not None:
+                object.__setattr__(self, name, sp.sympify(v))
+        if self.kind in (Kind.UPPER, Kind.LOWER) and self.bound is None:
+            raise ClaimError(f"claim {self.id}: an {self.kind.value} claim needs a bound")
+        if self.kind is Kind.SCALING and self.exponent is None:
+            raise ClaimError(f"claim {self.id}: a scaling claim needs a predicted exponent")
+        if self.kind is Kind.IDENTITY and not self.identities and self.bound is None:
+            raise ClaimError(f"claim {self.id}: an identity claim needs identities or a bound")
+
+    # ---------------------------------------------------------------- symbols and evaluation
+    @property
+    def symbols(self) -> tuple[sp.Symbol, ...]:
+        """Every free symbol of the bound, stepsize and assumptions, sorted by name."""
+        free: set = set()
+        for e in (self.bound, self.stepsize, self.exponent, *self.assumptions):
+            if e is not None:
+                free |= e.free_symbols
+        return tuple(sorted(free, key=lambda s: s.name))
+
+    @functools.cached_property
+    def _bound_fn(self):
+        return _Lambdified(self.bound) if self.bound is not None else None
+
+    @functools.cached_property
+    def _stepsize_fn(self):
+        return _Lambdified(self.stepsize) if self.stepsize is not None else None
+
+    @functools.cached_property
+    def _exponent_fn(self):
+        return _Lambdified(self.exponent) if self.exponent is not None else None
+
+    def evaluate(self, **values: Any) -> np.ndarray:
+        r"""Evaluate the bound numerically; arrays broadcast (e.g. ``T=np.arange(1, 1001)``).
+
+        The lambdified function is built once per claim.  Missing symbols raise a
+        :class:`ClaimError` naming them; extra keyword arguments are ignored, so an experiment
+        can pass every constant it knows.
+        """
+        if self._bound_fn is None:
+            raise ClaimError(f"claim {self.id} has no bound to evaluate")
+        return self._bound_fn(self.id, "bound", values)
+
+    def max_stepsize(self, **values: Any) -> float:
+        r"""Evaluate the stepsize rule :math:`\gamma_{\max}` on the given constants."""
+        if self._stepsize_fn is None:
+            raise ClaimError(f"claim {self.id} has no stepsize rule")
+        return float(self._stepsize_fn(self.id, "stepsize", values))
+
+    def predicted_exponent(self, **values: Any) -> float:
+        """Evaluate the predicted exponent of a scaling claim."""
+        if self._exponent_fn is None:
+            raise ClaimError(f"claim {self.id} is not a scaling claim")
+        return float(self._exponent_fn(self.id, "exponent", values))
+
+    def check_assumptions(self, rtol: float = 1e-12, **values: Any) -> None:
+        """Raise :class:`AssumptionError` naming the first violated assumption.
+
+        Non-strict inequalities get a relative floating-point slack ``rtol``; the implied
+        stepsize assumption :math:`\\gamma \\le \\gamma_{\\max}` is checked when ``gamma`` is given.
+        """
+        rels = list(self.assumptions)
+        g = sym("gamma")
+        if self.stepsize is not None and "gamma" in values:
+            rels.append(sp.Le(g, self.stepsize, evaluate=False))
+        for rel in rels:
+            needed = sorted(s.name for s in rel.free_symbols)
+            if any(nm not in values for nm in needed):
+                continue  # not decidable with the values given: the experiment checks later
+            diff, is_eq = _difference(rel)
+            fn = _Lambdified(diff)
+            val = np.asarray(fn(self.id, "assumption", values), dtype=float)
+            scale = np.asarray(_Lambdified(sp.Abs(rel.lhs) + sp.Abs(rel.rhs))(self.id, "assumption", values), dtype=float)
+            strict = isinstance(rel, (sp.StrictLessThan, sp.StrictGreaterThan))
+            slack = 0.0 if strict else rtol * np.maximum(scale, 1e-300)
+            if is_eq:
+                bad = np.abs(val) > slack
+            else:
+                bad = (val <= 0) if strict else (val < -slack)
+            if np.any(bad | ~np.isfinite(val)):
+                shown = ", ".join(f"{nm}={_fmt(values[nm])}" for nm in needed)
+                lhs = sorted(s.name for s in rel.lhs.free_symbols) or needed
+                raise AssumptionError(
+                    f"{self.id}: parameter {', '.join(lhs)} violates the assumption "
+                    f"{sp.sstr(rel)} (with {shown})"
+                )
+
+    # ---------------------------------------------------------------- proofs and printing
+    def prove(self, n_samples: int = 4000, seed: int = 0) -> list[Proof]:
+        """Establish every identity (sympy proof, else sampling); see :class:`Identity`."""
+        return [idt.establish(n_samples=n_samples, seed=seed + i) for i, idt in enumerate(self.identities)]
+
+    def latex(self) -> str:
+        """LaTeX for the stepsize rule, the bound (or exponent) and the identities."""
+        parts = []
+        if self.stepsize is not None:
+            parts.append(r"\gamma \le " + sp.latex(self.stepsize))
+        if self.bound is not None:
+            rel = {Kind.LOWER: r"\ge"}.get(self.kind, r"\le")
+            lhs = r"\mathbb{E}\,\mathrm{" + _tex_name(self.measure) + "}" if self.in_expectation else r"\mathrm{" + _tex_name(self.measure) + "}"
+            parts.append(f"{lhs} {rel} " + sp.latex(self.bound))
+        if self.exponent is not None:
+            parts.append(r"\mathrm{" + _tex_name(self.measure) + r"} \propto " + sp.latex(sym(self.scaling_in or "x")) + "^{" + sp.latex(self.exponent) + "}")
+        for idt in self.identities:
+            parts.append(sp.latex(idt.relation))
+        return r",\quad ".join(parts)
+
+    def variant(self, suffix: str, *, expected_to_fail: str | None = None, **changes: Any) -> "Claim":
+        """A copy with some fields changed and id ``"<id>~<suffix>"`` (teeth, user edits)."""
+        new_id = f"{self.id}~{suffix}"
+        return dataclasses.replace(self, id=new_id, expected_to_fail=expected_to_fail, **changes)
+
+    def summary(self) -> dict:
+        """Plain-data description (JSON-ready)."""
+        return {
+            "claim": self.id,
+            "title": self.title,
+            "paper": self.paper,
+            "provenance": self.provenance.value,
+            "provenance_note": self.provenance_note,
+            "kind": self.kind.value,
+            "measure": self.measure,
+            "in_expectation": self.in_expectation,
+            "bound": None if self.bound is None else sp.sstr(self.bound),
+            "stepsize": None if self.stepsize is None else sp.sstr(self.stepsize),
+            "assumptions": [sp.sstr(a) for a in self.assumptions],
+            "identities": [idt.statement() for idt in self.identities],
+            "exponent": None if self.exponent is None else sp.sstr(self.exponent),
+            "experiment": self.experiment,
+            "expected_to_fail": self.expected_to_fail,
+            "latex": self.latex(),
+        }
+
+
+def _tex_name(measure: str) -> str:
+    return measure.replace("_", r"\_")
+
+
+def _fmt(v: Any) -> str:
+    a = np.asarray(v)
+    if a.ndim == 0:
+        return f"{float(a):.6g}"
+    return f"array(shape={a.shape})"
+
+
+class _Lambdified:
+    """A sympy expression compiled once to a NumPy function of its (sorted) free symbols."""
+
+    def __init__(self, expr: sp.Expr):
+        self.syms = sorted(expr.free_symbols, key=lambda s: s.name)
+        self.names = [s.name for s in self.syms]
+        self.fn = sp.lambdify(self.syms, expr, modules=["numpy", {"Min": np.minimum, "Max": np.maximum}])
+
+    def __call__(self, claim_id: str, what: str, values: Mapping[str, Any]) -> np.ndarray:
+        missing = [nm for nm in self.names if nm not in values]
+        if missing:
+            raise ClaimError(f"{claim_id}: the {what} needs a value for {', '.join(missing)}")
+        args = []
+        for nm in self.names:
+            a = np.asarray(values[nm], dtype=float)
+            if not np.all(np.isfinite(a)):
+                raise AssumptionError(f"{claim_id}: parameter {nm} must be finite, got {_fmt(values[nm])}")
+            args.append(a)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out = np.asarray(self.fn(*args), dtype=float)
+        shape = np.broadcast(*args).shape if args else ()
+        return np.broadcast_to(out, np.broadcast_shapes(out.shape, shape)).copy()
+
+
+# --------------------------------------------------------------------------- registry
+_REGISTRY: dict[str, Claim] = {}
+_TEETH: dict[str, list[Claim]] = {}
+
+
+def register(claim: Claim) -> Claim:
+    """Add a claim to the catalogue (ids are unique)."""
+    if claim.id in _REGISTRY and _REGISTRY[claim.id] is not claim:
+        raise ClaimError(f"claim id {claim.id!r} is registered twice")
+    _REGISTRY[claim.id] = claim
+    return claim
+
+
+def register_teeth(parent: Claim, *variants: Claim) -> None:
+    """Attach deliberately wrong variants to a claim; each must carry ``expected_to_fail``."""
+    for v in variants:
+        if not v.expected_to_fail:
+            raise ClaimError(f"teeth variant {v.id} must say why it is wrong (expected_to_fail)")
+    _TEETH.setdefault(parent.id, []).extend(variants)
+
+
+def get(claim_id: str) -> Claim:
+    """Return the registered claim with this id (teeth variants included)."""
+    if claim_id in _REGISTRY:
+        return _REGISTRY[claim_id]
+    for vs in _TEETH.values():
+        for v in vs:
+            if v.id == claim_id:
+                return v
+    close = [c for c in _REGISTRY if c.startswith(claim_id.split(".")[0])][:5]
+    hint = f"; known ids with that prefix: {', '.join(close)}" if close else "; see `ratecheck list`"
+    raise UnknownClaimError(f"unknown claim id {claim_id!r}{hint}")
+
+
+def all_claims() -> tuple[Claim, ...]:
+    """Every registered claim, sorted by id (teeth variants excluded)."""
+    return tuple(_REGISTRY[k] for k in sorted(_REGISTRY))
+
+
+def teeth(claim_id: str | None = None) -> tuple[Claim, ...]:
+    """The teeth variants of one claim, or of every claim when ``claim_id`` is None."""
+    if claim_id is None:
+        return tuple(v for k in sorted(_TEETH) for v in _TEETH[k])
+    return tuple(_TEETH.get(claim_id, ()))
+
+
+def select(patterns: Iterable[str]) -> tuple[Claim, ...]:
+    """Claims whose id equals or starts with one of ``patterns`` (error if one matches nothing)."""
+    out: dict[str, Claim] = {}
+    for pat in patterns:
+        hits = [c for c in all_claims() if c.id == pat or c.id.startswith(pat)]
+        if not hits:
+            try:
+                hits = [get(pat)]
+            except UnknownClaimError:
+                raise UnknownClaimError(f"no claim id is or starts with {pat!r}; see `ratecheck list`") from None
+        for c in hits:
+            out[c.id] = c
+    return tuple(out.values())

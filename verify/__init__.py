@@ -1,0 +1,11 @@
+"""The harness: instances, exact optima, experiments, checks, sweeps, plots, reports and the CLI.
+
+>>> import verify
+>>> verdicts = verify.check("ef21.nonconvex-am", quick=True)   # doctest: +SKIP
+"""
+from .check import (ATOL, CONFIDENCE, HOLDS, INCONCLUSIVE, RTOL, VIOLATED, Evidence, UsageError, Verdict,
+                    assert_claim_holds, check, judge)
+
+__all__ = ["check", "assert_claim_holds", "judge", "Evidence", "Verdict", "UsageError", "HOLDS", "VIOLATED",
+           "INCONCLUSIVE", "RTOL", "ATOL", "CONFIDENCE"]
+__version__ = "0.1.0"

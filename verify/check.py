@@ -1,0 +1,298 @@
+r"""Evidence and verdicts: compare what an experiment measured with what a claim states.
+
+Semantics (``ARCHITECTURE.md`` section 2):
+
+* deterministic upper bound: *violated* iff ``measured > bound*(1+rtol) + atol`` somewhere on the
+  grid (``rtol``/``atol`` cover floating point only and are recorded in the verdict);
+* in expectation, exact expectation available: as deterministic;
+* in expectation, Monte Carlo: *violated* iff the one-sided lower confidence bound of the mean
+  exceeds the bound somewhere; *inconclusive* iff only the upper confidence bound does;
+  the confidence level is Bonferroni-corrected over the grid points;
+* lower bound: *violated* iff ``measured < bound*(1-rtol) - atol`` somewhere;
+* scaling: the fitted exponent's confidence interval against the predicted exponent;
+* identity: every identity proved (sympy) or unrefuted on sampled points, and the numeric part
+  (if any) holds as an upper bound.
+
+``tightness`` is the maximum over the grid of measured/bound (lower bounds: bound/measured).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+import scipy.stats
+
+from theorems import Claim, Kind, Proof
+
+__all__ = ["Evidence", "Verdict", "UsageError", "judge", "HOLDS", "VIOLATED", "INCONCLUSIVE",
+           "RTOL", "ATOL", "CONFIDENCE"]
+
+HOLDS, VIOLATED, INCONCLUSIVE = "holds", "violated", "inconclusive"
+RTOL = 1e-9     #: relative floating-point slack of deterministic comparisons
+ATOL = 1e-13    #: absolute floating-point slack (relative to the scale of the bound series)
+CONFIDENCE = 0.99  #: family-wise confidence of Monte Carlo verdicts
+
+
+class UsageError(ValueError):
+    """Bad input to the harness (unknown experiment, measure, parameter...)."""
+
+
+@dataclass
+class Evidence:
+    """Measured series and bound series on the same grid, with everything needed to recompute.
+
+    ``method`` is ``"deterministic"``, ``"exact-expectation"`` or ``"monte-carlo"`` (then
+    ``stderr`` and ``n_samples`` are set) or ``"fit"`` for scaling claims (then ``fit`` is set).
+    """
+
+    grid_name: str
+    grid: np.ndarray
+    measured: np.ndarray
+    bound: np.ndarray
+    method: str = "deterministic"
+    stderr: np.ndarray | None = None
+    n_samples: int = 1
+    constants: dict = field(default_factory=dict)
+    instance: dict = field(default_factory=dict)
+    seed: int = 0
+    rtol: float = RTOL
+    atol: float = ATOL
+    series: dict = field(default_factory=dict)
+    proofs: list = field(default_factory=list)
+    fit: Any = None
+    predicted_exponent: float | None = None
+    note: str = ""
+
+    def __post_init__(self):
+        self.grid = np.asarray(self.grid, dtype=float)
+        self.measured = np.asarray(self.measured, dtype=float)
+        self.bound = np.broadcast_to(np.asarray(self.bound, dtype=float), self.measured.shape).copy()
+        if self.stderr is not None:
+            self.stderr = np.asarray(self.stderr, dtype=float)
+
+
+@dataclass
+class Verdict:
+    """One record per (claim, instance)."""
+
+    claim: str
+    title: str
+    paper: str
+    provenance: str
+    provenance_note: str
+    kind: str
+    verdict: str
+    expected: str
+    tightness: float | None
+    worst_at: dict
+    instance: dict
+    seed: int
+    method: str
+    detail: str
+    constants: dict
+    seconds: float = 0.0
+    evidence: Evidence | None = field(default=None, repr=False)
+
+    @property
+    def unexpected(self) -> bool:
+        """True when the outcome contradicts what was expected (inconclusive never passes silently)."""
+        return self.verdict != self.expected
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in dataclasses.asdict(self).items() if k != "evidence"}
+        d["unexpected"] = self.unexpected
+        return _jsonable(d)
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        v = float(x)
+        return v if math.isfinite(v) else str(v)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (str, int, bool)) or x is None:
+        return x
+    return str(x)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(den > 0, num / den, np.where(num > 0, np.inf, 0.0))
+    return np.where(np.isnan(r), np.inf, r)
+
+
+def _upper(ev: Evidence) -> tuple[str, float | None, int, str]:
+    m, b = ev.measured, ev.bound
+    atol = ev.atol * max(1.0, float(np.max(np.abs(b[np.isfinite(b)]))) if np.isfinite(b).any() else 1.0)
+    slack = np.abs(b) * ev.rtol + atol
+    ratio = _ratio(m, b)
+    tight = float(np.max(ratio)) if ratio.size else None
+    worst = int(np.argmax(ratio)) if ratio.size else 0
+    if ev.method == "monte-carlo":
+        k = max(1, m.size)
+        level = 1 - (1 - CONFIDENCE) / k
+        q = scipy.stats.t.ppf(level, df=max(ev.n_samples - 1, 1))
+        lcb = m - q * ev.stderr
+        ucb = m + q * ev.stderr
+        bad = ~(lcb <= b + slack)
+        if bad.any():
+            i = int(np.argmax(bad))
+            return VIOLATED, tight, i, (f"lower {100*CONFIDENCE:g}% confidence bound of the mean ({lcb[i]:.6g}) exceeds "
+                                        f"the bound ({b[i]:.6g}) at {ev.grid_name}={ev.grid[i]:g}; {ev.n_samples} samples")
+        over = ~(ucb <= b + slack)
+        if over.any():
+            i = int(np.argmax(over))
+            return INCONCLUSIVE, tight, i, (f"confidence interval [{lcb[i]:.6g}, {ucb[i]:.6g}] straddles the bound "
+                                            f"{b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}; more samples needed")
+        return HOLDS, tight, worst, f"upper confidence bound below the bound at every point; {ev.n_samples} samples, {100*CONFIDENCE:g}% family-wise"
+    bad = ~(m <= b + slack)
+    if bad.any():
+        i = int(np.argmax(bad))
+        return VIOLATED, tight, i, f"measured {m[i]:.6g} > bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}"
+    return HOLDS, tight, worst, f"measured <= bound at all {m.size} grid points (rtol={ev.rtol:g})"
+
+
+def _lower(ev: Evidence) -> tuple[str, float | None, int, str]:
+    m, b = ev.measured, ev.bound
+    slack = np.abs(b) * ev.rtol + ev.atol
+    ratio = _ratio(b, m)
+    tight = float(np.max(ratio)) if ratio.size else None
+    worst = int(np.argmax(ratio)) if ratio.size else 0
+    bad = ~(m >= b - slack)
+    if bad.any():
+        i = int(np.argmax(bad))
+        return VIOLATED, tight, i, f"measured {m[i]:.6g} < lower bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}"
+    return HOLDS, tight, worst, f"measured >= bound at all {m.size} grid points"
+
+
+def _scaling(ev: Evidence) -> tuple[str, float | None, int, str]:
+    fit = ev.fit
+    pred = ev.predicted_exponent
+    lo, hi = fit.interval
+    tight = float(fit.slope / pred) if pred else None
+    mode = ev.constants.get("scaling_mode", "equal")
+    if mode == "at-most":
+        if lo > pred:
+            return VIOLATED, tight, 0, f"fitted exponent {fit.slope:.3f} [{lo:.3f}, {hi:.3f}] exceeds the predicted {pred:.3f}"
+        if hi > pred:
+            return (HOLDS if fit.slope <= pred else INCONCLUSIVE), tight, 0, f"fitted exponent {fit.slope:.3f} [{lo:.3f}, {hi:.3f}] vs predicted <= {pred:.3f}"
+        return HOLDS, tight, 0, f"fitted exponent {fit.slope:.3f} [{lo:.3f}, {hi:.3f}] <= predicted {pred:.3f}"
+    tol = ev.constants.get("exponent_tolerance", 0.0)
+    if lo - tol <= pred <= hi + tol:
+        return HOLDS, tight, 0, f"predicted exponent {pred:.3f} inside the fitted interval [{lo:.3f}, {hi:.3f}] (slope {fit.slope:.3f})"
+    return VIOLATED, tight, 0, f"predicted exponent {pred:.3f} outside the fitted interval [{lo:.3f}, {hi:.3f}] (slope {fit.slope:.3f})"
+
+
+def judge(claim: Claim, ev: Evidence, seconds: float = 0.0) -> Verdict:
+    """Turn evidence into a :class:`Verdict` following the semantics of the module docstring."""
+    details = []
+    if claim.kind is Kind.SCALING:
+        verdict, tight, i, detail = _scaling(ev)
+    elif claim.kind is Kind.LOWER:
+        verdict, tight, i, detail = _lower(ev)
+    else:
+        verdict, tight, i, detail = (HOLDS, None, 0, "") if ev.measured.size == 0 else _upper(ev)
+    if detail:
+        details.append(detail)
+    if claim.kind is Kind.IDENTITY:
+        for p in ev.proofs:
+            details.append(f"{p.statement}: {'proved' if p.method == 'sympy' and p.holds else ('holds' if p.holds else 'REFUTED')} ({p.method}: {p.detail})")
+            if not p.holds:
+                verdict = VIOLATED
+    if ev.measured.size and np.all(ev.bound == 0):
+        tight = None  # an equality "measured == 0": no ratio to report
+    worst_at = {}
+    if ev.grid.size:
+        worst_at = {ev.grid_name: float(ev.grid[i]), "measured": float(ev.measured[i]), "bound": float(ev.bound[i])}
+    methods = [ev.method] if ev.measured.size else []
+    methods += sorted({p.method for p in ev.proofs})
+    return Verdict(
+        claim=claim.id, title=claim.title, paper=claim.paper, provenance=claim.provenance.value,
+        provenance_note=claim.provenance_note, kind=claim.kind.value, verdict=verdict,
+        expected=VIOLATED if claim.expected_to_fail else HOLDS, tightness=tight, worst_at=worst_at,
+        instance=dict(ev.instance), seed=ev.seed, method="+".join(methods) or "none", detail="; ".join(details),
+        constants={k: v for k, v in ev.constants.items() if np.ndim(v) == 0}, seconds=seconds, evidence=ev,
+    )
+
+
+# --------------------------------------------------------------------------- façade
+def _resolve(claim) -> Claim:
+    import theorems
+
+    if isinstance(claim, Claim):
+        return claim
+    if isinstance(claim, str):
+        return theorems.get(claim)
+    raise UsageError(f"claim must be a theorems.Claim or a claim id, got {type(claim).__name__}")
+
+
+def check(claim, experiment=None, instances: Sequence[dict] | None = None, seed: int = 0,
+          quick: bool = False) -> list[Verdict]:
+    """Check a claim (object or id) against an experiment; one :class:`Verdict` per instance.
+
+    Parameters
+    ----------
+    claim : Claim or str
+        A registered id or any :class:`theorems.Claim`, e.g. one written in a user's own file.
+    experiment : str or Experiment, optional
+        Defaults to ``claim.experiment``.
+    instances : list of dict, optional
+        Instance parameters (see the experiment's ``defaults``); defaults to the experiment's
+        default instances for this claim.
+    seed : int
+        Seed of the instance data and of every random choice of the run.
+    quick : bool
+        Smaller default instances (shorter runs, fewer replications).
+    """
+    from . import experiments as _exps
+    from theorems import ClaimError
+
+    claim = _resolve(claim)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise UsageError(f"seed must be an integer >= 0, got {seed!r}")
+    proofs = claim.prove() if claim.identities else []
+    if claim.kind is Kind.IDENTITY and not claim.measure:
+        t0 = time.perf_counter()
+        ev = Evidence("none", [], [], [], method="none", proofs=proofs, seed=seed)
+        return [judge(claim, ev, time.perf_counter() - t0)]
+    exp = experiment if isinstance(experiment, _exps.Experiment) else _exps.get(experiment or claim.experiment or "")
+    if not exp.supports(claim):
+        raise UsageError(f"experiment {exp.name!r} cannot measure {claim.measure!r} (claim {claim.id}); "
+                         f"it measures {', '.join(exp.measures)}")
+    if instances is None:
+        instances = exp.instances(claim, quick=quick)
+    out = []
+    for inst in instances:
+        if not isinstance(inst, dict):
+            raise UsageError(f"each instance must be a dict of parameters, got {type(inst).__name__}")
+        params = exp.params(inst)
+        t0 = time.perf_counter()
+        try:
+            ev = exp.run(claim, params, seed=seed)
+        except ClaimError as e:
+            raise UsageError(str(e)) from None
+        ev.proofs = list(proofs)
+        out.append(judge(claim, ev, time.perf_counter() - t0))
+    return out
+
+
+def assert_claim_holds(claim, experiment=None, instances: Sequence[dict] | None = None, seed: int = 0,
+                       quick: bool = True) -> list[Verdict]:
+    """Assertion helper for test suites: fail with the verdict details unless every verdict is
+    the expected one (``holds``, or ``violated`` for claims marked ``expected_to_fail``)."""
+    verdicts = check(claim, experiment=experiment, instances=instances, seed=seed, quick=quick)
+    bad = [v for v in verdicts if v.unexpected]
+    if bad:
+        lines = [f"{v.claim}: {v.verdict} (expected {v.expected}) on {v.instance}, seed {v.seed}: {v.detail}" for v in bad]
+        raise AssertionError("\n".join(lines))
+    return verdicts

@@ -1,0 +1,80 @@
+"""Experiments: how to turn (claim, instance parameters, seed) into :class:`~verify.check.Evidence`.
+
+Every module in this package registers one :class:`Experiment` on import.  To add a result, add
+``verify/experiments/<name>.py`` defining a subclass and calling :func:`register`.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any
+
+from theorems import Claim
+
+from ..check import Evidence, UsageError
+
+__all__ = ["Experiment", "register", "get", "all_experiments"]
+
+
+class Experiment:
+    """Base class of an experiment.
+
+    Subclasses set ``name``, ``title`` and ``measures`` (measure name -> description) and
+    implement :meth:`instances` (default instance parameter dicts for a claim), :meth:`params`
+    (validate and complete user parameters: unknown names and out-of-range values raise
+    :class:`UsageError` naming the parameter) and :meth:`run`.  :meth:`figures` may add
+    experiment-specific plots to a report.
+    """
+
+    name: str = ""
+    title: str = ""
+    measures: dict = {}
+    defaults: dict = {}
+
+    def instances(self, claim: Claim, quick: bool = False) -> list[dict]:
+        raise NotImplementedError
+
+    def params(self, params: dict) -> dict:
+        """Merge ``params`` into :attr:`defaults`, rejecting unknown names."""
+        unknown = sorted(set(params) - set(self.defaults))
+        if unknown:
+            raise UsageError(f"experiment {self.name!r}: unknown parameter {unknown[0]!r}; "
+                             f"known: {', '.join(sorted(self.defaults))}")
+        out = dict(self.defaults)
+        out.update(params)
+        return out
+
+    def run(self, claim: Claim, params: dict, seed: int = 0) -> Evidence:
+        raise NotImplementedError
+
+    def supports(self, claim: Claim) -> bool:
+        return claim.measure in self.measures
+
+    def figures(self, verdicts: list, outdir, quick: bool = False) -> list[tuple[str, str]]:
+        """Extra figures for a report: list of (file name, caption)."""
+        return []
+
+
+_EXPERIMENTS: dict[str, Experiment] = {}
+
+
+def register(exp: Experiment) -> Experiment:
+    if not exp.name:
+        raise UsageError("an experiment needs a name")
+    _EXPERIMENTS[exp.name] = exp
+    return exp
+
+
+def get(name: str) -> Experiment:
+    if name not in _EXPERIMENTS:
+        raise UsageError(f"unknown experiment {name!r}; known: {', '.join(sorted(_EXPERIMENTS)) or 'none'}")
+    return _EXPERIMENTS[name]
+
+
+def all_experiments() -> dict[str, Experiment]:
+    return dict(sorted(_EXPERIMENTS.items()))
+
+
+for _m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    if not _m.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_m.name}")

@@ -1,0 +1,277 @@
+r"""EF21 / EF21-W experiment: heterogeneous least squares and nonconvex logistic regression.
+
+Measures (``specs/ef21_am.md`` sections 2.4 and 4):
+
+* ``avg_grad_norm_sq`` — :math:`\frac1T\sum_{t<T}\Vert\nabla f(x^t)\Vert^2` for every T (exact
+  gradients; Monte Carlo over replications when the compressor, participation or gradients are
+  random);
+* ``pl_lyapunov`` — :math:`\Psi^t=f(x^t)-f^\star+\frac{\gamma}{\theta_c}G^t` (least squares);
+* ``ef21w_ef21_gap`` — :math:`\max_t\Vert x_W^t-x^t\Vert/\max(1,\Vert x^t\Vert)` with matched
+  initialisation;
+* ``smoothness_L`` — exact :math:`L` of sampled least-squares instances (bound: :math:`L_{am}`);
+* ``clone_qm`` — :math:`M_{qm}` of the cloned problem with :math:`N_i=\lceil L_i/L_{am}\rceil`
+  for the instance and for sampled constant vectors.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy as sp
+
+import theorems
+from solvers import InvalidInput
+from solvers.compressors import make as make_compressor
+from solvers.ef21 import ef21
+from theorems.ef21 import theta_c as _theta_c_expr
+from theorems.ef21 import xi as _xi_expr
+
+from ..check import Evidence, UsageError
+from ..expectation import mc_summary
+from ..instances import heterogeneous_least_squares, heterogeneous_logistic
+from ..optima import least_squares_optimum, logistic_lower_bound
+from . import Experiment, register
+
+EQUIVALENCE_ATOL = 1e-10  #: floating-point tolerance of the EF21 / EF21-W iterate comparison
+PL_FLOOR = 1e-11          #: PŁ comparisons stop where the bound falls below this fraction of Psi^0
+
+
+def theta_c(alpha: float) -> float:
+    """θ_c(α) evaluated from the symbolic definition in :mod:`theorems.ef21`."""
+    return float(_theta_c_expr(sp.Float(alpha, 30)))
+
+
+def xi(alpha: float) -> float:
+    """ξ(α) evaluated from the symbolic definition in :mod:`theorems.ef21`."""
+    return float(_xi_expr(sp.Float(alpha, 30)))
+
+
+def build_problem(p: dict, seed: int):
+    """The instance described by parameters ``p`` (see :attr:`EF21Experiment.defaults`)."""
+    common = dict(n=p["n"], d=p["d"], m=p["m"], spread=p["spread"], profile=p["profile"], L_am=p["L_am"], seed=seed)
+    if p["problem"] == "least-squares":
+        return heterogeneous_least_squares(noise=p["noise"], **common)
+    if p["problem"] == "logistic":
+        return heterogeneous_logistic(lam=p["lam"], **common)
+    raise UsageError(f"problem must be 'least-squares' or 'logistic', got {p['problem']!r}")
+
+
+def lower_bound_f(problem) -> tuple[float, dict]:
+    """A certified lower bound on f_inf (exact f* for least squares) and its certificate."""
+    if hasattr(problem, "b"):
+        opt = least_squares_optimum(problem)
+    else:
+        opt = logistic_lower_bound(problem)
+    return opt.lower, opt.certificate
+
+
+class EF21Experiment(Experiment):
+    name = "ef21"
+    title = "EF21 / EF21-W on heterogeneous federated problems"
+    measures = {
+        "avg_grad_norm_sq": "running mean over t < T of ||grad f(x^t)||^2, for every T",
+        "pl_lyapunov": "f(x^t) - f* + (gamma/theta_c) G^t (least squares, PL)",
+        "ef21w_ef21_gap": "max_t ||x_W^t - x^t|| / max(1, ||x^t||), matched initialisation",
+        "smoothness_L": "exact L of f on sampled least-squares instances",
+        "clone_qm": "quadratic mean M_qm of the cloned problem with N_i = ceil(L_i/L_am)",
+    }
+    defaults = dict(problem="least-squares", n=20, d=20, m=10, spread=2.0, profile="outlier", L_am=1.0,
+                    noise=0.5, lam=0.1, compressor="top-1", init="grad", T=2000, stepsize_factor=1.0,
+                    replications=64, participation=0.5, sigma2=0.05, bits_per_float=32, start="random")
+
+    # ------------------------------------------------------------------ instances
+    def instances(self, claim, quick=False):
+        T = 300 if quick else 2000
+        s = claim.setting
+        if claim.measure == "avg_grad_norm_sq" and s.get("noise"):
+            base = dict(compressor="top-5", T=400 if quick else 2000, replications=32 if quick else 64, sigma2=1.0)
+            return [base, dict(base, start="optimum")]
+        if claim.measure == "avg_grad_norm_sq" and s.get("participation"):
+            return [dict(compressor="top-1", T=T, replications=32 if quick else 64, participation=0.5)]
+        if claim.measure == "avg_grad_norm_sq":
+            out = [dict(T=T), dict(profile="geometric", spread=1.5, compressor="top-2", init="zero", T=T)]
+            out.append(dict(problem="logistic", T=T))
+            return out[:2] if quick else out
+        if claim.measure == "pl_lyapunov":
+            T = 1500 if quick else 6000
+            return [dict(T=T, d=10), dict(profile="geometric", spread=1.5, compressor="top-2", init="zero", T=T, d=10)]
+        if claim.measure == "ef21w_ef21_gap":
+            return [dict(T=300), dict(problem="logistic", compressor="top-2", T=300)]
+        if claim.measure in ("smoothness_L", "clone_qm"):
+            return [dict()]
+        return [dict()]
+
+    def params(self, params):
+        p = super().params(params)
+        for nm in ("n", "d", "m", "T", "replications", "bits_per_float"):
+            if isinstance(p[nm], bool) or not isinstance(p[nm], (int, np.integer)) or p[nm] < 1:
+                raise UsageError(f"{nm} must be an integer >= 1, got {p[nm]!r}")
+        if p["replications"] < 2:
+            raise UsageError(f"replications must be >= 2 for Monte Carlo, got {p['replications']}")
+        for nm in ("spread", "L_am", "stepsize_factor"):
+            if not (isinstance(p[nm], (int, float)) and math.isfinite(p[nm]) and p[nm] > 0):
+                raise UsageError(f"{nm} must be a finite number > 0, got {p[nm]!r}")
+        for nm in ("noise", "lam", "sigma2"):
+            if not (isinstance(p[nm], (int, float)) and math.isfinite(p[nm]) and p[nm] >= 0):
+                raise UsageError(f"{nm} must be a finite number >= 0, got {p[nm]!r}")
+        if not (isinstance(p["participation"], (int, float)) and 0 < p["participation"] <= 1):
+            raise UsageError(f"participation must lie in (0, 1], got {p['participation']!r}")
+        if p["start"] not in ("random", "optimum"):
+            raise UsageError(f"start must be 'random' (x0 ~ N(0, I)) or 'optimum' (x0 = x*, least squares), got {p['start']!r}")
+        if p["init"] not in ("grad", "zero", "compressed"):
+            raise UsageError(f"init must be 'grad', 'zero' or 'compressed', got {p['init']!r}")
+        return p
+
+    # ------------------------------------------------------------------ run
+    def run(self, claim, p, seed=0):
+        try:
+            return self._run(claim, p, seed)
+        except InvalidInput as e:
+            raise UsageError(str(e)) from None
+
+    def _constants(self, problem, compressor):
+        alpha = compressor.alpha(problem.d)
+        return dict(L=problem.L, L_am=problem.L_am, L_qm=problem.L_qm, alpha=alpha, n=problem.n, d=problem.d,
+                    mu=getattr(problem, "mu", None) or float("nan"), theta_c=theta_c(alpha), xi=xi(alpha),
+                    spread=problem.L_qm / problem.L_am)
+
+    def _run(self, claim, p, seed):
+        meas = claim.measure
+        if meas == "smoothness_L":
+            return self._smoothness(claim, p, seed)
+        if meas == "clone_qm":
+            return self._cloning(claim, p, seed)
+        problem = build_problem(p, seed)
+        comp = make_compressor(claim.setting.get("compressor", p["compressor"]))
+        c = self._constants(problem, comp)
+        rng = np.random.default_rng(seed)
+        x0 = rng.standard_normal(problem.d)
+        if meas == "ef21w_ef21_gap":
+            return self._equivalence(claim, p, seed, problem, comp, c, x0)
+        if meas not in ("avg_grad_norm_sq", "pl_lyapunov"):
+            raise UsageError(f"experiment 'ef21' cannot measure {meas!r}; it measures {', '.join(self.measures)}")
+        s = claim.setting
+        algo = s.get("algorithm", "ef21")
+        if algo not in ("ef21", "ef21-w"):
+            raise UsageError(f"claim {claim.id}: setting algorithm must be 'ef21' or 'ef21-w' for {meas}, got {algo!r}")
+        weights = problem.L_i / problem.L_i.sum() if algo == "ef21-w" else None
+        lyap_name = s.get("lyapunov", "qm")
+        lyap = {"qm": np.full(problem.n, 1.0 / problem.n),
+                "am": problem.L_am / (problem.n * problem.L_i),
+                "w": problem.L_i / problem.L_i.sum()}
+        if lyap_name not in lyap:
+            raise UsageError(f"claim {claim.id}: setting lyapunov must be one of qm, am, w, got {lyap_name!r}")
+        participation = noise = None
+        if s.get("participation"):
+            participation = np.full(problem.n, p["participation"])
+            c["p_min"] = float(participation.min())
+        if s.get("noise"):
+            noise = np.full(problem.n, p["sigma2"])
+            c["sigma2"] = float(np.mean(problem.L_am / problem.L_i * noise))
+        if meas == "pl_lyapunov":
+            if not hasattr(problem, "b") or not problem.mu > 0:
+                raise UsageError(f"claim {claim.id} needs a PL instance: use problem='least-squares'")
+        f_low, cert = lower_bound_f(problem)
+        c["f_low"] = f_low
+        if p["start"] == "optimum":
+            if not hasattr(problem, "b"):
+                raise UsageError("start='optimum' needs problem='least-squares'")
+            x0 = least_squares_optimum(problem).x
+        gamma = claim.max_stepsize(**c) * p["stepsize_factor"]
+        claim.check_assumptions(gamma=gamma, **c)
+        stochastic = (not comp.deterministic) or participation is not None or noise is not None
+        R = p["replications"] if stochastic else 1
+        tr = ef21(problem, x0, gamma, comp, p["T"], weights=weights, init=p["init"], participation=participation,
+                  noise=noise, replications=R, seed=seed, lyapunov={lyap_name: lyap[lyap_name]},
+                  bits_per_float=p["bits_per_float"])
+        G = tr.G[lyap_name]
+        c.update(gamma=gamma, delta0=float(tr.f[0, 0] - f_low), G0=float(G[0, 0]), f0=float(tr.f[0, 0]))
+        c.update({f"certificate_{k}": v for k, v in cert.items() if np.ndim(v) == 0 and not isinstance(v, str)})
+        series = {"floats_per_client": tr.floats, "bits_per_client": tr.bits}
+        if tr.diverged_at is not None:
+            c["diverged_at"] = tr.diverged_at
+        if meas == "avg_grad_norm_sq":
+            T = p["T"]
+            run_mean = np.cumsum(tr.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)
+            if R == 1:
+                grid = np.arange(1, T + 1)
+                measured, se, nsamp, method = run_mean[0], None, 1, "deterministic"
+            else:
+                grid = np.unique(np.geomspace(1, T, 40).astype(int))
+                measured, se, nsamp = mc_summary(run_mean[:, grid - 1])
+                method = "monte-carlo"
+            series["grad_norm_sq"] = tr.grad_norm_sq.mean(axis=0)
+            bound = claim.evaluate(T=grid, **c)
+            return Evidence("T", grid, measured, bound, method=method, stderr=se, n_samples=nsamp, constants=c,
+                            instance=p, seed=seed, series=series)
+        # PL Lyapunov
+        th = c["theta_c"]
+        psi = tr.f - f_low + gamma / th * G
+        t = np.arange(p["T"] + 1)
+        bound = claim.evaluate(T=t, **c)
+        keep = bound >= PL_FLOOR * bound[0]
+        keep[0] = False  # Psi^0 equals the bound at T = 0 by definition; T >= 1 carries the information
+        grid = t[keep]
+        if R == 1:
+            measured, se, nsamp, method = psi[0, keep], None, 1, "deterministic"
+        else:
+            measured, se, nsamp = mc_summary(psi[:, keep])
+            method = "monte-carlo"
+        return Evidence("T", grid, measured, bound[keep], method=method, stderr=se, n_samples=nsamp, constants=c,
+                        instance=p, seed=seed, series=series,
+                        note=f"compared while the bound is above {PL_FLOOR:g} * Psi^0 (floating-point floor)")
+
+    def _equivalence(self, claim, p, seed, problem, comp, c, x0):
+        gamma = theorems.get("ef21.nonconvex-am").max_stepsize(**c) * p["stepsize_factor"]
+        T = p["T"]
+        cps = range(T + 1)
+        w = problem.L_i / problem.L_i.sum()
+        a = ef21(problem, x0, gamma, comp, T, init=p["init"], checkpoints=cps, seed=seed)
+        b = ef21(problem, x0, gamma, comp, T, weights=w, init=p["init"], checkpoints=cps, seed=seed)
+        xa, xb = a.x_checkpoints[0], b.x_checkpoints[0]
+        gap = np.linalg.norm(xa - xb, axis=1) / np.maximum(1.0, np.linalg.norm(xa, axis=1))
+        c.update(gamma=gamma, homogeneous=float(comp.homogeneous))
+        grid = np.arange(T + 1)
+        return Evidence("t", grid, gap, claim.evaluate(T=grid, **c), constants=c, instance=p, seed=seed,
+                        atol=EQUIVALENCE_ATOL, note=f"compressor {comp.name}, tolerance {EQUIVALENCE_ATOL:g}")
+
+    def _smoothness(self, claim, p, seed):
+        rng = np.random.default_rng(seed)
+        K = 40
+        Ls, Lam = np.empty(K), np.empty(K)
+        for j in range(K):  # sampled instances: a loop over instances, not over clients
+            n = int(rng.integers(2, 30))
+            spread = float(1 + (np.sqrt(n) - 1) * rng.uniform(0, 0.5))
+            prob = heterogeneous_least_squares(n=n, d=int(rng.integers(2, 15)), m=int(rng.integers(1, 8)), spread=spread,
+                                               profile=str(rng.choice(["outlier", "geometric"])), seed=int(rng.integers(2**31)))
+            Ls[j], Lam[j] = prob.L, prob.L_am
+        grid = np.arange(K)
+        c = {"samples": K}
+        return Evidence("sample", grid, Ls, claim.evaluate(L_am=Lam, L_qm=Lam, L=Ls), constants=c, instance=p, seed=seed,
+                        series={"L_am": Lam})
+
+    def _cloning(self, claim, p, seed):
+        rng = np.random.default_rng(seed)
+        problem = build_problem(p, seed) if p["problem"] == "least-squares" else heterogeneous_least_squares(seed=seed)
+        counts = np.ceil(problem.L_i / problem.L_am - 1e-12).astype(int)
+        clones = problem.clone(counts)
+        K, n_max = 300, 50  # sampled constant vectors, padded to (K, n_max) and masked
+        n = rng.integers(1, n_max + 1, K)
+        mask = np.arange(n_max) < n[:, None]
+        L = np.exp(rng.normal(0, 1, (K, n_max)) * rng.uniform(0.1, 3, (K, 1)))
+        am = np.where(mask, L, 0).sum(1) / n
+        N_i = np.where(mask, np.ceil(L / am[:, None] - 1e-12), 1.0)
+        M = np.sqrt(np.where(mask, N_i, 0).sum(1) / n ** 2 * np.where(mask, L ** 2 / N_i, 0).sum(1))
+        m_vals, am_vals = np.r_[clones.L_qm, M], np.r_[problem.L_am, am]
+        grid = np.arange(m_vals.size)
+        c = {"instance_M_qm": float(clones.L_qm), "instance_L_am": problem.L_am, "instance_L_qm": problem.L_qm,
+             "N": int(counts.sum()), "n": problem.n}
+        return Evidence("sample", grid, m_vals, claim.evaluate(L_am=am_vals, L=am_vals, L_qm=am_vals), constants=c,
+                        instance=p, seed=seed, note="sample 0 is the explicitly cloned instance")
+
+    def figures(self, verdicts, outdir, quick=False):
+        from ..plots import ef21_figures
+        return ef21_figures(self, verdicts, outdir, quick=quick)
+
+
+EXPERIMENT = register(EF21Experiment())
