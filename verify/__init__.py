@@ -4,8 +4,8 @@
 >>> verdicts = verify.check("ef21.nonconvex-am", quick=True)   # doctest: +SKIP
 """
 from .check import (ATOL, CONFIDENCE, HOLDS, INCONCLUSIVE, RTOL, VIOLATED, Evidence, UsageError, Verdict,
-                    assert_claim_holds, check, judge)
+                    assert_claim_holds, check, judge, outcome)
 
-__all__ = ["check", "assert_claim_holds", "judge", "Evidence", "Verdict", "UsageError", "HOLDS", "VIOLATED",
+__all__ = ["check", "assert_claim_holds", "outcome", "judge", "Evidence", "Verdict", "UsageError", "HOLDS", "VIOLATED",
            "INCONCLUSIVE", "RTOL", "ATOL", "CONFIDENCE"]
 __version__ = "0.1.0"

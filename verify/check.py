@@ -28,7 +28,7 @@ import scipy.stats
 
 from theorems import Claim, Kind, Proof
 
-__all__ = ["Evidence", "Verdict", "UsageError", "judge", "HOLDS", "VIOLATED", "INCONCLUSIVE",
+__all__ = ["Evidence", "Verdict", "UsageError", "judge", "check", "assert_claim_holds", "outcome", "HOLDS", "VIOLATED", "INCONCLUSIVE",
            "RTOL", "ATOL", "CONFIDENCE"]
 
 HOLDS, VIOLATED, INCONCLUSIVE = "holds", "violated", "inconclusive"
@@ -291,8 +291,24 @@ def assert_claim_holds(claim, experiment=None, instances: Sequence[dict] | None 
     """Assertion helper for test suites: fail with the verdict details unless every verdict is
     the expected one (``holds``, or ``violated`` for claims marked ``expected_to_fail``)."""
     verdicts = check(claim, experiment=experiment, instances=instances, seed=seed, quick=quick)
-    bad = [v for v in verdicts if v.unexpected]
-    if bad:
+    status, unexpected = outcome(verdicts)
+    bad = [v for v in verdicts if v.verdict != HOLDS] if unexpected else []
+    if unexpected and not bad:
+        bad = verdicts
         lines = [f"{v.claim}: {v.verdict} (expected {v.expected}) on {v.instance}, seed {v.seed}: {v.detail}" for v in bad]
         raise AssertionError("\n".join(lines))
     return verdicts
+
+
+def outcome(verdicts: Sequence[Verdict]) -> tuple[str, bool]:
+    """Claim-level outcome of one claim's verdicts over its instances: ``(status, unexpected)``.
+
+    A claim holds when it holds on every instance; one violating instance refutes it (a
+    counterexample).  For a claim marked ``expected_to_fail`` the outcome is unexpected unless some
+    instance reports ``violated``; otherwise it is unexpected unless every instance ``holds``.
+    """
+    if not verdicts:
+        return INCONCLUSIVE, True
+    states = {v.verdict for v in verdicts}
+    status = VIOLATED if VIOLATED in states else (INCONCLUSIVE if INCONCLUSIVE in states else HOLDS)
+    return status, status != verdicts[0].expected
