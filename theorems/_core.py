@@ -376,18 +376,12 @@ class Claim:
         Non-strict inequalities get a relative floating-point slack ``rtol``; the implied
         stepsize assumption :math:`\\gamma \\le \\gamma_{\\max}` is checked when ``gamma`` is given.
         """
-        rels = list(self.assumptions)
-        g = sym("gamma")
-        if self.stepsize is not None and "gamma" in values:
-            rels.append(sp.Le(g, self.stepsize, evaluate=False))
-        for rel in rels:
-            needed = sorted(s.name for s in rel.free_symbols)
+        for rel, diff_fn, scale_fn, is_eq in self._assumption_fns:
+            needed = diff_fn.names
             if any(nm not in values for nm in needed):
                 continue  # not decidable with the values given: the experiment checks later
-            diff, is_eq = _difference(rel)
-            fn = _Lambdified(diff)
-            val = np.asarray(fn(self.id, "assumption", values), dtype=float)
-            scale = np.asarray(_Lambdified(sp.Abs(rel.lhs) + sp.Abs(rel.rhs))(self.id, "assumption", values), dtype=float)
+            val = np.asarray(diff_fn(self.id, "assumption", values), dtype=float)
+            scale = np.asarray(scale_fn(self.id, "assumption", values), dtype=float)
             strict = isinstance(rel, (sp.StrictLessThan, sp.StrictGreaterThan))
             slack = 0.0 if strict else rtol * np.maximum(scale, 1e-300)
             if is_eq:
@@ -401,6 +395,17 @@ class Claim:
                     f"{self.id}: parameter {', '.join(lhs)} violates the assumption "
                     f"{sp.sstr(rel)} (with {shown})"
                 )
+
+    @functools.cached_property
+    def _assumption_fns(self):
+        rels = list(self.assumptions)
+        if self.stepsize is not None:
+            rels.append(sp.Le(sym("gamma"), self.stepsize, evaluate=False))
+        out = []
+        for rel in rels:
+            diff, is_eq = _difference(rel)
+            out.append((rel, _Lambdified(diff), _Lambdified(sp.Abs(rel.lhs) + sp.Abs(rel.rhs)), is_eq))
+        return out
 
     # ---------------------------------------------------------------- proofs and printing
     def prove(self, n_samples: int = 4000, seed: int = 0) -> list[Proof]:

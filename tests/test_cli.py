@@ -1,0 +1,137 @@
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from verify.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(args, capsys):
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_list_and_show(capsys):
+    code, out, _ = run(["list"], capsys)
+    assert code == 0 and "ef21.nonconvex-qm" in out and "[paper]" in out
+    code, out, _ = run(["list", "--json"], capsys)
+    data = json.loads(out)
+    assert any(d["claim"] == "ef21-w.nonconvex" and d["provenance"] == "derived" for d in data)
+    code, out, _ = run(["show", "ef21.nonconvex-am"], capsys)
+    assert code == 0 and "L_am" in out and "teeth" in out and "reconstructed" in out
+    code, out, _ = run(["show", "ef21.pl-qm", "--latex"], capsys)
+    assert code == 0 and r"\gamma \le" in out
+
+
+def test_check_json_and_report(tmp_path, capsys):
+    out_dir = tmp_path / "rep"
+    code, out, _ = run(["check", "ef21.nonconvex-am", "--quick", "--json", "--out", str(out_dir)], capsys)
+    assert code == 0
+    recs = json.loads(out)
+    assert {r["claim"] for r in recs} >= {"ef21.nonconvex-am", "ef21.nonconvex-am~rate-T2"}
+    for r in recs:
+        for key in ("claim", "paper", "provenance", "kind", "verdict", "tightness", "instance", "seed"):
+            assert key in r
+    assert {"index.html", "report.md", "verdicts.json"} <= {p.name for p in out_dir.iterdir()}
+    assert any(p.suffix == ".png" for p in out_dir.iterdir())
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rep")]  # no temporary leftovers
+    md = (out_dir / "report.md").read_text()
+    assert "derived" in md and "tightness" in md
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["check", "nope"], "no claim id is or starts with 'nope'"),
+    (["show", "nope.x"], "unknown claim id"),
+    (["check"], "name claim ids"),
+    (["check", "ef21.nonconvex-am", "--param", "T=0"], "T must be an integer >= 1"),
+    (["check", "ef21.nonconvex-am", "--param", "compressor=top-50"], "k must satisfy 1 <= k <= d, got k=50 > d=20"),
+    (["check", "ef21.nonconvex-am", "--param", "spread=-1"], "spread must be a finite number > 0"),
+    (["check", "ef21.nonconvex-am", "--param", "bogus=1"], "unknown parameter 'bogus'"),
+    (["check", "ef21.nonconvex-am", "--param", "noise=nan"], "noise must be a finite number >= 0"),
+    (["check", "ef21.nonconvex-am", "--param", "n=4", "--param", "spread=3"], r"spread must lie in \[1, sqrt\(n\)\)"),
+    (["check", "--claim", "/nonexistent/file.py:X"], "does not exist"),
+    (["check", "ef21.nonconvex-am", "--param", "stepsize_factor=2"], "violates the assumption gamma <="),
+    (["check", "ef21.pl-qm", "--param", "problem=logistic"], "needs a PL instance"),
+    (["bogus"], "invalid choice"),
+])
+def test_bad_input_one_line_exit_2_no_report(args, msg, tmp_path, capsys):
+    out_dir = tmp_path / "r"
+    code, out, err = run(args + (["--out", str(out_dir)] if args[0] == "check" else []), capsys)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    import re
+    assert re.search(msg, err), err
+    assert not out_dir.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_alpha_outside_range_and_negative_L(capsys):
+    import theorems
+    from theorems import AssumptionError
+
+    c = theorems.get("ef21.nonconvex-qm")
+    with pytest.raises(AssumptionError, match="alpha"):
+        c.check_assumptions(alpha=1.5, L=1, L_am=1, L_qm=1)
+    with pytest.raises(AssumptionError, match="parameter L_qm"):
+        c.check_assumptions(alpha=0.5, L=1, L_am=1, L_qm=-2)
+
+
+def test_claim_file_without_the_name(tmp_path, capsys):
+    f = tmp_path / "mine.py"
+    f.write_text("X = 1\n")
+    code, _, err = run(["check", "--claim", f"{f}:CLAIM", "--no-report"], capsys)
+    assert code == 2 and "defines no name 'CLAIM'" in err
+    code, _, err = run(["check", "--claim", f"{f}:X", "--no-report"], capsys)
+    assert code == 2 and "not a theorems.Claim" in err
+
+
+USER_CLAIM = textwrap.dedent('''
+    import theorems
+
+    base = theorems.get("ef21.nonconvex-am")
+    # Plausible but wrong: "error feedback repairs the compression error, so EF21 runs at
+    # gradient descent's stepsize 1/L with the same guarantee."
+    WRONG = base.variant("gd-step", stepsize=1 / theorems.sym("L"))
+    RIGHT = base.variant("copy")
+''')
+
+
+def test_user_claim_outside_the_repo_via_cli(tmp_path, capsys):
+    f = tmp_path / "my_claims.py"
+    f.write_text(USER_CLAIM)
+    code, out, _ = run(["check", "--claim", f"{f}:WRONG", "--experiment", "ef21", "--quick", "--no-report"], capsys)
+    assert code == 1 and "violated" in out and "UNEXPECTED" in out
+    code, out, _ = run(["check", "--claim", f"{f}:RIGHT", "--experiment", "ef21", "--quick", "--no-report"], capsys)
+    assert code == 0 and "holds" in out
+
+
+def test_python_m_verify_entry_point(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    r = subprocess.run([sys.executable, "-m", "verify", "show", "ef21.means"], capture_output=True, text=True,
+                       env=env, cwd=tmp_path, timeout=120)
+    assert r.returncode == 0 and "L_am" in r.stdout
+
+
+def test_report_is_atomic_on_failure(tmp_path, monkeypatch):
+    import verify.report as rep
+    from verify import check
+
+    vs = check("ef21.means", quick=True)
+    out = tmp_path / "r"
+    rep.write_report(vs, out)
+    before = sorted(p.name for p in out.iterdir())
+
+    def boom(*a, **k):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rep, "_html", boom)
+    with pytest.raises(RuntimeError):
+        rep.write_report(vs, out)
+    assert sorted(p.name for p in out.iterdir()) == before  # old report intact
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]  # no temporary directory left

@@ -1,0 +1,270 @@
+"""``ratecheck`` command line (also ``python -m verify``).
+
+::
+
+    ratecheck list [--json] [--teeth]
+    ratecheck show ID [--latex] [--json]
+    ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json] [--out DIR] [--no-report]
+                    [--seed S] [--param NAME=VALUE ...] [--no-teeth]
+                    [--claim FILE.py:NAME --experiment NAME]
+
+Exit status: 0 when nothing is unexpected, 1 when some verdict is unexpected (a claim not
+holding, or a teeth variant not caught), 2 for bad usage or bad input (one-line message).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import theorems
+from solvers import InvalidInput
+from theorems import ClaimError
+
+from .check import UsageError, check, outcome
+
+__all__ = ["main", "load_claim"]
+
+BAD_INPUT = (UsageError, ClaimError, InvalidInput)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        raise UsageError(message)
+
+
+def load_claim(spec: str) -> theorems.Claim:
+    """Load ``NAME`` from a Python file ``FILE.py`` given as ``"FILE.py:NAME"``."""
+    if ":" not in spec:
+        raise UsageError(f"--claim must look like path/to/file.py:NAME, got {spec!r}")
+    path, name = spec.rsplit(":", 1)
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"--claim: file {path!r} does not exist")
+    mod_name = f"_ratecheck_user_{abs(hash(str(p.resolve())))}"
+    sp = importlib.util.spec_from_file_location(mod_name, p)
+    if sp is None or sp.loader is None:
+        raise UsageError(f"--claim: {path!r} is not a Python file")
+    mod = importlib.util.module_from_spec(sp)
+    try:
+        sp.loader.exec_module(mod)
+    except Exception as e:  # the user's file failed to import
+        raise UsageError(f"--claim: importing {path!r} failed: {type(e).__name__}: {e}") from None
+    if not hasattr(mod, name):
+        raise UsageError(f"--claim: {path!r} defines no name {name!r}")
+    obj = getattr(mod, name)
+    if not isinstance(obj, theorems.Claim):
+        raise UsageError(f"--claim: {path}:{name} is a {type(obj).__name__}, not a theorems.Claim")
+    return obj
+
+
+def _value(text: str):
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _params(pairs) -> dict:
+    out = {}
+    for item in pairs or []:
+        if "=" not in item:
+            raise UsageError(f"--param must look like NAME=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = _value(v.strip())
+    return out
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="ratecheck", description="Check convergence-rate theorems numerically.")
+    sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
+    ls = sub.add_parser("list", help="list the catalogue of claims")
+    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--teeth", action="store_true", help="include the deliberately wrong variants")
+    sh = sub.add_parser("show", help="show one claim")
+    sh.add_argument("id")
+    sh.add_argument("--latex", action="store_true")
+    sh.add_argument("--json", action="store_true")
+    ck = sub.add_parser("check", help="check claims and write a report")
+    ck.add_argument("ids", nargs="*", help="claim ids or id prefixes (e.g. ef21)")
+    ck.add_argument("--all", action="store_true", help="every claim in the catalogue")
+    ck.add_argument("--quick", action="store_true", help="small instances (fast)")
+    ck.add_argument("--json", action="store_true", help="print verdict records as JSON")
+    ck.add_argument("--out", default="ratecheck-report", help="report directory (default: ratecheck-report)")
+    ck.add_argument("--no-report", action="store_true", help="do not write a report")
+    ck.add_argument("--no-teeth", action="store_true", help="skip the teeth variants of the selected claims")
+    ck.add_argument("--seed", type=int, default=0)
+    ck.add_argument("--param", action="append", metavar="NAME=VALUE",
+                    help="instance parameter override (repeatable); replaces the default instances by one instance")
+    ck.add_argument("--data", help="a LIBSVM/svmlight data file (experiments that accept real data)")
+    ck.add_argument("--clients", type=int, help="number of clients to split --data across")
+    ck.add_argument("--claim", action="append", metavar="FILE.py:NAME", help="a claim defined in your own file")
+    ck.add_argument("--experiment", help="experiment to check --claim against (default: the claim's own)")
+    for hook in _hooks():
+        hook(sub)
+    return p
+
+
+def _hooks():
+    """Subcommands contributed by optional modules (e.g. ``sweep``)."""
+    hooks = []
+    try:
+        from . import sweep as _sw
+
+        if hasattr(_sw, "add_parsers"):
+            hooks.append(_sw.add_parsers)
+    except ImportError:  # pragma: no cover - optional backends missing
+        pass
+    return hooks
+
+
+def _cmd_list(a) -> int:
+    claims = list(theorems.all()) + (list(theorems.teeth()) if a.teeth else [])
+    if a.json:
+        print(json.dumps([c.summary() for c in claims], indent=1))
+        return 0
+    w = max(len(c.id) for c in claims)
+    for c in claims:
+        print(f"{c.id:<{w}}  {c.kind.value:<8}  [{c.provenance.value}]  {c.title}")
+    return 0
+
+
+def _cmd_show(a) -> int:
+    c = theorems.get(a.id)
+    if a.json:
+        print(json.dumps(c.summary(), indent=1))
+        return 0
+    if a.latex:
+        print(c.latex())
+        return 0
+    s = c.summary()
+    print(f"{c.id}: {c.title}\n  paper:      {c.paper}\n  provenance: [{c.provenance.value}] {c.provenance_note}")
+    print(f"  kind:       {c.kind.value}{' (in expectation)' if c.in_expectation else ''}; measure: {c.measure or '-'}")
+    for key in ("stepsize", "bound", "exponent"):
+        if s[key]:
+            print(f"  {key + ':':<11} {s[key]}")
+    for a_ in s["assumptions"]:
+        print(f"  assumes:    {a_}")
+    for i in s["identities"]:
+        print(f"  identity:   {i}")
+    if c.expected_to_fail:
+        print(f"  expected to fail: {c.expected_to_fail}")
+    teeth = theorems.teeth(c.id)
+    if teeth:
+        print("  teeth:      " + ", ".join(t.id for t in teeth))
+    if c.description:
+        print(f"  note:       {c.description}")
+    return 0
+
+
+def _cmd_check(a, argv) -> int:
+    from . import experiments as _exps
+
+    claims: list = []
+    if a.claim:
+        claims += [load_claim(s) for s in a.claim]
+    if a.all:
+        claims += list(theorems.all())
+    elif a.ids:
+        claims += list(theorems.select(a.ids))
+    if not claims:
+        raise UsageError("name claim ids or prefixes (see `ratecheck list`), use --all, or give --claim FILE.py:NAME")
+    if not a.no_teeth and not a.claim:
+        claims += [t for c in list(claims) for t in theorems.teeth(c.id)]
+    exp = _exps.get(a.experiment) if a.experiment else None
+    params = _params(a.param)
+    if a.data is not None:
+        params["data"] = a.data
+    if a.clients is not None:
+        params["clients"] = a.clients
+    instances = [params] if params else None
+    if a.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {a.seed}")
+    if not a.no_report:
+        from .report import prepare_out
+
+        prepare_out(a.out)
+    # validate every claim/experiment/parameter combination before running anything
+    for c in claims:
+        e = exp or (_exps.get(c.experiment) if c.measure else None)
+        if e is not None:
+            if not e.supports(c):
+                raise UsageError(f"experiment {e.name!r} cannot measure {c.measure!r} (claim {c.id})")
+            if instances:
+                e.params(instances[0])
+    verdicts = []
+    t0 = time.perf_counter()
+    for c in claims:
+        vs = check(c, experiment=exp, instances=instances, seed=a.seed, quick=a.quick)
+        verdicts += vs
+        if not a.json:
+            status, unexpected = outcome(vs)
+            tights = [v.tightness for v in vs if v.tightness is not None]
+            t = f"{max(tights):.3g}" if tights else "-"
+            mark = "UNEXPECTED" if unexpected else "ok"
+            print(f"{c.id:<40} {status:<12} tightness {t:<9} [{c.provenance.value}] {mark}", flush=True)
+    extra = []
+    if not a.no_report:
+        from .report import write_report
+
+        exp_of = {c.id: (exp.name if exp else c.experiment) for c in claims if c.measure}
+        for name in dict.fromkeys(exp_of.values()):
+            e = _exps.get(name)
+            mine = [v for v in verdicts if exp_of.get(v.claim) == name]
+            extra.append(lambda d, e=e, mine=mine: e.figures(mine, d, quick=a.quick))
+        path = write_report(verdicts, a.out, extra_figures=extra,
+                            command="ratecheck " + " ".join(shlex.quote(x) for x in argv))
+        if not a.json:
+            print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
+    by_claim: dict = {}
+    for v in verdicts:
+        by_claim.setdefault(v.claim, []).append(v)
+    unexpected = [cid for cid, vs in by_claim.items() if outcome(vs)[1]]
+    if a.json:
+        print(json.dumps([v.to_dict() for v in verdicts], indent=1))
+    elif unexpected:
+        print(f"{len(unexpected)} unexpected: {', '.join(unexpected)}")
+    return 1 if unexpected else 0
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``ratecheck`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        p = _parser()
+        a = p.parse_args(argv)
+        if a.cmd is None:
+            p.print_help()
+            return 2
+        if a.cmd == "list":
+            return _cmd_list(a)
+        if a.cmd == "show":
+            return _cmd_show(a)
+        if a.cmd == "check":
+            return _cmd_check(a, argv)
+        if a.cmd in ("sweep", "merge"):
+            from .sweep import run_cli
+
+            return int(run_cli(a))
+        raise UsageError(f"unknown command {a.cmd!r}")
+    except BAD_INPUT as e:
+        print(f"ratecheck: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ratecheck: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,205 @@
+"""Reports: ``index.html``, ``report.md``, ``verdicts.json`` and one PNG per plot, written atomically.
+
+Everything is first written into a temporary sibling directory of ``--out``; only when every
+file is complete is the directory moved into place (an existing report is replaced whole), so an
+interrupted or failing run never leaves a half-written report behind.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import os
+import shutil
+import tempfile
+from collections import OrderedDict
+from pathlib import Path
+
+import numpy as np
+
+import theorems
+
+from .check import UsageError, Verdict, outcome
+
+__all__ = ["write_report", "prepare_out", "summarize"]
+
+
+def prepare_out(out: str | os.PathLike) -> Path:
+    """Validate the output directory before any work is done (exit early on bad ``--out``)."""
+    p = Path(out)
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"--out {str(p)!r} exists and is not a directory")
+    parent = p.resolve().parent
+    if not parent.exists():
+        raise UsageError(f"--out: parent directory {str(parent)!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"--out: cannot write in {str(parent)!r}")
+    return p
+
+
+def summarize(verdicts: list[Verdict]) -> list[dict]:
+    """One row per claim: claim-level outcome, max tightness over instances, counts."""
+    groups: "OrderedDict[str, list[Verdict]]" = OrderedDict()
+    for v in verdicts:
+        groups.setdefault(v.claim, []).append(v)
+    rows = []
+    for cid, vs in groups.items():
+        status, unexpected = outcome(vs)
+        tights = [v.tightness for v in vs if v.tightness is not None and np.isfinite(v.tightness)]
+        rows.append({"claim": cid, "title": vs[0].title, "provenance": vs[0].provenance,
+                     "provenance_note": vs[0].provenance_note, "kind": vs[0].kind, "verdict": status,
+                     "expected": vs[0].expected, "unexpected": unexpected,
+                     "tightness": max(tights) if tights else None, "instances": len(vs),
+                     "seconds": float(sum(v.seconds for v in vs)), "paper": vs[0].paper})
+    return rows
+
+
+def _fmt_t(t) -> str:
+    if t is None:
+        return "–"
+    if not np.isfinite(t):
+        return "∞"
+    return f"{t:.3g}"
+
+
+def _instance_diff(inst: dict, defaults: dict) -> str:
+    diff = {k: v for k, v in inst.items() if defaults.get(k, object()) != v}
+    return ", ".join(f"{k}={v}" for k, v in diff.items()) or "defaults"
+
+
+def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figures=None, title: str = "ratecheck report",
+                 command: str = "") -> Path:
+    """Write the report for ``verdicts`` into ``out`` atomically and return its path.
+
+    ``extra_figures`` is a list of ``(png path written in a scratch dir or None, caption, writer)``;
+    a writer ``f(tmpdir) -> [(file name, caption)]`` lets experiments draw into the report.
+    """
+    from . import experiments as _exps
+    from .plots import plot_verdict
+
+    out = prepare_out(out)
+    parent = out.resolve().parent
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+    try:
+        rows = summarize(verdicts)
+        figs: dict[int, str] = {}
+        plotted: set = set()
+        for i, v in enumerate(verdicts):  # one plot per claim: its first instance with a series
+            if v.claim in plotted or v.evidence is None or not v.evidence.measured.size:
+                continue
+            name = f"{v.claim.replace('~', '__').replace('/', '_')}.png"
+            plot_verdict(v, tmp / name)
+            figs[i] = name
+            plotted.add(v.claim)
+        extra = []
+        for writer in extra_figures or []:
+            extra.extend(writer(tmp))
+        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        payload = {"generated": stamp, "command": command, "summary": rows,
+                   "verdicts": [v.to_dict() for v in verdicts]}
+        (tmp / "verdicts.json").write_text(json.dumps(payload, indent=1))
+        defaults = {name: e.defaults for name, e in _exps.all_experiments().items()}
+        md = _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command)
+        (tmp / "report.md").write_text(md)
+        (tmp / "index.html").write_text(_html(verdicts, rows, figs, extra, defaults, stamp, title, command))
+        backup = None
+        if out.exists():
+            backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
+            os.replace(out, backup / "old")
+        os.replace(tmp, out)
+        if backup is not None:
+            shutil.rmtree(backup, ignore_errors=True)
+        return out
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _claim_meta(cid: str):
+    try:
+        return theorems.get(cid)
+    except theorems.ClaimError:
+        return None
+
+
+def _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command) -> str:
+    L = [f"# {title}", "", f"Generated {stamp}" + (f" by `{command}`" if command else "") + ".", ""]
+    n_un = sum(r["unexpected"] for r in rows)
+    L.append(f"**{len(rows)} claims, {len(verdicts)} verdicts, {n_un} unexpected.** "
+             "Tightness = max over the grid of measured/bound (lower bounds: bound/measured); "
+             "a teeth variant is a deliberately wrong claim that must be reported violated.")
+    L += ["", "| claim | provenance | kind | verdict | expected | tightness | instances |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        flag = " ⚠" if r["unexpected"] else ""
+        L.append(f"| `{r['claim']}` | {r['provenance']} | {r['kind']} | **{r['verdict']}**{flag} | {r['expected']} | "
+                 f"{_fmt_t(r['tightness'])} | {r['instances']} |")
+    for fname, cap in extra:
+        L += ["", f"![{cap}]({fname})", "", f"*{cap}*"]
+    L += ["", "## Claims", ""]
+    for r in rows:
+        c = _claim_meta(r["claim"])
+        L += [f"### `{r['claim']}` — {r['title']}", "", f"- Paper: {r['paper']}",
+              f"- Provenance: **[{r['provenance']}]**" + (f" — {r['provenance_note']}" if r["provenance_note"] else ""),
+              f"- Outcome: **{r['verdict']}** (expected {r['expected']}), max tightness {_fmt_t(r['tightness'])}"]
+        if c is not None:
+            if c.expected_to_fail:
+                L.append(f"- Expected to fail: {c.expected_to_fail}")
+            L.append(f"- Statement: $${c.latex()}$$")
+        L += ["", "| instance | seed | verdict | tightness | method | detail |", "|---|---|---|---|---|---|"]
+        for i, v in enumerate(verdicts):
+            if v.claim != r["claim"]:
+                continue
+            d = defaults.get(_claim_meta(v.claim).experiment if _claim_meta(v.claim) else "", {})
+            L.append(f"| {_instance_diff(v.instance, d)} | {v.seed} | {v.verdict} | {_fmt_t(v.tightness)} | {v.method} | "
+                     f"{v.detail.replace('|', '/')} |")
+        for i, v in enumerate(verdicts):
+            if v.claim == r["claim"] and i in figs:
+                L += ["", f"![{v.claim}]({figs[i]})"]
+                break
+        L.append("")
+    return "\n".join(L)
+
+
+def _html(verdicts, rows, figs, extra, defaults, stamp, title, command) -> str:
+    e = html.escape
+    color = {"holds": "#1b7837", "violated": "#b2182b", "inconclusive": "#e08214"}
+    H = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title>",
+         "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}"
+         "code{background:#f4f4f4}.un{background:#fde0dd}img{max-width:100%}</style></head><body>",
+         f"<h1>{e(title)}</h1><p>Generated {e(stamp)}" + (f" by <code>{e(command)}</code>" if command else "") + ".</p>",
+         f"<p><b>{len(rows)} claims, {len(verdicts)} verdicts, {sum(r['unexpected'] for r in rows)} unexpected.</b> "
+         "Tightness = max over the grid of measured/bound (lower bounds: bound/measured).</p>",
+         "<table><tr><th>claim</th><th>provenance</th><th>kind</th><th>verdict</th><th>expected</th><th>tightness</th><th>instances</th></tr>"]
+    for r in rows:
+        H.append(f"<tr class='{'un' if r['unexpected'] else ''}'><td><a href='#{e(r['claim'])}'><code>{e(r['claim'])}</code></a></td>"
+                 f"<td>{e(r['provenance'])}</td><td>{e(r['kind'])}</td>"
+                 f"<td style='color:{color.get(r['verdict'], '#000')}'><b>{e(r['verdict'])}</b></td><td>{e(r['expected'])}</td>"
+                 f"<td>{e(_fmt_t(r['tightness']))}</td><td>{r['instances']}</td></tr>")
+    H.append("</table>")
+    for fname, cap in extra:
+        H.append(f"<figure><img src='{e(fname)}'><figcaption>{e(cap)}</figcaption></figure>")
+    for r in rows:
+        c = _claim_meta(r["claim"])
+        H.append(f"<h3 id='{e(r['claim'])}'><code>{e(r['claim'])}</code> — {e(r['title'])}</h3><ul>"
+                 f"<li>Paper: {e(r['paper'])}</li><li>Provenance: <b>[{e(r['provenance'])}]</b> {e(r['provenance_note'])}</li>"
+                 f"<li>Outcome: <b>{e(r['verdict'])}</b> (expected {e(r['expected'])}), max tightness {e(_fmt_t(r['tightness']))}</li>")
+        if c is not None:
+            if c.expected_to_fail:
+                H.append(f"<li>Expected to fail: {e(c.expected_to_fail)}</li>")
+            H.append(f"<li>Statement: <code>{e(c.latex())}</code></li>")
+        H.append("</ul><table><tr><th>instance</th><th>seed</th><th>verdict</th><th>tightness</th><th>method</th><th>detail</th></tr>")
+        first_fig = None
+        for i, v in enumerate(verdicts):
+            if v.claim != r["claim"]:
+                continue
+            d = defaults.get(c.experiment if c else "", {})
+            H.append(f"<tr><td>{e(_instance_diff(v.instance, d))}</td><td>{v.seed}</td><td>{e(v.verdict)}</td>"
+                     f"<td>{e(_fmt_t(v.tightness))}</td><td>{e(v.method)}</td><td>{e(v.detail)}</td></tr>")
+            if first_fig is None and i in figs:
+                first_fig = figs[i]
+        H.append("</table>")
+        if first_fig:
+            H.append(f"<img src='{e(first_fig)}'>")
+    H.append("</body></html>")
+    return "\n".join(H)
