@@ -292,9 +292,8 @@ def assert_claim_holds(claim, experiment=None, instances: Sequence[dict] | None 
     the expected one (``holds``, or ``violated`` for claims marked ``expected_to_fail``)."""
     verdicts = check(claim, experiment=experiment, instances=instances, seed=seed, quick=quick)
     status, unexpected = outcome(verdicts)
-    bad = [v for v in verdicts if v.verdict != HOLDS] if unexpected else []
-    if unexpected and not bad:
-        bad = verdicts
+    if unexpected:
+        bad = [v for v in verdicts if v.verdict != v.expected] or list(verdicts)
         lines = [f"{v.claim}: {v.verdict} (expected {v.expected}) on {v.instance}, seed {v.seed}: {v.detail}" for v in bad]
         raise AssertionError("\n".join(lines))
     return verdicts
