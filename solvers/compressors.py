@@ -38,6 +38,12 @@ class Compressor:
     def __call__(self, X: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         raise NotImplementedError
 
+    def select(self, X: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray | None:
+        """For sparsifiers, the kept indices (shape ``(..., k)``) such that ``C(X)`` equals ``X`` on
+        them and 0 elsewhere; ``None`` for dense compressors.  Lets algorithms update state in
+        O(k) per row instead of O(d)."""
+        return None
+
     def _check_dim(self, d: int) -> None:
         pass
 
@@ -71,13 +77,21 @@ class TopK(Compressor):
         k = min(self.k, d)
         return k * bits_per_float + (k * max(1, math.ceil(math.log2(d))) if count_indices and k < d else 0)
 
+    def select(self, X, rng=None):
+        X = np.asarray(X)
+        d = X.shape[-1]
+        self._check_dim(d)
+        if self.k == 1:
+            return np.argmax(np.abs(X), axis=-1)[..., None]
+        return np.argpartition(np.abs(X), d - self.k, axis=-1)[..., d - self.k:]
+
     def __call__(self, X, rng=None):
         X = np.asarray(X)
         d = X.shape[-1]
         self._check_dim(d)
         if self.k == d:
             return X.copy()
-        idx = np.argpartition(np.abs(X), d - self.k, axis=-1)[..., d - self.k:]
+        idx = self.select(X)
         out = np.zeros_like(X)
         np.put_along_axis(out, idx, np.take_along_axis(X, idx, axis=-1), axis=-1)
         return out
@@ -110,14 +124,20 @@ class RandK(Compressor):
     def bits(self, d: int, bits_per_float: int = 32, count_indices: bool = True) -> int:
         return TopK.bits(self, d, bits_per_float, count_indices)
 
+    def select(self, X, rng=None):
+        if rng is None:
+            raise InvalidInput("rng is required for the randomized compressor rand-k")
+        X = np.asarray(X)
+        self._check_dim(X.shape[-1])
+        return np.argpartition(rng.random(X.shape), self.k - 1, axis=-1)[..., : self.k]
+
     def __call__(self, X, rng=None):
         if rng is None:
             raise InvalidInput("rng is required for the randomized compressor rand-k")
         X = np.asarray(X)
         d = X.shape[-1]
         self._check_dim(d)
-        keys = rng.random(X.shape)
-        idx = np.argpartition(keys, self.k - 1, axis=-1)[..., : self.k]
+        idx = self.select(X, rng)
         out = np.zeros_like(X)
         np.put_along_axis(out, idx, np.take_along_axis(X, idx, axis=-1), axis=-1)
         return out

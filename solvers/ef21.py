@@ -129,6 +129,7 @@ def ef21(
         if w.shape != (n,) or np.any(w <= 0) or abs(w.sum() - 1) > 1e-12 * n:
             raise InvalidInput(f"weights must be {n} positive numbers summing to 1")
     scale = 1.0 / (n * w)  # target u_i = scale_i * grad f_i
+    unweighted = weights is None
     p = None
     if participation is not None:
         p = np.broadcast_to(finite_array("participation", participation), (n,)).copy()
@@ -160,7 +161,7 @@ def ef21(
 
     X = np.broadcast_to(x0, (R, d)).copy()
     vals, grads = problem.value_and_grad(X)
-    U = grads * scale[:, None]
+    U = grads if unweighted else grads * scale[:, None]
     if init == "grad":
         Gi = U.copy()
         floats[0], bits[0] = d, d * bits_per_float
@@ -191,21 +192,30 @@ def ef21(
         record(0)
         if 0 in cp_pos:
             xcp[:, cp_pos[0]] = X
+        rows = (np.arange(R) * d)[:, None, None]
         for t in range(T):
             X -= gamma * g
             vals, grads = problem.value_and_grad(X)
-            U = grads * scale[:, None]
-            target = U
+            U = grads if unweighted else grads * scale[:, None]
+            D = U - Gi
             if sig is not None:
-                target = U + rng.standard_normal(U.shape) * (sig * scale)[:, None]
-            C = compressor(target - Gi, rng)
-            sent = 1.0
-            if p is not None:
-                mask = rng.random((R, n)) < p
-                C *= mask[:, :, None]
-                sent = float(mask.mean())
-            Gi += C
-            g += np.einsum("n,rnd->rd", w, C)
+                D += rng.standard_normal(U.shape) * (sig * scale)[:, None]
+            mask = rng.random((R, n)) < p if p is not None else None
+            sent = float(mask.mean()) if mask is not None else 1.0
+            idx = compressor.select(D, rng)
+            if idx is not None:  # sparsifier: O(n k) state updates
+                v = np.take_along_axis(D, idx, axis=-1)
+                if mask is not None:
+                    v *= mask[:, :, None]
+                np.put_along_axis(Gi, idx, np.take_along_axis(Gi, idx, axis=-1) + v, axis=-1)
+                g += np.bincount((rows + idx).ravel(), weights=(v * w[None, :, None]).ravel(),
+                                 minlength=R * d).reshape(R, d)
+            else:
+                C = compressor(D, rng)
+                if mask is not None:
+                    C *= mask[:, :, None]
+                Gi += C
+                g += np.einsum("n,rnd->rd", w, C)
             floats[t + 1] = floats[t] + sent * msg_floats
             bits[t + 1] = bits[t] + sent * msg_bits
             if t + 1 in cp_pos:

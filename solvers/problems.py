@@ -73,6 +73,32 @@ class Problem:
         return x
 
 
+_POOL = None
+_THREADED_MIN = 2_000_000  # entries of A above which the gradient pass is split across 2 threads
+
+
+def _batched_At_r(A: np.ndarray, r: np.ndarray) -> np.ndarray:
+    r"""All clients' :math:`A_i^\top r_i` in one pass over ``A`` (n, m, d); two threads when large.
+
+    ``np.einsum`` releases the GIL, so the two halves of the client axis stream through memory
+    in parallel.
+    """
+    global _POOL
+    n = A.shape[0]
+    if A.size < _THREADED_MIN or n < 2:
+        return np.einsum("nmd,nm->nd", A, r)
+    if _POOL is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _POOL = ThreadPoolExecutor(2)
+    out = np.empty((n, A.shape[2]))
+    h = n // 2
+    fs = [_POOL.submit(np.einsum, "nmd,nm->nd", A[s], r[s], out=out[s]) for s in (slice(0, h), slice(h, n))]
+    for f in fs:
+        f.result()
+    return out
+
+
 def _lambda_max_gram(A: np.ndarray) -> np.ndarray:
     r"""Batched :math:`\lambda_{\max}(A_i^\top A_i)` via the smaller of the two Gram matrices."""
     n, m, d = A.shape
@@ -127,16 +153,19 @@ class LeastSquares(Problem):
 
     def value_and_grad(self, x, per_client=False):
         x = self._point(x, per_client)
+        if not per_client and x.size == self.d:  # one shared point: one gemv, one pass for the gradients
+            r = (self._A2 @ x.reshape(self.d)).reshape(self.n, self.m) - self.b
+            vals = np.einsum("nm,nm->n", r, r) / self.m
+            grads = _batched_At_r(self.A, r * (2.0 / self.m))
+            return vals.reshape(*x.shape[:-1], self.n), grads.reshape(*x.shape[:-1], self.n, self.d)
         if per_client:
             r = np.einsum("nmd,...nd->...nm", self.A, x) - self.b
-        elif x.ndim == 1:
-            r = (self._A2 @ x).reshape(self.n, self.m) - self.b
         else:
             lead = x.shape[:-1]
             xr = x.reshape(-1, self.d)
             r = (self._A2 @ xr.T).reshape(self.n, self.m, -1).transpose(2, 0, 1).reshape(*lead, self.n, self.m) - self.b
         vals = np.einsum("...m,...m->...", r, r) / self.m
-        grads = np.einsum("nmd,...nm->...nd", self.A, r) * (2.0 / self.m)
+        grads = np.einsum("nmd,...nm->...nd", self.A, r * (2.0 / self.m))
         return vals, grads
 
     def minimize(self) -> tuple[np.ndarray, float]:
