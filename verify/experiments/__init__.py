@@ -30,6 +30,21 @@ class Experiment:
     title: str = ""
     measures: dict = {}
     defaults: dict = {}
+    #: Instance space for counterexample search (``verify.search``): parameter name -> spec, where a
+    #: spec is ``("int", lo, hi)``, ``("float", lo, hi)``, ``("logfloat", lo, hi)`` or
+    #: ``("choice", [values])``.  ``None`` means the experiment cannot be searched.
+    search_space: dict | None = None
+
+    def search_space_for(self, claim: Claim) -> dict | None:
+        """The search space for one claim (default: :attr:`search_space`); override to restrict it,
+        e.g. to instances a claim's assumptions admit."""
+        return self.search_space
+
+    def from_search(self, point: dict) -> dict:
+        """Map a point of the search space to instance parameters (default: the point itself).
+        Experiments use it to express constrained parameters through free ones (e.g. a spread as a
+        fraction of its feasible range)."""
+        return dict(point)
 
     def instances(self, claim: Claim, quick: bool = False) -> list[dict]:
         raise NotImplementedError

@@ -75,9 +75,34 @@ class EF21Experiment(Experiment):
         "smoothness_L": "exact L of f on sampled least-squares instances",
         "clone_qm": "quadratic mean M_qm of the cloned problem with N_i = ceil(L_i/L_am)",
     }
+    search_space = {
+        "problem": ("choice", ["least-squares", "logistic"]),
+        "n": ("int", 2, 40),
+        "d": ("int", 2, 30),
+        "m": ("int", 1, 20),
+        "spread_frac": ("float", 0.0, 0.9),
+        "profile": ("choice", ["outlier", "geometric"]),
+        "k_frac": ("float", 0.0, 1.0),
+        "init": ("choice", ["grad", "zero", "compressed"]),
+        "start": ("choice", ["random", "optimum"]),
+    }
     defaults = dict(problem="least-squares", n=20, d=20, m=10, spread=2.0, profile="outlier", L_am=1.0,
                     noise=0.5, lam=0.1, compressor="top-1", init="grad", T=2000, stepsize_factor=1.0,
                     replications=64, participation=0.5, sigma2=0.05, bits_per_float=32, start="random")
+
+    def from_search(self, point):
+        """Feasible EF21 instance from a search point: spread and k as fractions of their ranges."""
+        p = dict(point)
+        n, d = int(p.pop("n", self.defaults["n"])), int(p.pop("d", self.defaults["d"]))
+        frac = float(p.pop("spread_frac", 0.5))
+        cap = 0.3 if p.get("problem") == "logistic" else (0.5 if p.get("profile") == "geometric" else 1.0)
+        k = 1 + int(float(p.pop("k_frac", 0.0)) * (d - 1))
+        out = dict(p, n=n, d=d, spread=float(1 + frac * cap * (np.sqrt(n) - 1)), compressor=f"top-{k}")
+        out["m"] = max(int(out.get("m", 1)), -(-d // n))  # n*m >= d, so mu > 0 for PL claims
+        if out.get("problem") == "logistic":
+            out["L_am"] = 20.0
+            out["start"] = "random"
+        return out
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
