@@ -243,7 +243,8 @@ class RelabelledRing(GossipSequence):
 
     def perm(self, q: int) -> np.ndarray:
         """Ring order of round q: node ``perm(q)[j]`` sits at ring position j."""
-        return self._perms[self._load(q)]
+        j = self._load(q)
+        return self._perms[j]
 
     def apply(self, q, X):
         j = self._load(q)
