@@ -387,6 +387,46 @@ class ADOMTrajectory:
     meta: dict = field(default_factory=dict)
 
 
+class _Recorder:
+    """Per-iteration distance / consensus / support records with divergence and early-stop checks."""
+
+    def __init__(self, n, d, xs, K, track_support, stop_ratio):
+        self.n, self.d, self.K = n, d, K
+        self.xs_t = np.tile(xs, n)
+        self.ones = np.ones(n)
+        self.dist = np.empty(K + 1)
+        self.cons = np.empty(K + 1)
+        self.depth = np.zeros(K + 1, dtype=np.int64) if track_support else None
+        self.dist[0] = n * float(xs @ xs)
+        self.cons[0] = 0.0
+        self.target = stop_ratio * self.dist[0]
+        self.diverged = None
+        self.k_end = K
+
+    def record(self, k: int, xflat: np.ndarray, support=None) -> bool:
+        """Record iterate k (flattened X); True when the run should stop."""
+        E = xflat - self.xs_t
+        self.dist[k] = float(E @ E)
+        colsum = self.ones @ xflat.reshape(self.n, self.d)
+        self.cons[k] = math.sqrt(max(float(xflat @ xflat) - float(colsum @ colsum) / self.n, 0.0))
+        if self.depth is not None:
+            self.depth[k] = support_depth(*support)
+        if not math.isfinite(self.dist[k]) or self.dist[k] > 1e200:
+            self.diverged = self.k_end = k
+            self.dist[k:] = np.inf
+            self.cons[k:] = np.inf
+            return True
+        if self.dist[k] <= self.target:
+            self.k_end = k
+            return True
+        return False
+
+    def trajectory(self, comm, params, X, meta) -> "ADOMTrajectory":
+        e = self.k_end + 1
+        return ADOMTrajectory(self.dist[:e], self.cons[:e], comm, np.arange(e), self.k_end, params,
+                              None if self.depth is None else self.depth[:e], X, self.diverged, meta)
+
+
 def _validate_run(grad, x_star, gossip, n, d, iterations):
     if not isinstance(gossip, GossipSequence):
         raise InvalidInput(f"gossip must be a solvers.adom.GossipSequence, got {type(gossip).__name__}")
@@ -472,18 +512,9 @@ def adom_plus(grad, n: int, d: int, mu: float, L: float, chi: float, gossip: Gos
     nd = n * d
     B = np.zeros((8, nd))          # rows: X, Xf, Y, Yf, Z, Zf, M, G' = grad F(x_g) - nu x_g
     P = np.empty((9, nd))
-    xs_t = np.tile(xs, n)
-    ones = np.ones(n)
     nu = p["nu"]
     zeta = p["zeta"]
-    dist = np.empty(K + 1)
-    cons = np.empty(K + 1)
-    depth = np.zeros(K + 1, dtype=np.int64) if track_support else None
-    dist[0] = n * float(xs @ xs)
-    cons[0] = 0.0
-    target = stop_ratio * dist[0]
-    diverged = None
-    k_end = K
+    rec = _Recorder(n, d, xs, K, track_support, stop_ratio)
     for k in range(K):
         Xg = cg @ B[:7]
         B[7] = grad(Xg.reshape(n, d)).ravel()
@@ -497,27 +528,11 @@ def adom_plus(grad, n: int, d: int, mu: float, L: float, chi: float, gossip: Gos
         B[4].reshape(n, d)[...] -= WV[:, 0]
         B[5].reshape(n, d)[...] -= zeta * WV[:, 1]
         B[6].reshape(n, d)[...] -= WV[:, 0]
-        E = B[0] - xs_t
-        dist[k + 1] = float(E @ E)
-        colsum = ones @ B[0].reshape(n, d)
-        cons[k + 1] = math.sqrt(max(float(B[0] @ B[0]) - float(colsum @ colsum) / n, 0.0))
-        if track_support:
-            depth[k + 1] = support_depth(*(B[j].reshape(n, d) for j in range(7)))
-        if not math.isfinite(dist[k + 1]) or dist[k + 1] > 1e200:
-            diverged = k + 1
-            dist[k + 1:] = np.inf
-            cons[k + 1:] = np.inf
-            k_end = k + 1
-            break
-        if dist[k + 1] <= target:
-            k_end = k + 1
+        if rec.record(k + 1, B[0], [B[j].reshape(n, d) for j in range(7)] if track_support else None):
             break
     X = B[0].reshape(n, d).copy()
-    ks = np.arange(k_end + 1)
-    comm = np.maximum(ks - 1, 0) * T  # x^{k} is formed before the gossip of iteration k-1
-    return ADOMTrajectory(dist[:k_end + 1], cons[:k_end + 1], comm, ks.copy(), k_end, dict(p, T_mc=T),
-                          None if depth is None else depth[:k_end + 1], X, diverged,
-                          {"algorithm": "adom+-mc" if multi_consensus else "adom+", "order": order})
+    comm = np.maximum(np.arange(rec.k_end + 1) - 1, 0) * T  # x^k is formed before the gossip of iteration k-1
+    return rec.trajectory(comm, dict(p, T_mc=T), X, {"algorithm": "adom+-mc" if multi_consensus else "adom+", "order": order})
 
 
 def gradient_tracking(grad, n: int, d: int, mu: float, L: float, chi: float, gossip: GossipSequence,
@@ -537,14 +552,7 @@ def gradient_tracking(grad, n: int, d: int, mu: float, L: float, chi: float, gos
     X = np.zeros((n, d))
     Gold = grad(X)
     S = Gold.copy()
-    dist = np.empty(K + 1)
-    cons = np.empty(K + 1)
-    depth = np.zeros(K + 1, dtype=np.int64) if track_support else None
-    dist[0] = n * float(xs @ xs)
-    cons[0] = 0.0
-    target = stop_ratio * dist[0]
-    diverged = None
-    k_end = K
+    rec = _Recorder(n, d, xs, K, track_support, stop_ratio)
     V = np.empty((n, 2 * d))
     for k in range(K):
         V[:, :d] = X
@@ -554,20 +562,6 @@ def gradient_tracking(grad, n: int, d: int, mu: float, L: float, chi: float, gos
         Gnew = grad(X)
         S = MV[:, d:] + Gnew - Gold
         Gold = Gnew
-        E = X - xs
-        dist[k + 1] = float(np.einsum("ij,ij->", E, E))
-        Xc = X - X.mean(axis=0)
-        cons[k + 1] = math.sqrt(float(np.einsum("ij,ij->", Xc, Xc)))
-        if track_support:
-            depth[k + 1] = support_depth(X, S)
-        if not math.isfinite(dist[k + 1]) or dist[k + 1] > 1e200:
-            diverged = k + 1
-            dist[k + 1:] = np.inf
-            k_end = k + 1
+        if rec.record(k + 1, X.ravel(), (X, S)):
             break
-        if dist[k + 1] <= target:
-            k_end = k + 1
-            break
-    ks = np.arange(k_end + 1)
-    return ADOMTrajectory(dist[:k_end + 1], cons[:k_end + 1], ks.copy(), ks.copy(), k_end, {"eta": eta},
-                          None if depth is None else depth[:k_end + 1], X, diverged, {"algorithm": "gt"})
+    return rec.trajectory(np.arange(rec.k_end + 1), {"eta": eta}, X, {"algorithm": "gt"})
