@@ -108,7 +108,8 @@ class ADOMExperiment(Experiment):
             return out
         if meas == "comm_rounds_to_eps":
             if claim.setting.get("axis", "chi") == "kappa":
-                return [dict(axis="kappa", n=6)] if quick else [dict(axis="kappa", n=6, kappas=(4.0, 16.0, 64.0, 256.0, 1024.0))]
+                return ([dict(axis="kappa", n=6, kappas=(16.0, 64.0, 256.0, 1024.0))] if quick
+                        else [dict(axis="kappa", n=6, kappas=(64.0, 256.0, 1024.0, 4096.0))])
             return [dict(axis="chi", L=4.0)] if quick else [dict(axis="chi", L=16.0, ns=(4, 6, 8, 11, 16, 22))]
         if meas == "mc_cost_to_eps":
             base = [dict(axis="chi", cost="grad_calls", L=16.0), dict(axis="chi", cost="comm_rounds", L=16.0),
