@@ -112,9 +112,10 @@ class ADOMExperiment(Experiment):
                         else [dict(axis="kappa", n=6, kappas=(64.0, 256.0, 1024.0, 4096.0))])
             return [dict(axis="chi", L=4.0)] if quick else [dict(axis="chi", L=16.0, ns=(4, 6, 8, 11, 16, 22))]
         if meas == "mc_cost_to_eps":
-            base = [dict(axis="chi", cost="grad_calls", L=16.0), dict(axis="chi", cost="comm_rounds", L=16.0),
-                    dict(axis="kappa", cost="grad_calls", n=8)]
-            return base if quick else base + [dict(axis="kappa", cost="comm_rounds", n=8)]
+            mc = dict(method="adom+-mc")
+            base = [dict(mc, axis="chi", cost="grad_calls", L=16.0), dict(mc, axis="chi", cost="comm_rounds", L=16.0),
+                    dict(mc, axis="kappa", cost="grad_calls", n=8)]
+            return base if quick else base + [dict(mc, axis="kappa", cost="comm_rounds", n=8)]
         if meas in ("hard_comm_rounds", "hard_grad_calls"):
             depth_method = "adom+" if meas == "hard_comm_rounds" else "adom+-mc"
             out = [dict(mode="depth", method=depth_method, n=8, n_chain=4, L=100.0),
