@@ -310,6 +310,7 @@ def test_experiment_bad_params(bad, match):
         verify.check("adom-plus.linear-rate", instances=[bad])
 
 
+@pytest.mark.slow
 def test_figures_written(tmp_path):
     from verify.experiments import get
     vs = verify.check("adom-plus.complexity-chi", quick=True) + verify.check("adom.lower-bound-comm", quick=True)

@@ -382,7 +382,7 @@ class ADOMExperiment(Experiment):
 
         out = []
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
-        plot_distance_vs_rounds(ax, ns=(6, 10, 16) if quick else (6, 10, 16, 24))
+        plot_distance_vs_rounds(ax, ns=(5, 8, 12) if quick else (6, 10, 16, 24), eps=1e-8 if quick else 1e-10)
         fig.tight_layout()
         fig.savefig(os.path.join(outdir, "adom_distance_vs_rounds.png"), dpi=120)
         plt.close(fig)
