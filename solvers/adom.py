@@ -562,6 +562,6 @@ def gradient_tracking(grad, n: int, d: int, mu: float, L: float, chi: float, gos
         Gnew = grad(X)
         S = MV[:, d:] + Gnew - Gold
         Gold = Gnew
-        if rec.record(k + 1, X.ravel(), (X, S)):
+        if rec.record(k + 1, X.ravel(), (X,)):  # x^k: k rounds, k gradient calls (s^k already holds one more)
             break
     return rec.trajectory(np.arange(rec.k_end + 1), {"eta": eta}, X, {"algorithm": "gt"})

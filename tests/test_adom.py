@@ -262,14 +262,24 @@ def test_adversarial_schedule_depth_bound(n, m):
     assert depth[-1] >= 2 + (N - (n - 2 * m) - 1) // (n - m)  # and it is attained
 
 
-def test_adom_depth_never_exceeds_span_bound():
-    n, m, d = 8, 4, 30
-    prob = chain_hard_instance(n, m, d, 1.0, 100.0)
-    sched = adversarial_star_schedule(n, m, 200)
-    tr = adom_plus(prob.local_grads, n, d, prob.mu, prob.L, n, StarSequence(n, sched), 150, prob.x_star,
-                   track_support=True)
-    bound = max_span_depth(n, m, sched, 200)
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(4, 10), frac=st.floats(0.0, 1.0), kappa=st.floats(4.0, 200.0),
+       method=st.sampled_from(["adom+", "adom+-mc", "gt"]))
+def test_property_depth_never_exceeds_span_bound(n, frac, kappa, method):
+    """No method of the span class outruns the maximal-memory simulation on the adversarial star."""
+    m = 1 + int(frac * (n // 2 - 1))
+    d = 16
+    prob = chain_hard_instance(n, m, d, 1.0, kappa)
+    iters = 60
+    T = multi_consensus_rounds(n) if method == "adom+-mc" else 1
+    rounds = iters * T + 1
+    sched = adversarial_star_schedule(n, m, rounds)
+    args = (prob.local_grads, n, d, prob.mu, prob.L, float(n), StarSequence(n, sched), iters, prob.x_star)
+    tr = (gradient_tracking(*args, track_support=True) if method == "gt"
+          else adom_plus(*args, multi_consensus=(method == "adom+-mc"), track_support=True))
+    bound = max_span_depth(n, m, sched, rounds)
     assert np.all(tr.depth[1:] <= bound[tr.comm_rounds[1:]])
+    assert np.all(tr.depth[1:] <= tr.grad_calls[1:])  # one computation extends the support by at most one
 
 
 # --------------------------------------------------------------------------- claims

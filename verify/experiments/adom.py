@@ -120,10 +120,10 @@ class ADOMExperiment(Experiment):
             depth_method = "adom+" if meas == "hard_comm_rounds" else "adom+-mc"
             out = [dict(mode="depth", method=depth_method, n=8, n_chain=4, L=100.0),
                    dict(mode="eps", method="adom+", n=8, n_chain=4, L=36.0),
-                   dict(mode="eps", method="adom+-mc", n=8, n_chain=4, L=36.0)]
+                   dict(mode="eps", method="adom+-mc", n=8, n_chain=4, L=36.0),
+                   dict(mode="depth", method="gt", n=8, n_chain=4, L=100.0)]
             if not quick:
                 out += [dict(mode="eps", method="gt", n=8, n_chain=4, L=36.0, eps_grid=(1e-1, 1e-2, 1e-3)),
-                        dict(mode="depth", method="gt", n=8, n_chain=4, L=100.0),
                         dict(mode="depth", method=depth_method, n=12, n_chain=2, L=100.0)]
             return out
         if meas == "cost_over_lower_bound":
