@@ -119,6 +119,8 @@ def test_gossip_errors():
         laplacian(3, [[1, 1]])
     with pytest.raises(InvalidInput, match="disconnected"):
         CyclicGossip([_graph("ring", 4) / 4, disconnected])
+    with pytest.raises(InvalidInput, match="pass I - M"):
+        CyclicGossip([np.eye(4) - _graph("ring", 4) / 4])  # a mixing matrix where W is expected
 
 
 def test_parameter_errors():
