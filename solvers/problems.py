@@ -245,3 +245,96 @@ class NonconvexLogistic(Problem):
     def loss_only(self) -> tuple[np.ndarray, np.ndarray]:
         """The data ``(Y*A stacked, weights)`` of the convex logistic part, for exact optima."""
         return self._YA2, np.full(self.n * self.m, 1.0 / (self.n * self.m))
+
+
+# --------------------------------------------------------------------------- decentralized (sum) problems
+class NodeQuadratics:
+    r"""Decentralized quadratics :math:`\min_x\sum_{i=1}^nf_i(x)`, :math:`f_i(x)=\frac12x^\top C_ix+b_i^\top x`.
+
+    Used by ADOM+ (``specs/adom_plus.md`` section 4): a **sum**, not an average.  The constants are
+    exact: :math:`\mu_i=\lambda_{\min}(C_i)`, :math:`L_i=\lambda_{\max}(C_i)`, the uniform
+    :math:`\mu=\min_i\mu_i` and :math:`L=\max_iL_i`, and
+    :math:`x^\star=-(\sum_iC_i)^{-1}\sum_ib_i` by a symmetric linear solve.
+
+    Parameters
+    ----------
+    C : array (n, d, d)
+        Symmetric positive definite local Hessians.
+    b : array (n, d)
+        Linear terms.
+    """
+
+    def __init__(self, C, b):
+        C = finite_array("C", C, ndim=3)
+        b = finite_array("b", b, ndim=2)
+        n, d, d2 = C.shape
+        if d != d2 or b.shape != (n, d):
+            raise InvalidInput(f"C must have shape (n, d, d) and b (n, d), got {C.shape} and {b.shape}")
+        if np.max(np.abs(C - C.transpose(0, 2, 1))) > 1e-12 * max(1.0, float(np.max(np.abs(C)))):
+            raise InvalidInput("C must be symmetric (every C_i)")
+        self.C = np.ascontiguousarray(C)
+        self.b = np.ascontiguousarray(b)
+        self.n, self.d = n, d
+        ev = np.linalg.eigvalsh(self.C)
+        self.mu_i, self.L_i = ev[:, 0], ev[:, -1]
+        if np.any(self.mu_i <= 0):
+            raise InvalidInput(f"every C_i must be positive definite (mu_i > 0), found min eigenvalue {self.mu_i.min():.3g}")
+        self.mu, self.L = float(self.mu_i.min()), float(self.L_i.max())
+        H = self.C.sum(axis=0)
+        self.x_star = scipy.linalg.solve(H, -self.b.sum(axis=0), assume_a="pos")
+        self.f_star = float(self.value(self.x_star))
+
+    def local_grads(self, X: np.ndarray) -> np.ndarray:
+        r""":math:`(\nabla f_i(x_i))_i` for ``X`` of shape ``(n, d)`` (one batched matmul)."""
+        return np.matmul(self.C, X[:, :, None])[:, :, 0] + self.b
+
+    def value(self, x: np.ndarray) -> float:
+        r""":math:`\sum_if_i(x)` at a common point ``x`` of shape ``(d,)``."""
+        x = np.asarray(x, dtype=float)
+        return float(0.5 * np.einsum("j,njk,k->", x, self.C, x) + self.b.sum(axis=0) @ x)
+
+
+class NodeLogistic:
+    r"""Decentralized :math:`\ell_2`-regularised logistic regression, :math:`\min_x\sum_if_i(x)` with
+
+    .. math::
+        f_i(x)=\frac1m\sum_{j=1}^m\log\big(1+e^{-y_{ij}a_{ij}^\top x}\big)+\frac\lambda2\Vert x\Vert^2,
+
+    :math:`\mu=\lambda` and the certified :math:`L_i=\lambda_{\max}(A_i^\top A_i)/(4m)+\lambda`
+    (spec section 4).  ``x_star`` is set by :func:`verify.optima.decentralized_logistic_optimum`.
+    """
+
+    def __init__(self, A, y, lam: float):
+        A = finite_array("A", A, ndim=3)
+        y = finite_array("y", y, ndim=2)
+        if y.shape != A.shape[:2]:
+            raise InvalidInput(f"y must have shape (n, m) = {A.shape[:2]} to match A, got {y.shape}")
+        if not np.all(np.abs(y) == 1):
+            raise InvalidInput("y must contain labels in {-1, +1}")
+        self.lam = positive("lam", lam)
+        self.n, self.m, self.d = A.shape
+        self.YA = np.ascontiguousarray(A * y[:, :, None])
+        self.L_i = _lambda_max_gram(A) / (4 * self.m) + self.lam
+        self.mu_i = np.full(self.n, self.lam)
+        self.mu, self.L = self.lam, float(self.L_i.max())
+        self.x_star = None
+
+    def local_grads(self, X: np.ndarray) -> np.ndarray:
+        r""":math:`(\nabla f_i(x_i))_i` for ``X`` of shape ``(n, d)``."""
+        z = np.einsum("nmd,nd->nm", self.YA, X)
+        w = -expit(-z) / self.m
+        return np.einsum("nmd,nm->nd", self.YA, w) + self.lam * X
+
+    def value(self, x: np.ndarray) -> float:
+        z = self.YA @ np.asarray(x, dtype=float)
+        return float(np.logaddexp(0.0, -z).mean(axis=1).sum() + 0.5 * self.n * self.lam * float(x @ x))
+
+    def grad_sum(self, x: np.ndarray) -> np.ndarray:
+        r""":math:`\sum_i\nabla f_i(x)`."""
+        return self.local_grads(np.broadcast_to(x, (self.n, self.d))).sum(axis=0)
+
+    def hess_sum(self, x: np.ndarray) -> np.ndarray:
+        r""":math:`\sum_i\nabla^2f_i(x)`."""
+        z = self.YA @ x
+        s = expit(z) * expit(-z) / self.m
+        return np.einsum("nmd,nm,nme->de", self.YA, s, self.YA) + self.n * self.lam * np.eye(self.d)

@@ -98,3 +98,210 @@ def heterogeneous_logistic(n: int = 20, d: int = 20, m: int = 20, spread: float 
     raw = NonconvexLogistic(A, y, lam=0.0).L_i
     s = np.sqrt((target - 2 * lam) / raw)
     return NonconvexLogistic(A * s[:, None, None], y, lam=lam)
+
+
+# --------------------------------------------------------------------------- ADOM+ (time-varying networks)
+def adom_quadratics(n: int = 10, d: int = 5, mu: float = 1.0, L: float = 100.0, seed: int = 0):
+    r"""Local quadratics with exactly prescribed :math:`\mu` and :math:`L` on every node (ADOM+ spec §4).
+
+    .. math::
+        C_i=\mu I+(L-\mu)\frac{G_i^\top G_i}{\lambda_{\max}(G_i^\top G_i)},\qquad
+        G_i\in\mathbb R^{(d-1)\times d},\ (G_i)_{jk}\sim U[0,1),
+
+    so :math:`\lambda_{\min}(C_i)=\mu` (rank :math:`d-1`) and :math:`\lambda_{\max}(C_i)=L`;
+    :math:`b_i\sim\mu\,U[0,1)^d`.  The problem recomputes all constants and :math:`x^\star`.
+    """
+    from solvers.problems import NodeQuadratics
+
+    for nm, v in (("n", n), ("d", d)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 2:
+            raise UsageError(f"{nm} must be an integer >= 2, got {v!r}")
+    if not (np.isfinite(mu) and np.isfinite(L) and 0 < mu < L):
+        raise UsageError(f"mu and L must satisfy 0 < mu < L, got mu={mu!r}, L={L!r}")
+    rng = np.random.default_rng(seed)
+    G = rng.random((n, d - 1, d))
+    GG = np.einsum("nkd,nke->nde", G, G)
+    lam = np.linalg.eigvalsh(GG)[:, -1]
+    C = mu * np.eye(d) + (L - mu) * GG / lam[:, None, None]
+    C = 0.5 * (C + C.transpose(0, 2, 1))
+    b = mu * rng.random((n, d))
+    return NodeQuadratics(C, b)
+
+
+def adom_logistic(n: int = 10, d: int = 5, m: int = 20, lam: float = 0.1, seed: int = 0):
+    r"""Per-node :math:`\ell_2`-logistic regression with :math:`\mu=\lambda`; :math:`x^\star` certified by
+    :func:`verify.optima.decentralized_logistic_optimum`."""
+    from solvers.problems import NodeLogistic
+    from .optima import decentralized_logistic_optimum
+
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, m, d))
+    w = rng.standard_normal(d)
+    y = np.sign(A @ w + 1e-12)
+    y[rng.random((n, m)) < 0.1] *= -1
+    prob = NodeLogistic(A, y, lam)
+    opt = decentralized_logistic_optimum(prob)
+    prob.x_star = opt.x
+    prob.certificate = opt.certificate
+    return prob
+
+
+def relabelled_ring(n: int, seed: int = 0):
+    """Ring with a fresh uniform relabelling every round (spec §4, network 1); χ of the ring."""
+    from solvers.adom import RelabelledRing
+    return RelabelledRing(n, seed=seed)
+
+
+def random_geometric_cycle(n: int, K: int = 50, radius: float = 0.4, seed: int = 0):
+    r"""Cycle through ``K`` random geometric graphs (radius ``radius`` in the unit square), each made
+    connected by joining every extra component to its nearest node in the first one (spec §4,
+    network 2, after DADAO ``data.py``).  χ is the maximum over the graphs."""
+    from solvers.adom import CyclicGossip, laplacian, normalized_gossip
+
+    rng = np.random.default_rng(seed)
+    mats = []
+    for _ in range(K):
+        P = rng.random((n, 2))
+        D = np.linalg.norm(P[:, None] - P[None], axis=-1)
+        iu = np.triu_indices(n, 1)
+        close = D[iu] <= radius
+        edges = np.c_[iu[0][close], iu[1][close]]
+        comp = _components(n, edges)
+        main = comp == comp[0]
+        extra = []
+        for c in np.unique(comp):
+            if c == comp[0]:
+                continue
+            inside = np.flatnonzero(comp == c)
+            out = np.flatnonzero(main)
+            sub = D[np.ix_(inside, out)]
+            i, j = np.unravel_index(np.argmin(sub), sub.shape)
+            extra.append((inside[i], out[j]))
+            main |= comp == c
+        if extra:
+            edges = np.r_[edges, np.array(extra)]
+        mats.append(normalized_gossip(laplacian(n, edges))[0])
+    return CyclicGossip(mats)
+
+
+def _components(n: int, edges: np.ndarray) -> np.ndarray:
+    import scipy.sparse as sps
+    from scipy.sparse.csgraph import connected_components
+
+    A = sps.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)) if len(edges) else sps.coo_matrix((n, n))
+    return connected_components(A, directed=False)[1]
+
+
+def ring_star_alternating(n: int):
+    r"""Alternate a ring and a star (centre 0): :math:`\chi=\max(\chi_{\rm ring},n)` (spec §4, network 3)."""
+    from solvers.adom import CyclicGossip, laplacian, normalized_gossip
+
+    idx = np.arange(n)
+    ring = normalized_gossip(laplacian(n, np.c_[idx, (idx + 1) % n]))[0]
+    star = normalized_gossip(laplacian(n, np.c_[np.zeros(n - 1, dtype=int), idx[1:]]))[0]
+    return CyclicGossip([ring, star])
+
+
+def chain_hard_instance(n: int = 8, n_chain: int = 4, d: int = 60, mu: float = 1.0, L: float = 100.0):
+    r"""Nesterov's chain split between two groups of nodes (lower-bound construction, spec §2.2).
+
+    Nodes ``0..n_chain-1`` (group A) hold
+    :math:`f_a(x)=\frac\mu2\Vert x\Vert^2+\varsigma(x_1^2+\sum_{k\,{\rm even}}(x_k-x_{k+1})^2-2x_1)`,
+    nodes ``n_chain..2n_chain-1`` (group B) hold
+    :math:`f_b(x)=\frac\mu2\Vert x\Vert^2+\varsigma\sum_{k\,{\rm odd}}(x_k-x_{k+1})^2`, the others
+    :math:`\frac\mu2\Vert x\Vert^2`.  With :math:`\varsigma=(L-\mu)/4` the Hessians
+    :math:`\mu I+2\varsigma M_{a/b}` have spectrum in :math:`[\mu,L]` with both ends attained (for
+    :math:`d\ge3`); the spec's :math:`(L-\mu)/8` refers to the unscaled forms.  A gradient of
+    :math:`f_a` at a point supported on :math:`e_1..e_k` reaches :math:`e_{k+1}` only when k is even,
+    one of :math:`f_b` only when k is odd.
+    """
+    from solvers.problems import NodeQuadratics
+
+    if not (isinstance(n_chain, (int, np.integer)) and n_chain >= 1 and 2 * n_chain <= n):
+        raise UsageError(f"n_chain must be an integer with 1 <= n_chain <= n/2, got {n_chain!r} (n={n})")
+    if not (isinstance(d, (int, np.integer)) and d >= 3):
+        raise UsageError(f"d must be an integer >= 3, got {d!r}")
+    if not (0 < mu < L):
+        raise UsageError(f"mu and L must satisfy 0 < mu < L, got mu={mu!r}, L={L!r}")
+    s = (L - mu) / 4
+    Ma = np.zeros((d, d))
+    Mb = np.zeros((d, d))
+    Ma[0, 0] = 1.0
+    for k in range(1, d):  # pair (k, k+1) in 1-based indexing = (k-1, k) 0-based
+        blk = Ma if k % 2 == 0 else Mb
+        blk[k - 1, k - 1] += 1
+        blk[k, k] += 1
+        blk[k - 1, k] -= 1
+        blk[k, k - 1] -= 1
+    C = np.broadcast_to(mu * np.eye(d), (n, d, d)).copy()
+    b = np.zeros((n, d))
+    C[:n_chain] += 2 * s * Ma
+    b[:n_chain, 0] = -2 * s
+    C[n_chain:2 * n_chain] += 2 * s * Mb
+    prob = NodeQuadratics(C, b)
+    prob.n_chain = int(n_chain)
+    return prob
+
+
+def chain_depth_needed(x_star: np.ndarray, eps) -> np.ndarray:
+    r"""Smallest depth k with :math:`\sum_{j>k}(x^\star_j)^2\le\varepsilon\Vert x^\star\Vert^2` (exact tails).
+
+    Any iterate supported on :math:`e_1..e_k` has :math:`\Vert x-x^\star\Vert^2\ge` that tail, so
+    reaching accuracy ε (relative, from :math:`x^0=0`) needs depth ``chain_depth_needed``.
+    """
+    sq = np.asarray(x_star, dtype=float) ** 2
+    tail = np.r_[np.cumsum(sq[::-1])[::-1], 0.0]  # tail[k] = sum_{j>k} (1-based) = sum(sq[k:])
+    eps = np.atleast_1d(np.asarray(eps, dtype=float))
+    ok = tail[None, :] <= eps[:, None] * sq.sum()
+    return np.argmax(ok, axis=1)
+
+
+def adversarial_star_schedule(n: int, n_chain: int, rounds: int) -> np.ndarray:
+    r"""Star centres that slow information down on :func:`chain_hard_instance` (spec §2.2).
+
+    In each round the centre is a node that does not yet hold the newest chain coordinate, and the
+    node that could extend the chain is taken last, so exactly one new node learns the frontier per
+    round.  With groups A (``0..m-1``), B (``m..2m-1``) and the others D:
+    D then :math:`b_0` (coordinate 1 starts on all of A), then alternately
+    (B \ b_0, D, :math:`a_0`) and (A \ a_0, D, :math:`b_0`), i.e. :math:`n-m` rounds per chain step.
+    Every method of the span class then reaches depth k only after
+    :math:`N\ge(n-m)(k-2)` rounds (see :func:`max_span_depth`).
+    """
+    m = n_chain
+    A, B, D = list(range(m)), list(range(m, 2 * m)), list(range(2 * m, n))
+    first = D + [B[0]]
+    even = B[1:] + D + [A[0]]
+    odd = A[1:] + D + [B[0]]
+    period = even + odd
+    reps = max(0, rounds - len(first)) // len(period) + 1
+    return np.array(first + period * reps, dtype=np.int64)[:max(rounds, 1)]
+
+
+def max_span_depth(n: int, n_chain: int, centres: np.ndarray, rounds: int) -> np.ndarray:
+    r"""Largest depth any span-class method can hold after ``N`` star rounds, N = 0..rounds.
+
+    Simulates the maximal memories: before every round each node applies its gradient as often as
+    it likes (A extends an even depth by one, B an odd one, the others never), then the star with
+    centre :math:`c_q` merges: the centre takes the union, leaves take the centre's old memory.
+    Returned entry N is the depth after the computation that follows round N.
+    """
+    m = n_chain
+    kind = np.zeros(n, dtype=np.int64)  # 0 dummy, 1 A, 2 B
+    kind[:m], kind[m:2 * m] = 1, 2
+    k = np.zeros(n, dtype=np.int64)
+    out = np.empty(rounds + 1, dtype=np.int64)
+
+    def compute(k):
+        ext = ((kind == 1) & (k % 2 == 0)) | ((kind == 2) & (k % 2 == 1))
+        return k + ext
+
+    k = compute(k)
+    out[0] = k.max()
+    for q in range(rounds):
+        c = centres[q % len(centres)]
+        kc = k[c]
+        k = np.maximum(k, kc)
+        k[c] = k.max()
+        k = compute(k)
+        out[q + 1] = k.max()
+    return out
