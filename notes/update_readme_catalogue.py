@@ -1,0 +1,25 @@
+"""Rewrite the README catalogue table from a report's verdicts.json.
+
+    ratecheck check --all --no-teeth --out /tmp/cat && python notes/update_readme_catalogue.py /tmp/cat/verdicts.json
+"""
+import json
+import re
+import sys
+from pathlib import Path
+
+rows = json.loads(Path(sys.argv[1]).read_text())["summary"]
+lines = ["| claim | title | provenance | kind | verdict | tightness |", "|---|---|---|---|---|---|"]
+for r in rows:
+    if "~" in r["claim"]:
+        continue
+    t = r["tightness"]
+    t = "–" if t is None else (f"{t:.3g}" if isinstance(t, (int, float)) else str(t))
+    prov = r["provenance"] + (f" ({r['provenance_note']})" if r["provenance_note"] else "")
+    verdict = r["verdict"] + (" (expected)" if r["expected"] == "violated" and r["verdict"] == "violated" else "")
+    lines.append(f"| `{r['claim']}` | {r['title']} | {prov} | {r['kind']} | {verdict} | {t} |")
+readme = Path(__file__).resolve().parents[1] / "README.md"
+text = readme.read_text()
+new = re.sub(r"(<!-- catalogue:start -->\n).*?(\n<!-- catalogue:end -->)", lambda m: m.group(1) + "\n".join(lines) + m.group(2),
+             text, flags=re.S)
+readme.write_text(new)
+print(f"{len(lines) - 2} claims written")
