@@ -254,8 +254,10 @@ def check(claim, experiment=None, instances: Sequence[dict] | None = None, seed:
     quick : bool
         Smaller default instances (shorter runs, fewer replications).
     """
-    from . import experiments as _exps
+    from solvers import InvalidInput
     from theorems import ClaimError
+
+    from . import experiments as _exps
 
     claim = _resolve(claim)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -279,7 +281,7 @@ def check(claim, experiment=None, instances: Sequence[dict] | None = None, seed:
         t0 = time.perf_counter()
         try:
             ev = exp.run(claim, params, seed=seed)
-        except ClaimError as e:
+        except (ClaimError, InvalidInput) as e:  # bad values reach the user as one-line usage errors
             raise UsageError(str(e)) from None
         ev.proofs = list(proofs)
         out.append(judge(claim, ev, time.perf_counter() - t0))
