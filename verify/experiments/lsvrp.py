@@ -103,9 +103,9 @@ class LSVRPExperiment(Experiment):
             return out
         if m in ("comms_to_eps", "tuned_comms_to_eps"):
             if quick:
-                return [dict(instance="shared-floor", n=10, d=3)]
-            return [dict(instance="shared-floor", n=10, d=4, kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0)),
-                    dict(instance="controlled", n=10, d=4, kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0))]
+                return [dict(instance="shared-floor", n=10, d=3, start="spread")]
+            return [dict(instance="shared-floor", n=10, d=4, start="spread", kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0)),
+                    dict(instance="controlled", n=10, d=4, start="spread", kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0))]
         return [dict()]
 
     def params(self, params):
@@ -138,8 +138,9 @@ class LSVRPExperiment(Experiment):
             raise UsageError(f"eps must lie in (0, 1) (or None: the claim's setting), got {p['eps']!r}")
         if p["cost_it"] not in (1, 2):
             raise UsageError(f"cost_it must be 1 or 2, got {p['cost_it']!r}")
-        if p["start"] not in ("random", "optimum"):
-            raise UsageError(f"start must be 'random' (||x0 - x*|| = 1) or 'optimum' (x0 = x*), got {p['start']!r}")
+        if p["start"] not in ("random", "optimum", "spread"):
+            raise UsageError(f"start must be 'random' (||x0 - x*|| = 1), 'spread' (||x0 - x*|| = 1, equal energy on the "
+                             f"eigenvectors of A_bar) or 'optimum' (x0 = x*), got {p['start']!r}")
         if p["dissimilarity"] not in ("mean-square", "max"):
             raise UsageError(f"dissimilarity must be 'mean-square' (delta) or 'max' (delta_max >= delta), got {p['dissimilarity']!r}")
         if p["instance"] == "logistic" and p["method"] != "monte-carlo":
@@ -174,6 +175,9 @@ class LSVRPExperiment(Experiment):
     def _start(problem, xs, p, seed):
         if p["start"] == "optimum":
             return xs.copy()
+        if p["start"] == "spread" and hasattr(problem, "A_bar"):
+            v = np.linalg.eigh(problem.A_bar)[1].sum(axis=1)  # equal energy 1/d on every eigenvector of A_bar
+            return xs + v / np.linalg.norm(v)
         v = np.random.default_rng([seed, 1]).standard_normal(problem.d)
         return xs + v / np.linalg.norm(v)
 
