@@ -18,6 +18,7 @@ from verify.expectation import LsvrpExactMoments, exact_lsvrp_hitting_time, exac
 from verify.instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients
 from verify.optima import l2_logistic_optimum, quadratic_clients_optimum
 
+BOUND_ONLY = theorems.get("lsvrp.recursion").variant("bound-only", identities=())
 IDS = ["lsvrp.recursion", "lsvrp.lyapunov", "lsvrp.region", "lsvrp.complexity", "lsvrp.tuned-probe", "sgd.neighborhood"]
 
 
@@ -230,19 +231,19 @@ def test_bad_input_messages():
     with pytest.raises(UsageError, match="mu"):
         delta_controlled_quadratics(mu=0.0)
     with pytest.raises(UsageError, match="mu"):
-        verify.check("lsvrp.recursion", instances=[dict(mu=-1.0, gamma=0.1)])
+        verify.check(BOUND_ONLY, instances=[dict(mu=-1.0, gamma=0.1)])
     with pytest.raises(UsageError, match="p must lie in"):
-        verify.check("lsvrp.recursion", instances=[dict(p=1.5, gamma=0.1)])
+        verify.check(BOUND_ONLY, instances=[dict(p=1.5, gamma=0.1)])
     with pytest.raises(UsageError, match="p must lie in"):
-        verify.check("lsvrp.recursion", instances=[dict(p=0.0, gamma=0.1)])
+        verify.check(BOUND_ONLY, instances=[dict(p=0.0, gamma=0.1)])
     with pytest.raises(UsageError, match="gamma"):  # s > 1/4: outside the Lyapunov theorem's range
         verify.check("lsvrp.lyapunov", instances=[dict(delta=2.0, gamma_factor=2.0)])
     with pytest.raises(UsageError, match="gamma"):
         verify.check("sgd.neighborhood", instances=[dict(gamma_factor=1.5)])
     with pytest.raises(UsageError, match="unknown parameter"):
-        verify.check("lsvrp.recursion", instances=[dict(stepsize=0.1)])
+        verify.check(BOUND_ONLY, instances=[dict(stepsize=0.1)])
     with pytest.raises(UsageError, match="instance"):
-        verify.check("lsvrp.recursion", instances=[dict(instance="cubic", gamma=0.1)])
+        verify.check(BOUND_ONLY, instances=[dict(instance="cubic", gamma=0.1)])
     with pytest.raises(UsageError, match="kappas"):
         verify.check("lsvrp.complexity", instances=[dict(kappas=(2.0, 3.0))])
     A = np.array([[[2.0, 1.0], [0.0, 2.0]]] * 2)
@@ -264,6 +265,6 @@ def test_bad_input_messages():
 
 
 def test_reproducible():
-    a = verify.check("lsvrp.recursion", instances=[dict(gamma=0.02, T=20, method="monte-carlo", replications=50)], seed=3)[0]
-    b = verify.check("lsvrp.recursion", instances=[dict(gamma=0.02, T=20, method="monte-carlo", replications=50)], seed=3)[0]
+    a = verify.check(BOUND_ONLY, instances=[dict(gamma=0.02, T=20, method="monte-carlo", replications=50)], seed=3)[0]
+    b = verify.check(BOUND_ONLY, instances=[dict(gamma=0.02, T=20, method="monte-carlo", replications=50)], seed=3)[0]
     assert np.array_equal(a.evidence.measured, b.evidence.measured)

@@ -86,7 +86,7 @@ _BASE = (gt(gamma, 0), gt(mu, 0), ge(delta, 0), gt(p, 0), le(p, 1))
 def _closed_form_identities(theta_val):
     out = []
     Mn = recursion_matrix(theta=theta_val)
-    for k in (2, 5):
+    for k in (3,):
         direct = Mn ** k * sp.Matrix([X0, W0])
         cf = power_apply(Mn, (X0, W0), k)
         for j, nm in ((0, "X"), (1, "W")):
