@@ -234,10 +234,7 @@ class LSVRPExperiment(Experiment):
             one, zero = np.ones(grid.size), np.zeros(grid.size)
             g2 = np.r_[grid, grid]
             bound = claim.evaluate(T=g2, u_X=np.r_[one, zero], u_W=np.r_[zero, one], **c)
-            if method != "monte-carlo":
-                se = None
-            else:
-                se = np.r_[seX, seW]
+            se = None if method != "monte-carlo" else np.r_[seX, seW]
             return Evidence("k (X_k, then W_k)", g2, np.r_[X, W], bound, method=method, stderr=se, n_samples=nsamp,
                             constants=c, instance=p, seed=seed, series=series,
                             note=f"entries 0..{grid.size - 1} compare X_k, the rest W_k; refresh={refresh}")
@@ -246,11 +243,10 @@ class LSVRPExperiment(Experiment):
                 raise UsageError(f"claim {claim.id}: measure lyapunov_psi needs setting['psi_weight'] (a sympy expression)")
             wgt = _sym_value(s["psi_weight"], c, "psi_weight")
             c["psi_weight"] = wgt
-            psi = X + wgt * W
-            se = None if method != "monte-carlo" else np.sqrt(seX ** 2 + (wgt * seW) ** 2)  # conservative-free: see note
-            if method == "monte-carlo":
-                psi_s = tr.dist_x[:, grid] + wgt * tr.dist_w[:, grid]
-                psi, se, nsamp = mc_summary(psi_s)
+            if method == "monte-carlo":  # per-replication Psi, so the standard error accounts for the X-W correlation
+                psi, se, nsamp = mc_summary(tr.dist_x[:, grid] + wgt * tr.dist_w[:, grid])
+            else:
+                psi, se = X + wgt * W, None
             bound = claim.evaluate(T=grid, **c)
             return Evidence("k", grid, psi, bound, method=method, stderr=se, n_samples=nsamp, constants=c, instance=p,
                             seed=seed, series=series, note=f"Psi weight {wgt:.6g}")
