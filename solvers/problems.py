@@ -327,19 +327,14 @@ class L2Logistic(Problem):
     exact_delta = False
 
     def __init__(self, A, y, lam: float = 0.1):
-        A = finite_array("A", A, ndim=3)
-        y = finite_array("y", y, ndim=2)
-        if y.shape != A.shape[:2]:
-            raise InvalidInput(f"y must have shape (n, m) = {A.shape[:2]} to match A, got {y.shape}")
-        if not np.all(np.abs(y) == 1):
-            raise InvalidInput("y must contain labels in {-1, +1}")
         self.lam = positive("lam", lam)
-        self.n, self.m, self.d = A.shape
-        self.YA = np.ascontiguousarray(A * y[:, :, None])
+        base = NonconvexLogistic(A, y, lam=0.0)  # validates A and y; its L_i, L are the loss-only constants
+        self.n, self.m, self.d = base.n, base.m, base.d
+        self.YA = base._YA
         self.mu = self.lam
-        lmax = _lambda_max_gram(A) / (4 * self.m)
+        lmax = base.L_i
         self.L_i = lmax + self.lam
-        self.L = float(scipy.linalg.eigvalsh(np.einsum("nmd,nme->de", A, A) / (4 * self.n * self.m))[-1]) + self.lam
+        self.L = base.L + self.lam
         self.delta_bound = float(np.sqrt(np.mean(lmax ** 2)))
 
     def value_and_grad(self, x, per_client=False):
