@@ -151,10 +151,15 @@ def lsvrp(problem: Problem, x0, gamma: float, p: float, T: int, *, refresh: str 
             i = idx[k]
             if quad:
                 # x+ = U_i [(U_i^T (x - gamma gbar) + gamma lam_i * U_i^T w) / (1 + gamma lam_i)]; b_i cancels
-                Ui, li = U[i], lam[i]
-                yx = np.einsum("rji,rj->ri", Ui, X - gamma * gbar)
-                yw = np.einsum("rji,rj->ri", Ui, W)
-                Xn = np.einsum("rij,rj->ri", Ui, (yx + gamma * li * yw) / (1.0 + gamma * li))
+                if R == 1:  # a view of one eigenbasis and one (d, 2) product: no gather, no einsum
+                    Ui, li = U[i[0]], lam[i[0]]
+                    y = Ui.T @ np.stack((X[0] - gamma * gbar[0], W[0]), axis=1)
+                    Xn = (Ui @ ((y[:, 0] + gamma * li * y[:, 1]) / (1.0 + gamma * li)))[None, :]
+                else:
+                    Ui, li = U[i], lam[i]
+                    yx = np.einsum("rji,rj->ri", Ui, X - gamma * gbar)
+                    yw = np.einsum("rji,rj->ri", Ui, W)
+                    Xn = np.einsum("rij,rj->ri", Ui, (yx + gamma * li * yw) / (1.0 + gamma * li))
             else:
                 gi = problem.value_and_grad(W, per_client=False)[1][np.arange(R), i]
                 Xn, it = problem.prox(i, X - gamma * (gbar - gi), gamma, tol=prox_tol)
