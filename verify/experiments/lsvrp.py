@@ -385,10 +385,11 @@ def plot_lsvrp_vs_sgd(quick: bool = True, verdicts=None, kappas=(1.5, 10.0), n: 
     exp = EXPERIMENT
     cl = __import__("theorems").get("lsvrp.complexity")
     sg = __import__("theorems").get("sgd.neighborhood")
-    fig, axes = plt.subplots(1, len(kappas), figsize=(5.2 * len(kappas), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(kappas) + 1, figsize=(5.0 * (len(kappas) + 1), 3.8), squeeze=False)
     budget = 3000 if quick else 12000
-    for ax, kap in zip(axes[0], kappas):
-        p = exp.params(dict(instance="shared-floor", n=n, d=d, delta=kap, start="spread"))
+
+    def curves(kap, budget):
+        p = exp.params(dict(instance="shared-floor", n=n, d=d, delta=float(kap), start="spread"))
         P = build_problem(p, seed)
         c = exp._constants(P, p)
         xs = P.x_star
@@ -396,17 +397,32 @@ def plot_lsvrp_vs_sgd(quick: bool = True, verdicts=None, kappas=(1.5, 10.0), n: 
         pp = _sym_value(cl.setting["p"], c, "p")
         g = cl.max_stepsize(**c)
         per_it = 1 + pp * P.n
-        T = int(budget / per_it)
+        T = int((budget - P.n) / per_it)
         X = _exact_curve(P, lsvrp_outcomes(P, g, pp, "new"), np.r_[x0 - xs, x0 - xs], T)
-        ax.semilogy(P.n + per_it * np.arange(T + 1), X, label=f"L-SVRP, gamma={g:.3g}, p=1/n")
-        csg = dict(c, mu=P.mu_f)
-        gs = sg.max_stepsize(**csg)
+        gs = sg.max_stepsize(**dict(c, mu=P.mu_f))
         Xs = _exact_curve(P, sgd_outcomes(P, gs), x0 - xs, budget)
-        ax.semilogy(np.arange(budget + 1), Xs, label=f"SGD, gamma={gs:.3g}")
+        return P, (P.n + per_it * np.arange(T + 1), X, g), (np.arange(budget + 1), Xs, gs)
+
+    for ax, kap in zip(axes[0], kappas):
+        P, (cl_x, cl_y, g), (sg_x, sg_y, gs) = curves(kap, budget)
+        ax.semilogy(cl_x, cl_y, label=f"L-SVRP, gamma={g:.3g}, p=1/n")
+        ax.semilogy(sg_x, sg_y, label=f"SGD, gamma={gs:.3g}")
         ax.set_title(f"n={P.n}, d={P.d}, delta/mu={P.delta / P.mu:.3g}")
         ax.set_xlabel("communications (1 per iteration, n per refresh)")
         ax.set_ylabel("E||x^k - x*||^2 (exact)")
         ax.legend(fontsize=8)
+    ax = axes[0, -1]
+    sweep = np.geomspace(1.2, 30, 6 if quick else 12)
+    small = 2000
+    ends = np.array([[cv[1][-1] for cv in curves(k, small)[1:]] for k in sweep])
+    ax.loglog(sweep, ends[:, 0], "o-", label="L-SVRP (gamma = mu/(2 delta^2), p = 1/n)")
+    ax.loglog(sweep, ends[:, 1], "s-", label="SGD (gamma = 1/(2 L_max))")
+    ax.set_xlabel("delta / mu")
+    ax.set_ylabel(f"E||x - x*||^2 after {small} communications")
+    ax.set_title("across delta (exact)")
+    from matplotlib.ticker import NullFormatter
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
 
