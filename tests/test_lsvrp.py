@@ -268,3 +268,14 @@ def test_reproducible():
     a = verify.check(BOUND_ONLY, instances=[dict(gamma=0.02, T=20, method="monte-carlo", replications=50)], seed=3)[0]
     b = verify.check(BOUND_ONLY, instances=[dict(gamma=0.02, T=20, method="monte-carlo", replications=50)], seed=3)[0]
     assert np.array_equal(a.evidence.measured, b.evidence.measured)
+
+
+@pytest.mark.slow
+def test_figures_written(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    from verify.experiments import get
+    figs = get("lsvrp").figures([], str(tmp_path), quick=True)
+    assert [f for f, _ in figs] == ["lsvrp_vs_sgd.png", "lsvrp_comms_scaling.png", "lsvrp_region.png"]
+    for f, caption in figs:
+        assert (tmp_path / f).stat().st_size > 1000 and caption
