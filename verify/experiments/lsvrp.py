@@ -64,7 +64,8 @@ class LSVRPExperiment(Experiment):
     name = "lsvrp"
     title = "L-SVRP under Hessian dissimilarity and the SGD comparison (quadratics, l2-logistic)"
     measures = {
-        "moments_xw": "X_k = E||x^k - x*||^2 then W_k = E||w^k - x*||^2, k = 0..T (stacked)",
+        "moments_xw": "X_k = E||x^k - x*||^2 then W_k = E||w^k - x*||^2, k = 1..T (stacked); the bound is evaluated "
+                      "with (u_X, u_W) = (1, 0) for X and (0, 1) for W",
         "lyapunov_psi": "E Psi_k = X_k + c W_k with c from the claim's setting['psi_weight']",
         "sgd_dist_sq": "E||x^k - x*||^2 of SGD, k = 0..T",
         "comms_to_eps": "expected communications until E||x^k - x*||^2 <= eps ||x^0 - x*||^2, against delta/mu",
