@@ -338,3 +338,171 @@ class NodeLogistic:
         z = self.YA @ x
         s = expit(z) * expit(-z) / self.m
         return np.einsum("nmd,nm,nme->de", self.YA, s, self.YA) + self.n * self.lam * np.eye(self.d)
+
+
+# --------------------------------------------------------------------------- L-SVRP problems
+def _check_symmetric(name: str, A: np.ndarray) -> None:
+    scale = max(1.0, float(np.max(np.abs(A)))) if A.size else 1.0
+    asym = float(np.max(np.abs(A - np.swapaxes(A, -1, -2)))) if A.size else 0.0
+    if asym > 1e-12 * scale:
+        raise InvalidInput(f"{name} must be symmetric (every A_i = A_i^T), found max |A_i - A_i^T| = {asym:.3g}")
+
+
+class QuadraticClients(Problem):
+    r"""Client quadratics :math:`f_i(x)=\frac12x^\top A_ix-b_i^\top x` with exact constants.
+
+    Used by L-SVRP (Gasanov & Richtárik, arXiv 2412.13619; spec ``specs/lsvrp.md`` section 1).
+    One symmetric eigendecomposition per client, :math:`A_i=U_i\Lambda_iU_i^\top`, is computed
+    once (batched); every prox is then two matrix-vector products:
+
+    .. math::
+        \mathrm{prox}_{\gamma f_i}(v)=(I+\gamma A_i)^{-1}(v+\gamma b_i)
+        =U_i\,\frac{U_i^\top(v+\gamma b_i)}{1+\gamma\Lambda_i}.
+
+    Exact constants (all by linear algebra):
+
+    .. math::
+        \mu=\min_i\lambda_{\min}(A_i),\qquad
+        \delta^2=\lambda_{\max}\Big(\frac1n\sum_i(A_i-\bar A)^2\Big),\qquad
+        \delta_{\max}=\max_i\Vert A_i-\bar A\Vert_2,
+
+    :math:`L_i=\lambda_{\max}(A_i)`, :math:`L=\lambda_{\max}(\bar A)`,
+    :math:`\mu_f=\lambda_{\min}(\bar A)`, :math:`x^\star=\bar A^{-1}\bar b` and
+    :math:`\sigma_\star^2=\frac1n\sum_i\Vert\nabla f_i(x^\star)\Vert^2`.
+
+    Parameters
+    ----------
+    A : array, shape (n, d, d)
+        Symmetric positive definite client matrices.
+    b : array, shape (n, d)
+        Linear terms.
+    """
+
+    def __init__(self, A, b):
+        A = finite_array("A", A, ndim=3)
+        b = finite_array("b", b, ndim=2)
+        n, d, d2 = A.shape
+        if d != d2:
+            raise InvalidInput(f"A must have shape (n, d, d), got {A.shape}")
+        if b.shape != (n, d):
+            raise InvalidInput(f"b must have shape (n, d) = {(n, d)} to match A, got {b.shape}")
+        _check_symmetric("A", A)
+        self.A = np.ascontiguousarray(0.5 * (A + np.swapaxes(A, 1, 2)))
+        self.b = np.ascontiguousarray(b)
+        self.n, self.d = n, d
+        self.eigvals, self.eigvecs = np.linalg.eigh(self.A)  # (n, d), (n, d, d)
+        self.mu = float(self.eigvals[:, 0].min())
+        if not self.mu > 0:
+            raise InvalidInput(f"A: every A_i must be positive definite (mu = min_i lambda_min(A_i) > 0), got mu = {self.mu:.6g}")
+        self.L_i = self.eigvals[:, -1].copy()
+        self.A_bar = self.A.mean(axis=0)
+        self.b_bar = self.b.mean(axis=0)
+        ev_bar = scipy.linalg.eigvalsh(self.A_bar)
+        self.L, self.mu_f = float(ev_bar[-1]), float(ev_bar[0])
+        D = self.A - self.A_bar
+        self.delta = float(np.sqrt(max(scipy.linalg.eigvalsh(np.einsum("nij,njk->ik", D, D) / n)[-1], 0.0)))
+        self.delta_max = float(np.abs(np.linalg.eigvalsh(D)).max())
+        self.x_star = scipy.linalg.solve(self.A_bar, self.b_bar, assume_a="pos")
+        g_star = self.A @ self.x_star - self.b
+        self.sigma_star2 = float(np.mean(np.einsum("nd,nd->n", g_star, g_star)))
+
+    @property
+    def L_max(self) -> float:
+        r""":math:`L_{\max}=\max_iL_i`."""
+        return float(self.L_i.max())
+
+    def value_and_grad(self, x, per_client=False):
+        x = self._point(x, per_client)
+        if per_client:
+            Ax = np.einsum("nij,...nj->...ni", self.A, x)
+            vals = 0.5 * np.einsum("...ni,...ni->...n", x, Ax) - np.einsum("ni,...ni->...n", self.b, x)
+        else:
+            Ax = np.einsum("nij,...j->...ni", self.A, x)
+            vals = 0.5 * np.einsum("...i,...ni->...n", x, Ax) - np.einsum("ni,...i->...n", self.b, x)
+        return vals, Ax - self.b
+
+    def prox(self, i, v, gamma: float) -> np.ndarray:
+        r""":math:`\mathrm{prox}_{\gamma f_{i}}(v)` for client indices ``i`` (shape (R,)) and points ``v`` (R, d)."""
+        i = np.asarray(i)
+        U = self.eigvecs[i]
+        y = np.einsum("rji,rj->ri", U, v + gamma * self.b[i])
+        return np.einsum("rij,rj->ri", U, y / (1.0 + gamma * self.eigvals[i]))
+
+
+class L2Logistic(Problem):
+    r"""ℓ2-regularised logistic regression, :math:`\mu`-strongly convex per client.
+
+    .. math::
+        f_i(x)=\frac1m\sum_{j=1}^m\log\big(1+e^{-y_{ij}a_{ij}^\top x}\big)+\frac\lambda2\Vert x\Vert^2,
+
+    so :math:`\mu=\lambda` for every client, :math:`L_i=\lambda_{\max}(A_i^\top A_i)/(4m)+\lambda`.
+    The Hessian dissimilarity is only bounded (spec ``lsvrp.md`` section 1): the loss Hessians
+    :math:`H_i\in[0,\frac1{4m}A_i^\top A_i]` give
+    :math:`\delta^2\le\lambda_{\max}(\frac1n\sum_iH_i^2)\le\frac1n\sum_i(\lambda_{\max}(A_i^\top A_i)/(4m))^2`
+    (``delta_bound``, certified; ``exact_delta`` is False).
+
+    The prox is an inner Newton solve (:meth:`prox`) to gradient norm ``tol``, i.e. to distance
+    at most ``tol/(lambda + 1/gamma)`` from the exact prox (strong convexity).
+    """
+
+    exact_L = False
+    exact_delta = False
+
+    def __init__(self, A, y, lam: float = 0.1):
+        self.lam = positive("lam", lam)
+        base = NonconvexLogistic(A, y, lam=0.0)  # validates A and y; its L_i, L are the loss-only constants
+        self.n, self.m, self.d = base.n, base.m, base.d
+        self.YA = base._YA
+        self.mu = self.lam
+        lmax = base.L_i
+        self.L_i = lmax + self.lam
+        self.L = base.L + self.lam
+        self.delta_bound = float(np.sqrt(np.mean(lmax ** 2)))
+
+    def value_and_grad(self, x, per_client=False):
+        x = self._point(x, per_client)
+        if per_client:
+            z = np.einsum("nmd,...nd->...nm", self.YA, x)
+            reg = 0.5 * self.lam * np.einsum("...nd,...nd->...n", x, x)
+            rg = self.lam * x
+        else:
+            z = np.einsum("nmd,...d->...nm", self.YA, x)
+            reg = 0.5 * self.lam * np.einsum("...d,...d->...", x, x)[..., None]
+            rg = self.lam * x[..., None, :]
+        loss = np.logaddexp(0.0, -z).mean(axis=-1)
+        grads = np.einsum("nmd,...nm->...nd", self.YA, -expit(-z) / self.m)
+        return loss + reg, grads + rg
+
+    def _client_grad_hess(self, i, z_pt):
+        YA = self.YA[i]  # (R, m, d)
+        z = np.einsum("rmd,rd->rm", YA, z_pt)
+        s = expit(-z)
+        g = np.einsum("rmd,rm->rd", YA, -s / self.m) + self.lam * z_pt
+        w = s * (1 - s) / self.m
+        H = np.einsum("rmd,rm,rme->rde", YA, w, YA) + self.lam * np.eye(self.d)
+        return g, H
+
+    def prox(self, i, v, gamma: float, tol: float = 1e-12, max_iter: int = 50):
+        r"""Batched prox by Newton's method on
+        :math:`z\mapsto f_i(z)+\frac1{2\gamma}\Vert z-v\Vert^2` (strongly convex with modulus
+        :math:`\lambda+1/\gamma`), started at ``v``; stops when every gradient norm is below ``tol``.
+
+        Returns ``(z, newton_iterations)``; raises :class:`InvalidInput` if ``max_iter`` is reached.
+        """
+        i = np.asarray(i)
+        z = np.array(v, dtype=float, copy=True)
+        eye = np.eye(self.d) / gamma
+        for it in range(1, max_iter + 1):
+            g, H = self._client_grad_hess(i, z)
+            g += (z - v) / gamma
+            if np.max(np.linalg.norm(g, axis=1)) <= tol:
+                return z, it - 1
+            z -= np.linalg.solve(H + eye, g[..., None])[..., 0]
+        g, _ = self._client_grad_hess(i, z)
+        g += (z - v) / gamma
+        if np.max(np.linalg.norm(g, axis=1)) <= tol:
+            return z, max_iter
+        raise InvalidInput(f"prox: Newton did not reach tol={tol:g} in max_iter={max_iter} iterations")
+
+
+__all__ += ["QuadraticClients", "L2Logistic"]

@@ -305,3 +305,99 @@ def max_span_depth(n: int, n_chain: int, centres: np.ndarray, rounds: int) -> np
         k = compute(k)
         out[q + 1] = k.max()
     return out
+
+
+# --------------------------------------------------------------------------- L-SVRP instances
+def _random_orthogonal(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
+    """n Haar-random orthogonal d x d matrices (QR with sign correction), shape (n, d, d)."""
+    Z = rng.standard_normal((n, d, d))
+    Q, R = np.linalg.qr(Z)
+    return Q * np.sign(np.diagonal(R, axis1=1, axis2=2))[:, None, :]
+
+
+def delta_controlled_quadratics(n: int = 10, d: int = 4, delta: float = 5.0, mu: float = 1.0, spread: float = 1.0,
+                                shared_floor: bool = False, b_scale: float = 1.0, seed: int = 0):
+    r"""Client quadratics :math:`A_i=\bar A+tD_i+cI` with exact :math:`\delta` and :math:`\mu` (spec ``lsvrp.md`` §5).
+
+    :math:`D_i=E_i-\frac1n\sum_jE_j` (random symmetric :math:`E_i`, so :math:`\sum_iD_i=0`),
+    :math:`t=\delta/\sqrt{\lambda_{\max}(\frac1n\sum_iD_i^2)}` gives the Hessian dissimilarity
+    :math:`\delta(t)=t\sqrt{\lambda_{\max}(\frac1n\sum_iD_i^2)}` exactly, and the common shift
+    :math:`c` (which leaves :math:`\delta` unchanged) sets :math:`\mu=\min_i\lambda_{\min}(A_i)`
+    to the target.  :math:`\bar A` has eigenvalues spread over ``[0, spread * delta]`` before the shift.
+
+    ``shared_floor=True`` puts one common eigenvector with eigenvalue exactly :math:`\mu` in every
+    :math:`A_i` (the perturbations act on its orthogonal complement, shifted so that the
+    complement's eigenvalues stay :math:`\ge\mu`): along it the prox contracts by exactly
+    :math:`(1+\gamma\mu)^{-1}`, which makes the :math:`\delta^2/\mu^2` complexity tight.
+
+    The returned problem recomputes every constant (``problem.delta``, ``problem.mu``...).
+    """
+    from solvers.problems import QuadraticClients
+
+    for name, v in (("n", n), ("d", d)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise UsageError(f"{name} must be an integer >= 1, got {v!r}")
+    if n < 2:
+        raise UsageError(f"n must be >= 2 for a nonzero dissimilarity, got {n}")
+    if shared_floor and d < 2:
+        raise UsageError("d must be >= 2 with shared_floor=True")
+    for name, v in (("delta", delta), ("mu", mu), ("spread", spread)):
+        if not (np.isfinite(v) and v > 0):
+            raise UsageError(f"{name} must be a finite number > 0, got {v!r}")
+    rng = np.random.default_rng(seed)
+    k = d - 1 if shared_floor else d
+    Q = _random_orthogonal(rng, 1, k)[0]
+    Abar = Q @ np.diag(np.linspace(0.0, spread * delta, k)) @ Q.T
+    E = rng.standard_normal((n, k, k))
+    E = 0.5 * (E + E.transpose(0, 2, 1))
+    Dm = E - E.mean(axis=0)
+    dD = float(np.sqrt(np.linalg.eigvalsh(np.einsum("nij,njk->ik", Dm, Dm) / n)[-1]))
+    B = Abar + (delta / dD) * Dm
+    B = 0.5 * (B + B.transpose(0, 2, 1))
+    B += (mu - np.linalg.eigvalsh(B)[:, 0].min()) * np.eye(k)
+    if shared_floor:
+        A = np.zeros((n, d, d))
+        A[:, 0, 0] = mu
+        A[:, 1:, 1:] = B
+        R = _random_orthogonal(rng, 1, d)[0]
+        A = R @ A @ R.T
+    else:
+        A = B
+    A = 0.5 * (A + A.transpose(0, 2, 1))
+    b = b_scale * rng.standard_normal((n, d))
+    return QuadraticClients(A, b)
+
+
+def high_dissimilarity_quadratics(n: int = 10, d: int = 6, mu: float = 1.0, mean_gap: float = 5.0, seed: int = 0):
+    r"""The spec's high-dissimilarity reference instance (``lsvrp.md`` §5):
+    :math:`A_i=U_i\,\mathrm{diag}(\mu,\mu+e_2,\dots,\mu+e_d)\,U_i^\top` with
+    :math:`e_j\sim\mathrm{Exp}(\text{mean }` ``mean_gap`` :math:`)` and Haar-random :math:`U_i`;
+    Gaussian :math:`b_i`.  Gives :math:`\mu` exactly and :math:`\delta\approx5.9` for the defaults
+    (recomputed exactly by the problem)."""
+    from solvers.problems import QuadraticClients
+
+    if not (np.isfinite(mu) and mu > 0):
+        raise UsageError(f"mu must be a finite number > 0, got {mu!r}")
+    rng = np.random.default_rng(seed)
+    U = _random_orthogonal(rng, n, d)
+    lam = mu + np.concatenate([np.zeros((n, 1)), rng.exponential(mean_gap, (n, d - 1))], axis=1)
+    A = np.einsum("nij,nj,nkj->nik", U, lam, U)
+    return QuadraticClients(0.5 * (A + A.transpose(0, 2, 1)), rng.standard_normal((n, d)))
+
+
+def l2_logistic_clients(n: int = 10, d: int = 5, m: int = 20, lam: float = 0.1, heterogeneity: float = 2.0, seed: int = 0):
+    r"""ℓ2-regularised logistic clients (``solvers.problems.L2Logistic``): client i draws features
+    :math:`a_{ij}\sim\mathcal N(0,s_i^2I)` with scales :math:`s_i` log-uniform over a factor
+    ``heterogeneity`` (so the Hessians differ), labels from a random linear model with 10% flipped."""
+    from solvers.problems import L2Logistic
+
+    rng = np.random.default_rng(seed)
+    s = heterogeneity ** rng.uniform(-0.5, 0.5, n)
+    A = rng.standard_normal((n, m, d)) * s[:, None, None]
+    w = rng.standard_normal(d)
+    y = np.sign(A @ w + 1e-12)
+    y[rng.random((n, m)) < 0.1] *= -1
+    return L2Logistic(A, y, lam=lam)
+
+
+__all__ += ["delta_controlled_quadratics", "high_dissimilarity_quadratics", "l2_logistic_clients"]
