@@ -277,6 +277,8 @@ def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
             eta = np.maximum(nu, r)
         beta = w / eta
         L = beta.sum(axis=1)
+        if classic and np.any(L <= 0):  # every point coincides with z: z is the median
+            L = np.where(L > 0, L, 1.0)
         Ls[:, t] = np.where(np.isfinite(L), L, np.inf)
         emin[:, t] = eta.min(axis=1) if not classic else np.where(hit.any(1), 0.0, r.min(axis=1))
         emax[:, t] = np.max(np.where(np.isfinite(eta), eta, r), axis=1)
