@@ -277,17 +277,16 @@ def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
             eta = np.maximum(nu, r)
         beta = w / eta
         L = beta.sum(axis=1)
-        if classic and np.any(L <= 0):  # every point coincides with z: z is the median
-            L = np.where(L > 0, L, 1.0)
         Ls[:, t] = np.where(np.isfinite(L), L, np.inf)
         emin[:, t] = eta.min(axis=1) if not classic else np.where(hit.any(1), 0.0, r.min(axis=1))
         emax[:, t] = np.max(np.where(np.isfinite(eta), eta, r), axis=1)
-        znew = np.einsum("bm,bmd->bd", beta, W) / L[:, None]
+        num = np.einsum("bm,bmd->bd", beta, W)
+        znew = num / np.where(L > 0, L, 1.0)[:, None]  # L = 0 only when every point coincides with z
         if classic and hit.any():
             # Vardi-Zhang / Beck-Sabach step at an anchor: the coincident weight w_S resists the pull R
             wS = np.einsum("bm,bm->b", hit.astype(float), w)
             at = wS > 0
-            Rv = L[:, None] * (z - znew)  # R = sum_{k not in S} w_k (z - w_k)/||z - w_k||
+            Rv = L[:, None] * z - num  # R = sum_{k not in S} w_k (z - w_k)/||z - w_k||
             Rn = np.linalg.norm(Rv, axis=1)
             opt = at & (Rn <= wS)
             frac = np.where(at & ~opt, 1.0 - wS / np.maximum(Rn, _TINY), 1.0)
