@@ -225,46 +225,76 @@ class WeiszfeldResult:
     weights: np.ndarray | None = field(default=None, repr=False)
 
 
-def _distances(W, sqW, z, gram):
-    """Distances from z (B, d) to the points; the Gram form is corrected exactly for close points."""
+def _distances(W, sqW, z, gram, Waug=None, thr=None):
+    """Distances from z (B, d) to the points.
+
+    Gram form (``Waug`` = [W, ||w||^2, 1] of the centred points): one batched product with
+    [-2z, 1, ||z||^2] gives every squared distance; entries below ``thr`` (a per-problem
+    fraction of the largest squared norm, a superset of the entries that can lose digits) are
+    recomputed from the differences.
+    """
     if not gram:
-        return _dist(W, z)
-    zz = np.einsum("bd,bd->b", z, z)
-    sq = sqW - 2.0 * np.einsum("bmd,bd->bm", W, z) + zz[:, None]
-    close = sq <= 1e-2 * (sqW + zz[:, None])
-    if close.any():
-        bi, ki = np.nonzero(close)
+        r = _dist(W, z)
+        return r, r.min(axis=1)
+    B, m, d = W.shape
+    za = np.empty((B, d + 2, 1))
+    za[:, :d, 0] = -2.0 * z
+    za[:, d, 0] = 1.0
+    za[:, d + 1, 0] = np.einsum("bd,bd->b", z, z)
+    sq = np.matmul(Waug, za)[:, :, 0]
+    sqmin = sq.min(axis=1)
+    lim = thr + 1e-2 * za[:, d + 1, 0]
+    if np.any(sqmin <= lim):  # only entries below lim can have lost digits (all others are > 0)
+        bi, ki = np.nonzero(sq <= lim[:, None])
         diff = W[bi, ki] - z[bi]
         sq[bi, ki] = np.einsum("nd,nd->n", diff, diff)
-    return np.sqrt(np.maximum(sq, 0.0))
+        sqmin = sq.min(axis=1)
+    return np.sqrt(sq, out=sq), np.sqrt(sqmin)
+
+
+def _smoothed_from(g, r, w, nu, rmin=None):
+    """g_nu from g: the smoothed norm differs from the norm by (r - nu)^2/(2 nu) where r < nu."""
+    if nu <= 0 or (rmin is not None and np.all(rmin >= nu)):
+        return g
+    small = r < nu
+    if not small.any():
+        return g
+    corr = np.where(small, (r - nu) ** 2 / (2 * nu), 0.0)
+    return g + np.einsum("...m,...m->...", corr, w)
 
 
 def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
     B, m, d = W.shape
-    if gram:  # centre once: the Gram form is then accurate at the scale of the spread
-        c = np.einsum("bm,bmd->bd", w, W)
-        W = W - c[:, None, :]
+    sqW = Waug = thr = None
+    if gram:  # centre once (the Gram form is then accurate at the scale of the spread), augmented layout
+        c = np.matmul(w[:, None, :], W)[:, 0, :]
+        Waug = np.empty((B, m, d + 2))
+        np.subtract(W, c[:, None, :], out=Waug[:, :, :d])
+        W = Waug[:, :, :d]
         z = z - c
-    sqW = np.einsum("bmd,bmd->bm", W, W) if gram else None
-    g = np.empty((B, T + 1))
-    gnu = np.empty((B, T + 1))
-    Ls = np.empty((B, T))
-    emin = np.empty((B, T))
-    emax = np.empty((B, T))
+        sqW = np.einsum("bmd,bmd->bm", W, W)
+        Waug[:, :, d] = sqW
+        Waug[:, :, d + 1] = 1.0
+        thr = 1e-2 * sqW.max(axis=1)
+    g = np.empty((T + 1, B))  # time-major: each step writes one contiguous row
+    gnu = np.empty((T + 1, B))
+    Ls = np.empty((T, B))
+    emin = np.empty((T, B))
+    emax = np.empty((T, B))
     its = np.zeros(B, dtype=int)
     active = np.ones(B, dtype=bool)
     anchor = np.full(B, -1)
-    traj = np.empty((B, T + 1, d)) if store else None
-    scale = np.sqrt(np.max(np.einsum("bmd,bmd->bm", W - z[:, None, :], W - z[:, None, :]), axis=1)) + 1.0
+    traj = np.empty((T + 1, B, d)) if store else None
+    scale = np.sqrt(np.max(np.einsum("bmd,bmd->bm", W - z[:, None, :], W - z[:, None, :]), axis=1)) + 1.0 if classic else None
     t_done = 0
     for t in range(T + 1):
-        r = _distances(W, sqW, z, gram)
-        g[:, t] = np.einsum("bm,bm->b", r, w)
-        gnu[:, t] = np.einsum("bm,bm->b", _smooth_dist(r, nu), w) if nu > 0 else g[:, t]
+        r, rmin = _distances(W, sqW, z, gram, Waug, thr)
+        g[t] = np.einsum("bm,bm->b", r, w)
+        gnu[t] = _smoothed_from(g[t], r, w, nu, rmin)
         if store:
-            traj[:, t] = z
+            traj[t] = z + c if gram else z
         if t > 0 and tol > 0:
-            conv = active & (np.abs(g[:, t - 1] - g[:, t]) <= tol * g[:, t])
+            conv = active & (np.abs(g[t - 1] - g[t]) <= tol * g[t])
             active &= ~conv
         if t == T or not active.any():
             t_done = t
@@ -274,13 +304,22 @@ def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
             eta = np.where(hit, np.inf, r)
         else:
             hit = None
-            eta = np.maximum(nu, r)
-        beta = w / eta
-        L = beta.sum(axis=1)
-        Ls[:, t] = np.where(np.isfinite(L), L, np.inf)
-        emin[:, t] = eta.min(axis=1) if not classic else np.where(hit.any(1), 0.0, r.min(axis=1))
-        emax[:, t] = np.max(np.where(np.isfinite(eta), eta, r), axis=1)
-        num = np.einsum("bm,bmd->bd", beta, W)
+            eta = np.maximum(r, nu)
+        beta = np.divide(w, eta, out=eta)
+        if gram:  # one product gives both sum_k beta_k w_k and L = sum_k beta_k
+            numa = np.matmul(beta[:, None, :], Waug)[:, 0, :]
+            num, L = numa[:, :d], numa[:, d + 1]
+        else:
+            num = np.matmul(beta[:, None, :], W)[:, 0, :]
+            L = beta.sum(axis=1)
+        Ls[t] = L
+        rmax = r.max(axis=1)
+        if classic:
+            emin[t] = np.where(hit.any(1), 0.0, rmin)
+            emax[t] = rmax
+        else:
+            emin[t] = np.maximum(rmin, nu)
+            emax[t] = np.maximum(rmax, nu)
         znew = num / np.where(L > 0, L, 1.0)[:, None]  # L = 0 only when every point coincides with z
         if classic and hit.any():
             # Vardi-Zhang / Beck-Sabach step at an anchor: the coincident weight w_S resists the pull R
@@ -297,24 +336,115 @@ def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
                 active &= ~newly
         if step != 1.0:
             znew = z + step * (znew - z)
-        z = np.where(active[:, None], znew, z)
+        z = znew if active.all() else np.where(active[:, None], znew, z)
         its += active
     t_last = t_done
     if gram:
         z = z + c
-        if store:
-            traj = traj + c[:, None, :]
-    g, gnu = g[:, : t_last + 1], gnu[:, : t_last + 1]
+    k = t_last + 1
+    g, gnu = np.ascontiguousarray(g[:k].T), np.ascontiguousarray(gnu[:k].T)
+    Ls, emin, emax = (np.ascontiguousarray(a[:t_last].T) for a in (Ls, emin, emax))
+    if store:
+        traj = np.ascontiguousarray(traj[:k].transpose(1, 0, 2))
     # frozen problems: keep the traces constant after their stop
-    if t_last > 0:
-        idx = np.minimum(np.arange(t_last + 1)[None, :], its[:, None])
+    if t_last > 0 and np.any(its < t_last):
+        idx = np.minimum(np.arange(k)[None, :], its[:, None])
         g = np.take_along_axis(g, idx, 1)
         gnu = np.take_along_axis(gnu, idx, 1)
         if store:
-            traj = np.take_along_axis(traj[:, : t_last + 1], idx[:, :, None], 1)
-    elif store:
-        traj = traj[:, :1]
-    return z, g, gnu, Ls[:, :t_last], emin[:, :t_last], emax[:, :t_last], its, anchor, traj, active
+            traj = np.take_along_axis(traj, idx[:, :, None], 1)
+    return z, g, gnu, Ls, emin, emax, its, anchor, traj, active
+
+
+_CHUNK_FLOATS = 1 << 16  #: floats per chunk of the fused single-problem loop (512 KB, cache resident)
+
+
+def _dot(a, b) -> float:
+    """Inner product of two long vectors without BLAS (large BLAS dots thread badly on busy machines)."""
+    return float(np.einsum("i,i->", a, b))
+
+
+def _run_fused(W, w, z, nu, T, tol, store, step):
+    r"""Single problem, Gram distances, one pass over the data per iteration.
+
+    The points are visited in cache-sized row chunks; each chunk is used twice while it is in
+    cache (distances :math:`\Vert w_k-c\Vert^2-2(w_k-c)^\top u+\Vert u\Vert^2` with :math:`u=z-c`,
+    :math:`c` the weighted mean, then the weighted sum :math:`\sum_k\beta_kw_k`), so each
+    iteration reads the data once, with small BLAS calls.  The squared distances to c are exact
+    (computed from the differences in the first pass, which is also iteration 0 when z starts at
+    c); rows whose Gram distance is tiny relative to its terms are recomputed from the
+    differences.  ``z=None`` starts at c.  Returns the tuple of :func:`_run`.
+    """
+    m, d = W.shape
+    ch = max(1, _CHUNK_FLOATS // max(d, 1))
+    starts = range(0, m, ch)
+    c = np.zeros(d)
+    for s in starts:
+        c += w[s:s + ch] @ W[s:s + ch]
+    if z is None:
+        z = c.copy()
+    sqc = np.empty(m)
+    have_sqc = False
+    g = np.empty(T + 1)
+    gnu = np.empty(T + 1)
+    Ls, emin, emax = np.empty(T), np.empty(T), np.empty(T)
+    traj = np.empty((T + 1, d)) if store else None
+    its, t_done = 0, 0
+    r = np.empty(m)
+    for t in range(T + 1):
+        u = z - c
+        uu = float(u @ u)
+        num = np.zeros(d)
+        if not have_sqc:
+            for s in starts:
+                D = W[s:s + ch] - c
+                sqc[s:s + ch] = np.einsum("md,md->m", D, D)
+                rc = np.sqrt(np.maximum(sqc[s:s + ch] - 2.0 * (D @ u) + uu, 0.0), out=r[s:s + ch])
+                if t < T:
+                    num += (w[s:s + ch] / np.maximum(nu, rc)) @ W[s:s + ch]
+        else:
+            base = sqc + (uu + 2.0 * float(c @ u))
+            for s in starts:
+                Wc = W[s:s + ch]
+                rc = np.sqrt(np.maximum(base[s:s + ch] - 2.0 * (Wc @ u), 0.0), out=r[s:s + ch])
+                if t < T:
+                    num += (w[s:s + ch] / np.maximum(nu, rc)) @ Wc
+        close = np.nonzero(r * r <= 1e-2 * (sqc + uu))[0]
+        if close.size:  # cancellation in the Gram form: recompute these distances and fix the sum
+            D = W[close] - z
+            exact = np.sqrt(np.einsum("md,md->m", D, D))
+            if t < T:
+                num += (w[close] / np.maximum(nu, exact) - w[close] / np.maximum(nu, r[close])) @ W[close]
+            r[close] = exact
+        gv = _dot(w, r)
+        gnv = float(_smoothed_from(gv, r, w, nu))
+        if t < T:
+            eta = np.maximum(nu, r)
+            L = _dot(w, 1.0 / eta)
+            lo, hi = float(eta.min()), float(eta.max())
+        if not have_sqc:
+            have_sqc = True
+            spread = float(np.sqrt(_dot(w, sqc)))
+            if np.linalg.norm(c) > 1e2 * max(spread, _TINY):  # far from the origin: redo on a centred copy
+                zf, g_, gnu_, Ls_, lo_, hi_, its_, anc, tr, act = _run_fused(W - c, w, z - c, nu, T, tol, store, step)
+                return (zf + c, g_, gnu_, Ls_, lo_, hi_, its_, anc, None if tr is None else tr + c, act)
+        g[t], gnu[t] = gv, gnv
+        if store:
+            traj[t] = z
+        if t > 0 and tol > 0 and abs(g[t - 1] - g[t]) <= tol * g[t]:
+            t_done = t
+            break
+        if t == T:
+            t_done = t
+            break
+        Ls[t], emin[t], emax[t] = L, lo, hi
+        znew = num / L
+        z = znew if step == 1.0 else z + step * (znew - z)
+        its += 1
+    k = t_done + 1
+    active = np.array([not (tol > 0 and t_done < T)])
+    return (z[None], g[None, :k], gnu[None, :k], Ls[None, :t_done], emin[None, :t_done], emax[None, :t_done],
+            np.array([its]), np.array([-1]), None if traj is None else traj[None, :k], active)
 
 
 def smoothed_weiszfeld(points, weights=None, nu: float = 1e-6, T: int = 10, z0=None, tol: float = 0.0,
@@ -341,8 +471,9 @@ def smoothed_weiszfeld(points, weights=None, nu: float = 1e-6, T: int = 10, z0=N
         Keep every iterate (memory :math:`O(BTd)`).
     method : {'direct', 'gram'}
         Distances from the differences (exact to rounding) or from the centred Gram expansion
-        :math:`\Vert w\Vert^2-2w^\top z+\Vert z\Vert^2` (two BLAS matrix-vector products per
-        iteration; near-coincident pairs are recomputed exactly).
+        :math:`\Vert w-c\Vert^2-2(w-c)^\top(z-c)+\Vert z-c\Vert^2` (a single problem is then
+        processed in cache-sized chunks, one pass over the data per iteration; near-coincident
+        pairs are recomputed exactly).
     step : float
         Relative step :math:`\gamma` in :math:`z^{(t+1)}=z^{(t)}-\gamma\nabla g_\nu(z^{(t)})/L^{(t)}`;
         1 is Weiszfeld (RFA Claim 17), other values are over/under-relaxed variants.
@@ -358,8 +489,13 @@ def smoothed_weiszfeld(points, weights=None, nu: float = 1e-6, T: int = 10, z0=N
         raise InvalidInput(f"method must be 'direct' or 'gram', got {method!r}")
     step = positive("step", step)
     W, w, single = _points_weights(points, weights)
-    z = _start(W, w, z0)
-    out = _run(W, w, z, nu, T, tol, store_iterates, method == "gram", False, 0.0, step)
+    if method == "gram" and W.shape[0] == 1:
+        mean = z0 is None or (isinstance(z0, str) and z0 == "mean")
+        z = None if mean else _start(W, w, z0)[0]
+        out = _run_fused(W[0], w[0], z, nu, T, tol, store_iterates, step)
+    else:
+        z = _start(W, w, z0)
+        out = _run(W, w, z, nu, T, tol, store_iterates, method == "gram", False, 0.0, step)
     return _pack(out, nu, single, w, tol)
 
 
