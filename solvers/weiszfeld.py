@@ -264,8 +264,15 @@ def _smoothed_from(g, r, w, nu, rmin=None):
 
 
 def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
+    """Batched iteration over B problems (points (B, m, d)); returns per-problem traces.
+
+    Problems that stop early (``tol``, certified anchor) are frozen; once fewer than
+    ``_COMPACT`` of the working set remain active, the working arrays are compacted to the
+    active problems so that converged problems cost nothing.
+    """
     B, m, d = W.shape
     sqW = Waug = thr = None
+    c = np.zeros((B, d))
     if gram:  # centre once (the Gram form is then accurate at the scale of the spread), augmented layout
         c = np.matmul(w[:, None, :], W)[:, 0, :]
         Waug = np.empty((B, m, d + 2))
@@ -284,21 +291,46 @@ def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
     its = np.zeros(B, dtype=int)
     active = np.ones(B, dtype=bool)
     anchor = np.full(B, -1)
+    zout = np.empty((B, d))
     traj = np.empty((T + 1, B, d)) if store else None
     scale = np.sqrt(np.max(np.einsum("bmd,bmd->bm", W - z[:, None, :], W - z[:, None, :]), axis=1)) + 1.0 if classic else None
+    ids = np.arange(B)           # global index of each working row
+    act = np.ones(B, dtype=bool)  # active flags of the working rows
+    full = True                  # working set == all problems, in order
     t_done = 0
     for t in range(T + 1):
         r, rmin = _distances(W, sqW, z, gram, Waug, thr)
-        g[t] = np.einsum("bm,bm->b", r, w)
-        gnu[t] = _smoothed_from(g[t], r, w, nu, rmin)
+        gw = np.einsum("bm,bm->b", r, w)
+        prev = g[t - 1] if full else (g[t - 1, ids] if t > 0 else None)
+        if full:
+            g[t] = gw
+            gnu[t] = _smoothed_from(gw, r, w, nu, rmin)
+        else:
+            g[t, ids] = gw
+            gnu[t, ids] = _smoothed_from(gw, r, w, nu, rmin)
         if store:
-            traj[t] = z + c if gram else z
+            traj[t, ids] = z + c
         if t > 0 and tol > 0:
-            conv = active & (np.abs(g[t - 1] - g[t]) <= tol * g[t])
-            active &= ~conv
-        if t == T or not active.any():
+            conv = act & (np.abs(prev - gw) <= tol * gw)
+            if conv.any():
+                act &= ~conv
+                active[ids[conv]] = False
+                zout[ids[conv]] = z[conv] + c[conv]
+        if t == T or not act.any():
             t_done = t
             break
+        if act.mean() < _COMPACT:
+            keep = act
+            ids, z, c, w, r, rmin = ids[keep], z[keep], c[keep], w[keep], r[keep], rmin[keep]
+            if gram:
+                Waug, sqW, thr = Waug[keep], sqW[keep], thr[keep]
+                W = Waug[:, :, :d]
+            else:
+                W = W[keep]
+            if classic:
+                scale = scale[keep]
+            act = np.ones(ids.size, dtype=bool)
+            full = False
         if classic:
             hit = r <= anchor_tol * scale[:, None]
             eta = np.where(hit, np.inf, r)
@@ -312,14 +344,15 @@ def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
         else:
             num = np.matmul(beta[:, None, :], W)[:, 0, :]
             L = beta.sum(axis=1)
-        Ls[t] = L
         rmax = r.max(axis=1)
         if classic:
-            emin[t] = np.where(hit.any(1), 0.0, rmin)
-            emax[t] = rmax
+            lo, hi = np.where(hit.any(1), 0.0, rmin), rmax
         else:
-            emin[t] = np.maximum(rmin, nu)
-            emax[t] = np.maximum(rmax, nu)
+            lo, hi = np.maximum(rmin, nu), np.maximum(rmax, nu)
+        if full:
+            Ls[t], emin[t], emax[t] = L, lo, hi
+        else:
+            Ls[t, ids], emin[t, ids], emax[t, ids] = L, lo, hi
         znew = num / np.where(L > 0, L, 1.0)[:, None]  # L = 0 only when every point coincides with z
         if classic and hit.any():
             # Vardi-Zhang / Beck-Sabach step at an anchor: the coincident weight w_S resists the pull R
@@ -330,17 +363,18 @@ def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
             opt = at & (Rn <= wS)
             frac = np.where(at & ~opt, 1.0 - wS / np.maximum(Rn, _TINY), 1.0)
             znew = np.where(opt[:, None], z, z + frac[:, None] * (znew - z))
-            newly = opt & active
+            newly = opt & act
             if newly.any():
-                anchor[newly] = np.argmax(hit[newly], axis=1)
-                active &= ~newly
+                anchor[ids[newly]] = np.argmax(hit[newly], axis=1)
+                act &= ~newly
+                active[ids[newly]] = False
+                zout[ids[newly]] = z[newly] + c[newly]
         if step != 1.0:
             znew = z + step * (znew - z)
-        z = znew if active.all() else np.where(active[:, None], znew, z)
-        its += active
+        z = znew if act.all() else np.where(act[:, None], znew, z)
+        its[ids] += act
+    zout[ids[act]] = z[act] + c[act]
     t_last = t_done
-    if gram:
-        z = z + c
     k = t_last + 1
     g, gnu = np.ascontiguousarray(g[:k].T), np.ascontiguousarray(gnu[:k].T)
     Ls, emin, emax = (np.ascontiguousarray(a[:t_last].T) for a in (Ls, emin, emax))
@@ -353,7 +387,10 @@ def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
         gnu = np.take_along_axis(gnu, idx, 1)
         if store:
             traj = np.take_along_axis(traj, idx[:, :, None], 1)
-    return z, g, gnu, Ls, emin, emax, its, anchor, traj, active
+    return zout, g, gnu, Ls, emin, emax, its, anchor, traj, active
+
+
+_COMPACT = 0.75  #: compact the batched working set when fewer than this fraction of it is still active
 
 
 _CHUNK_FLOATS = 1 << 16  #: floats per chunk of the fused single-problem loop (512 KB, cache resident)

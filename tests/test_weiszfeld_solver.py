@@ -297,3 +297,17 @@ def test_geom_median_side_by_side():
     ref = gm.compute_geometric_median(W, weights=wts, eps=1e-6)
     ours = smoothed_weiszfeld(W, wts, nu=1e-6, T=100, tol=1e-15, method="gram")
     assert ours.g[-1] <= ref.logs[-1] * (1 + 1e-12)
+
+
+def test_batched_classic_with_anchors_equals_singles():
+    rng = np.random.default_rng(14)
+    P = rng.standard_normal((6, 12, 3))
+    wt = np.ones((6, 12))
+    wt[::2, 0] = 12.0  # problems 0, 2, 4: the first point carries more than half the weight
+    res = weiszfeld(P, wt, T=400)
+    for b in range(6):
+        one = weiszfeld(P[b], wt[b], T=400)
+        assert res.anchor[b] == one.anchor == (0 if b % 2 == 0 else -1)
+        assert res.n_iter[b] == one.n_iter
+        np.testing.assert_allclose(res.z[b], one.z, atol=1e-12)
+        np.testing.assert_allclose(res.g[b, : one.g.size], one.g, rtol=1e-13)
