@@ -27,7 +27,6 @@ from ._core import Claim, Identity, Kind, Provenance, ge, gt, le, lt, register, 
 
 RFA = ("Pillutla, Kakade, Harchaoui. Robust Aggregation for Federated Learning. IEEE Trans. Signal Processing 70 (2022), "
        "arXiv:1912.13445 (constants from the June 2019 author PDF)")
-RFA_TALK = RFA + "; section 4, App. G.4.2 and the authors' TSP poster ('3-5 Weiszfeld iterations suffice')"
 
 nu, T, R, eps = sym("nu"), sym("T"), sym("R"), sym("eps")
 gamma = sym("gamma")
@@ -38,6 +37,15 @@ vartheta, rho_in = sym("vartheta"), sym("rho_in")
 _STEP = sp.Integer(1)  # the Weiszfeld step: gamma = 1 in z+ = z - gamma grad g_nu / L
 _BASE = (gt(nu, 0), lt(nu, R))
 _SMOOTHED = {"algorithm": "smoothed-weiszfeld", "init": "mean"}
+
+
+def _claim(id: str, title: str, where: str, measure: str, bound, description: str, *,
+           provenance=Provenance.PAPER, assumptions=_BASE, stepsize=_STEP, setting=None, **extra) -> Claim:
+    """Register a deterministic upper-bound claim of this result (RFA citation, the 'weiszfeld' experiment)."""
+    return register(Claim(id=id, title=title, paper=RFA + ", " + where, provenance=provenance, kind=Kind.UPPER,
+                          measure=measure, bound=bound, stepsize=stepsize, assumptions=assumptions,
+                          setting=setting or _SMOOTHED, experiment="weiszfeld", description=description, **extra))
+
 
 # ----------------------------------------------------------------------------- smoothing facts (W-1)
 _r = sp.Symbol("r", nonnegative=True)  # ||v|| in the branch ||v|| <= nu
@@ -70,142 +78,78 @@ _SMOOTHING_IDENTITIES = (
 )
 
 # ----------------------------------------------------------------------------- Theorem 21
-rate = register(Claim(
-    id="weiszfeld.rate",
-    title="Smoothed Weiszfeld: g(z_t) - g* <= 2||z_0 - z*||^2/(nu_hat t) + nu/2",
-    paper=RFA + ", Theorem 21 / Prop. 5 (second inequality); spec W-6",
-    provenance=Provenance.PAPER,
-    kind=Kind.UPPER,
-    measure="gm_gap",
-    bound=2 * r0 ** 2 / (nu_hat * T) + nu / 2,
-    stepsize=_STEP,
-    assumptions=_BASE + (ge(nu_hat, nu),),
-    setting=_SMOOTHED,
-    experiment="weiszfeld",
-    description="g(z_t) - g* for t = 1..T (normalised weights, z_0 = weighted mean, g* certified), with "
-                "nu_hat_t = min over tau < t and k of max(nu, ||z_tau - w_k||) computed along the run.",
-))
+rate = _claim(
+    "weiszfeld.rate", "Smoothed Weiszfeld: g(z_t) - g* <= 2||z_0 - z*||^2/(nu_hat t) + nu/2",
+    "Theorem 21 / Prop. 5 (second inequality); spec W-6", "gm_gap", 2 * r0 ** 2 / (nu_hat * T) + nu / 2,
+    "g(z_t) - g* for t = 1..T (normalised weights, z_0 = weighted mean, g* certified), with "
+    "nu_hat_t = min over tau < t and k of max(nu, ||z_tau - w_k||) computed along the run.",
+    assumptions=_BASE + (ge(nu_hat, nu),))
 
-smoothed_rate = register(Claim(
-    id="weiszfeld.smoothed-rate",
-    title="Smoothed Weiszfeld on g_nu: g_nu(z_t) - g_nu(z*_nu) <= 2||z_0 - z*_nu||^2 / sum_{tau<t} 1/L^(tau)",
-    paper=RFA + ", Theorem 21 / Prop. 5 (first inequality, the sharper form); spec W-6; smoothing gap Eq. (11), spec W-1",
-    provenance=Provenance.PAPER,
-    kind=Kind.UPPER,
-    measure="gnu_gap",
-    bound=2 * r0_nu ** 2 / sum_inv_L,
-    stepsize=_STEP,
-    assumptions=_BASE,
-    identities=_SMOOTHING_IDENTITIES,
-    setting=_SMOOTHED,
-    experiment="weiszfeld",
-    description="g_nu(z_t) - g_nu(z*_nu) for t = 1..T against the accumulated step lengths sum_{tau<t} 1/L^(tau) "
-                "(>= nu_hat t, so the nu_hat form follows).",
-))
+smoothed_rate = _claim(
+    "weiszfeld.smoothed-rate",
+    "Smoothed Weiszfeld on g_nu: g_nu(z_t) - g_nu(z*_nu) <= 2||z_0 - z*_nu||^2 / sum_{tau<t} 1/L^(tau)",
+    "Theorem 21 / Prop. 5 (first inequality, the sharper form); spec W-6; smoothing gap Eq. (11), spec W-1",
+    "gnu_gap", 2 * r0_nu ** 2 / sum_inv_L,
+    "g_nu(z_t) - g_nu(z*_nu) for t = 1..T against the accumulated step lengths sum_{tau<t} 1/L^(tau) "
+    "(>= nu_hat t, so the nu_hat form follows).",
+    identities=_SMOOTHING_IDENTITIES)
 
 # ----------------------------------------------------------------------------- Cor. 25
-complexity = register(Claim(
-    id="weiszfeld.complexity",
-    title="Iterations to an eps-approximate median <= ceil(2||z_0 - z*||^2/(nu eps)) when nu <= min_k ||z* - w_k||",
-    paper=RFA + ", Lemma 24 and Corollary 25 (O(1/(nu eps)) under Assumption 22); spec W-7",
-    provenance=Provenance.PAPER,
-    kind=Kind.UPPER,
-    measure="iterations_to_eps",
-    bound=sp.ceiling(2 * r0 ** 2 / (nu * eps)),
-    stepsize=_STEP,
-    assumptions=_BASE + (le(nu, nu_tilde), gt(eps, 0)),
-    setting=_SMOOTHED,
-    experiment="weiszfeld",
-    description="first t with g(z_t) - g* <= eps, on a geometric grid of eps (relative to g*); grid points whose "
-                "target is not reached within the budget T are kept only when the bound is below T + 1.",
-))
+complexity = _claim(
+    "weiszfeld.complexity",
+    "Iterations to an eps-approximate median <= ceil(2||z_0 - z*||^2/(nu eps)) when nu <= min_k ||z* - w_k||",
+    "Lemma 24 and Corollary 25 (O(1/(nu eps)) under Assumption 22); spec W-7", "iterations_to_eps",
+    sp.ceiling(2 * r0 ** 2 / (nu * eps)),
+    "first t with g(z_t) - g* <= eps, on a geometric grid of eps (relative to g*); grid points whose "
+    "target is not reached within the budget T are kept only when the bound is below T + 1.",
+    assumptions=_BASE + (le(nu, nu_tilde), gt(eps, 0)))
 
 # ----------------------------------------------------------------------------- Lemmas 19, 20, Claim 18
-descent = register(Claim(
-    id="weiszfeld.descent",
-    title="Strict descent of the smoothed objective: g_nu(z_{t+1}) <= g_nu(z_t)",
-    paper=RFA + ", Lemma 19 (majorisation-minimisation); spec W-4",
-    provenance=Provenance.PAPER,
-    kind=Kind.UPPER,
-    measure="gnu_increase",
-    bound=sp.Integer(0),
-    stepsize=_STEP,
-    assumptions=(gt(nu, 0),),
-    setting=_SMOOTHED,
-    experiment="weiszfeld",
-    description="g_nu(z_{t+1}) - g_nu(z_t) for t = 0..T-1 (floating-point slack 64 eps_mach g_nu(z_0)).",
-))
+descent = _claim(
+    "weiszfeld.descent", "Strict descent of the smoothed objective: g_nu(z_{t+1}) <= g_nu(z_t)",
+    "Lemma 19 (majorisation-minimisation); spec W-4", "gnu_increase", sp.Integer(0),
+    "g_nu(z_{t+1}) - g_nu(z_t) for t = 0..T-1 (floating-point slack 64 eps_mach g_nu(z_0)).",
+    assumptions=(gt(nu, 0),))
 
-contraction = register(Claim(
-    id="weiszfeld.contraction",
-    title="Fejer contraction: ||z_{t+1} - z*_nu|| <= ||z_t - z*_nu||",
-    paper=RFA + ", Lemma 20 (for nu = 0: Beck & Sabach 2015, Cor. 5.1); spec W-5",
-    provenance=Provenance.PAPER,
-    kind=Kind.UPPER,
-    measure="dist_ratio",
-    bound=sp.Integer(1),
-    stepsize=_STEP,
-    assumptions=(gt(nu, 0),),
-    setting=_SMOOTHED,
-    experiment="weiszfeld",
-    description="||z_{t+1} - z*_nu|| / ||z_t - z*_nu|| while ||z_t - z*_nu|| is above the float64 resolution of the "
-                "certified z*_nu (1e-7 of the cloud's scale).",
-))
+contraction = _claim(
+    "weiszfeld.contraction", "Fejer contraction: ||z_{t+1} - z*_nu|| <= ||z_t - z*_nu||",
+    "Lemma 20 (for nu = 0: Beck & Sabach 2015, Cor. 5.1); spec W-5", "dist_ratio", sp.Integer(1),
+    "||z_{t+1} - z*_nu|| / ||z_t - z*_nu|| while ||z_t - z*_nu|| is above the float64 resolution of the "
+    "certified z*_nu (1e-7 of the cloud's scale).",
+    assumptions=(gt(nu, 0),))
 
-hull = register(Claim(
-    id="weiszfeld.hull",
-    title="Iterates stay in conv{w_k} and nu <= eta_k <= R, hence 1/R <= L^(t) <= 1/nu",
-    paper=RFA + ", Claim 18; spec W-3",
-    provenance=Provenance.PAPER,
-    kind=Kind.UPPER,
-    measure="eta_max",
-    bound=R,
-    stepsize=_STEP,
-    assumptions=_BASE,
-    setting=_SMOOTHED,
-    experiment="weiszfeld",
-    description="max_k eta_k^(t) for t = 1..T against the diameter R; an iterate found outside the hull (NNLS "
-                "distance above 1e-9 R) adds R to its entry, so hull membership is part of the check.",
-))
+hull = _claim(
+    "weiszfeld.hull", "Iterates stay in conv{w_k} and nu <= eta_k <= R, hence 1/R <= L^(t) <= 1/nu",
+    "Claim 18; spec W-3", "eta_max", R,
+    "max_k eta_k^(t) for t = 1..T against the diameter R; an iterate found outside the hull (NNLS "
+    "distance above 1e-9 R) adds R to its entry, so hull membership is part of the check.")
 
 # ----------------------------------------------------------------------------- robustness (W-9)
-robustness = register(Claim(
-    id="weiszfeld.robustness",
-    title="Every eps-approximate median is within (2(1 - vartheta) rho_in + eps)/(1 - 2 vartheta) of the inlier centre",
-    paper=RFA + ", Prop. 2 (robustness of the geometric median); spec W-9",
-    provenance=Provenance.DERIVED,
+robustness = _claim(
+    "weiszfeld.robustness",
+    "Every eps-approximate median is within (2(1 - vartheta) rho_in + eps)/(1 - 2 vartheta) of the inlier centre",
+    "Prop. 2 (robustness of the geometric median); spec W-9", "gm_distance",
+    (2 * (1 - vartheta) * rho_in + eps) / (1 - 2 * vartheta),
+    "||z_t - y|| for every iterate t = 0..T, y = the inlier centre, with eps = g(z_t) - g* of that "
+    "iterate (deterministic, adversary-proof: holds for any outlier placement).",
+    provenance=Provenance.DERIVED, stepsize=None,
     provenance_note="explicit invariant [derived] from g(z) - g(y) >= (1 - 2 vartheta)||z - y|| - 2(1 - vartheta) rho_in; "
                     "its consequence for L-smooth F as RFA's Prop. 2 [paper]",
-    kind=Kind.UPPER,
-    measure="gm_distance",
-    bound=(2 * (1 - vartheta) * rho_in + eps) / (1 - 2 * vartheta),
-    assumptions=(ge(vartheta, 0), lt(vartheta, sp.Rational(1, 2)), ge(eps, 0)),
-    setting=_SMOOTHED,
-    experiment="weiszfeld",
-    description="||z_t - y|| for every iterate t = 0..T, y = the inlier centre, with eps = g(z_t) - g* of that "
-                "iterate (deterministic, adversary-proof: holds for any outlier placement).",
-))
+    assumptions=(ge(vartheta, 0), lt(vartheta, sp.Rational(1, 2)), ge(eps, 0)))
 
 # ----------------------------------------------------------------------------- "3-5 iterations suffice"
-few_iterations = register(Claim(
-    id="weiszfeld.few-iterations",
-    title="'3-5 Weiszfeld iterations suffice': relative gap <= 1e-6 after 5 smoothed Weiszfeld iterations",
-    paper=RFA_TALK + "; spec W-12",
-    provenance=Provenance.PAPER,
+few_iterations = _claim(
+    "weiszfeld.few-iterations",
+    "'3-5 Weiszfeld iterations suffice': relative gap <= 1e-6 after 5 smoothed Weiszfeld iterations",
+    "section 4, App. G.4.2 and the authors' TSP poster ('3-5 Weiszfeld iterations suffice'); spec W-12",
+    "relative_gap", sp.Rational(1, 10 ** 6),
+    "(g(z_T) - g*)/g* at T = setting['budget'] (5) with nu = 1e-6 from the mean, on the spec's clouds "
+    "and on harder ones; the per-instance verdicts say where the statement holds.",
     provenance_note="empirical statement of the paper/talk [paper]; the threshold 1e-6 is RFA's own relative stopping "
                     "tolerance (code: ftol = 1e-6) [derived reading]",
-    kind=Kind.UPPER,
-    measure="relative_gap",
-    bound=sp.Rational(1, 10 ** 6),
-    stepsize=_STEP,
-    assumptions=(gt(nu, 0),),
-    setting=dict(_SMOOTHED, budget=5),
-    experiment="weiszfeld",
+    assumptions=(gt(nu, 0),), setting=dict(_SMOOTHED, budget=5),
     expected_to_fail="an empirical observation, not a theorem: it holds on well-separated clouds (the spec's setting) "
-                     "but fails with heavy outliers, near-breakdown low-dimensional clouds and Fermat-type triangles",
-    description="(g(z_T) - g*)/g* at T = setting['budget'] (5) with nu = 1e-6 from the mean, on the spec's clouds "
-                "and on harder ones; the per-instance verdicts say where the statement holds.",
-))
+                     "but fails with heavy outliers, near-breakdown low-dimensional clouds and Fermat-type triangles")
 
 # ----------------------------------------------------------------------------- teeth
 _STEP3 = "over-relaxed step gamma = 3 (outside the majorisation range gamma <= 1 of the theorem)"

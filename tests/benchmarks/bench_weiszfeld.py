@@ -67,26 +67,19 @@ def _same_objective(a, b):
     assert a.g[-1] <= b.logs[-1] * (1 + 1e-12), (a.g[-1], b.logs[-1])
 
 
-@pytest.mark.benchmark(group="m=1000, d=1000")
-def test_ours_1000x1000(benchmark, big):
-    res = benchmark(ours, big)
-    _same_objective(res, theirs(big))
+@pytest.mark.parametrize("which", ["big", "tall"])
+def test_ours(benchmark, which, request):
+    W = request.getfixturevalue(which)
+    benchmark.group = f"m={W.shape[0]}, d={W.shape[1]}"
+    res = benchmark(ours, W)
+    _same_objective(res, theirs(W))
 
 
-@pytest.mark.benchmark(group="m=1000, d=1000")
-def test_geom_median_1000x1000(benchmark, big):
-    benchmark.pedantic(theirs, args=(big,), rounds=3, iterations=1)
-
-
-@pytest.mark.benchmark(group="m=100000, d=10")
-def test_ours_100000x10(benchmark, tall):
-    res = benchmark(ours, tall)
-    _same_objective(res, theirs(tall))
-
-
-@pytest.mark.benchmark(group="m=100000, d=10")
-def test_geom_median_100000x10(benchmark, tall):
-    benchmark.pedantic(theirs, args=(tall,), rounds=1, iterations=1)
+@pytest.mark.parametrize("which", ["big", "tall"])
+def test_geom_median(benchmark, which, request):
+    W = request.getfixturevalue(which)
+    benchmark.group = f"m={W.shape[0]}, d={W.shape[1]}"
+    benchmark.pedantic(theirs, args=(W,), rounds=3 if W.shape[0] <= 1000 else 1, iterations=1)
 
 
 @pytest.mark.benchmark(group="10000 problems m=20, d=10")

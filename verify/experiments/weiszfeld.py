@@ -18,6 +18,7 @@ step :math:`\gamma` from ``claim.max_stepsize`` (1 = Weiszfeld).
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 from scipy.optimize import nnls
@@ -137,12 +138,6 @@ class WeiszfeldExperiment(Experiment):
         return p
 
     # ------------------------------------------------------------------ run
-    def run(self, claim, p, seed=0):
-        try:
-            return self._run(claim, p, seed)
-        except InvalidInput as e:
-            raise UsageError(str(e)) from None
-
     def trace(self, claim, p, seed=0):
         """Run smoothed Weiszfeld for ``claim`` on instance ``p``: (entry, result, constants)."""
         entry = build(p, seed)
@@ -157,11 +152,14 @@ class WeiszfeldExperiment(Experiment):
         z0 = w @ W
         if p["init"] == "mid":
             z0 = 0.5 * (z0 + W[0])  # still inside the hull, as Theorem 21 requires
-        res = smoothed_weiszfeld(W, w, nu=nu, T=T, z0=z0, store_iterates=True, step=gamma)
+        try:
+            res = smoothed_weiszfeld(W, w, nu=nu, T=T, z0=z0, store_iterates=True, step=gamma)
+        except InvalidInput as e:  # solver input errors are usage errors of the harness
+            raise UsageError(str(e)) from None
         c["r0"] = float(np.linalg.norm(z0 - opt.x))
         return entry, res, c
 
-    def _run(self, claim, p, seed):
+    def run(self, claim, p, seed=0):
         meas = claim.measure
         if meas not in self.measures:
             raise UsageError(f"experiment 'weiszfeld' cannot measure {meas!r}; it measures {', '.join(self.measures)}")
@@ -314,10 +312,22 @@ def rfa_table(fracs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.45), budgets=(1, 3, 100), n: int
     return np.asarray(fracs, dtype=float), {k: np.asarray(v) for k, v in out.items()}
 
 
+def _save(fig, ax, outdir, name, xlabel, ylabel, caption):
+    """Label, save and close one figure; return its (file name, caption) entry."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(os.path.join(outdir, name))
+    plt.close(fig)
+    return name, caption
+
+
 def figures(verdicts, outdir, quick: bool = False):
     """Write the three Weiszfeld figures into ``outdir``; return ``[(file name, caption), ...]``."""
-    import os
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -338,14 +348,8 @@ def figures(verdicts, outdir, quick: bool = False):
             lab = f"{q['cloud']} (m={q['m']}, d={q['d']}, outliers={q['outlier_frac']:g}, nu={q['nu']:g})"
             ax.loglog(ev.grid, np.maximum(ev.measured, 1e-17), "-", color=f"C{i}", label=lab)
             ax.loglog(ev.grid, ev.bound, "--", color=f"C{i}", lw=0.8)
-        ax.set_xlabel("iteration t")
-        ax.set_ylabel("g(z_t) - g*   (dashed: Theorem 21 bound)")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(os.path.join(outdir, "weiszfeld_rate.png"))
-        plt.close(fig)
-        out.append(("weiszfeld_rate.png", "Smoothed Weiszfeld from the mean: suboptimality g(z_t) - g* (solid) against "
+        out.append(_save(fig, ax, outdir, "weiszfeld_rate.png", "iteration t",
+                         "g(z_t) - g*   (dashed: Theorem 21 bound)", "Smoothed Weiszfeld from the mean: suboptimality g(z_t) - g* (solid) against "
                     "RFA's Theorem 21 bound 2||z_0 - z*||^2/(nu_hat t) + nu/2 (dashed) on the default clouds."))
     if any(v.claim.startswith("weiszfeld") for v in verdicts):
         nus, eps, meas, bnd = complexity_table(nus=(1e-6, 1e-2, 1e-1) if quick else (1e-6, 1e-4, 1e-2, 1e-1))
@@ -355,27 +359,15 @@ def figures(verdicts, outdir, quick: bool = False):
             x = 1.0 / (nu * eps[k])
             ax.loglog(x, np.maximum(meas[k], 0.8), "o-", color=f"C{i}", ms=3, label=f"measured, nu={nu:g}")
             ax.loglog(x, bnd[k], "--", color=f"C{i}", lw=0.8)
-        ax.set_xlabel("1/(nu eps)")
-        ax.set_ylabel("iterations to an eps-approximate median")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(os.path.join(outdir, "weiszfeld_complexity.png"))
-        plt.close(fig)
-        out.append(("weiszfeld_complexity.png", "Iterations of smoothed Weiszfeld to reach g - g* <= eps against "
+        out.append(_save(fig, ax, outdir, "weiszfeld_complexity.png", "1/(nu eps)",
+                         "iterations to an eps-approximate median", "Iterations of smoothed Weiszfeld to reach g - g* <= eps against "
                     "1/(nu eps) (outlier cloud, m=100, d=10); dashed: Cor. 25's 2||z_0 - z*||^2/(nu eps). Measured counts "
                     "are plotted at >= 0.8 so that 0 iterations stays visible."))
         fr, tab = rfa_table(rounds=10 if quick else 20)
         fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
         for i, (lab, err) in enumerate(tab.items()):
             ax.semilogy(fr, err, "o-", color=f"C{i}", ms=4, label=lab)
-        ax.set_xlabel("fraction of corrupted clients (omniscient adversary)")
-        ax.set_ylabel("||w_T - w_LS||")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(os.path.join(outdir, "weiszfeld_rfa.png"))
-        plt.close(fig)
-        out.append(("weiszfeld_rfa.png", "Federated least squares (50 clients, d=10) under RFA's omniscient corruption: "
+        out.append(_save(fig, ax, outdir, "weiszfeld_rfa.png", "fraction of corrupted clients (omniscient adversary)",
+                         "||w_T - w_LS||", "Federated least squares (50 clients, d=10) under RFA's omniscient corruption: "
                     "FedAvg against RFA with 1, 3 and 100 smoothed Weiszfeld iterations (nu = 1e-6)."))
     return out
