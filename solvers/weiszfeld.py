@@ -487,7 +487,8 @@ def _run_fused(W, w, z, nu, T, tol, store, step):
 def smoothed_weiszfeld(points, weights=None, nu: float = 1e-6, T: int = 10, z0=None, tol: float = 0.0,
                        store_iterates: bool = False, method: str = "direct", step: float = 1.0) -> WeiszfeldResult:
     r"""Smoothed Weiszfeld (RFA Algorithm 3): ``T`` steps of
-    :math:`z^{(t+1)}=\sum_k\beta_k^{(t)}w_k/\sum_k\beta_k^{(t)}`, :math:`\beta_k^{(t)}=\omega_k/\max\{\nu,\Vert z^{(t)}-w_k\Vert\}`.
+    :math:`z^{(t+1)}=\sum_k\beta_k^{(t)}w_k/\sum_k\beta_k^{(t)}`,
+    :math:`\beta_k^{(t)}=\omega_k/\max\{\nu,\Vert z^{(t)}-w_k\Vert\}`.
 
     Parameters
     ----------

@@ -29,7 +29,6 @@ RFA = ("Pillutla, Kakade, Harchaoui. Robust Aggregation for Federated Learning. 
        "arXiv:1912.13445 (constants from the June 2019 author PDF)")
 
 nu, T, R, eps = sym("nu"), sym("T"), sym("R"), sym("eps")
-gamma = sym("gamma")
 nu_hat, nu_tilde = sym("nu_hat"), sym("nu_tilde")
 r0, r0_nu, sum_inv_L = sym("r0"), sym("r0_nu"), sym("sum_inv_L")
 vartheta, rho_in = sym("vartheta"), sym("rho_in")

@@ -349,7 +349,8 @@ def figures(verdicts, outdir, quick: bool = False):
             ax.loglog(ev.grid, np.maximum(ev.measured, 1e-17), "-", color=f"C{i}", label=lab)
             ax.loglog(ev.grid, ev.bound, "--", color=f"C{i}", lw=0.8)
         out.append(_save(fig, ax, outdir, "weiszfeld_rate.png", "iteration t",
-                         "g(z_t) - g*   (dashed: Theorem 21 bound)", "Smoothed Weiszfeld from the mean: suboptimality g(z_t) - g* (solid) against "
+                         "g(z_t) - g*   (dashed: Theorem 21 bound)",
+                         "Smoothed Weiszfeld from the mean: suboptimality g(z_t) - g* (solid) against "
                     "RFA's Theorem 21 bound 2||z_0 - z*||^2/(nu_hat t) + nu/2 (dashed) on the default clouds."))
     if any(v.claim.startswith("weiszfeld") for v in verdicts):
         nus, eps, meas, bnd = complexity_table(nus=(1e-6, 1e-2, 1e-1) if quick else (1e-6, 1e-4, 1e-2, 1e-1))
@@ -360,7 +361,8 @@ def figures(verdicts, outdir, quick: bool = False):
             ax.loglog(x, np.maximum(meas[k], 0.8), "o-", color=f"C{i}", ms=3, label=f"measured, nu={nu:g}")
             ax.loglog(x, bnd[k], "--", color=f"C{i}", lw=0.8)
         out.append(_save(fig, ax, outdir, "weiszfeld_complexity.png", "1/(nu eps)",
-                         "iterations to an eps-approximate median", "Iterations of smoothed Weiszfeld to reach g - g* <= eps against "
+                         "iterations to an eps-approximate median",
+                         "Iterations of smoothed Weiszfeld to reach g - g* <= eps against "
                     "1/(nu eps) (outlier cloud, m=100, d=10); dashed: Cor. 25's 2||z_0 - z*||^2/(nu eps). Measured counts "
                     "are plotted at >= 0.8 so that 0 iterations stays visible."))
         fr, tab = rfa_table(rounds=10 if quick else 20)
