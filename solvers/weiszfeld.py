@@ -563,7 +563,7 @@ def weiszfeld(points, weights=None, T: int = 100, z0=None, tol: float = 0.0, sto
         if not single:
             raise InvalidInput("z0='anchor' (Beck-Sabach start) is for a single problem; pass points of shape (m, d)")
         test = anchor_test(W[0], w[0])
-        j = int(test.best)
+        j = test.best
         z = W[:, j].copy()
     else:
         z = _start(W, w, z0)
@@ -590,13 +590,13 @@ def _pack(out, nu, single, w, tol):
 # --------------------------------------------------------------------------- anchor test
 @dataclass
 class AnchorTest:
-    r"""Anchor optimality test for every data point (:math:`O(m^2d)`, chunked).
+    r"""Anchor optimality test at data points (:math:`O(m d)` per tested point, chunked).
 
-    ``residual[j]`` is :math:`\Vert\mathcal R_j\Vert`, :math:`\mathcal R_j=\sum_{i:w_i\ne w_j}\omega_i
-    (w_j-w_i)/\Vert w_j-w_i\Vert`; ``mass[j]`` the total weight of the points equal to
-    :math:`w_j`; ``values[j]`` is :math:`g(w_j)`.  :math:`w_j` is a geometric median iff
-    ``residual[j] <= mass[j]``; ``optimal`` is the first such index or -1; ``best`` is
-    :math:`\arg\min_jg(w_j)`.
+    ``residual[i]`` is :math:`\Vert\mathcal R_j\Vert`, :math:`\mathcal R_j=\sum_{k:w_k\ne w_j}\omega_k
+    (w_j-w_k)/\Vert w_j-w_k\Vert`, for the tested point :math:`j=` ``indices[i]``; ``mass[i]`` is the total
+    weight of the points equal to :math:`w_j`; ``values[i]`` is :math:`g(w_j)`.  :math:`w_j` is a
+    geometric median iff ``residual <= mass``; ``optimal`` is the first such point index or -1;
+    ``best`` is the tested point with the smallest :math:`g(w_j)` (both are point indices).
     """
 
     residual: np.ndarray
@@ -604,28 +604,36 @@ class AnchorTest:
     values: np.ndarray
     optimal: int
     best: int
+    indices: np.ndarray
 
     @property
     def margin(self) -> np.ndarray:
         """``mass - residual``: >= 0 exactly where the anchor is optimal."""
         return self.mass - self.residual
 
+    def at(self, j: int) -> int:
+        """Position of point index ``j`` in the arrays of this test."""
+        return int(np.nonzero(self.indices == j)[0][0])
 
-def anchor_test(points, weights=None, chunk: int = 256, rtol: float = 1e-12) -> AnchorTest:
-    r"""Run the anchor optimality test at every data point (reconstructed classical criterion:
-    Beck & Sabach 2015, Eqs. 18-20; spec W-11).  ``rtol`` (relative to the cloud's scale) decides
-    which points coincide."""
+
+def anchor_test(points, weights=None, indices=None, rtol: float = 1e-12) -> AnchorTest:
+    r"""Run the anchor optimality test at the data points ``indices`` (all by default; reconstructed
+    classical criterion: Beck & Sabach 2015, Eqs. 18-20; spec W-11).  ``rtol`` (relative to the
+    cloud's scale) decides which points coincide.  Memory is bounded by chunking the tested points."""
     W, w, single = _points_weights(points, weights)
     if not single:
         raise InvalidInput("anchor_test takes a single problem: points of shape (m, d)")
     W, w = W[0], w[0]
-    m = W.shape[0]
+    m, d = W.shape
+    idx = np.arange(m) if indices is None else np.asarray(indices, dtype=int).ravel()
+    if idx.size == 0 or idx.min() < 0 or idx.max() >= m:
+        raise InvalidInput(f"indices must be point indices in [0, {m}), got {indices!r}")
     scale = float(np.max(np.linalg.norm(W - W.mean(0), axis=1))) + _TINY
-    res = np.empty(m)
-    mass = np.empty(m)
-    vals = np.empty(m)
-    for s in range(0, m, chunk):
-        diff = W[s:s + chunk, None, :] - W[None, :, :]
+    n = idx.size
+    res, mass, vals = np.empty(n), np.empty(n), np.empty(n)
+    chunk = max(1, (1 << 22) // max(m * d, 1))
+    for s in range(0, n, chunk):
+        diff = W[idx[s:s + chunk], None, :] - W[None, :, :]
         r = np.sqrt(np.einsum("jid,jid->ji", diff, diff))
         same = r <= rtol * scale
         vals[s:s + chunk] = r @ w
@@ -633,7 +641,7 @@ def anchor_test(points, weights=None, chunk: int = 256, rtol: float = 1e-12) -> 
         res[s:s + chunk] = np.linalg.norm(np.einsum("ji,jid->jd", coef, diff), axis=1)
         mass[s:s + chunk] = same.astype(float) @ w
     ok = np.nonzero(res <= mass)[0]
-    return AnchorTest(res, mass, vals, int(ok[0]) if ok.size else -1, int(np.argmin(vals)))
+    return AnchorTest(res, mass, vals, int(idx[ok[0]]) if ok.size else -1, int(idx[np.argmin(vals)]), idx)
 
 
 def diameter(points, chunk: int = 512) -> float:

@@ -311,3 +311,21 @@ def test_batched_classic_with_anchors_equals_singles():
         assert res.n_iter[b] == one.n_iter
         np.testing.assert_allclose(res.z[b], one.z, atol=1e-12)
         np.testing.assert_allclose(res.g[b, : one.g.size], one.g, rtol=1e-13)
+
+
+def test_anchor_test_subset_and_large_m():
+    W, w, info = point_cloud("anchor", m=30, d=4, anchor_weight=0.5, seed=15)
+    full = anchor_test(W, w)
+    sub = anchor_test(W, w, indices=[5, 0, 7])
+    assert sub.optimal == 0 and sub.best == 0
+    np.testing.assert_allclose(sub.residual, full.residual[[5, 0, 7]], rtol=1e-14)
+    with pytest.raises(InvalidInput, match="indices must be point indices"):
+        anchor_test(W, w, indices=[30])
+    # more points than ANCHOR_TEST_ALL: only the candidates near the median are tested
+    rng = np.random.default_rng(16)
+    big = rng.standard_normal((2500, 3))
+    big[0] = 0.0
+    wt = np.full(2500, 1.0)
+    wt[0] = 2600.0
+    opt = geometric_median_optimum(big, wt)
+    assert opt.certificate["method"] == "anchor test" and opt.certificate["anchor"] == 0
