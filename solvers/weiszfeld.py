@@ -331,13 +331,15 @@ def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
                 scale = scale[keep]
             act = np.ones(ids.size, dtype=bool)
             full = False
+        hit = None
         if classic:
             hit = r <= anchor_tol * scale[:, None]
             eta = np.where(hit, np.inf, r)
+            beta = np.divide(w, eta, out=eta)
+        elif np.all(rmin >= nu):  # no point within nu: eta = r
+            beta = np.divide(w, r)
         else:
-            hit = None
-            eta = np.maximum(r, nu)
-        beta = np.divide(w, eta, out=eta)
+            beta = np.divide(w, np.maximum(r, nu))
         if gram:  # one product gives both sum_k beta_k w_k and L = sum_k beta_k
             numa = np.matmul(beta[:, None, :], Waug)[:, 0, :]
             num, L = numa[:, :d], numa[:, d + 1]
