@@ -401,3 +401,103 @@ def l2_logistic_clients(n: int = 10, d: int = 5, m: int = 20, lam: float = 0.1, 
 
 
 __all__ += ["delta_controlled_quadratics", "high_dissimilarity_quadratics", "l2_logistic_clients"]
+
+
+# --------------------------------------------------------------------------- point clouds (geometric median)
+POINT_CLOUDS = ("gaussian", "symmetric", "anchor", "lopsided", "collinear", "three")
+
+
+def point_cloud(kind: str = "gaussian", m: int = 100, d: int = 10, outlier_frac: float = 0.0, shift: float = 100.0,
+                anchor_weight: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
+    r"""Seeded point clouds for the geometric median (``specs/weiszfeld.md`` section 4).
+
+    Returns ``(points (m, d), weights (m,) summing to 1, info)``; ``info`` records the outlier mask
+    and, where it is known in closed form, the exact median ``z_exact``.
+
+    * ``"gaussian"``: inliers :math:`\mathcal N(0,I_d)`; the first ``round(outlier_frac*m)`` points
+      are outliers shifted by ``shift`` :math:`\cdot\mathbf 1` (spec instance 2).
+    * ``"symmetric"``: points :math:`c\pm s_j e_j` (axis pairs with random radii, :math:`m` even):
+      the median is :math:`c` exactly (spec instance 1).
+    * ``"anchor"``: one point of weight ``anchor_weight`` :math:`\ge\frac12` at :math:`p`, the rest a
+      Gaussian cloud around :math:`p+0.3\,u`: the median is the anchor :math:`p` (spec instance 3;
+      violates Assumption 22).
+    * ``"lopsided"``: one point :math:`p` of weight ``anchor_weight`` :math:`\ge\frac12`, a tight cluster
+      at :math:`p+u` and one far point at :math:`p+` ``shift`` :math:`\cdot u` (``\Vert u\Vert=1``): the
+      median is :math:`p`, Weiszfeld contracts towards it with ratio about
+      :math:`(1-\omega_p)/\omega_p` (slow near 1/2), and the diameter is much larger than
+      :math:`\Vert z^{(0)}-z^\star\Vert`.
+    * ``"collinear"``: points on a line (Assumption 13 fails: 1-D weighted median, non-unique for
+      even m with equal weights).
+    * ``"three"``: a triangle with all angles below 120 degrees (Fermat-Torricelli point).
+    """
+    if kind not in POINT_CLOUDS:
+        raise UsageError(f"cloud must be one of {', '.join(POINT_CLOUDS)}, got {kind!r}")
+    for name, v in (("m", m), ("d", d)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise UsageError(f"{name} must be an integer >= 1, got {v!r}")
+    if not (0.0 <= outlier_frac < 0.5):
+        raise UsageError(f"outlier_frac must lie in [0, 0.5), got {outlier_frac!r}")
+    rng = np.random.default_rng(seed)
+    info: dict = {"outliers": np.zeros(m, dtype=bool), "z_exact": None}
+    w = np.full(m, 1.0 / m)
+    if kind == "gaussian":
+        W = rng.standard_normal((m, d))
+        k = int(round(outlier_frac * m))
+        W[:k] += shift
+        info["outliers"][:k] = True
+        info["inlier_centre"] = np.zeros(d)
+    elif kind == "symmetric":
+        if m % 2:
+            raise UsageError(f"m must be even for cloud='symmetric', got {m}")
+        c = rng.standard_normal(d)
+        half = m // 2
+        axes = np.arange(half) % d
+        radii = rng.uniform(0.5, 2.0, half)
+        V = np.zeros((half, d))
+        V[np.arange(half), axes] = radii
+        W = np.vstack([c + V, c - V])
+        info["z_exact"] = c
+        info["inlier_centre"] = c
+    elif kind == "anchor":
+        if not 0.5 <= anchor_weight < 1:
+            raise UsageError(f"anchor_weight must lie in [0.5, 1), got {anchor_weight!r}")
+        p = rng.standard_normal(d)
+        u = rng.standard_normal(d)
+        u /= np.linalg.norm(u)
+        W = p + 0.3 * u + rng.standard_normal((m, d))
+        W[0] = p
+        w = np.full(m, (1 - anchor_weight) / max(m - 1, 1))
+        w[0] = anchor_weight
+        info["z_exact"] = p
+        info["inlier_centre"] = p
+    elif kind == "lopsided":
+        if not 0.5 <= anchor_weight < 1:
+            raise UsageError(f"anchor_weight must lie in [0.5, 1), got {anchor_weight!r}")
+        if m < 3:
+            raise UsageError(f"m must be >= 3 for cloud='lopsided', got {m}")
+        p = rng.standard_normal(d)
+        u = rng.standard_normal(d)
+        u /= np.linalg.norm(u)
+        W = p + u + 0.05 * rng.standard_normal((m, d))
+        W[0] = p
+        W[1] = p + shift * u
+        w = np.full(m, (1 - anchor_weight) / (m - 1))
+        w[0] = anchor_weight
+        info["z_exact"] = p
+        info["inlier_centre"] = p
+    elif kind == "collinear":
+        a, u = rng.standard_normal(d), rng.standard_normal(d)
+        u /= np.linalg.norm(u)
+        W = a + np.sort(rng.standard_normal(m))[:, None] * u
+        info["inlier_centre"] = a
+    else:  # three
+        if m != 3:
+            raise UsageError(f"m must be 3 for cloud='three', got {m}")
+        ang = np.array([90.0, 210.0, 330.0]) + rng.uniform(-20, 20, 3)
+        P = np.c_[np.cos(np.radians(ang)), np.sin(np.radians(ang))]
+        W = np.zeros((3, max(d, 2)))[:, :d] if d >= 2 else None
+        if d < 2:
+            raise UsageError("d must be >= 2 for cloud='three'")
+        W[:, :2] = P
+        info["inlier_centre"] = np.zeros(d)
+    return W, w, info
