@@ -83,14 +83,14 @@ def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figur
     try:
         rows = summarize(verdicts)
         figs: dict[int, str] = {}
-        plotted: set = set()
-        for i, v in enumerate(verdicts):  # one plot per claim: its first instance with a series
-            if v.claim in plotted or v.evidence is None or not v.evidence.measured.size:
+        for cid in dict.fromkeys(v.claim for v in verdicts):  # one plot per claim: its most telling instance
+            idx = [i for i, v in enumerate(verdicts) if v.claim == cid and v.evidence is not None and v.evidence.measured.size]
+            if not idx:
                 continue
-            name = f"{v.claim.replace('~', '__').replace('/', '_')}.png"
-            plot_verdict(v, tmp / name)
+            i = max(idx, key=lambda j: (verdicts[j].verdict == "violated", verdicts[j].tightness or 0.0))
+            name = f"{cid.replace('~', '__').replace('/', '_')}.png"
+            plot_verdict(verdicts[i], tmp / name)
             figs[i] = name
-            plotted.add(v.claim)
         extra = []
         for writer in extra_figures or []:
             extra.extend(writer(tmp))
