@@ -86,8 +86,8 @@ class BinomialExcess(sp.Function):
 def _excess_proof() -> str | None:
     """Compare the numeric implementation with the exact rational Sum on a grid of (m, p, j)."""
     worst = 0.0
-    for mm in (1, 2, 5, 12):
-        for p in (sp.Rational(1, 10), sp.Rational(1, 3), sp.Rational(3, 4)):
+    for mm in (1, 3, 7):
+        for p in (sp.Rational(1, 10), sp.Rational(3, 4)):
             for j in range(0, mm + 1):
                 exact = BinomialExcess(mm, p, j).rewrite(sp.Sum).doit()
                 num = float(_binomial_excess_numeric(mm, float(p), j))
@@ -139,7 +139,7 @@ bias_exact = register(Claim(
     bound=B / (theta * m) * BinomialExcess(m, theta, _j0),
     assumptions=_SAMPLE,
     identities=(Identity(sp.Eq(BinomialExcess(m, theta, _j0), BinomialExcess(m, theta, _j0).rewrite(sp.Sum), evaluate=False),
-                         proof=_excess_proof, label="numeric E[(Bin(m, p) - j)_+] equals the exact sympy Sum (m <= 12, rational p, all j)"),),
+                         proof=_excess_proof, label="numeric E[(Bin(m, p) - j)_+] equals the exact sympy Sum (m in {1, 3, 7}, p in {1/10, 3/4}, all j)"),),
     setting={"B": "range"},
     experiment=EXP,
     description="Bias against the binomial-sum bound; attained (tightness 1) on {0, B}-valued losses with P(Z = B) = theta and theta m integer.",
@@ -424,8 +424,9 @@ register_teeth(slide_bias_abs, slide_bias_abs.variant("tenth", bound=B / (10 * t
                                                       expected_to_fail="a tenth of an already false bound"))
 register_teeth(slide_variance, slide_variance.variant("tenth", bound=B ** 2 / (10 * theta * m),
                                                       expected_to_fail="a tenth of an already false bound"))
-register_teeth(sfl_convex, sfl_convex.variant("kappa-sqrt", bound=T * sp.exp(-T / sp.sqrt(kappa_ciss)) * (delta0 + 2 * eps0),
-                                              expected_to_fail="contraction exp(-t/sqrt(kappa)) (accelerated rate, not proved)"))
+register_teeth(sfl_convex, sfl_convex.variant("kappa-free", bound=sp.exp(-T) * (delta0 + 2 * eps0),
+                                              expected_to_fail="contraction exp(-t) whatever the conditioning kappa_CISS "
+                                                               "(the w-step accuracy eps_t = eps0 exp(-t/kappa) alone prevents it)"))
 register_teeth(sfl_nonconvex, sfl_nonconvex.variant("exponent-2", exponent=sp.Integer(-2),
                                                     expected_to_fail="T^(-2) decay claimed for the subgradient method"))
 register_teeth(sfl_strongly_convex, sfl_strongly_convex.variant("exponent-2", exponent=sp.Integer(-2),

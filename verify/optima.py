@@ -123,6 +123,8 @@ def superquantile_optimum(clients, theta: float, m: int | None = None, lam: floa
     the Lagrangian lower bound :math:`D(r)=\min_w\sum_ir_iF_i(w)+\frac\lambda2\Vert w\Vert^2` (one
     linear solve); ``value`` is the exact surrogate at the solution, ``lower = D(r)``.
     """
+    import warnings
+
     from solvers.superquantile import subsets, surrogate_value
 
     n, d = clients.n, clients.d
@@ -139,7 +141,9 @@ def superquantile_optimum(clients, theta: float, m: int | None = None, lam: floa
     cons = [s >= Fsel - cp.reshape(eta, (C, 1), order="C") @ np.ones((1, m))]
     obj = cp.sum(eta) / C + cp.sum(s) / (C * theta * m) + 0.5 * lam * cp.sum_squares(w)
     prob = cp.Problem(cp.Minimize(obj), cons)
-    prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-12, tol_gap_rel=1e-12, tol_feas=1e-12)
+    with warnings.catch_warnings():  # "solution may be inaccurate": the dual certificate below decides
+        warnings.simplefilter("ignore", UserWarning)
+        prob.solve(solver=cp.CLARABEL, tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10)
     if w.value is None:
         raise OptimumError(f"superquantile optimum: solver status {prob.status}")
     wh = np.asarray(w.value, dtype=float)
