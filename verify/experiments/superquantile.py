@@ -374,5 +374,127 @@ class SuperquantileExperiment(Experiment):
                         note="gamma_t = 2/(lambda (t + 2)), linearly weighted average; exact surrogate over all subsets")
 
 
+    # ---------------------------------------------------------------- FedAvg vs Simplicial-FL
+    def tail_comparison(self, theta: float = 0.1, clients: int = 40, outliers: int = 5, separation: float = 4.0,
+                        lam: float = 1e-3, fedavg_T: int = 3000, local_steps: int = 1, seed: int = 0) -> dict:
+        r"""Per-client losses of FedAvg and of the exact Simplicial-FL minimiser on the same clients.
+
+        FedAvg (full participation, ``local_steps`` local gradient steps, stepsize :math:`1/(2L)`)
+        targets the mean loss; Simplicial-FL minimises :math:`S_\theta(F_1,\dots,F_n)+\frac\lambda2\Vert w\Vert^2`,
+        solved exactly by cvxpy with its dual certificate.  Reports the mean and the 90th percentile
+        of the client losses for both (the comparison the talk makes, on synthetic data).
+        """
+        cl = superquantile_clients(n=clients, d=2, samples=6, outliers=outliers, separation=separation, seed=seed)
+        opt = superquantile_optimum(cl, theta, None, lam)
+        w_fa = sq.fedavg(cl, np.zeros(cl.d), 0.5 / cl.L, fedavg_T, local_steps=local_steps, lam=lam)
+        out = {"clients": cl, "theta": theta, "certificate": opt.certificate}
+        for name, w in (("fedavg", w_fa), ("sfl", opt.x)):
+            F = cl.values(w)
+            out[name] = {"w": w, "losses": F, "mean": float(F.mean()), "p90": float(np.quantile(F, 0.9)),
+                         "superquantile": float(sq.superquantile(F, theta))}
+        return out
+
+    # ---------------------------------------------------------------- figures
+    def figures(self, verdicts, outdir, quick=False):
+        """Bias against m with every bound, variance against m, client-loss histograms."""
+        import pathlib
+
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        outdir = pathlib.Path(outdir)
+        out = []
+        fig = bias_figure(self, theta=0.1, m_max=2000 if quick else 10000)
+        fig.savefig(outdir / "superquantile_bias.png", dpi=110)
+        plt.close(fig)
+        out.append(("superquantile_bias.png", "Bias of the empirical superquantile against m (Bernoulli(0.1) and uniform "
+                                              "laws, theta = 0.1) with the bounds T2, Eq. (40), T4, T6 and the slide's B/(theta m)"))
+        fig = variance_figure(self, theta=0.1, m_max=2000 if quick else 10000)
+        fig.savefig(outdir / "superquantile_variance.png", dpi=110)
+        plt.close(fig)
+        out.append(("superquantile_variance.png", "Variance of the empirical superquantile against m with 2B^2/(theta m), "
+                                                  "B^2/(theta m) and the slide bound for |Z| <= B"))
+        fig = histogram_figure(self.tail_comparison())
+        fig.savefig(outdir / "superquantile_fedavg_vs_sfl.png", dpi=110)
+        plt.close(fig)
+        out.append(("superquantile_fedavg_vs_sfl.png", "Client losses of FedAvg and Simplicial-FL (exact minimiser), "
+                                                       "theta = 0.1, 40 clients with 5 outliers"))
+        return out
+
+
+def _bound_series(claim_id: str, m: np.ndarray, **c) -> np.ndarray:
+    import theorems
+
+    return theorems.get(claim_id).evaluate(m=m, **c)
+
+
+def bias_figure(exp: SuperquantileExperiment, theta: float = 0.1, m_max: int = 10000):
+    """Bias against m on log axes for Bernoulli(theta) and uniform laws, with every bound (claims' own formulas)."""
+    import matplotlib.pyplot as plt
+
+    p = exp.params(dict(theta=theta, m_min=10, m_max=m_max, m_points=25))
+    m = m_grid(p)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for law, style in (("bernoulli", "o-"), ("uniform", "s-")):
+        mom = exp.law_moments(dict(p, law=law), m, 0)
+        ax.loglog(m, mom["population"] - mom["mean"], style, ms=3, label=f"bias, {law} law (exact)")
+    c = dict(theta=theta, B=1.0, G_icdf=1.0)
+    for cid, lab in (("superquantile.bias-levy", "T2: B min(3/sqrt(theta m), 1)"),
+                     ("superquantile.bias-exact", "Eq. (40) (Bernoulli: equality)"),
+                     ("superquantile.bias-sharp", "T6: (B/2) sqrt((1-theta)/(theta m))"),
+                     ("superquantile.bias-density", "T4: G_icdf/(m+1) (uniform)"),
+                     ("superquantile.slide-bias-abs", "slide: B/(theta m)")):
+        ax.loglog(m, _bound_series(cid, m, **c), "--", lw=1, label=lab)
+    ax.set_xlabel("sample size m")
+    ax.set_ylabel("S_theta(Z) - E S_theta(Z_1..Z_m)")
+    ax.set_title(f"Superquantile bias, theta = {theta}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def variance_figure(exp: SuperquantileExperiment, theta: float = 0.1, m_max: int = 10000):
+    """Variance against m for {0, 1}, {-1, 1} and uniform laws, with the variance bounds."""
+    import matplotlib.pyplot as plt
+
+    p = exp.params(dict(theta=theta, m_min=10, m_max=m_max, m_points=25))
+    m = m_grid(p)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4))
+    for law, low, lab in (("bernoulli", 0.0, "{0, 1}"), ("bernoulli", -1.0, "{-1, 1}"), ("uniform", 0.0, "Unif[0, 1]")):
+        mom = exp.law_moments(dict(p, law=law, low=low), m, 0)
+        ax.loglog(m, mom["var"], "o-", ms=3, label=f"Var, {lab} (exact)")
+    c = dict(theta=theta, B=1.0)
+    for cid, lab in (("superquantile.variance", "T5: 2B^2/(theta m)"),
+                     ("superquantile.variance-derived", "derived: (b-a)^2/(theta m), [0, 1]"),
+                     ("superquantile.slide-variance", "slide: B^2/(theta m), |Z| <= B")):
+        ax.loglog(m, _bound_series(cid, m, **c), "--", lw=1, label=lab)
+    ax.set_xlabel("sample size m")
+    ax.set_ylabel("Var S_theta(Z_1..Z_m)")
+    ax.set_title(f"Superquantile variance, theta = {theta}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def histogram_figure(cmp: dict):
+    """Histograms of per-client losses for FedAvg and Simplicial-FL with their mean and 90th percentile."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    allF = np.concatenate([cmp["fedavg"]["losses"], cmp["sfl"]["losses"]])
+    bins = np.linspace(0, allF.max() * 1.02, 30)
+    for name, col in (("fedavg", "C0"), ("sfl", "C3")):
+        r = cmp[name]
+        ax.hist(r["losses"], bins=bins, alpha=0.5, color=col,
+                label=f"{'FedAvg' if name == 'fedavg' else 'Simplicial-FL'}: mean {r['mean']:.2f}, p90 {r['p90']:.2f}")
+        ax.axvline(r["p90"], color=col, ls="--")
+    ax.set_xlabel("client loss F_i(w)")
+    ax.set_ylabel("clients")
+    ax.set_title(f"Client losses, theta = {cmp['theta']}")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
 
 EXPERIMENT = register(SuperquantileExperiment())
