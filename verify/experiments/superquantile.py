@@ -423,58 +423,49 @@ class SuperquantileExperiment(Experiment):
         return out
 
 
-def _bound_series(claim_id: str, m: np.ndarray, **c) -> np.ndarray:
-    import theorems
-
-    return theorems.get(claim_id).evaluate(m=m, **c)
-
-
-def bias_figure(exp: SuperquantileExperiment, theta: float = 0.1, m_max: int = 10000):
-    """Bias against m on log axes for Bernoulli(theta) and uniform laws, with every bound (claims' own formulas)."""
+def _law_figure(exp, theta, m_max, curves, bounds, c, ylabel, title):
+    """Exact curves (label, law overrides, moment -> series) and claim bounds against m on log axes."""
     import matplotlib.pyplot as plt
+    import theorems
 
     p = exp.params(dict(theta=theta, m_min=10, m_max=m_max, m_points=25))
     m = m_grid(p)
     fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for law, style in (("bernoulli", "o-"), ("uniform", "s-")):
-        mom = exp.law_moments(dict(p, law=law), m, 0)
-        ax.loglog(m, mom["population"] - mom["mean"], style, ms=3, label=f"bias, {law} law (exact)")
-    c = dict(theta=theta, B=1.0, G_icdf=1.0)
-    for cid, lab in (("superquantile.bias-levy", "T2: B min(3/sqrt(theta m), 1)"),
-                     ("superquantile.bias-exact", "Eq. (40) (Bernoulli: equality)"),
-                     ("superquantile.bias-sharp", "T6: (B/2) sqrt((1-theta)/(theta m))"),
-                     ("superquantile.bias-density", "T4: G_icdf/(m+1) (uniform)"),
-                     ("superquantile.slide-bias-abs", "slide: B/(theta m)")):
-        ax.loglog(m, _bound_series(cid, m, **c), "--", lw=1, label=lab)
+    for label, over, series in curves:
+        ax.loglog(m, series(exp.law_moments(dict(p, **over), m, 0)), "o-", ms=3, label=label)
+    for cid, label in bounds:  # every bound from the claim's own formula
+        ax.loglog(m, theorems.get(cid).evaluate(m=m, **c), "--", lw=1, label=label)
     ax.set_xlabel("sample size m")
-    ax.set_ylabel("S_theta(Z) - E S_theta(Z_1..Z_m)")
-    ax.set_title(f"Superquantile bias, theta = {theta}")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def bias_figure(exp: SuperquantileExperiment, theta: float = 0.1, m_max: int = 10000):
+    """Bias against m on log axes for Bernoulli(theta) and uniform laws, with every bound."""
+    bias = lambda mom: mom["population"] - mom["mean"]  # noqa: E731
+    curves = [("bias, Bernoulli law (exact)", dict(law="bernoulli"), bias), ("bias, uniform law (exact)", dict(law="uniform"), bias)]
+    bounds = [("superquantile.bias-levy", "T2: B min(3/sqrt(theta m), 1)"),
+              ("superquantile.bias-exact", "Eq. (40) (Bernoulli: equality)"),
+              ("superquantile.bias-sharp", "T6: (B/2) sqrt((1-theta)/(theta m))"),
+              ("superquantile.bias-density", "T4: G_icdf/(m+1) (uniform)"),
+              ("superquantile.slide-bias-abs", "slide: B/(theta m)")]
+    return _law_figure(exp, theta, m_max, curves, bounds, dict(theta=theta, B=1.0, G_icdf=1.0),
+                       "S_theta(Z) - E S_theta(Z_1..Z_m)", f"Superquantile bias, theta = {theta}")
 
 
 def variance_figure(exp: SuperquantileExperiment, theta: float = 0.1, m_max: int = 10000):
     """Variance against m for {0, 1}, {-1, 1} and uniform laws, with the variance bounds."""
-    import matplotlib.pyplot as plt
-
-    p = exp.params(dict(theta=theta, m_min=10, m_max=m_max, m_points=25))
-    m = m_grid(p)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for law, low, lab in (("bernoulli", 0.0, "{0, 1}"), ("bernoulli", -1.0, "{-1, 1}"), ("uniform", 0.0, "Unif[0, 1]")):
-        mom = exp.law_moments(dict(p, law=law, low=low), m, 0)
-        ax.loglog(m, mom["var"], "o-", ms=3, label=f"Var, {lab} (exact)")
-    c = dict(theta=theta, B=1.0)
-    for cid, lab in (("superquantile.variance", "T5: 2B^2/(theta m)"),
-                     ("superquantile.variance-derived", "derived: (b-a)^2/(theta m), [0, 1]"),
-                     ("superquantile.slide-variance", "slide: B^2/(theta m), |Z| <= B")):
-        ax.loglog(m, _bound_series(cid, m, **c), "--", lw=1, label=lab)
-    ax.set_xlabel("sample size m")
-    ax.set_ylabel("Var S_theta(Z_1..Z_m)")
-    ax.set_title(f"Superquantile variance, theta = {theta}")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
+    var = lambda mom: mom["var"]  # noqa: E731
+    curves = [("Var, {0, 1} (exact)", dict(law="bernoulli"), var), ("Var, {-1, 1} (exact)", dict(law="bernoulli", low=-1.0), var),
+              ("Var, Unif[0, 1] (exact)", dict(law="uniform"), var)]
+    bounds = [("superquantile.variance", "T5: 2B^2/(theta m)"),
+              ("superquantile.variance-derived", "derived: (b-a)^2/(theta m), [0, 1]"),
+              ("superquantile.slide-variance", "slide: B^2/(theta m), |Z| <= B")]
+    return _law_figure(exp, theta, m_max, curves, bounds, dict(theta=theta, B=1.0),
+                       "Var S_theta(Z_1..Z_m)", f"Superquantile variance, theta = {theta}")
 
 
 def histogram_figure(cmp: dict):
