@@ -95,118 +95,94 @@ def _excess_proof() -> str | None:
     return f"exact rational sums vs the numeric binomial sum: max difference {worst:.2g}" if worst < 1e-13 else None
 
 
+def _claim(**fields) -> Claim:
+    """Register a claim of this module; defaults: an upper bound in expectation on the estimator
+    experiment, with the sampling assumptions and B the range of the law."""
+    base = dict(kind=Kind.UPPER, in_expectation=True, assumptions=_SAMPLE, setting={"B": "range"}, experiment=EXP)
+    return register(Claim(**{**base, **fields}))
+
+
 # ----------------------------------------------------------------------------- bias and variance
-bias_sign = register(Claim(
+bias_sign = _claim(
     id="superquantile.bias-sign",
     title="The empirical superquantile is biased downward: E S_theta(Z_1..Z_m) <= S_theta(Z)",
     paper=LEVY + ", Prop. 1 (proof in App. B.1.1); spec SQ-T1",
     provenance=Provenance.PAPER,
-    kind=Kind.UPPER,
     measure="signed_bias",
-    in_expectation=True,
     bound=sp.Integer(0),
     assumptions=_THETA + (ge(m, 1),),
     setting={},
-    experiment=EXP,
     description="Signed bias E S_hat_m - S_theta(Z) over a grid of m: exact for two-point and uniform laws, Monte Carlo for Beta.",
-))
+)
 
-bias_levy = register(Claim(
+bias_levy = _claim(
     id="superquantile.bias-levy",
     title="Worst-case bias of the empirical superquantile: at most B min(3/sqrt(theta m), 1)",
     paper=LEVY + ", Prop. 1, Eq. (8), explicit constant in Eq. (41); spec SQ-T2",
     provenance=Provenance.PAPER,
-    kind=Kind.UPPER,
     measure="bias",
-    in_expectation=True,
     bound=B * sp.Min(3 / sp.sqrt(theta * m), 1),
-    assumptions=_SAMPLE,
-    setting={"B": "range"},
-    experiment=EXP,
     description="Bias S_theta(Z) - E S_hat_m for Z in [a, a + B] (B = range of the law).",
-))
+)
 
 _j0 = sp.floor(theta * m)
-bias_exact = register(Claim(
+bias_exact = _claim(
     id="superquantile.bias-exact",
     title="Levy's exact intermediate bias bound (B/(theta m)) E[(K - floor(theta m))_+], K ~ Bin(m, theta)",
     paper=LEVY + ", App. B.1, Eq. (40); spec SQ-E40",
     provenance=Provenance.PAPER,
     provenance_note="bound [paper]; equality for Bernoulli(theta) losses when theta m is an integer [derived]",
-    kind=Kind.UPPER,
     measure="bias",
-    in_expectation=True,
     bound=B / (theta * m) * BinomialExcess(m, theta, _j0),
-    assumptions=_SAMPLE,
     identities=(Identity(sp.Eq(BinomialExcess(m, theta, _j0), BinomialExcess(m, theta, _j0).rewrite(sp.Sum), evaluate=False),
                          proof=_excess_proof, label="numeric E[(Bin(m, p) - j)_+] equals the exact sympy Sum (m in {1, 3, 7}, p in {1/10, 3/4}, all j)"),),
-    setting={"B": "range"},
-    experiment=EXP,
     description="Bias against the binomial-sum bound; attained (tightness 1) on {0, B}-valued losses with P(Z = B) = theta and theta m integer.",
-))
+)
 
-bias_density = register(Claim(
+bias_density = _claim(
     id="superquantile.bias-density",
     title="1/m bias when the inverse cdf is G_icdf-Lipschitz: bias <= G_icdf/(m + 1)",
     paper=LEVY + ", Prop. 1, Eq. (11) (proof Eq. (43)); spec SQ-T4",
     provenance=Provenance.PAPER,
     provenance_note="bound [paper]; exact uniform value B(1 - theta)/(2(m + 1)) for integer theta m [derived]",
-    kind=Kind.UPPER,
     measure="bias",
-    in_expectation=True,
     bound=G_icdf / (m + 1),
     assumptions=_THETA + (ge(m, 1), gt(G_icdf, 0)),
     setting={"B": "range", "needs": "G_icdf"},
-    experiment=EXP,
     description="Laws with a Lipschitz inverse cdf (uniform: G_icdf = B; exact order statistics).",
-))
+)
 
-variance = register(Claim(
+variance = _claim(
     id="superquantile.variance",
     title="Variance of the empirical superquantile: Var S_hat_m <= 2 B^2/(theta m)",
     paper=LEVY + ", Prop. 2 and Prop. 2' (App. B.3), Claim 4 with C_chi2 = 1/theta - 1; spec SQ-T5",
     provenance=Provenance.PAPER,
-    kind=Kind.UPPER,
     measure="variance",
-    in_expectation=True,
     bound=2 * B ** 2 / (theta * m),
-    assumptions=_SAMPLE,
-    setting={"B": "range"},
-    experiment=EXP,
     description="Var S_hat_m for Z in [0, B]: exact for two-point and uniform laws; Monte Carlo (pair differences) for Beta.",
-))
+)
 
-variance_derived = register(Claim(
+variance_derived = _claim(
     id="superquantile.variance-derived",
     title="Tightened variance bound: Var S_hat_m <= (b - a)^2/(theta m) for Z in [a, b]",
     paper=LEVY + " (setting); one-sided Efron-Stein argument of spec SQ-T5 'tightened'",
     provenance=Provenance.DERIVED,
-    kind=Kind.UPPER,
     measure="variance",
-    in_expectation=True,
     bound=B ** 2 / (theta * m),
-    assumptions=_SAMPLE,
-    setting={"B": "range"},
-    experiment=EXP,
     description="B = b - a, the range of the law.",
-))
+)
 
-bias_sharp = register(Claim(
+bias_sharp = _claim(
     id="superquantile.bias-sharp",
     title="Sharper bias bound: bias <= (b - a)/2 sqrt((1 - theta)/(theta m))",
     paper="derived in spec SQ-T6 (not found in " + LEVY + ")",
     provenance=Provenance.DERIVED,
-    kind=Kind.UPPER,
     measure="bias",
-    in_expectation=True,
     bound=B / 2 * sp.sqrt((1 - theta) / (theta * m)),
-    assumptions=_SAMPLE,
-    setting={"B": "range"},
-    experiment=EXP,
     description="B = b - a; about 80% tight on Bernoulli(theta) losses.",
-))
+)
 
-bias_rate = register(Claim(
+bias_rate = _claim(
     id="superquantile.bias-rate",
     title="Bias decays like m^(-1/2) for laws without a density at the (1 - theta)-quantile",
     paper=LEVY + ", Prop. 5 (lower bound) and App. B.2.2; spec SQ-T3 and section 5.1",
@@ -214,16 +190,14 @@ bias_rate = register(Claim(
     provenance_note="exponent [paper]; asymptotics B sqrt((1 - theta)/(2 pi theta m)) [derived]",
     kind=Kind.SCALING,
     measure="bias",
-    in_expectation=True,
     exponent=sp.Rational(-1, 2),
     scaling_in="m",
     assumptions=_THETA,
     setting={"law": "bernoulli"},
-    experiment=EXP,
     description="Log-log slope of the exact Bernoulli(theta) bias over m with theta m integer.",
-))
+)
 
-bias_rate_density = register(Claim(
+bias_rate_density = _claim(
     id="superquantile.bias-rate-density",
     title="Bias decays like m^(-1) for laws with a density at the (1 - theta)-quantile",
     paper=LEVY + ", Prop. 1 Eq. (11) and App. B.2.2; spec section 5.1",
@@ -231,45 +205,39 @@ bias_rate_density = register(Claim(
     provenance_note="exponent [paper]; exact uniform bias B(1 - theta)/(2(m + 1)) [derived]",
     kind=Kind.SCALING,
     measure="bias",
-    in_expectation=True,
     exponent=sp.Integer(-1),
     scaling_in="m",
     assumptions=_THETA,
     setting={"law": "uniform"},
-    experiment=EXP,
     description="Log-log slope of the exact Unif[0, B] bias over m (theta m integer).",
-))
+)
 
 # ----------------------------------------------------------------------------- smoothings
-l2_gap = register(Claim(
+l2_gap = _claim(
     id="superquantile.l2-smoothing-gap",
     title="l2 smoothing gap: 0 <= S_theta - SQ^nu_theta <= nu (1 - theta)/(2 theta n^2)",
     paper="derived in spec SQ-3 for the l2 smoothing of sqwash (krishnap25/sqwash@7c20c36, qp_solve.py)",
     provenance=Provenance.DERIVED,
-    kind=Kind.UPPER,
     measure="l2_smoothing_gap",
     bound=nu * (1 - theta) / (2 * theta * n ** 2),
     assumptions=_THETA + (gt(nu, 0), ge(n, 1)),
     setting={},
-    experiment=EXP,
     description="Gap on random loss vectors (with ties, integer and fractional theta n); attained at vertex optima with theta n integer.",
-))
+)
 
-entropic_gap = register(Claim(
+entropic_gap = _claim(
     id="superquantile.entropic-gap",
     title="Entropic smoothing overestimates by at most nu log n: F^nu_theta - F_theta <= nu log n",
     paper=SFL + " (entropic smoothing on the authors' slides); bounds derived in spec SQ-4",
     provenance=Provenance.DERIVED,
-    kind=Kind.UPPER,
     measure="entropic_gap",
     bound=nu * sp.log(n),
     assumptions=_THETA + (gt(nu, 0), ge(n, 1)),
     setting={},
-    experiment=EXP,
     description="F^nu_theta(x) - S_theta(x) on random loss vectors; attained at constant vectors.",
-))
+)
 
-entropic_gap_lower = register(Claim(
+entropic_gap_lower = _claim(
     id="superquantile.entropic-gap-lower",
     title="Entropic smoothing overestimates by at least nu log(theta n): F^nu_theta - F_theta >= nu log(theta n)",
     paper=SFL + " (entropic smoothing on the authors' slides); bounds derived in spec SQ-4",
@@ -279,84 +247,69 @@ entropic_gap_lower = register(Claim(
     bound=nu * sp.log(theta * n),
     assumptions=_THETA + (gt(nu, 0), ge(n, 1)),
     setting={},
-    experiment=EXP,
     description="Lower half of SQ-4: the entropy on P_theta is at least log(theta n).",
-))
+)
 
 # ----------------------------------------------------------------------------- the talk slide
 _SLIDE_NOTE = "as printed on a talk slide citing Levy et al. 2020 [reconstructed]; |Z| <= B"
-slide_bias = register(Claim(
+slide_bias = _claim(
     id="superquantile.slide-bias",
     title="Slide, as printed: E S_theta(Z_1..Z_m) - S_theta(Z) <= B/(theta m)",
     paper=SLIDE + "; spec section 9 (SQ-SLIDE)",
     provenance=Provenance.RECONSTRUCTED,
     provenance_note=_SLIDE_NOTE + ". True but vacuous: the left side is never positive (T1).",
-    kind=Kind.UPPER,
     measure="signed_bias",
-    in_expectation=True,
     bound=B / (theta * m),
-    assumptions=_SAMPLE,
     setting={"B": "abs"},
-    experiment=EXP,
     description="B = max |Z| (the slide's hypothesis |Z| <= B).",
-))
+)
 
-slide_bias_abs = register(Claim(
+slide_bias_abs = _claim(
     id="superquantile.slide-bias-abs",
     title="Slide, two-sided reading: |E S_theta(Z_1..Z_m) - S_theta(Z)| <= B/(theta m)",
     paper=SLIDE + "; spec section 9 (SQ-SLIDE), natural two-sided reading",
     provenance=Provenance.RECONSTRUCTED,
     provenance_note=_SLIDE_NOTE,
-    kind=Kind.UPPER,
     measure="abs_bias",
-    in_expectation=True,
     bound=B / (theta * m),
-    assumptions=_SAMPLE,
     setting={"B": "abs"},
-    experiment=EXP,
     expected_to_fail="the worst-case bias decays like 1/sqrt(theta m), not 1/(theta m) (Levy Prop. 5): "
                      "Bernoulli(theta) losses exceed B/(theta m) once theta m is moderately large",
     description="B = max |Z|.",
-))
+)
 
-slide_variance = register(Claim(
+slide_variance = _claim(
     id="superquantile.slide-variance",
     title="Slide, as printed: Var S_theta(Z_1..Z_m) <= B^2/(theta m) for |Z| <= B",
     paper=SLIDE + "; spec section 9 (SQ-SLIDE)",
     provenance=Provenance.RECONSTRUCTED,
     provenance_note=_SLIDE_NOTE + ". Valid for Z in [0, B] (superquantile.variance-derived), not for |Z| <= B.",
-    kind=Kind.UPPER,
     measure="variance",
-    in_expectation=True,
     bound=B ** 2 / (theta * m),
-    assumptions=_SAMPLE,
     setting={"B": "abs"},
-    experiment=EXP,
     expected_to_fail="with |Z| <= B the range is 2B: two-point losses {-B, B} have variance about "
                      "1.36 (1 - theta) B^2/(theta m), above B^2/(theta m) for small theta",
     description="B = max |Z|.",
-))
+)
 
 # ----------------------------------------------------------------------------- Simplicial-FL
 kappa_ciss = 1 + (L + G ** 2 / nu) / (theta * mu)
-sfl_convex = register(Claim(
+sfl_convex = _claim(
     id="simplicial-fl.convex",
     title="CISS Prop. 3: alternating exact eta-steps and inexact w-steps converge linearly on the smoothed superquantile",
     paper=CISS + ", Lemma 2 and Prop. 3; spec section 4.6 (SQ-C1, SQ-C2)",
     provenance=Provenance.PAPER,
-    kind=Kind.UPPER,
     measure="smoothed_gap",
     in_expectation=False,
     bound=T * sp.exp(-T / kappa_ciss) * (delta0 + 2 * eps0),
     assumptions=_THETA + (gt(nu, 0), gt(mu, 0), gt(L, 0), gt(G, 0), ge(eps0, 0), ge(T, 1)),
     identities=(Identity(ge(kappa_ciss, 1), label="kappa_CISS = 1 + (L + G^2/nu)/(theta lambda) >= 1"),),
     setting={"algorithm": "ciss"},
-    experiment=EXP,
     description="F_{theta,nu}(w_t) - F*_{theta,nu} for t >= 1 with the exact w-step accuracy eps_t = eps0 exp(-t/kappa); "
                 "mu is the regularisation lambda; G is the Lipschitz constant of the F_k on a ball containing the iterates.",
-))
+)
 
-sfl_nonconvex = register(Claim(
+sfl_nonconvex = _claim(
     id="simplicial-fl.nonconvex",
     title="Simplicial-FL nonconvex rate (slide): E ||grad Phi^{2L}||^2 = O(T^(-1/2)) with tau = 1",
     paper=SFL + ", nonconvex theorem as on the authors' INFORMS 2022 slides; spec section 4.4 (SQ-S2)",
@@ -365,17 +318,15 @@ sfl_nonconvex = register(Claim(
                     "for tau > 1 and is not encoded (only tau = 1, no drift, is run); exponent only",
     kind=Kind.SCALING,
     measure="moreau_grad_sq",
-    in_expectation=True,
     exponent=sp.Rational(-1, 2),
     scaling_in="T",
     assumptions=(),
     setting={"algorithm": "sfl", "tau": 1},
-    experiment=EXP,
     description="Average over t < T of ||grad Phi^{2L}(w_t)||^2 (the uniformly drawn output iterate) for the subgradient "
                 "method with gamma = c/sqrt(T); exponent at most -1/2 (big-O).",
-))
+)
 
-sfl_strongly_convex = register(Claim(
+sfl_strongly_convex = _claim(
     id="simplicial-fl.strongly-convex",
     title="Simplicial-FL strongly convex rate (slide): E[Fbar(w_T) - Fbar*] = O(1/T)",
     paper=SFL + ", strongly convex theorem on the authors' slides, abstract O(exp(-T/kappa^1.5) + kappa/T); spec section 4.5 (SQ-S3)",
@@ -383,15 +334,13 @@ sfl_strongly_convex = register(Claim(
     provenance_note="shape [paper: slides, abstract]; constants [not found]; exponent only",
     kind=Kind.SCALING,
     measure="surrogate_gap",
-    in_expectation=True,
     exponent=sp.Integer(-1),
     scaling_in="T",
     assumptions=(),
     setting={"algorithm": "sfl", "tau": 1},
-    experiment=EXP,
     description="E[Fbar_theta(wbar_T) + lambda/2 ||wbar_T||^2] - min, minibatch of m clients, gamma_t = 2/(lambda (t + 2)), "
                 "linearly weighted average; exponent at most -1 (big-O).",
-))
+)
 
 # ----------------------------------------------------------------------------- teeth
 register_teeth(bias_sign, bias_sign.variant("upward", kind=Kind.LOWER,
