@@ -339,7 +339,7 @@ sfl_strongly_convex = _claim(
     assumptions=(),
     setting={"algorithm": "sfl", "tau": 1},
     description="E[Fbar_theta(wbar_T) + lambda/2 ||wbar_T||^2] - min, minibatch of m clients, gamma_t = 2/(lambda (t + 2)), "
-                "linearly weighted average; exponent at most -1 (big-O).",
+                "linearly weighted average; exponent -1 (the G^2/(lambda T) term dominates and is tight for stochastic subgradients).",
 )
 
 # ----------------------------------------------------------------------------- teeth

@@ -36,6 +36,7 @@ from ..optima import superquantile_optimum
 from . import Experiment, register
 
 RATE_TOLERANCE = 0.03   #: documented tolerance on fitted exponents (pre-asymptotic curvature of exact curves)
+SGD_RATE_TOLERANCE = 0.1  #: tolerance on the strongly convex exponent (Monte Carlo noise of the fitted slope)
 CISS_FLOOR = 1e-9       #: CISS comparisons stop where the bound falls below this fraction of delta0
 MC_CHUNK = 4_000_000    #: largest (replications x m) block drawn at once
 
@@ -103,7 +104,7 @@ class SuperquantileExperiment(Experiment):
             out = [dict(law="bernoulli", theta=0.1, m_max=big), dict(law="bernoulli", theta=0.25, m_max=big),
                    dict(law="uniform", theta=0.25, m_max=big)]
             if not quick:
-                out.append(dict(law="beta", theta=0.3, m_min=10, m_max=80, m_points=4, integer_tm=False, replications=100000))
+                out.append(dict(law="beta", theta=0.3, m_min=10, m_max=80, m_points=4, integer_tm=False, replications=50000))
             elif meas in ("signed_bias", "variance"):
                 out.append(dict(law="beta", theta=0.3, m_min=10, m_max=40, m_points=3, integer_tm=False, replications=20000))
             return out
@@ -115,8 +116,8 @@ class SuperquantileExperiment(Experiment):
         if meas == "moreau_grad_sq":
             return [dict(theta=0.25, dim=1, clients=8, sample_m=8, T_min=64, T_max=1024 if quick else 4096)]
         if meas == "surrogate_gap":
-            return [dict(theta=0.25, clients=8, sample_m=4, lam=2.0, T_min=256, T_max=4096 if quick else 16384,
-                         runs=128 if quick else 256)]
+            return [dict(theta=0.25, clients=8, sample_m=4, lam=2.0, T_min=256, T_max=4096 if quick else 8192,
+                         runs=128 if quick else 192)]
         return [dict()]
 
     def params(self, params):
@@ -368,10 +369,12 @@ class SuperquantileExperiment(Experiment):
         mean, se, R = mc_summary(vals, axis=1)
         fit = loglog_fit(Ts, mean)
         c = dict(theta=th, lam=lam, L=cl.L, m=m, n=cl.n, f_star=opt.value, f_star_lower=opt.lower,
-                 duality_gap=opt.certificate["duality_gap"], scaling_mode="at-most")
+                 duality_gap=opt.certificate["duality_gap"], scaling_mode="equal", exponent_tolerance=SGD_RATE_TOLERANCE)
         return Evidence("T", Ts, mean, fit.predict(Ts), method="fit", fit=fit, predicted_exponent=claim.predicted_exponent(**c),
                         stderr=se, n_samples=R, constants=c, instance=p, seed=seed,
-                        note="gamma_t = 2/(lambda (t + 2)), linearly weighted average; exact surrogate over all subsets")
+                        note="gamma_t = 2/(lambda (t + 2)), linearly weighted average; exact surrogate over all subsets; the 1/T term "
+                             "is tight for stochastic subgradients, so the exponent is compared as equal (tolerance "
+                             f"{SGD_RATE_TOLERANCE})")
 
 
     # ---------------------------------------------------------------- FedAvg vs Simplicial-FL
