@@ -25,6 +25,7 @@ inexactness of the CISS w-steps).
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -83,6 +84,7 @@ class BinomialExcess(sp.Function):
         return rf"\mathbb{{E}}\big[(\mathrm{{Bin}}({a[0]},{a[1]})-{a[2]})_+\big]"
 
 
+@functools.lru_cache(maxsize=None)
 def _excess_proof() -> str | None:
     """Compare the numeric implementation with the exact rational Sum on a grid of (m, p, j)."""
     worst = 0.0
