@@ -260,10 +260,11 @@ slide_bias = _claim(
     paper=SLIDE + "; spec section 9 (SQ-SLIDE)",
     provenance=Provenance.RECONSTRUCTED,
     provenance_note=_SLIDE_NOTE + ". True but vacuous: the left side is never positive (T1).",
-    measure="signed_bias",
+    measure="signed_bias_plus",
     bound=B / (theta * m),
     setting={"B": "abs"},
-    description="B = max |Z| (the slide's hypothesis |Z| <= B).",
+    description="B = max |Z| (the slide's hypothesis |Z| <= B). Measured: the positive part of the signed bias "
+                "(equivalent to the printed inequality since its right side is positive); it is 0 everywhere.",
 )
 
 slide_bias_abs = _claim(
