@@ -227,6 +227,15 @@ def _solve_eta(pi_of_eta, lo, hi, iters: int = 100):
     return 0.5 * (lo + hi)
 
 
+def _keep_if_normalised(pi_of, eta_exact, eta_bisect, ok):
+    """The exact free-set solve where it normalises pi at least as well as the bisection root
+    (it fails when the active set changes), else the bisection root."""
+    with np.errstate(invalid="ignore"):
+        dev_exact = np.abs(pi_of(np.where(ok, eta_exact, eta_bisect)).sum(axis=-1) - 1.0)
+        dev_bisect = np.abs(pi_of(eta_bisect).sum(axis=-1) - 1.0)
+    return np.where(ok & (dev_exact <= np.maximum(dev_bisect, 1e-12)), eta_exact, eta_bisect)
+
+
 def l2_smoothed(x, theta: float, nu: float) -> tuple[np.ndarray, np.ndarray]:
     r"""ℓ2-smoothed superquantile of sqwash (uniform weights), value and weights, per row.
 
@@ -247,8 +256,8 @@ def l2_smoothed(x, theta: float, nu: float) -> tuple[np.ndarray, np.ndarray]:
     def pi_of(eta):
         return np.clip(1.0 / n + n * (x - eta[..., None]) / nu, 0.0, cap)
 
-    lo = x.min(axis=-1) - nu / n ** 2 * 2 - 1.0
-    hi = x.max(axis=-1) + nu / n ** 2 + 1.0
+    lo = x.min(axis=-1) - nu / (theta * n ** 2) - 1.0  # every pi_i at its cap: sum >= 1
+    hi = x.max(axis=-1) + nu / n ** 2 + 1.0            # every pi_i at 0
     eta = _solve_eta(pi_of, lo, hi)
     pi = pi_of(eta)
     free = (pi > 0) & (pi < cap)
@@ -256,7 +265,7 @@ def l2_smoothed(x, theta: float, nu: float) -> tuple[np.ndarray, np.ndarray]:
     ncap = (pi >= cap).sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
         eta2 = (nf / n + n * np.where(free, x, 0).sum(axis=-1) / nu + ncap * cap - 1.0) * nu / (n * nf)
-    eta = np.where(nf > 0, eta2, eta)
+    eta = _keep_if_normalised(pi_of, eta2, eta, nf > 0)
     pi = pi_of(eta)
     val = (pi * x).sum(axis=-1) - nu / (2 * n) * ((pi - 1.0 / n) ** 2).sum(axis=-1)
     return val, pi
@@ -282,8 +291,8 @@ def entropic_smoothed(x, theta: float, nu: float) -> tuple[np.ndarray, np.ndarra
     def logpi_of(eta):
         return np.minimum(logcap, (x - eta[..., None]) / nu - 1.0)
 
-    lo = x.min(axis=-1) - nu * (1.0 + math.log(n)) - 1.0
-    hi = x.max(axis=-1) + 1.0
+    lo = x.min(axis=-1) - nu * (1.0 + math.log(n) + abs(logcap)) - 1.0  # sum of pi >= 1
+    hi = x.max(axis=-1) + nu * max(math.log(n) - 1.0, 0.0) + 1.0         # sum of pi <= 1
     eta = _solve_eta(lambda e: np.exp(logpi_of(e)), lo, hi)
     lp = logpi_of(eta)
     capped = (x - eta[..., None]) / nu - 1.0 >= logcap
@@ -295,7 +304,7 @@ def entropic_smoothed(x, theta: float, nu: float) -> tuple[np.ndarray, np.ndarra
         lse = np.log(np.exp(z - zmax).sum(axis=-1)) + zmax[..., 0]
         eta2 = nu * (lse - np.log(free_mass))
     ok = (ncap < n) & (free_mass > 0) & np.isfinite(eta2)
-    eta = np.where(ok, eta2, eta)
+    eta = _keep_if_normalised(lambda e: np.exp(logpi_of(e)), eta2, eta, ok)
     lp = logpi_of(eta)
     pi = np.exp(lp)
     val = (pi * x).sum(axis=-1) - nu * (pi * lp).sum(axis=-1)

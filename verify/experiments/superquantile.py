@@ -88,6 +88,30 @@ class SuperquantileExperiment(Experiment):
         T=60, T_min=64, T_max=1024, T_points=5, runs=32, gamma0=0.5, eps_frac=1e-6, tail="optimal",
     )
 
+    # ------------------------------------------------------------------ counterexample search
+    def search_space_for(self, claim):
+        """Instance space for counterexample search (exact laws and loss vectors only; the
+        Simplicial-FL runs are too costly to search)."""
+        meas = claim.measure
+        if meas in ("signed_bias", "signed_bias_plus", "bias", "abs_bias", "variance"):
+            laws = ["uniform"] if claim.setting.get("needs") == "G_icdf" else ["bernoulli", "uniform"]
+            return {"law": ("choice", laws), "theta": ("float", 0.02, 1.0), "p_frac": ("float", 0.0, 1.0),
+                    "low": ("float", -1.0, 0.0), "m_min": ("int", 1, 200), "m_factor": ("logfloat", 1.0, 50.0)}
+        if meas in ("l2_smoothing_gap", "entropic_gap"):
+            return {"n": ("int", 1, 60), "theta": ("float", 0.02, 1.0), "nu": ("logfloat", 1e-3, 10.0)}
+        return None
+
+    def from_search(self, point):
+        """Instance parameters from a search point: ``m_max = m_min * m_factor``, ``p = p_frac``
+        (two-point laws), any m (no integrality constraint on theta*m)."""
+        p = dict(point)
+        if "m_factor" in p:
+            p["m_max"] = max(int(p["m_min"]), int(round(p["m_min"] * p.pop("m_factor"))))
+            p.update(integer_tm=False, m_points=6)
+        if "p_frac" in p:
+            p["p"] = float(p.pop("p_frac"))
+        return p
+
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
         meas, kind = claim.measure, claim.kind.value
@@ -280,8 +304,13 @@ class SuperquantileExperiment(Experiment):
         claim.check_assumptions(**c)
         grid = np.arange(X.shape[0])
         bound = claim.evaluate(**c) * np.ones(grid.size)
-        return Evidence("row", grid, measured, bound, constants=c, instance=p, seed=seed, atol=1e-12,
-                        series={"superquantile": S}, note="rows: spread-out, integer with ties, nearly constant")
+        scale = float(np.abs(X).max())
+        atol = 64 * np.finfo(float).eps * max(1.0, scale) * max(1.0, scale / nu)  # conditioning of exp((x - eta)/nu)
+        c["atol"] = atol
+        return Evidence("row", grid, measured, bound, constants=c, instance=p, seed=seed, atol=atol,
+                        series={"superquantile": S},
+                        note=f"rows: spread-out, integer with ties, nearly constant; floating-point atol {atol:.2g} "
+                             "(64 eps max|x| max(1, max|x|/nu))")
 
     # ---------------------------------------------------------------- Simplicial-FL
     def clients(self, p: dict, seed: int):
