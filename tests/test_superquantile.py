@@ -97,6 +97,22 @@ def test_property_value_weights_and_ru(n, theta, seed, ties):
     assert sq.ru_objective(x, theta, np.sort(x)[::-1][k]) == pytest.approx(v, abs=1e-10)
 
 
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 10), theta=st.floats(0.02, 1.0), seed=st.integers(0, 10_000), ties=st.booleans())
+def test_property_weighted_value_is_the_ru_minimum(n, theta, seed, ties):
+    """Brute force: the RU objective is piecewise linear, so its minimum is attained at some x_i."""
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, n).astype(float) if ties else rng.standard_normal(n)
+    w = rng.random(n) + 0.05
+    w /= w.sum()
+    brute = float(sq.ru_objective(np.broadcast_to(x, (n, n)), theta, x, w).min())
+    assert float(sq.superquantile(x, theta, w)) == pytest.approx(brute, abs=1e-12)
+    for mode in ("greedy", "split"):
+        pi = sq.optimal_weights(x, theta, w, ties=mode)
+        assert np.all(pi <= w / theta + 1e-12) and pi.sum() == pytest.approx(1.0, abs=1e-12)
+        assert pi @ x == pytest.approx(brute, abs=1e-10)
+
+
 def test_batched_rows_equal_row_loop():
     rng = np.random.default_rng(4)
     X = rng.standard_normal((50, 13))
