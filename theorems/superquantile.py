@@ -26,7 +26,6 @@ inexactness of the CISS w-steps).
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 import sympy as sp
