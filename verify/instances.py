@@ -501,3 +501,31 @@ def point_cloud(kind: str = "gaussian", m: int = 100, d: int = 10, outlier_frac:
         W[:, :2] = P
         info["inlier_centre"] = np.zeros(d)
     return W, w, info
+
+
+def superquantile_clients(n: int = 8, d: int = 2, samples: int = 6, outliers: int = 2, separation: float = 4.0,
+                          noise: float = 0.3, seed: int = 0):
+    r"""Heterogeneous quadratic clients for Simplicial-FL (spec ``superquantile.md`` section 5.2).
+
+    Client :math:`i` owns :math:`F_i(w)=\frac1{m_i}\Vert A_iw-b_i\Vert^2` with
+    :math:`b_i=A_iw_i^\star+\text{noise}`; the local optima :math:`w_i^\star` form one cluster around
+    the origin except ``outliers`` clients whose optima sit at distance ``separation`` (a minority
+    the average model serves badly).  Returns a :class:`solvers.superquantile.QuadraticClients`
+    whose constants (``L_i``, ``L``) are recomputed exactly.
+    """
+    from solvers.superquantile import QuadraticClients
+
+    for nm, v in (("n", n), ("d", d), ("samples", samples)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+            raise UsageError(f"{nm} must be an integer >= 1, got {v!r}")
+    if isinstance(outliers, bool) or not isinstance(outliers, (int, np.integer)) or not 0 <= outliers < n:
+        raise UsageError(f"outliers must be an integer in [0, n), got {outliers!r}")
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((n, samples, d)) / np.sqrt(d)
+    centers = 0.3 * rng.standard_normal((n, d))
+    if outliers:
+        direction = rng.standard_normal(d)
+        direction /= np.linalg.norm(direction)
+        centers[n - outliers:] += separation * direction
+    b = np.einsum("nmd,nd->nm", A, centers) + noise * rng.standard_normal((n, samples))
+    return QuadraticClients(A, b)
