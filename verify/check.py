@@ -181,13 +181,12 @@ def _scaling(ev: Evidence) -> tuple[str, float | None, int, str]:
     lo, hi = fit.interval
     tight = float(fit.slope / pred) if pred else None
     mode = ev.constants.get("scaling_mode", "equal")
-    if mode == "at-most":
-        if lo > pred:
-            return VIOLATED, tight, 0, f"fitted exponent {fit.slope:.3f} [{lo:.3f}, {hi:.3f}] exceeds the predicted {pred:.3f}"
-        if hi > pred:
-            return (HOLDS if fit.slope <= pred else INCONCLUSIVE), tight, 0, f"fitted exponent {fit.slope:.3f} [{lo:.3f}, {hi:.3f}] vs predicted <= {pred:.3f}"
-        return HOLDS, tight, 0, f"fitted exponent {fit.slope:.3f} [{lo:.3f}, {hi:.3f}] <= predicted {pred:.3f}"
     tol = ev.constants.get("exponent_tolerance", 0.0)
+    if mode == "at-most":
+        txt = f"fitted exponent {fit.slope:.3f} [{lo:.3f}, {hi:.3f}] vs predicted <= {pred:.3f}" + (f" (tolerance {tol:g})" if tol else "")
+        if lo > pred + tol:
+            return VIOLATED, tight, 0, txt
+        return (HOLDS if fit.slope <= pred + tol else INCONCLUSIVE), tight, 0, txt
     if lo - tol <= pred <= hi + tol:
         return HOLDS, tight, 0, f"predicted exponent {pred:.3f} inside the fitted interval [{lo:.3f}, {hi:.3f}] (slope {fit.slope:.3f})"
     return VIOLATED, tight, 0, f"predicted exponent {pred:.3f} outside the fitted interval [{lo:.3f}, {hi:.3f}] (slope {fit.slope:.3f})"
