@@ -161,6 +161,7 @@ def exact_sketched_quadratic(A, e0, gamma: float, c_mean, c_second, T: int) -> d
         raise ValueError(f"gamma must be a finite number > 0, got {gamma!r}")
     gap, dist, grad = (np.full(T + 1, np.inf) for _ in range(3))
     S = np.outer(e0, e0)
+    P = 0.5 * (P + P.T)
     g2P = gamma * gamma * P
     gm = gamma * cm[:, None]
     B = np.empty((d, d))
@@ -180,8 +181,9 @@ def exact_sketched_quadratic(A, e0, gamma: float, c_mean, c_second, T: int) -> d
             if k == T:
                 break
             H = gm * B
-            G += G.T  # A S A is symmetric; rounding must not leave an antisymmetric part (it is not damped)
-            S = S - H - H.T + (0.5 * g2P) * G
+            H += H.T  # exactly symmetric (x + y == y + x in floating point), as is G + G^T below:
+            G += G.T  # S must stay exactly symmetric, because this form of the recursion does not damp an
+            S = S - H + (0.5 * g2P) * G  # antisymmetric part (it feeds back into the symmetric part)
             if tr > 0 and not 1e-50 < tr < 1e50:
                 scale *= tr
                 S /= tr

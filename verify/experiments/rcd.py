@@ -459,3 +459,43 @@ def _figures(self, verdicts, outdir, quick=False):
 
 
 RCDExperiment.figures = _figures
+
+
+# --------------------------------------------------------------------------- optional PEPit cross-check
+def pep_coordinate_check(d: int = 3, L: float = 1.0, mu: float = 0.1, T: int = 200, seed: int = 0) -> dict:
+    r"""Claim vs worst case vs measured instance for uniform single-coordinate RCD (extra ``[pep]``).
+
+    Class: L-smooth, :math:`\mu`-strongly convex f, so :math:`\mathbf L=LI` and, for the uniform
+    single-coordinate sketch :math:`C=d\,e_ie_i^\top`, :math:`\tilde L=dL`; stepsize
+    :math:`\gamma=1/\tilde L`, i.e. a coordinate step :math:`d\gamma=1/L`.
+
+    * ``claim``: the per-step factor of ``rcd.strongly-convex`` (its bound at T = 1 with
+      :math:`\delta_0=1`), a rate for the expected gap;
+    * ``pep``: PEPit's tight worst case of :math:`\mathbb E\Vert x_1-x^\star\Vert^2/\Vert x_0-x^\star\Vert^2`
+      over the whole class (Taylor & Bach 2019, Thm 17), a rate for the distance;
+    * ``measured``: the largest one-step ratio of the exact :math:`\mathbb E\Vert x^k-x^\star\Vert^2`
+      on a quadratic of the class (spectrum geometric in :math:`[\mu, L]`).
+
+    Expected order: measured <= pep <= claim (the PEP value bounds every step of every member).
+    Raises ImportError when PEPit is not installed.
+    """
+    import theorems
+    from PEPit.examples.stochastic_and_randomized_convex_minimization.randomized_coordinate_descent_smooth_strongly_convex import (
+        wc_randomized_coordinate_descent_smooth_strongly_convex as wc)
+
+    claim = theorems.get("rcd.strongly-convex")
+    c = dict(L_tilde=d * L, mu=mu, L=L)
+    gamma = claim.max_stepsize(**c)
+    claim.check_assumptions(gamma=gamma, **c)
+    claim_factor = float(claim.evaluate(T=1, delta0=1.0, gamma=gamma, **c))
+    pep_tau, pep_theory = wc(L=L, mu=mu, gamma=d * gamma, d=d, wrapper="cvxpy", verbose=-1)
+    rng = np.random.default_rng(seed)
+    U = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    A = (U * np.geomspace(mu, L, d)) @ U.T
+    sk = CoordinateSketch.uniform(d)
+    m, P = sk.moments()
+    ex = exact_sketched_quadratic(A, rng.standard_normal(d), gamma, m, P, T)
+    dist = ex["dist_sq"]
+    measured = float(np.max(dist[1:] / dist[:-1]))
+    return {"d": d, "L": L, "mu": mu, "gamma": gamma, "claim": claim_factor, "pep": float(pep_tau),
+            "pep_theory": float(pep_theory), "measured": measured}
