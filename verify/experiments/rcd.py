@@ -370,11 +370,23 @@ def cost_to_eps(problem, cost=None, eps=None, T_max: int = 20000, seed: int = 0)
     return {"eps": eps, "cost": cost, "rows": rows}
 
 
-def _fig_gap_curves(verdicts, outdir, name):
+def _pyplot():
+    """matplotlib.pyplot with the non-interactive Agg backend (reports are written to files)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
 
+
+def _save(plt, fig, outdir, name):
+    fig.tight_layout()
+    fig.savefig(outdir / name, dpi=110)
+    plt.close(fig)
+    return name
+
+
+def _fig_gap_curves(verdicts, outdir, name):
+    plt = _pyplot()
     vs = [v for v in verdicts if v.evidence is not None and v.evidence.grid_name == "T" and not v.claim.count("~")]
     if not vs:
         return None
@@ -386,20 +398,14 @@ def _fig_gap_curves(verdicts, outdir, name):
         ax.semilogy(ev.grid, ev.measured, color=col, label=lab)
         ax.semilogy(ev.grid, ev.bound, color=col, ls="--", lw=1)
     ax.set_xlabel("T")
-    ax.set_ylabel(vs[0].evidence.constants.get("measure", "measured") if False else "measured (solid) / bound (dashed)")
+    ax.set_ylabel("measured (solid) / bound (dashed)")
     ax.set_title(f"{vs[0].claim}: expected value vs bound")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(outdir / name, dpi=110)
-    plt.close(fig)
-    return name
+    return _save(plt, fig, outdir, name)
 
 
 def _fig_l_tilde(outdir, name, quick):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for prof in ("increasing", "decreasing", "flat"):
         prob = block_quadratic(d=20, blocks=4, profile=prof, scale_ratio=10.0, cond=100.0, coupling=0.3, seed=0)
@@ -409,17 +415,11 @@ def _fig_l_tilde(outdir, name, quick):
     ax.set_ylabel("L_tilde(p) / lambda_max(L)")
     ax.set_title("RPT prefix sketch: expected smoothness vs block probabilities")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(outdir / name, dpi=110)
-    plt.close(fig)
-    return name
+    return _save(plt, fig, outdir, name)
 
 
 def _fig_cost(outdir, name, quick):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     for ax, prof in zip(axes, ("decreasing", "increasing")):
         prob = block_quadratic(d=20, blocks=4, profile=prof, scale_ratio=10.0, cond=20.0, coupling=0.2, seed=0)
@@ -432,10 +432,7 @@ def _fig_cost(outdir, name, quick):
         ax.set_title(f"block scales {prof}; prefix of s blocks costs s")
     axes[0].set_ylabel("total cost to reach eps")
     axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(outdir / name, dpi=110)
-    plt.close(fig)
-    return name
+    return _save(plt, fig, outdir, name)
 
 
 def _figures(self, verdicts, outdir, quick=False):
