@@ -38,7 +38,6 @@ PAPER = ("Szlendak, Gasanov, Richtárik. Understanding Progressive Training Thro
 
 gamma, mu, L_tilde, L = sym("gamma"), sym("mu"), sym("L_tilde"), sym("L")
 Omega, T, delta0, R = sym("Omega"), sym("T"), sym("delta0"), sym("R")
-d, tau = sym("d"), sym("tau")
 
 #: the classical sketches of ``rcd.*`` and the progressive-training sketches of ``rpt.*``
 RCD_SKETCHES = ("gd", "coordinate-uniform", "coordinate-importance", "tau-nice")

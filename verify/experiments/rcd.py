@@ -24,7 +24,7 @@ import math
 import numpy as np
 
 from solvers import InvalidInput
-from solvers.rcd import (SKETCHES, RPTSketch, CoordinateSketch, lambda_max, make_sketch, sketched_rcd, split_blocks)
+from solvers.rcd import SKETCHES, CoordinateSketch, RPTSketch, lambda_max, make_sketch, sketched_rcd
 
 from ..check import Evidence, UsageError
 from ..expectation import exact_sketched_quadratic, mc_summary
