@@ -162,10 +162,9 @@ def exact_sketched_quadratic(A, e0, gamma: float, c_mean, c_second, T: int) -> d
     gap, dist, grad = (np.full(T + 1, np.inf) for _ in range(3))
     S = np.outer(e0, e0)
     P = 0.5 * (P + P.T)
-    g2P = gamma * gamma * P
+    half_g2P = 0.5 * gamma * gamma * P
     gm = gamma * cm[:, None]
-    B = np.empty((d, d))
-    G = np.empty((d, d))
+    B, G, H = np.empty((d, d)), np.empty((d, d)), np.empty((d, d))
     scale = 1.0  # S_k = scale * S: renormalised so that decaying moments never reach subnormal floats
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         for k in range(T + 1):
@@ -180,10 +179,12 @@ def exact_sketched_quadratic(A, e0, gamma: float, c_mean, c_second, T: int) -> d
                 break
             if k == T:
                 break
-            H = gm * B
+            np.multiply(gm, B, out=H)
             H += H.T  # exactly symmetric (x + y == y + x in floating point), as is G + G^T below:
             G += G.T  # S must stay exactly symmetric, because this form of the recursion does not damp an
-            S = S - H + (0.5 * g2P) * G  # antisymmetric part (it feeds back into the symmetric part)
+            G *= half_g2P  # antisymmetric part (it feeds back into the symmetric part)
+            S -= H
+            S += G
             if tr > 0 and not 1e-50 < tr < 1e50:
                 scale *= tr
                 S /= tr
