@@ -506,3 +506,157 @@ class L2Logistic(Problem):
 
 
 __all__ += ["QuadraticClients", "L2Logistic"]
+
+
+# --------------------------------------------------------------------------- single-objective problems (RCD / RPT)
+def _symmetric_psd(name: str, A) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a symmetric PSD matrix; return it (symmetrised) and its eigenvalues."""
+    A = finite_array(name, A, ndim=2)
+    if A.shape[0] != A.shape[1]:
+        raise InvalidInput(f"{name} must be a square matrix, got shape {A.shape}")
+    scale = max(float(np.max(np.abs(A))) if A.size else 0.0, 1e-300)
+    if np.max(np.abs(A - A.T)) > 1e-10 * scale:
+        raise InvalidInput(f"{name} must be symmetric, found max |{name} - {name}^T| = {np.max(np.abs(A - A.T)):.3g}")
+    A = 0.5 * (A + A.T)
+    ev = scipy.linalg.eigvalsh(A)
+    if ev[0] < -1e-10 * max(abs(ev[-1]), 1e-300):
+        raise InvalidInput(f"{name} must be positive semidefinite, found eigenvalue {ev[0]:.6g}")
+    return A, ev
+
+
+class Quadratic:
+    r"""Quadratic :math:`f(x)=\frac12x^\top Ax-b^\top x` with :math:`A\succeq0` and :math:`b\in\mathrm{range}(A)`.
+
+    Matrix smoothness holds with :math:`\mathbf L=A`; :math:`\mu=\lambda_{\min}(A)` (0 for a
+    singular A: convex, not strongly convex); a minimiser :math:`x^\star=A^+b` and
+    :math:`f^\star=-\frac12b^\top x^\star` (spec ``rcd_rpt.md`` section 4).  ``block_sizes`` records
+    the block structure used by RPT sketches.  Values and gradients are batched over leading
+    dimensions of ``x``.
+    """
+
+    def __init__(self, A, b=None, block_sizes=None):
+        self.A, self.eigenvalues = _symmetric_psd("A", A)
+        self.d = self.A.shape[0]
+        self.b = np.zeros(self.d) if b is None else finite_array("b", b, ndim=1)
+        if self.b.shape != (self.d,):
+            raise InvalidInput(f"b must have {self.d} entries, got {self.b.shape}")
+        self.L = float(self.eigenvalues[-1])
+        tol = 1e-10 * max(self.L, 1e-300)
+        self.mu = float(self.eigenvalues[0]) if self.eigenvalues[0] > tol else 0.0
+        self.x_star = scipy.linalg.lstsq(self.A, self.b, cond=None)[0] if np.any(self.b) else np.zeros(self.d)
+        res = self.A @ self.x_star - self.b
+        if np.linalg.norm(res) > 1e-8 * max(1.0, np.linalg.norm(self.b)):
+            raise InvalidInput("b must lie in the range of A (otherwise f is unbounded below)")
+        self.f_star = float(-0.5 * self.b @ self.x_star)
+        self.block_sizes = None if block_sizes is None else np.asarray(block_sizes, dtype=int)
+
+    @property
+    def L_matrix(self) -> np.ndarray:
+        r"""The smoothness matrix :math:`\mathbf L=A`."""
+        return self.A
+
+    def value(self, x):
+        x = np.asarray(x, dtype=float)
+        return 0.5 * np.einsum("...i,...i->...", x @ self.A, x) - x @ self.b
+
+    def grad(self, x):
+        return np.asarray(x, dtype=float) @ self.A - self.b
+
+
+class MatrixL2Logistic:
+    r""":math:`\ell_2`-regularised logistic regression
+    :math:`f(x)=\frac1m\sum_{j=1}^m\log(1+e^{-y_ja_j^\top x})+\frac\lambda2\Vert x\Vert^2`.
+
+    Matrix smoothness with :math:`\mathbf L=\frac1{4m}M^\top M+\lambda I` (M has rows
+    :math:`a_j`), :math:`\mu=\lambda` (spec ``rcd_rpt.md`` section 4).  Batched over leading
+    dimensions of ``x``.
+    """
+
+    def __init__(self, M, y, lam: float = 0.1, block_sizes=None):
+        self.M = finite_array("M", M, ndim=2)
+        self.y = finite_array("y", y, ndim=1)
+        if self.y.shape != (self.M.shape[0],):
+            raise InvalidInput(f"y must have {self.M.shape[0]} entries to match M, got {self.y.shape}")
+        if not np.all(np.abs(self.y) == 1):
+            raise InvalidInput("y must contain labels in {-1, +1}")
+        self.lam = positive("lam", lam)
+        self.m, self.d = self.M.shape
+        self.YM = self.M * self.y[:, None]
+        self._L = self.M.T @ self.M / (4 * self.m) + self.lam * np.eye(self.d)
+        self.L = float(scipy.linalg.eigvalsh(self._L)[-1])
+        self.mu = self.lam
+        self.block_sizes = None if block_sizes is None else np.asarray(block_sizes, dtype=int)
+
+    @property
+    def L_matrix(self) -> np.ndarray:
+        return self._L
+
+    def value(self, x):
+        x = np.asarray(x, dtype=float)
+        z = x @ self.YM.T
+        return np.logaddexp(0.0, -z).mean(axis=-1) + 0.5 * self.lam * np.einsum("...i,...i->...", x, x)
+
+    def grad(self, x):
+        return self.value_and_grad(x)[1]
+
+    def value_and_grad(self, x):
+        """Value and gradient from one pass over the data (batched over leading dimensions)."""
+        x = np.asarray(x, dtype=float)
+        z = x @ self.YM.T
+        e = np.exp(-np.abs(z))  # stable: log(1+e^{-z}) = max(-z, 0) + log1p(e^{-|z|}), sigma(-z) from the same e
+        loss = np.maximum(-z, 0.0) + np.log1p(e)
+        sig = np.where(z >= 0, e, 1.0) / (1.0 + e)
+        val = loss.mean(axis=-1) + 0.5 * self.lam * np.einsum("...i,...i->...", x, x)
+        return val, (-sig / self.m) @ self.YM + self.lam * x
+
+
+class QuadraticCosine:
+    r"""Nonconvex :math:`f(x)=\frac12x^\top Ax+\omega\sum_i\cos x_i` (spec ``rcd_rpt.md`` section 4).
+
+    :math:`\nabla^2f(x)=A-\omega\,\mathrm{Diag}(\cos x)\preceq A+\omega I=:\mathbf L`.  Since
+    :math:`x^\top Ax\ge\lambda_{\min}(A)\Vert x\Vert^2`, :math:`f\ge\sum_ig(\lambda_{\min}(A))` with
+    :math:`g(a)=\min_t\frac a2t^2+\omega\cos t`; for a diagonal A the minimum is separable and
+    :math:`f^{\inf}=\sum_ig(A_{ii})` exactly (``f_inf_exact``).  For :math:`a<\omega` the 1-D
+    minimiser solves :math:`at=\omega\sin t` on :math:`(0,\pi)` (unique: the left side minus the
+    right is convex there); for :math:`a\ge\omega` it is t = 0.
+    """
+
+    def __init__(self, A, omega: float = 1.0, block_sizes=None):
+        self.A, ev = _symmetric_psd("A", A)
+        self.d = self.A.shape[0]
+        self.omega = positive("omega", omega)
+        if ev[0] <= 1e-12 * max(ev[-1], 1e-300):
+            raise InvalidInput("A must be positive definite (else f is not bounded below by the certificate)")
+        self._L = self.A + self.omega * np.eye(self.d)
+        self.L = float(ev[-1] + self.omega)
+        self.mu = None
+        diag = np.allclose(self.A, np.diag(np.diag(self.A)), rtol=0, atol=0)
+        self.f_inf_exact = bool(diag)
+        a = np.diag(self.A) if diag else np.full(self.d, ev[0])
+        self.f_inf = float(np.sum(self._g(a)))
+        self.block_sizes = None if block_sizes is None else np.asarray(block_sizes, dtype=int)
+
+    def _g(self, a: np.ndarray) -> np.ndarray:
+        """:math:`\\min_t\\frac a2t^2+\\omega\\cos t`, vectorised bisection on :math:`at=\\omega\\sin t`."""
+        w = self.omega
+        lo, hi = np.zeros_like(a), np.full_like(a, np.pi)
+        for _ in range(200):
+            mid = 0.5 * (lo + hi)
+            neg = a * mid - w * np.sin(mid) < 0
+            lo, hi = np.where(neg, mid, lo), np.where(neg, hi, mid)
+        t = np.where(a < w, 0.5 * (lo + hi), 0.0)
+        return 0.5 * a * t ** 2 + w * np.cos(t)
+
+    @property
+    def L_matrix(self) -> np.ndarray:
+        return self._L
+
+    def value(self, x):
+        x = np.asarray(x, dtype=float)
+        return 0.5 * np.einsum("...i,...i->...", x @ self.A, x) + self.omega * np.cos(x).sum(axis=-1)
+
+    def grad(self, x):
+        x = np.asarray(x, dtype=float)
+        return x @ self.A - self.omega * np.sin(x)
+
+__all__ += ["Quadratic", "MatrixL2Logistic", "QuadraticCosine"]

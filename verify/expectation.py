@@ -141,3 +141,167 @@ def exact_lsvrp_hitting_time(probs, G, h, z0, block, eps: float, T_max: int) -> 
 
 
 __all__ += ["LsvrpExactMoments", "exact_lsvrp_moments", "exact_lsvrp_hitting_time"]
+
+
+# --------------------------------------------------------------------------- exact second moments
+def _outcome_probabilities(probs, K: int) -> np.ndarray:
+    p = np.asarray(probs, dtype=float)
+    if p.shape != (K,) or np.any(~np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1) > 1e-10:
+        raise ValueError(f"probs must be {K} nonnegative numbers summing to 1 (one per outcome), got shape {p.shape}, sum {p.sum():.12g}")
+    return p
+
+
+def exact_linear_second_moments(maps, probs, z0, T: int, forms: dict, offsets=None) -> dict:
+    r"""Exact :math:`\mathbb E[z_k^\top W z_k]`, k = 0..T, for a random linear (affine) recursion.
+
+    The recursion is :math:`z_{k+1}=M_\omega z_k+b_\omega` where the outcome :math:`\omega` is drawn
+    i.i.d. with probability :math:`\pi_\omega` from a finite list.  With the mean :math:`m_k` and
+    second moment :math:`S_k=\mathbb E[z_kz_k^\top]`,
+
+    .. math::
+        m_{k+1}=\sum_\omega\pi_\omega(M_\omega m_k+b_\omega),\qquad
+        S_{k+1}=\sum_\omega\pi_\omega\big(M_\omega S_kM_\omega^\top+M_\omega m_kb_\omega^\top
+        +b_\omega m_k^\top M_\omega^\top+b_\omega b_\omega^\top\big),
+
+    and :math:`\mathbb E[z_k^\top Wz_k]=\mathrm{tr}(WS_k)`.  This is the general engine (any
+    state: an RCD error, or a joint L-SVRP state :math:`(x-x^\star, w-x^\star)`): it costs
+    :math:`O(Kn^3)` per step, done as two matrix products over all K outcomes at once.  For
+    diagonal sketches on quadratics use :func:`exact_sketched_quadratic`, which needs only the
+    sketch's first two moments.
+
+    Parameters
+    ----------
+    maps : array (K, n, n)
+        The linear maps :math:`M_\omega`.
+    probs : array (K,)
+        Their probabilities.
+    z0 : array (n,)
+        Deterministic initial state.
+    T : int
+        Number of steps.
+    forms : dict name -> (n, n) array
+        Quadratic forms W to report.
+    offsets : array (K, n), optional
+        Affine terms :math:`b_\omega` (zero when omitted).
+
+    Returns
+    -------
+    dict name -> array (T+1,), plus ``"mean"``: the array (T+1, n) of :math:`m_k`.
+    """
+    M = np.asarray(maps, dtype=float)
+    if M.ndim != 3 or M.shape[1] != M.shape[2]:
+        raise ValueError(f"maps must have shape (K, n, n), got {M.shape}")
+    K, n, _ = M.shape
+    p = _outcome_probabilities(probs, K)
+    z = np.asarray(z0, dtype=float)
+    if z.shape != (n,):
+        raise ValueError(f"z0 must have {n} entries, got shape {z.shape}")
+    b = None if offsets is None else np.asarray(offsets, dtype=float)
+    if b is not None and b.shape != (K, n):
+        raise ValueError(f"offsets must have shape ({K}, {n}), got {b.shape}")
+    W = {k: np.asarray(v, dtype=float) for k, v in forms.items()}
+    for k, v in W.items():
+        if v.shape != (n, n):
+            raise ValueError(f"form {k!r} must be {n} x {n}, got {v.shape}")
+    right = M.transpose(0, 2, 1).reshape(K * n, n)  # stacked M_w^T
+    Mbar = np.tensordot(p, M, axes=1)
+    out = {k: np.empty(T + 1) for k in W}
+    means = np.empty((T + 1, n))
+    S, m = np.outer(z, z), z.copy()
+    for k in range(T + 1):
+        for nm, w in W.items():
+            out[nm][k] = float(np.sum(w * S))
+        means[k] = m
+        if k == T:
+            break
+        X = (M @ S) * p[:, None, None]
+        S_new = X.transpose(1, 0, 2).reshape(n, K * n) @ right
+        m_new = Mbar @ m
+        if b is not None:
+            Mm = M @ m  # (K, n)
+            cross = (Mm * p[:, None]).T @ b
+            S_new += cross + cross.T + (b * p[:, None]).T @ b
+            m_new += p @ b
+        S, m = 0.5 * (S_new + S_new.T), m_new
+    out["mean"] = means
+    return out
+
+
+def diagonal_sketch_moments(diags, probs) -> tuple[np.ndarray, np.ndarray]:
+    r""":math:`(\mathbb E[c],\mathbb E[cc^\top])` of a diagonal sketch :math:`C=\mathrm{Diag}(c)`
+    from its outcome list ``diags`` (K, d) with probabilities ``probs`` (K,)."""
+    c = np.asarray(diags, dtype=float)
+    if c.ndim != 2:
+        raise ValueError(f"diags must have shape (K, d), got {c.shape}")
+    p = _outcome_probabilities(probs, c.shape[0])
+    return p @ c, c.T @ (p[:, None] * c)
+
+
+def exact_sketched_quadratic(A, e0, gamma: float, c_mean, c_second, T: int) -> dict:
+    r"""Exact expectations of sketched RCD with a diagonal sketch on a quadratic.
+
+    For :math:`f(x)=\frac12x^\top Ax-b^\top x` the error :math:`e_k=x^k-x^\star` follows
+    :math:`e_{k+1}=(I-\gamma C_kA)e_k` with :math:`C_k=\mathrm{Diag}(c_k)` i.i.d.  Its second moment
+    :math:`S_k=\mathbb E[e_ke_k^\top]` obeys, for *any* outcome list, the closed recursion
+
+    .. math::
+        S_{k+1}=S_k-\gamma\big(D_{\bar c}AS_k+S_kAD_{\bar c}\big)
+        +\gamma^2\,\mathbb E[cc^\top]\circ(AS_kA),\qquad \bar c=\mathbb E[c],
+
+    because :math:`\mathrm{Diag}(c)X\mathrm{Diag}(c)=(cc^\top)\circ X`.  So only the first two
+    moments of the sketch enter (masked and Hadamard products), and one step costs two
+    :math:`d\times d` matrix products whatever the number of outcomes.  Returned series
+    (k = 0..T):
+
+    * ``gap``: :math:`\mathbb E[f(x^k)]-f^\star=\frac12\mathrm{tr}(AS_k)`;
+    * ``dist_sq``: :math:`\mathbb E\Vert x^k-x^\star\Vert^2=\mathrm{tr}(S_k)`;
+    * ``grad_norm_sq``: :math:`\mathbb E\Vert\nabla f(x^k)\Vert^2=\mathrm{tr}(AS_kA)`.
+
+    A run whose second moment overflows reports ``inf`` from there on; the state is kept as a
+    scalar times a renormalised matrix, so fast-decaying moments never hit subnormal floats.  Spec ``rcd_rpt.md``;
+    the outcome-by-outcome reference is :func:`exact_linear_second_moments`.
+    """
+    A = np.asarray(A, dtype=float)
+    d = A.shape[0]
+    if A.ndim != 2 or A.shape != (d, d) or np.max(np.abs(A - A.T)) > 1e-10 * max(np.max(np.abs(A)), 1e-300):
+        raise ValueError(f"A must be a symmetric square matrix, got shape {A.shape}")
+    e0 = np.asarray(e0, dtype=float)
+    cm = np.asarray(c_mean, dtype=float)
+    P = np.asarray(c_second, dtype=float)
+    if e0.shape != (d,) or cm.shape != (d,) or P.shape != (d, d):
+        raise ValueError(f"e0, c_mean and c_second must have shapes ({d},), ({d},), ({d}, {d}); "
+                         f"got {e0.shape}, {cm.shape}, {P.shape}")
+    if not (np.isfinite(gamma) and gamma > 0):
+        raise ValueError(f"gamma must be a finite number > 0, got {gamma!r}")
+    gap, dist, grad = (np.full(T + 1, np.inf) for _ in range(3))
+    S = np.outer(e0, e0)
+    P = 0.5 * (P + P.T)
+    half_g2P = 0.5 * gamma * gamma * P
+    gm = gamma * cm[:, None]
+    B, G, H = np.empty((d, d)), np.empty((d, d)), np.empty((d, d))
+    scale = 1.0  # S_k = scale * S: renormalised so that decaying moments never reach subnormal floats
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for k in range(T + 1):
+            np.matmul(A, S, out=B)
+            np.matmul(B, A, out=G)
+            tr = np.trace(S)
+            gap[k] = scale * 0.5 * np.trace(B)
+            dist[k] = scale * tr
+            grad[k] = scale * np.trace(G)
+            if not (np.isfinite(gap[k]) and np.isfinite(grad[k]) and abs(dist[k]) < 1e300):
+                gap[k:] = dist[k:] = grad[k:] = np.inf
+                break
+            if k == T:
+                break
+            np.multiply(gm, B, out=H)
+            H += H.T  # exactly symmetric (x + y == y + x in floating point), as is G + G^T below:
+            G += G.T  # S must stay exactly symmetric, because this form of the recursion does not damp an
+            G *= half_g2P  # antisymmetric part (it feeds back into the symmetric part)
+            S -= H
+            S += G
+            if tr > 0 and not 1e-50 < tr < 1e50:
+                scale *= tr
+                S /= tr
+    return {"gap": gap, "dist_sq": dist, "grad_norm_sq": grad}
+
+__all__ += ["exact_linear_second_moments", "diagonal_sketch_moments", "exact_sketched_quadratic"]

@@ -529,3 +529,113 @@ def superquantile_clients(n: int = 8, d: int = 2, samples: int = 6, outliers: in
         centers[n - outliers:] += separation * direction
     b = np.einsum("nmd,nd->nm", A, centers) + noise * rng.standard_normal((n, samples))
     return QuadraticClients(A, b)
+
+
+# --------------------------------------------------------------------------- RCD / RPT instances
+def block_scales(blocks: int, profile: str = "increasing", scale_ratio: float = 10.0) -> np.ndarray:
+    r"""Per-block curvature scales :math:`s_j`, geometric from 1 to ``scale_ratio``.
+
+    ``increasing`` (later blocks, e.g. later layers, are stiffer), ``decreasing`` or ``flat``
+    (progressive-training spec, section 4).
+    """
+    if not (np.isfinite(scale_ratio) and scale_ratio >= 1):
+        raise UsageError(f"scale_ratio must be a finite number >= 1, got {scale_ratio!r}")
+    s = np.geomspace(1.0, scale_ratio, blocks)
+    if profile == "increasing":
+        return s
+    if profile == "decreasing":
+        return s[::-1].copy()
+    if profile == "flat":
+        return np.ones(blocks)
+    raise UsageError(f"profile must be 'increasing', 'decreasing' or 'flat', got {profile!r}")
+
+
+def _haar(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Haar-distributed orthogonal matrix (QR of a Gaussian matrix with the sign fix)."""
+    Q, R = np.linalg.qr(rng.standard_normal((n, n)))
+    return Q * np.sign(np.diag(R))
+
+
+def block_quadratic(d: int = 20, blocks: int = 4, profile: str = "increasing", scale_ratio: float = 10.0,
+                    cond: float = 100.0, coupling: float = 0.3, zero_eigs: int = 0, seed: int = 0):
+    r"""Block-diagonal-dominant quadratic :math:`f(x)=\frac12x^\top Ax-b^\top x` for RCD/RPT.
+
+    .. math::
+        A=\mathrm{blockdiag}\big(s_jU_j\Lambda_jU_j^\top\big)
+        +\texttt{coupling}\cdot D^{1/2}U\Lambda U^\top D^{1/2},\qquad D=\mathrm{Diag}(s_{j(i)}),
+
+    with Haar rotations :math:`U_j, U` and spectra geometric in :math:`[1/\texttt{cond},1]`; the
+    block scales :math:`s_j` come from :func:`block_scales`.  ``zero_eigs`` > 0 projects out a
+    random subspace of that dimension (convex, not strongly convex).  :math:`b=Ax^\sharp` so a
+    minimiser exists; every constant is recomputed by :class:`solvers.problems.Quadratic`.
+    """
+    from solvers.problems import Quadratic
+    from solvers.rcd import split_blocks, block_index
+
+    sizes = split_blocks(d, blocks)
+    if not (np.isfinite(cond) and cond >= 1):
+        raise UsageError(f"cond must be a finite number >= 1, got {cond!r}")
+    if not (np.isfinite(coupling) and coupling >= 0):
+        raise UsageError(f"coupling must be a finite number >= 0, got {coupling!r}")
+    if not (isinstance(zero_eigs, (int, np.integer)) and 0 <= zero_eigs < d):
+        raise UsageError(f"zero_eigs must be an integer in [0, d), got {zero_eigs!r}")
+    s = block_scales(blocks, profile, scale_ratio)
+    rng = np.random.default_rng(seed)
+    A = np.zeros((d, d))
+    start = 0
+    for j, dj in enumerate(sizes):  # a loop over blocks (a handful), not coordinates
+        U = _haar(rng, dj)
+        lam = np.geomspace(1.0 / cond, 1.0, dj)[rng.permutation(dj)] if dj > 1 else np.ones(1)
+        A[start:start + dj, start:start + dj] = s[j] * (U * lam) @ U.T
+        start += dj
+    if coupling > 0:
+        U = _haar(rng, d)
+        sq = np.sqrt(s[block_index(sizes)])
+        A += coupling * sq[:, None] * ((U * np.geomspace(1.0 / cond, 1.0, d)) @ U.T) * sq[None, :]
+    if zero_eigs:
+        Q = np.linalg.qr(rng.standard_normal((d, zero_eigs)))[0]
+        Pm = np.eye(d) - Q @ Q.T
+        A = Pm @ A @ Pm
+    A = 0.5 * (A + A.T)
+    x_sharp = rng.standard_normal(d)
+    return Quadratic(A, A @ x_sharp, block_sizes=sizes)
+
+
+def block_logistic(m: int = 200, d: int = 10, blocks: int = 4, profile: str = "increasing", scale_ratio: float = 10.0,
+                   lam: float = 0.1, seed: int = 0):
+    r""":math:`\ell_2`-logistic regression whose feature blocks have curvature scales :math:`s_j`.
+
+    Features are Gaussian, block j multiplied by :math:`\sqrt{s_j}`; labels from a random linear
+    model with 10% flipped.  :math:`\mathbf L=\frac1{4m}M^\top M+\lambda I`, :math:`\mu=\lambda`.
+    """
+    from solvers.problems import MatrixL2Logistic
+    from solvers.rcd import split_blocks, block_index
+
+    sizes = split_blocks(d, blocks)
+    s = block_scales(blocks, profile, scale_ratio)
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((m, d)) * np.sqrt(s[block_index(sizes)])[None, :]
+    w = rng.standard_normal(d) / np.sqrt(d)
+    y = np.sign(M @ w + 1e-12)
+    y[rng.random(m) < 0.1] *= -1
+    return MatrixL2Logistic(M, y, lam=lam, block_sizes=sizes)
+
+
+def block_cosine(d: int = 10, blocks: int = 4, profile: str = "increasing", scale_ratio: float = 10.0,
+                 cond: float = 10.0, omega: float = 1.0, seed: int = 0):
+    r"""Nonconvex :math:`f(x)=\frac12x^\top Ax+\omega\sum_i\cos x_i` with diagonal A (exact :math:`f^{\inf}`).
+
+    :math:`A_{ii}=s_{j(i)}a_i` with :math:`a_i` geometric in :math:`[1/\texttt{cond},1]`, so that
+    coordinates with :math:`A_{ii}<\omega` are nonconvex (a double well) and the others convex.
+    """
+    from solvers.problems import QuadraticCosine
+    from solvers.rcd import split_blocks, block_index
+
+    sizes = split_blocks(d, blocks)
+    s = block_scales(blocks, profile, scale_ratio)
+    rng = np.random.default_rng(seed)
+    a = np.geomspace(1.0 / cond, 1.0, d)[rng.permutation(d)] * s[block_index(sizes)]
+    return QuadraticCosine(np.diag(a), omega=omega, block_sizes=sizes)
+
+
+__all__ += ["block_scales", "block_quadratic", "block_logistic", "block_cosine"]

@@ -1,0 +1,498 @@
+r"""RCD / RPT experiment: sketched coordinate descent and randomized progressive training.
+
+Spec ``specs/rcd_rpt.md``; claims in :mod:`theorems.rcd`.  Measures:
+
+* ``expected_gap`` — :math:`\mathbb E[f(x^T)]-f^\star` for every T >= 1;
+* ``avg_grad_norm_sq`` — :math:`\frac1T\sum_{k<T}\mathbb E\Vert\nabla f(x^k)\Vert^2` for every T >= 1;
+* ``sketch_table_error`` — relative difference between the spec table's closed forms of
+  :math:`\mathbb E[C\mathbf LC]`, :math:`\tilde L`, :math:`\Omega` and the same quantities summed
+  over the sketch's outcomes, on sampled smoothness matrices;
+* ``sketch_mean_error`` — :math:`\max_i|\mathbb E[c_i]-1|` summed over the outcomes of RPT
+  sketches with sampled block structures and probabilities.
+
+On quadratics the expectations are **exact** (:func:`verify.expectation.exact_sketched_quadratic`
+propagates the error's second moment), so a violation is a violation; on :math:`\ell_2`-logistic
+regression and on the nonconvex quadratic-plus-cosine they are Monte Carlo means judged with
+one-sided, Bonferroni-corrected confidence bounds.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import math
+
+import numpy as np
+
+from solvers import InvalidInput
+from solvers.rcd import SKETCHES, CoordinateSketch, RPTSketch, lambda_max, make_sketch, sketched_rcd
+
+from ..check import Evidence, UsageError
+from ..expectation import exact_sketched_quadratic, mc_summary
+from ..instances import block_cosine, block_logistic, block_quadratic
+from ..optima import matrix_l2_logistic_optimum
+from . import Experiment, register
+
+FLOOR = 1e-11        #: bounds below FLOOR * (largest bound on the grid) are not compared (floating-point floor)
+TABLE_ATOL = 1e-10   #: floating-point tolerance of the sketch-table and unbiasedness comparisons
+MC_POINTS = 40       #: grid points of Monte Carlo comparisons (geometric in T)
+PROBLEMS = ("quadratic", "logistic", "cosine")
+METHODS = ("auto", "exact", "monte-carlo")
+
+
+def default_p(blocks: int) -> np.ndarray:
+    """Default RPT block probabilities: uniform over the J blocks."""
+    return np.full(blocks, 1.0 / blocks)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_problem(key: str, seed: int):
+    p = json.loads(key)
+    common = dict(blocks=p["blocks"], profile=p["profile"], scale_ratio=p["scale_ratio"], seed=seed)
+    if p["problem"] == "quadratic":
+        prob = block_quadratic(d=p["d"], cond=p["cond"], coupling=p["coupling"], zero_eigs=p["zero_eigs"], **common)
+        return prob, prob.x_star, prob.f_star, 0.0, {"f_star": "exact (lstsq, b in range(A))"}
+    if p["problem"] == "logistic":
+        prob = block_logistic(m=p["m"], d=p["d"], lam=p["lam"], **common)
+        opt = matrix_l2_logistic_optimum(prob)
+        return prob, opt.x, opt.lower, opt.certificate["dist_bound"], opt.certificate
+    prob = block_cosine(d=p["d"], cond=p["cond"], omega=p["omega"], **common)
+    return prob, None, prob.f_inf, 0.0, {"f_inf": "exact (separable)" if prob.f_inf_exact else "certified lower bound"}
+
+
+def build_problem(p: dict, seed: int):
+    """``(problem, x_star, f_low, dist_slack, certificate)`` for instance parameters ``p`` (cached)."""
+    keys = ("problem", "d", "blocks", "profile", "scale_ratio", "cond", "coupling", "zero_eigs", "m", "lam", "omega")
+    return _cached_problem(json.dumps({k: p[k] for k in keys}, sort_keys=True), int(seed))
+
+
+_RUNS: dict = {}
+
+
+def _memo(key, fn):
+    """Memoise the last few runs: a claim and its teeth often share stepsize, sketch and instance."""
+    if key not in _RUNS:
+        if len(_RUNS) >= 16:
+            _RUNS.pop(next(iter(_RUNS)))
+        _RUNS[key] = fn()
+    return _RUNS[key]
+
+
+def _exact_series(problem, sk, e0, gamma, T):
+    mean, second = sk.moments()
+    key = ("exact", id(problem), sk.name, sk.d, mean.tobytes(), second.tobytes(), e0.tobytes(), float(gamma), T)
+    return _memo(key, lambda: exact_sketched_quadratic(problem.A, e0, gamma, mean, second, T))
+
+
+def _mc_run(problem, sk, x0, gamma, T, R, seed, x_star):
+    mean, second = sk.moments()
+    key = ("mc", id(problem), sk.name, mean.tobytes(), second.tobytes(), x0.tobytes(), float(gamma), T, R, seed)
+    return _memo(key, lambda: sketched_rcd(problem, x0, gamma, sk, T, replications=R, seed=seed, x_star=x_star))
+
+
+class RCDExperiment(Experiment):
+    name = "rcd"
+    title = "Sketched RCD and Randomized Progressive Training (exact expectations on quadratics)"
+    measures = {
+        "expected_gap": "E[f(x^T)] - f* for every T >= 1 (exact on quadratics, Monte Carlo otherwise)",
+        "avg_grad_norm_sq": "(1/T) sum_{k<T} E||grad f(x^k)||^2 for every T >= 1",
+        "sketch_table_error": "relative error of the spec table's E[C L C], L_tilde, Omega against outcome enumeration",
+        "sketch_mean_error": "max_i |E[c_i] - 1| over the outcomes of RPT prefix/suffix sketches",
+    }
+    defaults = dict(problem="quadratic", d=20, blocks=4, profile="increasing", scale_ratio=10.0, cond=100.0,
+                    coupling=0.3, zero_eigs=0, sketch=None, tau=5, p=None, T=500, stepsize_factor=1.0,
+                    replications=2000, method="auto", m=200, lam=0.1, omega=1.0, x0_scale=1.0, start="random",
+                    samples=24)
+
+    # ------------------------------------------------------------------ instances
+    def instances(self, claim, quick=False):
+        s = claim.setting
+        if claim.measure in ("sketch_table_error", "sketch_mean_error"):
+            return [dict(samples=12 if quick else 48)]
+        sketches = list(s.get("sketches", ("coordinate-uniform",)))
+        regime = s.get("regime", "strongly-convex")
+        T = 300 if quick else 2000
+        d = 20 if quick else 40
+        base = dict(d=d, T=T, zero_eigs=2 if regime == "convex" else 0)
+        # an isotropic instance where the SC bound is attained: A = I, and for RPT x^0 - x* in the last block
+        tight = dict(base, cond=1.0, coupling=0.0, profile="flat")
+        if s.get("family") == "rpt":
+            out = [dict(base, sketch="rpt-prefix", profile="increasing"), dict(base, sketch="rpt-prefix", profile="decreasing")]
+            out += [dict(base, sketch=k, profile="increasing") for k in sketches if k != "rpt-prefix"]
+            if regime == "strongly-convex":
+                out.append(dict(tight, sketch="rpt-prefix", start="last-block"))
+            mc_sketch = "rpt-prefix"
+        else:
+            out = [dict(base, sketch=k, tau=d // 4) for k in sketches]
+            if regime == "strongly-convex" and "coordinate-uniform" in sketches:
+                out.append(dict(tight, sketch="coordinate-uniform"))
+            mc_sketch = "coordinate-importance" if "coordinate-importance" in sketches else sketches[0]
+        mc = dict(sketch=mc_sketch, d=10, blocks=4, T=60 if quick else 200, replications=1000 if quick else 2000,
+                  problem="cosine" if regime == "nonconvex" else "logistic", cond=10.0, m=100)
+        return out + [mc]
+
+    def params(self, params):
+        p = super().params(params)
+        for nm in ("d", "blocks", "T", "replications", "tau", "m", "samples"):
+            if isinstance(p[nm], bool) or not isinstance(p[nm], (int, np.integer)) or p[nm] < 1:
+                raise UsageError(f"{nm} must be an integer >= 1, got {p[nm]!r}")
+        if p["replications"] < 2:
+            raise UsageError(f"replications must be >= 2 for Monte Carlo, got {p['replications']}")
+        if p["blocks"] > p["d"]:
+            raise UsageError(f"blocks must be <= d = {p['d']}, got {p['blocks']}")
+        if p["tau"] > p["d"]:
+            raise UsageError(f"tau must be <= d = {p['d']}, got {p['tau']}")
+        if isinstance(p["zero_eigs"], bool) or not isinstance(p["zero_eigs"], (int, np.integer)) or not 0 <= p["zero_eigs"] < p["d"]:
+            raise UsageError(f"zero_eigs must be an integer in [0, d), got {p['zero_eigs']!r}")
+        for nm in ("cond", "scale_ratio"):
+            if not (isinstance(p[nm], (int, float)) and math.isfinite(p[nm]) and p[nm] >= 1):
+                raise UsageError(f"{nm} must be a finite number >= 1, got {p[nm]!r}")
+        for nm in ("stepsize_factor", "lam", "omega", "x0_scale"):
+            if not (isinstance(p[nm], (int, float)) and math.isfinite(p[nm]) and p[nm] > 0):
+                raise UsageError(f"{nm} must be a finite number > 0, got {p[nm]!r}")
+        if not (isinstance(p["coupling"], (int, float)) and math.isfinite(p["coupling"]) and p["coupling"] >= 0):
+            raise UsageError(f"coupling must be a finite number >= 0, got {p['coupling']!r}")
+        if p["problem"] not in PROBLEMS:
+            raise UsageError(f"problem must be one of {', '.join(PROBLEMS)}, got {p['problem']!r}")
+        if p["method"] not in METHODS:
+            raise UsageError(f"method must be one of {', '.join(METHODS)}, got {p['method']!r}")
+        if p["method"] == "exact" and p["problem"] != "quadratic":
+            raise UsageError(f"method='exact' needs problem='quadratic' (exact expectations are for quadratics), got {p['problem']!r}")
+        if p["start"] not in ("random", "last-block"):
+            raise UsageError(f"start must be 'random' or 'last-block' (x^0 - x* supported on the last block), got {p['start']!r}")
+        if p["profile"] not in ("increasing", "decreasing", "flat"):
+            raise UsageError(f"profile must be 'increasing', 'decreasing' or 'flat', got {p['profile']!r}")
+        if p["sketch"] is not None and p["sketch"] not in SKETCHES:
+            raise UsageError(f"sketch must be one of {', '.join(SKETCHES)}, got {p['sketch']!r}")
+        if p["p"] is not None:
+            q = np.asarray(p["p"], dtype=float) if isinstance(p["p"], (list, tuple, np.ndarray)) else None
+            if q is None or q.shape != (p["blocks"],) or not np.all(np.isfinite(q)) or np.any(q < 0) or abs(q.sum() - 1) > 1e-10:
+                raise UsageError(f"p must be a probability distribution over the {p['blocks']} blocks (entries >= 0 "
+                                 f"summing to 1), got {p['p']!r}")
+            p["p"] = [float(v) for v in q]
+        return p
+
+    # ------------------------------------------------------------------ run
+    def run(self, claim, p, seed=0):
+        try:
+            return self._run(claim, p, seed)
+        except InvalidInput as e:
+            raise UsageError(str(e)) from None
+
+    def sketch_for(self, claim, p, L, block_sizes):
+        """The sketch of instance ``p`` (claim setting ``scaled`` may drop the RPT rescaling)."""
+        kind = p["sketch"] or claim.setting.get("sketches", ("coordinate-uniform",))[0]
+        probs = default_p(len(block_sizes)) if p["p"] is None else np.asarray(p["p"])
+        return make_sketch(kind, L, tau=p["tau"], block_sizes=block_sizes, p=probs,
+                           scaled=claim.setting.get("scaled", True))
+
+    def constants(self, problem, sketch) -> dict:
+        r"""Exact constants: :math:`\tilde L=\lambda_{\max}(\mathbf L\circ\mathbb E[cc^\top])`, :math:`\Omega=\max_i\mathbb E[c_i^2]`."""
+        mean, second = sketch.moments()
+        Lm = problem.L_matrix
+        c = dict(L=problem.L, L_tilde=lambda_max(Lm * second), Omega=float(np.max(np.diag(second))), d=problem.d,
+                 blocks=len(problem.block_sizes), sketch_mean_error=float(np.max(np.abs(mean - 1))))
+        if problem.mu is not None:
+            c["mu"] = float(problem.mu)
+        return c
+
+    def _run(self, claim, p, seed):
+        meas = claim.measure
+        if meas == "sketch_table_error":
+            return self._table(claim, p, seed)
+        if meas == "sketch_mean_error":
+            return self._mean(claim, p, seed)
+        if meas not in ("expected_gap", "avg_grad_norm_sq"):
+            raise UsageError(f"experiment 'rcd' cannot measure {meas!r}; it measures {', '.join(self.measures)}")
+        problem, x_star, f_low, dist_slack, cert = build_problem(p, seed)
+        sk = self.sketch_for(claim, p, problem.L_matrix, problem.block_sizes)
+        c = self.constants(problem, sk)
+        gamma = claim.max_stepsize(**c) * p["stepsize_factor"]
+        c["gamma"] = gamma
+        claim.check_assumptions(**c)
+        rng = np.random.default_rng([seed, 1])
+        if x_star is not None:
+            direction = rng.standard_normal(problem.d)
+            if p["start"] == "last-block":
+                direction[: problem.d - int(problem.block_sizes[-1])] = 0.0
+            x0 = x_star + p["x0_scale"] * direction
+            c["R"] = float(np.linalg.norm(x0 - x_star) + dist_slack)
+        else:
+            x0 = p["x0_scale"] * rng.uniform(-np.pi, np.pi, problem.d)
+        c["delta0"] = float(problem.value(x0) - f_low)
+        c["f_low"] = float(f_low)
+        c.update({f"certificate_{k}": v for k, v in cert.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+        exact = p["method"] == "exact" or (p["method"] == "auto" and p["problem"] == "quadratic")
+        T = p["T"]
+        if exact:
+            ex = _exact_series(problem, sk, x0 - x_star, gamma, T)
+            series = dict(ex)
+            grid = np.arange(1, T + 1)
+            measured = ex["gap"][1:] if meas == "expected_gap" else np.cumsum(ex["grad_norm_sq"][:T]) / grid
+            se, nsamp, method = None, 1, "exact-expectation"
+        else:
+            tr = _mc_run(problem, sk, x0, gamma, T, p["replications"], seed, x_star)
+            grid = np.unique(np.geomspace(1, T, MC_POINTS).astype(int))
+            if meas == "expected_gap":
+                samples = tr.f[:, grid] - f_low
+            else:
+                samples = (np.cumsum(tr.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1))[:, grid - 1]
+            measured, se, nsamp = mc_summary(samples)
+            method = "monte-carlo"
+            series = {"gap": tr.f.mean(0) - f_low, "grad_norm_sq": tr.grad_norm_sq.mean(0)}
+        bound = claim.evaluate(T=grid, **c)
+        keep = np.isfinite(bound) & (bound >= FLOOR * np.max(bound[np.isfinite(bound)], initial=0.0))
+        keep[0] = True
+        note = f"sketch {sk.name}; compared where the bound is above {FLOOR:g} x its maximum"
+        c["sketch"] = sk.name
+        return Evidence("T", grid[keep], measured[keep], bound[keep], method=method, stderr=None if se is None else se[keep],
+                        n_samples=nsamp, constants=c, instance=p, seed=seed, series=series, note=note)
+
+    # ------------------------------------------------------------------ identities
+    @staticmethod
+    def _random_structure(rng, d_max: int = 8):
+        d = int(rng.integers(2, d_max + 1))
+        J = int(rng.integers(1, d + 1))
+        sizes = np.bincount(np.sort(np.r_[np.arange(J), rng.integers(0, J, d - J)]), minlength=J)
+        probs = rng.dirichlet(np.ones(J))
+        probs = np.maximum(probs, 1e-3)
+        return d, sizes, probs / probs.sum()
+
+    def _table(self, claim, p, seed):
+        rng = np.random.default_rng([seed, 2])
+        table = claim.setting.get("table", "spec")
+        kinds = list(claim.setting.get("sketches", SKETCHES))
+        errs, labels = [], []
+        for i in range(p["samples"]):  # sampled instances (a loop over instances, not coordinates)
+            d, sizes, probs = self._random_structure(rng)
+            B = rng.standard_normal((d, d + 2)) * np.exp(rng.normal(0, 1, d))[:, None]
+            L = B @ B.T / d
+            if i % 2:  # block-diagonal: exercises the table's block shortcut for RPT
+                blk = np.repeat(np.arange(sizes.size), sizes)
+                L = L * (blk[:, None] == blk[None, :])
+            tau = int(rng.integers(1, d + 1))
+            for kind in kinds:
+                sk = make_sketch(kind, L, tau=tau, block_sizes=sizes, p=probs)
+                cw, pw = sk.outcomes()
+                E_enum = np.einsum("k,ki,ij,kj->ij", pw, cw, L, cw)      # sum_w pi_w C_w L C_w
+                Om_enum = lambda_max(np.diag(pw @ (cw * cw)))              # lambda_max(sum_w pi_w C_w^2)
+                Lt_enum = lambda_max(E_enum)
+                E_tab, Lt_tab, Om_tab = sk.table_expected_CLC(L), self._table_L_tilde(sk, L, table), sk.table_Omega()
+                scale = max(np.max(np.abs(E_enum)), 1e-300)
+                errs.append(max(np.max(np.abs(E_tab - E_enum)) / scale, abs(Lt_tab - Lt_enum) / Lt_enum,
+                                abs(Om_tab - Om_enum) / Om_enum))
+                labels.append(kind)
+        grid = np.arange(len(errs))
+        worst = {k: max(e for e, lab in zip(errs, labels) if lab == k) for k in kinds}
+        c = {"samples": p["samples"], "table": table, **{f"max_error_{k}": v for k, v in worst.items()}}
+        return Evidence("sample", grid, np.array(errs), claim.evaluate(T=grid), constants=c, instance=p, seed=seed,
+                        atol=TABLE_ATOL, series={"sketch": labels},
+                        note=f"relative errors; tolerance {TABLE_ATOL:g} (floating point)")
+
+    @staticmethod
+    def _table_L_tilde(sk, L, table: str) -> float:
+        """The table's closed-form L_tilde, or a deliberately wrong variant (teeth of ``rcd.l-tilde``)."""
+        if table == "no-hadamard" and isinstance(sk, RPTSketch):
+            return lambda_max(L) / float(np.min(sk.q))
+        if table == "uniform-without-d" and isinstance(sk, CoordinateSketch) and sk.name == "coordinate-uniform":
+            return float(np.max(np.diag(L)))
+        if table not in ("spec", "no-hadamard", "uniform-without-d"):
+            raise UsageError(f"claim setting 'table' must be 'spec', 'no-hadamard' or 'uniform-without-d', got {table!r}")
+        return sk.table_L_tilde(L)
+
+    def _mean(self, claim, p, seed):
+        rng = np.random.default_rng([seed, 3])
+        scaled = claim.setting.get("scaled", True)
+        kinds = [k for k in claim.setting.get("sketches", ("rpt-prefix", "rpt-suffix"))]
+        errs = []
+        for _ in range(p["samples"]):
+            d, sizes, probs = self._random_structure(rng, d_max=12)
+            for kind in kinds:
+                sk = RPTSketch(sizes, probs, order=kind.split("-")[-1], scaled=scaled)
+                cw, pw = sk.outcomes()
+                errs.append(float(np.max(np.abs(pw @ cw - 1.0))))
+        grid = np.arange(len(errs))
+        return Evidence("sample", grid, np.array(errs), claim.evaluate(T=grid), constants={"samples": p["samples"], "scaled": scaled},
+                        instance=p, seed=seed, atol=TABLE_ATOL, note=f"enumerated over the J outcomes; tolerance {TABLE_ATOL:g}")
+
+
+EXPERIMENT = register(RCDExperiment())
+
+
+# --------------------------------------------------------------------------- comparisons and figures
+def l_tilde_vs_probabilities(problem, ratios=None) -> dict:
+    r""":math:`\tilde L(p)/\lambda_{\max}(\mathbf L)` for the RPT prefix sketch along the family
+    :math:`p_j\propto r^{j}` (r < 1 favours short prefixes, r > 1 favours training every block)."""
+    ratios = np.geomspace(0.25, 8.0, 41) if ratios is None else np.asarray(ratios, dtype=float)
+    J = len(problem.block_sizes)
+    out = []
+    for r in ratios:
+        p = r ** np.arange(J)
+        sk = RPTSketch(problem.block_sizes, p / p.sum())
+        out.append(sk.L_tilde(problem.L_matrix) / problem.L)
+    return {"ratio": ratios, "L_tilde_over_L": np.array(out)}
+
+
+def cost_to_eps(problem, cost=None, eps=None, T_max: int = 20000, seed: int = 0) -> dict:
+    r"""RPT against GD in total cost to reach :math:`\mathbb E[f(x^k)]-f^\star\le\varepsilon\,\delta_0`.
+
+    A step that trains a prefix of s blocks costs ``cost[s-1]`` (default s).  Compared, with
+    :math:`\gamma=1/\tilde L` each: GD (:math:`p=e_J`), RPT with uniform p, and RPT with the p
+    minimising :math:`\tilde L(p)\sum_sp_s\mathrm{cost}_s` (:func:`solvers.rcd.rpt_optimal_probabilities`).
+    Measured costs use the exact expected gap; the theoretical ones evaluate the iteration
+    complexity :data:`theorems.rcd.SC_COMPLEXITY` times the expected cost per step.
+    """
+    import sympy as sp
+    from solvers.rcd import rpt_optimal_probabilities
+    from theorems.rcd import SC_COMPLEXITY
+
+    J = len(problem.block_sizes)
+    cost = np.arange(1.0, J + 1) if cost is None else np.asarray(cost, dtype=float)
+    eps = np.geomspace(1e-1, 1e-6, 11) if eps is None else np.asarray(eps, dtype=float)
+    p_opt, _ = rpt_optimal_probabilities(problem.L_matrix, problem.block_sizes, cost, seed=seed)
+    e0 = np.random.default_rng([seed, 4]).standard_normal(problem.d)
+    complexity = sp.lambdify([sp.Symbol(s.name, positive=True) for s in sorted(SC_COMPLEXITY.free_symbols, key=lambda s: s.name)],
+                             SC_COMPLEXITY.subs({s: sp.Symbol(s.name, positive=True) for s in SC_COMPLEXITY.free_symbols}))
+    names = [s.name for s in sorted(SC_COMPLEXITY.free_symbols, key=lambda s: s.name)]
+    rows = {}
+    for label, p in (("GD", np.eye(J)[-1]), ("RPT uniform p", np.full(J, 1.0 / J)), ("RPT optimised p", p_opt)):
+        sk = RPTSketch(problem.block_sizes, p)
+        Lt = sk.L_tilde(problem.L_matrix)
+        m, P = sk.moments()
+        ex = exact_sketched_quadratic(problem.A, e0, 1.0 / Lt, m, P, T_max)
+        rel = ex["gap"] / ex["gap"][0]
+        below = rel[None, :] <= eps[:, None]
+        iters = np.where(below.any(1), below.argmax(1), np.nan).astype(float)
+        step_cost = float(p @ cost)
+        vals = dict(L_tilde=Lt, mu=problem.mu, delta0=1.0, eps=eps)
+        theory = complexity(*[vals[n] for n in names])
+        rows[label] = {"p": p, "L_tilde": Lt, "step_cost": step_cost, "measured_cost": iters * step_cost,
+                       "theory_cost": np.asarray(theory, dtype=float) * step_cost}
+    return {"eps": eps, "cost": cost, "rows": rows}
+
+
+def _pyplot():
+    """matplotlib.pyplot with the non-interactive Agg backend (reports are written to files)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _save(plt, fig, outdir, name):
+    fig.tight_layout()
+    fig.savefig(outdir / name, dpi=110)
+    plt.close(fig)
+    return name
+
+
+def _fig_gap_curves(verdicts, outdir, name):
+    plt = _pyplot()
+    vs = [v for v in verdicts if v.evidence is not None and v.evidence.grid_name == "T" and not v.claim.count("~")]
+    if not vs:
+        return None
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for i, v in enumerate(vs):
+        ev = v.evidence
+        col = f"C{i % 10}"
+        lab = f"{ev.constants.get('sketch', '?')} ({v.instance.get('problem')}, {v.instance.get('profile')})"
+        ax.semilogy(ev.grid, ev.measured, color=col, label=lab)
+        ax.semilogy(ev.grid, ev.bound, color=col, ls="--", lw=1)
+    ax.set_xlabel("T")
+    ax.set_ylabel("measured (solid) / bound (dashed)")
+    ax.set_title(f"{vs[0].claim}: expected value vs bound")
+    ax.legend(fontsize=7)
+    return _save(plt, fig, outdir, name)
+
+
+def _fig_l_tilde(outdir, name, quick):
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for prof in ("increasing", "decreasing", "flat"):
+        prob = block_quadratic(d=20, blocks=4, profile=prof, scale_ratio=10.0, cond=100.0, coupling=0.3, seed=0)
+        r = l_tilde_vs_probabilities(prob, np.geomspace(0.25, 8.0, 15 if quick else 41))
+        ax.loglog(r["ratio"], r["L_tilde_over_L"], marker=".", label=f"block scales {prof}")
+    ax.set_xlabel("r  (p_j proportional to r^j; large r: mostly full passes)")
+    ax.set_ylabel("L_tilde(p) / lambda_max(L)")
+    ax.set_title("RPT prefix sketch: expected smoothness vs block probabilities")
+    ax.legend(fontsize=8)
+    return _save(plt, fig, outdir, name)
+
+
+def _fig_cost(outdir, name, quick):
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, prof in zip(axes, ("decreasing", "increasing")):
+        prob = block_quadratic(d=20, blocks=4, profile=prof, scale_ratio=10.0, cond=20.0, coupling=0.2, seed=0)
+        res = cost_to_eps(prob, T_max=4000 if quick else 20000)
+        for i, (lab, row) in enumerate(res["rows"].items()):
+            ax.loglog(res["eps"], row["measured_cost"], marker="o", color=f"C{i}", label=f"{lab} (exact E gap)")
+            ax.loglog(res["eps"], row["theory_cost"], ls="--", color=f"C{i}", lw=1, label=f"{lab} (theory)")
+        ax.invert_xaxis()
+        ax.set_xlabel("eps (relative expected gap)")
+        ax.set_title(f"block scales {prof}; prefix of s blocks costs s")
+    axes[0].set_ylabel("total cost to reach eps")
+    axes[0].legend(fontsize=7)
+    return _save(plt, fig, outdir, name)
+
+
+def _figures(self, verdicts, outdir, quick=False):
+    from pathlib import Path
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    out = []
+    for cid in ("rcd.strongly-convex", "rpt.strongly-convex", "rcd.convex", "rpt.nonconvex"):
+        mine = [v for v in verdicts if v.claim == cid]
+        if mine:
+            nm = _fig_gap_curves(mine, outdir, f"{cid.replace('.', '_')}_curves.png")
+            if nm:
+                out.append((nm, f"{cid}: expected quantity (solid) and bound (dashed) per sketch and instance"))
+    if any(v.claim.startswith(("rcd", "rpt")) for v in verdicts):
+        out.append((_fig_l_tilde(outdir, "rpt_l_tilde_vs_p.png", quick),
+                    "RPT: L_tilde(p)/lambda_max(L) along p_j ~ r^j for three block-scale profiles"))
+        out.append((_fig_cost(outdir, "rpt_vs_gd_cost.png", quick),
+                    "RPT vs GD: total cost to reach a relative expected gap eps (exact) and the theoretical complexity"))
+    return out
+
+
+RCDExperiment.figures = _figures
+
+
+# --------------------------------------------------------------------------- optional PEPit cross-check
+def pep_coordinate_check(d: int = 3, L: float = 1.0, mu: float = 0.1, T: int = 200, seed: int = 0) -> dict:
+    r"""Claim vs worst case vs measured instance for uniform single-coordinate RCD (extra ``[pep]``).
+
+    Class: L-smooth, :math:`\mu`-strongly convex f, so :math:`\mathbf L=LI` and, for the uniform
+    single-coordinate sketch :math:`C=d\,e_ie_i^\top`, :math:`\tilde L=dL`; stepsize
+    :math:`\gamma=1/\tilde L`, i.e. a coordinate step :math:`d\gamma=1/L`.
+
+    * ``claim``: the per-step factor of ``rcd.strongly-convex`` (its bound at T = 1 with
+      :math:`\delta_0=1`), a rate for the expected gap;
+    * ``pep``: PEPit's tight worst case of :math:`\mathbb E\Vert x_1-x^\star\Vert^2/\Vert x_0-x^\star\Vert^2`
+      over the whole class (Taylor & Bach 2019, Thm 17), a rate for the distance;
+    * ``measured``: the largest one-step ratio of the exact :math:`\mathbb E\Vert x^k-x^\star\Vert^2`
+      on a quadratic of the class (spectrum geometric in :math:`[\mu, L]`).
+
+    Expected order: measured <= pep <= claim (the PEP value bounds every step of every member).
+    Raises ImportError when PEPit is not installed.
+    """
+    import theorems
+    from PEPit.examples.stochastic_and_randomized_convex_minimization.randomized_coordinate_descent_smooth_strongly_convex import (
+        wc_randomized_coordinate_descent_smooth_strongly_convex as wc)
+
+    claim = theorems.get("rcd.strongly-convex")
+    c = dict(L_tilde=d * L, mu=mu, L=L)
+    gamma = claim.max_stepsize(**c)
+    claim.check_assumptions(gamma=gamma, **c)
+    claim_factor = float(claim.evaluate(T=1, delta0=1.0, gamma=gamma, **c))
+    pep_tau, pep_theory = wc(L=L, mu=mu, gamma=d * gamma, d=d, wrapper="cvxpy", verbose=-1)
+    rng = np.random.default_rng(seed)
+    U = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    A = (U * np.geomspace(mu, L, d)) @ U.T
+    sk = CoordinateSketch.uniform(d)
+    m, P = sk.moments()
+    ex = exact_sketched_quadratic(A, rng.standard_normal(d), gamma, m, P, T)
+    dist = ex["dist_sq"]
+    measured = float(np.max(dist[1:] / dist[:-1]))
+    return {"d": d, "L": L, "mu": mu, "gamma": gamma, "claim": claim_factor, "pep": float(pep_tau),
+            "pep_theory": float(pep_theory), "measured": measured}
