@@ -119,6 +119,14 @@ def _sample_L_Lplus(rng: np.random.Generator, size: int) -> dict:
     return {"L": L_, "L_plus": Lp}
 
 
+def _sample_L_sparse(rng: np.random.Generator, size: int) -> dict:
+    """(L, L_plus, c, n) of random sparse least-squares instances."""
+    own, H = _sparse_quadratics(rng, size)
+    L_ = np.linalg.eigvalsh(H.mean(axis=1))[:, -1]
+    Lp = np.sqrt(np.linalg.eigvalsh(np.einsum("snde,snef->sndf", H, H).mean(axis=1))[:, -1])
+    return {"L": L_, "L_plus": Lp, "c": own.sum(axis=1).max(axis=1), "n": np.full(size, H.shape[1])}
+
+
 def _sample_Lplus_branches(rng: np.random.Generator, size: int) -> dict:
     """(L_plus, L_qm, L_max, c, n) of random sparse least-squares instances."""
     own, H = _sparse_quadratics(rng, size)
@@ -163,6 +171,8 @@ _TopErr, _Xsq = sym("topk_err_sq"), sym("x_sq")
 _IDENT_CONSTANTS = (
     Identity(le(L, L_plus), sampler=_sample_L_Lplus,
              label="L <= L_plus (Jensen: ||grad f(x) - grad f(y)||^2 <= (1/n) sum_i ||grad f_i(x) - grad f_i(y)||^2)"),
+    Identity(le(L, sp.sqrt(c / n) * L_plus), sampler=_sample_L_sparse,
+             label="L <= sqrt(c/n) L_plus (sharper than L <= L_plus: RF-3 applied to grad f_i(x) - grad f_i(y); derived here)"),
     Identity(le(L_plus, _branches), sampler=_sample_Lplus_branches,
              label="L_plus <= min(L_qm, sqrt(c/n) max_i L_i) on random sparse quadratics (RF-1)"),
     Identity(sp.Eq(sp.Min(c / n * L_max ** 2, L_qm ** 2), _branches ** 2),
