@@ -140,7 +140,7 @@ def rare_ownership(n: int, d: int, c: int, rng: np.random.Generator, design: str
 
 def rare_features_problem(n: int = 100, d: int = 500, m: int = 12, c: int = 5, design: str = "random",
                           loss: str = "squares", reg: float = 0.0, L_hi: float = 20.0, boost: float = 10.0,
-                          noise: float = 2.0, seed: int = 0):
+                          noise: float = 2.0, seed: int = 0, constants: bool = True):
     r"""The authors' synthetic rare-features generator (spec section 8.1), sparse end to end.
 
     Steps, as in ``data_preprocess/artificial_dataset_rotated.py``: ownership with multiplicity
@@ -155,7 +155,8 @@ def rare_features_problem(n: int = 100, d: int = 500, m: int = 12, c: int = 5, d
     ``loss="logistic"`` keeps the same matrices with labels :math:`\mathrm{sign}(a_j^\top(x_{sol}-\bar x)+\text{noise})`
     (sparse logistic regression); ``reg`` > 0 adds the restricted nonconvex regulariser
     :math:`\lambda'\sum_{k\in Z_i}x_k^2/(1+x_k^2)` with :math:`\lambda'=` ``reg`` :math:`\cdot\max_jL_j`
-    (the authors use 3).  Constants are recomputed exactly by the returned problem.
+    (the authors use 3).  Constants are recomputed exactly by the returned problem
+    (``constants=False`` skips them, for gradient-only benchmarks on huge instances).
     """
     import scipy.sparse as sps
 
@@ -194,9 +195,9 @@ def rare_features_problem(n: int = 100, d: int = 500, m: int = 12, c: int = 5, d
     else:
         raise UsageError(f"loss must be 'squares' or 'logistic', got {loss!r}")
     row_ptr = np.arange(0, n * m + 1, m)
-    prob = SparseFederated(A, y, row_ptr, loss=loss)
+    prob = SparseFederated(A, y, row_ptr, loss=loss, constants=constants or reg > 0)
     if reg > 0:
-        prob = SparseFederated(A, y, row_ptr, loss=loss, reg=reg * float(prob.L_i.max()))
+        prob = SparseFederated(A, y, row_ptr, loss=loss, reg=reg * float(prob.L_i.max()), constants=constants)
     return prob
 
 
