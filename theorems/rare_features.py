@@ -61,43 +61,35 @@ def rare_rate(a: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
 
 
 # ----------------------------------------------------------------------------- the theorem
-_g, _b = rare_rate(ALPHA_KR)
-nonconvex = register(Claim(
-    id="rare-features.nonconvex",
-    title="EF21 + Top-k with the rare-features stepsize 1/(L + sqrt(c/n) L_plus xi(k/r)): rate with (c/n) G0",
-    paper=RARE + ", main theorem (stepsize: authors' code algorithms.py l.1478); spec RF-5/RF-6",
-    provenance=Provenance.DERIVED,
-    provenance_note="stepsize [paper: authors' code]; rate form with (c/n) G0 [derived]; the theorem's wording "
-                    "(c/n G0 or G0; alpha = k/r or k/d) [reconstructed]",
-    kind=Kind.UPPER,
-    measure="avg_grad_norm_sq",
-    in_expectation=False,
-    stepsize=_g,
-    bound=_b,
-    assumptions=_SPARSITY,
-    setting={"algorithm": "ef21", "compressor": "top-k", "lyapunov": "uniform", "alpha": "k/r"},
-    experiment="rare_features",
-    description="Running mean over t < T of ||grad f(x^t)||^2 (the expectation over the uniformly random output "
-                "x_hat^T, exact: Top-k runs are deterministic), for every T; G0 = (1/n) sum_i ||g_i^0 - grad f_i(x^0)||^2.",
-))
+def _rate_claim(id_: str, title: str, paper: str, note: str, stepsize, bound, setting: dict, description: str,
+                assumptions=_SPARSITY, identities=()) -> Claim:
+    """Register an EF21 + Top-k rate claim measured by ``avg_grad_norm_sq`` in the rare-features experiment."""
+    return register(Claim(id=id_, title=title, paper=paper, provenance=Provenance.DERIVED, provenance_note=note,
+                          kind=Kind.UPPER, measure="avg_grad_norm_sq", in_expectation=False, stepsize=stepsize,
+                          bound=bound, assumptions=assumptions, identities=identities,
+                          setting=dict(setting, algorithm="ef21", compressor="top-k"), experiment="rare_features",
+                          description=description))
 
-_g, _b = rare_rate(ALPHA_KD)
-nonconvex_kd = register(Claim(
-    id="rare-features.nonconvex-kd",
-    title="As rare-features.nonconvex with alpha = k/d, as the authors' code runs it",
-    paper=RARE + ", experiments (compressors.py l.148: alpha = k/d); spec RF-5/RF-6 and section 9",
-    provenance=Provenance.DERIVED,
-    provenance_note="stepsize with alpha = k/d [paper: authors' code]; rate form [derived]; wording [reconstructed]",
-    kind=Kind.UPPER,
-    measure="avg_grad_norm_sq",
-    in_expectation=False,
-    stepsize=_g,
-    bound=_b,
-    assumptions=_SPARSITY,
-    setting={"algorithm": "ef21", "compressor": "top-k", "lyapunov": "uniform", "alpha": "k/d"},
-    experiment="rare_features",
-    description="As rare-features.nonconvex; alpha = k/d <= k/r gives a smaller, still valid stepsize.",
-))
+
+nonconvex = _rate_claim(
+    "rare-features.nonconvex",
+    "EF21 + Top-k with the rare-features stepsize 1/(L + sqrt(c/n) L_plus xi(k/r)): rate with (c/n) G0",
+    RARE + ", main theorem (stepsize: authors' code algorithms.py l.1478); spec RF-5/RF-6",
+    "stepsize [paper: authors' code]; rate form with (c/n) G0 [derived]; the theorem's wording "
+    "(c/n G0 or G0; alpha = k/r or k/d) [reconstructed]",
+    *rare_rate(ALPHA_KR), {"lyapunov": "uniform", "alpha": "k/r"},
+    "Running mean over t < T of ||grad f(x^t)||^2 (the expectation over the uniformly random output "
+    "x_hat^T, exact: Top-k runs are deterministic), for every T; G0 = (1/n) sum_i ||g_i^0 - grad f_i(x^0)||^2.",
+)
+
+nonconvex_kd = _rate_claim(
+    "rare-features.nonconvex-kd",
+    "As rare-features.nonconvex with alpha = k/d, as the authors' code runs it",
+    RARE + ", experiments (compressors.py l.148: alpha = k/d); spec RF-5/RF-6 and section 9",
+    "stepsize with alpha = k/d [paper: authors' code]; rate form [derived]; wording [reconstructed]",
+    *rare_rate(ALPHA_KD), {"lyapunov": "uniform", "alpha": "k/d"},
+    "As rare-features.nonconvex; alpha = k/d <= k/r gives a smaller, still valid stepsize.",
+)
 
 
 # ----------------------------------------------------------------------------- constants (RF-1..RF-4)
@@ -237,28 +229,20 @@ def _sample_owners(rng: np.random.Generator, size: int, n_: int = 6, d_: int = 9
     return {"L_O": LO, "c": cc, "n": np.full(size, n_), "L_max": Li.max(1)}
 
 
-_g = 1 / (L + L_O * xi(ALPHA_KR))
-reloaded = register(Claim(
-    id="rare-features.reloaded",
-    title="Candidate of Reloaded's rare-features improvement: stepsize 1/(L + L_O xi(k/r)), L_O = (1/n) max_j sum_(i owns j) L_i",
-    paper=RELOADED + ", abstract ('improves the best-known theory of EF21 in the rare features regime'); spec section 6, RF-11",
-    provenance=Provenance.DERIVED,
-    provenance_note="candidate [derived: Lyapunov weights 1/L_i and a coordinate-wise Cauchy-Schwarz]; "
-                    "Reloaded's actual statement [not found]",
-    kind=Kind.UPPER,
-    measure="avg_grad_norm_sq",
-    in_expectation=False,
-    stepsize=_g,
-    bound=2 * delta0 / (gamma * T) + G0 / (theta_c(ALPHA_KR) * T),
+reloaded = _rate_claim(
+    "rare-features.reloaded",
+    "Candidate of Reloaded's rare-features improvement: stepsize 1/(L + L_O xi(k/r)), L_O = (1/n) max_j sum_(i owns j) L_i",
+    RELOADED + ", abstract ('improves the best-known theory of EF21 in the rare features regime'); spec section 6, RF-11",
+    "candidate [derived: Lyapunov weights 1/L_i and a coordinate-wise Cauchy-Schwarz]; Reloaded's actual statement [not found]",
+    1 / (L + L_O * xi(ALPHA_KR)), 2 * delta0 / (gamma * T) + G0 / (theta_c(ALPHA_KR) * T),
+    {"lyapunov": "owners", "alpha": "k/r"},
+    "EF21 + Top-k (equivalently EF21-W for any weights: Top-k is positively homogeneous); "
+    "G0 = L_O (1/n) sum_i ||g_i^0 - grad f_i(x^0)||^2 / L_i, from the Lyapunov function "
+    "f - f_inf + (gamma L_O / (2 theta_c)) (1/n) sum_i ||g_i - grad f_i||^2 / L_i.",
     assumptions=_SPARSITY[:-3] + (gt(L, 0), gt(L_O, 0), gt(gamma, 0)),
     identities=(Identity(le(L_O, c / n * L_max), sampler=_sample_owners,
                          label="L_O = (1/n) max_j sum_(i in O_j) L_i <= (c/n) max_i L_i (RF-11)"),),
-    setting={"algorithm": "ef21", "compressor": "top-k", "lyapunov": "owners", "alpha": "k/r"},
-    experiment="rare_features",
-    description="EF21 + Top-k (equivalently EF21-W for any weights: Top-k is positively homogeneous); "
-                "G0 = L_O (1/n) sum_i ||g_i^0 - grad f_i(x^0)||^2 / L_i, from the Lyapunov function "
-                "f - f_inf + (gamma L_O / (2 theta_c)) (1/n) sum_i ||g_i - grad f_i||^2 / L_i.",
-))
+)
 
 # ----------------------------------------------------------------------------- teeth
 _STEP = "stepsize 1000x past the theorem's rule (the bound evaluated at that stepsize)"

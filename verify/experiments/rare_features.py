@@ -333,25 +333,23 @@ class RareFeaturesExperiment(Experiment):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        out = []
         os.makedirs(outdir, exist_ok=True)
-        runs = gradnorm_vs_bits(quick=quick)
-        fig = plot_gradnorm_vs_bits(runs)
-        fig.savefig(os.path.join(outdir, "rare_features_gradnorm_vs_bits.png"), dpi=110)
-        plt.close(fig)
-        out.append(("rare_features_gradnorm_vs_bits.png",
+
+        def save(fig, name, caption):
+            fig.savefig(os.path.join(outdir, name), dpi=110)
+            plt.close(fig)
+            return name, caption
+
+        out = [save(plot_gradnorm_vs_bits(gradnorm_vs_bits(quick=quick)), "rare_features_gradnorm_vs_bits.png",
                     "Rare features (authors' generator): ||grad f(x^t)||^2 / ||grad f(x^0)||^2 against bits sent per worker, "
                     "EF21 + Top-1 with the classical stepsize 1/(L + L_qm xi(1/d)), with the rare-features stepsize "
                     "1/(L + sqrt(c/n) L_plus xi(1/r)), and GD (1/L) charged its true nonzeros (solid) or d floats per round "
-                    "as in the authors' code (dotted); one panel per c/n."))
+                    "as in the authors' code (dotted); one panel per c/n.")]
         ev = next((v.evidence for v in verdicts if v.evidence is not None and v.evidence.grid_name == "c"
                    and "bits" in v.evidence.series and not v.expected == "violated"), None)
         if ev is not None:
-            fig = plot_bits_to_eps(ev)
-            fig.savefig(os.path.join(outdir, "rare_features_bits_to_eps.png"), dpi=110)
-            plt.close(fig)
-            out.append(("rare_features_bits_to_eps.png",
-                        "Bits per worker to reach eps against c/n (fixed n, r, m and spectra): EF21 + Top-1 (rare-features "
+            out.append(save(plot_bits_to_eps(ev), "rare_features_bits_to_eps.png",
+                            "Bits per worker to reach eps against c/n (fixed n, r, m and spectra): EF21 + Top-1 (rare-features "
                         "stepsize), GD charged its nonzeros and GD charged d floats (authors' accounting); dashed: the "
                         "abstract's O((L + r sqrt(c/n min{...}))/eps) and GD's O(rL/eps), scaled to the first point."))
         return out
