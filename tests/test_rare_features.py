@@ -55,6 +55,22 @@ def test_ef21_sparse_matches_dense_ef21(init, k):
     assert np.max(np.abs(a.x_final - b.x_final[0])) <= 1e-12 * max(1.0, np.abs(b.x_final).max())
 
 
+def test_block_layout_matches_csr_layout():
+    """The padded batched-matmul path and the CSR path give the same gradients and runs."""
+    P = rare_features_problem(n=12, d=40, m=5, c=3, seed=2)
+    Q = SparseFederated(P.A, P.y, P.row_ptr, constants=False, block=False)
+    assert P._Apad is not None and Q._Apad is None
+    x = np.random.default_rng(0).standard_normal(P.d)
+    for a, b in zip(P.flat_value_and_grad(x), Q.flat_value_and_grad(x)):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+    g = np.abs(np.random.default_rng(1).standard_normal(P.S))
+    np.testing.assert_array_equal(P.top1(g), segment_topk(g, P.zptr, P.slot_client, 1))
+    t1, t2 = ef21_sparse(P, x, 1e-2, 1, 50), ef21_sparse(Q, x, 1e-2, 1, 50)
+    np.testing.assert_allclose(t1.x_final, t2.x_final, rtol=1e-12, atol=1e-12)
+    with pytest.raises(InvalidInput, match="block=True"):
+        SparseFederated(sps.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0]])), np.zeros(2), np.array([0, 2]), block=True)
+
+
 def test_gd_sparse_matches_naive_loop():
     P, A, own = random_sparse(5, 4, 9, 0.4, seed=3)
     x = np.random.default_rng(0).standard_normal(P.d)
