@@ -174,6 +174,19 @@ class SparseFederated:
         return float(np.bincount(self.zidx, self.L_i[self.slot_client], minlength=self.d).max() / self.n)
 
     @property
+    def mu(self) -> float | None:
+        r"""PŁ constant of least squares: the smallest positive eigenvalue of
+        :math:`\frac1n\sum_iH_i` (dense LAPACK, d <= 2000; None otherwise or for other losses)."""
+        if self.loss != "squares" or self.reg > 0 or self.d > 2000:
+            return None
+        if getattr(self, "_mu", None) is None:
+            D = 2.0 * self.row_w / self.n
+            ev = np.linalg.eigvalsh((self.A.T @ sps.diags(D) @ self.A).toarray())
+            pos = ev[ev > 1e-10 * max(ev[-1], 1e-300)]
+            self._mu = float(pos[0]) if pos.size else 0.0
+        return self._mu
+
+    @property
     def L_plus_bound(self) -> float:
         r"""The RF-1 upper bound :math:`\min\{L_{qm},\sqrt{c/n}\max_iL_i\}`."""
         return float(min(self.L_qm, math.sqrt(self.c / self.n) * self.L_max))

@@ -134,6 +134,8 @@ def test_constants_match_brute_force(n, d, m, density, seed):
     np.testing.assert_allclose(P.L_i, [np.linalg.eigvalsh(h)[-1] for h in H], rtol=1e-10, atol=1e-12)
     assert P.L == pytest.approx(np.linalg.eigvalsh(H.mean(0))[-1], rel=1e-10, abs=1e-12)
     assert P.L_plus == pytest.approx(math.sqrt(np.linalg.eigvalsh((H @ H).mean(0))[-1]), rel=1e-10, abs=1e-12)
+    ev = np.linalg.eigvalsh(H.mean(0))
+    assert P.mu == pytest.approx(ev[ev > 1e-10 * ev[-1]][0], rel=1e-8)
     LO = max(sum(P.L_i[i] for i in range(n) if own[i, j]) for j in range(d)) / n
     assert P.L_O == pytest.approx(LO, rel=1e-12)
     # RF-1 with the sharper lower side
