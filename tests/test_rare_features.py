@@ -370,3 +370,16 @@ def test_figures(tmp_path):
     assert len(out) == 2
     for name, caption in out:
         assert (tmp_path / name).stat().st_size > 1000 and caption
+
+
+def test_sparse_logistic_lower_bound_certificate():
+    from verify.optima import sparse_logistic_lower_bound
+
+    P = rare_features_problem(n=20, d=40, m=6, c=4, loss="logistic", seed=3)
+    opt = sparse_logistic_lower_bound(P)
+    assert opt.certificate["dual_feasible"]
+    assert 0 < opt.lower <= opt.value + 1e-12 and opt.value - opt.lower < 1e-7
+    assert P.value(opt.x) == pytest.approx(opt.value, rel=1e-12)
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # no point beats the certified lower bound
+        assert P.value(opt.x + 0.1 * rng.standard_normal(P.d)) >= opt.lower

@@ -152,7 +152,8 @@ def rare_features_problem(n: int = 100, d: int = 500, m: int = 12, c: int = 5, d
     so :math:`H_i=\frac2mA_i^\top A_i` has eigenvalues :math:`s_k^2`.  Defaults are the authors'
     (n = 100, d = 500, m = 12, "l" = 20, ``b_perturbation`` = 2, ``l_plus_min_selector`` = 0.1).
 
-    ``loss="logistic"`` keeps the same matrices with labels :math:`\mathrm{sign}(a_j^\top(x_{sol}-\bar x)+\text{noise})`
+    ``loss="logistic"`` keeps the same matrices with labels :math:`\mathrm{sign}(a_j^\top(x_{sol}-\bar x)+\text{noise})`,
+    10% of them flipped
     (sparse logistic regression); ``reg`` > 0 adds the restricted nonconvex regulariser
     :math:`\lambda'\sum_{k\in Z_i}x_k^2/(1+x_k^2)` with :math:`\lambda'=` ``reg`` :math:`\cdot\max_jL_j`
     (the authors use 3).  Constants are recomputed exactly by the returned problem
@@ -192,6 +193,7 @@ def rare_features_problem(n: int = 100, d: int = 500, m: int = 12, c: int = 5, d
     elif loss == "logistic":
         y = np.sign(A @ (x_sol - 0.5 * rng.random(d)) + 0.1 * pert)
         y[y == 0] = 1.0
+        y[rng.random(n * m) < 0.1] *= -1  # 10% flipped labels: not separable, f* > 0
     else:
         raise UsageError(f"loss must be 'squares' or 'logistic', got {loss!r}")
     row_ptr = np.arange(0, n * m + 1, m)
