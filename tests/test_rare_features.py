@@ -375,7 +375,7 @@ def test_figures(tmp_path):
 def test_sparse_logistic_lower_bound_certificate():
     from verify.optima import sparse_logistic_lower_bound
 
-    P = rare_features_problem(n=20, d=40, m=6, c=4, loss="logistic", seed=3)
+    P = rare_features_problem(n=40, d=60, m=12, c=8, loss="logistic", seed=3)
     opt = sparse_logistic_lower_bound(P)
     assert opt.certificate["dual_feasible"]
     assert 0 < opt.lower <= opt.value + 1e-12 and opt.value - opt.lower < 1e-7
