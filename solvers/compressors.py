@@ -51,16 +51,14 @@ class Compressor:
         return self.name
 
 
-class TopK(Compressor):
-    r"""Keep the ``k`` entries of largest magnitude in each row; :math:`\alpha=k/d` pointwise.
+class _Sparsifier(Compressor):
+    """Keeps ``k`` coordinates per row: k floats plus, optionally, ceil(log2 d)-bit indices."""
 
-    Ties are broken deterministically by ``np.argpartition`` on the same input, so runs are
-    reproducible.  Positively homogeneous.
-    """
+    label = "sparse"
 
     def __init__(self, k: int):
         self.k = positive_int("k", k)
-        self.name = f"top-{self.k}"
+        self.name = f"{self.label}-{self.k}"
 
     def _check_dim(self, d: int) -> None:
         if self.k > d:
@@ -77,6 +75,26 @@ class TopK(Compressor):
         k = min(self.k, d)
         return k * bits_per_float + (k * max(1, math.ceil(math.log2(d))) if count_indices and k < d else 0)
 
+    def __call__(self, X, rng=None):
+        X = np.asarray(X)
+        self._check_dim(X.shape[-1])
+        if self.k == X.shape[-1]:
+            return X.copy()
+        idx = self.select(X, rng)
+        out = np.zeros_like(X)
+        np.put_along_axis(out, idx, np.take_along_axis(X, idx, axis=-1), axis=-1)
+        return out
+
+
+class TopK(_Sparsifier):
+    r"""Keep the ``k`` entries of largest magnitude in each row; :math:`\alpha=k/d` pointwise.
+
+    Ties are broken deterministically by ``np.argpartition`` on the same input, so runs are
+    reproducible.  Positively homogeneous.
+    """
+
+    label = "top"
+
     def select(self, X, rng=None):
         X = np.asarray(X)
         d = X.shape[-1]
@@ -85,44 +103,16 @@ class TopK(Compressor):
             return np.argmax(np.abs(X), axis=-1)[..., None]
         return np.argpartition(np.abs(X), d - self.k, axis=-1)[..., d - self.k:]
 
-    def __call__(self, X, rng=None):
-        X = np.asarray(X)
-        d = X.shape[-1]
-        self._check_dim(d)
-        if self.k == d:
-            return X.copy()
-        idx = self.select(X)
-        out = np.zeros_like(X)
-        np.put_along_axis(out, idx, np.take_along_axis(X, idx, axis=-1), axis=-1)
-        return out
 
-
-class RandK(Compressor):
+class RandK(_Sparsifier):
     r"""Keep ``k`` coordinates drawn uniformly without replacement, unscaled.
 
     :math:`\mathbb E\Vert\mathcal C(x)-x\Vert^2=(1-k/d)\Vert x\Vert^2`, so :math:`\alpha=k/d` in
     expectation.  Randomized, positively homogeneous.
     """
 
+    label = "rand"
     deterministic = False
-
-    def __init__(self, k: int):
-        self.k = positive_int("k", k)
-        self.name = f"rand-{self.k}"
-
-    def _check_dim(self, d: int) -> None:
-        if self.k > d:
-            raise InvalidInput(f"k must satisfy 1 <= k <= d, got k={self.k} > d={d}")
-
-    def alpha(self, d: int) -> float:
-        self._check_dim(d)
-        return self.k / d
-
-    def floats(self, d: int) -> int:
-        return min(self.k, d)
-
-    def bits(self, d: int, bits_per_float: int = 32, count_indices: bool = True) -> int:
-        return TopK.bits(self, d, bits_per_float, count_indices)
 
     def select(self, X, rng=None):
         if rng is None:
@@ -134,13 +124,7 @@ class RandK(Compressor):
     def __call__(self, X, rng=None):
         if rng is None:
             raise InvalidInput("rng is required for the randomized compressor rand-k")
-        X = np.asarray(X)
-        d = X.shape[-1]
-        self._check_dim(d)
-        idx = self.select(X, rng)
-        out = np.zeros_like(X)
-        np.put_along_axis(out, idx, np.take_along_axis(X, idx, axis=-1), axis=-1)
-        return out
+        return super().__call__(X, rng)
 
 
 class Identity(Compressor):

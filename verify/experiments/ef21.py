@@ -20,7 +20,6 @@ import numpy as np
 import sympy as sp
 
 import theorems
-from solvers import InvalidInput
 from solvers.compressors import make as make_compressor
 from solvers.ef21 import ef21
 from theorems.ef21 import theta_c as _theta_c_expr
@@ -148,19 +147,13 @@ class EF21Experiment(Experiment):
         return p
 
     # ------------------------------------------------------------------ run
-    def run(self, claim, p, seed=0):
-        try:
-            return self._run(claim, p, seed)
-        except InvalidInput as e:
-            raise UsageError(str(e)) from None
-
     def _constants(self, problem, compressor):
         alpha = compressor.alpha(problem.d)
         return dict(L=problem.L, L_am=problem.L_am, L_qm=problem.L_qm, alpha=alpha, n=problem.n, d=problem.d,
                     mu=getattr(problem, "mu", None) or float("nan"), theta_c=theta_c(alpha), xi=xi(alpha),
                     spread=problem.L_qm / problem.L_am)
 
-    def _run(self, claim, p, seed):
+    def run(self, claim, p, seed=0):
         meas = claim.measure
         if meas == "smoothness_L":
             return self._smoothness(claim, p, seed)
