@@ -17,7 +17,9 @@ instance for the claim, which fixes the horizon and replication counts) and ``ex
 points the experiment or the claim's assumptions reject (:class:`~verify.check.UsageError`,
 :class:`theorems.ClaimError`) are skipped and counted.  Verdicts come from
 :func:`verify.check.judge`, so a Monte Carlo violation is always a confidence-bound violation, never
-a noisy single draw; an ``inconclusive`` point is re-run once with four times the replications.
+a noisy single draw; an ``inconclusive`` or ``violated`` Monte Carlo point is re-run once with four times
+the replications and that run decides (a confirmation: the search tests many instances, so the 1%
+family-wise error of one verdict would otherwise add up over the search).
 
 The search is deterministic given ``seed`` (the budget counts runs, not seconds).
 
@@ -217,8 +219,11 @@ class _Runner:
             inst.update(overrides)
             e.params = self.exp.params(inst)
             e.verdict = self._run(e.params, e.seed)
-            if e.verdict.verdict == INCONCLUSIVE and isinstance(e.params.get("replications"), int):
-                self.runs += 1  # resolve a straddling confidence interval with more replications
+            if (e.verdict.verdict in (INCONCLUSIVE, VIOLATED) and "monte-carlo" in e.verdict.method
+                    and isinstance(e.params.get("replications"), int)):
+                # resolve a straddling confidence interval, or confirm a Monte Carlo violation (many instances
+                # are tested, so a 1% family-wise error per instance would add up): re-run with more replications
+                self.runs += 1
                 more = dict(e.params, replications=e.params["replications"] * MC_RESOLVE)
                 e.params, e.verdict = more, self._run(more, e.seed)
         except _INFEASIBLE as err:
@@ -518,11 +523,12 @@ def load_counterexample(path) -> dict:
     return rec
 
 
-def replay(path, claim: Claim | None = None) -> Verdict:
+def replay(path, claim: Claim | None = None, experiment=None) -> Verdict:
     """Re-run a counterexample record exactly and return the verdict.
 
-    ``claim`` is needed for claims that are not registered (e.g. one from a user's file); it must
-    have the recorded id.
+    ``claim`` is needed for claims that are not registered (e.g. one from a user's file) and
+    ``experiment`` for experiments that are not (an :class:`~verify.experiments.Experiment`
+    object); they must carry the recorded id and name.
     """
     rec = load_counterexample(path)
     if claim is None:
@@ -533,7 +539,9 @@ def replay(path, claim: Claim | None = None) -> Verdict:
                              "(Python: replay(path, claim=...); CLI: --claim FILE.py:NAME)") from None
     elif claim.id != rec["claim"]:
         raise UsageError(f"{str(path)!r} records claim {rec['claim']!r}, got claim {claim.id!r}")
-    return check(claim, experiment=rec["experiment"], instances=[rec["instance"]], seed=rec["seed"])[0]
+    if experiment is not None and getattr(experiment, "name", experiment) != rec["experiment"]:
+        raise UsageError(f"{str(path)!r} records experiment {rec['experiment']!r}, got {getattr(experiment, 'name', experiment)!r}")
+    return check(claim, experiment=experiment or rec["experiment"], instances=[rec["instance"]], seed=rec["seed"])[0]
 
 
 def reproduces(rec: dict, v: Verdict, rtol: float = 1e-12) -> bool:
