@@ -176,3 +176,26 @@ def test_registered_teeth_variant_found_and_replayed(tmp_path):
     v = replay(res.counterexample)
     assert v.claim == "ef21.pl-qm~halved" and reproduces(rec, v)
     assert rec["statement"]["kind"] == "upper" and theorems.get(rec["claim"]).expected_to_fail
+
+
+def test_catalogue_separates_near_tight_from_loose_claims():
+    from verify.search import catalogue, catalogue_markdown
+
+    claims = [toy_claim(12, id="toy.near"), toy_claim(100, id="toy.loose"), toy_claim(5, id="toy.false")]
+    rows = catalogue(claims, budget=20, experiment=TOY)
+    by = {r["claim"]: r for r in rows}
+    assert by["toy.near"]["near_tight"] and not by["toy.loose"]["near_tight"]
+    assert by["toy.near"]["search_verdict"] == "holds" and by["toy.near"]["best_tightness"] >= by["toy.near"]["default_tightness"]
+    assert by["toy.false"]["search_verdict"] == "violated" and by["toy.false"]["unexpected"]
+    assert by["toy.near"]["best_instance"]["T"] == 8 and by["toy.near"]["best_seed"] >= 0
+    md = catalogue_markdown(rows)
+    near, loose = md.split("### Loose")
+    assert "toy.near" in near and "toy.loose" in loose and "toy.loose" not in near
+    json.dumps(rows)  # JSON-ready
+
+
+def test_catalogue_notes_claims_search_cannot_judge():
+    from verify.search import catalogue
+
+    (row,) = catalogue(["ef21.constants"], budget=2)
+    assert row["search_verdict"] is None and "without a measure" in row["note"] and row["default_verdict"] == "holds"

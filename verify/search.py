@@ -583,30 +583,33 @@ def assert_claim_holds_search(claim, experiment=None, budget: int = DEFAULT_BUDG
 
 
 # --------------------------------------------------------------------------- catalogue
-def catalogue(claims: Iterable | None = None, budget: int = DEFAULT_BUDGET, seed: int = 0, quick: bool = True) -> list[dict]:
+def catalogue(claims: Iterable | None = None, budget: int = DEFAULT_BUDGET, seed: int = 0, quick: bool = True,
+              experiment=None) -> list[dict]:
     """Per claim: default-instance tightness (``verify.check``) and the best tightness found by search.
 
     Rows carry ``claim``, ``default_verdict``, ``default_tightness``, ``search_verdict``,
     ``best_tightness``, ``best_point``, ``best_seed``, ``best_instance``, ``near_tight`` (best
-    tightness >= :data:`NEAR_TIGHT`) and ``note`` (why a claim was not searched).
+    tightness >= :data:`NEAR_TIGHT`), ``unexpected`` (the search outcome contradicts the claim's
+    expectation) and ``note`` (why a claim was not searched).
     """
     claims = list(theorems.all() if claims is None else claims)
     rows = []
     for c in claims:
         c = _resolve(c)
-        vs = check(c, quick=quick, seed=seed)
+        vs = check(c, experiment=experiment if c.measure else None, quick=quick, seed=seed)
         tights = [v.tightness for v in vs if v.tightness is not None]
         states = {v.verdict for v in vs}
         row = {"claim": c.id, "kind": c.kind.value, "provenance": c.provenance.value,
                "default_verdict": VIOLATED if VIOLATED in states else (INCONCLUSIVE if INCONCLUSIVE in states else HOLDS),
                "default_tightness": max(tights) if tights else None, "search_verdict": None, "best_tightness": None,
-               "best_point": None, "best_seed": None, "best_instance": None, "runs": 0, "seconds": 0.0, "note": ""}
+               "best_point": None, "best_seed": None, "best_instance": None, "runs": 0, "seconds": 0.0, "note": "",
+               "unexpected": False}
         try:
-            res = search(c, budget=budget, seed=seed)
+            res = search(c, experiment=experiment, budget=budget, seed=seed)
         except UsageError as e:
             row["note"] = str(e)
         else:
-            row.update(search_verdict=res.verdict, best_tightness=res.tightness, best_point=res.point, best_seed=res.seed,
+            row.update(search_verdict=res.verdict, unexpected=res.unexpected, best_tightness=res.tightness, best_point=res.point, best_seed=res.seed,
                        best_instance=res.instance, runs=res.runs + res.shrink_runs, seconds=res.seconds)
         t = [x for x in (row["default_tightness"], row["best_tightness"]) if x is not None]
         row["near_tight"] = bool(t) and max(t) >= NEAR_TIGHT
@@ -653,6 +656,9 @@ def add_parsers(subparsers) -> None:
     s.add_argument("--teeth", action="store_true", help="also search the teeth variants of the selected claims")
     s.add_argument("--claim", action="append", metavar="FILE.py:NAME", help="a claim defined in your own file")
     s.add_argument("--experiment", help="experiment to search --claim against (default: the claim's own)")
+    s.add_argument("--all", action="store_true", help="every claim in the catalogue")
+    s.add_argument("--catalogue", action="store_true",
+                   help="print the tightness catalogue (default-instance vs best-found tightness) instead")
     r = subparsers.add_parser("replay", help="re-run a counterexample record exactly")
     r.add_argument("file")
     r.add_argument("--json", action="store_true")
@@ -667,8 +673,8 @@ def _cmd_search(a) -> int:
         c = load_claim(spec)
         claims.append(c)
         named.add(c.id)
-    if a.ids:
-        sel = list(theorems.select(a.ids))
+    if a.all or a.ids:
+        sel = list(theorems.all()) if a.all else list(theorems.select(a.ids))
         claims += sel
         named |= {c.id for c in sel if c.id in a.ids}
         if a.teeth:
@@ -677,6 +683,10 @@ def _cmd_search(a) -> int:
         raise UsageError("name a claim id or prefix (see `ratecheck list`), or give --claim FILE.py:NAME")
     _check_int("--budget", a.budget, 1)
     _check_int("--seed", a.seed, 0)
+    if a.catalogue:
+        rows = catalogue(claims, budget=a.budget, seed=a.seed, experiment=a.experiment)
+        print(json.dumps(rows, indent=1) if a.json else catalogue_markdown(rows))
+        return 1 if any(r["unexpected"] for r in rows) else 0
     todo, skipped = [], []
     for c in claims:  # validate everything before running anything
         try:
