@@ -267,6 +267,8 @@ class SearchResult:
     shrunk_from: dict | None = None
     counterexample: Path | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    score: float | None = None
     search_seed: int = 0
     budget: int = DEFAULT_BUDGET
     history: list = field(default_factory=list, repr=False)
@@ -340,7 +342,7 @@ def search(claim, experiment=None, budget: int = DEFAULT_BUDGET, seed: int = 0, 
     if base is None:
         quick = exp.instances(claim, quick=True)
         base = dict(quick[0]) if quick else {}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     rng = np.random.default_rng(seed)
     run = _Runner(claim, exp, base)
     best: _Eval | None = None
@@ -403,10 +405,11 @@ def search(claim, experiment=None, budget: int = DEFAULT_BUDGET, seed: int = 0, 
         seed=-1 if top is None else top.seed, instance={} if top is None else dict(top.params),
         best=None if top is None else top.verdict, runs=search_runs, infeasible=run.infeasible,
         shrink_runs=run.runs - search_runs, shrunk_from=shrunk_from, search_seed=seed, budget=budget,
+        score=None if top is None else top.score,
         history=[(e.point, e.seed, e.overrides, None if e.verdict is None else e.verdict.verdict,
                   e.score if e.feasible else None, e.reason) for e in run.history],
     )
-    res.seconds = time.perf_counter() - t0
+    res.seconds, res.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     if found is not None and out is not None:
         res.counterexample = write_counterexample(res, out, claim=claim)
     return res
@@ -602,15 +605,17 @@ def catalogue(claims: Iterable | None = None, budget: int = DEFAULT_BUDGET, seed
         row = {"claim": c.id, "kind": c.kind.value, "provenance": c.provenance.value,
                "default_verdict": VIOLATED if VIOLATED in states else (INCONCLUSIVE if INCONCLUSIVE in states else HOLDS),
                "default_tightness": max(tights) if tights else None, "search_verdict": None, "best_tightness": None,
-               "best_point": None, "best_seed": None, "best_instance": None, "runs": 0, "seconds": 0.0, "note": "",
+               "best_point": None, "best_seed": None, "best_instance": None, "best_score": None, "runs": 0, "seconds": 0.0,
+               "note": "",
                "unexpected": False}
         try:
             res = search(c, experiment=experiment, budget=budget, seed=seed)
         except UsageError as e:
             row["note"] = str(e)
         else:
-            row.update(search_verdict=res.verdict, unexpected=res.unexpected, best_tightness=res.tightness, best_point=res.point, best_seed=res.seed,
-                       best_instance=res.instance, runs=res.runs + res.shrink_runs, seconds=res.seconds)
+            row.update(search_verdict=res.verdict, unexpected=res.unexpected, best_tightness=res.tightness,
+                       best_point=res.point, best_seed=res.seed, best_instance=res.instance, best_score=res.score,
+                       runs=res.runs + res.shrink_runs, seconds=res.seconds)
         t = [x for x in (row["default_tightness"], row["best_tightness"]) if x is not None]
         row["near_tight"] = bool(t) and max(t) >= NEAR_TIGHT
         rows.append(_jsonable(row))
@@ -626,7 +631,8 @@ def _fmt(t) -> str:
 
 
 def catalogue_markdown(rows: Sequence[dict]) -> str:
-    """Markdown tables: near-tight claims (best tightness >= 0.5) first, then loose ones."""
+    """Markdown tables: near-tight claims (tightness >= 0.5), loose ones, then claims without a ratio
+    (a bound equal to 0, or identities without a measure)."""
     head = ("| claim | default verdict | default tightness | search verdict | best tightness | found on (point, seed) |\n"
             "|---|---|---|---|---|---|")
 
@@ -634,12 +640,20 @@ def catalogue_markdown(rows: Sequence[dict]) -> str:
         where = "–" if r["best_point"] is None else ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}"
                                                                 for k, v in r["best_point"].items()) + f"; seed {r['best_seed']}"
         sv = r["search_verdict"] or f"not searched ({r['note']})"
-        return (f"| {r['claim']} | {r['default_verdict']} | {_fmt(r['default_tightness'])} | {sv} | "
-                f"{_fmt(r['best_tightness'])} | {where} |")
+        best = _fmt(r["best_tightness"])
+        if r["best_tightness"] is None and isinstance(r.get("best_score"), float):
+            best = f"– (max gap {r['best_score']:.2g} of the tolerance)"
+        return f"| {r['claim']} | {r['default_verdict']} | {_fmt(r['default_tightness'])} | {sv} | {best} | {where} |"
+
+    def section(r) -> str:
+        if r["default_tightness"] is None and r["best_tightness"] is None:
+            return "none"
+        return "near" if r["near_tight"] else "loose"
 
     parts = []
-    for title, keep in ((f"Near-tight claims (tightness >= {NEAR_TIGHT:g})", True), (f"Loose claims (tightness < {NEAR_TIGHT:g})", False)):
-        sel = [r for r in rows if r["near_tight"] is keep]
+    for title, key in ((f"Near-tight claims (tightness >= {NEAR_TIGHT:g})", "near"), (f"Loose claims (tightness < {NEAR_TIGHT:g})", "loose"),
+                       ("Claims without a tightness ratio (bound 0, or identities without a measure)", "none")):
+        sel = [r for r in rows if section(r) == key]
         parts.append(f"### {title}\n\n" + ("\n".join([head] + [line(r) for r in sel]) if sel else "none") + "\n")
     return "\n".join(parts)
 
