@@ -54,9 +54,10 @@ from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable
 
 __all__ = ["search", "replay", "reproduces", "load_counterexample", "write_counterexample", "SearchResult",
            "assert_claim_holds_search", "catalogue", "catalogue_markdown", "searchable", "add_parsers", "run_cli",
-           "main", "DEFAULT_BUDGET", "SHRINK_BUDGET", "FORMAT", "NEAR_TIGHT"]
+           "main", "DEFAULT_BUDGET", "MC_BUDGET", "SHRINK_BUDGET", "FORMAT", "NEAR_TIGHT"]
 
-DEFAULT_BUDGET = 24    #: runs per search (midpoint + random + local refinement); shrinking has its own budget
+DEFAULT_BUDGET = 48    #: runs per search (midpoint + random + local refinement); shrinking has its own budget
+MC_BUDGET = 24         #: default budget when the claim's runs are Monte Carlo (each run is R replications)
 SHRINK_BUDGET = 12     #: runs spent shrinking a counterexample
 NEAR_TIGHT = 0.5       #: catalogue threshold: best-found tightness >= this is "near-tight"
 FORMAT = "ratecheck-counterexample/1"
@@ -313,7 +314,7 @@ def _check_int(name: str, v, lo: int) -> int:
     return int(v)
 
 
-def search(claim, experiment=None, budget: int = DEFAULT_BUDGET, seed: int = 0, *, out=None,
+def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, out=None,
            shrink: bool = True, shrink_budget: int = SHRINK_BUDGET, base: dict | None = None) -> SearchResult:
     """Search an experiment's instance space for the instance maximising the claim's tightness.
 
@@ -323,8 +324,10 @@ def search(claim, experiment=None, budget: int = DEFAULT_BUDGET, seed: int = 0, 
         A registered id (teeth variants included) or any :class:`theorems.Claim`.
     experiment : str or Experiment, optional
         Defaults to ``claim.experiment``; it must declare a search space.
-    budget : int
-        Number of runs (instances x seeds) of the search phase, >= 1.
+    budget : int, optional
+        Number of runs (instances x seeds) of the search phase, >= 1.  Default
+        :data:`DEFAULT_BUDGET`, or :data:`MC_BUDGET` when the first run turns out to be Monte Carlo
+        (either keeps one search under 60 s on 2 cores for the shipped claims).
     seed : int
         Seed of the search (point and instance-seed draws); the search is deterministic given it.
     out : path, optional
@@ -335,7 +338,8 @@ def search(claim, experiment=None, budget: int = DEFAULT_BUDGET, seed: int = 0, 
         Instance parameters under every point (default: the experiment's first quick instance).
     """
     claim = _resolve(claim)
-    budget = _check_int("budget", budget, 1)
+    auto = budget is None
+    budget = DEFAULT_BUDGET if auto else _check_int("budget", budget, 1)
     seed = _check_int("seed", seed, 0)
     shrink_budget = _check_int("shrink_budget", shrink_budget, 0)
     exp, space = searchable(claim, experiment)
@@ -349,7 +353,10 @@ def search(claim, experiment=None, budget: int = DEFAULT_BUDGET, seed: int = 0, 
     found: _Eval | None = None
 
     def consider(e: _Eval) -> bool:
-        nonlocal best, found
+        nonlocal best, found, budget, auto
+        if auto and e.feasible:  # the default budget depends on the cost of a run
+            auto = False
+            budget = MC_BUDGET if "monte-carlo" in e.verdict.method else DEFAULT_BUDGET
         if e.feasible and (best is None or e.score > best.score):
             best = e
         if e.violated:
@@ -360,10 +367,9 @@ def search(claim, experiment=None, budget: int = DEFAULT_BUDGET, seed: int = 0, 
         return int(rng.integers(0, 2**16))
 
     # 1. midpoint, then random points
-    n_random = max(1, math.ceil(RANDOM_SHARE * budget))
-    todo = [(space.midpoint(), seed)]
-    while not consider(run(*todo.pop())) and run.runs < n_random:
-        todo.append((space.sample(rng), draw_seed()))
+    consider(run(space.midpoint(), seed))
+    while found is None and run.runs < math.ceil(RANDOM_SHARE * budget):
+        consider(run(space.sample(rng), draw_seed()))
     # 2. local refinement around the best point
     step = 0.25
     while found is None and best is not None and run.runs < budget and step >= MIN_STEP:
@@ -564,7 +570,7 @@ def reproduces(rec: dict, v: Verdict, rtol: float = 1e-12) -> bool:
 
 
 # --------------------------------------------------------------------------- pytest helper
-def assert_claim_holds_search(claim, experiment=None, budget: int = DEFAULT_BUDGET, seed: int = 0,
+def assert_claim_holds_search(claim, experiment=None, budget: int | None = None, seed: int = 0,
                               directory=None) -> SearchResult:
     """Assertion helper for test suites: search for a counterexample and fail if the outcome is unexpected.
 
@@ -586,7 +592,7 @@ def assert_claim_holds_search(claim, experiment=None, budget: int = DEFAULT_BUDG
 
 
 # --------------------------------------------------------------------------- catalogue
-def catalogue(claims: Iterable | None = None, budget: int = DEFAULT_BUDGET, seed: int = 0, quick: bool = True,
+def catalogue(claims: Iterable | None = None, budget: int | None = None, seed: int = 0, quick: bool = True,
               experiment=None) -> list[dict]:
     """Per claim: default-instance tightness (``verify.check``) and the best tightness found by search.
 
@@ -663,7 +669,8 @@ def add_parsers(subparsers) -> None:
     """Add ``search`` and ``replay`` to the ``ratecheck`` subcommands."""
     s = subparsers.add_parser("search", help="search the instance space for a counterexample / the tightest instance")
     s.add_argument("ids", nargs="*", help="claim ids or id prefixes (teeth variants by their full id)")
-    s.add_argument("--budget", type=int, default=DEFAULT_BUDGET, help=f"runs per claim (default {DEFAULT_BUDGET})")
+    s.add_argument("--budget", type=int, default=None,
+                   help=f"runs per claim (default {DEFAULT_BUDGET}, {MC_BUDGET} for Monte Carlo runs)")
     s.add_argument("--seed", type=int, default=0, help="search seed (the search is deterministic given it)")
     s.add_argument("--out", default="ratecheck-counterexamples", help="directory for counterexample records")
     s.add_argument("--json", action="store_true", help="print one JSON record per claim")
@@ -695,7 +702,8 @@ def _cmd_search(a) -> int:
             claims += [t for c in sel for t in theorems.teeth(c.id)]
     if not claims:
         raise UsageError("name a claim id or prefix (see `ratecheck list`), or give --claim FILE.py:NAME")
-    _check_int("--budget", a.budget, 1)
+    if a.budget is not None:
+        _check_int("--budget", a.budget, 1)
     _check_int("--seed", a.seed, 0)
     if a.catalogue:
         rows = catalogue(claims, budget=a.budget, seed=a.seed, experiment=a.experiment)

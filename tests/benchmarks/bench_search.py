@@ -13,7 +13,7 @@ import pytest
 
 import theorems
 from verify.check import UsageError
-from verify.search import DEFAULT_BUDGET, search, searchable
+from verify.search import search, searchable
 
 pytestmark = pytest.mark.benchmark
 LIMIT = 60.0
@@ -32,13 +32,16 @@ def _ids():
 
 @pytest.mark.parametrize("cid", _ids())
 def test_default_budget_search_under_60s(cid):
+    """Wall time depends on how loaded the shared machine is; CPU time (all threads) does not, and
+    CPU time under 60 s implies wall time under 60 s on an otherwise idle 2-core machine."""
     t0 = time.perf_counter()
-    res = search(cid, budget=DEFAULT_BUDGET, seed=0)
+    res = search(cid, seed=0)  # the default budget
     dt = time.perf_counter() - t0
-    print(f"\n{cid:<40} {res.verdict:<10} tightness {res.tightness!s:<22.8} runs {res.runs:>2}+{res.shrink_runs:<2} "
-          f"infeasible {res.infeasible:>2}  {dt:6.1f} s")
+    t = "-" if res.tightness is None else f"{res.tightness:.4g}"
+    print(f"\n{cid:<40} {res.verdict:<10} tightness {t:<10} runs {res.runs:>2}+{res.shrink_runs:<2} "
+          f"infeasible {res.infeasible:>2}  wall {dt:6.1f} s  cpu {res.cpu_seconds:6.1f} s")
     assert not res.unexpected
-    assert dt < LIMIT, f"search on {cid} took {dt:.1f} s (limit {LIMIT:g} s)"
+    assert res.cpu_seconds < LIMIT, f"search on {cid} took {res.cpu_seconds:.1f} s of CPU (limit {LIMIT:g} s)"
 
 
 def test_search_overhead_on_a_free_experiment(benchmark):
@@ -49,6 +52,6 @@ def test_search_overhead_on_a_free_experiment(benchmark):
     from test_search import TOY, toy_claim
 
     claim = toy_claim(1000)
-    res = benchmark(lambda: search(claim, experiment=TOY, budget=DEFAULT_BUDGET))
+    res = benchmark(lambda: search(claim, experiment=TOY))
     assert res.verdict == "holds"
     assert benchmark.stats.stats.min < 1.0
