@@ -71,6 +71,7 @@ def test_search_finds_the_tightest_instance_of_a_true_claim():
     # max of a n (1 + 0.01 u) / 20 over the space is about 0.5 (a = 1, n = 10)
     assert 0.45 <= res.tightness <= 0.51
     assert res.infeasible >= 1 and res.runs <= 30
+    assert sum(res.skipped.values()) == res.infeasible and "for kind 'y'" in next(iter(res.skipped))
     assert res.instance["T"] == 8  # the quick instance sets what the space leaves free
 
 

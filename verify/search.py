@@ -50,6 +50,7 @@ import theorems
 from solvers import InvalidInput
 from theorems import Claim, ClaimError, Kind
 
+from .optima import OptimumError
 from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge
 
 __all__ = ["search", "replay", "reproduces", "load_counterexample", "write_counterexample", "SearchResult",
@@ -65,7 +66,7 @@ RANDOM_SHARE = 0.5     #: share of the budget spent on random points (after the 
 MIN_STEP = 1 / 32      #: smallest coordinate move of the local refinement (unit-cube scale)
 MIN_T = 2              #: shrinking never shortens the horizon below this
 MC_RESOLVE = 4         #: an inconclusive Monte Carlo point is re-run once with this many times the replications
-_INFEASIBLE = (UsageError, ClaimError, InvalidInput)
+_INFEASIBLE = (UsageError, ClaimError, InvalidInput, OptimumError)  # a point the harness cannot judge: skipped, counted
 
 
 # --------------------------------------------------------------------------- the space
@@ -264,6 +265,7 @@ class SearchResult:
     best: Verdict | None
     runs: int
     infeasible: int
+    skipped: dict = field(default_factory=dict)
     shrink_runs: int = 0
     shrunk_from: dict | None = None
     counterexample: Path | None = None
@@ -410,6 +412,7 @@ def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, 
         tightness=None if top is None else top.verdict.tightness, point={} if top is None else dict(top.point),
         seed=-1 if top is None else top.seed, instance={} if top is None else dict(top.params),
         best=None if top is None else top.verdict, runs=search_runs, infeasible=run.infeasible,
+        skipped=_reasons(run.history),
         shrink_runs=run.runs - search_runs, shrunk_from=shrunk_from, search_seed=seed, budget=budget,
         score=None if top is None else top.score,
         history=[(e.point, e.seed, e.overrides, None if e.verdict is None else e.verdict.verdict,
@@ -419,6 +422,16 @@ def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, 
     if found is not None and out is not None:
         res.counterexample = write_counterexample(res, out, claim=claim)
     return res
+
+
+def _reasons(history: Sequence[_Eval]) -> dict:
+    """Why points were skipped: the first line of each distinct reason (numbers elided) -> count."""
+    out: dict = {}
+    for e in history:
+        if not e.feasible:
+            key = re.sub(r"(?<![\w.])[-+]?\d[\d.e+-]*", "#", e.reason.splitlines()[0])[:120]
+            out[key] = out.get(key, 0) + 1
+    return out
 
 
 def _shrink(run: _Runner, space: _Space, found: _Eval, limit: int) -> _Eval:
