@@ -200,3 +200,17 @@ def test_catalogue_notes_claims_search_cannot_judge():
 
     (row,) = catalogue(["ef21.constants"], budget=2)
     assert row["search_verdict"] is None and "without a measure" in row["note"] and row["default_verdict"] == "holds"
+
+
+def test_search_breaks_a_wrong_claim_that_holds_on_the_default_instances(tmp_path):
+    """The point of search: a bound 0.55x the true one survives ``verify.check`` on its default
+    instances but not the search, which shrinks the counterexample and records it."""
+    import verify
+
+    base = theorems.get("ef21.nonconvex-am")
+    wrong = base.variant("x0.55", bound=sp.Rational(55, 100) * base.bound)
+    assert all(v.verdict == "holds" for v in verify.check(wrong, quick=True))
+    res = search(wrong, out=tmp_path)
+    assert res.verdict == "violated" and res.unexpected and res.tightness > 1
+    assert res.instance["n"] <= res.shrunk_from["point"]["n"]
+    assert reproduces(load_counterexample(res.counterexample), replay(res.counterexample, claim=wrong))
