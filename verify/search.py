@@ -611,7 +611,8 @@ def catalogue(claims: Iterable | None = None, budget: int | None = None, seed: i
 
     Rows carry ``claim``, ``default_verdict``, ``default_tightness``, ``search_verdict``,
     ``best_tightness``, ``best_point``, ``best_seed``, ``best_instance``, ``near_tight`` (best
-    tightness >= :data:`NEAR_TIGHT`), ``unexpected`` (the search outcome contradicts the claim's
+    tightness >= :data:`NEAR_TIGHT`), ``best_changes`` (the best instance's parameters that differ
+    from the experiment's defaults), ``unexpected`` (the search outcome contradicts the claim's
     expectation) and ``note`` (why a claim was not searched).
     """
     claims = list(theorems.all() if claims is None else claims)
@@ -624,7 +625,7 @@ def catalogue(claims: Iterable | None = None, budget: int | None = None, seed: i
         row = {"claim": c.id, "kind": c.kind.value, "provenance": c.provenance.value,
                "default_verdict": VIOLATED if VIOLATED in states else (INCONCLUSIVE if INCONCLUSIVE in states else HOLDS),
                "default_tightness": max(tights) if tights else None, "search_verdict": None, "best_tightness": None,
-               "best_point": None, "best_seed": None, "best_instance": None, "best_score": None, "runs": 0, "seconds": 0.0,
+               "best_point": None, "best_seed": None, "best_instance": None, "best_changes": None, "best_score": None, "runs": 0, "seconds": 0.0,
                "note": "",
                "unexpected": False}
         try:
@@ -634,11 +635,23 @@ def catalogue(claims: Iterable | None = None, budget: int | None = None, seed: i
         else:
             row.update(search_verdict=res.verdict, unexpected=res.unexpected, best_tightness=res.tightness,
                        best_point=res.point, best_seed=res.seed, best_instance=res.instance, best_score=res.score,
+                       best_changes=_changes(res.instance, res.experiment),
                        runs=res.runs + res.shrink_runs, seconds=res.seconds)
         t = [x for x in (row["default_tightness"], row["best_tightness"]) if x is not None]
         row["near_tight"] = bool(t) and max(t) >= NEAR_TIGHT
         rows.append(_jsonable(row))
     return rows
+
+
+def _changes(instance: dict, experiment: str) -> dict:
+    """The instance parameters that differ from the experiment's defaults."""
+    from . import experiments as _exps
+
+    try:
+        defaults = _exps.get(experiment).defaults
+    except UsageError:  # an unregistered experiment object
+        return dict(instance)
+    return {k: v for k, v in instance.items() if defaults.get(k, object()) != v}
 
 
 def _fmt(t) -> str:
@@ -652,12 +665,15 @@ def _fmt(t) -> str:
 def catalogue_markdown(rows: Sequence[dict]) -> str:
     """Markdown tables: near-tight claims (tightness >= 0.5), loose ones, then claims without a ratio
     (a bound equal to 0, or identities without a measure)."""
-    head = ("| claim | default verdict | default tightness | search verdict | best tightness | found on (point, seed) |\n"
+    head = ("| claim | default verdict | default tightness | search verdict | best tightness | found on (instance, seed) |\n"
             "|---|---|---|---|---|---|")
 
     def line(r):
-        where = "–" if r["best_point"] is None else ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}"
-                                                                for k, v in r["best_point"].items()) + f"; seed {r['best_seed']}"
+        where = "–"
+        if r["best_point"] is not None:
+            inst = r["best_changes"] if r.get("best_changes") is not None else r["best_point"]
+            where = (", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in inst.items()) or "defaults")
+            where += f"; seed {r['best_seed']}"
         sv = r["search_verdict"] or f"not searched ({r['note']})"
         best = _fmt(r["best_tightness"])
         if r["best_tightness"] is None and isinstance(r.get("best_score"), float):
