@@ -214,3 +214,29 @@ def test_search_breaks_a_wrong_claim_that_holds_on_the_default_instances(tmp_pat
     assert res.verdict == "violated" and res.unexpected and res.tightness > 1
     assert res.instance["n"] <= res.shrunk_from["point"]["n"]
     assert reproduces(load_counterexample(res.counterexample), replay(res.counterexample, claim=wrong))
+
+
+def test_hypothesis_strategy_and_evaluate_find_the_violation():
+    """Users can drive the same instance space with hypothesis (target() + shrinking)."""
+    from hypothesis import HealthCheck, assume, given, settings, target
+    from hypothesis import strategies as st
+
+    from verify.search import evaluate, strategy
+
+    claim = toy_claim(5)
+    found = []
+
+    @settings(max_examples=60, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(point=strategy(TOY, claim), seed=st.integers(0, 10))
+    def prop(point, seed):
+        v = evaluate(claim, point, seed, experiment=TOY)
+        assume(v is not None)
+        target(v.tightness)
+        if v.verdict == "violated":
+            found.append(point)
+        assert v.verdict != "violated"
+
+    with pytest.raises(AssertionError):
+        prop()
+    assert found and all(p["a"] * p["n"] > 4.9 for p in found)
+    assert evaluate(claim, {"n": 9, "a": 0.5, "kind": "y"}, experiment=TOY) is None  # infeasible point

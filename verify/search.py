@@ -53,7 +53,7 @@ from theorems import Claim, ClaimError, Kind
 from .optima import OptimumError
 from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge
 
-__all__ = ["search", "replay", "reproduces", "load_counterexample", "write_counterexample", "SearchResult",
+__all__ = ["search", "evaluate", "strategy", "replay", "reproduces", "load_counterexample", "write_counterexample", "SearchResult",
            "assert_claim_holds_search", "catalogue", "catalogue_markdown", "searchable", "add_parsers", "run_cli",
            "main", "DEFAULT_BUDGET", "MC_BUDGET", "SHRINK_BUDGET", "FORMAT", "NEAR_TIGHT"]
 
@@ -464,6 +464,46 @@ def _shrink(run: _Runner, space: _Space, found: _Eval, limit: int) -> _Eval:
     return cur
 
 
+# --------------------------------------------------------------------------- hypothesis
+def strategy(experiment, claim: Claim | None = None):
+    """A hypothesis strategy drawing points of an experiment's search space (for ``@given``).
+
+    Integers shrink toward their lower end, floats toward the lower end of their range (log scale
+    for ``logfloat``), choices toward the first value: the same notion of "simpler" as
+    :func:`search`'s shrinker.  Evaluate a point with :func:`evaluate`.
+    """
+    from hypothesis import strategies as st
+
+    from . import experiments as _exps
+
+    exp = experiment if isinstance(experiment, _exps.Experiment) else _exps.get(experiment)
+    spec = exp.search_space_for(claim) if claim is not None else exp.search_space
+    if not spec:
+        raise UsageError(f"experiment {exp.name!r} declares no search space")
+    space = _Space(spec, exp.name)
+    parts = {}
+    for name, s in space.spec.items():
+        if s[0] == "choice":
+            parts[name] = st.sampled_from(list(s[1]))
+        elif s[0] == "int":
+            parts[name] = st.integers(int(s[1]), int(s[2]))
+        else:
+            parts[name] = st.floats(0.0, 1.0).map(lambda u, name=name: space.value(name, u))
+    return st.fixed_dictionaries(parts)
+
+
+def evaluate(claim, point: dict, seed: int = 0, experiment=None, base: dict | None = None) -> Verdict | None:
+    """The verdict of ``claim`` on one search point (mapped like :func:`search` does), or ``None``
+    when the experiment or the claim's assumptions reject the point."""
+    claim = _resolve(claim)
+    exp, _ = searchable(claim, experiment)
+    if base is None:
+        quick = exp.instances(claim, quick=True)
+        base = dict(quick[0]) if quick else {}
+    e = _Runner(claim, exp, base)(point, _check_int("seed", seed, 0))
+    return e.verdict
+
+
 # --------------------------------------------------------------------------- records
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name)
@@ -758,7 +798,9 @@ def _cmd_search(a) -> int:
             mark = "UNEXPECTED" if res.unexpected else "ok"
             print(f"{res.claim:<40} {res.verdict:<12} best tightness {t:<9} {res.runs + res.shrink_runs:>3} runs "
                   f"({res.infeasible} infeasible) {res.seconds:6.1f} s {mark}", flush=True)
-            print(f"    on {res.point}, seed {res.seed}")
+            changes = ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}"
+                                for k, v in _changes(res.instance, res.experiment).items()) or "the defaults"
+            print(f"    on {changes}; seed {res.seed}")
             if res.counterexample is not None:
                 print(f"    counterexample: {res.counterexample}")
     if a.json:
