@@ -240,3 +240,10 @@ def test_hypothesis_strategy_and_evaluate_find_the_violation():
         prop()
     assert found and all(p["a"] * p["n"] > 4.9 for p in found)
     assert evaluate(claim, {"n": 9, "a": 0.5, "kind": "y"}, experiment=TOY) is None  # infeasible point
+
+
+def test_module_is_callable_as_verify_search():
+    import verify.search as vs
+
+    res = vs(toy_claim(20), experiment=TOY, budget=3)
+    assert res.verdict == "holds" and callable(vs.replay)

@@ -38,11 +38,13 @@ import json
 import math
 import os
 import re
+import sys
 import tempfile
 import time
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -50,10 +52,12 @@ import theorems
 from solvers import InvalidInput
 from theorems import Claim, ClaimError, Kind
 
+from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge,
+                    outcome
 from .optima import OptimumError
-from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge
 
-__all__ = ["search", "evaluate", "strategy", "replay", "reproduces", "load_counterexample", "write_counterexample", "SearchResult",
+__all__ = ["search", "evaluate", "strategy", "replay", "reproduces", "load_counterexample", "write_counterexample",
+           "SearchResult",
            "assert_claim_holds_search", "catalogue", "catalogue_markdown", "searchable", "add_parsers", "run_cli",
            "main", "DEFAULT_BUDGET", "MC_BUDGET", "SHRINK_BUDGET", "FORMAT", "NEAR_TIGHT"]
 
@@ -602,7 +606,8 @@ def replay(path, claim: Claim | None = None, experiment=None) -> Verdict:
     elif claim.id != rec["claim"]:
         raise UsageError(f"{str(path)!r} records claim {rec['claim']!r}, got claim {claim.id!r}")
     if experiment is not None and getattr(experiment, "name", experiment) != rec["experiment"]:
-        raise UsageError(f"{str(path)!r} records experiment {rec['experiment']!r}, got {getattr(experiment, 'name', experiment)!r}")
+        got = getattr(experiment, "name", experiment)
+        raise UsageError(f"{str(path)!r} records experiment {rec['experiment']!r}, got {got!r}")
     return check(claim, experiment=experiment or rec["experiment"], instances=[rec["instance"]], seed=rec["seed"])[0]
 
 
@@ -661,13 +666,10 @@ def catalogue(claims: Iterable | None = None, budget: int | None = None, seed: i
         c = _resolve(c)
         vs = check(c, experiment=experiment if c.measure else None, quick=quick, seed=seed)
         tights = [v.tightness for v in vs if v.tightness is not None]
-        states = {v.verdict for v in vs}
-        row = {"claim": c.id, "kind": c.kind.value, "provenance": c.provenance.value,
-               "default_verdict": VIOLATED if VIOLATED in states else (INCONCLUSIVE if INCONCLUSIVE in states else HOLDS),
+        row = {"claim": c.id, "kind": c.kind.value, "provenance": c.provenance.value, "default_verdict": outcome(vs)[0],
                "default_tightness": max(tights) if tights else None, "search_verdict": None, "best_tightness": None,
-               "best_point": None, "best_seed": None, "best_instance": None, "best_changes": None, "best_score": None, "runs": 0, "seconds": 0.0,
-               "note": "",
-               "unexpected": False}
+               "best_point": None, "best_seed": None, "best_instance": None, "best_changes": None, "best_score": None,
+               "runs": 0, "seconds": 0.0, "note": "", "unexpected": False}
         try:
             res = search(c, experiment=experiment, budget=budget, seed=seed)
         except UsageError as e:
@@ -726,7 +728,8 @@ def catalogue_markdown(rows: Sequence[dict]) -> str:
         return "near" if r["near_tight"] else "loose"
 
     parts = []
-    for title, key in ((f"Near-tight claims (tightness >= {NEAR_TIGHT:g})", "near"), (f"Loose claims (tightness < {NEAR_TIGHT:g})", "loose"),
+    for title, key in ((f"Near-tight claims (tightness >= {NEAR_TIGHT:g})", "near"),
+                       (f"Loose claims (tightness < {NEAR_TIGHT:g})", "loose"),
                        ("Claims without a tightness ratio (bound 0, or identities without a measure)", "none")):
         sel = [r for r in rows if section(r) == key]
         parts.append(f"### {title}\n\n" + ("\n".join([head] + [line(r) for r in sel]) if sel else "none") + "\n")
@@ -838,8 +841,6 @@ def run_cli(a) -> int:
 
 def main(argv=None) -> int:
     """``python -m verify.search search ... | replay ...`` (the same commands as ``ratecheck``)."""
-    import sys
-
     from .cli import BAD_INPUT, _Parser
 
     p = _Parser(prog="ratecheck", description="Counterexample search and replay.")
@@ -854,6 +855,16 @@ def main(argv=None) -> int:
         print(f"ratecheck: error: {e}", file=sys.stderr)
         return 2
 
+
+class _CallableModule(types.ModuleType):
+    """``verify.search(claim, ...)`` is :func:`search` (the issue's spelling), while
+    ``verify.search.replay`` & co. stay attributes of this module."""
+
+    def __call__(self, *args, **kwargs) -> SearchResult:
+        return search(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
