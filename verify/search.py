@@ -52,8 +52,8 @@ import theorems
 from solvers import InvalidInput
 from theorems import Claim, ClaimError, Kind
 
-from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge,
-                    outcome
+from .check import (HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge,
+                    outcome)
 from .optima import OptimumError
 
 __all__ = ["search", "evaluate", "strategy", "replay", "reproduces", "load_counterexample", "write_counterexample",
