@@ -1,0 +1,93 @@
+"""``search`` and ``replay`` subcommands through their own argparse hooks (``add_parsers``/``run_cli``),
+the way ``verify/cli.py`` wires optional modules, plus ``python -m verify.search``."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from verify.check import UsageError
+from verify.cli import _Parser
+from verify.search import add_parsers, main, run_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+USER_CLAIM = '''
+import theorems
+from theorems import sym
+base = theorems.get("ef21.nonconvex-am")
+WRONG = base.variant("user-no-two", bound=sym("delta0") / (sym("gamma") * sym("T") ** 2))
+'''
+
+
+def parse(argv):
+    p = _Parser(prog="ratecheck")
+    add_parsers(p.add_subparsers(dest="cmd", parser_class=_Parser))
+    return p.parse_args(argv)
+
+
+def run(argv, capsys):
+    code = run_cli(parse(argv))
+    return code, capsys.readouterr().out
+
+
+def test_search_teeth_writes_record_and_replay_reproduces(tmp_path, capsys):
+    code, out = run(["search", "ef21.pl-qm~halved", "--budget", "4", "--out", str(tmp_path)], capsys)
+    assert code == 0 and "violated" in out and "counterexample:" in out  # a teeth variant caught: expected
+    files = list(tmp_path.glob("*.json"))
+    assert len(files) == 1
+    code, out = run(["replay", str(files[0])], capsys)
+    assert code == 0 and "reproduced exactly" in out
+    code, out = run(["replay", str(files[0]), "--json"], capsys)
+    d = json.loads(out)
+    assert code == 0 and d["verdict"] == "violated" and d["reproduced"] is True
+
+
+def test_user_claim_violated_is_unexpected_and_replayable(tmp_path, capsys):
+    f = tmp_path / "mine.py"
+    f.write_text(USER_CLAIM)
+    out_dir = tmp_path / "cx"
+    code, out = run(["search", "--claim", f"{f}:WRONG", "--experiment", "ef21", "--budget", "3", "--out", str(out_dir),
+                     "--json"], capsys)
+    recs = json.loads(out)
+    assert code == 1 and recs[0]["verdict"] == "violated" and recs[0]["unexpected"]
+    cx = recs[0]["counterexample"]
+    assert Path(cx).is_file()
+    with pytest.raises(UsageError, match="not registered"):
+        run(["replay", cx], capsys)
+    code, out = run(["replay", cx, "--claim", f"{f}:WRONG"], capsys)
+    assert code == 1 and "reproduced exactly" in out
+
+
+def test_prefix_selection_skips_unsearchable_claims(tmp_path, capsys):
+    code, out = run(["search", "ef21.c", "--budget", "2", "--out", str(tmp_path)], capsys)
+    assert code == 0 and "ef21.cloning" in out and "holds" in out
+    assert "skipped: search cannot judge ef21.constants" in out
+
+
+@pytest.mark.parametrize("argv, msg", [
+    (["search", "ef21.pl-qm", "--budget", "0"], "budget must be an integer >= 1"),
+    (["search", "ef21.pl-qm", "--seed", "-2"], "seed must be an integer >= 0"),
+    (["search", "ef21.constants"], "without a measure"),
+    (["search"], "name a claim id"),
+    (["search", "nope"], "no claim id"),
+    (["replay", "/nonexistent/cx.json"], "does not exist"),
+])
+def test_bad_input_raises_usage_error(argv, msg, capsys):
+    with pytest.raises(Exception, match=msg) as e:
+        run(argv, capsys)
+    assert isinstance(e.value, (UsageError, ValueError))
+
+
+def test_main_exit_codes(tmp_path, capsys):
+    assert main(["search", "ef21.pl-qm", "--budget", "0"]) == 2
+    assert "budget" in capsys.readouterr().err
+    assert main(["search", "ef21.pl-qm~step1000", "--budget", "2", "--out", str(tmp_path)]) == 0
+    assert main(["replay", str(next(tmp_path.glob("*.json")))]) == 0
+
+
+def test_module_entry_point(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "verify.search", "search", "ef21.nonconvex-qm~step1000", "--budget", "2",
+                        "--out", str(tmp_path), "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["verdict"] == "violated"
