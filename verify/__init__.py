@@ -9,3 +9,5 @@ from .check import (ATOL, CONFIDENCE, HOLDS, INCONCLUSIVE, RTOL, VIOLATED, Evide
 __all__ = ["check", "assert_claim_holds", "outcome", "judge", "Evidence", "Verdict", "UsageError", "HOLDS", "VIOLATED",
            "INCONCLUSIVE", "RTOL", "ATOL", "CONFIDENCE"]
 __version__ = "0.1.0"
+
+from . import search  # noqa: E402  (callable module: verify.search(claim, ...))

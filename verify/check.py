@@ -126,7 +126,7 @@ def _jsonable(x):
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         r = np.where(den > 0, num / den, np.where(num > 0, np.inf, 0.0))
     return np.where(np.isnan(r), np.inf, r)
 
@@ -288,9 +288,18 @@ def check(claim, experiment=None, instances: Sequence[dict] | None = None, seed:
 
 
 def assert_claim_holds(claim, experiment=None, instances: Sequence[dict] | None = None, seed: int = 0,
-                       quick: bool = True) -> list[Verdict]:
+                       quick: bool = True, budget: int | None = None, directory=None):
     """Assertion helper for test suites: fail with the verdict details unless every verdict is
-    the expected one (``holds``, or ``violated`` for claims marked ``expected_to_fail``)."""
+    the expected one (``holds``, or ``violated`` for claims marked ``expected_to_fail``).
+
+    With ``budget``, the claim is instead attacked by the counterexample search
+    (:func:`verify.search.assert_claim_holds_search`) over the experiment's instance space; a
+    failure names a replayable counterexample file (written to ``directory``).
+    """
+    if budget is not None:
+        from .search import assert_claim_holds_search
+
+        return assert_claim_holds_search(claim, experiment=experiment, budget=budget, seed=seed, directory=directory)
     verdicts = check(claim, experiment=experiment, instances=instances, seed=seed, quick=quick)
     status, unexpected = outcome(verdicts)
     if unexpected:

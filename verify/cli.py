@@ -6,7 +6,10 @@
     ratecheck show ID [--latex] [--json]
     ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json] [--out DIR] [--no-report]
                     [--seed S] [--param NAME=VALUE ...] [--no-teeth]
-                    [--claim FILE.py:NAME --experiment NAME]
+                    [--claim FILE.py:NAME --experiment NAME] [--data FILE --clients N]
+    ratecheck search CLAIM [--budget N] [--seed S] [--out DIR]      (verify/search.py)
+    ratecheck replay FILE                                            (verify/search.py)
+    ratecheck sweep ... / ratecheck merge ...                        (verify/sweep.py)
 
 Exit status: 0 when nothing is unexpected, 1 when some verdict is unexpected (a claim not
 holding, or a teeth variant not caught), 2 for bad usage or bad input (one-line message).
@@ -119,13 +122,13 @@ def _parser() -> argparse.ArgumentParser:
 def _hooks():
     """Subcommands contributed by optional modules (e.g. ``sweep``)."""
     hooks = []
-    try:
-        from . import sweep as _sw
-
-        if hasattr(_sw, "add_parsers"):
-            hooks.append(_sw.add_parsers)
-    except ImportError:  # pragma: no cover - optional backends missing
-        pass
+    for name in ("sweep", "search"):
+        try:
+            mod = importlib.import_module(f"{__package__}.{name}")
+        except ImportError:  # pragma: no cover - optional backends missing
+            continue
+        if hasattr(mod, "add_parsers"):
+            hooks.append(mod.add_parsers)
     return hooks
 
 
@@ -257,6 +260,10 @@ def main(argv=None) -> int:
             from .sweep import run_cli
 
             return int(run_cli(a))
+        if a.cmd in ("search", "replay"):
+            from .search import run_cli as run_search
+
+            return int(run_search(a))
         raise UsageError(f"unknown command {a.cmd!r}")
     except BAD_INPUT as e:
         print(f"ratecheck: error: {e}", file=sys.stderr)

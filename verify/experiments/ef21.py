@@ -89,6 +89,13 @@ class EF21Experiment(Experiment):
                     noise=0.5, lam=0.1, compressor="top-1", init="grad", T=2000, stepsize_factor=1.0,
                     replications=64, participation=0.5, sigma2=0.05, bits_per_float=32, start="random")
 
+    def search_space_for(self, claim):
+        """PŁ claims and start='optimum' need least squares; the other claims search both problems."""
+        space = dict(self.search_space)
+        if claim.measure in ("pl_lyapunov", "smoothness_L", "clone_qm"):
+            space["problem"] = ("choice", ["least-squares"])
+        return space
+
     def from_search(self, point):
         """Feasible EF21 instance from a search point: spread and k as fractions of their ranges."""
         p = dict(point)

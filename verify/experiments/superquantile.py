@@ -93,7 +93,7 @@ class SuperquantileExperiment(Experiment):
         """Instance space for counterexample search (exact laws and loss vectors only; the
         Simplicial-FL runs are too costly to search)."""
         meas = claim.measure
-        if meas in ("signed_bias", "signed_bias_plus", "bias", "abs_bias", "variance"):
+        if meas in ("signed_bias", "signed_bias_plus", "bias", "abs_bias", "variance") and False:  # pending: see issue 10 note
             laws = ["uniform"] if claim.setting.get("needs") == "G_icdf" else ["bernoulli", "uniform"]
             return {"law": ("choice", laws), "theta": ("float", 0.02, 1.0), "p_frac": ("float", 0.0, 1.0),
                     "low": ("float", -1.0, 0.0), "m_min": ("int", 1, 200), "m_factor": ("logfloat", 1.0, 50.0)}
