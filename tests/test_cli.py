@@ -135,3 +135,23 @@ def test_report_is_atomic_on_failure(tmp_path, monkeypatch):
         rep.write_report(vs, out)
     assert sorted(p.name for p in out.iterdir()) == before  # old report intact
     assert [p.name for p in tmp_path.iterdir()] == ["r"]  # no temporary directory left
+
+
+def test_check_with_search_reports_best_tightness(tmp_path, capsys):
+    out_dir = tmp_path / "rep"
+    code, out, _ = run(["check", "ef21.pl-qm", "--quick", "--no-teeth", "--search", "6", "--out", str(out_dir)], capsys)
+    assert code == 0 and "search ef21.pl-qm" in out
+    data = json.loads((out_dir / "verdicts.json").read_text())
+    assert data["search"][0]["claim"] == "ef21.pl-qm" and data["search"][0]["best_tightness"] > 0
+    assert "Tightness found by counterexample search" in (out_dir / "report.md").read_text()
+
+
+def test_search_and_replay_through_the_cli(tmp_path, capsys):
+    code, out, _ = run(["search", "ef21.nonconvex-am~rate-T2", "--budget", "8", "--out", str(tmp_path)], capsys)
+    assert code == 0 and "violated" in out
+    files = list(tmp_path.glob("*.json"))
+    assert files
+    code, out, _ = run(["replay", str(files[0])], capsys)
+    assert code == 0 and "violated" in out
+    code, _, err = run(["search", "ef21.nonconvex-am", "--budget", "0"], capsys)
+    assert code == 2 and "budget" in err

@@ -114,6 +114,9 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--clients", type=int, help="number of clients to split --data across")
     ck.add_argument("--claim", action="append", metavar="FILE.py:NAME", help="a claim defined in your own file")
     ck.add_argument("--experiment", help="experiment to check --claim against (default: the claim's own)")
+    ck.add_argument("--search", nargs="?", type=int, const=0, default=None, metavar="BUDGET",
+                    help="also search each claim's instance space for its tightest instance (optional run budget) "
+                         "and report the best tightness found next to the default one")
     for hook in _hooks():
         hook(sub)
     return p
@@ -217,6 +220,25 @@ def _cmd_check(a, argv) -> int:
             t = f"{max(tights):.3g}" if tights else "-"
             mark = "UNEXPECTED" if unexpected else "ok"
             print(f"{c.id:<40} {status:<12} tightness {t:<9} [{c.provenance.value}] {mark}", flush=True)
+    search_rows = None
+    if a.search is not None:
+        from .search import catalogue_row
+
+        if a.search < 0:
+            raise UsageError(f"--search budget must be a positive integer, got {a.search}")
+        search_rows = []
+        by: dict = {}
+        for v in verdicts:
+            by.setdefault(v.claim, []).append(v)
+        for c in claims:
+            if c.expected_to_fail or c.id not in by:
+                continue
+            row = catalogue_row(c, by[c.id], budget=a.search or None, seed=a.seed, experiment=exp)
+            search_rows.append(row)
+            if not a.json:
+                bt = row["best_tightness"]
+                print(f"  search {c.id:<38} {row['search_verdict'] or 'not searched':<12} best tightness "
+                      f"{('%.3g' % bt) if isinstance(bt, float) else '-'}", flush=True)
     extra = []
     if not a.no_report:
         from .report import write_report
@@ -226,7 +248,7 @@ def _cmd_check(a, argv) -> int:
             e = _exps.get(name)
             mine = [v for v in verdicts if exp_of.get(v.claim) == name]
             extra.append(lambda d, e=e, mine=mine: e.figures(mine, d, quick=a.quick))
-        path = write_report(verdicts, a.out, extra_figures=extra,
+        path = write_report(verdicts, a.out, extra_figures=extra, search_rows=search_rows,
                             command="ratecheck " + " ".join(shlex.quote(x) for x in argv))
         if not a.json:
             print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
@@ -234,6 +256,7 @@ def _cmd_check(a, argv) -> int:
     for v in verdicts:
         by_claim.setdefault(v.claim, []).append(v)
     unexpected = [cid for cid, vs in by_claim.items() if outcome(vs)[1]]
+    unexpected += [r["claim"] for r in search_rows or [] if r["unexpected"] and r["claim"] not in unexpected]
     if a.json:
         print(json.dumps([v.to_dict() for v in verdicts], indent=1))
     elif unexpected:

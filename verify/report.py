@@ -68,7 +68,7 @@ def _instance_diff(inst: dict, defaults: dict) -> str:
 
 
 def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figures=None, title: str = "ratecheck report",
-                 command: str = "") -> Path:
+                 command: str = "", search_rows: list | None = None) -> Path:
     """Write the report for ``verdicts`` into ``out`` atomically and return its path.
 
     ``extra_figures`` is a list of ``(png path written in a scratch dir or None, caption, writer)``;
@@ -95,13 +95,26 @@ def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figur
         for writer in extra_figures or []:
             extra.extend(writer(tmp))
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        best = {r["claim"]: r for r in search_rows or []}
+        for r in rows:
+            if r["claim"] in best:
+                r["best_tightness"] = best[r["claim"]]["best_tightness"]
+                r["search_verdict"] = best[r["claim"]]["search_verdict"]
         payload = {"generated": stamp, "command": command, "summary": rows,
-                   "verdicts": [v.to_dict() for v in verdicts]}
+                   "verdicts": [v.to_dict() for v in verdicts], "search": search_rows or []}
         (tmp / "verdicts.json").write_text(json.dumps(payload, indent=1))
         defaults = {name: e.defaults for name, e in _exps.all_experiments().items()}
         md = _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command)
+        page = _html(verdicts, rows, figs, extra, defaults, stamp, title, command)
+        if search_rows:
+            from .search import catalogue_markdown
+
+            cat = catalogue_markdown(search_rows)
+            md += "\n\n## Tightness found by counterexample search\n\n" + cat
+            page = page.replace("</body></html>", "<h2>Tightness found by counterexample search</h2><pre>"
+                                + html.escape(cat) + "</pre></body></html>")
         (tmp / "report.md").write_text(md)
-        (tmp / "index.html").write_text(_html(verdicts, rows, figs, extra, defaults, stamp, title, command))
+        (tmp / "index.html").write_text(page)
         backup = None
         if out.exists():
             backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))

@@ -665,24 +665,30 @@ def catalogue(claims: Iterable | None = None, budget: int | None = None, seed: i
     for c in claims:
         c = _resolve(c)
         vs = check(c, experiment=experiment if c.measure else None, quick=quick, seed=seed)
-        tights = [v.tightness for v in vs if v.tightness is not None]
-        row = {"claim": c.id, "kind": c.kind.value, "provenance": c.provenance.value, "default_verdict": outcome(vs)[0],
-               "default_tightness": max(tights) if tights else None, "search_verdict": None, "best_tightness": None,
-               "best_point": None, "best_seed": None, "best_instance": None, "best_changes": None, "best_score": None,
-               "runs": 0, "seconds": 0.0, "note": "", "unexpected": False}
-        try:
-            res = search(c, experiment=experiment, budget=budget, seed=seed)
-        except UsageError as e:
-            row["note"] = str(e)
-        else:
-            row.update(search_verdict=res.verdict, unexpected=res.unexpected, best_tightness=res.tightness,
-                       best_point=res.point, best_seed=res.seed, best_instance=res.instance, best_score=res.score,
-                       best_changes=_changes(res.instance, res.experiment),
-                       runs=res.runs + res.shrink_runs, seconds=res.seconds)
-        t = [x for x in (row["default_tightness"], row["best_tightness"]) if x is not None]
-        row["near_tight"] = bool(t) and max(t) >= NEAR_TIGHT
-        rows.append(_jsonable(row))
+        rows.append(catalogue_row(c, vs, budget=budget, seed=seed, experiment=experiment))
     return rows
+
+
+def catalogue_row(claim, verdicts, budget: int | None = None, seed: int = 0, experiment=None) -> dict:
+    """One :func:`catalogue` row from a claim's default-instance verdicts plus a search."""
+    c = _resolve(claim)
+    tights = [v.tightness for v in verdicts if v.tightness is not None]
+    row = {"claim": c.id, "kind": c.kind.value, "provenance": c.provenance.value, "default_verdict": outcome(verdicts)[0],
+           "default_tightness": max(tights) if tights else None, "search_verdict": None, "best_tightness": None,
+           "best_point": None, "best_seed": None, "best_instance": None, "best_changes": None, "best_score": None,
+           "runs": 0, "seconds": 0.0, "note": "", "unexpected": False}
+    try:
+        res = search(c, experiment=experiment, budget=budget, seed=seed)
+    except UsageError as e:
+        row["note"] = str(e)
+    else:
+        row.update(search_verdict=res.verdict, unexpected=res.unexpected, best_tightness=res.tightness,
+                   best_point=res.point, best_seed=res.seed, best_instance=res.instance, best_score=res.score,
+                   best_changes=_changes(res.instance, res.experiment),
+                   runs=res.runs + res.shrink_runs, seconds=res.seconds)
+    t = [x for x in (row["default_tightness"], row["best_tightness"]) if x is not None and np.isfinite(x)]
+    row["near_tight"] = bool(t) and max(t) >= NEAR_TIGHT
+    return _jsonable(row)
 
 
 def _changes(instance: dict, experiment: str) -> dict:
