@@ -7,17 +7,18 @@ Forms (``form=``):
 * ``"offset"``: :math:`y=c_0+e^{a}x^{s}` with :math:`c_0\ge0` (a claim with a constant term, e.g. a noise
   floor), nonlinear least squares on :math:`\log y`; interval from the Gauss-Newton covariance and the t
   distribution with ``n-3`` degrees of freedom (at least four distinct x values);
-* ``"piecewise"``: two log-log segments joined continuously at a breakpoint chosen by least squares among the
-  interior x values; the reported slope is the **last** segment's (the large-x regime a rate describes),
+* ``"piecewise"``: two log-log segments joined continuously at a breakpoint chosen by least squares (searched
+  over the interior x values, then refined between neighbours); the reported slope is the **last** segment's (the large-x regime a rate describes),
   its interval conditional on the breakpoint (at least four distinct x values).
 
-:func:`scaling_fit` adds the seeds: with several replicates per x it bootstraps within each x (resampling
-replicates with replacement, the design held fixed) and reports the hull of the bootstrap percentile interval
-(seed-to-seed variability) and the parametric interval (misfit across x).
+:func:`scaling_fit` adds the seeds: with several replicates per x it fits through the per-x geometric means,
+bootstraps over the replicates (whole seeds resampled with replacement) and reports the hull of the bootstrap
+percentile interval (seed-to-seed variability) and the parametric interval (misfit across x).
 """
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,13 +141,21 @@ def piecewise_fit(x, y, confidence: float = 0.95) -> Fit:
     x, y = _prepare(x, y, 4, "a piecewise fit")
     lx, ly = np.log(x), np.log(y)
     ux = np.unique(lx)
-    best = None
-    for lb in ux[1:-1]:  # at least two distinct x on each segment
+
+    def solve(lb):
         A = np.column_stack([np.ones_like(lx), lx, np.maximum(lx - lb, 0.0)])
         coef, *_ = np.linalg.lstsq(A, ly, rcond=None)
-        sse = float(np.sum((A @ coef - ly) ** 2))
-        if best is None or sse < best[0] - 1e-15:
-            best = (sse, lb, coef, A)
+        return float(np.sum((A @ coef - ly) ** 2)), lb, coef, A
+
+    best = min((solve(lb) for lb in ux[1:-1]), key=lambda r: r[0])  # at least two distinct x per segment
+    k = int(np.searchsorted(ux, best[1]))
+    lo, hi = ux[max(k - 1, 1)], ux[min(k + 1, ux.size - 2)]
+    if hi > lo:  # refine the breakpoint between the neighbouring x values
+        r = scipy.optimize.minimize_scalar(lambda b: solve(b)[0], bounds=(lo, hi), method="bounded",
+                                           options={"xatol": 1e-10})
+        cand = solve(float(r.x))
+        if cand[0] < best[0]:
+            best = cand
     sse, lb, coef, A = best
     dof = x.size - 3
     cov = np.linalg.pinv(A.T @ A) * (sse / dof if dof > 0 else np.inf)
@@ -163,55 +172,79 @@ _FITTERS = {"power": loglog_fit, "offset": offset_fit, "piecewise": piecewise_fi
 
 def scaling_fit(x, y, replicate=None, form: str = "power", confidence: float = 0.95, n_boot: int | None = None,
                 seed: int = 0) -> Fit:
-    """Fit ``form`` to all points; with several replicates (seeds) per x, widen the interval by a bootstrap.
+    """Fit ``form`` through the per-x geometric means of ``y``; with replicates, bootstrap over them.
 
-    ``replicate`` only marks that points sharing an x are replicates (any labels); the bootstrap resamples the
-    points within each x with replacement.  The interval is the hull of the bootstrap percentile interval
-    and the parametric one.
+    ``replicate`` labels the seed of every point.  Points with the same label are one replicate's curve (in a
+    sweep, the seed of a scaling unit ignores x: common random numbers), so the bootstrap resamples whole
+    replicates with replacement and refits the means; without labels, repeated x values are resampled within
+    each x.  The interval is the hull of the bootstrap percentile interval (seed-to-seed variability) and the
+    parametric interval of the fit through the means (misfit across x).
     """
     if form not in _FITTERS:
         raise UsageError(f"fit form must be one of {', '.join(FORMS)}, got {form!r}")
     fitter = _FITTERS[form]
-    fit = fitter(x, y, confidence)
-    x = np.asarray(x, dtype=float).ravel()
-    y = np.asarray(y, dtype=float).ravel()
-    ux, inv, counts = np.unique(x, return_inverse=True, return_counts=True)
-    if counts.max() < 2:
+    x, y = _prepare(x, y, 1, "a scaling fit")
+    ux, xi = np.unique(x, return_inverse=True)
+    ly = np.log(y)
+    if replicate is None:
+        counts = np.bincount(xi)
+        rep = np.zeros(x.size, dtype=int)
+        for k in range(ux.size):  # the j-th point at each x: only used to resample within x
+            rep[xi == k] = np.arange(counts[k])
+        paired = False
+    else:
+        _, rep = np.unique(np.asarray(replicate).ravel(), return_inverse=True)
+        if rep.size != x.size:
+            raise UsageError(f"replicate must label every point, got {rep.size} labels for {x.size} points")
+        paired = True
+    R = int(rep.max()) + 1
+    Y = np.full((R, ux.size), np.nan)  # log y of replicate r at x_k
+    Y[rep, xi] = ly
+    means = np.nanmean(Y, axis=0)
+    fit = fitter(ux, np.exp(means), confidence)
+    if R < 2:
         return fit
     B = n_boot or (2000 if form == "power" else 200)
     rng = np.random.default_rng(seed)
-    order = np.argsort(inv, kind="stable")
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
-    # stratified resampling: for every x, draw its count of points among its own points
-    pick = np.concatenate([order[s + rng.integers(0, c, size=(B, c))] if c > 1 else np.repeat(order[s:s + 1][None], B, 0)
-                           for s, c in zip(starts, counts)], axis=1)
-    if form == "power":
-        lx = np.log(x[order])
-        c = lx - lx.mean()
-        slopes = (np.log(y[pick]) @ c) / (c @ c)
+    if paired:
+        Yb = Y[rng.integers(0, R, size=(B, R))]                       # (B, R, X): whole replicates
     else:
-        slopes = np.empty(B)
-        for b in range(B):
+        cnt = np.sum(np.isfinite(Y), axis=0)
+        rows = (rng.random((B, R, ux.size)) * cnt).astype(int)         # within each x, among its own points
+        Yb = Y[rows, np.arange(ux.size)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column: that sample is dropped
+        mb = np.nanmean(Yb, axis=1)                                    # (B, X) bootstrap means
+    mb = mb[np.all(np.isfinite(mb), axis=1)]
+    if form == "power":
+        c = np.log(ux) - np.log(ux).mean()
+        slopes = (mb @ c) / (c @ c)
+    else:
+        slopes = np.empty(mb.shape[0])
+        for b in range(mb.shape[0]):
             try:
-                slopes[b] = fitter(x[pick[b]], y[pick[b]], confidence).slope
+                slopes[b] = fitter(ux, np.exp(mb[b]), confidence).slope
             except UsageError:
                 slopes[b] = np.nan
         slopes = slopes[np.isfinite(slopes)]
+    if slopes.size == 0:
+        return fit
     lo, hi = np.quantile(slopes, [0.5 - confidence / 2, 0.5 + confidence / 2])
     interval = (float(min(lo, fit.interval[0])), float(max(hi, fit.interval[1])))
-    return dataclasses.replace(fit, interval=interval, method="bootstrap+t", n_boot=int(slopes.size))
+    return dataclasses.replace(fit, interval=interval, method="bootstrap+t", n_boot=int(slopes.size),
+                               n_points=int(x.size))
 
 
 def plot_exponents(verdicts, path, title: str = "Scaling claims: fitted vs predicted exponents") -> str:
     """One marker per scaling verdict: fitted exponent (with its interval) against the predicted one."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     pts = [(v.claim, v.evidence.predicted_exponent, v.evidence.fit, v.verdict) for v in verdicts
            if v.evidence is not None and v.evidence.fit is not None and v.evidence.predicted_exponent is not None]
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig = Figure(figsize=(5, 5))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     if pts:
         p = np.array([q[1] for q in pts])
         s = np.array([q[2].slope for q in pts])
@@ -230,5 +263,4 @@ def plot_exponents(verdicts, path, title: str = "Scaling claims: fitted vs predi
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return str(path)

@@ -28,7 +28,9 @@ Semantics:
   the sweep the responses are fitted against ``claim.scaling_in`` (the exact constant when the experiment
   reports it, else the cell parameter) with :func:`verify.fit.scaling_fit` (bootstrap over seeds; form from
   ``claim.setting['fit']``: ``power``, ``offset`` or ``piecewise``) and judged by :func:`verify.check.judge`;
-  one verdict per combination of the other swept parameters.
+  one verdict per combination of the other swept parameters.  The seed of a scaling unit ignores the
+  scaling variable (common random numbers: every x sees the same random instance family, which is what makes
+  a slope measurable), so it still depends only on the cell's content.
 """
 from __future__ import annotations
 
@@ -371,8 +373,10 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
         for cell in claim_cells:
             params = exp.params({**start, **cell})  # unknown names / out-of-range values: UsageError
             pkey = _json(params)
+            # scaling claims: common random numbers along the scaling variable (the seed ignores it)
+            seed_of = {k: v for k, v in params.items() if k != claim.scaling_in} if claim.kind.value == "scaling" else params
             for r in range(seeds):
-                s = cell_seed(params, r, base_seed)
+                s = cell_seed(seed_of, r, base_seed)
                 key = unit_key(fp, exp.name, params, s)
                 if key in seen:
                     continue
