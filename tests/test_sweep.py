@@ -330,3 +330,29 @@ def test_cli_rejects_bad_grids(tmp_path):
         _cli(["sweep", AM, "--grid", "n=", "--out", str(tmp_path / "x")])
     with pytest.raises(UsageError, match="--zip needs"):
         _cli(["sweep", AM, "--zip", "--out", str(tmp_path / "x")])
+
+
+def test_progress_bar_on_a_terminal_only():
+    import io
+
+    from verify.sweep import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Tty()
+    p = Progress(3, stream=out)
+    if not p.enabled:  # CI set in the environment: quiet by design
+        assert os.environ.get("CI")
+        p.enabled = True
+    p.update()
+    p.update(failed=True)
+    p.close()
+    text = out.getvalue()
+    assert "2/3 cells, 1 failed, ETA" in text and text.endswith("\n")
+    quiet = io.StringIO()
+    q = Progress(3, stream=quiet)
+    q.update()
+    q.close()
+    assert not q.enabled and quiet.getvalue() == ""

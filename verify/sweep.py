@@ -30,7 +30,8 @@ Semantics:
   ``claim.setting['fit']``: ``power``, ``offset`` or ``piecewise``) and judged by :func:`verify.check.judge`;
   one verdict per combination of the other swept parameters.  The seed of a scaling unit ignores the
   scaling variable (common random numbers: every x sees the same random instance family, which is what makes
-  a slope measurable), so it still depends only on the cell's content.
+  a slope measurable), so it still depends only on the cell's content; ``claim.setting['common_random_numbers']``
+  may name other parameters to leave out (e.g. a target constant whose exact value is the scaling variable).
 """
 from __future__ import annotations
 
@@ -105,6 +106,8 @@ def _parse_value(text: str):
     t = text.strip()
     if t.lower() in ("true", "false"):
         return t.lower() == "true"
+    if t.lower() in ("none", "null"):
+        return None
     for conv in (int, float):
         try:
             v = conv(t)
@@ -117,7 +120,7 @@ def _parse_value(text: str):
 
 
 def parse_grid(specs: Sequence[str], zip_axes: bool = False) -> list[dict] | None:
-    """Cells from ``name=v1,v2,...`` strings (values parsed as int, float, bool or str); None if no spec."""
+    """Cells from ``name=v1,v2,...`` strings (values parsed as int, float, bool, None or str); None if no spec."""
     if not specs:
         return None
     axes: dict[str, list] = {}
@@ -370,11 +373,12 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
             claim_cells = cells
             start = dict(defaults[0] if (base is None and defaults) else (base or {}))
         fp, portable_c, portable_e = _fingerprint(claim), _portable_claim(claim), _portable_experiment(exp)
+        crn = set(claim.setting.get("common_random_numbers", [claim.scaling_in] if claim.kind.value == "scaling" else []))
         for cell in claim_cells:
             params = exp.params({**start, **cell})  # unknown names / out-of-range values: UsageError
             pkey = _json(params)
             # scaling claims: common random numbers along the scaling variable (the seed ignores it)
-            seed_of = {k: v for k, v in params.items() if k != claim.scaling_in} if claim.kind.value == "scaling" else params
+            seed_of = {k: v for k, v in params.items() if k not in crn} if crn else params
             for r in range(seeds):
                 s = cell_seed(seed_of, r, base_seed)
                 key = unit_key(fp, exp.name, params, s)
