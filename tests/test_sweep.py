@@ -356,3 +356,16 @@ def test_progress_bar_on_a_terminal_only():
     q.update()
     q.close()
     assert not q.enabled and quiet.getvalue() == ""
+
+
+def test_check_scaling_in_memory_matches_the_sweep(tmp_path):
+    from verify.sweep import check_scaling
+
+    claim = _scaling_claim(-1, exponent_tolerance=0.02)
+    cells = [dict(SMALL, T=t) for t in (200, 400, 800, 1600)]
+    (v,) = check_scaling(claim, instances=cells, seeds=2)
+    res = sweep(claim, cells, seeds=2, out=tmp_path / "s", backend="serial")
+    assert v.verdict == res.verdicts[0].verdict == "holds"
+    assert v.evidence.fit.slope == pytest.approx(res.verdicts[0].evidence.fit.slope, abs=1e-12)
+    with pytest.raises(UsageError, match="not a scaling claim"):
+        check_scaling(AM, instances=cells)

@@ -55,6 +55,7 @@ import numpy as np
 from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError
 
 __all__ = ["grid", "zipped", "cell_seed", "run_grid", "sweep", "plan", "SweepResult", "Unit", "run_unit",
+           "check_scaling", "fit_scaling", "scaling_verdicts", "summarize",
            "parse_grid", "add_parsers", "run_cli", "DRY_PARAMS", "BLAS_ENV", "PENDING", "ERROR"]
 
 PENDING, ERROR = "pending", "error"
@@ -712,44 +713,43 @@ def _response(measured: np.ndarray, how: str) -> float:
     return float(ops[how](measured))
 
 
-def scaling_verdicts(claim, rows, units: Sequence[Unit]) -> list:
-    """Fit a scaling claim's responses against ``claim.scaling_in`` and judge: one Verdict per group of the
-    other swept parameters."""
+def _scaling_record(claim, params: dict, consts: dict, measured, seed: int, rep: int, others, wall: float) -> dict:
+    """One unit's contribution to a scaling fit: x (exact constant if reported), response, predicted exponent."""
+    from theorems import ClaimError
+
+    x_name = claim.scaling_in
+    x = consts.get(x_name, params.get(x_name))
+    if x is None:
+        raise UsageError(f"claim {claim.id}: neither the constants nor the parameters give {x_name!r}")
+    try:
+        pred = claim.predicted_exponent(**{**params, **consts})
+    except ClaimError as e:
+        raise UsageError(f"claim {claim.id}: cannot evaluate the predicted exponent: {e}") from None
+    y = _response(np.asarray(measured, dtype=float), claim.setting.get("response", "last"))
+    return dict(x=float(x), y=y, seed=int(seed), rep=int(rep), group=tuple((k, params.get(k)) for k in others),
+                pred=float(pred), wall=float(wall))
+
+
+def fit_scaling(claim, records: Sequence[dict]) -> list:
+    """Judge a scaling claim from unit records (:func:`_scaling_record`): one Verdict per group."""
     from .check import Evidence, judge
     from .fit import scaling_fit
 
     x_name, how = claim.scaling_in, claim.setting.get("response", "last")
     form = claim.setting.get("fit", "power")
-    swept = sorted({k for u in units for k in u.cell})
-    others = [k for k in swept if k != x_name]
-    recs = []
-    for key, g in rows[rows["verdict"] == PENDING].groupby("key", sort=True, observed=True):
-        consts = json.loads(g["constants"].iloc[0])
-        params = json.loads(g["params"].iloc[0])
-        x = consts.get(x_name, params.get(x_name))
-        if x is None:
-            raise UsageError(f"claim {claim.id}: neither the constants nor the parameters give {x_name!r}")
-        try:
-            pred = claim.predicted_exponent(**{**params, **consts})
-        except Exception:  # noqa: BLE001 - the exponent needs symbols the unit does not report
-            pred = float("nan")
-        recs.append(dict(x=float(x), y=_response(g["measured"].to_numpy(float), how), seed=int(g["seed"].iloc[0]),
-                         rep=int(g["replicate"].iloc[0]), group=tuple((k, params.get(k)) for k in others), pred=pred,
-                         wall=float(g["wall_time"].iloc[0])))
     out = []
-    for group, items in itertools.groupby(sorted(recs, key=lambda r: json.dumps(r["group"], default=str)),
+    for group, items in itertools.groupby(sorted(records, key=lambda r: json.dumps(r["group"], default=str)),
                                           key=lambda r: r["group"]):
         items = list(items)
         x = np.array([r["x"] for r in items])
         y = np.array([r["y"] for r in items])
         reps = np.array([r["rep"] for r in items])
-        preds = np.array([r["pred"] for r in items])
-        pred = float(np.nanmedian(preds)) if np.isfinite(preds).any() else float("nan")
+        pred = float(np.median([r["pred"] for r in items]))
         fit = scaling_fit(x, y, replicate=reps, form=form, confidence=float(claim.setting.get("confidence", 0.95)),
                           seed=0)
         xs = np.unique(x)
-        ym = np.array([np.exp(np.mean(np.log(y[x == v]))) if np.all(y[x == v] > 0) else np.mean(y[x == v]) for v in xs])
-        anchor = ym[len(xs) // 2] / xs[len(xs) // 2] ** pred if np.isfinite(pred) else np.nan
+        ym = np.array([np.exp(np.mean(np.log(y[x == v]))) for v in xs])  # geometric means (fit checked y > 0)
+        anchor = ym[len(xs) // 2] / xs[len(xs) // 2] ** pred
         consts = {"scaling_mode": claim.setting.get("scaling_mode", "equal"),
                   "exponent_tolerance": float(claim.setting.get("exponent_tolerance", 0.0)),
                   "fitted_exponent": fit.slope, "interval_low": fit.interval[0], "interval_high": fit.interval[1],
@@ -760,6 +760,48 @@ def scaling_verdicts(claim, rows, units: Sequence[Unit]) -> list:
                       note=f"{claim.measure} ({how}) vs {x_name}: {fit.form} fit over {x.size} units")
         out.append(judge(claim, ev, seconds=float(sum(r["wall"] for r in items))))
     return out
+
+
+def _others(claim, units: Sequence[Unit]) -> list[str]:
+    return [k for k in sorted({k for u in units for k in u.cell}) if k != claim.scaling_in]
+
+
+def scaling_verdicts(claim, rows, units: Sequence[Unit]) -> list:
+    """Fit a scaling claim's stored responses against ``claim.scaling_in`` and judge: one Verdict per group of
+    the other swept parameters."""
+    others = _others(claim, units)
+    recs = []
+    for _, g in rows[rows["verdict"] == PENDING].groupby("key", sort=True, observed=True):
+        recs.append(_scaling_record(claim, json.loads(g["params"].iloc[0]), json.loads(g["constants"].iloc[0]),
+                                    g["measured"].to_numpy(float), g["seed"].iloc[0], g["replicate"].iloc[0], others,
+                                    g["wall_time"].iloc[0]))
+    return fit_scaling(claim, recs)
+
+
+def check_scaling(claim, experiment=None, instances: Sequence[dict] | None = None, seeds: int = 3,
+                  quick: bool = False, base_seed: int = 0) -> list:
+    """Check a scaling claim in memory (serially, no store): run every instance x seed, fit, judge.
+
+    ``instances`` default to the experiment's default instances for the claim (they should vary
+    ``claim.scaling_in``).  This is what ``verify.check`` can call for claims of kind ``scaling``.
+    """
+    from . import experiments
+
+    if isinstance(claim, str):
+        import theorems
+        claim = theorems.get(claim)
+    exp = experiment if isinstance(experiment, experiments.Experiment) else experiments.get(experiment or claim.experiment)
+    if claim.kind.value != "scaling":
+        raise UsageError(f"claim {claim.id} is not a scaling claim")
+    units = plan((claim, exp), instances, seeds=seeds, quick=quick, base_seed=base_seed, validate="params")
+    others, recs = _others(claim, units), []
+    for u in units:
+        t0 = time.perf_counter()
+        ev = _run_experiment(claim, exp, u.params, u.seed)
+        consts = {k: v for k, v in ev.constants.items() if np.ndim(v) == 0}
+        recs.append(_scaling_record(claim, u.params, consts, ev.measured, u.seed, u.replicate, others,
+                                    time.perf_counter() - t0))
+    return fit_scaling(claim, recs)
 
 
 # --------------------------------------------------------------------------- CLI
