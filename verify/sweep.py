@@ -404,6 +404,7 @@ class _Done:
 
 class _Serial:
     workers = 1
+    pool_breaks = False
 
     def submit(self, unit):
         return _Done(run_unit(unit, limit_threads=False))
@@ -423,6 +424,8 @@ class _Serial:
 
 
 class _Loky:
+    pool_breaks = True  # a dead worker fails every future of the pool
+
     def __init__(self, workers: int):
         from joblib.externals.loky import get_reusable_executor
 
@@ -451,6 +454,8 @@ class _Loky:
 
 
 class _Dask:
+    pool_breaks = False  # the scheduler reschedules the tasks of a dead worker itself
+
     def __init__(self, workers: int, scheduler: str | None = None, client=None):
         try:
             from distributed import Client, LocalCluster
@@ -473,7 +478,9 @@ class _Dask:
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
 
     def submit(self, unit):
-        return self.client.submit(run_unit, unit, key=f"ratecheck-{unit.key}", pure=False)
+        import uuid
+
+        return self.client.submit(run_unit, unit, key=f"ratecheck-{unit.key}-{uuid.uuid4().hex[:8]}", pure=False)
 
     def wait(self, futs):
         from distributed import wait
@@ -643,7 +650,7 @@ def _drive(runner, todo, store, bar, failed_keys, max_attempts, on_unit) -> None
             bar.update(bad)
             if on_unit is not None:
                 on_unit(key, bad)
-        if broken:
+        if broken and runner.pool_breaks:
             for fut, u in list(in_flight.items()):  # a broken pool fails every future in it: resubmit them
                 in_flight.pop(fut)
                 pending.appendleft(u)
