@@ -170,29 +170,6 @@ def test_killed_sweep_process_resumes(tmp_path):
     assert df.key.nunique() == 20 and not df.duplicated(["key", "grid"]).any()
 
 
-def test_killed_worker_process_is_replaced(tmp_path):
-    """Kill a loky worker mid-sweep: its unit is resubmitted; nothing lost, nothing duplicated."""
-    from joblib.externals.loky import get_reusable_executor
-
-    from verify.sweep import BLAS_ENV
-
-    cells = [dict(n=8, d=8, m=5, T=t) for t in range(200, 1400, 200)]  # 6 cells
-    killed = []
-
-    def kill_a_worker(key, failed):
-        if not killed:
-            ex = get_reusable_executor(max_workers=2, env=dict(BLAS_ENV), timeout=60)
-            pid = next(iter(ex._processes))
-            os.kill(pid, signal.SIGKILL)
-            killed.append(pid)
-
-    res = sweep(AM, cells, out=tmp_path / "s", backend="loky", workers=2, on_unit=kill_a_worker)
-    assert killed and not res.failed and res.ran == 6
-    df = res.frame()
-    assert df.key.nunique() == 6 and not df.duplicated(["key", "grid"]).any()
-    assert set(df.verdict) == {"holds"}
-
-
 class _Toy(Experiment):
     """y_T = a / T exactly; raises for fail=1 (a cell that breaks)."""
 
@@ -279,9 +256,34 @@ def reference(tmp_path_factory):
 
 
 def test_loky_equals_serial_row_for_row(tmp_path, reference):
+    pytest.importorskip("joblib")
     cells, ref = reference
     res = sweep(AM, cells, seeds=2, out=tmp_path / "s", backend="loky", workers=2, quick=True)
     assert _rows(res.frame()).equals(ref)
+
+
+def test_killed_worker_process_is_replaced(tmp_path):
+    """Kill a loky worker mid-sweep: its unit is resubmitted; nothing lost, nothing duplicated."""
+    pytest.importorskip("joblib")
+    from joblib.externals.loky import get_reusable_executor
+
+    from verify.sweep import BLAS_ENV
+
+    cells = [dict(n=8, d=8, m=5, T=t) for t in range(200, 1400, 200)]  # 6 cells
+    killed = []
+
+    def kill_a_worker(key, failed):
+        if not killed:
+            ex = get_reusable_executor(max_workers=2, env=dict(BLAS_ENV), timeout=60)
+            pid = next(iter(ex._processes))
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    res = sweep(AM, cells, out=tmp_path / "s", backend="loky", workers=2, on_unit=kill_a_worker)
+    assert killed and not res.failed and res.ran == 6
+    df = res.frame()
+    assert df.key.nunique() == 6 and not df.duplicated(["key", "grid"]).any()
+    assert set(df.verdict) == {"holds"}
 
 
 def test_dask_local_cluster_equals_local_backend_row_for_row(tmp_path, reference):

@@ -499,13 +499,17 @@ class _Dask:
             obj.close()
 
 
-def _backend(name: str, workers: int, scheduler: str | None, client=None):
+def _check_backend(name: str, workers: int, scheduler: str | None, client=None) -> None:
     if name not in BACKENDS:
         raise UsageError(f"backend must be one of {', '.join(BACKENDS)}, got {name!r}")
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise UsageError(f"workers must be an integer >= 1, got {workers!r}")
     if (scheduler or client is not None) and name != "dask":
         raise UsageError("--scheduler needs --backend dask")
+
+
+def _backend(name: str, workers: int, scheduler: str | None, client=None):
+    _check_backend(name, workers, scheduler, client)
     if name == "serial":
         return _Serial()
     if name == "loky":
@@ -589,6 +593,7 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
     from .store import Store, write_json_atomic
 
     t0 = time.perf_counter()
+    _check_backend(backend, workers, scheduler, client)
     done = Store(out).done_keys() if Path(out, "parts").is_dir() else set()
     units = plan(target, cells, seeds=seeds, base=base, quick=quick, base_seed=base_seed, validate=validate,
                  done=done)
