@@ -216,8 +216,10 @@ class Store:
         """Write the rows of one unit atomically; a success replaces an earlier failure record."""
         _, pq = _pa()
         dest = self._file(key, failed)
-        with _atomic_path(dest) as tmp:
-            pq.write_table(table, tmp, compression="snappy")
+        pa = _pa()[0]
+        strings = [f.name for f in table.schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)]
+        with _atomic_path(dest) as tmp:  # dictionary pages for strings only, no statistics: ~2 ms per part
+            pq.write_table(table, tmp, compression="snappy", use_dictionary=strings, write_statistics=False)
         if not failed:
             with contextlib.suppress(FileNotFoundError):
                 self._file(key, True).unlink()
