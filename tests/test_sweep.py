@@ -79,7 +79,7 @@ def test_rows_do_not_depend_on_cell_order(tmp_path):
     ([{"nn": 3}], "unknown parameter 'nn'"),
     ([], "grid is empty"),
     ([{"n": 0}], "n must be an integer >= 1"),
-    ([{"T": 50}, {"stepsize_factor": 3.0}], "cell .*stepsize_factor=3.0.*violates the assumption gamma <="),
+    ([{"T": 50}, {"stepsize_factor": 3.0}], "^cell stepsize_factor=3.0: .*violates the assumption gamma <="),
 ])
 def test_bad_grids_rejected_before_anything_runs(tmp_path, cells, msg):
     out = tmp_path / "s"

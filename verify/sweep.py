@@ -313,7 +313,7 @@ def _dry_params(exp, params: dict) -> dict:
     return exp.params(out)
 
 
-def _validate_cell(claim, exp, params: dict, seed: int, dry: bool) -> None:
+def _validate_cell(claim, exp, params: dict, seed: int, dry: bool, cell: dict | None = None) -> None:
     """Reject a cell whose values break the claim's assumptions (raises UsageError naming the cell)."""
     from theorems import ClaimError
 
@@ -324,7 +324,8 @@ def _validate_cell(claim, exp, params: dict, seed: int, dry: bool) -> None:
         if dry:
             exp.run(claim, _dry_params(exp, params), seed=seed)
     except (ClaimError, UsageError) as e:
-        raise UsageError(f"cell {_short(params)}: {e}") from None
+        msg = " ".join(str(e).split())  # one line
+        raise UsageError(f"cell {_short(params if cell is None else cell) or '(defaults)'}: {msg}") from None
     except Exception:  # noqa: BLE001 - not a usage problem: the real run records it
         pass
 
@@ -388,9 +389,9 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
                 seen.add(key)
                 units.append(Unit(key, portable_c, portable_e, dict(cell), params, s, r, dict(meta)))
                 if validate != "none" and key not in done and (claim.id, pkey) not in checks:
-                    checks[(claim.id, pkey)] = (claim, exp, params, s)
-    for claim, exp, params, s in checks.values():  # everything is validated before anything runs
-        _validate_cell(claim, exp, params, s, dry=validate == "dry")
+                    checks[(claim.id, pkey)] = (claim, exp, params, s, cell)
+    for claim, exp, params, s, cell in checks.values():  # everything is validated before anything runs
+        _validate_cell(claim, exp, params, s, dry=validate == "dry", cell=cell)
     return units
 
 
@@ -824,7 +825,7 @@ def add_parsers(subparsers) -> None:
                                           "rows go to a resumable Parquet store (re-running skips finished cells).")
     p.add_argument("target", metavar="CLAIM_OR_EXPERIMENT", help="claim id, claim-id prefix or experiment name")
     p.add_argument("--grid", action="append", default=[], metavar="name=v1,v2,...",
-                   help="a swept instance parameter (repeatable); values are parsed as int, float, bool or str")
+                   help="a swept instance parameter (repeatable); values are parsed as int, float, bool, None or str")
     p.add_argument("--zip", action="store_true", help="walk the --grid axes together instead of their product")
     p.add_argument("--seeds", type=int, default=1, metavar="N", help="replicates per cell (seeds derived from the cell)")
     p.add_argument("--backend", choices=BACKENDS, default="loky", help="loky (local processes), dask, or serial")
