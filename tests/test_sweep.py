@@ -371,3 +371,13 @@ def test_check_scaling_in_memory_matches_the_sweep(tmp_path):
     assert v.evidence.fit.slope == pytest.approx(res.verdicts[0].evidence.fit.slope, abs=1e-12)
     with pytest.raises(UsageError, match="not a scaling claim"):
         check_scaling(AM, instances=cells)
+
+
+@pytest.mark.slow
+def test_cli_dask_backend_starts_its_own_local_cluster(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    argv = ["sweep", AM, "--grid", "T=60,90", "--grid", "n=8", "--grid", "d=8", "--backend", "dask", "--workers", "2",
+            "--quick", "--json", "--out", str(tmp_path / "d")]
+    assert _cli(argv) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["ran"] == 2 and rec["claims"][0]["verdict"] == "holds"

@@ -23,13 +23,24 @@ CELLS = [dict(n=20, d=30, m=10, T=t, spread=s) for t in (1000, 1500, 2000, 2500,
          (1.2, 1.4, 1.6, 1.8, 2.0, 2.2, 2.4, 2.6)]
 
 
-def _warm(workers):
-    from verify.sweep import _Loky, Unit  # noqa: F401 - start the pool and import the package in every worker
-    import tempfile
-    from verify.sweep import sweep
+def _pid_after_import(pause):
+    import verify.experiments  # noqa: F401 - what every unit needs
 
-    sweep(AM, [dict(n=8, d=8, m=5, T=20 + k) for k in range(2 * workers)], out=tempfile.mkdtemp(),
-          backend="loky", workers=workers, progress=False)
+    time.sleep(pause)
+    return os.getpid()
+
+
+def _warm(workers, timeout=120.0):
+    """Start the loky pool and wait until every worker has imported the package (spawning is not measured)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    from verify.sweep import BLAS_ENV
+
+    ex = get_reusable_executor(max_workers=workers, env=dict(BLAS_ENV), timeout=60)
+    seen, t0 = set(), time.perf_counter()
+    while len(seen) < workers and time.perf_counter() - t0 < timeout:
+        seen |= {f.result() for f in [ex.submit(_pid_after_import, 0.3) for _ in range(2 * workers)]}
+    assert len(seen) == workers, f"only {len(seen)} of {workers} workers came up"
 
 
 def _timed(tmp_path, name, workers):
@@ -40,20 +51,25 @@ def _timed(tmp_path, name, workers):
     res = sweep(AM, CELLS, out=tmp_path / name, backend="loky", workers=workers, progress=False, validate="params")
     dt = time.perf_counter() - t0
     assert res.ran == len(CELLS) and not res.failed
-    return dt
+    busy = float(res.frame().drop_duplicates("key").wall_time.sum())
+    return dt, busy / dt  # elapsed, mean number of units in progress
 
 
 def test_two_workers_vs_one(benchmark, tmp_path):
     load0 = os.getloadavg()[0]
-    t1 = _timed(tmp_path, "one", 1)
-    t2 = benchmark.pedantic(_timed, args=(tmp_path, "two", 2), rounds=1, iterations=1)
+    t1, conc1 = _timed(tmp_path, "one", 1)
+    t2, conc2 = benchmark.pedantic(_timed, args=(tmp_path, "two", 2), rounds=1, iterations=1)
     speedup = t1 / t2
+    load1 = os.getloadavg()[0]
     benchmark.extra_info.update(cells=len(CELLS), one_worker_s=t1, two_workers_s=t2, speedup=speedup,
-                                load_average_before=load0, cpus=os.cpu_count())
-    print(f"\n{len(CELLS)} cells: 1 worker {t1:.2f} s ({len(CELLS) / t1:.2f} cells/s), 2 workers {t2:.2f} s "
-          f"({len(CELLS) / t2:.2f} cells/s), speedup {speedup:.2f}x (load average before: {load0:.2f})")
+                                concurrency_one=conc1, concurrency_two=conc2, load_average_before=load0,
+                                load_average_after=load1, cpus=os.cpu_count())
+    print(f"\n{len(CELLS)} cells: 1 worker {t1:.2f} s ({len(CELLS) / t1:.2f} cells/s, {conc1:.2f} units in progress "
+          f"on average), 2 workers {t2:.2f} s ({len(CELLS) / t2:.2f} cells/s, {conc2:.2f} in progress), speedup "
+          f"{speedup:.2f}x (load average {load0:.2f} before, {load1:.2f} after)")
     if load0 < 0.5 and (os.cpu_count() or 1) >= 2:
         assert speedup >= 1.7
+    assert conc2 > 1.5  # both workers busy at once (whatever else the machine is doing)
 
 
 def test_store_writes_a_million_rows(benchmark, tmp_path):
