@@ -312,7 +312,9 @@ def test_cli_sweep_json_resume_and_merge(tmp_path, capsys):
             "--json"]
     assert _cli(base + ["--out", str(tmp_path / "a")]) == 0
     rec = json.loads(capsys.readouterr().out)
-    assert rec["ran"] == 2 and rec["claims"][0]["verdict"] == "holds" and rec["claims"][0]["tightness"] > 0
+    c = rec["claims"][0]
+    assert rec["ran"] == 2 and c["verdict"] == "holds" and c["tightness"] > 0 and c["violations"] == 0
+    assert c["instance"]["T"] in (60, 90) and isinstance(c["seed"], int) and c["provenance"] and c["paper"]
     assert _cli(base + ["--out", str(tmp_path / "a"), "--seeds", "2"]) == 0
     assert json.loads(capsys.readouterr().out)["skipped"] == 2
     assert _cli(base + ["--out", str(tmp_path / "b"), "--grid", "spread=1.5"]) == 0
@@ -381,3 +383,11 @@ def test_cli_dask_backend_starts_its_own_local_cluster(tmp_path, capsys):
     assert _cli(argv) == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["ran"] == 2 and rec["claims"][0]["verdict"] == "holds"
+
+
+def test_teeth_variant_is_violated_as_expected(tmp_path):
+    res = sweep("ef21.nonconvex-am~rate-T2", [dict(SMALL, T=t) for t in (60, 90)], out=tmp_path / "s",
+                backend="serial")
+    (s,) = res.summary
+    assert s["verdict"] == s["expected"] == "violated" and not s["unexpected"] and not res.unexpected
+    assert s["violations"] == 2 and s["tightness"] > 1 and "measured" in s["detail"]

@@ -684,6 +684,7 @@ def summarize(store, units: Sequence[Unit]) -> tuple[list[dict], list]:
     if not units:
         return [], []
     df = store.load([u.key for u in units], failed=False)
+    cells = {u.key: u.cell for u in units}
     by_claim: dict[str, list[Unit]] = collections.defaultdict(list)
     for u in units:
         by_claim[getattr(u.claim, "id", u.claim)].append(u)
@@ -702,9 +703,16 @@ def summarize(store, units: Sequence[Unit]) -> tuple[list[dict], list]:
         states = [SimpleNamespace(verdict=str(s), expected=str(e)) for s, e in zip(firsts["verdict"], firsts["expected"])]
         status, unexpected = outcome(states) if states else (INCONCLUSIVE, True)
         tight = firsts["tightness"].max() if len(firsts) else float("nan")
-        summary.append(_summary_record(claim, status, VIOLATED if claim.expected_to_fail else HOLDS,
-                                       None if not np.isfinite(tight) else float(tight), len(firsts), n_failed))
-        summary[-1]["unexpected"] = bool(unexpected or n_failed)
+        rec = _summary_record(claim, status, VIOLATED if claim.expected_to_fail else HOLDS,
+                              None if not np.isfinite(tight) else float(tight), len(firsts), n_failed)
+        rec["unexpected"] = bool(unexpected or n_failed)
+        if len(firsts):  # where it is worst: the first violating unit, else the tightest
+            verdict_col = firsts["verdict"].astype(str)
+            pool = firsts[verdict_col == VIOLATED] if status == VIOLATED else firsts
+            worst = pool.loc[pool["tightness"].fillna(-np.inf).idxmax()]
+            rec.update(instance=dict(cells[worst["key"]]), seed=int(worst["seed"]),
+                       violations=int((verdict_col == VIOLATED).sum()), detail=str(worst["detail"]))
+        summary.append(rec)
     return summary, verdicts
 
 
@@ -872,6 +880,8 @@ def run_cli(args) -> int:
         for s in res.summary:
             t = "-" if s["tightness"] is None else f"{s['tightness']:.3g}"
             line = f"  {s['claim']:<28} {s['verdict']:<12} tightness {t:<8} {s['units']} cells"
+            if "fit" not in s and s.get("instance") is not None:
+                line += f"; worst at {_short(s['instance']) or 'the default instance'} (seed {s['seed']})"
             if "fit" in s:
                 f = s["fit"]
                 line += (f"; exponent {f['fitted_exponent']:.3f} [{f['interval_low']:.3f}, {f['interval_high']:.3f}]"
