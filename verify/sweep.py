@@ -564,7 +564,7 @@ class SweepResult:
     keys: list
     ran: int
     skipped: int
-    failed: list          # [{key, claim, cell, seed, error}]
+    failed: list          # [{key, claim, cell, seed, error}] of units whose last attempt raised
     summary: list         # one dict per claim (and per fit group for scaling claims)
     verdicts: list        # verify.check.Verdict objects of the scaling fits
     seconds: float
@@ -605,12 +605,11 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
                    "seeds": seeds, "backend": backend, "workers": workers, "quick": quick, "base_seed": base_seed,
                    "units": len(units), "to_run": len(todo), "version": units[0].meta["version"] if units else None,
                    "git_rev": units[0].meta["git_rev"] if units else None})
-    failed_keys: dict[str, str] = {}
     if todo:
         runner = _backend(backend, workers, scheduler, client)
         bar = Progress(len(todo), enabled=progress)
         try:
-            _drive(runner, todo, store, bar, failed_keys, max_attempts, on_unit)
+            _drive(runner, todo, store, bar, max_attempts, on_unit)
         finally:
             bar.close()
             runner.close()
@@ -624,7 +623,8 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
     return res
 
 
-def _drive(runner, todo, store, bar, failed_keys, max_attempts, on_unit) -> None:
+def _drive(runner, todo, store, bar, max_attempts, on_unit) -> None:
+    """Keep ``2 * workers`` units in flight; write each finished unit's part as soon as it arrives."""
     pending = collections.deque(todo)
     in_flight: dict[Any, Unit] = {}
     attempts: collections.Counter = collections.Counter()
@@ -651,8 +651,6 @@ def _drive(runner, todo, store, bar, failed_keys, max_attempts, on_unit) -> None
                                            replicate=u.replicate, params=_json(u.params)),
                                       u.params, f"{type(e).__name__}: {e} (after {attempts[u.key]} attempts)")
             store.write(key, table, failed=bad)
-            if bad:
-                failed_keys[key] = "failed"
             bar.update(bad)
             if on_unit is not None:
                 on_unit(key, bad)
@@ -667,12 +665,10 @@ def _failures(store, units) -> list[dict]:
     bad = store.failed_keys() & {u.key for u in units}
     if not bad:
         return []
+    cells = {u.key: u.cell for u in units}
     df = store.load(sorted(bad))
-    out = []
-    for _, r in df.iterrows():
-        out.append({"key": r["key"], "claim": r["claim"], "params": json.loads(r["params"]) if isinstance(r["params"], str) else None,
-                    "seed": int(r["seed"]), "error": r["error"]})
-    return out
+    return [{"key": r["key"], "claim": r["claim"], "cell": dict(cells[r["key"]]), "seed": int(r["seed"]),
+             "error": r["error"]} for _, r in df.iterrows()]
 
 
 # --------------------------------------------------------------------------- summaries and scaling fits
@@ -892,5 +888,5 @@ def run_cli(args) -> int:
                 line += f"  UNEXPECTED (expected {s['expected']})"
             print(line)
         for f in res.failed:
-            print(f"  failed: {f['claim']} {_short(f['params'] or {})} seed {f['seed']}: {f['error']}")
+            print(f"  failed: {f['claim']} {_short(f['cell']) or '(default instance)'} seed {f['seed']}: {f['error']}")
     return 1 if res.unexpected else 0
