@@ -467,7 +467,7 @@ class _Dask:
             self.client = client
         elif scheduler:
             try:
-                self.client = Client(scheduler, timeout=20)
+                self.client = Client(scheduler, timeout=10)
             except OSError as e:
                 raise UsageError(f"cannot reach the dask scheduler {scheduler!r}: {e}") from None
             self._own.append(self.client)
@@ -598,15 +598,15 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
     done = Store(out).done_keys() if Path(out, "parts").is_dir() else set()
     units = plan(target, cells, seeds=seeds, base=base, quick=quick, base_seed=base_seed, validate=validate,
                  done=done)
+    todo = [u for u in units if u.key not in done]
+    runner = _backend(backend, workers, scheduler, client) if todo else None  # e.g. an unreachable scheduler
     store = Store(out)
     store.clean_temporary()
-    todo = [u for u in units if u.key not in done]
     store.log_run({"target": getattr(target, "id", str(target)), "cells": None if cells is None else list(cells),
                    "seeds": seeds, "backend": backend, "workers": workers, "quick": quick, "base_seed": base_seed,
                    "units": len(units), "to_run": len(todo), "version": units[0].meta["version"] if units else None,
                    "git_rev": units[0].meta["git_rev"] if units else None})
     if todo:
-        runner = _backend(backend, workers, scheduler, client)
         bar = Progress(len(todo), enabled=progress)
         try:
             _drive(runner, todo, store, bar, max_attempts, on_unit)
