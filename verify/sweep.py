@@ -428,7 +428,10 @@ class _Loky:
     pool_breaks = True  # a dead worker fails every future of the pool
 
     def __init__(self, workers: int):
-        from joblib.externals.loky import get_reusable_executor
+        try:
+            from joblib.externals.loky import get_reusable_executor
+        except ImportError as e:  # pragma: no cover - depends on the environment
+            raise UsageError("--backend loky needs joblib (pip install joblib), or use --backend serial") from e
 
         self.workers = workers
         self._get = lambda: get_reusable_executor(max_workers=workers, env=dict(BLAS_ENV), timeout=60)
