@@ -391,3 +391,16 @@ def test_teeth_variant_is_violated_as_expected(tmp_path):
     (s,) = res.summary
     assert s["verdict"] == s["expected"] == "violated" and not s["unexpected"] and not res.unexpected
     assert s["violations"] == 2 and s["tightness"] > 1 and "measured" in s["detail"]
+
+
+def test_scaling_grid_needs_enough_x_values_and_positive_responses(tmp_path):
+    with pytest.raises(UsageError, match="at least 3 distinct values of 'T', the grid has 2"):
+        sweep(_scaling_claim(-1), [dict(SMALL, T=t) for t in (100, 200)], out=tmp_path / "s", backend="serial")
+    with pytest.raises(UsageError, match="at least 4 distinct"):
+        plan(_scaling_claim(-1, fit="offset"), [dict(SMALL, T=t) for t in (100, 200, 400)], validate="params")
+    with pytest.raises(UsageError, match="setting 'fit'"):
+        plan(_scaling_claim(-1, fit="cubic"), [dict(SMALL, T=t) for t in (100, 200, 400)], validate="params")
+    claim = _toy_claim(kind="scaling", exponent=-1, scaling_in="T", bound=None)
+    res = sweep((claim, _Toy()), [{"T": t, "a": 0.0} for t in (4, 8, 16)], out=tmp_path / "t", backend="serial")
+    (s,) = res.summary
+    assert s["verdict"] == "inconclusive" and s["unexpected"] and "positive" in s["detail"]

@@ -27,9 +27,10 @@ import scipy.stats
 
 from .check import UsageError
 
-__all__ = ["Fit", "loglog_fit", "offset_fit", "piecewise_fit", "scaling_fit", "FORMS", "plot_exponents"]
+__all__ = ["Fit", "loglog_fit", "offset_fit", "piecewise_fit", "scaling_fit", "FORMS", "MIN_DISTINCT", "plot_exponents"]
 
 FORMS = ("power", "offset", "piecewise")
+MIN_DISTINCT = {"power": 3, "offset": 4, "piecewise": 4}  #: distinct x values a form needs for an interval
 
 
 @dataclass(frozen=True)

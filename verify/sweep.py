@@ -334,6 +334,21 @@ def _short(cell: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in cell.items())
 
 
+def _check_scaling_axis(claim, exp, cells: list[dict]) -> None:
+    """A scaling claim needs enough distinct values of its variable (when it is a parameter) to fit a law."""
+    from .fit import MIN_DISTINCT
+
+    form = claim.setting.get("fit", "power")
+    if form not in MIN_DISTINCT:
+        raise UsageError(f"claim {claim.id}: setting 'fit' must be one of {', '.join(MIN_DISTINCT)}, got {form!r}")
+    if claim.scaling_in not in exp.defaults:
+        return  # an exact constant computed by the experiment: checked when the fit is made
+    xs = {json.dumps(exp.params(c)[claim.scaling_in], default=str) for c in cells}
+    if len(xs) < MIN_DISTINCT[form]:
+        raise UsageError(f"scaling claim {claim.id}: a {form} fit needs at least {MIN_DISTINCT[form]} distinct values "
+                         f"of {claim.scaling_in!r}, the grid has {len(xs)}")
+
+
 def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict | None = None,
          quick: bool = False, base_seed: int = 0, validate: str = "dry", done: Iterable[str] = ()) -> list[Unit]:
     """Resolve the target, build and validate every unit (nothing runs except dry validations).
@@ -374,6 +389,8 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
         else:
             claim_cells = cells
             start = dict(defaults[0] if (base is None and defaults) else (base or {}))
+        if claim.kind.value == "scaling" and validate != "none":
+            _check_scaling_axis(claim, exp, [{**start, **c} for c in claim_cells])
         fp, portable_c, portable_e = _fingerprint(claim), _portable_claim(claim), _portable_experiment(exp)
         crn = set(claim.setting.get("common_random_numbers", [claim.scaling_in] if claim.kind.value == "scaling" else []))
         for cell in claim_cells:
@@ -694,7 +711,15 @@ def summarize(store, units: Sequence[Unit]) -> tuple[list[dict], list]:
         firsts = rows.drop_duplicates("key") if len(rows) else rows
         n_failed = len({u.key for u in us}) - len(firsts)
         if claim.kind.value == "scaling" and len(firsts) and (firsts["verdict"] == PENDING).any():
-            for v in scaling_verdicts(claim, rows, us):
+            try:
+                fitted = scaling_verdicts(claim, rows, us)
+            except UsageError as e:  # e.g. a non-positive response: no law can be fitted
+                rec = _summary_record(claim, INCONCLUSIVE, VIOLATED if claim.expected_to_fail else HOLDS, None,
+                                      len(firsts), n_failed)
+                rec.update(unexpected=True, detail=f"no scaling fit: {e}")
+                summary.append(rec)
+                continue
+            for v in fitted:
                 verdicts.append(v)
                 summary.append(_summary_record(claim, v.verdict, v.expected, v.tightness, len(firsts), n_failed,
                                                fit=dict(v.constants, detail=v.detail), instance=v.instance))
