@@ -588,6 +588,7 @@ class SweepResult:
     summary: list         # one dict per claim (and per fit group for scaling claims)
     verdicts: list        # verify.check.Verdict objects of the scaling fits
     seconds: float
+    resubmitted: int = 0  # units sent again because their worker died
 
     def frame(self, failed: bool = True):
         """This sweep's rows as a pandas DataFrame."""
@@ -626,10 +627,11 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
                    "seeds": seeds, "backend": backend, "workers": workers, "quick": quick, "base_seed": base_seed,
                    "units": len(units), "to_run": len(todo), "version": units[0].meta["version"] if units else None,
                    "git_rev": units[0].meta["git_rev"] if units else None})
+    resubmitted = 0
     if todo:
         bar = Progress(len(todo), enabled=progress)
         try:
-            _drive(runner, todo, store, bar, max_attempts, on_unit)
+            resubmitted = _drive(runner, todo, store, bar, max_attempts, on_unit)
         finally:
             bar.close()
             runner.close()
@@ -637,15 +639,18 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
     summary, verdicts = summarize(store, units)
     failed = _failures(store, units)
     res = SweepResult(str(out), keys, len(todo), len(units) - len(todo), failed, summary, verdicts,
-                      time.perf_counter() - t0)
+                      time.perf_counter() - t0, resubmitted)
     write_json_atomic(store.path / "summary.json", {"summary": summary, "failed": failed, "ran": res.ran,
                                                     "skipped": res.skipped, "seconds": res.seconds})
     return res
 
 
-def _drive(runner, todo, store, bar, max_attempts, on_unit) -> None:
-    """Keep ``2 * workers`` units in flight; write each finished unit's part as soon as it arrives."""
+def _drive(runner, todo, store, bar, max_attempts, on_unit) -> int:
+    """Keep ``2 * workers`` units in flight; write each finished unit's part as soon as it arrives.
+
+    Returns how many units were resubmitted because a worker died."""
     pending = collections.deque(todo)
+    resubmitted = 0
     in_flight: dict[Any, Unit] = {}
     attempts: collections.Counter = collections.Counter()
     limit = 2 * max(1, runner.workers)
@@ -663,6 +668,7 @@ def _drive(runner, todo, store, bar, max_attempts, on_unit) -> None:
                 broken = True
                 if attempts[u.key] < max_attempts:
                     pending.appendleft(u)
+                    resubmitted += 1
                     continue
                 from .store import failure_table
                 key, bad = u.key, True
@@ -678,7 +684,9 @@ def _drive(runner, todo, store, bar, max_attempts, on_unit) -> None:
             for fut, u in list(in_flight.items()):  # a broken pool fails every future in it: resubmit them
                 in_flight.pop(fut)
                 pending.appendleft(u)
+                resubmitted += 1
             runner.reset()
+    return resubmitted
 
 
 def _failures(store, units) -> list[dict]:
@@ -897,10 +905,11 @@ def run_cli(args) -> int:
                 scheduler=args.scheduler, quick=args.quick, progress=False if args.json else None)
     if args.json:
         print(json.dumps({"out": res.out, "ran": res.ran, "skipped": res.skipped, "seconds": res.seconds,
+                          "resubmitted": res.resubmitted,
                           "claims": res.summary, "failed": res.failed}, default=str))
     else:
         print(f"{res.out}: {res.ran} cells run, {res.skipped} already done, {len(res.failed)} failed "
-              f"({res.seconds:.1f} s)")
+              f"({res.seconds:.1f} s)" + (f"; {res.resubmitted} resubmitted after a worker died" if res.resubmitted else ""))
         for s in res.summary:
             t = "-" if s["tightness"] is None else f"{s['tightness']:.3g}"
             line = f"  {s['claim']:<28} {s['verdict']:<12} tightness {t:<8} {s['units']} cells"
