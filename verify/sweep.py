@@ -641,6 +641,7 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
     res = SweepResult(str(out), keys, len(todo), len(units) - len(todo), failed, summary, verdicts,
                       time.perf_counter() - t0, resubmitted)
     write_json_atomic(store.path / "summary.json", {"summary": summary, "failed": failed, "ran": res.ran,
+                                                    "resubmitted": res.resubmitted,
                                                     "skipped": res.skipped, "seconds": res.seconds})
     return res
 
