@@ -255,11 +255,16 @@ def reference(tmp_path_factory):
     return cells, _rows(sweep(AM, cells, seeds=2, out=out, backend="serial", quick=True).frame())
 
 
-def test_loky_equals_serial_row_for_row(tmp_path, reference):
+@pytest.fixture(scope="module")
+def loky_rows(tmp_path_factory, reference):
     pytest.importorskip("joblib")
-    cells, ref = reference
-    res = sweep(AM, cells, seeds=2, out=tmp_path / "s", backend="loky", workers=2, quick=True)
-    assert _rows(res.frame()).equals(ref)
+    cells, _ = reference
+    res = sweep(AM, cells, seeds=2, out=tmp_path_factory.mktemp("loky"), backend="loky", workers=2, quick=True)
+    return _rows(res.frame())
+
+
+def test_loky_equals_serial_row_for_row(reference, loky_rows):
+    assert loky_rows.equals(reference[1])
 
 
 def test_killed_worker_process_is_replaced(tmp_path):
@@ -286,7 +291,7 @@ def test_killed_worker_process_is_replaced(tmp_path):
     assert set(df.verdict) == {"holds"}
 
 
-def test_dask_local_cluster_equals_local_backend_row_for_row(tmp_path, reference):
+def test_dask_local_cluster_equals_local_backend_row_for_row(tmp_path, reference, loky_rows):
     distributed = pytest.importorskip("distributed")
     from verify.sweep import BLAS_ENV
 
@@ -297,7 +302,8 @@ def test_dask_local_cluster_equals_local_backend_row_for_row(tmp_path, reference
                     quick=True)
         hosts_workers = len(cluster.workers)
     assert hosts_workers == 2 and res.ran == 8 and not res.failed
-    assert _rows(res.frame()).equals(ref)
+    rows = _rows(res.frame())
+    assert rows.equals(loky_rows) and rows.equals(ref)
 
 
 # --------------------------------------------------------------------------- CLI
