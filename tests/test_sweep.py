@@ -283,6 +283,9 @@ def test_killed_worker_process_is_replaced(tmp_path):
             pid = next(iter(ex._processes))
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
+            deadline = time.time() + 10  # let loky notice, so that the sweep's next submit meets a broken pool
+            while time.time() < deadline and not getattr(getattr(ex, "_flags", None), "broken", True):
+                time.sleep(0.02)
 
     res = sweep(AM, cells, out=tmp_path / "s", backend="loky", workers=2, on_unit=kill_a_worker)
     assert killed and not res.failed and res.ran == 6 and res.resubmitted >= 1

@@ -422,7 +422,6 @@ class _Done:
 
 class _Serial:
     workers = 1
-    pool_breaks = False
 
     def submit(self, unit):
         return _Done(run_unit(unit, limit_threads=False))
@@ -434,15 +433,11 @@ class _Serial:
     def result(fut):
         return fut.value
 
-    def reset(self):
-        pass
-
     def close(self):
         pass
 
 
 class _Loky:
-    pool_breaks = True  # a dead worker fails every future of the pool
 
     def __init__(self, workers: int):
         try:
@@ -455,7 +450,11 @@ class _Loky:
         self.ex = self._get()
 
     def submit(self, unit):
-        return self.ex.submit(run_unit, unit)
+        try:
+            return self.ex.submit(run_unit, unit)
+        except Exception:  # noqa: BLE001 - the pool broke (a worker died): start a fresh one
+            self.reset()
+            return self.ex.submit(run_unit, unit)
 
     def wait(self, futs):
         import concurrent.futures as cf
@@ -475,7 +474,6 @@ class _Loky:
 
 
 class _Dask:
-    pool_breaks = False  # the scheduler reschedules the tasks of a dead worker itself
 
     def __init__(self, workers: int, scheduler: str | None = None, client=None):
         try:
@@ -511,9 +509,6 @@ class _Dask:
     @staticmethod
     def result(fut):
         return fut.result()
-
-    def reset(self):
-        pass
 
     def close(self):
         for obj in self._own:
@@ -649,7 +644,9 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
 def _drive(runner, todo, store, bar, max_attempts, on_unit) -> int:
     """Keep ``2 * workers`` units in flight; write each finished unit's part as soon as it arrives.
 
-    Returns how many units were resubmitted because a worker died."""
+    A future that raises (its worker died: loky fails every future of a broken pool, and the next submit
+    starts a fresh pool; dask gives up after its own retries) is resubmitted, up to ``max_attempts`` per
+    unit.  Returns how many units were resubmitted."""
     pending = collections.deque(todo)
     resubmitted = 0
     in_flight: dict[Any, Unit] = {}
@@ -659,14 +656,12 @@ def _drive(runner, todo, store, bar, max_attempts, on_unit) -> int:
         while pending and len(in_flight) < limit:
             u = pending.popleft()
             in_flight[runner.submit(u)] = u
-        broken = False
         for fut in runner.wait(in_flight):
             u = in_flight.pop(fut)
             try:
                 key, table, bad = runner.result(fut)
             except Exception as e:  # noqa: BLE001 - the worker died or the unit could not travel
                 attempts[u.key] += 1
-                broken = True
                 if attempts[u.key] < max_attempts:
                     pending.appendleft(u)
                     resubmitted += 1
@@ -681,12 +676,6 @@ def _drive(runner, todo, store, bar, max_attempts, on_unit) -> int:
             bar.update(bad)
             if on_unit is not None:
                 on_unit(key, bad)
-        if broken and runner.pool_breaks:
-            for fut, u in list(in_flight.items()):  # a broken pool fails every future in it: resubmit them
-                in_flight.pop(fut)
-                pending.appendleft(u)
-                resubmitted += 1
-            runner.reset()
     return resubmitted
 
 
