@@ -741,11 +741,11 @@ def summarize(store, units: Sequence[Unit]) -> tuple[list[dict], list]:
 def _summary_record(claim, verdict, expected, tightness, units, failed, fit=None, instance=None) -> dict:
     rec = {"claim": claim.id, "paper": claim.paper, "provenance": claim.provenance.value, "kind": claim.kind.value,
            "verdict": verdict, "expected": expected, "unexpected": verdict != expected or failed > 0,
-           "tightness": tightness, "units": units, "failed": failed}
+           "tightness": tightness, "units": units, "failed": failed, "instance": {}, "seed": None}
     if fit is not None:
         rec["fit"] = fit
     if instance is not None:
-        rec["instance"] = instance
+        rec["instance"] = instance  # scaling: the values of the other swept parameters; seed None (all seeds)
     return rec
 
 
@@ -903,7 +903,7 @@ def run_cli(args) -> int:
         for s in res.summary:
             t = "-" if s["tightness"] is None else f"{s['tightness']:.3g}"
             line = f"  {s['claim']:<28} {s['verdict']:<12} tightness {t:<8} {s['units']} cells"
-            if "fit" not in s and s.get("instance") is not None:
+            if "fit" not in s and s.get("seed") is not None:
                 line += f"; worst at {_short(s['instance']) or 'the default instance'} (seed {s['seed']})"
             if "fit" in s:
                 f = s["fit"]
