@@ -177,6 +177,9 @@ def _lower(ev: Evidence) -> tuple[str, float | None, int, str]:
 
 def _scaling(ev: Evidence) -> tuple[str, float | None, int, str]:
     fit = ev.fit
+    if fit is None or ev.predicted_exponent is None:
+        return INCONCLUSIVE, None, 0, ("no fitted exponent in this evidence: a scaling law is judged across instances "
+                                       "(run it through `ratecheck sweep` / verify.sweep.check_scaling)")
     pred = ev.predicted_exponent
     lo, hi = fit.interval
     tight = float(fit.slope / pred) if pred else None
