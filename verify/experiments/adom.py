@@ -118,7 +118,7 @@ class ADOMExperiment(Experiment):
     _SEARCH_DECAY = ("network", "problem", "n", "d", "m", "kappa", "order")
     _SEARCH_HARD = ("mode", "method", "n", "n_chain_frac", "kappa", "depth_d", "eps_min", "order")
     #: cap on the iteration budget 60/sigma_2 = 960 chi sqrt(kappa) of one decay-rate search run (keeps a run fast)
-    SEARCH_DECAY_ITERS = 15000
+    SEARCH_DECAY_ITERS = 10000
     #: cap on the iterations of one hard-instance search run in eps mode (unreached eps are dropped)
     SEARCH_HARD_ITERS = 20000
 
