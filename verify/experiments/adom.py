@@ -136,9 +136,11 @@ class ADOMExperiment(Experiment):
         return space
 
     def from_search(self, point):
-        """Instance parameters of a search point: L = mu kappa (logistic problems use mu = 0.1),
-        n_chain = 1 + round(frac (n//2 - 1)) in 1..n/2 (the split chain's range; chi = n > n_chain),
-        eps_grid = 4 values from 1e-1 down to ``eps_min``, and the iteration budgets capped at :attr:`SEARCH_DECAY_ITERS` / :attr:`SEARCH_HARD_ITERS`.
+        """Instance parameters of a search point: L = mu kappa (logistic problems use mu = lambda = 0.1
+        and their L comes from the data, so kappa is inert there), n_chain = 1 + round(frac (n//2 - 1))
+        in 1..n/2 (the split chain's range; chi = n > n_chain), eps_grid = 4 values from 1e-1 down to
+        ``eps_min``, and the iteration budgets capped at :attr:`SEARCH_DECAY_ITERS` /
+        :attr:`SEARCH_HARD_ITERS`.
 
         Capping a decay-rate run only drops later windows and can only raise the measured rates of the
         last kept ones (the suffix-max envelope of a shorter run is lower at its end), so it never
