@@ -98,6 +98,71 @@ class ADOMExperiment(Experiment):
                     eps_grid=(1e-1, 1e-2, 1e-3, 1e-4), gap_eps=1e-4, hard_ns=(4, 8, 12), hard_kappas=(9.0, 36.0),
                     order="time", gt_step=0.0)
 
+    # ------------------------------------------------------------------ search space
+    #: Counterexample-search coordinates (``verify.search``); :meth:`from_search` maps them to instance
+    #: parameters (kappa -> L = mu kappa, n_chain as a fraction of 1..n/2, eps_grid from its smallest value).
+    search_space = {
+        "network": ("choice", list(NETWORKS)),
+        "problem": ("choice", ["quadratic", "logistic"]),
+        "n": ("int", 3, 16),
+        "d": ("int", 2, 8),
+        "m": ("int", 2, 30),
+        "kappa": ("logfloat", 2.0, 200.0),
+        "mode": ("choice", ["depth", "eps"]),
+        "method": ("choice", list(METHODS)),
+        "n_chain_frac": ("float", 0.0, 1.0),
+        "depth_d": ("int", 8, 48),
+        "eps_min": ("logfloat", 1e-6, 1e-1),
+        "order": ("choice", ["time", "dadao"]),
+    }
+    _SEARCH_DECAY = ("network", "problem", "n", "d", "m", "kappa", "order")
+    _SEARCH_HARD = ("mode", "method", "n", "n_chain_frac", "kappa", "depth_d", "eps_min", "order")
+    #: cap on the iteration budget 60/sigma_2 = 960 chi sqrt(kappa) of one decay-rate search run (keeps a run fast)
+    SEARCH_DECAY_ITERS = 10000
+    #: cap on the iterations of one hard-instance search run in eps mode (unreached eps are dropped)
+    SEARCH_HARD_ITERS = 20000
+
+    def search_space_for(self, claim):
+        """Decay-rate claims search networks x problems x (n, kappa); the hard-instance lower bounds search
+        the split chain (n, n_chain, kappa, depth or eps grid) and the method; scaling claims (fits over
+        a sweep) are not searchable."""
+        sel = {"decay_rate": self._SEARCH_DECAY, "hard_comm_rounds": self._SEARCH_HARD,
+               "hard_grad_calls": self._SEARCH_HARD}.get(claim.measure)
+        if sel is None:
+            return None
+        space = {k: self.search_space[k] for k in sel}
+        if claim.measure == "decay_rate":
+            space.update(n=("int", 3, 10), kappa=("logfloat", 2.0, 64.0))
+        return space
+
+    def from_search(self, point):
+        """Instance parameters of a search point: L = mu kappa (logistic problems use mu = lambda = 0.1
+        and their L comes from the data, so kappa is inert there), n_chain = 1 + round(frac (n//2 - 1))
+        in 1..n/2 (the split chain's range; chi = n > n_chain), eps_grid = 4 values from 1e-1 down to
+        ``eps_min``, and the iteration budgets capped at :attr:`SEARCH_DECAY_ITERS` /
+        :attr:`SEARCH_HARD_ITERS`.
+
+        Capping a decay-rate run only drops later windows and can only raise the measured rates of the
+        last kept ones (the suffix-max envelope of a shorter run is lower at its end), so it never
+        manufactures a violation of the lower bound."""
+        p = dict(point)
+        out = {}
+        n = int(p.pop("n", self.defaults["n"]))
+        out["n"] = n
+        mu = 0.1 if p.get("problem") == "logistic" else 1.0
+        kappa = float(p.pop("kappa", 16.0))
+        out.update(mu=mu, L=mu * kappa)
+        if "n_chain_frac" in p:
+            out["n_chain"] = 1 + int(round(float(p.pop("n_chain_frac")) * max(n // 2 - 1, 0)))
+            out["max_iter"] = self.SEARCH_HARD_ITERS
+        if "eps_min" in p:
+            e = float(p.pop("eps_min"))
+            out["eps_grid"] = tuple(float(x) for x in np.geomspace(0.1, e, 4)) if e < 0.1 else (0.1,)
+        if "network" in p:
+            out["max_iter"] = self.SEARCH_DECAY_ITERS
+        out.update(p)
+        return out
+
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
         meas = claim.measure
@@ -248,8 +313,10 @@ class ADOMExperiment(Experiment):
         ends = np.arange(w, last + 1, max(1, w // 2))
         if ends.size == 0:
             ends = np.array([min(w, len(D) - 1)])
+        # a run shorter than one window (it diverged or stopped early) is measured over its whole length
+        starts = np.maximum(ends - w, 0)
         with np.errstate(divide="ignore", invalid="ignore"):
-            rate = -(np.log(env[ends]) - np.log(env[ends - w])) / w
+            rate = -(np.log(env[ends]) - np.log(env[starts])) / np.maximum(ends - starts, 1)
         rate = np.where(np.isfinite(rate), rate, -np.inf)
         c.update(window=w, sigma2=sigma2, iterations=tr.iterations, diverged=tr.diverged_at is not None,
                  final_ratio=float(D[-1] / D[0]))

@@ -91,6 +91,53 @@ class WeiszfeldExperiment(Experiment):
     defaults = dict(cloud="gaussian", m=100, d=10, outlier_frac=0.0, shift=100.0, anchor_weight=0.6, nu=1e-6, T=30,
                     stepsize_factor=1.0, init="mean", eps_max=1e-1, eps_min=1e-12, n_eps=12)
 
+    # ------------------------------------------------------------------ search space
+    #: Counterexample-search coordinates (``verify.search``).  ``collinear`` clouds are left out: they
+    #: break RFA's Assumption 13 (points not all on one line; the median need not be unique).
+    search_space = {
+        "cloud": ("choice", ["gaussian", "anchor", "lopsided", "three", "symmetric"]),
+        "m": ("int", 3, 120),
+        "d": ("int", 2, 30),
+        "outlier_frac": ("float", 0.0, 0.45),
+        "shift": ("logfloat", 1.0, 1000.0),
+        "anchor_weight": ("float", 0.5, 0.95),
+        "nu": ("logfloat", 1e-8, 1.0),
+        "T": ("int", 10, 400),
+        "init": ("choice", ["mean", "mid"]),
+    }
+    #: Assumption 22 (nu <= nu_tilde = min_k ||z* - w_k||) fails at every nu on clouds whose median is a data point
+    _MEDIAN_AT_A_POINT = ("anchor", "lopsided")
+
+    def search_space_for(self, claim):
+        """The clouds a claim's setting names (``setting['clouds']``) or else all of them; claims assuming
+        nu <= nu_tilde (Assumption 22) search only clouds whose median is not a data point, with small nu;
+        the fixed-budget claim (``setting['budget']``) does not search the horizon T."""
+        space = dict(self.search_space)
+        clouds = tuple(claim.setting.get("clouds", ()))
+        if clouds:
+            space["cloud"] = ("choice", [c for c in space["cloud"][1] if c in clouds] or list(clouds))
+        if any(s.name == "nu_tilde" for a in claim.assumptions for s in getattr(a, "free_symbols", ())):
+            space["cloud"] = ("choice", [c for c in space["cloud"][1] if c not in self._MEDIAN_AT_A_POINT])
+            space["nu"] = ("logfloat", 1e-8, 1e-3)
+        if "budget" in claim.setting:
+            space.pop("T")
+        return space
+
+    def from_search(self, point):
+        """Instance parameters of a search point: m = 3 for the triangle, m even for the symmetric cloud
+        (the constructions require it) which also starts from ``init='mid'`` (its mean is the median, a
+        degenerate start with r0 = 0, as in the named SYMMETRIC instance); the other coordinates are
+        instance parameters as they are."""
+        p = dict(point)
+        cloud = p.get("cloud")
+        if cloud == "three":
+            p["m"] = 3
+        elif cloud == "symmetric":
+            if "m" in p:
+                p["m"] = max(2, int(p["m"]) + int(p["m"]) % 2)
+            p["init"] = "mid"  # the mean *is* the median here: from the mean every bound is 0 (or nu/2)
+        return p
+
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
         meas = claim.measure
