@@ -36,6 +36,7 @@ from ..instances import (adom_logistic, adom_quadratics, adversarial_star_schedu
 from . import Experiment, register
 
 FLOOR = 1e-20            #: decay rates are measured while D_k >= FLOOR * D_0
+ROUNDING_FLOOR = 1e-15   #: below this fraction of D_0 a rising distance is rounding noise, not divergence
 EXPONENT_TOLERANCE = 0.1  #: documented slack on fitted exponents (lower-order log and transient terms)
 NETWORKS = ("ring", "rgg", "ring-star", "star")
 METHODS = ("adom+", "adom+-mc", "gt")
@@ -307,10 +308,13 @@ class ADOMExperiment(Experiment):
         budget = min(p["max_iter"], int(60 / sigma2))
         tr = self._run_method("adom+", problem, gossip, chi_param, p, budget, FLOOR)
         D = tr.dist_sq
-        # past the run's smallest distance only rounding noise is left (it drifts back up), so the
-        # envelope is built on the run up to its minimum
-        kmin = int(np.argmin(D))
-        env = np.maximum.accumulate(D[: kmin + 1][::-1])[::-1]
+        # once the distance has reached the rounding floor (ROUNDING_FLOOR * D_0) only noise is left, which
+        # drifts back up: the envelope is then built on the run up to its smallest distance.  A run that
+        # never gets there (e.g. one that diverges) is measured whole.
+        with np.errstate(invalid="ignore"):
+            kmin = int(np.nanargmin(np.where(np.isfinite(D), D, np.nan))) if np.isfinite(D).any() else len(D) - 1
+        stop = kmin + 1 if D[kmin] <= ROUNDING_FLOOR * D[0] else len(D)
+        env = np.maximum.accumulate(D[:stop][::-1])[::-1]
         keep = np.flatnonzero(env >= FLOOR * D[0])
         last = int(keep[-1]) if keep.size else 0
         ends = np.arange(w, last + 1, max(1, w // 2))
