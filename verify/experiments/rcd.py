@@ -125,6 +125,14 @@ class RCDExperiment(Experiment):
     SEARCH_MC_T = 60        #: horizon of Monte Carlo search runs (logistic, cosine)
     SEARCH_MC_R = 300       #: replications of Monte Carlo search runs (x4 when the search confirms a point)
     SEARCH_MAX_BLOCKS = 8
+    #: Monte Carlo points keep every sketch outcome frequent (probability >= ~1/(2J), 1/d, or for
+    #: importance sampling >= ~1/(d * scale ratio)): a confidence bound from R samples is not valid
+    #: when an outcome of probability << 1/R carries a visible share of the expectation (the sample
+    #: misses it, and the mean and its standard error with it).  Found by search: rpt.strongly-convex
+    #: on logistic with p_J = 1e-5 gave a false "violated" at T = 1 (exact E gap below the bound).
+    SEARCH_MC_MAX_D = 12
+    SEARCH_MC_MAX_BLOCKS = 4
+    SEARCH_MC_MAX_SCALE = 10.0
 
     def search_space_for(self, claim):
         """Per claim: the sketch choice is the claim's own sketches; problems and zero eigenvalues
@@ -157,31 +165,40 @@ class RCDExperiment(Experiment):
     def from_search(self, point):
         """Valid instance parameters from a search point: blocks, tau and zero eigenvalues as
         fractions of their feasible ranges, RPT probabilities p_j proportional to p_ratio^j, quick
-        horizons, and few replications for Monte Carlo problems."""
+        horizons, and for Monte Carlo problems (logistic, cosine) few replications and no rare
+        sketch outcomes (d, blocks and scale ratio capped, p_j floored at 1/(2J))."""
         q = dict(point)
         if set(q) <= {"samples"}:
             return {k: int(v) for k, v in q.items()}
+        problem = q.get("problem", "quadratic")
+        exact = problem == "quadratic"
         d = int(q.pop("d", self.defaults["d"]))
+        if not exact:  # Monte Carlo: no sketch outcome may be rare (see SEARCH_MC_MAX_D)
+            d = min(d, self.SEARCH_MC_MAX_D)
         out = {k: v for k, v in q.items() if k in self.defaults}
         out["d"] = d
-        blocks = 1 + int(round(float(q.get("blocks_frac", 0.5)) * (min(d, self.SEARCH_MAX_BLOCKS) - 1)))
+        max_blocks = self.SEARCH_MAX_BLOCKS if exact else self.SEARCH_MC_MAX_BLOCKS
+        blocks = 1 + int(round(float(q.get("blocks_frac", 0.5)) * (min(d, max_blocks) - 1)))
         out["blocks"] = blocks
         out["tau"] = 1 + int(round(float(q.get("tau_frac", 0.0)) * (d - 1)))
         # zero eigenvalues (singular quadratics): only in spaces that declare zero_frac; at most d - 1
         out["zero_eigs"] = int(round(float(q.get("zero_frac", 0.0)) * (d - 1)))
         if "p_ratio" in q:
             w = float(q["p_ratio"]) ** np.arange(blocks)
-            out["p"] = [float(v) for v in w / w.sum()]
+            w = w / w.sum()
+            if not exact:  # floor every block probability at 1/(2J)
+                w = 0.5 * w + 0.5 / blocks
+            out["p"] = [float(v) for v in w]
         else:
             out["p"] = None
-        problem = out.get("problem", "quadratic")
-        if problem == "quadratic":
+        if not exact:
+            out["scale_ratio"] = min(float(out.get("scale_ratio", 1.0)), self.SEARCH_MC_MAX_SCALE)
+        if exact:
             out.update(T=self.SEARCH_T, method="auto")
         else:
             out.update(T=self.SEARCH_MC_T, replications=self.SEARCH_MC_R, method="auto", m=100, zero_eigs=0)
             if problem == "cosine":
                 out["start"] = "random"  # no minimiser: 'last-block' needs x*
-                out["cond"] = min(float(out.get("cond", 10.0)), 100.0)
         return out
 
     # ------------------------------------------------------------------ instances
