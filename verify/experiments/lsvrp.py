@@ -76,6 +76,69 @@ class LSVRPExperiment(Experiment):
                     kappas=(6.0, 9.0, 13.0, 19.0, 27.0), eps=None, cost_it=1, start="random", dissimilarity="mean-square",
                     T_max=200000)
 
+    #: Counterexample-search space (``verify.search``), exact expectations on quadratic clients:
+    #: the dissimilarity as kappa = delta/mu, the stepsize relative to 1/delta (claims without a
+    #: stepsize rule) or as a factor of the claim's rule, the refresh probability and convention.
+    search_space = {
+        "instance": ("choice", ["controlled", "shared-floor", "reference"]),
+        "n": ("int", 2, 12),
+        "d": ("int", 2, 6),
+        "kappa": ("logfloat", 0.05, 20.0),
+        "mu": ("logfloat", 0.1, 10.0),
+        "spread": ("logfloat", 0.01, 10.0),
+        "mean_gap": ("logfloat", 0.1, 20.0),
+        "gamma_rel": ("logfloat", 0.01, 10.0),
+        "gamma_factor": ("float", 0.1, 1.0),
+        "p": ("float", 0.02, 1.0),
+        "refresh": ("choice", ["new", "old"]),
+        "dissimilarity": ("choice", ["mean-square", "max"]),
+        "start": ("choice", ["random", "spread", "optimum"]),
+    }
+
+    def search_space_for(self, claim):
+        """Per measure: the recursion has no stepsize rule (gamma = gamma_rel/delta, any gamma > 0
+        is admitted) and both refresh conventions; the Lyapunov claim uses its rule 1/(2 delta - mu)
+        (times gamma_factor <= 1, so s <= 1/4) with delta > mu/2 and refresh 'new' (its setting);
+        SGD uses 1/(2 L_max) times gamma_factor and may start at the optimum.  The scaling claims
+        (communications against delta/mu) are not searchable."""
+        m = claim.measure
+        space = dict(self.search_space)
+        if m == "moments_xw":
+            del space["gamma_factor"]
+            space["start"] = ("choice", ["random", "spread"])
+            if claim.stepsize is not None:
+                del space["gamma_rel"]
+                space["gamma_factor"] = self.search_space["gamma_factor"]
+            return space
+        if m == "lyapunov_psi":
+            for k in ("gamma_rel", "refresh"):
+                del space[k]
+            space["kappa"] = ("logfloat", 0.55, 20.0)   # 2 delta > mu, the claim's assumption
+            space["start"] = ("choice", ["random", "spread"])
+            return space
+        if m == "sgd_dist_sq":
+            for k in ("gamma_rel", "p", "refresh"):
+                del space[k]
+            return space
+        return None
+
+    def from_search(self, point):
+        """Instance parameters from a search point: delta = kappa * mu, gamma = gamma_rel / delta,
+        exact moments (the horizon T is the claim's quick instance's, which the search merges under)."""
+        q = dict(point)
+        out = {k: v for k, v in q.items() if k in self.defaults}
+        mu = float(q.get("mu", self.defaults["mu"]))
+        delta = float(q.get("kappa", self.defaults["delta"] / mu)) * mu
+        out.update(mu=mu, delta=delta, method="exact")
+        if "gamma_rel" in q:
+            out["gamma"] = float(q["gamma_rel"]) / delta
+        for k in ("n", "d"):
+            if k in out:
+                out[k] = int(out[k])
+        if "p" in out:
+            out["p"] = float(out["p"])
+        return out
+
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
         m = claim.measure

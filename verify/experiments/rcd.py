@@ -103,6 +103,104 @@ class RCDExperiment(Experiment):
                     replications=2000, method="auto", m=200, lam=0.1, omega=1.0, x0_scale=1.0, start="random",
                     samples=24)
 
+    #: Counterexample-search space (``verify.search``).  Rate claims search quadratics (exact
+    #: expectations) and, per regime, l2-logistic / quadratic-plus-cosine (Monte Carlo, small R);
+    #: the sketch-table identities search the number of sampled structures (the seed draws them).
+    search_space = {
+        "problem": ("choice", ["quadratic", "logistic", "cosine"]),
+        "d": ("int", 2, 24),
+        "blocks_frac": ("float", 0.0, 1.0),
+        "profile": ("choice", ["increasing", "decreasing", "flat"]),
+        "scale_ratio": ("logfloat", 1.0, 100.0),
+        "cond": ("logfloat", 1.0, 1000.0),
+        "coupling": ("float", 0.0, 1.0),
+        "sketch": ("choice", list(SKETCHES)),
+        "tau_frac": ("float", 0.0, 1.0),
+        "p_ratio": ("logfloat", 0.2, 5.0),
+        "start": ("choice", ["random", "last-block"]),
+        "x0_scale": ("logfloat", 0.1, 10.0),
+        "stepsize_factor": ("float", 0.25, 1.0),
+    }
+    SEARCH_T = 300          #: horizon of exact (quadratic) search runs
+    SEARCH_MC_T = 60        #: horizon of Monte Carlo search runs (logistic, cosine)
+    SEARCH_MC_R = 300       #: replications of Monte Carlo search runs (x4 when the search confirms a point)
+    SEARCH_MAX_BLOCKS = 8
+    #: Monte Carlo points keep every sketch outcome frequent (probability >= ~1/(2J), 1/d, or for
+    #: importance sampling >= ~1/(d * scale ratio)): a confidence bound from R samples is not valid
+    #: when an outcome of probability << 1/R carries a visible share of the expectation (the sample
+    #: misses it, and the mean and its standard error with it).  Found by search: rpt.strongly-convex
+    #: on logistic with p_J = 1e-5 gave a false "violated" at T = 1 (exact E gap below the bound).
+    SEARCH_MC_MAX_D = 12
+    SEARCH_MC_MAX_BLOCKS = 4
+    SEARCH_MC_MAX_SCALE = 10.0
+
+    def search_space_for(self, claim):
+        """Per claim: the sketch choice is the claim's own sketches; problems and zero eigenvalues
+        follow the regime (strongly convex: mu > 0, so no zero eigenvalues and no cosine; convex:
+        singular quadratics or logistic; nonconvex: all three problems)."""
+        if claim.measure in ("sketch_table_error", "sketch_mean_error"):
+            return {"samples": ("int", 4, 24)}
+        if claim.measure not in ("expected_gap", "avg_grad_norm_sq"):
+            return None
+        s = claim.setting
+        sketches = [k for k in s.get("sketches", ("coordinate-uniform",)) if k in SKETCHES]
+        if not sketches:
+            return None
+        regime = s.get("regime", "strongly-convex")
+        space = dict(self.search_space, sketch=("choice", sketches))
+        if not any(k.startswith("rpt") for k in sketches):
+            del space["p_ratio"]  # block probabilities only enter the RPT sketches
+        if "tau-nice" not in sketches:
+            del space["tau_frac"]
+        if regime == "nonconvex":
+            space["problem"] = ("choice", ["quadratic", "cosine", "logistic"])
+            space["zero_frac"] = ("float", 0.0, 1.0)
+        elif regime == "convex":
+            space["problem"] = ("choice", ["quadratic", "logistic"])
+            space["zero_frac"] = ("float", 0.0, 1.0)
+        else:
+            space["problem"] = ("choice", ["quadratic", "logistic"])
+        return space
+
+    def from_search(self, point):
+        """Valid instance parameters from a search point: blocks, tau and zero eigenvalues as
+        fractions of their feasible ranges, RPT probabilities p_j proportional to p_ratio^j, quick
+        horizons, and for Monte Carlo problems (logistic, cosine) few replications and no rare
+        sketch outcomes (d, blocks and scale ratio capped, p_j floored at 1/(2J))."""
+        q = dict(point)
+        if set(q) <= {"samples"}:
+            return {k: int(v) for k, v in q.items()}
+        problem = q.get("problem", "quadratic")
+        exact = problem == "quadratic"
+        d = int(q.pop("d", self.defaults["d"]))
+        if not exact:  # Monte Carlo: no sketch outcome may be rare (see SEARCH_MC_MAX_D)
+            d = min(d, self.SEARCH_MC_MAX_D)
+        out = {k: v for k, v in q.items() if k in self.defaults}
+        out["d"] = d
+        max_blocks = self.SEARCH_MAX_BLOCKS if exact else self.SEARCH_MC_MAX_BLOCKS
+        blocks = 1 + int(round(float(q.get("blocks_frac", 0.5)) * (min(d, max_blocks) - 1)))
+        out["blocks"] = blocks
+        out["tau"] = 1 + int(round(float(q.get("tau_frac", 0.0)) * (d - 1)))
+        # zero eigenvalues (singular quadratics): only in spaces that declare zero_frac; at most d - 1
+        out["zero_eigs"] = int(round(float(q.get("zero_frac", 0.0)) * (d - 1)))
+        if "p_ratio" in q:
+            w = float(q["p_ratio"]) ** np.arange(blocks)
+            w = w / w.sum()
+            if not exact:  # floor every block probability at 1/(2J)
+                w = 0.5 * w + 0.5 / blocks
+            out["p"] = [float(v) for v in w]
+        else:
+            out["p"] = None
+        if not exact:
+            out["scale_ratio"] = min(float(out.get("scale_ratio", 1.0)), self.SEARCH_MC_MAX_SCALE)
+        if exact:
+            out.update(T=self.SEARCH_T, method="auto")
+        else:
+            out.update(T=self.SEARCH_MC_T, replications=self.SEARCH_MC_R, method="auto", m=100, zero_eigs=0)
+            if problem == "cosine":
+                out["start"] = "random"  # no minimiser: 'last-block' needs x*
+        return out
+
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
         s = claim.setting
