@@ -38,10 +38,11 @@ class Compressor:
     def __call__(self, X: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray:
         raise NotImplementedError
 
-    def select(self, X: np.ndarray, rng: np.random.Generator | None = None) -> np.ndarray | None:
+    def select(self, X: np.ndarray, rng: np.random.Generator | None = None, scratch: np.ndarray | None = None):
         """For sparsifiers, the kept indices (shape ``(..., k)``) such that ``C(X)`` equals ``X`` on
         them and 0 elsewhere; ``None`` for dense compressors.  Lets algorithms update state in
-        O(k) per row instead of O(d)."""
+        O(k) per row instead of O(d).  ``scratch`` (same shape as ``X``) may be overwritten, to
+        avoid allocating a temporary in hot loops."""
         return None
 
     def _check_dim(self, d: int) -> None:
@@ -95,13 +96,14 @@ class TopK(_Sparsifier):
 
     label = "top"
 
-    def select(self, X, rng=None):
+    def select(self, X, rng=None, scratch=None):
         X = np.asarray(X)
         d = X.shape[-1]
         self._check_dim(d)
+        A = np.abs(X, out=scratch) if scratch is not None else np.abs(X)
         if self.k == 1:
-            return np.argmax(np.abs(X), axis=-1)[..., None]
-        return np.argpartition(np.abs(X), d - self.k, axis=-1)[..., d - self.k:]
+            return np.argmax(A, axis=-1)[..., None]
+        return np.argpartition(A, d - self.k, axis=-1)[..., d - self.k:]
 
 
 class RandK(_Sparsifier):
@@ -114,7 +116,7 @@ class RandK(_Sparsifier):
     label = "rand"
     deterministic = False
 
-    def select(self, X, rng=None):
+    def select(self, X, rng=None, scratch=None):
         if rng is None:
             raise InvalidInput("rng is required for the randomized compressor rand-k")
         X = np.asarray(X)

@@ -173,7 +173,7 @@ def ef21(
     g = np.einsum("n,rnd->rd", w, Gi)
 
     def record(t: int) -> bool:
-        full = grads.mean(axis=1)
+        full = np.einsum("rnd->rd", grads) / n
         gn = np.einsum("rd,rd->r", full, full)
         if not np.all(np.isfinite(gn)):
             return False
@@ -193,16 +193,17 @@ def ef21(
         if 0 in cp_pos:
             xcp[:, cp_pos[0]] = X
         rows = (np.arange(R) * d)[:, None, None]
+        D, scratch = np.empty_like(Gi), np.empty_like(Gi)  # reused every round: no allocation in the loop
         for t in range(T):
             X -= gamma * g
             vals, grads = problem.value_and_grad(X)
             U = grads if unweighted else grads * scale[:, None]
-            D = U - Gi
+            np.subtract(U, Gi, out=D)
             if sig is not None:
                 D += rng.standard_normal(U.shape) * (sig * scale)[:, None]
             mask = rng.random((R, n)) < p if p is not None else None
             sent = float(mask.mean()) if mask is not None else 1.0
-            idx = compressor.select(D, rng)
+            idx = compressor.select(D, rng, scratch)
             if idx is not None:  # sparsifier: O(n k) state updates
                 v = np.take_along_axis(D, idx, axis=-1)
                 if mask is not None:
