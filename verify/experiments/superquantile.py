@@ -100,9 +100,12 @@ class SuperquantileExperiment(Experiment):
           is Monte Carlo and adds nothing a two-point law does not reach), parametrised by the natural
           scales of the problem: ``theta`` (log scale), ``tm`` :math:`=\theta\,m_{max}` (the expected
           number of tail samples, log scale; the bias and variance bounds are functions of
-          :math:`\theta m`), ``m_span`` :math:`=m_{max}/m_{min}`, ``p_rel`` :math:`=p/\theta` (the
-          two-point laws around the extremal one :math:`p=\theta`, Levy et al. Prop. 5; the midpoint
-          ``p_rel = 1`` is that law) and ``low`` (``high = 1``; it matters for the claims with
+          :math:`\theta m`), ``m_span`` :math:`=m_{max}/m_{min}`, ``p_z`` (the two-point law's tail
+          mass :math:`p=\theta-z\sqrt{\theta(1-\theta)/m_{max}}`: its distance to the extremal law
+          :math:`p=\theta` of Levy et al. Prop. 5 in units of the sampling standard deviation of the
+          empirical tail fraction, the scale on which bias and variance change; ``z = 0``, the
+          midpoint, is the extremal law, ``z > 0`` puts the mass below :math:`\theta`, where the
+          variance is largest) and ``low`` (``high = 1``; it matters for the claims with
           :math:`|Z|\le B`).  Claims needing a Lipschitz inverse cdf search the uniform law only.
         * Smoothing claims: the loss vectors' length ``n``, ``theta`` and ``nu``.
         * ``simplicial-fl.convex`` (CISS): small client sets (one run is cheap), ``theta``, ``nu``,
@@ -113,13 +116,13 @@ class SuperquantileExperiment(Experiment):
         meas = claim.measure
         if meas in self._ESTIMATOR:
             laws = ["uniform"] if claim.setting.get("needs") == "G_icdf" else ["bernoulli", "uniform"]
-            space = {"law": ("choice", laws), "theta": ("logfloat", 0.01, 1.0), "tm": ("logfloat", 1.0, 1000.0),
-                     "m_span": ("logfloat", 1.0, 100.0), "p_rel": ("logfloat", 0.25, 4.0), "low": ("float", -1.0, 0.0)}
+            space = {"law": ("choice", laws), "theta": ("logfloat", 0.01, 1.0), "tm": ("logfloat", 1.0, 2000.0),
+                     "m_span": ("logfloat", 1.0, 100.0), "p_z": ("float", -2.0, 2.0), "low": ("float", -1.0, 0.0)}
             if claim.id.split("~")[0] == "superquantile.bias-levy":
                 # B min(3/sqrt(theta m), 1): below theta m = 9 the bound is the range B, which no bias can exceed;
                 # search the informative branch only (else the search climbs to the trivial corner theta m -> 0,
                 # where bias/B -> 1 - theta, and stays there)
-                space.update(tm=("logfloat", 9.0, 1000.0), tm_min=("choice", [9.0]))
+                space.update(tm=("logfloat", 9.0, 2000.0), tm_min=("choice", [9.0]))
             return space
         if meas in ("l2_smoothing_gap", "entropic_gap"):
             return {"n": ("int", 1, 60), "theta": ("float", 0.02, 1.0), "nu": ("logfloat", 1e-3, 10.0)}
@@ -133,7 +136,8 @@ class SuperquantileExperiment(Experiment):
     def from_search(self, point):
         """Instance parameters from a search point (see :meth:`search_space_for`): ``m_max = tm/theta``
         (capped at :attr:`SEARCH_M_MAX`), ``m_min = m_max/m_span``, six sample sizes without the
-        integrality constraint on ``theta m``, ``p = min(1, p_rel theta)``; for CISS, ``outliers`` as a
+        integrality constraint on ``theta m``, ``p = theta - p_z sqrt(theta (1 - theta)/m_max)`` in [0, 1];
+        for CISS, ``outliers`` as a
         fraction of the clients."""
         p = dict(point)
         if "tm" in p:
@@ -144,8 +148,9 @@ class SuperquantileExperiment(Experiment):
             if tm_min is not None:  # every sample size with theta m >= tm_min
                 m_min = min(m_max, max(m_min, math.ceil(float(tm_min) / th - 1e-9)))
             p.update(m_min=m_min, m_max=m_max, m_points=6, integer_tm=False)
-        if "p_rel" in p:
-            p["p"] = float(min(1.0, float(p.pop("p_rel")) * float(p["theta"])))
+        if "p_z" in p:
+            th, mx = float(p["theta"]), p.get("m_max", self.defaults["m_max"])
+            p["p"] = float(min(1.0, max(0.0, th - float(p.pop("p_z")) * math.sqrt(th * (1 - th) / mx))))
         if "outlier_frac" in p:
             cl = int(p["clients"])
             p["outliers"] = int(min(cl - 1, round(float(p.pop("outlier_frac")) * cl)))
