@@ -62,10 +62,12 @@ def test_superquantile_spaces_per_claim():
     for cid in ("simplicial-fl.nonconvex", "simplicial-fl.strongly-convex"):  # scaling claims
         with pytest.raises(UsageError, match="scaling"):
             searchable(theorems.get(cid))
-    # the midpoint of the two-point space is the extremal law p = theta
+    # the two-point laws are placed by their standardised offset from the extremal law p = theta (the midpoint)
     mid = _Space(sp_["superquantile.bias-exact"], "superquantile").midpoint()
     p = _instance(exp, theorems.get("superquantile.bias-exact"), mid)
     assert p["law"] == "bernoulli" and math.isclose(p["p"], p["theta"], rel_tol=1e-12)
+    q = exp.from_search(dict(mid, p_z=1.0))
+    assert math.isclose(q["p"], q["theta"] - math.sqrt(q["theta"] * (1 - q["theta"]) / q["m_max"]), rel_tol=1e-12)
     # bias-levy (and its teeth) search only theta m >= 9, where the bound is not the trivial range B
     for cid in ("superquantile.bias-levy", "superquantile.bias-levy~rate-1-over-theta-m"):
         c = theorems.get(cid)
