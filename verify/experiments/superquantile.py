@@ -107,7 +107,8 @@ class SuperquantileExperiment(Experiment):
           midpoint, is the extremal law, ``z > 0`` puts the mass below :math:`\theta`, where the
           variance is largest) and ``low`` (``high = 1``; it matters for the claims with
           :math:`|Z|\le B`).  Claims needing a Lipschitz inverse cdf search the uniform law only.
-        * Smoothing claims: the loss vectors' length ``n``, ``theta`` and ``nu``.
+        * Smoothing claims: the loss vectors' length ``n``, ``theta`` and ``nu`` (for the l2 smoothing
+          where its floating-point error stays well below the bound).
         * ``simplicial-fl.convex`` (CISS): small client sets (one run is cheap), ``theta``, ``nu``,
           the regularisation ``lam``, the outliers and their separation, the horizon ``T``.
 
@@ -124,7 +125,13 @@ class SuperquantileExperiment(Experiment):
                 # where bias/B -> 1 - theta, and stays there)
                 space.update(tm=("logfloat", 9.0, 2000.0), tm_min=("choice", [9.0]))
             return space
-        if meas in ("l2_smoothing_gap", "entropic_gap"):
+        if meas == "l2_smoothing_gap":
+            # the floating-point error of the l2-smoothed value grows like eps n max|x|^2/nu while the bound
+            # nu (1 - theta)/(2 theta n^2) shrinks: with nu >= 0.05 and theta <= 0.98 it stays a small share
+            # of the bound (below, the search only climbs the tolerance: nu = 1e-3 gave measured/bound 7 for an
+            # exact gap at 0.9993 of the bound)
+            return {"n": ("int", 1, 60), "theta": ("float", 0.02, 0.98), "nu": ("logfloat", 0.05, 10.0)}
+        if meas == "entropic_gap":
             return {"n": ("int", 1, 60), "theta": ("float", 0.02, 1.0), "nu": ("logfloat", 1e-3, 10.0)}
         if meas == "smoothed_gap":
             # conditioned so that one run (the 1e-20 reference solve dominates) stays well under a second
