@@ -100,3 +100,31 @@ def test_shipped_claims_not_violated_on_a_small_budget(cid, budget):
 def test_teeth_found_on_a_small_budget(tid):
     res = search(tid, budget=6, seed=1, shrink=False)
     assert res.verdict == "violated" and not res.unexpected, f"{tid}: best tightness {res.tightness} on {res.point}"
+
+
+@pytest.mark.parametrize("tid", ["superquantile.bias-levy~rate-1-over-theta-m", "superquantile.bias-exact~off-by-one"])
+def test_estimator_teeth_found_without_the_midpoint(tid, monkeypatch):
+    """The two teeth the draft space missed are found by the random and local phases too, not only at
+    the midpoint (the extremal law p = theta): the search starts from a random point instead."""
+    import verify.search as vs
+
+    for s in range(4):
+        monkeypatch.setattr(vs._Space, "midpoint", lambda self, s=s: self.sample(np.random.default_rng(1000 + s)))
+        res = search(tid, seed=s, shrink=False)
+        assert res.verdict == "violated", f"{tid}, seed {s}: best tightness {res.tightness} on {res.point}"
+
+
+def test_l2_smoothing_space_stays_above_the_floating_point_floor():
+    exp = get("superquantile")
+    space = exp.search_space_for(theorems.get("superquantile.l2-smoothing-gap"))
+    assert space["nu"][1] >= 0.05 and space["theta"][2] < 1
+    res = search("superquantile.l2-smoothing-gap", budget=10, seed=0, shrink=False)
+    assert res.verdict == "holds" and res.tightness <= 1 + 1e-9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cid", [c.id for e in EXPERIMENTS for c in _claims(e)
+                                 if c.kind.value != "scaling" and not c.expected_to_fail])
+def test_shipped_claims_hold_under_the_default_search(cid):
+    res = search(cid, seed=0, shrink=False)
+    assert res.verdict == "holds" and not res.unexpected, f"{cid}: {res.verdict} on {res.point}; {res.best.detail}"
