@@ -135,9 +135,9 @@ class SuperquantileExperiment(Experiment):
             return {"n": ("int", 1, 60), "theta": ("float", 0.02, 1.0), "nu": ("logfloat", 1e-3, 10.0)}
         if meas == "smoothed_gap":
             # conditioned so that one run (the 1e-20 reference solve dominates) stays well under a second
-            return {"theta": ("float", 0.25, 1.0), "nu": ("logfloat", 0.3, 3.0), "lam": ("logfloat", 1.0, 20.0),
-                    "clients": ("int", 2, 6), "outlier_frac": ("float", 0.0, 0.5), "separation": ("float", 0.0, 8.0),
-                    "dim": ("int", 1, 2), "T": ("int", 5, 25)}
+            return {"theta": ("float", 0.3, 1.0), "nu": ("logfloat", 0.5, 3.0), "lam": ("logfloat", 2.0, 20.0),
+                    "clients": ("int", 2, 6), "outlier_frac": ("float", 0.0, 0.5), "separation": ("float", 0.0, 4.0),
+                    "dim": ("choice", [1]), "T": ("int", 5, 20)}
         return None
 
     def from_search(self, point):
