@@ -134,7 +134,9 @@ class SuperquantileExperiment(Experiment):
         if meas == "entropic_gap":
             return {"n": ("int", 1, 60), "theta": ("float", 0.02, 1.0), "nu": ("logfloat", 1e-3, 10.0)}
         if meas == "smoothed_gap":
-            # conditioned so that one run (the 1e-20 reference solve dominates) stays well under a second
+            # well conditioned, so that one run (the 1e-20 reference solve dominates) stays under a second; wider
+            # ranges (theta 0.05, lam 0.2, nu 0.1, dim 3, separation 8) made single runs take 5-25 s and one
+            # search up to 150 s, with more reference solves that cannot reach 1e-20 (skipped as infeasible)
             return {"theta": ("float", 0.3, 1.0), "nu": ("logfloat", 0.5, 3.0), "lam": ("logfloat", 2.0, 20.0),
                     "clients": ("int", 2, 6), "outlier_frac": ("float", 0.0, 0.5), "separation": ("float", 0.0, 4.0),
                     "dim": ("choice", [1]), "T": ("int", 5, 20)}
@@ -144,8 +146,7 @@ class SuperquantileExperiment(Experiment):
         """Instance parameters from a search point (see :meth:`search_space_for`): ``m_max = tm/theta``
         (capped at :attr:`SEARCH_M_MAX`), ``m_min = m_max/m_span``, six sample sizes without the
         integrality constraint on ``theta m``, ``p = theta - p_z sqrt(theta (1 - theta)/m_max)`` in [0, 1];
-        for CISS, ``outliers`` as a
-        fraction of the clients."""
+        for CISS, ``outliers`` as a fraction of the clients (``sample_m`` at most the clients)."""
         p = dict(point)
         if "tm" in p:
             th = float(p["theta"])
