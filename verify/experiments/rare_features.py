@@ -147,6 +147,54 @@ class RareFeaturesExperiment(Experiment):
                     bits_per_float=32, count_indices=False, count_first_round=True, gd_charge="nnz",
                     r=8, c_values=(1, 2, 4, 8, 16), eps_rel=1e-3, T_max=200_000, samples=40)
 
+    # ------------------------------------------------------------------ counterexample search
+    #: Instance space for counterexample search (synthetic generator only; LIBSVM files are not searched):
+    #: the sparsity pattern (clients ``n``, multiplicity ``c`` as a fraction of n, features per client
+    #: ``r_target``, random or regular ownership), rows per client ``m``, the loss, the regulariser
+    #: weight of the nonconvex problem, ``k`` as a fraction of the features per client, the
+    #: initialisation of the g_i and the starting point.
+    search_space = {
+        "problem": ("choice", ["least-squares", "least-squares-nc", "logistic"]),
+        "design": ("choice", ["random", "regular"]),
+        "n": ("int", 2, 40),
+        "c_frac": ("float", 0.0, 1.0),
+        "r_target": ("int", 1, 12),
+        "m": ("int", 1, 12),
+        "k_frac": ("float", 0.0, 1.0),
+        "reg": ("logfloat", 0.1, 10.0),
+        "init": ("choice", ["grad", "zero", "compressed"]),
+        "start": ("choice", ["uniform", "zero", "random"]),
+    }
+
+    def search_space_for(self, claim):
+        """EF21 + Top-k rates search the full space; ``L_plus`` (constants of the least-squares
+        version of the instance) only the sparsity pattern and the rows; the complexity claim is a
+        scaling claim (not searched)."""
+        if claim.measure == "avg_grad_norm_sq":
+            return dict(self.search_space)
+        if claim.measure == "L_plus":
+            return {k_: self.search_space[k_] for k_ in ("design", "n", "c_frac", "r_target", "m")}
+        return None
+
+    def from_search(self, point):
+        """Valid generator parameters from a search point: ``c = 1 + round(c_frac (n - 1))``, ``d`` the
+        smallest size giving about ``r_target`` features per client (a multiple of ``n/gcd(n, c)`` for
+        the regular design, which needs n | d c), ``k = 1 + round(k_frac (r_target - 1))``."""
+        p = dict(point)
+        n = int(p.pop("n", self.defaults["n"]))
+        c = 1 + int(round(float(p.pop("c_frac", 0.0)) * (n - 1)))
+        r = int(p.pop("r_target", 1))
+        d = max(1, -(-n * r // c))
+        if p.get("design", self.defaults["design"]) == "regular":
+            step = n // math.gcd(n, c)
+            d = step * -(-d // step)
+        out = dict(p, n=n, c=c, d=d)
+        if "k_frac" in out:
+            out["k"] = min(d, 1 + int(round(float(out.pop("k_frac")) * (r - 1))))
+        if "reg" in out:
+            out["reg"] = float(out["reg"])
+        return out
+
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
         m = claim.measure

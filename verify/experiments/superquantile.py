@@ -89,27 +89,80 @@ class SuperquantileExperiment(Experiment):
     )
 
     # ------------------------------------------------------------------ counterexample search
+    #: Largest sample size a search point may ask for (exact binomial / order-statistic sums stay fast).
+    SEARCH_M_MAX = 50_000
+    _ESTIMATOR = ("signed_bias", "signed_bias_plus", "bias", "abs_bias", "variance")
+
     def search_space_for(self, claim):
-        """Instance space for counterexample search (exact laws and loss vectors only; the
-        Simplicial-FL runs are too costly to search)."""
+        r"""Instance space for counterexample search.
+
+        * Estimator claims (bias, variance): the exact laws only (two-point and uniform; the Beta law
+          is Monte Carlo and adds nothing a two-point law does not reach), parametrised by the natural
+          scales of the problem: ``theta`` (log scale), ``tm`` :math:`=\theta\,m_{max}` (the expected
+          number of tail samples, log scale; the bias and variance bounds are functions of
+          :math:`\theta m`), ``m_span`` :math:`=m_{max}/m_{min}`, ``p_z`` (the two-point law's tail
+          mass :math:`p=\theta-z\sqrt{\theta(1-\theta)/m_{max}}`: its distance to the extremal law
+          :math:`p=\theta` of Levy et al. Prop. 5 in units of the sampling standard deviation of the
+          empirical tail fraction, the scale on which bias and variance change; ``z = 0``, the
+          midpoint, is the extremal law, ``z > 0`` puts the mass below :math:`\theta`, where the
+          variance is largest) and ``low`` (``high = 1``; it matters for the claims with
+          :math:`|Z|\le B`).  Claims needing a Lipschitz inverse cdf search the uniform law only.
+        * Smoothing claims: the loss vectors' length ``n``, ``theta`` and ``nu`` (for the l2 smoothing
+          where its floating-point error stays well below the bound).
+        * ``simplicial-fl.convex`` (CISS): small client sets (one run is cheap), ``theta``, ``nu``,
+          the regularisation ``lam``, the outliers and their separation, the horizon ``T``.
+
+        The Simplicial-FL rates are scaling claims (exponents only), which search does not judge.
+        """
         meas = claim.measure
-        if meas in ("signed_bias", "signed_bias_plus", "bias", "abs_bias", "variance") and False:  # pending: see issue 10 note
+        if meas in self._ESTIMATOR:
             laws = ["uniform"] if claim.setting.get("needs") == "G_icdf" else ["bernoulli", "uniform"]
-            return {"law": ("choice", laws), "theta": ("float", 0.02, 1.0), "p_frac": ("float", 0.0, 1.0),
-                    "low": ("float", -1.0, 0.0), "m_min": ("int", 1, 200), "m_factor": ("logfloat", 1.0, 50.0)}
-        if meas in ("l2_smoothing_gap", "entropic_gap"):
+            space = {"law": ("choice", laws), "theta": ("logfloat", 0.01, 1.0), "tm": ("logfloat", 1.0, 2000.0),
+                     "m_span": ("logfloat", 1.0, 100.0), "p_z": ("float", -2.0, 2.0), "low": ("float", -1.0, 0.0)}
+            if claim.id.split("~")[0] == "superquantile.bias-levy":
+                # B min(3/sqrt(theta m), 1): below theta m = 9 the bound is the range B, which no bias can exceed;
+                # search the informative branch only (else the search climbs to the trivial corner theta m -> 0,
+                # where bias/B -> 1 - theta, and stays there)
+                space.update(tm=("logfloat", 9.0, 2000.0), tm_min=("choice", [9.0]))
+            return space
+        if meas == "l2_smoothing_gap":
+            # the floating-point error of the l2-smoothed value grows like eps n max|x|^2/nu while the bound
+            # nu (1 - theta)/(2 theta n^2) shrinks: with nu >= 0.05 and theta <= 0.98 it stays a small share
+            # of the bound (below, the search only climbs the tolerance: nu = 1e-3 gave measured/bound 7 for an
+            # exact gap at 0.9993 of the bound)
+            return {"n": ("int", 1, 60), "theta": ("float", 0.02, 0.98), "nu": ("logfloat", 0.05, 10.0)}
+        if meas == "entropic_gap":
             return {"n": ("int", 1, 60), "theta": ("float", 0.02, 1.0), "nu": ("logfloat", 1e-3, 10.0)}
+        if meas == "smoothed_gap":
+            # well conditioned, so that one run (the 1e-20 reference solve dominates) stays under a second; wider
+            # ranges (theta 0.05, lam 0.2, nu 0.1, dim 3, separation 8) made single runs take 5-25 s and one
+            # search up to 150 s, with more reference solves that cannot reach 1e-20 (skipped as infeasible)
+            return {"theta": ("float", 0.3, 1.0), "nu": ("logfloat", 0.5, 3.0), "lam": ("logfloat", 2.0, 20.0),
+                    "clients": ("int", 2, 6), "outlier_frac": ("float", 0.0, 0.5), "separation": ("float", 0.0, 4.0),
+                    "dim": ("choice", [1]), "T": ("int", 5, 20)}
         return None
 
     def from_search(self, point):
-        """Instance parameters from a search point: ``m_max = m_min * m_factor``, ``p = p_frac``
-        (two-point laws), any m (no integrality constraint on theta*m)."""
+        """Instance parameters from a search point (see :meth:`search_space_for`): ``m_max = tm/theta``
+        (capped at :attr:`SEARCH_M_MAX`), ``m_min = m_max/m_span``, six sample sizes without the
+        integrality constraint on ``theta m``, ``p = theta - p_z sqrt(theta (1 - theta)/m_max)`` in [0, 1];
+        for CISS, ``outliers`` as a fraction of the clients (``sample_m`` at most the clients)."""
         p = dict(point)
-        if "m_factor" in p:
-            p["m_max"] = max(int(p["m_min"]), int(round(p["m_min"] * p.pop("m_factor"))))
-            p.update(integer_tm=False, m_points=6)
-        if "p_frac" in p:
-            p["p"] = float(p.pop("p_frac"))
+        if "tm" in p:
+            th = float(p["theta"])
+            m_max = int(min(self.SEARCH_M_MAX, max(1, round(float(p.pop("tm")) / th))))
+            m_min = int(max(1, round(m_max / float(p.pop("m_span", 1.0)))))
+            tm_min = p.pop("tm_min", None)
+            if tm_min is not None:  # every sample size with theta m >= tm_min
+                m_min = min(m_max, max(m_min, math.ceil(float(tm_min) / th - 1e-9)))
+            p.update(m_min=m_min, m_max=m_max, m_points=6, integer_tm=False)
+        if "p_z" in p:
+            th, mx = float(p["theta"]), p.get("m_max", self.defaults["m_max"])
+            p["p"] = float(min(1.0, max(0.0, th - float(p.pop("p_z")) * math.sqrt(th * (1 - th) / mx))))
+        if "outlier_frac" in p:
+            cl = int(p["clients"])
+            p["outliers"] = int(min(cl - 1, round(float(p.pop("outlier_frac")) * cl)))
+            p["sample_m"] = min(int(self.defaults["sample_m"]), cl)
         return p
 
     # ------------------------------------------------------------------ instances
