@@ -16,7 +16,9 @@ for r in rows:
     fmt = lambda t: "–" if t is None else (f"{t:.3g}" if isinstance(t, (int, float)) else str(t))  # noqa: E731
     t = fmt(r["tightness"])
     b = fmt(r.get("best_tightness")) if r.get("search_verdict") else "not searched"
-    prov = r["provenance"] + (f" ({r['provenance_note']})" if r["provenance_note"] else "")
+    if r.get("search_verdict") in ("inconclusive", "violated"):
+        b += f" ({r['search_verdict']})"
+    prov = r["provenance"] + (" *" if r["provenance_note"] else "")
     verdict = r["verdict"] + (" (expected)" if r["expected"] == "violated" and r["verdict"] == "violated" else "")
     lines.append(f"| `{r['claim']}` | {r['title']} | {prov} | {r['kind']} | {verdict} | {t} | {b} |")
 readme = Path(__file__).resolve().parents[1] / "README.md"
