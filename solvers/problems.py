@@ -75,28 +75,51 @@ class Problem:
 
 _POOL = None
 _THREADED_MIN = 2_000_000  # entries of A above which the gradient pass is split across 2 threads
+_CHUNK_BYTES = 2 << 20     # per-chunk slice of A: small enough to stay in cache between the two products
 
 
-def _batched_At_r(A: np.ndarray, r: np.ndarray) -> np.ndarray:
-    r"""All clients' :math:`A_i^\top r_i` in one pass over ``A`` (n, m, d); two threads when large.
-
-    ``np.einsum`` releases the GIL, so the two halves of the client axis stream through memory
-    in parallel.
-    """
+def _pool():
     global _POOL
-    n = A.shape[0]
-    if A.size < _THREADED_MIN or n < 2:
-        return np.einsum("nmd,nm->nd", A, r)
     if _POOL is None:
         from concurrent.futures import ThreadPoolExecutor
 
         _POOL = ThreadPoolExecutor(2)
-    out = np.empty((n, A.shape[2]))
-    h = n // 2
-    fs = [_POOL.submit(np.einsum, "nmd,nm->nd", A[s], r[s], out=out[s]) for s in (slice(0, h), slice(h, n))]
-    for f in fs:
+    return _POOL
+
+
+def _residual_pass(A: np.ndarray, b: np.ndarray, x: np.ndarray, scale: float):
+    r"""Values and gradients of all clients of :math:`\frac1m\Vert A_ix-b_i\Vert^2` at one shared ``x``.
+
+    The data are streamed from memory once: clients are processed in chunks of about 2 MiB, and
+    each chunk's residual :math:`r_i=A_ix-b_i` and gradient :math:`\frac2mA_i^\top r_i` are computed
+    while the chunk is still in cache.  Two threads take alternate chunks (``np.einsum`` releases
+    the GIL).  Returns ``(sum_j r_ij^2, scale * A_i^T r_i)`` per client.
+    """
+    n, m, d = A.shape
+    sq = np.empty(n)
+    out = np.empty((n, d))
+
+    def work(lo, hi):
+        Ac = A[lo:hi]
+        r = np.einsum("nmd,d->nm", Ac, x)
+        r -= b[lo:hi]
+        sq[lo:hi] = np.einsum("nm,nm->n", r, r)
+        r *= scale
+        np.einsum("nmd,nm->nd", Ac, r, out=out[lo:hi])
+
+    if A.size < _THREADED_MIN or n < 2:
+        work(0, n)
+        return sq, out
+    cs = max(1, _CHUNK_BYTES // (m * d * A.itemsize))
+
+    def half(h):
+        for lo in range(h * cs, n, 2 * cs):
+            work(lo, min(n, lo + cs))
+
+    futures = [_pool().submit(half, h) for h in (0, 1)]
+    for f in futures:
         f.result()
-    return out
+    return sq, out
 
 
 def _lambda_max_gram(A: np.ndarray) -> np.ndarray:
@@ -153,11 +176,9 @@ class LeastSquares(Problem):
 
     def value_and_grad(self, x, per_client=False):
         x = self._point(x, per_client)
-        if not per_client and x.size == self.d:  # one shared point: one gemv, one pass for the gradients
-            r = (self._A2 @ x.reshape(self.d)).reshape(self.n, self.m) - self.b
-            vals = np.einsum("nm,nm->n", r, r) / self.m
-            grads = _batched_At_r(self.A, r * (2.0 / self.m))
-            return vals.reshape(*x.shape[:-1], self.n), grads.reshape(*x.shape[:-1], self.n, self.d)
+        if not per_client and x.size == self.d:  # one shared point: a single pass over the data
+            sq, grads = _residual_pass(self.A, self.b, x.reshape(self.d), 2.0 / self.m)
+            return (sq / self.m).reshape(*x.shape[:-1], self.n), grads.reshape(*x.shape[:-1], self.n, self.d)
         if per_client:
             r = np.einsum("nmd,...nd->...nm", self.A, x) - self.b
         else:
