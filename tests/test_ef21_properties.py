@@ -1,9 +1,10 @@
 """Property tests: every shipped EF21 claim holds over random instance parameters."""
 import numpy as np
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import verify
 from verify.check import HOLDS
+from verify.instances import smoothness_profile
 
 params = st.fixed_dictionaries({
     "n": st.integers(2, 25),
@@ -23,7 +24,8 @@ def _instance(p, T):
     inst = dict(n=p["n"], d=p["d"], m=max(2, p["d"] // p["n"] + 2), compressor=f"top-{k}", spread=float(spread),
                 profile=p["profile"], init=p["init"], problem=p["problem"], T=T)
     if p["problem"] == "logistic":
-        inst["L_am"] = 20.0  # every L_i must exceed 2*lam
+        inst["L_am"] = 20.0  # every L_i must exceed 2*lam: infeasible draws are discarded
+        assume(smoothness_profile(p["n"], inst["spread"], p["profile"], inst["L_am"]).min() > 2 * 0.1)
     return inst
 
 
