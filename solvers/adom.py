@@ -453,7 +453,7 @@ def _adom_linear_map(p: dict) -> tuple[np.ndarray, np.ndarray]:
     e = np.eye(8)
     X, Xf, Y, Yf, Z, Zf, M, G = e
     t1, t2, s1, s2 = p["tau1"], p["tau2"], p["sigma1"], p["sigma2"]
-    eta, al, th, be, nu, gam, dl = p["eta"], p["alpha"], p["theta"], p["beta"], p["nu"], p["gamma"], p["delta"]
+    nu, gam, dl = p["nu"], p["gamma"], p["delta"]
     Xg = t1 * X + (1 - t1) * Xf
     Yg = s1 * Y + (1 - s1) * Yf
     Zg = s1 * Z + (1 - s1) * Zf

@@ -7,7 +7,6 @@ PŁ constant :math:`\mu` (smallest positive Hessian eigenvalue) and the minimum.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.linalg

@@ -85,3 +85,22 @@ def test_fit_interval_and_errors():
         loglog_fit([1, 2, 3], [1, -1, 2])
     with pytest.raises(UsageError, match="3 distinct"):
         loglog_fit([1, 1, 2], [1, 2, 3])
+
+
+def test_every_experiment_reports_bad_values_as_usage_errors():
+    """The Experiment base converts solver and claim errors once, for check, search and sweep alike."""
+    from solvers import InvalidInput
+    from verify.check import UsageError
+    from verify.experiments import Experiment
+
+    class Broken(Experiment):
+        name, measures, defaults = "broken", {"m": ""}, {"x": 1}
+
+        def run(self, claim, params, seed=0):
+            raise InvalidInput("x must be > 0, got -1")
+
+    with pytest.raises(UsageError, match="x must be > 0"):
+        Broken().run(UP, {"x": -1})
+    with pytest.raises(UsageError, match="x must be > 0"):
+        import verify
+        verify.check(UP, experiment=Broken(), instances=[{"x": -1}])

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import functools
-import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 

@@ -20,7 +20,6 @@ chain; ``s`` — :math:`\sqrt{\kappa}` in the identity below.
 """
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
 from ._core import Claim, Identity, Kind, Provenance, ge, gt, register, register_teeth, sym

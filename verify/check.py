@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.stats
 
-from theorems import Claim, Kind, Proof
+from theorems import Claim, Kind
 
 __all__ = ["Evidence", "Verdict", "UsageError", "judge", "check", "assert_claim_holds", "outcome", "HOLDS", "VIOLATED", "INCONCLUSIVE",
            "RTOL", "ATOL", "CONFIDENCE"]
@@ -256,9 +256,6 @@ def check(claim, experiment=None, instances: Sequence[dict] | None = None, seed:
     quick : bool
         Smaller default instances (shorter runs, fewer replications).
     """
-    from solvers import InvalidInput
-    from theorems import ClaimError
-
     from . import experiments as _exps
 
     claim = _resolve(claim)
@@ -281,10 +278,7 @@ def check(claim, experiment=None, instances: Sequence[dict] | None = None, seed:
             raise UsageError(f"each instance must be a dict of parameters, got {type(inst).__name__}")
         params = exp.params(inst)
         t0 = time.perf_counter()
-        try:
-            ev = exp.run(claim, params, seed=seed)
-        except (ClaimError, InvalidInput) as e:  # bad values reach the user as one-line usage errors
-            raise UsageError(str(e)) from None
+        ev = exp.run(claim, params, seed=seed)  # bad values arrive as one-line UsageError (Experiment base)
         ev.proofs = list(proofs)
         out.append(judge(claim, ev, time.perf_counter() - t0))
     return out

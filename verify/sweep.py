@@ -35,7 +35,6 @@ Semantics:
 """
 from __future__ import annotations
 
-import argparse
 import collections
 import dataclasses
 import hashlib
@@ -258,12 +257,7 @@ def _json(x) -> str:
 
 
 def _run_experiment(claim, exp, params, seed):
-    from theorems import ClaimError
-
-    try:
-        return exp.run(claim, exp.params(params), seed=seed)
-    except ClaimError as e:
-        raise UsageError(str(e)) from None
+    return exp.run(claim, exp.params(params), seed=seed)
 
 
 # --------------------------------------------------------------------------- planning

@@ -5,11 +5,12 @@ Every module in this package registers one :class:`Experiment` on import.  To ad
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
-from typing import Any
 
-from theorems import Claim
+from solvers import InvalidInput
+from theorems import Claim, ClaimError
 
 from ..check import Evidence, UsageError
 
@@ -34,6 +35,22 @@ class Experiment:
     #: spec is ``("int", lo, hi)``, ``("float", lo, hi)``, ``("logfloat", lo, hi)`` or
     #: ``("choice", [values])``.  ``None`` means the experiment cannot be searched.
     search_space: dict | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        """Every subclass's :meth:`run` reports bad values (a solver's ``InvalidInput``, a claim's
+        ``ClaimError``/``AssumptionError``) as one-line :class:`UsageError`, whoever calls it
+        (``verify.check``, the search, a sweep worker)."""
+        super().__init_subclass__(**kwargs)
+        run = cls.__dict__.get("run")
+        if run is not None and not getattr(run, "_usage_errors", False):
+            @functools.wraps(run)
+            def wrapped(self, claim, params, seed=0):
+                try:
+                    return run(self, claim, params, seed)
+                except (InvalidInput, ClaimError) as e:
+                    raise UsageError(str(e)) from None
+            wrapped._usage_errors = True
+            cls.run = wrapped
 
     def search_space_for(self, claim: Claim) -> dict | None:
         """The search space for one claim (default: :attr:`search_space`); override to restrict it,

@@ -24,7 +24,6 @@ import math
 import numpy as np
 import sympy as sp
 
-from solvers import InvalidInput
 from solvers.adom import StarSequence, adom_plus, gradient_tracking
 
 from ..check import Evidence, UsageError
@@ -243,12 +242,6 @@ class ADOMExperiment(Experiment):
 
     # ------------------------------------------------------------------ runs
     def run(self, claim, p, seed=0):
-        try:
-            return self._run(claim, p, seed)
-        except InvalidInput as e:
-            raise UsageError(str(e)) from None
-
-    def _run(self, claim, p, seed):
         meas = claim.measure
         if meas == "decay_rate":
             return self._decay(claim, p, seed)
@@ -337,7 +330,7 @@ class ADOMExperiment(Experiment):
     def _scaling(self, claim, p, seed, method, cost, exponent):
         axis = p["axis"] if claim.measure == "mc_cost_to_eps" else claim.setting.get("axis", claim.scaling_in or "chi")
         cells = [(n, p["mu"], p["L"]) for n in p["ns"]] if axis == "chi" else [(p["n"], p["mu"], p["mu"] * k) for k in p["kappas"]]
-        xs, ys, chis, kappas, grads, comms = [], [], [], [], [], []
+        chis, kappas, grads, comms = [], [], [], []
         for n, mu, L in cells:
             problem, gossip = self._instance(p, n, mu, L, seed)
             c = self._constants(problem, gossip, p["eps"])

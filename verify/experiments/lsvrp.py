@@ -22,7 +22,6 @@ import math
 import numpy as np
 import sympy as sp
 
-from solvers import InvalidInput
 from solvers.lsvrp import lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
 
 from ..check import Evidence, UsageError
@@ -212,12 +211,6 @@ class LSVRPExperiment(Experiment):
         return p
 
     # ------------------------------------------------------------------ helpers
-    def run(self, claim, p, seed=0):
-        try:
-            return self._run(claim, p, seed)
-        except InvalidInput as e:
-            raise UsageError(str(e)) from None
-
     @staticmethod
     def _constants(problem, p) -> dict:
         if hasattr(problem, "delta"):
@@ -254,7 +247,7 @@ class LSVRPExperiment(Experiment):
         return float(p["gamma"]) * p["gamma_factor"]
 
     # ------------------------------------------------------------------ run
-    def _run(self, claim, p, seed):
+    def run(self, claim, p, seed=0):
         meas = claim.measure
         if meas not in self.measures:
             raise UsageError(f"experiment 'lsvrp' cannot measure {meas!r}; it measures {', '.join(self.measures)}")

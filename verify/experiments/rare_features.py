@@ -256,15 +256,12 @@ class RareFeaturesExperiment(Experiment):
 
     # ------------------------------------------------------------------ run
     def run(self, claim, p, seed=0):
-        try:
-            if claim.measure == "avg_grad_norm_sq":
-                return self._rate(claim, p, seed)
-            if claim.measure == "L_plus":
-                return self._lplus(claim, p, seed)
-            if claim.measure == "bits_to_eps":
-                return self._complexity(claim, p, seed)
-        except InvalidInput as e:
-            raise UsageError(str(e)) from None
+        if claim.measure == "avg_grad_norm_sq":
+            return self._rate(claim, p, seed)
+        if claim.measure == "L_plus":
+            return self._lplus(claim, p, seed)
+        if claim.measure == "bits_to_eps":
+            return self._complexity(claim, p, seed)
         raise UsageError(f"experiment 'rare_features' cannot measure {claim.measure!r}; it measures {', '.join(self.measures)}")
 
     def _rate(self, claim, p, seed):

@@ -23,7 +23,6 @@ import math
 
 import numpy as np
 
-from solvers import InvalidInput
 from solvers.rcd import SKETCHES, CoordinateSketch, RPTSketch, lambda_max, make_sketch, sketched_rcd
 
 from ..check import Evidence, UsageError
@@ -270,12 +269,6 @@ class RCDExperiment(Experiment):
         return p
 
     # ------------------------------------------------------------------ run
-    def run(self, claim, p, seed=0):
-        try:
-            return self._run(claim, p, seed)
-        except InvalidInput as e:
-            raise UsageError(str(e)) from None
-
     def sketch_for(self, claim, p, L, block_sizes):
         """The sketch of instance ``p`` (claim setting ``scaled`` may drop the RPT rescaling)."""
         kind = p["sketch"] or claim.setting.get("sketches", ("coordinate-uniform",))[0]
@@ -293,7 +286,7 @@ class RCDExperiment(Experiment):
             c["mu"] = float(problem.mu)
         return c
 
-    def _run(self, claim, p, seed):
+    def run(self, claim, p, seed=0):
         meas = claim.measure
         if meas == "sketch_table_error":
             return self._table(claim, p, seed)

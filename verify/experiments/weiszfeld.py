@@ -23,7 +23,6 @@ import os
 import numpy as np
 from scipy.optimize import nnls
 
-from solvers import InvalidInput
 from solvers.weiszfeld import diameter, smoothed_weiszfeld
 
 from ..check import Evidence, UsageError
@@ -199,10 +198,7 @@ class WeiszfeldExperiment(Experiment):
         z0 = w @ W
         if p["init"] == "mid":
             z0 = 0.5 * (z0 + W[0])  # still inside the hull, as Theorem 21 requires
-        try:
-            res = smoothed_weiszfeld(W, w, nu=nu, T=T, z0=z0, store_iterates=True, step=gamma)
-        except InvalidInput as e:  # solver input errors are usage errors of the harness
-            raise UsageError(str(e)) from None
+        res = smoothed_weiszfeld(W, w, nu=nu, T=T, z0=z0, store_iterates=True, step=gamma)
         c["r0"] = float(np.linalg.norm(z0 - opt.x))
         return entry, res, c
 
