@@ -28,6 +28,8 @@ import scipy.stats
 
 from theorems import Claim, Kind
 
+from .errors import UsageError
+
 __all__ = ["Evidence", "Verdict", "UsageError", "judge", "check", "assert_claim_holds", "outcome", "HOLDS", "VIOLATED", "INCONCLUSIVE",
            "RTOL", "ATOL", "CONFIDENCE"]
 
@@ -35,10 +37,6 @@ HOLDS, VIOLATED, INCONCLUSIVE = "holds", "violated", "inconclusive"
 RTOL = 1e-9     #: relative floating-point slack of deterministic comparisons
 ATOL = 1e-13    #: absolute floating-point slack (relative to the scale of the bound series)
 CONFIDENCE = 0.99  #: family-wise confidence of Monte Carlo verdicts
-
-
-class UsageError(ValueError):
-    """Bad input to the harness (unknown experiment, measure, parameter...)."""
 
 
 @dataclass

@@ -25,7 +25,7 @@ import numpy as np
 import scipy.optimize
 import scipy.stats
 
-from .check import UsageError
+from .errors import UsageError
 
 __all__ = ["Fit", "loglog_fit", "offset_fit", "piecewise_fit", "scaling_fit", "FORMS", "MIN_DISTINCT", "plot_exponents"]
 

@@ -10,7 +10,7 @@ from scipy.optimize import brentq
 
 from solvers.problems import LeastSquares, NonconvexLogistic
 
-from .check import UsageError
+from .errors import UsageError
 
 __all__ = ["smoothness_profile", "heterogeneous_least_squares", "heterogeneous_logistic"]
 

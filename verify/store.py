@@ -34,7 +34,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .check import UsageError
+from .errors import UsageError
 
 __all__ = ["Store", "COLUMNS", "PARAM_PREFIX", "unit_key", "rows_table", "failure_table", "load", "merge",
            "git_revision", "write_json_atomic"]

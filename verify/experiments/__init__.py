@@ -1,7 +1,8 @@
 """Experiments: how to turn (claim, instance parameters, seed) into :class:`~verify.check.Evidence`.
 
 Every module in this package registers one :class:`Experiment` on import.  To add a result, add
-``verify/experiments/<name>.py`` defining a subclass and calling :func:`register`.
+``verify/experiments/<name>.py`` defining a subclass with its :class:`~verify.schema.Schema` and
+calling :func:`register`.
 """
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pkgutil
 from solvers import InvalidInput
 from theorems import Claim, ClaimError
 
-from ..check import Evidence, UsageError
+from ..check import Evidence
+from ..errors import UsageError, did_you_mean
+from ..schema import Schema
 
 __all__ = ["Experiment", "register", "get", "all_experiments"]
 
@@ -20,37 +23,54 @@ __all__ = ["Experiment", "register", "get", "all_experiments"]
 class Experiment:
     """Base class of an experiment.
 
-    Subclasses set ``name``, ``title`` and ``measures`` (measure name -> description) and
-    implement :meth:`instances` (default instance parameter dicts for a claim), :meth:`params`
-    (validate and complete user parameters: unknown names and out-of-range values raise
-    :class:`UsageError` naming the parameter) and :meth:`run`.  :meth:`figures` may add
-    experiment-specific plots to a report.
+    A subclass sets ``name``, ``title`` and ``schema`` (a :class:`~verify.schema.Schema`: its
+    parameters, the constants it supplies, its measures and the settings a claim may choose) and
+    implements :meth:`instances` (default instance parameter dicts for a claim) and :meth:`run`.
+    Parameter validation (:meth:`params`), the search space, the claim check
+    (:meth:`validate_claim`) and the claim's typed settings (:meth:`settings`) all derive from the
+    schema.  :meth:`check_instance` may add checks that the schema cannot state;
+    :meth:`figures` may add experiment-specific plots to a report.
     """
 
     name: str = ""
     title: str = ""
-    measures: dict = {}
-    defaults: dict = {}
-    #: Instance space for counterexample search (``verify.search``): parameter name -> spec, where a
-    #: spec is ``("int", lo, hi)``, ``("float", lo, hi)``, ``("logfloat", lo, hi)`` or
-    #: ``("choice", [values])``.  ``None`` means the experiment cannot be searched.
-    search_space: dict | None = None
+    schema: Schema = Schema()
 
     def __init_subclass__(cls, **kwargs):
-        """Every subclass's :meth:`run` reports bad values (a solver's ``InvalidInput``, a claim's
-        ``ClaimError``/``AssumptionError``) as one-line :class:`UsageError`, whoever calls it
-        (``verify.check``, the search, a sweep worker)."""
+        """Every subclass's :meth:`run` first validates the claim against the schema, and reports bad
+        values (a solver's ``InvalidInput``, a claim's ``ClaimError``/``AssumptionError``) as one-line
+        :class:`UsageError`, whoever calls it (``verify.check``, the search, a sweep worker)."""
         super().__init_subclass__(**kwargs)
         run = cls.__dict__.get("run")
         if run is not None and not getattr(run, "_usage_errors", False):
             @functools.wraps(run)
             def wrapped(self, claim, params, seed=0):
+                if self.schema.measures:  # TRANSITION: until every experiment declares its schema
+                    self.validate_claim(claim)
                 try:
                     return run(self, claim, params, seed)
                 except (InvalidInput, ClaimError) as e:
                     raise UsageError(str(e)) from None
             wrapped._usage_errors = True
             cls.run = wrapped
+
+    # ---------------------------------------------------------------- derived from the schema
+    @property
+    def defaults(self) -> dict:
+        """Default instance parameters (from the schema)."""
+        return self.schema.defaults()
+
+    @property
+    def measures(self) -> dict:
+        """Measure name -> meaning (from the schema)."""
+        return {m.name: m.help for m in self.schema.measures}
+
+    @property
+    def search_space(self) -> dict | None:
+        """Instance space of the counterexample search (``verify.search``), from the schema: name ->
+        ``("int", lo, hi)``, ``("float", lo, hi)``, ``("logfloat", lo, hi)`` or ``("choice", [values])``;
+        ``None`` when the experiment cannot be searched."""
+        return self.schema.search_space()
 
     def search_space_for(self, claim: Claim) -> dict | None:
         """The search space for one claim (default: :attr:`search_space`); override to restrict it,
@@ -67,14 +87,32 @@ class Experiment:
         raise NotImplementedError
 
     def params(self, params: dict) -> dict:
-        """Merge ``params`` into :attr:`defaults`, rejecting unknown names."""
-        unknown = sorted(set(params) - set(self.defaults))
-        if unknown:
-            raise UsageError(f"experiment {self.name!r}: unknown parameter {unknown[0]!r}; "
-                             f"known: {', '.join(sorted(self.defaults))}")
-        out = dict(self.defaults)
-        out.update(params)
-        return out
+        """Merge ``params`` over the defaults and validate them against the schema (unknown names and
+        out-of-range values raise :class:`UsageError` naming the parameter and the rule)."""
+        if not self.schema.params:  # TRANSITION: until every experiment declares its schema
+            unknown = sorted(set(params) - set(self.defaults))
+            if unknown:
+                raise UsageError(f"experiment {self.name!r}: unknown parameter {unknown[0]!r}"
+                                 + did_you_mean(unknown[0], self.defaults, "parameters"))
+            return {**self.defaults, **params}
+        return self.check_instance(self.schema.validate_params(params, where=f"experiment {self.name!r}: "))
+
+    def parse_params(self, pairs) -> dict:
+        """``--param NAME=VALUE`` strings -> typed parameter values (each parsed by its declared type)."""
+        return self.schema.parse_params(pairs, where=f"experiment {self.name!r}: ")
+
+    def check_instance(self, p: dict) -> dict:
+        """Checks of a validated instance that the schema cannot state (default: none)."""
+        return p
+
+    def settings(self, claim: Claim):
+        """The claim's settings as this experiment's frozen ``Settings`` dataclass (defaults filled in)."""
+        return self.schema.settings_of(claim)
+
+    def validate_claim(self, claim: Claim) -> None:
+        """Refuse (one-line :class:`UsageError`) a claim whose measure, settings or symbols this
+        experiment does not declare; the message lists the valid names."""
+        self.schema.validate_claim(claim, self.name)
 
     def run(self, claim: Claim, params: dict, seed: int = 0) -> Evidence:
         raise NotImplementedError
@@ -99,7 +137,7 @@ def register(exp: Experiment) -> Experiment:
 
 def get(name: str) -> Experiment:
     if name not in _EXPERIMENTS:
-        raise UsageError(f"unknown experiment {name!r}; known: {', '.join(sorted(_EXPERIMENTS)) or 'none'}")
+        raise UsageError(f"unknown experiment {name!r}" + did_you_mean(str(name), _EXPERIMENTS, "experiments"))
     return _EXPERIMENTS[name]
 
 

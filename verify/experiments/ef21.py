@@ -14,7 +14,7 @@ Measures (``specs/ef21_am.md`` sections 2.4 and 4):
 """
 from __future__ import annotations
 
-import math
+
 
 import numpy as np
 import sympy as sp
@@ -29,10 +29,21 @@ from ..check import Evidence, UsageError
 from ..expectation import mc_summary
 from ..instances import heterogeneous_least_squares, heterogeneous_logistic
 from ..optima import least_squares_optimum, logistic_lower_bound
+from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, SearchVar, Setting
 from . import Experiment, register
 
 EQUIVALENCE_ATOL = 1e-10  #: floating-point tolerance of the EF21 / EF21-W iterate comparison
 PL_FLOOR = 1e-11          #: PŁ comparisons stop where the bound falls below this fraction of Psi^0
+PROBLEMS = ("least-squares", "logistic")
+COMPRESSOR_RULE = "a compressor name: top-K or rand-K (K >= 1), identity or natural"
+_RATES = ("avg_grad_norm_sq", "pl_lyapunov")
+_RUNS = _RATES + ("ef21w_ef21_gap",)
+_SAMPLED = ("smoothness_L", "clone_qm")
+
+
+def _compressor_name(name):
+    make_compressor(name)  # raises InvalidInput (a ValueError) on names it does not know
+    return name
 
 
 def theta_c(alpha: float) -> float:
@@ -67,27 +78,80 @@ def lower_bound_f(problem) -> tuple[float, dict]:
 class EF21Experiment(Experiment):
     name = "ef21"
     title = "EF21 / EF21-W on heterogeneous federated problems"
-    measures = {
-        "avg_grad_norm_sq": "running mean over t < T of ||grad f(x^t)||^2, for every T",
-        "pl_lyapunov": "f(x^t) - f* + (gamma/theta_c) G^t (least squares, PL)",
-        "ef21w_ef21_gap": "max_t ||x_W^t - x^t|| / max(1, ||x^t||), matched initialisation",
-        "smoothness_L": "exact L of f on sampled least-squares instances",
-        "clone_qm": "quadratic mean M_qm of the cloned problem with N_i = ceil(L_i/L_am)",
-    }
-    search_space = {
-        "problem": ("choice", ["least-squares", "logistic"]),
-        "n": ("int", 2, 40),
-        "d": ("int", 2, 30),
-        "m": ("int", 1, 20),
-        "spread_frac": ("float", 0.0, 0.9),
-        "profile": ("choice", ["outlier", "geometric"]),
-        "k_frac": ("float", 0.0, 1.0),
-        "init": ("choice", ["grad", "zero", "compressed"]),
-        "start": ("choice", ["random", "optimum"]),
-    }
-    defaults = dict(problem="least-squares", n=20, d=20, m=10, spread=2.0, profile="outlier", L_am=1.0,
-                    noise=0.5, lam=0.1, compressor="top-1", init="grad", T=2000, stepsize_factor=1.0,
-                    replications=64, participation=0.5, sigma2=0.05, bits_per_float=32, start="random")
+    schema = Schema(
+        params=(
+            Choice("problem", "least-squares", "federated least squares (PL) or logistic regression with the "
+                   "nonconvex regulariser", choices=PROBLEMS, search=True),
+            Int("n", 20, "number of clients", low=1, search=(2, 40)),
+            Int("d", 20, "dimension", low=1, search=(2, 30)),
+            Int("m", 10, "data points per client", low=1, search=(1, 20)),
+            Float("spread", 2.0, "L_qm / L_am of the instance (1: homogeneous; at most sqrt(n))", low=0, low_open=True),
+            Choice("profile", "outlier", "how the L_i spread: one outlier client or a geometric profile",
+                   choices=("outlier", "geometric"), search=True),
+            Float("L_am", 1.0, "arithmetic mean of the L_i (fixed while the spread varies)", low=0, low_open=True),
+            Float("noise", 0.5, "label noise of least squares", low=0),
+            Float("lam", 0.1, "weight of the nonconvex regulariser (logistic)", low=0),
+            Custom("compressor", "top-1", "compressor of the client messages", rule_text=COMPRESSOR_RULE,
+                   check=_compressor_name),
+            Choice("init", "grad", "initial g_i^0: the local gradient, zero, or its compression",
+                   choices=("grad", "zero", "compressed"), search=True),
+            Int("T", 2000, "number of rounds", low=1),
+            Float("stepsize_factor", 1.0, "fraction of the claim's largest stepsize", low=0, low_open=True),
+            Int("replications", 64, "Monte Carlo replications (random compressor, participation or noise)", low=2),
+            Float("participation", 0.5, "probability that a client participates in a round (PP claims)",
+                  low=0, high=1, low_open=True),
+            Float("sigma2", 0.05, "variance of the stochastic gradients (SGD claims)", low=0),
+            Int("bits_per_float", 32, "bits charged per float sent", low=1),
+            Choice("start", "random", "x^0 ~ N(0, I), or x^0 = x* (least squares)", choices=("random", "optimum"),
+                   search=True),
+        ),
+        search=(
+            SearchVar("spread_frac", ("float", 0.0, 0.9), "spread as a fraction of its feasible range [1, sqrt(n)]"),
+            SearchVar("k_frac", ("float", 0.0, 1.0), "Top-k with k = 1 + k_frac (d - 1)"),
+        ),
+        constants=(
+            Constant("L", "smoothness constant of f (exact: largest eigenvalue / curvature bound)", _RUNS + _SAMPLED),
+            Constant("L_am", "arithmetic mean of the clients' L_i", _RUNS + _SAMPLED),
+            Constant("L_qm", "quadratic mean of the clients' L_i", _RUNS + _SAMPLED),
+            Constant("alpha", "contraction parameter of the compressor", _RUNS),
+            Constant("theta_c", "theta(alpha) = 1 - sqrt(1 - alpha)", _RUNS),
+            Constant("xi", "xi(alpha) = sqrt(beta/theta), the factor of the EF21 stepsize", _RUNS),
+            Constant("n", "number of clients", _RUNS),
+            Constant("d", "dimension", _RUNS),
+            Constant("mu", "PL constant of least squares (smallest nonzero eigenvalue; nan for logistic)", _RUNS),
+            Constant("spread", "L_qm / L_am", _RUNS),
+            Constant("gamma", "the stepsize run: the claim's largest stepsize times stepsize_factor", _RUNS),
+            Constant("delta0", "f(x^0) - f_low, with f_low the certified optimum (least squares) or lower bound",
+                     _RATES),
+            Constant("G0", "G^0 = sum_i w_i ||g_i^0 - grad f_i(x^0)||^2 with the claim's Lyapunov weights", _RATES),
+            Constant("f0", "f(x^0)", _RATES),
+            Constant("f_low", "certified f* (least squares) or lower bound on f_inf (logistic)", _RATES),
+            Constant("p_min", "smallest participation probability (setting participation=true)", _RATES),
+            Constant("sigma2", "(1/n) sum_i (L_am/L_i) sigma_i^2 (setting noise=true)", _RATES),
+            Constant("homogeneous", "1 if the compressor is positively homogeneous, else 0", ("ef21w_ef21_gap",)),
+        ),
+        measures=(
+            Measure("avg_grad_norm_sq", "running mean over t < T of ||grad f(x^t)||^2, for every T "
+                    "(Monte Carlo over replications when the compressor, participation or gradients are random)",
+                    grid="T", random=True),
+            Measure("pl_lyapunov", "Psi^T = f(x^T) - f* + (gamma/theta_c) G^T (least squares, PL)", grid="T", random=True),
+            Measure("ef21w_ef21_gap", "max_t ||x_W^t - x^t|| / max(1, ||x^t||), matched initialisation", grid="T"),
+            Measure("smoothness_L", "exact L of f on 40 sampled least-squares instances", grid="sample"),
+            Measure("clone_qm", "quadratic mean M_qm of the cloned problem with N_i = ceil(L_i/L_am)", grid="sample"),
+        ),
+        settings=(
+            Setting("algorithm", "ef21", "EF21, EF21-W (weights L_i / sum L_j), or both (the equivalence claim)",
+                    choices=("ef21", "ef21-w", "both")),
+            Setting("lyapunov", "qm", "weights of G: 1/n (qm), L_am/(n L_i) (am) or L_i / sum L_j (w)",
+                    choices=("qm", "am", "w"), measures=("avg_grad_norm_sq", "pl_lyapunov")),
+            Setting("noise", False, "stochastic gradients with variance sigma2 per client", kind="flag",
+                    measures=("avg_grad_norm_sq",)),
+            Setting("participation", False, "partial participation with probability `participation`", kind="flag",
+                    measures=("avg_grad_norm_sq",)),
+            Setting("compressor", None, "compressor to run instead of the instance's", kind="text",
+                    rule_text=COMPRESSOR_RULE, check=_compressor_name),
+        ),
+    )
 
     def search_space_for(self, claim):
         """PŁ claims and start='optimum' need least squares; the other claims search both problems."""
@@ -113,11 +177,11 @@ class EF21Experiment(Experiment):
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
         T = 300 if quick else 2000
-        s = claim.setting
-        if claim.measure == "avg_grad_norm_sq" and s.get("noise"):
+        s = self.settings(claim)
+        if claim.measure == "avg_grad_norm_sq" and s.noise:
             base = dict(compressor="top-5", T=400 if quick else 2000, replications=32 if quick else 64, sigma2=1.0)
             return [base, dict(base, start="optimum")]
-        if claim.measure == "avg_grad_norm_sq" and s.get("participation"):
+        if claim.measure == "avg_grad_norm_sq" and s.participation:
             return [dict(compressor="top-1", T=T, replications=32 if quick else 64, participation=0.5)]
         if claim.measure == "avg_grad_norm_sq":
             out = [dict(T=T), dict(profile="geometric", spread=1.5, compressor="top-2", init="zero", T=T)]
@@ -132,27 +196,6 @@ class EF21Experiment(Experiment):
             return [dict()]
         return [dict()]
 
-    def params(self, params):
-        p = super().params(params)
-        for nm in ("n", "d", "m", "T", "replications", "bits_per_float"):
-            if isinstance(p[nm], bool) or not isinstance(p[nm], (int, np.integer)) or p[nm] < 1:
-                raise UsageError(f"{nm} must be an integer >= 1, got {p[nm]!r}")
-        if p["replications"] < 2:
-            raise UsageError(f"replications must be >= 2 for Monte Carlo, got {p['replications']}")
-        for nm in ("spread", "L_am", "stepsize_factor"):
-            if not (isinstance(p[nm], (int, float)) and math.isfinite(p[nm]) and p[nm] > 0):
-                raise UsageError(f"{nm} must be a finite number > 0, got {p[nm]!r}")
-        for nm in ("noise", "lam", "sigma2"):
-            if not (isinstance(p[nm], (int, float)) and math.isfinite(p[nm]) and p[nm] >= 0):
-                raise UsageError(f"{nm} must be a finite number >= 0, got {p[nm]!r}")
-        if not (isinstance(p["participation"], (int, float)) and 0 < p["participation"] <= 1):
-            raise UsageError(f"participation must lie in (0, 1], got {p['participation']!r}")
-        if p["start"] not in ("random", "optimum"):
-            raise UsageError(f"start must be 'random' (x0 ~ N(0, I)) or 'optimum' (x0 = x*, least squares), got {p['start']!r}")
-        if p["init"] not in ("grad", "zero", "compressed"):
-            raise UsageError(f"init must be 'grad', 'zero' or 'compressed', got {p['init']!r}")
-        return p
-
     # ------------------------------------------------------------------ run
     def _constants(self, problem, compressor):
         alpha = compressor.alpha(problem.d)
@@ -166,31 +209,27 @@ class EF21Experiment(Experiment):
             return self._smoothness(claim, p, seed)
         if meas == "clone_qm":
             return self._cloning(claim, p, seed)
+        s = self.settings(claim)
         problem = build_problem(p, seed)
-        comp = make_compressor(claim.setting.get("compressor", p["compressor"]))
+        comp = make_compressor(s.compressor or p["compressor"])
         c = self._constants(problem, comp)
         rng = np.random.default_rng(seed)
         x0 = rng.standard_normal(problem.d)
         if meas == "ef21w_ef21_gap":
             return self._equivalence(claim, p, seed, problem, comp, c, x0)
-        if meas not in ("avg_grad_norm_sq", "pl_lyapunov"):
-            raise UsageError(f"experiment 'ef21' cannot measure {meas!r}; it measures {', '.join(self.measures)}")
-        s = claim.setting
-        algo = s.get("algorithm", "ef21")
+        algo = s.algorithm
         if algo not in ("ef21", "ef21-w"):
             raise UsageError(f"claim {claim.id}: setting algorithm must be 'ef21' or 'ef21-w' for {meas}, got {algo!r}")
         weights = problem.L_i / problem.L_i.sum() if algo == "ef21-w" else None
-        lyap_name = s.get("lyapunov", "qm")
+        lyap_name = s.lyapunov
         lyap = {"qm": np.full(problem.n, 1.0 / problem.n),
                 "am": problem.L_am / (problem.n * problem.L_i),
                 "w": problem.L_i / problem.L_i.sum()}
-        if lyap_name not in lyap:
-            raise UsageError(f"claim {claim.id}: setting lyapunov must be one of qm, am, w, got {lyap_name!r}")
         participation = noise = None
-        if s.get("participation"):
+        if s.participation:
             participation = np.full(problem.n, p["participation"])
             c["p_min"] = float(participation.min())
-        if s.get("noise"):
+        if s.noise:
             noise = np.full(problem.n, p["sigma2"])
             c["sigma2"] = float(np.mean(problem.L_am / problem.L_i * noise))
         if meas == "pl_lyapunov":
