@@ -265,9 +265,7 @@ def check(claim, experiment=None, instances: Sequence[dict] | None = None, seed:
         ev = Evidence("none", [], [], [], method="none", proofs=proofs, seed=seed)
         return [judge(claim, ev, time.perf_counter() - t0)]
     exp = experiment if isinstance(experiment, _exps.Experiment) else _exps.get(experiment or claim.experiment or "")
-    if not exp.supports(claim):
-        raise UsageError(f"experiment {exp.name!r} cannot measure {claim.measure!r} (claim {claim.id}); "
-                         f"it measures {', '.join(exp.measures)}")
+    exp.validate_claim(claim)  # unknown measure, setting or symbol: one line naming the valid ones
     if instances is None:
         instances = exp.instances(claim, quick=quick)
     out = []

@@ -4,6 +4,8 @@
 
     ratecheck list [--json] [--teeth]
     ratecheck show ID [--latex] [--json]
+    ratecheck experiments [--json]
+    ratecheck describe EXPERIMENT [--json]
     ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json] [--out DIR] [--no-report]
                     [--seed S] [--param NAME=VALUE ...] [--no-teeth]
                     [--claim FILE.py:NAME --experiment NAME] [--data FILE --clients N]
@@ -65,30 +67,6 @@ def load_claim(spec: str) -> theorems.Claim:
     return obj
 
 
-def _value(text: str):
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low in ("none", "null"):
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
-def _params(pairs) -> dict:
-    out = {}
-    for item in pairs or []:
-        if "=" not in item:
-            raise UsageError(f"--param must look like NAME=VALUE, got {item!r}")
-        k, v = item.split("=", 1)
-        out[k.strip()] = _value(v.strip())
-    return out
-
-
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ratecheck", description="Check convergence-rate theorems numerically.")
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
@@ -99,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("id")
     sh.add_argument("--latex", action="store_true")
     sh.add_argument("--json", action="store_true")
+    ex = sub.add_parser("experiments", help="list the experiments (what claims can be checked against)")
+    ex.add_argument("--json", action="store_true", help="print the list as JSON")
+    de = sub.add_parser("describe", help="describe an experiment: parameters, constants, measures, settings, "
+                                         "default instances, search space")
+    de.add_argument("experiment", help="experiment name (see `ratecheck experiments`)")
+    de.add_argument("--json", action="store_true", help="print the description as JSON")
     ck = sub.add_parser("check", help="check claims and write a report")
     ck.add_argument("ids", nargs="*", help="claim ids or id prefixes (e.g. ef21)")
     ck.add_argument("--all", action="store_true", help="every claim in the catalogue")
@@ -109,7 +93,8 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--no-teeth", action="store_true", help="skip the teeth variants of the selected claims")
     ck.add_argument("--seed", type=int, default=0)
     ck.add_argument("--param", action="append", metavar="NAME=VALUE",
-                    help="instance parameter override (repeatable); replaces the default instances by one instance")
+                    help="instance parameter (repeatable; names and rules: `ratecheck describe EXPERIMENT`); "
+                         "replaces the default instances by one instance")
     ck.add_argument("--data", help="a LIBSVM/svmlight data file (experiments that accept real data)")
     ck.add_argument("--clients", type=int, help="number of clients to split --data across")
     ck.add_argument("--claim", action="append", metavar="FILE.py:NAME", help="a claim defined in your own file")
@@ -174,6 +159,45 @@ def _cmd_show(a) -> int:
     return 0
 
 
+def _instances(exp, a) -> list[dict] | None:
+    """The one instance that ``--param`` (and ``--data``/``--clients``) describe, parsed and validated by
+    the experiment's schema; ``None`` (the default instances) when no parameter is given."""
+    params = exp.parse_params(a.param or [])
+    for name in ("data", "clients"):
+        if getattr(a, name) is not None:
+            params[name] = exp.schema.param(name, f"--{name}: experiment {exp.name!r}: ").validate(getattr(a, name))
+    if not params:
+        return None
+    exp.params(params)
+    return [params]
+
+
+def _cmd_experiments(a) -> int:
+    from . import experiments as _exps
+
+    rows = [{"name": e.name, "title": e.title, "measures": list(e.measures)} for e in _exps.all_experiments().values()]
+    if a.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    w = max(len(r["name"]) for r in rows)
+    for r in rows:
+        print(f"{r['name']:<{w}}  {r['title']}")
+    print("\n`ratecheck describe NAME` lists an experiment's parameters, constants, measures and settings.")
+    return 0
+
+
+def _cmd_describe(a) -> int:
+    from . import experiments as _exps
+    from .describe import describe, describe_text
+
+    e = _exps.get(a.experiment)
+    if a.json:
+        print(json.dumps(describe(e), indent=1))
+    else:
+        print(describe_text(e))
+    return 0
+
+
 def _cmd_check(a, argv) -> int:
     from . import experiments as _exps
 
@@ -189,30 +213,23 @@ def _cmd_check(a, argv) -> int:
     if not a.no_teeth and not a.claim:
         claims += [t for c in list(claims) for t in theorems.teeth(c.id)]
     exp = _exps.get(a.experiment) if a.experiment else None
-    params = _params(a.param)
-    if a.data is not None:
-        params["data"] = a.data
-    if a.clients is not None:
-        params["clients"] = a.clients
-    instances = [params] if params else None
     if a.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {a.seed}")
     if not a.no_report:
         from .report import prepare_out
 
         prepare_out(a.out)
-    # validate every claim/experiment/parameter combination before running anything
+    # validate every claim against its experiment's schema, and the parameters, before running anything
+    instances: dict = {}
     for c in claims:
         e = exp or (_exps.get(c.experiment) if c.measure else None)
         if e is not None:
-            if not e.supports(c):
-                raise UsageError(f"experiment {e.name!r} cannot measure {c.measure!r} (claim {c.id})")
-            if instances:
-                e.params(instances[0])
+            e.validate_claim(c)
+            instances[c.id] = _instances(e, a)
     verdicts = []
     t0 = time.perf_counter()
     for c in claims:
-        vs = check(c, experiment=exp, instances=instances, seed=a.seed, quick=a.quick)
+        vs = check(c, experiment=exp, instances=instances.get(c.id), seed=a.seed, quick=a.quick)
         verdicts += vs
         if not a.json:
             status, unexpected = outcome(vs)
@@ -280,6 +297,10 @@ def main(argv=None) -> int:
             return _cmd_list(a)
         if a.cmd == "show":
             return _cmd_show(a)
+        if a.cmd == "experiments":
+            return _cmd_experiments(a)
+        if a.cmd == "describe":
+            return _cmd_describe(a)
         if a.cmd == "check":
             return _cmd_check(a, argv)
         if a.cmd in ("sweep", "merge"):

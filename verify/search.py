@@ -305,9 +305,7 @@ def searchable(claim: Claim, experiment=None):
         raise UsageError(f"search cannot judge {claim.id}: an identity claim without a measure has no instances to search "
                          "(use `ratecheck check`)")
     exp = experiment if isinstance(experiment, _exps.Experiment) else _exps.get(experiment or claim.experiment or "")
-    if not exp.supports(claim):
-        raise UsageError(f"experiment {exp.name!r} cannot measure {claim.measure!r} (claim {claim.id}); "
-                         f"it measures {', '.join(exp.measures)}")
+    exp.validate_claim(claim)
     space = exp.search_space_for(claim)
     if not space:
         raise UsageError(f"experiment {exp.name!r} declares no search space, so claim {claim.id} cannot be searched")

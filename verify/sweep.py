@@ -372,8 +372,7 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
     for claim, exp in _resolve_targets(target):
         if not claim.measure:
             raise UsageError(f"claim {claim.id} has no measure: nothing to sweep")
-        if not exp.supports(claim):
-            raise UsageError(f"experiment {exp.name!r} cannot measure {claim.measure!r} (claim {claim.id})")
+        exp.validate_claim(claim)
         if claim.kind.value == "scaling" and not claim.scaling_in:
             raise UsageError(f"scaling claim {claim.id} does not name the parameter it scales in (scaling_in)")
         defaults = exp.instances(claim, quick=quick)
