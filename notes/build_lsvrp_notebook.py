@@ -6,7 +6,7 @@ md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
 nb.cells = [
     md("# L-SVRP under Hessian dissimilarity\n\n"
        "Gasanov & Richtárik, arXiv:2412.13619 (the paper's improved theorem could not be consulted and is **not** encoded), "
-       "with the derived one-step analysis of `specs/lsvrp.md` §3, the Khaled–Jin baseline and the SGD comparison. "
+       "with the derived one-step analysis of `notes/lsvrp.md`, the Khaled–Jin baseline and the SGD comparison. "
        "Expectations are exact: second moments of (x, w) propagated over the 2n outcomes (client, refresh coin)."),
     code("import matplotlib\nmatplotlib.use('Agg')\n%matplotlib inline\nimport numpy as np\nimport theorems, verify\n"
          "from verify.experiments.lsvrp import plot_lsvrp_vs_sgd, plot_comms_scaling, plot_region"),

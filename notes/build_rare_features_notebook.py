@@ -8,7 +8,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 cells = [
     new_markdown_cell(
         "# Error Feedback Shines when Features are Rare\n\n"
-        "Richtárik, Gasanov, Burlachenko, arXiv:2305.15264 (spec `specs/rare_features.md`).\n\n"
+        "Richtárik, Gasanov, Burlachenko, arXiv:2305.15264.\n\n"
         "Client $i$ owns the features $Z_i$ its loss depends on; $c$ is the largest number of clients sharing a "
         "feature, $r$ the largest support. EF21 with Top-$k$ (the paper's *GD + TopK + EF*) may use the stepsize "
         "$1/(L+\\sqrt{c/n}\\,L_{plus}\\,\\xi(k/r))$. This notebook shows the claim, checks it on the authors' "

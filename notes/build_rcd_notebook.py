@@ -7,7 +7,7 @@ cells = [
     nbf.v4.new_markdown_cell(
         "# Sketched RCD and Randomized Progressive Training\n\n"
         "Szlendak, Gasanov, Richtárik, *Understanding Progressive Training Through the Framework of Randomized "
-        "Coordinate Descent* (AISTATS 2024, arXiv:2306.03626); spec `specs/rcd_rpt.md`.\n\n"
+        "Coordinate Descent* (AISTATS 2024, arXiv:2306.03626).\n\n"
         "RPT trains a random prefix of blocks (layers) per step and rescales block j by $1/q_j$, $q_j=P(s\\ge j)$, so the "
         "sketch is unbiased. The rates below are the spec's **[derived]** forms with "
         "$\\tilde L=\\lambda_{\\max}(\\mathbb E[C\\mathbf LC])$; on quadratics `ratecheck` computes the expectations "

@@ -2,7 +2,7 @@ r"""ADOM+ over time-varying networks, its multi-consensus variant, and a gradien
 
 Kovalev, Gasanov, Gasnikov, Richtárik, *Lower Bounds and Optimal Algorithms for Smooth and Strongly
 Convex Decentralized Optimization Over Time-Varying Networks*, NeurIPS 2021, arXiv:2106.04469
-(Algorithm 1, ADOM+; spec ``specs/adom_plus.md`` sections 1, 3 and 4).
+(Algorithm 1, ADOM+).
 
 Problem: :math:`\min_x\sum_{i=1}^n f_i(x)` with every :math:`f_i` :math:`\mu`-strongly convex and
 :math:`L`-smooth.  Node states live in arrays of shape ``(n, d)``; a gossip step is one product

@@ -140,7 +140,7 @@ class LeastSquares(Problem):
         L=\lambda_{\max}\Big(\tfrac1n\sum_i\tfrac2mA_i^\top A_i\Big),
 
     and :math:`\mu` is the smallest positive eigenvalue of that averaged Hessian (a convex quadratic
-    bounded below is PŁ with it).  EF21 spec, section 2.4 (``specs/ef21_am.md``).
+    bounded below is PŁ with it); used by the EF21 experiment (``verify/experiments/ef21.py``).
 
     Parameters
     ----------
@@ -271,7 +271,7 @@ class NonconvexLogistic(Problem):
 class NodeQuadratics:
     r"""Decentralized quadratics :math:`\min_x\sum_{i=1}^nf_i(x)`, :math:`f_i(x)=\frac12x^\top C_ix+b_i^\top x`.
 
-    Used by ADOM+ (``specs/adom_plus.md`` section 4): a **sum**, not an average.  The constants are
+    Used by ADOM+ (``notes/adom.md``): a **sum**, not an average.  The constants are
     exact: :math:`\mu_i=\lambda_{\min}(C_i)`, :math:`L_i=\lambda_{\max}(C_i)`, the uniform
     :math:`\mu=\min_i\mu_i` and :math:`L=\max_iL_i`, and
     :math:`x^\star=-(\sum_iC_i)^{-1}\sum_ib_i` by a symmetric linear solve.
@@ -371,7 +371,7 @@ def _check_symmetric(name: str, A: np.ndarray) -> None:
 class QuadraticClients(Problem):
     r"""Client quadratics :math:`f_i(x)=\frac12x^\top A_ix-b_i^\top x` with exact constants.
 
-    Used by L-SVRP (Gasanov & Richtárik, arXiv 2412.13619; spec ``specs/lsvrp.md`` section 1).
+    Used by L-SVRP (Gasanov & Richtárik, arXiv 2412.13619; ``notes/lsvrp.md``).
     One symmetric eigendecomposition per client, :math:`A_i=U_i\Lambda_iU_i^\top`, is computed
     once (batched); every prox is then two matrix-vector products:
 

@@ -35,7 +35,7 @@ class UnknownClaimError(ClaimError, LookupError):
 
 
 class Provenance(str, enum.Enum):
-    """Where a claim comes from (see ``specs/README.md``)."""
+    """Where a claim comes from (see ``docs/symbols.md``)."""
 
     PAPER = "paper"
     DERIVED = "derived"
@@ -67,7 +67,7 @@ _SYMBOLS: dict[str, sp.Symbol] = {}
 def sym(name: str, **assumptions: Any) -> sp.Symbol:
     """Return the project-wide sympy symbol called ``name``.
 
-    Symbols follow the table of ``specs/README.md``.  By default a symbol is positive (all
+    Symbols are named as the experiments supply them (``docs/symbols.md``).  By default a symbol is positive (all
     constants in the table are), integer for counts (``T``, ``n``, ``d``, ``k``...), and merely
     nonnegative for initial errors such as ``G0`` and ``delta0``.  The same name always returns
     the same object, so claims written in different files combine.

@@ -409,7 +409,7 @@ POINT_CLOUDS = ("gaussian", "symmetric", "anchor", "lopsided", "collinear", "thr
 
 def point_cloud(kind: str = "gaussian", m: int = 100, d: int = 10, outlier_frac: float = 0.0, shift: float = 100.0,
                 anchor_weight: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
-    r"""Seeded point clouds for the geometric median (``specs/weiszfeld.md`` section 4).
+    r"""Seeded point clouds for the geometric median (``notes/weiszfeld.md``).
 
     Returns ``(points (m, d), weights (m,) summing to 1, info)``; ``info`` records the outlier mask
     and, where it is known in closed form, the exact median ``z_exact``.
@@ -642,7 +642,7 @@ __all__ += ["block_scales", "block_quadratic", "block_logistic", "block_cosine"]
 
 
 # --------------------------------------------------------------------------- rare features
-# (appended for the rare-features result, specs/rare_features.md sections 7 and 8)
+# (appended for the rare-features result, notes/rare_features.md)
 def rare_ownership(n: int, d: int, c: int, rng: np.random.Generator, design: str = "random",
                    attempts: int = 5) -> tuple[np.ndarray, np.ndarray]:
     r"""Feature ownership with every feature owned by exactly ``c`` clients, as flat pairs.

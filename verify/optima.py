@@ -243,7 +243,7 @@ ANCHOR_TEST_ALL = 2000  #: up to this many points every point is anchor-tested (
 
 def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
     r"""Certified minimum of :math:`g(z)=\sum_k\omega_k\Vert z-w_k\Vert` (``nu = 0``) or of the smoothed
-    :math:`g_\nu` (``nu > 0``), weights normalised to sum 1 (``specs/weiszfeld.md`` section 4).
+    :math:`g_\nu` (``nu > 0``), weights normalised to sum 1 (``notes/weiszfeld.md``).
 
     1. the anchor test (:func:`solvers.weiszfeld.anchor_test`) certifies a median at a data point
        (``nu = 0``; every point up to ``ANCHOR_TEST_ALL`` points, else the three points nearest to a
