@@ -93,8 +93,11 @@ def test_every_experiment_reports_bad_values_as_usage_errors():
     from verify.check import UsageError
     from verify.experiments import Experiment
 
+    from verify.schema import Float, Measure, Schema
+
     class Broken(Experiment):
-        name, measures, defaults = "broken", {"m": ""}, {"x": 1}
+        name = "broken"
+        schema = Schema(params=(Float("x", 1.0, "a number"),), measures=(Measure("m", "a measure"),))
 
         def run(self, claim, params, seed=0):
             raise InvalidInput("x must be > 0, got -1")

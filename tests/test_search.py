@@ -9,6 +9,7 @@ import theorems
 from theorems import Claim, sym
 from verify.check import UsageError, Evidence
 from verify.experiments import Experiment
+from verify.schema import Choice, Float, Int, Measure, Rule, Schema
 from verify.search import (FORMAT, _Space, assert_claim_holds_search, load_counterexample, replay, reproduces,
                            search)
 
@@ -20,18 +21,17 @@ class Toy(Experiment):
 
     name = "toy-search"
     title = "toy"
-    measures = {"toy": "a n t / T", "toy_mc": "Monte Carlo mean of N(a n, 1)"}
-    defaults = dict(a=0.5, n=3, kind="x", T=8, replications=16)
-    search_space = {"n": ("int", 1, 10), "a": ("float", 0.0, 1.0), "kind": ("choice", ["x", "y"])}
+    schema = Schema(
+        params=(Float("a", 0.5, "scale", search=(0.0, 1.0)), Int("n", 3, "size", search=(1, 10)),
+                Choice("kind", "x", "kind of instance", choices=("x", "y"), search=True), Int("T", 8, "horizon", low=1),
+                Int("replications", 16, "Monte Carlo samples", low=2)),
+        rules=(Rule("n must be <= 3 for kind 'y'", ("n", "kind"), lambda p: p["kind"] != "y" or p["n"] <= 3),),
+        measures=(Measure("toy", "a n t / T"), Measure("toy_mc", "Monte Carlo mean of N(a n, 1)", random=True)),
+        search_order=("n", "a", "kind"),
+    )
 
     def instances(self, claim, quick=False):
         return [dict(T=8)]
-
-    def params(self, params):
-        p = super().params(params)
-        if p["kind"] == "y" and p["n"] > 3:
-            raise UsageError(f"n must be <= 3 for kind 'y', got {p['n']}")
-        return p
 
     def run(self, claim, p, seed=0):
         rng = np.random.default_rng(seed)
@@ -152,7 +152,7 @@ def test_bad_input_is_a_one_line_usage_error():
                     exponent=sp.Integer(-1), scaling_in="T", experiment="toy-search")
     with pytest.raises(UsageError, match="scaling claim"):
         search(scaling, experiment=TOY)
-    with pytest.raises(UsageError, match="cannot measure"):
+    with pytest.raises(UsageError, match="has no measure .nothing.; measures: toy, toy_mc"):
         search(toy_claim(5, measure="nothing"), experiment=TOY)
 
 

@@ -24,7 +24,7 @@ def _unit(store, i, n=5, **params):
 
 
 def test_rows_round_trip(tmp_path):
-    s = Store(tmp_path / "s")
+    s = Store(tmp_path / "s", write=True)
     key, params, _ = _unit(s, 0)
     df = s.load()
     assert len(df) == 5 and set(COLUMNS) <= set(df.columns)
@@ -37,7 +37,7 @@ def test_rows_round_trip(tmp_path):
 
 
 def test_failure_record_replaced_by_success(tmp_path):
-    s = Store(tmp_path / "s")
+    s = Store(tmp_path / "s", write=True)
     key, params, meta = _unit(s, 1)
     (tmp_path / "s" / "parts" / f"{key}.parquet").unlink()
     s.write(key, failure_table(meta, params, "RuntimeError: boom"), failed=True)
@@ -50,7 +50,7 @@ def test_failure_record_replaced_by_success(tmp_path):
 
 
 def test_merge_combines_without_duplicates(tmp_path):
-    a, b = Store(tmp_path / "a"), Store(tmp_path / "b")
+    a, b = Store(tmp_path / "a", write=True), Store(tmp_path / "b", write=True)
     ka = {_unit(a, i)[0] for i in range(3)}
     kb = {_unit(b, i)[0] for i in range(2, 5)}  # unit 2 made on both machines
     a.log_run({"target": "x"})
@@ -67,7 +67,7 @@ def test_merge_combines_without_duplicates(tmp_path):
 
 
 def test_parameter_types_unified_across_parts(tmp_path):
-    s = Store(tmp_path / "s")
+    s = Store(tmp_path / "s", write=True)
     _unit(s, 0, spread=2)            # int in one part
     _unit(s, 1, spread=2.5)          # float in another
     _unit(s, 2, extra="x")           # a parameter only some parts have
@@ -79,7 +79,7 @@ def test_parameter_types_unified_across_parts(tmp_path):
 
 
 def test_stale_temporary_files_ignored_and_cleaned(tmp_path):
-    s = Store(tmp_path / "s")
+    s = Store(tmp_path / "s", write=True)
     _unit(s, 0)
     (s.parts / ".tmp-abc.parquet").write_bytes(b"half a file")
     assert len(s.done_keys()) == 1 and len(s.load()) == 5
@@ -92,4 +92,4 @@ def test_load_errors(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(UsageError, match="not a directory"):
         Store(tmp_path / "f")
-    assert len(Store(tmp_path / "empty").load()) == 0
+    assert len(Store(tmp_path / "empty", write=True).load()) == 0

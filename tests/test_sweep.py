@@ -19,6 +19,7 @@ from theorems import Claim, sym
 from verify import UsageError
 from verify.check import Evidence
 from verify.experiments import Experiment
+from verify.schema import Constant, Float, Int, Measure, Schema
 from verify.store import Store, load
 from verify.sweep import (add_parsers, cell_seed, grid, parse_grid, plan, run_cli, run_grid, sweep, zipped)
 
@@ -174,8 +175,9 @@ class _Toy(Experiment):
     """y_T = a / T exactly; raises for fail=1 (a cell that breaks)."""
 
     name = "toy-sweep"
-    measures = {"toy": "a / T"}
-    defaults = {"a": 1.0, "fail": 0, "T": 8}
+    schema = Schema(params=(Float("a", 1.0, "scale"), Int("fail", 0, "1: the run raises", low=0, high=1),
+                            Int("T", 8, "horizon", low=1)),
+                    constants=(Constant("a", "the scale"),), measures=(Measure("toy", "a / T", grid="T"),))
 
     def instances(self, claim, quick=False):
         return [{"a": 1.0}, {"a": 2.0}]

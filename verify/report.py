@@ -10,8 +10,6 @@ import datetime as _dt
 import html
 import json
 import os
-import shutil
-import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -19,22 +17,15 @@ import numpy as np
 
 import theorems
 
-from .check import UsageError, Verdict, outcome
+from .check import Verdict, outcome
+from .outputs import claim_dir, replace_dir
 
 __all__ = ["write_report", "prepare_out", "summarize"]
 
 
 def prepare_out(out: str | os.PathLike) -> Path:
-    """Validate the output directory before any work is done (exit early on bad ``--out``)."""
-    p = Path(out)
-    if p.exists() and not p.is_dir():
-        raise UsageError(f"--out {str(p)!r} exists and is not a directory")
-    parent = p.resolve().parent
-    if not parent.exists():
-        raise UsageError(f"--out: parent directory {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise UsageError(f"--out: cannot write in {str(parent)!r}")
-    return p
+    """Validate the report folder before any work is done (:func:`verify.outputs.claim_dir`)."""
+    return claim_dir(out)
 
 
 def summarize(verdicts: list[Verdict]) -> list[dict]:
@@ -77,10 +68,7 @@ def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figur
     from . import experiments as _exps
     from .plots import plot_verdict
 
-    out = prepare_out(out)
-    parent = out.resolve().parent
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
-    try:
+    with replace_dir(out, "report") as tmp:
         rows = summarize(verdicts)
         figs: dict[int, str] = {}
         for cid in dict.fromkeys(v.claim for v in verdicts):  # one plot per claim: its most telling instance
@@ -115,17 +103,7 @@ def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figur
                                 + html.escape(cat) + "</pre></body></html>")
         (tmp / "report.md").write_text(md)
         (tmp / "index.html").write_text(page)
-        backup = None
-        if out.exists():
-            backup = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=parent))
-            os.replace(out, backup / "old")
-        os.replace(tmp, out)
-        if backup is not None:
-            shutil.rmtree(backup, ignore_errors=True)
-        return out
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return Path(out)
 
 
 def _claim_meta(cid: str):

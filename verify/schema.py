@@ -34,7 +34,7 @@ import sympy as sp
 from .errors import UsageError, close_match, did_you_mean
 
 __all__ = ["Param", "Int", "Float", "Choice", "Flag", "Custom", "Rule", "SearchVar", "Constant", "Measure",
-           "Setting", "Schema"]
+           "Setting", "Schema", "SCALING_SETTINGS", "scaling_settings"]
 
 _MISSING = object()
 
@@ -312,7 +312,7 @@ class Measure:
     random: bool = False
 
 
-_SETTING_KINDS = ("choice", "flag", "number", "subset", "expr", "exprs", "text")
+_SETTING_KINDS = ("choice", "flag", "number", "subset", "expr", "exprs", "text", "names")
 
 
 @dataclass(frozen=True)
@@ -345,7 +345,8 @@ class Setting:
         return {"choice": f"one of {ch}", "flag": "true or false",
                 "number": f"one of {ch}" if self.choices else "a number",
                 "subset": f"a tuple of {ch}", "expr": "a sympy expression in the experiment's constants",
-                "exprs": f"a mapping from {ch} to sympy expressions", "text": self.rule_text}[self.kind]
+                "exprs": f"a mapping from {ch} to sympy expressions", "text": self.rule_text,
+                "names": "a list of parameter names"}[self.kind]
 
     def validate(self, value, where: str = ""):
         bad = UsageError(f"{where}setting {self.name!r} must be {self.rule()}, got {value!r}")
@@ -357,6 +358,10 @@ class Setting:
             if not isinstance(value, bool):
                 raise bad
             return value
+        if self.kind == "names":
+            if isinstance(value, str) or not isinstance(value, (tuple, list)) or not all(isinstance(v, str) for v in value):
+                raise bad
+            return tuple(value)
         if self.kind == "text":
             try:
                 if not isinstance(value, str):
@@ -399,6 +404,22 @@ class Setting:
                 "help": self.help, "measures": list(self.measures)}
 
 
+#: Settings every experiment accepts: how a scaling claim is fitted across instances by the sweep engine
+#: (:func:`verify.sweep.check_scaling`).  An experiment may declare its own setting of the same name.
+SCALING_SETTINGS = (
+    Setting("response", "last", "scaling claims: which value of each run's series is the response (fitted "
+            "against scaling_in)", choices=("last", "first", "max", "min", "mean")),
+    Setting("fit", "power", "scaling claims: the fitted form (log-log power law, power law plus offset, or "
+            "piecewise)", choices=("power", "offset", "piecewise")),
+    Setting("confidence", 0.95, "scaling claims: level of the fitted exponent's interval", kind="number"),
+    Setting("scaling_mode", "equal", "scaling claims: the exponent must equal the prediction, or be at most it",
+            choices=("equal", "at-most")),
+    Setting("exponent_tolerance", 0.0, "scaling claims: slack allowed around the predicted exponent", kind="number"),
+    Setting("common_random_numbers", None, "sweeps: parameters whose cells share their seeds (default: the "
+            "scaling variable of a scaling claim)", kind="names"),
+)
+
+
 # --------------------------------------------------------------------------- the schema
 @dataclass(frozen=True)
 class Schema:
@@ -419,10 +440,15 @@ class Schema:
             dup = {n for n in names if names.count(n) > 1}
             if dup:
                 raise ValueError(f"schema declares {what} {sorted(dup)} twice")
-        fields = [(s.name, Any, field(default_factory=(lambda v=s.default: v))) for s in self.settings]
+        fields = [(s.name, Any, field(default_factory=(lambda v=s.default: v))) for s in self.all_settings()]
         object.__setattr__(self, "settings_type", dataclasses.make_dataclass("Settings", fields, frozen=True))
 
     # ---------------------------------------------------------------- lookups
+    def all_settings(self) -> tuple:
+        """The declared settings, then the :data:`SCALING_SETTINGS` the experiment does not declare itself."""
+        own = {s.name for s in self.settings}
+        return tuple(self.settings) + tuple(s for s in SCALING_SETTINGS if s.name not in own)
+
     def param(self, name: str, where: str = "") -> Param:
         for p in self.params:
             if p.name == name:
@@ -482,7 +508,7 @@ class Schema:
     def settings_of(self, claim, where: str | None = None):
         """The claim's settings as the experiment's frozen ``Settings`` dataclass (defaults filled in)."""
         where = f"claim {claim.id}: " if where is None else where
-        known = {s.name: s for s in self.settings}
+        known = {s.name: s for s in self.all_settings()}
         values = {}
         for k, v in dict(claim.setting or {}).items():
             if k not in known:
@@ -523,6 +549,13 @@ class Schema:
             "settings": [s.describe() for s in self.settings],
             "search_only": [{"name": v.name, "spec": _plain(v.spec), "help": v.help} for v in self.search],
         }
+
+
+def scaling_settings(claim):
+    """The :data:`SCALING_SETTINGS` of a claim, validated (for engines that judge scaling claims)."""
+    return Schema().settings_of(claim.variant("scaling", setting={k: v for k, v in dict(claim.setting).items()
+                                                                  if k in {s.name for s in SCALING_SETTINGS}}),
+                                where=f"claim {claim.id}: ")
 
 
 def _plain(x):

@@ -54,6 +54,7 @@ from theorems import Claim, ClaimError, Kind
 
 from .check import (HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge,
                     outcome)
+from .outputs import MARKER, claim_dir, mark
 from .optima import OptimumError
 
 __all__ = ["search", "evaluate", "strategy", "replay", "reproduces", "load_counterexample", "write_counterexample",
@@ -548,9 +549,11 @@ def write_counterexample(res: SearchResult, out, claim: Claim | None = None) -> 
     """Write the record of ``res`` into directory ``out`` atomically; return the file's path."""
     rec = counterexample_record(res, claim)
     d = Path(out)
-    if d.exists() and not d.is_dir():
-        raise UsageError(f"--out {str(d)!r} exists and is not a directory")
+    if not (d / MARKER).is_file():
+        claim_dir(d)  # never write into a folder the package did not create
     d.mkdir(parents=True, exist_ok=True)
+    if not (d / MARKER).is_file():
+        mark(d, "counterexample records")
     text = json.dumps(rec, indent=1, sort_keys=False) + "\n"
     digest = hashlib.sha1(json.dumps([rec["instance"], rec["seed"]], sort_keys=True).encode()).hexdigest()[:8]
     path = d / f"{_safe(res.claim)}-{digest}.json"
@@ -781,6 +784,8 @@ def _cmd_search(a) -> int:
     if a.budget is not None:
         _check_int("--budget", a.budget, 1)
     _check_int("--seed", a.seed, 0)
+    if not a.catalogue and not Path(a.out, MARKER).is_file():
+        claim_dir(a.out)  # a folder we may write records into, checked before the search runs
     if a.catalogue:
         rows = catalogue(claims, budget=a.budget, seed=a.seed, experiment=a.experiment)
         print(json.dumps(rows, indent=1) if a.json else catalogue_markdown(rows))

@@ -35,6 +35,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from .errors import UsageError
+from .outputs import MARKER, claim_dir, mark
 
 __all__ = ["Store", "COLUMNS", "PARAM_PREFIX", "unit_key", "rows_table", "failure_table", "load", "merge",
            "git_revision", "write_json_atomic"]
@@ -181,12 +182,22 @@ def failure_table(meta: dict, params: dict, error: str):
 class Store:
     """A results directory (see the module docstring).  Creating one makes the directory."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, *, write: bool = False):
         self.path = Path(path)
         if self.path.exists() and not self.path.is_dir():
             raise UsageError(f"results store {str(self.path)!r} exists and is not a directory")
         self.parts = self.path / "parts"
+        if not write:
+            if not self.parts.is_dir():
+                raise UsageError(f"{str(self.path)!r} is not a results store (no parts/ directory)")
+            return
+        # a store this package wrote (marker, or the layout of a store written before markers existed)
+        ours = (self.path / MARKER).is_file() or (self.parts.is_dir() and (self.path / "sweep.json").is_file())
+        if not ours:
+            claim_dir(self.path)  # never write into a folder the package did not create
         self.parts.mkdir(parents=True, exist_ok=True)
+        if not (self.path / MARKER).is_file():
+            mark(self.path, "results store")
 
     # ---------------------------------------------------------------- keys
     def _scan(self) -> tuple[set, set]:
@@ -291,8 +302,6 @@ def _params_as_text(pa, t):
 
 def load(path, keys: Iterable[str] | None = None, failed: bool = True):
     """Read a store as a pandas DataFrame (one row per unit and grid point)."""
-    if not Path(path, "parts").is_dir():
-        raise UsageError(f"{str(path)!r} is not a results store (no parts/ directory)")
     return Store(path).load(keys, failed)
 
 
@@ -304,14 +313,13 @@ def merge(dest, *sources) -> dict:
     """
     if not sources:
         raise UsageError("merge needs at least one source store")
-    out = Store(dest)
+    for src in sources:
+        Store(src)  # an existing store, or a one-line error before anything is written
+        if Path(src).resolve() == Path(dest).resolve():
+            raise UsageError(f"cannot merge the store {str(src)!r} into itself")
+    out = Store(dest, write=True)
     counts = {"copied": 0, "skipped": 0, "failed_copied": 0}
     runs = []
-    for src in sources:
-        if not Path(src, "parts").is_dir():
-            raise UsageError(f"{str(src)!r} is not a results store (no parts/ directory)")
-        if Path(src).resolve() == out.path.resolve():
-            raise UsageError(f"cannot merge the store {str(src)!r} into itself")
     for src in sources:
         s = Store(src)
         done, failed = s._scan()

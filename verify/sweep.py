@@ -52,6 +52,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError
+from .schema import scaling_settings
 
 __all__ = ["grid", "zipped", "cell_seed", "run_grid", "sweep", "plan", "SweepResult", "Unit", "run_unit",
            "check_scaling", "fit_scaling", "scaling_verdicts", "summarize",
@@ -332,7 +333,7 @@ def _check_scaling_axis(claim, exp, cells: list[dict]) -> None:
     """A scaling claim needs enough distinct values of its variable (when it is a parameter) to fit a law."""
     from .fit import MIN_DISTINCT
 
-    form = claim.setting.get("fit", "power")
+    form = scaling_settings(claim).fit
     if form not in MIN_DISTINCT:
         raise UsageError(f"claim {claim.id}: setting 'fit' must be one of {', '.join(MIN_DISTINCT)}, got {form!r}")
     if claim.scaling_in not in exp.defaults:
@@ -388,7 +389,8 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
                 and any(claim.scaling_in in c for c in cells):
             _check_scaling_axis(claim, exp, [{**start, **c} for c in claim_cells])
         fp, portable_c, portable_e = _fingerprint(claim), _portable_claim(claim), _portable_experiment(exp)
-        crn = set(claim.setting.get("common_random_numbers", [claim.scaling_in] if claim.kind.value == "scaling" else []))
+        crn = scaling_settings(claim).common_random_numbers
+        crn = set([claim.scaling_in] if crn is None and claim.kind.value == "scaling" else (crn or []))
         for cell in claim_cells:
             params = exp.params({**start, **cell})  # unknown names / out-of-range values: UsageError
             pkey = _json(params)
@@ -603,16 +605,20 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
     thread each), ``"dask"`` (an existing cluster at ``scheduler`` or ``client``, else a loopback
     ``LocalCluster`` with ``workers`` processes) or ``"serial"`` (in this process).
     """
+    from .outputs import claim_dir
     from .store import Store, write_json_atomic
 
     t0 = time.perf_counter()
     _check_backend(backend, workers, scheduler, client)
-    done = Store(out).done_keys() if Path(out, "parts").is_dir() else set()
+    existing = Path(out, "parts").is_dir()
+    if not existing:
+        claim_dir(out)  # refuses a folder the package did not write, before any work (nothing created yet)
+    done = Store(out).done_keys() if existing else set()
     units = plan(target, cells, seeds=seeds, base=base, quick=quick, base_seed=base_seed, validate=validate,
                  done=done)
     todo = [u for u in units if u.key not in done]
     runner = _backend(backend, workers, scheduler, client) if todo else None  # e.g. an unreachable scheduler
-    store = Store(out)
+    store = Store(out, write=True)
     store.clean_temporary()
     store.log_run({"target": getattr(target, "id", str(target)), "cells": None if cells is None else list(cells),
                    "seeds": seeds, "backend": backend, "workers": workers, "quick": quick, "base_seed": base_seed,
@@ -764,7 +770,7 @@ def _scaling_record(claim, params: dict, consts: dict, measured, seed: int, rep:
         pred = claim.predicted_exponent(**{**params, **consts})
     except ClaimError as e:
         raise UsageError(f"claim {claim.id}: cannot evaluate the predicted exponent: {e}") from None
-    y = _response(np.asarray(measured, dtype=float), claim.setting.get("response", "last"))
+    y = _response(np.asarray(measured, dtype=float), scaling_settings(claim).response)
     return dict(x=float(x), y=y, seed=int(seed), rep=int(rep), group=tuple((k, params.get(k)) for k in others),
                 pred=float(pred), wall=float(wall))
 
@@ -774,8 +780,8 @@ def fit_scaling(claim, records: Sequence[dict]) -> list:
     from .check import Evidence, judge
     from .fit import scaling_fit
 
-    x_name, how = claim.scaling_in, claim.setting.get("response", "last")
-    form = claim.setting.get("fit", "power")
+    st = scaling_settings(claim)
+    x_name, how, form = claim.scaling_in, st.response, st.fit
     out = []
     for group, items in itertools.groupby(sorted(records, key=lambda r: json.dumps(r["group"], default=str)),
                                           key=lambda r: r["group"]):
@@ -784,13 +790,12 @@ def fit_scaling(claim, records: Sequence[dict]) -> list:
         y = np.array([r["y"] for r in items])
         reps = np.array([r["rep"] for r in items])
         pred = float(np.median([r["pred"] for r in items]))
-        fit = scaling_fit(x, y, replicate=reps, form=form, confidence=float(claim.setting.get("confidence", 0.95)),
+        fit = scaling_fit(x, y, replicate=reps, form=form, confidence=float(st.confidence),
                           seed=0)
         xs = np.unique(x)
         ym = np.array([np.exp(np.mean(np.log(y[x == v]))) for v in xs])  # geometric means (fit checked y > 0)
         anchor = ym[len(xs) // 2] / xs[len(xs) // 2] ** pred
-        consts = {"scaling_mode": claim.setting.get("scaling_mode", "equal"),
-                  "exponent_tolerance": float(claim.setting.get("exponent_tolerance", 0.0)),
+        consts = {"scaling_mode": st.scaling_mode, "exponent_tolerance": float(st.exponent_tolerance),
                   "fitted_exponent": fit.slope, "interval_low": fit.interval[0], "interval_high": fit.interval[1],
                   "predicted_exponent": pred, "fit_form": fit.form, "fit_method": fit.method, "points": int(x.size),
                   "x_values": int(xs.size), "r2": fit.r2}

@@ -81,7 +81,7 @@ def test_store_writes_a_million_rows(benchmark, tmp_path):
     n_units = 500  # 500 units x 2000 grid points = 10^6 rows, one atomic part file per unit
 
     def write(dest):
-        s = Store(dest)
+        s = Store(dest, write=True)
         for i in range(n_units):
             key = unit_key("bench", "ef21", params, i)
             meta = dict(key=key, claim=AM, experiment="ef21", kind="upper", measure="avg_grad_norm_sq", seed=i,
