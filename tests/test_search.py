@@ -113,7 +113,31 @@ def test_replay_reproduces_the_record_exactly(tmp_path):
 def test_lower_bound_claims_are_searched_by_bound_over_measured():
     res = search(toy_claim(0.4, kind="lower"), experiment=TOY, budget=20)
     assert res.verdict == "violated"
-    assert res.instance["a"] * res.instance["n"] < 0.4 * 1.01
+    assert res.best.worst_at["measured"] < res.best.worst_at["bound"]
+
+
+class _ToyOutside(Toy):
+    """Its default instance (n = 50) lies outside the search space (n <= 10)."""
+
+    name = "toy-outside"
+
+    def instances(self, claim, quick=False):
+        return [dict(T=8, n=50)]
+
+
+def test_search_is_never_weaker_than_check():
+    """The plain check refutes a bound on the default instance that the search space never reaches; the
+    search evaluates the default instances first, so it reports the violation too (issue: search was
+    weaker than check)."""
+    import verify
+
+    exp = _ToyOutside()
+    claim = toy_claim(11)
+    assert any(v.verdict == "violated" for v in verify.check(claim, experiment=exp))
+    res = search(claim, experiment=exp, budget=8)
+    assert res.verdict == "violated" and res.instance["n"] == 50 and res.default_runs == 1
+    with pytest.raises(AssertionError, match="violated"):
+        assert_claim_holds_search(claim, experiment=exp, budget=8)
 
 
 def test_monte_carlo_violation_is_a_confidence_bound_violation():
@@ -170,7 +194,7 @@ def test_load_counterexample_rejects_other_files(tmp_path):
 
 def test_registered_teeth_variant_found_and_replayed(tmp_path):
     """A real claim end to end: search, shrink, record, replay through the registry."""
-    res = search("ef21.pl-qm~halved", budget=6, out=tmp_path)
+    res = search("ef21.pl-qm~halved", budget=6, out=tmp_path, defaults=[])  # search points only: shrunk
     assert res.verdict == "violated" and not res.unexpected
     assert res.instance["n"] == 2 and res.instance["d"] == 2
     rec = load_counterexample(res.counterexample)

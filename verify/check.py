@@ -129,47 +129,118 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(r), np.inf, r)
 
 
+#: A point whose measured value passes the bound only thanks to more slack than this fraction of the
+#: bound is no evidence that the bound holds (the tolerance would be swallowing the bound).
+SLACK_FRACTION = 0.01
+
+
+def _undecided(ev: Evidence) -> np.ndarray:
+    """Grid points that are no evidence either way: a non-finite bound, or a NaN measured value.  An
+    infinite measured value is evidence: +inf against a finite upper bound is a divergence (violated),
+    +inf against a lower bound a cost never reached (consistent with it)."""
+    return ~np.isfinite(ev.bound) | np.isnan(ev.measured)
+
+
+def _tight(ratio: np.ndarray, ok: np.ndarray) -> tuple[float | None, int]:
+    if not ok.any():
+        return None, 0
+    r = np.where(ok, ratio, -np.inf)
+    i = int(np.argmax(r))
+    return float(r[i]), i
+
+
+def _slack(ev: Evidence, b: np.ndarray) -> np.ndarray:
+    fin = np.isfinite(b)
+    scale = max(1.0, float(np.max(np.abs(b[fin])))) if fin.any() else 1.0
+    return np.abs(np.where(fin, b, 0.0)) * ev.rtol + ev.atol * scale
+
+
+def _undecided_detail(ev: Evidence, und: np.ndarray) -> str:
+    i = int(np.argmax(und))
+    what = (f"the bound is {ev.bound[i]:g}" if not np.isfinite(ev.bound[i])
+            else f"the measured value is {ev.measured[i]:g}")
+    return (f"{int(und.sum())} of {und.size} grid points are no evidence ({what} at {ev.grid_name}={ev.grid[i]:g}); "
+            "non-finite numbers are never evidence")
+
+
+def _swallowed(m, b, slack, ok) -> np.ndarray:
+    """Points that pass only because the slack exceeds SLACK_FRACTION of a nonzero bound."""
+    with np.errstate(invalid="ignore"):
+        return ok & (m > b) & (b != 0) & (slack > SLACK_FRACTION * np.abs(b))
+
+
 def _upper(ev: Evidence) -> tuple[str, float | None, int, str]:
     m, b = ev.measured, ev.bound
-    atol = ev.atol * max(1.0, float(np.max(np.abs(b[np.isfinite(b)]))) if np.isfinite(b).any() else 1.0)
-    slack = np.abs(b) * ev.rtol + atol
-    ratio = _ratio(m, b)
-    tight = float(np.max(ratio)) if ratio.size else None
-    worst = int(np.argmax(ratio)) if ratio.size else 0
+    und = _undecided(ev)
+    ok = ~und
+    slack = _slack(ev, b)
+    tight, worst = _tight(_ratio(m, b), ok)
     if ev.method == "monte-carlo":
         k = max(1, m.size)
         level = 1 - (1 - CONFIDENCE) / k
         q = scipy.stats.t.ppf(level, df=max(ev.n_samples - 1, 1))
-        lcb = m - q * ev.stderr
-        ucb = m + q * ev.stderr
-        bad = ~(lcb <= b + slack)
+        se_ok = np.isfinite(ev.stderr)
+        und = und | ~se_ok
+        ok = ~und
+        lcb = m - q * np.where(se_ok, ev.stderr, 0.0)
+        ucb = m + q * np.where(se_ok, ev.stderr, 0.0)
+        with np.errstate(invalid="ignore"):
+            bad = ok & ~(lcb <= b + slack)
         if bad.any():
             i = int(np.argmax(bad))
             return VIOLATED, tight, i, (f"lower {100*CONFIDENCE:g}% confidence bound of the mean ({lcb[i]:.6g}) exceeds "
                                         f"the bound ({b[i]:.6g}) at {ev.grid_name}={ev.grid[i]:g}; {ev.n_samples} samples")
-        over = ~(ucb <= b + slack)
+        if not ok.any():
+            return INCONCLUSIVE, None, 0, _undecided_detail(ev, und)
+        with np.errstate(invalid="ignore"):
+            over = ok & ~(ucb <= b + slack)
         if over.any():
             i = int(np.argmax(over))
             return INCONCLUSIVE, tight, i, (f"confidence interval [{lcb[i]:.6g}, {ucb[i]:.6g}] straddles the bound "
                                             f"{b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}; more samples needed")
+        if und.any():
+            return INCONCLUSIVE, tight, worst, _undecided_detail(ev, und)
         return HOLDS, tight, worst, f"upper confidence bound below the bound at every point; {ev.n_samples} samples, {100*CONFIDENCE:g}% family-wise"
-    bad = ~(m <= b + slack)
+    with np.errstate(invalid="ignore"):
+        bad = ok & ~(m <= b + slack)
     if bad.any():
         i = int(np.argmax(bad))
-        return VIOLATED, tight, i, f"measured {m[i]:.6g} > bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}"
+        grows = " (the measured value diverged)" if np.isposinf(m[i]) else ""
+        return VIOLATED, tight, i, f"measured {m[i]:.6g} > bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}{grows}"
+    if not ok.any():
+        return INCONCLUSIVE, None, 0, _undecided_detail(ev, und)
+    sw = _swallowed(m, b, slack, ok)
+    if sw.any():
+        i = int(np.argmax(sw))
+        return INCONCLUSIVE, tight, i, (f"measured {m[i]:.6g} exceeds the bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g} "
+                                        f"and passes only by a floating-point slack of {slack[i]:.3g}, more than "
+                                        f"{100 * SLACK_FRACTION:g}% of the bound: no evidence either way")
+    if und.any():
+        return INCONCLUSIVE, tight, worst, _undecided_detail(ev, und)
     return HOLDS, tight, worst, f"measured <= bound at all {m.size} grid points (rtol={ev.rtol:g})"
 
 
 def _lower(ev: Evidence) -> tuple[str, float | None, int, str]:
     m, b = ev.measured, ev.bound
-    slack = np.abs(b) * ev.rtol + ev.atol
-    ratio = _ratio(b, m)
-    tight = float(np.max(ratio)) if ratio.size else None
-    worst = int(np.argmax(ratio)) if ratio.size else 0
-    bad = ~(m >= b - slack)
+    und = _undecided(ev)
+    ok = ~und
+    slack = np.abs(np.where(np.isfinite(b), b, 0.0)) * ev.rtol + ev.atol
+    tight, worst = _tight(_ratio(b, m), ok)
+    with np.errstate(invalid="ignore"):
+        bad = ok & ~(m >= b - slack)
     if bad.any():
         i = int(np.argmax(bad))
         return VIOLATED, tight, i, f"measured {m[i]:.6g} < lower bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}"
+    if not ok.any():
+        return INCONCLUSIVE, None, 0, _undecided_detail(ev, und)
+    sw = _swallowed(-m, -b, slack, ok)
+    if sw.any():
+        i = int(np.argmax(sw))
+        return INCONCLUSIVE, tight, i, (f"measured {m[i]:.6g} is below the lower bound {b[i]:.6g} at "
+                                        f"{ev.grid_name}={ev.grid[i]:g} and passes only by a floating-point slack of "
+                                        f"{slack[i]:.3g}, more than {100 * SLACK_FRACTION:g}% of the bound")
+    if und.any():
+        return INCONCLUSIVE, tight, worst, _undecided_detail(ev, und)
     return HOLDS, tight, worst, f"measured >= bound at all {m.size} grid points"
 
 
@@ -196,6 +267,9 @@ def _scaling(ev: Evidence) -> tuple[str, float | None, int, str]:
 def judge(claim: Claim, ev: Evidence, seconds: float = 0.0) -> Verdict:
     """Turn evidence into a :class:`Verdict` following the semantics of the module docstring."""
     details = []
+    if claim.kind in (Kind.UPPER, Kind.LOWER) and ev.measured.size and not np.isfinite(ev.bound).any():
+        raise UsageError(f"claim {claim.id}: the bound is not finite at any grid point (at {ev.grid_name}="
+                         f"{ev.grid[0]:g} it is {ev.bound[0]:g}); check its formula and the constants it uses")
     if claim.kind is Kind.SCALING:
         verdict, tight, i, detail = _scaling(ev)
     elif claim.kind is Kind.LOWER:

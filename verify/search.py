@@ -4,6 +4,8 @@ r"""Tightness and counterexample search: hunt for the instance that breaks a cla
 (:meth:`~verify.experiments.Experiment.search_space_for`) for the instance, and the seed, that
 maximises the claim's tightness (measured/bound; for lower bounds bound/measured):
 
+0. the experiment's default instances for the claim, exactly as :func:`verify.check` runs them (so
+   a search is never weaker than the plain check; not charged to the budget);
 1. the midpoint of the space, then random points (uniform; log-uniform for ``logfloat``), each
    with its own instance seed;
 2. a local refinement around the best point found: coordinate moves in the unit cube of the numeric
@@ -167,6 +169,7 @@ class _Eval:
     verdict: Verdict | None = None
     params: dict | None = None
     reason: str = ""
+    default: bool = False  #: one of the experiment's default instances (no search point: not shrunk)
 
     @property
     def feasible(self) -> bool:
@@ -240,6 +243,22 @@ class _Runner:
         self.history.append(e)
         return e
 
+    def default(self, params: dict, seed: int, verdict: Verdict | None = None) -> _Eval:
+        """One of the experiment's default instances, run exactly (or its verdict, already computed)."""
+        e = _Eval({}, int(seed), {}, default=True)
+        try:
+            if verdict is None:
+                self.runs += 1
+                e.params = self.exp.params(dict(params))
+                e.verdict = self._run(e.params, e.seed)
+            else:
+                e.params, e.verdict = dict(verdict.instance), verdict
+        except _INFEASIBLE as err:
+            e.verdict, e.params, e.reason = None, None, f"{type(err).__name__}: {err}"
+            self.infeasible += 1
+        self.history.append(e)
+        return e
+
     def _run(self, params: dict, seed: int) -> Verdict:
         t0 = time.perf_counter()
         ev = self.exp.run(self.claim, params, seed=seed)
@@ -270,6 +289,7 @@ class SearchResult:
     best: Verdict | None
     runs: int
     infeasible: int
+    default_runs: int = 0
     skipped: dict = field(default_factory=dict)
     shrink_runs: int = 0
     shrunk_from: dict | None = None
@@ -320,7 +340,8 @@ def _check_int(name: str, v, lo: int) -> int:
 
 
 def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, out=None,
-           shrink: bool = True, shrink_budget: int = SHRINK_BUDGET, base: dict | None = None) -> SearchResult:
+           shrink: bool = True, shrink_budget: int = SHRINK_BUDGET, base: dict | None = None, quick: bool = False,
+           defaults: Sequence[Verdict] | None = None) -> SearchResult:
     """Search an experiment's instance space for the instance maximising the claim's tightness.
 
     Parameters
@@ -341,6 +362,17 @@ def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, 
         Shrink a counterexample toward a simpler instance (``shrink_budget`` extra runs at most).
     base : dict, optional
         Instance parameters under every point (default: the experiment's first quick instance).
+    quick : bool
+        Which default instances are evaluated first (those of ``verify.check(..., quick=quick)``).
+    defaults : list of Verdict, optional
+        The claim's verdicts on those default instances when they were already computed (e.g. by
+        ``ratecheck check --search``): they are used instead of running the instances again.
+
+    Notes
+    -----
+    The search first evaluates the experiment's default instances for the claim, exactly as
+    :func:`verify.check` does, then explores the space; so it never reports ``holds`` where the plain
+    check reports ``violated``.  These runs are not charged to ``budget``.
     """
     claim = _resolve(claim)
     auto = budget is None
@@ -354,15 +386,18 @@ def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, 
     t0, c0 = time.perf_counter(), time.process_time()
     rng = np.random.default_rng(seed)
     run = _Runner(claim, exp, base)
-    best: _Eval | None = None
+    best: _Eval | None = None      # best search point (refined around)
+    top_any: _Eval | None = None   # best of everything evaluated, default instances included
     found: _Eval | None = None
 
     def consider(e: _Eval) -> bool:
-        nonlocal best, found, budget, auto
+        nonlocal best, top_any, found, budget, auto
         if auto and e.feasible:  # the default budget depends on the cost of a run
             auto = False
             budget = MC_BUDGET if "monte-carlo" in e.verdict.method else DEFAULT_BUDGET
-        if e.feasible and (best is None or e.score > best.score):
+        if e.feasible and (top_any is None or e.score > top_any.score):
+            top_any = e
+        if e.feasible and not e.default and (best is None or e.score > best.score):
             best = e
         if e.violated:
             found = e
@@ -371,19 +406,29 @@ def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, 
     def draw_seed() -> int:
         return int(rng.integers(0, 2**16))
 
+    # 0. the experiment's default instances: the search is a superset of the plain check
+    if defaults is not None:
+        for v in defaults:
+            consider(run.default(v.instance, v.seed, verdict=v))
+    else:
+        for inst in exp.instances(claim, quick=quick):
+            if consider(run.default(inst, seed)):
+                break
+    spent = run.runs  # not charged to the budget
     # 1. midpoint, then random points
-    consider(run(space.midpoint(), seed))
-    while found is None and run.runs < math.ceil(RANDOM_SHARE * budget):
+    if found is None:
+        consider(run(space.midpoint(), seed))
+    while found is None and run.runs - spent < math.ceil(RANDOM_SHARE * budget):
         consider(run(space.sample(rng), draw_seed()))
     # 2. local refinement around the best point
     step = 0.25
-    while found is None and best is not None and run.runs < budget and step >= MIN_STEP:
+    while found is None and best is not None and run.runs - spent < budget and step >= MIN_STEP:
         cands = space.neighbours(best.point, step)
         cands = [cands[i] for i in rng.permutation(len(cands))]
         moves = [(c, best.seed) for c in cands] + [(best.point, draw_seed())]
         improved = False
         for pt, s in moves:
-            if run.runs >= budget:
+            if run.runs - spent >= budget:
                 break
             before = best
             if consider(run(pt, s)):
@@ -393,13 +438,13 @@ def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, 
                 break
         if not improved:
             step /= 2
-    if found is None and best is None:  # nothing feasible yet: spend what is left on random points
-        while run.runs < budget and not consider(run(space.sample(rng), draw_seed())):
+    if found is None and best is None:  # no feasible search point yet: spend what is left on random points
+        while run.runs - spent < budget and not consider(run(space.sample(rng), draw_seed())):
             pass
     search_runs = run.runs
-    # 3. shrink a counterexample
+    # 3. shrink a counterexample (one found on a search point; a default instance is already a named instance)
     shrunk_from = None
-    if found is not None and shrink and shrink_budget:
+    if found is not None and shrink and shrink_budget and not found.default:
         small = _shrink(run, space, found, search_runs + shrink_budget)
         if small is not found:
             shrunk_from = {"point": found.point, "seed": found.seed, "overrides": found.overrides}
@@ -408,13 +453,14 @@ def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, 
     if found is not None:
         status, top = VIOLATED, found
     else:
-        top = best
+        top = top_any
         status = HOLDS if feasible and all(e.verdict.verdict == HOLDS for e in feasible) else INCONCLUSIVE
     res = SearchResult(
         claim=claim.id, experiment=exp.name, verdict=status, expected=VIOLATED if claim.expected_to_fail else HOLDS,
         tightness=None if top is None else top.verdict.tightness, point={} if top is None else dict(top.point),
         seed=-1 if top is None else top.seed, instance={} if top is None else dict(top.params),
-        best=None if top is None else top.verdict, runs=search_runs, infeasible=run.infeasible,
+        best=None if top is None else top.verdict, runs=search_runs - spent, default_runs=spent,
+        infeasible=run.infeasible,
         skipped=_reasons(run.history),
         shrink_runs=run.runs - search_runs, shrunk_from=shrunk_from, search_seed=seed, budget=budget,
         score=None if top is None else top.score,
@@ -679,7 +725,7 @@ def catalogue_row(claim, verdicts, budget: int | None = None, seed: int = 0, exp
            "best_point": None, "best_seed": None, "best_instance": None, "best_changes": None, "best_score": None,
            "runs": 0, "seconds": 0.0, "note": "", "unexpected": False}
     try:
-        res = search(c, experiment=experiment, budget=budget, seed=seed)
+        res = search(c, experiment=experiment, budget=budget, seed=seed, defaults=verdicts)
     except UsageError as e:
         row["note"] = str(e)
     else:

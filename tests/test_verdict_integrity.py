@@ -1,0 +1,78 @@
+"""Non-finite numbers are never evidence, and a tolerance never swallows a bound (verify.check.judge)."""
+import numpy as np
+import pytest
+
+from theorems import Claim, Kind, Provenance, sym
+from verify.check import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, judge
+from verify.errors import UsageError
+
+UP = Claim(id="t.up", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.UPPER, measure="m", bound=sym("T"))
+LOW = Claim(id="t.low", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.LOWER, measure="m", bound=sym("T"))
+T = np.arange(1.0, 6.0)
+
+
+def _ev(measured, bound, **kw):
+    return Evidence("T", T, np.asarray(measured, float), np.asarray(bound, float), **kw)
+
+
+def test_nan_bound_point_is_inconclusive_not_violated():
+    b = T.copy()
+    b[2] = np.nan
+    v = judge(UP, _ev(0.5 * T, b))
+    assert v.verdict == INCONCLUSIVE and "no evidence" in v.detail and "bound is nan at T=3" in v.detail
+    assert v.tightness == pytest.approx(0.5)
+
+
+def test_inf_bound_point_is_no_evidence_but_a_real_violation_elsewhere_still_counts():
+    b = T.copy()
+    b[0] = np.inf
+    m = 0.5 * T
+    m[4] = 10.0
+    v = judge(UP, _ev(m, b))
+    assert v.verdict == VIOLATED and "T=5" in v.detail
+
+
+def test_bound_non_finite_everywhere_is_a_usage_error():
+    with pytest.raises(UsageError, match="claim t.up: the bound is not finite at any grid point"):
+        judge(UP, _ev(T, np.full(T.size, np.nan)))
+
+
+def test_divergence_to_inf_is_a_violation():
+    m = 0.5 * T
+    m[3:] = np.inf
+    v = judge(UP, _ev(m, T))
+    assert v.verdict == VIOLATED and "diverged" in v.detail
+
+
+def test_nan_measured_is_inconclusive():
+    m = 0.5 * T
+    m[1] = np.nan
+    v = judge(UP, _ev(m, T))
+    assert v.verdict == INCONCLUSIVE and "measured value is nan" in v.detail
+
+
+def test_nan_measured_under_a_lower_bound_is_inconclusive():
+    m = 2 * T
+    m[1] = np.nan
+    assert judge(LOW, _ev(m, T)).verdict == INCONCLUSIVE
+    assert judge(LOW, _ev(np.full(T.size, np.inf), T)).verdict == HOLDS  # never reached: consistent
+
+
+def test_slack_larger_than_the_bound_never_makes_holds():
+    b = np.full(T.size, 1e-16)
+    m = np.full(T.size, 1.7)
+    v = judge(UP, _ev(m, b, atol=10.0))  # a tolerance that swallows the bound
+    assert v.verdict == INCONCLUSIVE and "slack" in v.detail
+    assert judge(UP, _ev(m, b)).verdict == VIOLATED  # with floating-point slack only
+
+
+def test_floating_point_slack_on_a_zero_bound_still_holds():
+    v = judge(UP, _ev(np.full(T.size, 1e-17), np.zeros(T.size)))
+    assert v.verdict == HOLDS
+
+
+def test_monte_carlo_with_nan_standard_error_is_inconclusive():
+    se = np.full(T.size, 0.01)
+    se[2] = np.nan
+    v = judge(UP, _ev(0.5 * T, T, method="monte-carlo", stderr=se, n_samples=100))
+    assert v.verdict == INCONCLUSIVE
