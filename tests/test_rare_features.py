@@ -315,7 +315,7 @@ def test_libsvm_end_to_end(tmp_path):
     (dict(bogus=1), "unknown parameter 'bogus'"),
     (dict(c=50), "c must satisfy"),
     (dict(split="random"), "split must be"),
-    (dict(data="/nonexistent/file.svm"), "data: no such file"),
+    (dict(data="/nonexistent/file.svm"), "data must be a path to an existing LIBSVM/svmlight file"),
     (dict(clients=0), "clients must be"),
     (dict(k=0), "k must be an integer"),
     (dict(k=100), "k must satisfy"),

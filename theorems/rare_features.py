@@ -77,7 +77,7 @@ nonconvex = _rate_claim(
     RARE + ", main theorem (stepsize: authors' code algorithms.py l.1478); spec RF-5/RF-6",
     "stepsize [paper: authors' code]; rate form with (c/n) G0 [derived]; the theorem's wording "
     "(c/n G0 or G0; alpha = k/r or k/d) [reconstructed]",
-    *rare_rate(ALPHA_KR), {"lyapunov": "uniform", "alpha": "k/r"},
+    *rare_rate(ALPHA_KR), {"lyapunov": "uniform"},
     "Running mean over t < T of ||grad f(x^t)||^2 (the expectation over the uniformly random output "
     "x_hat^T, exact: Top-k runs are deterministic), for every T; G0 = (1/n) sum_i ||g_i^0 - grad f_i(x^0)||^2.",
 )
@@ -87,7 +87,7 @@ nonconvex_kd = _rate_claim(
     "As rare-features.nonconvex with alpha = k/d, as the authors' code runs it",
     RARE + ", experiments (compressors.py l.148: alpha = k/d); spec RF-5/RF-6 and section 9",
     "stepsize with alpha = k/d [paper: authors' code]; rate form [derived]; wording [reconstructed]",
-    *rare_rate(ALPHA_KD), {"lyapunov": "uniform", "alpha": "k/d"},
+    *rare_rate(ALPHA_KD), {"lyapunov": "uniform"},
     "As rare-features.nonconvex; alpha = k/d <= k/r gives a smaller, still valid stepsize.",
 )
 
@@ -210,11 +210,12 @@ complexity = register(Claim(
     exponent=sp.Integer(1),
     scaling_in="c",
     assumptions=_SPARSITY,
-    setting={"algorithm": "ef21", "compressor": "top-k", "alpha": "k/r", "baseline": GD_BITS, "scaling_mode": "at-most"},
+    setting={"algorithm": "ef21", "compressor": "top-k", "baseline": GD_BITS, "scaling_mode": "at-most"},
     experiment="rare_features",
     description="Bits sent by each worker until the running mean of ||grad f(x^t)||^2 (= E||grad f(x_hat)||^2) "
-                "drops below eps = eps_rel * max_i L_i * delta0, on a family with fixed n, r, m and spectra and "
-                "growing c; GD (gamma = 1/L, charged its true nonzeros) is run alongside for the crossover.",
+                "drops below eps = eps_rel * max_i L_i * delta0, with the rare-features stepsize (alpha = min(1, k/r)), "
+                "on a family with fixed n, r, m and spectra and growing c; GD (gamma = 1/L, charged its true nonzeros) "
+                "is run alongside for the crossover.",
 ))
 
 # ----------------------------------------------------------------------------- Reloaded candidate (RF-11)
@@ -235,7 +236,7 @@ reloaded = _rate_claim(
     RELOADED + ", abstract ('improves the best-known theory of EF21 in the rare features regime'); spec section 6, RF-11",
     "candidate [derived: Lyapunov weights 1/L_i and a coordinate-wise Cauchy-Schwarz]; Reloaded's actual statement [not found]",
     1 / (L + L_O * xi(ALPHA_KR)), 2 * delta0 / (gamma * T) + G0 / (theta_c(ALPHA_KR) * T),
-    {"lyapunov": "owners", "alpha": "k/r"},
+    {"lyapunov": "owners"},
     "EF21 + Top-k (equivalently EF21-W for any weights: Top-k is positively homogeneous); "
     "G0 = L_O (1/n) sum_i ||g_i^0 - grad f_i(x^0)||^2 / L_i, from the Lyapunov function "
     "f - f_inf + (gamma L_O / (2 theta_c)) (1/n) sum_i ||g_i - grad f_i||^2 / L_i.",

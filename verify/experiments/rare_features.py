@@ -36,9 +36,35 @@ from ..check import Evidence, UsageError
 from ..fit import loglog_fit
 from ..instances import libsvm_problem, rare_features_problem
 from ..optima import sparse_logistic_lower_bound
+from ..schema import Choice, Constant, Custom, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from . import Experiment, register
 
 PROBLEMS = {"least-squares": ("squares", False), "least-squares-nc": ("squares", True), "logistic": ("logistic", False)}
+COMPRESSOR_RULE = "top-k (the instance's k) or top-K with an integer K >= 1"
+_RATE, _BITS = "avg_grad_norm_sq", "bits_to_eps"
+_RUNS = (_RATE, _BITS)  #: the measures that run EF21 + Top-k
+
+
+def _compressor_name(name: str) -> str:
+    """A claim's compressor: Top-k only (``top-k`` takes the instance's k)."""
+    if not re.fullmatch(r"top-(k|[1-9][0-9]*)", name):
+        raise ValueError(name)
+    return name
+
+
+def _data_file(path):
+    """``data``: a path to an existing LIBSVM/svmlight file."""
+    if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
+        raise ValueError(path)
+    return path
+
+
+def _c_values(cv):
+    """``c_values``: at least 3 distinct integers >= 1, as a tuple of ints."""
+    if not (isinstance(cv, (list, tuple)) and len(cv) >= 3 and len(set(cv)) == len(cv)
+            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in cv)):
+        raise ValueError(cv)
+    return tuple(int(v) for v in cv)
 
 
 def _theta(a: float) -> float:
@@ -123,49 +149,131 @@ def lyapunov_weights(name: str, P: SparseFederated) -> np.ndarray:
     raise UsageError(f"setting lyapunov must be one of uniform, qm, am, w, owners, got {name!r}")
 
 
-def _k_of(claim, p) -> int:
-    comp = claim.setting.get("compressor", "top-k")
-    mt = re.fullmatch(r"top-(\d+)", str(comp))
-    if mt:
-        return int(mt.group(1))
-    if comp not in ("top-k",):
-        raise UsageError(f"claim {claim.id}: experiment 'rare_features' runs Top-k only, got compressor {comp!r}")
-    return p["k"]
+def _k_of(compressor: str, p: dict) -> int:
+    """k of a claim's Top-k compressor: ``top-K`` fixes it, ``top-k`` takes the instance's ``k``."""
+    return p["k"] if compressor == "top-k" else int(compressor[len("top-"):])
 
 
 class RareFeaturesExperiment(Experiment):
     name = "rare_features"
     title = "EF21 + Top-k on sparse data with rare features (support-restricted)"
-    measures = {
-        "avg_grad_norm_sq": "running mean over t < T of ||grad f(x^t)||^2, for every T (deterministic Top-k run)",
-        "L_plus": "exact mean-squared smoothness L_plus of sparse least-squares instances (instance + sampled)",
-        "bits_to_eps": "bits per worker until the running mean of ||grad f||^2 <= eps_rel * max_i L_i * delta0, against c",
-    }
-    defaults = dict(problem="least-squares", design="random", n=40, d=60, m=12, c=4, k=1, init="grad", T=2000,
-                    stepsize_factor=1.0, reg=3.0, start="uniform",
-                    data=None, clients=None, split="shuffled", bias=False,
-                    bits_per_float=32, count_indices=False, count_first_round=True, gd_charge="nnz",
-                    r=8, c_values=(1, 2, 4, 8, 16), eps_rel=1e-3, T_max=200_000, samples=40)
+    schema = Schema(
+        params=(
+            # the synthetic problem (the authors' generator) and the run
+            Choice("problem", "least-squares", "loss: least squares, least squares with the restricted nonconvex "
+                   "regulariser, or logistic regression", choices=tuple(PROBLEMS), search=True),
+            Choice("design", "random", "ownership of the features: the authors' random generator, or regular "
+                   "(every feature owned by exactly c clients)", choices=("random", "regular"), search=True),
+            Int("n", 40, "number of clients (workers)", low=1, search=(2, 40)),
+            Int("d", 60, "number of features (synthetic data)", low=1),
+            Int("m", 12, "data rows per client", low=1, search=(1, 12)),
+            Int("c", 4, "multiplicity: the largest number of clients owning one feature (synthetic data; "
+                "split='multiplicity' targets it on a LIBSVM file)", low=1),
+            Int("k", 1, "Top-k: coordinates each client sends per round (claim compressor 'top-k')", low=1),
+            Choice("init", "grad", "initial g_i^0: the local gradient, zero, or its compression",
+                   choices=("grad", "zero", "compressed"), search=True),
+            Int("T", 2000, "number of rounds", low=1),
+            Float("stepsize_factor", 1.0, "fraction of the claim's largest stepsize", low=0, low_open=True),
+            Float("reg", 3.0, "weight of the restricted nonconvex regulariser, lambda' = reg * max_j L_j "
+                  "(problem='least-squares-nc')", low=0, search=(0.1, 10.0), log=True),
+            Choice("start", "uniform", "x^0: U(-1/sqrt(d), 1/sqrt(d)) as the authors (PyTorch's nn.Linear), zero, "
+                   "or N(0, I)", choices=("uniform", "zero", "random"), search=True),
+            # a LIBSVM file instead of the generator
+            Custom("data", None, "path to a LIBSVM/svmlight file (None: the synthetic generator)", optional=True,
+                   rule_text="a path to an existing LIBSVM/svmlight file", check=_data_file),
+            Int("clients", None, "number of workers the file is split over (None: n)", optional=True, low=1),
+            Choice("split", "shuffled", "how the file's rows go to the workers: contiguous, shuffled, or "
+                   "'multiplicity' (target c)", choices=("contiguous", "shuffled", "multiplicity")),
+            Flag("bias", False, "append a constant feature to the file's data, as the authors (owned by all: c = n)"),
+            # communication accounting (solvers.rare_features.Accounting)
+            Int("bits_per_float", 32, "bits charged per float sent", low=1),
+            Flag("count_indices", False, "also charge ceil(log2 d) bits of index per sparse value sent"),
+            Flag("count_first_round", True, "charge the initial uncompressed round of init='grad' (the authors do not)"),
+            Choice("gd_charge", "nnz", "what a GD round costs a worker: its gradient's nonzeros, its support |Z_i|, or d floats (the authors)",
+                   choices=("nnz", "support", "dense")),
+            # the bits_to_eps family (regular design, d = n r / c)
+            Int("r", 8, "features per client of the bits_to_eps family", low=1),
+            Custom("c_values", (1, 2, 4, 8, 16), "multiplicities c of the bits_to_eps family (each divides n r, <= n)",
+                   rule_text="at least 3 distinct integers >= 1", check=_c_values, parser=json_list),
+            Float("eps_rel", 1e-3, "target of bits_to_eps: eps = eps_rel * max_i L_i * delta0", low=0, low_open=True),
+            Int("T_max", 200_000, "round budget of each bits_to_eps run", low=1),
+            # the L_plus identity
+            Int("samples", 40, "sampled sparse least-squares instances of the L_plus check", low=1),
+        ),
+        #: Counterexample search (synthetic generator only; LIBSVM files are not searched): the sparsity
+        #: pattern (n, c as a fraction of n, about r_target features per client, the design), the rows m,
+        #: the loss, the regulariser, k as a fraction of the features per client, init and start.
+        search=(
+            SearchVar("c_frac", ("float", 0.0, 1.0), "multiplicity c = 1 + round(c_frac (n - 1))"),
+            SearchVar("r_target", ("int", 1, 12), "features per client: d is the smallest size giving about r_target"),
+            SearchVar("k_frac", ("float", 0.0, 1.0), "Top-k with k = 1 + round(k_frac (r_target - 1))"),
+        ),
+        search_order=("problem", "design", "n", "c_frac", "r_target", "m", "k_frac", "reg", "init", "start"),
+        rules=(
+            Rule("c must satisfy 1 <= c <= n (synthetic data)", ("c", "n"),
+                 lambda p: p["data"] is not None or p["c"] <= p["n"]),
+            Rule("k must satisfy 1 <= k <= d (synthetic data)", ("k", "d"),
+                 lambda p: p["data"] is not None or p["k"] <= p["d"]),
+        ),
+        constants=(
+            Constant("L", "smoothness constant of f (exact for least squares, else a certified upper bound)"),
+            Constant("L_plus", "mean-squared smoothness L_plus (exact for least squares, else a certified upper bound)"),
+            Constant("L_qm", "quadratic mean of the clients' L_i"),
+            Constant("L_am", "arithmetic mean of the clients' L_i"),
+            Constant("L_max", "max_i L_i"),
+            Constant("L_O", "owners' constant (1/n) max_j sum_(i owns j) L_i"),
+            Constant("c", "multiplicity: max_j |O_j|"),
+            Constant("n", "number of clients"),
+            Constant("d", "number of features"),
+            Constant("r", "max_i |Z_i|, features per client"),
+            Constant("k", "k of Top-k", _RUNS),
+            Constant("alpha", "k/d, the generic Top-k contraction constant", _RUNS),
+            Constant("alpha_kr", "min(1, k/r), Top-k's contraction on vectors with at most r nonzeros", _RUNS),
+            Constant("theta_c_kr", "theta_c(min(1, k/r))", _RUNS),
+            Constant("xi_kr", "xi(min(1, k/r))", _RUNS),
+            Constant("xi_kd", "xi(k/d)", _RUNS),
+            Constant("L_plus_bound", "min(L_qm, sqrt(c/n) max_i L_i), the RF-1 upper bound on L_plus", _RUNS),
+            Constant("exact_L", "1 if L and L_plus are exact (least squares without regulariser), else 0", _RUNS),
+            Constant("nnz", "nonzeros of the data matrix", _RUNS),
+            Constant("S", "sum_i |Z_i|, owned (client, feature) pairs", _RUNS),
+            Constant("gamma", "the stepsize run: the claim's largest stepsize (times stepsize_factor)", _RUNS),
+            Constant("G0", "G^0 = sum_i w_i ||g_i^0 - grad f_i(x^0)||^2 with the claim's Lyapunov weights "
+                     "(0 for bits_to_eps, which starts from g_i^0 = grad f_i(x^0))", _RUNS),
+            Constant("delta0", "f(x^0) - f_low", _RUNS),
+            Constant("f0", "f(x^0)", (_RATE,)),
+            Constant("f_low", "certified lower bound on f_inf (least-squares minimum, or logistic dual / 0)", (_RATE,)),
+            Constant("mu", "PL constant of the least-squares part (supplied when it certifies f_low)", (_RATE,)),
+            Constant("gamma_rare", "the rare-features stepsize 1/(L + sqrt(c/n) L_plus xi(min(1, k/r)))", (_RATE,)),
+            Constant("gamma_classical", "the classical EF21 stepsize 1/(L + L_qm xi(k/d))", (_RATE,)),
+            Constant("eps", "target accuracy eps_rel * max_i L_i * delta0", (_BITS,)),
+        ),
+        measures=(
+            Measure("avg_grad_norm_sq", "running mean over t < T of ||grad f(x^t)||^2, for every T (one deterministic "
+                    "Top-k run: exactly the expectation over the random output x_hat^T)", grid="T"),
+            Measure("L_plus", "exact mean-squared smoothness L_plus of sparse least-squares instances (instance + sampled)",
+                    grid="sample"),
+            Measure("bits_to_eps", "bits per worker until the running mean of ||grad f||^2 <= eps_rel * max_i L_i * delta0, "
+                    "against c", grid="c"),
+        ),
+        settings=(
+            Setting("algorithm", "ef21", "EF21 or EF21-W (the same iterates: Top-k is positively homogeneous)",
+                    choices=("ef21", "ef21-w"), measures=_RUNS),
+            Setting("compressor", "top-k", "the Top-k compressor run (top-k: the instance's k)", kind="text",
+                    rule_text=COMPRESSOR_RULE, check=_compressor_name, measures=_RUNS),
+            Setting("lyapunov", "uniform", "weights of G: 1/n (uniform, qm, rare), L_am/(n L_i) (am, w) or "
+                    "L_O/(n L_i) (owners)", choices=("uniform", "qm", "rare", "am", "w", "owners"), measures=(_RATE,)),
+            Setting("noise", False, "stochastic gradients: not supported (a claim setting it is refused)", kind="flag",
+                    measures=(_RATE,)),
+            Setting("participation", False, "partial participation: not supported (a claim setting it is refused)",
+                    kind="flag", measures=(_RATE,)),
+            Setting("baseline", None, "a competitor's O(.) bits (e.g. GD's r L / eps), evaluated alongside for the "
+                    "figure", kind="expr", measures=(_BITS,)),
+            Setting("scaling_mode", "equal", "judge the fitted exponent in c as equal to, or at most, the predicted one",
+                    choices=("equal", "at-most"), measures=(_BITS,)),
+        ),
+    )
 
     # ------------------------------------------------------------------ counterexample search
-    #: Instance space for counterexample search (synthetic generator only; LIBSVM files are not searched):
-    #: the sparsity pattern (clients ``n``, multiplicity ``c`` as a fraction of n, features per client
-    #: ``r_target``, random or regular ownership), rows per client ``m``, the loss, the regulariser
-    #: weight of the nonconvex problem, ``k`` as a fraction of the features per client, the
-    #: initialisation of the g_i and the starting point.
-    search_space = {
-        "problem": ("choice", ["least-squares", "least-squares-nc", "logistic"]),
-        "design": ("choice", ["random", "regular"]),
-        "n": ("int", 2, 40),
-        "c_frac": ("float", 0.0, 1.0),
-        "r_target": ("int", 1, 12),
-        "m": ("int", 1, 12),
-        "k_frac": ("float", 0.0, 1.0),
-        "reg": ("logfloat", 0.1, 10.0),
-        "init": ("choice", ["grad", "zero", "compressed"]),
-        "start": ("choice", ["uniform", "zero", "random"]),
-    }
-
     def search_space_for(self, claim):
         """EF21 + Top-k rates search the full space; ``L_plus`` (constants of the least-squares
         version of the instance) only the sparsity pattern and the rows; the complexity claim is a
@@ -213,47 +321,6 @@ class RareFeaturesExperiment(Experiment):
             return [dict(n=16, r=8, m=12, c_values=(1, 2, 4, 8, 16), eps_rel=1e-3)]
         return [dict()]
 
-    def params(self, params):
-        p = super().params(params)
-        for nm in ("n", "d", "m", "c", "k", "T", "bits_per_float", "r", "T_max", "samples"):
-            if isinstance(p[nm], bool) or not isinstance(p[nm], (int, np.integer)) or p[nm] < 1:
-                raise UsageError(f"{nm} must be an integer >= 1, got {p[nm]!r}")
-        if p["problem"] not in PROBLEMS:
-            raise UsageError(f"problem must be one of {', '.join(PROBLEMS)}, got {p['problem']!r}")
-        if p["design"] not in ("random", "regular"):
-            raise UsageError(f"design must be 'random' (authors' generator) or 'regular', got {p['design']!r}")
-        if p["data"] is None and p["c"] > p["n"]:
-            raise UsageError(f"c must satisfy 1 <= c <= n, got c={p['c']} > n={p['n']}")
-        for nm in ("stepsize_factor", "eps_rel"):
-            if not (isinstance(p[nm], (int, float)) and not isinstance(p[nm], bool) and math.isfinite(p[nm]) and p[nm] > 0):
-                raise UsageError(f"{nm} must be a finite number > 0, got {p[nm]!r}")
-        if not (isinstance(p["reg"], (int, float)) and math.isfinite(p["reg"]) and p["reg"] >= 0):
-            raise UsageError(f"reg must be a finite number >= 0 (lambda' = reg * max_j L_j), got {p['reg']!r}")
-        if p["init"] not in ("grad", "zero", "compressed"):
-            raise UsageError(f"init must be 'grad', 'zero' or 'compressed', got {p['init']!r}")
-        if p["start"] not in ("uniform", "zero", "random"):
-            raise UsageError(f"start must be 'uniform', 'zero' or 'random', got {p['start']!r}")
-        if p["data"] is not None:
-            if not isinstance(p["data"], (str, os.PathLike)):
-                raise UsageError(f"data must be a path to a LIBSVM/svmlight file, got {p['data']!r}")
-            if not os.path.isfile(p["data"]):
-                raise UsageError(f"data: no such file {str(p['data'])!r}")
-        if p["clients"] is not None and (isinstance(p["clients"], bool) or not isinstance(p["clients"], (int, np.integer)) or p["clients"] < 1):
-            raise UsageError(f"clients must be an integer >= 1 (number of workers for the split), got {p['clients']!r}")
-        if p["split"] not in ("contiguous", "shuffled", "multiplicity"):
-            raise UsageError(f"split must be 'contiguous', 'shuffled' or 'multiplicity' (target c), got {p['split']!r}")
-        for nm in ("bias", "count_indices", "count_first_round"):
-            if not isinstance(p[nm], bool):
-                raise UsageError(f"{nm} must be True or False, got {p[nm]!r}")
-        if p["gd_charge"] not in ("nnz", "support", "dense"):
-            raise UsageError(f"gd_charge must be 'nnz', 'support' or 'dense', got {p['gd_charge']!r}")
-        cv = p["c_values"]
-        if not (isinstance(cv, (list, tuple)) and len(cv) >= 3 and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in cv)
-                and len(set(cv)) == len(cv)):
-            raise UsageError(f"c_values must be at least 3 distinct integers >= 1, got {cv!r}")
-        p["c_values"] = tuple(int(v) for v in cv)
-        return p
-
     # ------------------------------------------------------------------ run
     def run(self, claim, p, seed=0):
         if claim.measure == "avg_grad_norm_sq":
@@ -265,18 +332,15 @@ class RareFeaturesExperiment(Experiment):
         raise UsageError(f"experiment 'rare_features' cannot measure {claim.measure!r}; it measures {', '.join(self.measures)}")
 
     def _rate(self, claim, p, seed):
-        s = claim.setting
-        algo = s.get("algorithm", "ef21")
-        if algo not in ("ef21", "ef21-w"):
-            raise UsageError(f"claim {claim.id}: experiment 'rare_features' runs EF21 (or EF21-W, identical for Top-k), got {algo!r}")
-        if s.get("noise") or s.get("participation"):
+        s = self.settings(claim)  # EF21 and EF21-W run the same iterates with Top-k (positively homogeneous)
+        if s.noise or s.participation:
             raise UsageError(f"claim {claim.id}: stochastic gradients / partial participation are not supported by 'rare_features'")
         P = build_problem(p, seed)
-        k = _k_of(claim, p)
-        if k > P.d:
+        k = _k_of(s.compressor, p)
+        if k > P.d:  # a LIBSVM file's d, or a claim's top-K
             raise UsageError(f"k must satisfy 1 <= k <= d, got k={k} > d={P.d}")
         c = constants_of(P, k)
-        lyap_name = s.get("lyapunov", "uniform")
+        lyap_name = s.lyapunov
         w = lyapunov_weights(lyap_name, P)
         f_low, cert = f_lower(P)
         x0 = start_point(p, P.d, seed)
@@ -321,12 +385,12 @@ class RareFeaturesExperiment(Experiment):
     def complexity_runs(self, claim, p, seed):
         """For each c in ``c_values``: the regular-design instance, its constants and the bits to eps of EF21 and GD."""
         acc = accounting(p)
+        k = _k_of(self.settings(claim).compressor, p)
         rows = []
         for cc in p["c_values"]:
             if cc > p["n"] or (p["n"] * p["r"]) % cc:
                 raise UsageError(f"c_values: each c must divide n*r = {p['n'] * p['r']} and be <= n, got {cc}")
             P = rare_features_problem(n=p["n"], d=p["n"] * p["r"] // cc, m=p["m"], c=cc, design="regular", seed=seed)
-            k = _k_of(claim, p)
             c = constants_of(P, k)
             f_low, _ = f_lower(P)
             x0 = start_point(p, P.d, seed)
@@ -356,7 +420,8 @@ class RareFeaturesExperiment(Experiment):
         bound = claim.evaluate(**arr)
         fit = loglog_fit(cs, bits)
         pred = claim.predicted_exponent(**{k_: v[0] for k_, v in arr.items()})
-        base = claim.setting.get("baseline")
+        s = self.settings(claim)
+        base = s.baseline
         gd_pred = None
         if base is not None:
             fn = sp.lambdify(sorted(base.free_symbols, key=lambda s_: s_.name), base, modules="numpy")
@@ -365,7 +430,7 @@ class RareFeaturesExperiment(Experiment):
         # the authors' accounting charges GD d floats per round (identity compressor), shown for comparison
         gd_dense = np.array([r_["gd_rounds"] * r_["consts"]["d"] for r_ in rows], dtype=float) * p["bits_per_float"]
         wins_dense = bits < gd_dense
-        c = {"scaling_mode": claim.setting.get("scaling_mode", "equal"), "n": p["n"], "r": p["r"], "m": p["m"],
+        c = {"scaling_mode": s.scaling_mode, "n": p["n"], "r": p["r"], "m": p["m"],
              "eps_rel": p["eps_rel"], "ef21_beats_gd_at_min_c": bool(wins[0]), "ef21_beats_gd_at_max_c": bool(wins[-1]),
              "largest_c_where_ef21_beats_gd": float(cs[wins].max()) if wins.any() else 0.0,
              "ef21_beats_dense_gd_at_min_c": bool(wins_dense[0]),

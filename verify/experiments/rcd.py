@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from ..check import Evidence, UsageError
 from ..expectation import exact_sketched_quadratic, mc_summary
 from ..instances import block_cosine, block_logistic, block_quadratic
 from ..optima import matrix_l2_logistic_optimum
+from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from . import Experiment, register
 
 FLOOR = 1e-11        #: bounds below FLOOR * (largest bound on the grid) are not compared (floating-point floor)
@@ -36,6 +36,11 @@ TABLE_ATOL = 1e-10   #: floating-point tolerance of the sketch-table and unbiase
 MC_POINTS = 40       #: grid points of Monte Carlo comparisons (geometric in T)
 PROBLEMS = ("quadratic", "logistic", "cosine")
 METHODS = ("auto", "exact", "monte-carlo")
+_RATES = ("expected_gap", "avg_grad_norm_sq")
+#: the sketches a claim covers when its setting ``sketches`` is not set, per measure (rates: uniform RCD)
+DEFAULT_SKETCHES = {"sketch_table_error": SKETCHES, "sketch_mean_error": ("rpt-prefix", "rpt-suffix")}
+#: search-only coordinate of the convex and nonconvex regimes: zero eigenvalues as a fraction of d - 1
+ZERO_FRAC = ("float", 0.0, 1.0)
 
 
 def default_p(blocks: int) -> np.ndarray:
@@ -91,35 +96,97 @@ def _mc_run(problem, sk, x0, gamma, T, R, seed, x_star):
 class RCDExperiment(Experiment):
     name = "rcd"
     title = "Sketched RCD and Randomized Progressive Training (exact expectations on quadratics)"
-    measures = {
-        "expected_gap": "E[f(x^T)] - f* for every T >= 1 (exact on quadratics, Monte Carlo otherwise)",
-        "avg_grad_norm_sq": "(1/T) sum_{k<T} E||grad f(x^k)||^2 for every T >= 1",
-        "sketch_table_error": "relative error of the spec table's E[C L C], L_tilde, Omega against outcome enumeration",
-        "sketch_mean_error": "max_i |E[c_i] - 1| over the outcomes of RPT prefix/suffix sketches",
-    }
-    defaults = dict(problem="quadratic", d=20, blocks=4, profile="increasing", scale_ratio=10.0, cond=100.0,
-                    coupling=0.3, zero_eigs=0, sketch=None, tau=5, p=None, T=500, stepsize_factor=1.0,
-                    replications=2000, method="auto", m=200, lam=0.1, omega=1.0, x0_scale=1.0, start="random",
-                    samples=24)
+    schema = Schema(
+        params=(
+            Choice("problem", "quadratic", "block quadratic (exact expectations), l2-logistic regression, or the "
+                   "nonconvex quadratic-plus-cosine (Monte Carlo)", choices=PROBLEMS, search=True),
+            Int("d", 20, "dimension", low=1, search=(2, 24)),
+            Int("blocks", 4, "number of blocks J (RPT trains a random prefix or suffix of them)", low=1),
+            Choice("profile", "increasing", "block curvature scales, geometric from 1 to scale_ratio: increasing, "
+                   "decreasing or flat", choices=("increasing", "decreasing", "flat"), search=True),
+            Float("scale_ratio", 10.0, "largest / smallest block curvature scale", low=1, search=(1.0, 100.0), log=True),
+            Float("cond", 100.0, "condition number of the spectrum within each block (quadratic, cosine)", low=1,
+                  search=(1.0, 1000.0), log=True),
+            Float("coupling", 0.3, "weight of the dense coupling between the blocks (quadratic)", low=0,
+                  search=(0.0, 1.0)),
+            Int("zero_eigs", 0, "zero eigenvalues of the quadratic (> 0: convex, not strongly convex)", low=0),
+            Choice("sketch", None, "the sketch run (None: the claim's first sketch)", optional=True, choices=SKETCHES,
+                   search=True),
+            Int("tau", 5, "coordinates per step of the tau-nice sketch", low=1),
+            Custom("p", None, "RPT block probabilities p_1..p_J (None: uniform)", optional=True,
+                   rule_text="a probability distribution over the blocks (entries >= 0 summing to 1)", parser=json_list),
+            Int("T", 500, "number of iterations", low=1),
+            Float("stepsize_factor", 1.0, "fraction of the claim's largest stepsize", low=0, low_open=True,
+                  search=(0.25, 1.0)),
+            Int("replications", 2000, "Monte Carlo replications (logistic, cosine)", low=2),
+            Choice("method", "auto", "expectations: auto (exact on quadratics, else Monte Carlo), exact, or Monte Carlo",
+                   choices=METHODS),
+            Int("m", 200, "data points of the logistic regression", low=1),
+            Float("lam", 0.1, "l2 weight of the logistic regression (its mu)", low=0, low_open=True),
+            Float("omega", 1.0, "weight of the cosine term of the nonconvex problem", low=0, low_open=True),
+            Float("x0_scale", 1.0, "scale of x^0 - x* (of x^0 on the cosine problem)", low=0, low_open=True,
+                  search=(0.1, 10.0), log=True),
+            Choice("start", "random", "x^0 - x*: random, or supported on the last block (attains the SC bound)",
+                   choices=("random", "last-block"), search=True),
+            Int("samples", 24, "sampled block structures / smoothness matrices of the sketch identities", low=1),
+        ),
+        #: Counterexample search (``verify.search``).  Rate claims search quadratics (exact expectations)
+        #: and, per regime, l2-logistic / quadratic-plus-cosine (Monte Carlo, small R); the sketch-table
+        #: identities search the number of sampled structures (the seed draws them): see search_space_for.
+        search=(
+            SearchVar("blocks_frac", ("float", 0.0, 1.0), "blocks = 1 + round(blocks_frac (min(d, max blocks) - 1))"),
+            SearchVar("tau_frac", ("float", 0.0, 1.0), "tau-nice with tau = 1 + round(tau_frac (d - 1))"),
+            SearchVar("p_ratio", ("logfloat", 0.2, 5.0), "RPT block probabilities p_j proportional to p_ratio^j"),
+        ),
+        search_order=("problem", "d", "blocks_frac", "profile", "scale_ratio", "cond", "coupling", "sketch", "tau_frac",
+                      "p_ratio", "start", "x0_scale", "stepsize_factor"),
+        rules=(
+            Rule("blocks must be <= d", ("blocks", "d"), lambda p: p["blocks"] <= p["d"]),
+            Rule("tau must be <= d", ("tau", "d"), lambda p: p["tau"] <= p["d"]),
+            Rule("zero_eigs must be < d", ("zero_eigs", "d"), lambda p: p["zero_eigs"] < p["d"]),
+            Rule("method='exact' needs problem='quadratic' (exact expectations are for quadratics)",
+                 ("method", "problem"), lambda p: p["method"] != "exact" or p["problem"] == "quadratic"),
+        ),
+        constants=(
+            Constant("L", "lambda_max of the smoothness matrix L (the GD constant)", _RATES),
+            Constant("L_tilde", "lambda_max(L o E[c c^T]) = lambda_max(E[C L C]) of the sketch run", _RATES),
+            Constant("Omega", "max_i E[c_i^2] of the sketch run", _RATES),
+            Constant("mu", "strong convexity / PL constant (absent on the cosine problem)", _RATES),
+            Constant("d", "dimension", _RATES),
+            Constant("blocks", "number of blocks J", _RATES),
+            Constant("sketch_mean_error", "max_i |E[c_i] - 1| of the sketch run (0: unbiased)", _RATES),
+            Constant("gamma", "the stepsize run: the claim's largest stepsize times stepsize_factor", _RATES),
+            Constant("R", "||x^0 - x*|| plus the certified distance slack of x* (problems with a minimiser)", _RATES),
+            Constant("delta0", "f(x^0) - f_low", _RATES),
+            Constant("f_low", "f* (exact on quadratics, a certified lower bound on logistic) or f_inf of the cosine "
+                     "problem (exact when separable, else a certified lower bound)", _RATES),
+        ),
+        measures=(
+            Measure("expected_gap", "E[f(x^T)] - f* for every T >= 1 (exact on quadratics, Monte Carlo otherwise)",
+                    grid="T", random=True),
+            Measure("avg_grad_norm_sq", "(1/T) sum_{k<T} E||grad f(x^k)||^2 for every T >= 1 (exact on quadratics, "
+                    "Monte Carlo otherwise)", grid="T", random=True),
+            Measure("sketch_table_error", "relative error of the spec table's E[C L C], L_tilde, Omega against outcome "
+                    "enumeration, on sampled smoothness matrices", grid="sample"),
+            Measure("sketch_mean_error", "max_i |E[c_i] - 1| over the outcomes of RPT prefix/suffix sketches with "
+                    "sampled block structures and probabilities", grid="sample"),
+        ),
+        settings=(
+            Setting("sketches", None, "the sketches the claim covers (None: coordinate-uniform for the rates, every "
+                    "sketch for the table, rpt-prefix and rpt-suffix for unbiasedness)", kind="subset", choices=SKETCHES),
+            Setting("family", "rcd", "instances of the rates: per sketch with tau = d/4 (rcd), or RPT prefix on "
+                    "increasing and decreasing block scales (rpt)", choices=("rcd", "rpt"), measures=_RATES),
+            Setting("regime", "strongly-convex", "the theorem's regime, which picks instances and searched problems "
+                    "(strongly convex: mu > 0; convex: singular quadratics; nonconvex: also the cosine problem)",
+                    choices=("strongly-convex", "convex", "nonconvex"), measures=_RATES),
+            Setting("scaled", True, "RPT sketches rescale block j by 1/q_j (false: the biased variant, E[C] = Diag(q))",
+                    kind="flag", measures=_RATES + ("sketch_mean_error",)),
+            Setting("table", "spec", "the closed form of L_tilde checked: the spec's table, or a deliberately wrong "
+                    "variant (teeth of rcd.l-tilde)", choices=("spec", "no-hadamard", "uniform-without-d"),
+                    measures=("sketch_table_error",)),
+        ),
+    )
 
-    #: Counterexample-search space (``verify.search``).  Rate claims search quadratics (exact
-    #: expectations) and, per regime, l2-logistic / quadratic-plus-cosine (Monte Carlo, small R);
-    #: the sketch-table identities search the number of sampled structures (the seed draws them).
-    search_space = {
-        "problem": ("choice", ["quadratic", "logistic", "cosine"]),
-        "d": ("int", 2, 24),
-        "blocks_frac": ("float", 0.0, 1.0),
-        "profile": ("choice", ["increasing", "decreasing", "flat"]),
-        "scale_ratio": ("logfloat", 1.0, 100.0),
-        "cond": ("logfloat", 1.0, 1000.0),
-        "coupling": ("float", 0.0, 1.0),
-        "sketch": ("choice", list(SKETCHES)),
-        "tau_frac": ("float", 0.0, 1.0),
-        "p_ratio": ("logfloat", 0.2, 5.0),
-        "start": ("choice", ["random", "last-block"]),
-        "x0_scale": ("logfloat", 0.1, 10.0),
-        "stepsize_factor": ("float", 0.25, 1.0),
-    }
     SEARCH_T = 300          #: horizon of exact (quadratic) search runs
     SEARCH_MC_T = 60        #: horizon of Monte Carlo search runs (logistic, cosine)
     SEARCH_MC_R = 300       #: replications of Monte Carlo search runs (x4 when the search confirms a point)
@@ -139,13 +206,12 @@ class RCDExperiment(Experiment):
         singular quadratics or logistic; nonconvex: all three problems)."""
         if claim.measure in ("sketch_table_error", "sketch_mean_error"):
             return {"samples": ("int", 4, 24)}
-        if claim.measure not in ("expected_gap", "avg_grad_norm_sq"):
+        if claim.measure not in _RATES:
             return None
-        s = claim.setting
-        sketches = [k for k in s.get("sketches", ("coordinate-uniform",)) if k in SKETCHES]
+        sketches = list(self.sketches(claim))
         if not sketches:
             return None
-        regime = s.get("regime", "strongly-convex")
+        regime = self.settings(claim).regime
         space = dict(self.search_space, sketch=("choice", sketches))
         if not any(k.startswith("rpt") for k in sketches):
             del space["p_ratio"]  # block probabilities only enter the RPT sketches
@@ -153,10 +219,10 @@ class RCDExperiment(Experiment):
             del space["tau_frac"]
         if regime == "nonconvex":
             space["problem"] = ("choice", ["quadratic", "cosine", "logistic"])
-            space["zero_frac"] = ("float", 0.0, 1.0)
+            space["zero_frac"] = ZERO_FRAC
         elif regime == "convex":
             space["problem"] = ("choice", ["quadratic", "logistic"])
-            space["zero_frac"] = ("float", 0.0, 1.0)
+            space["zero_frac"] = ZERO_FRAC
         else:
             space["problem"] = ("choice", ["quadratic", "logistic"])
         return space
@@ -202,17 +268,17 @@ class RCDExperiment(Experiment):
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
-        s = claim.setting
         if claim.measure in ("sketch_table_error", "sketch_mean_error"):
             return [dict(samples=12 if quick else 48)]
-        sketches = list(s.get("sketches", ("coordinate-uniform",)))
-        regime = s.get("regime", "strongly-convex")
+        s = self.settings(claim)
+        sketches = list(self.sketches(claim))
+        regime = s.regime
         T = 300 if quick else 2000
         d = 20 if quick else 40
         base = dict(d=d, T=T, zero_eigs=2 if regime == "convex" else 0)
         # an isotropic instance where the SC bound is attained: A = I, and for RPT x^0 - x* in the last block
         tight = dict(base, cond=1.0, coupling=0.0, profile="flat")
-        if s.get("family") == "rpt":
+        if s.family == "rpt":
             out = [dict(base, sketch="rpt-prefix", profile="increasing"), dict(base, sketch="rpt-prefix", profile="decreasing")]
             out += [dict(base, sketch=k, profile="increasing") for k in sketches if k != "rpt-prefix"]
             if regime == "strongly-convex":
@@ -227,54 +293,30 @@ class RCDExperiment(Experiment):
                   problem="cosine" if regime == "nonconvex" else "logistic", cond=10.0, m=100)
         return out + [mc]
 
-    def params(self, params):
-        p = super().params(params)
-        for nm in ("d", "blocks", "T", "replications", "tau", "m", "samples"):
-            if isinstance(p[nm], bool) or not isinstance(p[nm], (int, np.integer)) or p[nm] < 1:
-                raise UsageError(f"{nm} must be an integer >= 1, got {p[nm]!r}")
-        if p["replications"] < 2:
-            raise UsageError(f"replications must be >= 2 for Monte Carlo, got {p['replications']}")
-        if p["blocks"] > p["d"]:
-            raise UsageError(f"blocks must be <= d = {p['d']}, got {p['blocks']}")
-        if p["tau"] > p["d"]:
-            raise UsageError(f"tau must be <= d = {p['d']}, got {p['tau']}")
-        if isinstance(p["zero_eigs"], bool) or not isinstance(p["zero_eigs"], (int, np.integer)) or not 0 <= p["zero_eigs"] < p["d"]:
-            raise UsageError(f"zero_eigs must be an integer in [0, d), got {p['zero_eigs']!r}")
-        for nm in ("cond", "scale_ratio"):
-            if not (isinstance(p[nm], (int, float)) and math.isfinite(p[nm]) and p[nm] >= 1):
-                raise UsageError(f"{nm} must be a finite number >= 1, got {p[nm]!r}")
-        for nm in ("stepsize_factor", "lam", "omega", "x0_scale"):
-            if not (isinstance(p[nm], (int, float)) and math.isfinite(p[nm]) and p[nm] > 0):
-                raise UsageError(f"{nm} must be a finite number > 0, got {p[nm]!r}")
-        if not (isinstance(p["coupling"], (int, float)) and math.isfinite(p["coupling"]) and p["coupling"] >= 0):
-            raise UsageError(f"coupling must be a finite number >= 0, got {p['coupling']!r}")
-        if p["problem"] not in PROBLEMS:
-            raise UsageError(f"problem must be one of {', '.join(PROBLEMS)}, got {p['problem']!r}")
-        if p["method"] not in METHODS:
-            raise UsageError(f"method must be one of {', '.join(METHODS)}, got {p['method']!r}")
-        if p["method"] == "exact" and p["problem"] != "quadratic":
-            raise UsageError(f"method='exact' needs problem='quadratic' (exact expectations are for quadratics), got {p['problem']!r}")
-        if p["start"] not in ("random", "last-block"):
-            raise UsageError(f"start must be 'random' or 'last-block' (x^0 - x* supported on the last block), got {p['start']!r}")
-        if p["profile"] not in ("increasing", "decreasing", "flat"):
-            raise UsageError(f"profile must be 'increasing', 'decreasing' or 'flat', got {p['profile']!r}")
-        if p["sketch"] is not None and p["sketch"] not in SKETCHES:
-            raise UsageError(f"sketch must be one of {', '.join(SKETCHES)}, got {p['sketch']!r}")
+    def check_instance(self, p):
+        """``p`` (RPT block probabilities) must be a distribution over the ``blocks`` blocks; kept as a list of floats."""
         if p["p"] is not None:
-            q = np.asarray(p["p"], dtype=float) if isinstance(p["p"], (list, tuple, np.ndarray)) else None
+            try:
+                q = np.asarray(p["p"], dtype=float) if isinstance(p["p"], (list, tuple, np.ndarray)) else None
+            except (TypeError, ValueError):
+                q = None
             if q is None or q.shape != (p["blocks"],) or not np.all(np.isfinite(q)) or np.any(q < 0) or abs(q.sum() - 1) > 1e-10:
-                raise UsageError(f"p must be a probability distribution over the {p['blocks']} blocks (entries >= 0 "
-                                 f"summing to 1), got {p['p']!r}")
+                raise UsageError(f"experiment {self.name!r}: p must be a probability distribution over the {p['blocks']} "
+                                 f"blocks (entries >= 0 summing to 1), got {p['p']!r}")
             p["p"] = [float(v) for v in q]
         return p
 
     # ------------------------------------------------------------------ run
+    def sketches(self, claim) -> tuple:
+        """The sketches a claim covers: its setting ``sketches``, or the measure's default."""
+        chosen = self.settings(claim).sketches
+        return chosen if chosen is not None else DEFAULT_SKETCHES.get(claim.measure, ("coordinate-uniform",))
+
     def sketch_for(self, claim, p, L, block_sizes):
         """The sketch of instance ``p`` (claim setting ``scaled`` may drop the RPT rescaling)."""
-        kind = p["sketch"] or claim.setting.get("sketches", ("coordinate-uniform",))[0]
+        kind = p["sketch"] or self.sketches(claim)[0]
         probs = default_p(len(block_sizes)) if p["p"] is None else np.asarray(p["p"])
-        return make_sketch(kind, L, tau=p["tau"], block_sizes=block_sizes, p=probs,
-                           scaled=claim.setting.get("scaled", True))
+        return make_sketch(kind, L, tau=p["tau"], block_sizes=block_sizes, p=probs, scaled=self.settings(claim).scaled)
 
     def constants(self, problem, sketch) -> dict:
         r"""Exact constants: :math:`\tilde L=\lambda_{\max}(\mathbf L\circ\mathbb E[cc^\top])`, :math:`\Omega=\max_i\mathbb E[c_i^2]`."""
@@ -350,8 +392,8 @@ class RCDExperiment(Experiment):
 
     def _table(self, claim, p, seed):
         rng = np.random.default_rng([seed, 2])
-        table = claim.setting.get("table", "spec")
-        kinds = list(claim.setting.get("sketches", SKETCHES))
+        table = self.settings(claim).table
+        kinds = list(self.sketches(claim))
         errs, labels = [], []
         for i in range(p["samples"]):  # sampled instances (a loop over instances, not coordinates)
             d, sizes, probs = self._random_structure(rng)
@@ -386,14 +428,12 @@ class RCDExperiment(Experiment):
             return lambda_max(L) / float(np.min(sk.q))
         if table == "uniform-without-d" and isinstance(sk, CoordinateSketch) and sk.name == "coordinate-uniform":
             return float(np.max(np.diag(L)))
-        if table not in ("spec", "no-hadamard", "uniform-without-d"):
-            raise UsageError(f"claim setting 'table' must be 'spec', 'no-hadamard' or 'uniform-without-d', got {table!r}")
         return sk.table_L_tilde(L)
 
     def _mean(self, claim, p, seed):
         rng = np.random.default_rng([seed, 3])
-        scaled = claim.setting.get("scaled", True)
-        kinds = [k for k in claim.setting.get("sketches", ("rpt-prefix", "rpt-suffix"))]
+        scaled = self.settings(claim).scaled
+        kinds = list(self.sketches(claim))
         errs = []
         for _ in range(p["samples"]):
             d, sizes, probs = self._random_structure(rng, d_max=12)
