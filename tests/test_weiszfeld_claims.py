@@ -76,7 +76,7 @@ def test_verdicts_reproducible():
     (dict(nu=0), "nu must be a finite number > 0"),
     (dict(cloud="ring"), "cloud must be one of"),
     (dict(m=0), "m must be an integer >= 1"),
-    (dict(outlier_frac=0.5), "outlier_frac must lie in"),
+    (dict(outlier_frac=0.5), r"outlier_frac must be a finite number in \[0, 0.5\)"),
     (dict(init="origin"), "init must be"),
     (dict(eps_min=1.0, eps_max=0.1), "eps_min must be <= eps_max"),
     (dict(colour=1), "unknown parameter 'colour'"),

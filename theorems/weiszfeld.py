@@ -35,7 +35,7 @@ vartheta, rho_in = sym("vartheta"), sym("rho_in")
 
 _STEP = sp.Integer(1)  # the Weiszfeld step: gamma = 1 in z+ = z - gamma grad g_nu / L
 _BASE = (gt(nu, 0), lt(nu, R))
-_SMOOTHED = {"algorithm": "smoothed-weiszfeld", "init": "mean"}
+_SMOOTHED = {"algorithm": "smoothed-weiszfeld"}  # the start z_0 is the instance parameter `init` (default: the mean)
 
 
 def _claim(id: str, title: str, where: str, measure: str, bound, description: str, *,

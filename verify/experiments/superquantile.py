@@ -32,6 +32,7 @@ from ..expectation import mc_summary
 from ..fit import loglog_fit
 from ..instances import superquantile_clients
 from ..optima import superquantile_optimum
+from ..schema import Choice, Constant, Flag, Float, Int, Measure, Rule, Schema, Setting
 from . import Experiment, register
 
 RATE_TOLERANCE = 0.03   #: documented tolerance on fitted exponents (pre-asymptotic curvature of exact curves)
@@ -40,6 +41,10 @@ CISS_FLOOR = 1e-9       #: CISS comparisons stop where the bound falls below thi
 MC_CHUNK = 4_000_000    #: largest (replications x m) block drawn at once
 
 LAWS = ("bernoulli", "uniform", "beta")
+ESTIMATOR = ("signed_bias", "signed_bias_plus", "bias", "abs_bias", "variance")  #: measures of the estimator S_hat_m
+SMOOTHING = ("l2_smoothing_gap", "entropic_gap")
+SIMPLICIAL_FL = ("moreau_grad_sq", "surrogate_gap")  #: measures of the Simplicial-FL subgradient method
+ALGORITHM = {"smoothed_gap": "ciss", "moreau_grad_sq": "sfl", "surrogate_gap": "sfl"}  #: the method each measure runs
 
 
 def m_grid(p: dict) -> np.ndarray:
@@ -67,30 +72,134 @@ def beta_population(th: float, a: float, b: float, low: float, high: float) -> f
 class SuperquantileExperiment(Experiment):
     name = "superquantile"
     title = "Superquantile: bias/variance of the empirical superquantile, smoothings, Simplicial-FL"
-    measures = {
-        "signed_bias": "E S_theta(Z_1..Z_m) - S_theta(Z) over a grid of m",
-        "signed_bias_plus": "positive part (E S_theta(Z_1..Z_m) - S_theta(Z))_+ over a grid of m",
-        "bias": "S_theta(Z) - E S_theta(Z_1..Z_m) over a grid of m",
-        "abs_bias": "|E S_theta(Z_1..Z_m) - S_theta(Z)| over a grid of m",
-        "variance": "Var S_theta(Z_1..Z_m) over a grid of m",
-        "l2_smoothing_gap": "S_theta(x) - SQ^nu_theta(x) on a batch of loss vectors",
-        "entropic_gap": "F^nu_theta(x) - S_theta(x) on a batch of loss vectors",
-        "smoothed_gap": "F_{theta,nu}(w_t) - F*_{theta,nu} along the CISS alternating scheme",
-        "moreau_grad_sq": "mean over t < T of ||grad Phi^{2L}(w_t)||^2, Simplicial-FL subgradient method, gamma = gamma0/sqrt(T)",
-        "surrogate_gap": "E[Fbar_theta(wbar_T)] - Fbar*_theta, regularised Simplicial-FL with a minibatch of clients",
-    }
-    defaults = dict(
-        law="bernoulli", theta=0.1, p=None, low=0.0, high=1.0, beta_a=0.3, beta_b=0.3,
-        m_min=10, m_max=1000, m_points=12, integer_tm=True, replications=20000,
-        n=20, nu=0.1, rows=300,
-        clients=8, dim=2, samples=6, outliers=2, separation=4.0, sample_m=8, lam=0.5,
-        T=60, T_min=64, T_max=1024, T_points=5, runs=32, gamma0=0.5, eps_frac=1e-6, tail="optimal",
+    schema = Schema(
+        params=(
+            # the law of Z (estimator measures)
+            Choice("law", "bernoulli", "law of Z: two-point {low, high} with P(Z = high) = p (exact), uniform on "
+                   "[low, high] (exact), or low + (high - low) Beta(beta_a, beta_b) (Monte Carlo)", choices=LAWS),
+            Float("theta", 0.1, "tail fraction theta of the superquantile", low=0, high=1, low_open=True),
+            Float("p", None, "P(Z = high) of the two-point law (None: p = theta, the extremal law)", optional=True,
+                  low=0, high=1),
+            Float("low", 0.0, "lower end of the support of Z"),
+            Float("high", 1.0, "upper end of the support of Z"),
+            Float("beta_a", 0.3, "first shape parameter of the Beta law", low=0, low_open=True),
+            Float("beta_b", 0.3, "second shape parameter of the Beta law", low=0, low_open=True),
+            Int("m_min", 10, "smallest sample size m of the grid", low=1),
+            Int("m_max", 1000, "largest sample size m of the grid", low=1),
+            Int("m_points", 12, "number of sample sizes (geometric grid)", low=1),
+            Flag("integer_tm", True, "keep only sample sizes m with theta m an integer"),
+            Int("replications", 20000, "Monte Carlo replications of the Beta law (pairs for the variance)", low=2),
+            # the smoothings
+            Int("n", 20, "length of the loss vectors (smoothings)", low=1),
+            Float("nu", 0.1, "smoothing parameter nu (smoothings, CISS)", low=0, low_open=True),
+            Int("rows", 300, "loss vectors per batch: spread-out, integer with ties, nearly constant", low=1),
+            # Simplicial-FL clients (verify.instances.superquantile_clients)
+            Int("clients", 8, "number of clients (quadratic losses)", low=1),
+            Int("dim", 2, "dimension of the model w (moreau_grad_sq needs 1: exact one-dimensional prox)", low=1),
+            Int("samples", 6, "data points per client", low=1),
+            Int("outliers", 2, "clients whose optima sit at distance `separation` from the others", low=0),
+            Float("separation", 4.0, "distance of the outlier clients' optima"),
+            Int("sample_m", 8, "clients sampled per round (= clients: every client)", low=1),
+            Float("lam", 0.5, "regularisation lambda (the mu of CISS; the strongly convex surrogate); must be > 0 "
+                  "for smoothed_gap and surrogate_gap", low=0),
+            Int("T", 60, "rounds of the CISS scheme", low=1),
+            Int("T_min", 64, "smallest horizon T of the Simplicial-FL rates", low=1),
+            Int("T_max", 1024, "largest horizon T of the Simplicial-FL rates", low=1),
+            Int("T_points", 5, "number of horizons (geometric grid)", low=1),
+            Int("runs", 32, "independent runs of the Simplicial-FL rates (Monte Carlo over sampled clients)", low=1),
+            Float("gamma0", 0.5, "stepsize constant of the nonconvex rate: gamma = gamma0/(L sqrt(T))", low=0,
+                  low_open=True),
+            Float("eps_frac", 1e-6, "initial inexactness of the CISS w-steps: eps0 = eps_frac delta0", low=0,
+                  low_open=True),
+            Choice("tail", "optimal", "tail weights within the sampled clients: optimal, or as the reference code",
+                   choices=("optimal", "code")),
+        ),
+        rules=(
+            Rule("high must exceed low", ("low", "high"), lambda p: p["high"] > p["low"]),
+            Rule("m_max must be >= m_min", ("m_min", "m_max"), lambda p: p["m_max"] >= p["m_min"]),
+            Rule("sample_m must be <= clients", ("sample_m", "clients"), lambda p: p["sample_m"] <= p["clients"]),
+            Rule("outliers must be < clients", ("outliers", "clients"), lambda p: p["outliers"] < p["clients"]),
+            Rule("T_max must be >= T_min", ("T_min", "T_max"), lambda p: p["T_max"] >= p["T_min"]),
+        ),
+        constants=(
+            Constant("theta", "tail fraction theta"),
+            Constant("B", "the range high - low of the law (setting B='range') or max(|low|, |high|) (B='abs')",
+                     ESTIMATOR),
+            Constant("range", "high - low", ESTIMATOR),
+            Constant("low", "lower end of the support of Z", ESTIMATOR),
+            Constant("high", "upper end of the support of Z", ESTIMATOR),
+            Constant("population", "S_theta(Z), the population superquantile (exact)", ESTIMATOR),
+            Constant("G_icdf", "Lipschitz constant of the inverse cdf (uniform law only: high - low)", ESTIMATOR),
+            Constant("nu", "smoothing parameter nu", SMOOTHING + ("smoothed_gap",)),
+            Constant("n", "length of the loss vectors (smoothings); number of clients (surrogate_gap)",
+                     SMOOTHING + ("surrogate_gap",)),
+            Constant("rows", "number of loss vectors", SMOOTHING),
+            Constant("mu", "strong convexity of the CISS objective: the regularisation lambda", ("smoothed_gap",)),
+            Constant("L", "smoothness of the clients, max_i L_i", ("smoothed_gap",) + SIMPLICIAL_FL),
+            Constant("G", "Lipschitz constant of the client losses on a ball containing the iterates", ("smoothed_gap",)),
+            Constant("delta0", "F(w_0) - F*, with F* certified from below", ("smoothed_gap",)),
+            Constant("eps0", "initial inexactness of the w-steps, eps_frac delta0", ("smoothed_gap",)),
+            Constant("kappa", "kappa_CISS = 1 + (L + G^2/nu)/(theta mu)", ("smoothed_gap",)),
+            Constant("certificate_grad_norm_sq", "squared gradient norm at the reference solution (certifies F*)",
+                     ("smoothed_gap",)),
+            Constant("f_star_lower", "certified lower bound of the optimal value", ("smoothed_gap", "surrogate_gap")),
+            Constant("rho", "2 L, the parameter of the Moreau envelope Phi^{2L}", ("moreau_grad_sq",)),
+            Constant("gamma0", "stepsize constant: gamma = gamma0/(L sqrt(T))", ("moreau_grad_sq",)),
+            Constant("runs", "runs averaged (1 when every client is sampled)", ("moreau_grad_sq",)),
+            Constant("lam", "regularisation lambda", ("surrogate_gap",)),
+            Constant("m", "clients sampled per round", ("surrogate_gap",)),
+            Constant("f_star", "optimal value of the regularised surrogate (cvxpy)", ("surrogate_gap",)),
+            Constant("duality_gap", "duality gap of the cvxpy certificate", ("surrogate_gap",)),
+        ),
+        measures=(
+            Measure("signed_bias", "E S_theta(Z_1..Z_m) - S_theta(Z) over a grid of m", grid="m", random=True),
+            Measure("signed_bias_plus", "positive part (E S_theta(Z_1..Z_m) - S_theta(Z))_+ over a grid of m", grid="m",
+                    random=True),
+            Measure("bias", "S_theta(Z) - E S_theta(Z_1..Z_m) over a grid of m", grid="m", random=True),
+            Measure("abs_bias", "|E S_theta(Z_1..Z_m) - S_theta(Z)| over a grid of m", grid="m", random=True),
+            Measure("variance", "Var S_theta(Z_1..Z_m) over a grid of m", grid="m", random=True),
+            Measure("l2_smoothing_gap", "S_theta(x) - SQ^nu_theta(x) on a batch of loss vectors", grid="row"),
+            Measure("entropic_gap", "F^nu_theta(x) - S_theta(x) on a batch of loss vectors", grid="row"),
+            Measure("smoothed_gap", "F_{theta,nu}(w_t) - F*_{theta,nu} along the CISS alternating scheme", grid="T"),
+            Measure("moreau_grad_sq", "mean over t < T of ||grad Phi^{2L}(w_t)||^2, Simplicial-FL subgradient method, "
+                    "gamma = gamma0/sqrt(T)", grid="T", random=True),
+            Measure("surrogate_gap", "E[Fbar_theta(wbar_T)] - Fbar*_theta, regularised Simplicial-FL with a minibatch "
+                    "of clients", grid="T", random=True),
+        ),
+        settings=(
+            Setting("B", "range", "what B is: the range high - low of the law, or the bound max(|low|, |high|) on |Z|",
+                    choices=("range", "abs"), measures=ESTIMATOR),
+            Setting("needs", None, "a property of the law the bound needs: 'G_icdf', a Lipschitz inverse cdf (the "
+                    "uniform law only)", choices=("G_icdf",), measures=ESTIMATOR),
+            Setting("law", "bernoulli", "law of the instance a rate (scaling) claim is fitted on", choices=LAWS,
+                    measures=ESTIMATOR),
+            Setting("algorithm", None, "the method: 'ciss' (alternating scheme, smoothed_gap) or 'sfl' (Simplicial-FL "
+                    "subgradient method, moreau_grad_sq and surrogate_gap); the measure fixes it",
+                    choices=("ciss", "sfl"), measures=tuple(ALGORITHM)),
+            Setting("tau", 1, "local steps per round of Simplicial-FL (the experiment runs one)", kind="number",
+                    choices=(1,), measures=SIMPLICIAL_FL),
+        ),
     )
 
+    def validate_claim(self, claim):
+        """The schema's checks, and two it cannot state: the method a measure runs (setting ``algorithm``)
+        and a ``law`` setting only on rate claims (bounds are checked on the default laws; choose the
+        instances' law with the instance parameter ``law``)."""
+        super().validate_claim(claim)
+        s = self.settings(claim)
+        if s.algorithm is not None and s.algorithm != ALGORITHM[claim.measure]:
+            raise UsageError(f"claim {claim.id}: setting 'algorithm' must be {ALGORITHM[claim.measure]!r} for measure "
+                             f"{claim.measure!r} (the method it runs), got {s.algorithm!r}")
+        if "law" in (claim.setting or {}) and claim.kind.value != "scaling":
+            raise UsageError(f"claim {claim.id}: setting 'law' applies to rate (scaling) claims only; a bound is checked "
+                             "on the default laws (choose others with the instance parameter law)")
+
     # ------------------------------------------------------------------ counterexample search
+    # The schema declares no search ranges: each family of measures searches its own ranges of the same
+    # parameters (theta, nu, ...) and its own search-only coordinates (see search_space_for), which one
+    # experiment-wide range per parameter cannot state.
     #: Largest sample size a search point may ask for (exact binomial / order-statistic sums stay fast).
     SEARCH_M_MAX = 50_000
-    _ESTIMATOR = ("signed_bias", "signed_bias_plus", "bias", "abs_bias", "variance")
 
     def search_space_for(self, claim):
         r"""Instance space for counterexample search.
@@ -114,8 +223,8 @@ class SuperquantileExperiment(Experiment):
         The Simplicial-FL rates are scaling claims (exponents only), which search does not judge.
         """
         meas = claim.measure
-        if meas in self._ESTIMATOR:
-            laws = ["uniform"] if claim.setting.get("needs") == "G_icdf" else ["bernoulli", "uniform"]
+        if meas in ESTIMATOR:
+            laws = ["uniform"] if self.settings(claim).needs == "G_icdf" else ["bernoulli", "uniform"]
             space = {"law": ("choice", laws), "theta": ("logfloat", 0.01, 1.0), "tm": ("logfloat", 1.0, 2000.0),
                      "m_span": ("logfloat", 1.0, 100.0), "p_z": ("float", -2.0, 2.0), "low": ("float", -1.0, 0.0)}
             if claim.id.split("~")[0] == "superquantile.bias-levy":
@@ -167,14 +276,14 @@ class SuperquantileExperiment(Experiment):
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
         meas, kind = claim.measure, claim.kind.value
+        s = self.settings(claim)
         big = 1000 if quick else 4000
-        if meas in ("signed_bias", "signed_bias_plus", "bias", "abs_bias", "variance"):
+        if meas in ESTIMATOR:
             if kind == "scaling":
-                law = claim.setting.get("law", "bernoulli")
-                return [dict(law=law, theta=0.1, m_min=100, m_max=big * 5, m_points=14)]
-            if claim.setting.get("needs") == "G_icdf":
+                return [dict(law=s.law, theta=0.1, m_min=100, m_max=big * 5, m_points=14)]
+            if s.needs == "G_icdf":
                 return [dict(law="uniform", theta=0.1, m_max=big), dict(law="uniform", theta=0.5, m_min=2, m_max=big)]
-            if claim.setting.get("B") == "abs":
+            if s.B == "abs":
                 out = [dict(law="bernoulli", theta=0.1, m_max=big), dict(law="bernoulli", theta=0.1, low=-1.0, m_max=big),
                        dict(law="uniform", theta=0.25, low=-1.0, m_max=big)]
                 return out
@@ -197,65 +306,18 @@ class SuperquantileExperiment(Experiment):
                          runs=128 if quick else 192)]
         return [dict()]
 
-    def params(self, params):
-        p = super().params(params)
-
-        def integer(nm, lo=1):
-            v = p[nm]
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo:
-                raise UsageError(f"{nm} must be an integer >= {lo}, got {v!r}")
-
-        def number(nm, lo=None, strict=True):
-            v = p[nm]
-            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not math.isfinite(v):
-                raise UsageError(f"{nm} must be a finite number, got {v!r}")
-            if lo is not None and (v <= lo if strict else v < lo):
-                raise UsageError(f"{nm} must be {'>' if strict else '>='} {lo}, got {v!r}")
-
-        for nm in ("m_min", "m_max", "m_points", "n", "rows", "clients", "dim", "samples", "sample_m", "T", "T_min",
-                   "T_max", "T_points", "runs"):
-            integer(nm)
-        integer("replications", 2)
-        integer("outliers", 0)
-        for nm in ("theta", "low", "high", "beta_a", "beta_b", "nu", "separation", "lam", "gamma0", "eps_frac"):
-            number(nm)
-        if not 0 < p["theta"] <= 1:
-            raise UsageError(f"theta must lie in (0, 1] (tail fraction), got {p['theta']!r}")
-        if p["law"] not in LAWS:
-            raise UsageError(f"law must be one of {', '.join(LAWS)}, got {p['law']!r}")
-        if not p["high"] > p["low"]:
-            raise UsageError(f"high must exceed low, got low={p['low']}, high={p['high']}")
-        if p["p"] is not None:
-            number("p", 0, strict=False)
-            if p["p"] > 1:
-                raise UsageError(f"p must lie in [0, 1], got {p['p']!r}")
-        for nm in ("beta_a", "beta_b", "nu", "gamma0", "eps_frac"):
-            number(nm, 0)
-        number("lam", 0, strict=False)
-        if p["m_max"] < p["m_min"] or p["T_max"] < p["T_min"]:
-            raise UsageError("m_max must be >= m_min and T_max >= T_min")
-        if p["sample_m"] > p["clients"]:
-            raise UsageError(f"sample_m must be <= clients = {p['clients']}, got {p['sample_m']}")
-        if p["outliers"] >= p["clients"]:
-            raise UsageError(f"outliers must be < clients = {p['clients']}, got {p['outliers']}")
-        if p["tail"] not in ("optimal", "code"):
-            raise UsageError(f"tail must be 'optimal' or 'code', got {p['tail']!r}")
-        return p
-
     # ------------------------------------------------------------------ run
     def run(self, claim, p, seed=0):
         meas = claim.measure
-        if meas in ("signed_bias", "signed_bias_plus", "bias", "abs_bias", "variance"):
+        if meas in ESTIMATOR:
             return self._estimator(claim, p, seed)
-        if meas in ("l2_smoothing_gap", "entropic_gap"):
+        if meas in SMOOTHING:
             return self._smoothing(claim, p, seed)
         if meas == "smoothed_gap":
             return self._ciss(claim, p, seed)
         if meas == "moreau_grad_sq":
             return self._nonconvex(claim, p, seed)
-        if meas == "surrogate_gap":
-            return self._strongly_convex(claim, p, seed)
-        raise UsageError(f"experiment 'superquantile' cannot measure {claim.measure!r}; it measures {', '.join(self.measures)}")
+        return self._strongly_convex(claim, p, seed)  # surrogate_gap (the schema refuses other measures)
 
     # ---------------------------------------------------------------- the estimator S_hat_m
     def law_moments(self, p: dict, m: np.ndarray, seed: int) -> dict:
@@ -289,7 +351,7 @@ class SuperquantileExperiment(Experiment):
 
     def _constants(self, claim, p):
         low, high = p["low"], p["high"]
-        B = max(abs(low), abs(high)) if claim.setting.get("B") == "abs" else high - low
+        B = max(abs(low), abs(high)) if self.settings(claim).B == "abs" else high - low
         c = dict(theta=p["theta"], B=B, range=high - low, low=low, high=high, law=p["law"])
         if p["law"] == "uniform":
             c["G_icdf"] = high - low
@@ -299,7 +361,7 @@ class SuperquantileExperiment(Experiment):
         m = m_grid(p)
         mom = self.law_moments(p, m, seed)
         c = self._constants(claim, p)
-        if "G_icdf" in claim.setting.get("needs", "") and "G_icdf" not in c:
+        if self.settings(claim).needs == "G_icdf" and "G_icdf" not in c:
             raise UsageError(f"claim {claim.id} needs a law with a Lipschitz inverse cdf (law='uniform'), got {p['law']!r}")
         c["population"] = mom["population"]
         claim.check_assumptions(**{k: v for k, v in c.items() if k != "law"}, m=int(m.min()))

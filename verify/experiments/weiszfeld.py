@@ -9,7 +9,7 @@ Measures (``specs/weiszfeld.md`` sections 3-5); all deterministic:
 * ``dist_ratio`` — :math:`\Vert z_{t+1}-z^\star_\nu\Vert/\Vert z_t-z^\star_\nu\Vert`;
 * ``eta_max`` — :math:`\max_k\eta_k^{(t)}` (t >= 1), plus R for an iterate found outside the hull;
 * ``gm_distance`` — :math:`\Vert z_t-y\Vert` from the inlier centre y, with ε = the iterate's gap;
-* ``relative_gap`` — :math:`(g(z_T)-g^\star)/g^\star` at the budget T = ``claim.setting['budget']``.
+* ``relative_gap`` — :math:`(g(z_T)-g^\star)/g^\star` at the horizon T (the claim's setting ``budget``).
 
 :math:`g^\star` is the certified lower bound of :func:`verify.optima.geometric_median_optimum`
 (so measured gaps are never understated).  Bounds come from ``claim.evaluate`` and the relative
@@ -17,7 +17,6 @@ step :math:`\gamma` from ``claim.max_stepsize`` (1 = Weiszfeld).
 """
 from __future__ import annotations
 
-import math
 import os
 
 import numpy as np
@@ -28,6 +27,7 @@ from solvers.weiszfeld import diameter, smoothed_weiszfeld
 from ..check import Evidence, UsageError
 from ..instances import POINT_CLOUDS, point_cloud
 from ..optima import geometric_median_optimum
+from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
 from . import Experiment, register
 
 EPS_MACH = float(np.finfo(float).eps)
@@ -77,48 +77,108 @@ def smoothed_optimum(entry, nu: float):
 class WeiszfeldExperiment(Experiment):
     name = "weiszfeld"
     title = "Smoothed Weiszfeld for the geometric median on seeded point clouds"
-    measures = {
-        "gm_gap": "g(z_t) - g* for t = 1..T (normalised weights, certified g*)",
-        "gnu_gap": "g_nu(z_t) - g_nu(z*_nu) for t = 1..T",
-        "iterations_to_eps": "first t with g(z_t) - g* <= eps, eps on a geometric grid relative to g*",
-        "gnu_increase": "g_nu(z_{t+1}) - g_nu(z_t) for t = 0..T-1",
-        "dist_ratio": "||z_{t+1} - z*_nu|| / ||z_t - z*_nu||",
-        "eta_max": "max_k max(nu, ||z_t - w_k||) for t = 1..T (+R if z_t is outside conv{w_k})",
-        "gm_distance": "||z_t - y|| for t = 0..T, y the inlier centre",
-        "relative_gap": "(g(z_T) - g*)/g* at the budget T = claim.setting['budget']",
-    }
-    defaults = dict(cloud="gaussian", m=100, d=10, outlier_frac=0.0, shift=100.0, anchor_weight=0.6, nu=1e-6, T=30,
-                    stepsize_factor=1.0, init="mean", eps_max=1e-1, eps_min=1e-12, n_eps=12)
+    schema = Schema(
+        params=(
+            # ``collinear`` clouds are not searched: they break RFA's Assumption 13 (points not all on one
+            # line; the median need not be unique)
+            Choice("cloud", "gaussian", "point cloud (verify.instances.point_cloud): Gaussian with shifted outliers, "
+                   "axis-symmetric, anchor or lopsided (median at a data point), collinear, or a triangle",
+                   choices=POINT_CLOUDS, search=("gaussian", "anchor", "lopsided", "three", "symmetric")),
+            Int("m", 100, "number of points", low=1, search=(3, 120)),
+            Int("d", 10, "dimension", low=1, search=(2, 30)),
+            Float("outlier_frac", 0.0, "fraction of outliers (gaussian cloud)", low=0, high=0.5, high_open=True,
+                  search=(0.0, 0.45)),
+            Float("shift", 100.0, "outlier shift (gaussian) or distance of the far point (lopsided)", low=0, low_open=True,
+                  search=(1.0, 1000.0), log=True),
+            Float("anchor_weight", 0.6, "weight of the anchor point (anchor and lopsided clouds)", low=0.5, high=1,
+                  high_open=True, search=(0.5, 0.95)),
+            Float("nu", 1e-6, "smoothing parameter nu of g_nu", low=0, low_open=True, search=(1e-8, 1.0), log=True),
+            Int("T", 30, "number of iterations (unless the claim sets a budget)", low=1, search=(10, 400)),
+            Float("stepsize_factor", 1.0, "fraction of the claim's relative step gamma (1 = Weiszfeld)", low=0,
+                  low_open=True),
+            Choice("init", "mean", "start z_0: the weighted mean, or the midpoint of the mean and the first point",
+                   choices=("mean", "mid"), search=True),
+            Float("eps_max", 1e-1, "largest target eps of iterations_to_eps, relative to g*", low=0, low_open=True),
+            Float("eps_min", 1e-12, "smallest target eps of iterations_to_eps, relative to g*", low=0, low_open=True),
+            Int("n_eps", 12, "number of targets eps (geometric grid) of iterations_to_eps", low=1),
+        ),
+        rules=(
+            Rule("eps_min must be <= eps_max", ("eps_min", "eps_max"), lambda p: p["eps_min"] <= p["eps_max"]),
+            Rule("m must be even for cloud='symmetric'", ("cloud", "m"),
+                 lambda p: p["cloud"] != "symmetric" or p["m"] % 2 == 0),
+            Rule("m must be >= 3 for cloud='lopsided'", ("cloud", "m"), lambda p: p["cloud"] != "lopsided" or p["m"] >= 3),
+            Rule("m must be 3 for cloud='three'", ("cloud", "m"), lambda p: p["cloud"] != "three" or p["m"] == 3),
+            Rule("d must be >= 2 for cloud='three'", ("cloud", "d"), lambda p: p["cloud"] != "three" or p["d"] >= 2),
+        ),
+        constants=(
+            Constant("nu", "smoothing parameter nu"),
+            Constant("R", "diameter of the cloud, max_{k,l} ||w_k - w_l||"),
+            Constant("nu_tilde", "min_k ||z* - w_k|| (Assumption 22: nu <= nu_tilde)"),
+            Constant("m", "number of points"),
+            Constant("d", "dimension"),
+            Constant("g_star", "certified lower bound of g* = min g (normalised weights)"),
+            Constant("g_star_certified_gap", "certified gap of the optimum: g(z*) - g_star"),
+            Constant("gamma", "relative step run: the claim's stepsize times stepsize_factor (1 without a stepsize)"),
+            Constant("r0", "||z_0 - z*||"),
+            Constant("nu_hat", "nu_hat_t = min_{tau < t} min_k eta_k^(tau), along the run", ("gm_gap",)),
+            Constant("r0_nu", "||z_0 - z*_nu||", ("gnu_gap",)),
+            Constant("sum_inv_L", "sum_{tau < t} 1/L^(tau), along the run", ("gnu_gap",)),
+            Constant("sum_inv_L_over_RT", "max_t sum_{tau < t} 1/L^(tau) / (R t)", ("gnu_gap",)),
+            Constant("max_ratio_to_z_star_when_above",
+                     "max ||z_{t+1} - z*|| / ||z_t - z*|| over t with g_nu(z_{t+1}) >= g_nu(z*) (Lemma 20)", ("dist_ratio",)),
+            Constant("max_hull_distance", "largest distance of an iterate to conv{w_k} (NNLS)", ("eta_max",)),
+            Constant("L_times_nu_max", "max_t L^(t) nu", ("eta_max",)),
+            Constant("L_times_R_min", "min_t L^(t) R", ("eta_max",)),
+            Constant("eps", "g(z_t) - g* of each iterate", ("gm_distance",)),
+            Constant("vartheta", "total weight of the outliers", ("gm_distance",)),
+            Constant("rho_in", "inlier radius max_{k inlier} ||w_k - y||, y the inlier centre", ("gm_distance",)),
+        ),
+        measures=(
+            Measure("gm_gap", "g(z_t) - g* for t = 1..T (normalised weights, certified g*)", grid="T"),
+            Measure("gnu_gap", "g_nu(z_t) - g_nu(z*_nu) for t = 1..T", grid="T"),
+            Measure("iterations_to_eps", "first t with g(z_t) - g* <= eps, eps on a geometric grid relative to g*",
+                    grid="eps"),
+            Measure("gnu_increase", "g_nu(z_{t+1}) - g_nu(z_t) for t = 0..T-1", grid="T"),
+            Measure("dist_ratio", "||z_{t+1} - z*_nu|| / ||z_t - z*_nu||", grid="T"),
+            Measure("eta_max", "max_k max(nu, ||z_t - w_k||) for t = 1..T (+R if z_t is outside conv{w_k})", grid="T"),
+            Measure("gm_distance", "||z_t - y|| for t = 0..T, y the inlier centre", grid="T"),
+            Measure("relative_gap", "(g(z_T) - g*)/g* at the horizon T (the claim's budget, else the instance's T)",
+                    grid="T"),
+        ),
+        settings=(
+            Setting("algorithm", "smoothed-weiszfeld", "the method run: smoothed Weiszfeld with the claim's relative "
+                    "step (the only one)", choices=("smoothed-weiszfeld",)),
+            Setting("budget", None, "fixed number of iterations T, replacing the instance's T (an integer >= 1; "
+                    "the search then does not vary T)", kind="number"),
+            Setting("clouds", (), "clouds the counterexample search draws from (default: every searched cloud); "
+                    "('anchor',) also runs iterations_to_eps on the anchor cloud", kind="subset", choices=POINT_CLOUDS),
+        ),
+    )
+
+    def validate_claim(self, claim):
+        """The schema's checks, and a ``budget`` that is a whole number of iterations (a ``number``
+        setting has no integer rule)."""
+        super().validate_claim(claim)
+        budget = self.settings(claim).budget
+        if budget is not None and not (budget >= 1 and int(budget) == budget):
+            raise UsageError(f"claim {claim.id}: setting 'budget' must be an integer >= 1, got {budget!r}")
 
     # ------------------------------------------------------------------ search space
-    #: Counterexample-search coordinates (``verify.search``).  ``collinear`` clouds are left out: they
-    #: break RFA's Assumption 13 (points not all on one line; the median need not be unique).
-    search_space = {
-        "cloud": ("choice", ["gaussian", "anchor", "lopsided", "three", "symmetric"]),
-        "m": ("int", 3, 120),
-        "d": ("int", 2, 30),
-        "outlier_frac": ("float", 0.0, 0.45),
-        "shift": ("logfloat", 1.0, 1000.0),
-        "anchor_weight": ("float", 0.5, 0.95),
-        "nu": ("logfloat", 1e-8, 1.0),
-        "T": ("int", 10, 400),
-        "init": ("choice", ["mean", "mid"]),
-    }
     #: Assumption 22 (nu <= nu_tilde = min_k ||z* - w_k||) fails at every nu on clouds whose median is a data point
     _MEDIAN_AT_A_POINT = ("anchor", "lopsided")
 
     def search_space_for(self, claim):
-        """The clouds a claim's setting names (``setting['clouds']``) or else all of them; claims assuming
+        """The clouds a claim's setting ``clouds`` names or else all of them; claims assuming
         nu <= nu_tilde (Assumption 22) search only clouds whose median is not a data point, with small nu;
-        the fixed-budget claim (``setting['budget']``) does not search the horizon T."""
+        a fixed-budget claim (setting ``budget``) does not search the horizon T."""
+        s = self.settings(claim)
         space = dict(self.search_space)
-        clouds = tuple(claim.setting.get("clouds", ()))
-        if clouds:
-            space["cloud"] = ("choice", [c for c in space["cloud"][1] if c in clouds] or list(clouds))
-        if any(s.name == "nu_tilde" for a in claim.assumptions for s in getattr(a, "free_symbols", ())):
+        if s.clouds:
+            space["cloud"] = ("choice", [c for c in space["cloud"][1] if c in s.clouds] or list(s.clouds))
+        if any(x.name == "nu_tilde" for a in claim.assumptions for x in getattr(a, "free_symbols", ())):
             space["cloud"] = ("choice", [c for c in space["cloud"][1] if c not in self._MEDIAN_AT_A_POINT])
             space["nu"] = ("logfloat", 1e-8, 1e-3)
-        if "budget" in claim.setting:
+        if s.budget is not None:
             space.pop("T")
         return space
 
@@ -144,7 +204,7 @@ class WeiszfeldExperiment(Experiment):
             out = [SPEC, OUTLIERS, dict(ANCHOR, T=2000), LOPSIDED]
             return out if quick else out + [TRIANGLE, HIGH_DIM, LOW_DIM, SYMMETRIC]
         if meas == "iterations_to_eps":
-            if "anchor" in tuple(claim.setting.get("clouds", ())):
+            if "anchor" in self.settings(claim).clouds:
                 return [dict(ANCHOR, T=3000, eps_max=1e-1, eps_min=1e-4, n_eps=8)]
             out = [SPEC, OUTLIERS]
             return out if quick else out + [SYMMETRIC, dict(LOW_DIM, T=400, eps_min=1e-8), HIGH_DIM]
@@ -162,27 +222,6 @@ class WeiszfeldExperiment(Experiment):
             return [SPEC, RFA_LIKE, OUTLIERS, HIGH_DIM, LOW_DIM, TRIANGLE]
         return [dict()]
 
-    def params(self, params):
-        p = super().params(params)
-        if p["cloud"] not in POINT_CLOUDS:
-            raise UsageError(f"cloud must be one of {', '.join(POINT_CLOUDS)}, got {p['cloud']!r}")
-        for nm in ("m", "d", "T", "n_eps"):
-            if isinstance(p[nm], bool) or not isinstance(p[nm], (int, np.integer)) or p[nm] < 1:
-                raise UsageError(f"{nm} must be an integer >= 1, got {p[nm]!r}")
-        for nm in ("nu", "shift", "stepsize_factor", "eps_max", "eps_min"):
-            if not (isinstance(p[nm], (int, float)) and not isinstance(p[nm], bool) and math.isfinite(p[nm]) and p[nm] > 0):
-                raise UsageError(f"{nm} must be a finite number > 0, got {p[nm]!r}")
-        if not (isinstance(p["outlier_frac"], (int, float)) and 0 <= p["outlier_frac"] < 0.5):
-            raise UsageError(f"outlier_frac must lie in [0, 0.5), got {p['outlier_frac']!r}")
-        if not (isinstance(p["anchor_weight"], (int, float)) and 0.5 <= p["anchor_weight"] < 1):
-            raise UsageError(f"anchor_weight must lie in [0.5, 1), got {p['anchor_weight']!r}")
-        if p["init"] not in ("mean", "mid"):
-            raise UsageError(f"init must be 'mean' (weighted mean) or 'mid' (midpoint of the mean and the first point), "
-                             f"got {p['init']!r}")
-        if p["eps_min"] > p["eps_max"]:
-            raise UsageError(f"eps_min must be <= eps_max, got {p['eps_min']!r} > {p['eps_max']!r}")
-        return p
-
     # ------------------------------------------------------------------ run
     def trace(self, claim, p, seed=0):
         """Run smoothed Weiszfeld for ``claim`` on instance ``p``: (entry, result, constants)."""
@@ -194,7 +233,8 @@ class WeiszfeldExperiment(Experiment):
         gamma = claim.max_stepsize(**c) * p["stepsize_factor"] if claim.stepsize is not None else 1.0
         c["gamma"] = gamma
         claim.check_assumptions(**c)
-        T = int(claim.setting.get("budget", p["T"]))
+        budget = self.settings(claim).budget
+        T = int(p["T"] if budget is None else budget)
         z0 = w @ W
         if p["init"] == "mid":
             z0 = 0.5 * (z0 + W[0])  # still inside the hull, as Theorem 21 requires
@@ -204,8 +244,6 @@ class WeiszfeldExperiment(Experiment):
 
     def run(self, claim, p, seed=0):
         meas = claim.measure
-        if meas not in self.measures:
-            raise UsageError(f"experiment 'weiszfeld' cannot measure {meas!r}; it measures {', '.join(self.measures)}")
         entry, res, c = self.trace(claim, p, seed)
         W, w, info, opt, R, nu_tilde, _ = entry
         nu, T = c["nu"], res.n_iter
