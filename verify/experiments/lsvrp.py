@@ -93,13 +93,14 @@ class LSVRPExperiment(Experiment):
     title = "L-SVRP under Hessian dissimilarity and the SGD comparison (quadratics, l2-logistic)"
     schema = Schema(
         params=(
-            Choice("instance", "controlled", "clients: quadratics with exact delta and mu ('controlled'), the same with "
-                   "one common eigenvector at mu ('shared-floor', tight delta^2/mu^2 complexity), the spec's "
+            Choice("instance", "controlled", "clients: quadratics with exact delta and mu ('controlled'), the same "
+                   "with one common eigenvector at mu ('shared-floor', tight delta^2/mu^2 complexity), the spec's "
                    "high-dissimilarity quadratics ('reference') or l2-logistic clients ('logistic', Monte Carlo)",
                    choices=INSTANCES, search=("controlled", "shared-floor", "reference")),
             Int("n", 10, "number of clients", low=2, search=(2, 12)),
             Int("d", 4, "dimension", low=1, search=(2, 6)),
-            Float("delta", 5.0, "Hessian dissimilarity delta of the controlled quadratics (exact)", low=0, low_open=True),
+            Float("delta", 5.0, "Hessian dissimilarity delta of the controlled quadratics (exact)", low=0,
+                  low_open=True),
             Float("mu", 1.0, "mu = min_i lambda_min(A_i) of the quadratics; the l2 weight lambda of logistic clients",
                   low=0, low_open=True, search=(0.1, 10.0), log=True),
             Float("spread", 1.0, "eigenvalues of A_bar spread over [0, spread * delta] (controlled quadratics)", low=0,
@@ -202,6 +203,23 @@ class LSVRPExperiment(Experiment):
                     "the region figure (claims without a measure)", kind="expr"),
         ),
     )
+
+    def validate_claim(self, claim):
+        """The schema's checks, and what a measure fixes: the method (SGD for sgd_dist_sq, L-SVRP
+        otherwise), refresh 'new' for the communication claims, and lyapunov_psi needs psi_weight."""
+        super().validate_claim(claim)
+        m, s = claim.measure, self.settings(claim)
+        if not m:
+            return
+        runs = "sgd" if m == "sgd_dist_sq" else "lsvrp"
+        if s.algorithm not in (None, runs):
+            raise UsageError(f"claim {claim.id}: measure {m} runs algorithm {runs!r}, the claim's setting says "
+                             f"{s.algorithm!r}")
+        if m in _COMMS and s.refresh not in (None, "new"):
+            raise UsageError(f"claim {claim.id}: measure {m} runs refresh 'new' only, the claim's setting says "
+                             f"{s.refresh!r}")
+        if m == "lyapunov_psi" and s.psi_weight is None:
+            raise UsageError(f"claim {claim.id}: measure lyapunov_psi needs setting['psi_weight'] (a sympy expression)")
 
     def search_space_for(self, claim):
         """Per measure: the recursion has no stepsize rule (gamma = gamma_rel/delta, any gamma > 0
@@ -316,20 +334,11 @@ class LSVRPExperiment(Experiment):
             raise UsageError(f"claim {claim.id} has no stepsize rule: give the instance parameter gamma")
         return float(p["gamma"]) * p["gamma_factor"]
 
-    @staticmethod
-    def _check_algorithm(claim, s):
-        """The measure fixes the method: a claim may state it (setting algorithm), not change it."""
-        runs = "sgd" if claim.measure == "sgd_dist_sq" else "lsvrp"
-        if s.algorithm not in (None, runs):
-            raise UsageError(f"claim {claim.id}: measure {claim.measure} runs algorithm {runs!r}, "
-                             f"the claim's setting says {s.algorithm!r}")
-
     # ------------------------------------------------------------------ run
     def run(self, claim, p, seed=0):
         meas = claim.measure
         if meas not in self.measures:
             raise UsageError(f"experiment 'lsvrp' cannot measure {meas!r}; it measures {', '.join(self.measures)}")
-        self._check_algorithm(claim, self.settings(claim))
         if meas in ("comms_to_eps", "tuned_comms_to_eps"):
             return self._complexity(claim, p, seed)
         problem = build_problem(p, seed)
@@ -373,8 +382,6 @@ class LSVRPExperiment(Experiment):
                             constants=c, instance=p, seed=seed, series=series,
                             note=f"entries 0..{grid.size - 1} compare X_k, the rest W_k; refresh={refresh}")
         if meas == "lyapunov_psi":
-            if s.psi_weight is None:
-                raise UsageError(f"claim {claim.id}: measure lyapunov_psi needs setting['psi_weight'] (a sympy expression)")
             wgt = _sym_value(s.psi_weight, c, "psi_weight")
             c["psi_weight"] = wgt
             if method == "monte-carlo":  # per-replication Psi, so the standard error accounts for the X-W correlation
@@ -437,8 +444,6 @@ class LSVRPExperiment(Experiment):
 
     def _complexity(self, claim, p, seed):
         s = self.settings(claim)
-        if s.refresh not in (None, "new"):
-            raise UsageError(f"claim {claim.id}: {claim.measure} runs refresh 'new' only, the claim's setting says {s.refresh!r}")
         tuned = claim.measure == "tuned_comms_to_eps"
         kappas = np.asarray(p["kappas"], dtype=float)
         comms, iters, gammas = [], [], []
