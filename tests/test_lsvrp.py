@@ -232,9 +232,9 @@ def test_bad_input_messages():
         delta_controlled_quadratics(mu=0.0)
     with pytest.raises(UsageError, match="mu"):
         verify.check(BOUND_ONLY, instances=[dict(mu=-1.0, gamma=0.1)])
-    with pytest.raises(UsageError, match="p must lie in"):
+    with pytest.raises(UsageError, match=r"p must be a finite number in \(0, 1\]"):
         verify.check(BOUND_ONLY, instances=[dict(p=1.5, gamma=0.1)])
-    with pytest.raises(UsageError, match="p must lie in"):
+    with pytest.raises(UsageError, match=r"p must be a finite number in \(0, 1\]"):
         verify.check(BOUND_ONLY, instances=[dict(p=0.0, gamma=0.1)])
     with pytest.raises(UsageError, match="gamma"):  # s > 1/4: outside the Lyapunov theorem's range
         verify.check("lsvrp.lyapunov", instances=[dict(delta=2.0, gamma_factor=2.0)])

@@ -32,6 +32,7 @@ from theorems.adom import order_exponent
 
 from ..instances import (adom_logistic, adom_quadratics, adversarial_star_schedule, chain_depth_needed,
                          chain_hard_instance, random_geometric_cycle, relabelled_ring, ring_star_alternating)
+from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from . import Experiment, register
 
 FLOOR = 1e-20            #: decay rates are measured while D_k >= FLOOR * D_0
@@ -39,6 +40,43 @@ ROUNDING_FLOOR = 1e-15   #: below this fraction of D_0 a rising distance is roun
 EXPONENT_TOLERANCE = 0.1  #: documented slack on fitted exponents (lower-order log and transient terms)
 NETWORKS = ("ring", "rgg", "ring-star", "star")
 METHODS = ("adom+", "adom+-mc", "gt")
+PROBLEMS = ("quadratic", "logistic")
+COSTS = ("grad_calls", "comm_rounds")
+NS_RULE = "a list of at least 3 integers >= 3"
+_DECAY = ("decay_rate",)
+_SCALING = ("comm_rounds_to_eps", "mc_cost_to_eps")
+_HARD = ("hard_comm_rounds", "hard_grad_calls")
+_GAP = ("cost_over_lower_bound",)
+#: the method a measure runs where the measure fixes it (the hard instance runs the parameter method)
+MEASURE_METHOD = {"decay_rate": "adom+", "comm_rounds_to_eps": "adom+", "mc_cost_to_eps": "adom+-mc"}
+
+
+def _node_counts(v):
+    v = tuple(v)
+    if len(v) < 3 or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 3 for x in v):
+        raise ValueError
+    return v
+
+
+def _kappas(v):
+    v = tuple(float(x) for x in v)
+    if len(v) < 3 or min(v) <= 1:
+        raise ValueError
+    return v
+
+
+def _hard_kappas(v):
+    v = tuple(float(x) for x in v)
+    if not v or min(v) <= 1:
+        raise ValueError
+    return v
+
+
+def _eps_grid(v):
+    v = tuple(float(x) for x in v)
+    if not v or not all(0 < e < 1 for e in v):
+        raise ValueError
+    return v
 
 _CACHE: dict = {}
 
@@ -84,37 +122,115 @@ def _rounds_to(tr, eps) -> np.ndarray:
 class ADOMExperiment(Experiment):
     name = "adom"
     title = "ADOM+ and lower bounds over time-varying networks"
-    measures = {
-        "decay_rate": "windowed decay rate of the envelope of sum_i ||x_i^k - x*||^2 (per iteration)",
-        "comm_rounds_to_eps": "ADOM+ communication rounds until sum_i ||x_i^k - x*||^2 <= eps ||x^0 - x*||^2",
-        "mc_cost_to_eps": "ADOM+ with multi-consensus: gradient calls or rounds to eps (param cost)",
-        "hard_comm_rounds": "rounds a method needs on the split-chain / moving-star instance (to eps, or to depth k)",
-        "hard_grad_calls": "gradient calls per node needed on the hard instance (to eps, or to depth k)",
-        "cost_over_lower_bound": "ADOM+ rounds to eps on the hard instance over the claim's lower bound",
-    }
-    defaults = dict(network="ring", problem="quadratic", n=8, d=5, m=20, mu=1.0, L=16.0, eps=1e-6,
-                    max_iter=400000, ns=(4, 6, 8, 11, 16), kappas=(4.0, 16.0, 64.0, 256.0), axis="chi",
-                    cost="grad_calls", method="adom+", mode="eps", n_chain=4, depth_d=40,
-                    eps_grid=(1e-1, 1e-2, 1e-3, 1e-4), gap_eps=1e-4, hard_ns=(4, 8, 12), hard_kappas=(9.0, 36.0),
-                    order="time", gt_step=0.0)
+    schema = Schema(
+        params=(
+            Choice("network", "ring", "gossip sequence: relabelled ring, cycle of random geometric graphs, ring and "
+                   "star alternating, or star (exact chi)", choices=NETWORKS, search=True),
+            Choice("problem", "quadratic", "local quadratics with exact mu and L, or l2-logistic regression "
+                   "(mu = lambda; L from the data)", choices=PROBLEMS, search=True),
+            Int("n", 8, "number of nodes", low=1, search=(3, 16)),
+            Int("d", 5, "dimension of the local problems (the hard instance uses depth_d)", low=1, search=(2, 8)),
+            Int("m", 20, "data points per node (logistic)", low=1, search=(2, 30)),
+            Float("mu", 1.0, "strong convexity of the local functions", low=0, low_open=True),
+            Float("L", 16.0, "smoothness of the local functions (kappa = L/mu)", low=0, low_open=True),
+            Float("eps", 1e-6, "target accuracy D_k <= eps D_0 of the scaling claims", low=0, high=1, low_open=True,
+                  high_open=True),
+            Int("max_iter", 400000, "iteration cap of a run", low=1),
+            Custom("ns", (4, 6, 8, 11, 16), "node counts of the chi sweep (relabelled rings of growing n)",
+                   rule_text=NS_RULE, check=_node_counts, parser=json_list),
+            Custom("kappas", (4.0, 16.0, 64.0, 256.0), "values of kappa = L/mu of the kappa sweep",
+                   rule_text="a list of at least 3 values > 1", check=_kappas, parser=json_list),
+            Choice("axis", "chi", "sweep axis of the multi-consensus claim (mc_cost_to_eps)", choices=("chi", "kappa")),
+            Choice("cost", "grad_calls", "cost of the multi-consensus claim: gradient calls or communication rounds",
+                   choices=COSTS),
+            Choice("method", "adom+", "method run on the hard instance: ADOM+, ADOM+ with multi-consensus or "
+                   "gradient tracking", choices=METHODS, search=True),
+            Choice("mode", "eps", "hard instance: cost to each accuracy of eps_grid, or cost before each chain depth",
+                   choices=("eps", "depth"), search=("depth", "eps")),
+            Int("n_chain", 4, "nodes holding each half of the split chain (chi = n > n_chain)", low=1),
+            Int("depth_d", 40, "dimension (chain length) of the hard instance", low=3, search=(8, 48)),
+            Custom("eps_grid", (1e-1, 1e-2, 1e-3, 1e-4), "accuracies of the hard instance in mode 'eps'",
+                   rule_text="a non-empty list of values in (0, 1)", check=_eps_grid, parser=json_list),
+            Float("gap_eps", 1e-4, "accuracy of the optimality-gap claim", low=0, high=1, low_open=True,
+                  high_open=True),
+            Custom("hard_ns", (4, 8, 12), "node counts of the optimality-gap grid (n_chain = n // 2)",
+                   rule_text=NS_RULE, check=_node_counts, parser=json_list),
+            Custom("hard_kappas", (9.0, 36.0), "values of kappa of the optimality-gap grid",
+                   rule_text="a non-empty list of values > 1", check=_hard_kappas, parser=json_list),
+            Choice("order", "time", "product order of multi-consensus: physical time, or the DADAO order",
+                   choices=("time", "dadao"), search=True),
+            Float("gt_step", 0.0, "stepsize of gradient tracking (0: the default 1/(4 L chi))", low=0),
+        ),
+        rules=(
+            Rule("mu must be < L (kappa = L/mu > 1)", ("mu", "L"), lambda p: p["mu"] < p["L"]),
+        ),
+        # counterexample search (``verify.search``); :meth:`from_search` maps the search-only coordinates to
+        # parameters (kappa -> L = mu kappa, n_chain as a fraction of 1..n/2, eps_grid from its smallest value)
+        search=(
+            SearchVar("kappa", ("logfloat", 2.0, 200.0), "condition number: L = mu kappa"),
+            SearchVar("n_chain_frac", ("float", 0.0, 1.0), "n_chain = 1 + round(frac (n//2 - 1))"),
+            SearchVar("eps_min", ("logfloat", 1e-6, 1e-1), "eps_grid: 4 values from 1e-1 down to eps_min"),
+        ),
+        # the order in which the search draws (changing it changes the random draws)
+        search_order=("network", "problem", "n", "d", "m", "kappa", "mode", "method", "n_chain_frac", "depth_d",
+                      "eps_min", "order"),
+        constants=(
+            Constant("mu", "strong convexity of the local functions"),
+            Constant("L", "smoothness of the local functions"),
+            Constant("kappa", "L / mu"),
+            Constant("chi", "exact chi of the gossip sequence (the hard instance's star: chi = n)"),
+            Constant("chi_tight", "smallest admissible chi of the gossip sequence (spec AD-2)", _DECAY + _SCALING),
+            Constant("n", "number of nodes"),
+            Constant("d", "dimension (the hard instance: the chain length depth_d)"),
+            Constant("eps", "target accuracy (parameter eps)", _DECAY + _SCALING),
+            Constant("chi_in_parameters", "chi used in ADOM+'s parameters (the claim's setting, else chi)", _DECAY),
+            Constant("sigma2", "sigma_2 = sqrt(mu/L) / (16 chi)", _DECAY),
+            Constant("window", "window w = ceil(1/sigma_2) of the decay rate, in iterations", _DECAY),
+            Constant("n_chain", "nodes holding each half of the split chain", _HARD + _GAP),
+            Constant("kappa_sum", "condition number of the sum of the nodes' Hessians of the split chain",
+                     _HARD + _GAP),
+            Constant("k_eps", "chain depth needed for accuracy eps (exact tail of x*), or the depth k reached",
+                     _HARD + _GAP),
+        ),
+        measures=(
+            Measure("decay_rate", "windowed decay rate of the envelope of sum_i ||x_i^k - x*||^2 (per iteration)",
+                    grid="k (window end)"),
+            Measure("comm_rounds_to_eps", "ADOM+ communication rounds until sum_i ||x_i^k - x*||^2 <= eps "
+                    "||x^0 - x*||^2, over a sweep (log-log fit)", grid="chi or kappa (setting axis)"),
+            Measure("mc_cost_to_eps", "ADOM+ with multi-consensus: gradient calls or rounds to eps (parameter cost), "
+                    "over a sweep (log-log fit)", grid="chi or kappa (parameter axis)"),
+            Measure("hard_comm_rounds", "rounds a method needs on the split-chain / moving-star instance (to eps, or "
+                    "to depth k)", grid="k_eps"),
+            Measure("hard_grad_calls", "gradient calls per node needed on the hard instance (to eps, or to depth k)",
+                    grid="k_eps"),
+            Measure("cost_over_lower_bound", "ADOM+ rounds to eps on the hard instance over the claim's lower bound, "
+                    "over a grid of (chi, kappa) (log-log fit)", grid="chi sqrt(kappa)"),
+        ),
+        settings=(
+            Setting("algorithm", None, "method run: ADOM+ (decay_rate, comm_rounds_to_eps; default of "
+                    "cost_over_lower_bound), ADOM+ with multi-consensus (mc_cost_to_eps); another value is refused "
+                    "where the measure fixes the method", choices=METHODS, measures=_DECAY + _SCALING + _GAP),
+            Setting("axis", None, "sweep axis of comm_rounds_to_eps (None: the claim's scaling_in, else chi)",
+                    choices=("chi", "kappa"), measures=("comm_rounds_to_eps",)),
+            Setting("laws", {}, "complexity law per cost; the predicted exponent is its log-derivative in the "
+                    "swept axis (a cost without a law: the claim's exponent)", kind="exprs", choices=COSTS,
+                    measures=("mc_cost_to_eps",)),
+            Setting("chi_in_parameters", None, "chi used in ADOM+'s parameters, an expression in the constants "
+                    "(None: the network's chi)", kind="expr", measures=_DECAY),
+            Setting("instance", "chain-star", "the hard instance: split Nesterov chain on the adversarial "
+                    "moving-centre star (the only one)", choices=("chain-star",), measures=_HARD + _GAP),
+        ),
+    )
+
+    def validate_claim(self, claim):
+        """The schema's checks, and the method a measure fixes (setting algorithm may state it, not change it)."""
+        super().validate_claim(claim)
+        runs, algo = MEASURE_METHOD.get(claim.measure), self.settings(claim).algorithm
+        if runs is not None and algo not in (None, runs):
+            raise UsageError(f"claim {claim.id}: measure {claim.measure} runs {runs!r}, the claim's setting "
+                             f"algorithm says {algo!r}")
 
     # ------------------------------------------------------------------ search space
-    #: Counterexample-search coordinates (``verify.search``); :meth:`from_search` maps them to instance
-    #: parameters (kappa -> L = mu kappa, n_chain as a fraction of 1..n/2, eps_grid from its smallest value).
-    search_space = {
-        "network": ("choice", list(NETWORKS)),
-        "problem": ("choice", ["quadratic", "logistic"]),
-        "n": ("int", 3, 16),
-        "d": ("int", 2, 8),
-        "m": ("int", 2, 30),
-        "kappa": ("logfloat", 2.0, 200.0),
-        "mode": ("choice", ["depth", "eps"]),
-        "method": ("choice", list(METHODS)),
-        "n_chain_frac": ("float", 0.0, 1.0),
-        "depth_d": ("int", 8, 48),
-        "eps_min": ("logfloat", 1e-6, 1e-1),
-        "order": ("choice", ["time", "dadao"]),
-    }
     _SEARCH_DECAY = ("network", "problem", "n", "d", "m", "kappa", "order")
     _SEARCH_HARD = ("mode", "method", "n", "n_chain_frac", "kappa", "depth_d", "eps_min", "order")
     #: cap on the iteration budget 60/sigma_2 = 960 chi sqrt(kappa) of one decay-rate search run (keeps a run fast)
@@ -172,7 +288,7 @@ class ADOMExperiment(Experiment):
                 out += [dict(network="rgg", n=10, L=16.0), dict(network="ring", n=10, L=100.0, problem="logistic", mu=0.1, d=5)]
             return out
         if meas == "comm_rounds_to_eps":
-            if claim.setting.get("axis", "chi") == "kappa":
+            if self._axis(claim) == "kappa":
                 return ([dict(axis="kappa", n=6, kappas=(16.0, 64.0, 256.0, 1024.0))] if quick
                         else [dict(axis="kappa", n=6, kappas=(64.0, 256.0, 1024.0, 4096.0))])
             return [dict(axis="chi", L=4.0)] if quick else [dict(axis="chi", L=16.0, ns=(4, 6, 8, 11, 16, 22))]
@@ -195,52 +311,11 @@ class ADOMExperiment(Experiment):
             return [dict()] if quick else [dict(hard_ns=(4, 8, 12, 16), hard_kappas=(9.0, 36.0, 144.0))]
         return [dict()]
 
-    def params(self, params):
-        p = super().params(params)
-        for nm in ("n", "d", "m", "max_iter", "n_chain", "depth_d"):
-            if isinstance(p[nm], bool) or not isinstance(p[nm], (int, np.integer)) or p[nm] < 1:
-                raise UsageError(f"{nm} must be an integer >= 1, got {p[nm]!r}")
-        for nm in ("mu", "L"):
-            if not (isinstance(p[nm], (int, float)) and math.isfinite(p[nm]) and p[nm] > 0):
-                raise UsageError(f"{nm} must be a finite number > 0, got {p[nm]!r}")
-        if not p["mu"] < p["L"]:
-            raise UsageError(f"mu must be < L (kappa = L/mu > 1), got mu={p['mu']!r}, L={p['L']!r}")
-        for nm in ("eps", "gap_eps"):
-            if not (isinstance(p[nm], (int, float)) and 0 < p[nm] < 1):
-                raise UsageError(f"{nm} must lie in (0, 1), got {p[nm]!r}")
-        if p["network"] not in NETWORKS:
-            raise UsageError(f"network must be one of {', '.join(NETWORKS)}, got {p['network']!r}")
-        if p["method"] not in METHODS:
-            raise UsageError(f"method must be one of {', '.join(METHODS)}, got {p['method']!r}")
-        if p["axis"] not in ("chi", "kappa"):
-            raise UsageError(f"axis must be 'chi' or 'kappa', got {p['axis']!r}")
-        if p["cost"] not in ("grad_calls", "comm_rounds"):
-            raise UsageError(f"cost must be 'grad_calls' or 'comm_rounds', got {p['cost']!r}")
-        if p["mode"] not in ("eps", "depth"):
-            raise UsageError(f"mode must be 'eps' or 'depth', got {p['mode']!r}")
-        if p["order"] not in ("time", "dadao"):
-            raise UsageError(f"order must be 'time' or 'dadao', got {p['order']!r}")
-        for nm in ("ns", "hard_ns"):
-            v = tuple(p[nm])
-            if len(v) < 3 or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 3 for x in v):
-                raise UsageError(f"{nm} must list at least 3 integers >= 3, got {p[nm]!r}")
-            p[nm] = v
-        for nm in ("kappas", "hard_kappas", "eps_grid"):
-            v = tuple(float(x) for x in p[nm])
-            p[nm] = v
-        if len(p["kappas"]) < 3 or min(p["kappas"]) <= 1:
-            raise UsageError(f"kappas must list at least 3 values > 1, got {p['kappas']!r}")
-        if min(p["hard_kappas"]) <= 1:
-            raise UsageError(f"hard_kappas must be > 1, got {p['hard_kappas']!r}")
-        if not p["eps_grid"] or not all(0 < e < 1 for e in p["eps_grid"]):
-            raise UsageError(f"eps_grid must list values in (0, 1), got {p['eps_grid']!r}")
-        if p["depth_d"] < 3:
-            raise UsageError(f"depth_d must be >= 3, got {p['depth_d']}")
-        if not (isinstance(p["gt_step"], (int, float)) and p["gt_step"] >= 0):
-            raise UsageError(f"gt_step must be >= 0 (0: the default 1/(4 L chi)), got {p['gt_step']!r}")
-        return p
-
     # ------------------------------------------------------------------ runs
+    def _axis(self, claim):
+        """The sweep axis of comm_rounds_to_eps: the claim's setting axis, else its scaling_in, else chi."""
+        return self.settings(claim).axis or claim.scaling_in or "chi"
+
     def run(self, claim, p, seed=0):
         meas = claim.measure
         if meas == "decay_rate":
@@ -249,10 +324,10 @@ class ADOMExperiment(Experiment):
             return self._scaling(claim, p, seed, method="adom+", cost="comm_rounds",
                                  exponent=None)
         if meas == "mc_cost_to_eps":
-            laws = claim.setting.get("laws") or {}
+            laws = self.settings(claim).laws
             exponent = None
             if p["cost"] in laws:  # predicted exponent = d log(law) / d log(axis), evaluated symbolically
-                law = sp.sympify(laws[p["cost"]])
+                law = laws[p["cost"]]
                 var = next((s for s in law.free_symbols if s.name == p["axis"]), None)
                 e = sp.Integer(0) if var is None else order_exponent(law, var)
                 if e.free_symbols:
@@ -291,9 +366,8 @@ class ADOMExperiment(Experiment):
         c = self._constants(problem, gossip, p["eps"])
         claim.check_assumptions(**c)
         chi_param = c["chi"]
-        expr = claim.setting.get("chi_in_parameters")
+        expr = self.settings(claim).chi_in_parameters
         if expr is not None:  # a claim may state the chi used in ADOM+'s parameters (sympy, in the constants)
-            expr = sp.sympify(expr)
             chi_param = float(expr.subs({s: c[s.name] for s in expr.free_symbols if s.name in c}))
         c["chi_in_parameters"] = chi_param
         sigma2 = math.sqrt(c["mu"] / c["L"]) / (16 * c["chi"])
@@ -328,7 +402,7 @@ class ADOMExperiment(Experiment):
 
     # scaling --------------------------------------------------------------
     def _scaling(self, claim, p, seed, method, cost, exponent):
-        axis = p["axis"] if claim.measure == "mc_cost_to_eps" else claim.setting.get("axis", claim.scaling_in or "chi")
+        axis = p["axis"] if claim.measure == "mc_cost_to_eps" else self._axis(claim)
         cells = [(n, p["mu"], p["L"]) for n in p["ns"]] if axis == "chi" else [(p["n"], p["mu"], p["mu"] * k) for k in p["kappas"]]
         chis, kappas, grads, comms = [], [], [], []
         for n, mu, L in cells:
@@ -421,10 +495,11 @@ class ADOMExperiment(Experiment):
         lb = claim.variant("lb", kind="lower", measure="hard_comm_rounds")
         xs, ys, rows = [], [], []
         eps = p["gap_eps"]
+        method = self.settings(claim).algorithm or "adom+"
         for n in p["hard_ns"]:
             m = n // 2
             for kap in p["hard_kappas"]:
-                q = dict(p, n=n, n_chain=m, L=p["mu"] * kap, mode="eps", method=claim.setting.get("algorithm", "adom+"),
+                q = dict(p, n=n, n_chain=m, L=p["mu"] * kap, mode="eps", method=method,
                          eps_grid=(eps,))
                 ev = self._hard(lb, q, seed)
                 ratio = float(ev.measured[0] / ev.bound[0])

@@ -29,10 +29,39 @@ from ..expectation import LsvrpExactMoments, exact_lsvrp_moments, mc_summary
 from ..fit import loglog_fit
 from ..instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients
 from ..optima import l2_logistic_optimum, quadratic_clients_optimum
+from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from . import Experiment, register
 
 INSTANCES = ("controlled", "shared-floor", "reference", "logistic")
 MC_GRID_POINTS = 30   #: Monte Carlo comparisons on this many k values (Bonferroni over them)
+KAPPAS_RULE = "at least 3 distinct finite values >= 1 (delta/mu >= 1)"
+_LSVRP_RUNS = ("moments_xw", "lyapunov_psi")
+_RUNS = _LSVRP_RUNS + ("sgd_dist_sq",)
+_COMMS = ("comms_to_eps", "tuned_comms_to_eps")
+
+
+def _kappas(v):
+    k = np.asarray(v, dtype=float) if np.ndim(v) == 1 else np.array([])
+    if k.size < 3 or np.any(~np.isfinite(k)) or np.any(k < 1) or np.unique(k).size < 3:
+        raise ValueError
+    return v
+
+
+class _Factors(Setting):
+    """A setting whose value is a tuple of positive numbers (the schema has no such kind: ``number``
+    checked element-wise)."""
+
+    def rule(self) -> str:
+        return "a non-empty tuple of finite numbers > 0"
+
+    def validate(self, value, where=""):
+        try:
+            if isinstance(value, (str, bool)) or not value or any(isinstance(f, bool) or not (0 < float(f) < math.inf)
+                                                                  for f in value):
+                raise ValueError
+        except (TypeError, ValueError):
+            raise UsageError(f"{where}setting {self.name!r} must be {self.rule()}, got {value!r}") from None
+        return tuple(value)
 
 
 def build_problem(p: dict, seed: int, delta: float | None = None):
@@ -62,37 +91,135 @@ def _sym_value(expr, constants: dict, what: str) -> float:
 class LSVRPExperiment(Experiment):
     name = "lsvrp"
     title = "L-SVRP under Hessian dissimilarity and the SGD comparison (quadratics, l2-logistic)"
-    measures = {
-        "moments_xw": "X_k = E||x^k - x*||^2 then W_k = E||w^k - x*||^2, k = 1..T (stacked); the bound is evaluated "
-                      "with (u_X, u_W) = (1, 0) for X and (0, 1) for W",
-        "lyapunov_psi": "E Psi_k = X_k + c W_k with c from the claim's setting['psi_weight']",
-        "sgd_dist_sq": "E||x^k - x*||^2 of SGD, k = 0..T",
-        "comms_to_eps": "expected communications until E||x^k - x*||^2 <= eps ||x^0 - x*||^2, against delta/mu",
-        "tuned_comms_to_eps": "the same, minimised over a stepsize grid",
-    }
-    defaults = dict(instance="controlled", n=10, d=4, delta=5.0, mu=1.0, spread=1.0, mean_gap=5.0, m=20,
-                    gamma=None, gamma_factor=1.0, p=0.2, refresh="new", T=200, method="exact", replications=2000,
-                    kappas=(6.0, 9.0, 13.0, 19.0, 27.0), eps=None, cost_it=1, start="random", dissimilarity="mean-square",
-                    T_max=200000)
+    schema = Schema(
+        params=(
+            Choice("instance", "controlled", "clients: quadratics with exact delta and mu ('controlled'), the same "
+                   "with one common eigenvector at mu ('shared-floor', tight delta^2/mu^2 complexity), the spec's "
+                   "high-dissimilarity quadratics ('reference') or l2-logistic clients ('logistic', Monte Carlo)",
+                   choices=INSTANCES, search=("controlled", "shared-floor", "reference")),
+            Int("n", 10, "number of clients", low=2, search=(2, 12)),
+            Int("d", 4, "dimension", low=1, search=(2, 6)),
+            Float("delta", 5.0, "Hessian dissimilarity delta of the controlled quadratics (exact)", low=0,
+                  low_open=True),
+            Float("mu", 1.0, "mu = min_i lambda_min(A_i) of the quadratics; the l2 weight lambda of logistic clients",
+                  low=0, low_open=True, search=(0.1, 10.0), log=True),
+            Float("spread", 1.0, "eigenvalues of A_bar spread over [0, spread * delta] (controlled quadratics)", low=0,
+                  low_open=True, search=(0.01, 10.0), log=True),
+            Float("mean_gap", 5.0, "mean eigenvalue gap above mu of the reference quadratics", low=0, low_open=True,
+                  search=(0.1, 20.0), log=True),
+            Int("m", 20, "data points per client (logistic)", low=1),
+            Float("gamma", None, "stepsize of claims without a stepsize rule (None: the claim's rule)", low=0,
+                  low_open=True, optional=True),
+            Float("gamma_factor", 1.0, "factor applied to the stepsize (the claim's rule or gamma)", low=0,
+                  low_open=True, search=(0.1, 1.0)),
+            Float("p", 0.2, "refresh probability (unless the claim's setting p gives it)", low=0, high=1,
+                  low_open=True, search=(0.02, 1.0)),
+            Choice("refresh", "new", "refresh convention: w <- x^(k+1) ('new') or w <- x^k ('old'), unless the "
+                   "claim's setting refresh gives it", choices=("new", "old"), search=True),
+            Int("T", 200, "number of iterations", low=1),
+            Choice("method", "exact", "exact second moments (quadratics) or Monte Carlo over replications",
+                   choices=("exact", "monte-carlo")),
+            Int("replications", 2000, "Monte Carlo replications", low=2),
+            Custom("kappas", (6.0, 9.0, 13.0, 19.0, 27.0), "values of kappa = delta/mu of the communication "
+                   "scaling claims", rule_text=KAPPAS_RULE, check=_kappas, parser=json_list),
+            Float("eps", None, "target accuracy of the communication claims (None: the claim's setting eps)",
+                  low=0, high=1, low_open=True, high_open=True, optional=True),
+            Choice("cost_it", 1, "communications charged per iteration (plus n per refresh)", choices=(1, 2)),
+            Choice("start", "random", "x^0 at distance 1 from x* in a random direction, with equal energy on the "
+                   "eigenvectors of A_bar ('spread'), or x^0 = x*", choices=("random", "spread", "optimum"),
+                   search=True),
+            Choice("dissimilarity", "mean-square", "delta supplied to the claim: mean-square delta or "
+                   "delta_max >= delta", choices=("mean-square", "max"), search=True),
+            Int("T_max", 200000, "iteration cap of the communication claims", low=1),
+        ),
+        rules=(
+            Rule("instance='logistic' needs method='monte-carlo' (exact moments need quadratics)",
+                 ("instance", "method"), lambda p: p["instance"] != "logistic" or p["method"] == "monte-carlo"),
+        ),
+        # counterexample search (``verify.search``), exact expectations on quadratic clients: the
+        # dissimilarity as kappa = delta/mu, the stepsize relative to 1/delta (claims without a stepsize
+        # rule) or as a factor of the claim's rule, the refresh probability and convention
+        search=(
+            SearchVar("kappa", ("logfloat", 0.05, 20.0), "dissimilarity as kappa = delta/mu"),
+            SearchVar("gamma_rel", ("logfloat", 0.01, 10.0), "stepsize gamma = gamma_rel/delta (claims without a "
+                      "stepsize rule)"),
+        ),
+        # the order in which the search draws (changing it changes the random draws)
+        search_order=("instance", "n", "d", "kappa", "mu", "spread", "mean_gap", "gamma_rel", "gamma_factor", "p",
+                      "refresh", "dissimilarity", "start"),
+        constants=(
+            Constant("mu", "strong convexity of the clients (setting mu='f': of f; the clients' is then mu_clients)"),
+            Constant("delta", "Hessian dissimilarity: delta or delta_max (parameter dissimilarity); a certified "
+                     "upper bound on logistic clients"),
+            Constant("delta_exact", "mean-square Hessian dissimilarity delta (quadratic clients)"),
+            Constant("delta_max", "max_i ||A_i - A_bar|| (quadratic clients; >= delta)"),
+            Constant("delta_certified_upper", "certified upper bound on delta of logistic clients", _LSVRP_RUNS),
+            Constant("mu_f", "strong convexity of f: smallest eigenvalue of A_bar (quadratic clients)"),
+            Constant("mu_clients", "strong convexity of the clients when setting mu='f'", ("sgd_dist_sq",)),
+            Constant("L_max", "max_i L_i"),
+            Constant("sigma2", "sigma_*^2 = (1/n) sum_i ||grad f_i(x*)||^2 (quadratic clients)"),
+            Constant("n", "number of clients"),
+            Constant("d", "dimension"),
+            Constant("kappa", "delta / mu"),
+            Constant("gamma", "the stepsize run: the claim's rule (or parameter gamma) times gamma_factor"),
+            Constant("p", "refresh probability: the claim's setting p, else the parameter p",
+                     _LSVRP_RUNS + _COMMS),
+            Constant("eps", "target accuracy: the parameter eps, else the claim's setting eps", _COMMS),
+            Constant("refresh_old", "1 for the refresh w <- x^k, 0 for w <- x^(k+1)", _LSVRP_RUNS),
+            Constant("X0", "||x^0 - x*||^2", _RUNS),
+            Constant("W0", "||w^0 - x*||^2 (w^0 = x^0)", _LSVRP_RUNS),
+            Constant("u_X", "1 on the X_k entries, 0 on the W_k entries", ("moments_xw",)),
+            Constant("u_W", "0 on the X_k entries, 1 on the W_k entries", ("moments_xw",)),
+            Constant("psi_weight", "the weight c of Psi = X + c W (the claim's setting psi_weight, evaluated)",
+                     ("lyapunov_psi",)),
+        ),
+        measures=(
+            Measure("moments_xw", "X_k = E||x^k - x*||^2 then W_k = E||w^k - x*||^2, k = 1..T (stacked); the bound "
+                    "is evaluated with (u_X, u_W) = (1, 0) for X and (0, 1) for W", grid="T", random=True),
+            Measure("lyapunov_psi", "E Psi_k = X_k + c W_k with c from the claim's setting psi_weight", grid="T",
+                    random=True),
+            Measure("sgd_dist_sq", "E||x^k - x*||^2 of SGD, k = 1..T", grid="T", random=True),
+            Measure("comms_to_eps", "expected communications until E||x^k - x*||^2 <= eps ||x^0 - x*||^2, "
+                    "against kappa = delta/mu (log-log fit)", grid="kappa", random=True),
+            Measure("tuned_comms_to_eps", "the same, minimised over the claim's stepsize factors", grid="kappa",
+                    random=True),
+        ),
+        settings=(
+            Setting("algorithm", None, "the method the measure runs: 'sgd' for sgd_dist_sq, 'lsvrp' otherwise "
+                    "(a claim may state it; another value is refused)", choices=("lsvrp", "sgd")),
+            Setting("refresh", None, "refresh convention run (None: the parameter refresh); the communication "
+                    "claims run 'new' only", choices=("new", "old"), measures=_LSVRP_RUNS + _COMMS),
+            Setting("p", None, "refresh probability as an expression in the constants (None: the parameter p)",
+                    kind="expr", measures=_LSVRP_RUNS + _COMMS),
+            Setting("psi_weight", None, "weight c of Psi = X + c W, an expression in the constants (required)",
+                    kind="expr", measures=("lyapunov_psi",)),
+            Setting("eps", sp.Rational(1, 1000), "target accuracy, an expression in the constants (the "
+                    "parameter eps overrides it)", kind="expr", measures=_COMMS),
+            _Factors("stepsize_factors", (1.0,), "factors of the claim's stepsize tried by the tuned claim",
+                     kind="number", measures=("tuned_comms_to_eps",)),
+            Setting("mu", "clients", "which strong convexity SGD's claim calls mu: the clients' ('clients') or "
+                    "f's ('f')", choices=("clients", "f"), measures=("sgd_dist_sq",)),
+            Setting("gamma_boundary", None, "stepsize boundary gamma(mu, delta) of the convergence region, drawn by "
+                    "the region figure (claims without a measure)", kind="expr"),
+        ),
+    )
 
-    #: Counterexample-search space (``verify.search``), exact expectations on quadratic clients:
-    #: the dissimilarity as kappa = delta/mu, the stepsize relative to 1/delta (claims without a
-    #: stepsize rule) or as a factor of the claim's rule, the refresh probability and convention.
-    search_space = {
-        "instance": ("choice", ["controlled", "shared-floor", "reference"]),
-        "n": ("int", 2, 12),
-        "d": ("int", 2, 6),
-        "kappa": ("logfloat", 0.05, 20.0),
-        "mu": ("logfloat", 0.1, 10.0),
-        "spread": ("logfloat", 0.01, 10.0),
-        "mean_gap": ("logfloat", 0.1, 20.0),
-        "gamma_rel": ("logfloat", 0.01, 10.0),
-        "gamma_factor": ("float", 0.1, 1.0),
-        "p": ("float", 0.02, 1.0),
-        "refresh": ("choice", ["new", "old"]),
-        "dissimilarity": ("choice", ["mean-square", "max"]),
-        "start": ("choice", ["random", "spread", "optimum"]),
-    }
+    def validate_claim(self, claim):
+        """The schema's checks, and what a measure fixes: the method (SGD for sgd_dist_sq, L-SVRP
+        otherwise), refresh 'new' for the communication claims, and lyapunov_psi needs psi_weight."""
+        super().validate_claim(claim)
+        m, s = claim.measure, self.settings(claim)
+        if not m:
+            return
+        runs = "sgd" if m == "sgd_dist_sq" else "lsvrp"
+        if s.algorithm not in (None, runs):
+            raise UsageError(f"claim {claim.id}: measure {m} runs algorithm {runs!r}, the claim's setting says "
+                             f"{s.algorithm!r}")
+        if m in _COMMS and s.refresh not in (None, "new"):
+            raise UsageError(f"claim {claim.id}: measure {m} runs refresh 'new' only, the claim's setting says "
+                             f"{s.refresh!r}")
+        if m == "lyapunov_psi" and s.psi_weight is None:
+            raise UsageError(f"claim {claim.id}: measure lyapunov_psi needs setting['psi_weight'] (a sympy expression)")
 
     def search_space_for(self, claim):
         """Per measure: the recursion has no stepsize rule (gamma = gamma_rel/delta, any gamma > 0
@@ -171,45 +298,6 @@ class LSVRPExperiment(Experiment):
                     dict(instance="controlled", n=10, d=4, start="spread", kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0))]
         return [dict()]
 
-    def params(self, params):
-        p = super().params(params)
-        if p["instance"] not in INSTANCES:
-            raise UsageError(f"instance must be one of {', '.join(INSTANCES)}, got {p['instance']!r}")
-        for nm in ("n", "d", "m", "T", "replications", "T_max"):
-            if isinstance(p[nm], bool) or not isinstance(p[nm], (int, np.integer)) or p[nm] < 1:
-                raise UsageError(f"{nm} must be an integer >= 1, got {p[nm]!r}")
-        if p["n"] < 2:
-            raise UsageError(f"n must be >= 2, got {p['n']}")
-        for nm in ("delta", "mu", "spread", "mean_gap", "gamma_factor"):
-            if isinstance(p[nm], bool) or not (isinstance(p[nm], (int, float)) and math.isfinite(p[nm]) and p[nm] > 0):
-                raise UsageError(f"{nm} must be a finite number > 0, got {p[nm]!r}")
-        if p["gamma"] is not None and (isinstance(p["gamma"], bool) or not isinstance(p["gamma"], (int, float))
-                                       or not math.isfinite(p["gamma"]) or p["gamma"] <= 0):
-            raise UsageError(f"gamma must be a finite number > 0 (or None), got {p['gamma']!r}")
-        if isinstance(p["p"], bool) or not (isinstance(p["p"], (int, float)) and 0 < p["p"] <= 1):
-            raise UsageError(f"p must lie in (0, 1], got {p['p']!r}")
-        if p["refresh"] not in ("new", "old"):
-            raise UsageError(f"refresh must be 'new' (w <- x^(k+1)) or 'old' (w <- x^k), got {p['refresh']!r}")
-        if p["method"] not in ("exact", "monte-carlo"):
-            raise UsageError(f"method must be 'exact' or 'monte-carlo', got {p['method']!r}")
-        if p["replications"] < 2:
-            raise UsageError(f"replications must be >= 2 for Monte Carlo, got {p['replications']}")
-        k = np.asarray(p["kappas"], dtype=float) if np.ndim(p["kappas"]) == 1 else np.array([])
-        if k.size < 3 or np.any(~np.isfinite(k)) or np.any(k < 1) or np.unique(k).size < 3:
-            raise UsageError(f"kappas must be at least 3 distinct values >= 1 (delta/mu >= 1), got {p['kappas']!r}")
-        if p["eps"] is not None and not (isinstance(p["eps"], (int, float)) and 0 < p["eps"] < 1):
-            raise UsageError(f"eps must lie in (0, 1) (or None: the claim's setting), got {p['eps']!r}")
-        if p["cost_it"] not in (1, 2):
-            raise UsageError(f"cost_it must be 1 or 2, got {p['cost_it']!r}")
-        if p["start"] not in ("random", "optimum", "spread"):
-            raise UsageError(f"start must be 'random' (||x0 - x*|| = 1), 'spread' (||x0 - x*|| = 1, equal energy on the "
-                             f"eigenvectors of A_bar) or 'optimum' (x0 = x*), got {p['start']!r}")
-        if p["dissimilarity"] not in ("mean-square", "max"):
-            raise UsageError(f"dissimilarity must be 'mean-square' (delta) or 'max' (delta_max >= delta), got {p['dissimilarity']!r}")
-        if p["instance"] == "logistic" and p["method"] != "monte-carlo":
-            raise UsageError("instance='logistic' needs method='monte-carlo' (exact moments need quadratics)")
-        return p
-
     # ------------------------------------------------------------------ helpers
     @staticmethod
     def _constants(problem, p) -> dict:
@@ -260,12 +348,10 @@ class LSVRPExperiment(Experiment):
         x0 = self._start(problem, xs, p, seed)
         if meas == "sgd_dist_sq":
             return self._sgd(claim, p, seed, problem, c, xs, x0)
-        s = claim.setting
-        refresh = s.get("refresh", p["refresh"])
-        if refresh not in ("new", "old"):
-            raise UsageError(f"claim {claim.id}: setting refresh must be 'new' or 'old', got {refresh!r}")
+        s = self.settings(claim)
+        refresh = s.refresh or p["refresh"]
         gamma = self._gamma(claim, p, c)
-        prob_p = _sym_value(s["p"], c, "p") if "p" in s else p["p"]
+        prob_p = p["p"] if s.p is None else _sym_value(s.p, c, "p")
         e0 = float(np.sum((x0 - xs) ** 2))
         c.update(gamma=gamma, p=prob_p, refresh_old=float(refresh == "old"), X0=e0, W0=e0)
         claim.check_assumptions(**c)
@@ -296,9 +382,7 @@ class LSVRPExperiment(Experiment):
                             constants=c, instance=p, seed=seed, series=series,
                             note=f"entries 0..{grid.size - 1} compare X_k, the rest W_k; refresh={refresh}")
         if meas == "lyapunov_psi":
-            if "psi_weight" not in s:
-                raise UsageError(f"claim {claim.id}: measure lyapunov_psi needs setting['psi_weight'] (a sympy expression)")
-            wgt = _sym_value(s["psi_weight"], c, "psi_weight")
+            wgt = _sym_value(s.psi_weight, c, "psi_weight")
             c["psi_weight"] = wgt
             if method == "monte-carlo":  # per-replication Psi, so the standard error accounts for the X-W correlation
                 psi, se, nsamp = mc_summary(tr.dist_x[:, grid] + wgt * tr.dist_w[:, grid])
@@ -312,7 +396,7 @@ class LSVRPExperiment(Experiment):
     def _sgd(self, claim, p, seed, problem, c, xs, x0):
         if not hasattr(problem, "x_star"):
             raise UsageError("sgd_dist_sq needs a quadratic instance (exact moments)")
-        if claim.setting.get("mu", "clients") == "f":
+        if self.settings(claim).mu == "f":
             c["mu_clients"], c["mu"] = c["mu"], problem.mu_f
         c.update(X0=float(np.sum((x0 - xs) ** 2)))
         gamma = self._gamma(claim, p, c)
@@ -359,7 +443,7 @@ class LSVRPExperiment(Experiment):
         return None, None
 
     def _complexity(self, claim, p, seed):
-        s = claim.setting
+        s = self.settings(claim)
         tuned = claim.measure == "tuned_comms_to_eps"
         kappas = np.asarray(p["kappas"], dtype=float)
         comms, iters, gammas = [], [], []
@@ -371,13 +455,13 @@ class LSVRPExperiment(Experiment):
             c = self._constants(problem, p)
             xs, _ = self._optimum(problem)
             x0 = self._start(problem, xs, p, seed)
-            prob_p = _sym_value(s["p"], c, "p") if "p" in s else p["p"]
-            eps = p["eps"] if p["eps"] is not None else _sym_value(s.get("eps", sp.Rational(1, 1000)), c, "eps")
+            prob_p = p["p"] if s.p is None else _sym_value(s.p, c, "p")
+            eps = p["eps"] if p["eps"] is not None else _sym_value(s.eps, c, "eps")
             c.update(p=prob_p, eps=eps)
             g_ref = self._gamma(claim, p, c)
             c["gamma"] = g_ref
             claim.check_assumptions(**c)
-            factors = [float(f) for f in s.get("stepsize_factors", (1.0,))] if tuned else [1.0]
+            factors = [float(f) for f in s.stepsize_factors] if tuned else [1.0]
             best = (None, None, None)
             cap = p["T_max"]
             for f in sorted(factors, key=lambda f: abs(math.log(f))):  # reference first: it caps the others
@@ -451,7 +535,7 @@ def plot_lsvrp_vs_sgd(quick: bool = True, verdicts=None, kappas=(1.5, 10.0), n: 
         c = exp._constants(P, p)
         xs = P.x_star
         x0 = exp._start(P, xs, p, seed)
-        pp = _sym_value(cl.setting["p"], c, "p")
+        pp = _sym_value(exp.settings(cl).p, c, "p")
         g = cl.max_stepsize(**c)
         per_it = 1 + pp * P.n
         T = int((budget - P.n) / per_it)
@@ -528,7 +612,8 @@ def plot_region(quick: bool = True, verdicts=None, n: int = 5, d: int = 3, p: fl
     ax.contour(gammas, deltas, lr, levels=[0.0], colors="g", linestyles="--")
     ax.plot([], [], "g--", label="exact L-SVRP: rate = 1")
     dd = np.linspace(1.0001, deltas.max(), 200)
-    gb = np.array([_sym_value(region.setting["gamma_boundary"], {"mu": mu, "delta": x}, "gamma_boundary") for x in dd])
+    boundary = EXPERIMENT.settings(region).gamma_boundary
+    gb = np.array([_sym_value(boundary, {"mu": mu, "delta": x}, "gamma_boundary") for x in dd])
     ax.plot(gb, dd, "k-", lw=2, label="derived boundary gamma (delta^2 - mu^2) = 2 mu")
     ax.set_xscale("log")
     ax.set_yscale("log")
