@@ -25,7 +25,7 @@ def test_deterministic_upper():
     # equality up to floating point holds, a relative excess of 1e-6 does not
     assert judge(UP, ev([1.0 + 1e-14], [1.0])).verdict == HOLDS
     assert judge(UP, ev([1.0 + 1e-6], [1.0])).verdict == VIOLATED
-    assert judge(UP, ev([np.nan], [1.0])).verdict == VIOLATED
+    assert judge(UP, ev([np.nan], [1.0])).verdict == INCONCLUSIVE  # NaN is never evidence
     assert judge(UP, ev([np.inf], [1.0])).verdict == VIOLATED
 
 

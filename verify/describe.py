@@ -57,7 +57,8 @@ def describe_text(exp) -> str:
         lines += ["", "rules across parameters:"] + [f"  {r}" for r in d["rules"]]
     if d["search_only"]:
         lines += ["", "search-only coordinates (mapped onto parameters by the search):"]
-        lines += [f"  {v['name']}  {_fmt(v['spec'])}  {v['help']}" for v in d["search_only"]]
+        lines += [f"  {v['name']}  {_fmt(v['spec'])}{'' if v['base'] else ' (some claims)'}  {v['help']}"
+                  for v in d["search_only"]]
     lines += ["", "measures (claim.measure):"]
     lines += [f"  {m['name']}  [grid {m['grid']}{', in expectation' if m['random'] else ''}]  {m['help']}"
               for m in d["measures"]]

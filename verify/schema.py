@@ -282,6 +282,7 @@ class SearchVar:
     name: str
     spec: tuple
     help: str
+    base: bool = True  #: False: only the claim-specific spaces of ``search_space_for`` use it (``spec`` is typical)
 
 
 # --------------------------------------------------------------------------- what claims see
@@ -393,6 +394,8 @@ class Setting:
 
     def expressions(self, value) -> list:
         """The sympy expressions inside a value of this setting (for the symbol check)."""
+        if value is None:
+            return []
         if self.kind == "expr":
             return [value]
         if self.kind == "exprs":
@@ -497,7 +500,7 @@ class Schema:
 
     def search_space(self) -> dict | None:
         space = {p.name: p.search_spec() for p in self.params if p.search_spec() is not None}
-        space.update({v.name: tuple(v.spec) for v in self.search})
+        space.update({v.name: tuple(v.spec) for v in self.search if v.base})
         if self.search_order:
             if sorted(self.search_order) != sorted(space):
                 raise ValueError(f"search_order {self.search_order} must list exactly the searched names {sorted(space)}")
@@ -547,7 +550,8 @@ class Schema:
             "constants": [{"name": c.name, "help": c.help, "measures": list(c.measures)} for c in self.constants],
             "measures": [{"name": m.name, "help": m.help, "grid": m.grid, "random": m.random} for m in self.measures],
             "settings": [s.describe() for s in self.settings],
-            "search_only": [{"name": v.name, "spec": _plain(v.spec), "help": v.help} for v in self.search],
+            "search_only": [{"name": v.name, "spec": _plain(v.spec), "help": v.help, "base": v.base}
+                            for v in self.search],
         }
 
 

@@ -88,12 +88,6 @@ class Experiment:
     def params(self, params: dict) -> dict:
         """Merge ``params`` over the defaults and validate them against the schema (unknown names and
         out-of-range values raise :class:`UsageError` naming the parameter and the rule)."""
-        if not self.schema.params:  # TRANSITION: until every experiment declares its schema
-            unknown = sorted(set(params) - set(self.defaults))
-            if unknown:
-                raise UsageError(f"experiment {self.name!r}: unknown parameter {unknown[0]!r}"
-                                 + did_you_mean(unknown[0], self.defaults, "parameters"))
-            return {**self.defaults, **params}
         return self.check_instance(self.schema.validate_params(params, where=f"experiment {self.name!r}: "))
 
     def parse_params(self, pairs) -> dict:
@@ -111,8 +105,6 @@ class Experiment:
     def validate_claim(self, claim: Claim) -> None:
         """Refuse (one-line :class:`UsageError`) a claim whose measure, settings or symbols this
         experiment does not declare; the message lists the valid names."""
-        if not self.schema.measures:  # TRANSITION: until every experiment declares its schema
-            return
         self.schema.validate_claim(claim, self.name)
 
     def run(self, claim: Claim, params: dict, seed: int = 0) -> Evidence:

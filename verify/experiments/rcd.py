@@ -137,6 +137,8 @@ class RCDExperiment(Experiment):
             SearchVar("blocks_frac", ("float", 0.0, 1.0), "blocks = 1 + round(blocks_frac (min(d, max blocks) - 1))"),
             SearchVar("tau_frac", ("float", 0.0, 1.0), "tau-nice with tau = 1 + round(tau_frac (d - 1))"),
             SearchVar("p_ratio", ("logfloat", 0.2, 5.0), "RPT block probabilities p_j proportional to p_ratio^j"),
+            SearchVar("zero_frac", ZERO_FRAC, "convex and nonconvex regimes: zero_eigs = round(zero_frac (d - 1))",
+                      base=False),
         ),
         search_order=("problem", "d", "blocks_frac", "profile", "scale_ratio", "cond", "coupling", "sketch", "tau_frac",
                       "p_ratio", "start", "x0_scale", "stepsize_factor"),

@@ -32,7 +32,7 @@ from ..expectation import mc_summary
 from ..fit import loglog_fit
 from ..instances import superquantile_clients
 from ..optima import superquantile_optimum
-from ..schema import Choice, Constant, Flag, Float, Int, Measure, Rule, Schema, Setting
+from ..schema import Choice, Constant, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting
 from . import Experiment, register
 
 RATE_TOLERANCE = 0.03   #: documented tolerance on fitted exponents (pre-asymptotic curvature of exact curves)
@@ -113,6 +113,14 @@ class SuperquantileExperiment(Experiment):
                   low_open=True),
             Choice("tail", "optimal", "tail weights within the sampled clients: optimal, or as the reference code",
                    choices=("optimal", "code")),
+        ),
+        search=(  # coordinates of the per-family spaces of search_space_for (ranges differ by family)
+            SearchVar("tm", ("logfloat", 1.0, 2000.0), "theta m_max: the largest sample size through theta", base=False),
+            SearchVar("m_span", ("logfloat", 1.0, 100.0), "m_max / m_min", base=False),
+            SearchVar("tm_min", ("choice", [9.0]), "smallest theta m of the grid (density claims)", base=False),
+            SearchVar("p_z", ("float", -2.0, 2.0), "two-point law: p = theta - p_z sqrt(theta (1 - theta)/m_max)",
+                      base=False),
+            SearchVar("outlier_frac", ("float", 0.0, 0.5), "CISS: outliers = round(outlier_frac clients)", base=False),
         ),
         rules=(
             Rule("high must exceed low", ("low", "high"), lambda p: p["high"] > p["low"]),

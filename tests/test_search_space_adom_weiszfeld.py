@@ -30,13 +30,6 @@ def _searchable_claims(exp_name):
 
 
 @pytest.mark.parametrize("exp_name", EXPERIMENTS)
-def test_declared_space_is_valid(exp_name):
-    exp = get(exp_name)
-    space = _Space(exp.search_space, exp.name)  # raises UsageError on a malformed spec
-    assert space.spec
-
-
-@pytest.mark.parametrize("exp_name", EXPERIMENTS)
 def test_every_non_scaling_claim_is_searchable(exp_name):
     for c in _searchable_claims(exp_name):
         exp, space = searchable(c)
@@ -51,23 +44,6 @@ def test_adom_scaling_claims_are_not_searchable():
         with pytest.raises(UsageError, match="scaling"):
             searchable(c)
         assert get("adom").search_space_for(c) is None
-
-
-@pytest.mark.parametrize("exp_name", EXPERIMENTS)
-def test_from_search_gives_accepted_parameters(exp_name):
-    """Random points (and the midpoint) of every searchable claim's space, merged over the claim's first
-    quick instance as the search does, are accepted by ``exp.params``."""
-    exp = get(exp_name)
-    rng = np.random.default_rng(1)
-    for c in _searchable_claims(exp_name):
-        space = _Space(exp.search_space_for(c), exp.name)
-        base = dict(exp.instances(c, quick=True)[0])
-        points = [space.midpoint()] + [space.sample(rng) for _ in range(25)]
-        for pt in points:
-            inst = dict(base)
-            inst.update(exp.from_search(dict(pt)))
-            p = exp.params(inst)  # must not raise
-            assert set(p) == set(exp.defaults)
 
 
 def test_adom_from_search_respects_the_hard_instance_ranges():
@@ -122,7 +98,7 @@ def test_adom_decay_run_shorter_than_one_window_is_judged():
     ("weiszfeld.robustness", 8),
 ])
 def test_shipped_claims_not_violated_on_a_small_search(cid, budget):
-    res = search(cid, budget=budget, seed=0, shrink=False)
+    res = search(cid, budget=budget, seed=0, shrink=False, defaults=[])
     assert res.verdict != "violated", (res.point, res.seed, res.best.detail if res.best else None)
     assert res.runs <= budget
     assert res.tightness is None or math.isfinite(res.tightness)
@@ -130,5 +106,5 @@ def test_shipped_claims_not_violated_on_a_small_search(cid, budget):
 
 @pytest.mark.slow
 def test_adom_linear_rate_not_violated_on_a_small_search():
-    res = search("adom-plus.linear-rate", budget=6, seed=0, shrink=False)
+    res = search("adom-plus.linear-rate", budget=6, seed=0, shrink=False, defaults=[])
     assert res.verdict != "violated"

@@ -91,14 +91,14 @@ def test_rare_features_spaces_per_claim():
     ("superquantile.bias-levy", 6), ("rare-features.nonconvex", 4), ("rare-features.constants", 3),
 ])
 def test_shipped_claims_not_violated_on_a_small_budget(cid, budget):
-    res = search(cid, budget=budget, seed=0, shrink=False)
+    res = search(cid, budget=budget, seed=0, shrink=False, defaults=[])
     assert res.verdict != "violated", f"{cid}: {res.best.detail} on {res.point}"
 
 
 @pytest.mark.parametrize("tid", ["superquantile.bias-levy~rate-1-over-theta-m", "superquantile.bias-exact~off-by-one",
                                  "superquantile.variance-derived~quartered", "rare-features.reloaded~rate-T2"])
 def test_teeth_found_on_a_small_budget(tid):
-    res = search(tid, budget=6, seed=1, shrink=False)
+    res = search(tid, budget=6, seed=1, shrink=False, defaults=[])
     assert res.verdict == "violated" and not res.unexpected, f"{tid}: best tightness {res.tightness} on {res.point}"
 
 
@@ -110,7 +110,7 @@ def test_estimator_teeth_found_without_the_midpoint(tid, monkeypatch):
 
     for s in range(4):
         monkeypatch.setattr(vs._Space, "midpoint", lambda self, s=s: self.sample(np.random.default_rng(1000 + s)))
-        res = search(tid, seed=s, shrink=False)
+        res = search(tid, seed=s, shrink=False, defaults=[])
         assert res.verdict == "violated", f"{tid}, seed {s}: best tightness {res.tightness} on {res.point}"
 
 
@@ -118,7 +118,7 @@ def test_l2_smoothing_space_stays_above_the_floating_point_floor():
     exp = get("superquantile")
     space = exp.search_space_for(theorems.get("superquantile.l2-smoothing-gap"))
     assert space["nu"][1] >= 0.05 and space["theta"][2] < 1
-    res = search("superquantile.l2-smoothing-gap", budget=10, seed=0, shrink=False)
+    res = search("superquantile.l2-smoothing-gap", budget=10, seed=0, shrink=False, defaults=[])
     assert res.verdict == "holds" and res.tightness <= 1 + 1e-9
 
 
@@ -126,5 +126,5 @@ def test_l2_smoothing_space_stays_above_the_floating_point_floor():
 @pytest.mark.parametrize("cid", [c.id for e in EXPERIMENTS for c in _claims(e)
                                  if c.kind.value != "scaling" and not c.expected_to_fail])
 def test_shipped_claims_hold_under_the_default_search(cid):
-    res = search(cid, seed=0, shrink=False)
+    res = search(cid, seed=0, shrink=False, defaults=[])
     assert res.verdict == "holds" and not res.unexpected, f"{cid}: {res.verdict} on {res.point}; {res.best.detail}"
