@@ -1,7 +1,7 @@
 r"""L-SVRP (loopless stochastic variance-reduced proximal point) and SGD, all replications at once.
 
-L-SVRP (Khaled & Jin, ICLR 2023; revisited by Gasanov & Richtárik, arXiv 2412.13619; spec
-``specs/lsvrp.md`` section 2): with :math:`w^0=x^0` and :math:`i_k` uniform on :math:`\{1..n\}`,
+L-SVRP (Khaled & Jin, ICLR 2023; revisited by Gasanov & Richtárik, arXiv 2412.13619; see
+``notes/lsvrp.md``): with :math:`w^0=x^0` and :math:`i_k` uniform on :math:`\{1..n\}`,
 
 .. math::
     g^k=\nabla f(w^k)-\nabla f_{i_k}(w^k),\qquad

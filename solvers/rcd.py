@@ -1,7 +1,7 @@
 r"""Sketched randomized coordinate descent (RCD) and Randomized Progressive Training (RPT).
 
 Szlendak, Gasanov, Richtárik, *Understanding Progressive Training Through the Framework of
-Randomized Coordinate Descent*, AISTATS 2024, arXiv:2306.03626 (spec ``specs/rcd_rpt.md``).
+Randomized Coordinate Descent*, AISTATS 2024, arXiv:2306.03626.
 
 The method is
 

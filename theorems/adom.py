@@ -2,7 +2,7 @@ r"""ADOM+ and the lower bounds for decentralized optimization over time-varying 
 
 Kovalev, Gasanov, Gasnikov, Richtárik, *Lower Bounds and Optimal Algorithms for Smooth and Strongly
 Convex Decentralized Optimization Over Time-Varying Networks*, NeurIPS 2021, arXiv:2106.04469.
-Spec: ``specs/adom_plus.md`` (AD-1 ... AD-10).
+Notes: ``notes/adom.md``.
 
 Only the abstract-level statements are [paper]: ADOM+ needs
 :math:`\mathcal O(\chi\sqrt{L/\mu}\log\frac1\varepsilon)` communication rounds and gradient calls,

@@ -1,7 +1,7 @@
 r"""EF21 (Richtárik, Sokolov, Fatkhullin 2021) and Error Feedback Reloaded (Richtárik, Gasanov,
 Burlachenko 2024): the arithmetic-mean rate, EF21-W, cloning, and the PŁ, SGD and PP variants.
 
-Spec: ``specs/ef21_am.md`` (claims EF-1 ... EF-17).  The compressor constants are
+The compressor constants are
 
 .. math::
     \theta_c(\alpha) = 1-\sqrt{1-\alpha} = \frac{\alpha}{1+\sqrt{1-\alpha}},\qquad

@@ -1,7 +1,7 @@
 r"""L-SVRP under Hessian dissimilarity (Gasanov & Richtárik, arXiv 2412.13619) with the Khaled–Jin
 baseline and the SGD comparison.
 
-Spec: ``specs/lsvrp.md``.  The paper's own improved high-dissimilarity theorem could not be
+Notes: ``notes/lsvrp.md``.  The paper's own improved high-dissimilarity theorem could not be
 consulted (spec section 4, [not found]) and is **not** encoded; what is encoded is the derived
 one-step analysis of the spec (section 3):
 

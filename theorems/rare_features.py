@@ -1,6 +1,6 @@
 r"""Error Feedback Shines when Features are Rare (Richtárik, Gasanov, Burlachenko 2023).
 
-Spec: ``specs/rare_features.md`` (claims RF-1 ... RF-11).  The setting: client :math:`i` owns the
+Notes: ``notes/rare_features.md``.  The setting: client :math:`i` owns the
 features :math:`Z_i\subseteq[d]` its function depends on (:math:`[\nabla f_i(x)]_j=0` for
 :math:`j\notin Z_i`), :math:`\mathcal O_j=\{i: j\in Z_i\}` are the owners of feature :math:`j`,
 

@@ -1,7 +1,7 @@
 r"""Sketched randomized coordinate descent (RCD) and Randomized Progressive Training (RPT).
 
 Szlendak, Gasanov, Richtárik, *Understanding Progressive Training Through the Framework of
-Randomized Coordinate Descent*, AISTATS 2024, arXiv:2306.03626.  Spec: ``specs/rcd_rpt.md``.
+Randomized Coordinate Descent*, AISTATS 2024, arXiv:2306.03626.  Notes: ``notes/rcd.md``.
 
 The method is :math:`x^{k+1}=x^k-\gamma C^k\nabla f(x^k)` with i.i.d. sketches,
 :math:`\mathbb E[C]=I`, under matrix smoothness

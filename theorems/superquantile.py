@@ -1,6 +1,6 @@
 r"""Superquantile (CVaR) surrogate gap and Simplicial-FL.
 
-Spec: ``specs/superquantile.md``.  Notation: :math:`\theta\in(0,1]` is the *tail fraction*
+Notes: ``notes/superquantile.md``.  Notation: :math:`\theta\in(0,1]` is the *tail fraction*
 (Levy et al.'s α), :math:`S_\theta(Z)=\frac1\theta\int_{1-\theta}^1F^{-1}(u)\,du` the population
 superquantile, and :math:`\hat S_m=S_\theta(Z_1,\dots,Z_m)` the empirical superquantile of an
 i.i.d. sample of size :math:`m` (uniform weights).  The *bias* is :math:`S_\theta(Z)-\mathbb E\hat S_m`

@@ -1,6 +1,6 @@
 r"""Geometric median by (smoothed) Weiszfeld and its robustness (Pillutla, Kakade, Harchaoui: RFA).
 
-Spec: ``specs/weiszfeld.md`` (claims W-1 ... W-12).  Points :math:`w_1..w_m`, weights
+Notes: ``notes/weiszfeld.md``.  Points :math:`w_1..w_m`, weights
 :math:`\omega_k>0` with :math:`\sum_k\omega_k=1`, :math:`g(z)=\sum_k\omega_k\Vert z-w_k\Vert`, the
 smoothed objective :math:`g_\nu` (RFA Eq. (11)) and smoothed Weiszfeld
 
@@ -10,7 +10,7 @@ smoothed objective :math:`g_\nu` (RFA Eq. (11)) and smoothed Weiszfeld
 
 with :math:`\gamma=1` (the weighted-average form of RFA Algorithm 3; Claim 17).  The claims carry
 :math:`\gamma\le1` as their ``stepsize`` rule so that over-relaxed variants can be checked against the
-same experiment.  Symbols beyond the shared table (``specs/README.md``):
+same experiment.  Symbols (see also ``docs/symbols.md``):
 
 * ``nu_hat`` :math:`\hat\nu_t=\min_{\tau<t}\min_k\max\{\nu,\Vert z^{(\tau)}-w_k\Vert\}` (computed along the run);
 * ``nu_tilde`` :math:`\tilde\nu=\min_k\Vert z^\star-w_k\Vert` (Assumption 22);

@@ -1,6 +1,6 @@
 r"""ADOM+ experiment: time-varying networks with exact χ, the ADOM+ family, and the hard chain instance.
 
-Measures (``specs/adom_plus.md`` sections 2-4):
+Measures (``notes/adom.md``):
 
 * ``decay_rate`` — per window of :math:`w=\lceil1/\sigma_2\rceil` iterations,
   :math:`-\frac1w\log(E_{k}/E_{k-w})` with :math:`E_k=\max_{j\ge k}D_j` the suffix-max envelope of

@@ -1,6 +1,6 @@
 r"""EF21 / EF21-W experiment: heterogeneous least squares and nonconvex logistic regression.
 
-Measures (``specs/ef21_am.md`` sections 2.4 and 4):
+Measures:
 
 * ``avg_grad_norm_sq`` — :math:`\frac1T\sum_{t<T}\Vert\nabla f(x^t)\Vert^2` for every T (exact
   gradients; Monte Carlo over replications when the compressor, participation or gradients are

@@ -1,4 +1,4 @@
-r"""L-SVRP under Hessian dissimilarity, and the SGD comparison (spec ``specs/lsvrp.md``).
+r"""L-SVRP under Hessian dissimilarity, and the SGD comparison (``notes/lsvrp.md``).
 
 Measures:
 

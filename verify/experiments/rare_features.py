@@ -1,7 +1,7 @@
 r"""Rare-features experiment: support-restricted EF21 + Top-k on sparse federated problems.
 
 Error Feedback Shines when Features are Rare (Richtárik, Gasanov, Burlachenko, arXiv:2305.15264),
-``specs/rare_features.md``.  Measures:
+``notes/rare_features.md``.  Measures:
 
 * ``avg_grad_norm_sq`` — :math:`\frac1T\sum_{t<T}\Vert\nabla f(x^t)\Vert^2` for every T of one
   deterministic EF21 + Top-k run (exact gradients; the expectation over the random output

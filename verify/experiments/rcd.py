@@ -1,6 +1,6 @@
 r"""RCD / RPT experiment: sketched coordinate descent and randomized progressive training.
 
-Spec ``specs/rcd_rpt.md``; claims in :mod:`theorems.rcd`.  Measures:
+Notes ``notes/rcd.md``; claims in :mod:`theorems.rcd`.  Measures:
 
 * ``expected_gap`` — :math:`\mathbb E[f(x^T)]-f^\star` for every T >= 1;
 * ``avg_grad_norm_sq`` — :math:`\frac1T\sum_{k<T}\mathbb E\Vert\nabla f(x^k)\Vert^2` for every T >= 1;

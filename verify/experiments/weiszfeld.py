@@ -1,6 +1,6 @@
 r"""Geometric median experiment: smoothed Weiszfeld on seeded point clouds with certified optima.
 
-Measures (``specs/weiszfeld.md`` sections 3-5); all deterministic:
+Measures (``notes/weiszfeld.md``); all deterministic:
 
 * ``gm_gap`` — :math:`g(z_t)-g^\star`, t = 1..T, with :math:`\hat\nu_t` computed along the run;
 * ``gnu_gap`` — :math:`g_\nu(z_t)-g_\nu(z^\star_\nu)` with :math:`\sum_{\tau<t}1/L^{(\tau)}`;

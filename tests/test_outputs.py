@@ -1,0 +1,115 @@
+"""Outputs never destroy anything the package did not write (verify.outputs): reports, counterexample
+records and sweep stores refuse foreign folders, the current directory and its parents, and files,
+with one line and exit status 2, touching nothing."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from verify.cli import main
+from verify.errors import UsageError
+from verify.outputs import MARKER, claim_dir, replace_dir
+
+
+def _run(args, capsys):
+    code = main(args)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _snapshot(folder: Path) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def paper(tmp_path):
+    d = tmp_path / "paper"
+    d.mkdir()
+    (d / "thesis.tex").write_text("\\documentclass{article}\n")
+    return d
+
+
+CHECK = ["check", "ef21.means", "--quick", "--no-teeth"]
+
+
+def test_check_refuses_a_foreign_folder_and_leaves_it_intact(paper, capsys, monkeypatch):
+    monkeypatch.chdir(paper.parent)
+    before = sorted(os.listdir(paper.parent))
+    code, _, err = _run([*CHECK, "--out", "paper"], capsys)
+    assert code == 2 and err.startswith("ratecheck: error: --out 'paper' is a folder that ratecheck did not write")
+    assert len(err.strip().splitlines()) == 1
+    assert _snapshot(paper) == {"thesis.tex": b"\\documentclass{article}\n"}
+    assert sorted(os.listdir(paper.parent)) == before  # no scratch folder left behind
+
+
+@pytest.mark.parametrize("out", [".", "..", "/"])
+def test_check_refuses_the_current_directory_and_its_parents(out, tmp_path, capsys, monkeypatch):
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    code, _, err = _run([*CHECK, "--out", out], capsys)
+    assert code == 2 and "current directory or one of its parents" in err
+    assert os.listdir(work) == [] and sorted(os.listdir(tmp_path)) == ["work"]
+
+
+def test_check_refuses_a_file(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    code, _, err = _run([*CHECK, "--out", "notes.txt"], capsys)
+    assert code == 2 and "exists and is not a folder" in err and (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_report_folder_is_marked_and_replaced_atomically(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert _run([*CHECK, "--out", "rep"], capsys)[0] == 0
+    assert (tmp_path / "rep" / MARKER).is_file() and (tmp_path / "rep" / "verdicts.json").is_file()
+    assert _run([*CHECK, "--out", "rep"], capsys)[0] == 0  # ours: replaced
+    assert sorted(os.listdir(tmp_path)) == ["rep"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert _run([*CHECK, "--out", "empty"], capsys)[0] == 0  # an empty folder may be used
+
+
+def test_interrupted_write_leaves_nothing_and_stale_scratch_is_cleaned(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        with replace_dir("rep", "report") as tmp:
+            (tmp / "x").write_text("half")
+            raise KeyboardInterrupt
+    assert os.listdir(tmp_path) == []
+    # a scratch folder of a killed run (a process id that is not alive) is removed by the next write
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".rep.tmp-{dead.stdout.strip()}-abc"
+    stale.mkdir()
+    (stale / "x").write_text("half")
+    with replace_dir("rep", "report") as tmp:
+        (tmp / "index.html").write_text("ok")
+    assert sorted(os.listdir(tmp_path)) == ["rep"]
+
+
+def test_claim_dir_rules(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert claim_dir("new") == Path("new") and not (tmp_path / "new").exists()  # checked, not created
+    with pytest.raises(UsageError, match="parent folder"):
+        claim_dir("no/such/parent/out")
+    with pytest.raises(UsageError, match="empty path"):
+        claim_dir("")
+
+
+def test_search_refuses_a_foreign_folder_before_searching(paper, capsys, monkeypatch):
+    monkeypatch.chdir(paper.parent)
+    code, _, err = _run(["search", "ef21.pl-qm~halved", "--budget", "2", "--out", "paper"], capsys)
+    assert code == 2 and "did not write" in err and _snapshot(paper) == {"thesis.tex": b"\\documentclass{article}\n"}
+
+
+def test_sweep_and_merge_refuse_foreign_folders(paper, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["sweep", "ef21.means", "--backend", "serial", "--out", "paper"], capsys)
+    assert code == 2 and "did not write" in err
+    code, _, err = _run(["merge", "paper", "nosuchsrc"], capsys)
+    assert code == 2 and "not a results store" in err
+    code, _, err = _run(["merge", "newdest", "nosuchsrc"], capsys)
+    assert code == 2 and not (tmp_path / "newdest").exists()  # nothing created on bad input
+    assert _snapshot(paper) == {"thesis.tex": b"\\documentclass{article}\n"}
