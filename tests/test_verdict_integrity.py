@@ -62,7 +62,7 @@ def test_slack_larger_than_the_bound_never_makes_holds():
     b = np.full(T.size, 1e-16)
     m = np.full(T.size, 1.7)
     v = judge(UP, _ev(m, b, atol=10.0))  # a tolerance that swallows the bound
-    assert v.verdict == INCONCLUSIVE and "slack" in v.detail
+    assert v.verdict == INCONCLUSIVE and "tolerance" in v.detail
     assert judge(UP, _ev(m, b)).verdict == VIOLATED  # with floating-point slack only
 
 
@@ -76,3 +76,27 @@ def test_monte_carlo_with_nan_standard_error_is_inconclusive():
     se[2] = np.nan
     v = judge(UP, _ev(0.5 * T, T, method="monte-carlo", stderr=se, n_samples=100))
     assert v.verdict == INCONCLUSIVE
+
+
+def test_rare_outcome_monte_carlo_is_not_confidently_wrong():
+    """Samples are 0 except, with probability 1e-4, 1e4 (mean 1).  1000 draws usually miss the rare
+    outcome: the Student-t interval is then [0, 0] and would say "E <= 0.5 holds"; with the known range
+    of the samples the finite-sample (empirical Bernstein) bound refuses to conclude."""
+    rng = np.random.default_rng(3)
+    draws = np.where(rng.uniform(size=(1000, T.size)) < 1e-4, 1e4, 0.0)
+    assert not draws.any()  # the rare outcome was never drawn
+    mean, se = draws.mean(0), draws.std(0, ddof=1) / np.sqrt(1000)
+    bound = np.full(T.size, 0.5)
+    asymptotic = judge(UP, _ev(mean, bound, method="monte-carlo", stderr=se, n_samples=1000))
+    assert asymptotic.verdict == HOLDS and "asymptotic" in asymptotic.detail  # says it has no guarantee
+    finite = judge(UP, _ev(mean, bound, method="monte-carlo", stderr=se, n_samples=1000, sample_range=1e4))
+    assert finite.verdict == INCONCLUSIVE and "finite-sample" in finite.detail
+
+
+def test_finite_sample_bound_still_decides_clear_cases():
+    rng = np.random.default_rng(0)
+    draws = rng.uniform(0, 1, size=(4000, T.size))
+    mean, se = draws.mean(0), draws.std(0, ddof=1) / np.sqrt(4000)
+    kw = dict(method="monte-carlo", stderr=se, n_samples=4000, sample_range=1.0)
+    assert judge(UP, _ev(mean, np.full(T.size, 0.6), **kw)).verdict == HOLDS
+    assert judge(UP, _ev(mean, np.full(T.size, 0.4), **kw)).verdict == VIOLATED

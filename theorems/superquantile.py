@@ -330,7 +330,8 @@ sfl_nonconvex = _claim(
 
 sfl_strongly_convex = _claim(
     id="simplicial-fl.strongly-convex",
-    title="Simplicial-FL strongly convex rate (slide): E[Fbar(w_T) - Fbar*] = O(1/T)",
+    title="Simplicial-FL strongly convex rate (slide): E[Fbar(w_T) - Fbar*] = O(1/T); only the 1/T tail of "
+          "O(exp(-T/kappa^1.5) + kappa/T) is checked",
     paper=SFL + ", strongly convex theorem on the authors' slides, abstract O(exp(-T/kappa^1.5) + kappa/T); spec section 4.5 (SQ-S3)",
     provenance=Provenance.PAPER,
     provenance_note="shape [paper: slides, abstract]; constants [not found]; exponent only",

@@ -139,7 +139,8 @@ robustness = _claim(
 # ----------------------------------------------------------------------------- "3-5 iterations suffice"
 few_iterations = _claim(
     "weiszfeld.few-iterations",
-    "'3-5 Weiszfeld iterations suffice': relative gap <= 1e-6 after 5 smoothed Weiszfeld iterations",
+    "Empirical remark of the paper, not a theorem: '3-5 Weiszfeld iterations suffice' (relative gap <= 1e-6 "
+    "after 5 smoothed Weiszfeld iterations)",
     "section 4, App. G.4.2 and the authors' TSP poster ('3-5 Weiszfeld iterations suffice'); spec W-12",
     "relative_gap", sp.Rational(1, 10 ** 6),
     "(g(z_T) - g*)/g* at T = setting['budget'] (5) with nu = 1e-6 from the mean, on the spec's clouds "

@@ -355,7 +355,9 @@ class SuperquantileExperiment(Experiment):
             pairs = 0.5 * (draws[0::2] - draws[1::2]) ** 2  # unbiased for the variance, independent pairs
             var[j], vse[j], _ = mc_summary(pairs)
         return {"m": m, "mean": mean, "var": var, "population": beta_population(th, a, b, low, high),
-                "method": "monte-carlo", "mean_se": mse, "var_se": vse, "n_samples": R2}
+                "method": "monte-carlo", "mean_se": mse, "var_se": vse, "n_samples": R2,
+                # every S_hat_m lies in [low, high]; every half squared difference of a pair in [0, (high - low)^2/2]
+                "mean_range": high - low, "var_range": (high - low) ** 2 / 2, "var_samples": R2 // 2}
 
     def _constants(self, claim, p):
         low, high = p["low"], p["high"]
@@ -387,7 +389,9 @@ class SuperquantileExperiment(Experiment):
         else:
             measured, se = mom["var"], mom["var_se"]
         series = {"mean": mom["mean"], "variance": mom["var"], "signed_bias": signed}
-        common = dict(constants=c, instance=p, seed=seed, series=series, n_samples=mom["n_samples"])
+        variance = meas == "variance"
+        common = dict(constants=c, instance=p, seed=seed, series=series,
+                      n_samples=mom.get("var_samples" if variance else "n_samples", mom["n_samples"]))
         if claim.kind.value == "scaling":
             keep = measured > 0
             fit = loglog_fit(m[keep], measured[keep])
@@ -396,7 +400,8 @@ class SuperquantileExperiment(Experiment):
                             predicted_exponent=claim.predicted_exponent(**c), note=f"exponent tolerance {RATE_TOLERANCE}",
                             **common)
         bound = claim.evaluate(m=m, **{k: v for k, v in c.items() if k != "law"})
-        return Evidence("m", m, measured, bound, method=mom["method"], stderr=se, **common)
+        return Evidence("m", m, measured, bound, method=mom["method"], stderr=se,
+                        sample_range=mom.get("var_range" if variance else "mean_range"), **common)
 
     # ---------------------------------------------------------------- smoothings
     def loss_vectors(self, p: dict, seed: int) -> np.ndarray:
