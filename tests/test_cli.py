@@ -34,11 +34,18 @@ def test_check_json_and_report(tmp_path, capsys):
     out_dir = tmp_path / "rep"
     code, out, _ = run(["check", "ef21.nonconvex-am", "--quick", "--json", "--out", str(out_dir)], capsys)
     assert code == 0
-    recs = json.loads(out)
+    data = json.loads(out)
+    recs = data["verdicts"]
     assert {r["claim"] for r in recs} >= {"ef21.nonconvex-am", "ef21.nonconvex-am~rate-T2"}
     for r in recs:
         for key in ("claim", "paper", "provenance", "kind", "verdict", "tightness", "instance", "seed"):
             assert key in r
+        assert r["tightness"] is None or isinstance(r["tightness"], float)  # numbers are numbers
+        assert not r["unexpected"]  # exit status 0: no record is unexpected
+    claims = {c["claim"]: c for c in data["claims"]}
+    assert claims["ef21.nonconvex-am"]["verdict"] == "holds" and claims["ef21.nonconvex-am"]["caught"] is None
+    assert claims["ef21.nonconvex-am~rate-T2"]["caught"] is True
+    assert set(claims["ef21.nonconvex-am"]["worst_instance"]) >= {"n", "d", "T"}
     assert {"index.html", "report.md", "verdicts.json"} <= {p.name for p in out_dir.iterdir()}
     assert any(p.suffix == ".png" for p in out_dir.iterdir())
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".rep")]  # no temporary leftovers
@@ -144,6 +151,24 @@ def test_check_with_search_reports_best_tightness(tmp_path, capsys):
     data = json.loads((out_dir / "verdicts.json").read_text())
     assert data["search"][0]["claim"] == "ef21.pl-qm" and data["search"][0]["best_tightness"] > 0
     assert "Tightness found by counterexample search" in (out_dir / "report.md").read_text()
+
+
+def test_check_search_json_carries_best_tightness_and_counterexample(tmp_path, capsys):
+    """A teeth variant searched with --search: the JSON names its best tightness and the record file,
+    which lives in the report folder."""
+    f = tmp_path / "mine.py"
+    f.write_text("import theorems\nWRONG = theorems.get('ef21.pl-qm').variant('halved', bound=theorems.get("
+                 "'ef21.pl-qm').bound / 2)\n")
+    out_dir = tmp_path / "rep"
+    code, out, _ = run(["check", "--claim", f"{f}:WRONG", "--quick", "--search", "4", "--json", "--out", str(out_dir)],
+                       capsys)
+    data = json.loads(out)
+    row = data["claims"][0]
+    assert code == 1 and row["unexpected"] and row["search_verdict"] == "violated"
+    assert isinstance(row["best_tightness"], float) and row["best_tightness"] > 1
+    assert Path(row["counterexample"]).is_file() and Path(row["counterexample"]).parent == out_dir / "counterexamples"
+    assert data["search"][0]["counterexample"] == row["counterexample"]
+    assert any(r["unexpected"] for r in data["verdicts"])  # records agree with the exit status
 
 
 def test_search_and_replay_through_the_cli(tmp_path, capsys):

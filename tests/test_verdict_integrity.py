@@ -100,3 +100,18 @@ def test_finite_sample_bound_still_decides_clear_cases():
     kw = dict(method="monte-carlo", stderr=se, n_samples=4000, sample_range=1.0)
     assert judge(UP, _ev(mean, np.full(T.size, 0.6), **kw)).verdict == HOLDS
     assert judge(UP, _ev(mean, np.full(T.size, 0.4), **kw)).verdict == VIOLATED
+
+
+def test_teeth_records_agree_with_the_claim_level_outcome():
+    """A teeth variant is caught by one violating instance; its records on the instances where it holds
+    must not say "unexpected" (the command exits 0), and the JSON tightness is a number or null."""
+    import verify
+    from verify.check import summarize
+
+    vs = verify.check("adom.lower-bound-comp~comm-bound-for-computations", quick=True)
+    assert {v.verdict for v in vs} >= {HOLDS, VIOLATED}
+    assert not any(v.unexpected or v.to_dict()["unexpected"] for v in vs)
+    row = summarize(vs)[0]
+    assert row["caught"] is True and row["unexpected"] is False and row["worst_detail"].startswith("measured")
+    for d in (v.to_dict() for v in vs):
+        assert d["tightness"] is None or isinstance(d["tightness"], float)

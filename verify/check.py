@@ -30,7 +30,8 @@ from theorems import Claim, Kind
 
 from .errors import UsageError
 
-__all__ = ["Evidence", "Verdict", "UsageError", "judge", "check", "assert_claim_holds", "outcome", "HOLDS", "VIOLATED", "INCONCLUSIVE",
+__all__ = ["Evidence", "Verdict", "UsageError", "judge", "check", "assert_claim_holds", "outcome", "summarize",
+           "claim_tightness", "HOLDS", "VIOLATED", "INCONCLUSIVE",
            "RTOL", "ATOL", "CONFIDENCE"]
 
 HOLDS, VIOLATED, INCONCLUSIVE = "holds", "violated", "inconclusive"
@@ -98,16 +99,66 @@ class Verdict:
     constants: dict
     seconds: float = 0.0
     evidence: Evidence | None = field(default=None, repr=False)
+    #: the claim's outcome over all its instances (:func:`outcome`), set by :func:`check`
+    claim_verdict: str | None = None
 
     @property
     def unexpected(self) -> bool:
-        """True when the outcome contradicts what was expected (inconclusive never passes silently)."""
+        """Whether this record counts against the exit status (inconclusive never passes silently).
+
+        A claim expected to hold is let down by each instance that does not hold.  A teeth variant
+        (expected ``violated``) is judged as a claim: one violating instance catches it, so once the
+        claim-level outcome is known every one of its records says whether the variant was caught.
+        """
+        if self.expected == VIOLATED and self.claim_verdict is not None:
+            return self.claim_verdict != VIOLATED
         return self.verdict != self.expected
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in dataclasses.asdict(self).items() if k != "evidence"}
         d["unexpected"] = self.unexpected
+        d.update(_tightness_fields(self.tightness))
         return _jsonable(d)
+
+
+def _tightness_fields(t) -> dict:
+    """Tightness as a JSON number, or null with the reason when it is unbounded or undefined."""
+    if t is None:
+        return {"tightness": None, "tightness_note": "no ratio (no finite grid point, or a bound equal to zero)"}
+    if not math.isfinite(t):
+        return {"tightness": None, "tightness_note": "unbounded: the measured value is positive (or diverged) where "
+                                                     "the bound is zero or smaller"}
+    return {"tightness": float(t), "tightness_note": ""}
+
+
+def claim_tightness(verdicts: Sequence[Verdict]) -> float | None:
+    """The claim-level tightness: the largest over its instances (``inf`` when some instance is unbounded)."""
+    t = [v.tightness for v in verdicts if v.tightness is not None and not math.isnan(v.tightness)]
+    return max(t) if t else None
+
+
+def summarize(verdicts: Sequence[Verdict]) -> list[dict]:
+    """Claim-level records, one per claim in order of appearance: the outcome over its instances, for
+    teeth whether the variant was caught, the tightness (as in :func:`claim_tightness`) and the worst
+    instance (the first violating one, else the tightest)."""
+    groups: dict[str, list[Verdict]] = {}
+    for v in verdicts:
+        groups.setdefault(v.claim, []).append(v)
+    rows = []
+    for cid, vs in groups.items():
+        status, unexpected = outcome(vs)
+        bad = [v for v in vs if v.verdict == VIOLATED]
+        worst = bad[0] if bad else max(vs, key=lambda v: -math.inf if v.tightness is None or math.isnan(v.tightness)
+                                       else v.tightness)
+        row = {"claim": cid, "title": vs[0].title, "paper": vs[0].paper, "provenance": vs[0].provenance,
+               "provenance_note": vs[0].provenance_note, "kind": vs[0].kind, "verdict": status,
+               "expected": vs[0].expected, "unexpected": unexpected,
+               "caught": (status == VIOLATED) if vs[0].expected == VIOLATED else None,
+               **_tightness_fields(claim_tightness(vs)), "instances": len(vs),
+               "worst_instance": worst.instance, "worst_seed": worst.seed, "worst_detail": worst.detail,
+               "seconds": float(sum(v.seconds for v in vs))}
+        rows.append(_jsonable(row))
+    return rows
 
 
 def _jsonable(x):
@@ -365,7 +416,9 @@ def check(claim, experiment=None, instances: Sequence[dict] | None = None, seed:
     if claim.kind is Kind.IDENTITY and not claim.measure:
         t0 = time.perf_counter()
         ev = Evidence("none", [], [], [], method="none", proofs=proofs, seed=seed)
-        return [judge(claim, ev, time.perf_counter() - t0)]
+        v = judge(claim, ev, time.perf_counter() - t0)
+        v.claim_verdict = v.verdict
+        return [v]
     exp = experiment if isinstance(experiment, _exps.Experiment) else _exps.get(experiment or claim.experiment or "")
     exp.validate_claim(claim)  # unknown measure, setting or symbol: one line naming the valid ones
     if instances is None:
@@ -379,6 +432,9 @@ def check(claim, experiment=None, instances: Sequence[dict] | None = None, seed:
         ev = exp.run(claim, params, seed=seed)  # bad values arrive as one-line UsageError (Experiment base)
         ev.proofs = list(proofs)
         out.append(judge(claim, ev, time.perf_counter() - t0))
+    status = outcome(out)[0]
+    for v in out:
+        v.claim_verdict = status
     return out
 
 

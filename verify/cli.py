@@ -22,6 +22,7 @@ import argparse
 import importlib.util
 import json
 import shlex
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -30,7 +31,7 @@ import theorems
 from solvers import InvalidInput
 from theorems import ClaimError
 
-from .check import UsageError, check, outcome
+from .check import UsageError, check, claim_tightness, outcome, summarize
 
 __all__ = ["main", "load_claim"]
 
@@ -233,16 +234,19 @@ def _cmd_check(a, argv) -> int:
         verdicts += vs
         if not a.json:
             status, unexpected = outcome(vs)
-            tights = [v.tightness for v in vs if v.tightness is not None]
-            t = f"{max(tights):.3g}" if tights else "-"
+            t = _fmt_tightness(claim_tightness(vs))
             mark = "UNEXPECTED" if unexpected else "ok"
             print(f"{c.id:<40} {status:<12} tightness {t:<9} [{c.provenance.value}] {mark}", flush=True)
     search_rows = None
+    records = None  # counterexample records found by --search (copied into the report)
     if a.search is not None:
+        import tempfile
+
         from .search import catalogue_row
 
         if a.search < 0:
             raise UsageError(f"--search budget must be a positive integer, got {a.search}")
+        records = Path(tempfile.mkdtemp(prefix="ratecheck-cx-"))
         search_rows = []
         by: dict = {}
         for v in verdicts:
@@ -250,38 +254,60 @@ def _cmd_check(a, argv) -> int:
         for c in claims:
             if c.expected_to_fail or c.id not in by:
                 continue
-            row = catalogue_row(c, by[c.id], budget=a.search or None, seed=a.seed, experiment=exp)
+            row = catalogue_row(c, by[c.id], budget=a.search or None, seed=a.seed, experiment=exp, out=records)
             search_rows.append(row)
             if not a.json:
                 bt = row["best_tightness"]
                 print(f"  search {c.id:<38} {row['search_verdict'] or 'not searched':<12} best tightness "
                       f"{('%.3g' % bt) if isinstance(bt, float) else '-'}", flush=True)
-    extra = []
-    if not a.no_report:
-        from .report import write_report
+    try:
+        if not a.no_report:
+            from .report import write_report
 
-        exp_of = {c.id: (exp.name if exp else c.experiment) for c in claims if c.measure}
-        for name in dict.fromkeys(exp_of.values()):
-            e = _exps.get(name)
-            mine = [v for v in verdicts if exp_of.get(v.claim) == name]
-            extra.append(lambda d, e=e, mine=mine: e.figures(mine, d, quick=a.quick))
-        path = write_report(verdicts, a.out, extra_figures=extra, search_rows=search_rows,
-                            command="ratecheck " + " ".join(shlex.quote(x) for x in argv))
-        if not a.json:
-            print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
-    by_claim: dict = {}
-    for v in verdicts:
-        by_claim.setdefault(v.claim, []).append(v)
-    unexpected = [cid for cid, vs in by_claim.items() if outcome(vs)[1]]
+            exp_of = {c.id: (exp.name if exp else c.experiment) for c in claims if c.measure}
+            extra = []
+            for name in dict.fromkeys(exp_of.values()):
+                e = _exps.get(name)
+                mine = [v for v in verdicts if exp_of.get(v.claim) == name]
+                extra.append(lambda d, e=e, mine=mine: e.figures(mine, d, quick=a.quick))
+            for r in search_rows or []:  # the records move into the report: name them where they will be
+                if r.get("counterexample"):
+                    r["counterexample"] = str(Path(a.out) / "counterexamples" / Path(r["counterexample"]).name)
+            path = write_report(verdicts, a.out, extra_figures=extra, search_rows=search_rows, records=records,
+                                command="ratecheck " + " ".join(shlex.quote(x) for x in argv))
+            if not a.json:
+                print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
+        elif search_rows:
+            for r in search_rows:  # no report: the records are not kept
+                r["counterexample"] = None
+    finally:
+        if records is not None:
+            shutil.rmtree(records, ignore_errors=True)
+    claims_out = summarize(verdicts)
     # a search that finds a violation refutes the claim; an inconclusive best point (a Monte Carlo interval
     # straddling the bound) is reported in the catalogue but is no evidence against the claim
-    unexpected += [r["claim"] for r in search_rows or []
-                   if r["search_verdict"] == "violated" and r["claim"] not in unexpected]
+    found = {r["claim"]: r for r in search_rows or []}
+    for row in claims_out:
+        r = found.get(row["claim"])
+        if r is not None:
+            row.update(search_verdict=r["search_verdict"], best_tightness=r["best_tightness"],
+                       counterexample=r.get("counterexample"))
+            row["unexpected"] = row["unexpected"] or r["search_verdict"] == "violated"
+    unexpected = [row["claim"] for row in claims_out if row["unexpected"]]
     if a.json:
-        print(json.dumps([v.to_dict() for v in verdicts], indent=1))
+        payload = {"claims": claims_out, "verdicts": [v.to_dict() for v in verdicts]}
+        if search_rows is not None:
+            payload["search"] = search_rows
+        print(json.dumps(payload, indent=1))
     elif unexpected:
         print(f"{len(unexpected)} unexpected: {', '.join(unexpected)}")
     return 1 if unexpected else 0
+
+
+def _fmt_tightness(t) -> str:
+    if t is None:
+        return "-"
+    return "inf" if t == float("inf") else f"{t:.3g}"
 
 
 def main(argv=None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
+import shutil
 import os
 from collections import OrderedDict
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 
 import theorems
 
-from .check import Verdict, outcome
+from .check import Verdict, outcome, summarize
 from .outputs import claim_dir, replace_dir
 
 __all__ = ["write_report", "prepare_out", "summarize"]
@@ -28,24 +29,10 @@ def prepare_out(out: str | os.PathLike) -> Path:
     return claim_dir(out)
 
 
-def summarize(verdicts: list[Verdict]) -> list[dict]:
-    """One row per claim: claim-level outcome, max tightness over instances, counts."""
-    groups: "OrderedDict[str, list[Verdict]]" = OrderedDict()
-    for v in verdicts:
-        groups.setdefault(v.claim, []).append(v)
-    rows = []
-    for cid, vs in groups.items():
-        status, unexpected = outcome(vs)
-        tights = [v.tightness for v in vs if v.tightness is not None and np.isfinite(v.tightness)]
-        rows.append({"claim": cid, "title": vs[0].title, "provenance": vs[0].provenance,
-                     "provenance_note": vs[0].provenance_note, "kind": vs[0].kind, "verdict": status,
-                     "expected": vs[0].expected, "unexpected": unexpected,
-                     "tightness": max(tights) if tights else None, "instances": len(vs),
-                     "seconds": float(sum(v.seconds for v in vs)), "paper": vs[0].paper})
-    return rows
-
-
 def _fmt_t(t) -> str:
+    """Tightness as text: a number, ``∞`` (unbounded), or ``–`` (no ratio)."""
+    if isinstance(t, dict):  # a claim-level row: tightness is null with a note when unbounded
+        return "∞" if t["tightness_note"].startswith("unbounded") else _fmt_t(t["tightness"])
     if t is None:
         return "–"
     if not np.isfinite(t):
@@ -59,7 +46,7 @@ def _instance_diff(inst: dict, defaults: dict) -> str:
 
 
 def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figures=None, title: str = "ratecheck report",
-                 command: str = "", search_rows: list | None = None) -> Path:
+                 command: str = "", search_rows: list | None = None, records=None) -> Path:
     """Write the report for ``verdicts`` into ``out`` atomically and return its path.
 
     ``extra_figures`` is a list of ``(png path written in a scratch dir or None, caption, writer)``;
@@ -103,6 +90,8 @@ def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figur
                                 + html.escape(cat) + "</pre></body></html>")
         (tmp / "report.md").write_text(md)
         (tmp / "index.html").write_text(page)
+        if records is not None and any(Path(records).glob("*.json")):  # counterexample records of --search
+            shutil.copytree(records, tmp / "counterexamples", ignore=shutil.ignore_patterns(".*"))
     return Path(out)
 
 
@@ -123,7 +112,7 @@ def _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command) -> s
     for r in rows:
         flag = " ⚠" if r["unexpected"] else ""
         L.append(f"| `{r['claim']}` | {r['provenance']} | {r['kind']} | **{r['verdict']}**{flag} | {r['expected']} | "
-                 f"{_fmt_t(r['tightness'])} | {r['instances']} |")
+                 f"{_fmt_t(r)} | {r['instances']} |")
     for fname, cap in extra:
         L += ["", f"![{cap}]({fname})", "", f"*{cap}*"]
     L += ["", "## Claims", ""]
@@ -131,7 +120,7 @@ def _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command) -> s
         c = _claim_meta(r["claim"])
         L += [f"### `{r['claim']}` — {r['title']}", "", f"- Paper: {r['paper']}",
               f"- Provenance: **[{r['provenance']}]**" + (f" — {r['provenance_note']}" if r["provenance_note"] else ""),
-              f"- Outcome: **{r['verdict']}** (expected {r['expected']}), max tightness {_fmt_t(r['tightness'])}"]
+              f"- Outcome: **{r['verdict']}** (expected {r['expected']}), max tightness {_fmt_t(r)}"]
         if c is not None:
             if c.expected_to_fail:
                 L.append(f"- Expected to fail: {c.expected_to_fail}")
@@ -166,7 +155,7 @@ def _html(verdicts, rows, figs, extra, defaults, stamp, title, command) -> str:
         H.append(f"<tr class='{'un' if r['unexpected'] else ''}'><td><a href='#{e(r['claim'])}'><code>{e(r['claim'])}</code></a></td>"
                  f"<td>{e(r['provenance'])}</td><td>{e(r['kind'])}</td>"
                  f"<td style='color:{color.get(r['verdict'], '#000')}'><b>{e(r['verdict'])}</b></td><td>{e(r['expected'])}</td>"
-                 f"<td>{e(_fmt_t(r['tightness']))}</td><td>{r['instances']}</td></tr>")
+                 f"<td>{e(_fmt_t(r))}</td><td>{r['instances']}</td></tr>")
     H.append("</table>")
     for fname, cap in extra:
         H.append(f"<figure><img src='{e(fname)}'><figcaption>{e(cap)}</figcaption></figure>")
@@ -174,7 +163,7 @@ def _html(verdicts, rows, figs, extra, defaults, stamp, title, command) -> str:
         c = _claim_meta(r["claim"])
         H.append(f"<h3 id='{e(r['claim'])}'><code>{e(r['claim'])}</code> — {e(r['title'])}</h3><ul>"
                  f"<li>Paper: {e(r['paper'])}</li><li>Provenance: <b>[{e(r['provenance'])}]</b> {e(r['provenance_note'])}</li>"
-                 f"<li>Outcome: <b>{e(r['verdict'])}</b> (expected {e(r['expected'])}), max tightness {e(_fmt_t(r['tightness']))}</li>")
+                 f"<li>Outcome: <b>{e(r['verdict'])}</b> (expected {e(r['expected'])}), max tightness {e(_fmt_t(r))}</li>")
         if c is not None:
             if c.expected_to_fail:
                 H.append(f"<li>Expected to fail: {e(c.expected_to_fail)}</li>")

@@ -716,23 +716,25 @@ def catalogue(claims: Iterable | None = None, budget: int | None = None, seed: i
     return rows
 
 
-def catalogue_row(claim, verdicts, budget: int | None = None, seed: int = 0, experiment=None) -> dict:
-    """One :func:`catalogue` row from a claim's default-instance verdicts plus a search."""
+def catalogue_row(claim, verdicts, budget: int | None = None, seed: int = 0, experiment=None, out=None) -> dict:
+    """One :func:`catalogue` row from a claim's default-instance verdicts plus a search (a counterexample
+    record is written into ``out`` when one is found and ``out`` is given)."""
     c = _resolve(claim)
     tights = [v.tightness for v in verdicts if v.tightness is not None]
     row = {"claim": c.id, "kind": c.kind.value, "provenance": c.provenance.value, "default_verdict": outcome(verdicts)[0],
            "default_tightness": max(tights) if tights else None, "search_verdict": None, "best_tightness": None,
            "best_point": None, "best_seed": None, "best_instance": None, "best_changes": None, "best_score": None,
-           "runs": 0, "seconds": 0.0, "note": "", "unexpected": False}
+           "runs": 0, "seconds": 0.0, "note": "", "unexpected": False, "counterexample": None}
     try:
-        res = search(c, experiment=experiment, budget=budget, seed=seed, defaults=verdicts)
+        res = search(c, experiment=experiment, budget=budget, seed=seed, defaults=verdicts, out=out)
     except UsageError as e:
         row["note"] = str(e)
     else:
         row.update(search_verdict=res.verdict, unexpected=res.unexpected, best_tightness=res.tightness,
                    best_point=res.point, best_seed=res.seed, best_instance=res.instance, best_score=res.score,
                    best_changes=_changes(res.instance, res.experiment),
-                   runs=res.runs + res.shrink_runs, seconds=res.seconds)
+                   runs=res.runs + res.shrink_runs, seconds=res.seconds,
+                   counterexample=None if res.counterexample is None else str(res.counterexample))
     t = [x for x in (row["default_tightness"], row["best_tightness"]) if x is not None and np.isfinite(x)]
     row["near_tight"] = bool(t) and max(t) >= NEAR_TIGHT
     return _jsonable(row)
