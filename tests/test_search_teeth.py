@@ -31,7 +31,7 @@ def test_teeth_variant_found_by_search(tid):
         with pytest.raises(UsageError):
             searchable(claim)
         pytest.skip(f"{tid}: its experiment declares no search space, or the claim has no measure")
-    res = search(claim, seed=0, shrink=False)  # the default budget
+    res = search(claim, seed=0, shrink=False, defaults=[])  # the default budget, the search space alone
     assert res.verdict == "violated" and not res.unexpected, (
         f"{tid} not found violated in {res.runs} runs ({res.infeasible} infeasible); best tightness {res.tightness}")
     assert res.runs <= max(DEFAULT_BUDGET, MC_BUDGET)
@@ -44,3 +44,32 @@ def test_teeth_counterexample_shrunk_and_replayed(tid, tmp_path):
     assert res.verdict == "violated" and res.counterexample is not None
     rec = load_counterexample(res.counterexample)
     assert reproduces(rec, replay(res.counterexample))
+
+
+def _planted():
+    """Wrong claims a user might write: shipped bounds halved (upper) or doubled (lower)."""
+    out = []
+    for cid in ("ef21.nonconvex-am", "ef21.pl-qm", "rcd.convex", "weiszfeld.rate", "superquantile.variance",
+                "lsvrp.lyapunov", "adom.lower-bound-comm"):
+        c = theorems.get(cid)
+        factor = 2 if c.kind.value == "lower" else 0.5
+        out.append(c.variant("planted", bound=c.bound * factor, expected_to_fail="planted wrong constant"))
+    return out
+
+
+PLANTED = {c.id: c for c in _planted()}
+
+
+@pytest.mark.parametrize("cid", [t for t in TEETH if t in SEARCHABLE] + list(PLANTED))
+def test_search_is_never_weaker_than_the_plain_check(cid):
+    """Search evaluates the default instances before exploring: wherever the plain check reports a
+    violation, the search reports one too (on a budget of a single search run)."""
+    from verify import check
+    from verify.check import outcome
+
+    claim = PLANTED.get(cid) or theorems.get(cid)
+    plain = outcome(check(claim, quick=True))[0]
+    res = search(claim, budget=1, seed=0, shrink=False, quick=True)
+    if plain == "violated":
+        assert res.verdict == "violated", f"check: violated; search: {res.verdict} ({res.default_runs} default runs)"
+    assert res.default_runs >= 1 or res.verdict == "violated"
