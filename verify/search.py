@@ -56,6 +56,7 @@ from theorems import Claim, ClaimError, Kind
 
 from .check import (HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge,
                     outcome)
+from ._version import __version__
 from .outputs import MARKER, claim_dir, mark
 from .optima import OptimumError
 
@@ -560,7 +561,6 @@ def _safe(name: str) -> str:
 
 def counterexample_record(res: SearchResult, claim: Claim | None = None) -> dict:
     """The JSON-ready counterexample record of a search result that found a violation."""
-    from . import __version__
 
     if res.best is None or res.verdict != VIOLATED:
         raise UsageError(f"search for {res.claim} found no violation: nothing to record")

@@ -52,6 +52,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError
+from ._version import __version__
 from .schema import scaling_settings
 
 __all__ = ["grid", "zipped", "cell_seed", "run_grid", "sweep", "plan", "SweepResult", "Unit", "run_unit",
@@ -354,7 +355,6 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
     assumptions on cell values only) or ``"none"``.  Cells whose units are all in ``done`` are not dry-run.
     """
     from .store import git_revision, unit_key
-    from . import __version__
 
     if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
         raise UsageError(f"seeds must be an integer >= 1, got {seeds!r}")
