@@ -31,7 +31,7 @@ nb.cells = [
     md("## How much does the larger stepsize buy?\n\nAt fixed $L_{am}$ we raise the spread $L_{qm}/L_{am}$ (one outlier "
        "client) and count the rounds EF21 needs to reduce $\\Vert\\nabla f\\Vert^2$ a hundredfold with each stepsize. "
        "The speedup follows the stepsize ratio $(L+L_{qm}\\xi)/(L+L_{am}\\xi)$."),
-    code("from verify.experiments.ef21 import speedup_table\n"
+    code("from verify.plots import speedup_table\n"
          "spreads, measured, predicted = speedup_table(quick=True)\n"
          "plt.plot(spreads, measured, 'o-', label='measured T_qm / T_am')\n"
          "plt.plot(spreads, predicted, 'k--', label='stepsize ratio')\n"

@@ -266,8 +266,9 @@ def test_hypothesis_strategy_and_evaluate_find_the_violation():
     assert evaluate(claim, {"n": 9, "a": 0.5, "kind": "y"}, experiment=TOY) is None  # infeasible point
 
 
-def test_module_is_callable_as_verify_search():
-    import verify.search as vs
+def test_verify_search_is_the_search_function():
+    import verify
+    from verify.search import replay
 
-    res = vs(toy_claim(20), experiment=TOY, budget=3)
-    assert res.verdict == "holds" and callable(vs.replay)
+    res = verify.search(toy_claim(20), experiment=TOY, budget=3)
+    assert res.verdict == "holds" and callable(replay)

@@ -1,5 +1,4 @@
-"""``search`` and ``replay`` subcommands through their own argparse hooks (``add_parsers``/``run_cli``),
-the way ``verify/cli.py`` wires optional modules, plus ``python -m verify.search``."""
+"""``search`` and ``replay`` subcommands of the one command line (``verify/cli.py``), plus ``python -m verify``."""
 import json
 import subprocess
 import sys
@@ -7,9 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.check import UsageError
-from verify.cli import _Parser
-from verify.search import add_parsers, main, run_cli
+from verify.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 USER_CLAIM = '''
@@ -20,14 +17,8 @@ WRONG = base.variant("user-no-two", bound=sym("delta0") / (sym("gamma") * sym("T
 '''
 
 
-def parse(argv):
-    p = _Parser(prog="ratecheck")
-    add_parsers(p.add_subparsers(dest="cmd", parser_class=_Parser))
-    return p.parse_args(argv)
-
-
 def run(argv, capsys):
-    code = run_cli(parse(argv))
+    code = main(argv)
     return code, capsys.readouterr().out
 
 
@@ -53,8 +44,7 @@ def test_user_claim_violated_is_unexpected_and_replayable(tmp_path, capsys):
     assert code == 1 and recs[0]["verdict"] == "violated" and recs[0]["unexpected"]
     cx = recs[0]["counterexample"]
     assert Path(cx).is_file()
-    with pytest.raises(UsageError, match="not registered"):
-        run(["replay", cx], capsys)
+    assert main(["replay", cx]) == 2 and "not registered" in capsys.readouterr().err
     code, out = run(["replay", cx, "--claim", f"{f}:WRONG"], capsys)
     assert code == 1 and "reproduced exactly" in out
 
@@ -73,10 +63,10 @@ def test_prefix_selection_skips_unsearchable_claims(tmp_path, capsys):
     (["search", "nope"], "no claim id"),
     (["replay", "/nonexistent/cx.json"], "does not exist"),
 ])
-def test_bad_input_raises_usage_error(argv, msg, capsys):
-    with pytest.raises(Exception, match=msg) as e:
-        run(argv, capsys)
-    assert isinstance(e.value, (UsageError, ValueError))
+def test_bad_input_is_a_one_line_usage_error(argv, msg, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ratecheck: error: ") and msg in err and len(err.strip().splitlines()) == 1
 
 
 def test_main_exit_codes(tmp_path, capsys):
@@ -87,7 +77,7 @@ def test_main_exit_codes(tmp_path, capsys):
 
 
 def test_module_entry_point(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "verify.search", "search", "ef21.nonconvex-qm~step1000", "--budget", "2",
+    r = subprocess.run([sys.executable, "-m", "verify", "search", "ef21.nonconvex-qm~step1000", "--budget", "2",
                         "--out", str(tmp_path), "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)[0]["verdict"] == "violated"

@@ -106,10 +106,10 @@ def test_teeth_found_on_a_small_budget(tid):
 def test_estimator_teeth_found_without_the_midpoint(tid, monkeypatch):
     """The two teeth the draft space missed are found by the random and local phases too, not only at
     the midpoint (the extremal law p = theta): the search starts from a random point instead."""
-    import verify.search as vs
+    from verify.search import _Space
 
     for s in range(4):
-        monkeypatch.setattr(vs._Space, "midpoint", lambda self, s=s: self.sample(np.random.default_rng(1000 + s)))
+        monkeypatch.setattr(_Space, "midpoint", lambda self, s=s: self.sample(np.random.default_rng(1000 + s)))
         res = search(tid, seed=s, shrink=False, defaults=[])
         assert res.verdict == "violated", f"{tid}, seed {s}: best tightness {res.tightness} on {res.point}"
 

@@ -4,10 +4,12 @@
 >>> verdicts = verify.check("ef21.nonconvex-am", quick=True)   # doctest: +SKIP
 """
 from ._version import __version__
-from .check import (ATOL, CONFIDENCE, HOLDS, INCONCLUSIVE, RTOL, VIOLATED, Evidence, UsageError, Verdict,
-                    assert_claim_holds, check, judge, outcome)
+from .check import check
+from .errors import UsageError
+from .search import search
+from .testing import assert_claim_holds
+from .verdict import ATOL, CONFIDENCE, HOLDS, INCONCLUSIVE, RTOL, VIOLATED, Evidence, Verdict, judge, outcome
 
-__all__ = ["check", "assert_claim_holds", "outcome", "judge", "Evidence", "Verdict", "UsageError", "HOLDS", "VIOLATED",
+__all__ = ["check", "search", "assert_claim_holds", "outcome", "judge", "Evidence", "Verdict", "UsageError", "HOLDS", "VIOLATED",
            "INCONCLUSIVE", "RTOL", "ATOL", "CONFIDENCE", "__version__"]
 
-from . import search  # noqa: E402  (callable module: verify.search(claim, ...))

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import shlex
 import shutil
 import sys
@@ -31,7 +32,31 @@ import theorems
 from solvers import InvalidInput
 from theorems import ClaimError
 
-from .check import UsageError, check, claim_tightness, outcome, summarize
+from . import experiments as _exps
+from . import store as _store
+from . import sweep as _sweep
+from .check import check
+from .describe import describe, describe_text
+from .errors import UsageError
+from .outputs import MARKER, claim_dir
+from .plots import experiment_figures
+from .report import write_report
+from .search import (
+    DEFAULT_BUDGET,
+    MC_BUDGET,
+    _changes,
+    _check_int,
+    _fmt,
+    catalogue,
+    catalogue_markdown,
+    catalogue_row,
+    load_counterexample,
+    replay,
+    reproduces,
+    search,
+    searchable,
+)
+from .verdict import claim_tightness, outcome, summarize
 
 __all__ = ["main", "load_claim"]
 
@@ -103,22 +128,9 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--search", nargs="?", type=int, const=0, default=None, metavar="BUDGET",
                     help="also search each claim's instance space for its tightest instance (optional run budget) "
                          "and report the best tightness found next to the default one")
-    for hook in _hooks():
-        hook(sub)
+    _add_sweep_parsers(sub)
+    _add_search_parsers(sub)
     return p
-
-
-def _hooks():
-    """Subcommands contributed by optional modules (e.g. ``sweep``)."""
-    hooks = []
-    for name in ("sweep", "search"):
-        try:
-            mod = importlib.import_module(f"{__package__}.{name}")
-        except ImportError:  # pragma: no cover - optional backends missing
-            continue
-        if hasattr(mod, "add_parsers"):
-            hooks.append(mod.add_parsers)
-    return hooks
 
 
 def _cmd_list(a) -> int:
@@ -174,8 +186,6 @@ def _instances(exp, a) -> list[dict] | None:
 
 
 def _cmd_experiments(a) -> int:
-    from . import experiments as _exps
-
     rows = [{"name": e.name, "title": e.title, "measures": list(e.measures)} for e in _exps.all_experiments().values()]
     if a.json:
         print(json.dumps(rows, indent=1))
@@ -188,9 +198,6 @@ def _cmd_experiments(a) -> int:
 
 
 def _cmd_describe(a) -> int:
-    from . import experiments as _exps
-    from .describe import describe, describe_text
-
     e = _exps.get(a.experiment)
     if a.json:
         print(json.dumps(describe(e), indent=1))
@@ -200,8 +207,6 @@ def _cmd_describe(a) -> int:
 
 
 def _cmd_check(a, argv) -> int:
-    from . import experiments as _exps
-
     claims: list = []
     if a.claim:
         claims += [load_claim(s) for s in a.claim]
@@ -217,9 +222,7 @@ def _cmd_check(a, argv) -> int:
     if a.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {a.seed}")
     if not a.no_report:
-        from .report import prepare_out
-
-        prepare_out(a.out)
+        claim_dir(a.out)  # the report folder may be written, checked before any work
     # validate every claim against its experiment's schema, and the parameters, before running anything
     instances: dict = {}
     for c in claims:
@@ -242,8 +245,6 @@ def _cmd_check(a, argv) -> int:
     if a.search is not None:
         import tempfile
 
-        from .search import catalogue_row
-
         if a.search < 0:
             raise UsageError(f"--search budget must be a positive integer, got {a.search}")
         records = Path(tempfile.mkdtemp(prefix="ratecheck-cx-"))
@@ -262,14 +263,12 @@ def _cmd_check(a, argv) -> int:
                       f"{('%.3g' % bt) if isinstance(bt, float) else '-'}", flush=True)
     try:
         if not a.no_report:
-            from .report import write_report
-
             exp_of = {c.id: (exp.name if exp else c.experiment) for c in claims if c.measure}
             extra = []
             for name in dict.fromkeys(exp_of.values()):
                 e = _exps.get(name)
                 mine = [v for v in verdicts if exp_of.get(v.claim) == name]
-                extra.append(lambda d, e=e, mine=mine: e.figures(mine, d, quick=a.quick))
+                extra.append(lambda d, e=e, mine=mine: experiment_figures(e, mine, d, quick=a.quick))
             for r in search_rows or []:  # the records move into the report: name them where they will be
                 if r.get("counterexample"):
                     r["counterexample"] = str(Path(a.out) / "counterexamples" / Path(r["counterexample"]).name)
@@ -310,9 +309,172 @@ def _fmt_tightness(t) -> str:
     return "inf" if t == float("inf") else f"{t:.3g}"
 
 
+# --------------------------------------------------------------------------- search and replay
+def _add_search_parsers(subparsers) -> None:
+    """Add ``search`` and ``replay`` to the ``ratecheck`` subcommands."""
+    s = subparsers.add_parser("search", help="search the instance space for a counterexample / the tightest instance")
+    s.add_argument("ids", nargs="*", help="claim ids or id prefixes (teeth variants by their full id)")
+    s.add_argument("--budget", type=int, default=None,
+                   help=f"runs per claim (default {DEFAULT_BUDGET}, {MC_BUDGET} for Monte Carlo runs)")
+    s.add_argument("--seed", type=int, default=0, help="search seed (the search is deterministic given it)")
+    s.add_argument("--out", default="ratecheck-counterexamples", help="directory for counterexample records")
+    s.add_argument("--json", action="store_true", help="print one JSON record per claim")
+    s.add_argument("--teeth", action="store_true", help="also search the teeth variants of the selected claims")
+    s.add_argument("--claim", action="append", metavar="FILE.py:NAME", help="a claim defined in your own file")
+    s.add_argument("--experiment", help="experiment to search --claim against (default: the claim's own)")
+    s.add_argument("--all", action="store_true", help="every claim in the catalogue")
+    s.add_argument("--catalogue", action="store_true",
+                   help="print the tightness catalogue (default-instance vs best-found tightness) instead")
+    r = subparsers.add_parser("replay", help="re-run a counterexample record exactly")
+    r.add_argument("file")
+    r.add_argument("--json", action="store_true")
+    r.add_argument("--claim", metavar="FILE.py:NAME", help="the claim, when it is not registered (from your own file)")
+
+
+def _cmd_search(a) -> int:
+    claims, named = [], set()
+    for spec in a.claim or []:
+        c = load_claim(spec)
+        claims.append(c)
+        named.add(c.id)
+    if a.all or a.ids:
+        sel = list(theorems.all()) if a.all else list(theorems.select(a.ids))
+        claims += sel
+        named |= {c.id for c in sel if c.id in a.ids}
+        if a.teeth:
+            claims += [t for c in sel for t in theorems.teeth(c.id)]
+    if not claims:
+        raise UsageError("name a claim id or prefix (see `ratecheck list`), or give --claim FILE.py:NAME")
+    if a.budget is not None:
+        _check_int("--budget", a.budget, 1)
+    _check_int("--seed", a.seed, 0)
+    if not a.catalogue and not Path(a.out, MARKER).is_file():
+        claim_dir(a.out)  # a folder we may write records into, checked before the search runs
+    if a.catalogue:
+        rows = catalogue(claims, budget=a.budget, seed=a.seed, experiment=a.experiment)
+        print(json.dumps(rows, indent=1) if a.json else catalogue_markdown(rows))
+        return 1 if any(r["unexpected"] for r in rows) else 0
+    todo, skipped = [], []
+    for c in claims:  # validate everything before running anything
+        try:
+            searchable(c, a.experiment)
+            todo.append(c)
+        except UsageError as e:
+            if c.id in named or len(claims) == 1:
+                raise
+            skipped.append(str(e))
+    if not todo:
+        raise UsageError("no selected claim can be searched: " + "; ".join(skipped))
+    results = []
+    for c in todo:
+        res = search(c, experiment=a.experiment, budget=a.budget, seed=a.seed, out=a.out)
+        results.append(res)
+        if not a.json:
+            t = _fmt(res.tightness)
+            mark = "UNEXPECTED" if res.unexpected else "ok"
+            print(f"{res.claim:<40} {res.verdict:<12} best tightness {t:<9} {res.runs + res.shrink_runs:>3} runs "
+                  f"({res.infeasible} infeasible) {res.seconds:6.1f} s {mark}", flush=True)
+            changes = ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}"
+                                for k, v in _changes(res.instance, res.experiment).items()) or "the defaults"
+            print(f"    on {changes}; seed {res.seed}")
+            if res.counterexample is not None:
+                print(f"    counterexample: {res.counterexample}")
+    if a.json:
+        print(json.dumps([r.to_dict() for r in results], indent=1))
+    else:
+        for s in skipped:
+            print(f"skipped: {s}")
+    return 1 if any(r.unexpected for r in results) else 0
+
+
+def _cmd_replay(a) -> int:
+    rec = load_counterexample(a.file)
+    claim = load_claim(a.claim) if a.claim else None
+    v = replay(a.file, claim=claim)
+    same = reproduces(rec, v)
+    if a.json:
+        print(json.dumps(dict(v.to_dict(), reproduced=same), indent=1))
+    else:
+        print(f"{v.claim}: {v.verdict} (expected {v.expected}); tightness {_fmt(v.tightness)}; {v.detail}")
+        print(f"record {'reproduced exactly' if same else 'NOT reproduced'} "
+              f"(recorded {rec.get('verdict')}, measured {rec.get('measured')}, bound {rec.get('bound')} at {rec.get('where')})")
+    return 1 if v.unexpected else 0
+
+
+
+
+# --------------------------------------------------------------------------- sweep and merge
+def _add_sweep_parsers(subparsers) -> None:
+    """Add the ``sweep`` and ``merge`` subcommands to an argparse ``subparsers`` object."""
+    p = subparsers.add_parser("sweep", help="run a claim or experiment over a parameter grid into a results store",
+                              description="Run CLAIM_OR_EXPERIMENT on every cell of a parameter grid and seed; "
+                                          "rows go to a resumable Parquet store (re-running skips finished cells).")
+    p.add_argument("target", metavar="CLAIM_OR_EXPERIMENT", help="claim id, claim-id prefix or experiment name")
+    p.add_argument("--grid", action="append", default=[], metavar="name=v1,v2,...",
+                   help="a swept instance parameter (repeatable); values are parsed as int, float, bool, None or str")
+    p.add_argument("--zip", action="store_true", help="walk the --grid axes together instead of their product")
+    p.add_argument("--seeds", type=int, default=1, metavar="N", help="replicates per cell (seeds derived from the cell)")
+    p.add_argument("--backend", choices=_sweep.BACKENDS, default="loky", help="loky (local processes), dask, or serial")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler of an existing cluster, e.g. tcp://host:8786")
+    p.add_argument("--workers", type=int, default=2, metavar="K", help="worker processes (loky, local dask cluster)")
+    p.add_argument("--out", default="ratecheck-sweep", metavar="DIR", help="results store (created or resumed)")
+    p.add_argument("--json", action="store_true", help="print a JSON summary; no progress bar")
+    p.add_argument("--quick", action="store_true", help="start from the claim's quick instance (shorter runs)")
+    m = subparsers.add_parser("merge", help="combine results stores made on several machines",
+                              description="Copy the finished cells of SOURCE stores into DEST (no duplicates).")
+    m.add_argument("dest", metavar="DEST")
+    m.add_argument("sources", nargs="+", metavar="SOURCE")
+    m.add_argument("--json", action="store_true")
+
+
+def _cmd_sweep(args) -> int:
+    """Run ``sweep`` or ``merge`` from parsed arguments; exit status 0 / 1 (unexpected or failed) / 2 (usage).
+
+    Usage errors are raised as :class:`~verify.check.UsageError` for the caller to print.
+    """
+    if args.cmd == "merge":
+        counts = _store.merge(args.dest, *args.sources)
+        if args.json:
+            print(json.dumps(dict(counts, dest=args.dest)))
+        else:
+            print(f"merged into {args.dest}: {counts['copied']} cells copied, {counts['skipped']} already there, "
+                  f"{counts['failed_copied']} failure records")
+        return 0
+    cells = _sweep.parse_grid(args.grid, zip_axes=args.zip)
+    if args.zip and not args.grid:
+        raise UsageError("--zip needs --grid axes")
+    res = _sweep.sweep(args.target, cells, seeds=args.seeds, out=args.out, backend=args.backend, workers=args.workers,
+                scheduler=args.scheduler, quick=args.quick, progress=False if args.json else None)
+    if args.json:
+        print(json.dumps({"out": res.out, "ran": res.ran, "skipped": res.skipped, "seconds": res.seconds,
+                          "resubmitted": res.resubmitted,
+                          "claims": res.summary, "failed": res.failed}, default=str))
+    else:
+        print(f"{res.out}: {res.ran} cells run, {res.skipped} already done, {len(res.failed)} failed "
+              f"({res.seconds:.1f} s)" + (f"; {res.resubmitted} resubmitted after a worker died" if res.resubmitted else ""))
+        for s in res.summary:
+            t = "-" if s["tightness"] is None else f"{s['tightness']:.3g}"
+            line = f"  {s['claim']:<28} {s['verdict']:<12} tightness {t:<8} {s['units']} cells"
+            if "fit" not in s and s.get("seed") is not None:
+                line += f"; worst at {_sweep._short(s['instance']) or 'the default instance'} (seed {s['seed']})"
+            if "fit" in s:
+                f = s["fit"]
+                line += (f"; exponent {f['fitted_exponent']:.3f} [{f['interval_low']:.3f}, {f['interval_high']:.3f}]"
+                         f" vs predicted {f['predicted_exponent']:.3f}")
+                if s.get("instance"):
+                    line += f" at {_sweep._short(s['instance'])}"
+            if s["unexpected"]:
+                line += f"  UNEXPECTED (expected {s['expected']})"
+            print(line)
+        for f in res.failed:
+            print(f"  failed: {f['claim']} {_sweep._short(f['cell']) or '(default instance)'} seed {f['seed']}: {f['error']}")
+    return 1 if res.unexpected else 0
+
+
 def main(argv=None) -> int:
     """Entry point of the ``ratecheck`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # the one place that picks a backend: files, no windows
     try:
         p = _parser()
         a = p.parse_args(argv)
@@ -330,13 +492,11 @@ def main(argv=None) -> int:
         if a.cmd == "check":
             return _cmd_check(a, argv)
         if a.cmd in ("sweep", "merge"):
-            from .sweep import run_cli
-
-            return int(run_cli(a))
-        if a.cmd in ("search", "replay"):
-            from .search import run_cli as run_search
-
-            return int(run_search(a))
+            return _cmd_sweep(a)
+        if a.cmd == "search":
+            return _cmd_search(a)
+        if a.cmd == "replay":
+            return _cmd_replay(a)
         raise UsageError(f"unknown command {a.cmd!r}")
     except BAD_INPUT as e:
         print(f"ratecheck: error: {e}", file=sys.stderr)

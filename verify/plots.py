@@ -1,22 +1,27 @@
-"""Bound-versus-empirics plots (matplotlib, Agg backend).
+"""Bound-versus-empirics plots (matplotlib; the backend is the caller's: the command line picks Agg).
 
 ``plot_verdict`` draws one verdict's measured series (with its confidence band for Monte Carlo)
-against the bound; experiments add their own figures through ``Experiment.figures``.
+against the bound; :func:`experiment_figures` adds each experiment's own figures to a report
+(from :data:`FIGURES`, else the experiment's ``figures`` hook).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import theorems
+from solvers.compressors import make as make_compressor
+from solvers.ef21 import ef21
 
-from .check import Verdict  # noqa: E402
+from .experiments.ef21 import EF21Experiment, rounds_to
+from .instances import heterogeneous_least_squares
+from .sweep import grid, run_grid
+from .verdict import Verdict
 
-__all__ = ["plot_verdict", "draw_evidence", "ef21_figures"]
+__all__ = ["plot_verdict", "draw_evidence", "ef21_figures", "speedup_table", "experiment_figures", "FIGURES"]
 
 COLORS = {"holds": "#1b7837", "violated": "#b2182b", "inconclusive": "#e08214"}
 
@@ -87,7 +92,6 @@ def ef21_figures(exp, verdicts: list, outdir, quick: bool = False) -> list[tuple
         out.append(("ef21_stepsizes.png", "EF21 with the classical (L_qm) and the improved (L_am) stepsize on the same "
                     "instance: measured running mean of ||grad f(x^t)||^2 against each theorem's bound."))
     if any(c.startswith("ef21") for c in by):
-        from .experiments.ef21 import speedup_table
         spreads, measured, predicted = speedup_table(quick=quick)
         fig, ax = plt.subplots(figsize=(5.6, 3.8), dpi=100)
         ax.plot(spreads, measured, "o-", label="measured rounds ratio T_qm / T_am")
@@ -102,3 +106,42 @@ def ef21_figures(exp, verdicts: list, outdir, quick: bool = False) -> list[tuple
         out.append(("ef21_speedup.png", "Rounds for EF21 (Top-1) to reach ||grad f||^2 <= 1e-2 ||grad f(x^0)||^2 with the "
                     "L_qm stepsize divided by rounds with the L_am stepsize, against the spread of the L_i at fixed L_am."))
     return out
+
+
+def speedup_table(quick: bool = False, spreads=(1.0, 1.5, 2.0, 3.0, 4.0), seed: int = 0):
+    r"""Rounds-to-accuracy ratio of the L_qm and the L_am stepsizes across spreads at fixed L_am.
+
+    For each spread :math:`L_{qm}/L_{am}`, EF21 with Top-1 runs on a least-squares instance
+    (n = 20, outlier profile) with :math:`\gamma_{qm}=1/(L+L_{qm}\xi)` and
+    :math:`\gamma_{am}=1/(L+L_{am}\xi)` (both read from the registered claims) until
+    :math:`\Vert\nabla f\Vert^2\le10^{-2}\Vert\nabla f(x^0)\Vert^2`.  Returns the spreads, the
+    measured ratio :math:`T_{qm}/T_{am}` and the stepsize ratio :math:`\gamma_{am}/\gamma_{qm}`.
+    """
+    qm, am = theorems.get("ef21.nonconvex-qm"), theorems.get("ef21.nonconvex-am")
+    T = 3000 if quick else 12000
+
+    def cell(spread, seed):
+        prob = heterogeneous_least_squares(n=20, d=20, m=10, spread=spread, seed=seed)
+        comp = make_compressor("top-1")
+        c = EF21Experiment()._constants(prob, comp)
+        x0 = np.random.default_rng(seed).standard_normal(prob.d)
+        g_qm, g_am = qm.max_stepsize(**c), am.max_stepsize(**c)
+        t_qm = ef21(prob, x0, g_qm, comp, T)
+        t_am = ef21(prob, x0, g_am, comp, T)
+        target = 1e-2 * t_qm.grad_norm_sq[0, 0]
+        return rounds_to(t_qm.grad_norm_sq[0], target) / rounds_to(t_am.grad_norm_sq[0], target), g_am / g_qm
+
+    rows = [(c["spread"], *res) for c, _, res in run_grid(cell, grid(spread=spreads), base_seed=seed)]
+    s, meas, pred = (np.array(x, dtype=float) for x in zip(*rows))
+    return s, meas, pred
+
+
+#: Report figures drawn here for an experiment (name -> ``f(exp, verdicts, outdir, quick)``); experiments not
+#: listed contribute through their own ``figures`` hook.
+FIGURES = {"ef21": ef21_figures}
+
+
+def experiment_figures(exp, verdicts: list, outdir, quick: bool = False) -> list[tuple[str, str]]:
+    """The report figures of one experiment: ``[(file name, caption), ...]`` written into ``outdir``."""
+    draw = FIGURES.get(exp.name)
+    return draw(exp, verdicts, outdir, quick=quick) if draw is not None else exp.figures(verdicts, outdir, quick=quick)

@@ -9,17 +9,16 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
-import shutil
 import os
-from collections import OrderedDict
+import shutil
 from pathlib import Path
 
 import numpy as np
 
 import theorems
 
-from .check import Verdict, outcome, summarize
 from .outputs import claim_dir, replace_dir
+from .verdict import Verdict, summarize
 
 __all__ = ["write_report", "prepare_out", "summarize"]
 

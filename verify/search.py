@@ -40,10 +40,8 @@ import json
 import math
 import os
 import re
-import sys
 import tempfile
 import time
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -62,8 +60,8 @@ from .optima import OptimumError
 
 __all__ = ["search", "evaluate", "strategy", "replay", "reproduces", "load_counterexample", "write_counterexample",
            "SearchResult",
-           "assert_claim_holds_search", "catalogue", "catalogue_markdown", "searchable", "add_parsers", "run_cli",
-           "main", "DEFAULT_BUDGET", "MC_BUDGET", "SHRINK_BUDGET", "FORMAT", "NEAR_TIGHT"]
+           "assert_claim_holds_search", "catalogue", "catalogue_markdown", "searchable",
+           "DEFAULT_BUDGET", "MC_BUDGET", "SHRINK_BUDGET", "FORMAT", "NEAR_TIGHT"]
 
 DEFAULT_BUDGET = 48    #: runs per search (midpoint + random + local refinement); shrinking has its own budget
 MC_BUDGET = 24         #: default budget when the claim's runs are Monte Carlo (each run is R replications)
@@ -789,139 +787,3 @@ def catalogue_markdown(rows: Sequence[dict]) -> str:
         sel = [r for r in rows if section(r) == key]
         parts.append(f"### {title}\n\n" + ("\n".join([head] + [line(r) for r in sel]) if sel else "none") + "\n")
     return "\n".join(parts)
-
-
-# --------------------------------------------------------------------------- CLI
-def add_parsers(subparsers) -> None:
-    """Add ``search`` and ``replay`` to the ``ratecheck`` subcommands."""
-    s = subparsers.add_parser("search", help="search the instance space for a counterexample / the tightest instance")
-    s.add_argument("ids", nargs="*", help="claim ids or id prefixes (teeth variants by their full id)")
-    s.add_argument("--budget", type=int, default=None,
-                   help=f"runs per claim (default {DEFAULT_BUDGET}, {MC_BUDGET} for Monte Carlo runs)")
-    s.add_argument("--seed", type=int, default=0, help="search seed (the search is deterministic given it)")
-    s.add_argument("--out", default="ratecheck-counterexamples", help="directory for counterexample records")
-    s.add_argument("--json", action="store_true", help="print one JSON record per claim")
-    s.add_argument("--teeth", action="store_true", help="also search the teeth variants of the selected claims")
-    s.add_argument("--claim", action="append", metavar="FILE.py:NAME", help="a claim defined in your own file")
-    s.add_argument("--experiment", help="experiment to search --claim against (default: the claim's own)")
-    s.add_argument("--all", action="store_true", help="every claim in the catalogue")
-    s.add_argument("--catalogue", action="store_true",
-                   help="print the tightness catalogue (default-instance vs best-found tightness) instead")
-    r = subparsers.add_parser("replay", help="re-run a counterexample record exactly")
-    r.add_argument("file")
-    r.add_argument("--json", action="store_true")
-    r.add_argument("--claim", metavar="FILE.py:NAME", help="the claim, when it is not registered (from your own file)")
-
-
-def _cmd_search(a) -> int:
-    from .cli import load_claim
-
-    claims, named = [], set()
-    for spec in a.claim or []:
-        c = load_claim(spec)
-        claims.append(c)
-        named.add(c.id)
-    if a.all or a.ids:
-        sel = list(theorems.all()) if a.all else list(theorems.select(a.ids))
-        claims += sel
-        named |= {c.id for c in sel if c.id in a.ids}
-        if a.teeth:
-            claims += [t for c in sel for t in theorems.teeth(c.id)]
-    if not claims:
-        raise UsageError("name a claim id or prefix (see `ratecheck list`), or give --claim FILE.py:NAME")
-    if a.budget is not None:
-        _check_int("--budget", a.budget, 1)
-    _check_int("--seed", a.seed, 0)
-    if not a.catalogue and not Path(a.out, MARKER).is_file():
-        claim_dir(a.out)  # a folder we may write records into, checked before the search runs
-    if a.catalogue:
-        rows = catalogue(claims, budget=a.budget, seed=a.seed, experiment=a.experiment)
-        print(json.dumps(rows, indent=1) if a.json else catalogue_markdown(rows))
-        return 1 if any(r["unexpected"] for r in rows) else 0
-    todo, skipped = [], []
-    for c in claims:  # validate everything before running anything
-        try:
-            searchable(c, a.experiment)
-            todo.append(c)
-        except UsageError as e:
-            if c.id in named or len(claims) == 1:
-                raise
-            skipped.append(str(e))
-    if not todo:
-        raise UsageError("no selected claim can be searched: " + "; ".join(skipped))
-    results = []
-    for c in todo:
-        res = search(c, experiment=a.experiment, budget=a.budget, seed=a.seed, out=a.out)
-        results.append(res)
-        if not a.json:
-            t = _fmt(res.tightness)
-            mark = "UNEXPECTED" if res.unexpected else "ok"
-            print(f"{res.claim:<40} {res.verdict:<12} best tightness {t:<9} {res.runs + res.shrink_runs:>3} runs "
-                  f"({res.infeasible} infeasible) {res.seconds:6.1f} s {mark}", flush=True)
-            changes = ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}"
-                                for k, v in _changes(res.instance, res.experiment).items()) or "the defaults"
-            print(f"    on {changes}; seed {res.seed}")
-            if res.counterexample is not None:
-                print(f"    counterexample: {res.counterexample}")
-    if a.json:
-        print(json.dumps([r.to_dict() for r in results], indent=1))
-    else:
-        for s in skipped:
-            print(f"skipped: {s}")
-    return 1 if any(r.unexpected for r in results) else 0
-
-
-def _cmd_replay(a) -> int:
-    from .cli import load_claim
-
-    rec = load_counterexample(a.file)
-    claim = load_claim(a.claim) if a.claim else None
-    v = replay(a.file, claim=claim)
-    same = reproduces(rec, v)
-    if a.json:
-        print(json.dumps(dict(v.to_dict(), reproduced=same), indent=1))
-    else:
-        print(f"{v.claim}: {v.verdict} (expected {v.expected}); tightness {_fmt(v.tightness)}; {v.detail}")
-        print(f"record {'reproduced exactly' if same else 'NOT reproduced'} "
-              f"(recorded {rec.get('verdict')}, measured {rec.get('measured')}, bound {rec.get('bound')} at {rec.get('where')})")
-    return 1 if v.unexpected else 0
-
-
-def run_cli(a) -> int:
-    """Run a parsed ``search`` or ``replay`` command; bad input raises :class:`UsageError`."""
-    if a.cmd == "search":
-        return _cmd_search(a)
-    if a.cmd == "replay":
-        return _cmd_replay(a)
-    raise UsageError(f"unknown command {a.cmd!r}")
-
-
-def main(argv=None) -> int:
-    """``python -m verify.search search ... | replay ...`` (the same commands as ``ratecheck``)."""
-    from .cli import BAD_INPUT, _Parser
-
-    p = _Parser(prog="ratecheck", description="Counterexample search and replay.")
-    add_parsers(p.add_subparsers(dest="cmd", parser_class=_Parser))
-    try:
-        a = p.parse_args(list(sys.argv[1:] if argv is None else argv))
-        if a.cmd is None:
-            p.print_help()
-            return 2
-        return run_cli(a)
-    except BAD_INPUT as e:
-        print(f"ratecheck: error: {e}", file=sys.stderr)
-        return 2
-
-
-class _CallableModule(types.ModuleType):
-    """``verify.search(claim, ...)`` is :func:`search` (the issue's spelling), while
-    ``verify.search.replay`` & co. stay attributes of this module."""
-
-    def __call__(self, *args, **kwargs) -> SearchResult:
-        return search(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

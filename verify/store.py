@@ -71,7 +71,7 @@ def _pa():
 
 
 def _json(x: Any) -> str:
-    from .check import _jsonable
+    from .verdict import _jsonable
 
     return json.dumps(_jsonable(x), sort_keys=True)
 

@@ -57,7 +57,7 @@ from .schema import scaling_settings
 
 __all__ = ["grid", "zipped", "cell_seed", "run_grid", "sweep", "plan", "SweepResult", "Unit", "run_unit",
            "check_scaling", "fit_scaling", "scaling_verdicts", "summarize",
-           "parse_grid", "add_parsers", "run_cli", "DRY_PARAMS", "BLAS_ENV", "PENDING", "ERROR"]
+           "parse_grid", "DRY_PARAMS", "BLAS_ENV", "PENDING", "ERROR"]
 
 PENDING, ERROR = "pending", "error"
 #: parameters shrunk for the dry validation run of a cell (only those the experiment knows)
@@ -846,75 +846,3 @@ def check_scaling(claim, experiment=None, instances: Sequence[dict] | None = Non
         recs.append(_scaling_record(claim, u.params, consts, ev.measured, u.seed, u.replicate, others,
                                     time.perf_counter() - t0))
     return fit_scaling(claim, recs)
-
-
-# --------------------------------------------------------------------------- CLI
-def add_parsers(subparsers) -> None:
-    """Add the ``sweep`` and ``merge`` subcommands to an argparse ``subparsers`` object."""
-    p = subparsers.add_parser("sweep", help="run a claim or experiment over a parameter grid into a results store",
-                              description="Run CLAIM_OR_EXPERIMENT on every cell of a parameter grid and seed; "
-                                          "rows go to a resumable Parquet store (re-running skips finished cells).")
-    p.add_argument("target", metavar="CLAIM_OR_EXPERIMENT", help="claim id, claim-id prefix or experiment name")
-    p.add_argument("--grid", action="append", default=[], metavar="name=v1,v2,...",
-                   help="a swept instance parameter (repeatable); values are parsed as int, float, bool, None or str")
-    p.add_argument("--zip", action="store_true", help="walk the --grid axes together instead of their product")
-    p.add_argument("--seeds", type=int, default=1, metavar="N", help="replicates per cell (seeds derived from the cell)")
-    p.add_argument("--backend", choices=BACKENDS, default="loky", help="loky (local processes), dask, or serial")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler of an existing cluster, e.g. tcp://host:8786")
-    p.add_argument("--workers", type=int, default=2, metavar="K", help="worker processes (loky, local dask cluster)")
-    p.add_argument("--out", default="ratecheck-sweep", metavar="DIR", help="results store (created or resumed)")
-    p.add_argument("--json", action="store_true", help="print a JSON summary; no progress bar")
-    p.add_argument("--quick", action="store_true", help="start from the claim's quick instance (shorter runs)")
-    p.set_defaults(func=run_cli, command="sweep")
-    m = subparsers.add_parser("merge", help="combine results stores made on several machines",
-                              description="Copy the finished cells of SOURCE stores into DEST (no duplicates).")
-    m.add_argument("dest", metavar="DEST")
-    m.add_argument("sources", nargs="+", metavar="SOURCE")
-    m.add_argument("--json", action="store_true")
-    m.set_defaults(func=run_cli, command="merge")
-
-
-def run_cli(args) -> int:
-    """Run ``sweep`` or ``merge`` from parsed arguments; exit status 0 / 1 (unexpected or failed) / 2 (usage).
-
-    Usage errors are raised as :class:`~verify.check.UsageError` for the caller to print.
-    """
-    if getattr(args, "command", "sweep") == "merge":
-        from .store import merge
-
-        counts = merge(args.dest, *args.sources)
-        if args.json:
-            print(json.dumps(dict(counts, dest=args.dest)))
-        else:
-            print(f"merged into {args.dest}: {counts['copied']} cells copied, {counts['skipped']} already there, "
-                  f"{counts['failed_copied']} failure records")
-        return 0
-    cells = parse_grid(args.grid, zip_axes=args.zip)
-    if args.zip and not args.grid:
-        raise UsageError("--zip needs --grid axes")
-    res = sweep(args.target, cells, seeds=args.seeds, out=args.out, backend=args.backend, workers=args.workers,
-                scheduler=args.scheduler, quick=args.quick, progress=False if args.json else None)
-    if args.json:
-        print(json.dumps({"out": res.out, "ran": res.ran, "skipped": res.skipped, "seconds": res.seconds,
-                          "resubmitted": res.resubmitted,
-                          "claims": res.summary, "failed": res.failed}, default=str))
-    else:
-        print(f"{res.out}: {res.ran} cells run, {res.skipped} already done, {len(res.failed)} failed "
-              f"({res.seconds:.1f} s)" + (f"; {res.resubmitted} resubmitted after a worker died" if res.resubmitted else ""))
-        for s in res.summary:
-            t = "-" if s["tightness"] is None else f"{s['tightness']:.3g}"
-            line = f"  {s['claim']:<28} {s['verdict']:<12} tightness {t:<8} {s['units']} cells"
-            if "fit" not in s and s.get("seed") is not None:
-                line += f"; worst at {_short(s['instance']) or 'the default instance'} (seed {s['seed']})"
-            if "fit" in s:
-                f = s["fit"]
-                line += (f"; exponent {f['fitted_exponent']:.3f} [{f['interval_low']:.3f}, {f['interval_high']:.3f}]"
-                         f" vs predicted {f['predicted_exponent']:.3f}")
-                if s.get("instance"):
-                    line += f" at {_short(s['instance'])}"
-            if s["unexpected"]:
-                line += f"  UNEXPECTED (expected {s['expected']})"
-            print(line)
-        for f in res.failed:
-            print(f"  failed: {f['claim']} {_short(f['cell']) or '(default instance)'} seed {f['seed']}: {f['error']}")
-    return 1 if res.unexpected else 0

@@ -13,7 +13,7 @@ import pkgutil
 from solvers import InvalidInput
 from theorems import Claim, ClaimError
 
-from ..check import Evidence
+from ..verdict import Evidence
 from ..errors import UsageError, did_you_mean
 from ..schema import Schema
 

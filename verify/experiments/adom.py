@@ -26,7 +26,8 @@ import sympy as sp
 
 from solvers.adom import StarSequence, adom_plus, gradient_tracking
 
-from ..check import Evidence, UsageError
+from ..errors import UsageError
+from ..verdict import Evidence
 from ..fit import loglog_fit
 from theorems.adom import order_exponent
 
@@ -518,8 +519,6 @@ class ADOMExperiment(Experiment):
         """Distance vs rounds for several chi, the chi / kappa scaling fits, and cost vs lower bound."""
         import os
 
-        import matplotlib
-        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
         out = []

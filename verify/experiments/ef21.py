@@ -25,7 +25,8 @@ from solvers.ef21 import ef21
 from theorems.ef21 import theta_c as _theta_c_expr
 from theorems.ef21 import xi as _xi_expr
 
-from ..check import Evidence, UsageError
+from ..errors import UsageError
+from ..verdict import Evidence
 from ..expectation import mc_summary
 from ..instances import heterogeneous_least_squares, heterogeneous_logistic
 from ..optima import least_squares_optimum, logistic_lower_bound
@@ -334,11 +335,6 @@ class EF21Experiment(Experiment):
         return Evidence("sample", grid, m_vals, claim.evaluate(L_am=am_vals, L=am_vals, L_qm=am_vals), constants=c,
                         instance=p, seed=seed, note="sample 0 is the explicitly cloned instance")
 
-    def figures(self, verdicts, outdir, quick=False):
-        from ..plots import ef21_figures
-        return ef21_figures(self, verdicts, outdir, quick=quick)
-
-
 EXPERIMENT = register(EF21Experiment())
 
 
@@ -346,33 +342,3 @@ def rounds_to(grad_norm_sq: np.ndarray, target: float) -> float:
     """First iteration t with ||grad f(x^t)||^2 <= target (inf if never)."""
     hit = np.flatnonzero(grad_norm_sq <= target)
     return float(hit[0]) if hit.size else float("inf")
-
-
-def speedup_table(quick: bool = False, spreads=(1.0, 1.5, 2.0, 3.0, 4.0), seed: int = 0):
-    r"""Rounds-to-accuracy ratio of the L_qm and the L_am stepsizes across spreads at fixed L_am.
-
-    For each spread :math:`L_{qm}/L_{am}`, EF21 with Top-1 runs on a least-squares instance
-    (n = 20, outlier profile) with :math:`\gamma_{qm}=1/(L+L_{qm}\xi)` and
-    :math:`\gamma_{am}=1/(L+L_{am}\xi)` (both read from the registered claims) until
-    :math:`\Vert\nabla f\Vert^2\le10^{-2}\Vert\nabla f(x^0)\Vert^2`.  Returns the spreads, the
-    measured ratio :math:`T_{qm}/T_{am}` and the stepsize ratio :math:`\gamma_{am}/\gamma_{qm}`.
-    """
-    from ..sweep import grid, run_grid
-
-    qm, am = theorems.get("ef21.nonconvex-qm"), theorems.get("ef21.nonconvex-am")
-    T = 3000 if quick else 12000
-
-    def cell(spread, seed):
-        prob = heterogeneous_least_squares(n=20, d=20, m=10, spread=spread, seed=seed)
-        comp = make_compressor("top-1")
-        c = EF21Experiment()._constants(prob, comp)
-        x0 = np.random.default_rng(seed).standard_normal(prob.d)
-        g_qm, g_am = qm.max_stepsize(**c), am.max_stepsize(**c)
-        t_qm = ef21(prob, x0, g_qm, comp, T)
-        t_am = ef21(prob, x0, g_am, comp, T)
-        target = 1e-2 * t_qm.grad_norm_sq[0, 0]
-        return rounds_to(t_qm.grad_norm_sq[0], target) / rounds_to(t_am.grad_norm_sq[0], target), g_am / g_qm
-
-    rows = [(c["spread"], *res) for c, _, res in run_grid(cell, grid(spread=spreads), base_seed=seed)]
-    s, meas, pred = (np.array(x, dtype=float) for x in zip(*rows))
-    return s, meas, pred

@@ -24,7 +24,8 @@ import sympy as sp
 
 from solvers.lsvrp import lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
 
-from ..check import Evidence, UsageError
+from ..errors import UsageError
+from ..verdict import Evidence
 from ..expectation import LsvrpExactMoments, exact_lsvrp_moments, mc_summary
 from ..fit import loglog_fit
 from ..instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients
@@ -494,8 +495,6 @@ class LSVRPExperiment(Experiment):
         to eps against delta/mu with the predicted slope, and the convergence region."""
         import os
 
-        import matplotlib
-        matplotlib.use("Agg")
         out = []
         for fn, name, caption in (
             (plot_lsvrp_vs_sgd, "lsvrp_vs_sgd.png", "E||x^k - x*||^2 (exact) against communications: L-SVRP "

@@ -32,7 +32,8 @@ from solvers.rare_features import Accounting, SparseFederated, ef21_sparse, gd_s
 from theorems.ef21 import theta_c as _theta_c_expr
 from theorems.ef21 import xi as _xi_expr
 
-from ..check import Evidence, UsageError
+from ..errors import UsageError
+from ..verdict import Evidence
 from ..fit import loglog_fit
 from ..instances import libsvm_problem, rare_features_problem
 from ..optima import sparse_logistic_lower_bound
@@ -450,8 +451,6 @@ class RareFeaturesExperiment(Experiment):
 
     def figures(self, verdicts, outdir, quick=False):
         """Two report figures: gradient norm against bits per c/n, and bits-to-eps against c/n."""
-        import matplotlib
-        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
         os.makedirs(outdir, exist_ok=True)

@@ -24,7 +24,8 @@ import numpy as np
 
 from solvers.rcd import SKETCHES, CoordinateSketch, RPTSketch, lambda_max, make_sketch, sketched_rcd
 
-from ..check import Evidence, UsageError
+from ..errors import UsageError
+from ..verdict import Evidence
 from ..expectation import exact_sketched_quadratic, mc_summary
 from ..instances import block_cosine, block_logistic, block_quadratic
 from ..optima import matrix_l2_logistic_optimum
@@ -505,8 +506,6 @@ def cost_to_eps(problem, cost=None, eps=None, T_max: int = 20000, seed: int = 0)
 
 def _pyplot():
     """matplotlib.pyplot with the non-interactive Agg backend (reports are written to files)."""
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt
 

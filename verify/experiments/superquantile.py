@@ -27,7 +27,8 @@ import sympy as sp
 
 from solvers import superquantile as sq
 
-from ..check import Evidence, UsageError
+from ..errors import UsageError
+from ..verdict import Evidence
 from ..expectation import mc_summary
 from ..fit import loglog_fit
 from ..instances import superquantile_clients
@@ -558,8 +559,6 @@ class SuperquantileExperiment(Experiment):
         """Bias against m with every bound, variance against m, client-loss histograms."""
         import pathlib
 
-        import matplotlib
-        matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
         outdir = pathlib.Path(outdir)

@@ -24,7 +24,8 @@ from scipy.optimize import nnls
 
 from solvers.weiszfeld import diameter, smoothed_weiszfeld
 
-from ..check import Evidence, UsageError
+from ..errors import UsageError
+from ..verdict import Evidence
 from ..instances import POINT_CLOUDS, point_cloud
 from ..optima import geometric_median_optimum
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
@@ -409,9 +410,6 @@ def _save(fig, ax, outdir, name, xlabel, ylabel, caption):
 
 def figures(verdicts, outdir, quick: bool = False):
     """Write the three Weiszfeld figures into ``outdir``; return ``[(file name, caption), ...]``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     import theorems
