@@ -5,6 +5,8 @@ deliberate, documented change of a verdict)."""
 import importlib.util
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -19,4 +21,13 @@ def test_quick_verdicts_unchanged():
     tool = _tool()
     before = tool._load(ROOT / "tests" / "data" / "verdicts_quick.json")
     lines, _ = tool.compare(before, tool.records(full=False))
+    assert not lines, "\n".join(lines)
+
+
+@pytest.mark.slow
+def test_full_verdicts_unchanged():
+    """The same on the default (full) instances of ``ratecheck check --all`` (about 75 s)."""
+    tool = _tool()
+    before = tool._load(ROOT / "tests" / "data" / "verdicts_full.json")
+    lines, _ = tool.compare(before, tool.records(full=True))
     assert not lines, "\n".join(lines)
