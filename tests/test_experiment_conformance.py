@@ -120,14 +120,6 @@ def test_search_space_is_drawn_from_the_schema(name):
         assert set(space) <= declared
 
 
-def _points(space: _Space, rng, k):
-    yield space.midpoint()
-    for u in (0.0, 1.0):
-        p = {n: space.value(n, u) for n in space.numeric}
-        p.update({n: space.spec[n][1][-1 if u else 0] for n in space.choices})
-        yield p
-    for _ in range(k):
-        yield space.sample(rng)
 
 
 @pytest.mark.parametrize("cid", SEARCHABLE)
@@ -138,7 +130,7 @@ def test_search_points_map_to_accepted_parameters(cid):
     assert set(space.spec) <= declared, f"undeclared search coordinates {set(space.spec) - declared}"
     base = dict(exp.instances(claim, quick=True)[0])
     rng = np.random.default_rng(0)
-    for point in _points(space, rng, 6):
+    for point in space.probe(rng, 6):
         inst = dict(base)
         inst.update(exp.from_search(dict(point)))
         p = exp.params(inst)

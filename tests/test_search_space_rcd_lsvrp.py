@@ -10,7 +10,7 @@ import pytest
 import theorems
 from verify.check import UsageError
 from verify.experiments import get
-from verify.search import _Space, search, searchable
+from verify.search import search, searchable
 
 EXPS = ("rcd", "lsvrp")
 
@@ -36,15 +36,6 @@ def _searchable(c):
 SEARCHABLE = [c.id for e in EXPS for c in _claims(e) if _searchable(c)]
 
 
-def _points(space: _Space, rng, k):
-    """Midpoint, the two corners and ``k`` random points."""
-    yield space.midpoint()
-    for u in (0.0, 1.0):
-        p = {n: space.value(n, u) for n in space.numeric}
-        p.update({n: space.spec[n][1][-1 if u else 0] for n in space.choices})
-        yield p
-    for _ in range(k):
-        yield space.sample(rng)
 
 
 @pytest.mark.parametrize("cid", SEARCHABLE)
@@ -53,7 +44,7 @@ def test_from_search_gives_valid_parameters(cid):
     exp, space = searchable(claim)
     base = dict(exp.instances(claim, quick=True)[0])
     rng = np.random.default_rng(1)
-    for point in _points(space, rng, 40):
+    for point in space.probe(rng, 40):
         inst = dict(base)
         inst.update(exp.from_search(dict(point)))
         p = exp.params(inst)  # raises UsageError on an invalid parameter

@@ -108,65 +108,64 @@ def _in_bounds(v, low, high, low_open, high_open) -> bool:
 
 
 @dataclass(frozen=True)
-class Int(Param):
-    """An integer in ``[low, high]``; searched over ``search=(lo, hi)``."""
-
-    low: int | None = None
-    high: int | None = None
-
-    def rule(self) -> str:
-        b = _bounds_text(self.low, self.high, False, False)
-        return "an integer" + (f" {b}" if b else "")
-
-    def coerce(self, value):
-        if isinstance(value, bool) or not isinstance(value, Integral):
-            raise TypeError
-        if not _in_bounds(value, self.low, self.high, False, False):
-            raise ValueError
-        return value
-
-    def _parse(self, text):
-        try:
-            return int(text)
-        except ValueError:
-            f = float(text)  # "1e3" is an integer written as a float
-            if not f.is_integer():
-                return text
-            return int(f)
-
-    def search_spec(self):
-        return None if self.search is None else ("int", *self.search)
-
-
-@dataclass(frozen=True)
-class Float(Param):
-    """A finite real number within the bounds; ``log=True`` searches on a log scale."""
+class _Number(Param):
+    """A number within bounds (``low``/``high``, each closed unless ``*_open``)."""
 
     low: float | None = None
     high: float | None = None
     low_open: bool = False
     high_open: bool = False
-    log: bool = False
+    _what = "a number"
+
+    def _accepts(self, value) -> bool:
+        raise NotImplementedError  # pragma: no cover - overridden
 
     def rule(self) -> str:
         b = _bounds_text(self.low, self.high, self.low_open, self.high_open)
-        return "a finite number" + (f" {b}" if b else "")
+        return self._what + (f" {b}" if b else "")
 
     def coerce(self, value):
-        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        if isinstance(value, bool) or not self._accepts(value):
             raise TypeError
         if not _in_bounds(value, self.low, self.high, self.low_open, self.high_open):
             raise ValueError
         return value
 
     def _parse(self, text):
-        try:
-            return int(text)
-        except ValueError:
+        for cast in (int, float):
             try:
-                return float(text)
+                return cast(text)
             except ValueError:
-                return text
+                pass
+        return text
+
+
+@dataclass(frozen=True)
+class Int(_Number):
+    """An integer in ``[low, high]``; searched over ``search=(lo, hi)``."""
+
+    _what = "an integer"
+
+    def _accepts(self, value) -> bool:
+        return isinstance(value, Integral)
+
+    def _parse(self, text):
+        v = super()._parse(text)
+        return int(v) if isinstance(v, float) and v.is_integer() else v  # "1e3" is an integer written as a float
+
+    def search_spec(self):
+        return None if self.search is None else ("int", *self.search)
+
+
+@dataclass(frozen=True)
+class Float(_Number):
+    """A finite real number within the bounds; ``log=True`` searches on a log scale."""
+
+    log: bool = False
+    _what = "a finite number"
+
+    def _accepts(self, value) -> bool:
+        return isinstance(value, Real) and math.isfinite(value)
 
     def search_spec(self):
         return None if self.search is None else ("logfloat" if self.log else "float", *self.search)

@@ -126,6 +126,17 @@ class _Space:
         p.update({n: self.spec[n][1][int(rng.integers(len(self.spec[n][1])))] for n in self.choices})
         return self._ordered(p)
 
+    def probe(self, rng: np.random.Generator, k: int):
+        """The midpoint, the two corners (all coordinates low, all high) and ``k`` random points: what a
+        test of a space's validity walks."""
+        yield self.midpoint()
+        for u in (0.0, 1.0):
+            p = {n: self.value(n, u) for n in self.numeric}
+            p.update({n: self.spec[n][1][-1 if u else 0] for n in self.choices})
+            yield self._ordered(p)
+        for _ in range(k):
+            yield self.sample(rng)
+
     def neighbours(self, point: dict, step: float) -> list[dict]:
         """Coordinate moves of size ``step`` (unit scale) and every other value of each choice."""
         out = []
