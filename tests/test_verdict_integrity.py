@@ -100,3 +100,17 @@ def test_finite_sample_bound_still_decides_clear_cases():
     kw = dict(method="monte-carlo", stderr=se, n_samples=4000, sample_range=1.0)
     assert judge(UP, _ev(mean, np.full(T.size, 0.6), **kw)).verdict == HOLDS
     assert judge(UP, _ev(mean, np.full(T.size, 0.4), **kw)).verdict == VIOLATED
+
+
+def test_lower_bound_tightness_is_never_inf_on_nonpositive_measured_values():
+    """bound/measured means nothing where the measured value is <= 0 (it used to be reported as inf):
+    tightness is taken over the positive measured values and the detail says how many were left out."""
+    m, b = np.full(T.size, -1.0), np.full(T.size, -2.0)
+    m[0], b[0] = 4.0, 2.0
+    v = judge(LOW, _ev(m, b))
+    assert v.verdict == HOLDS and v.tightness == pytest.approx(0.5)
+    assert "over the 1 points with a positive measured value only (4 have measured <= 0" in v.detail
+    v = judge(LOW, _ev(np.full(T.size, -1.0), np.full(T.size, -2.0)))
+    assert v.verdict == HOLDS and v.tightness is None and "5 have measured <= 0" in v.detail
+    v = judge(LOW, _ev(np.full(T.size, -1.0), np.full(T.size, 1.0)))
+    assert v.verdict == VIOLATED and v.tightness is None and "measured <= 0" in v.detail
