@@ -209,7 +209,11 @@ def _upper(ev: Evidence) -> tuple[str, float | None, int, str]:
     tight, worst = _tight(_ratio(m, b), ok)
     if ev.method == "monte-carlo":
         se_ok = np.isfinite(ev.stderr)
-        und = und | ~se_ok
+        # an infinite sample mean says only that some sample overflowed, i.e. mean >= MAX/n: no evidence
+        # against a bound at least that large (a true bound that grows past 1e304 is not "diverged")
+        with np.errstate(invalid="ignore"):
+            censored = np.isposinf(m) & ~(b + slack < np.finfo(float).max / max(int(ev.n_samples), 1))
+        und = und | ~se_ok | censored
         ok = ~und
         half, guarantee = _mc_half_width(ev, np.where(se_ok, ev.stderr, 0.0))
         lcb, ucb = m - half, m + half
