@@ -25,3 +25,27 @@ def test_logistic_lower_bound_certificate():
     assert 0 <= opt.lower <= c["primal"] and c["duality_gap"] < 1e-5
     rng = np.random.default_rng(0)
     assert np.all(P.value(rng.standard_normal((200, P.d)) * 3) >= opt.lower)
+
+
+def test_non_finite_certificates_are_refused_where_the_optimum_is_built():
+    """An overflow or a NaN is never a certificate: value, lower bound, point and every number of the
+    certificate must be finite (a bare lower bound without a point may carry value=nan)."""
+    from verify.optima import Optimum, OptimumError
+
+    Optimum(np.zeros(2), 1.0, 0.5, {"method": "m", "gap": 0.5})
+    Optimum(None, float("nan"), 0.0, {"method": "trivial bound 0 (solver failed)"})
+    for kw, what in ((dict(value=np.inf), "value=inf"), (dict(lower=np.nan), "lower=nan"),
+                     (dict(x=np.array([np.inf, 0.0])), "point"), (dict(certificate={"method": "m", "gap": np.nan}), "gap=nan")):
+        args = dict(x=np.zeros(2), value=1.0, lower=0.5, certificate={"method": "m"}) | kw
+        with pytest.raises(OptimumError, match=f"m: the certificate is not finite .*{what}"):
+            Optimum(**args)
+
+
+def test_least_squares_optimum_of_an_overflowing_problem_is_refused():
+    """Targets of 1e160 overflow the conic solver: a failure to certify (OptimumError), not a traceback."""
+    from verify.optima import OptimumError
+
+    P = heterogeneous_least_squares(n=10, d=8, m=5, seed=4)
+    P.b = P.b * 1e160
+    with np.errstate(all="ignore"), pytest.raises(OptimumError, match="least_squares_optimum: Solver"):
+        least_squares_optimum(P)

@@ -116,6 +116,20 @@ def test_lower_bound_claims_are_searched_by_bound_over_measured():
     assert res.best.worst_at["measured"] < res.best.worst_at["bound"]
 
 
+def test_lower_bound_without_a_tightness_scores_by_its_distance_to_a_violation():
+    """A lower bound on measured values <= 0 has no tightness (bound/measured); the fallback objective
+    must then measure how close the bound is to being violated, not how far it holds."""
+    from verify.check import judge
+    from verify.search import _score
+
+    claim = toy_claim(-1.0, kind="lower")
+    grid = np.arange(1.0, 4.0)
+    far = judge(claim, Evidence("T", grid, np.zeros(3), np.full(3, -1.0)))
+    near = judge(claim, Evidence("T", grid, np.full(3, -1.0), np.full(3, -1.0 + 1e-12)))  # holds by rounding
+    assert far.tightness is None and near.tightness is None and near.verdict == "holds"
+    assert _score(far) < 0 < _score(near)
+
+
 class _ToyOutside(Toy):
     """Its default instance (n = 50) lies outside the search space (n <= 10)."""
 

@@ -320,3 +320,53 @@ def test_bad_smoothing_and_law_parameters():
         sq.uniform_law(0.5, [0])
     with pytest.raises(InvalidInput, match="ties"):
         sq.optimal_weights([1.0, 2.0], 0.5, ties="random")
+
+
+def _reference_gaps(x, theta, nu, dps=80, iters=300):
+    """(S - SQ^nu, F^nu - S) of one row in mpmath: eta by bisection far below float resolution."""
+    import mpmath
+
+    with mpmath.workdps(dps):
+        xs = [mpmath.mpf(float(v)) for v in x]
+        n = len(xs)
+        th, v = mpmath.mpf(float(theta)), mpmath.mpf(float(nu))
+        cap = 1 / (n * th)
+        srt = sorted(xs, reverse=True)
+        k = min(int(mpmath.floor(th * n * (1 + mpmath.mpf("1e-12")))), n)
+        S = cap * sum(srt[:k]) + ((1 - k * cap) * srt[k] if k < n else 0)
+
+        def solve(pi_of):
+            lo, hi = min(xs) - 10 * (v + 1), max(xs) + 10 * (v + 1)
+            for _ in range(iters):
+                mid = (lo + hi) / 2
+                lo, hi = (mid, hi) if sum(pi_of(mid)) > 1 else (lo, mid)
+            return pi_of((lo + hi) / 2)
+
+        pl2 = solve(lambda e: [min(cap, max(0, mpmath.mpf(1) / n + n * (xi - e) / v)) for xi in xs])
+        SQ = sum(p * xi for p, xi in zip(pl2, xs)) - v / (2 * n) * sum((p - mpmath.mpf(1) / n) ** 2 for p in pl2)
+        pen = solve(lambda e: [min(cap, mpmath.exp((xi - e) / v - 1)) for xi in xs])
+        F = sum(p * xi for p, xi in zip(pen, xs)) - v * sum(p * mpmath.log(p) for p in pen if p > 0)
+        return float(S - SQ), float(F - S)
+
+
+@pytest.mark.parametrize("theta,nu", [(0.1, 1e-6), (0.13, 1e-14), (0.13, 0.1), (0.5, 1e-10)])
+def test_smoothing_gaps_match_a_high_precision_reference_within_their_error_bound(theta, nu):
+    """S - SQ^nu and F^nu - S without cancellation: against 80-digit references on spread-out, tied,
+    nearly constant and large-offset rows, within the returned error bound, which is tiny against nu."""
+    rng = np.random.default_rng(2)
+    X = np.stack([50 * rng.standard_normal(20), rng.integers(0, 3, 20).astype(float),
+                  1 + 1e-9 * rng.standard_normal(20), 1e6 + rng.standard_normal(20)])
+    g2, e2 = sq.l2_smoothing_gap(X, theta, nu)
+    ge, ee = sq.entropic_smoothing_gap(X, theta, nu)
+    assert np.all(e2 <= 1e-12 * nu) and np.all(ee <= 1e-12 * nu)
+    for i, x in enumerate(X):
+        r2, re = _reference_gaps(x, theta, nu)
+        assert abs(g2[i] - r2) <= e2[i] and abs(ge[i] - re) <= ee[i], (i, g2[i], r2, ge[i], re)
+    n = X.shape[1]
+    assert np.all((g2 >= 0) & (g2 <= nu * (1 - theta) / (2 * theta * n ** 2) * (1 + 1e-12)))
+    assert np.all((ge >= nu * np.log(theta * n) * (1 - 1e-12)) & (ge <= nu * np.log(n) * (1 + 1e-12)))
+
+
+def test_smoothing_gap_of_a_failed_weight_solve_has_no_error_bound():
+    _, err = sq.entropic_smoothing_gap(1 + 1e-9 * np.random.default_rng(0).standard_normal((1, 20)), 0.01, 1e-300)
+    assert err[0] == np.inf

@@ -121,3 +121,34 @@ def test_true_claims_hold_on_random_search_points():
             vs = verify.check(c, instances=[exp.from_search(point)], seed=int(rng.integers(1000)))
             if not c.expected_to_fail and c.kind.value != "scaling":
                 assert vs[0].verdict == "holds", f"{c.id} on {point}: {vs[0].detail}"
+
+
+SMOOTHING_IDS = ["superquantile.l2-smoothing-gap", "superquantile.entropic-gap", "superquantile.entropic-gap-lower"]
+
+
+@pytest.mark.parametrize("nu", [1e-6, 1e-14])
+@pytest.mark.parametrize("cid", SMOOTHING_IDS)
+def test_smoothing_gaps_at_small_nu_are_evidence_not_tolerance(cid, nu):
+    """The gap used to be a difference of two values of size max|x| (about 150) judged with
+    atol = 64 eps max|x| max(1, max|x|/nu), larger than the bound at small nu (5e-4 against 3e-6 at
+    nu = 1e-6): 'holds' on evidence that could not tell, 'tightness inf' on negative gaps of the lower
+    bound.  The gap is now computed relative to the quantile: its error bound is far below the bound,
+    every gap is positive and inside the derived interval, and the teeth are still caught."""
+    vs = verify.check(cid, quick=True)
+    small = verify.check(cid, instances=[dict(v.instance, nu=nu) for v in vs])
+    for v in small:
+        ev = v.evidence
+        assert v.verdict == "holds", v.detail
+        assert ev.atol < 1e-9 * ev.bound.min()
+        assert np.all(ev.measured > 0) and np.isfinite(v.tightness) and v.tightness <= 1 + 1e-9
+    for t in theorems.teeth(cid):
+        assert all(w.verdict == "violated" for w in verify.check(t, instances=[dict(v.instance, nu=nu) for v in vs]))
+
+
+@pytest.mark.parametrize("cid", SMOOTHING_IDS)
+def test_smoothing_gaps_beyond_the_resolution_of_the_losses_are_no_evidence(cid):
+    """At nu = 1e-300 the weight solve cannot normalise: those rows are NaN (no evidence), never 'holds'."""
+    vs = verify.check(cid, quick=True)
+    for v in verify.check(cid, instances=[dict(v.instance, nu=1e-300) for v in vs]):
+        assert v.verdict == "inconclusive" and "measured value is nan" in v.detail
+        assert v.evidence.constants["unsolved_rows"] > 0

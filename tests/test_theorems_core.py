@@ -99,3 +99,17 @@ def test_variant_and_latex():
     v = c.variant("halved", bound=c.bound / 2, expected_to_fail="x")
     assert v.id == "ef21.nonconvex-am~halved" and v.expected_to_fail == "x"
     assert r"\gamma \le" in c.latex() and "L_{am}" in c.latex()
+
+
+def test_evaluate_survives_intermediate_overflow_but_not_poles_or_domain_errors():
+    """A bound whose float64 evaluation overflows in an intermediate step (x**T / x**(T-1), a difference
+    of two overflowing powers) is re-evaluated in wide arithmetic; a pole stays inf, a square root of a
+    negative number stays NaN, a value beyond the float64 range is inf."""
+    x, T = sym("x"), sym("T")
+    c = Claim(id="t.wide", title="t", paper="p", provenance="derived", kind="upper", measure="m",
+              bound=(3 * x ** T - 2 * x ** T) / x ** (T - 1))
+    np.testing.assert_allclose(c.evaluate(T=np.array([10.0, 400.0]), x=10.0), [10.0, 10.0], rtol=1e-15)
+    assert c.variant("big", bound=x ** T).evaluate(T=400.0, x=10.0) == np.inf
+    pole = c.variant("pole", bound=1 / (T - 1)).evaluate(T=np.array([1.0, 2.0]))
+    assert pole[0] == np.inf and pole[1] == 1.0
+    assert np.isnan(c.variant("dom", bound=sp.sqrt(x - 1) + 1).evaluate(x=0.5))

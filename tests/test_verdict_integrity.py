@@ -115,3 +115,30 @@ def test_teeth_records_agree_with_the_claim_level_outcome():
     assert row["caught"] is True and row["unexpected"] is False and row["worst_detail"].startswith("measured")
     for d in (v.to_dict() for v in vs):
         assert d["tightness"] is None or isinstance(d["tightness"], float)
+
+
+def test_lower_bound_tightness_is_never_inf_on_nonpositive_measured_values():
+    """bound/measured means nothing where the measured value is <= 0 (it used to be reported as inf):
+    tightness is taken over the positive measured values and the detail says how many were left out."""
+    m, b = np.full(T.size, -1.0), np.full(T.size, -2.0)
+    m[0], b[0] = 4.0, 2.0
+    v = judge(LOW, _ev(m, b))
+    assert v.verdict == HOLDS and v.tightness == pytest.approx(0.5)
+    assert "over the 1 points with a positive measured value only (4 have measured <= 0" in v.detail
+    v = judge(LOW, _ev(np.full(T.size, -1.0), np.full(T.size, -2.0)))
+    assert v.verdict == HOLDS and v.tightness is None and "5 have measured <= 0" in v.detail
+    v = judge(LOW, _ev(np.full(T.size, -1.0), np.full(T.size, 1.0)))
+    assert v.verdict == VIOLATED and v.tightness is None and "measured <= 0" in v.detail
+
+
+def test_overflowed_monte_carlo_mean_is_a_divergence_only_below_max_over_n():
+    """An infinite sample mean only says that a sample overflowed, i.e. the mean is >= MAX/n: a violation
+    of a bound below that, no evidence against a (true, growing) bound above it."""
+    m = 0.5 * T
+    m[4] = np.inf
+    kw = dict(method="monte-carlo", stderr=np.full(T.size, 0.01), n_samples=2000)
+    assert judge(UP, _ev(m, T, **kw)).verdict == VIOLATED
+    huge = T.copy()
+    huge[4] = 1e306
+    v = judge(UP, _ev(m, huge, **kw))
+    assert v.verdict == INCONCLUSIVE and "measured value is inf at T=5" in v.detail

@@ -97,3 +97,25 @@ def test_figures_written(tmp_path):
     assert [f for f, _ in figs] == ["weiszfeld_rate.png", "weiszfeld_complexity.png", "weiszfeld_rfa.png"]
     for f, cap in figs:
         assert (tmp_path / f).stat().st_size > 1000 and cap
+
+
+@pytest.mark.parametrize("cid", ["weiszfeld.descent", "weiszfeld.contraction"])
+def test_overflowing_cloud_is_refused_not_verdicted(cid, capsys):
+    """At shift=1e160 the squared distances overflow: the anchor test 'certified' g* = inf with a gap of
+    nan (descent then gave a verdict, contraction a TypeError traceback).  The optimum is refused where it
+    is built and the command line reports one line naming the parameter values."""
+    from verify.cli import main
+
+    with pytest.raises(UsageError, match=r"outlier_frac=0\.3, shift=1e\+160: .*certificate is not finite"):
+        verify.check(cid, instances=[dict(outlier_frac=0.3, shift=1e160)])
+    assert main(["check", cid, "--quick", "--param", "outlier_frac=0.3", "--param", "shift=1e160"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ratecheck: error: experiment 'weiszfeld'") and "shift=1e+160" in err[0]
+
+
+def test_smoothed_optimum_without_a_finite_candidate_is_refused():
+    from verify.optima import OptimumError, geometric_median_optimum
+
+    W = np.array([[0.0, 0.0], [1e200, 0.0], [0.0, 1e200]])
+    with np.errstate(all="ignore"), pytest.raises(OptimumError, match="not finite|no candidate"):
+        geometric_median_optimum(W, nu=1e-3)

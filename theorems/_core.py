@@ -464,13 +464,67 @@ def _fmt(v: Any) -> str:
     return f"array(shape={a.shape})"
 
 
+def _real_only(f):
+    """An mpmath function that returns NaN where NumPy's real version would (no complex detours)."""
+    def g(x, *rest):
+        import mpmath
+
+        if isinstance(x, mpmath.mpc) or x < 0:
+            return mpmath.mpf("nan")
+        return f(x, *rest)
+    return g
+
+
 class _Lambdified:
-    """A sympy expression compiled once to a NumPy function of its (sorted) free symbols."""
+    """A sympy expression compiled once to a NumPy function of its (sorted) free symbols.
+
+    Float64 evaluation can overflow in an intermediate step where the value itself is
+    representable (``lambda**T`` times a small factor, ``inf - inf`` in a difference of powers,
+    ``0 * inf``): every point where the NumPy result is not finite is evaluated again with mpmath,
+    whose exponent range is unbounded, and keeps that value when it is real (``inf`` when the value
+    itself exceeds the float64 range).  The expression evaluated is the same; only its arithmetic
+    is wider.
+    """
+
+    #: bits of precision of the mpmath re-evaluation (float64 has 53)
+    WIDE_PRECISION = 113
 
     def __init__(self, expr: sp.Expr):
+        self.expr = expr
         self.syms = sorted(expr.free_symbols, key=lambda s: s.name)
         self.names = [s.name for s in self.syms]
         self.fn = sp.lambdify(self.syms, expr, modules=["numpy", {"Min": np.minimum, "Max": np.maximum}])
+        self._wide_fn = None
+
+    def _wide(self):
+        if self._wide_fn is None:
+            import mpmath
+
+            ns = {"Min": min, "Max": max, "sqrt": _real_only(mpmath.sqrt), "log": _real_only(mpmath.log)}
+            try:
+                self._wide_fn = sp.lambdify(self.syms, self.expr, modules=[ns, "mpmath"])
+            except Exception:  # pragma: no cover - a function mpmath cannot print: keep float64 values
+                self._wide_fn = False
+        return self._wide_fn
+
+    def _refine(self, out: np.ndarray, args: list) -> np.ndarray:
+        """Re-evaluate the non-finite entries of ``out`` with mpmath (see the class docstring)."""
+        bad = np.flatnonzero(~np.isfinite(out))
+        if bad.size == 0 or not self._wide():
+            return out
+        import mpmath
+
+        flat = out.reshape(-1)
+        full = [np.broadcast_to(a, out.shape).reshape(-1) for a in args]
+        with mpmath.workprec(self.WIDE_PRECISION):
+            for i in bad:
+                try:
+                    v = self._wide_fn(*[mpmath.mpf(float(a[i])) for a in full])
+                except (ArithmeticError, ValueError, TypeError):
+                    continue  # a genuine pole or domain error: keep NumPy's value
+                if isinstance(v, mpmath.mpf) and not mpmath.isnan(v):
+                    flat[i] = float(v)  # inf when the value itself exceeds the float64 range
+        return flat.reshape(out.shape)
 
     def __call__(self, claim_id: str, what: str, values: Mapping[str, Any]) -> np.ndarray:
         missing = [nm for nm in self.names if nm not in values]
@@ -485,7 +539,8 @@ class _Lambdified:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             out = np.asarray(self.fn(*args), dtype=float)
         shape = np.broadcast(*args).shape if args else ()
-        return np.broadcast_to(out, np.broadcast_shapes(out.shape, shape)).copy()
+        out = np.broadcast_to(out, np.broadcast_shapes(out.shape, shape)).copy()
+        return self._refine(out, args)
 
 
 # --------------------------------------------------------------------------- registry

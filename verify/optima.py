@@ -2,10 +2,14 @@ r"""Exact optima with certificates (cvxpy), where a bound needs :math:`f^\star`,
 :math:`f^{\inf}`.
 
 Every function returns an :class:`Optimum` whose ``certificate`` records how the value was
-certified, and raises :class:`OptimumError` when the certificate fails.
+certified, and raises :class:`OptimumError` when the certificate fails.  An optimum whose value,
+lower bound, point or any number of its certificate is not finite is refused where it is built
+(:class:`Optimum` itself): an overflow or a NaN is never a certificate.
 """
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass, field
 
 import cvxpy as cp
@@ -23,14 +27,44 @@ class OptimumError(RuntimeError):
 
 @dataclass
 class Optimum:
-    """A certified optimum: ``lower <= f* <= value`` and the evidence for it."""
+    """A certified optimum: ``lower <= f* <= value`` and the evidence for it.
+
+    Construction refuses (:class:`OptimumError`) a non-finite ``lower``, point ``x`` or number in the
+    ``certificate``, and a non-finite ``value`` unless there is no point (``x=None``: a lower bound
+    alone, e.g. the trivial bound 0 when a solver failed)."""
 
     x: np.ndarray | None
     value: float
     lower: float
     certificate: dict = field(default_factory=dict)
 
+    def __post_init__(self):
+        bad = [] if math.isfinite(self.lower) else [f"lower={self.lower:g}"]
+        if self.x is not None:
+            if not math.isfinite(self.value):
+                bad.insert(0, f"value={self.value:g}")
+            if not np.all(np.isfinite(self.x)):
+                bad.append("a non-finite point x")
+        bad += [f"{k}={v:g}" for k, v in self.certificate.items()
+                if isinstance(v, (float, np.floating)) and not math.isfinite(v)]
+        if bad:
+            raise OptimumError(f"{self.certificate.get('method', 'optimum')}: the certificate is not finite "
+                               f"({', '.join(bad)}); the instance overflows float64 or the solver failed")
 
+
+def _certified(fn):
+    """Report a conic solver that fails (``cvxpy.SolverError``, e.g. on an instance whose numbers
+    overflow) as :class:`OptimumError`, like every other failure to certify an optimum."""
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except cp.SolverError as e:
+            raise OptimumError(f"{fn.__name__}: {e}") from None
+    return wrapped
+
+
+@_certified
 def least_squares_optimum(problem: LeastSquares, tol: float = 1e-9) -> Optimum:
     r"""Minimum of federated least squares, by cvxpy and by ``lstsq``, certified by PŁ.
 
@@ -65,6 +99,7 @@ def least_squares_optimum(problem: LeastSquares, tol: float = 1e-9) -> Optimum:
     return Optimum(xb, fb, fb - gap, cert)
 
 
+@_certified
 def logistic_lower_bound(problem: NonconvexLogistic) -> Optimum:
     r"""A certified lower bound on :math:`f^{\inf}` for the nonconvex logistic problem.
 
@@ -109,6 +144,7 @@ def logistic_lower_bound(problem: NonconvexLogistic) -> Optimum:
     return Optimum(xh, primal, lower, cert)
 
 
+@_certified
 def decentralized_logistic_optimum(problem, tol: float = 1e-12) -> Optimum:
     r"""Minimiser of :math:`\sum_if_i` for :class:`solvers.problems.NodeLogistic`, certified.
 
@@ -141,6 +177,7 @@ def decentralized_logistic_optimum(problem, tol: float = 1e-12) -> Optimum:
 
 
 # --------------------------------------------------------------------------- L-SVRP optima
+@_certified
 def quadratic_clients_optimum(problem, tol: float = 1e-10) -> Optimum:
     r"""Minimiser :math:`x^\star=\bar A^{-1}\bar b` of client quadratics, certified by the residual:
     with :math:`\mu_f=\lambda_{\min}(\bar A)`, :math:`\Vert\hat x-x^\star\Vert\le\Vert\nabla f(\hat x)\Vert/\mu_f`
@@ -155,6 +192,7 @@ def quadratic_clients_optimum(problem, tol: float = 1e-10) -> Optimum:
     return Optimum(x, float(problem.value(x)), float(problem.value(x)) - float(g @ g) / (2 * problem.mu_f), cert)
 
 
+@_certified
 def l2_logistic_optimum(problem, tol: float = 1e-10) -> Optimum:
     r"""Minimiser of ℓ2-logistic clients: cvxpy (CLARABEL), polished by Newton steps on f, certified by
     strong convexity: :math:`\Vert\hat x-x^\star\Vert\le\Vert\nabla f(\hat x)\Vert/\lambda`."""
@@ -241,6 +279,7 @@ def _newton_polish(Y, w, z, nu=0.0, iters=60):
 ANCHOR_TEST_ALL = 2000  #: up to this many points every point is anchor-tested (O(m^2 d)); beyond, the 3 nearest
 
 
+@_certified
 def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
     r"""Certified minimum of :math:`g(z)=\sum_k\omega_k\Vert z-w_k\Vert` (``nu = 0``) or of the smoothed
     :math:`g_\nu` (``nu > 0``), weights normalised to sum 1 (``notes/weiszfeld.md``).
@@ -298,6 +337,9 @@ def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
         zc, fc = _newton_polish(Y, w, c0, nu)
         if fc < fbest:
             best, fbest = zc, fc
+    if best is None:
+        raise OptimumError(f"geometric median not certified: no candidate has a finite objective (nu={nu:g}); "
+                           "the points overflow float64")
     V = best - Y
     r = np.linalg.norm(V, axis=1)
     eta_ = np.maximum(r, nu) if nu > 0 else np.maximum(r, 1e-300)
@@ -312,6 +354,7 @@ def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
     return Optimum(zfull, float(fbest), float(fbest - gn * D), cert)
 
 
+@_certified
 def superquantile_optimum(clients, theta: float, m: int | None = None, lam: float = 0.0, tol: float = 1e-7) -> Optimum:
     r"""Exact minimum of the Simplicial-FL objective :math:`\bar F_\theta(w)+\frac\lambda2\Vert w\Vert^2` by cvxpy.
 
@@ -374,6 +417,7 @@ def superquantile_optimum(clients, theta: float, m: int | None = None, lam: floa
     return Optimum(wh, value, lower, cert)
 
 
+@_certified
 def matrix_l2_logistic_optimum(problem, tol: float = 1e-9, newton_steps: int = 8) -> Optimum:
     r"""Minimum of :math:`\ell_2`-logistic regression (:class:`solvers.problems.MatrixL2Logistic`), certified.
 
@@ -411,6 +455,7 @@ def matrix_l2_logistic_optimum(problem, tol: float = 1e-9, newton_steps: int = 8
 __all__ += ["l2_logistic_optimum"]
 
 
+@_certified
 def sparse_logistic_lower_bound(problem) -> Optimum:
     r"""Certified lower bound on :math:`f^\star` of the weighted sparse logistic loss
     :math:`f(x)=\sum_jw_j\log(1+e^{-z_j})`, :math:`z=Mx`, :math:`M=\mathrm{diag}(y)A` (rare features).

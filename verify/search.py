@@ -195,8 +195,9 @@ class _Eval:
 
 
 def _score(v: Verdict) -> float:
-    """The search objective: the verdict's tightness, or for bounds equal to zero (identities such as
-    "the gap is 0") the share of the floating-point tolerance used, max(measured - bound)/slack."""
+    """The search objective: the verdict's tightness, or where it has none (bounds equal to zero, such as
+    "the gap is 0"; lower bounds on measured values <= 0) the share of the floating-point tolerance used
+    towards a violation, max(measured - bound)/slack (lower bounds: max(bound - measured)/slack)."""
     if v.tightness is not None:
         t = float(v.tightness)
         return math.inf if math.isnan(t) else t
@@ -208,6 +209,8 @@ def _score(v: Verdict) -> float:
     slack = np.abs(ev.bound) * ev.rtol + ev.atol * scale
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         r = (ev.measured - ev.bound) / slack
+    if v.kind == "lower":
+        r = -r
     r = np.where(np.isnan(r), np.inf, r)
     return float(np.max(r))
 

@@ -15,7 +15,8 @@ Semantics (``ARCHITECTURE.md`` section 2):
 * identity: every identity proved (sympy) or unrefuted on sampled points, and the numeric part
   (if any) holds as an upper bound.
 
-``tightness`` is the maximum over the grid of measured/bound (lower bounds: bound/measured).
+``tightness`` is the maximum over the grid of measured/bound (lower bounds: bound/measured, over the
+points with a positive measured value only; the detail says when points were left out).
 """
 from __future__ import annotations
 
@@ -259,7 +260,11 @@ def _upper(ev: Evidence) -> tuple[str, float | None, int, str]:
     tight, worst = _tight(_ratio(m, b), ok)
     if ev.method == "monte-carlo":
         se_ok = np.isfinite(ev.stderr)
-        und = und | ~se_ok
+        # an infinite sample mean says only that some sample overflowed, i.e. mean >= MAX/n: no evidence
+        # against a bound at least that large (a true bound that grows past 1e304 is not "diverged")
+        with np.errstate(invalid="ignore"):
+            censored = np.isposinf(m) & ~(b + slack < np.finfo(float).max / max(int(ev.n_samples), 1))
+        und = und | ~se_ok | censored
         ok = ~und
         half, guarantee = _mc_half_width(ev, np.where(se_ok, ev.stderr, 0.0))
         lcb, ucb = m - half, m + half
@@ -304,12 +309,18 @@ def _lower(ev: Evidence) -> tuple[str, float | None, int, str]:
     und = _undecided(ev)
     ok = ~und
     slack = np.abs(np.where(np.isfinite(b), b, 0.0)) * ev.rtol + ev.atol
-    tight, worst = _tight(_ratio(b, m), ok)
+    # bound/measured means nothing where the measured value is <= 0: tightness over the other points, said so
+    with np.errstate(invalid="ignore"):
+        pos = ok & (m > 0)
+    tight, worst = _tight(_ratio(b, m), pos)
+    nonpos = int((ok & ~pos).sum())
+    note = (f"; tightness (bound/measured) over the {int(pos.sum())} points with a positive measured value only "
+            f"({nonpos} have measured <= 0, e.g. {m[int(np.argmax(ok & ~pos))]:.6g})" if nonpos else "")
     with np.errstate(invalid="ignore"):
         bad = ok & ~(m >= b - slack)
     if bad.any():
         i = int(np.argmax(bad))
-        return VIOLATED, tight, i, f"measured {m[i]:.6g} < lower bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}"
+        return VIOLATED, tight, i, f"measured {m[i]:.6g} < lower bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}" + note
     if not ok.any():
         return INCONCLUSIVE, None, 0, _undecided_detail(ev, und)
     sw = _swallowed(-m, -b, ok)
@@ -317,10 +328,10 @@ def _lower(ev: Evidence) -> tuple[str, float | None, int, str]:
         i = int(np.argmax(sw))
         return INCONCLUSIVE, tight, i, (f"measured {m[i]:.6g} is below the lower bound {b[i]:.6g} at "
                                         f"{ev.grid_name}={ev.grid[i]:g} by more than {100 * SLACK_FRACTION:g}% of it and "
-                                        f"passes only by the tolerance ({slack[i]:.3g})")
+                                        f"passes only by the tolerance ({slack[i]:.3g})" + note)
     if und.any():
-        return INCONCLUSIVE, tight, worst, _undecided_detail(ev, und)
-    return HOLDS, tight, worst, f"measured >= bound at all {m.size} grid points"
+        return INCONCLUSIVE, tight, worst, _undecided_detail(ev, und) + note
+    return HOLDS, tight, worst, f"measured >= bound at all {m.size} grid points" + note
 
 
 def _scaling(ev: Evidence) -> tuple[str, float | None, int, str]:

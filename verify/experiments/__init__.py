@@ -15,9 +15,17 @@ from theorems import Claim, ClaimError
 
 from ..verdict import Evidence
 from ..errors import UsageError, did_you_mean
+from ..optima import OptimumError
 from ..schema import Schema
 
 __all__ = ["Experiment", "register", "get", "all_experiments"]
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # arrays and the like: compare as text
+        return repr(a) == repr(b)
 
 
 class Experiment:
@@ -38,7 +46,8 @@ class Experiment:
 
     def __init_subclass__(cls, **kwargs):
         """Every subclass's :meth:`run` first validates the claim against the schema, and reports bad
-        values (a solver's ``InvalidInput``, a claim's ``ClaimError``/``AssumptionError``) as one-line
+        values (a solver's ``InvalidInput``, a claim's ``ClaimError``/``AssumptionError``, an optimum
+        that cannot be certified, e.g. because the instance overflows float64) as one-line
         :class:`UsageError`, whoever calls it (``verify.check``, the search, a sweep worker)."""
         super().__init_subclass__(**kwargs)
         run = cls.__dict__.get("run")
@@ -50,8 +59,17 @@ class Experiment:
                     return run(self, claim, params, seed)
                 except (InvalidInput, ClaimError) as e:
                     raise UsageError(str(e)) from None
+                except OptimumError as e:
+                    raise UsageError(f"experiment {self.name!r}: no certified optimum for the instance with "
+                                     f"{self._changed(params)}: {e}") from None
             wrapped._usage_errors = True
             cls.run = wrapped
+
+    def _changed(self, params: dict) -> str:
+        """``name=value`` of the parameters that differ from the defaults (what names an instance)."""
+        d = self.defaults
+        out = [f"{k}={v!r}" for k, v in params.items() if k in d and not _same(v, d[k])]
+        return ", ".join(out) if out else "the default parameters"
 
     # ---------------------------------------------------------------- derived from the schema
     @property
