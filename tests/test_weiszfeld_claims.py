@@ -93,7 +93,9 @@ def test_solver_errors_become_usage_errors():
 
 def test_figures_written(tmp_path):
     vs = verify.check("weiszfeld.rate", quick=True)
-    figs = get_experiment("weiszfeld").figures(vs, tmp_path, quick=True)
+    from verify.plots import experiment_figures
+
+    figs = experiment_figures(get_experiment("weiszfeld"), vs, tmp_path, quick=True)
     assert [f for f, _ in figs] == ["weiszfeld_rate.png", "weiszfeld_complexity.png", "weiszfeld_rfa.png"]
     for f, cap in figs:
         assert (tmp_path / f).stat().st_size > 1000 and cap

@@ -17,7 +17,6 @@ step :math:`\gamma` from ``claim.max_stepsize`` (1 = Weiszfeld).
 """
 from __future__ import annotations
 
-import os
 
 import numpy as np
 from scipy.optimize import nnls
@@ -339,9 +338,6 @@ class WeiszfeldExperiment(Experiment):
             out[i] = float(np.linalg.norm(W.T @ (lam / lam.sum()) - z))
         return out
 
-    def figures(self, verdicts, outdir, quick=False):
-        """Suboptimality against the Theorem 21 bound, iterations-to-eps against 1/(nu eps), RFA vs FedAvg."""
-        return figures(verdicts, outdir, quick=quick)
 
 
 EXPERIMENT = register(WeiszfeldExperiment())
@@ -355,14 +351,12 @@ def complexity_table(nus=(1e-6, 1e-3, 1e-2, 1e-1), n_eps: int = 10, seed: int = 
     spec's outlier cloud) for each ν; returns rows ``(nu, eps, measured, bound)`` as arrays.
     """
     import theorems
-    from ..check import check
 
     claim = theorems.get("weiszfeld.complexity")
     rows = []
     for nu in nus:
         inst = dict(instance or OUTLIERS, nu=nu, n_eps=n_eps, T=400)
-        v = check(claim, instances=[inst], seed=seed)[0]
-        ev = v.evidence
+        ev = EXPERIMENT.run(claim, EXPERIMENT.params(inst), seed=seed)
         rows += [(nu, e, m, b) for e, m, b in zip(ev.grid, ev.measured, ev.bound)]
     return tuple(np.array(x) for x in zip(*rows))
 
@@ -393,63 +387,3 @@ def rfa_table(fracs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.45), budgets=(1, 3, 100), n: int
             tr = rfa_least_squares(A, b, bad, rounds=rounds, local_steps=local_steps, aggregator="gm", budget=k)
             out[f"RFA, {k} Weiszfeld iteration{'s' if k > 1 else ''}"].append(np.linalg.norm(tr[-1] - w_ls))
     return np.asarray(fracs, dtype=float), {k: np.asarray(v) for k, v in out.items()}
-
-
-def _save(fig, ax, outdir, name, xlabel, ylabel, caption):
-    """Label, save and close one figure; return its (file name, caption) entry."""
-    import matplotlib.pyplot as plt
-
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(os.path.join(outdir, name))
-    plt.close(fig)
-    return name, caption
-
-
-def figures(verdicts, outdir, quick: bool = False):
-    """Write the three Weiszfeld figures into ``outdir``; return ``[(file name, caption), ...]``."""
-    import matplotlib.pyplot as plt
-
-    import theorems
-    from ..check import check
-
-    out = []
-    rate_vs = [v for v in verdicts if v.claim == "weiszfeld.rate" and v.evidence is not None]
-    if not rate_vs and any(v.claim.startswith("weiszfeld") for v in verdicts):
-        rate_vs = check(theorems.get("weiszfeld.rate"), quick=True)
-    if rate_vs:
-        fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
-        for i, v in enumerate(rate_vs):
-            ev = v.evidence
-            q = v.instance
-            lab = f"{q['cloud']} (m={q['m']}, d={q['d']}, outliers={q['outlier_frac']:g}, nu={q['nu']:g})"
-            ax.loglog(ev.grid, np.maximum(ev.measured, 1e-17), "-", color=f"C{i}", label=lab)
-            ax.loglog(ev.grid, ev.bound, "--", color=f"C{i}", lw=0.8)
-        out.append(_save(fig, ax, outdir, "weiszfeld_rate.png", "iteration t",
-                         "g(z_t) - g*   (dashed: Theorem 21 bound)",
-                         "Smoothed Weiszfeld from the mean: suboptimality g(z_t) - g* (solid) against "
-                    "RFA's Theorem 21 bound 2||z_0 - z*||^2/(nu_hat t) + nu/2 (dashed) on the default clouds."))
-    if any(v.claim.startswith("weiszfeld") for v in verdicts):
-        nus, eps, meas, bnd = complexity_table(nus=(1e-6, 1e-2, 1e-1) if quick else (1e-6, 1e-4, 1e-2, 1e-1))
-        fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
-        for i, nu in enumerate(np.unique(nus)):
-            k = nus == nu
-            x = 1.0 / (nu * eps[k])
-            ax.loglog(x, np.maximum(meas[k], 0.8), "o-", color=f"C{i}", ms=3, label=f"measured, nu={nu:g}")
-            ax.loglog(x, bnd[k], "--", color=f"C{i}", lw=0.8)
-        out.append(_save(fig, ax, outdir, "weiszfeld_complexity.png", "1/(nu eps)",
-                         "iterations to an eps-approximate median",
-                         "Iterations of smoothed Weiszfeld to reach g - g* <= eps against "
-                    "1/(nu eps) (outlier cloud, m=100, d=10); dashed: Cor. 25's 2||z_0 - z*||^2/(nu eps). Measured counts "
-                    "are plotted at >= 0.8 so that 0 iterations stays visible."))
-        fr, tab = rfa_table(rounds=10 if quick else 20)
-        fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
-        for i, (lab, err) in enumerate(tab.items()):
-            ax.semilogy(fr, err, "o-", color=f"C{i}", ms=4, label=lab)
-        out.append(_save(fig, ax, outdir, "weiszfeld_rfa.png", "fraction of corrupted clients (omniscient adversary)",
-                         "||w_T - w_LS||", "Federated least squares (50 clients, d=10) under RFA's omniscient corruption: "
-                    "FedAvg against RFA with 1, 3 and 100 smoothed Weiszfeld iterations (nu = 1e-6)."))
-    return out
