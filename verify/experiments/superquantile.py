@@ -530,19 +530,20 @@ class SuperquantileExperiment(Experiment):
         r"""Horizon from which the strongly convex exponent -1 describes the averaged iterate, at a kinked optimum.
 
         Reduced model (derived, notes/superquantile.md): across a kink through the optimum, with coordinate
-        :math:`u` along the flat side, the surrogate is :math:`c_gu_++c_su_-+rac\mu2u^2` (``flat_slope``
+        :math:`u` along the flat side, the surrogate is :math:`c_gu_++c_su_-+\frac\mu2u^2` (``flat_slope``
         :math:`c_g\le` ``steep_slope`` :math:`c_s`, ``curvature`` :math:`\mu`) and the subgradient noise has
         standard deviation :math:`\sigma` (``noise``).  With :math:`\gamma_t=a/(t+2)`, :math:`a=2/\lambda`, the
         iterates spread like :math:`s_1/\sqrt t`, :math:`s_1^2=a\sigma^2/(2a\mu-1)`, while that spread exceeds the
-        flat side's scale :math:`\ell=c_g/\mu`; only past :math:`T_	imes=s_1^2/\ell^2` does the flat side act as a
-        sharp wall, whose bias :math:`pprox a\sigma^2/(2c_g t)` the average keeps, and :math:`T\,\mathrm{gap}`
-        climbs from the smooth-regime constant to about :math:`a\sigma^2` in between (local slopes above -1).
-        The model's time and space scale out (:math:`	au=T/T_	imes`); its onset depends on the asymmetry
+        flat side's scale :math:`\ell=c_g/\mu`; only past :math:`T_\times=s_1^2/\ell^2` does the flat side act as a
+        sharp wall, whose bias :math:`\approx a\sigma^2/(2c_g t)` the average keeps, and :math:`T\,\mathrm{gap}`
+        moves from the smooth-regime constant to about :math:`a\sigma^2` in between (Simplicial-FL seed 6: it
+        climbs from 0.87 to 3.54, local slopes above -1).
+        The model's time and space scale out (:math:`\tau=T/T_\times`); its onset depends on the asymmetry
         :math:`c_s/c_g` and on :math:`a\mu` only and was mapped by simulation over
         ``KINK_ASYMMETRY_MAPPED`` x ``KINK_STEP_RATIO_MAPPED``: the local slope stays within
-        ``SGD_RATE_TOLERANCE/2`` of -1 for :math:`	au\ge` ``KINK_ONSET_FACTOR`` everywhere there.
+        ``SGD_RATE_TOLERANCE/2`` of -1 for :math:`\tau\ge` ``KINK_ONSET_FACTOR`` everywhere there.
 
-        Returns ``(onset, constants)``: 0 without kinks, ``KINK_ONSET_FACTOR`` :math:`\max T_	imes` inside the
+        Returns ``(onset, constants)``: 0 without kinks, ``KINK_ONSET_FACTOR`` :math:`\max T_\times` inside the
         mapped range, ``inf`` outside it (no onset known).
         """
         if not kinks:
