@@ -32,7 +32,8 @@ __all__ = [
     "superquantile", "optimal_weights", "tie_structure", "reference_code_weights", "ru_objective",
     "l2_smoothed", "entropic_smoothed", "l2_smoothing_gap", "entropic_smoothing_gap", "superquantile_subgradient",
     "two_point_law", "uniform_law", "sample_superquantiles",
-    "QuadraticClients", "subsets", "surrogate_value", "sfl_subgradient", "ciss_alternating", "ciss_eta", "ciss_value",
+    "QuadraticClients", "subsets", "surrogate_value", "SurrogateKink", "surrogate_kinks", "sfl_subgradient",
+    "ciss_alternating", "ciss_eta", "ciss_value",
     "ciss_objective", "fedavg", "project_capped_simplex", "moreau_prox_1d",
 ]
 
@@ -538,6 +539,76 @@ def surrogate_value(clients: QuadraticClients, W, theta: float, m: int, lam: flo
     vals = superquantile(F[..., S], theta).mean(axis=-1)
     W = np.asarray(W, dtype=float)
     return vals + 0.5 * lam * (W ** 2).sum(axis=-1)
+
+
+@dataclass(frozen=True)
+class SurrogateKink:
+    r"""A kink of the exact surrogate :math:`\bar F_\theta+\frac\lambda2\Vert w\Vert^2` through a point: the
+    tie :math:`F_i=F_j` of two clients that changes the tail selection of some subsets.
+
+    Across the kink (unit normal ``normal`` :math:`n\propto\nabla F_i-\nabla F_j`) the surrogate has two
+    one-sided slopes, :math:`f'(x;n)` and :math:`f'(x;-n)`: ``flat_slope`` is the smaller, ``steep_slope``
+    the larger, ``flat_side`` (+1 or -1) the sign of the direction :math:`\pm n` with the smaller one.
+    ``curvature`` is :math:`n^\top Hn` of the quadratic piece on the flat side (λ included) and ``noise``
+    the standard deviation of :math:`\langle g,n\rangle` for the minibatch subgradient :math:`g` on the
+    flat side, over the uniformly drawn subsets.  ``distance`` is the first-order distance
+    :math:`|F_i-F_j|/\Vert\nabla F_i-\nabla F_j\Vert` from the point to the tie.
+    """
+
+    clients: tuple
+    distance: float
+    normal: np.ndarray
+    flat_slope: float
+    steep_slope: float
+    flat_side: int
+    curvature: float
+    noise: float
+
+
+def surrogate_kinks(clients: QuadraticClients, x, theta: float, m: int, lam: float = 0.0,
+                    radius: float = 0.0) -> list:
+    r"""The kinks of the exact surrogate (subsets of size ``m``, uniform) that pass within ``radius`` of ``x``.
+
+    Every pair of clients whose tie :math:`F_i=F_j` lies within ``radius`` of ``x`` (to first order) is
+    tested: the pieces of the surrogate on both sides are read off the optimal tail weights at
+    :math:`x\pm hn` with :math:`h=2\,\mathtt{radius}` (past the tie), and the pair is a kink when the
+    one-sided slopes :math:`f'(x;n)+f'(x;-n)` add up to more than floating-point noise (a tie that
+    changes no subset's selection is no kink).  The slopes use the gradients at ``x`` itself, so they
+    are the exact one-sided derivatives of the piecewise-quadratic surrogate.  Returns a list of
+    :class:`SurrogateKink` (empty: the surrogate is differentiable on that ball, to first order).
+    """
+    x = finite_array("x", x, ndim=1)
+    theta = in_unit_interval("theta", theta)
+    m = positive_int("m", m)
+    lam = positive("lam", lam, strict=False)
+    radius = positive("radius", radius, strict=False)
+    S = subsets(clients.n, m)
+    F, G = clients.values(x), clients.grads(x)
+    scale = 1.0 + float(np.abs(G).max()) + lam * float(np.linalg.norm(x))
+    h = 2.0 * radius if radius > 0 else 1e-9 * (1.0 + float(np.linalg.norm(x)))
+    out = []
+    for i, j in itertools.combinations(range(clients.n), 2):
+        dg = G[i] - G[j]
+        nd = float(np.linalg.norm(dg))
+        if nd == 0.0 or abs(F[i] - F[j]) / nd > radius:
+            continue
+        nrm = dg / nd
+        side = {}
+        for s in (1, -1):
+            pi = optimal_weights(clients.values(x + s * h * nrm)[S], theta)   # (C, m): the piece on side s
+            g_sub = np.einsum("cm,cmd->cd", pi, G[S]) + lam * x               # per-subset subgradient at x
+            r = np.zeros(clients.n)
+            np.add.at(r, S.ravel(), pi.ravel() / S.shape[0])
+            side[s] = (s * float(g_sub.mean(axis=0) @ nrm), g_sub, r)        # one-sided slope f'(x; s n)
+        if side[1][0] + side[-1][0] <= 1e-9 * scale:
+            continue
+        fs = 1 if side[1][0] <= side[-1][0] else -1
+        _, g_sub, r = side[fs]
+        H = np.einsum("n,nde->de", r, clients.H) + lam * np.eye(clients.d)
+        out.append(SurrogateKink(clients=(i, j), distance=abs(float(F[i] - F[j])) / nd, normal=nrm,
+                                 flat_slope=side[fs][0], steep_slope=side[-fs][0], flat_side=fs,
+                                 curvature=float(nrm @ H @ nrm), noise=float((g_sub @ nrm).std())))
+    return out
 
 
 def sfl_subgradient(clients: QuadraticClients, w0, theta: float, m: int, gammas, lam: float = 0.0,

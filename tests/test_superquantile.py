@@ -252,6 +252,40 @@ def test_superquantile_optimum_certificate_and_brute_force():
     assert res.fun >= opt.lower - 1e-9
 
 
+def test_surrogate_kinks_at_a_kinked_and_at_a_smooth_optimum():
+    """Simplicial-FL seed 6 (theta = 0.25, m = 4 of 8, lambda = 2): the optimum lies on the tie of clients 4 and 6;
+    the one-sided slopes, curvature and noise across it agree with finite differences of the exact surrogate and
+    with the subgradients of the 70 subsets.  Seed 0's optimum is a differentiable point."""
+    from verify.instances import superquantile_clients
+    from verify.optima import superquantile_optimum
+
+    th, m, lam = 0.25, 4, 2.0
+    cl = superquantile_clients(n=8, d=2, samples=6, outliers=2, separation=4.0, seed=6)
+    opt = superquantile_optimum(cl, th, m, lam)
+    radius = math.sqrt(2 * opt.certificate["duality_gap"] / lam) + 1e-9
+    (k,) = sq.surrogate_kinks(cl, opt.x, th, m, lam, radius=radius)
+    assert k.clients == (4, 6) and k.distance <= radius
+    f = lambda w: float(sq.surrogate_value(cl, w, th, m, lam))  # noqa: E731
+    h = 1e-6
+    for side, slope in ((k.flat_side, k.flat_slope), (-k.flat_side, k.steep_slope)):
+        assert (f(opt.x + side * h * k.normal) - f(opt.x)) / h == pytest.approx(slope, abs=1e-5)
+    assert 0 < k.flat_slope < 0.1 * k.steep_slope  # a nearly flat side: slopes 0.029 and 0.362
+    # curvature of the flat-side piece: second difference along the normal, past the kink
+    x1 = opt.x + k.flat_side * 1e-3 * k.normal
+    step = k.flat_side * 1e-3 * k.normal
+    assert (f(x1 + step) - 2 * f(x1) + f(x1 - step)) / 1e-6 == pytest.approx(k.curvature, rel=1e-4)
+    S = sq.subsets(8, m)
+    pt = opt.x + k.flat_side * 1e-7 * k.normal
+    g = np.einsum("cm,cmd->cd", sq.optimal_weights(cl.values(pt)[S], th), cl.grads(opt.x)[S]) + lam * opt.x
+    assert (g @ k.normal).std() == pytest.approx(k.noise, rel=1e-6)
+    assert (g @ k.normal).mean() * k.flat_side == pytest.approx(k.flat_slope, rel=1e-6)
+    # a differentiable optimum, and a ball that misses the tie
+    cl0 = superquantile_clients(n=8, d=2, samples=6, outliers=2, separation=4.0, seed=0)
+    opt0 = superquantile_optimum(cl0, th, m, lam)
+    assert sq.surrogate_kinks(cl0, opt0.x, th, m, lam, radius=1e-6) == []
+    assert sq.surrogate_kinks(cl, opt.x + 0.05 * k.normal, th, m, lam, radius=1e-6) == []
+
+
 def test_moreau_prox_1d_matches_scalar_minimisation():
     from scipy.optimize import minimize_scalar
 

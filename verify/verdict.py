@@ -11,7 +11,9 @@ Semantics (``ARCHITECTURE.md`` section 2):
   exceeds the bound somewhere; *inconclusive* iff only the upper confidence bound does;
   the confidence level is Bonferroni-corrected over the grid points;
 * lower bound: *violated* iff ``measured < bound*(1-rtol) - atol`` somewhere;
-* scaling: the fitted exponent's confidence interval against the predicted exponent;
+* scaling: the fitted exponent's confidence interval against the predicted exponent; *inconclusive*
+  when the experiment reports that its grid does not reach the regime the law describes
+  (``Evidence.premise_unmet``: the fit is recorded, not judged);
 * identity: every identity proved (sympy) or unrefuted on sampled points, and the numeric part
   (if any) holds as an upper bound.
 
@@ -49,7 +51,9 @@ class Evidence:
     ``stderr`` and ``n_samples`` are set) or ``"fit"`` for scaling claims (then ``fit`` is set).
     For Monte Carlo evidence, ``sample_range`` (scalar or per grid point) is the width of an interval
     known to contain every sample; it buys a finite-sample (empirical Bernstein) confidence bound
-    instead of the asymptotic Student-t interval.
+    instead of the asymptotic Student-t interval.  ``premise_unmet`` (scaling claims) says why the grid
+    lies outside the regime the claimed law describes (e.g. a horizon below the instance's asymptotic
+    onset); the verdict is then *inconclusive* whatever the fit says.
     """
 
     grid_name: str
@@ -70,6 +74,7 @@ class Evidence:
     fit: Any = None
     predicted_exponent: float | None = None
     note: str = ""
+    premise_unmet: str = ""
 
     def __post_init__(self):
         self.grid = np.asarray(self.grid, dtype=float)
@@ -344,6 +349,9 @@ def _scaling(ev: Evidence) -> tuple[str, float | None, int, str]:
     tight = float(fit.slope / pred) if pred else None
     mode = ev.constants.get("scaling_mode", "equal")
     tol = ev.constants.get("exponent_tolerance", 0.0)
+    if ev.premise_unmet:
+        return INCONCLUSIVE, tight, 0, (f"not judged: {ev.premise_unmet} (fitted exponent {fit.slope:.3f} "
+                                        f"[{lo:.3f}, {hi:.3f}] vs predicted {pred:.3f}, recorded only)")
     if mode == "at-most":
         txt = f"fitted exponent {fit.slope:.3f} [{lo:.3f}, {hi:.3f}] vs predicted <= {pred:.3f}" + (f" (tolerance {tol:g})" if tol else "")
         if lo > pred + tol:
