@@ -1,46 +1,88 @@
-"""Every notebook in notebooks/ executes top to bottom (nbclient, kernel python3, cwd = repo root)."""
-import os
+"""The notebooks: one source of truth and figures that show.
+
+``notebooks/<name>.py`` (jupytext percent) is the source; ``notebooks/<name>.ipynb`` is generated and
+executed from it by ``python tools/build_notebooks.py``. The default run checks that every committed
+notebook matches its script (cells, not outputs) and carries its executed outputs: no error, at least
+one ``image/png`` figure, the expected verdicts. The slow tests (``-m slow``) execute every script
+afresh (nbclient, kernel python3, cwd = repository root) and assert the same of the fresh outputs.
+"""
+import importlib.util
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+_spec = importlib.util.spec_from_file_location("build_notebooks", ROOT / "tools" / "build_notebooks.py")
+bn = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bn)
+
+NAMES = bn.names()
 #: text each notebook must print (its story ends in verdicts)
 EXPECT = {
-    "ef21_am.ipynb": ["violated", "holds"],
-    "rcd_rpt.ipynb": ["violated", "holds"],
-    "weiszfeld.ipynb": ["weiszfeld.rate"],
+    "ef21_am": ["violated", "holds"],
+    "rcd_rpt": ["violated", "holds"],
+    "weiszfeld": ["weiszfeld.rate"],
 }
 
 
-def execute(name: str, timeout: int = 600):
-    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = str(ROOT) + (os.pathsep + old if old else "")
-    try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}).execute()
-    finally:
-        if old is None:
-            os.environ.pop("PYTHONPATH", None)
-        else:
-            os.environ["PYTHONPATH"] = old
-    return nb
+def code_outputs(nb):
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
 
 
-def test_every_result_has_a_notebook():
-    assert {"ef21_am.ipynb", "rare_features.ipynb", "rcd_rpt.ipynb", "lsvrp.ipynb", "adom_plus.ipynb",
-            "superquantile.ipynb", "weiszfeld.ipynb"} <= set(NOTEBOOKS)
-
-
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_executes(name):
-    nb = execute(name)
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    assert any(o.get("output_type") in ("display_data", "execute_result", "stream") for o in outputs)
+def assert_shows_its_story(name: str, nb) -> None:
+    """No error output, at least one PNG figure, the expected text."""
+    outputs = code_outputs(nb)
+    errors = [o for o in outputs if o.get("output_type") == "error"]
+    assert not errors, f"{name}: error output {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    pngs = [o for o in outputs if o.get("output_type") == "display_data" and "image/png" in o.get("data", {})]
+    assert pngs, f"{name}: no image/png output (a figure that does not display?)"
     text = "".join(o.get("text", "") for o in outputs)
     for needle in EXPECT.get(name, []):
         assert needle in text, f"{name}: expected {needle!r} in the outputs"
+
+
+def test_every_result_has_a_notebook_and_a_script():
+    want = {"ef21_am", "rare_features", "rcd_rpt", "lsvrp", "adom_plus", "superquantile", "weiszfeld"}
+    assert want <= {p.stem for p in (ROOT / "notebooks").glob("*.py")}
+    assert want <= {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_matches_its_script(name):
+    assert bn.differences(name) == [], "rebuild it: python tools/build_notebooks.py " + name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_notebook_is_executed_and_shows_its_figures(name):
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    unrun = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count") is None]
+    assert not unrun, f"{name}: code cells {unrun} carry no execution (run python tools/build_notebooks.py {name})"
+    assert_shows_its_story(name, nb)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_notebook_selects_a_matplotlib_backend(name):
+    source = (ROOT / "notebooks" / f"{name}.py").read_text()
+    assert "matplotlib.use(" not in source and "MPLBACKEND" not in source
+
+
+def test_check_fails_on_a_notebook_that_drifted_from_its_script(tmp_path, monkeypatch, capsys):
+    (tmp_path / "demo.py").write_text("# %% [markdown]\n# # Demo\n\n# %%\nx = 1\n")
+    monkeypatch.setattr(bn, "NOTEBOOKS", tmp_path)
+    nb = bn.notebook_from_script("demo")
+    nbformat.write(nb, tmp_path / "demo.ipynb")
+    assert bn.main(["--check"]) == 0
+    nb.cells[1].source = "x = 2"
+    nbformat.write(nb, tmp_path / "demo.ipynb")
+    assert bn.main(["--check"]) == 1
+    (tmp_path / "orphan.ipynb").write_text((tmp_path / "demo.ipynb").read_text())
+    assert bn.differences("orphan") == ["orphan.ipynb has no source script orphan.py"]
+    capsys.readouterr()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_executes_from_its_script(name):
+    nb = bn.execute(bn.notebook_from_script(name), timeout=900)
+    assert_shows_its_story(name, nb)
