@@ -413,3 +413,23 @@ def test_scaling_grid_needs_enough_x_values_and_positive_responses(tmp_path):
     res = sweep((claim, _Toy()), [{"T": t, "a": 0.0} for t in (4, 8, 16)], out=tmp_path / "t", backend="serial")
     (s,) = res.summary
     assert s["verdict"] == "inconclusive" and s["unexpected"] and "positive" in s["detail"]
+
+
+def test_truncated_part_is_recomputed_on_resume(tmp_path, capsys):
+    """A part cut short (a crash, a full disk) neither breaks the next sweep nor counts as finished."""
+    out = tmp_path / "s"
+    argv = ["sweep", AM, "--grid", "T=60,90", "--grid", "n=8", "--grid", "d=8", "--backend", "serial", "--quick",
+            "--json", "--out", str(out)]
+    assert _cli(argv) == 0
+    capsys.readouterr()
+    before = load(out)
+    part = sorted((out / "parts").glob("*.parquet"))[0]
+    part.write_bytes(part.read_bytes()[:64])
+    assert _cli(argv) == 0
+    cap = capsys.readouterr()
+    rec = json.loads(cap.out)
+    assert (rec["ran"], rec["skipped"]) == (1, 1) and not rec["failed"]
+    lines = cap.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ratecheck: warning: ") and part.name in lines[0]
+    assert "Traceback" not in cap.err and (out / "quarantine" / part.name).is_file()
+    assert _rows(load(out)).equals(_rows(before))  # the unit ran again and gave the same rows

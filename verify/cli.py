@@ -471,10 +471,35 @@ def _cmd_sweep(args) -> int:
     return 1 if res.unexpected else 0
 
 
+def _one_line_warnings():
+    """Show the package's own warnings (e.g. an unreadable store part) as one ``ratecheck: warning:`` line."""
+    import warnings
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, _store.CorruptPartWarning):
+            print(f"ratecheck: warning: {' '.join(str(message).split())}", file=sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    return shown, show
+
+
 def main(argv=None) -> int:
     """Entry point of the ``ratecheck`` console script."""
+    import warnings
+
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("MPLBACKEND", "Agg")  # the one place that picks a backend: files, no windows
+    shown, warnings.showwarning = _one_line_warnings()
+    try:
+        return _main(argv)
+    finally:
+        warnings.showwarning = shown
+
+
+def _main(argv) -> int:
     try:
         p = _parser()
         a = p.parse_args(argv)

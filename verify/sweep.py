@@ -610,15 +610,19 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
 
     t0 = time.perf_counter()
     _check_backend(backend, workers, scheduler, client)
-    existing = Path(out, "parts").is_dir()
-    if not existing:
-        claim_dir(out)  # refuses a folder the package did not write, before any work (nothing created yet)
-    done = Store(out).done_keys() if existing else set()
+    if Path(out, "parts").is_dir():
+        # an existing store: ours and writable (checked before any work); unreadable parts are moved aside
+        # to quarantine/ by the scan, so their units count as not done and run again
+        store = Store(out, write=True)
+        done = store.done_keys()
+    else:
+        claim_dir(out)  # refuses a folder the package did not write, or cannot write in, before any work
+        store, done = None, set()
     units = plan(target, cells, seeds=seeds, base=base, quick=quick, base_seed=base_seed, validate=validate,
                  done=done)
     todo = [u for u in units if u.key not in done]
     runner = _backend(backend, workers, scheduler, client) if todo else None  # e.g. an unreachable scheduler
-    store = Store(out, write=True)
+    store = store or Store(out, write=True)
     store.clean_temporary()
     store.log_run({"target": getattr(target, "id", str(target)), "cells": None if cells is None else list(cells),
                    "seeds": seeds, "backend": backend, "workers": workers, "quick": quick, "base_seed": base_seed,
