@@ -435,16 +435,52 @@ class _Serial:
         pass
 
 
+#: seconds between two checks, in a worker process, that the sweep which started it is still alive
+PARENT_POLL = 0.5
+
+
+def _exit_with_parent(parent: int, interval: float = PARENT_POLL) -> None:
+    """Initializer of every worker process: exit as soon as the process that started it (``parent``) is gone.
+
+    A sweep killed with SIGKILL cannot shut its pool down; without this its workers (and through them loky's
+    resource tracker) would live on until their idle timeout, holding the caller's stdout open.  A daemon
+    thread polls ``os.getppid()``: when the parent dies the worker is re-parented and exits at once
+    (``os._exit``: nothing of the dead sweep is worth flushing).  Portable (no ``prctl``), and immune to
+    ``PR_SET_PDEATHSIG``'s catch of firing when the parent *thread* that spawned the worker ends.
+    """
+    import threading
+
+    if os.getppid() != parent:  # the sweep died before this worker finished starting
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="ratecheck-parent-watchdog", daemon=True).start()
+
+
+def loky_executor(workers: int):
+    """The reusable loky executor of the sweeps: ``workers`` processes with one BLAS thread each, which exit
+    when the sweep's process dies (:func:`_exit_with_parent`)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    return get_reusable_executor(max_workers=workers, env=dict(BLAS_ENV), timeout=60,
+                                 initializer=_exit_with_parent, initargs=(os.getpid(),))
+
+
 class _Loky:
 
     def __init__(self, workers: int):
         try:
-            from joblib.externals.loky import get_reusable_executor
+            import joblib.externals.loky  # noqa: F401
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise UsageError("--backend loky needs joblib (pip install joblib), or use --backend serial") from e
 
         self.workers = workers
-        self._get = lambda: get_reusable_executor(max_workers=workers, env=dict(BLAS_ENV), timeout=60)
+        self._get = lambda: loky_executor(workers)
         self.ex = self._get()
 
     def submit(self, unit):
