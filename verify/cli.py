@@ -38,7 +38,7 @@ from . import sweep as _sweep
 from .check import check
 from .describe import describe, describe_text
 from .errors import UsageError
-from .outputs import MARKER, claim_dir
+from .outputs import check_out, claim_dir
 from .plots import experiment_figures
 from .report import write_report
 from .search import (
@@ -348,8 +348,8 @@ def _cmd_search(a) -> int:
     if a.budget is not None:
         _check_int("--budget", a.budget, 1)
     _check_int("--seed", a.seed, 0)
-    if not a.catalogue and not Path(a.out, MARKER).is_file():
-        claim_dir(a.out)  # a folder we may write records into, checked before the search runs
+    if not a.catalogue:
+        check_out(a.out)  # a folder we may write records into, checked before the search runs
     if a.catalogue:
         rows = catalogue(claims, budget=a.budget, seed=a.seed, experiment=a.experiment)
         print(json.dumps(rows, indent=1) if a.json else catalogue_markdown(rows))

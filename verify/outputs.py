@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .errors import UsageError
 
-__all__ = ["MARKER", "claim_dir", "mark", "replace_dir", "writable", "pid_alive", "LEGACY_SCRATCH_AGE"]
+__all__ = ["MARKER", "claim_dir", "check_out", "mark", "replace_dir", "writable", "pid_alive", "LEGACY_SCRATCH_AGE"]
 
 #: File that marks a folder as written by ratecheck (it holds one line naming what wrote it).
 MARKER = ".ratecheck"
@@ -125,6 +125,16 @@ def _claim_dir(out, option: str) -> Path:
     if p.is_dir():
         writable(p, option)
     return p
+
+
+def check_out(out, option: str = "--out") -> Path:
+    """:func:`claim_dir` for a folder that is added to rather than replaced (counterexample records): one
+    that already carries the :data:`MARKER` only needs to be writable."""
+    p = Path(out)
+    if p.is_dir() and (p / MARKER).is_file():
+        writable(p, option)
+        return p
+    return claim_dir(out, option)
 
 
 def mark(folder: Path, what: str) -> None:

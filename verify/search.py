@@ -55,7 +55,7 @@ from theorems import Claim, ClaimError, Kind
 from .check import (HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge,
                     outcome)
 from ._version import __version__
-from .outputs import MARKER, claim_dir, mark
+from .outputs import MARKER, check_out, claim_dir, mark
 from .optima import OptimumError
 
 __all__ = ["search", "evaluate", "strategy", "replay", "reproduces", "load_counterexample", "write_counterexample",
@@ -379,6 +379,8 @@ def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, 
     seed = _check_int("seed", seed, 0)
     shrink_budget = _check_int("shrink_budget", shrink_budget, 0)
     exp, space = searchable(claim, experiment)
+    if out is not None:
+        check_out(out, "out")  # records can be written there: checked before the search runs
     if base is None:
         quick = exp.instances(claim, quick=True)
         base = dict(quick[0]) if quick else {}
