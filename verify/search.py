@@ -621,19 +621,54 @@ def load_counterexample(path) -> dict:
     """Read and validate a counterexample record."""
     p = Path(path)
     if not p.is_file():
-        raise UsageError(f"counterexample file {str(p)!r} does not exist")
+        raise UsageError(f"counterexample file {str(p)!r} " + ("is not a file" if p.exists() else "does not exist"))
     try:
         rec = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise UsageError(f"{str(p)!r} is not a counterexample record (invalid JSON: {e})") from None
+    except OSError as e:
+        raise UsageError(f"counterexample file {str(p)!r} cannot be read ({e.strerror or type(e).__name__})") from None
     if not isinstance(rec, dict) or rec.get("format") != FORMAT:
         raise UsageError(f"{str(p)!r} is not a counterexample record (format must be {FORMAT!r})")
     missing = [k for k in ("claim", "experiment", "instance", "seed") if k not in rec]
     if missing:
         raise UsageError(f"{str(p)!r}: counterexample record lacks {', '.join(missing)}")
-    if not isinstance(rec["instance"], dict):
-        raise UsageError(f"{str(p)!r}: 'instance' must be an object of parameters")
+    for key, ok, rule in _RECORD_FIELDS:
+        if key in rec and not ok(rec[key]):
+            raise UsageError(f"{str(p)!r}: counterexample field {key!r} must be {rule}, got {_shown(rec[key])}")
     return rec
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _is_value(x) -> bool:
+    """A recorded number: a JSON number, null, or a non-finite one as text (``"inf"``, ``"nan"``)."""
+    return x is None or _is_number(x) or (isinstance(x, str) and x.strip().lower() in ("inf", "-inf", "nan"))
+
+
+def _shown(x) -> str:
+    text = json.dumps(x) if not isinstance(x, str) else repr(x)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{type(x).__name__} {text}"
+
+
+#: (field, check, rule) of a counterexample record; the required ones are checked for presence first
+_RECORD_FIELDS = (
+    ("claim", lambda x: isinstance(x, str) and x.strip() != "", "a claim id (a non-empty string)"),
+    ("experiment", lambda x: isinstance(x, str) and x.strip() != "", "an experiment name (a non-empty string)"),
+    ("instance", lambda x: isinstance(x, dict), "an object of instance parameters"),
+    ("seed", lambda x: isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2 ** 63,
+     "an integer 0 <= seed < 2**63"),
+    ("verdict", lambda x: x is None or x in (HOLDS, VIOLATED, INCONCLUSIVE), "holds, violated, inconclusive or null"),
+    ("measured", _is_value, "a number or null"),
+    ("bound", _is_value, "a number or null"),
+    ("tightness", _is_value, "a number or null"),
+    ("where", lambda x: x is None or isinstance(x, dict), "an object (the grid point) or null"),
+    ("detail", lambda x: x is None or isinstance(x, str), "a string or null"),
+    ("expected_to_fail", lambda x: isinstance(x, bool), "true or false"),
+)
 
 
 def replay(path, claim: Claim | None = None, experiment=None) -> Verdict:
