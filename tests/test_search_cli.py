@@ -105,3 +105,26 @@ def test_replay_rejects_records_with_fields_of_the_wrong_type(patch, msg, tmp_pa
     assert main(["replay", str(f)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ratecheck: error: ") and msg in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("body, msg", [
+    ("import sys\nsys.exit(0)\n", "called sys.exit(0) while being imported"),
+    ("raise SystemExit('bye')\n", "called sys.exit('bye')"),
+    ("exit()\n", "called sys.exit(None)"),
+    ("raise ValueError('line one\\nline two')\n", "importing"),
+])
+def test_claim_file_that_exits_or_fails_is_an_error(body, msg, tmp_path, capsys):
+    """A claim file is run as Python code; sys.exit in it must not end the run with status 0, unchecked."""
+    f = tmp_path / "mine.py"
+    f.write_text(body)
+    for argv in (["check", "--claim", f"{f}:X", "--no-report"], ["search", "--claim", f"{f}:X", "--out", str(tmp_path / "o")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("ratecheck: error: --claim: ") and msg in err and len(err.strip().splitlines()) == 1
+
+
+def test_keyboard_interrupt_in_a_claim_file_stays_an_interrupt(tmp_path, capsys):
+    f = tmp_path / "mine.py"
+    f.write_text("raise KeyboardInterrupt\n")
+    assert main(["check", "--claim", f"{f}:X", "--no-report"]) == 130
+    assert capsys.readouterr().err.strip() == "ratecheck: interrupted"

@@ -75,15 +75,18 @@ def load_claim(spec: str) -> theorems.Claim:
     path, name = spec.rsplit(":", 1)
     p = Path(path)
     if not p.is_file():
-        raise UsageError(f"--claim: file {path!r} does not exist")
+        raise UsageError(f"--claim: file {path!r} " + ("is not a file" if p.exists() else "does not exist"))
     mod_name = f"_ratecheck_user_{abs(hash(str(p.resolve())))}"
     sp = importlib.util.spec_from_file_location(mod_name, p)
     if sp is None or sp.loader is None:
         raise UsageError(f"--claim: {path!r} is not a Python file")
     mod = importlib.util.module_from_spec(sp)
     try:
-        sp.loader.exec_module(mod)
-    except Exception as e:  # the user's file failed to import
+        sp.loader.exec_module(mod)  # runs the file as Python code (the README says so)
+    except SystemExit as e:  # sys.exit()/exit() in the file: an error of the file, not the end of our run
+        raise UsageError(f"--claim: {path!r} called sys.exit({e.code!r}) while being imported; a claim file must "
+                         "define claims, not exit") from None
+    except Exception as e:  # the user's file failed to import (KeyboardInterrupt stays an interrupt)
         raise UsageError(f"--claim: importing {path!r} failed: {type(e).__name__}: {e}") from None
     if not hasattr(mod, name):
         raise UsageError(f"--claim: {path!r} defines no name {name!r}")
@@ -524,7 +527,7 @@ def _main(argv) -> int:
             return _cmd_replay(a)
         raise UsageError(f"unknown command {a.cmd!r}")
     except BAD_INPUT as e:
-        print(f"ratecheck: error: {e}", file=sys.stderr)
+        print(f"ratecheck: error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, always
         return 2
     except KeyboardInterrupt:
         print("ratecheck: interrupted", file=sys.stderr)
