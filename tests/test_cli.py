@@ -67,6 +67,7 @@ def test_check_json_and_report(tmp_path, capsys):
     (["check", "ef21.nonconvex-am", "--param", "stepsize_factor=2"], "violates the assumption gamma <="),
     (["check", "ef21.pl-qm", "--param", "problem=logistic"], "needs a PL instance"),
     (["bogus"], "invalid choice"),
+    (["check", "ef21.nonconvex-am", "--clients", "5"], "--clients needs --data"),
 ])
 def test_bad_input_one_line_exit_2_no_report(args, msg, tmp_path, capsys):
     out_dir = tmp_path / "r"

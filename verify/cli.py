@@ -210,6 +210,9 @@ def _cmd_describe(a) -> int:
 
 
 def _cmd_check(a, argv) -> int:
+    if a.clients is not None and a.data is None:  # it would be silently ignored
+        raise UsageError(f"--clients needs --data (the number of clients to split a data file across), got "
+                         f"--clients {a.clients} without --data")
     claims: list = []
     if a.claim:
         claims += [load_claim(s) for s in a.claim]
