@@ -198,3 +198,45 @@ def test_permission_denied_outputs_refused(tmp_path, capsys, monkeypatch):
             assert code == 2 and "cannot write in" in _one_error_line(err)
     finally:
         ro.chmod(0o755)
+
+
+def test_legacy_scratch_folders_never_block_and_are_cleaned_when_old(tmp_path, monkeypatch):
+    """Scratch folders of older versions have no process id in their name (``.rep.tmp-XXXXXXXX``): a recent one
+    may belong to a running old version and is kept, an old one is removed; neither blocks a write."""
+    import time
+
+    from verify.outputs import LEGACY_SCRATCH_AGE
+
+    monkeypatch.chdir(tmp_path)
+    recent, old, digits = (tmp_path / n for n in (".rep.tmp-k2j4h5gq", ".rep.old-a8b7c6d5", ".rep.tmp-12345678"))
+    for d in (recent, old, digits):  # an all-digit random suffix is not a process id (no dash after it)
+        d.mkdir()
+        (d / "index.html").write_text("half")
+    t = time.time() - LEGACY_SCRATCH_AGE - 60
+    os.utime(old, (t, t))
+    with replace_dir("rep", "report") as tmp:
+        (tmp / "index.html").write_text("ok")
+    assert (tmp_path / "rep" / "index.html").read_text() == "ok"
+    assert recent.is_dir() and digits.is_dir() and not old.exists()
+    for d in (recent, digits):
+        os.utime(d, (t, t))
+    with replace_dir("rep", "report") as tmp:
+        (tmp / "index.html").write_text("again")
+    assert sorted(os.listdir(tmp_path)) == ["rep"]
+
+
+def test_killed_report_write_is_cleaned_by_the_next_run(tmp_path, monkeypatch):
+    """SIGKILL during a report write leaves ``.rep.tmp-PID-*``; the next run removes it (the pid is dead)."""
+    script = ("import os, signal\nfrom verify.outputs import replace_dir\n"
+              "with replace_dir('rep', 'report') as tmp:\n"
+              "    (tmp / 'index.html').write_text('half')\n"
+              "    os.kill(os.getpid(), signal.SIGKILL)\n")
+    p = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, timeout=60,
+                       env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+    assert p.returncode == -9
+    (left,) = os.listdir(tmp_path)
+    assert left.startswith(".rep.tmp-") and left.split("-")[1].isdigit()  # named with the killed pid
+    monkeypatch.chdir(tmp_path)
+    with replace_dir("rep", "report") as tmp:
+        (tmp / "index.html").write_text("ok")
+    assert os.listdir(tmp_path) == ["rep"]

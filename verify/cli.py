@@ -500,9 +500,28 @@ def main(argv=None) -> int:
     os.environ.setdefault("MPLBACKEND", "Agg")  # the one place that picks a backend: files, no windows
     shown, warnings.showwarning = _one_line_warnings()
     try:
-        return _main(argv)
+        code = _main(argv)
+        sys.stdout.flush()  # a reader that went away shows here, not as a traceback at interpreter exit
+        return code
+    except BrokenPipeError:  # e.g. `ratecheck list | head -1`: the reader has what it wanted
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
     finally:
         warnings.showwarning = shown
+
+
+#: exit status when stdout's reader went away (128 + SIGPIPE, what a shell reports for a command killed by it)
+EXIT_BROKEN_PIPE = 141
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for the closed pipe is discarded at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind sys.stdout (e.g. captured by a test)
+        pass
 
 
 def _main(argv) -> int:
