@@ -74,6 +74,10 @@ def load_claim(spec: str) -> theorems.Claim:
         raise UsageError(f"--claim must look like path/to/file.py:NAME, got {spec!r}")
     path, name = spec.rsplit(":", 1)
     p = Path(path)
+    if not path.strip():
+        raise UsageError(f"--claim must look like path/to/file.py:NAME, got {spec!r} (no file)")
+    if not name.strip():
+        raise UsageError(f"--claim must look like path/to/file.py:NAME, got {spec!r} (no name)")
     if not p.is_file():
         raise UsageError(f"--claim: file {path!r} " + ("is not a file" if p.exists() else "does not exist"))
     mod_name = f"_ratecheck_user_{abs(hash(str(p.resolve())))}"
@@ -227,6 +231,8 @@ def _cmd_check(a, argv) -> int:
     exp = _exps.get(a.experiment) if a.experiment else None
     if a.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {a.seed}")
+    if a.search is not None and a.search < 0:
+        raise UsageError(f"--search budget must be a positive integer, got {a.search}")
     if not a.no_report:
         claim_dir(a.out)  # the report folder may be written, checked before any work
     # validate every claim against its experiment's schema, and the parameters, before running anything
@@ -251,8 +257,6 @@ def _cmd_check(a, argv) -> int:
     if a.search is not None:
         import tempfile
 
-        if a.search < 0:
-            raise UsageError(f"--search budget must be a positive integer, got {a.search}")
         records = Path(tempfile.mkdtemp(prefix="ratecheck-cx-"))
         search_rows = []
         by: dict = {}
@@ -550,6 +554,11 @@ def _main(argv) -> int:
         raise UsageError(f"unknown command {a.cmd!r}")
     except BAD_INPUT as e:
         print(f"ratecheck: error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, always
+        return 2
+    except MemoryError as e:  # an instance too large for this machine (e.g. --param n=100000000)
+        detail = " ".join(str(e).split())
+        print(f"ratecheck: error: out of memory{': ' + detail if detail else ''}; choose a smaller instance "
+              "(see `ratecheck describe EXPERIMENT` for its parameters)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ratecheck: interrupted", file=sys.stderr)

@@ -75,7 +75,11 @@ class Param:
         """The value of ``--param NAME=TEXT``."""
         if self.optional and text.strip().lower() in ("none", "null"):
             return None
-        return self.validate(self._parse(text.strip()), where)
+        try:
+            value = self._parse(text.strip())
+        except (ValueError, TypeError, OverflowError):  # not of the declared type: validate words the rule
+            value = text.strip()
+        return self.validate(value, where)
 
     def _parse(self, text: str) -> Any:
         return text
@@ -129,7 +133,10 @@ class Int(Param):
         try:
             return int(text)
         except ValueError:
-            f = float(text)  # "1e3" is an integer written as a float
+            try:
+                f = float(text)  # "1e3" is an integer written as a float
+            except ValueError:
+                return text
             if not f.is_integer():
                 return text
             return int(f)

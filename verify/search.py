@@ -620,6 +620,8 @@ def write_counterexample(res: SearchResult, out, claim: Claim | None = None) -> 
 def load_counterexample(path) -> dict:
     """Read and validate a counterexample record."""
     p = Path(path)
+    if not str(path).strip():
+        raise UsageError("replay needs a counterexample file, got an empty path")
     if not p.is_file():
         raise UsageError(f"counterexample file {str(p)!r} " + ("is not a file" if p.exists() else "does not exist"))
     try:

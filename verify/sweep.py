@@ -66,6 +66,9 @@ DRY_PARAMS = {"T": 2, "replications": 2}
 BLAS_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                              "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
 BACKENDS = ("serial", "loky", "dask")
+#: sanity bounds: worker processes of one sweep, and units (claims x cells x seeds) one sweep plans
+MAX_WORKERS = 1024
+MAX_UNITS = 10 ** 7
 
 
 # --------------------------------------------------------------------------- grids and seeds
@@ -78,6 +81,9 @@ def grid(**axes: Iterable[Any]) -> list[dict]:
         if not vs:
             raise UsageError(f"grid axis {nm!r} is empty")
         values.append(vs)
+    if math.prod(len(vs) for vs in values) > MAX_UNITS:
+        raise UsageError(f"the grid has {math.prod(len(vs) for vs in values)} cells, more than a sweep plans "
+                         f"({MAX_UNITS}); split it")
     return [dict(zip(names, combo)) for combo in itertools.product(*values)]
 
 
@@ -270,6 +276,8 @@ def _resolve_targets(target) -> list[tuple[Any, Any]]:
     from . import experiments
 
     def exp_of(c):
+        if not c.measure:
+            raise UsageError(f"claim {c.id} has no measure: nothing to sweep (it is checked by `ratecheck check`)")
         return experiments.get(c.experiment or "")
 
     if isinstance(target, Claim):
@@ -356,8 +364,8 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
     """
     from .store import git_revision, unit_key
 
-    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
-        raise UsageError(f"seeds must be an integer >= 1, got {seeds!r}")
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or not 1 <= seeds <= MAX_UNITS:
+        raise UsageError(f"seeds must be an integer in [1, {MAX_UNITS}], got {seeds!r}")
     if validate not in ("dry", "params", "none"):
         raise UsageError(f"validate must be 'dry', 'params' or 'none', got {validate!r}")
     if cells is not None:
@@ -367,6 +375,9 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
         for c in cells:
             if not isinstance(c, dict):
                 raise UsageError(f"each cell must be a dict of parameters, got {type(c).__name__}")
+        if len(cells) * seeds > MAX_UNITS:
+            raise UsageError(f"{len(cells)} cells x {seeds} seeds = {len(cells) * seeds} units per claim, more than "
+                             f"a sweep plans ({MAX_UNITS}); split the grid")
     meta = {"version": __version__, "git_rev": git_revision()}
     done = set(done)
     units, seen, checks = [], set(), {}
@@ -552,8 +563,8 @@ class _Dask:
 def _check_backend(name: str, workers: int, scheduler: str | None, client=None) -> None:
     if name not in BACKENDS:
         raise UsageError(f"backend must be one of {', '.join(BACKENDS)}, got {name!r}")
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise UsageError(f"workers must be an integer >= 1, got {workers!r}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or not 1 <= workers <= MAX_WORKERS:
+        raise UsageError(f"workers must be an integer in [1, {MAX_WORKERS}], got {workers!r}")
     if (scheduler or client is not None) and name != "dask":
         raise UsageError("--scheduler needs --backend dask")
 
