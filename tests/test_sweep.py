@@ -537,3 +537,25 @@ def test_local_dask_cluster_addresses_are_loopback():
         assert len(addresses) == 2 and all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
     finally:
         d.close()
+
+
+def test_two_sweeps_into_one_store_at_once(tmp_path):
+    """Two processes sweep overlapping grids into one store at the same time: both finish, every unit is there
+    once, both runs are logged, and no temporary file is left."""
+    out = tmp_path / "s"
+    script = ("import sys\nfrom verify.sweep import sweep\n"
+              "T = [int(t) for t in sys.argv[1].split(',')]\n"
+              f"r = sweep({AM!r}, [dict(n=8, d=8, m=5, T=t) for t in T], out={str(out)!r}, backend='serial', "
+              "progress=False)\nassert not r.failed\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    grids = (",".join(str(t) for t in range(50, 850, 50)), ",".join(str(t) for t in range(450, 1250, 50)))
+    procs = [subprocess.Popen([sys.executable, "-c", script, g], env=env, stderr=subprocess.PIPE, text=True)
+             for g in grids]
+    errs = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errs
+    df = load(out)
+    assert df.key.nunique() == 24 and not df.duplicated(["key", "grid"]).any()
+    assert sorted(df.drop_duplicates("key").param_T) == list(range(50, 1250, 50))
+    assert len(json.loads((out / "sweep.json").read_text())["runs"]) == 2  # no lost update of the run log
+    assert not [f for f in (out / "parts").iterdir() if f.name.startswith(".")]
+    assert not [f for f in out.iterdir() if f.name.startswith(".tmp-")]
