@@ -67,6 +67,7 @@ def test_check_json_and_report(tmp_path, capsys):
     (["check", "ef21.nonconvex-am", "--param", "stepsize_factor=2"], "violates the assumption gamma <="),
     (["check", "ef21.pl-qm", "--param", "problem=logistic"], "needs a PL instance"),
     (["bogus"], "invalid choice"),
+    (["check", "ef21.nonconvex-am", "--clients", "5"], "--clients needs --data"),
 ])
 def test_bad_input_one_line_exit_2_no_report(args, msg, tmp_path, capsys):
     out_dir = tmp_path / "r"
@@ -180,3 +181,29 @@ def test_search_and_replay_through_the_cli(tmp_path, capsys):
     assert code == 0 and "violated" in out
     code, _, err = run(["search", "ef21.nonconvex-am", "--budget", "0"], capsys)
     assert code == 2 and "budget" in err
+
+
+def test_report_md_escapes_titles_and_text(tmp_path, capsys):
+    """A claim's title, paper and notes reach report.md as text: nothing Markdown renders as HTML, and table
+    pipes do not open new cells."""
+    f = tmp_path / "mine.py"
+    f.write_text(textwrap.dedent('''
+        import theorems
+        base = theorems.get("ef21.means")
+        C = base.variant("esc", title="Bound <script>alert(1)</script> & a|b <img src=x onerror=y>",
+                         paper="Doe <doe@example.org> | 2024", provenance_note="see <b>note</b> | here")
+    '''))
+    out_dir = tmp_path / "rep"
+    code, _, _ = run(["check", "--claim", f"{f}:C", "--quick", "--out", str(out_dir)], capsys)
+    assert code == 0
+    md = (out_dir / "report.md").read_text()
+    assert "<script>" not in md and "<img" not in md and "<b>" not in md and "<doe@" not in md
+    assert "Bound &lt;script&gt;alert(1)&lt;/script&gt; &amp; a\\|b &lt;img src=x onerror=y&gt;" in md
+    assert "Doe &lt;doe@example.org&gt; \\| 2024" in md and "see &lt;b&gt;note&lt;/b&gt; \\| here" in md
+    import re
+
+    for line in md.splitlines():  # every table row keeps its 7 (summary) or 6 (instances) cells
+        if line.startswith("| ") and not line.startswith("|---"):
+            assert len(re.split(r"(?<!\\)\|", line)) - 2 in (6, 7), line
+    html_page = (out_dir / "index.html").read_text()
+    assert "<script>" not in html_page and "&lt;script&gt;" in html_page

@@ -81,3 +81,50 @@ def test_module_entry_point(tmp_path):
                         "--out", str(tmp_path), "--json"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)[0]["verdict"] == "violated"
+
+
+@pytest.mark.parametrize("patch, msg", [
+    ({"claim": 5}, "field 'claim' must be a claim id (a non-empty string), got int 5"),
+    ({"claim": ["ef21.pl-qm"]}, "field 'claim' must be a claim id"),
+    ({"experiment": 3}, "field 'experiment' must be an experiment name"),
+    ({"instance": [1, 2]}, "field 'instance' must be an object"),
+    ({"seed": "0"}, "field 'seed' must be an integer"),
+    ({"seed": -1}, "field 'seed' must be an integer"),
+    ({"seed": True}, "field 'seed' must be an integer"),
+    ({"verdict": 1}, "field 'verdict' must be holds, violated, inconclusive or null"),
+    ({"measured": "abc"}, "field 'measured' must be a number or null"),
+    ({"where": [1]}, "field 'where' must be an object"),
+    ({"instance": {"d": "abc"}}, "d must be an integer >= 1, got 'abc'"),
+])
+def test_replay_rejects_records_with_fields_of_the_wrong_type(patch, msg, tmp_path, capsys):
+    rec = {"format": "ratecheck-counterexample/1", "claim": "ef21.pl-qm~halved", "experiment": "ef21",
+           "instance": {"d": 10, "T": 20}, "seed": 0, "verdict": "violated", "measured": 1.0, "bound": 0.5,
+           "where": {"T": 1.0}, "tightness": 2.0}
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps(dict(rec, **patch)))
+    assert main(["replay", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ratecheck: error: ") and msg in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("body, msg", [
+    ("import sys\nsys.exit(0)\n", "called sys.exit(0) while being imported"),
+    ("raise SystemExit('bye')\n", "called sys.exit('bye')"),
+    ("exit()\n", "called sys.exit(None)"),
+    ("raise ValueError('line one\\nline two')\n", "importing"),
+])
+def test_claim_file_that_exits_or_fails_is_an_error(body, msg, tmp_path, capsys):
+    """A claim file is run as Python code; sys.exit in it must not end the run with status 0, unchecked."""
+    f = tmp_path / "mine.py"
+    f.write_text(body)
+    for argv in (["check", "--claim", f"{f}:X", "--no-report"], ["search", "--claim", f"{f}:X", "--out", str(tmp_path / "o")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("ratecheck: error: --claim: ") and msg in err and len(err.strip().splitlines()) == 1
+
+
+def test_keyboard_interrupt_in_a_claim_file_stays_an_interrupt(tmp_path, capsys):
+    f = tmp_path / "mine.py"
+    f.write_text("raise KeyboardInterrupt\n")
+    assert main(["check", "--claim", f"{f}:X", "--no-report"]) == 130
+    assert capsys.readouterr().err.strip() == "ratecheck: interrupted"

@@ -1,6 +1,7 @@
 """Sweeps: grids, seeding, up-front validation, resume after interruption, failures, backends, scaling claims, CLI."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -271,16 +272,14 @@ def test_loky_equals_serial_row_for_row(reference, loky_rows):
 def test_killed_worker_process_is_replaced(tmp_path):
     """Kill a loky worker mid-sweep: its unit is resubmitted; nothing lost, nothing duplicated."""
     pytest.importorskip("joblib")
-    from joblib.externals.loky import get_reusable_executor
-
-    from verify.sweep import BLAS_ENV
+    from verify.sweep import loky_executor
 
     cells = [dict(n=8, d=8, m=5, T=t) for t in range(200, 1400, 200)]  # 6 cells
     killed = []
 
     def kill_a_worker(key, failed):
         if not killed:
-            ex = get_reusable_executor(max_workers=2, env=dict(BLAS_ENV), timeout=60)
+            ex = loky_executor(2)  # the sweep's own executor (same arguments: reused, not replaced)
             pid = next(iter(ex._processes))
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
@@ -413,3 +412,150 @@ def test_scaling_grid_needs_enough_x_values_and_positive_responses(tmp_path):
     res = sweep((claim, _Toy()), [{"T": t, "a": 0.0} for t in (4, 8, 16)], out=tmp_path / "t", backend="serial")
     (s,) = res.summary
     assert s["verdict"] == "inconclusive" and s["unexpected"] and "positive" in s["detail"]
+
+
+def test_truncated_part_is_recomputed_on_resume(tmp_path, capsys):
+    """A part cut short (a crash, a full disk) neither breaks the next sweep nor counts as finished."""
+    out = tmp_path / "s"
+    argv = ["sweep", AM, "--grid", "T=60,90", "--grid", "n=8", "--grid", "d=8", "--backend", "serial", "--quick",
+            "--json", "--out", str(out)]
+    assert _cli(argv) == 0
+    capsys.readouterr()
+    before = load(out)
+    part = sorted((out / "parts").glob("*.parquet"))[0]
+    part.write_bytes(part.read_bytes()[:64])
+    assert _cli(argv) == 0
+    cap = capsys.readouterr()
+    rec = json.loads(cap.out)
+    assert (rec["ran"], rec["skipped"]) == (1, 1) and not rec["failed"]
+    lines = cap.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ratecheck: warning: ") and part.name in lines[0]
+    assert "Traceback" not in cap.err and (out / "quarantine" / part.name).is_file()
+    assert _rows(load(out)).equals(_rows(before))  # the unit ran again and gave the same rows
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    kids = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                stat = Path(f"/proc/{d}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(d))
+    return kids
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_killed_sweep_leaves_no_worker_processes(tmp_path):
+    """SIGKILL the sweep process alone (not its process group): its loky workers and resource trackers exit
+    within seconds instead of living on until their idle timeout with the caller's stdout open."""
+    pytest.importorskip("joblib")
+    out = tmp_path / "s"
+    cells = [dict(n=8, d=8, m=5, T=t) for t in range(1000, 41000, 1000)]  # 40 cells: busy well past the kill
+    script = f"from verify.sweep import sweep; sweep({AM!r}, {cells!r}, out={str(out)!r}, backend='loky', " \
+             f"workers=2, progress=False, validate='params')"
+    proc = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    kids = []
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline and proc.poll() is None:
+            kids = _children(proc.pid)
+            if len(kids) >= 3:  # the resource tracker and the two workers
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None and len(kids) >= 3, "the sweep did not start its workers"
+        time.sleep(0.5)
+        kids = sorted(set(kids) | set(_children(proc.pid)))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        deadline = time.time() + 10
+        while time.time() < deadline and any(map(_running, kids)):
+            time.sleep(0.1)
+        survivors = [k for k in kids if _running(k)]
+        assert not survivors, f"processes of the killed sweep still alive: {survivors}"
+        proc.stdout.read()  # nobody holds the pipe open any more: EOF, not a hang
+    finally:
+        for k in kids:  # only the processes this test started
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(k, signal.SIGKILL)
+        proc.stdout.close()
+
+
+def test_local_dask_cluster_listens_on_loopback_only(monkeypatch):
+    """The cluster a sweep starts for itself has no authentication: scheduler, workers and dashboard must
+    not listen beyond this machine (checked on the arguments, without starting a cluster)."""
+    distributed = pytest.importorskip("distributed")
+    from verify import sweep as sweep_mod
+
+    made = {}
+
+    class FakeCluster:
+        def __init__(self, **kw):
+            made.update(kw)
+
+        def close(self):
+            pass
+
+    class FakeClient:
+        def __init__(self, cluster, **kw):
+            self.cluster = cluster
+
+        def scheduler_info(self):
+            return {"workers": {"a": {}, "b": {}}}
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(distributed, "LocalCluster", FakeCluster)
+    monkeypatch.setattr(distributed, "Client", FakeClient)
+    sweep_mod._Dask(2).close()
+    assert made["host"] == "127.0.0.1" and made["dashboard_address"] is None and made["n_workers"] == 2
+    assert "worker_dashboard_address" not in made and not made.get("worker_kwargs")
+
+
+def test_local_dask_cluster_addresses_are_loopback():
+    pytest.importorskip("distributed")
+    from verify.sweep import _Dask
+
+    d = _Dask(1)
+    try:
+        d.client.wait_for_workers(1, timeout=60)
+        info = d.client.scheduler_info()
+        addresses = [info["address"], *info["workers"]]
+        assert len(addresses) == 2 and all(a.startswith("tcp://127.0.0.1:") for a in addresses), addresses
+    finally:
+        d.close()
+
+
+def test_two_sweeps_into_one_store_at_once(tmp_path):
+    """Two processes sweep overlapping grids into one store at the same time: both finish, every unit is there
+    once, both runs are logged, and no temporary file is left."""
+    out = tmp_path / "s"
+    script = ("import sys\nfrom verify.sweep import sweep\n"
+              "T = [int(t) for t in sys.argv[1].split(',')]\n"
+              f"r = sweep({AM!r}, [dict(n=8, d=8, m=5, T=t) for t in T], out={str(out)!r}, backend='serial', "
+              "progress=False)\nassert not r.failed\n")
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    grids = (",".join(str(t) for t in range(50, 850, 50)), ",".join(str(t) for t in range(450, 1250, 50)))
+    procs = [subprocess.Popen([sys.executable, "-c", script, g], env=env, stderr=subprocess.PIPE, text=True)
+             for g in grids]
+    errs = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errs
+    df = load(out)
+    assert df.key.nunique() == 24 and not df.duplicated(["key", "grid"]).any()
+    assert sorted(df.drop_duplicates("key").param_T) == list(range(50, 1250, 50))
+    assert len(json.loads((out / "sweep.json").read_text())["runs"]) == 2  # no lost update of the run log
+    assert not [f for f in (out / "parts").iterdir() if f.name.startswith(".")]
+    assert not [f for f in out.iterdir() if f.name.startswith(".tmp-")]

@@ -2,14 +2,48 @@
 
 >>> import verify
 >>> verdicts = verify.check("ef21.nonconvex-am", quick=True)   # doctest: +SKIP
+
+``import verify`` is cheap: the public names below load their modules (numpy, scipy, sympy, cvxpy: seconds)
+on first use, so that the command line can handle Ctrl-C before those imports start (``verify.__main__``).
+``verify.check`` and ``verify.search`` are the functions, also after ``import verify.check``.
 """
+import importlib
+import sys
+import types
+
 from ._version import __version__
-from .check import check
 from .errors import UsageError
-from .search import search
-from .testing import assert_claim_holds
-from .verdict import ATOL, CONFIDENCE, HOLDS, INCONCLUSIVE, RTOL, VIOLATED, Evidence, Verdict, judge, outcome
 
 __all__ = ["check", "search", "assert_claim_holds", "outcome", "judge", "Evidence", "Verdict", "UsageError", "HOLDS", "VIOLATED",
            "INCONCLUSIVE", "RTOL", "ATOL", "CONFIDENCE", "__version__"]
 
+#: public name -> the module (of this package) that defines it, imported on first use
+_LAZY = {"check": "check", "search": "search", "assert_claim_holds": "testing",
+         **{n: "verdict" for n in ("ATOL", "CONFIDENCE", "HOLDS", "INCONCLUSIVE", "RTOL", "VIOLATED", "Evidence",
+                                   "Verdict", "judge", "outcome")}}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package module: importing the submodule ``verify.check`` (or ``verify.search``) binds it on the
+    package, where the public name is the function of the same name; the function is kept."""
+
+    def __setattr__(self, name, value):
+        if _LAZY.get(name) == name and isinstance(value, types.ModuleType) and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -38,7 +38,7 @@ from . import sweep as _sweep
 from .check import check
 from .describe import describe, describe_text
 from .errors import UsageError
-from .outputs import MARKER, claim_dir
+from .outputs import check_out, claim_dir
 from .plots import experiment_figures
 from .report import write_report
 from .search import (
@@ -74,16 +74,23 @@ def load_claim(spec: str) -> theorems.Claim:
         raise UsageError(f"--claim must look like path/to/file.py:NAME, got {spec!r}")
     path, name = spec.rsplit(":", 1)
     p = Path(path)
+    if not path.strip():
+        raise UsageError(f"--claim must look like path/to/file.py:NAME, got {spec!r} (no file)")
+    if not name.strip():
+        raise UsageError(f"--claim must look like path/to/file.py:NAME, got {spec!r} (no name)")
     if not p.is_file():
-        raise UsageError(f"--claim: file {path!r} does not exist")
+        raise UsageError(f"--claim: file {path!r} " + ("is not a file" if p.exists() else "does not exist"))
     mod_name = f"_ratecheck_user_{abs(hash(str(p.resolve())))}"
     sp = importlib.util.spec_from_file_location(mod_name, p)
     if sp is None or sp.loader is None:
         raise UsageError(f"--claim: {path!r} is not a Python file")
     mod = importlib.util.module_from_spec(sp)
     try:
-        sp.loader.exec_module(mod)
-    except Exception as e:  # the user's file failed to import
+        sp.loader.exec_module(mod)  # runs the file as Python code (the README says so)
+    except SystemExit as e:  # sys.exit()/exit() in the file: an error of the file, not the end of our run
+        raise UsageError(f"--claim: {path!r} called sys.exit({e.code!r}) while being imported; a claim file must "
+                         "define claims, not exit") from None
+    except Exception as e:  # the user's file failed to import (KeyboardInterrupt stays an interrupt)
         raise UsageError(f"--claim: importing {path!r} failed: {type(e).__name__}: {e}") from None
     if not hasattr(mod, name):
         raise UsageError(f"--claim: {path!r} defines no name {name!r}")
@@ -207,6 +214,9 @@ def _cmd_describe(a) -> int:
 
 
 def _cmd_check(a, argv) -> int:
+    if a.clients is not None and a.data is None:  # it would be silently ignored
+        raise UsageError(f"--clients needs --data (the number of clients to split a data file across), got "
+                         f"--clients {a.clients} without --data")
     claims: list = []
     if a.claim:
         claims += [load_claim(s) for s in a.claim]
@@ -221,6 +231,8 @@ def _cmd_check(a, argv) -> int:
     exp = _exps.get(a.experiment) if a.experiment else None
     if a.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {a.seed}")
+    if a.search is not None and a.search < 0:
+        raise UsageError(f"--search budget must be a positive integer, got {a.search}")
     if not a.no_report:
         claim_dir(a.out)  # the report folder may be written, checked before any work
     # validate every claim against its experiment's schema, and the parameters, before running anything
@@ -245,8 +257,6 @@ def _cmd_check(a, argv) -> int:
     if a.search is not None:
         import tempfile
 
-        if a.search < 0:
-            raise UsageError(f"--search budget must be a positive integer, got {a.search}")
         records = Path(tempfile.mkdtemp(prefix="ratecheck-cx-"))
         search_rows = []
         by: dict = {}
@@ -348,8 +358,8 @@ def _cmd_search(a) -> int:
     if a.budget is not None:
         _check_int("--budget", a.budget, 1)
     _check_int("--seed", a.seed, 0)
-    if not a.catalogue and not Path(a.out, MARKER).is_file():
-        claim_dir(a.out)  # a folder we may write records into, checked before the search runs
+    if not a.catalogue:
+        check_out(a.out)  # a folder we may write records into, checked before the search runs
     if a.catalogue:
         rows = catalogue(claims, budget=a.budget, seed=a.seed, experiment=a.experiment)
         print(json.dumps(rows, indent=1) if a.json else catalogue_markdown(rows))
@@ -471,10 +481,54 @@ def _cmd_sweep(args) -> int:
     return 1 if res.unexpected else 0
 
 
+def _one_line_warnings():
+    """Show the package's own warnings (e.g. an unreadable store part) as one ``ratecheck: warning:`` line."""
+    import warnings
+
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, _store.CorruptPartWarning):
+            print(f"ratecheck: warning: {' '.join(str(message).split())}", file=sys.stderr)
+        else:
+            shown(message, category, filename, lineno, file, line)
+
+    return shown, show
+
+
 def main(argv=None) -> int:
     """Entry point of the ``ratecheck`` console script."""
+    import warnings
+
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("MPLBACKEND", "Agg")  # the one place that picks a backend: files, no windows
+    shown, warnings.showwarning = _one_line_warnings()
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a reader that went away shows here, not as a traceback at interpreter exit
+        return code
+    except BrokenPipeError:  # e.g. `ratecheck list | head -1`: the reader has what it wanted
+        _drop_stdout()
+        return EXIT_BROKEN_PIPE
+    finally:
+        warnings.showwarning = shown
+
+
+#: exit status when stdout's reader went away (128 + SIGPIPE, what a shell reports for a command killed by it)
+EXIT_BROKEN_PIPE = 141
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null: what is still buffered for the closed pipe is discarded at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind sys.stdout (e.g. captured by a test)
+        pass
+
+
+def _main(argv) -> int:
     try:
         p = _parser()
         a = p.parse_args(argv)
@@ -499,7 +553,12 @@ def main(argv=None) -> int:
             return _cmd_replay(a)
         raise UsageError(f"unknown command {a.cmd!r}")
     except BAD_INPUT as e:
-        print(f"ratecheck: error: {e}", file=sys.stderr)
+        print(f"ratecheck: error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, always
+        return 2
+    except MemoryError as e:  # an instance too large for this machine (e.g. --param n=100000000)
+        detail = " ".join(str(e).split())
+        print(f"ratecheck: error: out of memory{': ' + detail if detail else ''}; choose a smaller instance "
+              "(see `ratecheck describe EXPERIMENT` for its parameters)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("ratecheck: interrupted", file=sys.stderr)

@@ -10,6 +10,7 @@ import datetime as _dt
 import html
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -37,6 +38,23 @@ def _fmt_t(t) -> str:
     if not np.isfinite(t):
         return "∞"
     return f"{t:.3g}"
+
+
+def _md(text) -> str:
+    """Text for report.md: one line, with what Markdown would render as HTML (``<``, ``>``, ``&``) written as
+    entities and table pipes escaped (a title like ``a <b> | c`` shows as written and keeps its table cell)."""
+    t = " ".join(str(text).split())
+    return t.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
+def _code(text, table: bool = False) -> str:
+    """A Markdown code span showing ``text`` literally (fenced by more backticks than it contains)."""
+    t = " ".join(str(text).split())
+    if table:
+        t = t.replace("|", "\\|")  # GFM splits table cells at a pipe even inside a code span
+    fence = "`" * (max((len(run) for run in re.findall("`+", t)), default=0) + 1)
+    pad = " " if t.startswith("`") or t.endswith("`") or not t else ""
+    return f"{fence}{pad}{t}{pad}{fence}"
 
 
 def _instance_diff(inst: dict, defaults: dict) -> str:
@@ -102,7 +120,7 @@ def _claim_meta(cid: str):
 
 
 def _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command) -> str:
-    L = [f"# {title}", "", f"Generated {stamp}" + (f" by `{command}`" if command else "") + ".", ""]
+    L = [f"# {_md(title)}", "", f"Generated {stamp}" + (f" by {_code(command)}" if command else "") + ".", ""]
     n_un = sum(r["unexpected"] for r in rows)
     L.append(f"**{len(rows)} claims, {len(verdicts)} verdicts, {n_un} unexpected.** "
              "Tightness = max over the grid of measured/bound (lower bounds: bound/measured); "
@@ -110,30 +128,30 @@ def _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command) -> s
     L += ["", "| claim | provenance | kind | verdict | expected | tightness | instances |", "|---|---|---|---|---|---|---|"]
     for r in rows:
         flag = " ⚠" if r["unexpected"] else ""
-        L.append(f"| `{r['claim']}` | {r['provenance']} | {r['kind']} | **{r['verdict']}**{flag} | {r['expected']} | "
-                 f"{_fmt_t(r)} | {r['instances']} |")
+        L.append(f"| {_code(r['claim'], table=True)} | {_md(r['provenance'])} | {_md(r['kind'])} | "
+                 f"**{_md(r['verdict'])}**{flag} | {_md(r['expected'])} | {_fmt_t(r)} | {_md(r['instances'])} |")
     for fname, cap in extra:
-        L += ["", f"![{cap}]({fname})", "", f"*{cap}*"]
+        L += ["", f"![{_md(cap)}]({fname})", "", f"*{_md(cap)}*"]
     L += ["", "## Claims", ""]
     for r in rows:
         c = _claim_meta(r["claim"])
-        L += [f"### `{r['claim']}` — {r['title']}", "", f"- Paper: {r['paper']}",
-              f"- Provenance: **[{r['provenance']}]**" + (f" — {r['provenance_note']}" if r["provenance_note"] else ""),
-              f"- Outcome: **{r['verdict']}** (expected {r['expected']}), max tightness {_fmt_t(r)}"]
+        L += [f"### {_code(r['claim'])} — {_md(r['title'])}", "", f"- Paper: {_md(r['paper'])}",
+              f"- Provenance: **[{_md(r['provenance'])}]**" + (f" — {_md(r['provenance_note'])}" if r["provenance_note"] else ""),
+              f"- Outcome: **{_md(r['verdict'])}** (expected {_md(r['expected'])}), max tightness {_fmt_t(r)}"]
         if c is not None:
             if c.expected_to_fail:
-                L.append(f"- Expected to fail: {c.expected_to_fail}")
+                L.append(f"- Expected to fail: {_md(c.expected_to_fail)}")
             L.append(f"- Statement: $${c.latex()}$$")
         L += ["", "| instance | seed | verdict | tightness | method | detail |", "|---|---|---|---|---|---|"]
         for i, v in enumerate(verdicts):
             if v.claim != r["claim"]:
                 continue
             d = defaults.get(_claim_meta(v.claim).experiment if _claim_meta(v.claim) else "", {})
-            L.append(f"| {_instance_diff(v.instance, d)} | {v.seed} | {v.verdict} | {_fmt_t(v.tightness)} | {v.method} | "
-                     f"{v.detail.replace('|', '/')} |")
+            L.append(f"| {_md(_instance_diff(v.instance, d))} | {v.seed} | {_md(v.verdict)} | {_fmt_t(v.tightness)} | "
+                     f"{_md(v.method)} | {_md(v.detail)} |")
         for i, v in enumerate(verdicts):
             if v.claim == r["claim"] and i in figs:
-                L += ["", f"![{v.claim}]({figs[i]})"]
+                L += ["", f"![{_md(v.claim)}]({figs[i]})"]
                 break
         L.append("")
     return "\n".join(L)

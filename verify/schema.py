@@ -75,7 +75,11 @@ class Param:
         """The value of ``--param NAME=TEXT``."""
         if self.optional and text.strip().lower() in ("none", "null"):
             return None
-        return self.validate(self._parse(text.strip()), where)
+        try:
+            value = self._parse(text.strip())
+        except (ValueError, TypeError, OverflowError):  # not of the declared type: validate words the rule
+            value = text.strip()
+        return self.validate(value, where)
 
     def _parse(self, text: str) -> Any:
         return text

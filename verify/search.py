@@ -55,7 +55,7 @@ from theorems import Claim, ClaimError, Kind
 from .check import (HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge,
                     outcome)
 from ._version import __version__
-from .outputs import MARKER, claim_dir, mark
+from .outputs import MARKER, check_out, claim_dir, mark
 from .optima import OptimumError
 
 __all__ = ["search", "evaluate", "strategy", "replay", "reproduces", "load_counterexample", "write_counterexample",
@@ -393,6 +393,8 @@ def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, 
     seed = _check_int("seed", seed, 0)
     shrink_budget = _check_int("shrink_budget", shrink_budget, 0)
     exp, space = searchable(claim, experiment)
+    if out is not None:
+        check_out(out, "out")  # records can be written there: checked before the search runs
     if base is None:
         quick = exp.instances(claim, quick=True)
         base = dict(quick[0]) if quick else {}
@@ -632,20 +634,57 @@ def write_counterexample(res: SearchResult, out, claim: Claim | None = None) -> 
 def load_counterexample(path) -> dict:
     """Read and validate a counterexample record."""
     p = Path(path)
+    if not str(path).strip():
+        raise UsageError("replay needs a counterexample file, got an empty path")
     if not p.is_file():
-        raise UsageError(f"counterexample file {str(p)!r} does not exist")
+        raise UsageError(f"counterexample file {str(p)!r} " + ("is not a file" if p.exists() else "does not exist"))
     try:
         rec = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
         raise UsageError(f"{str(p)!r} is not a counterexample record (invalid JSON: {e})") from None
+    except OSError as e:
+        raise UsageError(f"counterexample file {str(p)!r} cannot be read ({e.strerror or type(e).__name__})") from None
     if not isinstance(rec, dict) or rec.get("format") != FORMAT:
         raise UsageError(f"{str(p)!r} is not a counterexample record (format must be {FORMAT!r})")
     missing = [k for k in ("claim", "experiment", "instance", "seed") if k not in rec]
     if missing:
         raise UsageError(f"{str(p)!r}: counterexample record lacks {', '.join(missing)}")
-    if not isinstance(rec["instance"], dict):
-        raise UsageError(f"{str(p)!r}: 'instance' must be an object of parameters")
+    for key, ok, rule in _RECORD_FIELDS:
+        if key in rec and not ok(rec[key]):
+            raise UsageError(f"{str(p)!r}: counterexample field {key!r} must be {rule}, got {_shown(rec[key])}")
     return rec
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _is_value(x) -> bool:
+    """A recorded number: a JSON number, null, or a non-finite one as text (``"inf"``, ``"nan"``)."""
+    return x is None or _is_number(x) or (isinstance(x, str) and x.strip().lower() in ("inf", "-inf", "nan"))
+
+
+def _shown(x) -> str:
+    text = json.dumps(x) if not isinstance(x, str) else repr(x)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"{type(x).__name__} {text}"
+
+
+#: (field, check, rule) of a counterexample record; the required ones are checked for presence first
+_RECORD_FIELDS = (
+    ("claim", lambda x: isinstance(x, str) and x.strip() != "", "a claim id (a non-empty string)"),
+    ("experiment", lambda x: isinstance(x, str) and x.strip() != "", "an experiment name (a non-empty string)"),
+    ("instance", lambda x: isinstance(x, dict), "an object of instance parameters"),
+    ("seed", lambda x: isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2 ** 63,
+     "an integer 0 <= seed < 2**63"),
+    ("verdict", lambda x: x is None or x in (HOLDS, VIOLATED, INCONCLUSIVE), "holds, violated, inconclusive or null"),
+    ("measured", _is_value, "a number or null"),
+    ("bound", _is_value, "a number or null"),
+    ("tightness", _is_value, "a number or null"),
+    ("where", lambda x: x is None or isinstance(x, dict), "an object (the grid point) or null"),
+    ("detail", lambda x: x is None or isinstance(x, str), "a string or null"),
+    ("expected_to_fail", lambda x: isinstance(x, bool), "true or false"),
+)
 
 
 def replay(path, claim: Claim | None = None, experiment=None) -> Verdict:

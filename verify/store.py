@@ -7,12 +7,21 @@ Layout of a store directory::
       summary.json               claim-level outcomes and scaling fits of the last run (written atomically)
       parts/<key>.parquet        the rows of one finished unit of work (cell, seed)
       parts/<key>.failed.parquet one row recording the error of a unit that raised (retried on resume)
+      quarantine/                parts that could not be read, moved aside by the next sweep (their units re-run)
 
 A *unit* is one (claim, cell, seed); its ``key`` is a content hash of the claim (id and statement), the
 experiment, the completed instance parameters and the seed, so the same command always produces the same keys
 and a re-run skips every unit whose part file exists.  Part files are written to a temporary name and renamed
 (``os.replace``), so an interrupted sweep leaves only whole files behind and loses at most the units in flight.
 ``merge`` copies part files between stores; keys make it idempotent (no row is ever duplicated).
+
+The store repairs itself: a part that cannot be read (truncated by a crash or a full disk, damaged by a copy)
+is skipped by readers with a one-line :class:`CorruptPartWarning`, and a writer (a sweep resuming into the
+store) moves it to ``quarantine/`` so that its unit is run again.  Temporary files are named with the host and
+process id that write them (``.tmp-HOST-PID-*``); a sweep removes only those of processes that are no longer
+alive, so two sweeps may write into one store at once.  An unreadable ``sweep.json`` is kept aside as
+``sweep.json.corrupt`` and the run log restarted from its backup ``sweep.json.bak``; ``merge`` reads every
+source part before it writes anything and refuses a source with an unreadable part.
 
 Every part holds one row per evidence grid point with the columns of :data:`COLUMNS` plus one typed column
 ``param_<name>`` per instance parameter.  :func:`load` reads a store back as a :class:`pandas.DataFrame`.
@@ -25,20 +34,35 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
 from .errors import UsageError
-from .outputs import MARKER, claim_dir, mark
+from .outputs import MARKER, claim_dir, mark, pid_alive, writable
 
 __all__ = ["Store", "COLUMNS", "PARAM_PREFIX", "unit_key", "rows_table", "failure_table", "load", "merge",
-           "git_revision", "write_json_atomic"]
+           "git_revision", "write_json_atomic", "CorruptPartWarning", "STALE_TEMPORARY_AGE"]
+
+
+class CorruptPartWarning(UserWarning):
+    """A part of a results store could not be read (its message is one line)."""
+
+
+#: Age (seconds) after which a temporary file of another machine, or of an older version (no process id in its
+#: name), is stale: writing one part takes milliseconds.
+STALE_TEMPORARY_AGE = 3600.0
+_HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:8]
+_TMP = ".tmp-"
+_TMP_NAME = re.compile(r"^\.tmp-([0-9a-f]{8})-(\d+)-")
+_MAGIC = b"PAR1"
 
 PARAM_PREFIX = "param_"
 #: fixed columns of every part (name -> meaning); parameters add ``param_<name>`` columns
@@ -87,7 +111,7 @@ def unit_key(claim_fingerprint: str, experiment: str, params: dict, seed: int) -
 def _atomic_path(path: Path):
     """Yield a temporary path next to ``path``; rename it onto ``path`` when the block succeeds."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f"{_TMP}{_HOST}-{os.getpid()}-", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -97,10 +121,73 @@ def _atomic_path(path: Path):
             os.unlink(tmp)
 
 
+def _stale_temporary(path: Path, now: float) -> bool:
+    """A temporary file whose writer is gone: a dead process of this host, else (another host, or an older
+    version's name without a process id) older than :data:`STALE_TEMPORARY_AGE`."""
+    m = _TMP_NAME.match(path.name)
+    if m and m.group(1) == _HOST:
+        return not pid_alive(int(m.group(2)))
+    try:
+        return now - path.stat().st_mtime > STALE_TEMPORARY_AGE
+    except OSError:
+        return False
+
+
 def write_json_atomic(path, obj) -> None:
     path = Path(path)
     with _atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str))
+        with open(tmp, "w") as f:
+            f.write(json.dumps(obj, indent=2, sort_keys=True, default=str))
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _part_problem(path: Path) -> str | None:
+    """Why a part file cannot be a whole Parquet file (size, magic bytes), or None; cheap (no decoding)."""
+    try:
+        size = path.stat().st_size
+        if size < 12:
+            return f"{size} bytes: truncated"
+        with open(path, "rb") as f:
+            head = f.read(4)
+            f.seek(-4, os.SEEK_END)
+            tail = f.read(4)
+    except FileNotFoundError:
+        return None  # replaced meanwhile (a failure record superseded by a success)
+    except OSError as e:
+        return e.strerror or type(e).__name__
+    if head != _MAGIC or tail != _MAGIC:
+        return "truncated or not a Parquet file (no PAR1 footer)"
+    return None
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(f"{type(e).__name__}: {e}".split())[:300]
+
+
+def _read_part(pq, path: Path):
+    """Read one part fully; return (table, None) or (None, reason)."""
+    problem = _part_problem(path)
+    if problem is not None:
+        return None, problem
+    try:
+        return pq.read_table(path), None
+    except FileNotFoundError:
+        return None, None
+    except Exception as e:  # noqa: BLE001 - pyarrow raises ArrowInvalid, OSError, ... for damaged files
+        return None, _one_line(e)
+
+
+def _read_runs(path: Path) -> list:
+    """The runs logged in a ``sweep.json``; ValueError (one line) if it cannot be read."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{str(path)!r} cannot be read ({_one_line(e)})") from None
+    runs = data.get("runs") if isinstance(data, dict) else None
+    if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
+        raise ValueError(f"{str(path)!r} is not a run log (it must hold {{\"runs\": [...]}})")
+    return runs
 
 
 def git_revision(path: str | os.PathLike | None = None) -> str | None:
@@ -187,6 +274,10 @@ class Store:
         if self.path.exists() and not self.path.is_dir():
             raise UsageError(f"results store {str(self.path)!r} exists and is not a directory")
         self.parts = self.path / "parts"
+        self.quarantine = self.path / "quarantine"
+        self.write_access = write
+        self.unreadable: dict[str, str] = {}   # part file name -> why it could not be read (skipped)
+        self._warned: set = set()
         if not write:
             if not self.parts.is_dir():
                 raise UsageError(f"{str(self.path)!r} is not a results store (no parts/ directory)")
@@ -196,20 +287,57 @@ class Store:
         if not ours:
             claim_dir(self.path)  # never write into a folder the package did not create
         self.parts.mkdir(parents=True, exist_ok=True)
+        writable(self.parts, f"results store {str(self.path)!r}")
         if not (self.path / MARKER).is_file():
             mark(self.path, "results store")
 
     # ---------------------------------------------------------------- keys
     def _scan(self) -> tuple[set, set]:
-        done, failed = set(), set()
+        done, failed, bad = set(), set(), {}
         for name in os.listdir(self.parts):
             if name.startswith(".") or not name.endswith(".parquet"):
                 continue
-            if name.endswith(".failed.parquet"):
+            problem = _part_problem(self.parts / name)
+            if problem is not None:
+                bad[name] = problem
+            elif name.endswith(".failed.parquet"):
                 failed.add(name[: -len(".failed.parquet")])
             else:
                 done.add(name[: -len(".parquet")])
+        self._unreadable(bad)
         return done, failed - done
+
+    def _unreadable(self, bad: dict) -> None:
+        """Skip unreadable parts: a writer moves them to ``quarantine/`` (their units run again); warn once."""
+        if not bad:
+            return
+        self.unreadable.update(bad)
+        moved = False
+        if self.write_access:
+            for name in bad:
+                moved = self._move_aside(name) or moved
+        new = [n for n in sorted(bad) if n not in self._warned]
+        self._warned.update(new)
+        if new:
+            names = ", ".join(new[:3]) + (f" and {len(new) - 3} more" if len(new) > 3 else "")
+            where = f"moved to {str(self.quarantine)!r}" if moved else "skipped"
+            warnings.warn(CorruptPartWarning(
+                f"results store {str(self.path)!r}: {len(new)} unreadable part{'s' if len(new) > 1 else ''} {where} "
+                f"(the next sweep runs {'their units' if len(new) > 1 else 'its unit'} again): {names} "
+                f"({bad[new[0]]})"), stacklevel=3)
+
+    def _move_aside(self, name: str) -> bool:
+        try:
+            self.quarantine.mkdir(exist_ok=True)
+            dest = self.quarantine / name
+            if dest.exists():
+                dest = self.quarantine / f"{name}.{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+            os.replace(self.parts / name, dest)
+            return True
+        except FileNotFoundError:  # moved meanwhile by another writer
+            return True
+        except OSError:
+            return False
 
     def done_keys(self) -> set:
         """Keys of units that finished (their rows are in the store)."""
@@ -236,21 +364,55 @@ class Store:
                 self._file(key, True).unlink()
         return dest
 
-    def log_run(self, entry: dict) -> None:
-        """Append a run description to ``sweep.json`` (atomically rewritten)."""
+    def runs(self) -> list:
+        """The runs logged in ``sweep.json``.
+
+        A log that cannot be read is kept as ``sweep.json.corrupt`` (by a writer) and replaced by its backup
+        ``sweep.json.bak`` (the log before the last run), else by an empty log, with a one-line warning; the
+        parts are not touched."""
         f = self.path / "sweep.json"
-        runs = json.loads(f.read_text())["runs"] if f.exists() else []
-        runs.append(dict(entry, host=socket.gethostname(), started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
-        write_json_atomic(f, {"runs": runs})
+        if not f.exists():
+            return []
+        try:
+            return _read_runs(f)
+        except ValueError as e:
+            problem = str(e)
+        try:
+            runs = _read_runs(self.path / "sweep.json.bak")
+            kept = "restored from sweep.json.bak"
+        except ValueError:
+            runs, kept = [], "restarted empty"
+        if self.write_access:
+            with contextlib.suppress(OSError):
+                os.replace(f, _free_name(self.path / "sweep.json.corrupt"))
+            kept += "; the damaged file is kept as sweep.json.corrupt"
+        warnings.warn(CorruptPartWarning(f"results store {str(self.path)!r}: {problem}; run log {kept}"), stacklevel=2)
+        return runs
+
+    def log_run(self, entry: dict) -> None:
+        """Append a run description to ``sweep.json`` (atomically rewritten, the previous log kept as
+        ``sweep.json.bak``; serialized between processes by a lock file on systems that have ``fcntl``)."""
+        f = self.path / "sweep.json"
+        with _locked(self.path / ".lock"):
+            runs = self.runs()
+            if f.exists():
+                with contextlib.suppress(OSError):
+                    write_json_atomic(self.path / "sweep.json.bak", {"runs": runs})
+            runs.append(dict(entry, host=socket.gethostname(),
+                             started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+            write_json_atomic(f, {"runs": runs})
 
     def clean_temporary(self) -> int:
-        """Remove temporary files left by an interrupted writer; returns how many."""
-        n = 0
-        for name in os.listdir(self.parts):
-            if name.startswith(".tmp-"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.parts / name)
-                    n += 1
+        """Remove temporary files whose writer is gone (a dead process of this host; another host's, or an
+        older version's, when older than :data:`STALE_TEMPORARY_AGE`); returns how many.  Temporaries of
+        live writers (another sweep into the same store) are left alone."""
+        n, now = 0, time.time()
+        for folder in (self.parts, self.path):
+            for name in os.listdir(folder):
+                if name.startswith(_TMP) and _stale_temporary(folder / name, now):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(folder / name)
+                        n += 1
         return n
 
     # ---------------------------------------------------------------- reading
@@ -269,7 +431,14 @@ class Store:
         would dominate the load time.
         """
         pa, pq = _pa()
-        tables = [pq.read_table(f) for f in self.files(keys, failed)]
+        tables, bad = [], {}
+        for f in self.files(keys, failed):
+            t, problem = _read_part(pq, f)
+            if t is not None:
+                tables.append(t)
+            elif problem is not None:
+                bad[f.name] = problem
+        self._unreadable(bad)
         if not tables:
             return pa.table({c: pa.array([], _schema_type(pa, c)) for c in COLUMNS})
         try:
@@ -281,6 +450,32 @@ class Store:
     def load(self, keys: Iterable[str] | None = None, failed: bool = True):
         """All rows as a :class:`pandas.DataFrame`."""
         return self.table(keys, failed).to_pandas()
+
+
+def _free_name(path: Path) -> Path:
+    """``path``, or ``path.N`` for the first N that does not exist."""
+    if not path.exists():
+        return path
+    n = 1
+    while Path(f"{path}.{n}").exists():
+        n += 1
+    return Path(f"{path}.{n}")
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """An exclusive lock on ``path`` (created if needed) for the block; no lock where fcntl is missing."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(path, "a") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def _schema_type(pa, name):
@@ -309,20 +504,40 @@ def merge(dest, *sources) -> dict:
     """Copy every part of ``sources`` into the store ``dest`` (created if needed).
 
     Units already finished in ``dest`` are kept (same key = same content); a finished unit replaces a
-    failure record.  Returns counts ``{"copied", "skipped", "failed_copied"}``.
+    failure record.  Every source part (and run log) is read in full before anything is written: a source
+    with an unreadable part is refused with a one-line :class:`UsageError` and ``dest`` is not touched.
+    Returns counts ``{"copied", "skipped", "failed_copied"}``.
     """
     if not sources:
         raise UsageError("merge needs at least one source store")
+    _, pq = _pa()
+    plans = []
     for src in sources:
-        Store(src)  # an existing store, or a one-line error before anything is written
+        s = Store(src)  # an existing store, or a one-line error before anything is written
         if Path(src).resolve() == Path(dest).resolve():
             raise UsageError(f"cannot merge the store {str(src)!r} into itself")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CorruptPartWarning)
+            done, failed = s._scan()
+        if s.unreadable:
+            name, why = sorted(s.unreadable.items())[0]
+            raise UsageError(f"merge: source store {str(src)!r} has an unreadable part parts/{name} ({why}); nothing "
+                             "was merged (a sweep into that store moves it aside and runs its unit again)")
+        for f in [s._file(k) for k in sorted(done)] + [s._file(k, True) for k in sorted(failed)]:
+            t, why = _read_part(pq, f)
+            if t is None and why is not None:
+                raise UsageError(f"merge: source store {str(src)!r} has an unreadable part parts/{f.name} ({why}); "
+                                 "nothing was merged (a sweep into that store moves it aside and runs its unit again)")
+        log = Path(src, "sweep.json")
+        try:
+            runs = _read_runs(log) if log.exists() else []
+        except ValueError as e:
+            raise UsageError(f"merge: source store {str(src)!r}: {e}; nothing was merged") from None
+        plans.append((src, s, done, failed, runs))
     out = Store(dest, write=True)
     counts = {"copied": 0, "skipped": 0, "failed_copied": 0}
     runs = []
-    for src in sources:
-        s = Store(src)
-        done, failed = s._scan()
+    for src, s, done, failed, src_runs in plans:
         have, have_failed = out._scan()
         for k in sorted(done):
             if k in have:
@@ -339,11 +554,13 @@ def merge(dest, *sources) -> dict:
             with _atomic_path(out._file(k, True)) as tmp:
                 shutil.copyfile(s._file(k, True), tmp)
             counts["failed_copied"] += 1
-        f = Path(src, "sweep.json")
-        if f.exists():
-            runs += [dict(r, merged_from=str(src)) for r in json.loads(f.read_text()).get("runs", [])]
+        runs += [dict(r, merged_from=str(src)) for r in src_runs]
     if runs:
         f = out.path / "sweep.json"
-        old = json.loads(f.read_text())["runs"] if f.exists() else []
-        write_json_atomic(f, {"runs": old + runs})
+        with _locked(out.path / ".lock"):
+            old = out.runs()
+            if f.exists():
+                with contextlib.suppress(OSError):
+                    write_json_atomic(out.path / "sweep.json.bak", {"runs": old})
+            write_json_atomic(f, {"runs": old + runs})
     return counts

@@ -66,6 +66,9 @@ DRY_PARAMS = {"T": 2, "replications": 2}
 BLAS_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                              "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
 BACKENDS = ("serial", "loky", "dask")
+#: sanity bounds: worker processes of one sweep, and units (claims x cells x seeds) one sweep plans
+MAX_WORKERS = 1024
+MAX_UNITS = 10 ** 7
 
 
 # --------------------------------------------------------------------------- grids and seeds
@@ -78,6 +81,9 @@ def grid(**axes: Iterable[Any]) -> list[dict]:
         if not vs:
             raise UsageError(f"grid axis {nm!r} is empty")
         values.append(vs)
+    if math.prod(len(vs) for vs in values) > MAX_UNITS:
+        raise UsageError(f"the grid has {math.prod(len(vs) for vs in values)} cells, more than a sweep plans "
+                         f"({MAX_UNITS}); split it")
     return [dict(zip(names, combo)) for combo in itertools.product(*values)]
 
 
@@ -270,6 +276,8 @@ def _resolve_targets(target) -> list[tuple[Any, Any]]:
     from . import experiments
 
     def exp_of(c):
+        if not c.measure:
+            raise UsageError(f"claim {c.id} has no measure: nothing to sweep (it is checked by `ratecheck check`)")
         return experiments.get(c.experiment or "")
 
     if isinstance(target, Claim):
@@ -356,8 +364,8 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
     """
     from .store import git_revision, unit_key
 
-    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
-        raise UsageError(f"seeds must be an integer >= 1, got {seeds!r}")
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or not 1 <= seeds <= MAX_UNITS:
+        raise UsageError(f"seeds must be an integer in [1, {MAX_UNITS}], got {seeds!r}")
     if validate not in ("dry", "params", "none"):
         raise UsageError(f"validate must be 'dry', 'params' or 'none', got {validate!r}")
     if cells is not None:
@@ -367,6 +375,9 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
         for c in cells:
             if not isinstance(c, dict):
                 raise UsageError(f"each cell must be a dict of parameters, got {type(c).__name__}")
+        if len(cells) * seeds > MAX_UNITS:
+            raise UsageError(f"{len(cells)} cells x {seeds} seeds = {len(cells) * seeds} units per claim, more than "
+                             f"a sweep plans ({MAX_UNITS}); split the grid")
     meta = {"version": __version__, "git_rev": git_revision()}
     done = set(done)
     units, seen, checks = [], set(), {}
@@ -435,16 +446,52 @@ class _Serial:
         pass
 
 
+#: seconds between two checks, in a worker process, that the sweep which started it is still alive
+PARENT_POLL = 0.5
+
+
+def _exit_with_parent(parent: int, interval: float = PARENT_POLL) -> None:
+    """Initializer of every worker process: exit as soon as the process that started it (``parent``) is gone.
+
+    A sweep killed with SIGKILL cannot shut its pool down; without this its workers (and through them loky's
+    resource tracker) would live on until their idle timeout, holding the caller's stdout open.  A daemon
+    thread polls ``os.getppid()``: when the parent dies the worker is re-parented and exits at once
+    (``os._exit``: nothing of the dead sweep is worth flushing).  Portable (no ``prctl``), and immune to
+    ``PR_SET_PDEATHSIG``'s catch of firing when the parent *thread* that spawned the worker ends.
+    """
+    import threading
+
+    if os.getppid() != parent:  # the sweep died before this worker finished starting
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="ratecheck-parent-watchdog", daemon=True).start()
+
+
+def loky_executor(workers: int):
+    """The reusable loky executor of the sweeps: ``workers`` processes with one BLAS thread each, which exit
+    when the sweep's process dies (:func:`_exit_with_parent`)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    return get_reusable_executor(max_workers=workers, env=dict(BLAS_ENV), timeout=60,
+                                 initializer=_exit_with_parent, initargs=(os.getpid(),))
+
+
 class _Loky:
 
     def __init__(self, workers: int):
         try:
-            from joblib.externals.loky import get_reusable_executor
+            import joblib.externals.loky  # noqa: F401
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise UsageError("--backend loky needs joblib (pip install joblib), or use --backend serial") from e
 
         self.workers = workers
-        self._get = lambda: get_reusable_executor(max_workers=workers, env=dict(BLAS_ENV), timeout=60)
+        self._get = lambda: loky_executor(workers)
         self.ex = self._get()
 
     def submit(self, unit):
@@ -516,8 +563,8 @@ class _Dask:
 def _check_backend(name: str, workers: int, scheduler: str | None, client=None) -> None:
     if name not in BACKENDS:
         raise UsageError(f"backend must be one of {', '.join(BACKENDS)}, got {name!r}")
-    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise UsageError(f"workers must be an integer >= 1, got {workers!r}")
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or not 1 <= workers <= MAX_WORKERS:
+        raise UsageError(f"workers must be an integer in [1, {MAX_WORKERS}], got {workers!r}")
     if (scheduler or client is not None) and name != "dask":
         raise UsageError("--scheduler needs --backend dask")
 
@@ -610,15 +657,19 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
 
     t0 = time.perf_counter()
     _check_backend(backend, workers, scheduler, client)
-    existing = Path(out, "parts").is_dir()
-    if not existing:
-        claim_dir(out)  # refuses a folder the package did not write, before any work (nothing created yet)
-    done = Store(out).done_keys() if existing else set()
+    if Path(out, "parts").is_dir():
+        # an existing store: ours and writable (checked before any work); unreadable parts are moved aside
+        # to quarantine/ by the scan, so their units count as not done and run again
+        store = Store(out, write=True)
+        done = store.done_keys()
+    else:
+        claim_dir(out)  # refuses a folder the package did not write, or cannot write in, before any work
+        store, done = None, set()
     units = plan(target, cells, seeds=seeds, base=base, quick=quick, base_seed=base_seed, validate=validate,
                  done=done)
     todo = [u for u in units if u.key not in done]
     runner = _backend(backend, workers, scheduler, client) if todo else None  # e.g. an unreachable scheduler
-    store = Store(out, write=True)
+    store = store or Store(out, write=True)
     store.clean_temporary()
     store.log_run({"target": getattr(target, "id", str(target)), "cells": None if cells is None else list(cells),
                    "seeds": seeds, "backend": backend, "workers": workers, "quick": quick, "base_seed": base_seed,
