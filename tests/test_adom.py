@@ -329,3 +329,15 @@ def test_figures_written(tmp_path):
     figs = get("adom").figures(vs, str(tmp_path), quick=True)
     assert [f for f, _ in figs] == ["adom_distance_vs_rounds.png", "adom_scaling.png", "adom_lower_bound.png"]
     assert all((tmp_path / f).stat().st_size > 1000 for f, _ in figs)
+
+
+# ----------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(n=10**7), ("n",)),
+    (dict(d=10**6), ("d",)),
+    (dict(depth_d=10**6), ("depth_d",)),
+    (dict(max_iter=10**10), ("max_iter",)),
+    (dict(ns=[3, 4, 10**8]), ("n",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("adom", params, *words)

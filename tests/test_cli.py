@@ -67,6 +67,10 @@ def test_check_json_and_report(tmp_path, capsys):
     (["check", "ef21.nonconvex-am", "--param", "stepsize_factor=2"], "violates the assumption gamma <="),
     (["check", "ef21.pl-qm", "--param", "problem=logistic"], "needs a PL instance"),
     (["bogus"], "invalid choice"),
+    (["check", "ef21.nonconvex-am", "--param", "n=1000000000"],
+     r"experiment 'ef21': this instance needs about \S+ \S+ \(mostly .* floats\), more than the \S+ \S+ available; "
+     r"reduce replications, n"),
+    (["check", "adom.lower-bound-comm", "--param", "n=10000000"], r"experiment 'adom': this instance needs about"),
 ])
 def test_bad_input_one_line_exit_2_no_report(args, msg, tmp_path, capsys):
     out_dir = tmp_path / "r"
@@ -180,3 +184,13 @@ def test_search_and_replay_through_the_cli(tmp_path, capsys):
     assert code == 0 and "violated" in out
     code, _, err = run(["search", "ef21.nonconvex-am", "--budget", "0"], capsys)
     assert code == 2 and "budget" in err
+
+
+def test_replayed_record_of_an_absurd_size_is_refused_in_one_line(tmp_path, capsys):
+    rec = {"format": "ratecheck-counterexample/1", "claim": "ef21.nonconvex-am", "experiment": "ef21",
+           "instance": {"n": 1000000000}, "seed": 0}
+    f = tmp_path / "cx.json"
+    f.write_text(json.dumps(rec))
+    code, out, err = run(["replay", str(f)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "experiment 'ef21': this instance needs about" in err and "reduce replications, n" in err

@@ -118,3 +118,15 @@ def test_bad_input(kw, msg):
     args.update(kw)
     with pytest.raises(InvalidInput, match=msg):
         ef21(P, args.pop("x0"), args.pop("gamma"), args.pop("compressor"), args.pop("T"), **args)
+
+
+# --------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(n=10**9), ("reduce replications, n",)),
+    (dict(d=10**9), ("d",)),
+    (dict(T=10**9), ("T",)),
+    (dict(m=10**9), ("m",)),
+    (dict(replications=10**9), ("replications",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("ef21", params, *words)

@@ -279,3 +279,14 @@ def test_figures_written(tmp_path):
     assert [f for f, _ in figs] == ["lsvrp_vs_sgd.png", "lsvrp_comms_scaling.png", "lsvrp_region.png"]
     for f, caption in figs:
         assert (tmp_path / f).stat().st_size > 1000 and caption
+
+
+# ----------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(n=10**8), ("n",)),
+    (dict(d=10**5), ("d",)),
+    (dict(replications=10**9), ("replications",)),
+    (dict(T=10**10), ("T",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("lsvrp", params, *words)

@@ -383,3 +383,17 @@ def test_sparse_logistic_lower_bound_certificate():
     rng = np.random.default_rng(0)
     for _ in range(20):  # no point beats the certified lower bound
         assert P.value(opt.x + 0.1 * rng.standard_normal(P.d)) >= opt.lower
+
+
+# ----------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(n=10**9, c=1), ("n",)),
+    (dict(d=10**9), ("d",)),
+    (dict(m=10**9), ("m",)),
+    (dict(T=10**10), ("T",)),
+    (dict(T_max=10**10), ("T_max",)),
+    (dict(r=10**9), ("r",)),
+    (dict(samples=10**9), ("samples",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("rare_features", params, *words)

@@ -121,3 +121,16 @@ def test_true_claims_hold_on_random_search_points():
             vs = verify.check(c, instances=[exp.from_search(point)], seed=int(rng.integers(1000)))
             if not c.expected_to_fail and c.kind.value != "scaling":
                 assert vs[0].verdict == "holds", f"{c.id} on {point}: {vs[0].detail}"
+
+
+# ----------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(m_max=10**10), ("m_max",)),
+    (dict(m_points=10**9), ("m_points",)),
+    (dict(replications=10**10), ("replications",)),
+    (dict(rows=10**9), ("rows",)),
+    (dict(runs=10**9), ("runs",)),
+    (dict(T_max=10**10), ("T_max",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("superquantile", params, *words)

@@ -97,3 +97,14 @@ def test_figures_written(tmp_path):
     assert [f for f, _ in figs] == ["weiszfeld_rate.png", "weiszfeld_complexity.png", "weiszfeld_rfa.png"]
     for f, cap in figs:
         assert (tmp_path / f).stat().st_size > 1000 and cap
+
+
+# ----------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(m=10**7), ("m",)),
+    (dict(d=10**9), ("d",)),
+    (dict(T=10**9), ("T",)),
+    (dict(n_eps=10**10), ("n_eps",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("weiszfeld", params, *words)

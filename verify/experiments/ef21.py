@@ -30,6 +30,7 @@ from ..verdict import Evidence
 from ..expectation import mc_summary
 from ..instances import heterogeneous_least_squares, heterogeneous_logistic
 from ..optima import least_squares_optimum, logistic_lower_bound
+from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, SearchVar, Setting
 from . import Experiment, register
 
@@ -174,6 +175,18 @@ class EF21Experiment(Experiment):
             out["L_am"] = 20.0
             out["start"] = "random"
         return out
+
+    def memory_needs(self, p):
+        """Upper bounds (8-byte entries) over every measure: the client data ``(n, m, d)`` and its copies
+        (generated, rescaled, labelled for logistic regression, cloned for clone_qm, the optimum's lstsq and
+        cvxpy data), the per-client Gram matrices and the Hessian, EF21's state per replication (iterates,
+        gradients, targets, g_i, difference, compressor scratch, residuals) and its series (values,
+        gradient norms, G per replication; the iterates of the equivalence runs)."""
+        n, d, m, R, T = (int(p[k]) for k in ("n", "d", "m", "replications", "T"))
+        return [Need("10*n*m*d", 10 * n * m * d, ("n", "m", "d")),
+                Need("2*n*min(m,d)^2 + 4*d^2", 2 * n * min(m, d) ** 2 + 4 * d * d, ("n", "m", "d")),
+                Need("12*replications*n*(d+m)", 12 * R * n * (d + m), ("replications", "n", "d")),
+                Need("4*replications*(T+1) + 2*(T+1)*d", 4 * R * (T + 1) + 2 * (T + 1) * d, ("replications", "T", "d"))]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):

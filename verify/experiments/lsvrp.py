@@ -30,6 +30,7 @@ from ..expectation import LsvrpExactMoments, exact_lsvrp_moments, mc_summary
 from ..fit import loglog_fit
 from ..instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients
 from ..optima import l2_logistic_optimum, quadratic_clients_optimum
+from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from . import Experiment, register
 
@@ -265,6 +266,16 @@ class LSVRPExperiment(Experiment):
         if "p" in out:
             out["p"] = float(out["p"])
         return out
+
+    def memory_needs(self, p):
+        """Upper bounds (8-byte entries) over every measure: the clients ``(n, d, d)`` (matrices, eigenbases,
+        resolvents) and logistic data ``(n, m, d)``, the 2n outcome maps ``(2d, 2d)`` of the exact moments and
+        their products, and of a Monte Carlo run the per-replication eigenbases ``(replications, d, d)``,
+        states and series (T)."""
+        n, d, m, R, T = (int(p[k]) for k in ("n", "d", "m", "replications", "T"))
+        return [Need("40*n*d^2 + 4*n*m*d", 40 * n * d * d + 4 * n * m * d, ("n", "d", "m")),
+                Need("4*replications*d^2 + 10*replications*d", 4 * R * d * d + 10 * R * d, ("replications", "d")),
+                Need("3*replications*(T+1)", 3 * R * (T + 1), ("replications", "T"))]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):

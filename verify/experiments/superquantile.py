@@ -33,6 +33,7 @@ from ..expectation import mc_summary
 from ..fit import loglog_fit
 from ..instances import superquantile_clients
 from ..optima import superquantile_optimum
+from ..resources import Need
 from ..schema import Choice, Constant, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting
 from . import Experiment, register
 
@@ -281,6 +282,20 @@ class SuperquantileExperiment(Experiment):
             p["outliers"] = int(min(cl - 1, round(float(p.pop("outlier_frac")) * cl)))
             p["sample_m"] = min(int(self.defaults["sample_m"]), cl)
         return p
+
+    def memory_needs(self, p):
+        """Upper bounds (8-byte entries) over every measure: the exact laws' binomial tables
+        ``(m_points, m_max+1)``, a Monte Carlo block of samples (at most 4e6 or two samples of m_max) and the
+        replications, the loss vectors ``(rows, n)``, the clients' data and the Simplicial-FL runs' iterates
+        ``(runs, T_max, dim)``."""
+        mp, m_max, R = int(p["m_points"]), int(p["m_max"]), int(p["replications"])
+        cl, dim, smp, runs = int(p["clients"]), int(p["dim"]), int(p["samples"]), int(p["runs"])
+        T = max(int(p["T_max"]), int(p["T"]))
+        return [Need("6*m_points*(m_max+1)", 6 * mp * (m_max + 1), ("m_points", "m_max")),
+                Need("3*max(4e6, 2*m_max) + 4*replications", 3 * max(MC_CHUNK, 2 * m_max) + 4 * R, ("m_max", "replications")),
+                Need("10*rows*n", 10 * int(p["rows"]) * int(p["n"]), ("rows", "n")),
+                Need("6*clients*samples*dim + 4*runs*(T_max+clients)*dim", 6 * cl * smp * dim + 4 * runs * (T + cl) * dim,
+                     ("runs", "T_max", "dim", "clients"))]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):

@@ -28,6 +28,7 @@ from ..errors import UsageError
 from ..verdict import Evidence
 from ..instances import POINT_CLOUDS, point_cloud
 from ..optima import geometric_median_optimum
+from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
 from . import Experiment, register
 
@@ -197,6 +198,15 @@ class WeiszfeldExperiment(Experiment):
                 p["m"] = max(2, int(p["m"]) + int(p["m"]) % 2)
             p["init"] = "mid"  # the mean *is* the median here: from the mean every bound is 0 (or nu/2)
         return p
+
+    def memory_needs(self, p):
+        """Upper bounds (8-byte entries) over every measure: the points ``(m, d)`` with the certified optimum's
+        copies and cvxpy data, the diameter's and anchor test's chunks of pairwise differences, the iterates
+        ``(T+1, d)``, the distances of every iterate to every point ``(T, m, d)`` (hull claim) and the eps grid."""
+        m, d, T, k = int(p["m"]), int(p["d"]), int(p["T"]), int(p["n_eps"])
+        return [Need("40*m*d + 2*min(m,512)*m*d + 3*2^22", 40 * m * d + 2 * min(m, 512) * m * d + 3 * 2 ** 22, ("m", "d")),
+                Need("2*T*m*d + 3*(T+1)*d", 2 * T * m * d + 3 * (T + 1) * d, ("T", "m", "d")),
+                Need("n_eps*(T+2)", k * (T + 2), ("n_eps", "T"))]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
