@@ -14,7 +14,7 @@ from solvers import InvalidInput
 from theorems import Claim, ClaimError
 
 from ..verdict import Evidence
-from ..errors import UsageError, did_you_mean
+from ..errors import UsageError, did_you_mean, warnings_after_success
 from ..resources import Need, check_memory, memory_bytes
 from ..schema import Schema
 
@@ -50,7 +50,8 @@ class Experiment:
             def wrapped(self, claim, params, seed=0):
                 self.validate_claim(claim)
                 try:
-                    return run(self, claim, params, seed)
+                    with warnings_after_success():  # shown if the run succeeds: no raw warning before an error
+                        return run(self, claim, params, seed)
                 except (InvalidInput, ClaimError) as e:
                     raise UsageError(str(e)) from None
             wrapped._usage_errors = True
