@@ -290,3 +290,17 @@ def test_figures_written(tmp_path):
 ])
 def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
     refused_without_allocating("lsvrp", params, *words)
+
+
+# ----------------------------------------------------------------------------- extreme finite values
+@pytest.mark.parametrize("params, msg", [
+    (dict(delta=1e160), r"delta must be a finite number in \(0, 1e\+30\]"),
+    (dict(mu=1e300), r"mu must be a finite number in \(0, 1e\+30\]"),
+    (dict(spread=1e12), r"spread must be a finite number in \(0, 1e\+06\]"),
+    (dict(mean_gap=1e300, instance="reference"), r"mean_gap must be a finite number in \(0, 1e\+30\]"),
+])
+def test_extreme_values_are_refused_by_the_declared_ranges(params, msg):
+    """delta=1e160 or mu=1e300 overflowed the clients' squared curvatures (a scipy ValueError traceback), spread=1e12
+    left the optimum uncertified."""
+    with pytest.raises(UsageError, match=msg):
+        verify.check("lsvrp.lyapunov", instances=[params])

@@ -73,7 +73,7 @@ def test_verdicts_reproducible():
 
 
 @pytest.mark.parametrize("params, match", [
-    (dict(nu=0), "nu must be a finite number > 0"),
+    (dict(nu=0), r"nu must be a finite number in \(0, 1e\+06\]"),
     (dict(cloud="ring"), "cloud must be one of"),
     (dict(m=0), "m must be an integer >= 1"),
     (dict(outlier_frac=0.5), r"outlier_frac must be a finite number in \[0, 0.5\)"),
@@ -108,3 +108,18 @@ def test_figures_written(tmp_path):
 ])
 def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
     refused_without_allocating("weiszfeld", params, *words)
+
+
+# ----------------------------------------------------------------------------- extreme finite values
+@pytest.mark.parametrize("params, msg", [
+    (dict(shift=1e160, outlier_frac=0.2), r"shift must be a finite number in \(0, 1e\+06\], got 1e\+160"),
+    (dict(nu=1e10), r"nu must be a finite number in \(0, 1e\+06\]"),
+])
+def test_extreme_values_are_refused_by_the_declared_ranges(params, msg):
+    """shift=1e160 gave a TypeError (an overflowed optimum), shift=1e10 an uncertified one; nu=1e10 a solver warning."""
+    with pytest.raises(UsageError, match=msg):
+        verify.check("weiszfeld.contraction", instances=[params])
+
+
+def test_the_largest_declared_shift_runs():
+    assert verify.check("weiszfeld.contraction", instances=[dict(shift=1e6, outlier_frac=0.2)])[0].verdict == "holds"

@@ -90,8 +90,11 @@ class EF21Experiment(Experiment):
             Float("spread", 2.0, "L_qm / L_am of the instance (1: homogeneous; at most sqrt(n))", low=0, low_open=True),
             Choice("profile", "outlier", "how the L_i spread: one outlier client or a geometric profile",
                    choices=("outlier", "geometric"), search=True),
-            Float("L_am", 1.0, "arithmetic mean of the L_i (fixed while the spread varies)", low=0, low_open=True),
-            Float("noise", 0.5, "label noise of least squares", low=0),
+            Float("L_am", 1.0, "arithmetic mean of the L_i (fixed while the spread varies); the claims are invariant "
+                  "to this scale, and beyond [1e-8, 1e8] float64 and the conic solver of the certified optimum are not "
+                  "trusted", low=1e-8, high=1e8),
+            Float("noise", 0.5, "label noise of least squares (at most 1e8: beyond, the optimum is not certified)",
+                  low=0, high=1e8),
             Float("lam", 0.1, "weight of the nonconvex regulariser (logistic)", low=0),
             Custom("compressor", "top-1", "compressor of the client messages", rule_text=COMPRESSOR_RULE,
                    check=_compressor_name),
@@ -102,7 +105,8 @@ class EF21Experiment(Experiment):
             Int("replications", 64, "Monte Carlo replications (random compressor, participation or noise)", low=2),
             Float("participation", 0.5, "probability that a client participates in a round (PP claims)",
                   low=0, high=1, low_open=True),
-            Float("sigma2", 0.05, "variance of the stochastic gradients (SGD claims)", low=0),
+            Float("sigma2", 0.05, "variance of the stochastic gradients (SGD claims; at most 1e12: beyond, the noisy "
+                  "iterates overflow float64)", low=0, high=1e12),
             Int("bits_per_float", 32, "bits charged per float sent", low=1),
             Choice("start", "random", "x^0 ~ N(0, I), or x^0 = x* (least squares)", choices=("random", "optimum"),
                    search=True),

@@ -101,14 +101,15 @@ class LSVRPExperiment(Experiment):
                    choices=INSTANCES, search=("controlled", "shared-floor", "reference")),
             Int("n", 10, "number of clients", low=2, search=(2, 12)),
             Int("d", 4, "dimension", low=1, search=(2, 6)),
-            Float("delta", 5.0, "Hessian dissimilarity delta of the controlled quadratics (exact)", low=0,
-                  low_open=True),
-            Float("mu", 1.0, "mu = min_i lambda_min(A_i) of the quadratics; the l2 weight lambda of logistic clients",
-                  low=0, low_open=True, search=(0.1, 10.0), log=True),
-            Float("spread", 1.0, "eigenvalues of A_bar spread over [0, spread * delta] (controlled quadratics)", low=0,
-                  low_open=True, search=(0.01, 10.0), log=True),
-            Float("mean_gap", 5.0, "mean eigenvalue gap above mu of the reference quadratics", low=0, low_open=True,
-                  search=(0.1, 20.0), log=True),
+            Float("delta", 5.0, "Hessian dissimilarity delta of the controlled quadratics (exact; at most 1e30, so "
+                  "that the clients' squared curvatures stay in float64)", low=0, high=1e30, low_open=True),
+            Float("mu", 1.0, "mu = min_i lambda_min(A_i) of the quadratics; the l2 weight lambda of logistic clients "
+                  "(at most 1e30)", low=0, high=1e30, low_open=True, search=(0.1, 10.0), log=True),
+            Float("spread", 1.0, "eigenvalues of A_bar spread over [0, spread * delta] (controlled quadratics; at most "
+                  "1e6: beyond, the optimum is not certified)", low=0, high=1e6, low_open=True, search=(0.01, 10.0),
+                  log=True),
+            Float("mean_gap", 5.0, "mean eigenvalue gap above mu of the reference quadratics (at most 1e30)", low=0,
+                  high=1e30, low_open=True, search=(0.1, 20.0), log=True),
             Int("m", 20, "data points per client (logistic)", low=1),
             Float("gamma", None, "stepsize of claims without a stepsize rule (None: the claim's rule)", low=0,
                   low_open=True, optional=True),
