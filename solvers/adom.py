@@ -41,14 +41,37 @@ ZERO_TOL = 1e-9  #: eigenvalues below this (relative to lambda_max) count as zer
 
 
 # --------------------------------------------------------------------------- graphs and W
+def _edge_array(edges) -> np.ndarray:
+    """``edges`` as an int64 array of node pairs: integer entries (integral floats are accepted, a fractional
+    or non-finite entry is refused, never truncated)."""
+    try:
+        a = np.asarray(edges)
+    except (TypeError, ValueError):
+        a = None
+    if a is not None and a.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    if a is None or a.dtype == bool or not (np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)):
+        got = "booleans" if a is not None and a.dtype == bool else type(edges).__name__
+        raise InvalidInput(f"edges must be an array of integer node indices, got {got}")
+    if np.issubdtype(a.dtype, np.floating):
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(a) | (a != np.round(a)) | (np.abs(a) > 2.0**62)
+        if np.any(bad):
+            raise InvalidInput(f"edges must be integer node indices, found {float(a[bad].ravel()[0])!r}")
+    if a.size % 2:
+        raise InvalidInput(f"edges must be pairs of nodes (shape (E, 2)), got shape {a.shape}")
+    return a.astype(np.int64).reshape(-1, 2)
+
+
 def laplacian(n: int, edges) -> sps.csr_matrix:
     r"""Graph Laplacian :math:`D-A` of an undirected simple graph on ``n`` nodes (sparse CSR).
 
-    ``edges`` is an array of shape ``(E, 2)`` of node pairs; duplicates and both orientations are
-    merged, self-loops are rejected.
+    ``edges`` is an array of shape ``(E, 2)`` of node pairs (integer node indices; a fractional or
+    non-finite entry is refused); duplicates and both orientations are merged, self-loops are
+    rejected.
     """
     n = positive_int("n", n)
-    e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    e = _edge_array(edges)
     if e.size and (e.min() < 0 or e.max() >= n):
         raise InvalidInput(f"edges must name nodes in [0, {n}), got range [{e.min()}, {e.max()}]")
     if np.any(e[:, 0] == e[:, 1]):
@@ -305,6 +328,18 @@ def _multi_apply(seq: GossipSequence, q0: int, V: np.ndarray, T: int, order: str
 
 
 # --------------------------------------------------------------------------- ADOM+
+def _constants(mu, L, chi) -> tuple[float, float, float]:
+    """The constants of a run: finite ``0 < mu < L`` and ``chi >= 1`` (one-line :class:`InvalidInput` otherwise)."""
+    mu = positive("mu", mu)
+    L = positive("L", L)
+    chi = float(finite_array("chi", chi, ndim=0))
+    if not mu < L:
+        raise InvalidInput(f"mu must be < L (strongly convex and smooth with kappa > 1), got mu={mu:.6g}, L={L:.6g}")
+    if not chi >= 1:
+        raise InvalidInput(f"chi must be >= 1, got {chi:.6g}")
+    return mu, L, chi
+
+
 def adom_plus_params(mu: float, L: float, chi: float) -> dict:
     r"""ADOM+ parameters (spec section 3.3, [reconstructed]; identical in two implementations).
 
@@ -315,13 +350,7 @@ def adom_plus_params(mu: float, L: float, chi: float) -> dict:
         \gamma_A=\frac{\nu_A}{14\sigma_2\chi^2},\ \delta_A=\frac1{17L},\
         \theta_A=\frac{\nu_A}{4\sigma_2},\ \zeta=\frac12 .
     """
-    mu = positive("mu", mu)
-    L = positive("L", L)
-    chi = float(finite_array("chi", chi, ndim=0))
-    if not mu < L:
-        raise InvalidInput(f"mu must be < L (strongly convex and smooth with kappa > 1), got mu={mu:.6g}, L={L:.6g}")
-    if not chi >= 1:
-        raise InvalidInput(f"chi must be >= 1, got {chi:.6g}")
+    mu, L, chi = _constants(mu, L, chi)
     tau2 = math.sqrt(mu / L)
     sigma2 = math.sqrt(mu) / (16 * chi * math.sqrt(L))
     nu = mu / 2
@@ -545,9 +574,11 @@ def gradient_tracking(grad, n: int, d: int, mu: float, L: float, chi: float, gos
         s^0=\nabla F(x^0),
 
     one gradient per node and one communication round (stacked ``[x, s]``) per iteration.  The
-    default step :math:`\eta=1/(4L\chi)` is a practical choice (the theory's is smaller).
+    default step :math:`\eta=1/(4L\chi)` is a practical choice (the theory's is smaller).  The constants
+    are validated as ADOM+'s (finite :math:`0<\mu<L`, :math:`\chi\ge1`; ``step`` > 0).
     """
     xs, K = _validate_run(grad, x_star, gossip, n, d, iterations)
+    mu, L, chi = _constants(mu, L, chi)
     eta = 1.0 / (4 * L * chi) if step is None else positive("step", step)
     X = np.zeros((n, d))
     Gold = grad(X)

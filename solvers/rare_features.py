@@ -29,7 +29,7 @@ from scipy.special import expit
 from ._validate import InvalidInput, finite_array, positive, positive_int
 
 __all__ = ["SparseFederated", "Accounting", "SparseTrajectory", "segment_topk", "ef21_sparse", "gd_sparse",
-           "read_svmlight", "DENSE_EIG_MAX"]
+           "read_svmlight", "MAX_FEATURE_INDEX", "DENSE_EIG_MAX"]
 
 DENSE_EIG_MAX = 200  #: dimensions up to which exact eigenvalues use dense LAPACK (else ARPACK, tol=0)
 
@@ -586,11 +586,49 @@ def gd_sparse(problem: SparseFederated, x0, gamma: float, T: int, *, accounting:
 
 
 # ---------------------------------------------------------------------------- LIBSVM / svmlight
+MAX_FEATURE_INDEX = 2**31 - 1  #: largest feature index of a LIBSVM file (LIBSVM's own ``int`` indices)
+
+
+def _short(tok: str, n: int = 24) -> str:
+    return repr(tok if len(tok) <= n else tok[:n] + "...")
+
+
+def _where(path, line) -> str:
+    return f"data: {str(path)!r} line {int(line)}"
+
+
+def _feature_indices(path, toks: list, line_of) -> np.ndarray:
+    """The feature indices of the ``idx`` tokens as int64: decimal integers in [0, MAX_FEATURE_INDEX];
+    anything else is refused naming the file, the line and the rule."""
+    rule = f"must be a decimal integer in [0, {MAX_FEATURE_INDEX}] (tokens are idx:value)"
+
+    def ok(t: str) -> bool:
+        return t.isascii() and t.isdecimal() and len(t.lstrip("0")) <= 10 and int(t) <= MAX_FEATURE_INDEX
+
+    if not toks:
+        return np.zeros(0, dtype=np.int64)
+    idx = None
+    joined = " ".join(toks)
+    if joined.isascii() and joined.replace(" ", "").isdecimal() and max(map(len, toks)) <= 10:
+        idx = np.fromstring(joined, dtype=np.int64, sep=" ")  # digits only, at most 10 each: exact int64
+    if idx is not None:
+        bad = int(np.argmax(idx > MAX_FEATURE_INDEX)) if idx.max() > MAX_FEATURE_INDEX else None
+    else:  # token by token (long tokens, e.g. leading zeros, or a bad one to name)
+        bad = next((j for j, t in enumerate(toks) if not ok(t)), None)
+        if bad is None:
+            idx = np.array([int(t) for t in toks], dtype=np.int64)
+    if bad is not None:
+        raise InvalidInput(f"{_where(path, line_of[bad])}: feature index {_short(toks[bad])} {rule}")
+    return idx
+
+
 def read_svmlight(path, n_features: int | None = None) -> tuple[sps.csr_matrix, np.ndarray]:
     r"""Read a LIBSVM / svmlight file: lines ``label idx:val idx:val ... [# comment]``.
 
-    Indices are 1-based (0-based files are detected by a 0 index).  Parsing is one pass to split
-    the lines and one vectorized conversion of all ``idx:val`` tokens.
+    Indices are decimal integers, 1-based (0-based files are detected by a 0 index), at most
+    :data:`MAX_FEATURE_INDEX` (LIBSVM's ``int``); labels and values are finite numbers.  A token that
+    breaks a rule is refused (:class:`InvalidInput`) with the file, its line and the rule.  Parsing is
+    one pass to split the lines and one vectorized conversion of all ``idx:val`` tokens.
 
     Returns
     -------
@@ -603,28 +641,43 @@ def read_svmlight(path, n_features: int | None = None) -> tuple[sps.csr_matrix, 
         raise InvalidInput(f"data: cannot read {path!r}: {e.strerror or e}") from None
     except UnicodeDecodeError:
         raise InvalidInput(f"data: {path!r} is not a text (UTF-8) LIBSVM file") from None
-    lines = [ln.split("#", 1)[0].split() for ln in text.splitlines()]
-    lines = [t for t in lines if t]
+    lines, numbers = [], []
+    for no, ln in enumerate(text.splitlines(), 1):
+        t = ln.split("#", 1)[0].split()
+        if t:
+            lines.append(t)
+            numbers.append(no)
+    del text
     if not lines:
         raise InvalidInput(f"data: {path!r} contains no samples")
     try:
         y = np.array([t[0] for t in lines], dtype=float)
     except ValueError:
-        raise InvalidInput(f"data: {path!r}: every line must start with a numeric label") from None
+        y = None
+    if y is None or not np.all(np.isfinite(y)):
+        j = next(j for j, t in enumerate(lines) if not _finite_number(t[0]))
+        raise InvalidInput(f"{_where(path, numbers[j])}: the label {_short(lines[j][0])} must be a finite number "
+                           "(every line starts with a numeric label)")
     counts = np.array([len(t) - 1 for t in lines])
     toks = [tok for t in lines for tok in t[1:]]
+    line_of = np.repeat(np.asarray(numbers, dtype=np.int64), counts)
+    del lines
     if any(tok.startswith("qid:") for tok in toks[:1000]):
         raise InvalidInput(f"data: {path!r}: qid fields are not supported")
+    parts = " ".join(toks).replace(":", " ").split()
+    if len(parts) != 2 * len(toks):
+        j = next(j for j, t in enumerate(toks) if t.count(":") != 1 or t.startswith(":") or t.endswith(":"))
+        raise InvalidInput(f"{_where(path, line_of[j])}: malformed feature token {_short(toks[j])} (expected idx:value)")
+    idx = _feature_indices(path, parts[0::2], line_of)
     try:
-        pairs = np.array(" ".join(toks).replace(":", " ").split(), dtype=float).reshape(-1, 2) if toks else np.zeros((0, 2))
+        vals = np.array(parts[1::2], dtype=float)
     except ValueError:
-        raise InvalidInput(f"data: {path!r}: features must be written idx:value with numeric idx and value") from None
-    if pairs.shape[0] != len(toks):
-        raise InvalidInput(f"data: {path!r}: malformed feature token (expected idx:value)")
-    idx = pairs[:, 0]
-    if np.any(idx != np.round(idx)) or np.any(idx < 0):
-        raise InvalidInput(f"data: {path!r}: feature indices must be integers >= 0")
-    idx = idx.astype(np.int64)
+        vals = None
+    if vals is None or not np.all(np.isfinite(vals)):
+        j = next(j for j, t in enumerate(parts[1::2]) if not _finite_number(t))
+        raise InvalidInput(f"{_where(path, line_of[j])}: feature value {_short(parts[2 * j + 1])} must be a finite "
+                           "number (tokens are idx:value)")
+    del parts, toks
     if idx.size and idx.min() >= 1:
         idx -= 1
     d = int(idx.max()) + 1 if idx.size else 1
@@ -632,7 +685,14 @@ def read_svmlight(path, n_features: int | None = None) -> tuple[sps.csr_matrix, 
         if n_features < d:
             raise InvalidInput(f"n_features={n_features} is smaller than the largest index in {path!r} ({d})")
         d = n_features
-    rows = np.repeat(np.arange(len(lines)), counts)
-    X = sps.csr_matrix((pairs[:, 1], (rows, idx)), shape=(len(lines), d))
+    rows = np.repeat(np.arange(counts.size), counts)
+    X = sps.csr_matrix((vals, (rows, idx)), shape=(counts.size, d))
     X.sum_duplicates()
     return X, y
+
+
+def _finite_number(t: str) -> bool:
+    try:
+        return math.isfinite(float(t))
+    except ValueError:
+        return False

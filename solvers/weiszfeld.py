@@ -68,9 +68,13 @@ def _points_weights(points, weights, batched: bool | None = None):
                                f"got {np.shape(weights)}")
         if np.any(w < 0):
             raise InvalidInput(f"weights must be >= 0, found min {float(w.min()):.6g}")
-        tot = w.sum(axis=1, keepdims=True)
+        with np.errstate(over="ignore"):
+            tot = w.sum(axis=1, keepdims=True)
         if np.any(tot <= 0):
             raise InvalidInput("weights must have a positive sum for every problem")
+        if not np.all(np.isfinite(tot)):  # the sum overflows (e.g. weights of 1e308): scale by the largest first
+            w = w / w.max(axis=1, keepdims=True)
+            tot = w.sum(axis=1, keepdims=True)
         w = w / tot
     return W, np.ascontiguousarray(w, dtype=float), single
 

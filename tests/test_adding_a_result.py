@@ -75,3 +75,6 @@ def test_the_toy_result_works_end_to_end(toy, capsys):
     assert main(["check", "toy-gd", "--quick", "--no-report"]) == 0
     assert main(["check", "toy-gd.linear", "--quick", "--no-report", "--param", "cnd=3"]) == 2
     assert "did you mean 'cond'" in capsys.readouterr().err
+    # an instance that cannot fit in memory is refused before anything is allocated
+    assert main(["check", "toy-gd.linear", "--no-report", "--param", "d=1000000000"]) == 2
+    assert "experiment 'toy_gd': this instance needs about" in capsys.readouterr().err

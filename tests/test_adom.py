@@ -329,3 +329,53 @@ def test_figures_written(tmp_path):
     figs = get("adom").figures(vs, str(tmp_path), quick=True)
     assert [f for f, _ in figs] == ["adom_distance_vs_rounds.png", "adom_scaling.png", "adom_lower_bound.png"]
     assert all((tmp_path / f).stat().st_size > 1000 for f, _ in figs)
+
+
+# ----------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(n=10**7), ("n",)),
+    (dict(d=10**6), ("d",)),
+    (dict(depth_d=10**6), ("depth_d",)),
+    (dict(max_iter=10**10), ("max_iter",)),
+    (dict(ns=[3, 4, 10**8]), ("n",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("adom", params, *words)
+
+
+# ----------------------------------------------------------------------------- Python API input checks
+@pytest.mark.parametrize("kw, msg", [
+    (dict(L=-1.0), "L must be > 0, got -1"),
+    (dict(chi=0.0), "chi must be >= 1, got 0"),
+    (dict(mu=0.0), "mu must be > 0"),
+    (dict(mu=20.0), "mu must be < L"),
+    (dict(L=float("nan")), "L must be finite"),
+    (dict(chi=float("inf")), "chi must be finite"),
+    (dict(step=-0.1), "step must be > 0"),
+])
+def test_gradient_tracking_validates_its_constants(kw, msg):
+    ring = RelabelledRing(4)
+    a = dict(mu=1.0, L=10.0, chi=ring.chi)
+    a.update(kw)
+    step = a.pop("step", None)
+    with pytest.raises(InvalidInput, match=msg) as info:
+        gradient_tracking(lambda X: X, 4, 2, a["mu"], a["L"], a["chi"], ring, 10, np.zeros(2), step=step)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("edges, msg", [
+    ([[0, 0.7], [1, 2]], "edges must be integer node indices, found 0.7"),
+    ([[0, float("nan")], [1, 2]], "edges must be integer node indices, found nan"),
+    ([[0, float("inf")], [1, 2]], "found inf"),
+    ([[True, False]], "edges must be an array of integer node indices, got booleans"),
+    ("01", "edges must be an array of integer node indices, got str"),
+    ([0, 1, 2], r"edges must be pairs of nodes"),
+])
+def test_laplacian_refuses_non_integer_node_indices(edges, msg):
+    with pytest.raises(InvalidInput, match=msg):
+        laplacian(3, edges)
+
+
+def test_laplacian_accepts_integral_floats_and_no_edges():
+    np.testing.assert_array_equal(laplacian(3, [[0, 1.0], [1.0, 2]]).toarray(), laplacian(3, [[0, 1], [1, 2]]).toarray())
+    assert laplacian(3, np.zeros((0, 2))).nnz == 0

@@ -3,7 +3,7 @@ import pytest
 
 import theorems
 from theorems import Claim, Kind, Provenance, sym
-from verify.check import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, judge, outcome
+from verify.check import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, UsageError, check, judge, outcome
 from verify.fit import loglog_fit
 
 UP = Claim(id="t.up", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.UPPER, measure="m", bound=sym("T"))
@@ -107,3 +107,37 @@ def test_every_experiment_reports_bad_values_as_usage_errors():
     with pytest.raises(UsageError, match="x must be > 0"):
         import verify
         verify.check(UP, experiment=Broken(), instances=[{"x": -1}])
+
+
+# --------------------------------------------------------------------------- warnings of a failing run
+def test_warnings_are_shown_only_when_the_block_succeeds():
+    import warnings
+
+    from verify.errors import UsageError, warnings_after_success
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(UsageError):
+            with warnings_after_success():
+                warnings.warn("overflow encountered", RuntimeWarning)
+                raise UsageError("x must be finite")
+        assert seen == []
+        with warnings_after_success():
+            warnings.warn("kept", RuntimeWarning)
+        assert [str(w.message) for w in seen] == ["kept"]
+        warnings.simplefilter("error")  # the filters stay in force: an error filter raises where it warns
+        with pytest.raises(RuntimeWarning, match="boom"):
+            with warnings_after_success():
+                warnings.warn("boom", RuntimeWarning)
+
+
+def test_a_run_that_fails_after_overflowing_leaves_no_warning():
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(UsageError, match="parameter R must be finite"):
+            check("rcd.convex", instances=[dict(x0_scale=1e160)])
+        with pytest.raises(UsageError, match="the bound is not finite"):
+            check("rcd.nonconvex", instances=[dict(scale_ratio=1e160)])
+    assert [str(w.message) for w in seen] == []

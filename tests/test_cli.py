@@ -61,13 +61,21 @@ def test_check_json_and_report(tmp_path, capsys):
     (["check", "ef21.nonconvex-am", "--param", "compressor=top-50"], "k must satisfy 1 <= k <= d, got k=50 > d=20"),
     (["check", "ef21.nonconvex-am", "--param", "spread=-1"], "spread must be a finite number > 0"),
     (["check", "ef21.nonconvex-am", "--param", "bogus=1"], "unknown parameter 'bogus'"),
-    (["check", "ef21.nonconvex-am", "--param", "noise=nan"], "noise must be a finite number >= 0"),
+    (["check", "ef21.nonconvex-am", "--param", "noise=nan"], r"noise must be a finite number in \[0, 1e\+08\]"),
     (["check", "ef21.nonconvex-am", "--param", "n=4", "--param", "spread=3"], r"spread must lie in \[1, sqrt\(n\)\)"),
     (["check", "--claim", "/nonexistent/file.py:X"], "does not exist"),
     (["check", "ef21.nonconvex-am", "--param", "stepsize_factor=2"], "violates the assumption gamma <="),
     (["check", "ef21.pl-qm", "--param", "problem=logistic"], "needs a PL instance"),
     (["bogus"], "invalid choice"),
     (["check", "ef21.nonconvex-am", "--clients", "5"], "--clients needs --data"),
+    (["check", "ef21.nonconvex-am", "--param", "n=1000000000"],
+     r"experiment 'ef21': this instance needs about \S+ \S+ \(mostly .* floats\), more than the \S+ \S+ available; "
+     r"reduce replications, n"),
+    (["check", "adom.lower-bound-comm", "--param", "n=10000000"], r"experiment 'adom': this instance needs about"),
+    (["check", "ef21.nonconvex-qm", "--param", "L_am=1e60"], r"L_am must be a finite number in \[1e-08, 1e\+08\]"),
+    (["check", "superquantile.variance", "--param", "high=1e300"], r"high must be a finite number in \[-1e\+100, 1e\+100\]"),
+    (["check", "weiszfeld.contraction", "--param", "shift=1e160", "--param", "outlier_frac=0.2"],
+     r"shift must be a finite number in \(0, 1e\+06\]"),
 ])
 def test_bad_input_one_line_exit_2_no_report(args, msg, tmp_path, capsys):
     out_dir = tmp_path / "r"
@@ -207,3 +215,27 @@ def test_report_md_escapes_titles_and_text(tmp_path, capsys):
             assert len(re.split(r"(?<!\\)\|", line)) - 2 in (6, 7), line
     html_page = (out_dir / "index.html").read_text()
     assert "<script>" not in html_page and "&lt;script&gt;" in html_page
+
+
+def test_replayed_record_of_an_absurd_size_is_refused_in_one_line(tmp_path, capsys):
+    rec = {"format": "ratecheck-counterexample/1", "claim": "ef21.nonconvex-am", "experiment": "ef21",
+           "instance": {"n": 1000000000}, "seed": 0}
+    f = tmp_path / "cx.json"
+    f.write_text(json.dumps(rec))
+    code, out, err = run(["replay", str(f)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert "experiment 'ef21': this instance needs about" in err and "reduce replications, n" in err
+
+
+@pytest.mark.parametrize("args, msg", [
+    (["rcd.convex", "--param", "x0_scale=1e160"], "parameter R must be finite"),  # fails in the run
+    (["rcd.nonconvex", "--param", "scale_ratio=1e160"], "the bound is not finite"),  # fails judging the bound
+])
+def test_no_raw_warning_before_a_usage_error(args, msg, tmp_path):
+    """The overflow warnings met on the way to a usage error are not printed (a separate process: pytest itself
+    captures warnings)."""
+    r = subprocess.run([sys.executable, "-m", "verify", "check", *args, "--no-teeth", "--no-report"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 2, r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Warning" not in r.stderr, r.stderr
+    assert r.stderr.startswith("ratecheck: error: ") and msg in r.stderr

@@ -118,3 +118,38 @@ def test_bad_input(kw, msg):
     args.update(kw)
     with pytest.raises(InvalidInput, match=msg):
         ef21(P, args.pop("x0"), args.pop("gamma"), args.pop("compressor"), args.pop("T"), **args)
+
+
+# --------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(n=10**9), ("reduce replications, n",)),
+    (dict(d=10**9), ("d",)),
+    (dict(T=10**9), ("T",)),
+    (dict(m=10**9), ("m",)),
+    (dict(replications=10**9), ("replications",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("ef21", params, *words)
+
+
+# --------------------------------------------------------------------------- extreme finite values
+@pytest.mark.parametrize("params, msg", [
+    (dict(L_am=1e60), r"L_am must be a finite number in \[1e-08, 1e\+08\], got 1e\+60"),
+    (dict(L_am=1e-300), r"L_am must be a finite number in \[1e-08, 1e\+08\]"),
+    (dict(noise=1e60), r"noise must be a finite number in \[0, 1e\+08\], got 1e\+60"),
+    (dict(sigma2=1e300), r"sigma2 must be a finite number in \[0, 1e\+12\]"),
+])
+def test_extreme_values_are_refused_by_the_declared_ranges(params, msg):
+    """Beyond these ranges the conic solver of the certified optimum failed (SolverError traceback at L_am=1e60,
+    OptimumError at noise=1e60) or the noisy iterates overflowed (sigma2=1e300)."""
+    import verify
+
+    with pytest.raises(verify.UsageError, match=msg):
+        verify.check("ef21.nonconvex-qm", instances=[params])
+
+
+def test_the_ends_of_the_declared_ranges_run():
+    import verify
+
+    for params in (dict(L_am=1e8, T=50), dict(L_am=1e-8, T=50), dict(noise=1e8, T=50)):
+        assert verify.check("ef21.nonconvex-qm", instances=[params])[0].verdict == "holds", params

@@ -330,3 +330,28 @@ def test_recursion_closed_form_equals_matrix_power_where_representable(refresh_o
                     assert bk == pytest.approx(exact, rel=1e-9), (c, k)
                 else:
                     assert bk == np.inf
+
+
+# ----------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(n=10**8), ("n",)),
+    (dict(d=10**5), ("d",)),
+    (dict(replications=10**9), ("replications",)),
+    (dict(T=10**10), ("T",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("lsvrp", params, *words)
+
+
+# ----------------------------------------------------------------------------- extreme finite values
+@pytest.mark.parametrize("params, msg", [
+    (dict(delta=1e160), r"delta must be a finite number in \(0, 1e\+30\]"),
+    (dict(mu=1e300), r"mu must be a finite number in \(0, 1e\+30\]"),
+    (dict(spread=1e12), r"spread must be a finite number in \(0, 1e\+06\]"),
+    (dict(mean_gap=1e300, instance="reference"), r"mean_gap must be a finite number in \(0, 1e\+30\]"),
+])
+def test_extreme_values_are_refused_by_the_declared_ranges(params, msg):
+    """delta=1e160 or mu=1e300 overflowed the clients' squared curvatures (a scipy ValueError traceback), spread=1e12
+    left the optimum uncertified."""
+    with pytest.raises(UsageError, match=msg):
+        verify.check("lsvrp.lyapunov", instances=[params])

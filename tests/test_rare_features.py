@@ -383,3 +383,62 @@ def test_sparse_logistic_lower_bound_certificate():
     rng = np.random.default_rng(0)
     for _ in range(20):  # no point beats the certified lower bound
         assert P.value(opt.x + 0.1 * rng.standard_normal(P.d)) >= opt.lower
+
+
+# ----------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(n=10**9, c=1), ("n",)),
+    (dict(d=10**9), ("d",)),
+    (dict(m=10**9), ("m",)),
+    (dict(T=10**10), ("T",)),
+    (dict(T_max=10**10), ("T_max",)),
+    (dict(r=10**9), ("r",)),
+    (dict(samples=10**9), ("samples",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("rare_features", params, *words)
+
+
+@pytest.mark.parametrize("token, line", [("1e400", 3), ("4e9", 3), ("1000000000000000000", 3), ("4294967296", 3),
+                                         ("-2", 3), ("2.0", 3), ("1_0", 3), ("9" * 5000, 3)])
+def test_svmlight_feature_index_outside_the_rule_names_file_line_and_rule(tmp_path, token, line):
+    p = tmp_path / "bad.svm"
+    p.write_text(f"+1 1:1 2:0.5\n# a comment line\n-1 {token}:1\n+1 3:1\n")
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidInput) as info:
+            read_svmlight(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    msg = str(info.value)
+    assert "\n" not in msg and str(p) in msg and f"line {line}:" in msg, msg
+    assert "feature index" in msg and "decimal integer in [0, 2147483647]" in msg, msg
+    assert peak < 5_000_000
+
+
+def test_svmlight_bad_values_and_labels_name_the_line(tmp_path):
+    p = tmp_path / "bad.svm"
+    for text, words in [("+1 1:1\n-1 2:1e400\n", ("line 2", "feature value '1e400' must be a finite number")),
+                        ("+1 1:1\n-1 2:nan\n", ("line 2", "finite number")),
+                        ("+1 1:1\n\ninf 2:1\n", ("line 3", "label 'inf' must be a finite number")),
+                        ("+1 1:1\n-1 2:1:3\n", ("line 2", "malformed feature token '2:1:3'"))]:
+        p.write_text(text)
+        with pytest.raises(InvalidInput) as info:
+            read_svmlight(p)
+        assert all(w in str(info.value) for w in words), str(info.value)
+    p.write_text("+1 0000000000003:1 1:2\n-1 2147483647:1\n")  # leading zeros, the largest index
+    X, y = read_svmlight(p)
+    assert X.shape == (2, 2147483647) and X.nnz == 3 and X[0, 2] == 1.0 and X[1, 2147483646] == 1.0
+
+
+def test_libsvm_file_with_a_huge_feature_index_is_refused_before_its_problem(tmp_path):
+    p = tmp_path / "wide.svm"
+    p.write_text("+1 1:1 2:1\n-1 2147483647:1\n+1 3:1\n-1 2:1\n")
+    with pytest.raises(UsageError, match=r"needs about .* floats\), more than the .* available; reduce the number of "
+                                         r"features of the data file"):
+        verify.check("rare-features.nonconvex", instances=[dict(data=str(p), clients=2)])
+    bad = tmp_path / "bad.svm"
+    bad.write_text("+1 1:1 2:1\n-1 1e400:1\n")
+    with pytest.raises(UsageError, match=r"line 2: feature index '1e400' must be a decimal integer"):
+        verify.check("rare-features.nonconvex", instances=[dict(data=str(bad), clients=2)])

@@ -94,3 +94,15 @@ def test_cost_to_eps_small():
     rows = res["rows"]
     assert rows["RPT optimised p"]["theory_cost"][1] <= rows["RPT uniform p"]["theory_cost"][1] * (1 + 1e-9)
     assert np.all(np.isfinite(rows["GD"]["measured_cost"]))
+
+
+# ----------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(d=10**6), ("d",)),
+    (dict(replications=10**9), ("replications",)),
+    (dict(T=10**10), ("T",)),
+    (dict(m=10**9), ("m",)),
+    (dict(samples=10**12), ("samples",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("rcd", params, *words)

@@ -217,3 +217,36 @@ def test_kink_onset_range():
     assert np.isinf(SuperquantileExperiment.kink_onset([kink(0.1, 0.12)], lam=2.0)[0])   # nearly symmetric kink
     assert np.isinf(SuperquantileExperiment.kink_onset([kink(0.1, 1.0, curvature=8.0)], lam=2.0)[0])  # a mu = 8
     assert SuperquantileExperiment.kink_onset([], lam=2.0) == (0.0, {"kinks": 0, "T_cross": 0.0, "T_onset": 0.0})
+
+
+# ----------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(m_max=10**10), ("m_max",)),
+    (dict(m_points=10**9), ("m_points",)),
+    (dict(replications=10**10), ("replications",)),
+    (dict(rows=10**9), ("rows",)),
+    (dict(runs=10**9), ("runs",)),
+    (dict(T_max=10**10), ("T_max",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("superquantile", params, *words)
+
+
+# ----------------------------------------------------------------------------- extreme finite values
+@pytest.mark.parametrize("claim, params, msg", [
+    ("superquantile.variance", dict(high=1e300), r"high must be a finite number in \[-1e\+100, 1e\+100\], got 1e\+300"),
+    ("superquantile.bias-sign", dict(low=-1e160), r"low must be a finite number in \[-1e\+100, 1e\+100\]"),
+    ("simplicial-fl.strongly-convex", dict(theta=1e-10), r"theta must be a finite number in \[1e-06, 1\]"),
+    ("simplicial-fl.strongly-convex", dict(lam=1e8), r"lam must be a finite number in \[0, 1e\+06\]"),
+    ("simplicial-fl.strongly-convex", dict(separation=1e4), r"separation must be a finite number in \[-1000, 1000\]"),
+])
+def test_extreme_values_are_refused_by_the_declared_ranges(claim, params, msg):
+    """high=1e300 gave an OverflowError ((high - low)^2), theta=1e-10 a SolverError, lam=1e8 and separation=1e4
+    an uncertified optimum."""
+    with pytest.raises(UsageError, match=msg):
+        verify.check(claim, instances=[params])
+
+
+def test_widest_support_runs():
+    vs = verify.check("superquantile.variance", instances=[dict(low=-1e100, high=1e100, m_max=200)])
+    assert vs[0].verdict == "holds"

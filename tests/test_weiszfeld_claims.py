@@ -73,7 +73,7 @@ def test_verdicts_reproducible():
 
 
 @pytest.mark.parametrize("params, match", [
-    (dict(nu=0), "nu must be a finite number > 0"),
+    (dict(nu=0), r"nu must be a finite number in \(0, 1e\+06\]"),
     (dict(cloud="ring"), "cloud must be one of"),
     (dict(m=0), "m must be an integer >= 1"),
     (dict(outlier_frac=0.5), r"outlier_frac must be a finite number in \[0, 0.5\)"),
@@ -104,15 +104,16 @@ def test_figures_written(tmp_path):
 @pytest.mark.parametrize("cid", ["weiszfeld.descent", "weiszfeld.contraction"])
 def test_overflowing_cloud_is_refused_not_verdicted(cid, capsys):
     """At shift=1e160 the squared distances overflow: the anchor test 'certified' g* = inf with a gap of
-    nan (descent then gave a verdict, contraction a TypeError traceback).  The optimum is refused where it
-    is built and the command line reports one line naming the parameter values."""
+    nan (descent then gave a verdict, contraction a TypeError traceback).  The declared range of shift now
+    refuses it up front (and an optimum with a non-finite certificate is refused where it is built:
+    tests/test_optima.py); the command line reports one line naming the parameter and the rule."""
     from verify.cli import main
 
-    with pytest.raises(UsageError, match=r"outlier_frac=0\.3, shift=1e\+160: .*certificate is not finite"):
+    with pytest.raises(UsageError, match=r"shift must be a finite number in \(0, 1e\+06\], got 1e\+160"):
         verify.check(cid, instances=[dict(outlier_frac=0.3, shift=1e160)])
     assert main(["check", cid, "--quick", "--param", "outlier_frac=0.3", "--param", "shift=1e160"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("ratecheck: error: experiment 'weiszfeld'") and "shift=1e+160" in err[0]
+    assert len(err) == 1 and err[0].startswith("ratecheck: error: experiment 'weiszfeld': shift must be")
 
 
 def test_smoothed_optimum_without_a_finite_candidate_is_refused():
@@ -121,3 +122,29 @@ def test_smoothed_optimum_without_a_finite_candidate_is_refused():
     W = np.array([[0.0, 0.0], [1e200, 0.0], [0.0, 1e200]])
     with np.errstate(all="ignore"), pytest.raises(OptimumError, match="not finite|no candidate"):
         geometric_median_optimum(W, nu=1e-3)
+
+
+# ----------------------------------------------------------------------------- absurd sizes
+@pytest.mark.parametrize("params, words", [
+    (dict(m=10**7), ("m",)),
+    (dict(d=10**9), ("d",)),
+    (dict(T=10**9), ("T",)),
+    (dict(n_eps=10**10), ("n_eps",)),
+])
+def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
+    refused_without_allocating("weiszfeld", params, *words)
+
+
+# ----------------------------------------------------------------------------- extreme finite values
+@pytest.mark.parametrize("params, msg", [
+    (dict(shift=1e160, outlier_frac=0.2), r"shift must be a finite number in \(0, 1e\+06\], got 1e\+160"),
+    (dict(nu=1e10), r"nu must be a finite number in \(0, 1e\+06\]"),
+])
+def test_extreme_values_are_refused_by_the_declared_ranges(params, msg):
+    """shift=1e160 gave a TypeError (an overflowed optimum), shift=1e10 an uncertified one; nu=1e10 a solver warning."""
+    with pytest.raises(UsageError, match=msg):
+        verify.check("weiszfeld.contraction", instances=[params])
+
+
+def test_the_largest_declared_shift_runs():
+    assert verify.check("weiszfeld.contraction", instances=[dict(shift=1e6, outlier_frac=0.2)])[0].verdict == "holds"

@@ -329,3 +329,18 @@ def test_anchor_test_subset_and_large_m():
     wt[0] = 2600.0
     opt = geometric_median_optimum(big, wt)
     assert opt.certificate["method"] == "anchor test" and opt.certificate["anchor"] == 0
+
+
+def test_weights_whose_sum_overflows_are_normalised_safely():
+    """Weights of 1e308 each sum to inf in float64: they are scaled by the largest first (the median does not
+    depend on the scale of the weights), never divided by an infinite sum into zeros."""
+    W = np.random.default_rng(3).standard_normal((7, 4))
+    big, one = np.full(7, 1e308), np.ones(7)
+    for solve in (lambda w: smoothed_weiszfeld(W, w, nu=1e-6, T=30).z, lambda w: weiszfeld(W, w, T=30).z):
+        with np.errstate(all="raise"):  # no overflow warning either
+            z = solve(big)
+        np.testing.assert_allclose(z, solve(one), rtol=1e-12, atol=1e-15)
+        assert np.any(z != 0)
+    w = np.r_[1e308, 1e308, np.ones(5)]  # the unequal case: the same median as the rescaled weights
+    np.testing.assert_allclose(smoothed_weiszfeld(W, w, T=30).z, smoothed_weiszfeld(W, w / 1e308, T=30).z, rtol=1e-12)
+    np.testing.assert_allclose(gm_objective(W[0], W, big), gm_objective(W[0], W, one), rtol=1e-12)

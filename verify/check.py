@@ -15,7 +15,7 @@ import theorems
 from theorems import Claim, Kind
 
 from . import experiments as _exps
-from .errors import UsageError
+from .errors import UsageError, warnings_after_success
 from .verdict import (ATOL, CONFIDENCE, HOLDS, INCONCLUSIVE, RTOL, VIOLATED, Evidence, Verdict, _jsonable,
                       claim_tightness, judge, outcome, summarize)
 
@@ -69,9 +69,10 @@ def check(claim, experiment=None, instances: Sequence[dict] | None = None, seed:
             raise UsageError(f"each instance must be a dict of parameters, got {type(inst).__name__}")
         params = exp.params(inst)
         t0 = time.perf_counter()
-        ev = exp.run(claim, params, seed=seed)  # bad values arrive as one-line UsageError (Experiment base)
-        ev.proofs = list(proofs)
-        out.append(judge(claim, ev, time.perf_counter() - t0))
+        with warnings_after_success():  # a run or a bound that fails is one line, with no raw warning before it
+            ev = exp.run(claim, params, seed=seed)  # bad values arrive as one-line UsageError (Experiment base)
+            ev.proofs = list(proofs)
+            out.append(judge(claim, ev, time.perf_counter() - t0))
     status = outcome(out)[0]
     for v in out:
         v.claim_verdict = status

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import difflib
+import threading
+import warnings
+from contextlib import contextmanager
 from typing import Iterable
 
-__all__ = ["UsageError", "did_you_mean", "close_match"]
+__all__ = ["UsageError", "did_you_mean", "close_match", "warnings_after_success"]
 
 
 class UsageError(ValueError):
@@ -26,3 +29,22 @@ def did_you_mean(name: str, known: Iterable[str], what: str = "known") -> str:
     """``"; did you mean 'x'?; known: a, b, c"`` — the tail of an unknown-name message."""
     known = sorted(str(k) for k in known)
     return f"{close_match(name, known)}; {what}: {', '.join(known) if known else 'none'}"
+
+
+@contextmanager
+def warnings_after_success():
+    """Hold the warnings raised in the block and show them only if it succeeds.
+
+    A run that fails reports its failure alone (e.g. ``ratecheck: error: ...`` for an extreme value), not the
+    raw ``RuntimeWarning`` lines met on the way (an overflow that the error explains).  The warning filters
+    stay in force: an ``error`` filter still raises where the warning occurs, ``ignore`` still ignores.
+    Holding needs the process-wide warning state, so it only happens in the main thread (elsewhere the
+    warnings pass through unchanged).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    with warnings.catch_warnings(record=True) as held:  # record=True keeps the filters, holds what they show
+        yield
+    for w in held:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno, w.file, w.line)

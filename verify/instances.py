@@ -11,6 +11,7 @@ from scipy.optimize import brentq
 from solvers.problems import LeastSquares, NonconvexLogistic
 
 from .errors import UsageError
+from .resources import Need, check_memory
 
 __all__ = ["smoothness_profile", "heterogeneous_least_squares", "heterogeneous_logistic"]
 
@@ -819,6 +820,20 @@ def split_rows(X, y, clients: int, split: str = "shuffled", c: int | None = None
     return X[order], np.asarray(y)[order], np.arange(0, m * clients + 1, m), multiplicity(order)
 
 
+def _libsvm_memory(path, X, clients) -> None:
+    """Refuse a LIBSVM file whose problem cannot fit in the memory available (one line), before it is built:
+    the nonzeros and their layouts, the vectors of d entries (features), the per-client row Gram blocks and
+    the dense Hessian of the PL constant (d <= 2000)."""
+    N, d = X.shape
+    nnz = int(X.nnz)
+    k = max(1, min(int(clients), N)) if isinstance(clients, (int, np.integer)) and not isinstance(clients, bool) else 1
+    rows = -(-N // k)
+    check_memory(f"data {str(path)!r}", [Need("24*nnz", 24 * nnz, ("the nonzeros of the data file",)),
+                                         Need("40*d + 4*min(d,2000)^2", 40 * d + 4 * min(d, 2000) ** 2,
+                                              ("the number of features of the data file",)),
+                                         Need("5*N*(N/clients)", 5 * N * rows, ("the rows per client (raise clients)",))])
+
+
 def libsvm_problem(path, clients: int, split: str = "shuffled", c: int | None = None, loss: str = "logistic",
                    reg: float = 0.0, bias: bool = False, seed: int = 1234):
     r"""A LIBSVM / svmlight file as a sparse federated problem (spec section 8.3).
@@ -833,6 +848,7 @@ def libsvm_problem(path, clients: int, split: str = "shuffled", c: int | None = 
     from solvers.rare_features import SparseFederated, read_svmlight
 
     X, y = read_svmlight(path)
+    _libsvm_memory(path, X, clients)
     if bias:
         X = sps.hstack([X, np.ones((X.shape[0], 1))], format="csr")
     if loss == "logistic":

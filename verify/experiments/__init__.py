@@ -14,8 +14,9 @@ from solvers import InvalidInput
 from theorems import Claim, ClaimError
 
 from ..verdict import Evidence
-from ..errors import UsageError, did_you_mean
+from ..errors import UsageError, did_you_mean, warnings_after_success
 from ..optima import OptimumError
+from ..resources import Need, check_memory, memory_bytes
 from ..schema import Schema
 
 __all__ = ["Experiment", "register", "get", "all_experiments"]
@@ -33,8 +34,10 @@ class Experiment:
 
     A subclass sets ``name``, ``title`` and ``schema`` (a :class:`~verify.schema.Schema`: its
     parameters, the constants it supplies, its measures and the settings a claim may choose) and
-    implements :meth:`instances` (default instance parameter dicts for a claim) and :meth:`run`.
-    Parameter validation (:meth:`params`), the search space, the claim check
+    implements :meth:`instances` (default instance parameter dicts for a claim), :meth:`run` and
+    :meth:`memory_needs` (upper bounds of the arrays a run allocates, from the parameters alone).
+    Parameter validation (:meth:`params`, which also refuses an instance that cannot fit in the
+    memory available), the search space, the claim check
     (:meth:`validate_claim`) and the claim's typed settings (:meth:`settings`) all derive from the
     schema.  :meth:`check_instance` may add checks that the schema cannot state;
     :meth:`figures` may add experiment-specific plots to a report.
@@ -56,7 +59,8 @@ class Experiment:
             def wrapped(self, claim, params, seed=0):
                 self.validate_claim(claim)
                 try:
-                    return run(self, claim, params, seed)
+                    with warnings_after_success():  # shown if the run succeeds: no raw warning before an error
+                        return run(self, claim, params, seed)
                 except (InvalidInput, ClaimError) as e:
                     raise UsageError(str(e)) from None
                 except OptimumError as e:
@@ -105,8 +109,24 @@ class Experiment:
 
     def params(self, params: dict) -> dict:
         """Merge ``params`` over the defaults and validate them against the schema (unknown names and
-        out-of-range values raise :class:`UsageError` naming the parameter and the rule)."""
-        return self.check_instance(self.schema.validate_params(params, where=f"experiment {self.name!r}: "))
+        out-of-range values raise :class:`UsageError` naming the parameter and the rule); an instance
+        whose :meth:`memory_needs` exceed the memory available is refused before anything is allocated
+        (:func:`verify.resources.check_memory`: the estimate, the memory available, the parameters to
+        reduce)."""
+        p = self.schema.validate_params(params, where=f"experiment {self.name!r}: ")
+        check_memory(f"experiment {self.name!r}", self.memory_needs(p))
+        return self.check_instance(p)
+
+    def memory_needs(self, p: dict) -> list[Need]:
+        """Upper bounds of the dominant arrays a run of the validated instance ``p`` allocates, as
+        :class:`~verify.resources.Need` (formula, 8-byte entries, the parameters that grow it), over every
+        measure the experiment runs; computed from ``p`` alone (no allocation).  Every experiment states
+        its own; the default states none."""
+        return []
+
+    def memory_bytes(self, p: dict) -> int:
+        """Estimated bytes a run of the validated instance ``p`` needs (the sum of :meth:`memory_needs`)."""
+        return memory_bytes(self.memory_needs(p))
 
     def parse_params(self, pairs) -> dict:
         """``--param NAME=VALUE`` strings -> typed parameter values (each parsed by its declared type)."""

@@ -33,6 +33,7 @@ from theorems.adom import order_exponent
 
 from ..instances import (adom_logistic, adom_quadratics, adversarial_star_schedule, chain_depth_needed,
                          chain_hard_instance, random_geometric_cycle, relabelled_ring, ring_star_alternating)
+from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from . import Experiment, register
 
@@ -279,6 +280,25 @@ class ADOMExperiment(Experiment):
             out["max_iter"] = self.SEARCH_DECAY_ITERS
         out.update(p)
         return out
+
+    def memory_needs(self, p):
+        """Upper bounds (8-byte entries) over every measure, with n the largest node count of the instance and
+        its sweeps (n, ns, hard_ns): the local problems ``(n, d, d)`` and ``(n, m, d)``, ADOM+'s stacked state
+        and gossip buffers (about 40 vectors of n d), the split chain ``(n, depth_d, depth_d)``, the relabelled
+        ring's blocks of 512 permutations (or the 50 random geometric graphs), the per-iteration records of a
+        run (max_iter) and of the hard instance (its iterations, the moving-centre schedule of iterations x
+        ceil(n ln 2) rounds, and the depth table)."""
+        n = max(int(p["n"]), *(int(v) for v in p["ns"]), *(int(v) for v in p["hard_ns"]))
+        d, m, D, it = int(p["d"]), int(p["m"]), int(p["depth_d"]), int(p["max_iter"])
+        hard = max(40 * D, (n + 2) * D, min(it, 200000))
+        rounds = hard * math.ceil(n * math.log(2)) + 1
+        gossip = 50 * n * n if p["network"] == "rgg" else 3072 * n + 4 * min(n, 600) ** 2
+        return [Need("6*n*d^2 + 4*n*m*d", 6 * n * d * d + 4 * n * m * d, ("n", "d", "m")),
+                Need("40*n*(d + depth_d) + 3*n*depth_d^2", 40 * n * (d + D) + 3 * n * D * D, ("n", "depth_d", "d")),
+                Need("3072*n (ring) or 50*n^2 (rgg)", gossip, ("n",)),
+                Need("3*(max_iter+1)", 3 * (it + 1), ("max_iter",)),
+                Need("3*iterations*ceil(n ln 2) + depth_d*iterations/8 (hard instance)",
+                     3 * rounds + 3 * hard + D * hard // 8, ("n", "depth_d", "max_iter"))]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):

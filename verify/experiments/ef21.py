@@ -30,6 +30,7 @@ from ..verdict import Evidence
 from ..expectation import mc_summary
 from ..instances import heterogeneous_least_squares, heterogeneous_logistic
 from ..optima import least_squares_optimum, logistic_lower_bound
+from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, SearchVar, Setting
 from . import Experiment, register
 
@@ -89,8 +90,11 @@ class EF21Experiment(Experiment):
             Float("spread", 2.0, "L_qm / L_am of the instance (1: homogeneous; at most sqrt(n))", low=0, low_open=True),
             Choice("profile", "outlier", "how the L_i spread: one outlier client or a geometric profile",
                    choices=("outlier", "geometric"), search=True),
-            Float("L_am", 1.0, "arithmetic mean of the L_i (fixed while the spread varies)", low=0, low_open=True),
-            Float("noise", 0.5, "label noise of least squares", low=0),
+            Float("L_am", 1.0, "arithmetic mean of the L_i (fixed while the spread varies); the claims are invariant "
+                  "to this scale, and beyond [1e-8, 1e8] float64 and the conic solver of the certified optimum are not "
+                  "trusted", low=1e-8, high=1e8),
+            Float("noise", 0.5, "label noise of least squares (at most 1e8: beyond, the optimum is not certified)",
+                  low=0, high=1e8),
             Float("lam", 0.1, "weight of the nonconvex regulariser (logistic)", low=0),
             Custom("compressor", "top-1", "compressor of the client messages", rule_text=COMPRESSOR_RULE,
                    check=_compressor_name),
@@ -101,7 +105,8 @@ class EF21Experiment(Experiment):
             Int("replications", 64, "Monte Carlo replications (random compressor, participation or noise)", low=2),
             Float("participation", 0.5, "probability that a client participates in a round (PP claims)",
                   low=0, high=1, low_open=True),
-            Float("sigma2", 0.05, "variance of the stochastic gradients (SGD claims)", low=0),
+            Float("sigma2", 0.05, "variance of the stochastic gradients (SGD claims; at most 1e12: beyond, the noisy "
+                  "iterates overflow float64)", low=0, high=1e12),
             Int("bits_per_float", 32, "bits charged per float sent", low=1),
             Choice("start", "random", "x^0 ~ N(0, I), or x^0 = x* (least squares)", choices=("random", "optimum"),
                    search=True),
@@ -174,6 +179,18 @@ class EF21Experiment(Experiment):
             out["L_am"] = 20.0
             out["start"] = "random"
         return out
+
+    def memory_needs(self, p):
+        """Upper bounds (8-byte entries) over every measure: the client data ``(n, m, d)`` and its copies
+        (generated, rescaled, labelled for logistic regression, cloned for clone_qm, the optimum's lstsq and
+        cvxpy data), the per-client Gram matrices and the Hessian, EF21's state per replication (iterates,
+        gradients, targets, g_i, difference, compressor scratch, residuals) and its series (values,
+        gradient norms, G per replication; the iterates of the equivalence runs)."""
+        n, d, m, R, T = (int(p[k]) for k in ("n", "d", "m", "replications", "T"))
+        return [Need("10*n*m*d", 10 * n * m * d, ("n", "m", "d")),
+                Need("2*n*min(m,d)^2 + 4*d^2", 2 * n * min(m, d) ** 2 + 4 * d * d, ("n", "m", "d")),
+                Need("12*replications*n*(d+m)", 12 * R * n * (d + m), ("replications", "n", "d")),
+                Need("4*replications*(T+1) + 2*(T+1)*d", 4 * R * (T + 1) + 2 * (T + 1) * d, ("replications", "T", "d"))]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):

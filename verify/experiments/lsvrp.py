@@ -30,6 +30,7 @@ from ..expectation import LsvrpExactMoments, exact_lsvrp_moments, mc_summary
 from ..fit import loglog_fit
 from ..instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients
 from ..optima import l2_logistic_optimum, quadratic_clients_optimum
+from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from . import Experiment, register
 
@@ -100,14 +101,15 @@ class LSVRPExperiment(Experiment):
                    choices=INSTANCES, search=("controlled", "shared-floor", "reference")),
             Int("n", 10, "number of clients", low=2, search=(2, 12)),
             Int("d", 4, "dimension", low=1, search=(2, 6)),
-            Float("delta", 5.0, "Hessian dissimilarity delta of the controlled quadratics (exact)", low=0,
-                  low_open=True),
-            Float("mu", 1.0, "mu = min_i lambda_min(A_i) of the quadratics; the l2 weight lambda of logistic clients",
-                  low=0, low_open=True, search=(0.1, 10.0), log=True),
-            Float("spread", 1.0, "eigenvalues of A_bar spread over [0, spread * delta] (controlled quadratics)", low=0,
-                  low_open=True, search=(0.01, 10.0), log=True),
-            Float("mean_gap", 5.0, "mean eigenvalue gap above mu of the reference quadratics", low=0, low_open=True,
-                  search=(0.1, 20.0), log=True),
+            Float("delta", 5.0, "Hessian dissimilarity delta of the controlled quadratics (exact; at most 1e30, so "
+                  "that the clients' squared curvatures stay in float64)", low=0, high=1e30, low_open=True),
+            Float("mu", 1.0, "mu = min_i lambda_min(A_i) of the quadratics; the l2 weight lambda of logistic clients "
+                  "(at most 1e30)", low=0, high=1e30, low_open=True, search=(0.1, 10.0), log=True),
+            Float("spread", 1.0, "eigenvalues of A_bar spread over [0, spread * delta] (controlled quadratics; at most "
+                  "1e6: beyond, the optimum is not certified)", low=0, high=1e6, low_open=True, search=(0.01, 10.0),
+                  log=True),
+            Float("mean_gap", 5.0, "mean eigenvalue gap above mu of the reference quadratics (at most 1e30)", low=0,
+                  high=1e30, low_open=True, search=(0.1, 20.0), log=True),
             Int("m", 20, "data points per client (logistic)", low=1),
             Float("gamma", None, "stepsize of claims without a stepsize rule (None: the claim's rule)", low=0,
                   low_open=True, optional=True),
@@ -265,6 +267,16 @@ class LSVRPExperiment(Experiment):
         if "p" in out:
             out["p"] = float(out["p"])
         return out
+
+    def memory_needs(self, p):
+        """Upper bounds (8-byte entries) over every measure: the clients ``(n, d, d)`` (matrices, eigenbases,
+        resolvents) and logistic data ``(n, m, d)``, the 2n outcome maps ``(2d, 2d)`` of the exact moments and
+        their products, and of a Monte Carlo run the per-replication eigenbases ``(replications, d, d)``,
+        states and series (T)."""
+        n, d, m, R, T = (int(p[k]) for k in ("n", "d", "m", "replications", "T"))
+        return [Need("40*n*d^2 + 4*n*m*d", 40 * n * d * d + 4 * n * m * d, ("n", "d", "m")),
+                Need("4*replications*d^2 + 10*replications*d", 4 * R * d * d + 10 * R * d, ("replications", "d")),
+                Need("3*replications*(T+1)", 3 * R * (T + 1), ("replications", "T"))]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):

@@ -37,6 +37,7 @@ from ..verdict import Evidence
 from ..fit import loglog_fit
 from ..instances import libsvm_problem, rare_features_problem
 from ..optima import sparse_logistic_lower_bound
+from ..resources import Need
 from ..schema import Choice, Constant, Custom, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from . import Experiment, register
 
@@ -321,6 +322,29 @@ class RareFeaturesExperiment(Experiment):
                 return [dict(n=8, r=4, m=6, c_values=(1, 2, 4, 8), eps_rel=1e-2)]
             return [dict(n=16, r=8, m=12, c_values=(1, 2, 4, 8, 16), eps_rel=1e-3)]
         return [dict()]
+
+    def memory_needs(self, p):
+        """Upper bounds (8-byte entries) over every measure.  Synthetic data: the ownership draw ``(d, n)``,
+        the sparse data and its layouts (``m c d`` nonzeros: CSR, COO, flat-support and padded copies), the
+        per-client Gram blocks ``(n, m, m)``, the dense Hessian of the PL constant (d <= 2000), the series of
+        a run (T) and of the bits_to_eps family (``n r`` features per multiplicity, T_max rounds), the sampled
+        instances of L_plus.  A LIBSVM file: its parsing (about 64 bytes per byte of the file); the problem
+        built from it is checked once its size is known (:func:`verify.instances.libsvm_problem`)."""
+        n, d, m, c, T = (int(p[k]) for k in ("n", "d", "m", "c", "T"))
+        r, T_max, samples = int(p["r"]), int(p["T_max"]), int(p["samples"])
+        out = [Need("6*(T+1) + 11*(T_max+1)", 6 * (T + 1) + 11 * (T_max + 1), ("T", "T_max")),
+               Need("20*(m+1)*n*r + 4*min(n*r,2000)^2 + 3*n*r*n", 20 * (m + 1) * n * r + 4 * min(n * r, 2000) ** 2
+                    + 3 * n * r * n, ("n", "r", "m")),
+               Need("10000*samples", 10000 * samples, ("samples",))]
+        if p["data"] is not None:
+            try:
+                size = os.path.getsize(p["data"])
+            except OSError:
+                size = 0
+            return out + [Need("8*(bytes of the data file)", 8 * size, ("the data file",))]
+        return out + [Need("3*n*d + 20*(m+1)*c*d", 3 * n * d + 20 * (m + 1) * c * d, ("n", "d", "c", "m")),
+                      Need("5*n*m^2 + 4*min(d,2000)^2 + 30*(n+d)", 5 * n * m * m + 4 * min(d, 2000) ** 2 + 30 * (n + d),
+                           ("n", "m", "d"))]
 
     # ------------------------------------------------------------------ run
     def run(self, claim, p, seed=0):

@@ -29,6 +29,7 @@ from ..verdict import Evidence
 from ..expectation import exact_sketched_quadratic, mc_summary
 from ..instances import block_cosine, block_logistic, block_quadratic
 from ..optima import matrix_l2_logistic_optimum
+from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from . import Experiment, register
 
@@ -268,6 +269,16 @@ class RCDExperiment(Experiment):
             if problem == "cosine":
                 out["start"] = "random"  # no minimiser: 'last-block' needs x*
         return out
+
+    def memory_needs(self, p):
+        """Upper bounds (8-byte entries) over every measure: the dense ``(d, d)`` matrices (problem, smoothness
+        matrix, eigenbasis, sketch moments, the exact second-moment recursion), the logistic data ``(m, d)``,
+        a Monte Carlo run's states ``(replications, d)`` and series ``(replications, T+1)``, the sampled
+        sketch structures (d <= 12 each)."""
+        d, m, R, T, samples = (int(p[k]) for k in ("d", "m", "replications", "T", "samples"))
+        return [Need("20*d^2 + 4*m*d + 4*(T+1)", 20 * d * d + 4 * m * d + 4 * (T + 1), ("d", "m", "T")),
+                Need("6*replications*d + 4*replications*(T+1)", 6 * R * d + 4 * R * (T + 1), ("replications", "d", "T")),
+                Need("2000*samples", 2000 * samples, ("samples",))]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):

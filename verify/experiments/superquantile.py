@@ -33,6 +33,7 @@ from ..expectation import mc_summary
 from ..fit import loglog_fit
 from ..instances import superquantile_clients
 from ..optima import superquantile_optimum
+from ..resources import Need
 from ..schema import Choice, Constant, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting
 from . import Experiment, register
 
@@ -85,11 +86,13 @@ class SuperquantileExperiment(Experiment):
             # the law of Z (estimator measures)
             Choice("law", "bernoulli", "law of Z: two-point {low, high} with P(Z = high) = p (exact), uniform on "
                    "[low, high] (exact), or low + (high - low) Beta(beta_a, beta_b) (Monte Carlo)", choices=LAWS),
-            Float("theta", 0.1, "tail fraction theta of the superquantile", low=0, high=1, low_open=True),
+            Float("theta", 0.1, "tail fraction theta of the superquantile (at least 1e-6: below, the Simplicial-FL "
+                  "optimum's conic solver fails)", low=1e-6, high=1),
             Float("p", None, "P(Z = high) of the two-point law (None: p = theta, the extremal law)", optional=True,
                   low=0, high=1),
-            Float("low", 0.0, "lower end of the support of Z"),
-            Float("high", 1.0, "upper end of the support of Z"),
+            Float("low", 0.0, "lower end of the support of Z (|low| <= 1e100, so that (high - low)^2 is a float64)",
+                  low=-1e100, high=1e100),
+            Float("high", 1.0, "upper end of the support of Z (|high| <= 1e100)", low=-1e100, high=1e100),
             Float("beta_a", 0.3, "first shape parameter of the Beta law", low=0, low_open=True),
             Float("beta_b", 0.3, "second shape parameter of the Beta law", low=0, low_open=True),
             Int("m_min", 10, "smallest sample size m of the grid", low=1),
@@ -106,10 +109,12 @@ class SuperquantileExperiment(Experiment):
             Int("dim", 2, "dimension of the model w (moreau_grad_sq needs 1: exact one-dimensional prox)", low=1),
             Int("samples", 6, "data points per client", low=1),
             Int("outliers", 2, "clients whose optima sit at distance `separation` from the others", low=0),
-            Float("separation", 4.0, "distance of the outlier clients' optima"),
+            Float("separation", 4.0, "distance of the outlier clients' optima (|separation| <= 1e3: beyond, the "
+                  "Simplicial-FL optimum is not certified)", low=-1e3, high=1e3),
             Int("sample_m", 8, "clients sampled per round (= clients: every client)", low=1),
             Float("lam", 0.5, "regularisation lambda (the mu of CISS; the strongly convex surrogate); must be > 0 "
-                  "for smoothed_gap and surrogate_gap", low=0),
+                  "for smoothed_gap and surrogate_gap; at most 1e6 (beyond, the optimum is not certified)", low=0,
+                  high=1e6),
             Int("T", 60, "rounds of the CISS scheme", low=1),
             Int("T_min", 64, "smallest horizon T of the Simplicial-FL rates", low=1),
             Int("T_max", 1024, "largest horizon T of the Simplicial-FL rates", low=1),
@@ -296,6 +301,20 @@ class SuperquantileExperiment(Experiment):
             p["outliers"] = int(min(cl - 1, round(float(p.pop("outlier_frac")) * cl)))
             p["sample_m"] = min(int(self.defaults["sample_m"]), cl)
         return p
+
+    def memory_needs(self, p):
+        """Upper bounds (8-byte entries) over every measure: the exact laws' binomial tables
+        ``(m_points, m_max+1)``, a Monte Carlo block of samples (at most 4e6 or two samples of m_max) and the
+        replications, the loss vectors ``(rows, n)``, the clients' data and the Simplicial-FL runs' iterates
+        ``(runs, T_max, dim)``."""
+        mp, m_max, R = int(p["m_points"]), int(p["m_max"]), int(p["replications"])
+        cl, dim, smp, runs = int(p["clients"]), int(p["dim"]), int(p["samples"]), int(p["runs"])
+        T = max(int(p["T_max"]), int(p["T"]))
+        return [Need("6*m_points*(m_max+1)", 6 * mp * (m_max + 1), ("m_points", "m_max")),
+                Need("3*max(4e6, 2*m_max) + 4*replications", 3 * max(MC_CHUNK, 2 * m_max) + 4 * R, ("m_max", "replications")),
+                Need("10*rows*n", 10 * int(p["rows"]) * int(p["n"]), ("rows", "n")),
+                Need("6*clients*samples*dim + 4*runs*(T_max+clients)*dim", 6 * cl * smp * dim + 4 * runs * (T + cl) * dim,
+                     ("runs", "T_max", "dim", "clients"))]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):

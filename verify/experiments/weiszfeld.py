@@ -27,6 +27,7 @@ from ..errors import UsageError
 from ..verdict import Evidence
 from ..instances import POINT_CLOUDS, point_cloud
 from ..optima import geometric_median_optimum
+from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
 from . import Experiment, register
 
@@ -89,11 +90,13 @@ class WeiszfeldExperiment(Experiment):
             Int("d", 10, "dimension", low=1, search=(2, 30)),
             Float("outlier_frac", 0.0, "fraction of outliers (gaussian cloud)", low=0, high=0.5, high_open=True,
                   search=(0.0, 0.45)),
-            Float("shift", 100.0, "outlier shift (gaussian) or distance of the far point (lopsided)", low=0, low_open=True,
-                  search=(1.0, 1000.0), log=True),
+            Float("shift", 100.0, "outlier shift (gaussian) or distance of the far point (lopsided); at most 1e6 (the "
+                  "points have unit scale: beyond, the optimum is not certified in float64)", low=0, high=1e6,
+                  low_open=True, search=(1.0, 1000.0), log=True),
             Float("anchor_weight", 0.6, "weight of the anchor point (anchor and lopsided clouds)", low=0.5, high=1,
                   high_open=True, search=(0.5, 0.95)),
-            Float("nu", 1e-6, "smoothing parameter nu of g_nu", low=0, low_open=True, search=(1e-8, 1.0), log=True),
+            Float("nu", 1e-6, "smoothing parameter nu of g_nu (at most 1e6, against points of unit scale)", low=0,
+                  high=1e6, low_open=True, search=(1e-8, 1.0), log=True),
             Int("T", 30, "number of iterations (unless the claim sets a budget)", low=1, search=(10, 400)),
             Float("stepsize_factor", 1.0, "fraction of the claim's relative step gamma (1 = Weiszfeld)", low=0,
                   low_open=True),
@@ -197,6 +200,15 @@ class WeiszfeldExperiment(Experiment):
                 p["m"] = max(2, int(p["m"]) + int(p["m"]) % 2)
             p["init"] = "mid"  # the mean *is* the median here: from the mean every bound is 0 (or nu/2)
         return p
+
+    def memory_needs(self, p):
+        """Upper bounds (8-byte entries) over every measure: the points ``(m, d)`` with the certified optimum's
+        copies and cvxpy data, the diameter's and anchor test's chunks of pairwise differences, the iterates
+        ``(T+1, d)``, the distances of every iterate to every point ``(T, m, d)`` (hull claim) and the eps grid."""
+        m, d, T, k = int(p["m"]), int(p["d"]), int(p["T"]), int(p["n_eps"])
+        return [Need("40*m*d + 2*min(m,512)*m*d + 3*2^22", 40 * m * d + 2 * min(m, 512) * m * d + 3 * 2 ** 22, ("m", "d")),
+                Need("2*T*m*d + 3*(T+1)*d", 2 * T * m * d + 3 * (T + 1) * d, ("T", "m", "d")),
+                Need("n_eps*(T+2)", k * (T + 2), ("n_eps", "T"))]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
