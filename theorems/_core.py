@@ -155,6 +155,12 @@ class Identity:
     def statement(self) -> str:
         return self.label or sp.sstr(self.relation)
 
+    def __getstate__(self):  # pickling keeps the relation unevaluated (see _frozen_relation)
+        return dict(self.__dict__, relation=_frozen_relation(self.relation))
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, relation=_thawed_relation(state["relation"]))
+
     def establish(self, n_samples: int = 4000, seed: int = 0, rtol: float = 1e-10) -> Proof:
         """Prove the identity with sympy if possible, else check it on sampled points."""
         text = self.statement()
@@ -236,6 +242,21 @@ def _sample_relation(rel, sampler, text, n_samples, seed, rtol) -> Proof:
     holds = worst >= -rtol
     detail = f"min (rhs - lhs)/scale = {worst:.3g} over {int(ok.sum())} sampled points"
     return Proof(text, "sampling", holds, detail, int(ok.sum()), worst)
+
+
+def _frozen_relation(rel):
+    if isinstance(rel, sp.core.relational.Relational):
+        return ("relation", type(rel), rel.lhs, rel.rhs)
+    return rel
+
+
+def _thawed_relation(x):
+    if isinstance(x, tuple) and len(x) == 4 and x[0] == "relation":
+        return x[1](x[2], x[3], evaluate=False)
+    return x
+
+
+_COMPILED = ("_bound_fn", "_stepsize_fn", "_exponent_fn", "_assumption_fns")
 
 
 # --------------------------------------------------------------------------- claims
@@ -331,6 +352,17 @@ class Claim:
             raise ClaimError(f"claim {self.id}: a scaling claim needs a predicted exponent")
         if self.kind is Kind.IDENTITY and not self.identities and self.bound is None:
             raise ClaimError(f"claim {self.id}: an identity claim needs identities or a bound")
+
+    # ---------------------------------------------------------------- pickling (sweep workers)
+    def __getstate__(self):
+        """Pickle without the compiled functions, with the assumptions unevaluated: sympy rebuilds a relation
+        by evaluating it, so ``alpha > 0`` on a positive ``alpha`` would come back as ``True``."""
+        state = {k: v for k, v in self.__dict__.items() if k not in _COMPILED}
+        state["assumptions"] = tuple(_frozen_relation(a) for a in self.assumptions)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, assumptions=tuple(_thawed_relation(a) for a in state["assumptions"]))
 
     # ---------------------------------------------------------------- symbols and evaluation
     @property
