@@ -306,8 +306,8 @@ def _entry(p: Path, index: int, line: int | None, t: dict, tables_cache: dict) -
             m = re.match(r"symbol '([^']+)' ", msg)
             if m and m.group(1) in unknown:
                 f, spelling, col = unknown[m.group(1)]
-                raise UsageError(f"{where}: field {f!r}, column {col}: {spelling} is not a symbol this "
-                                 f"experiment supplies (read as {msg})") from None
+                raise UsageError(f"{where}: field {f!r}, column {col}: {spelling} (symbol {m.group(1)!r}) "
+                                 f"{msg[m.end():]}") from None
             raise UsageError(f"{where}: {msg}") from None
     elif measure:
         raise UsageError(f"{where}: a claim with a measure needs an experiment (field 'experiment'; see "
