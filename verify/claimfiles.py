@@ -281,7 +281,7 @@ def _entry(p: Path, index: int, line: int | None, t: dict, tables_cache: dict) -
         idts = []
         for j, text in enumerate(t["identities"]):
             parsed = _parse(parse_relations, text, table, where, f"identities[{j}]")
-            idts += [Identity(rel, label=text if len(parsed.value) == 1 else "") for rel in parsed.value]
+            idts += [Identity(rel) for rel in parsed.value]
         values["identities"] = tuple(idts)
         source["identities"] = list(t["identities"])
     if "setting" in t:
@@ -395,23 +395,28 @@ def _setting_value(st, v, table, where: str, field_name: str, note):
 def claim_to_toml(claim: Claim) -> str:
     """A claim as a claim file that :func:`load_claims` reads back to an equal claim.
 
-    Identities with their own proofs or samplers cannot be written as LaTeX: the file then starts
-    from the shipped claim (``base = ID``), which supplies them.
+    What LaTeX cannot carry -- identities with their own proofs, samplers, labels or local symbols, and
+    expressions in functions of the package's own (such as ``BinomialExcess``) -- comes from the
+    shipped claim: the file then starts from it (``base = ID``) and says what it inherits.
     """
-    needs_base = any(i.proof is not None or i.sampler is not None for i in claim.identities)
-    if needs_base:
+    inherited = [k for k in _EXPRESSIONS if getattr(claim, k) is not None and not _expressible(getattr(claim, k))]
+    inherited += ["assumptions"] if not all(_expressible(a) for a in claim.assumptions) else []
+    if claim.identities and not all(_writable_identity(i) for i in claim.identities):
+        inherited.append("identities")
+    if inherited:
         try:
             registered = theorems.get(claim.id) is claim
         except theorems.UnknownClaimError:
             registered = False
         if not registered:
-            raise ClaimError(f"claim {claim.id}: its identities carry Python proofs or samplers, which a claim file "
-                             "cannot hold; register the claim and write the file with base = its id")
+            raise ClaimError(f"claim {claim.id}: its {', '.join(inherited)} cannot be written in LaTeX (Python proofs, "
+                             "samplers, local symbols or the package's own functions); register the claim and write "
+                             "the file with base = its id")
     out = ["# ratecheck claim file: the claim's fields in TOML, its mathematics in LaTeX.",
            f"# Check it: ratecheck check --claim FILE --quick  (pytest collects files named *{SUFFIX})",
            "", "[[claim]]", _kv("id", claim.id)]
-    if needs_base:
-        out += ["# the identities, with their proofs, come from the shipped claim:", _kv("base", claim.id)]
+    if inherited:
+        out += [f"# from the shipped claim, which LaTeX cannot carry: its {', '.join(inherited)}", _kv("base", claim.id)]
     out += [_kv("title", claim.title), _kv("paper", claim.paper), _kv("provenance", claim.provenance.value)]
     if claim.provenance_note:
         out.append(_kv("provenance_note", claim.provenance_note))
@@ -424,13 +429,13 @@ def claim_to_toml(claim: Claim) -> str:
         out.append("in_expectation = true")
     for k in _EXPRESSIONS:
         e = getattr(claim, k)
-        if e is not None:
+        if e is not None and k not in inherited:
             out.append(_kv(k, theorems.tex(e)))
     if claim.scaling_in:
         out.append(_kv("scaling_in", claim.scaling_in))
-    if claim.assumptions:
+    if claim.assumptions and "assumptions" not in inherited:
         out.append("assumptions = [\n" + "".join(f"  {_q(theorems.tex(a))},\n" for a in claim.assumptions) + "]")
-    if claim.identities and not needs_base:
+    if claim.identities and "identities" not in inherited:
         out.append("identities = [\n" + "".join(f"  {_q(theorems.tex(i.relation))},\n" for i in claim.identities) + "]")
     if claim.expected_to_fail:
         out.append(_kv("expected_to_fail", claim.expected_to_fail))
@@ -439,6 +444,22 @@ def claim_to_toml(claim: Claim) -> str:
     if claim.setting:
         out += ["", "[claim.setting]"] + [f"{_key(k)} = {_value(v)}" for k, v in claim.setting.items()]
     return "\n".join(out) + "\n"
+
+
+def _expressible(e) -> bool:
+    """Whether the claim-file LaTeX can say ``e``: an expression or relation in sympy's own functions."""
+    if not isinstance(e, sp.Basic) or isinstance(e, (sp.logic.boolalg.BooleanAtom, sp.MatrixBase)):
+        return False
+    if any(isinstance(x, sp.MatrixBase) for x in sp.preorder_traversal(e)):
+        return False
+    return all(type(f).__module__.startswith("sympy.") for f in e.atoms(sp.Function))
+
+
+def _writable_identity(idt) -> bool:
+    rel = idt.relation
+    return (idt.proof is None and idt.sampler is None and not idt.label and _expressible(rel)
+            and isinstance(rel, sp.core.relational.Relational)
+            and all(theorems.sym(s.name) == s for s in rel.free_symbols))
 
 
 def _key(k: str) -> str:

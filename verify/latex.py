@@ -743,8 +743,10 @@ def _lark_parse(src: str, em: _Emitter) -> sp.Basic:
         raise LatexError("the expression ends too early", len(em.text), em.text) from None
     except UnexpectedInput as e:
         col = em.column(getattr(e, "column", 0))
-        tok = getattr(e, "token", None) or getattr(e, "char", None)
-        what = f"unexpected {str(tok).strip()!r}" if tok and not str(tok).startswith("Q_{zq") else "unexpected symbol"
+        m = _TOKEN.match(em.text, col - 1) if col else None
+        while m and m.lastgroup == "ws":
+            m = _TOKEN.match(em.text, m.end())
+        what = f"unexpected {m.group()!r}" if m else "unexpected input"
         raise LatexError(f"cannot read the LaTeX ({what})", col, em.text) from None
     except Exception as e:  # noqa: BLE001 - the transformer's own errors (LaTeXParsingError, TypeError...)
         raise LatexError(f"cannot read the LaTeX ({type(e).__name__}: {e})", 0, em.text) from None
