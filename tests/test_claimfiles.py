@@ -6,9 +6,12 @@ writes every shipped claim as a file that loads back to an equal claim.
 """
 import builtins
 import json
+import re
 import sys
 import textwrap
+from pathlib import Path
 
+import numpy as np
 import pytest
 import sympy as sp
 import sympy.parsing.sympy_parser  # noqa: F401 - guarded below
@@ -243,3 +246,53 @@ def test_show_toml_command(capsys):
     assert out.startswith("# ratecheck claim file") and "base = 'ef21.cloning'" in out
     assert "# from the shipped claim, which LaTeX cannot carry: its identities" in out
     assert "\nstepsize" not in out and "bound = '\\sqrt{2} L_{am}'" in out
+
+
+# --------------------------------------------------------------------------- the documented examples
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _toml_blocks(path, start=None, end=None):
+    text = path.read_text()
+    if start:
+        text = text[text.index(start):text.index(end)]
+    return re.findall(r"```toml\n(.*?)```", text, re.S)
+
+
+def test_the_readme_example_loads_and_states_the_shipped_theorem(tmp_path):
+    (block,) = _toml_blocks(ROOT / "README.md", "## Write your claim in LaTeX", "## EF21 and Error")
+    thm1, wrong = load_claims(write(tmp_path, block, "theorems.claim.toml"))
+    shipped = theorems.get("ef21.nonconvex-am")
+    # the experiment's constants theta_c and xi are the compressor functions of alpha: same theorem
+    from theorems.ef21 import theta_c, xi
+
+    a = theorems.sym("alpha")
+    as_functions = {theorems.sym("theta_c"): theta_c(a), theorems.sym("xi"): xi(a)}
+    assert sp.simplify(thm1.stepsize.xreplace(as_functions) - shipped.stepsize) == 0
+    assert sp.simplify(thm1.bound.xreplace(as_functions) - shipped.bound) == 0
+    assert wrong.stepsize == shipped.stepsize and wrong.bound != shipped.bound
+
+
+def test_the_worked_example_of_docs_claim_files(tmp_path):
+    toml, = _toml_blocks(ROOT / "docs" / "claim-files.md")[:1]
+    p = write(tmp_path, toml, "theorems.claim.toml")
+    with pytest.raises(UsageError, match=r"theorems.claim.toml: claim 'my-paper.cor2' \(line 21\): field 'stepsize', "
+                                         r"column 37: \\beta_c \(symbol 'beta_c'\) is not supplied"):
+        load_claims(p)
+    p.write_text(toml.replace(r"\sqrt{2\beta_c/\theta_c}", r"\xi(\alpha)\sqrt{2}"))
+    thm1, cor2 = load_claims(p)
+    from theorems.ef21 import theta_c, xi
+
+    a = theorems.sym("alpha")
+    as_functions = {theorems.sym("theta_c"): theta_c(a), theorems.sym("xi"): xi(a)}
+    pl_am = theorems.get("ef21.pl-am")
+    assert sp.simplify(cor2.bound.xreplace(as_functions) - pl_am.bound) == 0
+    # sqrt((1 - alpha)(1 + sqrt(1 - alpha))^2) = sqrt(1 - alpha)(1 + sqrt(1 - alpha)) needs alpha <= 1: compare
+    # on the assumptions' domain
+    rng = np.random.default_rng(0)
+    values = dict(alpha=rng.uniform(1e-3, 1, 200), L=rng.uniform(1, 10, 200), L_am=rng.uniform(0.1, 1, 200),
+                  mu=rng.uniform(1e-3, 1, 200))
+    f = sp.lambdify([theorems.sym(k) for k in values], [cor2.stepsize.xreplace(as_functions), pl_am.stepsize],
+                    modules=["numpy", {"Min": np.minimum}])
+    mine, shipped = f(*values.values())
+    assert np.allclose(mine, shipped, rtol=1e-12)

@@ -172,3 +172,55 @@ def test_printed_symbol_spellings_read_back_to_their_names():
             for name in names:
                 parsed = parse_expression(theorems.tex_symbol(name), table)
                 assert parsed.value == theorems.sym(name) and not parsed.unknown, (exp.name, name)
+
+
+# --------------------------------------------------------------------------- properties of the parser
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from verify.latex import LatexError  # noqa: E402
+
+_NAMES = ["alpha", "theta_c", "L", "L_am", "T", "G0", "delta0", "gamma", "mu", "n", "nu_hat", "eps", "p_min",
+          "r0_nu", "f_star", "x_sq", "k_eps", "L_tilde"]
+_ATOMS = st.one_of(st.sampled_from([theorems.sym(n) for n in _NAMES]), st.integers(1, 9).map(sp.Integer),
+                   st.tuples(st.integers(1, 5), st.integers(2, 7)).map(lambda t: sp.Rational(*t)))
+
+
+def _grow(children):
+    two = st.tuples(children, children)
+    return st.one_of(two.map(lambda t: t[0] + t[1]), two.map(lambda t: t[0] * t[1]), two.map(lambda t: t[0] / t[1]),
+                     st.tuples(children, st.sampled_from([2, 3, -1, sp.Rational(1, 3), theorems.sym("T")]))
+                     .map(lambda t: t[0] ** t[1]),
+                     children.map(sp.sqrt), children.map(sp.log), children.map(sp.exp), children.map(sp.ceiling),
+                     children.map(sp.Abs), children.map(lambda e: -e), two.map(lambda t: sp.Min(*t)),
+                     two.map(lambda t: sp.Max(*t)))
+
+
+@settings(max_examples=25)
+@given(st.recursive(_ATOMS, _grow, max_leaves=6))
+def test_random_expressions_round_trip(e):
+    """Expressions in the project's symbols, printed by theorems.tex, read back to the same expression."""
+    if not isinstance(e, sp.Expr) or e.has(sp.I, sp.zoo, sp.nan, sp.oo):
+        return
+    parsed = parse_expression(theorems.tex(e), SymbolTable.build(_NAMES))
+    assert parsed.value == e or sp.simplify(parsed.value - e) == 0, (theorems.tex(e), parsed.value)
+
+
+_TOKENS = ["a", "x", "T", "d", "e", "2", "0.5", r"\frac", "{", "}", "(", ")", "^", "_", "+", "-", r"\cdot", r"\sqrt",
+           r"\alpha", r"\left(", r"\right)", r"\min", ",", r"\le", "<", "=", "|", r"\mathrm{x}", " ", r"\log", "[", "]",
+           r"\in", "*", "/", "!", "'", r"\lceil", r"\rceil", r"\hat", r"\theta_c(\alpha)", r"\sum_{i=0}^{n}", r"\pi",
+           "G^0", r"\delta_0", r"\mathbb", r"\{", r"\}", r"\left.", r"\operatorname{sign}", r"\binom", "_{", "^{"]
+
+
+@settings(max_examples=300)
+@given(st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=14).map("".join))
+def test_any_text_is_read_or_refused_with_a_latex_error(text):
+    """Whatever the text, the parser returns a value or raises LatexError (a UsageError: one line, exit 2) --
+    never another exception."""
+    table = SymbolTable.build(["alpha", "theta_c", "T", "G0", "delta0", "x"], {"G0": ["G^0"],
+                                                                               "theta_c": [r"\theta_c(\alpha)"]})
+    for parse in (parse_expression, parse_relations):
+        try:
+            parse(text, table)
+        except LatexError as e:
+            assert "\n" not in str(e)

@@ -188,7 +188,7 @@ def _arg(items: list, i: int, text: str):
     it = items[i]
     if isinstance(it, _Group):
         return (it.items if it.open == "{" else [it]), i + 1
-    if it.kind == "num" and len(it.text) > 1 and "." not in it.text:
+    if isinstance(it, _Tok) and it.kind == "num" and len(it.text) > 1 and "." not in it.text:
         first = _Tok("num", it.text[0], it.start, it.start + 1)
         items[i] = _Tok("num", it.text[1:], it.start + 1, it.end)
         return [first], i
@@ -432,8 +432,7 @@ class _Resolver:
                     decl = sorted(k_ for k_ in keys if k_.startswith(key + "("))
                     raise LatexError(f"{self.text[start:items[j].end]} is not a declared symbol (this experiment "
                                      f"supplies {', '.join(decl)})", start + 1, self.text)
-                elif len(items[j].items) == 1 or (len(items[j].items) <= 3 and _symbol_at(items[j].items, 0, self.text)[1]
-                                                  == len(items[j].items)):
+                elif items[j].items and _symbol_at(list(items[j].items), 0, self.text)[1] == len(items[j].items):
                     raise LatexError(f"{self.text[start:items[j].end]} reads as a function applied to an argument, "
                                      f"which is not a declared symbol; for a product write "
                                      f"{self.text[start:end]} \\cdot ({self.text[items[j].start + 1:items[j].end - 1]})",
@@ -630,7 +629,7 @@ class _Emitter:
                 and isinstance(items[j].items[0], _Group) and items[j].items[0].open == "(":
             items[j] = items[j].items[0]  # sympy prints \log{\left(x \right)}
         self.put("{" + it.text + "(", it.start)
-        if j < len(items) and isinstance(items[j], _Group) and items[j].open in ("(", "{"):
+        if j < len(items) and isinstance(items[j], _Group) and items[j].open in ("(", "{", "[", r"\{"):
             g = items[j]
             self.part(g.items, g.start) if it.text in _PREFIX else self.arguments(g.items, g.start)
             j += 1

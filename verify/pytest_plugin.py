@@ -51,9 +51,11 @@ class _ClaimItem(pytest.Item):
         super().__init__(**kwargs)
         self.entry = entry
 
+    what = "claim"
+
     def reportinfo(self):
         line = self.entry.line - 1 if self.entry.line else None
-        return self.path, line, f"claim {self.entry.claim.id}"
+        return self.path, line, f"{self.what} {self.entry.claim.id}"
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, (ClaimFailed, UsageError)):
@@ -72,7 +74,7 @@ class _ClaimItem(pytest.Item):
         return cached
 
     def _replay(self, record: Path) -> str:
-        return f"ratecheck replay {record} --claim {self.path}"
+        return f"ratecheck replay {_rel(record)} --claim {_rel(self.path)}"
 
 
 class ClaimCheck(_ClaimItem):
@@ -96,12 +98,14 @@ class ClaimCheck(_ClaimItem):
         if violated and not c.expected_to_fail:
             worst = max(violated, key=lambda v: v.tightness if v.tightness is not None else float("inf"))
             path = write_verdict_record(worst, c, self._out())
-            lines += [f"counterexample: {path}", f"replay: {self._replay(path)}"]
+            lines += [f"counterexample: {_rel(path)}", f"replay: {self._replay(path)}"]
         raise ClaimFailed("\n".join(lines))
 
 
 class ClaimSearch(_ClaimItem):
     """The counterexample search over the experiment's instance space (``search_budget`` runs)."""
+
+    what = "search"
 
     def runtest(self):
         from .search import search
@@ -110,13 +114,23 @@ class ClaimSearch(_ClaimItem):
         res = search(e.claim, budget=e.search_budget, seed=e.seed, out=self._out())
         if not res.unexpected:
             return
+        best = f"{res.tightness:.3g}" if isinstance(res.tightness, float) else str(res.tightness)
         lines = [f"{res.claim}: search found it {res.verdict} (expected {res.expected}) after {res.runs} runs "
-                 f"({res.infeasible} infeasible); best tightness {res.tightness}"]
+                 f"({res.infeasible} infeasible); best tightness {best}"]
         if res.best is not None:
             lines.append(f"  on {_short(res.instance, e.claim)} (seed {res.seed}): {res.best.detail}")
         if res.counterexample is not None:
-            lines += [f"counterexample: {res.counterexample}", f"replay: {self._replay(res.counterexample)}"]
+            lines += [f"counterexample: {_rel(res.counterexample)}", f"replay: {self._replay(res.counterexample)}"]
         raise ClaimFailed("\n".join(lines))
+
+
+def _rel(path) -> str:
+    """``path`` relative to the working directory when it lies below it (shorter commands to copy)."""
+    p = Path(path).resolve()
+    try:
+        return str(p.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
 
 
 def _short(instance: dict, claim) -> str:
