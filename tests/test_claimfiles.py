@@ -14,11 +14,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
-import sympy.parsing.sympy_parser  # noqa: F401 - guarded below
+import sympy.parsing.sympy_parser  # noqa: F401 - loaded, so that its parse_expr can be guarded
 
 import theorems
 import verify
-from verify.claimfiles import claim_to_toml, is_claim_file, load_claim, load_claims, read_claim_file
+from verify.claimfiles import (
+    claim_to_toml,
+    is_claim_file,
+    load_claim,
+    load_claims,
+    read_claim_file,
+)
 from verify.cli import main
 from verify.errors import UsageError
 from verify.latex import SymbolTable, parse_relations
@@ -183,7 +189,7 @@ psi_weight = '\\frac{{2\\delta^2\\gamma^2}}{{p}}'
     core, parser = sys.modules["sympy.core.sympify"], sys.modules["sympy.parsing.sympy_parser"]
     monkeypatch.setattr(core, "sympify", refuse("sympify", core.sympify))
     monkeypatch.setattr(parser, "parse_expr", refuse("parse_expr", parser.parse_expr))
-    good, evil_text = load_claims(p)
+    _, evil_text = load_claims(p)
     assert evil_text.description == evil
     for field in ("bound", "stepsize", "assumptions"):
         bad = write(tmp_path, f'[[claim]]\nid = "x"\nbase = "ef21.pl-qm"\n{field} = {json.dumps(evil if field != "assumptions" else [evil])}\n',
@@ -256,7 +262,7 @@ def _toml_blocks(path, start=None, end=None):
     text = path.read_text()
     if start:
         text = text[text.index(start):text.index(end)]
-    return re.findall(r"```toml\n(.*?)```", text, re.S)
+    return re.findall(r"```toml\n(.*?)```", text, re.DOTALL)
 
 
 def test_the_readme_example_loads_and_states_the_shipped_theorem(tmp_path):
@@ -280,7 +286,7 @@ def test_the_worked_example_of_docs_claim_files(tmp_path):
                                          r"column 37: \\beta_c \(symbol 'beta_c'\) is not supplied"):
         load_claims(p)
     p.write_text(toml.replace(r"\sqrt{2\beta_c/\theta_c}", r"\xi(\alpha)\sqrt{2}"))
-    thm1, cor2 = load_claims(p)
+    _, cor2 = load_claims(p)
     from theorems.ef21 import theta_c, xi
 
     a = theorems.sym("alpha")

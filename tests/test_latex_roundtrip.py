@@ -16,11 +16,13 @@ import warnings
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import theorems
 from theorems._core import _default_sampler, _difference
 from verify import experiments
-from verify.latex import SymbolTable, parse_expression, parse_relations
+from verify.latex import LatexError, SymbolTable, parse_expression, parse_relations
 
 
 class RoundTripBySampling(UserWarning):
@@ -175,10 +177,7 @@ def test_printed_symbol_spellings_read_back_to_their_names():
 
 
 # --------------------------------------------------------------------------- properties of the parser
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
-from verify.latex import LatexError  # noqa: E402
 
 _NAMES = ["alpha", "theta_c", "L", "L_am", "T", "G0", "delta0", "gamma", "mu", "n", "nu_hat", "eps", "p_min",
           "r0_nu", "f_star", "x_sq", "k_eps", "L_tilde"]

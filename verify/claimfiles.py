@@ -39,13 +39,17 @@ import dataclasses
 import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from numbers import Real
 from pathlib import Path
 from typing import Any
 
 import sympy as sp
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
+    import tomli as tomllib
 
 import theorems
 from theorems import Claim, ClaimError, Identity, Kind, Provenance
@@ -54,8 +58,16 @@ from . import experiments as _exps
 from .errors import UsageError, close_match, did_you_mean
 from .latex import LatexError, SymbolTable, parse_expression, parse_relations
 
-__all__ = ["ClaimEntry", "load_claims", "load_claim", "read_claim_file", "claim_to_toml", "is_claim_file",
-           "SUFFIX", "FIELDS"]
+__all__ = [
+    "FIELDS",
+    "SUFFIX",
+    "ClaimEntry",
+    "claim_to_toml",
+    "is_claim_file",
+    "load_claim",
+    "load_claims",
+    "read_claim_file",
+]
 
 SUFFIX = ".claim.toml"  #: what the pytest plugin collects
 
@@ -302,7 +314,7 @@ def _entry(p: Path, index: int, line: int | None, t: dict, tables_cache: dict) -
         except UsageError as e:
             msg = str(e)
             prefix = f"claim {claim.id}: "
-            msg = msg[len(prefix):] if msg.startswith(prefix) else msg
+            msg = msg.removeprefix(prefix)
             m = re.match(r"symbol '([^']+)' ", msg)
             if m and m.group(1) in unknown:
                 f, spelling, col = unknown[m.group(1)]

@@ -28,18 +28,25 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 import sympy as sp
 
 import theorems
-from theorems._core import _ABBREVIATIONS, _GREEK, tex_symbol
+from theorems._core import _GREEK, tex_symbol
 
 from .errors import UsageError
 
-__all__ = ["LatexError", "SymbolTable", "Parsed", "parse_expression", "parse_relations", "auto_spellings",
-           "name_of_spelling"]
+__all__ = [
+    "LatexError",
+    "Parsed",
+    "SymbolTable",
+    "auto_spellings",
+    "name_of_spelling",
+    "parse_expression",
+    "parse_relations",
+]
 
 
 class LatexError(UsageError):
@@ -61,7 +68,7 @@ def _mark(text: str, i: int) -> str:
 
 # --------------------------------------------------------------------------- tokens and groups
 _TOKEN = re.compile(r"(?P<ws>\s+)|(?P<cmd>\\[A-Za-z]+)|(?P<esc>\\[^A-Za-z])|(?P<num>\d+(?:\.\d+)?|\.\d+)"
-                    r"|(?P<letter>[A-Za-z])|(?P<char>.)", re.S)
+                    r"|(?P<letter>[A-Za-z])|(?P<char>.)", re.DOTALL)
 _DROP = {r"\,", r"\;", r"\:", r"\!", r"\ ", r"\quad", r"\qquad", r"\thinspace", r"\medspace", r"\thickspace",
          r"\negthinspace", r"\displaystyle", r"\textstyle", r"\limits", r"\nolimits", "~"}
 _SIZES = {r"\left", r"\right", r"\middle", r"\big", r"\Big", r"\bigg", r"\Bigg", r"\bigl", r"\bigr", r"\Bigl",
@@ -223,9 +230,7 @@ def _symbol_at(items: list, i: int, text: str):
     it = items[i]
     if isinstance(it, _Group):
         return None, i
-    if it.kind == "letter":
-        key, j = it.text, i + 1
-    elif it.kind == "cmd" and it.text in _GREEK_CMDS:
+    if it.kind == "letter" or it.kind == "cmd" and it.text in _GREEK_CMDS:
         key, j = it.text, i + 1
     elif it.kind == "cmd" and it.text in _WORDS and i + 1 < len(items) and isinstance(items[i + 1], _Group) \
             and items[i + 1].open == "{":
@@ -271,7 +276,7 @@ class SymbolTable:
     names: tuple = ()
 
     @classmethod
-    def build(cls, names: Iterable[str], declared: Mapping[str, Iterable[str]] | None = None) -> "SymbolTable":
+    def build(cls, names: Iterable[str], declared: Mapping[str, Iterable[str]] | None = None) -> SymbolTable:
         names = tuple(dict.fromkeys(names))
         declared = dict(declared or {})
         t = cls(names=names)

@@ -25,7 +25,7 @@ from .errors import UsageError
 from .outputs import MARKER, claim_dir, mark
 from .verdict import VIOLATED, _jsonable, outcome
 
-__all__ = ["ClaimFile", "ClaimCheck", "ClaimSearch", "ClaimFailed"]
+__all__ = ["ClaimCheck", "ClaimFailed", "ClaimFile", "ClaimSearch"]
 
 
 class ClaimFailed(AssertionError):
@@ -115,8 +115,8 @@ class ClaimSearch(_ClaimItem):
         if not res.unexpected:
             return
         best = f"{res.tightness:.3g}" if isinstance(res.tightness, float) else str(res.tightness)
-        lines = [f"{res.claim}: search found it {res.verdict} (expected {res.expected}) after {res.runs} runs "
-                 f"({res.infeasible} infeasible); best tightness {best}"]
+        lines = [(f"{res.claim}: search found it {res.verdict} (expected {res.expected}) after {res.runs} runs "
+                  f"({res.infeasible} infeasible); best tightness {best}")]
         if res.best is not None:
             lines.append(f"  on {_short(res.instance, e.claim)} (seed {res.seed}): {res.best.detail}")
         if res.counterexample is not None:
