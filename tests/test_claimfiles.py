@@ -127,8 +127,8 @@ def test_settings_in_latex_and_spec_forms(tmp_path):
     ("bound", r"\mathbb{E} \delta_0", r"field 'bound': unsupported command '\\\\mathbb' at column 1"),
     ("bound", r"\delta_0 \le T", r"field 'bound': a relation \(\\le\) where an expression is expected at column 10"),
     ("stepsize", r"\frac{1}{L + L_{am}\xi(\alpha p_{\min})}", r"field 'stepsize': \\xi\(\\alpha p_\{\\min\}\) is not a "
-                                                              r"declared symbol \(this experiment supplies \\xi\(\\alpha\)\) "
-                                                              r"at column 20"),
+                                                              r"declared symbol \(this experiment supplies \\xi\(\\alpha\)\)"
+                                                              r"; for a product write \\xi \\cdot \(...\) at column 20"),
     ("stepsize", r"\frac{1}{L f(\alpha)}", r"f\(\\alpha\) reads as a function applied to an argument"),
     ("assumptions", r"\alpha", r"field 'assumptions\[0\]': not a relation"),
 ])

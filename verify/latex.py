@@ -436,7 +436,8 @@ class _Resolver:
                 elif key in self.table.call_bases:
                     decl = sorted(k_ for k_ in keys if k_.startswith(key + "("))
                     raise LatexError(f"{self.text[start:items[j].end]} is not a declared symbol (this experiment "
-                                     f"supplies {', '.join(decl)})", start + 1, self.text)
+                                     f"supplies {', '.join(decl)}); for a product write "
+                                     f"{self.text[start:end]} \\cdot (...)", start + 1, self.text)
                 elif items[j].items and _symbol_at(list(items[j].items), 0, self.text)[1] == len(items[j].items):
                     raise LatexError(f"{self.text[start:items[j].end]} reads as a function applied to an argument, "
                                      f"which is not a declared symbol; for a product write "
