@@ -29,11 +29,14 @@ from ._core import (
     select,
     sym,
     teeth,
+    tex,
+    tex_symbol,
 )
 
 __all__ = [
     "AssumptionError", "Claim", "ClaimError", "Identity", "Kind", "Proof", "Provenance",
     "UnknownClaimError", "all", "ge", "gt", "le", "lt", "get", "register", "register_teeth", "select", "sym", "teeth",
+    "tex", "tex_symbol",
 ]
 
 

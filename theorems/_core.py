@@ -14,11 +14,13 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import sympy as sp
+from sympy.core.sympify import _sympify
+from sympy.printing.latex import LatexPrinter
 
 __all__ = [
     "Provenance", "Kind", "Claim", "Identity", "Proof", "ClaimError", "AssumptionError",
     "UnknownClaimError", "sym", "register", "register_teeth", "get", "all_claims", "teeth",
-    "select", "gt", "ge", "lt", "le",
+    "select", "gt", "ge", "lt", "le", "tex", "tex_symbol",
 ]
 
 
@@ -153,6 +155,12 @@ class Identity:
     def statement(self) -> str:
         return self.label or sp.sstr(self.relation)
 
+    def __getstate__(self):  # pickling keeps the relation unevaluated (see _frozen_relation)
+        return dict(self.__dict__, relation=_frozen_relation(self.relation))
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, relation=_thawed_relation(state["relation"]))
+
     def establish(self, n_samples: int = 4000, seed: int = 0, rtol: float = 1e-10) -> Proof:
         """Prove the identity with sympy if possible, else check it on sampled points."""
         text = self.statement()
@@ -236,6 +244,21 @@ def _sample_relation(rel, sampler, text, n_samples, seed, rtol) -> Proof:
     return Proof(text, "sampling", holds, detail, int(ok.sum()), worst)
 
 
+def _frozen_relation(rel):
+    if isinstance(rel, sp.core.relational.Relational):
+        return ("relation", type(rel), rel.lhs, rel.rhs)
+    return rel
+
+
+def _thawed_relation(x):
+    if isinstance(x, tuple) and len(x) == 4 and x[0] == "relation":
+        return x[1](x[2], x[3], evaluate=False)
+    return x
+
+
+_COMPILED = ("_bound_fn", "_stepsize_fn", "_exponent_fn", "_assumption_fns")
+
+
 # --------------------------------------------------------------------------- claims
 @dataclass(frozen=True)
 class Claim:
@@ -280,6 +303,10 @@ class Claim:
     expected_to_fail : str, optional
         Set on statements the package shows to be false (e.g. teeth variants): the verdict then
         expects ``violated`` and only the opposite outcome counts as a failure.
+    source_latex : mapping, optional
+        The LaTeX a claim was written in (claim files, ``verify.claimfiles``): field name
+        (``stepsize``, ``bound``, ``exponent``) -> text, ``assumptions`` -> list of texts.  Shown by
+        reports as written; not part of the claim's identity (ignored by ``==``).
     """
 
     id: str
@@ -300,6 +327,7 @@ class Claim:
     scaling_in: str = ""
     expected_to_fail: str | None = None
     description: str = ""
+    source_latex: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if not self.id or any(ch.isspace() for ch in self.id):
@@ -313,6 +341,7 @@ class Claim:
                                  "theorems.gt/ge/lt/le so that sympy does not decide it from the symbol's assumptions")
         object.__setattr__(self, "identities", tuple(self.identities))
         object.__setattr__(self, "setting", dict(self.setting))
+        object.__setattr__(self, "source_latex", dict(self.source_latex or {}))
         for name in ("bound", "stepsize", "exponent"):
             v = getattr(self, name)
             if v is not None:
@@ -323,6 +352,17 @@ class Claim:
             raise ClaimError(f"claim {self.id}: a scaling claim needs a predicted exponent")
         if self.kind is Kind.IDENTITY and not self.identities and self.bound is None:
             raise ClaimError(f"claim {self.id}: an identity claim needs identities or a bound")
+
+    # ---------------------------------------------------------------- pickling (sweep workers)
+    def __getstate__(self):
+        """Pickle without the compiled functions, with the assumptions unevaluated: sympy rebuilds a relation
+        by evaluating it, so ``alpha > 0`` on a positive ``alpha`` would come back as ``True``."""
+        state = {k: v for k, v in self.__dict__.items() if k not in _COMPILED}
+        state["assumptions"] = tuple(_frozen_relation(a) for a in self.assumptions)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state, assumptions=tuple(_thawed_relation(a) for a in state["assumptions"]))
 
     # ---------------------------------------------------------------- symbols and evaluation
     @property
@@ -411,19 +451,40 @@ class Claim:
         """Establish every identity (sympy proof, else sampling); see :class:`Identity`."""
         return [idt.establish(n_samples=n_samples, seed=seed + i) for i, idt in enumerate(self.identities)]
 
-    def latex(self) -> str:
-        """LaTeX for the stepsize rule, the bound (or exponent) and the identities."""
+    def latex_parts(self, source: bool = False) -> dict:
+        r"""The claim's mathematics as LaTeX, one entry per expression.
+
+        Keys: ``stepsize``, ``bound``, ``exponent`` (text or absent), ``assumptions`` and
+        ``identities`` (lists of relations).  Each entry is printed by :func:`tex`, which the claim-file
+        parser (``verify.claimfiles``) reads back to the same expression.  With ``source=True``, the
+        LaTeX a claim file was written in (:attr:`source_latex`) replaces the printed form where present.
+        """
+        out: dict = {}
+        for name in ("stepsize", "bound", "exponent"):
+            e = getattr(self, name)
+            if e is not None:
+                out[name] = tex(e)
+        out["assumptions"] = [tex(a) for a in self.assumptions]
+        out["identities"] = [tex(idt.relation) for idt in self.identities]
+        if source:
+            for name, text in self.source_latex.items():
+                if name in out:
+                    out[name] = list(text) if isinstance(text, (list, tuple)) else text
+        return out
+
+    def latex(self, source: bool = False) -> str:
+        """LaTeX for the stepsize rule, the bound (or exponent) and the identities (see :meth:`latex_parts`)."""
+        p = self.latex_parts(source=source)
         parts = []
-        if self.stepsize is not None:
-            parts.append(r"\gamma \le " + sp.latex(self.stepsize))
-        if self.bound is not None:
+        if "stepsize" in p:
+            parts.append(r"\gamma \le " + p["stepsize"])
+        if "bound" in p:
             rel = {Kind.LOWER: r"\ge"}.get(self.kind, r"\le")
             lhs = r"\mathbb{E}\,\mathrm{" + _tex_name(self.measure) + "}" if self.in_expectation else r"\mathrm{" + _tex_name(self.measure) + "}"
-            parts.append(f"{lhs} {rel} " + sp.latex(self.bound))
-        if self.exponent is not None:
-            parts.append(r"\mathrm{" + _tex_name(self.measure) + r"} \propto " + sp.latex(sym(self.scaling_in or "x")) + "^{" + sp.latex(self.exponent) + "}")
-        for idt in self.identities:
-            parts.append(sp.latex(idt.relation))
+            parts.append(f"{lhs} {rel} " + p["bound"])
+        if "exponent" in p:
+            parts.append(r"\mathrm{" + _tex_name(self.measure) + r"} \propto " + tex(sym(self.scaling_in or "x")) + "^{" + p["exponent"] + "}")
+        parts += p["identities"]
         return r",\quad ".join(parts)
 
     def variant(self, suffix: str, *, expected_to_fail: str | None = None, **changes: Any) -> "Claim":
@@ -450,7 +511,68 @@ class Claim:
             "experiment": self.experiment,
             "expected_to_fail": self.expected_to_fail,
             "latex": self.latex(),
+            **({"source_latex": dict(self.source_latex)} if self.source_latex else {}),
         }
+
+
+# --------------------------------------------------------------------------- LaTeX of symbols and expressions
+_GREEK = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi
+    varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon
+    Phi Psi Omega""".split())
+_ABBREVIATIONS = {"eps": r"\varepsilon", "lam": r"\lambda"}  #: short names of Greek letters
+_ACCENT_SUFFIXES = {"hat": r"\hat", "tilde": r"\tilde", "bar": r"\bar"}
+_NAMED_TEX = {"f_star": r"f^{\star}", "g_star": r"g^{\star}"}
+
+
+def _base_tex(base: str) -> str | None:
+    if len(base) == 1 and base.isascii() and base.isalpha():
+        return base
+    if base in _GREEK:
+        return "\\" + base
+    return _ABBREVIATIONS.get(base)
+
+
+def tex_symbol(name: str) -> str:
+    r"""The LaTeX spelling of the project symbol ``name`` (what :func:`tex` prints for it).
+
+    A letter or Greek name is printed as such (``mu`` -> ``\mu``, ``eps`` -> ``\varepsilon``), trailing
+    digits and one-word suffixes as a subscript (``delta0`` -> ``\delta_{0}``, ``L_am`` -> ``L_{am}``,
+    ``p_min`` -> ``p_{\min}``), ``_hat``/``_tilde``/``_bar`` as accents (``nu_hat`` -> ``\hat{\nu}``), and
+    every other name upright (``r0_nu`` -> ``\mathrm{r0\_nu}``).  The claim-file parser reads each of
+    these spellings back to the same name (``verify.latex``).
+    """
+    if name in _NAMED_TEX:
+        return _NAMED_TEX[name]
+    head = name.rstrip("0123456789")
+    if head != name and "_" not in name and _base_tex(head):
+        return f"{_base_tex(head)}_{{{name[len(head):]}}}"
+    base, _, rest = name.partition("_")
+    b = _base_tex(base)
+    if b is not None and not rest:
+        return b
+    if b is not None and rest.isascii() and rest.isalnum():
+        if rest in _ACCENT_SUFFIXES:
+            return f"{_ACCENT_SUFFIXES[rest]}{{{b}}}"
+        if rest in ("max", "min"):
+            return f"{b}_{{\\{rest}}}"
+        if rest in _GREEK or rest in _ABBREVIATIONS:
+            return f"{b}_{{{_base_tex(rest)}}}"
+        return f"{b}_{{{rest}}}"
+    return r"\mathrm{" + name.replace("_", r"\_") + "}"
+
+
+class _ClaimLatexPrinter(LatexPrinter):
+    """sympy's LaTeX printer with the project's symbol spellings (:func:`tex_symbol`)."""
+
+    def _print_Symbol(self, expr, style="plain"):
+        if getattr(expr, "is_Dummy", False) or not isinstance(expr, sp.Symbol):
+            return super()._print_Symbol(expr, style)
+        return tex_symbol(expr.name)
+
+
+def tex(expr: Any) -> str:
+    """LaTeX of an expression or relation, with the project's symbol spellings (:func:`tex_symbol`)."""
+    return _ClaimLatexPrinter().doprint(expr if isinstance(expr, sp.Basic) else _sympify(expr))
 
 
 def _tex_name(measure: str) -> str:

@@ -14,11 +14,12 @@ import types
 from ._version import __version__
 from .errors import UsageError
 
-__all__ = ["check", "search", "assert_claim_holds", "outcome", "judge", "Evidence", "Verdict", "UsageError", "HOLDS", "VIOLATED",
+__all__ = ["check", "search", "assert_claim_holds", "load_claims", "claim_to_toml", "outcome", "judge", "Evidence", "Verdict", "UsageError", "HOLDS", "VIOLATED",
            "INCONCLUSIVE", "RTOL", "ATOL", "CONFIDENCE", "__version__"]
 
 #: public name -> the module (of this package) that defines it, imported on first use
-_LAZY = {"check": "check", "search": "search", "assert_claim_holds": "testing",
+_LAZY = {"check": "check", "search": "search", "assert_claim_holds": "testing", "load_claims": "claimfiles",
+         "claim_to_toml": "claimfiles",
          **{n: "verdict" for n in ("ATOL", "CONFIDENCE", "HOLDS", "INCONCLUSIVE", "RTOL", "VIOLATED", "Evidence",
                                    "Verdict", "judge", "outcome")}}
 

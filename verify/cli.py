@@ -3,12 +3,12 @@
 ::
 
     ratecheck list [--json] [--teeth]
-    ratecheck show ID [--latex] [--json]
+    ratecheck show ID [--latex] [--json] [--toml]
     ratecheck experiments [--json]
     ratecheck describe EXPERIMENT [--json]
     ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json] [--out DIR] [--no-report]
                     [--seed S] [--param NAME=VALUE ...] [--no-teeth]
-                    [--claim FILE.py:NAME --experiment NAME] [--data FILE --clients N]
+                    [--claim FILE.py:NAME | FILE.toml[:ID] --experiment NAME] [--data FILE --clients N]
     ratecheck search CLAIM [--budget N] [--seed S] [--out DIR]      (verify/search.py)
     ratecheck replay FILE                                            (verify/search.py)
     ratecheck sweep ... / ratecheck merge ...                        (verify/sweep.py)
@@ -32,6 +32,7 @@ import theorems
 from solvers import InvalidInput
 from theorems import ClaimError
 
+from . import claimfiles as _claimfiles
 from . import experiments as _exps
 from . import store as _store
 from . import sweep as _sweep
@@ -58,7 +59,7 @@ from .search import (
 )
 from .verdict import claim_tightness, outcome, summarize
 
-__all__ = ["main", "load_claim"]
+__all__ = ["main", "load_claim", "user_claims"]
 
 BAD_INPUT = (UsageError, ClaimError, InvalidInput)
 
@@ -100,6 +101,20 @@ def load_claim(spec: str) -> theorems.Claim:
     return obj
 
 
+def user_claims(spec: str) -> list:
+    """The claims a ``--claim`` argument names: ``FILE.py:NAME`` (Python, :func:`load_claim`), or a claim
+    file ``FILE.toml`` (all its claims) or ``FILE.toml:ID`` (LaTeX in TOML, :mod:`verify.claimfiles`: read,
+    never executed)."""
+    if _claimfiles.is_claim_file(spec):
+        if str(spec).endswith(".toml"):
+            return _claimfiles.load_claims(spec)
+        return [_claimfiles.load_claim(spec)]
+    return [load_claim(spec)]
+
+
+_CLAIM_HELP = "a claim of your own: FILE.py:NAME (Python) or FILE.toml[:ID] (a claim file, LaTeX in TOML)"
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="ratecheck", description="Check convergence-rate theorems numerically.")
     sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
@@ -110,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("id")
     sh.add_argument("--latex", action="store_true")
     sh.add_argument("--json", action="store_true")
+    sh.add_argument("--toml", action="store_true", help="print the claim as a claim file (TOML with LaTeX) to edit")
     ex = sub.add_parser("experiments", help="list the experiments (what claims can be checked against)")
     ex.add_argument("--json", action="store_true", help="print the list as JSON")
     de = sub.add_parser("describe", help="describe an experiment: parameters, constants, measures, settings, "
@@ -130,7 +146,7 @@ def _parser() -> argparse.ArgumentParser:
                          "replaces the default instances by one instance")
     ck.add_argument("--data", help="a LIBSVM/svmlight data file (experiments that accept real data)")
     ck.add_argument("--clients", type=int, help="number of clients to split --data across")
-    ck.add_argument("--claim", action="append", metavar="FILE.py:NAME", help="a claim defined in your own file")
+    ck.add_argument("--claim", action="append", metavar="FILE", help=_CLAIM_HELP)
     ck.add_argument("--experiment", help="experiment to check --claim against (default: the claim's own)")
     ck.add_argument("--search", nargs="?", type=int, const=0, default=None, metavar="BUDGET",
                     help="also search each claim's instance space for its tightest instance (optional run budget) "
@@ -153,6 +169,9 @@ def _cmd_list(a) -> int:
 
 def _cmd_show(a) -> int:
     c = theorems.get(a.id)
+    if a.toml:
+        print(_claimfiles.claim_to_toml(c), end="")
+        return 0
     if a.json:
         print(json.dumps(c.summary(), indent=1))
         return 0
@@ -219,13 +238,14 @@ def _cmd_check(a, argv) -> int:
                          f"--clients {a.clients} without --data")
     claims: list = []
     if a.claim:
-        claims += [load_claim(s) for s in a.claim]
+        claims += [c for s in a.claim for c in user_claims(s)]
     if a.all:
         claims += list(theorems.all())
     elif a.ids:
         claims += list(theorems.select(a.ids))
     if not claims:
-        raise UsageError("name claim ids or prefixes (see `ratecheck list`), use --all, or give --claim FILE.py:NAME")
+        raise UsageError("name claim ids or prefixes (see `ratecheck list`), use --all, or give --claim FILE.py:NAME "
+                         "or --claim FILE.toml")
     if not a.no_teeth and not a.claim:
         claims += [t for c in list(claims) for t in theorems.teeth(c.id)]
     exp = _exps.get(a.experiment) if a.experiment else None
@@ -283,7 +303,7 @@ def _cmd_check(a, argv) -> int:
                 if r.get("counterexample"):
                     r["counterexample"] = str(Path(a.out) / "counterexamples" / Path(r["counterexample"]).name)
             path = write_report(verdicts, a.out, extra_figures=extra, search_rows=search_rows, records=records,
-                                command="ratecheck " + " ".join(shlex.quote(x) for x in argv))
+                                command="ratecheck " + " ".join(shlex.quote(x) for x in argv), claims=claims)
             if not a.json:
                 print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
         elif search_rows:
@@ -330,7 +350,7 @@ def _add_search_parsers(subparsers) -> None:
     s.add_argument("--out", default="ratecheck-counterexamples", help="directory for counterexample records")
     s.add_argument("--json", action="store_true", help="print one JSON record per claim")
     s.add_argument("--teeth", action="store_true", help="also search the teeth variants of the selected claims")
-    s.add_argument("--claim", action="append", metavar="FILE.py:NAME", help="a claim defined in your own file")
+    s.add_argument("--claim", action="append", metavar="FILE", help=_CLAIM_HELP)
     s.add_argument("--experiment", help="experiment to search --claim against (default: the claim's own)")
     s.add_argument("--all", action="store_true", help="every claim in the catalogue")
     s.add_argument("--catalogue", action="store_true",
@@ -338,15 +358,16 @@ def _add_search_parsers(subparsers) -> None:
     r = subparsers.add_parser("replay", help="re-run a counterexample record exactly")
     r.add_argument("file")
     r.add_argument("--json", action="store_true")
-    r.add_argument("--claim", metavar="FILE.py:NAME", help="the claim, when it is not registered (from your own file)")
+    r.add_argument("--claim", metavar="FILE", help="the claim, when it is not registered: FILE.py:NAME, or FILE.toml[:ID] "
+                                                   "(a claim file; without ID, its claim with the record's id)")
 
 
 def _cmd_search(a) -> int:
     claims, named = [], set()
     for spec in a.claim or []:
-        c = load_claim(spec)
-        claims.append(c)
-        named.add(c.id)
+        for c in user_claims(spec):
+            claims.append(c)
+            named.add(c.id)
     if a.all or a.ids:
         sel = list(theorems.all()) if a.all else list(theorems.select(a.ids))
         claims += sel
@@ -354,7 +375,7 @@ def _cmd_search(a) -> int:
         if a.teeth:
             claims += [t for c in sel for t in theorems.teeth(c.id)]
     if not claims:
-        raise UsageError("name a claim id or prefix (see `ratecheck list`), or give --claim FILE.py:NAME")
+        raise UsageError("name a claim id or prefix (see `ratecheck list`), or give --claim FILE.py:NAME or FILE.toml")
     if a.budget is not None:
         _check_int("--budget", a.budget, 1)
     _check_int("--seed", a.seed, 0)
@@ -399,7 +420,11 @@ def _cmd_search(a) -> int:
 
 def _cmd_replay(a) -> int:
     rec = load_counterexample(a.file)
-    claim = load_claim(a.claim) if a.claim else None
+    claim = None
+    if a.claim and _claimfiles.is_claim_file(a.claim) and a.claim.endswith(".toml"):
+        claim = _claimfiles.load_claim(f"{a.claim}:{rec['claim']}")  # the file's claim with the record's id
+    elif a.claim:
+        claim = user_claims(a.claim)[0]
     v = replay(a.file, claim=claim)
     same = reproduces(rec, v)
     if a.json:
@@ -419,7 +444,8 @@ def _add_sweep_parsers(subparsers) -> None:
     p = subparsers.add_parser("sweep", help="run a claim or experiment over a parameter grid into a results store",
                               description="Run CLAIM_OR_EXPERIMENT on every cell of a parameter grid and seed; "
                                           "rows go to a resumable Parquet store (re-running skips finished cells).")
-    p.add_argument("target", metavar="CLAIM_OR_EXPERIMENT", help="claim id, claim-id prefix or experiment name")
+    p.add_argument("target", metavar="CLAIM_OR_EXPERIMENT", help="claim id, claim-id prefix or experiment name, or a "
+                                                                 "claim file FILE.toml[:ID] (one claim)")
     p.add_argument("--grid", action="append", default=[], metavar="name=v1,v2,...",
                    help="a swept instance parameter (repeatable); values are parsed as int, float, bool, None or str")
     p.add_argument("--zip", action="store_true", help="walk the --grid axes together instead of their product")
@@ -453,7 +479,10 @@ def _cmd_sweep(args) -> int:
     cells = _sweep.parse_grid(args.grid, zip_axes=args.zip)
     if args.zip and not args.grid:
         raise UsageError("--zip needs --grid axes")
-    res = _sweep.sweep(args.target, cells, seeds=args.seeds, out=args.out, backend=args.backend, workers=args.workers,
+    target = args.target
+    if _claimfiles.is_claim_file(target):
+        target = _claimfiles.load_claim(target)  # a claim file of one claim, or FILE.toml:ID
+    res = _sweep.sweep(target, cells, seeds=args.seeds, out=args.out, backend=args.backend, workers=args.workers,
                 scheduler=args.scheduler, quick=args.quick, progress=False if args.json else None)
     if args.json:
         print(json.dumps({"out": res.out, "ran": res.ran, "skipped": res.skipped, "seconds": res.seconds,

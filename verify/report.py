@@ -6,6 +6,7 @@ interrupted or failing run never leaves a half-written report behind.
 """
 from __future__ import annotations
 
+import contextvars
 import datetime as _dt
 import html
 import json
@@ -63,12 +64,23 @@ def _instance_diff(inst: dict, defaults: dict) -> str:
 
 
 def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figures=None, title: str = "ratecheck report",
-                 command: str = "", search_rows: list | None = None, records=None) -> Path:
+                 command: str = "", search_rows: list | None = None, records=None, claims=None) -> Path:
     """Write the report for ``verdicts`` into ``out`` atomically and return its path.
 
     ``extra_figures`` is a list of ``(png path written in a scratch dir or None, caption, writer)``;
     a writer ``f(tmpdir) -> [(file name, caption)]`` lets experiments draw into the report.
+    ``claims`` are the claim objects checked (needed for claims that are not registered, e.g. from a
+    user's file or claim file, whose statement the report shows as written).
     """
+    token = _CLAIMS.set({c.id: c for c in claims or ()})
+    try:
+        return _write_report(verdicts, out, extra_figures=extra_figures, title=title, command=command,
+                             search_rows=search_rows, records=records)
+    finally:
+        _CLAIMS.reset(token)
+
+
+def _write_report(verdicts, out, *, extra_figures, title, command, search_rows, records) -> Path:
     from . import experiments as _exps
     from .plots import plot_verdict
 
@@ -112,7 +124,13 @@ def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figur
     return Path(out)
 
 
+_CLAIMS: contextvars.ContextVar = contextvars.ContextVar("ratecheck_report_claims", default={})
+
+
 def _claim_meta(cid: str):
+    known = _CLAIMS.get()
+    if cid in known:
+        return known[cid]
     try:
         return theorems.get(cid)
     except theorems.ClaimError:
@@ -141,7 +159,7 @@ def _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command) -> s
         if c is not None:
             if c.expected_to_fail:
                 L.append(f"- Expected to fail: {_md(c.expected_to_fail)}")
-            L.append(f"- Statement: $${c.latex()}$$")
+            L.append(f"- Statement{' (as written)' if c.source_latex else ''}: $${c.latex(source=True)}$$")
         L += ["", "| instance | seed | verdict | tightness | method | detail |", "|---|---|---|---|---|---|"]
         for i, v in enumerate(verdicts):
             if v.claim != r["claim"]:
@@ -184,7 +202,7 @@ def _html(verdicts, rows, figs, extra, defaults, stamp, title, command) -> str:
         if c is not None:
             if c.expected_to_fail:
                 H.append(f"<li>Expected to fail: {e(c.expected_to_fail)}</li>")
-            H.append(f"<li>Statement: <code>{e(c.latex())}</code></li>")
+            H.append(f"<li>Statement{' (as written)' if c.source_latex else ''}: <code>{e(c.latex(source=True))}</code></li>")
         H.append("</ul><table><tr><th>instance</th><th>seed</th><th>verdict</th><th>tightness</th><th>method</th><th>detail</th></tr>")
         first_fig = None
         for i, v in enumerate(verdicts):

@@ -291,14 +291,18 @@ class SearchVar:
 # --------------------------------------------------------------------------- what claims see
 @dataclass(frozen=True)
 class Constant:
-    """A constant an experiment supplies to claims (a sympy symbol name and its meaning).
+    r"""A constant an experiment supplies to claims (a sympy symbol name and its meaning).
 
     ``measures`` restricts it to the measures whose runs compute it (empty: every measure).
+    ``latex`` lists the LaTeX spellings of the constant that a claim file may use besides the automatic
+    ones (``theorems.tex_symbol(name)``, ``\mathrm{name}``...; see :mod:`verify.latex`), e.g.
+    ``("G^0",)`` for ``G0`` or ``(r"	heta_c(lpha)",)`` for ``theta_c``.
     """
 
     name: str
     help: str
     measures: tuple = ()
+    latex: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -467,6 +471,11 @@ class Schema:
     def measure(self, name: str) -> Measure | None:
         return next((m for m in self.measures if m.name == name), None)
 
+    def spellings_for(self, measure: str) -> dict:
+        """``{name: declared LaTeX spellings}`` of the constants a claim on ``measure`` may use."""
+        return {c.name: tuple(c.latex) for c in self.constants
+                if (not c.measures or measure in c.measures) and c.latex}
+
     def constants_for(self, measure: str) -> list[str]:
         """Names of the constants (and grid variable) a claim on ``measure`` may use."""
         names = [c.name for c in self.constants if not c.measures or measure in c.measures]
@@ -550,7 +559,8 @@ class Schema:
         return {
             "parameters": [p.describe() for p in self.params],
             "rules": [r.text for r in self.rules],
-            "constants": [{"name": c.name, "help": c.help, "measures": list(c.measures)} for c in self.constants],
+            "constants": [{"name": c.name, "help": c.help, "measures": list(c.measures), "latex": list(c.latex)}
+                          for c in self.constants],
             "measures": [{"name": m.name, "help": m.help, "grid": m.grid, "random": m.random} for m in self.measures],
             "settings": [s.describe() for s in self.settings],
             "search_only": [{"name": v.name, "spec": _plain(v.spec), "help": v.help, "base": v.base}

@@ -700,7 +700,7 @@ def replay(path, claim: Claim | None = None, experiment=None) -> Verdict:
             claim = theorems.get(rec["claim"])
         except ClaimError:
             raise UsageError(f"claim {rec['claim']!r} of {str(path)!r} is not registered; pass the claim "
-                             "(Python: replay(path, claim=...); CLI: --claim FILE.py:NAME)") from None
+                             "(Python: replay(path, claim=...); CLI: --claim FILE.py:NAME or FILE.toml)") from None
     elif claim.id != rec["claim"]:
         raise UsageError(f"{str(path)!r} records claim {rec['claim']!r}, got claim {claim.id!r}")
     if experiment is not None and getattr(experiment, "name", experiment) != rec["experiment"]:

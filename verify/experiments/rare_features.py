@@ -219,7 +219,8 @@ class RareFeaturesExperiment(Experiment):
         ),
         constants=(
             Constant("L", "smoothness constant of f (exact for least squares, else a certified upper bound)"),
-            Constant("L_plus", "mean-squared smoothness L_plus (exact for least squares, else a certified upper bound)"),
+            Constant("L_plus", "mean-squared smoothness L_plus (exact for least squares, else a certified upper bound)",
+                     latex=("L_{+}",)),
             Constant("L_qm", "quadratic mean of the clients' L_i"),
             Constant("L_am", "arithmetic mean of the clients' L_i"),
             Constant("L_max", "max_i L_i"),
@@ -240,7 +241,7 @@ class RareFeaturesExperiment(Experiment):
             Constant("S", "sum_i |Z_i|, owned (client, feature) pairs", _RUNS),
             Constant("gamma", "the stepsize run: the claim's largest stepsize (times stepsize_factor)", _RUNS),
             Constant("G0", "G^0 = sum_i w_i ||g_i^0 - grad f_i(x^0)||^2 with the claim's Lyapunov weights "
-                     "(0 for bits_to_eps, which starts from g_i^0 = grad f_i(x^0))", _RUNS),
+                     "(0 for bits_to_eps, which starts from g_i^0 = grad f_i(x^0))", _RUNS, latex=("G^0",)),
             Constant("delta0", "f(x^0) - f_low", _RUNS),
             Constant("f0", "f(x^0)", (_RATE,)),
             Constant("f_low", "certified lower bound on f_inf (least-squares minimum, or logistic dual / 0)", (_RATE,)),
