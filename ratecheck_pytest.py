@@ -5,6 +5,7 @@ with ``pytest -p ratecheck_pytest``.  This module is deliberately tiny: pytest i
 of the environment, and it imports ratecheck only when it meets a claim file
 (:mod:`verify.pytest_plugin` holds the test items).
 """
+
 from __future__ import annotations
 
 SUFFIX = ".claim.toml"
@@ -12,9 +13,13 @@ SUFFIX = ".claim.toml"
 
 def pytest_addoption(parser):
     group = parser.getgroup("ratecheck", "ratecheck claim files (*.claim.toml)")
-    group.addoption("--ratecheck-out", metavar="DIR", default=None,
-                    help="folder for the counterexample records of failing claim-file tests "
-                         "(default: a folder under pytest's temporary directory)")
+    group.addoption(
+        "--ratecheck-out",
+        metavar="DIR",
+        default=None,
+        help="folder for the counterexample records of failing claim-file tests "
+        "(default: a folder under pytest's temporary directory)",
+    )
 
 
 def pytest_collect_file(file_path, parent):

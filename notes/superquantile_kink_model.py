@@ -18,6 +18,7 @@ simulation per :math:`(\rho,b)` maps where the local log-log slope of the gap se
 
 Run from the repository root: ``python3 notes/superquantile_kink_model.py`` (about 4-5 minutes).
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -27,7 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-T_CROSS = 48.0      #: T_x in model steps (large enough for the continuous limit, small enough to reach tau = 2048)
+T_CROSS = 48.0  #: T_x in model steps (large enough for the continuous limit, small enough to reach tau = 2048)
 RUNS = 4096
 TAU = 2.0 ** np.arange(-3, 11.01, 0.5)  #: checkpoints in units of T_x
 RHO = (1.5, 2.0, 3.0, 10.0, 30.0, 100.0)
@@ -42,7 +43,7 @@ def simulate(c_g, c_s, mu, sigma, a, checkpoints, runs=RUNS, seed=1):
     for t in range(int(max(checkpoints)) + 1):
         if t in want and t > 0:
             ub = acc / tot
-            out[t] = float((c_g * np.maximum(ub, 0) + c_s * np.maximum(-ub, 0) + 0.5 * mu * ub ** 2).mean())
+            out[t] = float((c_g * np.maximum(ub, 0) + c_s * np.maximum(-ub, 0) + 0.5 * mu * ub**2).mean())
         acc += (t + 1) * u
         tot += t + 1
         g = mu * u + np.where(u > 0, c_g, np.where(u < 0, -c_s, 0.0)) + sigma * rng.standard_normal(runs)
@@ -55,7 +56,7 @@ def onset(rho, b, tol):
     """Smallest tau from which every local slope (over one doubling) stays within tol of -1."""
     a, sigma = 1.0, 2.0
     mu = b / a
-    c_g = np.sqrt(a * sigma ** 2 * mu ** 2 / ((2 * a * mu - 1) * T_CROSS))
+    c_g = np.sqrt(a * sigma**2 * mu**2 / ((2 * a * mu - 1) * T_CROSS))
     T, gap = simulate(c_g, rho * c_g, mu, sigma, a, np.unique(np.round(T_CROSS * TAU)))
     slope = np.log(gap[2:] / gap[:-2]) / np.log(T[2:] / T[:-2])
     tau = T[2:] / T_CROSS
@@ -74,7 +75,10 @@ def main():
         for rho in RHO:
             tau0, ratio, _ = onset(rho, b, tol)
             worst = max(worst, tau0)
-            print(f"  b = a mu = {b:3.1f}, rho = c_s/c_g = {rho:5.1f}: onset tau {tau0:7.1f}; T gap ratio {ratio:.2f}", flush=True)
+            print(
+                f"  b = a mu = {b:3.1f}, rho = c_s/c_g = {rho:5.1f}: onset tau {tau0:7.1f}; T gap ratio {ratio:.2f}",
+                flush=True,
+            )
     print(f"worst onset {worst:.1f}; KINK_ONSET_FACTOR = {KINK_ONSET_FACTOR}")
     assert worst <= KINK_ONSET_FACTOR, "KINK_ONSET_FACTOR is below the mapped onset"
 

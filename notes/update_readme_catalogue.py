@@ -1,15 +1,18 @@
 """Rewrite the README catalogue table from a report's verdicts.json.
 
-    ratecheck check --all --no-teeth --search --out /tmp/cat && python notes/update_readme_catalogue.py /tmp/cat/verdicts.json
+ratecheck check --all --no-teeth --search --out /tmp/cat && python notes/update_readme_catalogue.py /tmp/cat/verdicts.json
 """
+
 import json
 import re
 import sys
 from pathlib import Path
 
 rows = json.loads(Path(sys.argv[1]).read_text())["summary"]
-lines = ["| claim | title | provenance | kind | verdict | tightness (default instances) | best tightness found by search |",
-         "|---|---|---|---|---|---|---|"]
+lines = [
+    "| claim | title | provenance | kind | verdict | tightness (default instances) | best tightness found by search |",
+    "|---|---|---|---|---|---|---|",
+]
 for r in rows:
     if "~" in r["claim"]:
         continue
@@ -23,7 +26,11 @@ for r in rows:
     lines.append(f"| `{r['claim']}` | {r['title']} | {prov} | {r['kind']} | {verdict} | {t} | {b} |")
 readme = Path(__file__).resolve().parents[1] / "README.md"
 text = readme.read_text()
-new = re.sub(r"(<!-- catalogue:start -->\n).*?(\n<!-- catalogue:end -->)", lambda m: m.group(1) + "\n".join(lines) + m.group(2),
-             text, flags=re.S)
+new = re.sub(
+    r"(<!-- catalogue:start -->\n).*?(\n<!-- catalogue:end -->)",
+    lambda m: m.group(1) + "\n".join(lines) + m.group(2),
+    text,
+    flags=re.S,
+)
 readme.write_text(new)
 print(f"{len(lines) - 2} claims written")

@@ -2,6 +2,7 @@
 
 Nothing here imports ``theorems`` or sympy; the harness in ``verify`` joins the two.
 """
+
 from ._validate import InvalidInput
 
 __all__ = ["InvalidInput"]

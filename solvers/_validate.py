@@ -1,4 +1,5 @@
 """Input validation shared by the solvers: one-line errors that name the parameter and the rule."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,7 +23,9 @@ def finite_array(name: str, value: Any, *, ndim: int | tuple[int, ...] | None = 
             raise InvalidInput(f"{name} must have {' or '.join(map(str, allowed))} dimension(s), got shape {a.shape}")
     if a.size and not np.all(np.isfinite(a)):
         bad = int(np.size(a) - np.count_nonzero(np.isfinite(a)))
-        raise InvalidInput(f"{name} must be finite (no NaN or inf), found {bad} non-finite entr{'y' if bad == 1 else 'ies'}")
+        raise InvalidInput(
+            f"{name} must be finite (no NaN or inf), found {bad} non-finite entr{'y' if bad == 1 else 'ies'}"
+        )
     return a
 
 

@@ -17,6 +17,7 @@ With :math:`W=\mathrm{Lap}/\lambda_{\max}(\mathrm{Lap})` the admissible value is
 Gossip sequences are objects with ``n``, ``chi``, ``apply(q, X)`` (returns :math:`W(q)X` without
 dense ``n x n`` matrices) and ``matrix(q)`` (the ``scipy.sparse`` matrix).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,10 +31,22 @@ import scipy.sparse.linalg as spla
 from ._validate import InvalidInput, finite_array, positive, positive_int
 
 __all__ = [
-    "laplacian", "normalized_gossip", "GossipSpectrum", "check_gossip",
-    "GossipSequence", "CyclicGossip", "RelabelledRing", "StarSequence", "ring_chi",
-    "multi_consensus_rounds", "adom_plus_params", "implicit_step", "ADOMTrajectory", "adom_plus",
-    "gradient_tracking", "support_depth",
+    "laplacian",
+    "normalized_gossip",
+    "GossipSpectrum",
+    "check_gossip",
+    "GossipSequence",
+    "CyclicGossip",
+    "RelabelledRing",
+    "StarSequence",
+    "ring_chi",
+    "multi_consensus_rounds",
+    "adom_plus_params",
+    "implicit_step",
+    "ADOMTrajectory",
+    "adom_plus",
+    "gradient_tracking",
+    "support_depth",
 ]
 
 DENSE_MAX = 600  #: up to this many nodes the spectrum is computed with a dense symmetric eigensolver
@@ -156,13 +169,19 @@ def check_gossip(W, name: str = "W", atol: float = 1e-10) -> GossipSpectrum:
     rows = np.asarray(Wc.sum(axis=1)).ravel()
     if np.max(np.abs(rows)) > atol * max(scale, 1.0):
         if np.allclose(rows, 1.0, atol=1e-8):
-            raise InvalidInput(f"{name} has rows summing to 1: this is a mixing matrix M, but ADOM+ needs a Laplacian-type "
-                               f"W with W @ 1 = 0; pass I - M instead")
-        raise InvalidInput(f"{name} must satisfy W @ 1 = 0 (kernel = consensus space), max |row sum| = {np.max(np.abs(rows)):.3g}")
+            raise InvalidInput(
+                f"{name} has rows summing to 1: this is a mixing matrix M, but ADOM+ needs a Laplacian-type "
+                f"W with W @ 1 = 0; pass I - M instead"
+            )
+        raise InvalidInput(
+            f"{name} must satisfy W @ 1 = 0 (kernel = consensus space), max |row sum| = {np.max(np.abs(rows)):.3g}"
+        )
     spec = _sym_spectrum(Wc)
     if n > 1 and spec.n_zero != 1:
-        raise InvalidInput(f"{name} has {spec.n_zero} zero eigenvalues: the graph is disconnected, so the kernel is larger "
-                           f"than the consensus space and no finite chi exists")
+        raise InvalidInput(
+            f"{name} has {spec.n_zero} zero eigenvalues: the graph is disconnected, so the kernel is larger "
+            f"than the consensus space and no finite chi exists"
+        )
     if spec.lam_max > 1 + 1e-9:
         raise InvalidInput(f"{name} must have lambda_max <= 1 (normalise Lap / lambda_max), got {spec.lam_max:.6g}")
     return spec
@@ -354,9 +373,21 @@ def adom_plus_params(mu: float, L: float, chi: float) -> dict:
     tau2 = math.sqrt(mu / L)
     sigma2 = math.sqrt(mu) / (16 * chi * math.sqrt(L))
     nu = mu / 2
-    return dict(tau2=tau2, tau1=1 / (1 / tau2 + 0.5), eta=1 / (L * tau2), alpha=mu / 2, nu=nu, beta=1 / (2 * L),
-                sigma2=sigma2, sigma1=1 / (1 / sigma2 + 0.5), gamma=nu / (14 * sigma2 * chi ** 2),
-                delta=1 / (17 * L), theta=nu / (4 * sigma2), zeta=0.5, chi=chi)
+    return dict(
+        tau2=tau2,
+        tau1=1 / (1 / tau2 + 0.5),
+        eta=1 / (L * tau2),
+        alpha=mu / 2,
+        nu=nu,
+        beta=1 / (2 * L),
+        sigma2=sigma2,
+        sigma1=1 / (1 / sigma2 + 0.5),
+        gamma=nu / (14 * sigma2 * chi**2),
+        delta=1 / (17 * L),
+        theta=nu / (4 * sigma2),
+        zeta=0.5,
+        chi=chi,
+    )
 
 
 def implicit_step(x, y, x_g, g, yz_g, p: dict):
@@ -452,8 +483,18 @@ class _Recorder:
 
     def trajectory(self, comm, params, X, meta) -> "ADOMTrajectory":
         e = self.k_end + 1
-        return ADOMTrajectory(self.dist[:e], self.cons[:e], comm, np.arange(e), self.k_end, params,
-                              None if self.depth is None else self.depth[:e], X, self.diverged, meta)
+        return ADOMTrajectory(
+            self.dist[:e],
+            self.cons[:e],
+            comm,
+            np.arange(e),
+            self.k_end,
+            params,
+            None if self.depth is None else self.depth[:e],
+            X,
+            self.diverged,
+            meta,
+        )
 
 
 def _validate_run(grad, x_star, gossip, n, d, iterations):
@@ -496,9 +537,23 @@ def _adom_linear_map(p: dict) -> tuple[np.ndarray, np.ndarray]:
     return A, Xg[:7].copy()
 
 
-def adom_plus(grad, n: int, d: int, mu: float, L: float, chi: float, gossip: GossipSequence, iterations: int,
-              x_star, *, multi_consensus: bool = False, T_mc: int | None = None, order: str = "time",
-              track_support: bool = False, stop_ratio: float = 0.0) -> ADOMTrajectory:
+def adom_plus(
+    grad,
+    n: int,
+    d: int,
+    mu: float,
+    L: float,
+    chi: float,
+    gossip: GossipSequence,
+    iterations: int,
+    x_star,
+    *,
+    multi_consensus: bool = False,
+    T_mc: int | None = None,
+    order: str = "time",
+    track_support: bool = False,
+    stop_ratio: float = 0.0,
+) -> ADOMTrajectory:
     r"""Run ADOM+ (spec section 3.1) from zero initialisation; optionally with multi-consensus.
 
     Every iteration evaluates :math:`\nabla F(x_g^k)` once per node and gossips the stacked
@@ -539,7 +594,7 @@ def adom_plus(grad, n: int, d: int, mu: float, L: float, chi: float, gossip: Gos
         p = adom_plus_params(mu, L, chi)
     A, cg = _adom_linear_map(p)
     nd = n * d
-    B = np.zeros((8, nd))          # rows: X, Xf, Y, Yf, Z, Zf, M, G' = grad F(x_g) - nu x_g
+    B = np.zeros((8, nd))  # rows: X, Xf, Y, Yf, Z, Zf, M, G' = grad F(x_g) - nu x_g
     P = np.empty((9, nd))
     nu = p["nu"]
     zeta = p["zeta"]
@@ -561,12 +616,26 @@ def adom_plus(grad, n: int, d: int, mu: float, L: float, chi: float, gossip: Gos
             break
     X = B[0].reshape(n, d).copy()
     comm = np.maximum(np.arange(rec.k_end + 1) - 1, 0) * T  # x^k is formed before the gossip of iteration k-1
-    return rec.trajectory(comm, dict(p, T_mc=T), X, {"algorithm": "adom+-mc" if multi_consensus else "adom+", "order": order})
+    return rec.trajectory(
+        comm, dict(p, T_mc=T), X, {"algorithm": "adom+-mc" if multi_consensus else "adom+", "order": order}
+    )
 
 
-def gradient_tracking(grad, n: int, d: int, mu: float, L: float, chi: float, gossip: GossipSequence,
-                      iterations: int, x_star, *, step: float | None = None, track_support: bool = False,
-                      stop_ratio: float = 0.0) -> ADOMTrajectory:
+def gradient_tracking(
+    grad,
+    n: int,
+    d: int,
+    mu: float,
+    L: float,
+    chi: float,
+    gossip: GossipSequence,
+    iterations: int,
+    x_star,
+    *,
+    step: float | None = None,
+    track_support: bool = False,
+    stop_ratio: float = 0.0,
+) -> ADOMTrajectory:
     r"""Gradient tracking (DIGing-type) with mixing :math:`M(q)=I-W(q)`: a non-accelerated baseline.
 
     .. math::

@@ -5,6 +5,7 @@ parameter :math:`\alpha\in(0,1]` if :math:`\mathbb E\Vert\mathcal C(x)-x\Vert^2\
 (EF21, arXiv:2106.05203, Definition 1).  Every compressor here acts on the last axis of an array
 of any shape, so one call compresses all clients (and all Monte Carlo replications) at once.
 """
+
 from __future__ import annotations
 
 import math
@@ -103,7 +104,7 @@ class TopK(_Sparsifier):
         A = np.abs(X, out=scratch) if scratch is not None else np.abs(X)
         if self.k == 1:
             return np.argmax(A, axis=-1)[..., None]
-        return np.argpartition(A, d - self.k, axis=-1)[..., d - self.k:]
+        return np.argpartition(A, d - self.k, axis=-1)[..., d - self.k :]
 
 
 class RandK(_Sparsifier):
@@ -188,7 +189,7 @@ def make(spec: str) -> Compressor:
     for prefix, cls in (("top-", TopK), ("rand-", RandK)):
         if s.startswith(prefix):
             try:
-                k = int(s[len(prefix):])
+                k = int(s[len(prefix) :])
             except ValueError:
                 raise InvalidInput(f"compressor {spec!r}: k must be an integer, e.g. '{prefix}1'") from None
             return cls(k)

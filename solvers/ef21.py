@@ -12,6 +12,7 @@ with :math:`w_i=1/n` for EF21 and :math:`w_i=L_i/\sum_jL_j` for EF21-W.  Per-cli
 in arrays of shape ``(R, n, d)`` where ``R`` counts independent Monte Carlo replications, so one
 call runs every client of every replication with a handful of array operations per round.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -209,8 +210,9 @@ def ef21(
                 if mask is not None:
                     v *= mask[:, :, None]
                 np.put_along_axis(Gi, idx, np.take_along_axis(Gi, idx, axis=-1) + v, axis=-1)
-                g += np.bincount((rows + idx).ravel(), weights=(v * w[None, :, None]).ravel(),
-                                 minlength=R * d).reshape(R, d)
+                g += np.bincount((rows + idx).ravel(), weights=(v * w[None, :, None]).ravel(), minlength=R * d).reshape(
+                    R, d
+                )
             else:
                 C = compressor(D, rng)
                 if mask is not None:
@@ -223,12 +225,26 @@ def ef21(
                 xcp[:, cp_pos[t + 1]] = X
             if not record(t + 1):
                 diverged = t + 1
-                floats[t + 2:] = floats[t + 1] + np.arange(1, T - t) * msg_floats
-                bits[t + 2:] = bits[t + 1] + np.arange(1, T - t) * msg_bits
+                floats[t + 2 :] = floats[t + 1] + np.arange(1, T - t) * msg_floats
+                bits[t + 2 :] = bits[t + 1] + np.arange(1, T - t) * msg_bits
                 break
     return Trajectory(
-        gamma=gamma, T=T, grad_norm_sq=gns, f=fs, G=Gs, floats=floats, bits=bits, x_final=X,
-        checkpoints=cps, x_checkpoints=xcp, diverged_at=diverged,
-        meta={"compressor": compressor.name, "algorithm": "ef21" if weights is None else "ef21-w",
-              "init": init, "replications": R, "seed": seed},
+        gamma=gamma,
+        T=T,
+        grad_norm_sq=gns,
+        f=fs,
+        G=Gs,
+        floats=floats,
+        bits=bits,
+        x_final=X,
+        checkpoints=cps,
+        x_checkpoints=xcp,
+        diverged_at=diverged,
+        meta={
+            "compressor": compressor.name,
+            "algorithm": "ef21" if weights is None else "ef21-w",
+            "init": init,
+            "replications": R,
+            "seed": seed,
+        },
     )

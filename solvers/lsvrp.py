@@ -18,6 +18,7 @@ The affine maps of one step on the stacked centred state :math:`z=(x-x^\star,w-x
 every random outcome (client, coin) are given by :func:`lsvrp_outcomes` / :func:`sgd_outcomes`,
 so that exact second moments can be propagated (``verify.expectation``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -93,8 +94,20 @@ def _sq(a, xs):
     return np.einsum("rd,rd->r", e, e)
 
 
-def lsvrp(problem: Problem, x0, gamma: float, p: float, T: int, *, refresh: str = "new", replications: int = 1,
-          seed: int = 0, x_star=None, cost_it: int = 1, prox_tol: float = 1e-12) -> LSVRPTrajectory:
+def lsvrp(
+    problem: Problem,
+    x0,
+    gamma: float,
+    p: float,
+    T: int,
+    *,
+    refresh: str = "new",
+    replications: int = 1,
+    seed: int = 0,
+    x_star=None,
+    cost_it: int = 1,
+    prox_tol: float = 1e-12,
+) -> LSVRPTrajectory:
     r"""Run L-SVRP with exact proxes (``replications`` independent runs carried together).
 
     Parameters
@@ -177,15 +190,33 @@ def lsvrp(problem: Problem, x0, gamma: float, p: float, T: int, *, refresh: str 
             if not np.all(np.isfinite(X)):
                 diverged = k + 1
                 break
-    return LSVRPTrajectory(gamma=gamma, T=T, dist_x=dx, dist_w=dw, comms=comms, refreshes=coins.sum(axis=0),
-                           prox_calls=T, grad_calls=grad_calls, x_final=X, newton_iterations=newton,
-                           diverged_at=diverged,
-                           meta={"algorithm": "lsvrp", "p": p, "refresh": refresh, "replications": R, "seed": seed,
-                                 "cost_it": cost_it, "prox": "eigendecomposition" if quad else f"newton(tol={prox_tol:g})"})
+    return LSVRPTrajectory(
+        gamma=gamma,
+        T=T,
+        dist_x=dx,
+        dist_w=dw,
+        comms=comms,
+        refreshes=coins.sum(axis=0),
+        prox_calls=T,
+        grad_calls=grad_calls,
+        x_final=X,
+        newton_iterations=newton,
+        diverged_at=diverged,
+        meta={
+            "algorithm": "lsvrp",
+            "p": p,
+            "refresh": refresh,
+            "replications": R,
+            "seed": seed,
+            "cost_it": cost_it,
+            "prox": "eigendecomposition" if quad else f"newton(tol={prox_tol:g})",
+        },
+    )
 
 
-def sgd(problem: Problem, x0, gamma: float, T: int, *, replications: int = 1, seed: int = 0, x_star=None,
-        cost_it: int = 1) -> LSVRPTrajectory:
+def sgd(
+    problem: Problem, x0, gamma: float, T: int, *, replications: int = 1, seed: int = 0, x_star=None, cost_it: int = 1
+) -> LSVRPTrajectory:
     r"""Run SGD :math:`x^{k+1}=x^k-\gamma\nabla f_{i_k}(x^k)` with uniform :math:`i_k`.
 
     Communication: ``cost_it`` per iteration (no full gradients).  Same record as :func:`lsvrp`.
@@ -211,10 +242,19 @@ def sgd(problem: Problem, x0, gamma: float, T: int, *, replications: int = 1, se
                 diverged = k + 1
                 break
     comms = np.broadcast_to(cost_it * np.arange(T + 1.0), (R, T + 1)).copy()
-    return LSVRPTrajectory(gamma=gamma, T=T, dist_x=dx, dist_w=np.zeros_like(dx), comms=comms,
-                           refreshes=np.zeros(R, dtype=int), prox_calls=0, grad_calls=np.full(R, T),
-                           x_final=X, diverged_at=diverged,
-                           meta={"algorithm": "sgd", "replications": R, "seed": seed, "cost_it": cost_it})
+    return LSVRPTrajectory(
+        gamma=gamma,
+        T=T,
+        dist_x=dx,
+        dist_w=np.zeros_like(dx),
+        comms=comms,
+        refreshes=np.zeros(R, dtype=int),
+        prox_calls=0,
+        grad_calls=np.full(R, T),
+        x_final=X,
+        diverged_at=diverged,
+        meta={"algorithm": "sgd", "replications": R, "seed": seed, "cost_it": cost_it},
+    )
 
 
 def lsvrp_outcomes(problem: QuadraticClients, gamma: float, p: float, refresh: str = "new"):
@@ -245,7 +285,7 @@ def lsvrp_outcomes(problem: QuadraticClients, gamma: float, p: float, refresh: s
     G[:, :, :d, :d] = P
     G[:, :, :d, d:] = B
     eye = np.eye(d)
-    G[0, :, d:, d:] = eye                       # no refresh: u+ = u
+    G[0, :, d:, d:] = eye  # no refresh: u+ = u
     if refresh == "new":
         G[1, :, d:, :d] = P
         G[1, :, d:, d:] = B

@@ -5,8 +5,8 @@ gradients in one pass, and reports its constants by exact linear algebra (never 
 per-client smoothness :math:`L_i`, the smoothness :math:`L` of :math:`f`, and for quadratics the
 PŁ constant :math:`\mu` (smallest positive Hessian eigenvalue) and the minimum.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 import scipy.linalg
@@ -45,7 +45,7 @@ class Problem:
     @property
     def L_qm(self) -> float:
         r""":math:`L_{qm}=(\frac1n\sum_iL_i^2)^{1/2}`."""
-        return float(np.sqrt(np.mean(self.L_i ** 2)))
+        return float(np.sqrt(np.mean(self.L_i**2)))
 
     def value_and_grad(self, x: np.ndarray, per_client: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """Local values and gradients of all clients.
@@ -74,7 +74,7 @@ class Problem:
 
 _POOL = None
 _THREADED_MIN = 2_000_000  # entries of A above which the gradient pass is split across 2 threads
-_CHUNK_BYTES = 2 << 20     # per-chunk slice of A: small enough to stay in cache between the two products
+_CHUNK_BYTES = 2 << 20  # per-chunk slice of A: small enough to stay in cache between the two products
 
 
 def _pool():
@@ -251,7 +251,12 @@ class NonconvexLogistic(Problem):
             z = (self._YA2 @ x).reshape(self.n, self.m)
         else:
             lead = x.shape[:-1]
-            z = (self._YA2 @ x.reshape(-1, self.d).T).reshape(self.n, self.m, -1).transpose(2, 0, 1).reshape(*lead, self.n, self.m)
+            z = (
+                (self._YA2 @ x.reshape(-1, self.d).T)
+                .reshape(self.n, self.m, -1)
+                .transpose(2, 0, 1)
+                .reshape(*lead, self.n, self.m)
+            )
         loss = np.logaddexp(0.0, -z).mean(axis=-1)
         w = -expit(-z) / self.m
         grads = np.einsum("nmd,...nm->...nd", self._YA, w)
@@ -298,7 +303,9 @@ class NodeQuadratics:
         ev = np.linalg.eigvalsh(self.C)
         self.mu_i, self.L_i = ev[:, 0], ev[:, -1]
         if np.any(self.mu_i <= 0):
-            raise InvalidInput(f"every C_i must be positive definite (mu_i > 0), found min eigenvalue {self.mu_i.min():.3g}")
+            raise InvalidInput(
+                f"every C_i must be positive definite (mu_i > 0), found min eigenvalue {self.mu_i.min():.3g}"
+            )
         self.mu, self.L = float(self.mu_i.min()), float(self.L_i.max())
         H = self.C.sum(axis=0)
         self.x_star = scipy.linalg.solve(H, -self.b.sum(axis=0), assume_a="pos")
@@ -413,7 +420,9 @@ class QuadraticClients(Problem):
         self.eigvals, self.eigvecs = np.linalg.eigh(self.A)  # (n, d), (n, d, d)
         self.mu = float(self.eigvals[:, 0].min())
         if not self.mu > 0:
-            raise InvalidInput(f"A: every A_i must be positive definite (mu = min_i lambda_min(A_i) > 0), got mu = {self.mu:.6g}")
+            raise InvalidInput(
+                f"A: every A_i must be positive definite (mu = min_i lambda_min(A_i) > 0), got mu = {self.mu:.6g}"
+            )
         self.L_i = self.eigvals[:, -1].copy()
         self.A_bar = self.A.mean(axis=0)
         self.b_bar = self.b.mean(axis=0)
@@ -477,7 +486,7 @@ class L2Logistic(Problem):
         lmax = base.L_i
         self.L_i = lmax + self.lam
         self.L = base.L + self.lam
-        self.delta_bound = float(np.sqrt(np.mean(lmax ** 2)))
+        self.delta_bound = float(np.sqrt(np.mean(lmax**2)))
 
     def value_and_grad(self, x, per_client=False):
         x = self._point(x, per_client)
@@ -665,7 +674,7 @@ class QuadraticCosine:
             neg = a * mid - w * np.sin(mid) < 0
             lo, hi = np.where(neg, mid, lo), np.where(neg, hi, mid)
         t = np.where(a < w, 0.5 * (lo + hi), 0.0)
-        return 0.5 * a * t ** 2 + w * np.cos(t)
+        return 0.5 * a * t**2 + w * np.cos(t)
 
     @property
     def L_matrix(self) -> np.ndarray:
@@ -678,5 +687,6 @@ class QuadraticCosine:
     def grad(self, x):
         x = np.asarray(x, dtype=float)
         return x @ self.A - self.omega * np.sin(x)
+
 
 __all__ += ["Quadratic", "MatrixL2Logistic", "QuadraticCosine"]

@@ -16,6 +16,7 @@ on the supports only, never as dense ``(n, d)`` arrays:
 The ownership sets come from the structure of the functions (a feature is owned iff a data entry of
 the client in that column is nonzero, exactly), not from thresholding small floating entries.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,17 @@ from scipy.special import expit
 
 from ._validate import InvalidInput, finite_array, positive, positive_int
 
-__all__ = ["SparseFederated", "Accounting", "SparseTrajectory", "segment_topk", "ef21_sparse", "gd_sparse",
-           "read_svmlight", "MAX_FEATURE_INDEX", "DENSE_EIG_MAX"]
+__all__ = [
+    "SparseFederated",
+    "Accounting",
+    "SparseTrajectory",
+    "segment_topk",
+    "ef21_sparse",
+    "gd_sparse",
+    "read_svmlight",
+    "MAX_FEATURE_INDEX",
+    "DENSE_EIG_MAX",
+]
 
 DENSE_EIG_MAX = 200  #: dimensions up to which exact eigenvalues use dense LAPACK (else ARPACK, tol=0)
 
@@ -87,8 +97,9 @@ class SparseFederated:
         products, same results.  None chooses automatically; memory stays O(nnz).
     """
 
-    def __init__(self, A, y, row_ptr, loss: str = "squares", reg: float = 0.0, constants: bool = True,
-                 block: bool | None = None):
+    def __init__(
+        self, A, y, row_ptr, loss: str = "squares", reg: float = 0.0, constants: bool = True, block: bool | None = None
+    ):
         if not sps.issparse(A):
             raise InvalidInput(f"A must be a scipy.sparse matrix, got {type(A).__name__}")
         A = sps.csr_matrix(A, dtype=float)
@@ -101,8 +112,14 @@ class SparseFederated:
         if y.shape != (N,):
             raise InvalidInput(f"y must have shape ({N},) to match A, got {y.shape}")
         row_ptr = np.asarray(row_ptr)
-        if row_ptr.ndim != 1 or row_ptr.size < 2 or not np.issubdtype(row_ptr.dtype, np.integer) \
-                or row_ptr[0] != 0 or row_ptr[-1] != N or np.any(np.diff(row_ptr) < 1):
+        if (
+            row_ptr.ndim != 1
+            or row_ptr.size < 2
+            or not np.issubdtype(row_ptr.dtype, np.integer)
+            or row_ptr[0] != 0
+            or row_ptr[-1] != N
+            or np.any(np.diff(row_ptr) < 1)
+        ):
             raise InvalidInput(f"row_ptr must be increasing integers from 0 to N={N} with at least one row per client")
         if loss not in ("squares", "logistic"):
             raise InvalidInput(f"loss must be 'squares' or 'logistic', got {loss!r}")
@@ -140,15 +157,22 @@ class SparseFederated:
             self._pad = self.slot_client * self.r + (np.arange(self.S) - self.zptr[self.slot_client])
         self._Apad = None
         m0 = int(self.m_i[0])
-        dense_blocks = bool(np.all(self.m_i == m0)) and A.nnz == m0 * self.S and self._pad is not None \
+        dense_blocks = (
+            bool(np.all(self.m_i == m0))
+            and A.nnz == m0 * self.S
+            and self._pad is not None
             and self.n * m0 * self.r <= 1.5 * max(A.nnz, 1)
+        )
         if block and not dense_blocks:
             raise InvalidInput("block=True needs equal rows per client, data dense on each support and little padding")
         if dense_blocks and block is not False:
             Aloc = self.A_loc.tocoo()
             Apad = np.zeros((self.n, m0, self.r))
-            Apad[self.row_client[Aloc.row], Aloc.row - self.row_ptr[self.row_client[Aloc.row]],
-                 Aloc.col - self.zptr[self.slot_client[Aloc.col]]] = Aloc.data
+            Apad[
+                self.row_client[Aloc.row],
+                Aloc.row - self.row_ptr[self.row_client[Aloc.row]],
+                Aloc.col - self.zptr[self.slot_client[Aloc.col]],
+            ] = Aloc.data
             zpad = np.zeros(self.n * self.r, dtype=np.int64)
             zpad[self._pad] = self.zidx
             self._Apad, self._zpad = Apad, zpad.reshape(self.n, self.r)
@@ -162,7 +186,7 @@ class SparseFederated:
 
     @property
     def L_qm(self) -> float:
-        return float(np.sqrt(np.mean(self.L_i ** 2)))
+        return float(np.sqrt(np.mean(self.L_i**2)))
 
     @property
     def L_max(self) -> float:
@@ -210,7 +234,9 @@ class SparseFederated:
         out = np.empty(self.n)
         for i in range(self.n):  # constants only (not a hot path): one eigenproblem per client
             lo, hi = self.row_ptr[i], self.row_ptr[i + 1]
-            out[i] = _lambda_max_sym(lambda v, B=K[lo:hi, lo:hi]: B @ v, hi - lo, dense=lambda B=K[lo:hi, lo:hi]: B.toarray())
+            out[i] = _lambda_max_sym(
+                lambda v, B=K[lo:hi, lo:hi]: B @ v, hi - lo, dense=lambda B=K[lo:hi, lo:hi]: B.toarray()
+            )
         return out
 
     def _constants(self) -> None:
@@ -219,8 +245,7 @@ class SparseFederated:
         self.L_i = scale * lam_i / self.m_i
         D = scale * self.row_w / self.n  # f's averaged Hessian (bound) is A^T diag(D) A
         A, AT = self.A, self.A.T.tocsr()
-        self.L = _lambda_max_sym(lambda v: AT @ (D * (A @ v)), self.d,
-                                 dense=lambda: (AT @ sps.diags(D) @ A).toarray())
+        self.L = _lambda_max_sym(lambda v: AT @ (D * (A @ v)), self.d, dense=lambda: (AT @ sps.diags(D) @ A).toarray())
         if self.loss == "squares":
             Dl = scale * self.row_w
 
@@ -386,10 +411,12 @@ class Accounting:
         return np.asarray(values, dtype=float) * (self.bits_per_float + idx)
 
     def describe(self) -> str:
-        return (f"{self.bits_per_float} bits per float; indices {'counted' if self.count_indices else 'not counted'}; "
-                f"first uncompressed round {'counted' if self.count_first_round else 'not counted'}; "
-                f"GD charged {dict(nnz='its true nonzeros per round', support='|Z_i| per round', dense='d per round')[self.gd_charge]}; "
-                "cost per worker = max over workers")
+        return (
+            f"{self.bits_per_float} bits per float; indices {'counted' if self.count_indices else 'not counted'}; "
+            f"first uncompressed round {'counted' if self.count_first_round else 'not counted'}; "
+            f"GD charged {dict(nnz='its true nonzeros per round', support='|Z_i| per round', dense='d per round')[self.gd_charge]}; "
+            "cost per worker = max over workers"
+        )
 
 
 @dataclass
@@ -429,8 +456,18 @@ def _check_run(problem, x0, gamma, T):
     return x0.copy(), gamma, T
 
 
-def ef21_sparse(problem: SparseFederated, x0, gamma: float, k: int, T: int, *, init: str = "grad",
-                lyapunov: dict | None = None, accounting: Accounting | None = None, stop_below: float | None = None) -> SparseTrajectory:
+def ef21_sparse(
+    problem: SparseFederated,
+    x0,
+    gamma: float,
+    k: int,
+    T: int,
+    *,
+    init: str = "grad",
+    lyapunov: dict | None = None,
+    accounting: Accounting | None = None,
+    stop_below: float | None = None,
+) -> SparseTrajectory:
     r"""EF21 with Top-k restricted to each client's support (EF21, Algorithm 1; the paper's GD + TopK + EF).
 
     .. math::
@@ -532,17 +569,33 @@ def ef21_sparse(problem: SparseFederated, x0, gamma: float, k: int, T: int, *, i
             bits[t + 1] = bits[t] + msg_bits
             if not record(t + 1):
                 diverged = t + 1
-                floats[t + 2:] = floats[t + 1] + np.arange(1, T - t) * msg_floats
-                bits[t + 2:] = bits[t + 1] + np.arange(1, T - t) * msg_bits
+                floats[t + 2 :] = floats[t + 1] + np.arange(1, T - t) * msg_floats
+                bits[t + 2 :] = bits[t + 1] + np.arange(1, T - t) * msg_bits
                 break
     sl = slice(0, last + 1)
-    return SparseTrajectory(gamma=gamma, T=last, grad_norm_sq=gns[sl], f=fs[sl], G={k_: v[sl] for k_, v in Gs.items()},
-                            floats=floats[sl], bits=bits[sl], x_final=x, diverged_at=diverged,
-                            meta={"algorithm": "ef21-sparse", "k": k, "init": init, "accounting": acc.describe()})
+    return SparseTrajectory(
+        gamma=gamma,
+        T=last,
+        grad_norm_sq=gns[sl],
+        f=fs[sl],
+        G={k_: v[sl] for k_, v in Gs.items()},
+        floats=floats[sl],
+        bits=bits[sl],
+        x_final=x,
+        diverged_at=diverged,
+        meta={"algorithm": "ef21-sparse", "k": k, "init": init, "accounting": acc.describe()},
+    )
 
 
-def gd_sparse(problem: SparseFederated, x0, gamma: float, T: int, *, accounting: Accounting | None = None,
-              stop_below: float | None = None) -> SparseTrajectory:
+def gd_sparse(
+    problem: SparseFederated,
+    x0,
+    gamma: float,
+    T: int,
+    *,
+    accounting: Accounting | None = None,
+    stop_below: float | None = None,
+) -> SparseTrajectory:
     r"""Distributed gradient descent :math:`x^{t+1}=x^t-\gamma\frac1n\sum_i\nabla f_i(x^t)`.
 
     Each worker sends its gradient every round, charged per :class:`Accounting` (by default its true
@@ -581,8 +634,18 @@ def gd_sparse(problem: SparseFederated, x0, gamma: float, T: int, *, accounting:
             bits[t + 1] = bits[t] + bt
             x = x - gamma * full
     sl = slice(0, last + 1)
-    return SparseTrajectory(gamma=gamma, T=last, grad_norm_sq=gns[sl], f=fs[sl], G={}, floats=floats[sl], bits=bits[sl],
-                            x_final=x, diverged_at=diverged, meta={"algorithm": "gd-sparse", "accounting": acc.describe()})
+    return SparseTrajectory(
+        gamma=gamma,
+        T=last,
+        grad_norm_sq=gns[sl],
+        f=fs[sl],
+        G={},
+        floats=floats[sl],
+        bits=bits[sl],
+        x_final=x,
+        diverged_at=diverged,
+        meta={"algorithm": "gd-sparse", "accounting": acc.describe()},
+    )
 
 
 # ---------------------------------------------------------------------------- LIBSVM / svmlight
@@ -656,8 +719,10 @@ def read_svmlight(path, n_features: int | None = None) -> tuple[sps.csr_matrix, 
         y = None
     if y is None or not np.all(np.isfinite(y)):
         j = next(j for j, t in enumerate(lines) if not _finite_number(t[0]))
-        raise InvalidInput(f"{_where(path, numbers[j])}: the label {_short(lines[j][0])} must be a finite number "
-                           "(every line starts with a numeric label)")
+        raise InvalidInput(
+            f"{_where(path, numbers[j])}: the label {_short(lines[j][0])} must be a finite number "
+            "(every line starts with a numeric label)"
+        )
     counts = np.array([len(t) - 1 for t in lines])
     toks = [tok for t in lines for tok in t[1:]]
     line_of = np.repeat(np.asarray(numbers, dtype=np.int64), counts)
@@ -667,7 +732,9 @@ def read_svmlight(path, n_features: int | None = None) -> tuple[sps.csr_matrix, 
     parts = " ".join(toks).replace(":", " ").split()
     if len(parts) != 2 * len(toks):
         j = next(j for j, t in enumerate(toks) if t.count(":") != 1 or t.startswith(":") or t.endswith(":"))
-        raise InvalidInput(f"{_where(path, line_of[j])}: malformed feature token {_short(toks[j])} (expected idx:value)")
+        raise InvalidInput(
+            f"{_where(path, line_of[j])}: malformed feature token {_short(toks[j])} (expected idx:value)"
+        )
     idx = _feature_indices(path, parts[0::2], line_of)
     try:
         vals = np.array(parts[1::2], dtype=float)
@@ -675,8 +742,10 @@ def read_svmlight(path, n_features: int | None = None) -> tuple[sps.csr_matrix, 
         vals = None
     if vals is None or not np.all(np.isfinite(vals)):
         j = next(j for j, t in enumerate(parts[1::2]) if not _finite_number(t))
-        raise InvalidInput(f"{_where(path, line_of[j])}: feature value {_short(parts[2 * j + 1])} must be a finite "
-                           "number (tokens are idx:value)")
+        raise InvalidInput(
+            f"{_where(path, line_of[j])}: feature value {_short(parts[2 * j + 1])} must be a finite "
+            "number (tokens are idx:value)"
+        )
     del parts, toks
     if idx.size and idx.min() >= 1:
         idx -= 1

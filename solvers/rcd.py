@@ -27,6 +27,7 @@ Sketches: :class:`GDSketch` (:math:`C=I`), :class:`CoordinateSketch` (one coordi
 probabilities :math:`\pi_i`), :class:`TauNiceSketch` (uniform subsets of size :math:`\tau`) and
 :class:`RPTSketch` (prefix or suffix of blocks with the :math:`1/q_j` rescaling).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -40,9 +41,21 @@ import scipy.optimize
 from ._validate import InvalidInput, finite_array, positive, positive_int
 
 __all__ = [
-    "Sketch", "GDSketch", "CoordinateSketch", "TauNiceSketch", "RPTSketch", "make_sketch",
-    "check_psd", "lambda_max", "sketched_rcd", "sketched_rcd_naive", "RCDTrajectory",
-    "block_index", "split_blocks", "rpt_optimal_probabilities", "SKETCHES",
+    "Sketch",
+    "GDSketch",
+    "CoordinateSketch",
+    "TauNiceSketch",
+    "RPTSketch",
+    "make_sketch",
+    "check_psd",
+    "lambda_max",
+    "sketched_rcd",
+    "sketched_rcd_naive",
+    "RCDTrajectory",
+    "block_index",
+    "split_blocks",
+    "rpt_optimal_probabilities",
+    "SKETCHES",
 ]
 
 PSD_RTOL = 1e-10  #: relative tolerance of the PSD / symmetry checks on a smoothness matrix
@@ -74,8 +87,10 @@ def _distribution(name: str, p, size: int | None = None) -> np.ndarray:
     if size is not None and p.size != size:
         raise InvalidInput(f"{name} must have {size} entries, got {p.size}")
     if p.size == 0 or np.any(p < 0) or abs(p.sum() - 1.0) > 1e-10:
-        raise InvalidInput(f"{name} must be a probability distribution (entries >= 0 summing to 1), "
-                           f"got min {float(p.min()) if p.size else float('nan'):.6g}, sum {float(p.sum()):.12g}")
+        raise InvalidInput(
+            f"{name} must be a probability distribution (entries >= 0 summing to 1), "
+            f"got min {float(p.min()) if p.size else float('nan'):.6g}, sum {float(p.sum()):.12g}"
+        )
     return p / p.sum()
 
 
@@ -253,7 +268,9 @@ class TauNiceSketch(Sketch):
     def outcomes(self):
         K = math.comb(self.d, self.tau)
         if K > MAX_OUTCOMES:
-            raise InvalidInput(f"tau-nice with d={self.d}, tau={self.tau} has {K} outcomes (> {MAX_OUTCOMES}); use moments()")
+            raise InvalidInput(
+                f"tau-nice with d={self.d}, tau={self.tau} has {K} outcomes (> {MAX_OUTCOMES}); use moments()"
+            )
         idx = np.array(list(itertools.combinations(range(self.d), self.tau)), dtype=int).reshape(K, self.tau)
         c = np.zeros((K, self.d))
         c[np.arange(K)[:, None], idx] = self.d / self.tau
@@ -277,7 +294,7 @@ class TauNiceSketch(Sketch):
 
     def sample(self, rng, size):
         keys = rng.random((size, self.d))
-        kth = np.partition(keys, self.tau - 1, axis=1)[:, self.tau - 1:self.tau]
+        kth = np.partition(keys, self.tau - 1, axis=1)[:, self.tau - 1 : self.tau]
         return (keys <= kth) * (self.d / self.tau)
 
 
@@ -307,13 +324,17 @@ class RPTSketch(Sketch):
         self.scaled = bool(scaled)
         if order == "prefix":
             if self.p[-1] <= 0:
-                raise InvalidInput(f"p[{self.J - 1}] (p_J, the probability of training every block) must be > 0 for the "
-                                   "prefix sketch: otherwise the last block is never trained (q_J = 0, L_tilde = inf)")
+                raise InvalidInput(
+                    f"p[{self.J - 1}] (p_J, the probability of training every block) must be > 0 for the "
+                    "prefix sketch: otherwise the last block is never trained (q_J = 0, L_tilde = inf)"
+                )
             self.q = np.cumsum(self.p[::-1])[::-1]  # P(s >= j)
         else:
             if self.p[0] <= 0:
-                raise InvalidInput("p[0] (p_1) must be > 0 for the suffix sketch: otherwise the first block is never "
-                                   "trained (q'_1 = 0, L_tilde = inf)")
+                raise InvalidInput(
+                    "p[0] (p_1) must be > 0 for the suffix sketch: otherwise the first block is never "
+                    "trained (q'_1 = 0, L_tilde = inf)"
+                )
             self.q = np.cumsum(self.p)  # P(s <= j)
         self.q = np.minimum(self.q, 1.0)
         self.name = f"rpt-{order}" + ("" if self.scaled else "-unscaled")
@@ -406,8 +427,9 @@ def _check_run(problem, x0, gamma, sketch, T, replications):
     return x0, positive("gamma", gamma), positive_int("T", T), positive_int("replications", replications)
 
 
-def sketched_rcd(problem, x0, gamma: float, sketch: Sketch, T: int, replications: int = 1, seed: int = 0,
-                 x_star=None) -> RCDTrajectory:
+def sketched_rcd(
+    problem, x0, gamma: float, sketch: Sketch, T: int, replications: int = 1, seed: int = 0, x_star=None
+) -> RCDTrajectory:
     r"""Run :math:`x^{k+1}=x^k-\gamma C^k\nabla f(x^k)` for ``replications`` independent paths at once.
 
     ``problem`` needs ``value(x)`` and ``grad(x)`` batched over leading dimensions (see
@@ -495,8 +517,9 @@ def rpt_optimal_probabilities(L, block_sizes, cost, order: str = "prefix", start
     inits = [np.zeros(J - 1), np.full(J - 1, -4.0)] + [rng.normal(0, 1.5, J - 1) for _ in range(max(0, starts - 2))]
     best = None
     for z0 in inits:
-        res = scipy.optimize.minimize(objective, z0, method="Nelder-Mead",
-                                      options={"xatol": 1e-6, "fatol": 1e-10, "maxiter": 400 * J})
+        res = scipy.optimize.minimize(
+            objective, z0, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-10, "maxiter": 400 * J}
+        )
         if best is None or res.fun < best.fun:
             best = res
     return to_p(best.x)[inv], float(best.fun)

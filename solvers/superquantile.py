@@ -17,6 +17,7 @@ NeurIPS 2020, arXiv:2010.05893, App. B.1.1, Eq. (28)):
 
 with :math:`x_{(1)}\ge\dots\ge x_{(n)}`.  Everything is batched over leading axes (rows).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -29,12 +30,32 @@ import scipy.stats
 from ._validate import InvalidInput, finite_array, in_unit_interval, positive, positive_int
 
 __all__ = [
-    "superquantile", "optimal_weights", "tie_structure", "reference_code_weights", "ru_objective",
-    "l2_smoothed", "entropic_smoothed", "l2_smoothing_gap", "entropic_smoothing_gap", "superquantile_subgradient",
-    "two_point_law", "uniform_law", "sample_superquantiles",
-    "QuadraticClients", "subsets", "surrogate_value", "SurrogateKink", "surrogate_kinks", "sfl_subgradient",
-    "ciss_alternating", "ciss_eta", "ciss_value",
-    "ciss_objective", "fedavg", "project_capped_simplex", "moreau_prox_1d",
+    "superquantile",
+    "optimal_weights",
+    "tie_structure",
+    "reference_code_weights",
+    "ru_objective",
+    "l2_smoothed",
+    "entropic_smoothed",
+    "l2_smoothing_gap",
+    "entropic_smoothing_gap",
+    "superquantile_subgradient",
+    "two_point_law",
+    "uniform_law",
+    "sample_superquantiles",
+    "QuadraticClients",
+    "subsets",
+    "surrogate_value",
+    "SurrogateKink",
+    "surrogate_kinks",
+    "sfl_subgradient",
+    "ciss_alternating",
+    "ciss_eta",
+    "ciss_value",
+    "ciss_objective",
+    "fedavg",
+    "project_capped_simplex",
+    "moreau_prox_1d",
 ]
 
 _TIE_EPS = 1e-12  #: relative tolerance deciding that theta*n is an integer
@@ -59,7 +80,9 @@ def _weights(weights, n: int) -> np.ndarray | None:
         raise InvalidInput(f"weights must be > 0 entrywise, found min {float(w.min()):.6g}")
     s = w.sum(axis=-1)
     if np.any(np.abs(s - 1.0) > 1e-9):
-        raise InvalidInput(f"weights must sum to 1 (normalise sample counts first), got sum {float(np.ravel(s)[0]):.12g}")
+        raise InvalidInput(
+            f"weights must sum to 1 (normalise sample counts first), got sum {float(np.ravel(s)[0]):.12g}"
+        )
     return w
 
 
@@ -103,7 +126,7 @@ def superquantile(x, theta: float, weights=None) -> np.ndarray:
     if k >= n:
         return x.mean(axis=-1)
     part = np.partition(x, n - k - 1, axis=-1)
-    top = part[..., n - k:].sum(axis=-1) if k else 0.0
+    top = part[..., n - k :].sum(axis=-1) if k else 0.0
     return top / (theta * n) + rem * part[..., n - k - 1]
 
 
@@ -258,8 +281,8 @@ def l2_smoothed(x, theta: float, nu: float) -> tuple[np.ndarray, np.ndarray]:
     def pi_of(eta):
         return np.clip(1.0 / n + n * (x - eta[..., None]) / nu, 0.0, cap)
 
-    lo = x.min(axis=-1) - nu / (theta * n ** 2) - 1.0  # every pi_i at its cap: sum >= 1
-    hi = x.max(axis=-1) + nu / n ** 2 + 1.0            # every pi_i at 0
+    lo = x.min(axis=-1) - nu / (theta * n**2) - 1.0  # every pi_i at its cap: sum >= 1
+    hi = x.max(axis=-1) + nu / n**2 + 1.0  # every pi_i at 0
     eta = _solve_eta(pi_of, lo, hi)
     pi = pi_of(eta)
     free = (pi > 0) & (pi < cap)
@@ -294,7 +317,7 @@ def entropic_smoothed(x, theta: float, nu: float) -> tuple[np.ndarray, np.ndarra
         return np.minimum(logcap, (x - eta[..., None]) / nu - 1.0)
 
     lo = x.min(axis=-1) - nu * (1.0 + math.log(n) + abs(logcap)) - 1.0  # sum of pi >= 1
-    hi = x.max(axis=-1) + nu * max(math.log(n) - 1.0, 0.0) + 1.0         # sum of pi <= 1
+    hi = x.max(axis=-1) + nu * max(math.log(n) - 1.0, 0.0) + 1.0  # sum of pi <= 1
     eta = _solve_eta(lambda e: np.exp(logpi_of(e)), lo, hi)
     lp = logpi_of(eta)
     capped = (x - eta[..., None]) / nu - 1.0 >= logcap
@@ -328,11 +351,11 @@ def _smoothing_gap(x, theta: float, nu: float, kind: str) -> tuple[np.ndarray, n
         gap = np.zeros(lead) if kind == "l2" else np.full(lead, nu * math.log(n))
         return gap, 4 * eps * gap
     order = np.argsort(-x, axis=-1, kind="stable")
-    q = np.take_along_axis(x, order[..., k:k + 1], axis=-1)   # x_(k+1), the (1 - theta)-quantile
-    y = x - q                                                 # accurate relative to itself
-    pistar = np.zeros_like(x)                                 # a maximiser of <pi, x> over P_theta
+    q = np.take_along_axis(x, order[..., k : k + 1], axis=-1)  # x_(k+1), the (1 - theta)-quantile
+    y = x - q  # accurate relative to itself
+    pistar = np.zeros_like(x)  # a maximiser of <pi, x> over P_theta
     np.put_along_axis(pistar, order[..., :k], cap, axis=-1)
-    np.put_along_axis(pistar, order[..., k:k + 1], rem, axis=-1)
+    np.put_along_axis(pistar, order[..., k : k + 1], rem, axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         if kind == "l2":
             pi = l2_smoothed(y, theta, nu)[1]
@@ -343,7 +366,7 @@ def _smoothing_gap(x, theta: float, nu: float, kind: str) -> tuple[np.ndarray, n
             logpi = np.log(np.where(pi > 0, pi, 1.0))
             reg = -nu * pi * logpi
             grad = y - nu * (logpi + 1.0)
-    lin = (pi - pistar) * y        # every term <= 0: pi <= cap above the quantile, pi >= 0 below it
+    lin = (pi - pistar) * y  # every term <= 0: pi <= cap above the quantile, pi >= 0 below it
     D, Rg = lin.sum(axis=-1), reg.sum(axis=-1)
     gap = Rg - D if kind == "l2" else Rg + D
     free = (pi > 0) & (pi < cap)
@@ -441,8 +464,12 @@ def two_point_law(theta: float, m, p: float, low: float = 0.0, high: float = 1.0
     mean01 = (pmf * frac).sum(axis=1)
     var01 = np.maximum((pmf * (frac - mean01[:, None]) ** 2).sum(axis=1), 0.0)
     span = high - low
-    return {"m": ms, "mean": low + span * mean01, "var": span ** 2 * var01,
-            "population": low + span * min(1.0, p / theta)}
+    return {
+        "m": ms,
+        "mean": low + span * mean01,
+        "var": span**2 * var01,
+        "population": low + span * min(1.0, p / theta),
+    }
 
 
 def uniform_law(theta: float, m, low: float = 0.0, high: float = 1.0) -> dict:
@@ -466,8 +493,12 @@ def uniform_law(theta: float, m, low: float = 0.0, high: float = 1.0) -> dict:
         S = np.cumsum(c * j) - c * j  # sum_{i<j} c_i i
         var[t] = (c * (mm + 1 - j) * (2 * S + c * j)).sum() / ((mm + 1) ** 2 * (mm + 2))
     span = high - low
-    return {"m": ms, "mean": low + span * mean, "var": span ** 2 * np.maximum(var, 0.0),
-            "population": low + span * (1 - theta / 2)}
+    return {
+        "m": ms,
+        "mean": low + span * mean,
+        "var": span**2 * np.maximum(var, 0.0),
+        "population": low + span * (1 - theta / 2),
+    }
 
 
 def sample_superquantiles(sampler, theta: float, m: int, replications: int, rng: np.random.Generator) -> np.ndarray:
@@ -496,7 +527,7 @@ class QuadraticClients:
         A = self.ls.A
         self.H = 2.0 / self.ls.m * np.einsum("nmd,nme->nde", A, A)
         self.g = 2.0 / self.ls.m * np.einsum("nmd,nm->nd", A, self.ls.b)
-        self.c = (self.ls.b ** 2).sum(axis=1) / self.ls.m
+        self.c = (self.ls.b**2).sum(axis=1) / self.ls.m
         self.L_i = self.ls.L_i
         self.L = float(self.L_i.max())
 
@@ -538,7 +569,7 @@ def surrogate_value(clients: QuadraticClients, W, theta: float, m: int, lam: flo
     S = subsets(clients.n, m)
     vals = superquantile(F[..., S], theta).mean(axis=-1)
     W = np.asarray(W, dtype=float)
-    return vals + 0.5 * lam * (W ** 2).sum(axis=-1)
+    return vals + 0.5 * lam * (W**2).sum(axis=-1)
 
 
 @dataclass(frozen=True)
@@ -565,8 +596,7 @@ class SurrogateKink:
     noise: float
 
 
-def surrogate_kinks(clients: QuadraticClients, x, theta: float, m: int, lam: float = 0.0,
-                    radius: float = 0.0) -> list:
+def surrogate_kinks(clients: QuadraticClients, x, theta: float, m: int, lam: float = 0.0, radius: float = 0.0) -> list:
     r"""The kinks of the exact surrogate (subsets of size ``m``, uniform) that pass within ``radius`` of ``x``.
 
     Every pair of clients whose tie :math:`F_i=F_j` lies within ``radius`` of ``x`` (to first order) is
@@ -595,25 +625,44 @@ def surrogate_kinks(clients: QuadraticClients, x, theta: float, m: int, lam: flo
         nrm = dg / nd
         side = {}
         for s in (1, -1):
-            pi = optimal_weights(clients.values(x + s * h * nrm)[S], theta)   # (C, m): the piece on side s
-            g_sub = np.einsum("cm,cmd->cd", pi, G[S]) + lam * x               # per-subset subgradient at x
+            pi = optimal_weights(clients.values(x + s * h * nrm)[S], theta)  # (C, m): the piece on side s
+            g_sub = np.einsum("cm,cmd->cd", pi, G[S]) + lam * x  # per-subset subgradient at x
             r = np.zeros(clients.n)
             np.add.at(r, S.ravel(), pi.ravel() / S.shape[0])
-            side[s] = (s * float(g_sub.mean(axis=0) @ nrm), g_sub, r)        # one-sided slope f'(x; s n)
+            side[s] = (s * float(g_sub.mean(axis=0) @ nrm), g_sub, r)  # one-sided slope f'(x; s n)
         if side[1][0] + side[-1][0] <= 1e-9 * scale:
             continue
         fs = 1 if side[1][0] <= side[-1][0] else -1
         _, g_sub, r = side[fs]
         H = np.einsum("n,nde->de", r, clients.H) + lam * np.eye(clients.d)
-        out.append(SurrogateKink(clients=(i, j), distance=abs(float(F[i] - F[j])) / nd, normal=nrm,
-                                 flat_slope=side[fs][0], steep_slope=side[-fs][0], flat_side=fs,
-                                 curvature=float(nrm @ H @ nrm), noise=float((g_sub @ nrm).std())))
+        out.append(
+            SurrogateKink(
+                clients=(i, j),
+                distance=abs(float(F[i] - F[j])) / nd,
+                normal=nrm,
+                flat_slope=side[fs][0],
+                steep_slope=side[-fs][0],
+                flat_side=fs,
+                curvature=float(nrm @ H @ nrm),
+                noise=float((g_sub @ nrm).std()),
+            )
+        )
     return out
 
 
-def sfl_subgradient(clients: QuadraticClients, w0, theta: float, m: int, gammas, lam: float = 0.0,
-                    replications: int = 1, seed: int = 0, average: str = "none",
-                    checkpoints=None, tail: str = "optimal") -> dict:
+def sfl_subgradient(
+    clients: QuadraticClients,
+    w0,
+    theta: float,
+    m: int,
+    gammas,
+    lam: float = 0.0,
+    replications: int = 1,
+    seed: int = 0,
+    average: str = "none",
+    checkpoints=None,
+    tail: str = "optimal",
+) -> dict:
     r"""Simplicial-FL with one exact local step (τ = 1): minibatch subgradient method on :math:`\bar F_\theta`.
 
     Each round samples :math:`m` clients uniformly without replacement, computes their losses,
@@ -663,9 +712,13 @@ def sfl_subgradient(clients: QuadraticClients, w0, theta: float, m: int, gammas,
         if average == "linear":
             wsum += (t + 1) * w
             tot += t + 1
-        S = np.argsort(rng.random((R, clients.n)), axis=1)[:, :m] if m < clients.n else np.broadcast_to(np.arange(m), (R, m))
-        F = clients.values(w)[rows, S]                       # (R, m)
-        G = clients.grads(w)[rows, S]                        # (R, m, d)
+        S = (
+            np.argsort(rng.random((R, clients.n)), axis=1)[:, :m]
+            if m < clients.n
+            else np.broadcast_to(np.arange(m), (R, m))
+        )
+        F = clients.values(w)[rows, S]  # (R, m)
+        G = clients.grads(w)[rows, S]  # (R, m, d)
         pi = optimal_weights(F, theta) if tail == "optimal" else reference_code_weights(F, theta, ones)
         g = np.einsum("rm,rmd->rd", pi, G) + lam * w
         w = w - gammas[t] * g
@@ -674,7 +727,7 @@ def sfl_subgradient(clients: QuadraticClients, w0, theta: float, m: int, gammas,
 
 def _smoothed_hinge(v, nu):
     r""":math:`h_\nu(v)=\min_u\{\max(u,0)+(u-v)^2/(2\nu)\}` and its derivative (CISS 2021)."""
-    val = np.where(v <= 0, 0.0, np.where(v >= nu, v - nu / 2, v ** 2 / (2 * nu)))
+    val = np.where(v <= 0, 0.0, np.where(v >= nu, v - nu / 2, v**2 / (2 * nu)))
     der = np.clip(v / nu, 0.0, 1.0)
     return val, der
 
@@ -687,7 +740,7 @@ def ciss_objective(clients: QuadraticClients, W, eta, theta: float, nu: float, l
     om = np.full(clients.n, 1.0 / clients.n) if weights is None else np.asarray(weights, dtype=float)
     F = clients.values(W)
     h, dh = _smoothed_hinge(F - eta[..., None], nu)
-    val = eta + (om * h).sum(axis=-1) / theta + 0.5 * lam * (W ** 2).sum(axis=-1)
+    val = eta + (om * h).sum(axis=-1) / theta + 0.5 * lam * (W**2).sum(axis=-1)
     gw = np.einsum("...n,...nd->...d", om * dh / theta, clients.grads(W)) + lam * W
     geta = 1.0 - (om * dh).sum(axis=-1) / theta
     return val, gw, geta
@@ -715,8 +768,18 @@ def ciss_value(clients: QuadraticClients, W, theta: float, nu: float, lam: float
     return ciss_objective(clients, W, eta, theta, nu, lam, weights)[0]
 
 
-def ciss_alternating(clients: QuadraticClients, w0, theta: float, nu: float, lam: float, T: int,
-                     eps0: float, kappa: float, weights=None, max_inner: int = 100_000) -> dict:
+def ciss_alternating(
+    clients: QuadraticClients,
+    w0,
+    theta: float,
+    nu: float,
+    lam: float,
+    T: int,
+    eps0: float,
+    kappa: float,
+    weights=None,
+    max_inner: int = 100_000,
+) -> dict:
     r"""CISS 2021 Prop. 3 scheme: exact :math:`\eta`-steps and inexact :math:`w`-steps.
 
     Round t: :math:`\eta_t=\arg\min_\eta\mathcal G(w_t,\eta)` (:func:`ciss_eta`), then gradient

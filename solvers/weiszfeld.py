@@ -27,6 +27,7 @@ It is the alternating minimisation of the jointly convex variational objective
 :math:`O(md)` per iteration and is vectorised over points and over independent problems
 (``points`` of shape ``(B, m, d)``).  Nothing here imports sympy or ``theorems``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,9 +37,23 @@ import numpy as np
 from ._validate import InvalidInput, finite_array, positive, positive_int
 
 __all__ = [
-    "WeiszfeldResult", "AnchorTest", "smoothed_norm", "gm_objective", "smoothed_objective", "gm_gradient",
-    "smoothed_gradient", "eta_update", "z_update", "variational_objective", "smoothed_weiszfeld", "weiszfeld",
-    "anchor_test", "diameter", "blockwise_geometric_median", "rfa_least_squares", "omniscient_corruption",
+    "WeiszfeldResult",
+    "AnchorTest",
+    "smoothed_norm",
+    "gm_objective",
+    "smoothed_objective",
+    "gm_gradient",
+    "smoothed_gradient",
+    "eta_update",
+    "z_update",
+    "variational_objective",
+    "smoothed_weiszfeld",
+    "weiszfeld",
+    "anchor_test",
+    "diameter",
+    "blockwise_geometric_median",
+    "rfa_least_squares",
+    "omniscient_corruption",
 ]
 
 _TINY = 1e-300
@@ -64,8 +79,10 @@ def _points_weights(points, weights, batched: bool | None = None):
         if w.ndim == 1:
             w = np.broadcast_to(w, (B, w.shape[0]))
         if w.shape != (B, m):
-            raise InvalidInput(f"weights must have shape ({m},) or ({B}, {m}) to match points of shape {np.shape(points)}, "
-                               f"got {np.shape(weights)}")
+            raise InvalidInput(
+                f"weights must have shape ({m},) or ({B}, {m}) to match points of shape {np.shape(points)}, "
+                f"got {np.shape(weights)}"
+            )
         if np.any(w < 0):
             raise InvalidInput(f"weights must be >= 0, found min {float(w.min()):.6g}")
         with np.errstate(over="ignore"):
@@ -297,10 +314,14 @@ def _run(W, w, z, nu, T, tol, store, gram, classic, anchor_tol, step=1.0):
     anchor = np.full(B, -1)
     zout = np.empty((B, d))
     traj = np.empty((T + 1, B, d)) if store else None
-    scale = np.sqrt(np.max(np.einsum("bmd,bmd->bm", W - z[:, None, :], W - z[:, None, :]), axis=1)) + 1.0 if classic else None
-    ids = np.arange(B)           # global index of each working row
+    scale = (
+        np.sqrt(np.max(np.einsum("bmd,bmd->bm", W - z[:, None, :], W - z[:, None, :]), axis=1)) + 1.0
+        if classic
+        else None
+    )
+    ids = np.arange(B)  # global index of each working row
     act = np.ones(B, dtype=bool)  # active flags of the working rows
-    full = True                  # working set == all problems, in order
+    full = True  # working set == all problems, in order
     t_done = 0
     for t in range(T + 1):
         r, rmin = _distances(W, sqW, z, gram, Waug, thr)
@@ -423,7 +444,7 @@ def _run_fused(W, w, z, nu, T, tol, store, step):
     starts = range(0, m, ch)
     c = np.zeros(d)
     for s in starts:
-        c += w[s:s + ch] @ W[s:s + ch]
+        c += w[s : s + ch] @ W[s : s + ch]
     if z is None:
         z = c.copy()
     sqc = np.empty(m)
@@ -440,18 +461,18 @@ def _run_fused(W, w, z, nu, T, tol, store, step):
         num = np.zeros(d)
         if not have_sqc:
             for s in starts:
-                D = W[s:s + ch] - c
-                sqc[s:s + ch] = np.einsum("md,md->m", D, D)
-                rc = np.sqrt(np.maximum(sqc[s:s + ch] - 2.0 * (D @ u) + uu, 0.0), out=r[s:s + ch])
+                D = W[s : s + ch] - c
+                sqc[s : s + ch] = np.einsum("md,md->m", D, D)
+                rc = np.sqrt(np.maximum(sqc[s : s + ch] - 2.0 * (D @ u) + uu, 0.0), out=r[s : s + ch])
                 if t < T:
-                    num += (w[s:s + ch] / np.maximum(nu, rc)) @ W[s:s + ch]
+                    num += (w[s : s + ch] / np.maximum(nu, rc)) @ W[s : s + ch]
         else:
             base = sqc + (uu + 2.0 * float(c @ u))
             for s in starts:
-                Wc = W[s:s + ch]
-                rc = np.sqrt(np.maximum(base[s:s + ch] - 2.0 * (Wc @ u), 0.0), out=r[s:s + ch])
+                Wc = W[s : s + ch]
+                rc = np.sqrt(np.maximum(base[s : s + ch] - 2.0 * (Wc @ u), 0.0), out=r[s : s + ch])
                 if t < T:
-                    num += (w[s:s + ch] / np.maximum(nu, rc)) @ Wc
+                    num += (w[s : s + ch] / np.maximum(nu, rc)) @ Wc
         close = np.nonzero(r * r <= 1e-2 * (sqc + uu))[0]
         if close.size:  # cancellation in the Gram form: recompute these distances and fix the sum
             D = W[close] - z
@@ -486,12 +507,31 @@ def _run_fused(W, w, z, nu, T, tol, store, step):
         its += 1
     k = t_done + 1
     active = np.array([not (tol > 0 and t_done < T)])
-    return (z[None], g[None, :k], gnu[None, :k], Ls[None, :t_done], emin[None, :t_done], emax[None, :t_done],
-            np.array([its]), np.array([-1]), None if traj is None else traj[None, :k], active)
+    return (
+        z[None],
+        g[None, :k],
+        gnu[None, :k],
+        Ls[None, :t_done],
+        emin[None, :t_done],
+        emax[None, :t_done],
+        np.array([its]),
+        np.array([-1]),
+        None if traj is None else traj[None, :k],
+        active,
+    )
 
 
-def smoothed_weiszfeld(points, weights=None, nu: float = 1e-6, T: int = 10, z0=None, tol: float = 0.0,
-                       store_iterates: bool = False, method: str = "direct", step: float = 1.0) -> WeiszfeldResult:
+def smoothed_weiszfeld(
+    points,
+    weights=None,
+    nu: float = 1e-6,
+    T: int = 10,
+    z0=None,
+    tol: float = 0.0,
+    store_iterates: bool = False,
+    method: str = "direct",
+    step: float = 1.0,
+) -> WeiszfeldResult:
     r"""Smoothed Weiszfeld (RFA Algorithm 3): ``T`` steps of
     :math:`z^{(t+1)}=\sum_k\beta_k^{(t)}w_k/\sum_k\beta_k^{(t)}`,
     :math:`\beta_k^{(t)}=\omega_k/\max\{\nu,\Vert z^{(t)}-w_k\Vert\}`.
@@ -543,8 +583,15 @@ def smoothed_weiszfeld(points, weights=None, nu: float = 1e-6, T: int = 10, z0=N
     return _pack(out, nu, single, w, tol)
 
 
-def weiszfeld(points, weights=None, T: int = 100, z0=None, tol: float = 0.0, store_iterates: bool = False,
-              anchor_tol: float = 1e-13) -> WeiszfeldResult:
+def weiszfeld(
+    points,
+    weights=None,
+    T: int = 100,
+    z0=None,
+    tol: float = 0.0,
+    store_iterates: bool = False,
+    anchor_tol: float = 1e-13,
+) -> WeiszfeldResult:
     r"""Classic Weiszfeld (:math:`\nu=0`) with the Vardi-Zhang / Beck-Sabach treatment of anchors.
 
     Away from the data the step is :math:`z^+=\sum_k\beta_kw_k/\sum_k\beta_k`,
@@ -585,11 +632,27 @@ def _iterations(T) -> int:
 
 def _pack(out, nu, single, w, tol):
     z, g, gnu, Ls, emin, emax, its, anchor, traj, active = out
-    term = ["anchor certified optimal" if a >= 0 else ("objective converged within tol" if (tol > 0 and not act) else
-            "iteration budget reached") for a, act in zip(anchor, active)]
+    term = [
+        "anchor certified optimal"
+        if a >= 0
+        else ("objective converged within tol" if (tol > 0 and not act) else "iteration budget reached")
+        for a, act in zip(anchor, active)
+    ]
     if single:
-        return WeiszfeldResult(z[0], g[0], gnu[0], Ls[0], emin[0], emax[0], int(its[0]), term[0], nu,
-                               None if traj is None else traj[0], int(anchor[0]), w[0])
+        return WeiszfeldResult(
+            z[0],
+            g[0],
+            gnu[0],
+            Ls[0],
+            emin[0],
+            emax[0],
+            int(its[0]),
+            term[0],
+            nu,
+            None if traj is None else traj[0],
+            int(anchor[0]),
+            w[0],
+        )
     return WeiszfeldResult(z, g, gnu, Ls, emin, emax, its, term, nu, traj, anchor, w)
 
 
@@ -639,13 +702,13 @@ def anchor_test(points, weights=None, indices=None, rtol: float = 1e-12) -> Anch
     res, mass, vals = np.empty(n), np.empty(n), np.empty(n)
     chunk = max(1, (1 << 22) // max(m * d, 1))
     for s in range(0, n, chunk):
-        diff = W[idx[s:s + chunk], None, :] - W[None, :, :]
+        diff = W[idx[s : s + chunk], None, :] - W[None, :, :]
         r = np.sqrt(np.einsum("jid,jid->ji", diff, diff))
         same = r <= rtol * scale
-        vals[s:s + chunk] = r @ w
+        vals[s : s + chunk] = r @ w
         coef = np.where(same, 0.0, w / np.maximum(r, _TINY))
-        res[s:s + chunk] = np.linalg.norm(np.einsum("ji,jid->jd", coef, diff), axis=1)
-        mass[s:s + chunk] = same.astype(float) @ w
+        res[s : s + chunk] = np.linalg.norm(np.einsum("ji,jid->jd", coef, diff), axis=1)
+        mass[s : s + chunk] = same.astype(float) @ w
     ok = np.nonzero(res <= mass)[0]
     return AnchorTest(res, mass, vals, int(idx[ok[0]]) if ok.size else -1, int(idx[np.argmin(vals)]), idx)
 
@@ -656,14 +719,15 @@ def diameter(points, chunk: int = 512) -> float:
     W = finite_array("points", points, ndim=2)
     best = 0.0
     for s in range(0, W.shape[0], chunk):
-        diff = W[s:s + chunk, None, :] - W[None, :, :]
+        diff = W[s : s + chunk, None, :] - W[None, :, :]
         best = max(best, float(np.sqrt(np.max(np.einsum("jid,jid->ji", diff, diff)))))
     return best
 
 
 # --------------------------------------------------------------------------- blocks
-def blockwise_geometric_median(points, blocks, weights=None, nu: float = 1e-6, T: int = 10, tol: float = 0.0,
-                               method: str = "direct"):
+def blockwise_geometric_median(
+    points, blocks, weights=None, nu: float = 1e-6, T: int = 10, tol: float = 0.0, method: str = "direct"
+):
     r"""One geometric median per coordinate block, all solved in one batched call.
 
     ``points`` (m, d); ``blocks`` is a list of index arrays partitioning (a subset of) the
@@ -718,8 +782,18 @@ def omniscient_corruption(updates, corrupted) -> np.ndarray:
     return U
 
 
-def rfa_least_squares(A, b, corrupted, rounds: int = 20, local_steps: int = 10, lr: float | None = None,
-                      aggregator: str = "gm", budget: int = 3, nu: float = 1e-6, w0=None) -> np.ndarray:
+def rfa_least_squares(
+    A,
+    b,
+    corrupted,
+    rounds: int = 20,
+    local_steps: int = 10,
+    lr: float | None = None,
+    aggregator: str = "gm",
+    budget: int = 3,
+    nu: float = 1e-6,
+    w0=None,
+) -> np.ndarray:
     r"""Federated least squares with FedAvg or RFA (geometric-median) aggregation under corruption.
 
     Client i holds :math:`(A_i, b_i)` (``A`` (n, s, d), ``b`` (n, s)) and the objective

@@ -50,4 +50,5 @@ def refused_without_allocating():
             assert w in msg, (w, msg)
         assert elapsed < 1.0 and peak < 5_000_000, (elapsed, peak)
         return msg
+
     return check

@@ -1,6 +1,7 @@
 """The worked example of docs/adding-a-result.md adds a toy result without editing any shared module:
 its code blocks run as written (as in-memory modules), and the toy claim is validated, checked,
 searched, described and caught when wrong, like a shipped result."""
+
 import re
 import sys
 import types
@@ -49,8 +50,12 @@ def toy():
 
 
 def test_the_guide_names_every_file_of_a_result():
-    assert set(_blocks()) == {"theorems/toy_gd.py", "solvers/toy_gd.py", "verify/experiments/toy_gd.py",
-                              "tests/test_toy_gd.py"}
+    assert set(_blocks()) == {
+        "theorems/toy_gd.py",
+        "solvers/toy_gd.py",
+        "verify/experiments/toy_gd.py",
+        "tests/test_toy_gd.py",
+    }
 
 
 def test_the_toy_result_works_end_to_end(toy, capsys):

@@ -1,5 +1,6 @@
 """ADOM+ over time-varying networks: networks and chi, solvers against naive references, hard
 instance, claims and teeth, bad input."""
+
 from __future__ import annotations
 
 import math
@@ -13,13 +14,35 @@ from hypothesis import strategies as st
 import theorems
 import verify
 from solvers import InvalidInput
-from solvers.adom import (CyclicGossip, RelabelledRing, StarSequence, _adom_linear_map, _multi_apply, adom_plus,
-                          adom_plus_params, check_gossip, gradient_tracking, implicit_step, laplacian,
-                          multi_consensus_rounds, normalized_gossip, ring_chi, support_depth)
+from solvers.adom import (
+    CyclicGossip,
+    RelabelledRing,
+    StarSequence,
+    _adom_linear_map,
+    _multi_apply,
+    adom_plus,
+    adom_plus_params,
+    check_gossip,
+    gradient_tracking,
+    implicit_step,
+    laplacian,
+    multi_consensus_rounds,
+    normalized_gossip,
+    ring_chi,
+    support_depth,
+)
 from verify.check import UsageError, outcome
-from verify.instances import (adom_logistic, adom_quadratics, adversarial_star_schedule, chain_depth_needed,
-                              chain_hard_instance, max_span_depth, random_geometric_cycle, relabelled_ring,
-                              ring_star_alternating)
+from verify.instances import (
+    adom_logistic,
+    adom_quadratics,
+    adversarial_star_schedule,
+    chain_depth_needed,
+    chain_hard_instance,
+    max_span_depth,
+    random_geometric_cycle,
+    relabelled_ring,
+    ring_star_alternating,
+)
 
 ADOM_IDS = [c.id for c in theorems.all() if c.id.startswith(("adom.", "adom-plus."))]
 TEETH = [t.id for cid in ADOM_IDS for t in theorems.teeth(cid)]
@@ -42,8 +65,12 @@ def _graph(kind, n):
 
 @pytest.mark.parametrize("n", [3, 4, 7, 10, 25])
 def test_chi_closed_forms(n):
-    closed = {"complete": 1.0, "star": float(n), "ring": ring_chi(n),
-              "path": (1 + math.cos(math.pi / n)) / (1 - math.cos(math.pi / n))}
+    closed = {
+        "complete": 1.0,
+        "star": float(n),
+        "ring": ring_chi(n),
+        "path": (1 + math.cos(math.pi / n)) / (1 - math.cos(math.pi / n)),
+    }
     for kind, chi in closed.items():
         W, spec = normalized_gossip(_graph(kind, n))
         assert spec.chi == pytest.approx(chi, rel=1e-9), kind
@@ -67,15 +94,19 @@ def _contraction_ok(apply, n, chi, rng, d=3, reps=20):
         x = rng.standard_normal((n, d))
         x -= x.mean(axis=0)
         lhs = np.sum((apply(x) - x) ** 2)
-        assert lhs <= (1 - 1 / chi) * np.sum(x ** 2) * (1 + 1e-10)
+        assert lhs <= (1 - 1 / chi) * np.sum(x**2) * (1 + 1e-10)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n=st.integers(4, 14), family=st.sampled_from(["ring", "rgg", "ring-star", "star"]), seed=st.integers(0, 10**6))
 def test_contraction_and_kernel(n, family, seed):
     rng = np.random.default_rng(seed)
-    seq = {"ring": lambda: relabelled_ring(n, seed), "rgg": lambda: random_geometric_cycle(n, K=3, seed=seed),
-           "ring-star": lambda: ring_star_alternating(n), "star": lambda: StarSequence(n, rng.integers(0, n, 7))}[family]()
+    seq = {
+        "ring": lambda: relabelled_ring(n, seed),
+        "rgg": lambda: random_geometric_cycle(n, K=3, seed=seed),
+        "ring-star": lambda: ring_star_alternating(n),
+        "star": lambda: StarSequence(n, rng.integers(0, n, 7)),
+    }[family]()
     for q in range(4):
         Wq = seq.matrix(q)
         assert np.allclose(Wq @ np.ones(n), 0, atol=1e-12)
@@ -145,7 +176,13 @@ def test_implicit_step_residual(seed, mu, kappa, chi):
     xn, yn = implicit_step(x, y, xg, g, yz, p)
     r1 = xn - (x + p["eta"] * p["alpha"] * (xg - xn) - p["eta"] * (g - yn))
     r2 = yn - (y + p["theta"] * p["beta"] * (g - yn) - p["theta"] * (yz / p["nu"] + xn))
-    scale = 1 + np.abs(x).max() + np.abs(y).max() + p["theta"] * (np.abs(yz).max() / p["nu"] + 1) + p["eta"] * np.abs(g).max()
+    scale = (
+        1
+        + np.abs(x).max()
+        + np.abs(y).max()
+        + p["theta"] * (np.abs(yz).max() / p["nu"] + 1)
+        + p["eta"] * np.abs(g).max()
+    )
     assert np.abs(r1).max() <= 1e-12 * scale and np.abs(r2).max() <= 1e-12 * scale
 
 
@@ -153,7 +190,13 @@ def naive_adom_plus(prob, Ws, mu, L, chi, K):
     """Line-by-line spec pseudo-code (section 3.1) with dense W(k) and a fixed-point-free 2x2 solve."""
     n, d = prob.n, prob.d
     p = adom_plus_params(mu, L, chi)
-    x = np.zeros((n, d)); xf = x.copy(); y = x.copy(); yf = x.copy(); z = x.copy(); zf = x.copy(); m = x.copy()
+    x = np.zeros((n, d))
+    xf = x.copy()
+    y = x.copy()
+    yf = x.copy()
+    z = x.copy()
+    zf = x.copy()
+    m = x.copy()
     out = []
     for k in range(K):
         W = Ws[k]
@@ -201,19 +244,37 @@ def test_sanity_values_and_counters():
     """Spec section 4 sanity: n=10, d=5, mu=1, L=100, relabelled ring; ~1.7e4 iterations to 1e-12."""
     prob = adom_quadratics(10, 5, 1.0, 100.0, 0)
     ring = relabelled_ring(10, 0)
-    mc = adom_plus(prob.local_grads, 10, 5, prob.mu, prob.L, ring.chi, ring, 10000, prob.x_star,
-                   multi_consensus=True, stop_ratio=1e-12)
+    mc = adom_plus(
+        prob.local_grads,
+        10,
+        5,
+        prob.mu,
+        prob.L,
+        ring.chi,
+        ring,
+        10000,
+        prob.x_star,
+        multi_consensus=True,
+        stop_ratio=1e-12,
+    )
     assert mc.params["T_mc"] == 8 and 2000 < mc.iterations < 5000
     assert mc.comm_rounds[-1] == 8 * (mc.iterations - 1) and mc.grad_calls[-1] == mc.iterations
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n=st.integers(3, 8), d=st.integers(2, 6), mu=st.floats(0.1, 2.0), kappa=st.floats(2.0, 10.0),
-       family=st.sampled_from(["ring", "ring-star", "star", "rgg"]), seed=st.integers(0, 1000))
+@given(
+    n=st.integers(3, 8),
+    d=st.integers(2, 6),
+    mu=st.floats(0.1, 2.0),
+    kappa=st.floats(2.0, 10.0),
+    family=st.sampled_from(["ring", "ring-star", "star", "rgg"]),
+    seed=st.integers(0, 1000),
+)
 def test_property_adom_converges_linearly(n, d, mu, kappa, family, seed):
     prob = adom_quadratics(n, d, mu, mu * kappa, seed)
     assert prob.mu == pytest.approx(mu, rel=1e-8) and prob.L == pytest.approx(mu * kappa, rel=1e-8)
     from verify.experiments.adom import build_network
+
     seq = build_network(family, n, seed) if family != "rgg" else random_geometric_cycle(n, K=3, seed=seed)
     sigma2 = math.sqrt(1 / kappa) / (16 * seq.chi)
     K = int(12 / sigma2)
@@ -252,7 +313,7 @@ def test_chain_depth_needed_bruteforce():
     for eps in (0.5, 1e-1, 1e-3):
         k = chain_depth_needed(xs, eps)[0]
         tails = [np.sum(xs[j:] ** 2) for j in range(13)]
-        assert tails[k] <= eps * np.sum(xs ** 2) and (k == 0 or tails[k - 1] > eps * np.sum(xs ** 2))
+        assert tails[k] <= eps * np.sum(xs**2) and (k == 0 or tails[k - 1] > eps * np.sum(xs**2))
 
 
 @pytest.mark.parametrize("n,m", [(8, 4), (9, 2), (6, 1)])
@@ -265,8 +326,12 @@ def test_adversarial_schedule_depth_bound(n, m):
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n=st.integers(4, 10), frac=st.floats(0.0, 1.0), kappa=st.floats(4.0, 200.0),
-       method=st.sampled_from(["adom+", "adom+-mc", "gt"]))
+@given(
+    n=st.integers(4, 10),
+    frac=st.floats(0.0, 1.0),
+    kappa=st.floats(4.0, 200.0),
+    method=st.sampled_from(["adom+", "adom+-mc", "gt"]),
+)
 def test_property_depth_never_exceeds_span_bound(n, frac, kappa, method):
     """No method of the span class outruns the maximal-memory simulation on the adversarial star."""
     m = 1 + int(frac * (n // 2 - 1))
@@ -277,8 +342,11 @@ def test_property_depth_never_exceeds_span_bound(n, frac, kappa, method):
     rounds = iters * T + 1
     sched = adversarial_star_schedule(n, m, rounds)
     args = (prob.local_grads, n, d, prob.mu, prob.L, float(n), StarSequence(n, sched), iters, prob.x_star)
-    tr = (gradient_tracking(*args, track_support=True) if method == "gt"
-          else adom_plus(*args, multi_consensus=(method == "adom+-mc"), track_support=True))
+    tr = (
+        gradient_tracking(*args, track_support=True)
+        if method == "gt"
+        else adom_plus(*args, multi_consensus=(method == "adom+-mc"), track_support=True)
+    )
     bound = max_span_depth(n, m, sched, rounds)
     assert np.all(tr.depth[1:] <= bound[tr.comm_rounds[1:]])
     assert np.all(tr.depth[1:] <= tr.grad_calls[1:])  # one computation extends the support by at most one
@@ -312,11 +380,18 @@ def test_user_claim_against_experiment():
     assert outcome(vs) == ("holds", False)
 
 
-@pytest.mark.parametrize("bad,match", [
-    (dict(mu=2.0, L=1.0), "mu must be < L"), (dict(network="mesh"), "network"), (dict(n=0), "n must"),
-    (dict(eps=2.0), "eps"), (dict(ns=(4, 5)), "ns"), (dict(kappas=(0.5, 2.0, 3.0)), "kappas"),
-    (dict(bogus=1), "unknown parameter"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (dict(mu=2.0, L=1.0), "mu must be < L"),
+        (dict(network="mesh"), "network"),
+        (dict(n=0), "n must"),
+        (dict(eps=2.0), "eps"),
+        (dict(ns=(4, 5)), "ns"),
+        (dict(kappas=(0.5, 2.0, 3.0)), "kappas"),
+        (dict(bogus=1), "unknown parameter"),
+    ],
+)
 def test_experiment_bad_params(bad, match):
     with pytest.raises(UsageError, match=match):
         verify.check("adom-plus.linear-rate", instances=[bad])
@@ -325,6 +400,7 @@ def test_experiment_bad_params(bad, match):
 @pytest.mark.slow
 def test_figures_written(tmp_path):
     from verify.experiments import get
+
     vs = verify.check("adom-plus.complexity-chi", quick=True) + verify.check("adom.lower-bound-comm", quick=True)
     figs = get("adom").figures(vs, str(tmp_path), quick=True)
     assert [f for f, _ in figs] == ["adom_distance_vs_rounds.png", "adom_scaling.png", "adom_lower_bound.png"]
@@ -332,27 +408,33 @@ def test_figures_written(tmp_path):
 
 
 # ----------------------------------------------------------------------------- absurd sizes
-@pytest.mark.parametrize("params, words", [
-    (dict(n=10**7), ("n",)),
-    (dict(d=10**6), ("d",)),
-    (dict(depth_d=10**6), ("depth_d",)),
-    (dict(max_iter=10**10), ("max_iter",)),
-    (dict(ns=[3, 4, 10**8]), ("n",)),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        (dict(n=10**7), ("n",)),
+        (dict(d=10**6), ("d",)),
+        (dict(depth_d=10**6), ("depth_d",)),
+        (dict(max_iter=10**10), ("max_iter",)),
+        (dict(ns=[3, 4, 10**8]), ("n",)),
+    ],
+)
 def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
     refused_without_allocating("adom", params, *words)
 
 
 # ----------------------------------------------------------------------------- Python API input checks
-@pytest.mark.parametrize("kw, msg", [
-    (dict(L=-1.0), "L must be > 0, got -1"),
-    (dict(chi=0.0), "chi must be >= 1, got 0"),
-    (dict(mu=0.0), "mu must be > 0"),
-    (dict(mu=20.0), "mu must be < L"),
-    (dict(L=float("nan")), "L must be finite"),
-    (dict(chi=float("inf")), "chi must be finite"),
-    (dict(step=-0.1), "step must be > 0"),
-])
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        (dict(L=-1.0), "L must be > 0, got -1"),
+        (dict(chi=0.0), "chi must be >= 1, got 0"),
+        (dict(mu=0.0), "mu must be > 0"),
+        (dict(mu=20.0), "mu must be < L"),
+        (dict(L=float("nan")), "L must be finite"),
+        (dict(chi=float("inf")), "chi must be finite"),
+        (dict(step=-0.1), "step must be > 0"),
+    ],
+)
 def test_gradient_tracking_validates_its_constants(kw, msg):
     ring = RelabelledRing(4)
     a = dict(mu=1.0, L=10.0, chi=ring.chi)
@@ -363,19 +445,24 @@ def test_gradient_tracking_validates_its_constants(kw, msg):
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("edges, msg", [
-    ([[0, 0.7], [1, 2]], "edges must be integer node indices, found 0.7"),
-    ([[0, float("nan")], [1, 2]], "edges must be integer node indices, found nan"),
-    ([[0, float("inf")], [1, 2]], "found inf"),
-    ([[True, False]], "edges must be an array of integer node indices, got booleans"),
-    ("01", "edges must be an array of integer node indices, got str"),
-    ([0, 1, 2], r"edges must be pairs of nodes"),
-])
+@pytest.mark.parametrize(
+    "edges, msg",
+    [
+        ([[0, 0.7], [1, 2]], "edges must be integer node indices, found 0.7"),
+        ([[0, float("nan")], [1, 2]], "edges must be integer node indices, found nan"),
+        ([[0, float("inf")], [1, 2]], "found inf"),
+        ([[True, False]], "edges must be an array of integer node indices, got booleans"),
+        ("01", "edges must be an array of integer node indices, got str"),
+        ([0, 1, 2], r"edges must be pairs of nodes"),
+    ],
+)
 def test_laplacian_refuses_non_integer_node_indices(edges, msg):
     with pytest.raises(InvalidInput, match=msg):
         laplacian(3, edges)
 
 
 def test_laplacian_accepts_integral_floats_and_no_edges():
-    np.testing.assert_array_equal(laplacian(3, [[0, 1.0], [1.0, 2]]).toarray(), laplacian(3, [[0, 1], [1, 2]]).toarray())
+    np.testing.assert_array_equal(
+        laplacian(3, [[0, 1.0], [1.0, 2]]).toarray(), laplacian(3, [[0, 1], [1, 2]]).toarray()
+    )
     assert laplacian(3, np.zeros((0, 2))).nnz == 0

@@ -1,15 +1,24 @@
 import numpy as np
 import pytest
 
-import theorems
 from theorems import Claim, Kind, Provenance, sym
 from verify.check import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, UsageError, check, judge, outcome
 from verify.fit import loglog_fit
 
 UP = Claim(id="t.up", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.UPPER, measure="m", bound=sym("T"))
-LOW = Claim(id="t.low", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.LOWER, measure="m", bound=sym("T"))
-SC = Claim(id="t.sc", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.SCALING, measure="m", exponent=-1,
-           scaling_in="m")
+LOW = Claim(
+    id="t.low", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.LOWER, measure="m", bound=sym("T")
+)
+SC = Claim(
+    id="t.sc",
+    title="t",
+    paper="p",
+    provenance=Provenance.DERIVED,
+    kind=Kind.SCALING,
+    measure="m",
+    exponent=-1,
+    scaling_in="m",
+)
 
 
 def ev(measured, bound, **kw):
@@ -79,7 +88,7 @@ def test_fit_interval_and_errors():
     from verify.check import UsageError
 
     x = np.array([1, 2, 4, 8.0])
-    f = loglog_fit(x, 5 * x ** 2)
+    f = loglog_fit(x, 5 * x**2)
     assert f.slope == pytest.approx(2) and f.interval[0] <= 2 <= f.interval[1]
     with pytest.raises(UsageError, match="positive"):
         loglog_fit([1, 2, 3], [1, -1, 2])
@@ -92,7 +101,6 @@ def test_every_experiment_reports_bad_values_as_usage_errors():
     from solvers import InvalidInput
     from verify.check import UsageError
     from verify.experiments import Experiment
-
     from verify.schema import Float, Measure, Schema
 
     class Broken(Experiment):
@@ -106,6 +114,7 @@ def test_every_experiment_reports_bad_values_as_usage_errors():
         Broken().run(UP, {"x": -1})
     with pytest.raises(UsageError, match="x must be > 0"):
         import verify
+
         verify.check(UP, experiment=Broken(), instances=[{"x": -1}])
 
 

@@ -4,6 +4,7 @@ They load into the project's symbols, refuse bad input with one line naming the 
 never execute anything, work from the command line like Python claims, and ``ratecheck show ID --toml``
 writes every shipped claim as a file that loads back to an equal claim.
 """
+
 import builtins
 import json
 import re
@@ -68,7 +69,8 @@ def write(tmp_path, text, name="claims.claim.toml"):
 def test_a_claim_file_loads_into_the_project_symbols(tmp_path):
     (c,) = load_claims(write(tmp_path, GOOD))
     L, L_am, xi, delta0, gamma, T, G0, theta_c, alpha, mu = map(
-        theorems.sym, ["L", "L_am", "xi", "delta0", "gamma", "T", "G0", "theta_c", "alpha", "mu"])
+        theorems.sym, ["L", "L_am", "xi", "delta0", "gamma", "T", "G0", "theta_c", "alpha", "mu"]
+    )
     assert c.stepsize == 1 / (L + L_am * xi)
     assert c.bound == 2 * delta0 / (gamma * T) + G0 / (theta_c * T)  # G^0 is G0, not G**0 = 1
     assert all(s is theorems.sym(s.name) for s in c.symbols)  # project-wide, with their assumptions
@@ -76,8 +78,11 @@ def test_a_claim_file_loads_into_the_project_symbols(tmp_path):
     assert c.assumptions == (theorems.lt(0, alpha), theorems.le(alpha, 1), theorems.gt(L, 0))  # unevaluated
     table = SymbolTable.build(["mu", "L"])
     assert parse_relations(r"\mu \in (0, L]", table).value == [theorems.lt(0, mu), theorems.le(mu, L)]
-    assert parse_relations(r"0 < \mu < L \leq 2", table).value == [theorems.lt(0, mu), theorems.lt(mu, L),
-                                                                      theorems.le(L, 2)]
+    assert parse_relations(r"0 < \mu < L \leq 2", table).value == [
+        theorems.lt(0, mu),
+        theorems.lt(mu, L),
+        theorems.le(L, 2),
+    ]
     assert c.kind is theorems.Kind.UPPER and c.setting == {"algorithm": "ef21", "lyapunov": "am"}
     assert c.source_latex["bound"] == r"\frac{2\delta_0}{\gamma T} + \frac{G^0}{\theta_c(\alpha) T}"
     assert c.latex(source=True).endswith(r"\frac{2\delta_0}{\gamma T} + \frac{G^0}{\theta_c(\alpha) T}")
@@ -90,12 +95,17 @@ def test_base_starts_from_a_shipped_claim(tmp_path):
     (c,) = load_claims(write(tmp_path, WRONG))
     base = theorems.get("ef21.nonconvex-am")
     assert c.id == "mypaper.thm1-wrong" and c.stepsize == base.stepsize and c.assumptions == base.assumptions
-    assert c.bound != base.bound and c.expected_to_fail is None and c.source_latex == {
-        "bound": r"\frac{\delta_0}{5\gamma T} + \frac{G^0}{\theta_c(\alpha) T}"}
+    assert (
+        c.bound != base.bound
+        and c.expected_to_fail is None
+        and c.source_latex == {"bound": r"\frac{\delta_0}{5\gamma T} + \frac{G^0}{\theta_c(\alpha) T}"}
+    )
 
 
 def test_settings_in_latex_and_spec_forms(tmp_path):
-    p = write(tmp_path, r"""
+    p = write(
+        tmp_path,
+        r"""
         [[claim]]
         id = "my.lyapunov"
         base = "lsvrp.lyapunov"
@@ -107,7 +117,8 @@ def test_settings_in_latex_and_spec_forms(tmp_path):
         [claim.setting]
         eps = '10^{-3}'
         stepsize_factors = ['\frac{1}{2}', 1, 2]
-        """)
+        """,
+    )
     a, b = load_claims(p)
     d, g, pp, mu = map(theorems.sym, ["delta", "gamma", "p", "mu"])
     assert sp.simplify(a.setting["psi_weight"] - 2 * d**2 * g**2 / (pp * (1 + g * mu) ** 2)) == 0
@@ -118,20 +129,35 @@ def test_settings_in_latex_and_spec_forms(tmp_path):
 
 
 # --------------------------------------------------------------------------- errors
-@pytest.mark.parametrize("field, latex, message", [
-    ("bound", r"\frac{2\delta_0}{\gamma T", r"field 'bound': '\{' is never closed at column 17"),
-    ("bound", r"\frac{2\delta_1}{\gamma T}", r"field 'bound', column 8: \\delta_1 \(symbol 'delta1'\) is not supplied "
-                                             r"by experiment 'ef21' for measure 'avg_grad_norm_sq'; did you mean "
-                                             r"'delta0'\?; supplied: G0, L, L_am"),
-    ("bound", r"2 \delta_0 + * T", r"field 'bound': cannot read the LaTeX \(unexpected '\*'\) at column 14"),
-    ("bound", r"\mathbb{E} \delta_0", r"field 'bound': unsupported command '\\\\mathbb' at column 1"),
-    ("bound", r"\delta_0 \le T", r"field 'bound': a relation \(\\le\) where an expression is expected at column 10"),
-    ("stepsize", r"\frac{1}{L + L_{am}\xi(\alpha p_{\min})}", r"field 'stepsize': \\xi\(\\alpha p_\{\\min\}\) is not a "
-                                                              r"declared symbol \(this experiment supplies \\xi\(\\alpha\)\)"
-                                                              r"; for a product write \\xi \\cdot \(...\) at column 20"),
-    ("stepsize", r"\frac{1}{L f(\alpha)}", r"f\(\\alpha\) reads as a function applied to an argument"),
-    ("assumptions", r"\alpha", r"field 'assumptions\[0\]': not a relation"),
-])
+@pytest.mark.parametrize(
+    "field, latex, message",
+    [
+        ("bound", r"\frac{2\delta_0}{\gamma T", r"field 'bound': '\{' is never closed at column 17"),
+        (
+            "bound",
+            r"\frac{2\delta_1}{\gamma T}",
+            r"field 'bound', column 8: \\delta_1 \(symbol 'delta1'\) is not supplied "
+            r"by experiment 'ef21' for measure 'avg_grad_norm_sq'; did you mean "
+            r"'delta0'\?; supplied: G0, L, L_am",
+        ),
+        ("bound", r"2 \delta_0 + * T", r"field 'bound': cannot read the LaTeX \(unexpected '\*'\) at column 14"),
+        ("bound", r"\mathbb{E} \delta_0", r"field 'bound': unsupported command '\\\\mathbb' at column 1"),
+        (
+            "bound",
+            r"\delta_0 \le T",
+            r"field 'bound': a relation \(\\le\) where an expression is expected at column 10",
+        ),
+        (
+            "stepsize",
+            r"\frac{1}{L + L_{am}\xi(\alpha p_{\min})}",
+            r"field 'stepsize': \\xi\(\\alpha p_\{\\min\}\) is not a "
+            r"declared symbol \(this experiment supplies \\xi\(\\alpha\)\)"
+            r"; for a product write \\xi \\cdot \(...\) at column 20",
+        ),
+        ("stepsize", r"\frac{1}{L f(\alpha)}", r"f\(\\alpha\) reads as a function applied to an argument"),
+        ("assumptions", r"\alpha", r"field 'assumptions\[0\]': not a relation"),
+    ],
+)
 def test_errors_name_the_field_and_the_column(tmp_path, field, latex, message):
     value = f"['{latex}']" if field == "assumptions" else f"'{latex}'"
     p = write(tmp_path, f'[[claim]]\nid = "my.c"\nbase = "ef21.nonconvex-am"\n{field} = {value}\n')
@@ -139,21 +165,38 @@ def test_errors_name_the_field_and_the_column(tmp_path, field, latex, message):
         load_claims(p)
 
 
-@pytest.mark.parametrize("text, message", [
-    ('[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\nbuond = "T"\n', r"unknown field 'buond'; did you mean 'bound'"),
-    ('[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\nkind = "uper"\n', r"field 'kind' must be one of upper, lower, "
-                                                                          r"scaling, identity, got 'uper'"),
-    ('[[claim]]\nid = "x"\nbase = "ef21.nonconvex-amm"\n', r"field 'base': unknown claim id 'ef21.nonconvex-amm'"),
-    ('[[claim]]\nid = "x"\ntitle = "t"\n', r"field\(s\) 'provenance', 'kind', 'paper' required"),
-    ('[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\nmeasure = "avg_grad"\n', r"has no measure 'avg_grad'"),
-    ('[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\n[claim.setting]\nlyapunov_weights = "am"\n',
-     r"unknown setting 'lyapunov_weights'"),
-    ('[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\n[claim.setting]\nlyapunov = "amm"\n', r"setting 'lyapunov' must be"),
-    ('[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\nsearch_budget = 0\n', r"'search_budget' must be an integer >= 1"),
-    ('[[claims]]\nid = "x"\n', r"unknown top-level key 'claims'"),
-    ('[[claim]]\nid = "x"\nbound = \n', r"invalid TOML"),
-    ('[[claim]]\nid = "x"\nbase = "ef21.pl-qm"\n[[claim]]\nid = "x"\nbase = "ef21.pl-qm"\n', r"appears twice"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            '[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\nbuond = "T"\n',
+            r"unknown field 'buond'; did you mean 'bound'",
+        ),
+        (
+            '[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\nkind = "uper"\n',
+            r"field 'kind' must be one of upper, lower, "
+            r"scaling, identity, got 'uper'",
+        ),
+        ('[[claim]]\nid = "x"\nbase = "ef21.nonconvex-amm"\n', r"field 'base': unknown claim id 'ef21.nonconvex-amm'"),
+        ('[[claim]]\nid = "x"\ntitle = "t"\n', r"field\(s\) 'provenance', 'kind', 'paper' required"),
+        ('[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\nmeasure = "avg_grad"\n', r"has no measure 'avg_grad'"),
+        (
+            '[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\n[claim.setting]\nlyapunov_weights = "am"\n',
+            r"unknown setting 'lyapunov_weights'",
+        ),
+        (
+            '[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\n[claim.setting]\nlyapunov = "amm"\n',
+            r"setting 'lyapunov' must be",
+        ),
+        (
+            '[[claim]]\nid = "x"\nbase = "ef21.nonconvex-am"\nsearch_budget = 0\n',
+            r"'search_budget' must be an integer >= 1",
+        ),
+        ('[[claims]]\nid = "x"\n', r"unknown top-level key 'claims'"),
+        ('[[claim]]\nid = "x"\nbound = \n', r"invalid TOML"),
+        ('[[claim]]\nid = "x"\nbase = "ef21.pl-qm"\n[[claim]]\nid = "x"\nbase = "ef21.pl-qm"\n', r"appears twice"),
+    ],
+)
 def test_malformed_files_are_refused_in_one_line(tmp_path, text, message):
     with pytest.raises(UsageError, match=message) as e:
         load_claims(write(tmp_path, text))
@@ -166,14 +209,18 @@ def test_loading_never_evaluates_code(tmp_path, monkeypatch):
     is refused, not run."""
     marker = tmp_path / "PWNED"
     evil = f"__import__('os').system('touch {marker}')"
-    p = write(tmp_path, GOOD + f"""
+    p = write(
+        tmp_path,
+        GOOD
+        + f"""
 [[claim]]
 id = "mypaper.evil-text"
 base = "lsvrp.lyapunov"
 description = "{evil}"
 [claim.setting]
 psi_weight = '\\frac{{2\\delta^2\\gamma^2}}{{p}}'
-""")
+""",
+    )
     load_claims(p)  # warm caches (the parser module, lark's grammar) before the guards go up
 
     def refuse(name, real):
@@ -181,6 +228,7 @@ psi_weight = '\\frac{{2\\delta^2\\gamma^2}}{{p}}'
             if args and isinstance(args[0], str):
                 raise AssertionError(f"{name} called on a string while loading a claim file: {args[0]!r}")
             return real(*args, **kwargs)
+
         return guarded
 
     monkeypatch.setattr(builtins, "eval", refuse("eval", builtins.eval))
@@ -192,8 +240,11 @@ psi_weight = '\\frac{{2\\delta^2\\gamma^2}}{{p}}'
     _, evil_text = load_claims(p)
     assert evil_text.description == evil
     for field in ("bound", "stepsize", "assumptions"):
-        bad = write(tmp_path, f'[[claim]]\nid = "x"\nbase = "ef21.pl-qm"\n{field} = {json.dumps(evil if field != "assumptions" else [evil])}\n',
-                    name=f"evil-{field}.claim.toml")
+        bad = write(
+            tmp_path,
+            f'[[claim]]\nid = "x"\nbase = "ef21.pl-qm"\n{field} = {json.dumps(evil if field != "assumptions" else [evil])}\n',
+            name=f"evil-{field}.claim.toml",
+        )
         with pytest.raises(UsageError):
             load_claims(bad)
     monkeypatch.undo()
@@ -233,9 +284,20 @@ def _round_trip(cid, tmp_path):
     assert back == c, cid  # every field equal (expressions as sympy objects), identities included
 
 
-@pytest.mark.parametrize("cid", ["ef21.pl-qm", "ef21.cloning", "adom-plus.multi-consensus", "rcd.convex",
-                                 "superquantile.bias-exact", "superquantile.bias-rate", "ef21.nonconvex-am~rate-T2",
-                                 "lsvrp.tuned-probe", "ef21.constants"])
+@pytest.mark.parametrize(
+    "cid",
+    [
+        "ef21.pl-qm",
+        "ef21.cloning",
+        "adom-plus.multi-consensus",
+        "rcd.convex",
+        "superquantile.bias-exact",
+        "superquantile.bias-rate",
+        "ef21.nonconvex-am~rate-T2",
+        "lsvrp.tuned-probe",
+        "ef21.constants",
+    ],
+)
 def test_show_toml_loads_back_to_an_equal_claim(cid, tmp_path):
     _round_trip(cid, tmp_path)
 
@@ -261,7 +323,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def _toml_blocks(path, start=None, end=None):
     text = path.read_text()
     if start:
-        text = text[text.index(start):text.index(end)]
+        text = text[text.index(start) : text.index(end)]
     return re.findall(r"```toml\n(.*?)```", text, re.DOTALL)
 
 
@@ -280,10 +342,13 @@ def test_the_readme_example_loads_and_states_the_shipped_theorem(tmp_path):
 
 
 def test_the_worked_example_of_docs_claim_files(tmp_path):
-    toml, = _toml_blocks(ROOT / "docs" / "claim-files.md")[:1]
+    (toml,) = _toml_blocks(ROOT / "docs" / "claim-files.md")[:1]
     p = write(tmp_path, toml, "theorems.claim.toml")
-    with pytest.raises(UsageError, match=r"theorems.claim.toml: claim 'my-paper.cor2' \(line 21\): field 'stepsize', "
-                                         r"column 37: \\beta_c \(symbol 'beta_c'\) is not supplied"):
+    with pytest.raises(
+        UsageError,
+        match=r"theorems.claim.toml: claim 'my-paper.cor2' \(line 21\): field 'stepsize', "
+        r"column 37: \\beta_c \(symbol 'beta_c'\) is not supplied",
+    ):
         load_claims(p)
     p.write_text(toml.replace(r"\sqrt{2\beta_c/\theta_c}", r"\xi(\alpha)\sqrt{2}"))
     _, cor2 = load_claims(p)
@@ -296,9 +361,16 @@ def test_the_worked_example_of_docs_claim_files(tmp_path):
     # sqrt((1 - alpha)(1 + sqrt(1 - alpha))^2) = sqrt(1 - alpha)(1 + sqrt(1 - alpha)) needs alpha <= 1: compare
     # on the assumptions' domain
     rng = np.random.default_rng(0)
-    values = dict(alpha=rng.uniform(1e-3, 1, 200), L=rng.uniform(1, 10, 200), L_am=rng.uniform(0.1, 1, 200),
-                  mu=rng.uniform(1e-3, 1, 200))
-    f = sp.lambdify([theorems.sym(k) for k in values], [cor2.stepsize.xreplace(as_functions), pl_am.stepsize],
-                    modules=["numpy", {"Min": np.minimum}])
+    values = dict(
+        alpha=rng.uniform(1e-3, 1, 200),
+        L=rng.uniform(1, 10, 200),
+        L_am=rng.uniform(0.1, 1, 200),
+        mu=rng.uniform(1e-3, 1, 200),
+    )
+    f = sp.lambdify(
+        [theorems.sym(k) for k in values],
+        [cor2.stepsize.xreplace(as_functions), pl_am.stepsize],
+        modules=["numpy", {"Min": np.minimum}],
+    )
     mine, shipped = f(*values.values())
     assert np.allclose(mine, shipped, rtol=1e-12)

@@ -53,36 +53,50 @@ def test_check_json_and_report(tmp_path, capsys):
     assert "derived" in md and "tightness" in md
 
 
-@pytest.mark.parametrize("args,msg", [
-    (["check", "nope"], "no claim id is or starts with 'nope'"),
-    (["show", "nope.x"], "unknown claim id"),
-    (["check"], "name claim ids"),
-    (["check", "ef21.nonconvex-am", "--param", "T=0"], "T must be an integer >= 1"),
-    (["check", "ef21.nonconvex-am", "--param", "compressor=top-50"], "k must satisfy 1 <= k <= d, got k=50 > d=20"),
-    (["check", "ef21.nonconvex-am", "--param", "spread=-1"], "spread must be a finite number > 0"),
-    (["check", "ef21.nonconvex-am", "--param", "bogus=1"], "unknown parameter 'bogus'"),
-    (["check", "ef21.nonconvex-am", "--param", "noise=nan"], r"noise must be a finite number in \[0, 1e\+08\]"),
-    (["check", "ef21.nonconvex-am", "--param", "n=4", "--param", "spread=3"], r"spread must lie in \[1, sqrt\(n\)\)"),
-    (["check", "--claim", "/nonexistent/file.py:X"], "does not exist"),
-    (["check", "ef21.nonconvex-am", "--param", "stepsize_factor=2"], "violates the assumption gamma <="),
-    (["check", "ef21.pl-qm", "--param", "problem=logistic"], "needs a PL instance"),
-    (["bogus"], "invalid choice"),
-    (["check", "ef21.nonconvex-am", "--clients", "5"], "--clients needs --data"),
-    (["check", "ef21.nonconvex-am", "--param", "n=1000000000"],
-     r"experiment 'ef21': this instance needs about \S+ \S+ \(mostly .* floats\), more than the \S+ \S+ available; "
-     r"reduce replications, n"),
-    (["check", "adom.lower-bound-comm", "--param", "n=10000000"], r"experiment 'adom': this instance needs about"),
-    (["check", "ef21.nonconvex-qm", "--param", "L_am=1e60"], r"L_am must be a finite number in \[1e-08, 1e\+08\]"),
-    (["check", "superquantile.variance", "--param", "high=1e300"], r"high must be a finite number in \[-1e\+100, 1e\+100\]"),
-    (["check", "weiszfeld.contraction", "--param", "shift=1e160", "--param", "outlier_frac=0.2"],
-     r"shift must be a finite number in \(0, 1e\+06\]"),
-])
+@pytest.mark.parametrize(
+    "args,msg",
+    [
+        (["check", "nope"], "no claim id is or starts with 'nope'"),
+        (["show", "nope.x"], "unknown claim id"),
+        (["check"], "name claim ids"),
+        (["check", "ef21.nonconvex-am", "--param", "T=0"], "T must be an integer >= 1"),
+        (["check", "ef21.nonconvex-am", "--param", "compressor=top-50"], "k must satisfy 1 <= k <= d, got k=50 > d=20"),
+        (["check", "ef21.nonconvex-am", "--param", "spread=-1"], "spread must be a finite number > 0"),
+        (["check", "ef21.nonconvex-am", "--param", "bogus=1"], "unknown parameter 'bogus'"),
+        (["check", "ef21.nonconvex-am", "--param", "noise=nan"], r"noise must be a finite number in \[0, 1e\+08\]"),
+        (
+            ["check", "ef21.nonconvex-am", "--param", "n=4", "--param", "spread=3"],
+            r"spread must lie in \[1, sqrt\(n\)\)",
+        ),
+        (["check", "--claim", "/nonexistent/file.py:X"], "does not exist"),
+        (["check", "ef21.nonconvex-am", "--param", "stepsize_factor=2"], "violates the assumption gamma <="),
+        (["check", "ef21.pl-qm", "--param", "problem=logistic"], "needs a PL instance"),
+        (["bogus"], "invalid choice"),
+        (["check", "ef21.nonconvex-am", "--clients", "5"], "--clients needs --data"),
+        (
+            ["check", "ef21.nonconvex-am", "--param", "n=1000000000"],
+            r"experiment 'ef21': this instance needs about \S+ \S+ \(mostly .* floats\), more than the \S+ \S+ available; "
+            r"reduce replications, n",
+        ),
+        (["check", "adom.lower-bound-comm", "--param", "n=10000000"], r"experiment 'adom': this instance needs about"),
+        (["check", "ef21.nonconvex-qm", "--param", "L_am=1e60"], r"L_am must be a finite number in \[1e-08, 1e\+08\]"),
+        (
+            ["check", "superquantile.variance", "--param", "high=1e300"],
+            r"high must be a finite number in \[-1e\+100, 1e\+100\]",
+        ),
+        (
+            ["check", "weiszfeld.contraction", "--param", "shift=1e160", "--param", "outlier_frac=0.2"],
+            r"shift must be a finite number in \(0, 1e\+06\]",
+        ),
+    ],
+)
 def test_bad_input_one_line_exit_2_no_report(args, msg, tmp_path, capsys):
     out_dir = tmp_path / "r"
     code, out, err = run(args + (["--out", str(out_dir)] if args[0] == "check" else []), capsys)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     import re
+
     assert re.search(msg, err), err
     assert not out_dir.exists() and list(tmp_path.iterdir()) == []
 
@@ -107,7 +121,7 @@ def test_claim_file_without_the_name(tmp_path, capsys):
     assert code == 2 and "not a theorems.Claim" in err
 
 
-USER_CLAIM = textwrap.dedent('''
+USER_CLAIM = textwrap.dedent("""
     import theorems
 
     base = theorems.get("ef21.nonconvex-am")
@@ -115,7 +129,7 @@ USER_CLAIM = textwrap.dedent('''
     # gradient descent's stepsize 1/L with the same guarantee."
     WRONG = base.variant("gd-step", stepsize=1 / theorems.sym("L"))
     RIGHT = base.variant("copy")
-''')
+""")
 
 
 def test_user_claim_outside_the_repo_via_cli(tmp_path, capsys):
@@ -129,8 +143,14 @@ def test_user_claim_outside_the_repo_via_cli(tmp_path, capsys):
 
 def test_python_m_verify_entry_point(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    r = subprocess.run([sys.executable, "-m", "verify", "show", "ef21.means"], capture_output=True, text=True,
-                       env=env, cwd=tmp_path, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "verify", "show", "ef21.means"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert r.returncode == 0 and "L_am" in r.stdout
 
 
@@ -166,11 +186,14 @@ def test_check_search_json_carries_best_tightness_and_counterexample(tmp_path, c
     """A teeth variant searched with --search: the JSON names its best tightness and the record file,
     which lives in the report folder."""
     f = tmp_path / "mine.py"
-    f.write_text("import theorems\nWRONG = theorems.get('ef21.pl-qm').variant('halved', bound=theorems.get("
-                 "'ef21.pl-qm').bound / 2)\n")
+    f.write_text(
+        "import theorems\nWRONG = theorems.get('ef21.pl-qm').variant('halved', bound=theorems.get("
+        "'ef21.pl-qm').bound / 2)\n"
+    )
     out_dir = tmp_path / "rep"
-    code, out, _ = run(["check", "--claim", f"{f}:WRONG", "--quick", "--search", "4", "--json", "--out", str(out_dir)],
-                       capsys)
+    code, out, _ = run(
+        ["check", "--claim", f"{f}:WRONG", "--quick", "--search", "4", "--json", "--out", str(out_dir)], capsys
+    )
     data = json.loads(out)
     row = data["claims"][0]
     assert code == 1 and row["unexpected"] and row["search_verdict"] == "violated"
@@ -195,12 +218,14 @@ def test_report_md_escapes_titles_and_text(tmp_path, capsys):
     """A claim's title, paper and notes reach report.md as text: nothing Markdown renders as HTML, and table
     pipes do not open new cells."""
     f = tmp_path / "mine.py"
-    f.write_text(textwrap.dedent('''
+    f.write_text(
+        textwrap.dedent("""
         import theorems
         base = theorems.get("ef21.means")
         C = base.variant("esc", title="Bound <script>alert(1)</script> & a|b <img src=x onerror=y>",
                          paper="Doe <doe@example.org> | 2024", provenance_note="see <b>note</b> | here")
-    '''))
+    """)
+    )
     out_dir = tmp_path / "rep"
     code, _, _ = run(["check", "--claim", f"{f}:C", "--quick", "--out", str(out_dir)], capsys)
     assert code == 0
@@ -218,8 +243,13 @@ def test_report_md_escapes_titles_and_text(tmp_path, capsys):
 
 
 def test_replayed_record_of_an_absurd_size_is_refused_in_one_line(tmp_path, capsys):
-    rec = {"format": "ratecheck-counterexample/1", "claim": "ef21.nonconvex-am", "experiment": "ef21",
-           "instance": {"n": 1000000000}, "seed": 0}
+    rec = {
+        "format": "ratecheck-counterexample/1",
+        "claim": "ef21.nonconvex-am",
+        "experiment": "ef21",
+        "instance": {"n": 1000000000},
+        "seed": 0,
+    }
     f = tmp_path / "cx.json"
     f.write_text(json.dumps(rec))
     code, out, err = run(["replay", str(f)], capsys)
@@ -227,15 +257,24 @@ def test_replayed_record_of_an_absurd_size_is_refused_in_one_line(tmp_path, caps
     assert "experiment 'ef21': this instance needs about" in err and "reduce replications, n" in err
 
 
-@pytest.mark.parametrize("args, msg", [
-    (["rcd.convex", "--param", "x0_scale=1e160"], "parameter R must be finite"),  # fails in the run
-    (["rcd.nonconvex", "--param", "scale_ratio=1e160"], "the bound is not finite"),  # fails judging the bound
-])
+@pytest.mark.parametrize(
+    "args, msg",
+    [
+        (["rcd.convex", "--param", "x0_scale=1e160"], "parameter R must be finite"),  # fails in the run
+        (["rcd.nonconvex", "--param", "scale_ratio=1e160"], "the bound is not finite"),  # fails judging the bound
+    ],
+)
 def test_no_raw_warning_before_a_usage_error(args, msg, tmp_path):
     """The overflow warnings met on the way to a usage error are not printed (a separate process: pytest itself
     captures warnings)."""
-    r = subprocess.run([sys.executable, "-m", "verify", "check", *args, "--no-teeth", "--no-report"], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    r = subprocess.run(
+        [sys.executable, "-m", "verify", "check", *args, "--no-teeth", "--no-report"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert r.returncode == 2, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Warning" not in r.stderr, r.stderr
     assert r.stderr.startswith("ratecheck: error: ") and msg in r.stderr

@@ -5,6 +5,7 @@ Each case runs in a fresh temporary working directory holding a few fixture file
 plain file, a claim file, records, stores); after the run the directory must hold exactly the same files
 with the same bytes.  Most cases call ``verify.cli.main`` in-process; a few go through ``python -m verify``.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,18 @@ import pytest
 from verify.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-RECORD = {"format": "ratecheck-counterexample/1", "claim": "ef21.pl-qm~halved", "experiment": "ef21",
-          "instance": {"d": 10, "T": 20}, "seed": 0, "verdict": "violated", "measured": 1.0, "bound": 0.5,
-          "where": {"T": 1.0}, "tightness": 2.0}
+RECORD = {
+    "format": "ratecheck-counterexample/1",
+    "claim": "ef21.pl-qm~halved",
+    "experiment": "ef21",
+    "instance": {"d": 10, "T": 20},
+    "seed": 0,
+    "verdict": "violated",
+    "measured": 1.0,
+    "bound": 0.5,
+    "where": {"T": 1.0},
+    "tightness": 2.0,
+}
 CLAIMS = """\
 import theorems
 OK = theorems.get("ef21.means").variant("mine")
@@ -54,13 +64,23 @@ def cwd(tmp_path, monkeypatch):
     (tmp_path / "exits.py").write_text("import sys\nsys.exit(0)\n")
     (tmp_path / "broken.py").write_text("def (:\n")
     (tmp_path / "notes.txt").write_text("not python\n")
-    recs = {"cx-num-claim.json": _record(claim=5), "cx-str-seed.json": _record(seed="3"),
-            "cx-neg-seed.json": _record(seed=-2), "cx-list-instance.json": _record(instance=[1, 2]),
-            "cx-unknown-claim.json": _record(claim="no.such-claim"), "cx-unknown-exp.json": _record(experiment="nope"),
-            "cx-bad-param.json": _record(instance={"d": "abc"}), "cx-unknown-param.json": _record(instance={"zz": 1}),
-            "cx-format.json": _record(format="something-else/9"), "cx-array.json": "[1, 2, 3]",
-            "cx-invalid.json": "{not json", "cx-empty.json": "", "cx-verdict.json": _record(verdict=7),
-            "cx-deep.json": "[" * 100000 + "]" * 100000, "cx-missing.json": json.dumps({"format": RECORD["format"]})}
+    recs = {
+        "cx-num-claim.json": _record(claim=5),
+        "cx-str-seed.json": _record(seed="3"),
+        "cx-neg-seed.json": _record(seed=-2),
+        "cx-list-instance.json": _record(instance=[1, 2]),
+        "cx-unknown-claim.json": _record(claim="no.such-claim"),
+        "cx-unknown-exp.json": _record(experiment="nope"),
+        "cx-bad-param.json": _record(instance={"d": "abc"}),
+        "cx-unknown-param.json": _record(instance={"zz": 1}),
+        "cx-format.json": _record(format="something-else/9"),
+        "cx-array.json": "[1, 2, 3]",
+        "cx-invalid.json": "{not json",
+        "cx-empty.json": "",
+        "cx-verdict.json": _record(verdict=7),
+        "cx-deep.json": "[" * 100000 + "]" * 100000,
+        "cx-missing.json": json.dumps({"format": RECORD["format"]}),
+    }
     for name, text in recs.items():
         (tmp_path / name).write_text(text)
     (tmp_path / "cx-binary.json").write_bytes(b"\xff\xfe\x00garbage")
@@ -206,8 +226,13 @@ def _id(case):
 def test_bad_input_is_one_line_exit_2_and_leaves_nothing(argv, msg, cwd, capsys):
     before = _snapshot(cwd)
     if tuple(argv) in SUBPROCESS:
-        p = subprocess.run([sys.executable, "-m", "verify", *argv], capture_output=True, text=True, timeout=120,
-                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        p = subprocess.run(
+            [sys.executable, "-m", "verify", *argv],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        )
         code, err = p.returncode, p.stderr
     else:
         code = main(argv)
@@ -222,5 +247,14 @@ def test_bad_input_is_one_line_exit_2_and_leaves_nothing(argv, msg, cwd, capsys)
 
 def test_the_table_covers_every_subcommand():
     assert len(CASES) >= 60
-    assert {c[0][0] for c in CASES} >= {"list", "show", "experiments", "describe", "check", "search", "replay",
-                                        "sweep", "merge"}
+    assert {c[0][0] for c in CASES} >= {
+        "list",
+        "show",
+        "experiments",
+        "describe",
+        "check",
+        "search",
+        "replay",
+        "sweep",
+        "merge",
+    }

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from solvers import InvalidInput
@@ -17,7 +18,7 @@ def test_topk_contraction_pointwise_and_homogeneous(X, k):
     C = TopK(k)
     out = C(X)
     err = ((out - X) ** 2).sum(1)
-    assert np.all(err <= (1 - k / d) * (X ** 2).sum(1) * (1 + 1e-12) + 1e-300)
+    assert np.all(err <= (1 - k / d) * (X**2).sum(1) * (1 + 1e-12) + 1e-300)
     assert np.all((out != 0).sum(1) <= k)
     np.testing.assert_array_equal(C(2.5 * X), 2.5 * out)
 
@@ -33,7 +34,7 @@ def test_topk_sparse_input_contraction_k_over_r():
     X = np.zeros((50, 40))
     X[:, :5] = rng.standard_normal((50, 5))  # r = 5 nonzeros
     err = ((TopK(2)(X) - X) ** 2).sum(1)
-    assert np.all(err <= (1 - 2 / 5) * (X ** 2).sum(1) + 1e-15)
+    assert np.all(err <= (1 - 2 / 5) * (X**2).sum(1) + 1e-15)
 
 
 def test_randk_contraction_in_expectation():
@@ -41,7 +42,7 @@ def test_randk_contraction_in_expectation():
     x = rng.standard_normal(10)
     X = np.broadcast_to(x, (20000, 10))
     err = ((RandK(3)(X, rng) - X) ** 2).sum(1)
-    assert err.mean() == pytest.approx((1 - 0.3) * (x ** 2).sum(), rel=0.02)
+    assert err.mean() == pytest.approx((1 - 0.3) * (x**2).sum(), rel=0.02)
     with pytest.raises(InvalidInput, match="rng"):
         RandK(3)(X)
 
@@ -50,7 +51,7 @@ def test_randk_contraction_in_expectation():
 @settings(max_examples=60, deadline=None)
 def test_natural_rounding_contraction_and_powers_of_two(X):
     out = NaturalRounding()(X)
-    assert np.all(((out - X) ** 2).sum(1) <= (1 / 9) * (X ** 2).sum(1) * (1 + 1e-12))
+    assert np.all(((out - X) ** 2).sum(1) <= (1 / 9) * (X**2).sum(1) * (1 + 1e-12))
     nz = out[out != 0]
     assert np.allclose(np.log2(np.abs(nz)), np.round(np.log2(np.abs(nz))))
 

@@ -5,6 +5,7 @@
 * every teeth variant (a deliberately wrong claim) is reported violated on at least one of its
   default quick instances.
 """
+
 import numpy as np
 import pytest
 

@@ -1,4 +1,5 @@
 """The documentation generated from the schemas is current, and the project stays self-contained."""
+
 import subprocess
 import sys
 from pathlib import Path

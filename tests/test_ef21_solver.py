@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import theorems
 from solvers import InvalidInput
@@ -90,8 +91,18 @@ def test_noise_oracle_has_the_stated_variance():
     sig = np.array([0.0, 0.5, 1.0, 2.0])
     # with the identity compressor g_i^1 = noisy gradient at x^1, so the recorded error is the noise
     for i, s in enumerate(sig):
-        tr_i = ef21(P, np.ones(P.d), 1e-9, Identity(), 1, init="zero", noise=sig, replications=4000, seed=0,
-                    lyapunov={"e": np.eye(4)[i]})
+        tr_i = ef21(
+            P,
+            np.ones(P.d),
+            1e-9,
+            Identity(),
+            1,
+            init="zero",
+            noise=sig,
+            replications=4000,
+            seed=0,
+            lyapunov={"e": np.eye(4)[i]},
+        )
         assert tr_i.G["e"][:, 1].mean() == pytest.approx(s, rel=0.05, abs=1e-12)
 
 
@@ -101,17 +112,20 @@ def test_divergence_is_recorded_not_nan():
     assert tr.diverged_at is not None and np.isinf(tr.grad_norm_sq[0, -1])
 
 
-@pytest.mark.parametrize("kw,msg", [
-    (dict(T=0), "T must be an integer >= 1"),
-    (dict(gamma=0.0), "gamma must be > 0"),
-    (dict(gamma=float("nan")), "gamma must be finite"),
-    (dict(x0=np.ones(3)), r"x0 must have shape \(6,\)"),
-    (dict(compressor=TopK(9)), "k must satisfy"),
-    (dict(participation=1.5), r"participation probabilities must lie in \(0, 1\]"),
-    (dict(weights=np.ones(8)), "weights must be 8 positive numbers summing to 1"),
-    (dict(init="warm"), "init must be"),
-    (dict(x0=np.full(6, np.inf)), "x0 must be finite"),
-])
+@pytest.mark.parametrize(
+    "kw,msg",
+    [
+        (dict(T=0), "T must be an integer >= 1"),
+        (dict(gamma=0.0), "gamma must be > 0"),
+        (dict(gamma=float("nan")), "gamma must be finite"),
+        (dict(x0=np.ones(3)), r"x0 must have shape \(6,\)"),
+        (dict(compressor=TopK(9)), "k must satisfy"),
+        (dict(participation=1.5), r"participation probabilities must lie in \(0, 1\]"),
+        (dict(weights=np.ones(8)), "weights must be 8 positive numbers summing to 1"),
+        (dict(init="warm"), "init must be"),
+        (dict(x0=np.full(6, np.inf)), "x0 must be finite"),
+    ],
+)
 def test_bad_input(kw, msg):
     P = _problem()
     args = dict(x0=np.ones(6), gamma=0.1, compressor=TopK(1), T=5)
@@ -121,24 +135,30 @@ def test_bad_input(kw, msg):
 
 
 # --------------------------------------------------------------------------- absurd sizes
-@pytest.mark.parametrize("params, words", [
-    (dict(n=10**9), ("reduce replications, n",)),
-    (dict(d=10**9), ("d",)),
-    (dict(T=10**9), ("T",)),
-    (dict(m=10**9), ("m",)),
-    (dict(replications=10**9), ("replications",)),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        (dict(n=10**9), ("reduce replications, n",)),
+        (dict(d=10**9), ("d",)),
+        (dict(T=10**9), ("T",)),
+        (dict(m=10**9), ("m",)),
+        (dict(replications=10**9), ("replications",)),
+    ],
+)
 def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
     refused_without_allocating("ef21", params, *words)
 
 
 # --------------------------------------------------------------------------- extreme finite values
-@pytest.mark.parametrize("params, msg", [
-    (dict(L_am=1e60), r"L_am must be a finite number in \[1e-08, 1e\+08\], got 1e\+60"),
-    (dict(L_am=1e-300), r"L_am must be a finite number in \[1e-08, 1e\+08\]"),
-    (dict(noise=1e60), r"noise must be a finite number in \[0, 1e\+08\], got 1e\+60"),
-    (dict(sigma2=1e300), r"sigma2 must be a finite number in \[0, 1e\+12\]"),
-])
+@pytest.mark.parametrize(
+    "params, msg",
+    [
+        (dict(L_am=1e60), r"L_am must be a finite number in \[1e-08, 1e\+08\], got 1e\+60"),
+        (dict(L_am=1e-300), r"L_am must be a finite number in \[1e-08, 1e\+08\]"),
+        (dict(noise=1e60), r"noise must be a finite number in \[0, 1e\+08\], got 1e\+60"),
+        (dict(sigma2=1e300), r"sigma2 must be a finite number in \[0, 1e\+12\]"),
+    ],
+)
 def test_extreme_values_are_refused_by_the_declared_ranges(params, msg):
     """Beyond these ranges the conic solver of the certified optimum failed (SolverError traceback at L_am=1e60,
     OptimumError at noise=1e60) or the noisy iterates overflowed (sigma2=1e300)."""

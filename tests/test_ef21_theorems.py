@@ -1,13 +1,19 @@
 import numpy as np
 import pytest
+import sympy as sp
 
 import theorems
 from theorems.ef21 import beta_c, theta_c, xi
-import sympy as sp
 
 
-@pytest.mark.parametrize("a,th,be,x", [(0.5, 0.292893, 1.707107, 2.414214), (0.1, 0.0513167, 17.53815, 18.48683),
-                                        (0.01, 0.00501256, 197.50376, 198.49874)])
+@pytest.mark.parametrize(
+    "a,th,be,x",
+    [
+        (0.5, 0.292893, 1.707107, 2.414214),
+        (0.1, 0.0513167, 17.53815, 18.48683),
+        (0.01, 0.00501256, 197.50376, 198.49874),
+    ],
+)
 def test_constants_table_of_the_spec(a, th, be, x):
     a = sp.Float(a)
     assert float(theta_c(a)) == pytest.approx(th, rel=1e-5)
@@ -27,7 +33,7 @@ def test_alpha_one_gives_gd_stepsize():
 
 def test_am_stepsize_never_smaller_and_spec_ratio():
     L_i = np.array([1.0, 1, 1, 100])  # spec section 1.6
-    am, qm = L_i.mean(), np.sqrt((L_i ** 2).mean())
+    am, qm = L_i.mean(), np.sqrt((L_i**2).mean())
     assert am == pytest.approx(25.75) and qm == pytest.approx(50.0075, rel=1e-6)
     vals = dict(L=am, L_am=am, L_qm=qm, alpha=0.05)
     g_qm = theorems.get("ef21.nonconvex-qm").max_stepsize(**vals)

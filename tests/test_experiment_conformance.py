@@ -8,6 +8,7 @@
 * every shipped claim and teeth variant is accepted by its experiment (measure, settings, symbols),
   and misspelled settings, symbols and measures are refused with the list of valid names.
 """
+
 import json
 import math
 
@@ -118,8 +119,6 @@ def test_search_space_is_drawn_from_the_schema(name):
         _Space(space, name)
         declared = {p.name for p in exp.schema.params} | {v.name for v in exp.schema.search}
         assert set(space) <= declared
-
-
 
 
 @pytest.mark.parametrize("cid", SEARCHABLE)

@@ -1,4 +1,5 @@
 """The extension point from Python/pytest: users check their own claims with the assertion helper."""
+
 import pytest
 
 import theorems

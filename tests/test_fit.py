@@ -1,4 +1,5 @@
 """Scaling-law fits: power, offset and piecewise forms, bootstrap over seeds, the exponent plot."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -11,7 +12,7 @@ X = np.geomspace(1, 1000, 9)
 
 
 def test_loglog_fit_exact_and_compatible():
-    f = loglog_fit(X, 3 * X ** -0.5)
+    f = loglog_fit(X, 3 * X**-0.5)
     assert isinstance(f, Fit) and f.form == "power" and f.method == "t"
     assert f.slope == pytest.approx(-0.5) and f.interval[0] <= -0.5 <= f.interval[1]
     assert f.predict([4.0]) == pytest.approx([1.5])
@@ -22,7 +23,7 @@ def test_loglog_fit_exact_and_compatible():
 
 
 def test_offset_fit_recovers_constant_term():
-    y = 0.2 + 5 * X ** -1.0
+    y = 0.2 + 5 * X**-1.0
     plain = loglog_fit(X, y)
     f = offset_fit(X, y)
     assert plain.slope > -0.8  # the floor bends a plain log-log fit
@@ -33,7 +34,7 @@ def test_offset_fit_recovers_constant_term():
 
 
 def test_piecewise_fit_reports_the_last_segment():
-    y = np.where(X < 10, X ** -0.2, 10 ** 0.8 * X ** -1.0)  # continuous at x = 10
+    y = np.where(X < 10, X**-0.2, 10**0.8 * X**-1.0)  # continuous at x = 10
     f = piecewise_fit(X, y)
     assert f.slope == pytest.approx(-1.0, abs=1e-8) and f.first_slope == pytest.approx(-0.2, abs=1e-8)
     assert f.breakpoint == pytest.approx(10, rel=1e-4)
@@ -46,7 +47,7 @@ def test_bootstrap_over_seeds_covers_truth_and_contains_t_interval():
     reps = np.repeat(np.arange(R), X.size)
     xs = np.tile(X, R)
     c = np.exp(rng.normal(0, 0.5, R))[reps]  # each seed: its own constant (common random numbers along x)
-    y = c * xs ** true * np.exp(rng.normal(0, 0.02, xs.size))
+    y = c * xs**true * np.exp(rng.normal(0, 0.02, xs.size))
     f = scaling_fit(xs, y, replicate=reps)
     assert f.method == "bootstrap+t" and f.n_boot > 1000 and f.n_points == xs.size
     assert f.interval[0] <= true <= f.interval[1] and f.interval[1] - f.interval[0] < 0.05
@@ -58,10 +59,10 @@ def test_bootstrap_over_seeds_covers_truth_and_contains_t_interval():
 
 
 def test_scaling_fit_forms_and_single_replicate():
-    assert scaling_fit(X, 2 * X ** 1.5).method == "t"
+    assert scaling_fit(X, 2 * X**1.5).method == "t"
     reps = np.repeat([0, 1], X.size)
     xs = np.tile(X, 2)
-    y = (0.1 + xs ** -1.0) * np.where(reps == 0, 1.0, 1.01)
+    y = (0.1 + xs**-1.0) * np.where(reps == 0, 1.0, 1.01)
     f = scaling_fit(xs, y, replicate=reps, form="offset", n_boot=30)
     assert f.form == "offset" and f.interval[0] <= -1.0 <= f.interval[1]
     with pytest.raises(UsageError, match="fit form"):
@@ -71,7 +72,7 @@ def test_scaling_fit_forms_and_single_replicate():
 def test_plot_exponents(tmp_path):
     from types import SimpleNamespace
 
-    f = loglog_fit(X, X ** -1.0 * (1 + 0.01 * np.sin(X)))
+    f = loglog_fit(X, X**-1.0 * (1 + 0.01 * np.sin(X)))
     v = SimpleNamespace(claim="toy", verdict="holds", evidence=SimpleNamespace(fit=f, predicted_exponent=-1.0))
     out = plot_exponents([v], tmp_path / "exp.png")
     assert (tmp_path / "exp.png").stat().st_size > 1000 and out.endswith("exp.png")

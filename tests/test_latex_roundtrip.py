@@ -11,6 +11,7 @@ What cannot round-trip is listed below with the reason, as strict xfails (never 
 starts to round-trip, the xfail fails and the list must shrink.  The default run reads back a sample
 (``DEFAULT``); ``pytest -m slow`` reads back the whole catalogue.
 """
+
 import warnings
 
 import numpy as np
@@ -32,13 +33,13 @@ class RoundTripBySampling(UserWarning):
 #: expression classes that cannot round-trip, and why
 CANNOT = {
     "own-function": r"uses a function of the package's own (theorems.superquantile.BinomialExcess, "
-                    r"E[(Bin(m, theta) - floor(m theta))_+]), which prints as notation (\mathbb{E}\big[...\big]) "
-                    r"naming no sympy function: such claims stay in Python, and a claim file inherits them with "
-                    r"base = ID (`ratecheck show ID --toml` does so)",
+    r"E[(Bin(m, theta) - floor(m theta))_+]), which prints as notation (\mathbb{E}\big[...\big]) "
+    r"naming no sympy function: such claims stay in Python, and a claim file inherits them with "
+    r"base = ID (`ratecheck show ID --toml` does so)",
     "matrix": "an identity between matrices (the sketch tables of rcd.l-tilde and rpt.unbiased): claim-file LaTeX "
-              "states scalar relations",
+    "states scalar relations",
     "true": r"an identity sympy already evaluated to True when the claim was built (printed \text{True}): no "
-            "relation is left to print",
+    "relation is left to print",
 }
 
 #: the default run reads back these claims (one or more per family, together every kind of expression the
@@ -46,9 +47,20 @@ CANNOT = {
 #: exponentials, ceilings, accents, scaling exponents); the rest of the catalogue -- the other claims, the teeth
 #: variants, the longest expressions -- runs with -m slow (the lark grammar's Earley parser takes 20 ms to
 #: seconds per expression)
-DEFAULT = ("ef21.nonconvex-am", "ef21.pl-qm", "ef21-w.sgd", "rare-features.nonconvex", "rcd.strongly-convex",
-           "weiszfeld.complexity", "weiszfeld.rate", "superquantile.entropic-gap", "simplicial-fl.convex",
-           "adom-plus.complexity-chi", "lsvrp.tuned-probe", "ef21.constants")
+DEFAULT = (
+    "ef21.nonconvex-am",
+    "ef21.pl-qm",
+    "ef21-w.sgd",
+    "rare-features.nonconvex",
+    "rcd.strongly-convex",
+    "weiszfeld.complexity",
+    "weiszfeld.rate",
+    "superquantile.entropic-gap",
+    "simplicial-fl.convex",
+    "adom-plus.complexity-chi",
+    "lsvrp.tuned-probe",
+    "ef21.constants",
+)
 
 
 def _cannot(e) -> str | None:
@@ -90,8 +102,11 @@ def _params():
         for label, e, _, _ in _expressions(c):
             why = _cannot(e)
             if why:
-                cannot.append(pytest.param(c.id, label, marks=pytest.mark.xfail(strict=True, reason=CANNOT[why]),
-                                           id=f"{c.id}:{label}"))
+                cannot.append(
+                    pytest.param(
+                        c.id, label, marks=pytest.mark.xfail(strict=True, reason=CANNOT[why]), id=f"{c.id}:{label}"
+                    )
+                )
     return ok, cannot
 
 
@@ -113,8 +128,11 @@ def _same(parsed: sp.Expr, original: sp.Expr, what: str) -> str:
     fin = np.isfinite(a) & np.isfinite(b)
     assert fin.sum() >= 100, f"{what}: too few finite sampled points to compare"
     assert np.allclose(a[fin], b[fin], rtol=1e-9, atol=1e-12), f"{what}: parsed {parsed} differs from {original}"
-    warnings.warn(RoundTripBySampling(f"{what}: sympy cannot simplify the difference to 0; equal at "
-                                      f"{int(fin.sum())} sampled points"))
+    warnings.warn(
+        RoundTripBySampling(
+            f"{what}: sympy cannot simplify the difference to 0; equal at {int(fin.sum())} sampled points"
+        )
+    )
     return "sampling"
 
 
@@ -139,8 +157,10 @@ def test_catalogue_latex_parses_back(cid):
         assert type(rel) is type(e), f"{what}: {type(rel).__name__} read back for {type(e).__name__}"
         if is_identity:  # identities may use local symbols: compare them by name
             by_name = {s.name: s for s in e.free_symbols}
-            rel = type(rel)(*(side.xreplace({s: by_name.get(s.name, s) for s in side.free_symbols})
-                              for side in (rel.lhs, rel.rhs)), evaluate=False)
+            rel = type(rel)(
+                *(side.xreplace({s: by_name.get(s.name, s) for s in side.free_symbols}) for side in (rel.lhs, rel.rhs)),
+                evaluate=False,
+            )
         else:
             assert rel.free_symbols == e.free_symbols, what
         _same(_difference(rel)[0], _difference(e)[0], what)
@@ -151,8 +171,11 @@ def test_what_cannot_round_trip(cid, label):
     c = theorems.get(cid)
     (e,) = [e for lab, e, _, _ in _expressions(c) if lab == label]
     text = theorems.tex(e)
-    parsed = parse_relations(text, _table(c)) if label.startswith(("assumptions", "identities")) \
+    parsed = (
+        parse_relations(text, _table(c))
+        if label.startswith(("assumptions", "identities"))
         else parse_expression(text, _table(c))
+    )
     value = parsed.value[0] if isinstance(parsed.value, list) else parsed.value
     assert value == e
 
@@ -179,20 +202,51 @@ def test_printed_symbol_spellings_read_back_to_their_names():
 # --------------------------------------------------------------------------- properties of the parser
 
 
-_NAMES = ["alpha", "theta_c", "L", "L_am", "T", "G0", "delta0", "gamma", "mu", "n", "nu_hat", "eps", "p_min",
-          "r0_nu", "f_star", "x_sq", "k_eps", "L_tilde"]
-_ATOMS = st.one_of(st.sampled_from([theorems.sym(n) for n in _NAMES]), st.integers(1, 9).map(sp.Integer),
-                   st.tuples(st.integers(1, 5), st.integers(2, 7)).map(lambda t: sp.Rational(*t)))
+_NAMES = [
+    "alpha",
+    "theta_c",
+    "L",
+    "L_am",
+    "T",
+    "G0",
+    "delta0",
+    "gamma",
+    "mu",
+    "n",
+    "nu_hat",
+    "eps",
+    "p_min",
+    "r0_nu",
+    "f_star",
+    "x_sq",
+    "k_eps",
+    "L_tilde",
+]
+_ATOMS = st.one_of(
+    st.sampled_from([theorems.sym(n) for n in _NAMES]),
+    st.integers(1, 9).map(sp.Integer),
+    st.tuples(st.integers(1, 5), st.integers(2, 7)).map(lambda t: sp.Rational(*t)),
+)
 
 
 def _grow(children):
     two = st.tuples(children, children)
-    return st.one_of(two.map(lambda t: t[0] + t[1]), two.map(lambda t: t[0] * t[1]), two.map(lambda t: t[0] / t[1]),
-                     st.tuples(children, st.sampled_from([2, 3, -1, sp.Rational(1, 3), theorems.sym("T")]))
-                     .map(lambda t: t[0] ** t[1]),
-                     children.map(sp.sqrt), children.map(sp.log), children.map(sp.exp), children.map(sp.ceiling),
-                     children.map(sp.Abs), children.map(lambda e: -e), two.map(lambda t: sp.Min(*t)),
-                     two.map(lambda t: sp.Max(*t)))
+    return st.one_of(
+        two.map(lambda t: t[0] + t[1]),
+        two.map(lambda t: t[0] * t[1]),
+        two.map(lambda t: t[0] / t[1]),
+        st.tuples(children, st.sampled_from([2, 3, -1, sp.Rational(1, 3), theorems.sym("T")])).map(
+            lambda t: t[0] ** t[1]
+        ),
+        children.map(sp.sqrt),
+        children.map(sp.log),
+        children.map(sp.exp),
+        children.map(sp.ceiling),
+        children.map(sp.Abs),
+        children.map(lambda e: -e),
+        two.map(lambda t: sp.Min(*t)),
+        two.map(lambda t: sp.Max(*t)),
+    )
 
 
 @settings(max_examples=25)
@@ -205,10 +259,61 @@ def test_random_expressions_round_trip(e):
     assert parsed.value == e or sp.simplify(parsed.value - e) == 0, (theorems.tex(e), parsed.value)
 
 
-_TOKENS = ["a", "x", "T", "d", "e", "2", "0.5", r"\frac", "{", "}", "(", ")", "^", "_", "+", "-", r"\cdot", r"\sqrt",
-           r"\alpha", r"\left(", r"\right)", r"\min", ",", r"\le", "<", "=", "|", r"\mathrm{x}", " ", r"\log", "[", "]",
-           r"\in", "*", "/", "!", "'", r"\lceil", r"\rceil", r"\hat", r"\theta_c(\alpha)", r"\sum_{i=0}^{n}", r"\pi",
-           "G^0", r"\delta_0", r"\mathbb", r"\{", r"\}", r"\left.", r"\operatorname{sign}", r"\binom", "_{", "^{"]
+_TOKENS = [
+    "a",
+    "x",
+    "T",
+    "d",
+    "e",
+    "2",
+    "0.5",
+    r"\frac",
+    "{",
+    "}",
+    "(",
+    ")",
+    "^",
+    "_",
+    "+",
+    "-",
+    r"\cdot",
+    r"\sqrt",
+    r"\alpha",
+    r"\left(",
+    r"\right)",
+    r"\min",
+    ",",
+    r"\le",
+    "<",
+    "=",
+    "|",
+    r"\mathrm{x}",
+    " ",
+    r"\log",
+    "[",
+    "]",
+    r"\in",
+    "*",
+    "/",
+    "!",
+    "'",
+    r"\lceil",
+    r"\rceil",
+    r"\hat",
+    r"\theta_c(\alpha)",
+    r"\sum_{i=0}^{n}",
+    r"\pi",
+    "G^0",
+    r"\delta_0",
+    r"\mathbb",
+    r"\{",
+    r"\}",
+    r"\left.",
+    r"\operatorname{sign}",
+    r"\binom",
+    "_{",
+    "^{",
+]
 
 
 @settings(max_examples=300)
@@ -216,8 +321,9 @@ _TOKENS = ["a", "x", "T", "d", "e", "2", "0.5", r"\frac", "{", "}", "(", ")", "^
 def test_any_text_is_read_or_refused_with_a_latex_error(text):
     """Whatever the text, the parser returns a value or raises LatexError (a UsageError: one line, exit 2) --
     never another exception."""
-    table = SymbolTable.build(["alpha", "theta_c", "T", "G0", "delta0", "x"], {"G0": ["G^0"],
-                                                                               "theta_c": [r"\theta_c(\alpha)"]})
+    table = SymbolTable.build(
+        ["alpha", "theta_c", "T", "G0", "delta0", "x"], {"G0": ["G^0"], "theta_c": [r"\theta_c(\alpha)"]}
+    )
     for parse in (parse_expression, parse_relations):
         try:
             parse(text, table)

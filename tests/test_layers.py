@@ -1,5 +1,6 @@
 """verify/ is in layers with no import cycle, and theorems/solvers stay independent (import-linter
 contracts in pyproject.toml)."""
+
 import shutil
 import subprocess
 from pathlib import Path
@@ -13,8 +14,9 @@ def test_import_contracts_are_kept():
     exe = shutil.which("lint-imports")
     if exe is None:
         pytest.skip("import-linter is not installed (pip install -e '.[test]')")
-    r = subprocess.run([exe, "--config", str(ROOT / "pyproject.toml")], cwd=ROOT, capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run(
+        [exe, "--config", str(ROOT / "pyproject.toml")], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
 
 
@@ -22,6 +24,7 @@ def test_pyarrow_requirement_excludes_unsafe_14_0_0():
     """pyarrow 14.0.0 and older deserialize untrusted IPC/Parquet files unsafely (CVE-2023-47248): the
     results-store extra must require 14.0.1 or newer."""
     import re
+
     import tomllib
 
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]

@@ -1,5 +1,6 @@
 """L-SVRP (issue 5): solvers against naive references, exact moments against enumeration and Monte
 Carlo, every claim verdicted on its default quick instances, every teeth caught, bad input."""
+
 from __future__ import annotations
 
 import itertools
@@ -16,7 +17,7 @@ from solvers.problems import L2Logistic, QuadraticClients
 from verify.check import UsageError
 from verify.expectation import LsvrpExactMoments, exact_lsvrp_hitting_time, exact_lsvrp_moments, mc_summary
 from verify.instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients
-from verify.optima import l2_logistic_optimum, quadratic_clients_optimum
+from verify.optima import l2_logistic_optimum
 
 BOUND_ONLY = theorems.get("lsvrp.recursion").variant("bound-only", identities=())
 IDS = ["lsvrp.recursion", "lsvrp.lyapunov", "lsvrp.region", "lsvrp.complexity", "lsvrp.tuned-probe", "sgd.neighborhood"]
@@ -30,15 +31,15 @@ def test_quadratic_constants_brute_force():
     V = rng.standard_normal((2000, 4))
     V /= np.linalg.norm(V, axis=1, keepdims=True)
     ratios = np.mean(np.sum(np.einsum("nij,kj->kni", D, V) ** 2, axis=2), axis=1)  # (1/n) sum_i ||D_i v||^2
-    assert ratios.max() <= P.delta ** 2 * (1 + 1e-12)
-    assert ratios.max() >= 0.9 * P.delta ** 2
+    assert ratios.max() <= P.delta**2 * (1 + 1e-12)
+    assert ratios.max() >= 0.9 * P.delta**2
     # the definition with gradients at two points, per the spec: (1/n) sum ||grad_i(x) - grad(x) - (grad_i(y) - grad(y))||^2
     x, y = rng.standard_normal(4), rng.standard_normal(4)
     gx, gy = P.value_and_grad(x)[1], P.value_and_grad(y)[1]
     lhs = np.mean(np.sum((gx - gx.mean(0) - gy + gy.mean(0)) ** 2, axis=1))
-    assert lhs <= P.delta ** 2 * np.sum((x - y) ** 2) * (1 + 1e-12)
+    assert lhs <= P.delta**2 * np.sum((x - y) ** 2) * (1 + 1e-12)
     assert P.delta <= P.delta_max + 1e-12
-    assert P.delta ** 2 <= np.mean(P.L_i ** 2)
+    assert P.delta**2 <= np.mean(P.L_i**2)
     assert P.mu == pytest.approx(min(np.linalg.eigvalsh(A)[0] for A in P.A))
     assert np.allclose(P.A.mean(0) @ P.x_star, P.b.mean(0))
 
@@ -72,8 +73,12 @@ def test_logistic_gradient_and_prox():
     v = np.random.default_rng(1).standard_normal((2, 3))
     z, _ = P.prox(np.array([0, 3]), v, 0.7)
     for r, i in enumerate((0, 3)):
-        res = scipy.optimize.minimize(lambda q: P.value_and_grad(q)[0][i] + np.sum((q - v[r]) ** 2) / 1.4, v[r],
-                                      method="BFGS", options={"gtol": 1e-12})
+        res = scipy.optimize.minimize(
+            lambda q: P.value_and_grad(q)[0][i] + np.sum((q - v[r]) ** 2) / 1.4,
+            v[r],
+            method="BFGS",
+            options={"gtol": 1e-12},
+        )
         assert np.allclose(z[r], res.x, atol=1e-6)
     opt = l2_logistic_optimum(P)
     assert opt.certificate["dist_bound"] < 1e-10
@@ -273,8 +278,10 @@ def test_reproducible():
 @pytest.mark.slow
 def test_figures_written(tmp_path):
     import matplotlib
+
     matplotlib.use("Agg")
     from verify.experiments import get
+
     figs = get("lsvrp").figures([], str(tmp_path), quick=True)
     assert [f for f, _ in figs] == ["lsvrp_vs_sgd.png", "lsvrp_comms_scaling.png", "lsvrp_region.png"]
     for f, caption in figs:
@@ -288,11 +295,12 @@ def _exact_power(c: dict, k: int, u_X: float, u_W: float) -> float:
 
     from theorems import lsvrp as L
 
-    M = L.recursion_matrix().subs({L.gamma: c["gamma"], L.mu: c["mu"], L.delta: c["delta"], L.p: c["p"],
-                                   L.refresh_old: c["refresh_old"]})
+    M = L.recursion_matrix().subs(
+        {L.gamma: c["gamma"], L.mu: c["mu"], L.delta: c["delta"], L.p: c["p"], L.refresh_old: c["refresh_old"]}
+    )
     with mpmath.workdps(50):
         Mm = mpmath.matrix([[mpmath.mpf(str(M[i, j].evalf(60))) for j in range(2)] for i in range(2)])
-        r = (Mm ** k) * mpmath.matrix([c["X0"], c["W0"]])
+        r = (Mm**k) * mpmath.matrix([c["X0"], c["W0"]])
         return float(u_X * r[0] + u_W * r[1])
 
 
@@ -319,8 +327,15 @@ def test_recursion_closed_form_equals_matrix_power_where_representable(refresh_o
     rng = np.random.default_rng(1)
     ks = np.array([1, 40, 80, 120, 200, 400])
     for _ in range(6):
-        c = dict(gamma=10 ** rng.uniform(0, 3), mu=10 ** rng.uniform(-1, 0.5), delta=10 ** rng.uniform(0.5, 2),
-                 p=rng.uniform(0.1, 1.0), refresh_old=refresh_old, X0=1.0, W0=rng.uniform(0.5, 2.0))
+        c = dict(
+            gamma=10 ** rng.uniform(0, 3),
+            mu=10 ** rng.uniform(-1, 0.5),
+            delta=10 ** rng.uniform(0.5, 2),
+            p=rng.uniform(0.1, 1.0),
+            refresh_old=refresh_old,
+            X0=1.0,
+            W0=rng.uniform(0.5, 2.0),
+        )
         for uX, uW in ((1.0, 0.0), (0.0, 1.0)):
             b = claim.evaluate(T=ks, u_X=uX, u_W=uW, **c)
             assert not np.any(np.isnan(b)), c
@@ -333,23 +348,29 @@ def test_recursion_closed_form_equals_matrix_power_where_representable(refresh_o
 
 
 # ----------------------------------------------------------------------------- absurd sizes
-@pytest.mark.parametrize("params, words", [
-    (dict(n=10**8), ("n",)),
-    (dict(d=10**5), ("d",)),
-    (dict(replications=10**9), ("replications",)),
-    (dict(T=10**10), ("T",)),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        (dict(n=10**8), ("n",)),
+        (dict(d=10**5), ("d",)),
+        (dict(replications=10**9), ("replications",)),
+        (dict(T=10**10), ("T",)),
+    ],
+)
 def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
     refused_without_allocating("lsvrp", params, *words)
 
 
 # ----------------------------------------------------------------------------- extreme finite values
-@pytest.mark.parametrize("params, msg", [
-    (dict(delta=1e160), r"delta must be a finite number in \(0, 1e\+30\]"),
-    (dict(mu=1e300), r"mu must be a finite number in \(0, 1e\+30\]"),
-    (dict(spread=1e12), r"spread must be a finite number in \(0, 1e\+06\]"),
-    (dict(mean_gap=1e300, instance="reference"), r"mean_gap must be a finite number in \(0, 1e\+30\]"),
-])
+@pytest.mark.parametrize(
+    "params, msg",
+    [
+        (dict(delta=1e160), r"delta must be a finite number in \(0, 1e\+30\]"),
+        (dict(mu=1e300), r"mu must be a finite number in \(0, 1e\+30\]"),
+        (dict(spread=1e12), r"spread must be a finite number in \(0, 1e\+06\]"),
+        (dict(mean_gap=1e300, instance="reference"), r"mean_gap must be a finite number in \(0, 1e\+30\]"),
+    ],
+)
 def test_extreme_values_are_refused_by_the_declared_ranges(params, msg):
     """delta=1e160 or mu=1e300 overflowed the clients' squared curvatures (a scipy ValueError traceback), spread=1e12
     left the optimum uncertified."""

@@ -6,6 +6,7 @@ notebook matches its script (cells, not outputs) and carries its executed output
 one ``image/png`` figure, the expected verdicts. The slow tests (``-m slow``) execute every script
 afresh (nbclient, kernel python3, cwd = repository root) and assert the same of the fresh outputs.
 """
+
 import importlib.util
 from pathlib import Path
 

@@ -34,8 +34,12 @@ def test_non_finite_certificates_are_refused_where_the_optimum_is_built():
 
     Optimum(np.zeros(2), 1.0, 0.5, {"method": "m", "gap": 0.5})
     Optimum(None, float("nan"), 0.0, {"method": "trivial bound 0 (solver failed)"})
-    for kw, what in ((dict(value=np.inf), "value=inf"), (dict(lower=np.nan), "lower=nan"),
-                     (dict(x=np.array([np.inf, 0.0])), "point"), (dict(certificate={"method": "m", "gap": np.nan}), "gap=nan")):
+    for kw, what in (
+        (dict(value=np.inf), "value=inf"),
+        (dict(lower=np.nan), "lower=nan"),
+        (dict(x=np.array([np.inf, 0.0])), "point"),
+        (dict(certificate={"method": "m", "gap": np.nan}), "gap=nan"),
+    ):
         args = dict(x=np.zeros(2), value=1.0, lower=0.5, certificate={"method": "m"}) | kw
         with pytest.raises(OptimumError, match=f"m: the certificate is not finite .*{what}"):
             Optimum(**args)

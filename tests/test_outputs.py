@@ -1,6 +1,7 @@
 """Outputs never destroy anything the package did not write (verify.outputs): reports, counterexample
 records and sweep stores refuse foreign folders, the current directory and its parents, and files,
 with one line and exit status 2, touching nothing."""
+
 import os
 import subprocess
 import sys
@@ -122,11 +123,14 @@ def _one_error_line(err: str) -> str:
     return lines[0]
 
 
-@pytest.mark.parametrize("argv", [
-    ["search", "ef21.pl-qm~halved", "--budget", "2"],
-    ["sweep", "ef21.means", "--backend", "serial"],
-    [*CHECK],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["search", "ef21.pl-qm~halved", "--budget", "2"],
+        ["sweep", "ef21.means", "--backend", "serial"],
+        [*CHECK],
+    ],
+)
 def test_out_under_a_file_refused_before_any_work(argv, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "afile").write_text("mine")
@@ -153,10 +157,13 @@ class _NoWrite:
         return getattr(self.real, name)
 
 
-@pytest.mark.parametrize("argv", [
-    ["search", "ef21.pl-qm~halved", "--budget", "2"],
-    ["sweep", "ef21.means", "--backend", "serial"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["search", "ef21.pl-qm~halved", "--budget", "2"],
+        ["sweep", "ef21.means", "--backend", "serial"],
+    ],
+)
 def test_read_only_outputs_refused_before_any_work(argv, tmp_path, capsys, monkeypatch):
     import verify.outputs as outputs
 
@@ -178,8 +185,10 @@ def test_read_only_existing_store_and_records_refused(tmp_path, capsys, monkeypa
     (tmp_path / "cx").mkdir()
     (tmp_path / "cx" / MARKER).write_text("written by ratecheck: counterexample records\n")
     before = _snapshot(tmp_path)
-    for folder, argv in (("st/parts", ["sweep", "ef21.means", "--backend", "serial", "--seeds", "2", "--out", "st"]),
-                         ("cx", ["search", "ef21.pl-qm~halved", "--budget", "2", "--out", "cx"])):
+    for folder, argv in (
+        ("st/parts", ["sweep", "ef21.means", "--backend", "serial", "--seeds", "2", "--out", "st"]),
+        ("cx", ["search", "ef21.pl-qm~halved", "--budget", "2", "--out", "cx"]),
+    ):
         monkeypatch.setattr(outputs, "tempfile", _NoWrite(folder))
         code, out, err = _run(argv, capsys)
         assert code == 2 and "cannot write in" in _one_error_line(err) and out == ""
@@ -227,12 +236,18 @@ def test_legacy_scratch_folders_never_block_and_are_cleaned_when_old(tmp_path, m
 
 def test_killed_report_write_is_cleaned_by_the_next_run(tmp_path, monkeypatch):
     """SIGKILL during a report write leaves ``.rep.tmp-PID-*``; the next run removes it (the pid is dead)."""
-    script = ("import os, signal\nfrom verify.outputs import replace_dir\n"
-              "with replace_dir('rep', 'report') as tmp:\n"
-              "    (tmp / 'index.html').write_text('half')\n"
-              "    os.kill(os.getpid(), signal.SIGKILL)\n")
-    p = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, timeout=60,
-                       env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+    script = (
+        "import os, signal\nfrom verify.outputs import replace_dir\n"
+        "with replace_dir('rep', 'report') as tmp:\n"
+        "    (tmp / 'index.html').write_text('half')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    p = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        timeout=60,
+        env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])),
+    )
     assert p.returncode == -9
     (left,) = os.listdir(tmp_path)
     assert left.startswith(".rep.tmp-") and left.split("-")[1].isdigit()  # named with the killed pid

@@ -1,4 +1,5 @@
 """The command line under a closed pipe and Ctrl-C: an exit status and at most one line, never a traceback."""
+
 import os
 import subprocess
 import sys
@@ -18,8 +19,15 @@ def test_reader_gone_exits_quietly(tmp_path):
     r, w = os.pipe()
     os.close(r)  # the reader is gone before anything is written: every write meets EPIPE
     try:
-        p = subprocess.run([sys.executable, "-m", "verify", "list", "--teeth"], stdout=w, stderr=subprocess.PIPE,
-                           text=True, env=ENV, cwd=tmp_path, timeout=120)
+        p = subprocess.run(
+            [sys.executable, "-m", "verify", "list", "--teeth"],
+            stdout=w,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+            cwd=tmp_path,
+            timeout=120,
+        )
     finally:
         os.close(w)
     assert p.returncode == EXIT_BROKEN_PIPE == 141 and p.stderr == ""
@@ -61,11 +69,20 @@ def _interrupted(p):
 def test_ctrl_c_while_importing_console_script(tmp_path):
     """The console script (`verify.__main__:run`) handles Ctrl-C before numpy, scipy, sympy and cvxpy load."""
     script = HOOK + "import sys\nsys.argv = ['ratecheck', 'list']\nfrom verify.__main__ import run\nrun()\n"
-    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=ENV, cwd=tmp_path,
-                       timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=120
+    )
     _interrupted(p)
-    assert "numpy" not in subprocess.run([sys.executable, "-c", "import verify, sys; print(sorted(sys.modules))"],
-                                         capture_output=True, text=True, env=ENV, timeout=60).stdout
+    assert (
+        "numpy"
+        not in subprocess.run(
+            [sys.executable, "-c", "import verify, sys; print(sorted(sys.modules))"],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=60,
+        ).stdout
+    )
 
 
 def test_ctrl_c_while_importing_python_m_verify(tmp_path):
@@ -73,8 +90,9 @@ def test_ctrl_c_while_importing_python_m_verify(tmp_path):
     env = dict(ENV, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
     work = tmp_path / "work"
     work.mkdir()
-    p = subprocess.run([sys.executable, "-m", "verify", "list"], capture_output=True, text=True, env=env, cwd=work,
-                       timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "verify", "list"], capture_output=True, text=True, env=env, cwd=work, timeout=120
+    )
     _interrupted(p)
     assert os.listdir(work) == []
 

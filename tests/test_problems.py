@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from solvers import InvalidInput
 from solvers.problems import LeastSquares, NonconvexLogistic
@@ -13,15 +14,23 @@ def _fd_grad(f, x, eps=1e-6):
     return np.array([(f(x + eps * e[j]) - f(x - eps * e[j])) / (2 * eps) for j in range(x.size)])
 
 
-@pytest.mark.parametrize("make", [lambda: heterogeneous_least_squares(n=5, d=4, m=3, seed=1),
-                                  lambda: heterogeneous_logistic(n=5, d=4, m=3, spread=1.5, L_am=2.0, seed=1)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: heterogeneous_least_squares(n=5, d=4, m=3, seed=1),
+        lambda: heterogeneous_logistic(n=5, d=4, m=3, spread=1.5, L_am=2.0, seed=1),
+    ],
+)
 def test_gradients_match_finite_differences(make):
     P = make()
     x = np.random.default_rng(2).standard_normal(P.d)
     np.testing.assert_allclose(P.grad(x), _fd_grad(lambda z: float(P.value(z)), x), rtol=1e-5, atol=1e-7)
     vals, grads = P.value_and_grad(x)
     for i in range(P.n):  # per client
-        fi = lambda z, i=i: float(P.value_and_grad(z)[0][i])
+
+        def fi(z, i=i):
+            return float(P.value_and_grad(z)[0][i])
+
         np.testing.assert_allclose(grads[i], _fd_grad(fi, x), rtol=1e-5, atol=1e-7)
 
 
@@ -58,14 +67,18 @@ def test_logistic_constants_bound_the_hessian():
         assert np.max(np.abs(np.linalg.eigvalsh((H + H.T) / 2))) <= P.L * (1 + 1e-4)
 
 
-@given(n=st.integers(2, 40), frac=st.floats(0.0, 0.9), profile=st.sampled_from(["outlier", "geometric"]),
-       L_am=st.floats(0.1, 10))
+@given(
+    n=st.integers(2, 40),
+    frac=st.floats(0.0, 0.9),
+    profile=st.sampled_from(["outlier", "geometric"]),
+    L_am=st.floats(0.1, 10),
+)
 @settings(max_examples=40, deadline=None)
 def test_smoothness_profile_hits_targets(n, frac, profile, L_am):
     spread = 1 + frac * (np.sqrt(n) - 1) * (0.5 if profile == "geometric" else 1)
     L = smoothness_profile(n, spread, profile, L_am)
     assert L.mean() == pytest.approx(L_am, rel=1e-9)
-    assert np.sqrt((L ** 2).mean()) / L.mean() == pytest.approx(spread, rel=1e-8)
+    assert np.sqrt((L**2).mean()) / L.mean() == pytest.approx(spread, rel=1e-8)
 
 
 def test_instance_constants_recomputed_match_targets():
@@ -80,18 +93,21 @@ def test_clone_preserves_objective_and_spec_example():
     x = np.random.default_rng(1).standard_normal(3)
     assert Q.n == counts.sum() and float(Q.value(x)) == pytest.approx(float(P.value(x)), rel=1e-12)
     N = counts.sum()
-    assert Q.L_qm == pytest.approx(np.sqrt(N / P.n ** 2 * np.sum(P.L_i ** 2 / counts)), rel=1e-10)
+    assert Q.L_qm == pytest.approx(np.sqrt(N / P.n**2 * np.sum(P.L_i**2 / counts)), rel=1e-10)
     # spec section 1.6: L_i = (1,1,1,100) -> N_i = (1,1,1,4), M_qm ~ 33.09 <= sqrt(2) L_am ~ 36.42
-    L = np.array([1.0, 1, 1, 100]); Ni = np.ceil(L / L.mean())
+    L = np.array([1.0, 1, 1, 100])
+    Ni = np.ceil(L / L.mean())
     assert list(Ni) == [1, 1, 1, 4]
-    assert np.sqrt(Ni.sum() / 16 * np.sum(L ** 2 / Ni)) == pytest.approx(33.09, abs=0.01)
+    assert np.sqrt(Ni.sum() / 16 * np.sum(L**2 / Ni)) == pytest.approx(33.09, abs=0.01)
 
 
 def test_bad_input_messages():
-    A = np.ones((2, 3, 4)); b = np.ones((2, 3))
+    A = np.ones((2, 3, 4))
+    b = np.ones((2, 3))
     with pytest.raises(InvalidInput, match=r"b must have shape \(n, m\)"):
         LeastSquares(A, np.ones((2, 2)))
-    A2 = A.copy(); A2[0, 0, 0] = np.nan
+    A2 = A.copy()
+    A2[0, 0, 0] = np.nan
     with pytest.raises(InvalidInput, match="A must be finite"):
         LeastSquares(A2, b)
     with pytest.raises(InvalidInput, match="L_i > 0"):

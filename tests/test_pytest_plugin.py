@@ -2,6 +2,7 @@
 one, ``pytest`` collects ``*.claim.toml`` files, one test per claim (plus a search test with
 ``search_budget``); a claim with a wrong constant fails with its counterexample and the command that replays
 it, the same claim fails from the command line, and nothing written in a claim file is executed."""
+
 from pathlib import Path
 
 from verify.claimfiles import load_claim
@@ -54,17 +55,30 @@ def test_pytest_collects_claim_files_and_fails_a_wrong_constant(pytester, monkey
     assert not str(pytester.path).startswith(str(ROOT))
     pytester.makefile(".claim.toml", theorem=PAPER, wrong=WRONG, evil=EVIL)
     records = pytester.path / "records"
-    result = pytester.runpytest("-p", "ratecheck_pytest", "-p", "no:cacheprovider", f"--ratecheck-out={records}",
-                                "--continue-on-collection-errors", "-rfE")
+    result = pytester.runpytest(
+        "-p",
+        "ratecheck_pytest",
+        "-p",
+        "no:cacheprovider",
+        f"--ratecheck-out={records}",
+        "--continue-on-collection-errors",
+        "-rfE",
+    )
     result.assert_outcomes(passed=2, failed=1, errors=1)
-    result.stdout.fnmatch_lines([
-        "*mypaper.thm1-wrong: violated (expected holds)*",
-        "*violated on T=300 (seed 0): measured * > bound * at T=*",
-        "*counterexample: records/mypaper.thm1-wrong-*.json*",
-        "*replay: ratecheck replay records/mypaper.thm1-wrong-*.json --claim wrong.claim.toml*",
-    ])
-    result.stdout.fnmatch_lines(["*ERROR collecting evil.claim.toml*",
-                                 "*evil.claim.toml: claim 'mypaper.evil' (line *): field 'bound': unsupported character '_' at column 1*"])
+    result.stdout.fnmatch_lines(
+        [
+            "*mypaper.thm1-wrong: violated (expected holds)*",
+            "*violated on T=300 (seed 0): measured * > bound * at T=*",
+            "*counterexample: records/mypaper.thm1-wrong-*.json*",
+            "*replay: ratecheck replay records/mypaper.thm1-wrong-*.json --claim wrong.claim.toml*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR collecting evil.claim.toml*",
+            "*evil.claim.toml: claim 'mypaper.evil' (line *): field 'bound': unsupported character '_' at column 1*",
+        ]
+    )
     assert not (pytester.path / "PWNED").exists()
 
     # the record replays exactly, from Python and from the command line
@@ -88,5 +102,11 @@ def test_collection_lists_one_item_per_claim_and_a_search_item(pytester, monkeyp
     monkeypatch.syspath_prepend(str(ROOT))
     pytester.makefile(".claim.toml", theorem=PAPER + WRONG)
     result = pytester.runpytest("-p", "ratecheck_pytest", "-p", "no:cacheprovider", "--collect-only", "-q")
-    result.stdout.fnmatch_lines(["theorem.claim.toml::mypaper.thm1", "theorem.claim.toml::mypaper.thm1[search]",
-                                 "theorem.claim.toml::mypaper.thm1-wrong", "3 tests collected*"])
+    result.stdout.fnmatch_lines(
+        [
+            "theorem.claim.toml::mypaper.thm1",
+            "theorem.claim.toml::mypaper.thm1[search]",
+            "theorem.claim.toml::mypaper.thm1-wrong",
+            "3 tests collected*",
+        ]
+    )

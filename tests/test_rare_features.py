@@ -1,9 +1,9 @@
 """Rare features (arXiv:2305.15264): sparse solvers against dense references, constants against brute
 force, the claims and their teeth, LIBSVM end to end, and clear errors on bad input."""
+
 from __future__ import annotations
 
 import math
-import os
 import tracemalloc
 
 import numpy as np
@@ -34,7 +34,11 @@ def random_sparse(n, m, d, density, seed, loss="squares", reg=0.0):
     y = rng.standard_normal(n * m)
     if loss == "logistic":
         y = np.where(y > 0, 1.0, -1.0)
-    return SparseFederated(sps.csr_matrix(A.reshape(n * m, d)), y, np.arange(0, n * m + 1, m), loss=loss, reg=reg), A, own
+    return (
+        SparseFederated(sps.csr_matrix(A.reshape(n * m, d)), y, np.arange(0, n * m + 1, m), loss=loss, reg=reg),
+        A,
+        own,
+    )
 
 
 # ----------------------------------------------------------------------------- solvers vs dense references
@@ -115,7 +119,7 @@ def test_segment_topk_matches_brute_force(lens, k, seed):
     sc = np.repeat(np.arange(len(lens)), lens)
     sel = segment_topk(a, zptr, sc, k)
     for i in range(len(lens)):
-        seg = a[zptr[i]:zptr[i + 1]]
+        seg = a[zptr[i] : zptr[i + 1]]
         mine = np.sort(a[sel[(sel >= zptr[i]) & (sel < zptr[i + 1])]])[::-1]
         assert mine.size == min(k, lens[i])
         np.testing.assert_array_equal(mine, np.sort(seg)[::-1][: min(k, lens[i])])
@@ -130,7 +134,7 @@ def test_constants_match_brute_force(n, d, m, density, seed):
     assert P.c == own.sum(axis=0).max()
     assert P.r == own.sum(axis=1).max()
     for i in range(n):
-        assert set(P.zidx[P.zptr[i]:P.zptr[i + 1]]) == set(np.flatnonzero(own[i]))
+        assert set(P.zidx[P.zptr[i] : P.zptr[i + 1]]) == set(np.flatnonzero(own[i]))
     np.testing.assert_allclose(P.L_i, [np.linalg.eigvalsh(h)[-1] for h in H], rtol=1e-10, atol=1e-12)
     assert P.L == pytest.approx(np.linalg.eigvalsh(H.mean(0))[-1], rel=1e-10, abs=1e-12)
     assert P.L_plus == pytest.approx(math.sqrt(np.linalg.eigvalsh((H @ H).mean(0))[-1]), rel=1e-10, abs=1e-12)
@@ -147,9 +151,11 @@ def test_ownership_ignores_values_not_structure():
     """c and r come from the functions' support: tiny entries count, explicit zeros do not."""
     A = sps.csr_matrix(np.array([[1e-300, 0.0, 1.0], [0.0, 2.0, 0.0]]))
     A.data[A.data == 2.0] = 2.0
-    B = sps.csr_matrix((np.array([1e-300, 0.0, 1.0, 2.0]), (np.array([0, 0, 0, 1]), np.array([0, 1, 2, 1]))), shape=(2, 3))
+    B = sps.csr_matrix(
+        (np.array([1e-300, 0.0, 1.0, 2.0]), (np.array([0, 0, 0, 1]), np.array([0, 1, 2, 1]))), shape=(2, 3)
+    )
     P = SparseFederated(B, np.zeros(2), np.array([0, 1, 2]), constants=False)
-    assert list(P.zidx[P.zptr[0]:P.zptr[1]]) == [0, 2] and P.c == 1 and P.r == 2
+    assert list(P.zidx[P.zptr[0] : P.zptr[1]]) == [0, 2] and P.c == 1 and P.r == 2
 
 
 def test_authors_generator_structure():
@@ -162,7 +168,9 @@ def test_authors_generator_structure():
     q = min(12, z)
     s = 0.9 * np.sqrt(19 * np.arange(q) / (z - 1) + 1)
     assert P.L_i[i] == pytest.approx(s.max() ** 2, rel=1e-10)
-    assert P.L_i[0] == pytest.approx((0.9 * np.sqrt(19 * (min(12, P.support_sizes[0]) - 1) / (P.support_sizes[0] - 1) + 1) + 1.0) ** 2, rel=1e-10)
+    assert P.L_i[0] == pytest.approx(
+        (0.9 * np.sqrt(19 * (min(12, P.support_sizes[0]) - 1) / (P.support_sizes[0] - 1) + 1) + 1.0) ** 2, rel=1e-10
+    )
     R = rare_features_problem(n=8, d=16, m=3, c=2, design="regular", seed=0)
     assert R.c == 2 and np.all(R.support_sizes == 4)
 
@@ -178,7 +186,7 @@ def test_nonconvex_regulariser_is_restricted_and_constants_are_upper_bounds():
     for x, y in zip(X, Y):
         gx, gy = P.flat_value_and_grad(x)[1], P.flat_value_and_grad(y)[1]
         assert np.linalg.norm(P.aggregate(gx - gy)) <= P.L * np.linalg.norm(x - y) * (1 + 1e-12)
-        assert np.sum((gx - gy) ** 2) / P.n <= P.L_plus ** 2 * np.sum((x - y) ** 2) * (1 + 1e-12)
+        assert np.sum((gx - gy) ** 2) / P.n <= P.L_plus**2 * np.sum((x - y) ** 2) * (1 + 1e-12)
 
 
 # ----------------------------------------------------------------------------- accounting
@@ -222,9 +230,14 @@ def test_claim_metadata():
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(4, 16), st.integers(1, 4), st.integers(1, 3), st.integers(0, 1000),
-       st.sampled_from(["rare-features.nonconvex", "rare-features.nonconvex-kd", "rare-features.reloaded"]),
-       st.sampled_from(["grad", "zero"]))
+@given(
+    st.integers(4, 16),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(0, 1000),
+    st.sampled_from(["rare-features.nonconvex", "rare-features.nonconvex-kd", "rare-features.reloaded"]),
+    st.sampled_from(["grad", "zero"]),
+)
 def test_rate_claims_hold_property(n, cfac, k, seed, cid, init):
     c = max(1, min(n, cfac * n // 4))
     d = 6 * n // c + 4
@@ -234,6 +247,7 @@ def test_rate_claims_hold_property(n, cfac, k, seed, cid, init):
 
 def test_user_claim_and_ef21_claims_run_on_this_experiment():
     import sympy as sp
+
     base = theorems.get("rare-features.nonconvex")
     mine = base.variant("mine", bound=base.bound * 2)
     assert verify.check(mine, quick=True)[0].verdict == "holds"
@@ -259,7 +273,9 @@ def write_libsvm(path, N=60, d=30, seed=0, zero_based=False, blocks=None):
     with open(path, "w") as fh:
         for i in range(N):
             idx = np.flatnonzero(X[i])
-            fh.write(f"{'+1' if y[i] > 0 else '-1'} " + " ".join(f"{j + off}:{X[i, j]:g}" for j in idx) + "  # sample\n")
+            fh.write(
+                f"{'+1' if y[i] > 0 else '-1'} " + " ".join(f"{j + off}:{X[i, j]:g}" for j in idx) + "  # sample\n"
+            )
     return X, y
 
 
@@ -287,7 +303,7 @@ def test_split_and_constants(tmp_path, split):
     A, yy = read_svmlight(p)
     Xs, ys, row_ptr, c = split_rows(A, yy, 10, split=split, c=6 if split == "multiplicity" else None, seed=0)
     assert Xs.shape[0] == 120 and np.all(np.diff(row_ptr) == 12)
-    own = np.array([np.asarray(abs(Xs[row_ptr[i]:row_ptr[i + 1]]).sum(axis=0)).ravel() > 0 for i in range(10)])
+    own = np.array([np.asarray(abs(Xs[row_ptr[i] : row_ptr[i + 1]]).sum(axis=0)).ravel() > 0 for i in range(10)])
     assert c == own.sum(axis=0).max()
     if split == "multiplicity":
         assert c <= 6
@@ -311,20 +327,23 @@ def test_libsvm_end_to_end(tmp_path):
 
 
 # ----------------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("inst, msg", [
-    (dict(bogus=1), "unknown parameter 'bogus'"),
-    (dict(c=50), "c must satisfy"),
-    (dict(split="random"), "split must be"),
-    (dict(data="/nonexistent/file.svm"), "data must be a path to an existing LIBSVM/svmlight file"),
-    (dict(clients=0), "clients must be"),
-    (dict(k=0), "k must be an integer"),
-    (dict(k=100), "k must satisfy"),
-    (dict(gd_charge="free"), "gd_charge"),
-    (dict(problem="lasso"), "problem must be"),
-    (dict(c_values=(1, 2)), "c_values"),
-    (dict(eps_rel=-1.0), "eps_rel"),
-    (dict(count_indices="yes"), "count_indices"),
-])
+@pytest.mark.parametrize(
+    "inst, msg",
+    [
+        (dict(bogus=1), "unknown parameter 'bogus'"),
+        (dict(c=50), "c must satisfy"),
+        (dict(split="random"), "split must be"),
+        (dict(data="/nonexistent/file.svm"), "data must be a path to an existing LIBSVM/svmlight file"),
+        (dict(clients=0), "clients must be"),
+        (dict(k=0), "k must be an integer"),
+        (dict(k=100), "k must satisfy"),
+        (dict(gd_charge="free"), "gd_charge"),
+        (dict(problem="lasso"), "problem must be"),
+        (dict(c_values=(1, 2)), "c_values"),
+        (dict(eps_rel=-1.0), "eps_rel"),
+        (dict(count_indices="yes"), "count_indices"),
+    ],
+)
 def test_bad_parameters_are_named(inst, msg):
     with pytest.raises(UsageError, match=msg):
         verify.check("rare-features.nonconvex", instances=[inst])
@@ -386,21 +405,35 @@ def test_sparse_logistic_lower_bound_certificate():
 
 
 # ----------------------------------------------------------------------------- absurd sizes
-@pytest.mark.parametrize("params, words", [
-    (dict(n=10**9, c=1), ("n",)),
-    (dict(d=10**9), ("d",)),
-    (dict(m=10**9), ("m",)),
-    (dict(T=10**10), ("T",)),
-    (dict(T_max=10**10), ("T_max",)),
-    (dict(r=10**9), ("r",)),
-    (dict(samples=10**9), ("samples",)),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        (dict(n=10**9, c=1), ("n",)),
+        (dict(d=10**9), ("d",)),
+        (dict(m=10**9), ("m",)),
+        (dict(T=10**10), ("T",)),
+        (dict(T_max=10**10), ("T_max",)),
+        (dict(r=10**9), ("r",)),
+        (dict(samples=10**9), ("samples",)),
+    ],
+)
 def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
     refused_without_allocating("rare_features", params, *words)
 
 
-@pytest.mark.parametrize("token, line", [("1e400", 3), ("4e9", 3), ("1000000000000000000", 3), ("4294967296", 3),
-                                         ("-2", 3), ("2.0", 3), ("1_0", 3), ("9" * 5000, 3)])
+@pytest.mark.parametrize(
+    "token, line",
+    [
+        ("1e400", 3),
+        ("4e9", 3),
+        ("1000000000000000000", 3),
+        ("4294967296", 3),
+        ("-2", 3),
+        ("2.0", 3),
+        ("1_0", 3),
+        ("9" * 5000, 3),
+    ],
+)
 def test_svmlight_feature_index_outside_the_rule_names_file_line_and_rule(tmp_path, token, line):
     p = tmp_path / "bad.svm"
     p.write_text(f"+1 1:1 2:0.5\n# a comment line\n-1 {token}:1\n+1 3:1\n")
@@ -419,10 +452,12 @@ def test_svmlight_feature_index_outside_the_rule_names_file_line_and_rule(tmp_pa
 
 def test_svmlight_bad_values_and_labels_name_the_line(tmp_path):
     p = tmp_path / "bad.svm"
-    for text, words in [("+1 1:1\n-1 2:1e400\n", ("line 2", "feature value '1e400' must be a finite number")),
-                        ("+1 1:1\n-1 2:nan\n", ("line 2", "finite number")),
-                        ("+1 1:1\n\ninf 2:1\n", ("line 3", "label 'inf' must be a finite number")),
-                        ("+1 1:1\n-1 2:1:3\n", ("line 2", "malformed feature token '2:1:3'"))]:
+    for text, words in [
+        ("+1 1:1\n-1 2:1e400\n", ("line 2", "feature value '1e400' must be a finite number")),
+        ("+1 1:1\n-1 2:nan\n", ("line 2", "finite number")),
+        ("+1 1:1\n\ninf 2:1\n", ("line 3", "label 'inf' must be a finite number")),
+        ("+1 1:1\n-1 2:1:3\n", ("line 2", "malformed feature token '2:1:3'")),
+    ]:
         p.write_text(text)
         with pytest.raises(InvalidInput) as info:
             read_svmlight(p)
@@ -435,8 +470,11 @@ def test_svmlight_bad_values_and_labels_name_the_line(tmp_path):
 def test_libsvm_file_with_a_huge_feature_index_is_refused_before_its_problem(tmp_path):
     p = tmp_path / "wide.svm"
     p.write_text("+1 1:1 2:1\n-1 2147483647:1\n+1 3:1\n-1 2:1\n")
-    with pytest.raises(UsageError, match=r"needs about .* floats\), more than the .* available; reduce the number of "
-                                         r"features of the data file"):
+    with pytest.raises(
+        UsageError,
+        match=r"needs about .* floats\), more than the .* available; reduce the number of "
+        r"features of the data file",
+    ):
         verify.check("rare-features.nonconvex", instances=[dict(data=str(p), clients=2)])
     bad = tmp_path / "bad.svm"
     bad.write_text("+1 1:1 2:1\n-1 1e400:1\n")

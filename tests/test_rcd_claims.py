@@ -1,4 +1,5 @@
 """Every RCD/RPT claim holds on its quick default instances; every teeth variant is violated."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +9,16 @@ import theorems
 import verify
 from verify.check import HOLDS, VIOLATED, UsageError, outcome
 
-IDS = ["rcd.strongly-convex", "rcd.nonconvex", "rcd.convex", "rcd.l-tilde",
-       "rpt.strongly-convex", "rpt.nonconvex", "rpt.convex", "rpt.unbiased"]
+IDS = [
+    "rcd.strongly-convex",
+    "rcd.nonconvex",
+    "rcd.convex",
+    "rcd.l-tilde",
+    "rpt.strongly-convex",
+    "rpt.nonconvex",
+    "rpt.convex",
+    "rpt.unbiased",
+]
 TEETH = [v.id for cid in IDS for v in theorems.teeth(cid)]
 
 
@@ -44,8 +53,10 @@ def test_exact_engine_used_on_quadratics_and_mc_elsewhere():
 
 def test_sc_bound_attained_on_isotropic_instance():
     """A = I with the uniform single-coordinate sketch: E gap = (1 - 1/d)^T delta0 exactly = the bound."""
-    v = verify.check("rcd.strongly-convex", instances=[dict(d=10, T=50, cond=1.0, coupling=0.0, profile="flat",
-                                                            sketch="coordinate-uniform")])[0]
+    v = verify.check(
+        "rcd.strongly-convex",
+        instances=[dict(d=10, T=50, cond=1.0, coupling=0.0, profile="flat", sketch="coordinate-uniform")],
+    )[0]
     ev = v.evidence
     np.testing.assert_allclose(ev.measured, ev.bound, rtol=1e-10)
 
@@ -58,16 +69,19 @@ def test_user_claim_against_experiment():
     assert v[0].verdict == HOLDS and v[0].tightness < 0.5 + 1e-12
 
 
-@pytest.mark.parametrize("inst, match", [
-    (dict(stepsize_factor=2.0, sketch="gd", d=6, T=5), "gamma"),
-    (dict(p=[0.5, 0.6, 0.0, 0.0], sketch="rpt-prefix", d=8, T=5), "p must be a probability distribution"),
-    (dict(p=[0.5, 0.5, 0.0, 0.0], sketch="rpt-prefix", d=8, T=5), "p_J"),
-    (dict(zero_eigs=2, d=8, T=5), "mu"),
-    (dict(method="exact", problem="logistic"), "method='exact' needs problem='quadratic'"),
-    (dict(sketch="sparse"), "sketch must be one of"),
-    (dict(blocks=30, d=10), "blocks must be <= d"),
-    (dict(colour=1), "unknown parameter 'colour'"),
-])
+@pytest.mark.parametrize(
+    "inst, match",
+    [
+        (dict(stepsize_factor=2.0, sketch="gd", d=6, T=5), "gamma"),
+        (dict(p=[0.5, 0.6, 0.0, 0.0], sketch="rpt-prefix", d=8, T=5), "p must be a probability distribution"),
+        (dict(p=[0.5, 0.5, 0.0, 0.0], sketch="rpt-prefix", d=8, T=5), "p_J"),
+        (dict(zero_eigs=2, d=8, T=5), "mu"),
+        (dict(method="exact", problem="logistic"), "method='exact' needs problem='quadratic'"),
+        (dict(sketch="sparse"), "sketch must be one of"),
+        (dict(blocks=30, d=10), "blocks must be <= d"),
+        (dict(colour=1), "unknown parameter 'colour'"),
+    ],
+)
 def test_bad_instance_parameters(inst, match):
     with pytest.raises(UsageError, match=match):
         verify.check("rpt.strongly-convex", instances=[inst])
@@ -80,7 +94,12 @@ def test_figures_written(tmp_path):
     verdicts = verify.check("rpt.strongly-convex", quick=True) + verify.check("rcd.convex", quick=True)
     figs = get("rcd").figures(verdicts, tmp_path, quick=True)
     names = [f for f, _ in figs]
-    assert {"rpt_strongly-convex_curves.png", "rcd_convex_curves.png", "rpt_l_tilde_vs_p.png", "rpt_vs_gd_cost.png"} <= set(names)
+    assert {
+        "rpt_strongly-convex_curves.png",
+        "rcd_convex_curves.png",
+        "rpt_l_tilde_vs_p.png",
+        "rpt_vs_gd_cost.png",
+    } <= set(names)
     for f in names:
         assert (tmp_path / f).stat().st_size > 1000
 
@@ -97,12 +116,15 @@ def test_cost_to_eps_small():
 
 
 # ----------------------------------------------------------------------------- absurd sizes
-@pytest.mark.parametrize("params, words", [
-    (dict(d=10**6), ("d",)),
-    (dict(replications=10**9), ("replications",)),
-    (dict(T=10**10), ("T",)),
-    (dict(m=10**9), ("m",)),
-    (dict(samples=10**12), ("samples",)),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        (dict(d=10**6), ("d",)),
+        (dict(replications=10**9), ("replications",)),
+        (dict(T=10**10), ("T",)),
+        (dict(m=10**9), ("m",)),
+        (dict(samples=10**12), ("samples",)),
+    ],
+)
 def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
     refused_without_allocating("rcd", params, *words)

@@ -1,18 +1,34 @@
 """Unit and property tests of the RCD/RPT numerics: sketches, solver, exact engine, instances."""
+
 from __future__ import annotations
 
 import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from solvers import InvalidInput
 from solvers.problems import MatrixL2Logistic, Quadratic, QuadraticCosine
-from solvers.rcd import (SKETCHES, CoordinateSketch, RPTSketch, TauNiceSketch, lambda_max, make_sketch,
-                         rpt_optimal_probabilities, sketched_rcd, sketched_rcd_naive, split_blocks)
-from verify.expectation import (diagonal_sketch_moments, exact_linear_second_moments, exact_sketched_quadratic,
-                                mc_summary)
+from solvers.rcd import (
+    SKETCHES,
+    CoordinateSketch,
+    RPTSketch,
+    TauNiceSketch,
+    lambda_max,
+    make_sketch,
+    rpt_optimal_probabilities,
+    sketched_rcd,
+    sketched_rcd_naive,
+    split_blocks,
+)
+from verify.expectation import (
+    diagonal_sketch_moments,
+    exact_linear_second_moments,
+    exact_sketched_quadratic,
+    mc_summary,
+)
 from verify.instances import block_cosine, block_logistic, block_quadratic
 from verify.optima import matrix_l2_logistic_optimum
 
@@ -42,7 +58,7 @@ def test_sketch_moments_match_dense_enumeration(kind):
     np.testing.assert_allclose(sk.table_expected_CLC(L), dense, rtol=1e-12, atol=1e-13)
     assert np.isclose(sk.L_tilde(L), np.linalg.eigvalsh(dense)[-1], rtol=1e-12)
     assert np.isclose(sk.table_L_tilde(L), sk.L_tilde(L), rtol=1e-12)
-    Om = np.linalg.eigvalsh(sum(w * np.diag(ci ** 2) for ci, w in zip(c, pi)))[-1]
+    Om = np.linalg.eigvalsh(sum(w * np.diag(ci**2) for ci, w in zip(c, pi)))[-1]
     assert np.isclose(sk.Omega(), Om) and np.isclose(sk.table_Omega(), Om)
 
 
@@ -94,7 +110,9 @@ def test_property_L_tilde_at_least_lambda_max(d, J, seed, suffix):
     p = rng.dirichlet(np.ones(J)) + 1e-3
     p /= p.sum()
     sizes = split_blocks(d, J)
-    for sk in _all(L, sizes, p, tau=int(rng.integers(1, d + 1))) + [RPTSketch(sizes, p, "suffix" if suffix else "prefix")]:
+    for sk in _all(L, sizes, p, tau=int(rng.integers(1, d + 1))) + [
+        RPTSketch(sizes, p, "suffix" if suffix else "prefix")
+    ]:
         E = sk.expected_CLC(L)
         assert np.linalg.eigvalsh(E - L)[0] >= -1e-10 * max(1, lambda_max(L))
         assert sk.L_tilde(L) >= lambda_max(L) * (1 - 1e-12)
@@ -125,8 +143,13 @@ def test_solver_reproducible_and_divergence_frozen():
 
 # --------------------------------------------------------------------------- exact engine
 @settings(max_examples=25, deadline=None)
-@given(d=st.integers(2, 7), J=st.integers(1, 4), seed=st.integers(0, 10_000), kind=st.sampled_from(SKETCHES),
-       factor=st.floats(0.1, 1.0))
+@given(
+    d=st.integers(2, 7),
+    J=st.integers(1, 4),
+    seed=st.integers(0, 10_000),
+    kind=st.sampled_from(SKETCHES),
+    factor=st.floats(0.1, 1.0),
+)
 def test_property_fast_engine_equals_outcome_engine(d, J, seed, kind, factor):
     J = min(J, d)
     rng = np.random.default_rng(seed)
@@ -178,8 +201,11 @@ def test_exact_engine_agrees_with_monte_carlo_interval():
     ex = exact_sketched_quadratic(prob.A, x0 - prob.x_star, g, m, P, 40)
     tr = sketched_rcd(prob, x0, g, sk, 40, replications=20_000, seed=1, x_star=prob.x_star)
     grid = np.array([1, 5, 10, 20, 40])
-    for name, samples in (("gap", tr.f[:, grid] - prob.f_star), ("dist_sq", tr.dist_sq[:, grid]),
-                          ("grad_norm_sq", tr.grad_norm_sq[:, grid])):
+    for name, samples in (
+        ("gap", tr.f[:, grid] - prob.f_star),
+        ("dist_sq", tr.dist_sq[:, grid]),
+        ("grad_norm_sq", tr.grad_norm_sq[:, grid]),
+    ):
         mean, se, _ = mc_summary(samples)
         z = np.abs(mean - ex[name][grid]) / se
         assert np.all(z < 4.5), (name, z)  # 4.5 standard errors: family-wise ~1e-4 false alarm
@@ -194,7 +220,7 @@ def test_exact_engine_divergence_is_inf():
 def test_exact_engine_no_subnormal_slowdown_and_values():
     """Fast decay is renormalised: GD with gamma = 1/L on A = I gives zero after one step."""
     ex = exact_sketched_quadratic(np.diag([1.0, 0.5]), np.ones(2), 1.0, np.ones(2), np.ones((2, 2)), 3000)
-    np.testing.assert_allclose(ex["gap"][:3], [0.75, 0.5 ** 2 * 0.5 * 0.25 * 2, 0.5 * 0.5 * 0.5 ** 4], rtol=1e-12)
+    np.testing.assert_allclose(ex["gap"][:3], [0.75, 0.5**2 * 0.5 * 0.25 * 2, 0.5 * 0.5 * 0.5**4], rtol=1e-12)
     assert ex["gap"][-1] >= 0
 
 
@@ -203,6 +229,7 @@ def test_quadratic_cosine_f_inf_exact():
     prob = block_cosine(d=5, blocks=2, cond=10.0, omega=1.0, seed=2)
     assert prob.f_inf_exact
     import scipy.optimize
+
     rng = np.random.default_rng(0)
     best = min(scipy.optimize.minimize(prob.value, rng.uniform(-4, 4, 5), jac=prob.grad).fun for _ in range(30))
     assert prob.f_inf <= best + 1e-9 and best - prob.f_inf < 1e-7
@@ -210,8 +237,14 @@ def test_quadratic_cosine_f_inf_exact():
     assert np.all(prob.value(x) >= prob.f_inf)
 
 
-@pytest.mark.parametrize("make", [lambda: block_logistic(m=50, d=6, blocks=2, seed=1), lambda: block_cosine(d=6, seed=1),
-                                  lambda: block_quadratic(d=6, blocks=2, seed=1)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: block_logistic(m=50, d=6, blocks=2, seed=1),
+        lambda: block_cosine(d=6, seed=1),
+        lambda: block_quadratic(d=6, blocks=2, seed=1),
+    ],
+)
 def test_gradients_match_finite_differences(make):
     prob = make()
     rng = np.random.default_rng(0)
@@ -253,22 +286,28 @@ def test_rpt_cost_tradeoff_beats_uniform_and_gd_point():
 
 
 # --------------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("call, match", [
-    (lambda: RPTSketch([2, 2], [0.5, 0.6]), "p must be a probability distribution"),
-    (lambda: RPTSketch([2, 2], [1.0, 0.0]), r"p\[1\] \(p_J"),
-    (lambda: RPTSketch([2, 2], [0.0, 1.0], order="suffix"), r"p\[0\] \(p_1\)"),
-    (lambda: RPTSketch([2, 2], [0.5, 0.5], order="middle"), "order must be"),
-    (lambda: make_sketch("gd", np.array([[1.0, 0.0], [0.0, -1.0]])), "L must be positive semidefinite"),
-    (lambda: make_sketch("gd", np.array([[1.0, 0.5], [0.0, 1.0]])), "L must be symmetric"),
-    (lambda: make_sketch("sparse", np.eye(2)), "sketch must be one of"),
-    (lambda: TauNiceSketch(3, 4), "tau must be <= d"),
-    (lambda: CoordinateSketch([0.5, 0.5, 0.0]), "pi must be > 0"),
-    (lambda: Quadratic(np.diag([1.0, -1.0])), "A must be positive semidefinite"),
-    (lambda: Quadratic(np.diag([1.0, 0.0]), b=np.array([0.0, 1.0])), "b must lie in the range of A"),
-    (lambda: sketched_rcd(block_quadratic(d=4, blocks=2), np.zeros(4), -1.0, CoordinateSketch.uniform(4), 3), "gamma must be > 0"),
-    (lambda: MatrixL2Logistic(np.ones((3, 2)), np.array([1.0, 0.0, 1.0])), "y must contain labels"),
-    (lambda: QuadraticCosine(np.diag([1.0, 0.0])), "A must be positive definite"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: RPTSketch([2, 2], [0.5, 0.6]), "p must be a probability distribution"),
+        (lambda: RPTSketch([2, 2], [1.0, 0.0]), r"p\[1\] \(p_J"),
+        (lambda: RPTSketch([2, 2], [0.0, 1.0], order="suffix"), r"p\[0\] \(p_1\)"),
+        (lambda: RPTSketch([2, 2], [0.5, 0.5], order="middle"), "order must be"),
+        (lambda: make_sketch("gd", np.array([[1.0, 0.0], [0.0, -1.0]])), "L must be positive semidefinite"),
+        (lambda: make_sketch("gd", np.array([[1.0, 0.5], [0.0, 1.0]])), "L must be symmetric"),
+        (lambda: make_sketch("sparse", np.eye(2)), "sketch must be one of"),
+        (lambda: TauNiceSketch(3, 4), "tau must be <= d"),
+        (lambda: CoordinateSketch([0.5, 0.5, 0.0]), "pi must be > 0"),
+        (lambda: Quadratic(np.diag([1.0, -1.0])), "A must be positive semidefinite"),
+        (lambda: Quadratic(np.diag([1.0, 0.0]), b=np.array([0.0, 1.0])), "b must lie in the range of A"),
+        (
+            lambda: sketched_rcd(block_quadratic(d=4, blocks=2), np.zeros(4), -1.0, CoordinateSketch.uniform(4), 3),
+            "gamma must be > 0",
+        ),
+        (lambda: MatrixL2Logistic(np.ones((3, 2)), np.array([1.0, 0.0, 1.0])), "y must contain labels"),
+        (lambda: QuadraticCosine(np.diag([1.0, 0.0])), "A must be positive definite"),
+    ],
+)
 def test_bad_input_messages(call, match):
     with pytest.raises(InvalidInput, match=match):
         call()

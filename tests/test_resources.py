@@ -1,4 +1,5 @@
 """Memory estimates before allocation (verify/resources.py): formatting, the memory available, the refusal."""
+
 import pytest
 
 from verify.errors import UsageError
@@ -20,13 +21,17 @@ def test_available_memory_is_known_on_this_platform():
 
 
 def test_check_memory_names_estimate_dominant_term_available_and_what_to_reduce():
-    needs = [Need("12*replications*n*d", 12 * 64 * 10**9 * 20, ("replications", "n", "d")),
-             Need("4*(T+1)", 4 * 2001, ("T",))]
+    needs = [
+        Need("12*replications*n*d", 12 * 64 * 10**9 * 20, ("replications", "n", "d")),
+        Need("4*(T+1)", 4 * 2001, ("T",)),
+    ]
     assert memory_bytes(needs) == 8 * (12 * 64 * 10**9 * 20 + 4 * 2001)
     with pytest.raises(UsageError) as info:
         check_memory("experiment 'x'", needs, available=20 * 10**9)
-    assert str(info.value) == ("experiment 'x': this instance needs about 123 TB (mostly 12*replications*n*d floats), "
-                               "more than the 20 GB available; reduce replications, n or d")
+    assert str(info.value) == (
+        "experiment 'x': this instance needs about 123 TB (mostly 12*replications*n*d floats), "
+        "more than the 20 GB available; reduce replications, n or d"
+    )
     assert check_memory("experiment 'x'", needs[1:], available=20 * 10**9) == 8 * 4 * 2001  # fits: returned
 
 

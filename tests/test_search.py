@@ -1,4 +1,5 @@
 """Counterexample search (issue 10): search logic on a toy experiment, records, replay, bad input."""
+
 import json
 
 import numpy as np
@@ -7,11 +8,10 @@ import sympy as sp
 
 import theorems
 from theorems import Claim, sym
-from verify.check import UsageError, Evidence
+from verify.check import Evidence, UsageError
 from verify.experiments import Experiment
 from verify.schema import Choice, Float, Int, Measure, Rule, Schema
-from verify.search import (FORMAT, _Space, assert_claim_holds_search, load_counterexample, replay, reproduces,
-                           search)
+from verify.search import FORMAT, _Space, assert_claim_holds_search, load_counterexample, replay, reproduces, search
 
 T = sym("T")
 
@@ -22,9 +22,13 @@ class Toy(Experiment):
     name = "toy-search"
     title = "toy"
     schema = Schema(
-        params=(Float("a", 0.5, "scale", search=(0.0, 1.0)), Int("n", 3, "size", search=(1, 10)),
-                Choice("kind", "x", "kind of instance", choices=("x", "y"), search=True), Int("T", 8, "horizon", low=1),
-                Int("replications", 16, "Monte Carlo samples", low=2)),
+        params=(
+            Float("a", 0.5, "scale", search=(0.0, 1.0)),
+            Int("n", 3, "size", search=(1, 10)),
+            Choice("kind", "x", "kind of instance", choices=("x", "y"), search=True),
+            Int("T", 8, "horizon", low=1),
+            Int("replications", 16, "Monte Carlo samples", low=2),
+        ),
         rules=(Rule("n must be <= 3 for kind 'y'", ("n", "kind"), lambda p: p["kind"] != "y" or p["n"] <= 3),),
         measures=(Measure("toy", "a n t / T"), Measure("toy_mc", "Monte Carlo mean of N(a n, 1)", random=True)),
         search_order=("n", "a", "kind"),
@@ -39,8 +43,17 @@ class Toy(Experiment):
         if claim.measure == "toy_mc":
             s = p["a"] * p["n"] + rng.standard_normal((p["replications"], grid.size))
             m, se = s.mean(0), s.std(0, ddof=1) / np.sqrt(p["replications"])
-            return Evidence("T", grid, m, claim.evaluate(T=grid), method="monte-carlo", stderr=se,
-                            n_samples=p["replications"], instance=p, seed=seed)
+            return Evidence(
+                "T",
+                grid,
+                m,
+                claim.evaluate(T=grid),
+                method="monte-carlo",
+                stderr=se,
+                n_samples=p["replications"],
+                instance=p,
+                seed=seed,
+            )
         measured = p["a"] * p["n"] * (1 + 0.01 * rng.uniform()) * grid / p["T"]
         return Evidence("T", grid, measured, claim.evaluate(T=grid), instance=p, seed=seed)
 
@@ -49,8 +62,17 @@ TOY = Toy()
 
 
 def toy_claim(bound, kind="upper", measure="toy", **kw):
-    return Claim(id=kw.pop("id", "toy.claim"), title="toy", paper="none", provenance="derived", kind=kind,
-                 measure=measure, bound=sp.sympify(bound) + 0 * T, experiment="toy-search", **kw)
+    return Claim(
+        id=kw.pop("id", "toy.claim"),
+        title="toy",
+        paper="none",
+        provenance="derived",
+        kind=kind,
+        measure=measure,
+        bound=sp.sympify(bound) + 0 * T,
+        experiment="toy-search",
+        **kw,
+    )
 
 
 def test_space_maps_unit_coordinates_and_simplifies():
@@ -186,8 +208,17 @@ def test_bad_input_is_a_one_line_usage_error():
         search(toy_claim(5), experiment=TOY, seed=-1)
     with pytest.raises(UsageError, match="without a measure"):
         search("ef21.constants")
-    scaling = Claim(id="toy.scaling", title="s", paper="none", provenance="derived", kind="scaling", measure="toy",
-                    exponent=sp.Integer(-1), scaling_in="T", experiment="toy-search")
+    scaling = Claim(
+        id="toy.scaling",
+        title="s",
+        paper="none",
+        provenance="derived",
+        kind="scaling",
+        measure="toy",
+        exponent=sp.Integer(-1),
+        scaling_in="T",
+        experiment="toy-search",
+    )
     with pytest.raises(UsageError, match="scaling claim"):
         search(scaling, experiment=TOY)
     with pytest.raises(UsageError, match="has no measure .nothing.; measures: toy, toy_mc"):
@@ -224,7 +255,10 @@ def test_catalogue_separates_near_tight_from_loose_claims():
     rows = catalogue(claims, budget=20, experiment=TOY)
     by = {r["claim"]: r for r in rows}
     assert by["toy.near"]["near_tight"] and not by["toy.loose"]["near_tight"]
-    assert by["toy.near"]["search_verdict"] == "holds" and by["toy.near"]["best_tightness"] >= by["toy.near"]["default_tightness"]
+    assert (
+        by["toy.near"]["search_verdict"] == "holds"
+        and by["toy.near"]["best_tightness"] >= by["toy.near"]["default_tightness"]
+    )
     assert by["toy.false"]["search_verdict"] == "violated" and by["toy.false"]["unexpected"]
     assert by["toy.near"]["best_instance"]["T"] == 8 and by["toy.near"]["best_seed"] >= 0
     md = catalogue_markdown(rows)

@@ -4,6 +4,7 @@ Sanity of the declared spaces (every point maps to parameters the experiment acc
 restrictions), the short-run fix of the ADOM+ decay-rate windows, and a few shipped claims that a
 small search does not find violated.  Teeth found by search: ``tests/test_search_teeth.py``.
 """
+
 import math
 
 import numpy as np
@@ -81,22 +82,27 @@ def test_adom_decay_run_shorter_than_one_window_is_judged():
     """ADOM+ run with parameters for chi = 1 on a random geometric cycle reaches the 1e-20 floor before
     one window of ceil(1/sigma_2) iterations: the run is measured over its whole length instead of
     indexing before its start (an IndexError before)."""
-    v = evaluate("adom-plus.linear-rate~chi-one-parameters",
-                 {"network": "rgg", "problem": "quadratic", "n": 10, "d": 3, "m": 5, "kappa": 4.0, "order": "time"},
-                 seed=0)
+    v = evaluate(
+        "adom-plus.linear-rate~chi-one-parameters",
+        {"network": "rgg", "problem": "quadratic", "n": 10, "d": 3, "m": 5, "kappa": 4.0, "order": "time"},
+        seed=0,
+    )
     c = v.evidence.constants
     assert c["iterations"] < c["window"]
     assert v.verdict == "holds" and np.all(np.isfinite(v.evidence.measured)) and np.all(v.evidence.measured > 0)
 
 
-@pytest.mark.parametrize("cid,budget", [
-    ("adom.lower-bound-comm", 8),
-    ("adom.lower-bound-comp", 8),
-    ("weiszfeld.rate", 8),
-    ("weiszfeld.hull", 6),
-    ("weiszfeld.contraction", 8),
-    ("weiszfeld.robustness", 8),
-])
+@pytest.mark.parametrize(
+    "cid,budget",
+    [
+        ("adom.lower-bound-comm", 8),
+        ("adom.lower-bound-comp", 8),
+        ("weiszfeld.rate", 8),
+        ("weiszfeld.hull", 6),
+        ("weiszfeld.contraction", 8),
+        ("weiszfeld.robustness", 8),
+    ],
+)
 def test_shipped_claims_not_violated_on_a_small_search(cid, budget):
     res = search(cid, budget=budget, seed=0, shrink=False, defaults=[])
     assert res.verdict != "violated", (res.point, res.seed, res.best.detail if res.best else None)

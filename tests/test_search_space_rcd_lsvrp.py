@@ -2,6 +2,7 @@
 test_experiment_conformance.py):
 random points of each claim's space map to parameters the experiment accepts, the spaces respect
 the claims' assumptions, and shipped claims are not found violated on a small budget."""
+
 import math
 
 import numpy as np
@@ -34,8 +35,6 @@ def _searchable(c):
 
 
 SEARCHABLE = [c.id for e in EXPS for c in _claims(e) if _searchable(c)]
-
-
 
 
 @pytest.mark.parametrize("cid", SEARCHABLE)
@@ -87,10 +86,20 @@ def test_monte_carlo_points_have_no_rare_sketch_outcomes():
     """Regression: this point (search seed 2 of rpt.strongly-convex) once mapped to RPT block
     probabilities down to 1e-5 on logistic regression; 1200 Monte Carlo samples missed the rare
     outcome and reported a false violation at T = 1 (exact expectation 0.999996 x the bound)."""
-    point = {"problem": "logistic", "d": 22, "blocks_frac": 0.9868979862014584, "profile": "flat",
-             "scale_ratio": 58.12374532780221, "cond": 2.164187898973867, "coupling": 0.19576350349670946,
-             "sketch": "rpt-prefix", "p_ratio": 0.2, "start": "last-block", "x0_scale": 4.556579972015887,
-             "stepsize_factor": 0.9721139963543624}
+    point = {
+        "problem": "logistic",
+        "d": 22,
+        "blocks_frac": 0.9868979862014584,
+        "profile": "flat",
+        "scale_ratio": 58.12374532780221,
+        "cond": 2.164187898973867,
+        "coupling": 0.19576350349670946,
+        "sketch": "rpt-prefix",
+        "p_ratio": 0.2,
+        "start": "last-block",
+        "x0_scale": 4.556579972015887,
+        "stepsize_factor": 0.9721139963543624,
+    }
     exp = get("rcd")
     p = exp.params(exp.from_search(point))
     assert p["blocks"] <= 4 and min(p["p"]) >= 1 / (2 * p["blocks"]) - 1e-12
@@ -104,16 +113,26 @@ def test_unsearchable_lsvrp_claims_are_clear_errors(cid):
         searchable(theorems.get(cid))
 
 
-@pytest.mark.parametrize("cid,budget", [("rcd.nonconvex", 6), ("rpt.unbiased", 3), ("rcd.l-tilde", 3),
-                                        ("lsvrp.recursion", 8), ("lsvrp.lyapunov", 6), ("sgd.neighborhood", 6)])
+@pytest.mark.parametrize(
+    "cid,budget",
+    [
+        ("rcd.nonconvex", 6),
+        ("rpt.unbiased", 3),
+        ("rcd.l-tilde", 3),
+        ("lsvrp.recursion", 8),
+        ("lsvrp.lyapunov", 6),
+        ("sgd.neighborhood", 6),
+    ],
+)
 def test_shipped_claims_not_violated_on_small_budget(cid, budget):
     res = search(cid, budget=budget, seed=0, shrink=False, defaults=[])
     assert res.verdict != "violated", (cid, res.point, res.seed, res.best and res.best.detail)
     assert res.runs - res.infeasible >= 1
 
 
-@pytest.mark.parametrize("tid", ["rpt.nonconvex~unscaled", "lsvrp.recursion~refresh-swapped",
-                                 "sgd.neighborhood~no-neighbourhood"])
+@pytest.mark.parametrize(
+    "tid", ["rpt.nonconvex~unscaled", "lsvrp.recursion~refresh-swapped", "sgd.neighborhood~no-neighbourhood"]
+)
 def test_some_teeth_found_on_small_budget(tid):
     assert search(tid, budget=6, seed=0, shrink=False, defaults=[]).verdict == "violated"
 

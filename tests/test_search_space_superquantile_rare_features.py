@@ -1,6 +1,7 @@
 """Search spaces of the superquantile and rare_features experiments (issue 10): every point of the
 declared spaces maps to valid instance parameters, the spaces are restricted per claim as documented,
 and a few shipped claims hold (and a few teeth fall) on a small budget."""
+
 import math
 
 import numpy as np
@@ -79,24 +80,44 @@ def test_superquantile_spaces_per_claim():
 
 def test_rare_features_spaces_per_claim():
     exp = get("rare_features")
-    assert set(exp.search_space_for(theorems.get("rare-features.constants"))) == {"design", "n", "c_frac", "r_target", "m"}
+    assert set(exp.search_space_for(theorems.get("rare-features.constants"))) == {
+        "design",
+        "n",
+        "c_frac",
+        "r_target",
+        "m",
+    }
     with pytest.raises(UsageError, match="scaling"):
         searchable(theorems.get("rare-features.complexity"))
     p = exp.params(exp.from_search({"design": "regular", "n": 12, "c_frac": 0.3, "r_target": 5}))
     assert p["c"] == 4 and p["d"] == 15 and (p["d"] * p["c"]) % p["n"] == 0
 
 
-@pytest.mark.parametrize("cid,budget", [
-    ("superquantile.bias-exact", 8), ("superquantile.variance-derived", 8), ("superquantile.bias-sharp", 8),
-    ("superquantile.bias-levy", 6), ("rare-features.nonconvex", 4), ("rare-features.constants", 3),
-])
+@pytest.mark.parametrize(
+    "cid,budget",
+    [
+        ("superquantile.bias-exact", 8),
+        ("superquantile.variance-derived", 8),
+        ("superquantile.bias-sharp", 8),
+        ("superquantile.bias-levy", 6),
+        ("rare-features.nonconvex", 4),
+        ("rare-features.constants", 3),
+    ],
+)
 def test_shipped_claims_not_violated_on_a_small_budget(cid, budget):
     res = search(cid, budget=budget, seed=0, shrink=False, defaults=[])
     assert res.verdict != "violated", f"{cid}: {res.best.detail} on {res.point}"
 
 
-@pytest.mark.parametrize("tid", ["superquantile.bias-levy~rate-1-over-theta-m", "superquantile.bias-exact~off-by-one",
-                                 "superquantile.variance-derived~quartered", "rare-features.reloaded~rate-T2"])
+@pytest.mark.parametrize(
+    "tid",
+    [
+        "superquantile.bias-levy~rate-1-over-theta-m",
+        "superquantile.bias-exact~off-by-one",
+        "superquantile.variance-derived~quartered",
+        "rare-features.reloaded~rate-T2",
+    ],
+)
 def test_teeth_found_on_a_small_budget(tid):
     res = search(tid, budget=6, seed=1, shrink=False, defaults=[])
     assert res.verdict == "violated" and not res.unexpected, f"{tid}: best tightness {res.tightness} on {res.point}"
@@ -123,8 +144,9 @@ def test_l2_smoothing_space_stays_above_the_floating_point_floor():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cid", [c.id for e in EXPERIMENTS for c in _claims(e)
-                                 if c.kind.value != "scaling" and not c.expected_to_fail])
+@pytest.mark.parametrize(
+    "cid", [c.id for e in EXPERIMENTS for c in _claims(e) if c.kind.value != "scaling" and not c.expected_to_fail]
+)
 def test_shipped_claims_hold_under_the_default_search(cid):
     res = search(cid, seed=0, shrink=False, defaults=[])
     assert res.verdict == "holds" and not res.unexpected, f"{cid}: {res.verdict} on {res.point}; {res.best.detail}"

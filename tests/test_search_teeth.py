@@ -1,6 +1,7 @@
 """Teeth by search (issue 10): every teeth variant of every claim whose experiment declares a search
 space is found violated by ``verify.search.search`` within the default budget, from the search
 space alone (no hand-picked instances)."""
+
 import pytest
 
 import theorems
@@ -33,7 +34,8 @@ def test_teeth_variant_found_by_search(tid):
         pytest.skip(f"{tid}: its experiment declares no search space, or the claim has no measure")
     res = search(claim, seed=0, shrink=False, defaults=[])  # the default budget, the search space alone
     assert res.verdict == "violated" and not res.unexpected, (
-        f"{tid} not found violated in {res.runs} runs ({res.infeasible} infeasible); best tightness {res.tightness}")
+        f"{tid} not found violated in {res.runs} runs ({res.infeasible} infeasible); best tightness {res.tightness}"
+    )
     assert res.runs <= max(DEFAULT_BUDGET, MC_BUDGET)
 
 
@@ -49,8 +51,15 @@ def test_teeth_counterexample_shrunk_and_replayed(tid, tmp_path):
 def _planted():
     """Wrong claims a user might write: shipped bounds halved (upper) or doubled (lower)."""
     out = []
-    for cid in ("ef21.nonconvex-am", "ef21.pl-qm", "rcd.convex", "weiszfeld.rate", "superquantile.variance",
-                "lsvrp.lyapunov", "adom.lower-bound-comm"):
+    for cid in (
+        "ef21.nonconvex-am",
+        "ef21.pl-qm",
+        "rcd.convex",
+        "weiszfeld.rate",
+        "superquantile.variance",
+        "lsvrp.lyapunov",
+        "adom.lower-bound-comm",
+    ):
         c = theorems.get(cid)
         factor = 2 if c.kind.value == "lower" else 0.5
         out.append(c.variant("planted", bound=c.bound * factor, expected_to_fail="planted wrong constant"))

@@ -1,4 +1,5 @@
 """The Parquet results store: rows, atomic parts, failures, merge, reading back."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,19 @@ import numpy as np
 import pytest
 
 from verify import UsageError
-from verify.store import (COLUMNS, PARAM_PREFIX, STALE_TEMPORARY_AGE, CorruptPartWarning, Store, _HOST,
-                          failure_table, load, merge, rows_table, unit_key)
+from verify.store import (
+    _HOST,
+    COLUMNS,
+    PARAM_PREFIX,
+    STALE_TEMPORARY_AGE,
+    CorruptPartWarning,
+    Store,
+    failure_table,
+    load,
+    merge,
+    rows_table,
+    unit_key,
+)
 
 pytest.importorskip("pyarrow")
 
@@ -22,9 +34,24 @@ pytest.importorskip("pyarrow")
 def _unit(store, i, n=5, **params):
     params = {"n": 10 + i, "spread": 1.5, "profile": "outlier", **params}
     key = unit_key("claim:abc", "exp", params, i)
-    meta = dict(key=key, claim="c", experiment="exp", kind="upper", measure="m", seed=i, replicate=0,
-                grid_name="T", method="deterministic", verdict="holds", expected="holds", tightness=0.5,
-                params=json.dumps(params), constants="{}", wall_time=0.01, version="0.1.0")
+    meta = dict(
+        key=key,
+        claim="c",
+        experiment="exp",
+        kind="upper",
+        measure="m",
+        seed=i,
+        replicate=0,
+        grid_name="T",
+        method="deterministic",
+        verdict="holds",
+        expected="holds",
+        tightness=0.5,
+        params=json.dumps(params),
+        constants="{}",
+        wall_time=0.01,
+        version="0.1.0",
+    )
     g = np.arange(1.0, n + 1)
     store.write(key, rows_table(meta, dict(grid=g, measured=g / 2, bound=g, stderr=None), params))
     return key, params, meta
@@ -75,13 +102,13 @@ def test_merge_combines_without_duplicates(tmp_path):
 
 def test_parameter_types_unified_across_parts(tmp_path):
     s = Store(tmp_path / "s", write=True)
-    _unit(s, 0, spread=2)            # int in one part
-    _unit(s, 1, spread=2.5)          # float in another
-    _unit(s, 2, extra="x")           # a parameter only some parts have
+    _unit(s, 0, spread=2)  # int in one part
+    _unit(s, 1, spread=2.5)  # float in another
+    _unit(s, 2, extra="x")  # a parameter only some parts have
     df = s.load()
     assert df.param_spread.dtype == np.float64 and sorted(df.param_spread.unique()) == [1.5, 2.0, 2.5]
     assert df.param_extra.isna().sum() == 10
-    _unit(s, 3, spread="wide")       # a string where others are numbers: everything as text
+    _unit(s, 3, spread="wide")  # a string where others are numbers: everything as text
     assert set(s.load().param_spread.astype(str)) >= {"wide", "2.5"}
 
 

@@ -1,4 +1,5 @@
 """Superquantile numerics against brute-force / naive references and cvxpy, and input validation."""
+
 from __future__ import annotations
 
 import itertools
@@ -168,12 +169,13 @@ def test_l2_smoothing_matches_qp_and_gap_bound(theta, n):
     nu = 0.7
     val, pi = sq.l2_smoothed(x, theta, nu)
     p = cp.Variable(n)
-    prob = cp.Problem(cp.Maximize(p @ x - nu / (2 * n) * cp.sum_squares(p - 1 / n)),
-                      [p >= 0, cp.sum(p) == 1, p <= 1 / (n * theta)])
+    prob = cp.Problem(
+        cp.Maximize(p @ x - nu / (2 * n) * cp.sum_squares(p - 1 / n)), [p >= 0, cp.sum(p) == 1, p <= 1 / (n * theta)]
+    )
     prob.solve(solver=cp.CLARABEL)
     assert val == pytest.approx(prob.value, abs=1e-7)
     gap = sq.superquantile(x, theta) - val
-    assert -1e-12 <= gap <= nu * (1 - theta) / (2 * theta * n ** 2) + 1e-12
+    assert -1e-12 <= gap <= nu * (1 - theta) / (2 * theta * n**2) + 1e-12
 
 
 def test_entropic_smoothing_matches_convex_program():
@@ -247,8 +249,12 @@ def test_superquantile_optimum_certificate_and_brute_force():
     cl = superquantile_clients(n=6, d=2, seed=3)
     opt = superquantile_optimum(cl, 0.3, m=3, lam=0.1)
     assert opt.lower <= opt.value <= opt.lower + 1e-6
-    res = minimize(lambda w: sq.surrogate_value(cl, w, 0.3, 3, 0.1), opt.x + 0.3, method="Nelder-Mead",
-                   options=dict(xatol=1e-10, fatol=1e-12, maxiter=4000))
+    res = minimize(
+        lambda w: sq.surrogate_value(cl, w, 0.3, 3, 0.1),
+        opt.x + 0.3,
+        method="Nelder-Mead",
+        options=dict(xatol=1e-10, fatol=1e-12, maxiter=4000),
+    )
     assert res.fun >= opt.lower - 1e-9
 
 
@@ -296,8 +302,12 @@ def test_moreau_prox_1d_matches_scalar_minimisation():
     for m in (6, 3):
         pr = sq.moreau_prox_1d(cl, W, 0.3, m, 2 * cl.L)
         for k, w in enumerate(W[:, 0]):
-            res = minimize_scalar(lambda y: sq.surrogate_value(cl, np.array([y]), 0.3, m) + cl.L * (y - w) ** 2,
-                                  bounds=(-20, 20), method="bounded", options={"xatol": 1e-12})
+            res = minimize_scalar(
+                lambda y: sq.surrogate_value(cl, np.array([y]), 0.3, m) + cl.L * (y - w) ** 2,
+                bounds=(-20, 20),
+                method="bounded",
+                options={"xatol": 1e-12},
+            )
             assert pr["y"][k, 0] == pytest.approx(res.x, abs=1e-5)
 
 
@@ -388,8 +398,14 @@ def test_smoothing_gaps_match_a_high_precision_reference_within_their_error_boun
     """S - SQ^nu and F^nu - S without cancellation: against 80-digit references on spread-out, tied,
     nearly constant and large-offset rows, within the returned error bound, which is tiny against nu."""
     rng = np.random.default_rng(2)
-    X = np.stack([50 * rng.standard_normal(20), rng.integers(0, 3, 20).astype(float),
-                  1 + 1e-9 * rng.standard_normal(20), 1e6 + rng.standard_normal(20)])
+    X = np.stack(
+        [
+            50 * rng.standard_normal(20),
+            rng.integers(0, 3, 20).astype(float),
+            1 + 1e-9 * rng.standard_normal(20),
+            1e6 + rng.standard_normal(20),
+        ]
+    )
     g2, e2 = sq.l2_smoothing_gap(X, theta, nu)
     ge, ee = sq.entropic_smoothing_gap(X, theta, nu)
     assert np.all(e2 <= 1e-12 * nu) and np.all(ee <= 1e-12 * nu)
@@ -397,7 +413,7 @@ def test_smoothing_gaps_match_a_high_precision_reference_within_their_error_boun
         r2, re = _reference_gaps(x, theta, nu)
         assert abs(g2[i] - r2) <= e2[i] and abs(ge[i] - re) <= ee[i], (i, g2[i], r2, ge[i], re)
     n = X.shape[1]
-    assert np.all((g2 >= 0) & (g2 <= nu * (1 - theta) / (2 * theta * n ** 2) * (1 + 1e-12)))
+    assert np.all((g2 >= 0) & (g2 <= nu * (1 - theta) / (2 * theta * n**2) * (1 + 1e-12)))
     assert np.all((ge >= nu * np.log(theta * n) * (1 - 1e-12)) & (ge <= nu * np.log(n) * (1 + 1e-12)))
 
 

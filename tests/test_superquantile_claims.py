@@ -1,5 +1,6 @@
 """Every superquantile / Simplicial-FL claim gets its expected verdict on its quick default instances,
 every teeth variant is caught, and the experiment rejects bad parameters with a clear message."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,10 +15,19 @@ CLAIMS = [c for c in theorems.all() if c.id.startswith(("superquantile.", "simpl
 TEETH = [t for c in CLAIMS for t in theorems.teeth(c.id)]
 
 ISSUE_IDS = {
-    "superquantile.bias-sign", "superquantile.bias-levy", "superquantile.bias-exact", "superquantile.bias-density",
-    "superquantile.variance", "superquantile.bias-sharp", "superquantile.bias-rate", "superquantile.l2-smoothing-gap",
-    "superquantile.entropic-gap", "superquantile.slide-bias", "superquantile.slide-variance",
-    "superquantile.slide-bias-abs", "simplicial-fl.convex",
+    "superquantile.bias-sign",
+    "superquantile.bias-levy",
+    "superquantile.bias-exact",
+    "superquantile.bias-density",
+    "superquantile.variance",
+    "superquantile.bias-sharp",
+    "superquantile.bias-rate",
+    "superquantile.l2-smoothing-gap",
+    "superquantile.entropic-gap",
+    "superquantile.slide-bias",
+    "superquantile.slide-variance",
+    "superquantile.slide-bias-abs",
+    "simplicial-fl.convex",
 }
 
 
@@ -34,7 +44,7 @@ def test_slide_claims_are_encoded_as_printed():
     th, m, B = theorems.sym("theta"), theorems.sym("m"), theorems.sym("B")
     for cid in ("superquantile.slide-bias", "superquantile.slide-bias-abs"):
         assert sp.simplify(theorems.get(cid).bound - B / (th * m)) == 0
-    assert sp.simplify(theorems.get("superquantile.slide-variance").bound - B ** 2 / (th * m)) == 0
+    assert sp.simplify(theorems.get("superquantile.slide-variance").bound - B**2 / (th * m)) == 0
     assert theorems.get("superquantile.slide-bias").provenance.value == "reconstructed"
     assert theorems.get("superquantile.slide-variance").expected_to_fail
     assert theorems.get("superquantile.slide-bias-abs").expected_to_fail
@@ -68,18 +78,37 @@ def test_l2_gap_bound_is_attained():
 def test_user_claim_against_the_experiment():
     # a user's own (correct) variant: T6 with the constant 1 instead of 1/2
     th, m, B = theorems.sym("theta"), theorems.sym("m"), theorems.sym("B")
-    mine = theorems.Claim(id="user.sq", title="mine", paper="me", provenance="derived", kind="upper",
-                          measure="bias", in_expectation=True, bound=B * sp.sqrt((1 - th) / (th * m)),
-                          setting={"B": "range"}, experiment="superquantile")
+    mine = theorems.Claim(
+        id="user.sq",
+        title="mine",
+        paper="me",
+        provenance="derived",
+        kind="upper",
+        measure="bias",
+        in_expectation=True,
+        bound=B * sp.sqrt((1 - th) / (th * m)),
+        setting={"B": "range"},
+        experiment="superquantile",
+    )
     verify.assert_claim_holds(mine, instances=[dict(law="bernoulli", theta=0.2, m_max=500)])
 
 
-@pytest.mark.parametrize("params,match", [
-    (dict(theta=0.0), "theta"), (dict(theta=1.5), "theta"), (dict(law="cauchy"), "law"),
-    (dict(low=1.0, high=0.0), "high"), (dict(m_min=0), "m_min"), (dict(replications=1), "replications"),
-    (dict(p=2.0), "p must"), (dict(sample_m=20, clients=8), "sample_m"), (dict(bogus=1), "bogus"),
-    (dict(nu=-1.0), "nu"), (dict(tail="best"), "tail"),
-])
+@pytest.mark.parametrize(
+    "params,match",
+    [
+        (dict(theta=0.0), "theta"),
+        (dict(theta=1.5), "theta"),
+        (dict(law="cauchy"), "law"),
+        (dict(low=1.0, high=0.0), "high"),
+        (dict(m_min=0), "m_min"),
+        (dict(replications=1), "replications"),
+        (dict(p=2.0), "p must"),
+        (dict(sample_m=20, clients=8), "sample_m"),
+        (dict(bogus=1), "bogus"),
+        (dict(nu=-1.0), "nu"),
+        (dict(tail="best"), "tail"),
+    ],
+)
 def test_bad_parameters(params, match):
     with pytest.raises(UsageError, match=match):
         verify.check("superquantile.bias-levy", instances=[params])
@@ -208,38 +237,60 @@ def test_kink_onset_range():
     from verify.experiments.superquantile import SuperquantileExperiment
 
     def kink(flat, steep, curvature=2.95, noise=2.0):
-        return SurrogateKink(clients=(0, 1), distance=0.0, normal=np.array([1.0, 0.0]), flat_slope=flat,
-                             steep_slope=steep, flat_side=1, curvature=curvature, noise=noise)
+        return SurrogateKink(
+            clients=(0, 1),
+            distance=0.0,
+            normal=np.array([1.0, 0.0]),
+            flat_slope=flat,
+            steep_slope=steep,
+            flat_side=1,
+            curvature=curvature,
+            noise=noise,
+        )
 
     onset, c = SuperquantileExperiment.kink_onset([kink(0.0291, 0.362)], lam=2.0)
-    s1sq = 2.0 ** 2 / (2 * 2.95 - 1)
+    s1sq = 2.0**2 / (2 * 2.95 - 1)
     assert c["T_cross"] == pytest.approx(s1sq / (0.0291 / 2.95) ** 2) and onset == pytest.approx(256 * c["T_cross"])
-    assert np.isinf(SuperquantileExperiment.kink_onset([kink(0.1, 0.12)], lam=2.0)[0])   # nearly symmetric kink
+    assert np.isinf(SuperquantileExperiment.kink_onset([kink(0.1, 0.12)], lam=2.0)[0])  # nearly symmetric kink
     assert np.isinf(SuperquantileExperiment.kink_onset([kink(0.1, 1.0, curvature=8.0)], lam=2.0)[0])  # a mu = 8
     assert SuperquantileExperiment.kink_onset([], lam=2.0) == (0.0, {"kinks": 0, "T_cross": 0.0, "T_onset": 0.0})
 
 
 # ----------------------------------------------------------------------------- absurd sizes
-@pytest.mark.parametrize("params, words", [
-    (dict(m_max=10**10), ("m_max",)),
-    (dict(m_points=10**9), ("m_points",)),
-    (dict(replications=10**10), ("replications",)),
-    (dict(rows=10**9), ("rows",)),
-    (dict(runs=10**9), ("runs",)),
-    (dict(T_max=10**10), ("T_max",)),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        (dict(m_max=10**10), ("m_max",)),
+        (dict(m_points=10**9), ("m_points",)),
+        (dict(replications=10**10), ("replications",)),
+        (dict(rows=10**9), ("rows",)),
+        (dict(runs=10**9), ("runs",)),
+        (dict(T_max=10**10), ("T_max",)),
+    ],
+)
 def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
     refused_without_allocating("superquantile", params, *words)
 
 
 # ----------------------------------------------------------------------------- extreme finite values
-@pytest.mark.parametrize("claim, params, msg", [
-    ("superquantile.variance", dict(high=1e300), r"high must be a finite number in \[-1e\+100, 1e\+100\], got 1e\+300"),
-    ("superquantile.bias-sign", dict(low=-1e160), r"low must be a finite number in \[-1e\+100, 1e\+100\]"),
-    ("simplicial-fl.strongly-convex", dict(theta=1e-10), r"theta must be a finite number in \[1e-06, 1\]"),
-    ("simplicial-fl.strongly-convex", dict(lam=1e8), r"lam must be a finite number in \[0, 1e\+06\]"),
-    ("simplicial-fl.strongly-convex", dict(separation=1e4), r"separation must be a finite number in \[-1000, 1000\]"),
-])
+@pytest.mark.parametrize(
+    "claim, params, msg",
+    [
+        (
+            "superquantile.variance",
+            dict(high=1e300),
+            r"high must be a finite number in \[-1e\+100, 1e\+100\], got 1e\+300",
+        ),
+        ("superquantile.bias-sign", dict(low=-1e160), r"low must be a finite number in \[-1e\+100, 1e\+100\]"),
+        ("simplicial-fl.strongly-convex", dict(theta=1e-10), r"theta must be a finite number in \[1e-06, 1\]"),
+        ("simplicial-fl.strongly-convex", dict(lam=1e8), r"lam must be a finite number in \[0, 1e\+06\]"),
+        (
+            "simplicial-fl.strongly-convex",
+            dict(separation=1e4),
+            r"separation must be a finite number in \[-1000, 1000\]",
+        ),
+    ],
+)
 def test_extreme_values_are_refused_by_the_declared_ranges(claim, params, msg):
     """high=1e300 gave an OverflowError ((high - low)^2), theta=1e-10 a SolverError, lam=1e8 and separation=1e4
     an uncertified optimum."""

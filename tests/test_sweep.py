@@ -1,4 +1,5 @@
 """Sweeps: grids, seeding, up-front validation, resume after interruption, failures, backends, scaling claims, CLI."""
+
 from __future__ import annotations
 
 import contextlib
@@ -26,7 +27,7 @@ from verify.sweep import cell_seed, grid, parse_grid, plan, run_grid, sweep, zip
 pytest.importorskip("pyarrow")
 ROOT = Path(__file__).resolve().parents[1]
 AM = "ef21.nonconvex-am"
-SMALL = dict(n=8, d=8, m=5)          # tiny least-squares instances: a unit takes a few milliseconds
+SMALL = dict(n=8, d=8, m=5)  # tiny least-squares instances: a unit takes a few milliseconds
 CELLS = grid(T=[60, 90], spread=[1.5, 2.0])
 VOLATILE = ["wall_time", "finished_at", "host", "git_rev"]
 
@@ -39,7 +40,12 @@ def _rows(df):
 
 # --------------------------------------------------------------------------- grids and seeds
 def test_grid_and_zip_expansion():
-    assert grid(a=[1, 2], b=["x", "y"]) == [{"a": 1, "b": "x"}, {"a": 1, "b": "y"}, {"a": 2, "b": "x"}, {"a": 2, "b": "y"}]
+    assert grid(a=[1, 2], b=["x", "y"]) == [
+        {"a": 1, "b": "x"},
+        {"a": 1, "b": "y"},
+        {"a": 2, "b": "x"},
+        {"a": 2, "b": "y"},
+    ]
     assert zipped(a=[1, 2], b=[3, 4]) == [{"a": 1, "b": 3}, {"a": 2, "b": 4}]
     with pytest.raises(UsageError, match="empty"):
         grid(a=[])
@@ -64,7 +70,9 @@ def test_seeds_depend_on_content_not_order():
     fwd = {(u.key, u.seed) for u in plan(AM, [dict(SMALL, **c) for c in CELLS], seeds=2, validate="none")}
     rev = {(u.key, u.seed) for u in plan(AM, [dict(SMALL, **c) for c in CELLS[::-1]], seeds=2, validate="none")}
     assert fwd == rev and len(fwd) == 8
-    assert [r[1] for r in run_grid(lambda **kw: kw["seed"], [{"a": 1}], seeds=2)] == [cell_seed({"a": 1}, r) for r in (0, 1)]
+    assert [r[1] for r in run_grid(lambda **kw: kw["seed"], [{"a": 1}], seeds=2)] == [
+        cell_seed({"a": 1}, r) for r in (0, 1)
+    ]
 
 
 def test_rows_do_not_depend_on_cell_order(tmp_path):
@@ -76,12 +84,15 @@ def test_rows_do_not_depend_on_cell_order(tmp_path):
 
 
 # --------------------------------------------------------------------------- validation up front
-@pytest.mark.parametrize("cells, msg", [
-    ([{"nn": 3}], "unknown parameter 'nn'"),
-    ([], "grid is empty"),
-    ([{"n": 0}], "n must be an integer >= 1"),
-    ([{"T": 50}, {"stepsize_factor": 3.0}], "^cell stepsize_factor=3.0: .*violates the assumption gamma <="),
-])
+@pytest.mark.parametrize(
+    "cells, msg",
+    [
+        ([{"nn": 3}], "unknown parameter 'nn'"),
+        ([], "grid is empty"),
+        ([{"n": 0}], "n must be an integer >= 1"),
+        ([{"T": 50}, {"stepsize_factor": 3.0}], "^cell stepsize_factor=3.0: .*violates the assumption gamma <="),
+    ],
+)
 def test_bad_grids_rejected_before_anything_runs(tmp_path, cells, msg):
     out = tmp_path / "s"
     with pytest.raises(UsageError, match=msg):
@@ -175,9 +186,15 @@ class _Toy(Experiment):
     """y_T = a / T exactly; raises for fail=1 (a cell that breaks)."""
 
     name = "toy-sweep"
-    schema = Schema(params=(Float("a", 1.0, "scale"), Int("fail", 0, "1: the run raises", low=0, high=1),
-                            Int("T", 8, "horizon", low=1)),
-                    constants=(Constant("a", "the scale"),), measures=(Measure("toy", "a / T", grid="T"),))
+    schema = Schema(
+        params=(
+            Float("a", 1.0, "scale"),
+            Int("fail", 0, "1: the run raises", low=0, high=1),
+            Int("T", 8, "horizon", low=1),
+        ),
+        constants=(Constant("a", "the scale"),),
+        measures=(Measure("toy", "a / T", grid="T"),),
+    )
 
     def instances(self, claim, quick=False):
         return [{"a": 1.0}, {"a": 2.0}]
@@ -187,13 +204,27 @@ class _Toy(Experiment):
             raise RuntimeError("this cell breaks")
         T = np.arange(1, p["T"] + 1)
         c = {"a": p["a"]}
-        return Evidence("T", T, p["a"] / T, claim.evaluate(T=T, **c) if claim.bound is not None else np.nan,
-                        constants=c, instance=p, seed=seed)
+        return Evidence(
+            "T",
+            T,
+            p["a"] / T,
+            claim.evaluate(T=T, **c) if claim.bound is not None else np.nan,
+            constants=c,
+            instance=p,
+            seed=seed,
+        )
 
 
 def _toy_claim(**kw):
-    base = dict(id="test.toy", title="toy", paper="none", provenance="derived", kind="upper", measure="toy",
-                bound=sym("a") / sym("T"))
+    base = dict(
+        id="test.toy",
+        title="toy",
+        paper="none",
+        provenance="derived",
+        kind="upper",
+        measure="toy",
+        bound=sym("a") / sym("T"),
+    )
     base.update(kw)
     return Claim(**base)
 
@@ -221,10 +252,21 @@ def test_defaults_and_base_cells(tmp_path):
 # --------------------------------------------------------------------------- scaling claims
 def _scaling_claim(exponent, **setting):
     base = theorems.get(AM)
-    return Claim(id=f"test.am-vs-T{exponent}", title="final running mean of ||grad f||^2 ~ 1/T (PL instance)",
-                 paper="test", provenance="derived", kind="scaling", measure="avg_grad_norm_sq", bound=base.bound,
-                 stepsize=base.stepsize, assumptions=base.assumptions, exponent=exponent, scaling_in="T",
-                 experiment="ef21", setting=setting)
+    return Claim(
+        id=f"test.am-vs-T{exponent}",
+        title="final running mean of ||grad f||^2 ~ 1/T (PL instance)",
+        paper="test",
+        provenance="derived",
+        kind="scaling",
+        measure="avg_grad_norm_sq",
+        bound=base.bound,
+        stepsize=base.stepsize,
+        assumptions=base.assumptions,
+        exponent=exponent,
+        scaling_in="T",
+        experiment="ef21",
+        setting=setting,
+    )
 
 
 def test_scaling_claim_fitted_and_judged(tmp_path):
@@ -243,8 +285,12 @@ def test_scaling_claim_fitted_and_judged(tmp_path):
 
 def test_scaling_fit_per_group_of_other_parameters(tmp_path):
     cells = grid(T=[200, 400, 800], spread=[1.5, 2.0])
-    res = sweep(_scaling_claim(-1, exponent_tolerance=0.05), [dict(SMALL, **c) for c in cells], out=tmp_path / "s",
-                backend="serial")
+    res = sweep(
+        _scaling_claim(-1, exponent_tolerance=0.05),
+        [dict(SMALL, **c) for c in cells],
+        out=tmp_path / "s",
+        backend="serial",
+    )
     assert [s["instance"]["spread"] for s in res.summary] == [1.5, 2.0]
     assert all(s["verdict"] == "holds" for s in res.summary)
 
@@ -299,10 +345,17 @@ def test_dask_local_cluster_equals_local_backend_row_for_row(tmp_path, reference
     from verify.sweep import BLAS_ENV
 
     cells, ref = reference
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, env=dict(BLAS_ENV, PYTHONPATH=str(ROOT))) as cluster:
-        res = sweep(AM, cells, seeds=2, out=tmp_path / "s", backend="dask", scheduler=cluster.scheduler_address,
-                    quick=True)
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        env=dict(BLAS_ENV, PYTHONPATH=str(ROOT)),
+    ) as cluster:
+        res = sweep(
+            AM, cells, seeds=2, out=tmp_path / "s", backend="dask", scheduler=cluster.scheduler_address, quick=True
+        )
         hosts_workers = len(cluster.workers)
     assert hosts_workers == 2 and res.ran == 8 and not res.failed
     rows = _rows(res.frame())
@@ -317,8 +370,20 @@ def _cli(argv):
 
 
 def test_cli_sweep_json_resume_and_merge(tmp_path, capsys):
-    base = ["sweep", AM, "--grid", "T=60,90", "--grid", "n=8", "--grid", "d=8", "--backend", "serial", "--quick",
-            "--json"]
+    base = [
+        "sweep",
+        AM,
+        "--grid",
+        "T=60,90",
+        "--grid",
+        "n=8",
+        "--grid",
+        "d=8",
+        "--backend",
+        "serial",
+        "--quick",
+        "--json",
+    ]
     assert _cli(base + ["--out", str(tmp_path / "a")]) == 0
     rec = json.loads(capsys.readouterr().out)
     c = rec["claims"][0]
@@ -331,13 +396,16 @@ def test_cli_sweep_json_resume_and_merge(tmp_path, capsys):
     assert _cli(["merge", str(tmp_path / "m"), str(tmp_path / "a"), str(tmp_path / "b"), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["copied"] == 6
     assert load(tmp_path / "m").key.nunique() == 6
-    assert _cli(["sweep", AM, "--grid", "n=8", "--grid", "T=60", "--backend", "serial", "--out",
-                 str(tmp_path / "c")]) == 0
+    assert (
+        _cli(["sweep", AM, "--grid", "n=8", "--grid", "T=60", "--backend", "serial", "--out", str(tmp_path / "c")]) == 0
+    )
     assert "holds" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv,msg", [(["--grid", "bogus=1"], "unknown parameter 'bogus'"), (["--grid", "n="], "empty"),
-                                      (["--zip"], "--zip needs")])
+@pytest.mark.parametrize(
+    "argv,msg",
+    [(["--grid", "bogus=1"], "unknown parameter 'bogus'"), (["--grid", "n="], "empty"), (["--zip"], "--zip needs")],
+)
 def test_cli_rejects_bad_grids(argv, msg, tmp_path, capsys):
     assert _cli(["sweep", AM, *argv, "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
@@ -386,16 +454,31 @@ def test_check_scaling_in_memory_matches_the_sweep(tmp_path):
 @pytest.mark.slow
 def test_cli_dask_backend_starts_its_own_local_cluster(tmp_path, capsys):
     pytest.importorskip("distributed")
-    argv = ["sweep", AM, "--grid", "T=60,90", "--grid", "n=8", "--grid", "d=8", "--backend", "dask", "--workers", "2",
-            "--quick", "--json", "--out", str(tmp_path / "d")]
+    argv = [
+        "sweep",
+        AM,
+        "--grid",
+        "T=60,90",
+        "--grid",
+        "n=8",
+        "--grid",
+        "d=8",
+        "--backend",
+        "dask",
+        "--workers",
+        "2",
+        "--quick",
+        "--json",
+        "--out",
+        str(tmp_path / "d"),
+    ]
     assert _cli(argv) == 0
     rec = json.loads(capsys.readouterr().out)
     assert rec["ran"] == 2 and rec["claims"][0]["verdict"] == "holds"
 
 
 def test_teeth_variant_is_violated_as_expected(tmp_path):
-    res = sweep("ef21.nonconvex-am~rate-T2", [dict(SMALL, T=t) for t in (60, 90)], out=tmp_path / "s",
-                backend="serial")
+    res = sweep("ef21.nonconvex-am~rate-T2", [dict(SMALL, T=t) for t in (60, 90)], out=tmp_path / "s", backend="serial")
     (s,) = res.summary
     assert s["verdict"] == s["expected"] == "violated" and not s["unexpected"] and not res.unexpected
     assert s["violations"] == 2 and s["tightness"] > 1 and "measured" in s["detail"]
@@ -417,8 +500,22 @@ def test_scaling_grid_needs_enough_x_values_and_positive_responses(tmp_path):
 def test_truncated_part_is_recomputed_on_resume(tmp_path, capsys):
     """A part cut short (a crash, a full disk) neither breaks the next sweep nor counts as finished."""
     out = tmp_path / "s"
-    argv = ["sweep", AM, "--grid", "T=60,90", "--grid", "n=8", "--grid", "d=8", "--backend", "serial", "--quick",
-            "--json", "--out", str(out)]
+    argv = [
+        "sweep",
+        AM,
+        "--grid",
+        "T=60,90",
+        "--grid",
+        "n=8",
+        "--grid",
+        "d=8",
+        "--backend",
+        "serial",
+        "--quick",
+        "--json",
+        "--out",
+        str(out),
+    ]
     assert _cli(argv) == 0
     capsys.readouterr()
     before = load(out)
@@ -463,10 +560,17 @@ def test_killed_sweep_leaves_no_worker_processes(tmp_path):
     pytest.importorskip("joblib")
     out = tmp_path / "s"
     cells = [dict(n=8, d=8, m=5, T=t) for t in range(1000, 41000, 1000)]  # 40 cells: busy well past the kill
-    script = f"from verify.sweep import sweep; sweep({AM!r}, {cells!r}, out={str(out)!r}, backend='loky', " \
-             f"workers=2, progress=False, validate='params')"
-    proc = subprocess.Popen([sys.executable, "-c", script], env=dict(os.environ, PYTHONPATH=str(ROOT)),
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, start_new_session=True)
+    script = (
+        f"from verify.sweep import sweep; sweep({AM!r}, {cells!r}, out={str(out)!r}, backend='loky', "
+        f"workers=2, progress=False, validate='params')"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     kids = []
     try:
         deadline = time.time() + 60
@@ -543,14 +647,17 @@ def test_two_sweeps_into_one_store_at_once(tmp_path):
     """Two processes sweep overlapping grids into one store at the same time: both finish, every unit is there
     once, both runs are logged, and no temporary file is left."""
     out = tmp_path / "s"
-    script = ("import sys\nfrom verify.sweep import sweep\n"
-              "T = [int(t) for t in sys.argv[1].split(',')]\n"
-              f"r = sweep({AM!r}, [dict(n=8, d=8, m=5, T=t) for t in T], out={str(out)!r}, backend='serial', "
-              "progress=False)\nassert not r.failed\n")
+    script = (
+        "import sys\nfrom verify.sweep import sweep\n"
+        "T = [int(t) for t in sys.argv[1].split(',')]\n"
+        f"r = sweep({AM!r}, [dict(n=8, d=8, m=5, T=t) for t in T], out={str(out)!r}, backend='serial', "
+        "progress=False)\nassert not r.failed\n"
+    )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     grids = (",".join(str(t) for t in range(50, 850, 50)), ",".join(str(t) for t in range(450, 1250, 50)))
-    procs = [subprocess.Popen([sys.executable, "-c", script, g], env=env, stderr=subprocess.PIPE, text=True)
-             for g in grids]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, g], env=env, stderr=subprocess.PIPE, text=True) for g in grids
+    ]
     errs = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], errs
     df = load(out)

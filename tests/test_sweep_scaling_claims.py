@@ -1,5 +1,6 @@
 """Every scaling claim in the catalogue runs through ``sweep`` (issue 9), with the verdict that
 ``verify.check`` gives for the same instance and seed."""
+
 import json
 
 import pytest

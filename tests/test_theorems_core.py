@@ -3,13 +3,22 @@ import pytest
 import sympy as sp
 
 import theorems
-from theorems import AssumptionError, Claim, ClaimError, Identity, Kind, Provenance, UnknownClaimError, gt, le, sym
+from theorems import AssumptionError, Claim, ClaimError, Identity, Kind, Provenance, UnknownClaimError, gt, sym
 
 
 def _claim(**kw):
     L, T, g = sym("L"), sym("T"), sym("gamma")
-    base = dict(id="test.claim", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.UPPER,
-                measure="m", bound=L / (g * T), stepsize=1 / L, assumptions=(gt(L, 0),))
+    base = dict(
+        id="test.claim",
+        title="t",
+        paper="p",
+        provenance=Provenance.DERIVED,
+        kind=Kind.UPPER,
+        measure="m",
+        bound=L / (g * T),
+        stepsize=1 / L,
+        assumptions=(gt(L, 0),),
+    )
     base.update(kw)
     return Claim(**base)
 
@@ -58,9 +67,9 @@ def test_kind_requirements():
 
 def test_identity_proved_by_sympy_and_refuted_by_sampling():
     x = sp.Symbol("x", positive=True)
-    ok = Identity(sp.Eq((x + 1) ** 2, x ** 2 + 2 * x + 1)).establish()
+    ok = Identity(sp.Eq((x + 1) ** 2, x**2 + 2 * x + 1)).establish()
     assert ok.method == "sympy" and ok.holds
-    false = Identity(x ** 2 <= x).establish()
+    false = Identity(x**2 <= x).establish()
     assert false.method == "sampling" and not false.holds
     true_sampled = Identity(sp.ceiling(x) <= x + 1).establish()
     assert true_sampled.method == "sampling" and true_sampled.holds
@@ -106,10 +115,17 @@ def test_evaluate_survives_intermediate_overflow_but_not_poles_or_domain_errors(
     of two overflowing powers) is re-evaluated in wide arithmetic; a pole stays inf, a square root of a
     negative number stays NaN, a value beyond the float64 range is inf."""
     x, T = sym("x"), sym("T")
-    c = Claim(id="t.wide", title="t", paper="p", provenance="derived", kind="upper", measure="m",
-              bound=(3 * x ** T - 2 * x ** T) / x ** (T - 1))
+    c = Claim(
+        id="t.wide",
+        title="t",
+        paper="p",
+        provenance="derived",
+        kind="upper",
+        measure="m",
+        bound=(3 * x**T - 2 * x**T) / x ** (T - 1),
+    )
     np.testing.assert_allclose(c.evaluate(T=np.array([10.0, 400.0]), x=10.0), [10.0, 10.0], rtol=1e-15)
-    assert c.variant("big", bound=x ** T).evaluate(T=400.0, x=10.0) == np.inf
+    assert c.variant("big", bound=x**T).evaluate(T=400.0, x=10.0) == np.inf
     pole = c.variant("pole", bound=1 / (T - 1)).evaluate(T=np.array([1.0, 2.0]))
     assert pole[0] == np.inf and pole[1] == 1.0
     assert np.isnan(c.variant("dom", bound=sp.sqrt(x - 1) + 1).evaluate(x=0.5))

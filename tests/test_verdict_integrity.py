@@ -1,4 +1,5 @@
 """Non-finite numbers are never evidence, and a tolerance never swallows a bound (verify.check.judge)."""
+
 import numpy as np
 import pytest
 
@@ -7,7 +8,9 @@ from verify.check import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, judge
 from verify.errors import UsageError
 
 UP = Claim(id="t.up", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.UPPER, measure="m", bound=sym("T"))
-LOW = Claim(id="t.low", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.LOWER, measure="m", bound=sym("T"))
+LOW = Claim(
+    id="t.low", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.LOWER, measure="m", bound=sym("T")
+)
 T = np.arange(1.0, 6.0)
 
 

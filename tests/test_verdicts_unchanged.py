@@ -2,6 +2,7 @@
 ``ratecheck check --all --quick`` (teeth included) keeps the verdict saved in
 ``tests/data/verdicts_quick.json`` (``python tools/verdicts.py save ...``; update it only for a
 deliberate, documented change of a verdict)."""
+
 import importlib.util
 from pathlib import Path
 

@@ -1,4 +1,5 @@
 """Weiszfeld claims: expected outcomes on the quick default instances, teeth caught, harness errors."""
+
 import numpy as np
 import pytest
 
@@ -7,8 +8,16 @@ import verify
 from verify.check import HOLDS, VIOLATED, UsageError, outcome
 from verify.experiments import get as get_experiment
 
-IDS = ["weiszfeld.rate", "weiszfeld.smoothed-rate", "weiszfeld.complexity", "weiszfeld.descent",
-       "weiszfeld.contraction", "weiszfeld.hull", "weiszfeld.robustness", "weiszfeld.few-iterations"]
+IDS = [
+    "weiszfeld.rate",
+    "weiszfeld.smoothed-rate",
+    "weiszfeld.complexity",
+    "weiszfeld.descent",
+    "weiszfeld.contraction",
+    "weiszfeld.hull",
+    "weiszfeld.robustness",
+    "weiszfeld.few-iterations",
+]
 
 
 def test_registered_with_contract_fields():
@@ -56,7 +65,7 @@ def test_user_claim_judged_as_written():
     mine = base.variant("user-doubled", bound=2 * base.bound)
     assert outcome(verify.check(mine, quick=True))[0] == HOLDS
     anchor = dict(cloud="anchor", m=50, d=5, nu=0.05, T=2000)
-    tight = base.variant("user-floor", bound=2 * r0 ** 2 / (nu_hat * T) + nu / 100)
+    tight = base.variant("user-floor", bound=2 * r0**2 / (nu_hat * T) + nu / 100)
     assert verify.check(tight, instances=[anchor])[0].verdict == VIOLATED
 
 
@@ -72,15 +81,18 @@ def test_verdicts_reproducible():
     assert a.tightness == b.tightness
 
 
-@pytest.mark.parametrize("params, match", [
-    (dict(nu=0), r"nu must be a finite number in \(0, 1e\+06\]"),
-    (dict(cloud="ring"), "cloud must be one of"),
-    (dict(m=0), "m must be an integer >= 1"),
-    (dict(outlier_frac=0.5), r"outlier_frac must be a finite number in \[0, 0.5\)"),
-    (dict(init="origin"), "init must be"),
-    (dict(eps_min=1.0, eps_max=0.1), "eps_min must be <= eps_max"),
-    (dict(colour=1), "unknown parameter 'colour'"),
-])
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        (dict(nu=0), r"nu must be a finite number in \(0, 1e\+06\]"),
+        (dict(cloud="ring"), "cloud must be one of"),
+        (dict(m=0), "m must be an integer >= 1"),
+        (dict(outlier_frac=0.5), r"outlier_frac must be a finite number in \[0, 0.5\)"),
+        (dict(init="origin"), "init must be"),
+        (dict(eps_min=1.0, eps_max=0.1), "eps_min must be <= eps_max"),
+        (dict(colour=1), "unknown parameter 'colour'"),
+    ],
+)
 def test_bad_instance_parameters(params, match):
     with pytest.raises(UsageError, match=match):
         verify.check("weiszfeld.rate", instances=[params])
@@ -125,21 +137,27 @@ def test_smoothed_optimum_without_a_finite_candidate_is_refused():
 
 
 # ----------------------------------------------------------------------------- absurd sizes
-@pytest.mark.parametrize("params, words", [
-    (dict(m=10**7), ("m",)),
-    (dict(d=10**9), ("d",)),
-    (dict(T=10**9), ("T",)),
-    (dict(n_eps=10**10), ("n_eps",)),
-])
+@pytest.mark.parametrize(
+    "params, words",
+    [
+        (dict(m=10**7), ("m",)),
+        (dict(d=10**9), ("d",)),
+        (dict(T=10**9), ("T",)),
+        (dict(n_eps=10**10), ("n_eps",)),
+    ],
+)
 def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, params, words):
     refused_without_allocating("weiszfeld", params, *words)
 
 
 # ----------------------------------------------------------------------------- extreme finite values
-@pytest.mark.parametrize("params, msg", [
-    (dict(shift=1e160, outlier_frac=0.2), r"shift must be a finite number in \(0, 1e\+06\], got 1e\+160"),
-    (dict(nu=1e10), r"nu must be a finite number in \(0, 1e\+06\]"),
-])
+@pytest.mark.parametrize(
+    "params, msg",
+    [
+        (dict(shift=1e160, outlier_frac=0.2), r"shift must be a finite number in \(0, 1e\+06\], got 1e\+160"),
+        (dict(nu=1e10), r"nu must be a finite number in \(0, 1e\+06\]"),
+    ],
+)
 def test_extreme_values_are_refused_by_the_declared_ranges(params, msg):
     """shift=1e160 gave a TypeError (an overflowed optimum), shift=1e10 an uncertified one; nu=1e10 a solver warning."""
     with pytest.raises(UsageError, match=msg):

@@ -1,4 +1,5 @@
 """Property tests (hypothesis) of the Weiszfeld claims over m, d, weights, outlier fraction, nu and seed."""
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -9,20 +10,23 @@ from verify.instances import point_cloud
 from verify.optima import geometric_median_optimum
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-cases = st.fixed_dictionaries({
-    "m": st.integers(3, 60),
-    "d": st.integers(1, 12),
-    "outlier_frac": st.sampled_from([0.0, 0.1, 0.25, 0.4, 0.45]),
-    "shift": st.sampled_from([3.0, 30.0, 300.0]),
-    "nu": st.sampled_from([1e-8, 1e-4, 1e-2, 0.3]),
-    "weighted": st.booleans(),
-    "seed": st.integers(0, 2 ** 16),
-})
+cases = st.fixed_dictionaries(
+    {
+        "m": st.integers(3, 60),
+        "d": st.integers(1, 12),
+        "outlier_frac": st.sampled_from([0.0, 0.1, 0.25, 0.4, 0.45]),
+        "shift": st.sampled_from([3.0, 30.0, 300.0]),
+        "nu": st.sampled_from([1e-8, 1e-4, 1e-2, 0.3]),
+        "weighted": st.booleans(),
+        "seed": st.integers(0, 2**16),
+    }
+)
 
 
 def _instance(c):
-    W, w, info = point_cloud("gaussian", m=c["m"], d=c["d"], outlier_frac=c["outlier_frac"], shift=c["shift"],
-                             seed=c["seed"])
+    W, w, info = point_cloud(
+        "gaussian", m=c["m"], d=c["d"], outlier_frac=c["outlier_frac"], shift=c["shift"], seed=c["seed"]
+    )
     if c["weighted"]:
         w = np.random.default_rng(c["seed"] + 1).uniform(0.2, 1.0, c["m"])
         w /= w.sum()
@@ -36,12 +40,12 @@ def test_descent_hull_and_local_smoothness(c):
     nu = c["nu"]
     res = smoothed_weiszfeld(W, w, nu=nu, T=25, store_iterates=True)
     scale = max(1.0, float(res.g_nu[0]))
-    assert np.all(np.diff(res.g_nu) <= 64 * np.finfo(float).eps * scale)          # Lemma 19
+    assert np.all(np.diff(res.g_nu) <= 64 * np.finfo(float).eps * scale)  # Lemma 19
     R = diameter(W)
     eta = np.maximum(nu, np.linalg.norm(res.iterates[1:, None, :] - W[None], axis=2))
-    assert np.all(eta <= max(R, nu) * (1 + 1e-12))                                  # Claim 18
+    assert np.all(eta <= max(R, nu) * (1 + 1e-12))  # Claim 18
     assert np.all(res.L <= 1 / nu * (1 + 1e-12))
-    lo, hi = W.min(0), W.max(0)                                                     # hull => bounding box
+    lo, hi = W.min(0), W.max(0)  # hull => bounding box
     assert np.all(res.iterates >= lo - 1e-9 * (1 + R)) and np.all(res.iterates <= hi + 1e-9 * (1 + R))
 
 

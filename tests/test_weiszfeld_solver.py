@@ -1,11 +1,26 @@
 """Unit tests of solvers.weiszfeld and the geometric-median optimum against naive references."""
+
 import numpy as np
 import pytest
 
 from solvers import InvalidInput
-from solvers.weiszfeld import (anchor_test, blockwise_geometric_median, diameter, eta_update, gm_gradient, gm_objective,
-                               omniscient_corruption, rfa_least_squares, smoothed_gradient, smoothed_norm,
-                               smoothed_objective, smoothed_weiszfeld, variational_objective, weiszfeld, z_update)
+from solvers.weiszfeld import (
+    anchor_test,
+    blockwise_geometric_median,
+    diameter,
+    eta_update,
+    gm_gradient,
+    gm_objective,
+    omniscient_corruption,
+    rfa_least_squares,
+    smoothed_gradient,
+    smoothed_norm,
+    smoothed_objective,
+    smoothed_weiszfeld,
+    variational_objective,
+    weiszfeld,
+    z_update,
+)
 from verify.instances import point_cloud
 from verify.optima import geometric_median_optimum
 
@@ -90,8 +105,8 @@ def test_blockwise_equals_per_block(cloud):
     med, res = blockwise_geometric_median(W, [2, 1, 3], T=25)
     edges = [0, 2, 3, 6]
     for i in range(3):
-        one = smoothed_weiszfeld(W[:, edges[i]:edges[i + 1]], T=25)
-        np.testing.assert_allclose(med[edges[i]:edges[i + 1]], one.z, atol=1e-13)
+        one = smoothed_weiszfeld(W[:, edges[i] : edges[i + 1]], T=25)
+        np.testing.assert_allclose(med[edges[i] : edges[i + 1]], one.z, atol=1e-13)
     med2, _ = blockwise_geometric_median(W, [np.array([0, 1]), np.array([2]), np.array([3, 4, 5])], T=25)
     np.testing.assert_allclose(med, med2, atol=0)
 
@@ -252,17 +267,20 @@ def test_rfa_without_corruption_matches_fedavg_fixed_point():
         np.testing.assert_allclose(tr[-1], np.ones(3), atol=1e-8)
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(nu=0.0), "nu must be > 0"),
-    (dict(nu=-1.0), "nu must be > 0"),
-    (dict(weights=-np.ones(5)), "weights must be >= 0"),
-    (dict(weights=np.ones(4)), "weights must have shape"),
-    (dict(T=-1), "T must be an integer >= 0"),
-    (dict(T=2.5), "T must be an integer >= 0"),
-    (dict(method="fast"), "method must be"),
-    (dict(z0=np.zeros(7)), "z0 must have shape"),
-    (dict(tol=-1.0), "tol must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(nu=0.0), "nu must be > 0"),
+        (dict(nu=-1.0), "nu must be > 0"),
+        (dict(weights=-np.ones(5)), "weights must be >= 0"),
+        (dict(weights=np.ones(4)), "weights must have shape"),
+        (dict(T=-1), "T must be an integer >= 0"),
+        (dict(T=2.5), "T must be an integer >= 0"),
+        (dict(method="fast"), "method must be"),
+        (dict(z0=np.zeros(7)), "z0 must have shape"),
+        (dict(tol=-1.0), "tol must be >= 0"),
+    ],
+)
 def test_bad_input(kwargs, match):
     W = np.random.default_rng(0).standard_normal((5, 3))
     with pytest.raises(InvalidInput, match=match):

@@ -4,6 +4,7 @@ Every module in this package registers its claims on import; they are all import
 ``theorems.get(id)`` and ``theorems.all()`` see the whole catalogue.  To add a result, add a
 module ``theorems/<name>.py`` that builds :class:`Claim` objects and calls :func:`register`.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -20,10 +21,10 @@ from ._core import (
     UnknownClaimError,
     all_claims,
     ge,
+    get,
     gt,
     le,
     lt,
-    get,
     register,
     register_teeth,
     select,
@@ -34,9 +35,27 @@ from ._core import (
 )
 
 __all__ = [
-    "AssumptionError", "Claim", "ClaimError", "Identity", "Kind", "Proof", "Provenance",
-    "UnknownClaimError", "all", "ge", "gt", "le", "lt", "get", "register", "register_teeth", "select", "sym", "teeth",
-    "tex", "tex_symbol",
+    "AssumptionError",
+    "Claim",
+    "ClaimError",
+    "Identity",
+    "Kind",
+    "Proof",
+    "Provenance",
+    "UnknownClaimError",
+    "all",
+    "ge",
+    "gt",
+    "le",
+    "lt",
+    "get",
+    "register",
+    "register_teeth",
+    "select",
+    "sym",
+    "teeth",
+    "tex",
+    "tex_symbol",
 ]
 
 

@@ -4,6 +4,7 @@ A claim is a frozen, symbolic statement about a named empirical quantity (its *m
 upper or lower bound, a scaling law, or an identity.  Numerics never live here; the harness in
 ``verify`` evaluates the sympy expressions through :meth:`Claim.evaluate`.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,9 +19,27 @@ from sympy.core.sympify import _sympify
 from sympy.printing.latex import LatexPrinter
 
 __all__ = [
-    "Provenance", "Kind", "Claim", "Identity", "Proof", "ClaimError", "AssumptionError",
-    "UnknownClaimError", "sym", "register", "register_teeth", "get", "all_claims", "teeth",
-    "select", "gt", "ge", "lt", "le", "tex", "tex_symbol",
+    "Provenance",
+    "Kind",
+    "Claim",
+    "Identity",
+    "Proof",
+    "ClaimError",
+    "AssumptionError",
+    "UnknownClaimError",
+    "sym",
+    "register",
+    "register_teeth",
+    "get",
+    "all_claims",
+    "teeth",
+    "select",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "tex",
+    "tex_symbol",
 ]
 
 
@@ -337,8 +356,10 @@ class Claim:
         object.__setattr__(self, "assumptions", tuple(self.assumptions))
         for a in self.assumptions:
             if not isinstance(a, sp.core.relational.Relational):
-                raise ClaimError(f"claim {self.id}: assumption {a!r} is not a relation; build it with "
-                                 "theorems.gt/ge/lt/le so that sympy does not decide it from the symbol's assumptions")
+                raise ClaimError(
+                    f"claim {self.id}: assumption {a!r} is not a relation; build it with "
+                    "theorems.gt/ge/lt/le so that sympy does not decide it from the symbol's assumptions"
+                )
         object.__setattr__(self, "identities", tuple(self.identities))
         object.__setattr__(self, "setting", dict(self.setting))
         object.__setattr__(self, "source_latex", dict(self.source_latex or {}))
@@ -431,8 +452,7 @@ class Claim:
                 shown = ", ".join(f"{nm}={_fmt(values[nm])}" for nm in needed)
                 lhs = sorted(s.name for s in rel.lhs.free_symbols) or needed
                 raise AssumptionError(
-                    f"{self.id}: parameter {', '.join(lhs)} violates the assumption "
-                    f"{sp.sstr(rel)} (with {shown})"
+                    f"{self.id}: parameter {', '.join(lhs)} violates the assumption {sp.sstr(rel)} (with {shown})"
                 )
 
     @functools.cached_property
@@ -480,10 +500,22 @@ class Claim:
             parts.append(r"\gamma \le " + p["stepsize"])
         if "bound" in p:
             rel = {Kind.LOWER: r"\ge"}.get(self.kind, r"\le")
-            lhs = r"\mathbb{E}\,\mathrm{" + _tex_name(self.measure) + "}" if self.in_expectation else r"\mathrm{" + _tex_name(self.measure) + "}"
+            lhs = (
+                r"\mathbb{E}\,\mathrm{" + _tex_name(self.measure) + "}"
+                if self.in_expectation
+                else r"\mathrm{" + _tex_name(self.measure) + "}"
+            )
             parts.append(f"{lhs} {rel} " + p["bound"])
         if "exponent" in p:
-            parts.append(r"\mathrm{" + _tex_name(self.measure) + r"} \propto " + tex(sym(self.scaling_in or "x")) + "^{" + p["exponent"] + "}")
+            parts.append(
+                r"\mathrm{"
+                + _tex_name(self.measure)
+                + r"} \propto "
+                + tex(sym(self.scaling_in or "x"))
+                + "^{"
+                + p["exponent"]
+                + "}"
+            )
         parts += p["identities"]
         return r",\quad ".join(parts)
 
@@ -516,9 +548,11 @@ class Claim:
 
 
 # --------------------------------------------------------------------------- LaTeX of symbols and expressions
-_GREEK = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi
+_GREEK = frozenset(
+    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi
     varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon
-    Phi Psi Omega""".split())
+    Phi Psi Omega""".split()
+)
 _ABBREVIATIONS = {"eps": r"\varepsilon", "lam": r"\lambda"}  #: short names of Greek letters
 _ACCENT_SUFFIXES = {"hat": r"\hat", "tilde": r"\tilde", "bar": r"\bar"}
 _NAMED_TEX = {"f_star": r"f^{\star}", "g_star": r"g^{\star}"}
@@ -545,7 +579,7 @@ def tex_symbol(name: str) -> str:
         return _NAMED_TEX[name]
     head = name.rstrip("0123456789")
     if head != name and "_" not in name and _base_tex(head):
-        return f"{_base_tex(head)}_{{{name[len(head):]}}}"
+        return f"{_base_tex(head)}_{{{name[len(head) :]}}}"
     base, _, rest = name.partition("_")
     b = _base_tex(base)
     if b is not None and not rest:
@@ -588,12 +622,14 @@ def _fmt(v: Any) -> str:
 
 def _real_only(f):
     """An mpmath function that returns NaN where NumPy's real version would (no complex detours)."""
+
     def g(x, *rest):
         import mpmath
 
         if isinstance(x, mpmath.mpc) or x < 0:
             return mpmath.mpf("nan")
         return f(x, *rest)
+
     return g
 
 

@@ -21,6 +21,7 @@ and, writing :math:`\vartheta\in\{0,1\}` (``refresh_old``) for the refresh conve
 :math:`\lambda_\pm` of the 2×2 matrix); the claim ``lsvrp.recursion`` carries the identity that
 this closed form equals the matrix power.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,19 +29,21 @@ import sympy as sp
 
 from ._core import Claim, Identity, Kind, Provenance, ge, gt, le, register, register_teeth, sym
 
-PAPER = ("Gasanov, Richtárik. Speeding up Stochastic Proximal Optimization in the High Hessian Dissimilarity Setting. "
-         "arXiv:2412.13619 (2024)")
+PAPER = (
+    "Gasanov, Richtárik. Speeding up Stochastic Proximal Optimization in the High Hessian Dissimilarity Setting. "
+    "arXiv:2412.13619 (2024)"
+)
 KJ = "Khaled, Jin. Faster federated optimization under second-order similarity. ICLR 2023"
 GOWER = "Gower, Loizou, Qian, Sailanbayev, Shulgin, Richtárik. SGD: General Analysis and Improved Rates. ICML 2019, arXiv:1901.09401, Theorem 3.1"
 
 gamma, mu, delta, p, T, n = sym("gamma"), sym("mu"), sym("delta"), sym("p"), sym("T"), sym("n")
-X0 = sym("X0", nonnegative=True, real=True)        # ||x^0 - x*||^2            (file-local)
-W0 = sym("W0", nonnegative=True, real=True)        # ||w^0 - x*||^2            (file-local)
-u_X = sym("u_X", nonnegative=True, real=True)      # component selector weights (file-local)
+X0 = sym("X0", nonnegative=True, real=True)  # ||x^0 - x*||^2            (file-local)
+W0 = sym("W0", nonnegative=True, real=True)  # ||w^0 - x*||^2            (file-local)
+u_X = sym("u_X", nonnegative=True, real=True)  # component selector weights (file-local)
 u_W = sym("u_W", nonnegative=True, real=True)
 refresh_old = sym("refresh_old", nonnegative=True, real=True)  # 0: w <- x^{k+1}; 1: w <- x^k
-L_max = sym("L_max")                                # max_i L_i (SGD comparison; file-local)
-sigma2 = sym("sigma2")                              # sigma_*^2 = (1/n) sum_i ||grad f_i(x*)||^2 here
+L_max = sym("L_max")  # max_i L_i (SGD comparison; file-local)
+sigma2 = sym("sigma2")  # sigma_*^2 = (1/n) sum_i ||grad f_i(x*)||^2 here
 
 
 def contraction(g=gamma, m=mu) -> sp.Expr:
@@ -50,7 +53,7 @@ def contraction(g=gamma, m=mu) -> sp.Expr:
 
 def noise_factor(g=gamma, m=mu, dl=delta) -> sp.Expr:
     r""":math:`s=a\gamma^2\delta^2`."""
-    return contraction(g, m) * g ** 2 * dl ** 2
+    return contraction(g, m) * g**2 * dl**2
 
 
 def recursion_matrix(g=gamma, m=mu, dl=delta, q=p, theta=refresh_old) -> sp.Matrix:
@@ -74,7 +77,7 @@ def power_apply(Mx: sp.Matrix, v: tuple, k=T) -> tuple[sp.Expr, sp.Expr]:
     """
     lp, lm, root = eigenvalues(Mx)
     Mv = Mx * sp.Matrix(v)
-    return tuple((lp ** k * (Mv[j] - lm * v[j]) - lm ** k * (Mv[j] - lp * v[j])) / root for j in range(2))
+    return tuple((lp**k * (Mv[j] - lm * v[j]) - lm**k * (Mv[j] - lp * v[j])) / root for j in range(2))
 
 
 _M = recursion_matrix()
@@ -87,11 +90,17 @@ def _closed_form_identities(theta_val):
     out = []
     Mn = recursion_matrix(theta=theta_val)
     for k in (3,):
-        direct = Mn ** k * sp.Matrix([X0, W0])
+        direct = Mn**k * sp.Matrix([X0, W0])
         cf = power_apply(Mn, (X0, W0), k)
         for j, nm in ((0, "X"), (1, "W")):
-            out.append(Identity(sp.Eq(cf[j], direct[j]), proof=_no_symbolic_proof, sampler=_recursion_sampler,
-                                label=f"closed form of [M^{k} v]_{nm} equals the matrix power (refresh_old={theta_val})"))
+            out.append(
+                Identity(
+                    sp.Eq(cf[j], direct[j]),
+                    proof=_no_symbolic_proof,
+                    sampler=_recursion_sampler,
+                    label=f"closed form of [M^{k} v]_{nm} equals the matrix power (refresh_old={theta_val})",
+                )
+            )
     return out
 
 
@@ -101,189 +110,266 @@ def _no_symbolic_proof() -> None:
 
 
 def _recursion_sampler(rng: np.random.Generator, size: int) -> dict:
-    return {"gamma": 10 ** rng.uniform(-2, 0.5, size), "mu": 10 ** rng.uniform(-1, 0.5, size),
-            "delta": 10 ** rng.uniform(-1, 1, size), "p": rng.uniform(0.05, 1, size),
-            "X0": rng.uniform(0.1, 2, size), "W0": rng.uniform(0.1, 2, size)}
+    return {
+        "gamma": 10 ** rng.uniform(-2, 0.5, size),
+        "mu": 10 ** rng.uniform(-1, 0.5, size),
+        "delta": 10 ** rng.uniform(-1, 1, size),
+        "p": rng.uniform(0.05, 1, size),
+        "X0": rng.uniform(0.1, 2, size),
+        "W0": rng.uniform(0.1, 2, size),
+    }
 
 
-recursion = register(Claim(
-    id="lsvrp.recursion",
-    title="L-SVRP: componentwise (X_k, W_k) <= M^k (X_0, W_0) for both refresh conventions",
-    paper=PAPER + "; spec LS-3 (Theorem 2-D, derived one-step analysis; the paper's own theorem [not found])",
-    provenance=Provenance.DERIVED,
-    provenance_note="[derived] from the prox contraction and the dissimilarity bound (spec section 3); "
-                    "not the paper's printed theorem",
-    kind=Kind.UPPER,
-    measure="moments_xw",
-    in_expectation=True,
-    bound=u_X * _RX + u_W * _RW,
-    assumptions=_BASE + (ge(refresh_old, 0), le(refresh_old, 1)),
-    identities=tuple(_closed_form_identities(0) + _closed_form_identities(1)),
-    setting={"algorithm": "lsvrp"},
-    experiment="lsvrp",
-    description="X_k = E||x^k - x*||^2 (u_X = 1, u_W = 0) and W_k = E||w^k - x*||^2 (u_X = 0, u_W = 1) against "
-                "[M^k (X_0, W_0)]; refresh_old = 1 for the refresh w <- x^k (M'), 0 for w <- x^(k+1) (M). "
-                "Holds for every gamma > 0 (also outside the convergence region).",
-))
+recursion = register(
+    Claim(
+        id="lsvrp.recursion",
+        title="L-SVRP: componentwise (X_k, W_k) <= M^k (X_0, W_0) for both refresh conventions",
+        paper=PAPER + "; spec LS-3 (Theorem 2-D, derived one-step analysis; the paper's own theorem [not found])",
+        provenance=Provenance.DERIVED,
+        provenance_note="[derived] from the prox contraction and the dissimilarity bound (spec section 3); "
+        "not the paper's printed theorem",
+        kind=Kind.UPPER,
+        measure="moments_xw",
+        in_expectation=True,
+        bound=u_X * _RX + u_W * _RW,
+        assumptions=_BASE + (ge(refresh_old, 0), le(refresh_old, 1)),
+        identities=tuple(_closed_form_identities(0) + _closed_form_identities(1)),
+        setting={"algorithm": "lsvrp"},
+        experiment="lsvrp",
+        description="X_k = E||x^k - x*||^2 (u_X = 1, u_W = 0) and W_k = E||w^k - x*||^2 (u_X = 0, u_W = 1) against "
+        "[M^k (X_0, W_0)]; refresh_old = 1 for the refresh w <- x^k (M'), 0 for w <- x^(k+1) (M). "
+        "Holds for every gamma > 0 (also outside the convergence region).",
+    )
+)
 
 # ----------------------------------------------------------------------------- Lyapunov (LS-5)
 _a, _s = contraction(), noise_factor()
 _PSI_W = 2 * _s / p
-lyapunov = register(Claim(
-    id="lsvrp.lyapunov",
-    title="L-SVRP closed-form Lyapunov rate max{(1+2s)a, 1-p/2+ps} when s <= 1/4",
-    paper=PAPER + "; spec LS-5 (derived)",
-    provenance=Provenance.DERIVED,
-    kind=Kind.UPPER,
-    measure="lyapunov_psi",
-    in_expectation=True,
-    stepsize=1 / (2 * delta - mu),
-    bound=sp.Max((1 + 2 * _s) * _a, 1 - p / 2 + p * _s) ** T * (X0 + _PSI_W * W0),
-    assumptions=_BASE + (gt(2 * delta, mu), le(_s, sp.Rational(1, 4))),
-    setting={"algorithm": "lsvrp", "refresh": "new", "psi_weight": _PSI_W},
-    experiment="lsvrp",
-    description="Psi_k = ||x^k - x*||^2 + (2s/p) ||w^k - x*||^2 (weight from setting['psi_weight']); "
-                "gamma <= 1/(2 delta - mu) is exactly s <= 1/4.",
-))
+lyapunov = register(
+    Claim(
+        id="lsvrp.lyapunov",
+        title="L-SVRP closed-form Lyapunov rate max{(1+2s)a, 1-p/2+ps} when s <= 1/4",
+        paper=PAPER + "; spec LS-5 (derived)",
+        provenance=Provenance.DERIVED,
+        kind=Kind.UPPER,
+        measure="lyapunov_psi",
+        in_expectation=True,
+        stepsize=1 / (2 * delta - mu),
+        bound=sp.Max((1 + 2 * _s) * _a, 1 - p / 2 + p * _s) ** T * (X0 + _PSI_W * W0),
+        assumptions=_BASE + (gt(2 * delta, mu), le(_s, sp.Rational(1, 4))),
+        setting={"algorithm": "lsvrp", "refresh": "new", "psi_weight": _PSI_W},
+        experiment="lsvrp",
+        description="Psi_k = ||x^k - x*||^2 + (2s/p) ||w^k - x*||^2 (weight from setting['psi_weight']); "
+        "gamma <= 1/(2 delta - mu) is exactly s <= 1/4.",
+    )
+)
 
 # ----------------------------------------------------------------------------- region (LS-4)
 _I2 = sp.eye(2)
 _gap = 1 - _a - _s
 _M1 = recursion_matrix(theta=1)
 _region_sampler = lambda rng, size: {  # noqa: E731
-    "gamma": 10 ** rng.uniform(-3, 1, size), "mu": 10 ** rng.uniform(-1, 1, size),
-    "delta": 10 ** rng.uniform(-1, 1.5, size), "p": rng.uniform(0.01, 1, size)}
+    "gamma": 10 ** rng.uniform(-3, 1, size),
+    "mu": 10 ** rng.uniform(-1, 1, size),
+    "delta": 10 ** rng.uniform(-1, 1.5, size),
+    "p": rng.uniform(0.01, 1, size),
+}
 _rho_M = eigenvalues(recursion_matrix(theta=0))[0]
 _rho_M1 = sp.Max(sp.Abs(eigenvalues(_M1)[0]), sp.Abs(eigenvalues(_M1)[1]))
-_cond = 2 * mu - gamma * (delta ** 2 - mu ** 2)
-region = register(Claim(
-    id="lsvrp.region",
-    title="Convergence region: rho(M) < 1 iff s < 1 - a iff gamma (delta^2 - mu^2) < 2 mu (same for M')",
-    paper=PAPER + "; spec LS-4 (derived)",
-    provenance=Provenance.DERIVED,
-    kind=Kind.IDENTITY,
-    measure="",
-    identities=(
-        Identity(sp.Eq((_I2 - recursion_matrix(theta=0)).det(), p * _gap),
-                 label="det(I - M) = p (1 - a - s)  [M >= 0 entrywise, so rho(M) < 1 iff I - M is a nonsingular M-matrix]"),
-        Identity(sp.Eq((_I2 - _M1).det(), p * _gap), label="det(I - M') = p (1 - a - s)"),
-        Identity(sp.Eq(_gap * (1 + gamma * mu) ** 2, gamma * _cond),
-                 label="(1 - a - s)(1 + gamma mu)^2 = gamma (2 mu - gamma (delta^2 - mu^2)): s < 1 - a iff gamma (delta^2 - mu^2) < 2 mu"),
-        Identity(sp.Eq(sp.sign(1 - _rho_M), sp.sign(_cond)), proof=_no_symbolic_proof, sampler=_region_sampler,
-                 label="sign(1 - rho(M)) = sign(2 mu - gamma (delta^2 - mu^2)) (sampled)"),
-        Identity(sp.Eq(sp.sign(1 - _rho_M1), sp.sign(_cond)), proof=_no_symbolic_proof, sampler=_region_sampler,
-                 label="sign(1 - rho(M')) = sign(2 mu - gamma (delta^2 - mu^2)) (sampled)"),
-    ),
-    setting={"gamma_boundary": 2 * mu / (delta ** 2 - mu ** 2)},
-    experiment="lsvrp",
-    description="Any gamma > 0 converges when delta <= mu; for delta > mu one needs gamma < 2 mu/(delta^2 - mu^2).",
-))
+_cond = 2 * mu - gamma * (delta**2 - mu**2)
+region = register(
+    Claim(
+        id="lsvrp.region",
+        title="Convergence region: rho(M) < 1 iff s < 1 - a iff gamma (delta^2 - mu^2) < 2 mu (same for M')",
+        paper=PAPER + "; spec LS-4 (derived)",
+        provenance=Provenance.DERIVED,
+        kind=Kind.IDENTITY,
+        measure="",
+        identities=(
+            Identity(
+                sp.Eq((_I2 - recursion_matrix(theta=0)).det(), p * _gap),
+                label="det(I - M) = p (1 - a - s)  [M >= 0 entrywise, so rho(M) < 1 iff I - M is a nonsingular M-matrix]",
+            ),
+            Identity(sp.Eq((_I2 - _M1).det(), p * _gap), label="det(I - M') = p (1 - a - s)"),
+            Identity(
+                sp.Eq(_gap * (1 + gamma * mu) ** 2, gamma * _cond),
+                label="(1 - a - s)(1 + gamma mu)^2 = gamma (2 mu - gamma (delta^2 - mu^2)): s < 1 - a iff gamma (delta^2 - mu^2) < 2 mu",
+            ),
+            Identity(
+                sp.Eq(sp.sign(1 - _rho_M), sp.sign(_cond)),
+                proof=_no_symbolic_proof,
+                sampler=_region_sampler,
+                label="sign(1 - rho(M)) = sign(2 mu - gamma (delta^2 - mu^2)) (sampled)",
+            ),
+            Identity(
+                sp.Eq(sp.sign(1 - _rho_M1), sp.sign(_cond)),
+                proof=_no_symbolic_proof,
+                sampler=_region_sampler,
+                label="sign(1 - rho(M')) = sign(2 mu - gamma (delta^2 - mu^2)) (sampled)",
+            ),
+        ),
+        setting={"gamma_boundary": 2 * mu / (delta**2 - mu**2)},
+        experiment="lsvrp",
+        description="Any gamma > 0 converges when delta <= mu; for delta > mu one needs gamma < 2 mu/(delta^2 - mu^2).",
+    )
+)
 
 # ----------------------------------------------------------------------------- complexity (LS-6, LS-7)
-_gKJ = mu / (2 * delta ** 2)
+_gKJ = mu / (2 * delta**2)
 _kj_sampler = lambda rng, size: {  # noqa: E731
-    "mu": (m := 10 ** rng.uniform(-1, 1, size)), "delta": m * 10 ** rng.uniform(0, 2.5, size), "p": 10 ** rng.uniform(-3, 0, size)}
+    "mu": (m := 10 ** rng.uniform(-1, 1, size)),
+    "delta": m * 10 ** rng.uniform(0, 2.5, size),
+    "p": 10 ** rng.uniform(-3, 0, size),
+}
 _rho_KJ = _rho_M.subs(gamma, _gKJ)
-complexity = register(Claim(
-    id="lsvrp.complexity",
-    title="L-SVRP with gamma = mu/(2 delta^2), p = 1/n: communications O((n + delta^2/mu^2) log 1/eps), scaling in delta/mu",
-    paper=PAPER + "; spec LS-6/LS-7 (derived); matches " + KJ + " (spec LS-8)",
-    provenance=Provenance.DERIVED,
-    provenance_note="[derived]; matches the Khaled–Jin complexity [reconstructed, abstract-level]",
-    kind=Kind.SCALING,
-    measure="comms_to_eps",
-    in_expectation=True,
-    stepsize=_gKJ,
-    exponent=sp.Integer(2),
-    scaling_in="kappa",
-    assumptions=(gt(mu, 0), ge(delta, mu)),
-    identities=(
-        Identity(le(noise_factor(_gKJ), sp.Rational(1, 9)),
-                 proof=_no_symbolic_proof, sampler=_kj_sampler, label="s <= 1/9 at gamma = mu/(2 delta^2) when delta >= mu"),
-        Identity(le(_rho_KJ, sp.Max(1 - mu ** 2 / (4 * delta ** 2), 1 - sp.Rational(7, 18) * p)),
-                 proof=_no_symbolic_proof, sampler=_kj_sampler, label="rho(M) <= max{1 - mu^2/(4 delta^2), 1 - 7p/18} at gamma = mu/(2 delta^2), delta >= mu"),
-    ),
-    setting={"algorithm": "lsvrp", "refresh": "new", "p": 1 / n, "eps": sp.Rational(1, 1000)},
-    experiment="lsvrp",
-    description="Expected communications (1 per iteration + n per refresh + n initially) until "
-                "E||x^k - x*||^2 <= eps ||x^0 - x*||^2, exact expectation, against kappa = delta/mu at fixed n; "
-                "big-O upper statement: the fitted log-log slope must be at most 2.",
-))
+complexity = register(
+    Claim(
+        id="lsvrp.complexity",
+        title="L-SVRP with gamma = mu/(2 delta^2), p = 1/n: communications O((n + delta^2/mu^2) log 1/eps), scaling in delta/mu",
+        paper=PAPER + "; spec LS-6/LS-7 (derived); matches " + KJ + " (spec LS-8)",
+        provenance=Provenance.DERIVED,
+        provenance_note="[derived]; matches the Khaled–Jin complexity [reconstructed, abstract-level]",
+        kind=Kind.SCALING,
+        measure="comms_to_eps",
+        in_expectation=True,
+        stepsize=_gKJ,
+        exponent=sp.Integer(2),
+        scaling_in="kappa",
+        assumptions=(gt(mu, 0), ge(delta, mu)),
+        identities=(
+            Identity(
+                le(noise_factor(_gKJ), sp.Rational(1, 9)),
+                proof=_no_symbolic_proof,
+                sampler=_kj_sampler,
+                label="s <= 1/9 at gamma = mu/(2 delta^2) when delta >= mu",
+            ),
+            Identity(
+                le(_rho_KJ, sp.Max(1 - mu**2 / (4 * delta**2), 1 - sp.Rational(7, 18) * p)),
+                proof=_no_symbolic_proof,
+                sampler=_kj_sampler,
+                label="rho(M) <= max{1 - mu^2/(4 delta^2), 1 - 7p/18} at gamma = mu/(2 delta^2), delta >= mu",
+            ),
+        ),
+        setting={"algorithm": "lsvrp", "refresh": "new", "p": 1 / n, "eps": sp.Rational(1, 1000)},
+        experiment="lsvrp",
+        description="Expected communications (1 per iteration + n per refresh + n initially) until "
+        "E||x^k - x*||^2 <= eps ||x^0 - x*||^2, exact expectation, against kappa = delta/mu at fixed n; "
+        "big-O upper statement: the fitted log-log slope must be at most 2.",
+    )
+)
 
 # ----------------------------------------------------------------------------- tuned probe
-tuned_probe = register(Claim(
-    id="lsvrp.tuned-probe",
-    title="Empirical probe: communications to eps with the best stepsize on a grid, against delta/mu",
-    paper=PAPER + "; spec section 4 (suggested empirical probe). The paper's improved theorem is [not found]: "
-                  "no formula of it is encoded",
-    provenance=Provenance.DERIVED,
-    provenance_note="an empirical probe, not a paper bound: the grid contains the Khaled–Jin stepsize, so the tuned "
-                    "cost is at most the Khaled–Jin cost (slope at most 2); the fitted exponent is reported for "
-                    "comparison with the paper's improved rate once it is available",
-    kind=Kind.SCALING,
-    measure="tuned_comms_to_eps",
-    in_expectation=True,
-    stepsize=_gKJ,
-    exponent=sp.Integer(2),
-    scaling_in="kappa",
-    assumptions=(gt(mu, 0), ge(delta, mu)),
-    setting={"algorithm": "lsvrp", "refresh": "new", "p": 1 / n, "eps": sp.Rational(1, 1000),
-             "stepsize_factors": tuple(sp.Integer(2) ** j for j in range(-2, 11))},
-    experiment="lsvrp",
-    description="min over gamma = factor * mu/(2 delta^2) of the expected communications to eps (exact expectation).",
-))
+tuned_probe = register(
+    Claim(
+        id="lsvrp.tuned-probe",
+        title="Empirical probe: communications to eps with the best stepsize on a grid, against delta/mu",
+        paper=PAPER + "; spec section 4 (suggested empirical probe). The paper's improved theorem is [not found]: "
+        "no formula of it is encoded",
+        provenance=Provenance.DERIVED,
+        provenance_note="an empirical probe, not a paper bound: the grid contains the Khaled–Jin stepsize, so the tuned "
+        "cost is at most the Khaled–Jin cost (slope at most 2); the fitted exponent is reported for "
+        "comparison with the paper's improved rate once it is available",
+        kind=Kind.SCALING,
+        measure="tuned_comms_to_eps",
+        in_expectation=True,
+        stepsize=_gKJ,
+        exponent=sp.Integer(2),
+        scaling_in="kappa",
+        assumptions=(gt(mu, 0), ge(delta, mu)),
+        setting={
+            "algorithm": "lsvrp",
+            "refresh": "new",
+            "p": 1 / n,
+            "eps": sp.Rational(1, 1000),
+            "stepsize_factors": tuple(sp.Integer(2) ** j for j in range(-2, 11)),
+        },
+        experiment="lsvrp",
+        description="min over gamma = factor * mu/(2 delta^2) of the expected communications to eps (exact expectation).",
+    )
+)
 
 # ----------------------------------------------------------------------------- SGD (LS-9)
-sgd_neighborhood = register(Claim(
-    id="sgd.neighborhood",
-    title="SGD: E||x^T - x*||^2 <= (1 - gamma mu)^T ||x^0 - x*||^2 + 2 gamma sigma_*^2/mu for gamma <= 1/(2 L_max)",
-    paper=GOWER + "; spec LS-9 (standard result, not from arXiv:2412.13619)",
-    provenance=Provenance.RECONSTRUCTED,
-    kind=Kind.UPPER,
-    measure="sgd_dist_sq",
-    in_expectation=True,
-    stepsize=1 / (2 * L_max),
-    bound=(1 - gamma * mu) ** T * X0 + 2 * gamma * sigma2 / mu,
-    assumptions=(gt(gamma, 0), gt(mu, 0), le(mu, L_max), ge(sigma2, 0)),
-    setting={"algorithm": "sgd", "mu": "f"},
-    experiment="lsvrp",
-    description="mu is the strong-convexity constant of f (setting mu='f'); sigma2 = (1/n) sum_i ||grad f_i(x*)||^2; "
-                "L_max = max_i L_i; uniform client sampling.",
-))
+sgd_neighborhood = register(
+    Claim(
+        id="sgd.neighborhood",
+        title="SGD: E||x^T - x*||^2 <= (1 - gamma mu)^T ||x^0 - x*||^2 + 2 gamma sigma_*^2/mu for gamma <= 1/(2 L_max)",
+        paper=GOWER + "; spec LS-9 (standard result, not from arXiv:2412.13619)",
+        provenance=Provenance.RECONSTRUCTED,
+        kind=Kind.UPPER,
+        measure="sgd_dist_sq",
+        in_expectation=True,
+        stepsize=1 / (2 * L_max),
+        bound=(1 - gamma * mu) ** T * X0 + 2 * gamma * sigma2 / mu,
+        assumptions=(gt(gamma, 0), gt(mu, 0), le(mu, L_max), ge(sigma2, 0)),
+        setting={"algorithm": "sgd", "mu": "f"},
+        experiment="lsvrp",
+        description="mu is the strong-convexity constant of f (setting mu='f'); sigma2 = (1/n) sum_i ||grad f_i(x*)||^2; "
+        "L_max = max_i L_i; uniform client sampling.",
+    )
+)
 
 # ----------------------------------------------------------------------------- teeth
 _half = {delta: delta / 2}
 register_teeth(
     recursion,
-    recursion.variant("delta-half", bound=recursion.bound.subs(_half),
-                      identities=(), expected_to_fail="delta replaced by delta/2 in M (variance term 4x too small)"),
-    recursion.variant("refresh-swapped", bound=recursion.bound.subs(refresh_old, 1 - refresh_old),
-                      identities=(), expected_to_fail="refresh convention swapped (M' for w <- x^(k+1), M for w <- x^k)"),
+    recursion.variant(
+        "delta-half",
+        bound=recursion.bound.subs(_half),
+        identities=(),
+        expected_to_fail="delta replaced by delta/2 in M (variance term 4x too small)",
+    ),
+    recursion.variant(
+        "refresh-swapped",
+        bound=recursion.bound.subs(refresh_old, 1 - refresh_old),
+        identities=(),
+        expected_to_fail="refresh convention swapped (M' for w <- x^(k+1), M for w <- x^k)",
+    ),
 )
 register_teeth(
     lyapunov,
-    lyapunov.variant("no-refresh-term", bound=((1 + 2 * _s) * _a) ** T * (X0 + _PSI_W * W0),
-                     expected_to_fail="rate (1+2s)a only: the refresh term 1 - p/2 + ps of the max dropped"),
+    lyapunov.variant(
+        "no-refresh-term",
+        bound=((1 + 2 * _s) * _a) ** T * (X0 + _PSI_W * W0),
+        expected_to_fail="rate (1+2s)a only: the refresh term 1 - p/2 + ps of the max dropped",
+    ),
 )
 register_teeth(
     region,
-    region.variant("mu2-dropped", identities=(
-        Identity(sp.Eq(sp.sign(1 - _rho_M), sp.sign(2 * mu - gamma * delta ** 2)), proof=_no_symbolic_proof, sampler=_region_sampler,
-                 label="sign(1 - rho(M)) = sign(2 mu - gamma delta^2) (mu^2 dropped)"),),
-        expected_to_fail="region gamma delta^2 < 2 mu (the mu^2 term dropped)"),
+    region.variant(
+        "mu2-dropped",
+        identities=(
+            Identity(
+                sp.Eq(sp.sign(1 - _rho_M), sp.sign(2 * mu - gamma * delta**2)),
+                proof=_no_symbolic_proof,
+                sampler=_region_sampler,
+                label="sign(1 - rho(M)) = sign(2 mu - gamma delta^2) (mu^2 dropped)",
+            ),
+        ),
+        expected_to_fail="region gamma delta^2 < 2 mu (the mu^2 term dropped)",
+    ),
 )
 register_teeth(
     complexity,
-    complexity.variant("linear", exponent=sp.Integer(1), identities=(),
-                       expected_to_fail="communications linear in delta/mu (exponent 1 instead of 2)"),
+    complexity.variant(
+        "linear",
+        exponent=sp.Integer(1),
+        identities=(),
+        expected_to_fail="communications linear in delta/mu (exponent 1 instead of 2)",
+    ),
 )
 register_teeth(
     tuned_probe,
-    tuned_probe.variant("flat", exponent=sp.Integer(0),
-                        expected_to_fail="tuned communications claimed not to grow with delta/mu at all (exponent 0)"),
+    tuned_probe.variant(
+        "flat",
+        exponent=sp.Integer(0),
+        expected_to_fail="tuned communications claimed not to grow with delta/mu at all (exponent 0)",
+    ),
 )
 register_teeth(
     sgd_neighborhood,
-    sgd_neighborhood.variant("no-neighbourhood", bound=(1 - gamma * mu) ** T * X0,
-                             expected_to_fail="neighbourhood term 2 gamma sigma_*^2/mu dropped (SGD does not converge to x*)"),
+    sgd_neighborhood.variant(
+        "no-neighbourhood",
+        bound=(1 - gamma * mu) ** T * X0,
+        expected_to_fail="neighbourhood term 2 gamma sigma_*^2/mu dropped (SGD does not converge to x*)",
+    ),
 )

@@ -21,6 +21,7 @@ Symbols beyond the project table (file-local, see the spec): ``L_max`` = :math:`
 ``L_O`` = :math:`\frac1n\max_j\sum_{i\in\mathcal O_j}L_i` (the owners' constant of section 6),
 ``eps`` the target accuracy, and the sampled quantities of the identities.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -29,10 +30,14 @@ import sympy as sp
 from ._core import Claim, Identity, Kind, Provenance, ge, gt, le, register, register_teeth, sym
 from .ef21 import theta_c, xi
 
-RARE = ("Richtárik, Gasanov, Burlachenko. Error Feedback Shines when Features are Rare. "
-        "arXiv:2305.15264 (ICLR 2024 submission)")
-RELOADED = ("Richtárik, Gasanov, Burlachenko. Error Feedback Reloaded: From Quadratic to Arithmetic Mean of "
-            "Smoothness Constants. ICLR 2024, arXiv:2402.10774")
+RARE = (
+    "Richtárik, Gasanov, Burlachenko. Error Feedback Shines when Features are Rare. "
+    "arXiv:2305.15264 (ICLR 2024 submission)"
+)
+RELOADED = (
+    "Richtárik, Gasanov, Burlachenko. Error Feedback Reloaded: From Quadratic to Arithmetic Mean of "
+    "Smoothness Constants. ICLR 2024, arXiv:2402.10774"
+)
 
 L, L_plus, L_qm, L_max = sym("L"), sym("L_plus"), sym("L_qm"), sym("L_max")
 L_O = sym("L_O")
@@ -61,14 +66,38 @@ def rare_rate(a: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
 
 
 # ----------------------------------------------------------------------------- the theorem
-def _rate_claim(id_: str, title: str, paper: str, note: str, stepsize, bound, setting: dict, description: str,
-                assumptions=_SPARSITY, identities=()) -> Claim:
+def _rate_claim(
+    id_: str,
+    title: str,
+    paper: str,
+    note: str,
+    stepsize,
+    bound,
+    setting: dict,
+    description: str,
+    assumptions=_SPARSITY,
+    identities=(),
+) -> Claim:
     """Register an EF21 + Top-k rate claim measured by ``avg_grad_norm_sq`` in the rare-features experiment."""
-    return register(Claim(id=id_, title=title, paper=paper, provenance=Provenance.DERIVED, provenance_note=note,
-                          kind=Kind.UPPER, measure="avg_grad_norm_sq", in_expectation=False, stepsize=stepsize,
-                          bound=bound, assumptions=assumptions, identities=identities,
-                          setting=dict(setting, algorithm="ef21", compressor="top-k"), experiment="rare_features",
-                          description=description))
+    return register(
+        Claim(
+            id=id_,
+            title=title,
+            paper=paper,
+            provenance=Provenance.DERIVED,
+            provenance_note=note,
+            kind=Kind.UPPER,
+            measure="avg_grad_norm_sq",
+            in_expectation=False,
+            stepsize=stepsize,
+            bound=bound,
+            assumptions=assumptions,
+            identities=identities,
+            setting=dict(setting, algorithm="ef21", compressor="top-k"),
+            experiment="rare_features",
+            description=description,
+        )
+    )
 
 
 nonconvex = _rate_claim(
@@ -77,7 +106,8 @@ nonconvex = _rate_claim(
     RARE + ", main theorem (stepsize: authors' code algorithms.py l.1478); spec RF-5/RF-6",
     "stepsize [paper: authors' code]; rate form with (c/n) G0 [derived]; the theorem's wording "
     "(c/n G0 or G0; alpha = k/r or k/d) [reconstructed]",
-    *rare_rate(ALPHA_KR), {"lyapunov": "uniform"},
+    *rare_rate(ALPHA_KR),
+    {"lyapunov": "uniform"},
     "Running mean over t < T of ||grad f(x^t)||^2 (the expectation over the uniformly random output "
     "x_hat^T, exact: Top-k runs are deterministic), for every T; G0 = (1/n) sum_i ||g_i^0 - grad f_i(x^0)||^2.",
 )
@@ -87,7 +117,8 @@ nonconvex_kd = _rate_claim(
     "As rare-features.nonconvex with alpha = k/d, as the authors' code runs it",
     RARE + ", experiments (compressors.py l.148: alpha = k/d); spec RF-5/RF-6 and section 9",
     "stepsize with alpha = k/d [paper: authors' code]; rate form [derived]; wording [reconstructed]",
-    *rare_rate(ALPHA_KD), {"lyapunov": "uniform"},
+    *rare_rate(ALPHA_KD),
+    {"lyapunov": "uniform"},
     "As rare-features.nonconvex; alpha = k/d <= k/r gives a smaller, still valid stepsize.",
 )
 
@@ -126,7 +157,7 @@ def _sample_Lplus_branches(rng: np.random.Generator, size: int) -> dict:
     Li = np.linalg.eigvalsh(H)[..., -1]
     Lp = np.sqrt(np.linalg.eigvalsh(np.einsum("snde,snef->sndf", H, H).mean(axis=1))[:, -1])
     cc = own.sum(axis=1).max(axis=1)
-    return {"L_plus": Lp, "L_qm": np.sqrt((Li ** 2).mean(1)), "L_max": Li.max(1), "c": cc, "n": np.full(size, n_)}
+    return {"L_plus": Lp, "L_qm": np.sqrt((Li**2).mean(1)), "L_max": Li.max(1), "c": cc, "n": np.full(size, n_)}
 
 
 def _sample_average(rng: np.random.Generator, size: int, n_: int = 5, d_: int = 8) -> dict:
@@ -137,7 +168,7 @@ def _sample_average(rng: np.random.Generator, size: int, n_: int = 5, d_: int = 
     v[same] = np.abs(v[same])
     avg = v.mean(axis=1)
     cc = np.maximum(own.sum(axis=1).max(axis=1), 1)
-    return {"sq_norm_avg": (avg ** 2).sum(-1), "avg_sq_norm": (v ** 2).sum(-1).mean(-1), "c": cc, "n": np.full(size, n_)}
+    return {"sq_norm_avg": (avg**2).sum(-1), "avg_sq_norm": (v**2).sum(-1).mean(-1), "c": cc, "n": np.full(size, n_)}
 
 
 def _sample_topk(rng: np.random.Generator, size: int, d_: int = 10) -> dict:
@@ -152,7 +183,7 @@ def _sample_topk(rng: np.random.Generator, size: int, d_: int = 10) -> dict:
     order = np.argsort(-np.abs(x), axis=1, kind="stable")
     rank = np.argsort(order, axis=1)
     err = np.where(rank >= k_[:, None], x, 0.0)
-    return {"topk_err_sq": (err ** 2).sum(1), "x_sq": (x ** 2).sum(1), "k": k_, "r": r_}
+    return {"topk_err_sq": (err**2).sum(1), "x_sq": (x**2).sum(1), "k": k_, "r": r_}
 
 
 _branches = sp.Min(L_qm, sp.sqrt(c / n) * L_max)
@@ -161,62 +192,84 @@ _TopErr, _Xsq = sym("topk_err_sq"), sym("x_sq")
 
 
 _IDENT_CONSTANTS = (
-    Identity(le(L, L_plus), sampler=_sample_L_Lplus,
-             label="L <= L_plus (Jensen: ||grad f(x) - grad f(y)||^2 <= (1/n) sum_i ||grad f_i(x) - grad f_i(y)||^2)"),
-    Identity(le(L, sp.sqrt(c / n) * L_plus), sampler=_sample_L_sparse,
-             label="L <= sqrt(c/n) L_plus (sharper than L <= L_plus: RF-3 applied to grad f_i(x) - grad f_i(y); derived here)"),
-    Identity(le(L_plus, _branches), sampler=_sample_Lplus_branches,
-             label="L_plus <= min(L_qm, sqrt(c/n) max_i L_i) on random sparse quadratics (RF-1)"),
-    Identity(sp.Eq(sp.Min(c / n * L_max ** 2, L_qm ** 2), _branches ** 2),
-             label="min{(c/n) max_i L_i^2, (1/n) sum_i L_i^2} = min(L_qm, sqrt(c/n) max_i L_i)^2 (RF-2, the abstract's form)"),
-    Identity(le(_Sq_avg, c / n * _Sq_mean), sampler=_sample_average,
-             label="||(1/n) sum_i v_i||^2 <= (c/n) (1/n) sum_i ||v_i||^2 for v_i supported on Z_i (RF-3)"),
-    Identity(le(_TopErr, (1 - ALPHA_KR) * _Xsq), sampler=_sample_topk,
-             label="||Top_k(x) - x||^2 <= (1 - min(1, k/r)) ||x||^2 when x has at most r nonzeros (RF-4)"),
+    Identity(
+        le(L, L_plus),
+        sampler=_sample_L_Lplus,
+        label="L <= L_plus (Jensen: ||grad f(x) - grad f(y)||^2 <= (1/n) sum_i ||grad f_i(x) - grad f_i(y)||^2)",
+    ),
+    Identity(
+        le(L, sp.sqrt(c / n) * L_plus),
+        sampler=_sample_L_sparse,
+        label="L <= sqrt(c/n) L_plus (sharper than L <= L_plus: RF-3 applied to grad f_i(x) - grad f_i(y); derived here)",
+    ),
+    Identity(
+        le(L_plus, _branches),
+        sampler=_sample_Lplus_branches,
+        label="L_plus <= min(L_qm, sqrt(c/n) max_i L_i) on random sparse quadratics (RF-1)",
+    ),
+    Identity(
+        sp.Eq(sp.Min(c / n * L_max**2, L_qm**2), _branches**2),
+        label="min{(c/n) max_i L_i^2, (1/n) sum_i L_i^2} = min(L_qm, sqrt(c/n) max_i L_i)^2 (RF-2, the abstract's form)",
+    ),
+    Identity(
+        le(_Sq_avg, c / n * _Sq_mean),
+        sampler=_sample_average,
+        label="||(1/n) sum_i v_i||^2 <= (c/n) (1/n) sum_i ||v_i||^2 for v_i supported on Z_i (RF-3)",
+    ),
+    Identity(
+        le(_TopErr, (1 - ALPHA_KR) * _Xsq),
+        sampler=_sample_topk,
+        label="||Top_k(x) - x||^2 <= (1 - min(1, k/r)) ||x||^2 when x has at most r nonzeros (RF-4)",
+    ),
 )
 
-constants = register(Claim(
-    id="rare-features.constants",
-    title="L <= L_plus <= min(L_qm, sqrt(c/n) max_i L_i), the abstract's min form, sparse averaging and Top-k on supports",
-    paper=RARE + "; spec RF-1 ... RF-4 (L_plus and c/n from the authors' code, artificial_dataset_rotated.py ll.281-296)",
-    provenance=Provenance.DERIVED,
-    provenance_note="inequalities [derived]; the min form of the abstract and the code's L_plus_two [paper]",
-    kind=Kind.IDENTITY,
-    measure="L_plus",
-    bound=_branches,
-    identities=_IDENT_CONSTANTS,
-    setting={},
-    experiment="rare_features",
-    description="Numeric part: the exact L_plus of the instance and of sampled sparse least-squares instances against "
-                "min(L_qm, sqrt(c/n) max_i L_i); symbolic part: sympy / sampling of RF-1 ... RF-4.",
-))
+constants = register(
+    Claim(
+        id="rare-features.constants",
+        title="L <= L_plus <= min(L_qm, sqrt(c/n) max_i L_i), the abstract's min form, sparse averaging and Top-k on supports",
+        paper=RARE
+        + "; spec RF-1 ... RF-4 (L_plus and c/n from the authors' code, artificial_dataset_rotated.py ll.281-296)",
+        provenance=Provenance.DERIVED,
+        provenance_note="inequalities [derived]; the min form of the abstract and the code's L_plus_two [paper]",
+        kind=Kind.IDENTITY,
+        measure="L_plus",
+        bound=_branches,
+        identities=_IDENT_CONSTANTS,
+        setting={},
+        experiment="rare_features",
+        description="Numeric part: the exact L_plus of the instance and of sampled sparse least-squares instances against "
+        "min(L_qm, sqrt(c/n) max_i L_i); symbolic part: sympy / sampling of RF-1 ... RF-4.",
+    )
+)
 
 # ----------------------------------------------------------------------------- complexity (RF-8, RF-9)
 #: Bits per worker of vanilla GD: r floats per round, O(L / eps) rounds (abstract).
 GD_BITS = r * L / eps
-complexity = register(Claim(
-    id="rare-features.complexity",
-    title="Bits per worker of EF21 + Top-1 to reach eps grow at most linearly in c at fixed n, r, L_i",
-    paper=RARE + ", abstract (communication complexity of GD + Top1 + EF vs GD); spec RF-8/RF-9",
-    provenance=Provenance.PAPER,
-    provenance_note="the O(.) formula [paper: abstract]; its reading at fixed n, r and L_i (exponent <= 1 in c, "
-                    "since L <= L_plus <= sqrt(c/n) max_i L_i) and the crossover with GD [derived]; the gain condition "
-                    "sqrt(c/n) L_plus <~ L [reconstructed: reviewer]",
-    kind=Kind.SCALING,
-    measure="bits_to_eps",
-    in_expectation=True,
-    stepsize=nonconvex.stepsize,
-    bound=(L + r * sp.sqrt(c / n * sp.Min(c / n * L_max ** 2, L_qm ** 2))) / eps,
-    exponent=sp.Integer(1),
-    scaling_in="c",
-    assumptions=_SPARSITY,
-    setting={"algorithm": "ef21", "compressor": "top-k", "baseline": GD_BITS, "scaling_mode": "at-most"},
-    experiment="rare_features",
-    description="Bits sent by each worker until the running mean of ||grad f(x^t)||^2 (= E||grad f(x_hat)||^2) "
-                "drops below eps = eps_rel * max_i L_i * delta0, with the rare-features stepsize (alpha = min(1, k/r)), "
-                "on a family with fixed n, r, m and spectra and growing c; GD (gamma = 1/L, charged its true nonzeros) "
-                "is run alongside for the crossover.",
-))
+complexity = register(
+    Claim(
+        id="rare-features.complexity",
+        title="Bits per worker of EF21 + Top-1 to reach eps grow at most linearly in c at fixed n, r, L_i",
+        paper=RARE + ", abstract (communication complexity of GD + Top1 + EF vs GD); spec RF-8/RF-9",
+        provenance=Provenance.PAPER,
+        provenance_note="the O(.) formula [paper: abstract]; its reading at fixed n, r and L_i (exponent <= 1 in c, "
+        "since L <= L_plus <= sqrt(c/n) max_i L_i) and the crossover with GD [derived]; the gain condition "
+        "sqrt(c/n) L_plus <~ L [reconstructed: reviewer]",
+        kind=Kind.SCALING,
+        measure="bits_to_eps",
+        in_expectation=True,
+        stepsize=nonconvex.stepsize,
+        bound=(L + r * sp.sqrt(c / n * sp.Min(c / n * L_max**2, L_qm**2))) / eps,
+        exponent=sp.Integer(1),
+        scaling_in="c",
+        assumptions=_SPARSITY,
+        setting={"algorithm": "ef21", "compressor": "top-k", "baseline": GD_BITS, "scaling_mode": "at-most"},
+        experiment="rare_features",
+        description="Bits sent by each worker until the running mean of ||grad f(x^t)||^2 (= E||grad f(x_hat)||^2) "
+        "drops below eps = eps_rel * max_i L_i * delta0, with the rare-features stepsize (alpha = min(1, k/r)), "
+        "on a family with fixed n, r, m and spectra and growing c; GD (gamma = 1/L, charged its true nonzeros) "
+        "is run alongside for the crossover.",
+    )
+)
 
 # ----------------------------------------------------------------------------- Reloaded candidate (RF-11)
 
@@ -233,16 +286,23 @@ def _sample_owners(rng: np.random.Generator, size: int, n_: int = 6, d_: int = 9
 reloaded = _rate_claim(
     "rare-features.reloaded",
     "Candidate of Reloaded's rare-features improvement: stepsize 1/(L + L_O xi(k/r)), L_O = (1/n) max_j sum_(i owns j) L_i",
-    RELOADED + ", abstract ('improves the best-known theory of EF21 in the rare features regime'); spec section 6, RF-11",
+    RELOADED
+    + ", abstract ('improves the best-known theory of EF21 in the rare features regime'); spec section 6, RF-11",
     "candidate [derived: Lyapunov weights 1/L_i and a coordinate-wise Cauchy-Schwarz]; Reloaded's actual statement [not found]",
-    1 / (L + L_O * xi(ALPHA_KR)), 2 * delta0 / (gamma * T) + G0 / (theta_c(ALPHA_KR) * T),
+    1 / (L + L_O * xi(ALPHA_KR)),
+    2 * delta0 / (gamma * T) + G0 / (theta_c(ALPHA_KR) * T),
     {"lyapunov": "owners"},
     "EF21 + Top-k (equivalently EF21-W for any weights: Top-k is positively homogeneous); "
     "G0 = L_O (1/n) sum_i ||g_i^0 - grad f_i(x^0)||^2 / L_i, from the Lyapunov function "
     "f - f_inf + (gamma L_O / (2 theta_c)) (1/n) sum_i ||g_i - grad f_i||^2 / L_i.",
     assumptions=_SPARSITY[:-3] + (gt(L, 0), gt(L_O, 0), gt(gamma, 0)),
-    identities=(Identity(le(L_O, c / n * L_max), sampler=_sample_owners,
-                         label="L_O = (1/n) max_j sum_(i in O_j) L_i <= (c/n) max_i L_i (RF-11)"),),
+    identities=(
+        Identity(
+            le(L_O, c / n * L_max),
+            sampler=_sample_owners,
+            label="L_O = (1/n) max_j sum_(i in O_j) L_i <= (c/n) max_i L_i (RF-11)",
+        ),
+    ),
 )
 
 # ----------------------------------------------------------------------------- teeth
@@ -256,15 +316,27 @@ for _c in (nonconvex, nonconvex_kd, reloaded):
     )
 register_teeth(
     constants,
-    constants.variant("c-over-n", bound=sp.Min(L_qm, c / n * L_max), identities=(),
-                      expected_to_fail="sqrt dropped: L_plus <= min(L_qm, (c/n) max_i L_i) fails for disjoint supports"),
-    constants.variant("averaging-1/n", identities=(
-        Identity(le(_Sq_avg, _Sq_mean / n), sampler=_sample_average,
-                 label="||(1/n) sum_i v_i||^2 <= (1/n)(1/n) sum_i ||v_i||^2 (c replaced by 1)"),),
-        expected_to_fail="sparse averaging with 1/n instead of c/n fails as soon as two clients share a feature"),
+    constants.variant(
+        "c-over-n",
+        bound=sp.Min(L_qm, c / n * L_max),
+        identities=(),
+        expected_to_fail="sqrt dropped: L_plus <= min(L_qm, (c/n) max_i L_i) fails for disjoint supports",
+    ),
+    constants.variant(
+        "averaging-1/n",
+        identities=(
+            Identity(
+                le(_Sq_avg, _Sq_mean / n),
+                sampler=_sample_average,
+                label="||(1/n) sum_i v_i||^2 <= (1/n)(1/n) sum_i ||v_i||^2 (c replaced by 1)",
+            ),
+        ),
+        expected_to_fail="sparse averaging with 1/n instead of c/n fails as soon as two clients share a feature",
+    ),
 )
 register_teeth(
     complexity,
-    complexity.variant("flat", exponent=sp.Integer(0),
-                       expected_to_fail="bits independent of c: the cost grows with the multiplicity c"),
+    complexity.variant(
+        "flat", exponent=sp.Integer(0), expected_to_fail="bits independent of c: the cost grows with the multiplicity c"
+    ),
 )

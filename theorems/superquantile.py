@@ -23,6 +23,7 @@ Symbols: ``theta``, ``m``, ``B`` (loss range or bound, see each claim), ``nu``, 
 the client losses), ``G_icdf`` (Lipschitz constant of the inverse cdf), ``eps0`` (initial
 inexactness of the CISS w-steps).
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,8 +34,10 @@ import sympy as sp
 from ._core import Claim, Identity, Kind, Provenance, ge, gt, le, register, register_teeth, sym
 
 LEVY = "Levy, Carmon, Duchi, Sidford. Large-Scale Methods for Distributionally Robust Optimization. NeurIPS 2020, arXiv:2010.05893"
-SFL = ("Pillutla, Laguel, Malick, Harchaoui. Federated Learning with Superquantile Aggregation for Heterogeneous Data "
-       "(Simplicial-FL). Machine Learning 113 (2024), arXiv:2112.09429")
+SFL = (
+    "Pillutla, Laguel, Malick, Harchaoui. Federated Learning with Superquantile Aggregation for Heterogeneous Data "
+    "(Simplicial-FL). Machine Learning 113 (2024), arXiv:2112.09429"
+)
 CISS = "Laguel, Pillutla, Malick, Harchaoui. A Superquantile Approach to Federated Learning with Heterogeneous Devices. CISS 2021"
 SLIDE = "talk slide attributing the statement to " + LEVY
 
@@ -76,7 +79,7 @@ class BinomialExcess(sp.Function):
 
     def _eval_rewrite_as_Sum(self, mm, p, j, **kwargs):
         i = sp.Dummy("i", integer=True, nonnegative=True)
-        return sp.Sum(sp.binomial(mm, i) * p ** i * (1 - p) ** (mm - i) * sp.Max(i - j, 0), (i, 0, mm))
+        return sp.Sum(sp.binomial(mm, i) * p**i * (1 - p) ** (mm - i) * sp.Max(i - j, 0), (i, 0, mm))
 
     def _latex(self, printer):
         a = [printer._print(x) for x in self.args]
@@ -135,8 +138,13 @@ bias_exact = _claim(
     provenance_note="bound [paper]; equality for Bernoulli(theta) losses when theta m is an integer [derived]",
     measure="bias",
     bound=B / (theta * m) * BinomialExcess(m, theta, _j0),
-    identities=(Identity(sp.Eq(BinomialExcess(m, theta, _j0), BinomialExcess(m, theta, _j0).rewrite(sp.Sum), evaluate=False),
-                         proof=_excess_proof, label="numeric E[(Bin(m, p) - j)_+] equals the exact sympy Sum (m in {1, 3, 7}, p in {1/10, 3/4}, all j)"),),
+    identities=(
+        Identity(
+            sp.Eq(BinomialExcess(m, theta, _j0), BinomialExcess(m, theta, _j0).rewrite(sp.Sum), evaluate=False),
+            proof=_excess_proof,
+            label="numeric E[(Bin(m, p) - j)_+] equals the exact sympy Sum (m in {1, 3, 7}, p in {1/10, 3/4}, all j)",
+        ),
+    ),
     description="Bias against the binomial-sum bound; attained (tightness 1) on {0, B}-valued losses with P(Z = B) = theta and theta m integer.",
 )
 
@@ -159,7 +167,7 @@ variance = _claim(
     paper=LEVY + ", Prop. 2 and Prop. 2' (App. B.3), Claim 4 with C_chi2 = 1/theta - 1; spec SQ-T5",
     provenance=Provenance.PAPER,
     measure="variance",
-    bound=2 * B ** 2 / (theta * m),
+    bound=2 * B**2 / (theta * m),
     description="Var S_hat_m for Z in [0, B]: exact for two-point and uniform laws; Monte Carlo (pair differences) for Beta.",
 )
 
@@ -169,7 +177,7 @@ variance_derived = _claim(
     paper=LEVY + " (setting); one-sided Efron-Stein argument of spec SQ-T5 'tightened'",
     provenance=Provenance.DERIVED,
     measure="variance",
-    bound=B ** 2 / (theta * m),
+    bound=B**2 / (theta * m),
     description="B = b - a, the range of the law.",
 )
 
@@ -220,7 +228,7 @@ l2_gap = _claim(
     paper="derived in spec SQ-3 for the l2 smoothing of sqwash (krishnap25/sqwash@7c20c36, qp_solve.py)",
     provenance=Provenance.DERIVED,
     measure="l2_smoothing_gap",
-    bound=nu * (1 - theta) / (2 * theta * n ** 2),
+    bound=nu * (1 - theta) / (2 * theta * n**2),
     assumptions=_THETA + (gt(nu, 0), ge(n, 1)),
     setting={},
     description="Gap on random loss vectors (with ties, integer and fractional theta n); attained at vertex optima with theta n integer.",
@@ -263,7 +271,7 @@ slide_bias = _claim(
     bound=B / (theta * m),
     setting={"B": "abs"},
     description="B = max |Z| (the slide's hypothesis |Z| <= B). Measured: the positive part of the signed bias "
-                "(equivalent to the printed inequality since its right side is positive); it is 0 everywhere.",
+    "(equivalent to the printed inequality since its right side is positive); it is 0 everywhere.",
 )
 
 slide_bias_abs = _claim(
@@ -276,7 +284,7 @@ slide_bias_abs = _claim(
     bound=B / (theta * m),
     setting={"B": "abs"},
     expected_to_fail="the worst-case bias decays like 1/sqrt(theta m), not 1/(theta m) (Levy Prop. 5): "
-                     "Bernoulli(theta) losses exceed B/(theta m) once theta m is moderately large",
+    "Bernoulli(theta) losses exceed B/(theta m) once theta m is moderately large",
     description="B = max |Z|.",
 )
 
@@ -287,15 +295,15 @@ slide_variance = _claim(
     provenance=Provenance.RECONSTRUCTED,
     provenance_note=_SLIDE_NOTE + ". Valid for Z in [0, B] (superquantile.variance-derived), not for |Z| <= B.",
     measure="variance",
-    bound=B ** 2 / (theta * m),
+    bound=B**2 / (theta * m),
     setting={"B": "abs"},
     expected_to_fail="with |Z| <= B the range is 2B: two-point losses {-B, B} have variance about "
-                     "1.36 (1 - theta) B^2/(theta m), above B^2/(theta m) for small theta",
+    "1.36 (1 - theta) B^2/(theta m), above B^2/(theta m) for small theta",
     description="B = max |Z|.",
 )
 
 # ----------------------------------------------------------------------------- Simplicial-FL
-kappa_ciss = 1 + (L + G ** 2 / nu) / (theta * mu)
+kappa_ciss = 1 + (L + G**2 / nu) / (theta * mu)
 sfl_convex = _claim(
     id="simplicial-fl.convex",
     title="CISS Prop. 3: alternating exact eta-steps and inexact w-steps converge linearly on the smoothed superquantile",
@@ -308,7 +316,7 @@ sfl_convex = _claim(
     identities=(Identity(ge(kappa_ciss, 1), label="kappa_CISS = 1 + (L + G^2/nu)/(theta lambda) >= 1"),),
     setting={"algorithm": "ciss"},
     description="F_{theta,nu}(w_t) - F*_{theta,nu} for t >= 1 with the exact w-step accuracy eps_t = eps0 exp(-t/kappa); "
-                "mu is the regularisation lambda; G is the Lipschitz constant of the F_k on a ball containing the iterates.",
+    "mu is the regularisation lambda; G is the Lipschitz constant of the F_k on a ball containing the iterates.",
 )
 
 sfl_nonconvex = _claim(
@@ -317,7 +325,7 @@ sfl_nonconvex = _claim(
     paper=SFL + ", nonconvex theorem as on the authors' INFORMS 2022 slides; spec section 4.4 (SQ-S2)",
     provenance=Provenance.PAPER,
     provenance_note="shape [paper: slides]; constants [not found]; the printed drift factor (1 - tau)^(1/3) is negative "
-                    "for tau > 1 and is not encoded (only tau = 1, no drift, is run); exponent only",
+    "for tau > 1 and is not encoded (only tau = 1, no drift, is run); exponent only",
     kind=Kind.SCALING,
     measure="moreau_grad_sq",
     exponent=sp.Rational(-1, 2),
@@ -325,20 +333,21 @@ sfl_nonconvex = _claim(
     assumptions=(),
     setting={"algorithm": "sfl", "tau": 1},
     description="Average over t < T of ||grad Phi^{2L}(w_t)||^2 (the uniformly drawn output iterate) for the subgradient "
-                "method with gamma = c/sqrt(T); exponent at most -1/2 (big-O).",
+    "method with gamma = c/sqrt(T); exponent at most -1/2 (big-O).",
 )
 
 sfl_strongly_convex = _claim(
     id="simplicial-fl.strongly-convex",
     title="Simplicial-FL strongly convex rate (slide): E[Fbar(w_T) - Fbar*] = O(1/T); only the 1/T tail of "
-          "O(exp(-T/kappa^1.5) + kappa/T) is checked",
-    paper=SFL + ", strongly convex theorem on the authors' slides, abstract O(exp(-T/kappa^1.5) + kappa/T); spec section 4.5 (SQ-S3)",
+    "O(exp(-T/kappa^1.5) + kappa/T) is checked",
+    paper=SFL
+    + ", strongly convex theorem on the authors' slides, abstract O(exp(-T/kappa^1.5) + kappa/T); spec section 4.5 (SQ-S3)",
     provenance=Provenance.PAPER,
     provenance_note="shape [paper: slides, abstract]; constants, schedule and output iterate [not found]: run with "
-                    "gamma_t = 2/(lambda (t + 2)) and the (t + 1)-weighted average, whose O(G^2/(lambda T)) bound holds for "
-                    "nonsmooth strongly convex objectives (Lacoste-Julien, Schmidt, Bach 2012, arXiv:1212.2002); exponent "
-                    "only; at a kinked optimum the 1/T law is asymptotic and is judged only for T >= 256 T_x "
-                    "[derived: reduced one-dimensional model, notes/superquantile.md]",
+    "gamma_t = 2/(lambda (t + 2)) and the (t + 1)-weighted average, whose O(G^2/(lambda T)) bound holds for "
+    "nonsmooth strongly convex objectives (Lacoste-Julien, Schmidt, Bach 2012, arXiv:1212.2002); exponent "
+    "only; at a kinked optimum the 1/T law is asymptotic and is judged only for T >= 256 T_x "
+    "[derived: reduced one-dimensional model, notes/superquantile.md]",
     kind=Kind.SCALING,
     measure="surrogate_gap",
     exponent=sp.Integer(-1),
@@ -346,52 +355,138 @@ sfl_strongly_convex = _claim(
     assumptions=(),
     setting={"algorithm": "sfl", "tau": 1},
     description="E[Fbar_theta(wbar_T) + lambda/2 ||wbar_T||^2] - min, minibatch of m clients, gamma_t = 2/(lambda (t + 2)), "
-                "linearly weighted average; exponent -1 (the G^2/(lambda T) term dominates and is tight for stochastic "
-                "subgradients). When the optimum lies on a kink of the surrogate (two clients tie in the tail selection "
-                "there), the average keeps a bias toward the kink's flat side whose 1/T regime starts only after the "
-                "crossover T_x = s1^2 mu^2/c_g^2 (c_g the flat one-sided slope, s1^2 = a sigma^2/(2 a mu - 1), a = 2/lambda); "
-                "before it T gap climbs by a factor 3-4 and fitted slopes are about -0.7 (Simplicial-FL seeds 6 and 17). "
-                "Such instances are judged on T >= 256 T_x only, and are inconclusive when the grid stops earlier.",
+    "linearly weighted average; exponent -1 (the G^2/(lambda T) term dominates and is tight for stochastic "
+    "subgradients). When the optimum lies on a kink of the surrogate (two clients tie in the tail selection "
+    "there), the average keeps a bias toward the kink's flat side whose 1/T regime starts only after the "
+    "crossover T_x = s1^2 mu^2/c_g^2 (c_g the flat one-sided slope, s1^2 = a sigma^2/(2 a mu - 1), a = 2/lambda); "
+    "before it T gap climbs by a factor 3-4 and fitted slopes are about -0.7 (Simplicial-FL seeds 6 and 17). "
+    "Such instances are judged on T >= 256 T_x only, and are inconclusive when the grid stops earlier.",
 )
 
 # ----------------------------------------------------------------------------- teeth
-register_teeth(bias_sign, bias_sign.variant("upward", kind=Kind.LOWER,
-                                            expected_to_fail="claims the estimator is biased upward (E S_hat_m >= S_theta)"))
-register_teeth(bias_levy, bias_levy.variant("rate-1-over-theta-m", bound=B * sp.Min(3 / (theta * m), 1),
-                                            expected_to_fail="rate 1/(theta m) instead of 1/sqrt(theta m)"))
-register_teeth(bias_exact, bias_exact.variant("off-by-one", bound=B / (theta * m) * BinomialExcess(m, theta, _j0 + 1),
-                                              expected_to_fail="sum started one index late (floor(theta m) + 2)"))
-register_teeth(bias_density, bias_density.variant("rate-m2", bound=G_icdf / (m + 1) ** 2,
-                                                  expected_to_fail="rate 1/m^2 instead of 1/m"))
-register_teeth(variance, variance.variant("over-m2", bound=2 * B ** 2 / (theta * m ** 2),
-                                          expected_to_fail="variance rate 1/m^2 instead of 1/m"))
-register_teeth(variance_derived, variance_derived.variant("quartered", bound=B ** 2 / (4 * theta * m),
-                                                          expected_to_fail="constant 1/4 (Bernoulli variance is about 0.34 (1 - theta) B^2/(theta m))"))
-register_teeth(bias_sharp, bias_sharp.variant("halved", bound=B / 4 * sp.sqrt((1 - theta) / (theta * m)),
-                                              expected_to_fail="constant halved (the bound is about 80% tight on Bernoulli losses)"))
-register_teeth(bias_rate, bias_rate.variant("exponent-1", exponent=sp.Integer(-1),
-                                            expected_to_fail="1/m rate claimed for a law without a density at the quantile"))
-register_teeth(bias_rate_density, bias_rate_density.variant("exponent-half", exponent=sp.Rational(-1, 2),
-                                                            expected_to_fail="1/sqrt(m) rate claimed for the uniform law"))
-register_teeth(l2_gap, l2_gap.variant("halved", bound=nu * (1 - theta) / (4 * theta * n ** 2),
-                                      expected_to_fail="gap bound halved (the derived bound is attained)"))
-register_teeth(entropic_gap, entropic_gap.variant("log-theta-n", bound=nu * sp.log(theta * n),
-                                                  expected_to_fail="upper bound nu log(theta n) (attained only at spread-out vertices)"))
-register_teeth(entropic_gap_lower, entropic_gap_lower.variant("log-n", bound=nu * sp.log(n),
-                                                              expected_to_fail="lower bound nu log n (attained only at constant vectors)"))
-register_teeth(slide_bias, slide_bias.variant("negated", bound=-B / (theta * m),
-                                              expected_to_fail="claims the estimator underestimates by at least B/(theta m)"))
-register_teeth(slide_bias_abs, slide_bias_abs.variant("tenth", bound=B / (10 * theta * m),
-                                                      expected_to_fail="a tenth of an already false bound"))
-register_teeth(slide_variance, slide_variance.variant("tenth", bound=B ** 2 / (10 * theta * m),
-                                                      expected_to_fail="a tenth of an already false bound"))
-register_teeth(sfl_convex, sfl_convex.variant("kappa-free", bound=sp.exp(-T) * (delta0 + 2 * eps0),
-                                              expected_to_fail="contraction exp(-t) whatever the conditioning kappa_CISS "
-                                                               "(the w-step accuracy eps_t = eps0 exp(-t/kappa) alone prevents it)"))
-register_teeth(sfl_nonconvex, sfl_nonconvex.variant("exponent-2", exponent=sp.Integer(-2),
-                                                    expected_to_fail="T^(-2) decay claimed for the subgradient method"))
-register_teeth(sfl_strongly_convex,
-               sfl_strongly_convex.variant("exponent-2", exponent=sp.Integer(-2),
-                                           expected_to_fail="T^(-2) decay claimed with stochastic subgradients"),
-               sfl_strongly_convex.variant("exponent-half", exponent=sp.Rational(-1, 2),
-                                           expected_to_fail="T^(-1/2) decay (the convex, not strongly convex, rate) claimed"))
+register_teeth(
+    bias_sign,
+    bias_sign.variant(
+        "upward", kind=Kind.LOWER, expected_to_fail="claims the estimator is biased upward (E S_hat_m >= S_theta)"
+    ),
+)
+register_teeth(
+    bias_levy,
+    bias_levy.variant(
+        "rate-1-over-theta-m",
+        bound=B * sp.Min(3 / (theta * m), 1),
+        expected_to_fail="rate 1/(theta m) instead of 1/sqrt(theta m)",
+    ),
+)
+register_teeth(
+    bias_exact,
+    bias_exact.variant(
+        "off-by-one",
+        bound=B / (theta * m) * BinomialExcess(m, theta, _j0 + 1),
+        expected_to_fail="sum started one index late (floor(theta m) + 2)",
+    ),
+)
+register_teeth(
+    bias_density,
+    bias_density.variant("rate-m2", bound=G_icdf / (m + 1) ** 2, expected_to_fail="rate 1/m^2 instead of 1/m"),
+)
+register_teeth(
+    variance,
+    variance.variant("over-m2", bound=2 * B**2 / (theta * m**2), expected_to_fail="variance rate 1/m^2 instead of 1/m"),
+)
+register_teeth(
+    variance_derived,
+    variance_derived.variant(
+        "quartered",
+        bound=B**2 / (4 * theta * m),
+        expected_to_fail="constant 1/4 (Bernoulli variance is about 0.34 (1 - theta) B^2/(theta m))",
+    ),
+)
+register_teeth(
+    bias_sharp,
+    bias_sharp.variant(
+        "halved",
+        bound=B / 4 * sp.sqrt((1 - theta) / (theta * m)),
+        expected_to_fail="constant halved (the bound is about 80% tight on Bernoulli losses)",
+    ),
+)
+register_teeth(
+    bias_rate,
+    bias_rate.variant(
+        "exponent-1",
+        exponent=sp.Integer(-1),
+        expected_to_fail="1/m rate claimed for a law without a density at the quantile",
+    ),
+)
+register_teeth(
+    bias_rate_density,
+    bias_rate_density.variant(
+        "exponent-half", exponent=sp.Rational(-1, 2), expected_to_fail="1/sqrt(m) rate claimed for the uniform law"
+    ),
+)
+register_teeth(
+    l2_gap,
+    l2_gap.variant(
+        "halved",
+        bound=nu * (1 - theta) / (4 * theta * n**2),
+        expected_to_fail="gap bound halved (the derived bound is attained)",
+    ),
+)
+register_teeth(
+    entropic_gap,
+    entropic_gap.variant(
+        "log-theta-n",
+        bound=nu * sp.log(theta * n),
+        expected_to_fail="upper bound nu log(theta n) (attained only at spread-out vertices)",
+    ),
+)
+register_teeth(
+    entropic_gap_lower,
+    entropic_gap_lower.variant(
+        "log-n", bound=nu * sp.log(n), expected_to_fail="lower bound nu log n (attained only at constant vectors)"
+    ),
+)
+register_teeth(
+    slide_bias,
+    slide_bias.variant(
+        "negated",
+        bound=-B / (theta * m),
+        expected_to_fail="claims the estimator underestimates by at least B/(theta m)",
+    ),
+)
+register_teeth(
+    slide_bias_abs,
+    slide_bias_abs.variant("tenth", bound=B / (10 * theta * m), expected_to_fail="a tenth of an already false bound"),
+)
+register_teeth(
+    slide_variance,
+    slide_variance.variant(
+        "tenth", bound=B**2 / (10 * theta * m), expected_to_fail="a tenth of an already false bound"
+    ),
+)
+register_teeth(
+    sfl_convex,
+    sfl_convex.variant(
+        "kappa-free",
+        bound=sp.exp(-T) * (delta0 + 2 * eps0),
+        expected_to_fail="contraction exp(-t) whatever the conditioning kappa_CISS "
+        "(the w-step accuracy eps_t = eps0 exp(-t/kappa) alone prevents it)",
+    ),
+)
+register_teeth(
+    sfl_nonconvex,
+    sfl_nonconvex.variant(
+        "exponent-2", exponent=sp.Integer(-2), expected_to_fail="T^(-2) decay claimed for the subgradient method"
+    ),
+)
+register_teeth(
+    sfl_strongly_convex,
+    sfl_strongly_convex.variant(
+        "exponent-2", exponent=sp.Integer(-2), expected_to_fail="T^(-2) decay claimed with stochastic subgradients"
+    ),
+    sfl_strongly_convex.variant(
+        "exponent-half",
+        exponent=sp.Rational(-1, 2),
+        expected_to_fail="T^(-1/2) decay (the convex, not strongly convex, rate) claimed",
+    ),
+)

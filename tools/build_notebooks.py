@@ -16,6 +16,7 @@ The kernel runs without ``MPLBACKEND`` so that ipykernel selects its inline back
 are stored as ``image/png`` outputs (a shell or CI that exports ``MPLBACKEND=Agg`` would otherwise
 silently drop them).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -61,8 +62,14 @@ def execute(nb: nbformat.NotebookNode, timeout: int = 1200) -> nbformat.Notebook
     """Execute ``nb`` in place (raises ``nbclient.exceptions.CellExecutionError`` on the first error)."""
     from nbclient import NotebookClient
 
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False, coalesce_streams=True,
-                            resources={"metadata": {"path": str(ROOT)}})
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        coalesce_streams=True,
+        resources={"metadata": {"path": str(ROOT)}},
+    )
     client.execute(env=kernel_env())
     nb.metadata = nbformat.from_dict({"kernelspec": dict(KERNELSPEC)})  # no interpreter version churn
     return nb

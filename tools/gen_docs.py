@@ -3,6 +3,7 @@
 ``python tools/gen_docs.py`` rewrites both files; ``python tools/gen_docs.py --check`` exits 1 when
 either is stale (tests/test_docs.py runs the same comparison).
 """
+
 from __future__ import annotations
 
 import argparse

@@ -6,6 +6,7 @@
 verdict changed, appeared or disappeared (exit 1 if any), and how many tightness values moved.
 The default test run compares against ``tests/data/verdicts_quick.json`` (tests/test_verdicts_unchanged.py).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,8 +59,10 @@ def _clean(rec: dict) -> dict:
 
 def _load(path: Path) -> dict:
     data = json.loads(path.read_text())
-    return {k: dict(v, tightness=float(v["tightness"]) if isinstance(v["tightness"], str) else v["tightness"])
-            for k, v in data.items()}
+    return {
+        k: dict(v, tightness=float(v["tightness"]) if isinstance(v["tightness"], str) else v["tightness"])
+        for k, v in data.items()
+    }
 
 
 def main(argv=None) -> int:

@@ -7,6 +7,7 @@
 on first use, so that the command line can handle Ctrl-C before those imports start (``verify.__main__``).
 ``verify.check`` and ``verify.search`` are the functions, also after ``import verify.check``.
 """
+
 import importlib
 import sys
 import types
@@ -14,14 +15,49 @@ import types
 from ._version import __version__
 from .errors import UsageError
 
-__all__ = ["check", "search", "assert_claim_holds", "load_claims", "claim_to_toml", "outcome", "judge", "Evidence", "Verdict", "UsageError", "HOLDS", "VIOLATED",
-           "INCONCLUSIVE", "RTOL", "ATOL", "CONFIDENCE", "__version__"]
+__all__ = [
+    "check",
+    "search",
+    "assert_claim_holds",
+    "load_claims",
+    "claim_to_toml",
+    "outcome",
+    "judge",
+    "Evidence",
+    "Verdict",
+    "UsageError",
+    "HOLDS",
+    "VIOLATED",
+    "INCONCLUSIVE",
+    "RTOL",
+    "ATOL",
+    "CONFIDENCE",
+    "__version__",
+]
 
 #: public name -> the module (of this package) that defines it, imported on first use
-_LAZY = {"check": "check", "search": "search", "assert_claim_holds": "testing", "load_claims": "claimfiles",
-         "claim_to_toml": "claimfiles",
-         **{n: "verdict" for n in ("ATOL", "CONFIDENCE", "HOLDS", "INCONCLUSIVE", "RTOL", "VIOLATED", "Evidence",
-                                   "Verdict", "judge", "outcome")}}
+_LAZY = {
+    "check": "check",
+    "search": "search",
+    "assert_claim_holds": "testing",
+    "load_claims": "claimfiles",
+    "claim_to_toml": "claimfiles",
+    **{
+        n: "verdict"
+        for n in (
+            "ATOL",
+            "CONFIDENCE",
+            "HOLDS",
+            "INCONCLUSIVE",
+            "RTOL",
+            "VIOLATED",
+            "Evidence",
+            "Verdict",
+            "judge",
+            "outcome",
+        )
+    },
+}
 
 
 def __getattr__(name):

@@ -4,6 +4,7 @@ The command line imports numpy, scipy, sympy and cvxpy: seconds.  Ctrl-C during 
 Ctrl-C during a run (status 130, one line, no traceback): ``import verify`` itself is cheap, and the heavy
 imports happen inside :func:`run`, under its handler.
 """
+
 import sys
 
 

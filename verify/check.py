@@ -4,6 +4,7 @@ It validates the claim against the experiment's schema, runs the default (or giv
 judges each piece of evidence with :func:`verify.verdict.judge`.  The verdict types are re-exported
 here for convenience.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,11 +17,39 @@ from theorems import Claim, Kind
 
 from . import experiments as _exps
 from .errors import UsageError, warnings_after_success
-from .verdict import (ATOL, CONFIDENCE, HOLDS, INCONCLUSIVE, RTOL, VIOLATED, Evidence, Verdict, _jsonable,
-                      claim_tightness, judge, outcome, summarize)
+from .verdict import (
+    ATOL,
+    CONFIDENCE,
+    HOLDS,
+    INCONCLUSIVE,
+    RTOL,
+    VIOLATED,
+    Evidence,
+    Verdict,
+    _jsonable,
+    claim_tightness,
+    judge,
+    outcome,
+    summarize,
+)
 
-__all__ = ["check", "Evidence", "Verdict", "UsageError", "judge", "outcome", "summarize", "claim_tightness",
-           "HOLDS", "VIOLATED", "INCONCLUSIVE", "RTOL", "ATOL", "CONFIDENCE", "_jsonable"]
+__all__ = [
+    "check",
+    "Evidence",
+    "Verdict",
+    "UsageError",
+    "judge",
+    "outcome",
+    "summarize",
+    "claim_tightness",
+    "HOLDS",
+    "VIOLATED",
+    "INCONCLUSIVE",
+    "RTOL",
+    "ATOL",
+    "CONFIDENCE",
+    "_jsonable",
+]
 
 
 def _resolve(claim) -> Claim:
@@ -31,8 +60,9 @@ def _resolve(claim) -> Claim:
     raise UsageError(f"claim must be a theorems.Claim or a claim id, got {type(claim).__name__}")
 
 
-def check(claim, experiment=None, instances: Sequence[dict] | None = None, seed: int = 0,
-          quick: bool = False) -> list[Verdict]:
+def check(
+    claim, experiment=None, instances: Sequence[dict] | None = None, seed: int = 0, quick: bool = False
+) -> list[Verdict]:
     """Check a claim (object or id) against an experiment; one :class:`Verdict` per instance.
 
     Parameters

@@ -33,6 +33,7 @@ is not inherited.  ``ratecheck show ID --toml`` prints any shipped claim in this
 >>> claims = load_claims("theorems.claim.toml")          # doctest: +SKIP
 >>> print(claim_to_toml(theorems.get("ef21.pl-qm")))      # doctest: +SKIP
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -97,8 +98,21 @@ FIELDS = {
     "seed": "pytest: the seed of the check and of the search (default 0)",
     "quick": "pytest: check the quick default instances (default true)",
 }
-_STRINGS = ("id", "base", "title", "paper", "citation", "provenance", "provenance_note", "kind", "experiment",
-            "measure", "scaling_in", "expected_to_fail", "description")
+_STRINGS = (
+    "id",
+    "base",
+    "title",
+    "paper",
+    "citation",
+    "provenance",
+    "provenance_note",
+    "kind",
+    "experiment",
+    "measure",
+    "scaling_in",
+    "expected_to_fail",
+    "description",
+)
 _EXPRESSIONS = ("stepsize", "bound", "exponent")
 _RELATIONS = ("assumptions", "identities")
 
@@ -109,8 +123,8 @@ class ClaimEntry:
 
     claim: Claim
     path: str
-    index: int                    #: 1-based position in the file
-    line: int | None = None       #: line of its ``[[claim]]`` header
+    index: int  #: 1-based position in the file
+    line: int | None = None  #: line of its ``[[claim]]`` header
     search_budget: int | None = None
     seed: int = 0
     quick: bool = True
@@ -133,8 +147,9 @@ def load_claim(spec: str) -> Claim:
     entries = read_claim_file(path)
     if cid is None:
         if len(entries) != 1:
-            raise UsageError(f"{path}: holds {len(entries)} claims ({', '.join(e.claim.id for e in entries)}); "
-                             f"name one as {path}:ID")
+            raise UsageError(
+                f"{path}: holds {len(entries)} claims ({', '.join(e.claim.id for e in entries)}); name one as {path}:ID"
+            )
         return entries[0].claim
     for e in entries:
         if e.claim.id == cid:
@@ -166,8 +181,10 @@ def read_claim_file(path) -> list[ClaimEntry]:
         raise UsageError(f"{p}: invalid TOML: {e}") from None
     extra = [k for k in data if k != "claim"]
     if extra:
-        raise UsageError(f"{p}: unknown top-level key {extra[0]!r}; a claim file holds [[claim]] tables"
-                         + did_you_mean(extra[0], ["claim"], "keys"))
+        raise UsageError(
+            f"{p}: unknown top-level key {extra[0]!r}; a claim file holds [[claim]] tables"
+            + did_you_mean(extra[0], ["claim"], "keys")
+        )
     tables = data.get("claim")
     if isinstance(tables, dict):
         tables = [tables]
@@ -238,12 +255,24 @@ def _entry(p: Path, index: int, line: int | None, t: dict, tables_cache: dict) -
     else:
         values = {}
         missing = [k for k in ("title", "provenance", "kind") if k not in t] + (
-            ["paper"] if "paper" not in t and "citation" not in t else [])
+            ["paper"] if "paper" not in t and "citation" not in t else []
+        )
         if missing:
-            raise UsageError(f"{where}: field(s) {', '.join(repr(m) for m in missing)} required (or start from a "
-                             "shipped claim with base = 'ID')")
-    for k in ("id", "title", "provenance_note", "measure", "experiment", "scaling_in", "expected_to_fail",
-              "description", "in_expectation"):
+            raise UsageError(
+                f"{where}: field(s) {', '.join(repr(m) for m in missing)} required (or start from a "
+                "shipped claim with base = 'ID')"
+            )
+    for k in (
+        "id",
+        "title",
+        "provenance_note",
+        "measure",
+        "experiment",
+        "scaling_in",
+        "expected_to_fail",
+        "description",
+        "in_expectation",
+    ):
         if k in t:
             values[k] = t[k]
     if "paper" in t or "citation" in t:
@@ -252,8 +281,10 @@ def _entry(p: Path, index: int, line: int | None, t: dict, tables_cache: dict) -
         if k in t:
             allowed = [m.value for m in enum]
             if t[k] not in allowed:
-                raise UsageError(f"{where}: field {k!r} must be one of {', '.join(allowed)}, got {t[k]!r}"
-                                 + close_match(t[k], allowed))
+                raise UsageError(
+                    f"{where}: field {k!r} must be one of {', '.join(allowed)}, got {t[k]!r}"
+                    + close_match(t[k], allowed)
+                )
             values[k] = t[k]
     exp = None
     if values.get("experiment"):
@@ -263,8 +294,10 @@ def _entry(p: Path, index: int, line: int | None, t: dict, tables_cache: dict) -
             raise UsageError(f"{where}: field 'experiment': {e}") from None
     measure = values.get("measure") or ""
     if exp is not None and measure and exp.schema.measure(measure) is None:
-        raise UsageError(f"{where}: field 'measure': experiment {exp.name!r} has no measure {measure!r}"
-                         + did_you_mean(measure, [m.name for m in exp.schema.measures], "measures"))
+        raise UsageError(
+            f"{where}: field 'measure': experiment {exp.name!r} has no measure {measure!r}"
+            + did_you_mean(measure, [m.name for m in exp.schema.measures], "measures")
+        )
 
     # ------------------------------------------------------------ the mathematics
     table = _table(exp, measure, where, tables_cache)
@@ -318,18 +351,21 @@ def _entry(p: Path, index: int, line: int | None, t: dict, tables_cache: dict) -
             m = re.match(r"symbol '([^']+)' ", msg)
             if m and m.group(1) in unknown:
                 f, spelling, col = unknown[m.group(1)]
-                raise UsageError(f"{where}: field {f!r}, column {col}: {spelling} (symbol {m.group(1)!r}) "
-                                 f"{msg[m.end():]}") from None
+                raise UsageError(
+                    f"{where}: field {f!r}, column {col}: {spelling} (symbol {m.group(1)!r}) {msg[m.end() :]}"
+                ) from None
             raise UsageError(f"{where}: {msg}") from None
     elif measure:
-        raise UsageError(f"{where}: a claim with a measure needs an experiment (field 'experiment'; see "
-                         "`ratecheck experiments`)")
+        raise UsageError(
+            f"{where}: a claim with a measure needs an experiment (field 'experiment'; see `ratecheck experiments`)"
+        )
     return ClaimEntry(claim, str(p), index, line, budget, seed, t.get("quick", True))
 
 
 def _tname(v) -> str:
     return {bool: "a boolean", int: "an integer", float: "a number", list: "a list", dict: "a table"}.get(
-        type(v), type(v).__name__)
+        type(v), type(v).__name__
+    )
 
 
 def _table(exp, measure: str, where: str, cache: dict) -> SymbolTable:
@@ -390,6 +426,7 @@ def _setting_value(st, v, table, where: str, field_name: str, note):
             raise UsageError(f"{where} must be a table of LaTeX expressions")
         return {k: (latex(x, f"{field_name}.{k}") if isinstance(x, str) else x) for k, x in v.items()}
     if st.kind == "number":
+
         def number(x):
             if isinstance(x, str):
                 val = latex(x)
@@ -397,6 +434,7 @@ def _setting_value(st, v, table, where: str, field_name: str, note):
                     raise UsageError(f"{where} must be a number, got {x!r}")
                 return val
             return x
+
         return tuple(number(x) for x in v) if isinstance(v, list) else number(v)
     if isinstance(v, list):
         return tuple(v)
@@ -421,14 +459,23 @@ def claim_to_toml(claim: Claim) -> str:
         except theorems.UnknownClaimError:
             registered = False
         if not registered:
-            raise ClaimError(f"claim {claim.id}: its {', '.join(inherited)} cannot be written in LaTeX (Python proofs, "
-                             "samplers, local symbols or the package's own functions); register the claim and write "
-                             "the file with base = its id")
-    out = ["# ratecheck claim file: the claim's fields in TOML, its mathematics in LaTeX.",
-           f"# Check it: ratecheck check --claim FILE --quick  (pytest collects files named *{SUFFIX})",
-           "", "[[claim]]", _kv("id", claim.id)]
+            raise ClaimError(
+                f"claim {claim.id}: its {', '.join(inherited)} cannot be written in LaTeX (Python proofs, "
+                "samplers, local symbols or the package's own functions); register the claim and write "
+                "the file with base = its id"
+            )
+    out = [
+        "# ratecheck claim file: the claim's fields in TOML, its mathematics in LaTeX.",
+        f"# Check it: ratecheck check --claim FILE --quick  (pytest collects files named *{SUFFIX})",
+        "",
+        "[[claim]]",
+        _kv("id", claim.id),
+    ]
     if inherited:
-        out += [f"# from the shipped claim, which LaTeX cannot carry: its {', '.join(inherited)}", _kv("base", claim.id)]
+        out += [
+            f"# from the shipped claim, which LaTeX cannot carry: its {', '.join(inherited)}",
+            _kv("base", claim.id),
+        ]
     out += [_kv("title", claim.title), _kv("paper", claim.paper), _kv("provenance", claim.provenance.value)]
     if claim.provenance_note:
         out.append(_kv("provenance_note", claim.provenance_note))
@@ -469,9 +516,14 @@ def _expressible(e) -> bool:
 
 def _writable_identity(idt) -> bool:
     rel = idt.relation
-    return (idt.proof is None and idt.sampler is None and not idt.label and _expressible(rel)
-            and isinstance(rel, sp.core.relational.Relational)
-            and all(theorems.sym(s.name) == s for s in rel.free_symbols))
+    return (
+        idt.proof is None
+        and idt.sampler is None
+        and not idt.label
+        and _expressible(rel)
+        and isinstance(rel, sp.core.relational.Relational)
+        and all(theorems.sym(s.name) == s for s in rel.free_symbols)
+    )
 
 
 def _key(k: str) -> str:

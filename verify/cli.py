@@ -16,6 +16,7 @@
 Exit status: 0 when nothing is unexpected, 1 when some verdict is unexpected (a claim not
 holding, or a teeth variant not caught), 2 for bad usage or bad input (one-line message).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,8 +90,10 @@ def load_claim(spec: str) -> theorems.Claim:
     try:
         sp.loader.exec_module(mod)  # runs the file as Python code (the README says so)
     except SystemExit as e:  # sys.exit()/exit() in the file: an error of the file, not the end of our run
-        raise UsageError(f"--claim: {path!r} called sys.exit({e.code!r}) while being imported; a claim file must "
-                         "define claims, not exit") from None
+        raise UsageError(
+            f"--claim: {path!r} called sys.exit({e.code!r}) while being imported; a claim file must "
+            "define claims, not exit"
+        ) from None
     except Exception as e:  # the user's file failed to import (KeyboardInterrupt stays an interrupt)
         raise UsageError(f"--claim: importing {path!r} failed: {type(e).__name__}: {e}") from None
     if not hasattr(mod, name):
@@ -128,8 +131,10 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("--toml", action="store_true", help="print the claim as a claim file (TOML with LaTeX) to edit")
     ex = sub.add_parser("experiments", help="list the experiments (what claims can be checked against)")
     ex.add_argument("--json", action="store_true", help="print the list as JSON")
-    de = sub.add_parser("describe", help="describe an experiment: parameters, constants, measures, settings, "
-                                         "default instances, search space")
+    de = sub.add_parser(
+        "describe",
+        help="describe an experiment: parameters, constants, measures, settings, default instances, search space",
+    )
     de.add_argument("experiment", help="experiment name (see `ratecheck experiments`)")
     de.add_argument("--json", action="store_true", help="print the description as JSON")
     ck = sub.add_parser("check", help="check claims and write a report")
@@ -141,16 +146,27 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--no-report", action="store_true", help="do not write a report")
     ck.add_argument("--no-teeth", action="store_true", help="skip the teeth variants of the selected claims")
     ck.add_argument("--seed", type=int, default=0)
-    ck.add_argument("--param", action="append", metavar="NAME=VALUE",
-                    help="instance parameter (repeatable; names and rules: `ratecheck describe EXPERIMENT`); "
-                         "replaces the default instances by one instance")
+    ck.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="instance parameter (repeatable; names and rules: `ratecheck describe EXPERIMENT`); "
+        "replaces the default instances by one instance",
+    )
     ck.add_argument("--data", help="a LIBSVM/svmlight data file (experiments that accept real data)")
     ck.add_argument("--clients", type=int, help="number of clients to split --data across")
     ck.add_argument("--claim", action="append", metavar="FILE", help=_CLAIM_HELP)
     ck.add_argument("--experiment", help="experiment to check --claim against (default: the claim's own)")
-    ck.add_argument("--search", nargs="?", type=int, const=0, default=None, metavar="BUDGET",
-                    help="also search each claim's instance space for its tightest instance (optional run budget) "
-                         "and report the best tightness found next to the default one")
+    ck.add_argument(
+        "--search",
+        nargs="?",
+        type=int,
+        const=0,
+        default=None,
+        metavar="BUDGET",
+        help="also search each claim's instance space for its tightest instance (optional run budget) "
+        "and report the best tightness found next to the default one",
+    )
     _add_sweep_parsers(sub)
     _add_search_parsers(sub)
     return p
@@ -234,8 +250,10 @@ def _cmd_describe(a) -> int:
 
 def _cmd_check(a, argv) -> int:
     if a.clients is not None and a.data is None:  # it would be silently ignored
-        raise UsageError(f"--clients needs --data (the number of clients to split a data file across), got "
-                         f"--clients {a.clients} without --data")
+        raise UsageError(
+            f"--clients needs --data (the number of clients to split a data file across), got "
+            f"--clients {a.clients} without --data"
+        )
     claims: list = []
     if a.claim:
         claims += [c for s in a.claim for c in user_claims(s)]
@@ -244,8 +262,10 @@ def _cmd_check(a, argv) -> int:
     elif a.ids:
         claims += list(theorems.select(a.ids))
     if not claims:
-        raise UsageError("name claim ids or prefixes (see `ratecheck list`), use --all, or give --claim FILE.py:NAME "
-                         "or --claim FILE.toml")
+        raise UsageError(
+            "name claim ids or prefixes (see `ratecheck list`), use --all, or give --claim FILE.py:NAME "
+            "or --claim FILE.toml"
+        )
     if not a.no_teeth and not a.claim:
         claims += [t for c in list(claims) for t in theorems.teeth(c.id)]
     exp = _exps.get(a.experiment) if a.experiment else None
@@ -289,8 +309,11 @@ def _cmd_check(a, argv) -> int:
             search_rows.append(row)
             if not a.json:
                 bt = row["best_tightness"]
-                print(f"  search {c.id:<38} {row['search_verdict'] or 'not searched':<12} best tightness "
-                      f"{('%.3g' % bt) if isinstance(bt, float) else '-'}", flush=True)
+                print(
+                    f"  search {c.id:<38} {row['search_verdict'] or 'not searched':<12} best tightness "
+                    f"{('%.3g' % bt) if isinstance(bt, float) else '-'}",
+                    flush=True,
+                )
     try:
         if not a.no_report:
             exp_of = {c.id: (exp.name if exp else c.experiment) for c in claims if c.measure}
@@ -302,8 +325,15 @@ def _cmd_check(a, argv) -> int:
             for r in search_rows or []:  # the records move into the report: name them where they will be
                 if r.get("counterexample"):
                     r["counterexample"] = str(Path(a.out) / "counterexamples" / Path(r["counterexample"]).name)
-            path = write_report(verdicts, a.out, extra_figures=extra, search_rows=search_rows, records=records,
-                                command="ratecheck " + " ".join(shlex.quote(x) for x in argv), claims=claims)
+            path = write_report(
+                verdicts,
+                a.out,
+                extra_figures=extra,
+                search_rows=search_rows,
+                records=records,
+                command="ratecheck " + " ".join(shlex.quote(x) for x in argv),
+                claims=claims,
+            )
             if not a.json:
                 print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
         elif search_rows:
@@ -319,8 +349,11 @@ def _cmd_check(a, argv) -> int:
     for row in claims_out:
         r = found.get(row["claim"])
         if r is not None:
-            row.update(search_verdict=r["search_verdict"], best_tightness=r["best_tightness"],
-                       counterexample=r.get("counterexample"))
+            row.update(
+                search_verdict=r["search_verdict"],
+                best_tightness=r["best_tightness"],
+                counterexample=r.get("counterexample"),
+            )
             row["unexpected"] = row["unexpected"] or r["search_verdict"] == "violated"
     unexpected = [row["claim"] for row in claims_out if row["unexpected"]]
     if a.json:
@@ -344,8 +377,12 @@ def _add_search_parsers(subparsers) -> None:
     """Add ``search`` and ``replay`` to the ``ratecheck`` subcommands."""
     s = subparsers.add_parser("search", help="search the instance space for a counterexample / the tightest instance")
     s.add_argument("ids", nargs="*", help="claim ids or id prefixes (teeth variants by their full id)")
-    s.add_argument("--budget", type=int, default=None,
-                   help=f"runs per claim (default {DEFAULT_BUDGET}, {MC_BUDGET} for Monte Carlo runs)")
+    s.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        help=f"runs per claim (default {DEFAULT_BUDGET}, {MC_BUDGET} for Monte Carlo runs)",
+    )
     s.add_argument("--seed", type=int, default=0, help="search seed (the search is deterministic given it)")
     s.add_argument("--out", default="ratecheck-counterexamples", help="directory for counterexample records")
     s.add_argument("--json", action="store_true", help="print one JSON record per claim")
@@ -353,13 +390,20 @@ def _add_search_parsers(subparsers) -> None:
     s.add_argument("--claim", action="append", metavar="FILE", help=_CLAIM_HELP)
     s.add_argument("--experiment", help="experiment to search --claim against (default: the claim's own)")
     s.add_argument("--all", action="store_true", help="every claim in the catalogue")
-    s.add_argument("--catalogue", action="store_true",
-                   help="print the tightness catalogue (default-instance vs best-found tightness) instead")
+    s.add_argument(
+        "--catalogue",
+        action="store_true",
+        help="print the tightness catalogue (default-instance vs best-found tightness) instead",
+    )
     r = subparsers.add_parser("replay", help="re-run a counterexample record exactly")
     r.add_argument("file")
     r.add_argument("--json", action="store_true")
-    r.add_argument("--claim", metavar="FILE", help="the claim, when it is not registered: FILE.py:NAME, or FILE.toml[:ID] "
-                                                   "(a claim file; without ID, its claim with the record's id)")
+    r.add_argument(
+        "--claim",
+        metavar="FILE",
+        help="the claim, when it is not registered: FILE.py:NAME, or FILE.toml[:ID] "
+        "(a claim file; without ID, its claim with the record's id)",
+    )
 
 
 def _cmd_search(a) -> int:
@@ -403,10 +447,18 @@ def _cmd_search(a) -> int:
         if not a.json:
             t = _fmt(res.tightness)
             mark = "UNEXPECTED" if res.unexpected else "ok"
-            print(f"{res.claim:<40} {res.verdict:<12} best tightness {t:<9} {res.runs + res.shrink_runs:>3} runs "
-                  f"({res.infeasible} infeasible) {res.seconds:6.1f} s {mark}", flush=True)
-            changes = ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}"
-                                for k, v in _changes(res.instance, res.experiment).items()) or "the defaults"
+            print(
+                f"{res.claim:<40} {res.verdict:<12} best tightness {t:<9} {res.runs + res.shrink_runs:>3} runs "
+                f"({res.infeasible} infeasible) {res.seconds:6.1f} s {mark}",
+                flush=True,
+            )
+            changes = (
+                ", ".join(
+                    f"{k}={_fmt(v) if isinstance(v, float) else v}"
+                    for k, v in _changes(res.instance, res.experiment).items()
+                )
+                or "the defaults"
+            )
             print(f"    on {changes}; seed {res.seed}")
             if res.counterexample is not None:
                 print(f"    counterexample: {res.counterexample}")
@@ -431,33 +483,49 @@ def _cmd_replay(a) -> int:
         print(json.dumps(dict(v.to_dict(), reproduced=same), indent=1))
     else:
         print(f"{v.claim}: {v.verdict} (expected {v.expected}); tightness {_fmt(v.tightness)}; {v.detail}")
-        print(f"record {'reproduced exactly' if same else 'NOT reproduced'} "
-              f"(recorded {rec.get('verdict')}, measured {rec.get('measured')}, bound {rec.get('bound')} at {rec.get('where')})")
+        print(
+            f"record {'reproduced exactly' if same else 'NOT reproduced'} "
+            f"(recorded {rec.get('verdict')}, measured {rec.get('measured')}, bound {rec.get('bound')} at {rec.get('where')})"
+        )
     return 1 if v.unexpected else 0
-
-
 
 
 # --------------------------------------------------------------------------- sweep and merge
 def _add_sweep_parsers(subparsers) -> None:
     """Add the ``sweep`` and ``merge`` subcommands to an argparse ``subparsers`` object."""
-    p = subparsers.add_parser("sweep", help="run a claim or experiment over a parameter grid into a results store",
-                              description="Run CLAIM_OR_EXPERIMENT on every cell of a parameter grid and seed; "
-                                          "rows go to a resumable Parquet store (re-running skips finished cells).")
-    p.add_argument("target", metavar="CLAIM_OR_EXPERIMENT", help="claim id, claim-id prefix or experiment name, or a "
-                                                                 "claim file FILE.toml[:ID] (one claim)")
-    p.add_argument("--grid", action="append", default=[], metavar="name=v1,v2,...",
-                   help="a swept instance parameter (repeatable); values are parsed as int, float, bool, None or str")
+    p = subparsers.add_parser(
+        "sweep",
+        help="run a claim or experiment over a parameter grid into a results store",
+        description="Run CLAIM_OR_EXPERIMENT on every cell of a parameter grid and seed; "
+        "rows go to a resumable Parquet store (re-running skips finished cells).",
+    )
+    p.add_argument(
+        "target",
+        metavar="CLAIM_OR_EXPERIMENT",
+        help="claim id, claim-id prefix or experiment name, or a claim file FILE.toml[:ID] (one claim)",
+    )
+    p.add_argument(
+        "--grid",
+        action="append",
+        default=[],
+        metavar="name=v1,v2,...",
+        help="a swept instance parameter (repeatable); values are parsed as int, float, bool, None or str",
+    )
     p.add_argument("--zip", action="store_true", help="walk the --grid axes together instead of their product")
-    p.add_argument("--seeds", type=int, default=1, metavar="N", help="replicates per cell (seeds derived from the cell)")
+    p.add_argument(
+        "--seeds", type=int, default=1, metavar="N", help="replicates per cell (seeds derived from the cell)"
+    )
     p.add_argument("--backend", choices=_sweep.BACKENDS, default="loky", help="loky (local processes), dask, or serial")
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler of an existing cluster, e.g. tcp://host:8786")
     p.add_argument("--workers", type=int, default=2, metavar="K", help="worker processes (loky, local dask cluster)")
     p.add_argument("--out", default="ratecheck-sweep", metavar="DIR", help="results store (created or resumed)")
     p.add_argument("--json", action="store_true", help="print a JSON summary; no progress bar")
     p.add_argument("--quick", action="store_true", help="start from the claim's quick instance (shorter runs)")
-    m = subparsers.add_parser("merge", help="combine results stores made on several machines",
-                              description="Copy the finished cells of SOURCE stores into DEST (no duplicates).")
+    m = subparsers.add_parser(
+        "merge",
+        help="combine results stores made on several machines",
+        description="Copy the finished cells of SOURCE stores into DEST (no duplicates).",
+    )
     m.add_argument("dest", metavar="DEST")
     m.add_argument("sources", nargs="+", metavar="SOURCE")
     m.add_argument("--json", action="store_true")
@@ -473,8 +541,10 @@ def _cmd_sweep(args) -> int:
         if args.json:
             print(json.dumps(dict(counts, dest=args.dest)))
         else:
-            print(f"merged into {args.dest}: {counts['copied']} cells copied, {counts['skipped']} already there, "
-                  f"{counts['failed_copied']} failure records")
+            print(
+                f"merged into {args.dest}: {counts['copied']} cells copied, {counts['skipped']} already there, "
+                f"{counts['failed_copied']} failure records"
+            )
         return 0
     cells = _sweep.parse_grid(args.grid, zip_axes=args.zip)
     if args.zip and not args.grid:
@@ -482,15 +552,38 @@ def _cmd_sweep(args) -> int:
     target = args.target
     if _claimfiles.is_claim_file(target):
         target = _claimfiles.load_claim(target)  # a claim file of one claim, or FILE.toml:ID
-    res = _sweep.sweep(target, cells, seeds=args.seeds, out=args.out, backend=args.backend, workers=args.workers,
-                scheduler=args.scheduler, quick=args.quick, progress=False if args.json else None)
+    res = _sweep.sweep(
+        target,
+        cells,
+        seeds=args.seeds,
+        out=args.out,
+        backend=args.backend,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        quick=args.quick,
+        progress=False if args.json else None,
+    )
     if args.json:
-        print(json.dumps({"out": res.out, "ran": res.ran, "skipped": res.skipped, "seconds": res.seconds,
-                          "resubmitted": res.resubmitted,
-                          "claims": res.summary, "failed": res.failed}, default=str))
+        print(
+            json.dumps(
+                {
+                    "out": res.out,
+                    "ran": res.ran,
+                    "skipped": res.skipped,
+                    "seconds": res.seconds,
+                    "resubmitted": res.resubmitted,
+                    "claims": res.summary,
+                    "failed": res.failed,
+                },
+                default=str,
+            )
+        )
     else:
-        print(f"{res.out}: {res.ran} cells run, {res.skipped} already done, {len(res.failed)} failed "
-              f"({res.seconds:.1f} s)" + (f"; {res.resubmitted} resubmitted after a worker died" if res.resubmitted else ""))
+        print(
+            f"{res.out}: {res.ran} cells run, {res.skipped} already done, {len(res.failed)} failed "
+            f"({res.seconds:.1f} s)"
+            + (f"; {res.resubmitted} resubmitted after a worker died" if res.resubmitted else "")
+        )
         for s in res.summary:
             t = "-" if s["tightness"] is None else f"{s['tightness']:.3g}"
             line = f"  {s['claim']:<28} {s['verdict']:<12} tightness {t:<8} {s['units']} cells"
@@ -498,15 +591,19 @@ def _cmd_sweep(args) -> int:
                 line += f"; worst at {_sweep._short(s['instance']) or 'the default instance'} (seed {s['seed']})"
             if "fit" in s:
                 f = s["fit"]
-                line += (f"; exponent {f['fitted_exponent']:.3f} [{f['interval_low']:.3f}, {f['interval_high']:.3f}]"
-                         f" vs predicted {f['predicted_exponent']:.3f}")
+                line += (
+                    f"; exponent {f['fitted_exponent']:.3f} [{f['interval_low']:.3f}, {f['interval_high']:.3f}]"
+                    f" vs predicted {f['predicted_exponent']:.3f}"
+                )
                 if s.get("instance"):
                     line += f" at {_sweep._short(s['instance'])}"
             if s["unexpected"]:
                 line += f"  UNEXPECTED (expected {s['expected']})"
             print(line)
         for f in res.failed:
-            print(f"  failed: {f['claim']} {_sweep._short(f['cell']) or '(default instance)'} seed {f['seed']}: {f['error']}")
+            print(
+                f"  failed: {f['claim']} {_sweep._short(f['cell']) or '(default instance)'} seed {f['seed']}: {f['error']}"
+            )
     return 1 if res.unexpected else 0
 
 
@@ -586,8 +683,11 @@ def _main(argv) -> int:
         return 2
     except MemoryError as e:  # an instance too large for this machine (e.g. --param n=100000000)
         detail = " ".join(str(e).split())
-        print(f"ratecheck: error: out of memory{': ' + detail if detail else ''}; choose a smaller instance "
-              "(see `ratecheck describe EXPERIMENT` for its parameters)", file=sys.stderr)
+        print(
+            f"ratecheck: error: out of memory{': ' + detail if detail else ''}; choose a smaller instance "
+            "(see `ratecheck describe EXPERIMENT` for its parameters)",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("ratecheck: interrupted", file=sys.stderr)

@@ -1,4 +1,5 @@
 """Errors of the harness (the bottom layer of :mod:`verify`: it imports nothing from the package)."""
+
 from __future__ import annotations
 
 import difflib

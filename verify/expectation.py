@@ -4,6 +4,7 @@ Exact expectations for linear stochastic recursions on quadratics (RCD/RPT, L-SV
 too: they propagate second moments over the finitely many random outcomes, so a violation found
 by them is a violation, not noise.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,7 +28,6 @@ def mc_summary(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarr
     mean = np.where(bad, np.inf, mean)
     se = np.where(bad, 0.0, se)
     return mean, se, R
-
 
 
 # --------------------------------------------------------------------------- exact second moments (L-SVRP)
@@ -77,7 +77,7 @@ class LsvrpExactMoments:
         Ga[:, :D, :D] = G
         Ga[:, :D, D] = h
         Ga[:, D, D] = 1.0
-        H = np.sqrt(probs)[:, None, None] * Ga       # S+ = sum_o H_o S H_o^T
+        H = np.sqrt(probs)[:, None, None] * Ga  # S+ = sum_o H_o S H_o^T
         self._Hs = H.reshape(O * (D + 1), D + 1)
         self._HsT = np.ascontiguousarray(H.transpose(0, 2, 1).reshape(O * (D + 1), D + 1))
         self.O, self.D = O, D
@@ -147,7 +147,9 @@ __all__ += ["LsvrpExactMoments", "exact_lsvrp_moments", "exact_lsvrp_hitting_tim
 def _outcome_probabilities(probs, K: int) -> np.ndarray:
     p = np.asarray(probs, dtype=float)
     if p.shape != (K,) or np.any(~np.isfinite(p)) or np.any(p < 0) or abs(p.sum() - 1) > 1e-10:
-        raise ValueError(f"probs must be {K} nonnegative numbers summing to 1 (one per outcome), got shape {p.shape}, sum {p.sum():.12g}")
+        raise ValueError(
+            f"probs must be {K} nonnegative numbers summing to 1 (one per outcome), got shape {p.shape}, sum {p.sum():.12g}"
+        )
     return p
 
 
@@ -269,8 +271,10 @@ def exact_sketched_quadratic(A, e0, gamma: float, c_mean, c_second, T: int) -> d
     cm = np.asarray(c_mean, dtype=float)
     P = np.asarray(c_second, dtype=float)
     if e0.shape != (d,) or cm.shape != (d,) or P.shape != (d, d):
-        raise ValueError(f"e0, c_mean and c_second must have shapes ({d},), ({d},), ({d}, {d}); "
-                         f"got {e0.shape}, {cm.shape}, {P.shape}")
+        raise ValueError(
+            f"e0, c_mean and c_second must have shapes ({d},), ({d},), ({d}, {d}); "
+            f"got {e0.shape}, {cm.shape}, {P.shape}"
+        )
     if not (np.isfinite(gamma) and gamma > 0):
         raise ValueError(f"gamma must be a finite number > 0, got {gamma!r}")
     gap, dist, grad = (np.full(T + 1, np.inf) for _ in range(3))
@@ -303,5 +307,6 @@ def exact_sketched_quadratic(A, e0, gamma: float, c_mean, c_second, T: int) -> d
                 scale *= tr
                 S /= tr
     return {"gap": gap, "dist_sq": dist, "grad_norm_sq": grad}
+
 
 __all__ += ["exact_linear_second_moments", "diagonal_sketch_moments", "exact_sketched_quadratic"]

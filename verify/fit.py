@@ -15,6 +15,7 @@ Forms (``form=``):
 bootstraps over the replicates (whole seeds resampled with replacement) and reports the hull of the bootstrap
 percentile interval (seed-to-seed variability) and the parametric interval (misfit across x).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -62,13 +63,23 @@ class Fit:
             lx = np.log(x)
             ly = self.intercept + self.first_slope * lx + (self.slope - self.first_slope) * np.maximum(lx - lb, 0)
             return np.exp(ly)
-        return self.offset + np.exp(self.intercept) * x ** self.slope
+        return self.offset + np.exp(self.intercept) * x**self.slope
 
     def to_dict(self) -> dict:
-        return {"slope": self.slope, "interval": list(self.interval), "intercept": self.intercept, "r2": self.r2,
-                "n_points": self.n_points, "confidence": self.confidence, "form": self.form, "method": self.method,
-                "offset": self.offset, "breakpoint": self.breakpoint, "first_slope": self.first_slope,
-                "n_boot": self.n_boot}
+        return {
+            "slope": self.slope,
+            "interval": list(self.interval),
+            "intercept": self.intercept,
+            "r2": self.r2,
+            "n_points": self.n_points,
+            "confidence": self.confidence,
+            "form": self.form,
+            "method": self.method,
+            "offset": self.offset,
+            "breakpoint": self.breakpoint,
+            "first_slope": self.first_slope,
+            "n_boot": self.n_boot,
+        }
 
 
 def _prepare(x, y, min_distinct: int, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -98,8 +109,14 @@ def loglog_fit(x, y, confidence: float = 0.95) -> Fit:
     lx, ly = np.log(x), np.log(y)
     res = scipy.stats.linregress(lx, ly)
     half = _tq(confidence, x.size - 2) * res.stderr
-    return Fit(float(res.slope), (float(res.slope - half), float(res.slope + half)), float(res.intercept),
-               float(res.rvalue ** 2), int(x.size), confidence)
+    return Fit(
+        float(res.slope),
+        (float(res.slope - half), float(res.slope + half)),
+        float(res.intercept),
+        float(res.rvalue**2),
+        int(x.size),
+        confidence,
+    )
 
 
 def offset_fit(x, y, confidence: float = 0.95) -> Fit:
@@ -119,8 +136,9 @@ def offset_fit(x, y, confidence: float = 0.95) -> Fit:
         if c0 > 0:  # refit the power part to y - c0
             lin = scipy.stats.linregress(lx, np.log(np.maximum(y - c0, 1e-300)))
             th0[:2] = lin.intercept, lin.slope
-        r = scipy.optimize.least_squares(resid, th0, bounds=([-np.inf, -np.inf, 0.0], [np.inf, np.inf, c0_max]),
-                                         method="trf", x_scale="jac")
+        r = scipy.optimize.least_squares(
+            resid, th0, bounds=([-np.inf, -np.inf, 0.0], [np.inf, np.inf, c0_max]), method="trf", x_scale="jac"
+        )
         if best is None or r.cost < best.cost:
             best = r
     a, s, c0 = best.x
@@ -133,8 +151,16 @@ def offset_fit(x, y, confidence: float = 0.95) -> Fit:
     except np.linalg.LinAlgError:  # pragma: no cover - degenerate design
         se = np.inf
     half = _tq(confidence, dof) * se
-    return Fit(float(s), (float(s - half), float(s + half)), float(a), _r2(ly, ly + resid(best.x)), int(x.size),
-               confidence, form="offset", offset=float(c0))
+    return Fit(
+        float(s),
+        (float(s - half), float(s + half)),
+        float(a),
+        _r2(ly, ly + resid(best.x)),
+        int(x.size),
+        confidence,
+        form="offset",
+        offset=float(c0),
+    )
 
 
 def piecewise_fit(x, y, confidence: float = 0.95) -> Fit:
@@ -152,8 +178,9 @@ def piecewise_fit(x, y, confidence: float = 0.95) -> Fit:
     k = int(np.searchsorted(ux, best[1]))
     lo, hi = ux[max(k - 1, 1)], ux[min(k + 1, ux.size - 2)]
     if hi > lo:  # refine the breakpoint between the neighbouring x values
-        r = scipy.optimize.minimize_scalar(lambda b: solve(b)[0], bounds=(lo, hi), method="bounded",
-                                           options={"xatol": 1e-10})
+        r = scipy.optimize.minimize_scalar(
+            lambda b: solve(b)[0], bounds=(lo, hi), method="bounded", options={"xatol": 1e-10}
+        )
         cand = solve(float(r.x))
         if cand[0] < best[0]:
             best = cand
@@ -164,15 +191,25 @@ def piecewise_fit(x, y, confidence: float = 0.95) -> Fit:
     se = float(np.sqrt(max(g @ cov @ g, 0.0)))
     s2 = float(coef[1] + coef[2])
     half = _tq(confidence, dof) * se
-    return Fit(s2, (s2 - half, s2 + half), float(coef[0]), _r2(ly, A @ coef), int(x.size), confidence,
-               form="piecewise", breakpoint=float(np.exp(lb)), first_slope=float(coef[1]))
+    return Fit(
+        s2,
+        (s2 - half, s2 + half),
+        float(coef[0]),
+        _r2(ly, A @ coef),
+        int(x.size),
+        confidence,
+        form="piecewise",
+        breakpoint=float(np.exp(lb)),
+        first_slope=float(coef[1]),
+    )
 
 
 _FITTERS = {"power": loglog_fit, "offset": offset_fit, "piecewise": piecewise_fit}
 
 
-def scaling_fit(x, y, replicate=None, form: str = "power", confidence: float = 0.95, n_boot: int | None = None,
-                seed: int = 0) -> Fit:
+def scaling_fit(
+    x, y, replicate=None, form: str = "power", confidence: float = 0.95, n_boot: int | None = None, seed: int = 0
+) -> Fit:
     """Fit ``form`` through the per-x geometric means of ``y``; with replicates, bootstrap over them.
 
     ``replicate`` labels the seed of every point.  Points with the same label are one replicate's curve (in a
@@ -208,14 +245,14 @@ def scaling_fit(x, y, replicate=None, form: str = "power", confidence: float = 0
     B = n_boot or (2000 if form == "power" else 200)
     rng = np.random.default_rng(seed)
     if paired:
-        Yb = Y[rng.integers(0, R, size=(B, R))]                       # (B, R, X): whole replicates
+        Yb = Y[rng.integers(0, R, size=(B, R))]  # (B, R, X): whole replicates
     else:
         cnt = np.sum(np.isfinite(Y), axis=0)
-        rows = (rng.random((B, R, ux.size)) * cnt).astype(int)         # within each x, among its own points
+        rows = (rng.random((B, R, ux.size)) * cnt).astype(int)  # within each x, among its own points
         Yb = Y[rows, np.arange(ux.size)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-missing column: that sample is dropped
-        mb = np.nanmean(Yb, axis=1)                                    # (B, X) bootstrap means
+        mb = np.nanmean(Yb, axis=1)  # (B, X) bootstrap means
     mb = mb[np.all(np.isfinite(mb), axis=1)]
     if form == "power":
         c = np.log(ux) - np.log(ux).mean()
@@ -232,8 +269,9 @@ def scaling_fit(x, y, replicate=None, form: str = "power", confidence: float = 0
         return fit
     lo, hi = np.quantile(slopes, [0.5 - confidence / 2, 0.5 + confidence / 2])
     interval = (float(min(lo, fit.interval[0])), float(max(hi, fit.interval[1])))
-    return dataclasses.replace(fit, interval=interval, method="bootstrap+t", n_boot=int(slopes.size),
-                               n_points=int(x.size))
+    return dataclasses.replace(
+        fit, interval=interval, method="bootstrap+t", n_boot=int(slopes.size), n_points=int(x.size)
+    )
 
 
 def plot_exponents(verdicts, path, title: str = "Scaling claims: fitted vs predicted exponents") -> str:
@@ -241,8 +279,11 @@ def plot_exponents(verdicts, path, title: str = "Scaling claims: fitted vs predi
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    pts = [(v.claim, v.evidence.predicted_exponent, v.evidence.fit, v.verdict) for v in verdicts
-           if v.evidence is not None and v.evidence.fit is not None and v.evidence.predicted_exponent is not None]
+    pts = [
+        (v.claim, v.evidence.predicted_exponent, v.evidence.fit, v.verdict)
+        for v in verdicts
+        if v.evidence is not None and v.evidence.fit is not None and v.evidence.predicted_exponent is not None
+    ]
     fig = Figure(figsize=(5, 5))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()

@@ -3,6 +3,7 @@ r"""Seeded instance generators with controlled constants.
 Each generator takes target constants and a seed and returns a ``solvers`` problem whose exact
 constants are then *recomputed* by the problem itself (never assumed from the targets).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,7 @@ __all__ = ["smoothness_profile", "heterogeneous_least_squares", "heterogeneous_l
 
 
 def _spread(L: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(L ** 2)) / np.mean(L))
+    return float(np.sqrt(np.mean(L**2)) / np.mean(L))
 
 
 def smoothness_profile(n: int, spread: float, profile: str = "outlier", L_am: float = 1.0) -> np.ndarray:
@@ -36,17 +37,21 @@ def smoothness_profile(n: int, spread: float, profile: str = "outlier", L_am: fl
     if spread == 1.0 or n == 1:
         return np.full(n, float(L_am))
     if profile == "outlier":
+
         def shape(a):
             return np.r_[np.ones(n - 1), a]
     elif profile == "geometric":
+
         def shape(a):
             return a ** (np.arange(n) / (n - 1))
     else:
         raise UsageError(f"profile must be 'outlier' or 'geometric', got {profile!r}")
     hi = 1e15
     if _spread(shape(hi)) < spread:
-        raise UsageError(f"spread={spread!r} is not reachable with profile={profile!r} and n={n} "
-                         f"(at most about {_spread(shape(hi)):.4g})")
+        raise UsageError(
+            f"spread={spread!r} is not reachable with profile={profile!r} and n={n} "
+            f"(at most about {_spread(shape(hi)):.4g})"
+        )
     a = brentq(lambda a: _spread(shape(a)) - spread, 1.0, hi, xtol=1e-14, rtol=1e-14, maxiter=500)
     L = shape(a)
     return L * (L_am / L.mean())
@@ -56,9 +61,16 @@ def _rescale_clients(A: np.ndarray, target: np.ndarray, raw: np.ndarray) -> np.n
     return np.sqrt(target / raw)
 
 
-def heterogeneous_least_squares(n: int = 20, d: int = 30, m: int = 10, spread: float = 2.0,
-                                profile: str = "outlier", L_am: float = 1.0, noise: float = 0.5,
-                                seed: int = 0) -> LeastSquares:
+def heterogeneous_least_squares(
+    n: int = 20,
+    d: int = 30,
+    m: int = 10,
+    spread: float = 2.0,
+    profile: str = "outlier",
+    L_am: float = 1.0,
+    noise: float = 0.5,
+    seed: int = 0,
+) -> LeastSquares:
     r"""Least squares :math:`f_i=\frac1m\Vert A_ix-b_i\Vert^2` with prescribed :math:`L_i`.
 
     Gaussian client data are rescaled per client, :math:`A_i\leftarrow s_iA_i`, which scales the
@@ -79,9 +91,16 @@ def heterogeneous_least_squares(n: int = 20, d: int = 30, m: int = 10, spread: f
     return LeastSquares(A * s[:, None, None], b * s[:, None])
 
 
-def heterogeneous_logistic(n: int = 20, d: int = 20, m: int = 20, spread: float = 2.0,
-                           profile: str = "outlier", L_am: float = 1.0, lam: float = 0.1,
-                           seed: int = 0) -> NonconvexLogistic:
+def heterogeneous_logistic(
+    n: int = 20,
+    d: int = 20,
+    m: int = 20,
+    spread: float = 2.0,
+    profile: str = "outlier",
+    L_am: float = 1.0,
+    lam: float = 0.1,
+    seed: int = 0,
+) -> NonconvexLogistic:
     r"""Logistic regression with the nonconvex regulariser and prescribed certified :math:`L_i`.
 
     The loss part of client i is rescaled so that
@@ -133,6 +152,7 @@ def adom_logistic(n: int = 10, d: int = 5, m: int = 20, lam: float = 0.1, seed: 
     r"""Per-node :math:`\ell_2`-logistic regression with :math:`\mu=\lambda`; :math:`x^\star` certified by
     :func:`verify.optima.decentralized_logistic_optimum`."""
     from solvers.problems import NodeLogistic
+
     from .optima import decentralized_logistic_optimum
 
     rng = np.random.default_rng(seed)
@@ -150,6 +170,7 @@ def adom_logistic(n: int = 10, d: int = 5, m: int = 20, lam: float = 0.1, seed: 
 def relabelled_ring(n: int, seed: int = 0):
     """Ring with a fresh uniform relabelling every round (spec §4, network 1); χ of the ring."""
     from solvers.adom import RelabelledRing
+
     return RelabelledRing(n, seed=seed)
 
 
@@ -189,7 +210,11 @@ def _components(n: int, edges: np.ndarray) -> np.ndarray:
     import scipy.sparse as sps
     from scipy.sparse.csgraph import connected_components
 
-    A = sps.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n)) if len(edges) else sps.coo_matrix((n, n))
+    A = (
+        sps.coo_matrix((np.ones(len(edges)), (edges[:, 0], edges[:, 1])), shape=(n, n))
+        if len(edges)
+        else sps.coo_matrix((n, n))
+    )
     return connected_components(A, directed=False)[1]
 
 
@@ -238,7 +263,7 @@ def chain_hard_instance(n: int = 8, n_chain: int = 4, d: int = 60, mu: float = 1
     b = np.zeros((n, d))
     C[:n_chain] += 2 * s * Ma
     b[:n_chain, 0] = -2 * s
-    C[n_chain:2 * n_chain] += 2 * s * Mb
+    C[n_chain : 2 * n_chain] += 2 * s * Mb
     prob = NodeQuadratics(C, b)
     prob.n_chain = int(n_chain)
     return prob
@@ -275,7 +300,7 @@ def adversarial_star_schedule(n: int, n_chain: int, rounds: int) -> np.ndarray:
     odd = A[1:] + D + [B[0]]
     period = even + odd
     reps = max(0, rounds - len(first)) // len(period) + 1
-    return np.array(first + period * reps, dtype=np.int64)[:max(rounds, 1)]
+    return np.array(first + period * reps, dtype=np.int64)[: max(rounds, 1)]
 
 
 def max_span_depth(n: int, n_chain: int, centres: np.ndarray, rounds: int) -> np.ndarray:
@@ -288,7 +313,7 @@ def max_span_depth(n: int, n_chain: int, centres: np.ndarray, rounds: int) -> np
     """
     m = n_chain
     kind = np.zeros(n, dtype=np.int64)  # 0 dummy, 1 A, 2 B
-    kind[:m], kind[m:2 * m] = 1, 2
+    kind[:m], kind[m : 2 * m] = 1, 2
     k = np.zeros(n, dtype=np.int64)
     out = np.empty(rounds + 1, dtype=np.int64)
 
@@ -316,8 +341,16 @@ def _random_orthogonal(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
     return Q * np.sign(np.diagonal(R, axis1=1, axis2=2))[:, None, :]
 
 
-def delta_controlled_quadratics(n: int = 10, d: int = 4, delta: float = 5.0, mu: float = 1.0, spread: float = 1.0,
-                                shared_floor: bool = False, b_scale: float = 1.0, seed: int = 0):
+def delta_controlled_quadratics(
+    n: int = 10,
+    d: int = 4,
+    delta: float = 5.0,
+    mu: float = 1.0,
+    spread: float = 1.0,
+    shared_floor: bool = False,
+    b_scale: float = 1.0,
+    seed: int = 0,
+):
     r"""Client quadratics :math:`A_i=\bar A+tD_i+cI` with exact :math:`\delta` and :math:`\mu` (spec ``lsvrp.md`` §5).
 
     :math:`D_i=E_i-\frac1n\sum_jE_j` (random symmetric :math:`E_i`, so :math:`\sum_iD_i=0`),
@@ -386,7 +419,9 @@ def high_dissimilarity_quadratics(n: int = 10, d: int = 6, mu: float = 1.0, mean
     return QuadraticClients(0.5 * (A + A.transpose(0, 2, 1)), rng.standard_normal((n, d)))
 
 
-def l2_logistic_clients(n: int = 10, d: int = 5, m: int = 20, lam: float = 0.1, heterogeneity: float = 2.0, seed: int = 0):
+def l2_logistic_clients(
+    n: int = 10, d: int = 5, m: int = 20, lam: float = 0.1, heterogeneity: float = 2.0, seed: int = 0
+):
     r"""ℓ2-regularised logistic clients (``solvers.problems.L2Logistic``): client i draws features
     :math:`a_{ij}\sim\mathcal N(0,s_i^2I)` with scales :math:`s_i` log-uniform over a factor
     ``heterogeneity`` (so the Hessians differ), labels from a random linear model with 10% flipped."""
@@ -408,8 +443,15 @@ __all__ += ["delta_controlled_quadratics", "high_dissimilarity_quadratics", "l2_
 POINT_CLOUDS = ("gaussian", "symmetric", "anchor", "lopsided", "collinear", "three")
 
 
-def point_cloud(kind: str = "gaussian", m: int = 100, d: int = 10, outlier_frac: float = 0.0, shift: float = 100.0,
-                anchor_weight: float = 0.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, dict]:
+def point_cloud(
+    kind: str = "gaussian",
+    m: int = 100,
+    d: int = 10,
+    outlier_frac: float = 0.0,
+    shift: float = 100.0,
+    anchor_weight: float = 0.5,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray, dict]:
     r"""Seeded point clouds for the geometric median (``notes/weiszfeld.md``).
 
     Returns ``(points (m, d), weights (m,) summing to 1, info)``; ``info`` records the outlier mask
@@ -504,8 +546,15 @@ def point_cloud(kind: str = "gaussian", m: int = 100, d: int = 10, outlier_frac:
     return W, w, info
 
 
-def superquantile_clients(n: int = 8, d: int = 2, samples: int = 6, outliers: int = 2, separation: float = 4.0,
-                          noise: float = 0.3, seed: int = 0):
+def superquantile_clients(
+    n: int = 8,
+    d: int = 2,
+    samples: int = 6,
+    outliers: int = 2,
+    separation: float = 4.0,
+    noise: float = 0.3,
+    seed: int = 0,
+):
     r"""Heterogeneous quadratic clients for Simplicial-FL (spec ``superquantile.md`` section 5.2).
 
     Client :math:`i` owns :math:`F_i(w)=\frac1{m_i}\Vert A_iw-b_i\Vert^2` with
@@ -527,7 +576,7 @@ def superquantile_clients(n: int = 8, d: int = 2, samples: int = 6, outliers: in
     if outliers:
         direction = rng.standard_normal(d)
         direction /= np.linalg.norm(direction)
-        centers[n - outliers:] += separation * direction
+        centers[n - outliers :] += separation * direction
     b = np.einsum("nmd,nd->nm", A, centers) + noise * rng.standard_normal((n, samples))
     return QuadraticClients(A, b)
 
@@ -557,8 +606,16 @@ def _haar(rng: np.random.Generator, n: int) -> np.ndarray:
     return Q * np.sign(np.diag(R))
 
 
-def block_quadratic(d: int = 20, blocks: int = 4, profile: str = "increasing", scale_ratio: float = 10.0,
-                    cond: float = 100.0, coupling: float = 0.3, zero_eigs: int = 0, seed: int = 0):
+def block_quadratic(
+    d: int = 20,
+    blocks: int = 4,
+    profile: str = "increasing",
+    scale_ratio: float = 10.0,
+    cond: float = 100.0,
+    coupling: float = 0.3,
+    zero_eigs: int = 0,
+    seed: int = 0,
+):
     r"""Block-diagonal-dominant quadratic :math:`f(x)=\frac12x^\top Ax-b^\top x` for RCD/RPT.
 
     .. math::
@@ -571,7 +628,7 @@ def block_quadratic(d: int = 20, blocks: int = 4, profile: str = "increasing", s
     minimiser exists; every constant is recomputed by :class:`solvers.problems.Quadratic`.
     """
     from solvers.problems import Quadratic
-    from solvers.rcd import split_blocks, block_index
+    from solvers.rcd import block_index, split_blocks
 
     sizes = split_blocks(d, blocks)
     if not (np.isfinite(cond) and cond >= 1):
@@ -587,7 +644,7 @@ def block_quadratic(d: int = 20, blocks: int = 4, profile: str = "increasing", s
     for j, dj in enumerate(sizes):  # a loop over blocks (a handful), not coordinates
         U = _haar(rng, dj)
         lam = np.geomspace(1.0 / cond, 1.0, dj)[rng.permutation(dj)] if dj > 1 else np.ones(1)
-        A[start:start + dj, start:start + dj] = s[j] * (U * lam) @ U.T
+        A[start : start + dj, start : start + dj] = s[j] * (U * lam) @ U.T
         start += dj
     if coupling > 0:
         U = _haar(rng, d)
@@ -602,15 +659,22 @@ def block_quadratic(d: int = 20, blocks: int = 4, profile: str = "increasing", s
     return Quadratic(A, A @ x_sharp, block_sizes=sizes)
 
 
-def block_logistic(m: int = 200, d: int = 10, blocks: int = 4, profile: str = "increasing", scale_ratio: float = 10.0,
-                   lam: float = 0.1, seed: int = 0):
+def block_logistic(
+    m: int = 200,
+    d: int = 10,
+    blocks: int = 4,
+    profile: str = "increasing",
+    scale_ratio: float = 10.0,
+    lam: float = 0.1,
+    seed: int = 0,
+):
     r""":math:`\ell_2`-logistic regression whose feature blocks have curvature scales :math:`s_j`.
 
     Features are Gaussian, block j multiplied by :math:`\sqrt{s_j}`; labels from a random linear
     model with 10% flipped.  :math:`\mathbf L=\frac1{4m}M^\top M+\lambda I`, :math:`\mu=\lambda`.
     """
     from solvers.problems import MatrixL2Logistic
-    from solvers.rcd import split_blocks, block_index
+    from solvers.rcd import block_index, split_blocks
 
     sizes = split_blocks(d, blocks)
     s = block_scales(blocks, profile, scale_ratio)
@@ -622,15 +686,22 @@ def block_logistic(m: int = 200, d: int = 10, blocks: int = 4, profile: str = "i
     return MatrixL2Logistic(M, y, lam=lam, block_sizes=sizes)
 
 
-def block_cosine(d: int = 10, blocks: int = 4, profile: str = "increasing", scale_ratio: float = 10.0,
-                 cond: float = 10.0, omega: float = 1.0, seed: int = 0):
+def block_cosine(
+    d: int = 10,
+    blocks: int = 4,
+    profile: str = "increasing",
+    scale_ratio: float = 10.0,
+    cond: float = 10.0,
+    omega: float = 1.0,
+    seed: int = 0,
+):
     r"""Nonconvex :math:`f(x)=\frac12x^\top Ax+\omega\sum_i\cos x_i` with diagonal A (exact :math:`f^{\inf}`).
 
     :math:`A_{ii}=s_{j(i)}a_i` with :math:`a_i` geometric in :math:`[1/\texttt{cond},1]`, so that
     coordinates with :math:`A_{ii}<\omega` are nonconvex (a double well) and the others convex.
     """
     from solvers.problems import QuadraticCosine
-    from solvers.rcd import split_blocks, block_index
+    from solvers.rcd import block_index, split_blocks
 
     sizes = split_blocks(d, blocks)
     s = block_scales(blocks, profile, scale_ratio)
@@ -644,8 +715,9 @@ __all__ += ["block_scales", "block_quadratic", "block_logistic", "block_cosine"]
 
 # --------------------------------------------------------------------------- rare features
 # (appended for the rare-features result, notes/rare_features.md)
-def rare_ownership(n: int, d: int, c: int, rng: np.random.Generator, design: str = "random",
-                   attempts: int = 5) -> tuple[np.ndarray, np.ndarray]:
+def rare_ownership(
+    n: int, d: int, c: int, rng: np.random.Generator, design: str = "random", attempts: int = 5
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Feature ownership with every feature owned by exactly ``c`` clients, as flat pairs.
 
     ``design="random"``: the authors' generator (``artificial_dataset_rotated.py`` l.84, l.110):
@@ -673,16 +745,29 @@ def rare_ownership(n: int, d: int, c: int, rng: np.random.Generator, design: str
             if np.unique(cli).size == n:
                 break
         else:
-            raise UsageError(f"some client owns no feature after {attempts} draws (n={n}, d={d}, c={c}); increase d*c/n")
+            raise UsageError(
+                f"some client owns no feature after {attempts} draws (n={n}, d={d}, c={c}); increase d*c/n"
+            )
     else:
         raise UsageError(f"design must be 'random' or 'regular', got {design!r}")
     order = np.lexsort((feat, cli))
     return cli[order], feat[order]
 
 
-def rare_features_problem(n: int = 100, d: int = 500, m: int = 12, c: int = 5, design: str = "random",
-                          loss: str = "squares", reg: float = 0.0, L_hi: float = 20.0, boost: float = 10.0,
-                          noise: float = 2.0, seed: int = 0, constants: bool = True):
+def rare_features_problem(
+    n: int = 100,
+    d: int = 500,
+    m: int = 12,
+    c: int = 5,
+    design: str = "random",
+    loss: str = "squares",
+    reg: float = 0.0,
+    L_hi: float = 20.0,
+    boost: float = 10.0,
+    noise: float = 2.0,
+    seed: int = 0,
+    constants: bool = True,
+):
     r"""The authors' synthetic rare-features generator (spec section 8.1), sparse end to end.
 
     Steps, as in ``data_preprocess/artificial_dataset_rotated.py``: ownership with multiplicity
@@ -725,7 +810,7 @@ def rare_features_problem(n: int = 100, d: int = 500, m: int = 12, c: int = 5, d
         blocks.append((U * s) @ Vt)
     vals = np.concatenate([B.ravel() for B in blocks])
     rows = np.concatenate([i * m + np.repeat(np.arange(m), sizes[i]) for i in range(n)])
-    cols = np.concatenate([np.tile(feat[zptr[i]:zptr[i + 1]], m) for i in range(n)])
+    cols = np.concatenate([np.tile(feat[zptr[i] : zptr[i + 1]], m) for i in range(n)])
     scale = np.sqrt(m / 2.0)
     A = sps.csr_matrix((vals * scale, (rows, cols)), shape=(n * m, d))
     x_sol = np.full(d, 0.5)
@@ -803,8 +888,10 @@ def split_rows(X, y, clients: int, split: str = "shuffled", c: int | None = None
         best = sorted_order
         c0 = multiplicity(best)
         if c0 > c:
-            raise UsageError(f"split='multiplicity': c={c} is not reachable for this data with {clients} clients "
-                             f"(sorting the rows gives at best c={c0})")
+            raise UsageError(
+                f"split='multiplicity': c={c} is not reachable for this data with {clients} clients "
+                f"(sorting the rows gives at best c={c0})"
+            )
         lo, hi = 0.0, 1.0
         for _ in range(14):
             mid = (lo + hi) / 2
@@ -828,14 +915,28 @@ def _libsvm_memory(path, X, clients) -> None:
     nnz = int(X.nnz)
     k = max(1, min(int(clients), N)) if isinstance(clients, (int, np.integer)) and not isinstance(clients, bool) else 1
     rows = -(-N // k)
-    check_memory(f"data {str(path)!r}", [Need("24*nnz", 24 * nnz, ("the nonzeros of the data file",)),
-                                         Need("40*d + 4*min(d,2000)^2", 40 * d + 4 * min(d, 2000) ** 2,
-                                              ("the number of features of the data file",)),
-                                         Need("5*N*(N/clients)", 5 * N * rows, ("the rows per client (raise clients)",))])
+    check_memory(
+        f"data {str(path)!r}",
+        [
+            Need("24*nnz", 24 * nnz, ("the nonzeros of the data file",)),
+            Need(
+                "40*d + 4*min(d,2000)^2", 40 * d + 4 * min(d, 2000) ** 2, ("the number of features of the data file",)
+            ),
+            Need("5*N*(N/clients)", 5 * N * rows, ("the rows per client (raise clients)",)),
+        ],
+    )
 
 
-def libsvm_problem(path, clients: int, split: str = "shuffled", c: int | None = None, loss: str = "logistic",
-                   reg: float = 0.0, bias: bool = False, seed: int = 1234):
+def libsvm_problem(
+    path,
+    clients: int,
+    split: str = "shuffled",
+    c: int | None = None,
+    loss: str = "logistic",
+    reg: float = 0.0,
+    bias: bool = False,
+    seed: int = 1234,
+):
     r"""A LIBSVM / svmlight file as a sparse federated problem (spec section 8.3).
 
     Labels are mapped to {-1, +1} (two classes: the larger label is +1) for the logistic loss and

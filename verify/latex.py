@@ -24,6 +24,7 @@ Errors (:class:`LatexError`, a :class:`~verify.errors.UsageError`) give the colu
 written.  Symbols the table does not know are returned, not refused: the caller checks them against
 the experiment (``Schema.validate_claim`` lists the supplied ones).
 """
+
 from __future__ import annotations
 
 import functools
@@ -67,17 +68,70 @@ def _mark(text: str, i: int) -> str:
 
 
 # --------------------------------------------------------------------------- tokens and groups
-_TOKEN = re.compile(r"(?P<ws>\s+)|(?P<cmd>\\[A-Za-z]+)|(?P<esc>\\[^A-Za-z])|(?P<num>\d+(?:\.\d+)?|\.\d+)"
-                    r"|(?P<letter>[A-Za-z])|(?P<char>.)", re.DOTALL)
-_DROP = {r"\,", r"\;", r"\:", r"\!", r"\ ", r"\quad", r"\qquad", r"\thinspace", r"\medspace", r"\thickspace",
-         r"\negthinspace", r"\displaystyle", r"\textstyle", r"\limits", r"\nolimits", "~"}
-_SIZES = {r"\left", r"\right", r"\middle", r"\big", r"\Big", r"\bigg", r"\Bigg", r"\bigl", r"\bigr", r"\Bigl",
-          r"\Bigr", r"\biggl", r"\biggr", r"\Biggl", r"\Biggr"}
-_RENAME = {r"\dfrac": r"\frac", r"\tfrac": r"\frac", r"\dbinom": r"\binom", r"\tbinom": r"\binom",
-           r"\leq": r"\le", r"\leqslant": r"\le", r"\geq": r"\ge", r"\geqslant": r"\ge", r"\lt": "<", r"\gt": ">",
-           r"\neq": r"\ne", r"\times": r"\cdot", r"\widehat": r"\hat", r"\widetilde": r"\tilde",
-           r"\overline": r"\bar", r"\lvert": "|", r"\rvert": "|", r"\vert": "|", r"\lbrace": r"\{",
-           r"\rbrace": r"\}", r"\ast": r"\star", r"\varnothing": r"\emptyset"}
+_TOKEN = re.compile(
+    r"(?P<ws>\s+)|(?P<cmd>\\[A-Za-z]+)|(?P<esc>\\[^A-Za-z])|(?P<num>\d+(?:\.\d+)?|\.\d+)"
+    r"|(?P<letter>[A-Za-z])|(?P<char>.)",
+    re.DOTALL,
+)
+_DROP = {
+    r"\,",
+    r"\;",
+    r"\:",
+    r"\!",
+    r"\ ",
+    r"\quad",
+    r"\qquad",
+    r"\thinspace",
+    r"\medspace",
+    r"\thickspace",
+    r"\negthinspace",
+    r"\displaystyle",
+    r"\textstyle",
+    r"\limits",
+    r"\nolimits",
+    "~",
+}
+_SIZES = {
+    r"\left",
+    r"\right",
+    r"\middle",
+    r"\big",
+    r"\Big",
+    r"\bigg",
+    r"\Bigg",
+    r"\bigl",
+    r"\bigr",
+    r"\Bigl",
+    r"\Bigr",
+    r"\biggl",
+    r"\biggr",
+    r"\Biggl",
+    r"\Biggr",
+}
+_RENAME = {
+    r"\dfrac": r"\frac",
+    r"\tfrac": r"\frac",
+    r"\dbinom": r"\binom",
+    r"\tbinom": r"\binom",
+    r"\leq": r"\le",
+    r"\leqslant": r"\le",
+    r"\geq": r"\ge",
+    r"\geqslant": r"\ge",
+    r"\lt": "<",
+    r"\gt": ">",
+    r"\neq": r"\ne",
+    r"\times": r"\cdot",
+    r"\widehat": r"\hat",
+    r"\widetilde": r"\tilde",
+    r"\overline": r"\bar",
+    r"\lvert": "|",
+    r"\rvert": "|",
+    r"\vert": "|",
+    r"\lbrace": r"\{",
+    r"\rbrace": r"\}",
+    r"\ast": r"\star",
+    r"\varnothing": r"\emptyset",
+}
 _OPEN = {"{": "}", "(": ")", "[": "]", r"\{": r"\}", r"\lceil": r"\rceil", r"\lfloor": r"\rfloor"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
 _INTERVAL = {("(", "]"), ("[", ")")}  # half-open intervals, only after \in
@@ -140,8 +194,9 @@ def _groups(toks: list[_Tok], text: str) -> list:
             opener, parent = stack.pop()
             want = "|" if opener.text == "|" else _OPEN[opener.text]
             if t.text != want and (opener.text, t.text) not in _INTERVAL:
-                raise LatexError(f"{opener.text!r} (column {opener.start + 1}) is closed by {t.text!r}",
-                                 t.start + 1, text)
+                raise LatexError(
+                    f"{opener.text!r} (column {opener.start + 1}) is closed by {t.text!r}", t.start + 1, text
+                )
             parent.append(_Group(opener.text, t.text, cur, opener.start, t.end))
             cur = parent
             continue
@@ -161,7 +216,7 @@ _STARS = {"*": r"\star", r"\star": r"\star"}
 
 
 def _word_text(g: _Group, text: str) -> str:
-    raw = text[g.start + 1:g.end - 1]
+    raw = text[g.start + 1 : g.end - 1]
     return re.sub(r"\s+", "", raw.replace(r"\_", "_").replace(r"\,", "").replace(r"\ ", ""))
 
 
@@ -184,8 +239,11 @@ def _canon(items: list, text: str) -> str:
         else:
             out.append(_STARS.get(it.text, it.text))
         i += 1
-    return " ".join(out).replace(" _ ", "_").replace(" ^ ", "^") if any(
-        isinstance(x, _Group) or x.kind == "cmd" for x in items) else "".join(out)
+    return (
+        " ".join(out).replace(" _ ", "_").replace(" ^ ", "^")
+        if any(isinstance(x, _Group) or x.kind == "cmd" for x in items)
+        else "".join(out)
+    )
 
 
 def _arg(items: list, i: int, text: str):
@@ -209,7 +267,7 @@ class _Sym:
     key: str
     start: int
     end: int
-    name: str | None = None   # a declared (or, for unknown symbols, derived) project symbol name
+    name: str | None = None  # a declared (or, for unknown symbols, derived) project symbol name
     value: sp.Basic | None = None  # a constant (e, pi) or a function value (sign(...))
     known: bool = True
     spelling: str = ""
@@ -232,8 +290,13 @@ def _symbol_at(items: list, i: int, text: str):
         return None, i
     if it.kind == "letter" or it.kind == "cmd" and it.text in _GREEK_CMDS:
         key, j = it.text, i + 1
-    elif it.kind == "cmd" and it.text in _WORDS and i + 1 < len(items) and isinstance(items[i + 1], _Group) \
-            and items[i + 1].open == "{":
+    elif (
+        it.kind == "cmd"
+        and it.text in _WORDS
+        and i + 1 < len(items)
+        and isinstance(items[i + 1], _Group)
+        and items[i + 1].open == "{"
+    ):
         word = _word_text(items[i + 1], text)
         if not word:
             raise LatexError(f"empty {it.text}{{}}", it.start + 1, text)
@@ -381,8 +444,20 @@ def name_of_spelling(key: str) -> str:
 # --------------------------------------------------------------------------- resolving symbols
 _RELATIONS = {"<", ">", "=", r"\le", r"\ge", r"\ne", r"\in"}
 _OPERATORS = {"+", "-", "/", "*", r"\cdot", r"\div", ",", r"\pm", r"\mp"}
-_PREFIX = {r"\log", r"\ln", r"\exp", r"\sin", r"\cos", r"\tan", r"\sinh", r"\cosh", r"\tanh", r"\arcsin",
-           r"\arccos", r"\arctan"}
+_PREFIX = {
+    r"\log",
+    r"\ln",
+    r"\exp",
+    r"\sin",
+    r"\cos",
+    r"\tan",
+    r"\sinh",
+    r"\cosh",
+    r"\tanh",
+    r"\arcsin",
+    r"\arccos",
+    r"\arctan",
+}
 
 
 class _Resolver:
@@ -406,8 +481,13 @@ class _Resolver:
                 word = _word_text(items[i + 1], self.text)
                 if word in _FUNCTION_WORDS and r"\mathrm{" + word + "}" not in self.table.keys:
                     j = i + 2
-                    if j < len(items) and isinstance(items[j], _Group) and items[j].open == "{" \
-                            and len(items[j].items) == 1 and isinstance(items[j].items[0], _Group):
+                    if (
+                        j < len(items)
+                        and isinstance(items[j], _Group)
+                        and items[j].open == "{"
+                        and len(items[j].items) == 1
+                        and isinstance(items[j].items[0], _Group)
+                    ):
                         items[j] = items[j].items[0]  # sympy prints \operatorname{sign}{\left(x\right)}
                     if j >= len(items) or not isinstance(items[j], _Group) or items[j].open != "(":
                         raise LatexError(f"{word} needs a parenthesised argument", it.start + 1, self.text)
@@ -435,19 +515,30 @@ class _Resolver:
                     chosen, end, j = call_key, items[j].end, j + 1
                 elif key in self.table.call_bases:
                     decl = sorted(k_ for k_ in keys if k_.startswith(key + "("))
-                    raise LatexError(f"{self.text[start:items[j].end]} is not a declared symbol (this experiment "
-                                     f"supplies {', '.join(decl)}); for a product write "
-                                     f"{self.text[start:end]} \\cdot (...)", start + 1, self.text)
+                    raise LatexError(
+                        f"{self.text[start : items[j].end]} is not a declared symbol (this experiment "
+                        f"supplies {', '.join(decl)}); for a product write "
+                        f"{self.text[start:end]} \\cdot (...)",
+                        start + 1,
+                        self.text,
+                    )
                 elif items[j].items and _symbol_at(list(items[j].items), 0, self.text)[1] == len(items[j].items):
-                    raise LatexError(f"{self.text[start:items[j].end]} reads as a function applied to an argument, "
-                                     f"which is not a declared symbol; for a product write "
-                                     f"{self.text[start:end]} \\cdot ({self.text[items[j].start + 1:items[j].end - 1]})",
-                                     start + 1, self.text)
+                    raise LatexError(
+                        f"{self.text[start : items[j].end]} reads as a function applied to an argument, "
+                        f"which is not a declared symbol; for a product write "
+                        f"{self.text[start:end]} \\cdot ({self.text[items[j].start + 1 : items[j].end - 1]})",
+                        start + 1,
+                        self.text,
+                    )
             if chosen is None:
                 chosen = key
             if chosen in self.table.ambiguous:
-                raise LatexError(f"{self.text[start:end]} could be any of {', '.join(self.table.ambiguous[chosen])}; "
-                                 f"write \\mathrm{{NAME}} for the one you mean", start + 1, self.text)
+                raise LatexError(
+                    f"{self.text[start:end]} could be any of {', '.join(self.table.ambiguous[chosen])}; "
+                    f"write \\mathrm{{NAME}} for the one you mean",
+                    start + 1,
+                    self.text,
+                )
             sym = _Sym(chosen, start, end, spelling=self.text[start:end])
             if chosen in keys:
                 sym.name = keys[chosen]
@@ -631,8 +722,14 @@ class _Emitter:
         power = None
         if j < len(items) and isinstance(items[j], _Tok) and items[j].text == "^" and it.text in _PREFIX:
             power, j = _arg(items, j + 1, self.text)  # \sin^{2} x
-        if j < len(items) and isinstance(items[j], _Group) and items[j].open == "{" and len(items[j].items) == 1 \
-                and isinstance(items[j].items[0], _Group) and items[j].items[0].open == "(":
+        if (
+            j < len(items)
+            and isinstance(items[j], _Group)
+            and items[j].open == "{"
+            and len(items[j].items) == 1
+            and isinstance(items[j].items[0], _Group)
+            and items[j].items[0].open == "("
+        ):
             items[j] = items[j].items[0]  # sympy prints \log{\left(x \right)}
         self.put("{" + it.text + "(", it.start)
         if j < len(items) and isinstance(items[j], _Group) and items[j].open in ("(", "{", "[", r"\{"):
@@ -802,7 +899,13 @@ def parse_expression(text: str, table: SymbolTable | None = None) -> Parsed:
     return Parsed(value, r.unknown)
 
 
-_REL = {"<": sp.StrictLessThan, ">": sp.StrictGreaterThan, r"\le": sp.LessThan, r"\ge": sp.GreaterThan, "=": sp.Equality}
+_REL = {
+    "<": sp.StrictLessThan,
+    ">": sp.StrictGreaterThan,
+    r"\le": sp.LessThan,
+    r"\ge": sp.GreaterThan,
+    "=": sp.Equality,
+}
 
 
 def parse_relations(text: str, table: SymbolTable | None = None) -> Parsed:
@@ -824,8 +927,13 @@ def parse_relations(text: str, table: SymbolTable | None = None) -> Parsed:
     sides = []
     for k, part in enumerate(parts):
         if k and ops[k - 1].text == r"\in":
-            if k != len(parts) - 1 or len(part) != 1 or not isinstance(part[0], _Group) \
-                    or part[0].open not in "([" or part[0].close not in ")]":
+            if (
+                k != len(parts) - 1
+                or len(part) != 1
+                or not isinstance(part[0], _Group)
+                or part[0].open not in "(["
+                or part[0].close not in ")]"
+            ):
                 raise LatexError("\\in must be followed by an interval such as (0, 1]", ops[k - 1].start + 1, text)
             sides.append(part[0])
             continue
@@ -837,7 +945,9 @@ def parse_relations(text: str, table: SymbolTable | None = None) -> Parsed:
     for k, op in enumerate(ops):
         a, b = sides[k], sides[k + 1]
         if op.text == r"\ne":
-            raise LatexError("\\ne is not an assumption a claim can state (use <, >, \\le, \\ge or =)", op.start + 1, text)
+            raise LatexError(
+                "\\ne is not an assumption a claim can state (use <, >, \\le, \\ge or =)", op.start + 1, text
+            )
         if op.text == r"\in":
             g = b
             halves = []

@@ -6,6 +6,7 @@ certified, and raises :class:`OptimumError` when the certificate fails.  An opti
 lower bound, point or any number of its certificate is not finite is refused where it is built
 (:class:`Optimum` itself): an overflow or a NaN is never a certificate.
 """
+
 from __future__ import annotations
 
 import functools
@@ -45,22 +46,29 @@ class Optimum:
                 bad.insert(0, f"value={self.value:g}")
             if not np.all(np.isfinite(self.x)):
                 bad.append("a non-finite point x")
-        bad += [f"{k}={v:g}" for k, v in self.certificate.items()
-                if isinstance(v, (float, np.floating)) and not math.isfinite(v)]
+        bad += [
+            f"{k}={v:g}"
+            for k, v in self.certificate.items()
+            if isinstance(v, (float, np.floating)) and not math.isfinite(v)
+        ]
         if bad:
-            raise OptimumError(f"{self.certificate.get('method', 'optimum')}: the certificate is not finite "
-                               f"({', '.join(bad)}); the instance overflows float64 or the solver failed")
+            raise OptimumError(
+                f"{self.certificate.get('method', 'optimum')}: the certificate is not finite "
+                f"({', '.join(bad)}); the instance overflows float64 or the solver failed"
+            )
 
 
 def _certified(fn):
     """Report a conic solver that fails (``cvxpy.SolverError``, e.g. on an instance whose numbers
     overflow) as :class:`OptimumError`, like every other failure to certify an optimum."""
+
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except cp.SolverError as e:
             raise OptimumError(f"{fn.__name__}: {e}") from None
+
     return wrapped
 
 
@@ -92,8 +100,13 @@ def least_squares_optimum(problem: LeastSquares, tol: float = 1e-9) -> Optimum:
         raise OptimumError("least squares: the Hessian is zero; no PŁ certificate")
     gap = gn2 / (2 * mu)
     agree = abs(vals[0] - vals[-1]) / max(1.0, abs(fb))
-    cert = {"method": "cvxpy(CLARABEL) + lstsq, PL certificate", "grad_norm_sq": gn2, "pl_gap": gap,
-            "solver_disagreement": agree, "mu": mu}
+    cert = {
+        "method": "cvxpy(CLARABEL) + lstsq, PL certificate",
+        "grad_norm_sq": gn2,
+        "pl_gap": gap,
+        "solver_disagreement": agree,
+        "mu": mu,
+    }
     if gap > tol * max(1.0, abs(fb)) or agree > max(tol, 1e-6):
         raise OptimumError(f"least squares optimum not certified: PL gap {gap:.3g}, solver disagreement {agree:.3g}")
     return Optimum(xb, fb, fb - gap, cert)
@@ -136,9 +149,14 @@ def logistic_lower_bound(problem: NonconvexLogistic) -> Optimum:
             H = -(u2 * np.log(np.where(u2 > 0, u2, 1)) + (1 - u2) * np.log(np.where(u2 < 1, 1 - u2, 1)))
         dual = float(np.mean(H))
     lower = max(0.0, dual)
-    cert = {"method": "cvxpy(CLARABEL) primal, projected Fenchel dual", "primal": primal, "dual": dual,
-            "duality_gap": primal - lower, "dual_feasible": feasible,
-            "constraint_residual": float(np.linalg.norm(M.T @ u2))}
+    cert = {
+        "method": "cvxpy(CLARABEL) primal, projected Fenchel dual",
+        "primal": primal,
+        "dual": dual,
+        "duality_gap": primal - lower,
+        "dual_feasible": feasible,
+        "constraint_residual": float(np.linalg.norm(M.T @ u2)),
+    }
     if lower > primal + 1e-9:
         raise OptimumError(f"logistic lower bound {lower} exceeds the primal value {primal}")
     return Optimum(xh, primal, lower, cert)
@@ -169,11 +187,15 @@ def decentralized_logistic_optimum(problem, tol: float = 1e-12) -> Optimum:
     g = problem.grad_sum(xh)
     gn = float(np.linalg.norm(g))
     dist_bound = gn / (n * lam)
-    cert = {"method": "cvxpy(CLARABEL) + Newton polish, strong-convexity certificate", "grad_norm": gn,
-            "dist_bound": dist_bound, "strong_convexity": n * lam}
+    cert = {
+        "method": "cvxpy(CLARABEL) + Newton polish, strong-convexity certificate",
+        "grad_norm": gn,
+        "dist_bound": dist_bound,
+        "strong_convexity": n * lam,
+    }
     if dist_bound > tol * max(1.0, float(np.linalg.norm(xh))) * 1e3:
         raise OptimumError(f"decentralized logistic optimum not certified: ||x - x*|| <= {dist_bound:.3g}")
-    return Optimum(xh, problem.value(xh), problem.value(xh) - gn ** 2 / (2 * n * lam), cert)
+    return Optimum(xh, problem.value(xh), problem.value(xh) - gn**2 / (2 * n * lam), cert)
 
 
 # --------------------------------------------------------------------------- L-SVRP optima
@@ -185,8 +207,12 @@ def quadratic_clients_optimum(problem, tol: float = 1e-10) -> Optimum:
     x = problem.x_star
     g = problem.A_bar @ x - problem.b_bar
     dist = float(np.linalg.norm(g) / problem.mu_f)
-    cert = {"method": "linear solve A_bar x = b_bar, residual certificate", "grad_norm": float(np.linalg.norm(g)),
-            "dist_bound": dist, "mu_f": problem.mu_f}
+    cert = {
+        "method": "linear solve A_bar x = b_bar, residual certificate",
+        "grad_norm": float(np.linalg.norm(g)),
+        "dist_bound": dist,
+        "mu_f": problem.mu_f,
+    }
     if dist > tol * max(1.0, float(np.linalg.norm(x))):
         raise OptimumError(f"quadratic optimum not certified: ||x - x*|| <= {dist:.3g}")
     return Optimum(x, float(problem.value(x)), float(problem.value(x)) - float(g @ g) / (2 * problem.mu_f), cert)
@@ -199,7 +225,9 @@ def l2_logistic_optimum(problem, tol: float = 1e-10) -> Optimum:
     YA = problem.YA.reshape(-1, problem.d)
     N = YA.shape[0]
     x = cp.Variable(problem.d)
-    cp.Problem(cp.Minimize(cp.sum(cp.logistic(-(YA @ x))) / N + problem.lam / 2 * cp.sum_squares(x))).solve(solver=cp.CLARABEL)
+    cp.Problem(cp.Minimize(cp.sum(cp.logistic(-(YA @ x))) / N + problem.lam / 2 * cp.sum_squares(x))).solve(
+        solver=cp.CLARABEL
+    )
     xh = np.zeros(problem.d) if x.value is None else np.asarray(x.value, dtype=float)
     for _ in range(20):  # Newton polish on f (same objective: clients have equal sample counts)
         z = YA @ xh
@@ -211,8 +239,11 @@ def l2_logistic_optimum(problem, tol: float = 1e-10) -> Optimum:
         xh = xh - np.linalg.solve(H, g)
     g = problem.grad(xh)
     dist = float(np.linalg.norm(g) / problem.lam)
-    cert = {"method": "cvxpy(CLARABEL) + Newton polish, strong-convexity certificate", "grad_norm": float(np.linalg.norm(g)),
-            "dist_bound": dist}
+    cert = {
+        "method": "cvxpy(CLARABEL) + Newton polish, strong-convexity certificate",
+        "grad_norm": float(np.linalg.norm(g)),
+        "dist_bound": dist,
+    }
     if dist > tol * max(1.0, float(np.linalg.norm(xh))):
         raise OptimumError(f"logistic optimum not certified: ||x - x*|| <= {dist:.3g}")
     val = float(problem.value(xh))
@@ -232,7 +263,7 @@ def _affine_coordinates(W: np.ndarray):
         return C, o, None
     U, s, Vt = np.linalg.svd(C, full_matrices=False)
     r = int(np.sum(s > 1e-12 * max(s.max(initial=0.0), 1e-300)))
-    Q = Vt[:max(r, 1)].T
+    Q = Vt[: max(r, 1)].T
     return C @ Q, o, Q
 
 
@@ -303,15 +334,26 @@ def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
     if nu <= 0:
         cand = None
         if m > ANCHOR_TEST_ALL:  # test only the points nearest to an approximate median
-            approx = smoothed_weiszfeld(W, w, nu=1e-12 * (1 + float(np.abs(W).max())), T=300, tol=1e-15, method="gram").z
+            approx = smoothed_weiszfeld(
+                W, w, nu=1e-12 * (1 + float(np.abs(W).max())), T=300, tol=1e-15, method="gram"
+            ).z
             cand = np.argsort(np.linalg.norm(W - approx, axis=1))[:3]
         test = anchor_test(W, w, indices=cand)
         if test.optimal >= 0:
             j = test.optimal
             v = float(test.values[test.at(j)])
-            return Optimum(W[j].copy(), v, v, {"method": "anchor test", "anchor": j,
-                                               "anchor_margin": float(test.margin[test.at(j)]), "grad_norm": 0.0,
-                                               "certified_gap": 0.0})
+            return Optimum(
+                W[j].copy(),
+                v,
+                v,
+                {
+                    "method": "anchor test",
+                    "anchor": j,
+                    "anchor_margin": float(test.margin[test.at(j)]),
+                    "grad_norm": 0.0,
+                    "certified_gap": 0.0,
+                },
+            )
     Y, o, Q = _affine_coordinates(W)
     k = Y.shape[1]
     z = cp.Variable(k)
@@ -338,8 +380,10 @@ def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
         if fc < fbest:
             best, fbest = zc, fc
     if best is None:
-        raise OptimumError(f"geometric median not certified: no candidate has a finite objective (nu={nu:g}); "
-                           "the points overflow float64")
+        raise OptimumError(
+            f"geometric median not certified: no candidate has a finite objective (nu={nu:g}); "
+            "the points overflow float64"
+        )
     V = best - Y
     r = np.linalg.norm(V, axis=1)
     eta_ = np.maximum(r, nu) if nu > 0 else np.maximum(r, 1e-300)
@@ -347,8 +391,14 @@ def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
     D = float(r.max())
     gn = float(np.linalg.norm(grad))
     zfull = o + (best if Q is None else Q @ best)
-    cert = {"method": "cvxpy(CLARABEL) SOCP + Newton polish, first-order certificate", "grad_norm": gn, "diameter_bound": D,
-            "certified_gap": gn * D, "min_anchor_distance": float(r.min()), "cvxpy_status": prob.status}
+    cert = {
+        "method": "cvxpy(CLARABEL) SOCP + Newton polish, first-order certificate",
+        "grad_norm": gn,
+        "diameter_bound": D,
+        "certified_gap": gn * D,
+        "min_anchor_distance": float(r.min()),
+        "cvxpy_status": prob.status,
+    }
     if not np.isfinite(fbest) or gn * D > 1e-8 * max(1.0, abs(fbest)):
         raise OptimumError(f"geometric median not certified: gradient norm {gn:.3g}, certified gap {gn * D:.3g}")
     return Optimum(zfull, float(fbest), float(fbest - gn * D), cert)
@@ -410,8 +460,12 @@ def superquantile_optimum(clients, theta: float, m: int | None = None, lam: floa
     else:  # pragma: no cover - singular weighted Hessian
         lower = -np.inf
     gap = value - lower
-    cert = {"method": "cvxpy(CLARABEL) epigraph + Lagrangian dual bound", "duality_gap": gap, "subsets": C,
-            "solver_value": float(prob.value)}
+    cert = {
+        "method": "cvxpy(CLARABEL) epigraph + Lagrangian dual bound",
+        "duality_gap": gap,
+        "subsets": C,
+        "solver_value": float(prob.value),
+    }
     if not gap <= tol * max(1.0, abs(value)):
         raise OptimumError(f"superquantile optimum not certified: duality gap {gap:.3g}")
     return Optimum(wh, value, lower, cert)
@@ -444,9 +498,14 @@ def matrix_l2_logistic_optimum(problem, tol: float = 1e-9, newton_steps: int = 8
     g = problem.grad(xh)
     gn = float(np.linalg.norm(g))
     fb = float(problem.value(xh))
-    gap = gn ** 2 / (2 * problem.lam)
-    cert = {"method": "cvxpy(CLARABEL) + Newton polish, strong-convexity certificate", "grad_norm": gn,
-            "sc_gap": gap, "dist_bound": gn / problem.lam, "cvxpy_status": prob.status}
+    gap = gn**2 / (2 * problem.lam)
+    cert = {
+        "method": "cvxpy(CLARABEL) + Newton polish, strong-convexity certificate",
+        "grad_norm": gn,
+        "sc_gap": gap,
+        "dist_bound": gn / problem.lam,
+        "cvxpy_status": prob.status,
+    }
     if gap > tol * max(1.0, abs(fb)):
         raise OptimumError(f"l2-logistic optimum not certified: strong-convexity gap {gap:.3g}")
     return Optimum(xh, fb, fb - gap, cert)
@@ -486,7 +545,9 @@ def sparse_logistic_lower_bound(problem) -> Optimum:
     # least-norm correction delta = M s with (M^T M) s = M^T v, so that M^T (v - delta) = 0
     G = (M.T @ M).toarray() if problem.d <= 2000 else None
     if G is None:
-        return Optimum(xh, primal, 0.0, {"method": "cvxpy primal; dimension too large for the dual certificate", "primal": primal})
+        return Optimum(
+            xh, primal, 0.0, {"method": "cvxpy primal; dimension too large for the dual certificate", "primal": primal}
+        )
     sol = np.linalg.lstsq(G, rhs, rcond=None)[0]
     u2 = (v - M @ sol) / w
     feasible = bool(np.all((u2 >= 0) & (u2 <= 1)))
@@ -496,9 +557,14 @@ def sparse_logistic_lower_bound(problem) -> Optimum:
             H = -(u2 * np.log(np.where(u2 > 0, u2, 1)) + (1 - u2) * np.log(np.where(u2 < 1, 1 - u2, 1)))
         dual = float(w @ H)
     lower = max(0.0, dual)
-    cert = {"method": "cvxpy(CLARABEL) primal, projected Fenchel dual", "primal": primal, "dual": dual,
-            "duality_gap": primal - lower, "dual_feasible": feasible,
-            "constraint_residual": float(np.linalg.norm(M.T @ (w * u2)))}
+    cert = {
+        "method": "cvxpy(CLARABEL) primal, projected Fenchel dual",
+        "primal": primal,
+        "dual": dual,
+        "duality_gap": primal - lower,
+        "dual_feasible": feasible,
+        "constraint_residual": float(np.linalg.norm(M.T @ (w * u2))),
+    }
     if lower > primal + 1e-9:
         raise OptimumError(f"logistic lower bound {lower} exceeds the primal value {primal}")
     return Optimum(xh, primal, lower, cert)

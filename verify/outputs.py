@@ -9,13 +9,14 @@ rename); scratch folders of interrupted runs are removed by the next run: those 
 a run that is no longer alive, and scratch folders of older versions (named without a process id) once they
 are :data:`LEGACY_SCRATCH_AGE` seconds old.  Scratch folders never block a run (each run makes its own).
 """
+
 from __future__ import annotations
 
 import contextlib
 import glob
 import os
-import shutil
 import re
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -76,7 +77,7 @@ def _clean_stale(out: Path) -> None:
     for kind in ("tmp", "old"):
         prefix = _scratch_prefix(out, kind)
         for p in parent.glob(glob.escape(prefix) + "*"):
-            rest = p.name[len(prefix):]
+            rest = p.name[len(prefix) :]
             m = re.match(r"(\d+)-", rest)
             try:
                 if not p.is_dir() or p.is_symlink():
@@ -111,11 +112,15 @@ def _claim_dir(out, option: str) -> Path:
     resolved = p.resolve()
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
-        raise UsageError(f"{option} {str(p)!r} is the current directory or one of its parents; name a new folder "
-                         "(e.g. ratecheck-report)")
+        raise UsageError(
+            f"{option} {str(p)!r} is the current directory or one of its parents; name a new folder "
+            "(e.g. ratecheck-report)"
+        )
     if p.is_dir() and not (p / MARKER).is_file() and any(p.iterdir()):
-        raise UsageError(f"{option} {str(p)!r} is a folder that ratecheck did not write (it is not empty and has no "
-                         f"{MARKER} marker); name a new or empty folder")
+        raise UsageError(
+            f"{option} {str(p)!r} is a folder that ratecheck did not write (it is not empty and has no "
+            f"{MARKER} marker); name a new or empty folder"
+        )
     parent = resolved.parent
     if not parent.exists():
         raise UsageError(f"{option}: parent folder {str(parent)!r} does not exist")

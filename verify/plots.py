@@ -4,6 +4,7 @@
 against the bound; :func:`experiment_figures` adds each experiment's own figures to a report
 (from :data:`FIGURES`, else the experiment's ``figures`` hook).
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,15 @@ def draw_evidence(ax, v: Verdict, label_measured: str = "measured", label_bound:
     b = np.where(np.abs(b) < big, b, np.nan)
     finite = np.isfinite(m)
     if ev.method == "monte-carlo" and ev.stderr is not None:
-        ax.fill_between(g[finite], (m - 2 * ev.stderr)[finite], (m + 2 * ev.stderr)[finite], alpha=0.25,
-                        color="C0", lw=0, label="mean ± 2 s.e.")
+        ax.fill_between(
+            g[finite],
+            (m - 2 * ev.stderr)[finite],
+            (m + 2 * ev.stderr)[finite],
+            alpha=0.25,
+            color="C0",
+            lw=0,
+            label="mean ± 2 s.e.",
+        )
     style = "o" if g.size <= 60 and ev.grid_name == "sample" else "-"
     ax.plot(g[finite], m[finite], style, color="C0", ms=3, label=label_measured)
     ax.plot(g, b, "--" if style == "-" else "_", color="k", label=label_bound)
@@ -83,7 +91,9 @@ def ef21_figures(exp, verdicts: list, outdir, quick: bool = False) -> list[tuple
         by.setdefault(v.claim, []).append(v)
     if "ef21.nonconvex-qm" in by and "ef21.nonconvex-am" in by:
         fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), dpi=100, sharey=True)
-        for ax, cid, name in zip(axes, ("ef21.nonconvex-qm", "ef21.nonconvex-am"), ("1/(L + L_qm xi)", "1/(L + L_am xi)")):
+        for ax, cid, name in zip(
+            axes, ("ef21.nonconvex-qm", "ef21.nonconvex-am"), ("1/(L + L_qm xi)", "1/(L + L_am xi)")
+        ):
             v = by[cid][0]
             draw_evidence(ax, v, "running mean of ||grad f||^2", "bound")
             ax.set_title(f"EF21, stepsize {name} = {v.constants.get('gamma', float('nan')):.3g}", fontsize=9)
@@ -91,8 +101,13 @@ def ef21_figures(exp, verdicts: list, outdir, quick: bool = False) -> list[tuple
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.9, wspace=0.08)
         fig.savefig(Path(outdir) / "ef21_stepsizes.png")
         plt.close(fig)
-        out.append(("ef21_stepsizes.png", "EF21 with the classical (L_qm) and the improved (L_am) stepsize on the same "
-                    "instance: measured running mean of ||grad f(x^t)||^2 against each theorem's bound."))
+        out.append(
+            (
+                "ef21_stepsizes.png",
+                "EF21 with the classical (L_qm) and the improved (L_am) stepsize on the same "
+                "instance: measured running mean of ||grad f(x^t)||^2 against each theorem's bound.",
+            )
+        )
     if any(c.startswith("ef21") for c in by):
         spreads, measured, predicted = speedup_table(quick=quick)
         fig, ax = plt.subplots(figsize=(5.6, 3.8), dpi=100)
@@ -105,8 +120,13 @@ def ef21_figures(exp, verdicts: list, outdir, quick: bool = False) -> list[tuple
         fig.subplots_adjust(left=0.13, right=0.97, bottom=0.13, top=0.95)
         fig.savefig(Path(outdir) / "ef21_speedup.png")
         plt.close(fig)
-        out.append(("ef21_speedup.png", "Rounds for EF21 (Top-1) to reach ||grad f||^2 <= 1e-2 ||grad f(x^0)||^2 with the "
-                    "L_qm stepsize divided by rounds with the L_am stepsize, against the spread of the L_i at fixed L_am."))
+        out.append(
+            (
+                "ef21_speedup.png",
+                "Rounds for EF21 (Top-1) to reach ||grad f||^2 <= 1e-2 ||grad f(x^0)||^2 with the "
+                "L_qm stepsize divided by rounds with the L_am stepsize, against the spread of the L_i at fixed L_am.",
+            )
+        )
     return out
 
 
@@ -152,10 +172,18 @@ def weiszfeld_figures(exp, verdicts: list, outdir, quick: bool = False) -> list[
             lab = f"{q['cloud']} (m={q['m']}, d={q['d']}, outliers={q['outlier_frac']:g}, nu={q['nu']:g})"
             ax.loglog(ev.grid, np.maximum(ev.measured, 1e-17), "-", color=f"C{i}", label=lab)
             ax.loglog(ev.grid, ev.bound, "--", color=f"C{i}", lw=0.8)
-        out.append(_save_labelled(fig, ax, outdir, "weiszfeld_rate.png", "iteration t",
-                         "g(z_t) - g*   (dashed: Theorem 21 bound)",
-                         "Smoothed Weiszfeld from the mean: suboptimality g(z_t) - g* (solid) against "
-                    "RFA's Theorem 21 bound 2||z_0 - z*||^2/(nu_hat t) + nu/2 (dashed) on the default clouds."))
+        out.append(
+            _save_labelled(
+                fig,
+                ax,
+                outdir,
+                "weiszfeld_rate.png",
+                "iteration t",
+                "g(z_t) - g*   (dashed: Theorem 21 bound)",
+                "Smoothed Weiszfeld from the mean: suboptimality g(z_t) - g* (solid) against "
+                "RFA's Theorem 21 bound 2||z_0 - z*||^2/(nu_hat t) + nu/2 (dashed) on the default clouds.",
+            )
+        )
     if any(v.claim.startswith("weiszfeld") for v in verdicts):
         nus, eps, meas, bnd = complexity_table(nus=(1e-6, 1e-2, 1e-1) if quick else (1e-6, 1e-4, 1e-2, 1e-1))
         fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
@@ -164,18 +192,35 @@ def weiszfeld_figures(exp, verdicts: list, outdir, quick: bool = False) -> list[
             x = 1.0 / (nu * eps[k])
             ax.loglog(x, np.maximum(meas[k], 0.8), "o-", color=f"C{i}", ms=3, label=f"measured, nu={nu:g}")
             ax.loglog(x, bnd[k], "--", color=f"C{i}", lw=0.8)
-        out.append(_save_labelled(fig, ax, outdir, "weiszfeld_complexity.png", "1/(nu eps)",
-                         "iterations to an eps-approximate median",
-                         "Iterations of smoothed Weiszfeld to reach g - g* <= eps against "
-                    "1/(nu eps) (outlier cloud, m=100, d=10); dashed: Cor. 25's 2||z_0 - z*||^2/(nu eps). Measured counts "
-                    "are plotted at >= 0.8 so that 0 iterations stays visible."))
+        out.append(
+            _save_labelled(
+                fig,
+                ax,
+                outdir,
+                "weiszfeld_complexity.png",
+                "1/(nu eps)",
+                "iterations to an eps-approximate median",
+                "Iterations of smoothed Weiszfeld to reach g - g* <= eps against "
+                "1/(nu eps) (outlier cloud, m=100, d=10); dashed: Cor. 25's 2||z_0 - z*||^2/(nu eps). Measured counts "
+                "are plotted at >= 0.8 so that 0 iterations stays visible.",
+            )
+        )
         fr, tab = rfa_table(rounds=10 if quick else 20)
         fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
         for i, (lab, err) in enumerate(tab.items()):
             ax.semilogy(fr, err, "o-", color=f"C{i}", ms=4, label=lab)
-        out.append(_save_labelled(fig, ax, outdir, "weiszfeld_rfa.png", "fraction of corrupted clients (omniscient adversary)",
-                         "||w_T - w_LS||", "Federated least squares (50 clients, d=10) under RFA's omniscient corruption: "
-                    "FedAvg against RFA with 1, 3 and 100 smoothed Weiszfeld iterations (nu = 1e-6)."))
+        out.append(
+            _save_labelled(
+                fig,
+                ax,
+                outdir,
+                "weiszfeld_rfa.png",
+                "fraction of corrupted clients (omniscient adversary)",
+                "||w_T - w_LS||",
+                "Federated least squares (50 clients, d=10) under RFA's omniscient corruption: "
+                "FedAvg against RFA with 1, 3 and 100 smoothed Weiszfeld iterations (nu = 1e-6).",
+            )
+        )
     return out
 
 

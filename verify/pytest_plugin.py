@@ -9,6 +9,7 @@ that replays it (``ratecheck replay RECORD --claim FILE``).  Records go to ``--r
 to a folder under pytest's temporary directory.  A claim file that cannot be read is a collection
 error naming the field and the column.  Nothing in a claim file is executed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -90,8 +91,10 @@ class ClaimCheck(_ClaimItem):
             return
         c = e.claim
         expected = verdicts[0].expected
-        lines = [f"{c.id}: {status} (expected {expected})"
-                 + (f"; the claim says it is false: {c.expected_to_fail}" if c.expected_to_fail else "")]
+        lines = [
+            f"{c.id}: {status} (expected {expected})"
+            + (f"; the claim says it is false: {c.expected_to_fail}" if c.expected_to_fail else "")
+        ]
         shown = [v for v in verdicts if v.verdict != expected] or list(verdicts)
         lines += [f"  {v.verdict} on {_short(v.instance, c)} (seed {v.seed}): {v.detail}" for v in shown]
         violated = [v for v in verdicts if v.verdict == VIOLATED]
@@ -115,8 +118,12 @@ class ClaimSearch(_ClaimItem):
         if not res.unexpected:
             return
         best = f"{res.tightness:.3g}" if isinstance(res.tightness, float) else str(res.tightness)
-        lines = [(f"{res.claim}: search found it {res.verdict} (expected {res.expected}) after {res.runs} runs "
-                  f"({res.infeasible} infeasible); best tightness {best}")]
+        lines = [
+            (
+                f"{res.claim}: search found it {res.verdict} (expected {res.expected}) after {res.runs} runs "
+                f"({res.infeasible} infeasible); best tightness {best}"
+            )
+        ]
         if res.best is not None:
             lines.append(f"  on {_short(res.instance, e.claim)} (seed {res.seed}): {res.best.detail}")
         if res.counterexample is not None:
@@ -153,13 +160,26 @@ def write_verdict_record(v, claim, out) -> Path:
     w = dict(v.worst_at)
     measured, bound = w.pop("measured", None), w.pop("bound", None)
     s = claim.summary()
-    rec = _jsonable({
-        "format": FORMAT, "claim": claim.id, "experiment": claim.experiment, "instance": v.instance,
-        "seed": v.seed, "measured": measured, "bound": bound, "where": w, "verdict": v.verdict,
-        "tightness": v.tightness, "detail": v.detail, "expected_to_fail": bool(claim.expected_to_fail),
-        "point": None, "search": None, "package_version": __version__,
-        "statement": {k: s[k] for k in ("kind", "measure", "in_expectation", "bound", "stepsize", "assumptions")},
-    })
+    rec = _jsonable(
+        {
+            "format": FORMAT,
+            "claim": claim.id,
+            "experiment": claim.experiment,
+            "instance": v.instance,
+            "seed": v.seed,
+            "measured": measured,
+            "bound": bound,
+            "where": w,
+            "verdict": v.verdict,
+            "tightness": v.tightness,
+            "detail": v.detail,
+            "expected_to_fail": bool(claim.expected_to_fail),
+            "point": None,
+            "search": None,
+            "package_version": __version__,
+            "statement": {k: s[k] for k in ("kind", "measure", "in_expectation", "bound", "stepsize", "assumptions")},
+        }
+    )
     d = Path(out)
     if not (d / MARKER).is_file():
         claim_dir(d, "--ratecheck-out")

@@ -4,6 +4,7 @@ Everything is first written into a temporary sibling directory of ``--out``; onl
 file is complete is the directory moved into place (an existing report is replaced whole), so an
 interrupted or failing run never leaves a half-written report behind.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -63,8 +64,17 @@ def _instance_diff(inst: dict, defaults: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in diff.items()) or "defaults"
 
 
-def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figures=None, title: str = "ratecheck report",
-                 command: str = "", search_rows: list | None = None, records=None, claims=None) -> Path:
+def write_report(
+    verdicts: list[Verdict],
+    out: str | os.PathLike,
+    *,
+    extra_figures=None,
+    title: str = "ratecheck report",
+    command: str = "",
+    search_rows: list | None = None,
+    records=None,
+    claims=None,
+) -> Path:
     """Write the report for ``verdicts`` into ``out`` atomically and return its path.
 
     ``extra_figures`` is a list of ``(png path written in a scratch dir or None, caption, writer)``;
@@ -74,8 +84,15 @@ def write_report(verdicts: list[Verdict], out: str | os.PathLike, *, extra_figur
     """
     token = _CLAIMS.set({c.id: c for c in claims or ()})
     try:
-        return _write_report(verdicts, out, extra_figures=extra_figures, title=title, command=command,
-                             search_rows=search_rows, records=records)
+        return _write_report(
+            verdicts,
+            out,
+            extra_figures=extra_figures,
+            title=title,
+            command=command,
+            search_rows=search_rows,
+            records=records,
+        )
     finally:
         _CLAIMS.reset(token)
 
@@ -88,7 +105,11 @@ def _write_report(verdicts, out, *, extra_figures, title, command, search_rows, 
         rows = summarize(verdicts)
         figs: dict[int, str] = {}
         for cid in dict.fromkeys(v.claim for v in verdicts):  # one plot per claim: its most telling instance
-            idx = [i for i, v in enumerate(verdicts) if v.claim == cid and v.evidence is not None and v.evidence.measured.size]
+            idx = [
+                i
+                for i, v in enumerate(verdicts)
+                if v.claim == cid and v.evidence is not None and v.evidence.measured.size
+            ]
             if not idx:
                 continue
             i = max(idx, key=lambda j: (verdicts[j].verdict == "violated", verdicts[j].tightness or 0.0))
@@ -104,8 +125,13 @@ def _write_report(verdicts, out, *, extra_figures, title, command, search_rows, 
             if r["claim"] in best:
                 r["best_tightness"] = best[r["claim"]]["best_tightness"]
                 r["search_verdict"] = best[r["claim"]]["search_verdict"]
-        payload = {"generated": stamp, "command": command, "summary": rows,
-                   "verdicts": [v.to_dict() for v in verdicts], "search": search_rows or []}
+        payload = {
+            "generated": stamp,
+            "command": command,
+            "summary": rows,
+            "verdicts": [v.to_dict() for v in verdicts],
+            "search": search_rows or [],
+        }
         (tmp / "verdicts.json").write_text(json.dumps(payload, indent=1))
         defaults = {name: e.defaults for name, e in _exps.all_experiments().items()}
         md = _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command)
@@ -115,8 +141,10 @@ def _write_report(verdicts, out, *, extra_figures, title, command, search_rows, 
 
             cat = catalogue_markdown(search_rows)
             md += "\n\n## Tightness found by counterexample search\n\n" + cat
-            page = page.replace("</body></html>", "<h2>Tightness found by counterexample search</h2><pre>"
-                                + html.escape(cat) + "</pre></body></html>")
+            page = page.replace(
+                "</body></html>",
+                "<h2>Tightness found by counterexample search</h2><pre>" + html.escape(cat) + "</pre></body></html>",
+            )
         (tmp / "report.md").write_text(md)
         (tmp / "index.html").write_text(page)
         if records is not None and any(Path(records).glob("*.json")):  # counterexample records of --search
@@ -140,22 +168,35 @@ def _claim_meta(cid: str):
 def _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command) -> str:
     L = [f"# {_md(title)}", "", f"Generated {stamp}" + (f" by {_code(command)}" if command else "") + ".", ""]
     n_un = sum(r["unexpected"] for r in rows)
-    L.append(f"**{len(rows)} claims, {len(verdicts)} verdicts, {n_un} unexpected.** "
-             "Tightness = max over the grid of measured/bound (lower bounds: bound/measured); "
-             "a teeth variant is a deliberately wrong claim that must be reported violated.")
-    L += ["", "| claim | provenance | kind | verdict | expected | tightness | instances |", "|---|---|---|---|---|---|---|"]
+    L.append(
+        f"**{len(rows)} claims, {len(verdicts)} verdicts, {n_un} unexpected.** "
+        "Tightness = max over the grid of measured/bound (lower bounds: bound/measured); "
+        "a teeth variant is a deliberately wrong claim that must be reported violated."
+    )
+    L += [
+        "",
+        "| claim | provenance | kind | verdict | expected | tightness | instances |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         flag = " ⚠" if r["unexpected"] else ""
-        L.append(f"| {_code(r['claim'], table=True)} | {_md(r['provenance'])} | {_md(r['kind'])} | "
-                 f"**{_md(r['verdict'])}**{flag} | {_md(r['expected'])} | {_fmt_t(r)} | {_md(r['instances'])} |")
+        L.append(
+            f"| {_code(r['claim'], table=True)} | {_md(r['provenance'])} | {_md(r['kind'])} | "
+            f"**{_md(r['verdict'])}**{flag} | {_md(r['expected'])} | {_fmt_t(r)} | {_md(r['instances'])} |"
+        )
     for fname, cap in extra:
         L += ["", f"![{_md(cap)}]({fname})", "", f"*{_md(cap)}*"]
     L += ["", "## Claims", ""]
     for r in rows:
         c = _claim_meta(r["claim"])
-        L += [f"### {_code(r['claim'])} — {_md(r['title'])}", "", f"- Paper: {_md(r['paper'])}",
-              f"- Provenance: **[{_md(r['provenance'])}]**" + (f" — {_md(r['provenance_note'])}" if r["provenance_note"] else ""),
-              f"- Outcome: **{_md(r['verdict'])}** (expected {_md(r['expected'])}), max tightness {_fmt_t(r)}"]
+        L += [
+            f"### {_code(r['claim'])} — {_md(r['title'])}",
+            "",
+            f"- Paper: {_md(r['paper'])}",
+            f"- Provenance: **[{_md(r['provenance'])}]**"
+            + (f" — {_md(r['provenance_note'])}" if r["provenance_note"] else ""),
+            f"- Outcome: **{_md(r['verdict'])}** (expected {_md(r['expected'])}), max tightness {_fmt_t(r)}",
+        ]
         if c is not None:
             if c.expected_to_fail:
                 L.append(f"- Expected to fail: {_md(c.expected_to_fail)}")
@@ -165,8 +206,10 @@ def _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command) -> s
             if v.claim != r["claim"]:
                 continue
             d = defaults.get(_claim_meta(v.claim).experiment if _claim_meta(v.claim) else "", {})
-            L.append(f"| {_md(_instance_diff(v.instance, d))} | {v.seed} | {_md(v.verdict)} | {_fmt_t(v.tightness)} | "
-                     f"{_md(v.method)} | {_md(v.detail)} |")
+            L.append(
+                f"| {_md(_instance_diff(v.instance, d))} | {v.seed} | {_md(v.verdict)} | {_fmt_t(v.tightness)} | "
+                f"{_md(v.method)} | {_md(v.detail)} |"
+            )
         for i, v in enumerate(verdicts):
             if v.claim == r["claim"] and i in figs:
                 L += ["", f"![{_md(v.claim)}]({figs[i]})"]
@@ -178,39 +221,51 @@ def _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command) -> s
 def _html(verdicts, rows, figs, extra, defaults, stamp, title, command) -> str:
     e = html.escape
     color = {"holds": "#1b7837", "violated": "#b2182b", "inconclusive": "#e08214"}
-    H = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title>",
-         "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-         "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}"
-         "code{background:#f4f4f4}.un{background:#fde0dd}img{max-width:100%}</style></head><body>",
-         f"<h1>{e(title)}</h1><p>Generated {e(stamp)}" + (f" by <code>{e(command)}</code>" if command else "") + ".</p>",
-         f"<p><b>{len(rows)} claims, {len(verdicts)} verdicts, {sum(r['unexpected'] for r in rows)} unexpected.</b> "
-         "Tightness = max over the grid of measured/bound (lower bounds: bound/measured).</p>",
-         "<table><tr><th>claim</th><th>provenance</th><th>kind</th><th>verdict</th><th>expected</th><th>tightness</th><th>instances</th></tr>"]
+    H = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title>",
+        "<style>body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;vertical-align:top}"
+        "code{background:#f4f4f4}.un{background:#fde0dd}img{max-width:100%}</style></head><body>",
+        f"<h1>{e(title)}</h1><p>Generated {e(stamp)}" + (f" by <code>{e(command)}</code>" if command else "") + ".</p>",
+        f"<p><b>{len(rows)} claims, {len(verdicts)} verdicts, {sum(r['unexpected'] for r in rows)} unexpected.</b> "
+        "Tightness = max over the grid of measured/bound (lower bounds: bound/measured).</p>",
+        "<table><tr><th>claim</th><th>provenance</th><th>kind</th><th>verdict</th><th>expected</th><th>tightness</th><th>instances</th></tr>",
+    ]
     for r in rows:
-        H.append(f"<tr class='{'un' if r['unexpected'] else ''}'><td><a href='#{e(r['claim'])}'><code>{e(r['claim'])}</code></a></td>"
-                 f"<td>{e(r['provenance'])}</td><td>{e(r['kind'])}</td>"
-                 f"<td style='color:{color.get(r['verdict'], '#000')}'><b>{e(r['verdict'])}</b></td><td>{e(r['expected'])}</td>"
-                 f"<td>{e(_fmt_t(r))}</td><td>{r['instances']}</td></tr>")
+        H.append(
+            f"<tr class='{'un' if r['unexpected'] else ''}'><td><a href='#{e(r['claim'])}'><code>{e(r['claim'])}</code></a></td>"
+            f"<td>{e(r['provenance'])}</td><td>{e(r['kind'])}</td>"
+            f"<td style='color:{color.get(r['verdict'], '#000')}'><b>{e(r['verdict'])}</b></td><td>{e(r['expected'])}</td>"
+            f"<td>{e(_fmt_t(r))}</td><td>{r['instances']}</td></tr>"
+        )
     H.append("</table>")
     for fname, cap in extra:
         H.append(f"<figure><img src='{e(fname)}'><figcaption>{e(cap)}</figcaption></figure>")
     for r in rows:
         c = _claim_meta(r["claim"])
-        H.append(f"<h3 id='{e(r['claim'])}'><code>{e(r['claim'])}</code> — {e(r['title'])}</h3><ul>"
-                 f"<li>Paper: {e(r['paper'])}</li><li>Provenance: <b>[{e(r['provenance'])}]</b> {e(r['provenance_note'])}</li>"
-                 f"<li>Outcome: <b>{e(r['verdict'])}</b> (expected {e(r['expected'])}), max tightness {e(_fmt_t(r))}</li>")
+        H.append(
+            f"<h3 id='{e(r['claim'])}'><code>{e(r['claim'])}</code> — {e(r['title'])}</h3><ul>"
+            f"<li>Paper: {e(r['paper'])}</li><li>Provenance: <b>[{e(r['provenance'])}]</b> {e(r['provenance_note'])}</li>"
+            f"<li>Outcome: <b>{e(r['verdict'])}</b> (expected {e(r['expected'])}), max tightness {e(_fmt_t(r))}</li>"
+        )
         if c is not None:
             if c.expected_to_fail:
                 H.append(f"<li>Expected to fail: {e(c.expected_to_fail)}</li>")
-            H.append(f"<li>Statement{' (as written)' if c.source_latex else ''}: <code>{e(c.latex(source=True))}</code></li>")
-        H.append("</ul><table><tr><th>instance</th><th>seed</th><th>verdict</th><th>tightness</th><th>method</th><th>detail</th></tr>")
+            H.append(
+                f"<li>Statement{' (as written)' if c.source_latex else ''}: <code>{e(c.latex(source=True))}</code></li>"
+            )
+        H.append(
+            "</ul><table><tr><th>instance</th><th>seed</th><th>verdict</th><th>tightness</th><th>method</th><th>detail</th></tr>"
+        )
         first_fig = None
         for i, v in enumerate(verdicts):
             if v.claim != r["claim"]:
                 continue
             d = defaults.get(c.experiment if c else "", {})
-            H.append(f"<tr><td>{e(_instance_diff(v.instance, d))}</td><td>{v.seed}</td><td>{e(v.verdict)}</td>"
-                     f"<td>{e(_fmt_t(v.tightness))}</td><td>{e(v.method)}</td><td>{e(v.detail)}</td></tr>")
+            H.append(
+                f"<tr><td>{e(_instance_diff(v.instance, d))}</td><td>{v.seed}</td><td>{e(v.verdict)}</td>"
+                f"<td>{e(_fmt_t(v.tightness))}</td><td>{e(v.method)}</td><td>{e(v.detail)}</td></tr>"
+            )
             if first_fig is None and i in figs:
                 first_fig = figs[i]
         H.append("</table>")

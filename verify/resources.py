@@ -13,6 +13,7 @@ memory available and the parameters to reduce::
 The estimates are upper bounds of the dominant arrays (every copy alive at once counted), not of every
 small temporary; they keep an absurd size (``n=10**9``) from ending in a ``MemoryError`` or in swapping.
 """
+
 from __future__ import annotations
 
 import os
@@ -97,5 +98,7 @@ def check_memory(who: str, needs: Iterable[Need], available: int | None = None) 
         return total
     top = max(needs, key=lambda n: n.entries)
     names = [nm for n in sorted(needs, key=lambda n: -n.entries) for nm in n.names if n.bytes * 10 >= top.bytes]
-    raise UsageError(f"{who}: this instance needs about {format_bytes(total)} (mostly {top.formula} floats), "
-                     f"more than the {format_bytes(available)} available; reduce {_names_text(names or top.names)}")
+    raise UsageError(
+        f"{who}: this instance needs about {format_bytes(total)} (mostly {top.formula} floats), "
+        f"more than the {format_bytes(available)} available; reduce {_names_text(names or top.names)}"
+    )

@@ -19,6 +19,7 @@ Example
 >>> s.validate_params({"n": 5})["spread"]
 2.0
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -33,8 +34,22 @@ import sympy as sp
 
 from .errors import UsageError, close_match, did_you_mean
 
-__all__ = ["Param", "Int", "Float", "Choice", "Flag", "Custom", "Rule", "SearchVar", "Constant", "Measure",
-           "Setting", "Schema", "SCALING_SETTINGS", "scaling_settings"]
+__all__ = [
+    "Param",
+    "Int",
+    "Float",
+    "Choice",
+    "Flag",
+    "Custom",
+    "Rule",
+    "SearchVar",
+    "Constant",
+    "Measure",
+    "Setting",
+    "Schema",
+    "SCALING_SETTINGS",
+    "scaling_settings",
+]
 
 _MISSING = object()
 
@@ -88,9 +103,14 @@ class Param:
         return None
 
     def describe(self) -> dict:
-        return {"name": self.name, "type": type(self).__name__.lower(), "rule": self.rule()
-                + (" or None" if self.optional else ""), "default": _plain(self.default), "help": self.help,
-                "search": _plain(self.search_spec())}
+        return {
+            "name": self.name,
+            "type": type(self).__name__.lower(),
+            "rule": self.rule() + (" or None" if self.optional else ""),
+            "default": _plain(self.default),
+            "help": self.help,
+            "search": _plain(self.search_spec()),
+        }
 
 
 def _bounds_text(low, high, low_open, high_open) -> str:
@@ -193,8 +213,10 @@ class Choice(Param):
         if value is None and self.optional:
             return None
         if isinstance(value, bool) or value not in self.choices:
-            raise UsageError(f"{where}{self.name} must be {self.rule()}{' or None' if self.optional else ''}, "
-                             f"got {value!r}" + close_match(str(value), self.choices))
+            raise UsageError(
+                f"{where}{self.name} must be {self.rule()}{' or None' if self.optional else ''}, "
+                f"got {value!r}" + close_match(str(value), self.choices)
+            )
         return value
 
     def _parse(self, text):
@@ -350,11 +372,16 @@ class Setting:
 
     def rule(self) -> str:
         ch = ", ".join(repr(c) for c in self.choices)
-        return {"choice": f"one of {ch}", "flag": "true or false",
-                "number": f"one of {ch}" if self.choices else "a number",
-                "subset": f"a tuple of {ch}", "expr": "a sympy expression in the experiment's constants",
-                "exprs": f"a mapping from {ch} to sympy expressions", "text": self.rule_text,
-                "names": "a list of parameter names"}[self.kind]
+        return {
+            "choice": f"one of {ch}",
+            "flag": "true or false",
+            "number": f"one of {ch}" if self.choices else "a number",
+            "subset": f"a tuple of {ch}",
+            "expr": "a sympy expression in the experiment's constants",
+            "exprs": f"a mapping from {ch} to sympy expressions",
+            "text": self.rule_text,
+            "names": "a list of parameter names",
+        }[self.kind]
 
     def validate(self, value, where: str = ""):
         bad = UsageError(f"{where}setting {self.name!r} must be {self.rule()}, got {value!r}")
@@ -367,7 +394,11 @@ class Setting:
                 raise bad
             return value
         if self.kind == "names":
-            if isinstance(value, str) or not isinstance(value, (tuple, list)) or not all(isinstance(v, str) for v in value):
+            if (
+                isinstance(value, str)
+                or not isinstance(value, (tuple, list))
+                or not all(isinstance(v, str) for v in value)
+            ):
                 raise bad
             return tuple(value)
         if self.kind == "text":
@@ -384,7 +415,11 @@ class Setting:
                 raise bad
             return value
         if self.kind == "subset":
-            if isinstance(value, str) or not isinstance(value, (tuple, list)) or any(v not in self.choices for v in value):
+            if (
+                isinstance(value, str)
+                or not isinstance(value, (tuple, list))
+                or any(v not in self.choices for v in value)
+            ):
                 raise bad
             return tuple(value)
         if self.kind == "expr":
@@ -410,23 +445,45 @@ class Setting:
         return []
 
     def describe(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "rule": self.rule(), "default": _plain(self.default),
-                "help": self.help, "measures": list(self.measures)}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "rule": self.rule(),
+            "default": _plain(self.default),
+            "help": self.help,
+            "measures": list(self.measures),
+        }
 
 
 #: Settings every experiment accepts: how a scaling claim is fitted across instances by the sweep engine
 #: (:func:`verify.sweep.check_scaling`).  An experiment may declare its own setting of the same name.
 SCALING_SETTINGS = (
-    Setting("response", "last", "scaling claims: which value of each run's series is the response (fitted "
-            "against scaling_in)", choices=("last", "first", "max", "min", "mean")),
-    Setting("fit", "power", "scaling claims: the fitted form (log-log power law, power law plus offset, or "
-            "piecewise)", choices=("power", "offset", "piecewise")),
+    Setting(
+        "response",
+        "last",
+        "scaling claims: which value of each run's series is the response (fitted against scaling_in)",
+        choices=("last", "first", "max", "min", "mean"),
+    ),
+    Setting(
+        "fit",
+        "power",
+        "scaling claims: the fitted form (log-log power law, power law plus offset, or piecewise)",
+        choices=("power", "offset", "piecewise"),
+    ),
     Setting("confidence", 0.95, "scaling claims: level of the fitted exponent's interval", kind="number"),
-    Setting("scaling_mode", "equal", "scaling claims: the exponent must equal the prediction, or be at most it",
-            choices=("equal", "at-most")),
+    Setting(
+        "scaling_mode",
+        "equal",
+        "scaling claims: the exponent must equal the prediction, or be at most it",
+        choices=("equal", "at-most"),
+    ),
     Setting("exponent_tolerance", 0.0, "scaling claims: slack allowed around the predicted exponent", kind="number"),
-    Setting("common_random_numbers", None, "sweeps: parameters whose cells share their seeds (default: the "
-            "scaling variable of a scaling claim)", kind="names"),
+    Setting(
+        "common_random_numbers",
+        None,
+        "sweeps: parameters whose cells share their seeds (default: the scaling variable of a scaling claim)",
+        kind="names",
+    ),
 )
 
 
@@ -473,8 +530,7 @@ class Schema:
 
     def spellings_for(self, measure: str) -> dict:
         """``{name: declared LaTeX spellings}`` of the constants a claim on ``measure`` may use."""
-        return {c.name: tuple(c.latex) for c in self.constants
-                if (not c.measures or measure in c.measures) and c.latex}
+        return {c.name: tuple(c.latex) for c in self.constants if (not c.measures or measure in c.measures) and c.latex}
 
     def constants_for(self, measure: str) -> list[str]:
         """Names of the constants (and grid variable) a claim on ``measure`` may use."""
@@ -515,7 +571,9 @@ class Schema:
         space.update({v.name: tuple(v.spec) for v in self.search if v.base})
         if self.search_order:
             if sorted(self.search_order) != sorted(space):
-                raise ValueError(f"search_order {self.search_order} must list exactly the searched names {sorted(space)}")
+                raise ValueError(
+                    f"search_order {self.search_order} must list exactly the searched names {sorted(space)}"
+                )
             space = {k: space[k] for k in self.search_order}
         return space or None
 
@@ -536,13 +594,17 @@ class Schema:
         where = f"claim {claim.id}: "
         exp = f"experiment {experiment!r}" if experiment else "the experiment"
         if claim.measure and self.measure(claim.measure) is None:
-            raise UsageError(f"{where}{exp} has no measure {claim.measure!r}"
-                             + did_you_mean(claim.measure, [m.name for m in self.measures], "measures"))
+            raise UsageError(
+                f"{where}{exp} has no measure {claim.measure!r}"
+                + did_you_mean(claim.measure, [m.name for m in self.measures], "measures")
+            )
         s = self.settings_of(claim, where)
         for st in self.settings:
             if st.measures and claim.setting and st.name in claim.setting and claim.measure not in st.measures:
-                raise UsageError(f"{where}setting {st.name!r} applies to measure(s) {', '.join(st.measures)}, "
-                                 f"not to {claim.measure!r}")
+                raise UsageError(
+                    f"{where}setting {st.name!r} applies to measure(s) {', '.join(st.measures)}, "
+                    f"not to {claim.measure!r}"
+                )
         if not claim.measure:
             return
         allowed = set(self.constants_for(claim.measure))
@@ -551,28 +613,36 @@ class Schema:
             for e in st.expressions(getattr(s, st.name)):
                 free |= {x.name for x in getattr(e, "free_symbols", ())}
         for name in sorted(free - allowed):
-            raise UsageError(f"{where}symbol {name!r} is not supplied by {exp} for measure {claim.measure!r}"
-                             + did_you_mean(name, allowed, "supplied"))
+            raise UsageError(
+                f"{where}symbol {name!r} is not supplied by {exp} for measure {claim.measure!r}"
+                + did_you_mean(name, allowed, "supplied")
+            )
 
     # ---------------------------------------------------------------- documentation
     def describe(self) -> dict:
         return {
             "parameters": [p.describe() for p in self.params],
             "rules": [r.text for r in self.rules],
-            "constants": [{"name": c.name, "help": c.help, "measures": list(c.measures), "latex": list(c.latex)}
-                          for c in self.constants],
+            "constants": [
+                {"name": c.name, "help": c.help, "measures": list(c.measures), "latex": list(c.latex)}
+                for c in self.constants
+            ],
             "measures": [{"name": m.name, "help": m.help, "grid": m.grid, "random": m.random} for m in self.measures],
             "settings": [s.describe() for s in self.settings],
-            "search_only": [{"name": v.name, "spec": _plain(v.spec), "help": v.help, "base": v.base}
-                            for v in self.search],
+            "search_only": [
+                {"name": v.name, "spec": _plain(v.spec), "help": v.help, "base": v.base} for v in self.search
+            ],
         }
 
 
 def scaling_settings(claim):
     """The :data:`SCALING_SETTINGS` of a claim, validated (for engines that judge scaling claims)."""
-    return Schema().settings_of(claim.variant("scaling", setting={k: v for k, v in dict(claim.setting).items()
-                                                                  if k in {s.name for s in SCALING_SETTINGS}}),
-                                where=f"claim {claim.id}: ")
+    return Schema().settings_of(
+        claim.variant(
+            "scaling", setting={k: v for k, v in dict(claim.setting).items() if k in {s.name for s in SCALING_SETTINGS}}
+        ),
+        where=f"claim {claim.id}: ",
+    )
 
 
 def _plain(x):

@@ -32,6 +32,7 @@ The search is deterministic given ``seed`` (the budget counts runs, not seconds)
 >>> replay(res.counterexample).verdict                           # doctest: +SKIP
 'violated'
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,26 +53,40 @@ import theorems
 from solvers import InvalidInput
 from theorems import Claim, ClaimError, Kind
 
-from .check import (HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge,
-                    outcome)
 from ._version import __version__
-from .outputs import MARKER, check_out, claim_dir, mark
+from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge, outcome
 from .optima import OptimumError
+from .outputs import MARKER, check_out, claim_dir, mark
 
-__all__ = ["search", "evaluate", "strategy", "replay", "reproduces", "load_counterexample", "write_counterexample",
-           "SearchResult",
-           "assert_claim_holds_search", "catalogue", "catalogue_markdown", "searchable",
-           "DEFAULT_BUDGET", "MC_BUDGET", "SHRINK_BUDGET", "FORMAT", "NEAR_TIGHT"]
+__all__ = [
+    "search",
+    "evaluate",
+    "strategy",
+    "replay",
+    "reproduces",
+    "load_counterexample",
+    "write_counterexample",
+    "SearchResult",
+    "assert_claim_holds_search",
+    "catalogue",
+    "catalogue_markdown",
+    "searchable",
+    "DEFAULT_BUDGET",
+    "MC_BUDGET",
+    "SHRINK_BUDGET",
+    "FORMAT",
+    "NEAR_TIGHT",
+]
 
-DEFAULT_BUDGET = 48    #: runs per search (midpoint + random + local refinement); shrinking has its own budget
-MC_BUDGET = 24         #: default budget when the claim's runs are Monte Carlo (each run is R replications)
-SHRINK_BUDGET = 12     #: runs spent shrinking a counterexample
-NEAR_TIGHT = 0.5       #: catalogue threshold: best-found tightness >= this is "near-tight"
+DEFAULT_BUDGET = 48  #: runs per search (midpoint + random + local refinement); shrinking has its own budget
+MC_BUDGET = 24  #: default budget when the claim's runs are Monte Carlo (each run is R replications)
+SHRINK_BUDGET = 12  #: runs spent shrinking a counterexample
+NEAR_TIGHT = 0.5  #: catalogue threshold: best-found tightness >= this is "near-tight"
 FORMAT = "ratecheck-counterexample/1"
-RANDOM_SHARE = 0.5     #: share of the budget spent on random points (after the midpoint)
-MIN_STEP = 1 / 32      #: smallest coordinate move of the local refinement (unit-cube scale)
-MIN_T = 2              #: shrinking never shortens the horizon below this
-MC_RESOLVE = 4         #: an inconclusive Monte Carlo point is re-run once with this many times the replications
+RANDOM_SHARE = 0.5  #: share of the budget spent on random points (after the midpoint)
+MIN_STEP = 1 / 32  #: smallest coordinate move of the local refinement (unit-cube scale)
+MIN_T = 2  #: shrinking never shortens the horizon below this
+MC_RESOLVE = 4  #: an inconclusive Monte Carlo point is re-run once with this many times the replications
 _INFEASIBLE = (UsageError, ClaimError, InvalidInput, OptimumError)  # a point the harness cannot judge: skipped, counted
 
 
@@ -92,8 +107,10 @@ class _Space:
             elif kind == "choice" and len(s) == 2 and len(s[1]) >= 1:
                 pass
             else:
-                raise UsageError(f"experiment {owner!r}: search spec of {name!r} must be ('int'|'float'|'logfloat', lo, hi) "
-                                 f"or ('choice', [values]), got {s!r}")
+                raise UsageError(
+                    f"experiment {owner!r}: search spec of {name!r} must be ('int'|'float'|'logfloat', lo, hi) "
+                    f"or ('choice', [values]), got {s!r}"
+                )
             self.spec[name] = tuple(s)
         self.numeric = [n for n, s in self.spec.items() if s[0] != "choice"]
         self.choices = [n for n, s in self.spec.items() if s[0] == "choice"]
@@ -242,8 +259,11 @@ class _Runner:
             inst.update(overrides)
             e.params = self.exp.params(inst)
             e.verdict = self._run(e.params, e.seed)
-            if (e.verdict.verdict in (INCONCLUSIVE, VIOLATED) and "monte-carlo" in e.verdict.method
-                    and isinstance(e.params.get("replications"), int)):
+            if (
+                e.verdict.verdict in (INCONCLUSIVE, VIOLATED)
+                and "monte-carlo" in e.verdict.method
+                and isinstance(e.params.get("replications"), int)
+            ):
                 # resolve a straddling confidence interval, or confirm a Monte Carlo violation (many instances
                 # are tested, so a 1% family-wise error per instance would add up): re-run with more replications
                 self.runs += 1
@@ -334,10 +354,14 @@ def searchable(claim: Claim, experiment=None):
     from . import experiments as _exps
 
     if claim.kind is Kind.SCALING:
-        raise UsageError(f"search cannot judge {claim.id}: a scaling claim has no bound to maximise measured/bound against")
+        raise UsageError(
+            f"search cannot judge {claim.id}: a scaling claim has no bound to maximise measured/bound against"
+        )
     if not claim.measure:
-        raise UsageError(f"search cannot judge {claim.id}: an identity claim without a measure has no instances to search "
-                         "(use `ratecheck check`)")
+        raise UsageError(
+            f"search cannot judge {claim.id}: an identity claim without a measure has no instances to search "
+            "(use `ratecheck check`)"
+        )
     exp = experiment if isinstance(experiment, _exps.Experiment) else _exps.get(experiment or claim.experiment or "")
     exp.validate_claim(claim)
     space = exp.search_space_for(claim)
@@ -352,9 +376,19 @@ def _check_int(name: str, v, lo: int) -> int:
     return int(v)
 
 
-def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, out=None,
-           shrink: bool = True, shrink_budget: int = SHRINK_BUDGET, base: dict | None = None, quick: bool = False,
-           defaults: Sequence[Verdict] | None = None) -> SearchResult:
+def search(
+    claim,
+    experiment=None,
+    budget: int | None = None,
+    seed: int = 0,
+    *,
+    out=None,
+    shrink: bool = True,
+    shrink_budget: int = SHRINK_BUDGET,
+    base: dict | None = None,
+    quick: bool = False,
+    defaults: Sequence[Verdict] | None = None,
+) -> SearchResult:
     """Search an experiment's instance space for the instance maximising the claim's tightness.
 
     Parameters
@@ -401,8 +435,8 @@ def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, 
     t0, c0 = time.perf_counter(), time.process_time()
     rng = np.random.default_rng(seed)
     run = _Runner(claim, exp, base)
-    best: _Eval | None = None      # best search point (refined around)
-    top_any: _Eval | None = None   # best of everything evaluated, default instances included
+    best: _Eval | None = None  # best search point (refined around)
+    top_any: _Eval | None = None  # best of everything evaluated, default instances included
     found: _Eval | None = None
 
     def consider(e: _Eval) -> bool:
@@ -471,16 +505,35 @@ def search(claim, experiment=None, budget: int | None = None, seed: int = 0, *, 
         top = top_any
         status = HOLDS if feasible and all(e.verdict.verdict == HOLDS for e in feasible) else INCONCLUSIVE
     res = SearchResult(
-        claim=claim.id, experiment=exp.name, verdict=status, expected=VIOLATED if claim.expected_to_fail else HOLDS,
-        tightness=None if top is None else top.verdict.tightness, point={} if top is None else dict(top.point),
-        seed=-1 if top is None else top.seed, instance={} if top is None else dict(top.params),
-        best=None if top is None else top.verdict, runs=search_runs - spent, default_runs=spent,
+        claim=claim.id,
+        experiment=exp.name,
+        verdict=status,
+        expected=VIOLATED if claim.expected_to_fail else HOLDS,
+        tightness=None if top is None else top.verdict.tightness,
+        point={} if top is None else dict(top.point),
+        seed=-1 if top is None else top.seed,
+        instance={} if top is None else dict(top.params),
+        best=None if top is None else top.verdict,
+        runs=search_runs - spent,
+        default_runs=spent,
         infeasible=run.infeasible,
         skipped=_reasons(run.history),
-        shrink_runs=run.runs - search_runs, shrunk_from=shrunk_from, search_seed=seed, budget=budget,
+        shrink_runs=run.runs - search_runs,
+        shrunk_from=shrunk_from,
+        search_seed=seed,
+        budget=budget,
         score=None if top is None else top.score,
-        history=[(e.point, e.seed, e.overrides, None if e.verdict is None else e.verdict.verdict,
-                  e.score if e.feasible else None, e.reason) for e in run.history],
+        history=[
+            (
+                e.point,
+                e.seed,
+                e.overrides,
+                None if e.verdict is None else e.verdict.verdict,
+                e.score if e.feasible else None,
+                e.reason,
+            )
+            for e in run.history
+        ],
     )
     res.seconds, res.cpu_seconds = time.perf_counter() - t0, time.process_time() - c0
     if found is not None and out is not None:
@@ -595,8 +648,13 @@ def counterexample_record(res: SearchResult, claim: Claim | None = None) -> dict
         "detail": v.detail,
         "expected_to_fail": bool(claim.expected_to_fail) if claim is not None else res.expected == VIOLATED,
         "point": res.point,
-        "search": {"seed": res.search_seed, "budget": res.budget, "runs": res.runs, "shrink_runs": res.shrink_runs,
-                   "shrunk_from": res.shrunk_from},
+        "search": {
+            "seed": res.search_seed,
+            "budget": res.budget,
+            "runs": res.runs,
+            "shrink_runs": res.shrink_runs,
+            "shrunk_from": res.shrunk_from,
+        },
         "package_version": __version__,
     }
     if claim is not None:
@@ -675,8 +733,11 @@ _RECORD_FIELDS = (
     ("claim", lambda x: isinstance(x, str) and x.strip() != "", "a claim id (a non-empty string)"),
     ("experiment", lambda x: isinstance(x, str) and x.strip() != "", "an experiment name (a non-empty string)"),
     ("instance", lambda x: isinstance(x, dict), "an object of instance parameters"),
-    ("seed", lambda x: isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2 ** 63,
-     "an integer 0 <= seed < 2**63"),
+    (
+        "seed",
+        lambda x: isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 2**63,
+        "an integer 0 <= seed < 2**63",
+    ),
     ("verdict", lambda x: x is None or x in (HOLDS, VIOLATED, INCONCLUSIVE), "holds, violated, inconclusive or null"),
     ("measured", _is_value, "a number or null"),
     ("bound", _is_value, "a number or null"),
@@ -699,8 +760,10 @@ def replay(path, claim: Claim | None = None, experiment=None) -> Verdict:
         try:
             claim = theorems.get(rec["claim"])
         except ClaimError:
-            raise UsageError(f"claim {rec['claim']!r} of {str(path)!r} is not registered; pass the claim "
-                             "(Python: replay(path, claim=...); CLI: --claim FILE.py:NAME or FILE.toml)") from None
+            raise UsageError(
+                f"claim {rec['claim']!r} of {str(path)!r} is not registered; pass the claim "
+                "(Python: replay(path, claim=...); CLI: --claim FILE.py:NAME or FILE.toml)"
+            ) from None
     elif claim.id != rec["claim"]:
         raise UsageError(f"{str(path)!r} records claim {rec['claim']!r}, got claim {claim.id!r}")
     if experiment is not None and getattr(experiment, "name", experiment) != rec["experiment"]:
@@ -726,30 +789,40 @@ def reproduces(rec: dict, v: Verdict, rtol: float = 1e-12) -> bool:
 
 
 # --------------------------------------------------------------------------- pytest helper
-def assert_claim_holds_search(claim, experiment=None, budget: int | None = None, seed: int = 0,
-                              directory=None) -> SearchResult:
+def assert_claim_holds_search(
+    claim, experiment=None, budget: int | None = None, seed: int = 0, directory=None
+) -> SearchResult:
     """Assertion helper for test suites: search for a counterexample and fail if the outcome is unexpected.
 
     A claim expected to hold fails with an :class:`AssertionError` naming the replayable
     counterexample file (written to ``directory``, default a fresh temporary directory); a teeth
     variant (``expected_to_fail``) fails when no violation is found.
     """
-    res = search(claim, experiment=experiment, budget=budget, seed=seed,
-                 out=directory if directory is not None else tempfile.mkdtemp(prefix="ratecheck-cx-"))
+    res = search(
+        claim,
+        experiment=experiment,
+        budget=budget,
+        seed=seed,
+        out=directory if directory is not None else tempfile.mkdtemp(prefix="ratecheck-cx-"),
+    )
     if res.unexpected:
         if res.counterexample is not None:
             raise AssertionError(
                 f"{res.claim}: violated on {res.point} (instance seed {res.seed}): {res.best.detail}\n"
                 f"counterexample: {res.counterexample}\nreplay: ratecheck replay {res.counterexample}  "
-                f"or verify.search.replay({str(res.counterexample)!r})")
-        raise AssertionError(f"{res.claim}: search found it {res.verdict} (expected {res.expected}) after {res.runs} runs "
-                             f"({res.infeasible} infeasible); best tightness {res.tightness} on {res.point}, seed {res.seed}")
+                f"or verify.search.replay({str(res.counterexample)!r})"
+            )
+        raise AssertionError(
+            f"{res.claim}: search found it {res.verdict} (expected {res.expected}) after {res.runs} runs "
+            f"({res.infeasible} infeasible); best tightness {res.tightness} on {res.point}, seed {res.seed}"
+        )
     return res
 
 
 # --------------------------------------------------------------------------- catalogue
-def catalogue(claims: Iterable | None = None, budget: int | None = None, seed: int = 0, quick: bool = True,
-              experiment=None) -> list[dict]:
+def catalogue(
+    claims: Iterable | None = None, budget: int | None = None, seed: int = 0, quick: bool = True, experiment=None
+) -> list[dict]:
     """Per claim: default-instance tightness (``verify.check``) and the best tightness found by search.
 
     Rows carry ``claim``, ``default_verdict``, ``default_tightness``, ``search_verdict``,
@@ -772,20 +845,43 @@ def catalogue_row(claim, verdicts, budget: int | None = None, seed: int = 0, exp
     record is written into ``out`` when one is found and ``out`` is given)."""
     c = _resolve(claim)
     tights = [v.tightness for v in verdicts if v.tightness is not None]
-    row = {"claim": c.id, "kind": c.kind.value, "provenance": c.provenance.value, "default_verdict": outcome(verdicts)[0],
-           "default_tightness": max(tights) if tights else None, "search_verdict": None, "best_tightness": None,
-           "best_point": None, "best_seed": None, "best_instance": None, "best_changes": None, "best_score": None,
-           "runs": 0, "seconds": 0.0, "note": "", "unexpected": False, "counterexample": None}
+    row = {
+        "claim": c.id,
+        "kind": c.kind.value,
+        "provenance": c.provenance.value,
+        "default_verdict": outcome(verdicts)[0],
+        "default_tightness": max(tights) if tights else None,
+        "search_verdict": None,
+        "best_tightness": None,
+        "best_point": None,
+        "best_seed": None,
+        "best_instance": None,
+        "best_changes": None,
+        "best_score": None,
+        "runs": 0,
+        "seconds": 0.0,
+        "note": "",
+        "unexpected": False,
+        "counterexample": None,
+    }
     try:
         res = search(c, experiment=experiment, budget=budget, seed=seed, defaults=verdicts, out=out)
     except UsageError as e:
         row["note"] = str(e)
     else:
-        row.update(search_verdict=res.verdict, unexpected=res.unexpected, best_tightness=res.tightness,
-                   best_point=res.point, best_seed=res.seed, best_instance=res.instance, best_score=res.score,
-                   best_changes=_changes(res.instance, res.experiment),
-                   runs=res.runs + res.shrink_runs, seconds=res.seconds,
-                   counterexample=None if res.counterexample is None else str(res.counterexample))
+        row.update(
+            search_verdict=res.verdict,
+            unexpected=res.unexpected,
+            best_tightness=res.tightness,
+            best_point=res.point,
+            best_seed=res.seed,
+            best_instance=res.instance,
+            best_score=res.score,
+            best_changes=_changes(res.instance, res.experiment),
+            runs=res.runs + res.shrink_runs,
+            seconds=res.seconds,
+            counterexample=None if res.counterexample is None else str(res.counterexample),
+        )
     t = [x for x in (row["default_tightness"], row["best_tightness"]) if x is not None and np.isfinite(x)]
     row["near_tight"] = bool(t) and max(t) >= NEAR_TIGHT
     return _jsonable(row)
@@ -813,14 +909,16 @@ def _fmt(t) -> str:
 def catalogue_markdown(rows: Sequence[dict]) -> str:
     """Markdown tables: near-tight claims (tightness >= 0.5), loose ones, then claims without a ratio
     (a bound equal to 0, or identities without a measure)."""
-    head = ("| claim | default verdict | default tightness | search verdict | best tightness | found on (instance, seed) |\n"
-            "|---|---|---|---|---|---|")
+    head = (
+        "| claim | default verdict | default tightness | search verdict | best tightness | found on (instance, seed) |\n"
+        "|---|---|---|---|---|---|"
+    )
 
     def line(r):
         where = "–"
         if r["best_point"] is not None:
             inst = r["best_changes"] if r.get("best_changes") is not None else r["best_point"]
-            where = (", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in inst.items()) or "defaults")
+            where = ", ".join(f"{k}={_fmt(v) if isinstance(v, float) else v}" for k, v in inst.items()) or "defaults"
             where += f"; seed {r['best_seed']}"
         sv = r["search_verdict"] or f"not searched ({r['note']})"
         best = _fmt(r["best_tightness"])
@@ -834,9 +932,11 @@ def catalogue_markdown(rows: Sequence[dict]) -> str:
         return "near" if r["near_tight"] else "loose"
 
     parts = []
-    for title, key in ((f"Near-tight claims (tightness >= {NEAR_TIGHT:g})", "near"),
-                       (f"Loose claims (tightness < {NEAR_TIGHT:g})", "loose"),
-                       ("Claims without a tightness ratio (bound 0, or identities without a measure)", "none")):
+    for title, key in (
+        (f"Near-tight claims (tightness >= {NEAR_TIGHT:g})", "near"),
+        (f"Loose claims (tightness < {NEAR_TIGHT:g})", "loose"),
+        ("Claims without a tightness ratio (bound 0, or identities without a measure)", "none"),
+    ):
         sel = [r for r in rows if section(r) == key]
         parts.append(f"### {title}\n\n" + ("\n".join([head] + [line(r) for r in sel]) if sel else "none") + "\n")
     return "\n".join(parts)

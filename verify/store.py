@@ -28,6 +28,7 @@ Every part holds one row per evidence grid point with the columns of :data:`COLU
 
 pyarrow and pandas are imported lazily (extra ``[dask]``): ``import verify`` does not need them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -48,8 +49,20 @@ import numpy as np
 from .errors import UsageError
 from .outputs import MARKER, claim_dir, mark, pid_alive, writable
 
-__all__ = ["Store", "COLUMNS", "PARAM_PREFIX", "unit_key", "rows_table", "failure_table", "load", "merge",
-           "git_revision", "write_json_atomic", "CorruptPartWarning", "STALE_TEMPORARY_AGE"]
+__all__ = [
+    "Store",
+    "COLUMNS",
+    "PARAM_PREFIX",
+    "unit_key",
+    "rows_table",
+    "failure_table",
+    "load",
+    "merge",
+    "git_revision",
+    "write_json_atomic",
+    "CorruptPartWarning",
+    "STALE_TEMPORARY_AGE",
+]
 
 
 class CorruptPartWarning(UserWarning):
@@ -68,18 +81,30 @@ PARAM_PREFIX = "param_"
 #: fixed columns of every part (name -> meaning); parameters add ``param_<name>`` columns
 COLUMNS = {
     "key": "content hash of (claim, experiment, parameters, seed): the unit of work",
-    "claim": "claim id", "experiment": "experiment name", "kind": "upper | lower | scaling | identity",
-    "measure": "the measured quantity", "seed": "seed of the unit (derived from the cell's content)",
+    "claim": "claim id",
+    "experiment": "experiment name",
+    "kind": "upper | lower | scaling | identity",
+    "measure": "the measured quantity",
+    "seed": "seed of the unit (derived from the cell's content)",
     "replicate": "replicate index r of cell_seed(cell, r)",
-    "grid_name": "name of the evidence grid (T, t, sample...)", "grid": "grid point",
-    "measured": "measured value at the grid point", "bound": "bound at the grid point",
-    "stderr": "Monte Carlo standard error (NaN if exact)", "method": "deterministic | exact-expectation | monte-carlo | ...",
+    "grid_name": "name of the evidence grid (T, t, sample...)",
+    "grid": "grid point",
+    "measured": "measured value at the grid point",
+    "bound": "bound at the grid point",
+    "stderr": "Monte Carlo standard error (NaN if exact)",
+    "method": "deterministic | exact-expectation | monte-carlo | ...",
     "verdict": "verdict of the unit: holds | violated | inconclusive | pending (scaling, judged by the fit) | error",
-    "expected": "expected verdict", "tightness": "max measured/bound of the unit (NaN if none)",
-    "detail": "the verdict's explanation", "params": "JSON of the completed instance parameters",
-    "constants": "JSON of the scalar constants of the instance", "wall_time": "seconds spent in the unit",
-    "finished_at": "UTC time the unit finished", "version": "verify.__version__", "git_rev": "git revision or null",
-    "host": "machine that ran the unit", "error": "error message (failed units) or null",
+    "expected": "expected verdict",
+    "tightness": "max measured/bound of the unit (NaN if none)",
+    "detail": "the verdict's explanation",
+    "params": "JSON of the completed instance parameters",
+    "constants": "JSON of the scalar constants of the instance",
+    "wall_time": "seconds spent in the unit",
+    "finished_at": "UTC time the unit finished",
+    "version": "verify.__version__",
+    "git_rev": "git revision or null",
+    "host": "machine that ran the unit",
+    "error": "error message (failed units) or null",
 }
 _FLOAT = {"grid", "measured", "bound", "stderr", "tightness", "wall_time"}
 _INT = {"seed", "replicate"}
@@ -102,8 +127,11 @@ def _json(x: Any) -> str:
 
 def unit_key(claim_fingerprint: str, experiment: str, params: dict, seed: int) -> str:
     """Content hash naming one unit of work (hex, 24 characters)."""
-    blob = json.dumps({"claim": claim_fingerprint, "experiment": experiment, "params": params, "seed": int(seed)},
-                      sort_keys=True, default=str)
+    blob = json.dumps(
+        {"claim": claim_fingerprint, "experiment": experiment, "params": params, "seed": int(seed)},
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:24]
 
 
@@ -186,7 +214,7 @@ def _read_runs(path: Path) -> list:
         raise ValueError(f"{str(path)!r} cannot be read ({_one_line(e)})") from None
     runs = data.get("runs") if isinstance(data, dict) else None
     if not isinstance(runs, list) or not all(isinstance(r, dict) for r in runs):
-        raise ValueError(f"{str(path)!r} is not a run log (it must hold {{\"runs\": [...]}})")
+        raise ValueError(f'{str(path)!r} is not a run log (it must hold {{"runs": [...]}})')
     return runs
 
 
@@ -199,8 +227,13 @@ def git_revision(path: str | os.PathLike | None = None) -> str | None:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=5)
         if rev.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=where,
-                               capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
         return rev.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -276,7 +309,7 @@ class Store:
         self.parts = self.path / "parts"
         self.quarantine = self.path / "quarantine"
         self.write_access = write
-        self.unreadable: dict[str, str] = {}   # part file name -> why it could not be read (skipped)
+        self.unreadable: dict[str, str] = {}  # part file name -> why it could not be read (skipped)
         self._warned: set = set()
         if not write:
             if not self.parts.is_dir():
@@ -321,10 +354,14 @@ class Store:
         if new:
             names = ", ".join(new[:3]) + (f" and {len(new) - 3} more" if len(new) > 3 else "")
             where = f"moved to {str(self.quarantine)!r}" if moved else "skipped"
-            warnings.warn(CorruptPartWarning(
-                f"results store {str(self.path)!r}: {len(new)} unreadable part{'s' if len(new) > 1 else ''} {where} "
-                f"(the next sweep runs {'their units' if len(new) > 1 else 'its unit'} again): {names} "
-                f"({bad[new[0]]})"), stacklevel=3)
+            warnings.warn(
+                CorruptPartWarning(
+                    f"results store {str(self.path)!r}: {len(new)} unreadable part{'s' if len(new) > 1 else ''} {where} "
+                    f"(the next sweep runs {'their units' if len(new) > 1 else 'its unit'} again): {names} "
+                    f"({bad[new[0]]})"
+                ),
+                stacklevel=3,
+            )
 
     def _move_aside(self, name: str) -> bool:
         try:
@@ -398,8 +435,9 @@ class Store:
             if f.exists():
                 with contextlib.suppress(OSError):
                     write_json_atomic(self.path / "sweep.json.bak", {"runs": runs})
-            runs.append(dict(entry, host=socket.gethostname(),
-                             started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
+            runs.append(
+                dict(entry, host=socket.gethostname(), started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            )
             write_json_atomic(f, {"runs": runs})
 
     def clean_temporary(self) -> int:
@@ -521,13 +559,17 @@ def merge(dest, *sources) -> dict:
             done, failed = s._scan()
         if s.unreadable:
             name, why = sorted(s.unreadable.items())[0]
-            raise UsageError(f"merge: source store {str(src)!r} has an unreadable part parts/{name} ({why}); nothing "
-                             "was merged (a sweep into that store moves it aside and runs its unit again)")
+            raise UsageError(
+                f"merge: source store {str(src)!r} has an unreadable part parts/{name} ({why}); nothing "
+                "was merged (a sweep into that store moves it aside and runs its unit again)"
+            )
         for f in [s._file(k) for k in sorted(done)] + [s._file(k, True) for k in sorted(failed)]:
             t, why = _read_part(pq, f)
             if t is None and why is not None:
-                raise UsageError(f"merge: source store {str(src)!r} has an unreadable part parts/{f.name} ({why}); "
-                                 "nothing was merged (a sweep into that store moves it aside and runs its unit again)")
+                raise UsageError(
+                    f"merge: source store {str(src)!r} has an unreadable part parts/{f.name} ({why}); "
+                    "nothing was merged (a sweep into that store moves it aside and runs its unit again)"
+                )
         log = Path(src, "sweep.json")
         try:
             runs = _read_runs(log) if log.exists() else []

@@ -33,6 +33,7 @@ Semantics:
   a slope measurable), so it still depends only on the cell's content; ``claim.setting['common_random_numbers']``
   may name other parameters to leave out (e.g. a target constant whose exact value is the scaling variable).
 """
+
 from __future__ import annotations
 
 import collections
@@ -51,24 +52,49 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError
 from ._version import __version__
+from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError
 from .schema import scaling_settings
 
-__all__ = ["grid", "zipped", "cell_seed", "run_grid", "sweep", "plan", "SweepResult", "Unit", "run_unit",
-           "check_scaling", "fit_scaling", "scaling_verdicts", "summarize",
-           "parse_grid", "DRY_PARAMS", "BLAS_ENV", "PENDING", "ERROR"]
+__all__ = [
+    "grid",
+    "zipped",
+    "cell_seed",
+    "run_grid",
+    "sweep",
+    "plan",
+    "SweepResult",
+    "Unit",
+    "run_unit",
+    "check_scaling",
+    "fit_scaling",
+    "scaling_verdicts",
+    "summarize",
+    "parse_grid",
+    "DRY_PARAMS",
+    "BLAS_ENV",
+    "PENDING",
+    "ERROR",
+]
 
 PENDING, ERROR = "pending", "error"
 #: parameters shrunk for the dry validation run of a cell (only those the experiment knows)
 DRY_PARAMS = {"T": 2, "replications": 2}
 #: environment of worker processes: one BLAS/OpenMP thread each (workers are the parallelism)
-BLAS_ENV = {k: "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                             "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
+BLAS_ENV = {
+    k: "1"
+    for k in (
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+    )
+}
 BACKENDS = ("serial", "loky", "dask")
 #: sanity bounds: worker processes of one sweep, and units (claims x cells x seeds) one sweep plans
 MAX_WORKERS = 1024
-MAX_UNITS = 10 ** 7
+MAX_UNITS = 10**7
 
 
 # --------------------------------------------------------------------------- grids and seeds
@@ -82,8 +108,9 @@ def grid(**axes: Iterable[Any]) -> list[dict]:
             raise UsageError(f"grid axis {nm!r} is empty")
         values.append(vs)
     if math.prod(len(vs) for vs in values) > MAX_UNITS:
-        raise UsageError(f"the grid has {math.prod(len(vs) for vs in values)} cells, more than a sweep plans "
-                         f"({MAX_UNITS}); split it")
+        raise UsageError(
+            f"the grid has {math.prod(len(vs) for vs in values)} cells, more than a sweep plans ({MAX_UNITS}); split it"
+        )
     return [dict(zip(names, combo)) for combo in itertools.product(*values)]
 
 
@@ -102,7 +129,9 @@ def cell_seed(cell: dict, replicate: int = 0, base: int = 0) -> int:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "little")
 
 
-def run_grid(fn: Callable[..., Any], cells: list[dict], seeds: int = 1, base_seed: int = 0) -> Iterator[tuple[dict, int, Any]]:
+def run_grid(
+    fn: Callable[..., Any], cells: list[dict], seeds: int = 1, base_seed: int = 0
+) -> Iterator[tuple[dict, int, Any]]:
     """Yield ``(cell, seed, fn(**cell, seed=seed))`` for every cell and replicate, sequentially."""
     for cell in cells:
         for r in range(seeds):
@@ -150,10 +179,17 @@ def _fingerprint(claim) -> str:
     """What identifies a claim's statement (id, kind, measure, bound, stepsize, exponent, assumptions, setting)."""
     import sympy as sp
 
-    parts = [claim.id, claim.kind.value, claim.measure, claim.experiment, str(claim.in_expectation),
-             *(sp.sstr(e) if e is not None else "-" for e in (claim.bound, claim.stepsize, claim.exponent)),
-             *map(sp.sstr, claim.assumptions), claim.scaling_in or "",
-             json.dumps(dict(claim.setting), sort_keys=True, default=str)]
+    parts = [
+        claim.id,
+        claim.kind.value,
+        claim.measure,
+        claim.experiment,
+        str(claim.in_expectation),
+        *(sp.sstr(e) if e is not None else "-" for e in (claim.bound, claim.stepsize, claim.exponent)),
+        *map(sp.sstr, claim.assumptions),
+        claim.scaling_in or "",
+        json.dumps(dict(claim.setting), sort_keys=True, default=str),
+    ]
     return claim.id + ":" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:12]
 
 
@@ -162,13 +198,13 @@ class Unit:
     """One (claim, cell, replicate): what a worker needs to run it, and where its rows go."""
 
     key: str
-    claim: Any            # a registered claim travels by id; others by value
-    experiment: Any       # a registered experiment travels by name
-    cell: dict            # the swept values
-    params: dict          # the completed instance parameters
+    claim: Any  # a registered claim travels by id; others by value
+    experiment: Any  # a registered experiment travels by name
+    cell: dict  # the swept values
+    params: dict  # the completed instance parameters
     seed: int
     replicate: int
-    meta: dict = field(default_factory=dict)   # version, git revision
+    meta: dict = field(default_factory=dict)  # version, git revision
 
 
 def _portable_claim(claim):
@@ -217,6 +253,7 @@ def run_unit(unit: Unit, limit_threads: bool = True):
     import traceback
 
     import theorems
+
     from . import experiments
     from .check import check
     from .store import failure_table, rows_table
@@ -226,26 +263,49 @@ def run_unit(unit: Unit, limit_threads: bool = True):
     t0 = time.perf_counter()
     claim = theorems.get(unit.claim) if isinstance(unit.claim, str) else unit.claim
     exp = experiments.get(unit.experiment) if isinstance(unit.experiment, str) else unit.experiment
-    meta = dict(unit.meta, key=unit.key, claim=claim.id, experiment=exp.name, kind=claim.kind.value,
-                measure=claim.measure, seed=unit.seed, replicate=unit.replicate, host=socket.gethostname(),
-                expected=VIOLATED if claim.expected_to_fail else HOLDS)
+    meta = dict(
+        unit.meta,
+        key=unit.key,
+        claim=claim.id,
+        experiment=exp.name,
+        kind=claim.kind.value,
+        measure=claim.measure,
+        seed=unit.seed,
+        replicate=unit.replicate,
+        host=socket.gethostname(),
+        expected=VIOLATED if claim.expected_to_fail else HOLDS,
+    )
     try:
         if claim.kind.value == "scaling":
             ev = _run_experiment(claim, exp, unit.params, unit.seed)
             if ev.fit is not None:  # the experiment fitted the law itself: judge per unit
                 from .check import judge
+
                 v = judge(claim, ev)
                 verdict, tight, detail, method = v.verdict, v.tightness, v.detail, v.method
             else:
-                verdict, tight, detail, method = PENDING, None, "response recorded; judged by the sweep's fit", ev.method
+                verdict, tight, detail, method = (
+                    PENDING,
+                    None,
+                    "response recorded; judged by the sweep's fit",
+                    ev.method,
+                )
         else:
             (v,) = check(claim, experiment=exp, instances=[unit.params], seed=unit.seed)
             ev = v.evidence
             verdict, tight, detail, method = v.verdict, v.tightness, v.detail, v.method
         consts = {k: v for k, v in ev.constants.items() if np.ndim(v) == 0}
-        meta.update(grid_name=ev.grid_name, method=method, verdict=verdict, detail=detail,
-                    tightness=tight, params=_json(unit.params), constants=_json(consts),
-                    wall_time=time.perf_counter() - t0, finished_at=time.time())
+        meta.update(
+            grid_name=ev.grid_name,
+            method=method,
+            verdict=verdict,
+            detail=detail,
+            tightness=tight,
+            params=_json(unit.params),
+            constants=_json(consts),
+            wall_time=time.perf_counter() - t0,
+            finished_at=time.time(),
+        )
         series = dict(grid=ev.grid, measured=ev.measured, bound=ev.bound, stderr=ev.stderr)
         if ev.grid.size == 0:
             series = dict(grid=[np.nan], measured=[np.nan], bound=[np.nan], stderr=[np.nan])
@@ -253,8 +313,9 @@ def run_unit(unit: Unit, limit_threads: bool = True):
     except Exception as e:  # noqa: BLE001 - a failing unit is recorded, not fatal
         err = f"{type(e).__name__}: {e}"
         tb = traceback.format_exc(limit=-3)
-        meta.update(params=_json(unit.params), wall_time=time.perf_counter() - t0, finished_at=time.time(),
-                    detail=tb[-2000:])
+        meta.update(
+            params=_json(unit.params), wall_time=time.perf_counter() - t0, finished_at=time.time(), detail=tb[-2000:]
+        )
         return unit.key, failure_table(meta, unit.params, err), True
 
 
@@ -273,6 +334,7 @@ def _resolve_targets(target) -> list[tuple[Any, Any]]:
     """(claim, experiment) pairs for a claim object/id, an experiment name or a claim-id prefix."""
     import theorems
     from theorems import Claim
+
     from . import experiments
 
     def exp_of(c):
@@ -301,8 +363,10 @@ def _resolve_targets(target) -> list[tuple[Any, Any]]:
     try:
         claims = theorems.select([target])
     except theorems.UnknownClaimError:
-        raise UsageError(f"{target!r} is neither a claim id, a claim-id prefix nor an experiment "
-                         f"({', '.join(experiments.all_experiments())})") from None
+        raise UsageError(
+            f"{target!r} is neither a claim id, a claim-id prefix nor an experiment "
+            f"({', '.join(experiments.all_experiments())})"
+        ) from None
     return [(c, exp_of(c)) for c in claims if c.measure]
 
 
@@ -321,8 +385,11 @@ def _validate_cell(claim, exp, params: dict, seed: int, dry: bool, cell: dict | 
     """Reject a cell whose values break the claim's assumptions (raises UsageError naming the cell)."""
     from theorems import ClaimError
 
-    numeric = {k: v for k, v in params.items()
-               if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)}
+    numeric = {
+        k: v
+        for k, v in params.items()
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+    }
     try:
         claim.check_assumptions(**numeric)
         if dry:
@@ -349,12 +416,22 @@ def _check_scaling_axis(claim, exp, cells: list[dict]) -> None:
         return  # an exact constant computed by the experiment: checked when the fit is made
     xs = {json.dumps(exp.params(c)[claim.scaling_in], default=str) for c in cells}
     if len(xs) < MIN_DISTINCT[form]:
-        raise UsageError(f"scaling claim {claim.id}: a {form} fit needs at least {MIN_DISTINCT[form]} distinct values "
-                         f"of {claim.scaling_in!r}, the grid has {len(xs)}")
+        raise UsageError(
+            f"scaling claim {claim.id}: a {form} fit needs at least {MIN_DISTINCT[form]} distinct values "
+            f"of {claim.scaling_in!r}, the grid has {len(xs)}"
+        )
 
 
-def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict | None = None,
-         quick: bool = False, base_seed: int = 0, validate: str = "dry", done: Iterable[str] = ()) -> list[Unit]:
+def plan(
+    target,
+    cells: Sequence[dict] | None = None,
+    seeds: int = 1,
+    base: dict | None = None,
+    quick: bool = False,
+    base_seed: int = 0,
+    validate: str = "dry",
+    done: Iterable[str] = (),
+) -> list[Unit]:
     """Resolve the target, build and validate every unit (nothing runs except dry validations).
 
     ``cells`` are laid over ``base`` (default: the experiment's first default instance for the claim);
@@ -376,8 +453,10 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
             if not isinstance(c, dict):
                 raise UsageError(f"each cell must be a dict of parameters, got {type(c).__name__}")
         if len(cells) * seeds > MAX_UNITS:
-            raise UsageError(f"{len(cells)} cells x {seeds} seeds = {len(cells) * seeds} units per claim, more than "
-                             f"a sweep plans ({MAX_UNITS}); split the grid")
+            raise UsageError(
+                f"{len(cells)} cells x {seeds} seeds = {len(cells) * seeds} units per claim, more than "
+                f"a sweep plans ({MAX_UNITS}); split the grid"
+            )
     meta = {"version": __version__, "git_rev": git_revision()}
     done = set(done)
     units, seen, checks = [], set(), {}
@@ -396,8 +475,12 @@ def plan(target, cells: Sequence[dict] | None = None, seeds: int = 1, base: dict
             start = dict(defaults[0] if (base is None and defaults) else (base or {}))
         # a grid along the claim's own variable must be wide enough to fit a law; claims whose experiment
         # fits the law itself (its evidence carries the fit) are judged per cell
-        if claim.kind.value == "scaling" and validate != "none" and cells is not None \
-                and any(claim.scaling_in in c for c in cells):
+        if (
+            claim.kind.value == "scaling"
+            and validate != "none"
+            and cells is not None
+            and any(claim.scaling_in in c for c in cells)
+        ):
             _check_scaling_axis(claim, exp, [{**start, **c} for c in claim_cells])
         fp, portable_c, portable_e = _fingerprint(claim), _portable_claim(claim), _portable_experiment(exp)
         crn = scaling_settings(claim).common_random_numbers
@@ -478,12 +561,12 @@ def loky_executor(workers: int):
     when the sweep's process dies (:func:`_exit_with_parent`)."""
     from joblib.externals.loky import get_reusable_executor
 
-    return get_reusable_executor(max_workers=workers, env=dict(BLAS_ENV), timeout=60,
-                                 initializer=_exit_with_parent, initargs=(os.getpid(),))
+    return get_reusable_executor(
+        max_workers=workers, env=dict(BLAS_ENV), timeout=60, initializer=_exit_with_parent, initargs=(os.getpid(),)
+    )
 
 
 class _Loky:
-
     def __init__(self, workers: int):
         try:
             import joblib.externals.loky  # noqa: F401
@@ -519,7 +602,6 @@ class _Loky:
 
 
 class _Dask:
-
     def __init__(self, workers: int, scheduler: str | None = None, client=None):
         try:
             from distributed import Client, LocalCluster
@@ -535,8 +617,14 @@ class _Dask:
                 raise UsageError(f"cannot reach the dask scheduler {scheduler!r}: {e}") from None
             self._own.append(self.client)
         else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                   dashboard_address=None, env=dict(BLAS_ENV))
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                env=dict(BLAS_ENV),
+            )
             self.client = Client(cluster)
             self._own += [self.client, cluster]
         self.workers = max(1, len(self.client.scheduler_info().get("workers", {})) or workers)
@@ -598,8 +686,10 @@ class Progress:
         eta = el / self.done * (self.total - self.done) if self.done else float("nan")
         width = 30
         fill = int(width * self.done / max(self.total, 1))
-        self.stream.write(f"\r[{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total} cells, "
-                          f"{self.failed} failed, ETA {_hms(eta)}  ")
+        self.stream.write(
+            f"\r[{'#' * fill}{'.' * (width - fill)}] {self.done}/{self.total} cells, "
+            f"{self.failed} failed, ETA {_hms(eta)}  "
+        )
         self.stream.flush()
 
     def close(self) -> None:
@@ -624,9 +714,9 @@ class SweepResult:
     keys: list
     ran: int
     skipped: int
-    failed: list          # [{key, claim, cell, seed, error}] of units whose last attempt raised
-    summary: list         # one dict per claim (and per fit group for scaling claims)
-    verdicts: list        # verify.check.Verdict objects of the scaling fits
+    failed: list  # [{key, claim, cell, seed, error}] of units whose last attempt raised
+    summary: list  # one dict per claim (and per fit group for scaling claims)
+    verdicts: list  # verify.check.Verdict objects of the scaling fits
     seconds: float
     resubmitted: int = 0  # units sent again because their worker died
 
@@ -641,10 +731,24 @@ class SweepResult:
         return bool(self.failed) or any(s["unexpected"] for s in self.summary)
 
 
-def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: str | os.PathLike = "ratecheck-sweep",
-          backend: str = "loky", workers: int = 2, scheduler: str | None = None, client=None, quick: bool = False,
-          base: dict | None = None, base_seed: int = 0, validate: str = "dry", progress: bool | None = None,
-          max_attempts: int = 3, on_unit: Callable[[str, bool], None] | None = None) -> SweepResult:
+def sweep(
+    target,
+    cells: Sequence[dict] | None = None,
+    *,
+    seeds: int = 1,
+    out: str | os.PathLike = "ratecheck-sweep",
+    backend: str = "loky",
+    workers: int = 2,
+    scheduler: str | None = None,
+    client=None,
+    quick: bool = False,
+    base: dict | None = None,
+    base_seed: int = 0,
+    validate: str = "dry",
+    progress: bool | None = None,
+    max_attempts: int = 3,
+    on_unit: Callable[[str, bool], None] | None = None,
+) -> SweepResult:
     """Run ``target`` (claim, claim id, prefix or experiment name) over ``cells`` x ``seeds`` into ``out``.
 
     Units already in the store are skipped.  Returns a :class:`SweepResult`; the rows are in ``out``
@@ -665,16 +769,26 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
     else:
         claim_dir(out)  # refuses a folder the package did not write, or cannot write in, before any work
         store, done = None, set()
-    units = plan(target, cells, seeds=seeds, base=base, quick=quick, base_seed=base_seed, validate=validate,
-                 done=done)
+    units = plan(target, cells, seeds=seeds, base=base, quick=quick, base_seed=base_seed, validate=validate, done=done)
     todo = [u for u in units if u.key not in done]
     runner = _backend(backend, workers, scheduler, client) if todo else None  # e.g. an unreachable scheduler
     store = store or Store(out, write=True)
     store.clean_temporary()
-    store.log_run({"target": getattr(target, "id", str(target)), "cells": None if cells is None else list(cells),
-                   "seeds": seeds, "backend": backend, "workers": workers, "quick": quick, "base_seed": base_seed,
-                   "units": len(units), "to_run": len(todo), "version": units[0].meta["version"] if units else None,
-                   "git_rev": units[0].meta["git_rev"] if units else None})
+    store.log_run(
+        {
+            "target": getattr(target, "id", str(target)),
+            "cells": None if cells is None else list(cells),
+            "seeds": seeds,
+            "backend": backend,
+            "workers": workers,
+            "quick": quick,
+            "base_seed": base_seed,
+            "units": len(units),
+            "to_run": len(todo),
+            "version": units[0].meta["version"] if units else None,
+            "git_rev": units[0].meta["git_rev"] if units else None,
+        }
+    )
     resubmitted = 0
     if todo:
         bar = Progress(len(todo), enabled=progress)
@@ -686,11 +800,28 @@ def sweep(target, cells: Sequence[dict] | None = None, *, seeds: int = 1, out: s
     keys = [u.key for u in units]
     summary, verdicts = summarize(store, units)
     failed = _failures(store, units)
-    res = SweepResult(str(out), keys, len(todo), len(units) - len(todo), failed, summary, verdicts,
-                      time.perf_counter() - t0, resubmitted)
-    write_json_atomic(store.path / "summary.json", {"summary": summary, "failed": failed, "ran": res.ran,
-                                                    "resubmitted": res.resubmitted,
-                                                    "skipped": res.skipped, "seconds": res.seconds})
+    res = SweepResult(
+        str(out),
+        keys,
+        len(todo),
+        len(units) - len(todo),
+        failed,
+        summary,
+        verdicts,
+        time.perf_counter() - t0,
+        resubmitted,
+    )
+    write_json_atomic(
+        store.path / "summary.json",
+        {
+            "summary": summary,
+            "failed": failed,
+            "ran": res.ran,
+            "resubmitted": res.resubmitted,
+            "skipped": res.skipped,
+            "seconds": res.seconds,
+        },
+    )
     return res
 
 
@@ -720,11 +851,21 @@ def _drive(runner, todo, store, bar, max_attempts, on_unit) -> int:
                     resubmitted += 1
                     continue
                 from .store import failure_table
+
                 key, bad = u.key, True
-                table = failure_table(dict(u.meta, key=u.key, claim=getattr(u.claim, "id", u.claim),
-                                           experiment=getattr(u.experiment, "name", u.experiment), seed=u.seed,
-                                           replicate=u.replicate, params=_json(u.params)),
-                                      u.params, f"{type(e).__name__}: {e} (after {attempts[u.key]} attempts)")
+                table = failure_table(
+                    dict(
+                        u.meta,
+                        key=u.key,
+                        claim=getattr(u.claim, "id", u.claim),
+                        experiment=getattr(u.experiment, "name", u.experiment),
+                        seed=u.seed,
+                        replicate=u.replicate,
+                        params=_json(u.params),
+                    ),
+                    u.params,
+                    f"{type(e).__name__}: {e} (after {attempts[u.key]} attempts)",
+                )
             store.write(key, table, failed=bad)
             bar.update(bad)
             if on_unit is not None:
@@ -738,14 +879,23 @@ def _failures(store, units) -> list[dict]:
         return []
     cells = {u.key: u.cell for u in units}
     df = store.load(sorted(bad))
-    return [{"key": r["key"], "claim": r["claim"], "cell": dict(cells[r["key"]]), "seed": int(r["seed"]),
-             "error": r["error"]} for _, r in df.iterrows()]
+    return [
+        {
+            "key": r["key"],
+            "claim": r["claim"],
+            "cell": dict(cells[r["key"]]),
+            "seed": int(r["seed"]),
+            "error": r["error"],
+        }
+        for _, r in df.iterrows()
+    ]
 
 
 # --------------------------------------------------------------------------- summaries and scaling fits
 def summarize(store, units: Sequence[Unit]) -> tuple[list[dict], list]:
     """Claim-level outcome of every claim in ``units`` (scaling claims: fitted and judged)."""
     import theorems
+
     from .check import outcome
 
     if not units:
@@ -765,36 +915,70 @@ def summarize(store, units: Sequence[Unit]) -> tuple[list[dict], list]:
             try:
                 fitted = scaling_verdicts(claim, rows, us)
             except UsageError as e:  # e.g. a non-positive response: no law can be fitted
-                rec = _summary_record(claim, INCONCLUSIVE, VIOLATED if claim.expected_to_fail else HOLDS, None,
-                                      len(firsts), n_failed)
+                rec = _summary_record(
+                    claim, INCONCLUSIVE, VIOLATED if claim.expected_to_fail else HOLDS, None, len(firsts), n_failed
+                )
                 rec.update(unexpected=True, detail=f"no scaling fit: {e}")
                 summary.append(rec)
                 continue
             for v in fitted:
                 verdicts.append(v)
-                summary.append(_summary_record(claim, v.verdict, v.expected, v.tightness, len(firsts), n_failed,
-                                               fit=dict(v.constants, detail=v.detail), instance=v.instance))
+                summary.append(
+                    _summary_record(
+                        claim,
+                        v.verdict,
+                        v.expected,
+                        v.tightness,
+                        len(firsts),
+                        n_failed,
+                        fit=dict(v.constants, detail=v.detail),
+                        instance=v.instance,
+                    )
+                )
             continue
-        states = [SimpleNamespace(verdict=str(s), expected=str(e)) for s, e in zip(firsts["verdict"], firsts["expected"])]
+        states = [
+            SimpleNamespace(verdict=str(s), expected=str(e)) for s, e in zip(firsts["verdict"], firsts["expected"])
+        ]
         status, unexpected = outcome(states) if states else (INCONCLUSIVE, True)
         tight = firsts["tightness"].max() if len(firsts) else float("nan")
-        rec = _summary_record(claim, status, VIOLATED if claim.expected_to_fail else HOLDS,
-                              None if not np.isfinite(tight) else float(tight), len(firsts), n_failed)
+        rec = _summary_record(
+            claim,
+            status,
+            VIOLATED if claim.expected_to_fail else HOLDS,
+            None if not np.isfinite(tight) else float(tight),
+            len(firsts),
+            n_failed,
+        )
         rec["unexpected"] = bool(unexpected or n_failed)
         if len(firsts):  # where it is worst: the first violating unit, else the tightest
             verdict_col = firsts["verdict"].astype(str)
             pool = firsts[verdict_col == VIOLATED] if status == VIOLATED else firsts
             worst = pool.loc[pool["tightness"].fillna(-np.inf).idxmax()]
-            rec.update(instance=dict(cells[worst["key"]]), seed=int(worst["seed"]),
-                       violations=int((verdict_col == VIOLATED).sum()), detail=str(worst["detail"]))
+            rec.update(
+                instance=dict(cells[worst["key"]]),
+                seed=int(worst["seed"]),
+                violations=int((verdict_col == VIOLATED).sum()),
+                detail=str(worst["detail"]),
+            )
         summary.append(rec)
     return summary, verdicts
 
 
 def _summary_record(claim, verdict, expected, tightness, units, failed, fit=None, instance=None) -> dict:
-    rec = {"claim": claim.id, "paper": claim.paper, "provenance": claim.provenance.value, "kind": claim.kind.value,
-           "verdict": verdict, "expected": expected, "unexpected": verdict != expected or failed > 0,
-           "tightness": tightness, "units": units, "failed": failed, "instance": {}, "seed": None}
+    rec = {
+        "claim": claim.id,
+        "paper": claim.paper,
+        "provenance": claim.provenance.value,
+        "kind": claim.kind.value,
+        "verdict": verdict,
+        "expected": expected,
+        "unexpected": verdict != expected or failed > 0,
+        "tightness": tightness,
+        "units": units,
+        "failed": failed,
+        "instance": {},
+        "seed": None,
+    }
     if fit is not None:
         rec["fit"] = fit
     if instance is not None:
@@ -822,8 +1006,15 @@ def _scaling_record(claim, params: dict, consts: dict, measured, seed: int, rep:
     except ClaimError as e:
         raise UsageError(f"claim {claim.id}: cannot evaluate the predicted exponent: {e}") from None
     y = _response(np.asarray(measured, dtype=float), scaling_settings(claim).response)
-    return dict(x=float(x), y=y, seed=int(seed), rep=int(rep), group=tuple((k, params.get(k)) for k in others),
-                pred=float(pred), wall=float(wall))
+    return dict(
+        x=float(x),
+        y=y,
+        seed=int(seed),
+        rep=int(rep),
+        group=tuple((k, params.get(k)) for k in others),
+        pred=float(pred),
+        wall=float(wall),
+    )
 
 
 def fit_scaling(claim, records: Sequence[dict]) -> list:
@@ -834,25 +1025,44 @@ def fit_scaling(claim, records: Sequence[dict]) -> list:
     st = scaling_settings(claim)
     x_name, how, form = claim.scaling_in, st.response, st.fit
     out = []
-    for group, items in itertools.groupby(sorted(records, key=lambda r: json.dumps(r["group"], default=str)),
-                                          key=lambda r: r["group"]):
+    for group, items in itertools.groupby(
+        sorted(records, key=lambda r: json.dumps(r["group"], default=str)), key=lambda r: r["group"]
+    ):
         items = list(items)
         x = np.array([r["x"] for r in items])
         y = np.array([r["y"] for r in items])
         reps = np.array([r["rep"] for r in items])
         pred = float(np.median([r["pred"] for r in items]))
-        fit = scaling_fit(x, y, replicate=reps, form=form, confidence=float(st.confidence),
-                          seed=0)
+        fit = scaling_fit(x, y, replicate=reps, form=form, confidence=float(st.confidence), seed=0)
         xs = np.unique(x)
         ym = np.array([np.exp(np.mean(np.log(y[x == v]))) for v in xs])  # geometric means (fit checked y > 0)
         anchor = ym[len(xs) // 2] / xs[len(xs) // 2] ** pred
-        consts = {"scaling_mode": st.scaling_mode, "exponent_tolerance": float(st.exponent_tolerance),
-                  "fitted_exponent": fit.slope, "interval_low": fit.interval[0], "interval_high": fit.interval[1],
-                  "predicted_exponent": pred, "fit_form": fit.form, "fit_method": fit.method, "points": int(x.size),
-                  "x_values": int(xs.size), "r2": fit.r2}
-        ev = Evidence(x_name, xs, ym, anchor * xs ** pred, method="fit", fit=fit, predicted_exponent=pred,
-                      constants=consts, instance=dict(group), seed=0,
-                      note=f"{claim.measure} ({how}) vs {x_name}: {fit.form} fit over {x.size} units")
+        consts = {
+            "scaling_mode": st.scaling_mode,
+            "exponent_tolerance": float(st.exponent_tolerance),
+            "fitted_exponent": fit.slope,
+            "interval_low": fit.interval[0],
+            "interval_high": fit.interval[1],
+            "predicted_exponent": pred,
+            "fit_form": fit.form,
+            "fit_method": fit.method,
+            "points": int(x.size),
+            "x_values": int(xs.size),
+            "r2": fit.r2,
+        }
+        ev = Evidence(
+            x_name,
+            xs,
+            ym,
+            anchor * xs**pred,
+            method="fit",
+            fit=fit,
+            predicted_exponent=pred,
+            constants=consts,
+            instance=dict(group),
+            seed=0,
+            note=f"{claim.measure} ({how}) vs {x_name}: {fit.form} fit over {x.size} units",
+        )
         out.append(judge(claim, ev, seconds=float(sum(r["wall"] for r in items))))
     return out
 
@@ -867,14 +1077,29 @@ def scaling_verdicts(claim, rows, units: Sequence[Unit]) -> list:
     others = _others(claim, units)
     recs = []
     for _, g in rows[rows["verdict"] == PENDING].groupby("key", sort=True, observed=True):
-        recs.append(_scaling_record(claim, json.loads(g["params"].iloc[0]), json.loads(g["constants"].iloc[0]),
-                                    g["measured"].to_numpy(float), g["seed"].iloc[0], g["replicate"].iloc[0], others,
-                                    g["wall_time"].iloc[0]))
+        recs.append(
+            _scaling_record(
+                claim,
+                json.loads(g["params"].iloc[0]),
+                json.loads(g["constants"].iloc[0]),
+                g["measured"].to_numpy(float),
+                g["seed"].iloc[0],
+                g["replicate"].iloc[0],
+                others,
+                g["wall_time"].iloc[0],
+            )
+        )
     return fit_scaling(claim, recs)
 
 
-def check_scaling(claim, experiment=None, instances: Sequence[dict] | None = None, seeds: int = 3,
-                  quick: bool = False, base_seed: int = 0) -> list:
+def check_scaling(
+    claim,
+    experiment=None,
+    instances: Sequence[dict] | None = None,
+    seeds: int = 3,
+    quick: bool = False,
+    base_seed: int = 0,
+) -> list:
     """Check a scaling claim in memory (serially, no store): run every instance x seed, fit, judge.
 
     ``instances`` default to the experiment's default instances for the claim (they should vary
@@ -884,8 +1109,13 @@ def check_scaling(claim, experiment=None, instances: Sequence[dict] | None = Non
 
     if isinstance(claim, str):
         import theorems
+
         claim = theorems.get(claim)
-    exp = experiment if isinstance(experiment, experiments.Experiment) else experiments.get(experiment or claim.experiment)
+    exp = (
+        experiment
+        if isinstance(experiment, experiments.Experiment)
+        else experiments.get(experiment or claim.experiment)
+    )
     if claim.kind.value != "scaling":
         raise UsageError(f"claim {claim.id} is not a scaling claim")
     units = plan((claim, exp), instances, seeds=seeds, quick=quick, base_seed=base_seed, validate="params")
@@ -894,6 +1124,7 @@ def check_scaling(claim, experiment=None, instances: Sequence[dict] | None = Non
         t0 = time.perf_counter()
         ev = _run_experiment(claim, exp, u.params, u.seed)
         consts = {k: v for k, v in ev.constants.items() if np.ndim(v) == 0}
-        recs.append(_scaling_record(claim, u.params, consts, ev.measured, u.seed, u.replicate, others,
-                                    time.perf_counter() - t0))
+        recs.append(
+            _scaling_record(claim, u.params, consts, ev.measured, u.seed, u.replicate, others, time.perf_counter() - t0)
+        )
     return fit_scaling(claim, recs)

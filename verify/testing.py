@@ -1,4 +1,5 @@
 """Assertions for test suites: a user's own claims checked from pytest (``verify.assert_claim_holds``)."""
+
 from __future__ import annotations
 
 from typing import Sequence
@@ -10,8 +11,15 @@ from .verdict import outcome
 __all__ = ["assert_claim_holds"]
 
 
-def assert_claim_holds(claim, experiment=None, instances: Sequence[dict] | None = None, seed: int = 0,
-                       quick: bool = True, budget: int | None = None, directory=None):
+def assert_claim_holds(
+    claim,
+    experiment=None,
+    instances: Sequence[dict] | None = None,
+    seed: int = 0,
+    quick: bool = True,
+    budget: int | None = None,
+    directory=None,
+):
     """Assertion helper for test suites: fail with the verdict details unless every verdict is
     the expected one (``holds``, or ``violated`` for claims marked ``expected_to_fail``).
 
@@ -25,6 +33,8 @@ def assert_claim_holds(claim, experiment=None, instances: Sequence[dict] | None 
     status, unexpected = outcome(verdicts)
     if unexpected:
         bad = [v for v in verdicts if v.verdict != v.expected] or list(verdicts)
-        lines = [f"{v.claim}: {v.verdict} (expected {v.expected}) on {v.instance}, seed {v.seed}: {v.detail}" for v in bad]
+        lines = [
+            f"{v.claim}: {v.verdict} (expected {v.expected}) on {v.instance}, seed {v.seed}: {v.detail}" for v in bad
+        ]
         raise AssertionError("\n".join(lines))
     return verdicts

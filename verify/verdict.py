@@ -20,6 +20,7 @@ Semantics (``ARCHITECTURE.md`` section 2):
 ``tightness`` is the maximum over the grid of measured/bound (lower bounds: bound/measured, over the
 points with a positive measured value only; the detail says when points were left out).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,12 +35,25 @@ from theorems import Claim, Kind
 
 from .errors import UsageError
 
-__all__ = ["Evidence", "Verdict", "judge", "outcome", "summarize", "claim_tightness", "HOLDS", "VIOLATED",
-           "INCONCLUSIVE", "RTOL", "ATOL", "CONFIDENCE", "SLACK_FRACTION"]
+__all__ = [
+    "Evidence",
+    "Verdict",
+    "judge",
+    "outcome",
+    "summarize",
+    "claim_tightness",
+    "HOLDS",
+    "VIOLATED",
+    "INCONCLUSIVE",
+    "RTOL",
+    "ATOL",
+    "CONFIDENCE",
+    "SLACK_FRACTION",
+]
 
 HOLDS, VIOLATED, INCONCLUSIVE = "holds", "violated", "inconclusive"
-RTOL = 1e-9     #: relative floating-point slack of deterministic comparisons
-ATOL = 1e-13    #: absolute floating-point slack (relative to the scale of the bound series)
+RTOL = 1e-9  #: relative floating-point slack of deterministic comparisons
+ATOL = 1e-13  #: absolute floating-point slack (relative to the scale of the bound series)
 CONFIDENCE = 0.99  #: family-wise confidence of Monte Carlo verdicts
 
 
@@ -132,8 +146,11 @@ def _tightness_fields(t) -> dict:
     if t is None:
         return {"tightness": None, "tightness_note": "no ratio (no finite grid point, or a bound equal to zero)"}
     if not math.isfinite(t):
-        return {"tightness": None, "tightness_note": "unbounded: the measured value is positive (or diverged) where "
-                                                     "the bound is zero or smaller"}
+        return {
+            "tightness": None,
+            "tightness_note": "unbounded: the measured value is positive (or diverged) where "
+            "the bound is zero or smaller",
+        }
     return {"tightness": float(t), "tightness_note": ""}
 
 
@@ -154,15 +171,29 @@ def summarize(verdicts: Sequence[Verdict]) -> list[dict]:
     for cid, vs in groups.items():
         status, unexpected = outcome(vs)
         bad = [v for v in vs if v.verdict == VIOLATED]
-        worst = bad[0] if bad else max(vs, key=lambda v: -math.inf if v.tightness is None or math.isnan(v.tightness)
-                                       else v.tightness)
-        row = {"claim": cid, "title": vs[0].title, "paper": vs[0].paper, "provenance": vs[0].provenance,
-               "provenance_note": vs[0].provenance_note, "kind": vs[0].kind, "verdict": status,
-               "expected": vs[0].expected, "unexpected": unexpected,
-               "caught": (status == VIOLATED) if vs[0].expected == VIOLATED else None,
-               **_tightness_fields(claim_tightness(vs)), "instances": len(vs),
-               "worst_instance": worst.instance, "worst_seed": worst.seed, "worst_detail": worst.detail,
-               "seconds": float(sum(v.seconds for v in vs))}
+        worst = (
+            bad[0]
+            if bad
+            else max(vs, key=lambda v: -math.inf if v.tightness is None or math.isnan(v.tightness) else v.tightness)
+        )
+        row = {
+            "claim": cid,
+            "title": vs[0].title,
+            "paper": vs[0].paper,
+            "provenance": vs[0].provenance,
+            "provenance_note": vs[0].provenance_note,
+            "kind": vs[0].kind,
+            "verdict": status,
+            "expected": vs[0].expected,
+            "unexpected": unexpected,
+            "caught": (status == VIOLATED) if vs[0].expected == VIOLATED else None,
+            **_tightness_fields(claim_tightness(vs)),
+            "instances": len(vs),
+            "worst_instance": worst.instance,
+            "worst_seed": worst.seed,
+            "worst_detail": worst.detail,
+            "seconds": float(sum(v.seconds for v in vs)),
+        }
         rows.append(_jsonable(row))
     return rows
 
@@ -218,10 +249,13 @@ def _slack(ev: Evidence, b: np.ndarray) -> np.ndarray:
 
 def _undecided_detail(ev: Evidence, und: np.ndarray) -> str:
     i = int(np.argmax(und))
-    what = (f"the bound is {ev.bound[i]:g}" if not np.isfinite(ev.bound[i])
-            else f"the measured value is {ev.measured[i]:g}")
-    return (f"{int(und.sum())} of {und.size} grid points are no evidence ({what} at {ev.grid_name}={ev.grid[i]:g}); "
-            "non-finite numbers are never evidence")
+    what = (
+        f"the bound is {ev.bound[i]:g}" if not np.isfinite(ev.bound[i]) else f"the measured value is {ev.measured[i]:g}"
+    )
+    return (
+        f"{int(und.sum())} of {und.size} grid points are no evidence ({what} at {ev.grid_name}={ev.grid[i]:g}); "
+        "non-finite numbers are never evidence"
+    )
 
 
 def _swallowed(m, b, ok) -> np.ndarray:
@@ -247,14 +281,18 @@ def _mc_half_width(ev: Evidence, se: np.ndarray) -> tuple[np.ndarray, str]:
     delta = (1 - CONFIDENCE) / k
     if ev.sample_range is not None:
         R = np.broadcast_to(np.asarray(ev.sample_range, dtype=float), ev.measured.shape)
-        V = se ** 2 * n
+        V = se**2 * n
         L = np.log(2 / delta)
         half = np.sqrt(2 * V * L / n) + 7 * R * L / (3 * (n - 1))
-        return half, (f"{n} samples; finite-sample {100*CONFIDENCE:g}% family-wise bound (empirical Bernstein, "
-                      "samples in a known range)")
+        return half, (
+            f"{n} samples; finite-sample {100 * CONFIDENCE:g}% family-wise bound (empirical Bernstein, "
+            "samples in a known range)"
+        )
     q = scipy.stats.t.ppf(1 - delta, df=n - 1)
-    return q * se, (f"{n} samples; asymptotic {100*CONFIDENCE:g}% family-wise interval (Student t: no finite-sample "
-                    "guarantee, the samples have no known range)")
+    return q * se, (
+        f"{n} samples; asymptotic {100 * CONFIDENCE:g}% family-wise interval (Student t: no finite-sample "
+        "guarantee, the samples have no known range)"
+    )
 
 
 def _upper(ev: Evidence) -> tuple[str, float | None, int, str]:
@@ -277,16 +315,30 @@ def _upper(ev: Evidence) -> tuple[str, float | None, int, str]:
             bad = ok & ~(lcb <= b + slack)
         if bad.any():
             i = int(np.argmax(bad))
-            return VIOLATED, tight, i, (f"lower {100*CONFIDENCE:g}% confidence bound of the mean ({lcb[i]:.6g}) exceeds "
-                                        f"the bound ({b[i]:.6g}) at {ev.grid_name}={ev.grid[i]:g}; {guarantee}")
+            return (
+                VIOLATED,
+                tight,
+                i,
+                (
+                    f"lower {100 * CONFIDENCE:g}% confidence bound of the mean ({lcb[i]:.6g}) exceeds "
+                    f"the bound ({b[i]:.6g}) at {ev.grid_name}={ev.grid[i]:g}; {guarantee}"
+                ),
+            )
         if not ok.any():
             return INCONCLUSIVE, None, 0, _undecided_detail(ev, und)
         with np.errstate(invalid="ignore"):
             over = ok & ~(ucb <= b + slack)
         if over.any():
             i = int(np.argmax(over))
-            return INCONCLUSIVE, tight, i, (f"confidence interval [{lcb[i]:.6g}, {ucb[i]:.6g}] straddles the bound "
-                                            f"{b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}; more samples needed; {guarantee}")
+            return (
+                INCONCLUSIVE,
+                tight,
+                i,
+                (
+                    f"confidence interval [{lcb[i]:.6g}, {ucb[i]:.6g}] straddles the bound "
+                    f"{b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}; more samples needed; {guarantee}"
+                ),
+            )
         if und.any():
             return INCONCLUSIVE, tight, worst, _undecided_detail(ev, und)
         return HOLDS, tight, worst, f"upper confidence bound below the bound at every point; {guarantee}"
@@ -301,9 +353,16 @@ def _upper(ev: Evidence) -> tuple[str, float | None, int, str]:
     sw = _swallowed(m, b, ok)
     if sw.any():
         i = int(np.argmax(sw))
-        return INCONCLUSIVE, tight, i, (f"measured {m[i]:.6g} exceeds the bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g} "
-                                        f"by more than {100 * SLACK_FRACTION:g}% of it and passes only by the tolerance "
-                                        f"({slack[i]:.3g}): no evidence either way")
+        return (
+            INCONCLUSIVE,
+            tight,
+            i,
+            (
+                f"measured {m[i]:.6g} exceeds the bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g} "
+                f"by more than {100 * SLACK_FRACTION:g}% of it and passes only by the tolerance "
+                f"({slack[i]:.3g}): no evidence either way"
+            ),
+        )
     if und.any():
         return INCONCLUSIVE, tight, worst, _undecided_detail(ev, und)
     return HOLDS, tight, worst, f"measured <= bound at all {m.size} grid points (rtol={ev.rtol:g})"
@@ -319,21 +378,37 @@ def _lower(ev: Evidence) -> tuple[str, float | None, int, str]:
         pos = ok & (m > 0)
     tight, worst = _tight(_ratio(b, m), pos)
     nonpos = int((ok & ~pos).sum())
-    note = (f"; tightness (bound/measured) over the {int(pos.sum())} points with a positive measured value only "
-            f"({nonpos} have measured <= 0, e.g. {m[int(np.argmax(ok & ~pos))]:.6g})" if nonpos else "")
+    note = (
+        f"; tightness (bound/measured) over the {int(pos.sum())} points with a positive measured value only "
+        f"({nonpos} have measured <= 0, e.g. {m[int(np.argmax(ok & ~pos))]:.6g})"
+        if nonpos
+        else ""
+    )
     with np.errstate(invalid="ignore"):
         bad = ok & ~(m >= b - slack)
     if bad.any():
         i = int(np.argmax(bad))
-        return VIOLATED, tight, i, f"measured {m[i]:.6g} < lower bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}" + note
+        return (
+            VIOLATED,
+            tight,
+            i,
+            f"measured {m[i]:.6g} < lower bound {b[i]:.6g} at {ev.grid_name}={ev.grid[i]:g}" + note,
+        )
     if not ok.any():
         return INCONCLUSIVE, None, 0, _undecided_detail(ev, und)
     sw = _swallowed(-m, -b, ok)
     if sw.any():
         i = int(np.argmax(sw))
-        return INCONCLUSIVE, tight, i, (f"measured {m[i]:.6g} is below the lower bound {b[i]:.6g} at "
-                                        f"{ev.grid_name}={ev.grid[i]:g} by more than {100 * SLACK_FRACTION:g}% of it and "
-                                        f"passes only by the tolerance ({slack[i]:.3g})" + note)
+        return (
+            INCONCLUSIVE,
+            tight,
+            i,
+            (
+                f"measured {m[i]:.6g} is below the lower bound {b[i]:.6g} at "
+                f"{ev.grid_name}={ev.grid[i]:g} by more than {100 * SLACK_FRACTION:g}% of it and "
+                f"passes only by the tolerance ({slack[i]:.3g})" + note
+            ),
+        )
     if und.any():
         return INCONCLUSIVE, tight, worst, _undecided_detail(ev, und) + note
     return HOLDS, tight, worst, f"measured >= bound at all {m.size} grid points" + note
@@ -342,32 +417,60 @@ def _lower(ev: Evidence) -> tuple[str, float | None, int, str]:
 def _scaling(ev: Evidence) -> tuple[str, float | None, int, str]:
     fit = ev.fit
     if fit is None or ev.predicted_exponent is None:
-        return INCONCLUSIVE, None, 0, ("no fitted exponent in this evidence: a scaling law is judged across instances "
-                                       "(run it through `ratecheck sweep` / verify.sweep.check_scaling)")
+        return (
+            INCONCLUSIVE,
+            None,
+            0,
+            (
+                "no fitted exponent in this evidence: a scaling law is judged across instances "
+                "(run it through `ratecheck sweep` / verify.sweep.check_scaling)"
+            ),
+        )
     pred = ev.predicted_exponent
     lo, hi = fit.interval
     tight = float(fit.slope / pred) if pred else None
     mode = ev.constants.get("scaling_mode", "equal")
     tol = ev.constants.get("exponent_tolerance", 0.0)
     if ev.premise_unmet:
-        return INCONCLUSIVE, tight, 0, (f"not judged: {ev.premise_unmet} (fitted exponent {fit.slope:.3f} "
-                                        f"[{lo:.3f}, {hi:.3f}] vs predicted {pred:.3f}, recorded only)")
+        return (
+            INCONCLUSIVE,
+            tight,
+            0,
+            (
+                f"not judged: {ev.premise_unmet} (fitted exponent {fit.slope:.3f} "
+                f"[{lo:.3f}, {hi:.3f}] vs predicted {pred:.3f}, recorded only)"
+            ),
+        )
     if mode == "at-most":
-        txt = f"fitted exponent {fit.slope:.3f} [{lo:.3f}, {hi:.3f}] vs predicted <= {pred:.3f}" + (f" (tolerance {tol:g})" if tol else "")
+        txt = f"fitted exponent {fit.slope:.3f} [{lo:.3f}, {hi:.3f}] vs predicted <= {pred:.3f}" + (
+            f" (tolerance {tol:g})" if tol else ""
+        )
         if lo > pred + tol:
             return VIOLATED, tight, 0, txt
         return (HOLDS if fit.slope <= pred + tol else INCONCLUSIVE), tight, 0, txt
     if lo - tol <= pred <= hi + tol:
-        return HOLDS, tight, 0, f"predicted exponent {pred:.3f} inside the fitted interval [{lo:.3f}, {hi:.3f}] (slope {fit.slope:.3f})"
-    return VIOLATED, tight, 0, f"predicted exponent {pred:.3f} outside the fitted interval [{lo:.3f}, {hi:.3f}] (slope {fit.slope:.3f})"
+        return (
+            HOLDS,
+            tight,
+            0,
+            f"predicted exponent {pred:.3f} inside the fitted interval [{lo:.3f}, {hi:.3f}] (slope {fit.slope:.3f})",
+        )
+    return (
+        VIOLATED,
+        tight,
+        0,
+        f"predicted exponent {pred:.3f} outside the fitted interval [{lo:.3f}, {hi:.3f}] (slope {fit.slope:.3f})",
+    )
 
 
 def judge(claim: Claim, ev: Evidence, seconds: float = 0.0) -> Verdict:
     """Turn evidence into a :class:`Verdict` following the semantics of the module docstring."""
     details = []
     if claim.kind in (Kind.UPPER, Kind.LOWER) and ev.measured.size and not np.isfinite(ev.bound).any():
-        raise UsageError(f"claim {claim.id}: the bound is not finite at any grid point (at {ev.grid_name}="
-                         f"{ev.grid[0]:g} it is {ev.bound[0]:g}); check its formula and the constants it uses")
+        raise UsageError(
+            f"claim {claim.id}: the bound is not finite at any grid point (at {ev.grid_name}="
+            f"{ev.grid[0]:g} it is {ev.bound[0]:g}); check its formula and the constants it uses"
+        )
     if claim.kind is Kind.SCALING:
         verdict, tight, i, detail = _scaling(ev)
     elif claim.kind is Kind.LOWER:
@@ -378,7 +481,9 @@ def judge(claim: Claim, ev: Evidence, seconds: float = 0.0) -> Verdict:
         details.append(detail)
     if claim.kind is Kind.IDENTITY:
         for p in ev.proofs:
-            details.append(f"{p.statement}: {'proved' if p.method == 'sympy' and p.holds else ('holds' if p.holds else 'REFUTED')} ({p.method}: {p.detail})")
+            details.append(
+                f"{p.statement}: {'proved' if p.method == 'sympy' and p.holds else ('holds' if p.holds else 'REFUTED')} ({p.method}: {p.detail})"
+            )
             if not p.holds:
                 verdict = VIOLATED
     if ev.measured.size and np.all(ev.bound == 0):
@@ -389,11 +494,23 @@ def judge(claim: Claim, ev: Evidence, seconds: float = 0.0) -> Verdict:
     methods = [ev.method] if ev.measured.size else []
     methods += sorted({p.method for p in ev.proofs})
     return Verdict(
-        claim=claim.id, title=claim.title, paper=claim.paper, provenance=claim.provenance.value,
-        provenance_note=claim.provenance_note, kind=claim.kind.value, verdict=verdict,
-        expected=VIOLATED if claim.expected_to_fail else HOLDS, tightness=tight, worst_at=worst_at,
-        instance=dict(ev.instance), seed=ev.seed, method="+".join(methods) or "none", detail="; ".join(details),
-        constants={k: v for k, v in ev.constants.items() if np.ndim(v) == 0}, seconds=seconds, evidence=ev,
+        claim=claim.id,
+        title=claim.title,
+        paper=claim.paper,
+        provenance=claim.provenance.value,
+        provenance_note=claim.provenance_note,
+        kind=claim.kind.value,
+        verdict=verdict,
+        expected=VIOLATED if claim.expected_to_fail else HOLDS,
+        tightness=tight,
+        worst_at=worst_at,
+        instance=dict(ev.instance),
+        seed=ev.seed,
+        method="+".join(methods) or "none",
+        detail="; ".join(details),
+        constants={k: v for k, v in ev.constants.items() if np.ndim(v) == 0},
+        seconds=seconds,
+        evidence=ev,
     )
 
 

@@ -7,6 +7,7 @@ n = 2,000 relabelled ring: chi in < 5 s and one iteration without dense n x n ma
 The baseline is a straightforward per-node Python loop of the same iteration (how research code
 typically runs), with the same sparse W.
 """
+
 import numpy as np
 import pytest
 

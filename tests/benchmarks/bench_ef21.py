@@ -9,6 +9,7 @@ Run: python -m pytest tests/benchmarks/bench_ef21.py -m benchmark --benchmark-en
 * at n = 10,000, d = 100: >= 3x faster than a straightforward per-client Python loop;
 * ``ratecheck check ef21 --quick`` under 20 s.
 """
+
 import subprocess
 import sys
 import time
@@ -61,7 +62,9 @@ def test_gradient_pass_vs_memory_stream(benchmark, n, m, d):
     grad = best(lambda: P.value_and_grad(x))
     benchmark(P.value_and_grad, x)
     benchmark.extra_info.update(stream_twice_s=stream, gradient_pass_s=grad, ratio=grad / stream)
-    print(f"\n[n={n} m={m} d={d}] gradient pass {grad*1e3:.2f} ms, stream twice {stream*1e3:.2f} ms, ratio {grad/stream:.2f} (target <= 1.5)")
+    print(
+        f"\n[n={n} m={m} d={d}] gradient pass {grad * 1e3:.2f} ms, stream twice {stream * 1e3:.2f} ms, ratio {grad / stream:.2f} (target <= 1.5)"
+    )
     assert grad <= 1.5 * stream
 
 
@@ -76,7 +79,9 @@ def test_ef21_round_vs_gradient_pass(benchmark, n, m, d):
     per_round = (run - init) / (rounds - 1)
     benchmark.pedantic(ef21, args=(P, x, 1e-4, TopK(1), rounds), rounds=3)
     benchmark.extra_info.update(gradient_pass_s=grad, round_s=per_round, ratio=per_round / grad)
-    print(f"\n[n={n} m={m} d={d}] EF21 round {per_round*1e3:.2f} ms, gradient pass {grad*1e3:.2f} ms, ratio {per_round/grad:.2f} (target <= 1.5)")
+    print(
+        f"\n[n={n} m={m} d={d}] EF21 round {per_round * 1e3:.2f} ms, gradient pass {grad * 1e3:.2f} ms, ratio {per_round / grad:.2f} (target <= 1.5)"
+    )
     assert per_round <= 1.5 * grad
 
 
@@ -91,14 +96,21 @@ def test_ef21_vs_per_client_loop(benchmark):
     per_round = (run - init) / 9
     benchmark.pedantic(naive_ef21_round, args=(P.A, P.b, x, G.copy(), 1e-4, 1), rounds=3)
     benchmark.extra_info.update(loop_round_s=loop, vectorized_round_s=per_round, speedup=loop / per_round)
-    print(f"\n[n={n} d={d}] per-client loop {loop*1e3:.1f} ms/round, vectorized {per_round*1e3:.2f} ms/round, speedup {loop/per_round:.1f}x (target >= 3)")
+    print(
+        f"\n[n={n} d={d}] per-client loop {loop * 1e3:.1f} ms/round, vectorized {per_round * 1e3:.2f} ms/round, speedup {loop / per_round:.1f}x (target >= 3)"
+    )
     assert loop >= 3 * per_round
 
 
 def test_quick_check_wall_time(benchmark, tmp_path):
     def run():
-        return subprocess.run([sys.executable, "-m", "verify", "check", "ef21", "--quick", "--out", str(tmp_path / "r")],
-                              cwd=ROOT, capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, "-m", "verify", "check", "ef21", "--quick", "--out", str(tmp_path / "r")],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+
     t = time.perf_counter()
     r = run()
     wall = time.perf_counter() - t

@@ -4,6 +4,7 @@ Run: PYTHONPATH=. python -m pytest tests/benchmarks/bench_lsvrp.py -m benchmark 
 Side by side: the solver (prox through the precomputed eigendecomposition) and a naive per-step
 loop with one linear solve per prox (how research code typically runs); plus the exact-moment engine.
 """
+
 import numpy as np
 import pytest
 
@@ -44,8 +45,9 @@ def naive_lsvrp(P, x0, gamma, p, T, seed=0):
 
 
 def test_lsvrp_eig_prox_10k_steps(benchmark, problem):
-    tr = benchmark.pedantic(lsvrp, args=(problem, np.zeros(D), 0.01, 0.01, T), kwargs={"x_star": problem.x_star},
-                            rounds=3, iterations=1)
+    tr = benchmark.pedantic(
+        lsvrp, args=(problem, np.zeros(D), 0.01, 0.01, T), kwargs={"x_star": problem.x_star}, rounds=3, iterations=1
+    )
     assert tr.dist_x[0, -1] < tr.dist_x[0, 0]
     assert benchmark.stats.stats.min < 3.0  # issue target (min over rounds: the machine is shared)
 

@@ -7,6 +7,7 @@ Targets (issue 3): the authors' synthetic setting (n = 100, d = 500) runs 10,000
 densifying (peak memory reported).  Baselines side by side: the dense vectorized ``solvers.ef21.ef21``
 ((n, d) state) and a per-client Python loop (how research code runs EF21).
 """
+
 from __future__ import annotations
 
 import time
@@ -51,9 +52,9 @@ def test_dense_ef21_authors_1k_rounds(benchmark, authors):
 
 def naive_loop_ef21(P, x0, gamma, rounds):
     """Per-client Python loop with dense d-vectors per client (the research-code baseline)."""
-    n, d, m = P.n, P.d, int(P.m_i[0])
-    A = [P.A[i * m:(i + 1) * m].toarray() for i in range(n)]
-    b = [P.y[i * m:(i + 1) * m] for i in range(n)]
+    n, m = P.n, int(P.m_i[0])
+    A = [P.A[i * m : (i + 1) * m].toarray() for i in range(n)]
+    b = [P.y[i * m : (i + 1) * m] for i in range(n)]
     x = x0.copy()
     g_i = [2.0 / m * A[i].T @ (A[i] @ x - b[i]) for i in range(n)]
     g = sum(g_i) / n
@@ -92,9 +93,19 @@ def test_huge_sparse_one_round(benchmark):
 
     peak = benchmark.pedantic(one_round, rounds=3, iterations=1)
     data_bytes = P.A.data.nbytes + P.A.indices.nbytes + P.A.indptr.nbytes
-    benchmark.extra_info.update(n=n, d=d, c=P.c, r=P.r, nnz=P.A.nnz, build_seconds=round(build, 2),
-                                peak_round_MB=round(peak / 1e6, 2), data_MB=round(data_bytes / 1e6, 2),
-                                dense_state_MB=round(n * d * 8 / 1e6))
-    print(f"\nhuge instance: build {build:.2f} s, peak memory of one round {peak / 1e6:.1f} MB "
-          f"(data {data_bytes / 1e6:.1f} MB; one dense (n, d) float64 array would be {n * d * 8 / 1e9:.1f} GB)")
+    benchmark.extra_info.update(
+        n=n,
+        d=d,
+        c=P.c,
+        r=P.r,
+        nnz=P.A.nnz,
+        build_seconds=round(build, 2),
+        peak_round_MB=round(peak / 1e6, 2),
+        data_MB=round(data_bytes / 1e6, 2),
+        dense_state_MB=round(n * d * 8 / 1e6),
+    )
+    print(
+        f"\nhuge instance: build {build:.2f} s, peak memory of one round {peak / 1e6:.1f} MB "
+        f"(data {data_bytes / 1e6:.1f} MB; one dense (n, d) float64 array would be {n * d * 8 / 1e9:.1f} GB)"
+    )
     assert peak < 0.01 * n * d * 8

@@ -11,6 +11,7 @@ each benchmark also records CPU seconds (``time.process_time``) in ``extra_info`
 targets are asserted on CPU time.  Multi-threaded BLAS spin-waits under such load: run with
 ``OPENBLAS_NUM_THREADS=1`` there.
 """
+
 from __future__ import annotations
 
 import time
@@ -44,7 +45,9 @@ def _cpu(fn, *args, **kwargs):
 def test_exact_d200_B10_T2000(benchmark, big):
     prob, sk, e0, g = big
     m, P = sk.moments()
-    res, cpu = benchmark.pedantic(_cpu, args=(exact_sketched_quadratic, prob.A, e0, g, m, P, 2000), rounds=1, iterations=1)
+    res, cpu = benchmark.pedantic(
+        _cpu, args=(exact_sketched_quadratic, prob.A, e0, g, m, P, 2000), rounds=1, iterations=1
+    )
     benchmark.extra_info["cpu_seconds"] = cpu
     print(f"exact d=200 B=10 T=2000: wall {benchmark.stats.stats.min:.2f} s, cpu {cpu:.2f} s")
     assert np.isfinite(res["gap"]).all()
@@ -56,8 +59,9 @@ def test_outcome_engine_d200_B10_T200_baseline(benchmark, big):
     prob, sk, e0, g = big
     c, pi = sk.outcomes()
     maps = np.eye(200)[None] - g * c[:, :, None] * prob.A[None]
-    _, cpu = benchmark.pedantic(_cpu, args=(exact_linear_second_moments, maps, pi, e0, 50, {"gap": prob.A / 2}),
-                                rounds=1, iterations=1)
+    _, cpu = benchmark.pedantic(
+        _cpu, args=(exact_linear_second_moments, maps, pi, e0, 50, {"gap": prob.A / 2}), rounds=1, iterations=1
+    )
     benchmark.extra_info["cpu_seconds"] = cpu
     print(f"outcome engine d=200 K=10 T=50: cpu {cpu:.2f} s")
 
@@ -91,8 +95,14 @@ def _exact_vs_mc(d=50, blocks=5, T=200, rel_width=0.01, confidence=0.99):
     t_mc = time.process_time() - t0
     gaps = tr.f[:, grid] - prob.f_star
     width = np.max(2 * z * gaps.std(0, ddof=1) / np.sqrt(R) / gaps.mean(0))
-    return {"t_exact": t_exact, "t_mc": t_mc, "R": R, "width": width, "speedup": t_mc / t_exact,
-            "max_rel_err": float(np.max(np.abs(gaps.mean(0) - ex["gap"][grid]) / ex["gap"][grid]))}
+    return {
+        "t_exact": t_exact,
+        "t_mc": t_mc,
+        "R": R,
+        "width": width,
+        "speedup": t_mc / t_exact,
+        "max_rel_err": float(np.max(np.abs(gaps.mean(0) - ex["gap"][grid]) / ex["gap"][grid])),
+    }
 
 
 def test_exact_vs_monte_carlo_1pct(benchmark):
@@ -107,7 +117,12 @@ def test_solver_200_paths(benchmark, impl):
     """Monte Carlo solver: 200 paths x 200 steps, all paths at once vs one path at a time."""
     prob = block_quadratic(d=20, blocks=4, seed=0)
     sk = make_sketch("tau-nice", prob.A, tau=5)
-    _, cpu = benchmark.pedantic(_cpu, args=(impl, prob, prob.x_star + 1, 0.01, sk, 200),
-                                kwargs={"replications": 200, "seed": 0}, rounds=1, iterations=1)
+    _, cpu = benchmark.pedantic(
+        _cpu,
+        args=(impl, prob, prob.x_star + 1, 0.01, sk, 200),
+        kwargs={"replications": 200, "seed": 0},
+        rounds=1,
+        iterations=1,
+    )
     benchmark.extra_info["cpu_seconds"] = cpu
     print(f"{impl.__name__}: cpu {cpu:.3f} s")

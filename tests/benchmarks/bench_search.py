@@ -7,6 +7,7 @@ Run: python -m pytest tests/benchmarks/bench_search.py -m benchmark --benchmark-
 * the search overhead (point mapping, validation, judging, caching) is small next to the runs: on a
   toy experiment whose run costs nothing, a default-budget search takes well under a second.
 """
+
 import time
 
 import pytest
@@ -38,8 +39,10 @@ def test_default_budget_search_under_60s(cid):
     res = search(cid, seed=0)  # the default budget
     dt = time.perf_counter() - t0
     t = "-" if res.tightness is None else f"{res.tightness:.4g}"
-    print(f"\n{cid:<40} {res.verdict:<10} tightness {t:<10} runs {res.runs:>2}+{res.shrink_runs:<2} "
-          f"infeasible {res.infeasible:>2}  wall {dt:6.1f} s  cpu {res.cpu_seconds:6.1f} s")
+    print(
+        f"\n{cid:<40} {res.verdict:<10} tightness {t:<10} runs {res.runs:>2}+{res.shrink_runs:<2} "
+        f"infeasible {res.infeasible:>2}  wall {dt:6.1f} s  cpu {res.cpu_seconds:6.1f} s"
+    )
     assert not res.unexpected
     assert res.cpu_seconds < LIMIT, f"search on {cid} took {res.cpu_seconds:.1f} s of CPU (limit {LIMIT:g} s)"
 

@@ -6,6 +6,7 @@ side by side with ``sqwash`` where torch is installed.
 
 Run: ``PYTHONPATH=. python -m pytest tests/benchmarks/bench_superquantile.py -m benchmark --benchmark-enable``
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,12 +21,12 @@ THETA = 0.1
 
 @pytest.fixture(scope="module")
 def big():
-    return np.random.default_rng(0).standard_normal(10 ** 7)
+    return np.random.default_rng(0).standard_normal(10**7)
 
 
 @pytest.fixture(scope="module")
 def batch():
-    return np.random.default_rng(1).standard_normal((10 ** 4, 10 ** 3))
+    return np.random.default_rng(1).standard_normal((10**4, 10**3))
 
 
 def test_partition_1e7(benchmark, big):
@@ -43,6 +44,7 @@ def test_sort_reference_1e7(benchmark, big):
         xs = np.sort(x)[::-1]
         k = int(THETA * x.size)
         return xs[:k].sum() / (THETA * x.size) + (1 - k / (THETA * x.size)) * xs[k]
+
     benchmark(naive, big)
 
 

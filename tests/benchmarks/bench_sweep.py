@@ -6,6 +6,7 @@ writing 10^6 rows takes < 5 s.  Wall-clock targets are asserted only when the ma
 below 0.5 / 1.0 before the run); otherwise the numbers are recorded and printed, and the store's CPU time is
 what is asserted.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,11 @@ pytest.importorskip("pyarrow")
 
 AM = "ef21.nonconvex-am"
 # 40 cells of ~0.1-0.4 s each (idle machine) (least squares, deterministic Top-1): enough work to amortise scheduling
-CELLS = [dict(n=20, d=30, m=10, T=t, spread=s) for t in (1000, 1500, 2000, 2500, 3000) for s in
-         (1.2, 1.4, 1.6, 1.8, 2.0, 2.2, 2.4, 2.6)]
+CELLS = [
+    dict(n=20, d=30, m=10, T=t, spread=s)
+    for t in (1000, 1500, 2000, 2500, 3000)
+    for s in (1.2, 1.4, 1.6, 1.8, 2.0, 2.2, 2.4, 2.6)
+]
 
 
 def _pid_after_import(pause):
@@ -61,12 +65,22 @@ def test_two_workers_vs_one(benchmark, tmp_path):
     t2, conc2 = benchmark.pedantic(_timed, args=(tmp_path, "two", 2), rounds=1, iterations=1)
     speedup = t1 / t2
     load1 = os.getloadavg()[0]
-    benchmark.extra_info.update(cells=len(CELLS), one_worker_s=t1, two_workers_s=t2, speedup=speedup,
-                                concurrency_one=conc1, concurrency_two=conc2, load_average_before=load0,
-                                load_average_after=load1, cpus=os.cpu_count())
-    print(f"\n{len(CELLS)} cells: 1 worker {t1:.2f} s ({len(CELLS) / t1:.2f} cells/s, {conc1:.2f} units in progress "
-          f"on average), 2 workers {t2:.2f} s ({len(CELLS) / t2:.2f} cells/s, {conc2:.2f} in progress), speedup "
-          f"{speedup:.2f}x (load average {load0:.2f} before, {load1:.2f} after)")
+    benchmark.extra_info.update(
+        cells=len(CELLS),
+        one_worker_s=t1,
+        two_workers_s=t2,
+        speedup=speedup,
+        concurrency_one=conc1,
+        concurrency_two=conc2,
+        load_average_before=load0,
+        load_average_after=load1,
+        cpus=os.cpu_count(),
+    )
+    print(
+        f"\n{len(CELLS)} cells: 1 worker {t1:.2f} s ({len(CELLS) / t1:.2f} cells/s, {conc1:.2f} units in progress "
+        f"on average), 2 workers {t2:.2f} s ({len(CELLS) / t2:.2f} cells/s, {conc2:.2f} in progress), speedup "
+        f"{speedup:.2f}x (load average {load0:.2f} before, {load1:.2f} after)"
+    )
     if load0 < 0.5 and (os.cpu_count() or 1) >= 2:
         assert speedup >= 1.7
     assert conc2 > 1.5  # both workers busy at once (whatever else the machine is doing)
@@ -75,8 +89,22 @@ def test_two_workers_vs_one(benchmark, tmp_path):
 def test_store_writes_a_million_rows(benchmark, tmp_path):
     from verify.store import Store, rows_table, unit_key
 
-    params = dict(problem="least-squares", n=20, d=20, m=10, spread=2.0, profile="outlier", L_am=1.0, noise=0.5,
-                  lam=0.1, compressor="top-1", init="grad", T=2000, stepsize_factor=1.0, replications=64)
+    params = dict(
+        problem="least-squares",
+        n=20,
+        d=20,
+        m=10,
+        spread=2.0,
+        profile="outlier",
+        L_am=1.0,
+        noise=0.5,
+        lam=0.1,
+        compressor="top-1",
+        init="grad",
+        T=2000,
+        stepsize_factor=1.0,
+        replications=64,
+    )
     grid = np.arange(1.0, 2001.0)
     n_units = 500  # 500 units x 2000 grid points = 10^6 rows, one atomic part file per unit
 
@@ -84,10 +112,26 @@ def test_store_writes_a_million_rows(benchmark, tmp_path):
         s = Store(dest, write=True)
         for i in range(n_units):
             key = unit_key("bench", "ef21", params, i)
-            meta = dict(key=key, claim=AM, experiment="ef21", kind="upper", measure="avg_grad_norm_sq", seed=i,
-                        replicate=0, grid_name="T", method="deterministic", verdict="holds", expected="holds",
-                        tightness=0.5, detail="measured <= bound at all 2000 grid points", params="{}",
-                        constants="{}", wall_time=0.1, version="0.1.0", git_rev="0" * 40)
+            meta = dict(
+                key=key,
+                claim=AM,
+                experiment="ef21",
+                kind="upper",
+                measure="avg_grad_norm_sq",
+                seed=i,
+                replicate=0,
+                grid_name="T",
+                method="deterministic",
+                verdict="holds",
+                expected="holds",
+                tightness=0.5,
+                detail="measured <= bound at all 2000 grid points",
+                params="{}",
+                constants="{}",
+                wall_time=0.1,
+                version="0.1.0",
+                git_rev="0" * 40,
+            )
             s.write(key, rows_table(meta, dict(grid=grid, measured=0.5 / grid, bound=1 / grid, stderr=None), params))
         return s
 
@@ -100,8 +144,10 @@ def test_store_writes_a_million_rows(benchmark, tmp_path):
     n = len(s.load())
     dt_read = time.perf_counter() - t1
     benchmark.extra_info.update(rows=n, write_s=dt, write_cpu_s=cpu, read_s=dt_read, load_average_before=load0)
-    print(f"\nstore: wrote {n} rows in {n_units} parts in {dt:.2f} s wall, {cpu:.2f} s CPU; read back in "
-          f"{dt_read:.2f} s (load average before: {load0:.2f})")
-    assert n == 10 ** 6 and cpu < 5.0
+    print(
+        f"\nstore: wrote {n} rows in {n_units} parts in {dt:.2f} s wall, {cpu:.2f} s CPU; read back in "
+        f"{dt_read:.2f} s (load average before: {load0:.2f})"
+    )
+    assert n == 10**6 and cpu < 5.0
     if load0 < 1.0:  # wall time only means something on a machine that is not shared
         assert dt < 5.0

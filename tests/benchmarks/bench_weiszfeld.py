@@ -7,6 +7,7 @@ checks the issue's targets: 15x at m = 1,000, d = 1,000 and 50x at m = 100,000, 
 objective value as ``geom_median.numpy.compute_geometric_median`` (our objective <= theirs, relative
 1e-12), and 50x for 10,000 problems (m = 20, d = 10) in one batched call against a loop.
 """
+
 import time
 
 import numpy as np
@@ -115,8 +116,9 @@ def test_speedups(big, tall, many, record_property):
     t_batch = _cpu(batched, many, reps=5)
     r3 = 10 * _cpu(loop_ours, sub, reps=1) / t_batch
     r4 = 10 * _cpu(loop_theirs, sub, reps=1) / t_batch
-    for k, v in dict(speedup_1000x1000=r1, speedup_100000x10=r2, batched_vs_loop_ours=r3,
-                     batched_vs_loop_geom_median=r4).items():
+    for k, v in dict(
+        speedup_1000x1000=r1, speedup_100000x10=r2, batched_vs_loop_ours=r3, batched_vs_loop_geom_median=r4
+    ).items():
         record_property(k, v)
         print(f"{k}: {v:.1f}x")
     assert r1 >= 15 and r2 >= 50 and r4 >= 50

@@ -4,6 +4,7 @@ Every module in this package registers one :class:`Experiment` on import.  To ad
 ``verify/experiments/<name>.py`` defining a subclass with its :class:`~verify.schema.Schema` and
 calling :func:`register`.
 """
+
 from __future__ import annotations
 
 import functools
@@ -13,11 +14,11 @@ import pkgutil
 from solvers import InvalidInput
 from theorems import Claim, ClaimError
 
-from ..verdict import Evidence
 from ..errors import UsageError, did_you_mean, warnings_after_success
 from ..optima import OptimumError
 from ..resources import Need, check_memory, memory_bytes
 from ..schema import Schema
+from ..verdict import Evidence
 
 __all__ = ["Experiment", "register", "get", "all_experiments"]
 
@@ -55,6 +56,7 @@ class Experiment:
         super().__init_subclass__(**kwargs)
         run = cls.__dict__.get("run")
         if run is not None and not getattr(run, "_usage_errors", False):
+
             @functools.wraps(run)
             def wrapped(self, claim, params, seed=0):
                 self.validate_claim(claim)
@@ -64,8 +66,11 @@ class Experiment:
                 except (InvalidInput, ClaimError) as e:
                     raise UsageError(str(e)) from None
                 except OptimumError as e:
-                    raise UsageError(f"experiment {self.name!r}: no certified optimum for the instance with "
-                                     f"{self._changed(params)}: {e}") from None
+                    raise UsageError(
+                        f"experiment {self.name!r}: no certified optimum for the instance with "
+                        f"{self._changed(params)}: {e}"
+                    ) from None
+
             wrapped._usage_errors = True
             cls.run = wrapped
 

@@ -17,6 +17,7 @@ Measures (``notes/adom.md``):
 
 Runs are cached per (instance, seed, method parameters), so a claim and its teeth share them.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,20 +26,27 @@ import numpy as np
 import sympy as sp
 
 from solvers.adom import StarSequence, adom_plus, gradient_tracking
-
-from ..errors import UsageError
-from ..verdict import Evidence
-from ..fit import loglog_fit
 from theorems.adom import order_exponent
 
-from ..instances import (adom_logistic, adom_quadratics, adversarial_star_schedule, chain_depth_needed,
-                         chain_hard_instance, random_geometric_cycle, relabelled_ring, ring_star_alternating)
+from ..errors import UsageError
+from ..fit import loglog_fit
+from ..instances import (
+    adom_logistic,
+    adom_quadratics,
+    adversarial_star_schedule,
+    chain_depth_needed,
+    chain_hard_instance,
+    random_geometric_cycle,
+    relabelled_ring,
+    ring_star_alternating,
+)
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
+from ..verdict import Evidence
 from . import Experiment, register
 
-FLOOR = 1e-20            #: decay rates are measured while D_k >= FLOOR * D_0
-ROUNDING_FLOOR = 1e-15   #: below this fraction of D_0 a rising distance is rounding noise, not divergence
+FLOOR = 1e-20  #: decay rates are measured while D_k >= FLOOR * D_0
+ROUNDING_FLOOR = 1e-15  #: below this fraction of D_0 a rising distance is rounding noise, not divergence
 EXPONENT_TOLERANCE = 0.1  #: documented slack on fitted exponents (lower-order log and transient terms)
 NETWORKS = ("ring", "rgg", "ring-star", "star")
 METHODS = ("adom+", "adom+-mc", "gt")
@@ -79,6 +87,7 @@ def _eps_grid(v):
     if not v or not all(0 < e < 1 for e in v):
         raise ValueError
     return v
+
 
 _CACHE: dict = {}
 
@@ -126,46 +135,112 @@ class ADOMExperiment(Experiment):
     title = "ADOM+ and lower bounds over time-varying networks"
     schema = Schema(
         params=(
-            Choice("network", "ring", "gossip sequence: relabelled ring, cycle of random geometric graphs, ring and "
-                   "star alternating, or star (exact chi)", choices=NETWORKS, search=True),
-            Choice("problem", "quadratic", "local quadratics with exact mu and L, or l2-logistic regression "
-                   "(mu = lambda; L from the data)", choices=PROBLEMS, search=True),
+            Choice(
+                "network",
+                "ring",
+                "gossip sequence: relabelled ring, cycle of random geometric graphs, ring and "
+                "star alternating, or star (exact chi)",
+                choices=NETWORKS,
+                search=True,
+            ),
+            Choice(
+                "problem",
+                "quadratic",
+                "local quadratics with exact mu and L, or l2-logistic regression (mu = lambda; L from the data)",
+                choices=PROBLEMS,
+                search=True,
+            ),
             Int("n", 8, "number of nodes", low=1, search=(3, 16)),
             Int("d", 5, "dimension of the local problems (the hard instance uses depth_d)", low=1, search=(2, 8)),
             Int("m", 20, "data points per node (logistic)", low=1, search=(2, 30)),
             Float("mu", 1.0, "strong convexity of the local functions", low=0, low_open=True),
             Float("L", 16.0, "smoothness of the local functions (kappa = L/mu)", low=0, low_open=True),
-            Float("eps", 1e-6, "target accuracy D_k <= eps D_0 of the scaling claims", low=0, high=1, low_open=True,
-                  high_open=True),
+            Float(
+                "eps",
+                1e-6,
+                "target accuracy D_k <= eps D_0 of the scaling claims",
+                low=0,
+                high=1,
+                low_open=True,
+                high_open=True,
+            ),
             Int("max_iter", 400000, "iteration cap of a run", low=1),
-            Custom("ns", (4, 6, 8, 11, 16), "node counts of the chi sweep (relabelled rings of growing n)",
-                   rule_text=NS_RULE, check=_node_counts, parser=json_list),
-            Custom("kappas", (4.0, 16.0, 64.0, 256.0), "values of kappa = L/mu of the kappa sweep",
-                   rule_text="a list of at least 3 values > 1", check=_kappas, parser=json_list),
+            Custom(
+                "ns",
+                (4, 6, 8, 11, 16),
+                "node counts of the chi sweep (relabelled rings of growing n)",
+                rule_text=NS_RULE,
+                check=_node_counts,
+                parser=json_list,
+            ),
+            Custom(
+                "kappas",
+                (4.0, 16.0, 64.0, 256.0),
+                "values of kappa = L/mu of the kappa sweep",
+                rule_text="a list of at least 3 values > 1",
+                check=_kappas,
+                parser=json_list,
+            ),
             Choice("axis", "chi", "sweep axis of the multi-consensus claim (mc_cost_to_eps)", choices=("chi", "kappa")),
-            Choice("cost", "grad_calls", "cost of the multi-consensus claim: gradient calls or communication rounds",
-                   choices=COSTS),
-            Choice("method", "adom+", "method run on the hard instance: ADOM+, ADOM+ with multi-consensus or "
-                   "gradient tracking", choices=METHODS, search=True),
-            Choice("mode", "eps", "hard instance: cost to each accuracy of eps_grid, or cost before each chain depth",
-                   choices=("eps", "depth"), search=("depth", "eps")),
+            Choice(
+                "cost",
+                "grad_calls",
+                "cost of the multi-consensus claim: gradient calls or communication rounds",
+                choices=COSTS,
+            ),
+            Choice(
+                "method",
+                "adom+",
+                "method run on the hard instance: ADOM+, ADOM+ with multi-consensus or gradient tracking",
+                choices=METHODS,
+                search=True,
+            ),
+            Choice(
+                "mode",
+                "eps",
+                "hard instance: cost to each accuracy of eps_grid, or cost before each chain depth",
+                choices=("eps", "depth"),
+                search=("depth", "eps"),
+            ),
             Int("n_chain", 4, "nodes holding each half of the split chain (chi = n > n_chain)", low=1),
             Int("depth_d", 40, "dimension (chain length) of the hard instance", low=3, search=(8, 48)),
-            Custom("eps_grid", (1e-1, 1e-2, 1e-3, 1e-4), "accuracies of the hard instance in mode 'eps'",
-                   rule_text="a non-empty list of values in (0, 1)", check=_eps_grid, parser=json_list),
-            Float("gap_eps", 1e-4, "accuracy of the optimality-gap claim", low=0, high=1, low_open=True,
-                  high_open=True),
-            Custom("hard_ns", (4, 8, 12), "node counts of the optimality-gap grid (n_chain = n // 2)",
-                   rule_text=NS_RULE, check=_node_counts, parser=json_list),
-            Custom("hard_kappas", (9.0, 36.0), "values of kappa of the optimality-gap grid",
-                   rule_text="a non-empty list of values > 1", check=_hard_kappas, parser=json_list),
-            Choice("order", "time", "product order of multi-consensus: physical time, or the DADAO order",
-                   choices=("time", "dadao"), search=True),
+            Custom(
+                "eps_grid",
+                (1e-1, 1e-2, 1e-3, 1e-4),
+                "accuracies of the hard instance in mode 'eps'",
+                rule_text="a non-empty list of values in (0, 1)",
+                check=_eps_grid,
+                parser=json_list,
+            ),
+            Float(
+                "gap_eps", 1e-4, "accuracy of the optimality-gap claim", low=0, high=1, low_open=True, high_open=True
+            ),
+            Custom(
+                "hard_ns",
+                (4, 8, 12),
+                "node counts of the optimality-gap grid (n_chain = n // 2)",
+                rule_text=NS_RULE,
+                check=_node_counts,
+                parser=json_list,
+            ),
+            Custom(
+                "hard_kappas",
+                (9.0, 36.0),
+                "values of kappa of the optimality-gap grid",
+                rule_text="a non-empty list of values > 1",
+                check=_hard_kappas,
+                parser=json_list,
+            ),
+            Choice(
+                "order",
+                "time",
+                "product order of multi-consensus: physical time, or the DADAO order",
+                choices=("time", "dadao"),
+                search=True,
+            ),
             Float("gt_step", 0.0, "stepsize of gradient tracking (0: the default 1/(4 L chi))", low=0),
         ),
-        rules=(
-            Rule("mu must be < L (kappa = L/mu > 1)", ("mu", "L"), lambda p: p["mu"] < p["L"]),
-        ),
+        rules=(Rule("mu must be < L (kappa = L/mu > 1)", ("mu", "L"), lambda p: p["mu"] < p["L"]),),
         # counterexample search (``verify.search``); :meth:`from_search` maps the search-only coordinates to
         # parameters (kappa -> L = mu kappa, n_chain as a fraction of 1..n/2, eps_grid from its smallest value)
         search=(
@@ -174,8 +249,20 @@ class ADOMExperiment(Experiment):
             SearchVar("eps_min", ("logfloat", 1e-6, 1e-1), "eps_grid: 4 values from 1e-1 down to eps_min"),
         ),
         # the order in which the search draws (changing it changes the random draws)
-        search_order=("network", "problem", "n", "d", "m", "kappa", "mode", "method", "n_chain_frac", "depth_d",
-                      "eps_min", "order"),
+        search_order=(
+            "network",
+            "problem",
+            "n",
+            "d",
+            "m",
+            "kappa",
+            "mode",
+            "method",
+            "n_chain_frac",
+            "depth_d",
+            "eps_min",
+            "order",
+        ),
         constants=(
             Constant("mu", "strong convexity of the local functions"),
             Constant("L", "smoothness of the local functions"),
@@ -189,38 +276,88 @@ class ADOMExperiment(Experiment):
             Constant("sigma2", "sigma_2 = sqrt(mu/L) / (16 chi)", _DECAY),
             Constant("window", "window w = ceil(1/sigma_2) of the decay rate, in iterations", _DECAY),
             Constant("n_chain", "nodes holding each half of the split chain", _HARD + _GAP),
-            Constant("kappa_sum", "condition number of the sum of the nodes' Hessians of the split chain",
-                     _HARD + _GAP),
-            Constant("k_eps", "chain depth needed for accuracy eps (exact tail of x*), or the depth k reached",
-                     _HARD + _GAP),
+            Constant(
+                "kappa_sum", "condition number of the sum of the nodes' Hessians of the split chain", _HARD + _GAP
+            ),
+            Constant(
+                "k_eps", "chain depth needed for accuracy eps (exact tail of x*), or the depth k reached", _HARD + _GAP
+            ),
         ),
         measures=(
-            Measure("decay_rate", "windowed decay rate of the envelope of sum_i ||x_i^k - x*||^2 (per iteration)",
-                    grid="k (window end)"),
-            Measure("comm_rounds_to_eps", "ADOM+ communication rounds until sum_i ||x_i^k - x*||^2 <= eps "
-                    "||x^0 - x*||^2, over a sweep (log-log fit)", grid="chi or kappa (setting axis)"),
-            Measure("mc_cost_to_eps", "ADOM+ with multi-consensus: gradient calls or rounds to eps (parameter cost), "
-                    "over a sweep (log-log fit)", grid="chi or kappa (parameter axis)"),
-            Measure("hard_comm_rounds", "rounds a method needs on the split-chain / moving-star instance (to eps, or "
-                    "to depth k)", grid="k_eps"),
-            Measure("hard_grad_calls", "gradient calls per node needed on the hard instance (to eps, or to depth k)",
-                    grid="k_eps"),
-            Measure("cost_over_lower_bound", "ADOM+ rounds to eps on the hard instance over the claim's lower bound, "
-                    "over a grid of (chi, kappa) (log-log fit)", grid="chi sqrt(kappa)"),
+            Measure(
+                "decay_rate",
+                "windowed decay rate of the envelope of sum_i ||x_i^k - x*||^2 (per iteration)",
+                grid="k (window end)",
+            ),
+            Measure(
+                "comm_rounds_to_eps",
+                "ADOM+ communication rounds until sum_i ||x_i^k - x*||^2 <= eps "
+                "||x^0 - x*||^2, over a sweep (log-log fit)",
+                grid="chi or kappa (setting axis)",
+            ),
+            Measure(
+                "mc_cost_to_eps",
+                "ADOM+ with multi-consensus: gradient calls or rounds to eps (parameter cost), "
+                "over a sweep (log-log fit)",
+                grid="chi or kappa (parameter axis)",
+            ),
+            Measure(
+                "hard_comm_rounds",
+                "rounds a method needs on the split-chain / moving-star instance (to eps, or to depth k)",
+                grid="k_eps",
+            ),
+            Measure(
+                "hard_grad_calls",
+                "gradient calls per node needed on the hard instance (to eps, or to depth k)",
+                grid="k_eps",
+            ),
+            Measure(
+                "cost_over_lower_bound",
+                "ADOM+ rounds to eps on the hard instance over the claim's lower bound, "
+                "over a grid of (chi, kappa) (log-log fit)",
+                grid="chi sqrt(kappa)",
+            ),
         ),
         settings=(
-            Setting("algorithm", None, "method run: ADOM+ (decay_rate, comm_rounds_to_eps; default of "
-                    "cost_over_lower_bound), ADOM+ with multi-consensus (mc_cost_to_eps); another value is refused "
-                    "where the measure fixes the method", choices=METHODS, measures=_DECAY + _SCALING + _GAP),
-            Setting("axis", None, "sweep axis of comm_rounds_to_eps (None: the claim's scaling_in, else chi)",
-                    choices=("chi", "kappa"), measures=("comm_rounds_to_eps",)),
-            Setting("laws", {}, "complexity law per cost; the predicted exponent is its log-derivative in the "
-                    "swept axis (a cost without a law: the claim's exponent)", kind="exprs", choices=COSTS,
-                    measures=("mc_cost_to_eps",)),
-            Setting("chi_in_parameters", None, "chi used in ADOM+'s parameters, an expression in the constants "
-                    "(None: the network's chi)", kind="expr", measures=_DECAY),
-            Setting("instance", "chain-star", "the hard instance: split Nesterov chain on the adversarial "
-                    "moving-centre star (the only one)", choices=("chain-star",), measures=_HARD + _GAP),
+            Setting(
+                "algorithm",
+                None,
+                "method run: ADOM+ (decay_rate, comm_rounds_to_eps; default of "
+                "cost_over_lower_bound), ADOM+ with multi-consensus (mc_cost_to_eps); another value is refused "
+                "where the measure fixes the method",
+                choices=METHODS,
+                measures=_DECAY + _SCALING + _GAP,
+            ),
+            Setting(
+                "axis",
+                None,
+                "sweep axis of comm_rounds_to_eps (None: the claim's scaling_in, else chi)",
+                choices=("chi", "kappa"),
+                measures=("comm_rounds_to_eps",),
+            ),
+            Setting(
+                "laws",
+                {},
+                "complexity law per cost; the predicted exponent is its log-derivative in the "
+                "swept axis (a cost without a law: the claim's exponent)",
+                kind="exprs",
+                choices=COSTS,
+                measures=("mc_cost_to_eps",),
+            ),
+            Setting(
+                "chi_in_parameters",
+                None,
+                "chi used in ADOM+'s parameters, an expression in the constants (None: the network's chi)",
+                kind="expr",
+                measures=_DECAY,
+            ),
+            Setting(
+                "instance",
+                "chain-star",
+                "the hard instance: split Nesterov chain on the adversarial moving-centre star (the only one)",
+                choices=("chain-star",),
+                measures=_HARD + _GAP,
+            ),
         ),
     )
 
@@ -229,8 +366,9 @@ class ADOMExperiment(Experiment):
         super().validate_claim(claim)
         runs, algo = MEASURE_METHOD.get(claim.measure), self.settings(claim).algorithm
         if runs is not None and algo not in (None, runs):
-            raise UsageError(f"claim {claim.id}: measure {claim.measure} runs {runs!r}, the claim's setting "
-                             f"algorithm says {algo!r}")
+            raise UsageError(
+                f"claim {claim.id}: measure {claim.measure} runs {runs!r}, the claim's setting algorithm says {algo!r}"
+            )
 
     # ------------------------------------------------------------------ search space
     _SEARCH_DECAY = ("network", "problem", "n", "d", "m", "kappa", "order")
@@ -244,8 +382,11 @@ class ADOMExperiment(Experiment):
         """Decay-rate claims search networks x problems x (n, kappa); the hard-instance lower bounds search
         the split chain (n, n_chain, kappa, depth or eps grid) and the method; scaling claims (fits over
         a sweep) are not searchable."""
-        sel = {"decay_rate": self._SEARCH_DECAY, "hard_comm_rounds": self._SEARCH_HARD,
-               "hard_grad_calls": self._SEARCH_HARD}.get(claim.measure)
+        sel = {
+            "decay_rate": self._SEARCH_DECAY,
+            "hard_comm_rounds": self._SEARCH_HARD,
+            "hard_grad_calls": self._SEARCH_HARD,
+        }.get(claim.measure)
         if sel is None:
             return None
         space = {k: self.search_space[k] for k in sel}
@@ -293,12 +434,17 @@ class ADOMExperiment(Experiment):
         hard = max(40 * D, (n + 2) * D, min(it, 200000))
         rounds = hard * math.ceil(n * math.log(2)) + 1
         gossip = 50 * n * n if p["network"] == "rgg" else 3072 * n + 4 * min(n, 600) ** 2
-        return [Need("6*n*d^2 + 4*n*m*d", 6 * n * d * d + 4 * n * m * d, ("n", "d", "m")),
-                Need("40*n*(d + depth_d) + 3*n*depth_d^2", 40 * n * (d + D) + 3 * n * D * D, ("n", "depth_d", "d")),
-                Need("3072*n (ring) or 50*n^2 (rgg)", gossip, ("n",)),
-                Need("3*(max_iter+1)", 3 * (it + 1), ("max_iter",)),
-                Need("3*iterations*ceil(n ln 2) + depth_d*iterations/8 (hard instance)",
-                     3 * rounds + 3 * hard + D * hard // 8, ("n", "depth_d", "max_iter"))]
+        return [
+            Need("6*n*d^2 + 4*n*m*d", 6 * n * d * d + 4 * n * m * d, ("n", "d", "m")),
+            Need("40*n*(d + depth_d) + 3*n*depth_d^2", 40 * n * (d + D) + 3 * n * D * D, ("n", "depth_d", "d")),
+            Need("3072*n (ring) or 50*n^2 (rgg)", gossip, ("n",)),
+            Need("3*(max_iter+1)", 3 * (it + 1), ("max_iter",)),
+            Need(
+                "3*iterations*ceil(n ln 2) + depth_d*iterations/8 (hard instance)",
+                3 * rounds + 3 * hard + D * hard // 8,
+                ("n", "depth_d", "max_iter"),
+            ),
+        ]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
@@ -306,27 +452,40 @@ class ADOMExperiment(Experiment):
         if meas == "decay_rate":
             out = [dict(network="ring", n=18, L=4.0), dict(network="ring-star", n=6, L=16.0)]
             if not quick:
-                out += [dict(network="rgg", n=10, L=16.0), dict(network="ring", n=10, L=100.0, problem="logistic", mu=0.1, d=5)]
+                out += [
+                    dict(network="rgg", n=10, L=16.0),
+                    dict(network="ring", n=10, L=100.0, problem="logistic", mu=0.1, d=5),
+                ]
             return out
         if meas == "comm_rounds_to_eps":
             if self._axis(claim) == "kappa":
-                return ([dict(axis="kappa", n=6, kappas=(16.0, 64.0, 256.0, 1024.0))] if quick
-                        else [dict(axis="kappa", n=6, kappas=(64.0, 256.0, 1024.0, 4096.0))])
+                return (
+                    [dict(axis="kappa", n=6, kappas=(16.0, 64.0, 256.0, 1024.0))]
+                    if quick
+                    else [dict(axis="kappa", n=6, kappas=(64.0, 256.0, 1024.0, 4096.0))]
+                )
             return [dict(axis="chi", L=4.0)] if quick else [dict(axis="chi", L=16.0, ns=(4, 6, 8, 11, 16, 22))]
         if meas == "mc_cost_to_eps":
             mc = dict(method="adom+-mc")
-            base = [dict(mc, axis="chi", cost="grad_calls", L=16.0), dict(mc, axis="chi", cost="comm_rounds", L=16.0),
-                    dict(mc, axis="kappa", cost="grad_calls", n=8)]
+            base = [
+                dict(mc, axis="chi", cost="grad_calls", L=16.0),
+                dict(mc, axis="chi", cost="comm_rounds", L=16.0),
+                dict(mc, axis="kappa", cost="grad_calls", n=8),
+            ]
             return base if quick else base + [dict(mc, axis="kappa", cost="comm_rounds", n=8)]
         if meas in ("hard_comm_rounds", "hard_grad_calls"):
             depth_method = "adom+" if meas == "hard_comm_rounds" else "adom+-mc"
-            out = [dict(mode="depth", method=depth_method, n=8, n_chain=4, L=100.0),
-                   dict(mode="eps", method="adom+", n=8, n_chain=4, L=36.0),
-                   dict(mode="eps", method="adom+-mc", n=8, n_chain=4, L=36.0),
-                   dict(mode="depth", method="gt", n=8, n_chain=4, L=100.0)]
+            out = [
+                dict(mode="depth", method=depth_method, n=8, n_chain=4, L=100.0),
+                dict(mode="eps", method="adom+", n=8, n_chain=4, L=36.0),
+                dict(mode="eps", method="adom+-mc", n=8, n_chain=4, L=36.0),
+                dict(mode="depth", method="gt", n=8, n_chain=4, L=100.0),
+            ]
             if not quick:
-                out += [dict(mode="eps", method="gt", n=8, n_chain=4, L=36.0, eps_grid=(1e-1, 1e-2, 1e-3)),
-                        dict(mode="depth", method=depth_method, n=12, n_chain=2, L=100.0)]
+                out += [
+                    dict(mode="eps", method="gt", n=8, n_chain=4, L=36.0, eps_grid=(1e-1, 1e-2, 1e-3)),
+                    dict(mode="depth", method=depth_method, n=12, n_chain=2, L=100.0),
+                ]
             return out
         if meas == "cost_over_lower_bound":
             return [dict()] if quick else [dict(hard_ns=(4, 8, 12, 16), hard_kappas=(9.0, 36.0, 144.0))]
@@ -342,8 +501,7 @@ class ADOMExperiment(Experiment):
         if meas == "decay_rate":
             return self._decay(claim, p, seed)
         if meas == "comm_rounds_to_eps":
-            return self._scaling(claim, p, seed, method="adom+", cost="comm_rounds",
-                                 exponent=None)
+            return self._scaling(claim, p, seed, method="adom+", cost="comm_rounds", exponent=None)
         if meas == "mc_cost_to_eps":
             laws = self.settings(claim).laws
             exponent = None
@@ -362,24 +520,63 @@ class ADOMExperiment(Experiment):
         raise UsageError(f"experiment 'adom' cannot measure {meas!r}; it measures {', '.join(self.measures)}")
 
     def _run_method(self, method, problem, gossip, chi_param, p, iterations, stop_ratio, track=False):
-        key = (method, id(problem), id(gossip), float(chi_param), iterations, stop_ratio, track, p["order"], p["gt_step"])
-        args = (problem.local_grads, gossip.n, problem.d, problem.mu, problem.L, chi_param, gossip, iterations, problem.x_star)
+        key = (
+            method,
+            id(problem),
+            id(gossip),
+            float(chi_param),
+            iterations,
+            stop_ratio,
+            track,
+            p["order"],
+            p["gt_step"],
+        )
+        args = (
+            problem.local_grads,
+            gossip.n,
+            problem.d,
+            problem.mu,
+            problem.L,
+            chi_param,
+            gossip,
+            iterations,
+            problem.x_star,
+        )
         if method == "gt":
-            return _cached(key, lambda: gradient_tracking(*args, step=p["gt_step"] or None, track_support=track,
-                                                          stop_ratio=stop_ratio))
-        return _cached(key, lambda: adom_plus(*args, multi_consensus=(method == "adom+-mc"), order=p["order"],
-                                              track_support=track, stop_ratio=stop_ratio))
+            return _cached(
+                key,
+                lambda: gradient_tracking(*args, step=p["gt_step"] or None, track_support=track, stop_ratio=stop_ratio),
+            )
+        return _cached(
+            key,
+            lambda: adom_plus(
+                *args,
+                multi_consensus=(method == "adom+-mc"),
+                order=p["order"],
+                track_support=track,
+                stop_ratio=stop_ratio,
+            ),
+        )
 
     def _instance(self, p, n, mu, L, seed):
         key = ("inst", p["network"], p["problem"], n, p["d"], p["m"], mu, L, seed)
 
         def make():
             return build_problem(p, mu, L, n, seed), build_network(p["network"], n, seed)
+
         return _cached(key, make)
 
     def _constants(self, problem, gossip, eps):
-        return dict(mu=problem.mu, L=problem.L, kappa=problem.L / problem.mu, chi=gossip.chi, chi_tight=gossip.chi_tight,
-                    n=gossip.n, d=problem.d, eps=eps)
+        return dict(
+            mu=problem.mu,
+            L=problem.L,
+            kappa=problem.L / problem.mu,
+            chi=gossip.chi,
+            chi_tight=gossip.chi_tight,
+            n=gossip.n,
+            d=problem.d,
+            eps=eps,
+        )
 
     # decay rate ---------------------------------------------------------
     def _decay(self, claim, p, seed):
@@ -413,18 +610,37 @@ class ADOMExperiment(Experiment):
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = -(np.log(env[ends]) - np.log(env[starts])) / np.maximum(ends - starts, 1)
         rate = np.where(np.isfinite(rate), rate, -np.inf)
-        c.update(window=w, sigma2=sigma2, iterations=tr.iterations, diverged=tr.diverged_at is not None,
-                 final_ratio=float(D[-1] / D[0]))
-        c["observed_rate_over_sigma2"] = float(np.median(rate[np.isfinite(rate)]) / sigma2) if np.isfinite(rate).any() else float("nan")
+        c.update(
+            window=w,
+            sigma2=sigma2,
+            iterations=tr.iterations,
+            diverged=tr.diverged_at is not None,
+            final_ratio=float(D[-1] / D[0]),
+        )
+        c["observed_rate_over_sigma2"] = (
+            float(np.median(rate[np.isfinite(rate)]) / sigma2) if np.isfinite(rate).any() else float("nan")
+        )
         bound = claim.evaluate(**c)
-        return Evidence("k", ends, rate, bound, constants=c, instance=p, seed=seed,
-                        series={"dist_sq": D, "comm_rounds": tr.comm_rounds, "consensus": tr.consensus},
-                        note=f"windows of {w} iterations; envelope compared while D_k >= {FLOOR:g} D_0 and up to the smallest D_k")
+        return Evidence(
+            "k",
+            ends,
+            rate,
+            bound,
+            constants=c,
+            instance=p,
+            seed=seed,
+            series={"dist_sq": D, "comm_rounds": tr.comm_rounds, "consensus": tr.consensus},
+            note=f"windows of {w} iterations; envelope compared while D_k >= {FLOOR:g} D_0 and up to the smallest D_k",
+        )
 
     # scaling --------------------------------------------------------------
     def _scaling(self, claim, p, seed, method, cost, exponent):
         axis = p["axis"] if claim.measure == "mc_cost_to_eps" else self._axis(claim)
-        cells = [(n, p["mu"], p["L"]) for n in p["ns"]] if axis == "chi" else [(p["n"], p["mu"], p["mu"] * k) for k in p["kappas"]]
+        cells = (
+            [(n, p["mu"], p["L"]) for n in p["ns"]]
+            if axis == "chi"
+            else [(p["n"], p["mu"], p["mu"] * k) for k in p["kappas"]]
+        )
         chis, kappas, grads, comms = [], [], [], []
         for n, mu, L in cells:
             problem, gossip = self._instance(p, n, mu, L, seed)
@@ -433,8 +649,10 @@ class ADOMExperiment(Experiment):
             tr = self._run_method(method, problem, gossip, c["chi"], p, p["max_iter"], p["eps"])
             r, g, ok = _rounds_to(tr, p["eps"])
             if not ok[0]:
-                raise UsageError(f"{method} did not reach eps={p['eps']:g} within max_iter={p['max_iter']} "
-                                 f"(n={n}, kappa={L / mu:g}); raise max_iter")
+                raise UsageError(
+                    f"{method} did not reach eps={p['eps']:g} within max_iter={p['max_iter']} "
+                    f"(n={n}, kappa={L / mu:g}); raise max_iter"
+                )
             chis.append(c["chi"])
             kappas.append(c["kappa"])
             comms.append(r[0])
@@ -442,14 +660,38 @@ class ADOMExperiment(Experiment):
         x = np.array(chis if axis == "chi" else kappas)
         y = np.array(comms if cost == "comm_rounds" else grads)
         fit = loglog_fit(x, y)
-        pred = claim.predicted_exponent(chi=float(np.mean(chis)), kappa=float(np.mean(kappas)), eps=p["eps"]) \
-            if exponent is None else exponent
-        c = dict(axis=axis, cost=cost, method=method, eps=p["eps"], exponent_tolerance=EXPONENT_TOLERANCE,
-                 fitted_slope=fit.slope, r2=fit.r2)
-        ev = Evidence(axis, x, y, np.full_like(y, np.nan), method="fit", constants=c, instance=p, seed=seed,
-                      series={"chi": np.array(chis), "kappa": np.array(kappas), "comm_rounds": np.array(comms),
-                              "grad_calls": np.array(grads)},
-                      fit=fit, predicted_exponent=pred)
+        pred = (
+            claim.predicted_exponent(chi=float(np.mean(chis)), kappa=float(np.mean(kappas)), eps=p["eps"])
+            if exponent is None
+            else exponent
+        )
+        c = dict(
+            axis=axis,
+            cost=cost,
+            method=method,
+            eps=p["eps"],
+            exponent_tolerance=EXPONENT_TOLERANCE,
+            fitted_slope=fit.slope,
+            r2=fit.r2,
+        )
+        ev = Evidence(
+            axis,
+            x,
+            y,
+            np.full_like(y, np.nan),
+            method="fit",
+            constants=c,
+            instance=p,
+            seed=seed,
+            series={
+                "chi": np.array(chis),
+                "kappa": np.array(kappas),
+                "comm_rounds": np.array(comms),
+                "grad_calls": np.array(grads),
+            },
+            fit=fit,
+            predicted_exponent=pred,
+        )
         return ev
 
     # hard instance ----------------------------------------------------------
@@ -459,6 +701,7 @@ class ADOMExperiment(Experiment):
         def make():
             prob = chain_hard_instance(n, n_chain, d, p["mu"], L)
             return prob, StarSequence(n, adversarial_star_schedule(n, n_chain, horizon))
+
         return _cached(key, make)
 
     def _hard(self, claim, p, seed):
@@ -479,9 +722,17 @@ class ADOMExperiment(Experiment):
             cost = tr.comm_rounds[idx] if claim.measure == "hard_comm_rounds" else tr.grad_calls[idx]
             bound = claim.evaluate(k_eps=ks, **c)
             c.update(method=p["method"], max_depth=int(tr.depth.max()), iterations=tr.iterations)
-            return Evidence("depth", ks, cost.astype(float), bound, constants=c, instance=p, seed=seed,
-                            series={"depth": tr.depth, "comm_rounds": tr.comm_rounds, "grad_calls": tr.grad_calls},
-                            note="cost before chain depth k first appears anywhere in the method's state (k_eps := k)")
+            return Evidence(
+                "depth",
+                ks,
+                cost.astype(float),
+                bound,
+                constants=c,
+                instance=p,
+                seed=seed,
+                series={"depth": tr.depth, "comm_rounds": tr.comm_rounds, "grad_calls": tr.grad_calls},
+                note="cost before chain depth k first appears anywhere in the method's state (k_eps := k)",
+            )
         eps = np.array(sorted(p["eps_grid"], reverse=True))
         d = p["depth_d"]
         problem, _ = self._hard_setup(p, n, m, p["L"], d, 1)
@@ -501,16 +752,31 @@ class ADOMExperiment(Experiment):
         cost = (r if claim.measure == "hard_comm_rounds" else g)[ok]
         bound = claim.evaluate(k_eps=ke[ok], **c)
         c.update(method=p["method"], unreached=int((~ok).sum()), iterations=tr.iterations)
-        return Evidence("eps", eps[ok], cost, bound, constants=c, instance=p, seed=seed,
-                        series={"k_eps": ke[ok], "dist_sq": tr.dist_sq, "comm_rounds": tr.comm_rounds,
-                                "grad_calls": tr.grad_calls},
-                        note="eps values not reached within the budget are dropped (they say nothing against a lower bound)")
+        return Evidence(
+            "eps",
+            eps[ok],
+            cost,
+            bound,
+            constants=c,
+            instance=p,
+            seed=seed,
+            series={"k_eps": ke[ok], "dist_sq": tr.dist_sq, "comm_rounds": tr.comm_rounds, "grad_calls": tr.grad_calls},
+            note="eps values not reached within the budget are dropped (they say nothing against a lower bound)",
+        )
 
     def _hard_constants(self, problem, gossip, m):
         H = problem.C.sum(axis=0)
         ev = np.linalg.eigvalsh(H)
-        return dict(mu=problem.mu, L=problem.L, kappa=problem.L / problem.mu, chi=gossip.chi, n=gossip.n,
-                    n_chain=m, d=problem.d, kappa_sum=float(ev[-1] / ev[0]))
+        return dict(
+            mu=problem.mu,
+            L=problem.L,
+            kappa=problem.L / problem.mu,
+            chi=gossip.chi,
+            n=gossip.n,
+            n_chain=m,
+            d=problem.d,
+            kappa_sum=float(ev[-1] / ev[0]),
+        )
 
     def _gap(self, claim, p, seed):
         lb = claim.variant("lb", kind="lower", measure="hard_comm_rounds")
@@ -520,8 +786,7 @@ class ADOMExperiment(Experiment):
         for n in p["hard_ns"]:
             m = n // 2
             for kap in p["hard_kappas"]:
-                q = dict(p, n=n, n_chain=m, L=p["mu"] * kap, mode="eps", method=method,
-                         eps_grid=(eps,))
+                q = dict(p, n=n, n_chain=m, L=p["mu"] * kap, mode="eps", method=method, eps_grid=(eps,))
                 ev = self._hard(lb, q, seed)
                 ratio = float(ev.measured[0] / ev.bound[0])
                 xs.append(ev.constants["chi"] * math.sqrt(ev.constants["kappa"]))
@@ -529,10 +794,22 @@ class ADOMExperiment(Experiment):
                 rows.append((n, kap, float(ev.measured[0]), float(ev.bound[0])))
         fit = loglog_fit(xs, ys)
         pred = claim.predicted_exponent()
-        c = dict(scaling_mode="at-most", eps=eps, fitted_slope=fit.slope, max_ratio=float(max(ys)), min_ratio=float(min(ys)))
-        return Evidence("chi_sqrt_kappa", np.array(xs), np.array(ys), np.full(len(ys), np.nan), method="fit", constants=c,
-                        instance=p, seed=seed, fit=fit, predicted_exponent=pred,
-                        series={"rows(n, kappa, rounds, bound)": np.array(rows)})
+        c = dict(
+            scaling_mode="at-most", eps=eps, fitted_slope=fit.slope, max_ratio=float(max(ys)), min_ratio=float(min(ys))
+        )
+        return Evidence(
+            "chi_sqrt_kappa",
+            np.array(xs),
+            np.array(ys),
+            np.full(len(ys), np.nan),
+            method="fit",
+            constants=c,
+            instance=p,
+            seed=seed,
+            fit=fit,
+            predicted_exponent=pred,
+            series={"rows(n, kappa, rounds, bound)": np.array(rows)},
+        )
 
     # ------------------------------------------------------------------ figures
     def figures(self, verdicts, outdir, quick=False):
@@ -547,10 +824,20 @@ class ADOMExperiment(Experiment):
         fig.tight_layout()
         fig.savefig(os.path.join(outdir, "adom_distance_vs_rounds.png"), dpi=120)
         plt.close(fig)
-        out.append(("adom_distance_vs_rounds.png", "ADOM+ on relabelled rings: sum_i ||x_i - x*||^2 / D_0 against "
-                                                   "communication rounds, for networks of different chi (kappa = 16)"))
-        fits = [v for v in verdicts if v.evidence is not None and v.evidence.fit is not None
-                and v.claim in ("adom-plus.complexity-chi", "adom-plus.complexity-kappa")]
+        out.append(
+            (
+                "adom_distance_vs_rounds.png",
+                "ADOM+ on relabelled rings: sum_i ||x_i - x*||^2 / D_0 against "
+                "communication rounds, for networks of different chi (kappa = 16)",
+            )
+        )
+        fits = [
+            v
+            for v in verdicts
+            if v.evidence is not None
+            and v.evidence.fit is not None
+            and v.claim in ("adom-plus.complexity-chi", "adom-plus.complexity-kappa")
+        ]
         if fits:
             fig, axes = plt.subplots(1, len(fits), figsize=(5 * len(fits), 3.6), squeeze=False)
             for ax, v in zip(axes[0], fits):
@@ -558,17 +845,30 @@ class ADOMExperiment(Experiment):
             fig.tight_layout()
             fig.savefig(os.path.join(outdir, "adom_scaling.png"), dpi=120)
             plt.close(fig)
-            out.append(("adom_scaling.png", "ADOM+ rounds to eps against chi and kappa (log axes): fitted slope "
-                                            "and the predicted slope"))
-        hard = [v for v in verdicts if v.evidence is not None and v.claim in ("adom.lower-bound-comm", "adom.lower-bound-comp")]
+            out.append(
+                (
+                    "adom_scaling.png",
+                    "ADOM+ rounds to eps against chi and kappa (log axes): fitted slope and the predicted slope",
+                )
+            )
+        hard = [
+            v
+            for v in verdicts
+            if v.evidence is not None and v.claim in ("adom.lower-bound-comm", "adom.lower-bound-comp")
+        ]
         if hard:
             fig, ax = plt.subplots(figsize=(5.5, 3.8))
             plot_cost_vs_lower_bound(ax, hard)
             fig.tight_layout()
             fig.savefig(os.path.join(outdir, "adom_lower_bound.png"), dpi=120)
             plt.close(fig)
-            out.append(("adom_lower_bound.png", "Hard instance (split chain, moving-centre star): measured cost "
-                                                "of each method against the lower bound (points above the diagonal hold)"))
+            out.append(
+                (
+                    "adom_lower_bound.png",
+                    "Hard instance (split chain, moving-centre star): measured cost "
+                    "of each method against the lower bound (points above the diagonal hold)",
+                )
+            )
         return out
 
 
@@ -593,7 +893,7 @@ def plot_scaling(ax, ev, title=""):
     ax.loglog(xx, ev.fit.predict(xx), "-", label=f"fit slope {ev.fit.slope:.2f}")
     pred = ev.predicted_exponent
     c = np.exp(np.mean(np.log(y)) - pred * np.mean(np.log(x)))
-    ax.loglog(xx, c * xx ** pred, "--", label=f"predicted slope {pred:.2f}")
+    ax.loglog(xx, c * xx**pred, "--", label=f"predicted slope {pred:.2f}")
     ax.set_xlabel(ev.grid_name)
     ax.set_ylabel("rounds to eps" if "comm" in str(ev.constants.get("cost", "comm")) else "gradient calls to eps")
     ax.set_title(title, fontsize=9)

@@ -12,9 +12,8 @@ Measures:
 * ``clone_qm`` — :math:`M_{qm}` of the cloned problem with :math:`N_i=\lceil L_i/L_{am}\rceil`
   for the instance and for sampled constant vectors.
 """
+
 from __future__ import annotations
-
-
 
 import numpy as np
 import sympy as sp
@@ -26,16 +25,16 @@ from theorems.ef21 import theta_c as _theta_c_expr
 from theorems.ef21 import xi as _xi_expr
 
 from ..errors import UsageError
-from ..verdict import Evidence
 from ..expectation import mc_summary
 from ..instances import heterogeneous_least_squares, heterogeneous_logistic
 from ..optima import least_squares_optimum, logistic_lower_bound
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, SearchVar, Setting
+from ..verdict import Evidence
 from . import Experiment, register
 
 EQUIVALENCE_ATOL = 1e-10  #: floating-point tolerance of the EF21 / EF21-W iterate comparison
-PL_FLOOR = 1e-11          #: PŁ comparisons stop where the bound falls below this fraction of Psi^0
+PL_FLOOR = 1e-11  #: PŁ comparisons stop where the bound falls below this fraction of Psi^0
 PROBLEMS = ("least-squares", "logistic")
 COMPRESSOR_RULE = "a compressor name: top-K or rand-K (K >= 1), identity or natural"
 _RATES = ("avg_grad_norm_sq", "pl_lyapunov")
@@ -82,34 +81,82 @@ class EF21Experiment(Experiment):
     title = "EF21 / EF21-W on heterogeneous federated problems"
     schema = Schema(
         params=(
-            Choice("problem", "least-squares", "federated least squares (PL) or logistic regression with the "
-                   "nonconvex regulariser", choices=PROBLEMS, search=True),
+            Choice(
+                "problem",
+                "least-squares",
+                "federated least squares (PL) or logistic regression with the nonconvex regulariser",
+                choices=PROBLEMS,
+                search=True,
+            ),
             Int("n", 20, "number of clients", low=1, search=(2, 40)),
             Int("d", 20, "dimension", low=1, search=(2, 30)),
             Int("m", 10, "data points per client", low=1, search=(1, 20)),
             Float("spread", 2.0, "L_qm / L_am of the instance (1: homogeneous; at most sqrt(n))", low=0, low_open=True),
-            Choice("profile", "outlier", "how the L_i spread: one outlier client or a geometric profile",
-                   choices=("outlier", "geometric"), search=True),
-            Float("L_am", 1.0, "arithmetic mean of the L_i (fixed while the spread varies); the claims are invariant "
-                  "to this scale, and beyond [1e-8, 1e8] float64 and the conic solver of the certified optimum are not "
-                  "trusted", low=1e-8, high=1e8),
-            Float("noise", 0.5, "label noise of least squares (at most 1e8: beyond, the optimum is not certified)",
-                  low=0, high=1e8),
+            Choice(
+                "profile",
+                "outlier",
+                "how the L_i spread: one outlier client or a geometric profile",
+                choices=("outlier", "geometric"),
+                search=True,
+            ),
+            Float(
+                "L_am",
+                1.0,
+                "arithmetic mean of the L_i (fixed while the spread varies); the claims are invariant "
+                "to this scale, and beyond [1e-8, 1e8] float64 and the conic solver of the certified optimum are not "
+                "trusted",
+                low=1e-8,
+                high=1e8,
+            ),
+            Float(
+                "noise",
+                0.5,
+                "label noise of least squares (at most 1e8: beyond, the optimum is not certified)",
+                low=0,
+                high=1e8,
+            ),
             Float("lam", 0.1, "weight of the nonconvex regulariser (logistic)", low=0),
-            Custom("compressor", "top-1", "compressor of the client messages", rule_text=COMPRESSOR_RULE,
-                   check=_compressor_name),
-            Choice("init", "grad", "initial g_i^0: the local gradient, zero, or its compression",
-                   choices=("grad", "zero", "compressed"), search=True),
+            Custom(
+                "compressor",
+                "top-1",
+                "compressor of the client messages",
+                rule_text=COMPRESSOR_RULE,
+                check=_compressor_name,
+            ),
+            Choice(
+                "init",
+                "grad",
+                "initial g_i^0: the local gradient, zero, or its compression",
+                choices=("grad", "zero", "compressed"),
+                search=True,
+            ),
             Int("T", 2000, "number of rounds", low=1),
             Float("stepsize_factor", 1.0, "fraction of the claim's largest stepsize", low=0, low_open=True),
             Int("replications", 64, "Monte Carlo replications (random compressor, participation or noise)", low=2),
-            Float("participation", 0.5, "probability that a client participates in a round (PP claims)",
-                  low=0, high=1, low_open=True),
-            Float("sigma2", 0.05, "variance of the stochastic gradients (SGD claims; at most 1e12: beyond, the noisy "
-                  "iterates overflow float64)", low=0, high=1e12),
+            Float(
+                "participation",
+                0.5,
+                "probability that a client participates in a round (PP claims)",
+                low=0,
+                high=1,
+                low_open=True,
+            ),
+            Float(
+                "sigma2",
+                0.05,
+                "variance of the stochastic gradients (SGD claims; at most 1e12: beyond, the noisy "
+                "iterates overflow float64)",
+                low=0,
+                high=1e12,
+            ),
             Int("bits_per_float", 32, "bits charged per float sent", low=1),
-            Choice("start", "random", "x^0 ~ N(0, I), or x^0 = x* (least squares)", choices=("random", "optimum"),
-                   search=True),
+            Choice(
+                "start",
+                "random",
+                "x^0 ~ N(0, I), or x^0 = x* (least squares)",
+                choices=("random", "optimum"),
+                search=True,
+            ),
         ),
         search=(
             SearchVar("spread_frac", ("float", 0.0, 0.9), "spread as a fraction of its feasible range [1, sqrt(n)]"),
@@ -118,21 +165,33 @@ class EF21Experiment(Experiment):
         constants=(
             Constant("L", "smoothness constant of f (exact: largest eigenvalue / curvature bound)", _RUNS + _SAMPLED),
             Constant("L_am", "arithmetic mean of the clients' L_i", _RUNS + _SAMPLED, latex=(r"L_{\rm AM}", "L_{AM}")),
-            Constant("L_qm", "quadratic mean of the clients' L_i", _RUNS + _SAMPLED,
-                     latex=(r"L_{\rm QM}", "L_{QM}", r"\tilde{L}")),
+            Constant(
+                "L_qm",
+                "quadratic mean of the clients' L_i",
+                _RUNS + _SAMPLED,
+                latex=(r"L_{\rm QM}", "L_{QM}", r"\tilde{L}"),
+            ),
             Constant("alpha", "contraction parameter of the compressor", _RUNS),
-            Constant("theta_c", "theta(alpha) = 1 - sqrt(1 - alpha)", _RUNS,
-                     latex=(r"\theta_c(\alpha)", r"\theta(\alpha)")),
-            Constant("xi", "xi(alpha) = sqrt(beta/theta), the factor of the EF21 stepsize", _RUNS, latex=(r"\xi(\alpha)",)),
+            Constant(
+                "theta_c", "theta(alpha) = 1 - sqrt(1 - alpha)", _RUNS, latex=(r"\theta_c(\alpha)", r"\theta(\alpha)")
+            ),
+            Constant(
+                "xi", "xi(alpha) = sqrt(beta/theta), the factor of the EF21 stepsize", _RUNS, latex=(r"\xi(\alpha)",)
+            ),
             Constant("n", "number of clients", _RUNS),
             Constant("d", "dimension", _RUNS),
             Constant("mu", "PL constant of least squares (smallest nonzero eigenvalue; nan for logistic)", _RUNS),
             Constant("spread", "L_qm / L_am", _RUNS),
             Constant("gamma", "the stepsize run: the claim's largest stepsize times stepsize_factor", _RUNS),
-            Constant("delta0", "f(x^0) - f_low, with f_low the certified optimum (least squares) or lower bound",
-                     _RATES),
-            Constant("G0", "G^0 = sum_i w_i ||g_i^0 - grad f_i(x^0)||^2 with the claim's Lyapunov weights", _RATES,
-                     latex=("G^0",)),
+            Constant(
+                "delta0", "f(x^0) - f_low, with f_low the certified optimum (least squares) or lower bound", _RATES
+            ),
+            Constant(
+                "G0",
+                "G^0 = sum_i w_i ||g_i^0 - grad f_i(x^0)||^2 with the claim's Lyapunov weights",
+                _RATES,
+                latex=("G^0",),
+            ),
             Constant("f0", "f(x^0)", _RATES),
             Constant("f_low", "certified f* (least squares) or lower bound on f_inf (logistic)", _RATES),
             Constant("p_min", "smallest participation probability (setting participation=true)", _RATES),
@@ -140,25 +199,56 @@ class EF21Experiment(Experiment):
             Constant("homogeneous", "1 if the compressor is positively homogeneous, else 0", ("ef21w_ef21_gap",)),
         ),
         measures=(
-            Measure("avg_grad_norm_sq", "running mean over t < T of ||grad f(x^t)||^2, for every T "
-                    "(Monte Carlo over replications when the compressor, participation or gradients are random)",
-                    grid="T", random=True),
-            Measure("pl_lyapunov", "Psi^T = f(x^T) - f* + (gamma/theta_c) G^T (least squares, PL)", grid="T", random=True),
+            Measure(
+                "avg_grad_norm_sq",
+                "running mean over t < T of ||grad f(x^t)||^2, for every T "
+                "(Monte Carlo over replications when the compressor, participation or gradients are random)",
+                grid="T",
+                random=True,
+            ),
+            Measure(
+                "pl_lyapunov", "Psi^T = f(x^T) - f* + (gamma/theta_c) G^T (least squares, PL)", grid="T", random=True
+            ),
             Measure("ef21w_ef21_gap", "max_t ||x_W^t - x^t|| / max(1, ||x^t||), matched initialisation", grid="T"),
             Measure("smoothness_L", "exact L of f on 40 sampled least-squares instances", grid="sample"),
             Measure("clone_qm", "quadratic mean M_qm of the cloned problem with N_i = ceil(L_i/L_am)", grid="sample"),
         ),
         settings=(
-            Setting("algorithm", "ef21", "EF21, EF21-W (weights L_i / sum L_j), or both (the equivalence claim)",
-                    choices=("ef21", "ef21-w", "both")),
-            Setting("lyapunov", "qm", "weights of G: 1/n (qm), L_am/(n L_i) (am) or L_i / sum L_j (w)",
-                    choices=("qm", "am", "w"), measures=("avg_grad_norm_sq", "pl_lyapunov")),
-            Setting("noise", False, "stochastic gradients with variance sigma2 per client", kind="flag",
-                    measures=("avg_grad_norm_sq",)),
-            Setting("participation", False, "partial participation with probability `participation`", kind="flag",
-                    measures=("avg_grad_norm_sq",)),
-            Setting("compressor", None, "compressor to run instead of the instance's", kind="text",
-                    rule_text=COMPRESSOR_RULE, check=_compressor_name),
+            Setting(
+                "algorithm",
+                "ef21",
+                "EF21, EF21-W (weights L_i / sum L_j), or both (the equivalence claim)",
+                choices=("ef21", "ef21-w", "both"),
+            ),
+            Setting(
+                "lyapunov",
+                "qm",
+                "weights of G: 1/n (qm), L_am/(n L_i) (am) or L_i / sum L_j (w)",
+                choices=("qm", "am", "w"),
+                measures=("avg_grad_norm_sq", "pl_lyapunov"),
+            ),
+            Setting(
+                "noise",
+                False,
+                "stochastic gradients with variance sigma2 per client",
+                kind="flag",
+                measures=("avg_grad_norm_sq",),
+            ),
+            Setting(
+                "participation",
+                False,
+                "partial participation with probability `participation`",
+                kind="flag",
+                measures=("avg_grad_norm_sq",),
+            ),
+            Setting(
+                "compressor",
+                None,
+                "compressor to run instead of the instance's",
+                kind="text",
+                rule_text=COMPRESSOR_RULE,
+                check=_compressor_name,
+            ),
         ),
     )
 
@@ -190,10 +280,12 @@ class EF21Experiment(Experiment):
         gradients, targets, g_i, difference, compressor scratch, residuals) and its series (values,
         gradient norms, G per replication; the iterates of the equivalence runs)."""
         n, d, m, R, T = (int(p[k]) for k in ("n", "d", "m", "replications", "T"))
-        return [Need("10*n*m*d", 10 * n * m * d, ("n", "m", "d")),
-                Need("2*n*min(m,d)^2 + 4*d^2", 2 * n * min(m, d) ** 2 + 4 * d * d, ("n", "m", "d")),
-                Need("12*replications*n*(d+m)", 12 * R * n * (d + m), ("replications", "n", "d")),
-                Need("4*replications*(T+1) + 2*(T+1)*d", 4 * R * (T + 1) + 2 * (T + 1) * d, ("replications", "T", "d"))]
+        return [
+            Need("10*n*m*d", 10 * n * m * d, ("n", "m", "d")),
+            Need("2*n*min(m,d)^2 + 4*d^2", 2 * n * min(m, d) ** 2 + 4 * d * d, ("n", "m", "d")),
+            Need("12*replications*n*(d+m)", 12 * R * n * (d + m), ("replications", "n", "d")),
+            Need("4*replications*(T+1) + 2*(T+1)*d", 4 * R * (T + 1) + 2 * (T + 1) * d, ("replications", "T", "d")),
+        ]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
@@ -220,9 +312,18 @@ class EF21Experiment(Experiment):
     # ------------------------------------------------------------------ run
     def _constants(self, problem, compressor):
         alpha = compressor.alpha(problem.d)
-        return dict(L=problem.L, L_am=problem.L_am, L_qm=problem.L_qm, alpha=alpha, n=problem.n, d=problem.d,
-                    mu=getattr(problem, "mu", None) or float("nan"), theta_c=theta_c(alpha), xi=xi(alpha),
-                    spread=problem.L_qm / problem.L_am)
+        return dict(
+            L=problem.L,
+            L_am=problem.L_am,
+            L_qm=problem.L_qm,
+            alpha=alpha,
+            n=problem.n,
+            d=problem.d,
+            mu=getattr(problem, "mu", None) or float("nan"),
+            theta_c=theta_c(alpha),
+            xi=xi(alpha),
+            spread=problem.L_qm / problem.L_am,
+        )
 
     def run(self, claim, p, seed=0):
         meas = claim.measure
@@ -243,9 +344,11 @@ class EF21Experiment(Experiment):
             raise UsageError(f"claim {claim.id}: setting algorithm must be 'ef21' or 'ef21-w' for {meas}, got {algo!r}")
         weights = problem.L_i / problem.L_i.sum() if algo == "ef21-w" else None
         lyap_name = s.lyapunov
-        lyap = {"qm": np.full(problem.n, 1.0 / problem.n),
-                "am": problem.L_am / (problem.n * problem.L_i),
-                "w": problem.L_i / problem.L_i.sum()}
+        lyap = {
+            "qm": np.full(problem.n, 1.0 / problem.n),
+            "am": problem.L_am / (problem.n * problem.L_i),
+            "w": problem.L_i / problem.L_i.sum(),
+        }
         participation = noise = None
         if s.participation:
             participation = np.full(problem.n, p["participation"])
@@ -266,9 +369,21 @@ class EF21Experiment(Experiment):
         claim.check_assumptions(gamma=gamma, **c)
         stochastic = (not comp.deterministic) or participation is not None or noise is not None
         R = p["replications"] if stochastic else 1
-        tr = ef21(problem, x0, gamma, comp, p["T"], weights=weights, init=p["init"], participation=participation,
-                  noise=noise, replications=R, seed=seed, lyapunov={lyap_name: lyap[lyap_name]},
-                  bits_per_float=p["bits_per_float"])
+        tr = ef21(
+            problem,
+            x0,
+            gamma,
+            comp,
+            p["T"],
+            weights=weights,
+            init=p["init"],
+            participation=participation,
+            noise=noise,
+            replications=R,
+            seed=seed,
+            lyapunov={lyap_name: lyap[lyap_name]},
+            bits_per_float=p["bits_per_float"],
+        )
         G = tr.G[lyap_name]
         c.update(gamma=gamma, delta0=float(tr.f[0, 0] - f_low), G0=float(G[0, 0]), f0=float(tr.f[0, 0]))
         c.update({f"certificate_{k}": v for k, v in cert.items() if np.ndim(v) == 0 and not isinstance(v, str)})
@@ -287,8 +402,19 @@ class EF21Experiment(Experiment):
                 method = "monte-carlo"
             series["grad_norm_sq"] = tr.grad_norm_sq.mean(axis=0)
             bound = claim.evaluate(T=grid, **c)
-            return Evidence("T", grid, measured, bound, method=method, stderr=se, n_samples=nsamp, constants=c,
-                            instance=p, seed=seed, series=series)
+            return Evidence(
+                "T",
+                grid,
+                measured,
+                bound,
+                method=method,
+                stderr=se,
+                n_samples=nsamp,
+                constants=c,
+                instance=p,
+                seed=seed,
+                series=series,
+            )
         # PL Lyapunov
         th = c["theta_c"]
         with np.errstate(over="ignore", invalid="ignore"):
@@ -303,9 +429,20 @@ class EF21Experiment(Experiment):
         else:
             measured, se, nsamp = mc_summary(psi[:, keep])
             method = "monte-carlo"
-        return Evidence("T", grid, measured, bound[keep], method=method, stderr=se, n_samples=nsamp, constants=c,
-                        instance=p, seed=seed, series=series,
-                        note=f"compared while the bound is above {PL_FLOOR:g} * Psi^0 (floating-point floor)")
+        return Evidence(
+            "T",
+            grid,
+            measured,
+            bound[keep],
+            method=method,
+            stderr=se,
+            n_samples=nsamp,
+            constants=c,
+            instance=p,
+            seed=seed,
+            series=series,
+            note=f"compared while the bound is above {PL_FLOOR:g} * Psi^0 (floating-point floor)",
+        )
 
     def _equivalence(self, claim, p, seed, problem, comp, c, x0):
         gamma = theorems.get("ef21.nonconvex-am").max_stepsize(**c) * p["stepsize_factor"]
@@ -318,8 +455,17 @@ class EF21Experiment(Experiment):
         gap = np.linalg.norm(xa - xb, axis=1) / np.maximum(1.0, np.linalg.norm(xa, axis=1))
         c.update(gamma=gamma, homogeneous=float(comp.homogeneous))
         grid = np.arange(T + 1)
-        return Evidence("t", grid, gap, claim.evaluate(T=grid, **c), constants=c, instance=p, seed=seed,
-                        atol=EQUIVALENCE_ATOL, note=f"compressor {comp.name}, tolerance {EQUIVALENCE_ATOL:g}")
+        return Evidence(
+            "t",
+            grid,
+            gap,
+            claim.evaluate(T=grid, **c),
+            constants=c,
+            instance=p,
+            seed=seed,
+            atol=EQUIVALENCE_ATOL,
+            note=f"compressor {comp.name}, tolerance {EQUIVALENCE_ATOL:g}",
+        )
 
     def _smoothness(self, claim, p, seed):
         rng = np.random.default_rng(seed)
@@ -328,13 +474,27 @@ class EF21Experiment(Experiment):
         for j in range(K):  # sampled instances: a loop over instances, not over clients
             n = int(rng.integers(2, 30))
             spread = float(1 + (np.sqrt(n) - 1) * rng.uniform(0, 0.5))
-            prob = heterogeneous_least_squares(n=n, d=int(rng.integers(2, 15)), m=int(rng.integers(1, 8)), spread=spread,
-                                               profile=str(rng.choice(["outlier", "geometric"])), seed=int(rng.integers(2**31)))
+            prob = heterogeneous_least_squares(
+                n=n,
+                d=int(rng.integers(2, 15)),
+                m=int(rng.integers(1, 8)),
+                spread=spread,
+                profile=str(rng.choice(["outlier", "geometric"])),
+                seed=int(rng.integers(2**31)),
+            )
             Ls[j], Lam[j] = prob.L, prob.L_am
         grid = np.arange(K)
         c = {"samples": K}
-        return Evidence("sample", grid, Ls, claim.evaluate(L_am=Lam, L_qm=Lam, L=Ls), constants=c, instance=p, seed=seed,
-                        series={"L_am": Lam})
+        return Evidence(
+            "sample",
+            grid,
+            Ls,
+            claim.evaluate(L_am=Lam, L_qm=Lam, L=Ls),
+            constants=c,
+            instance=p,
+            seed=seed,
+            series={"L_am": Lam},
+        )
 
     def _cloning(self, claim, p, seed):
         rng = np.random.default_rng(seed)
@@ -347,13 +507,27 @@ class EF21Experiment(Experiment):
         L = np.exp(rng.normal(0, 1, (K, n_max)) * rng.uniform(0.1, 3, (K, 1)))
         am = np.where(mask, L, 0).sum(1) / n
         N_i = np.where(mask, np.ceil(L / am[:, None] - 1e-12), 1.0)
-        M = np.sqrt(np.where(mask, N_i, 0).sum(1) / n ** 2 * np.where(mask, L ** 2 / N_i, 0).sum(1))
+        M = np.sqrt(np.where(mask, N_i, 0).sum(1) / n**2 * np.where(mask, L**2 / N_i, 0).sum(1))
         m_vals, am_vals = np.r_[clones.L_qm, M], np.r_[problem.L_am, am]
         grid = np.arange(m_vals.size)
-        c = {"instance_M_qm": float(clones.L_qm), "instance_L_am": problem.L_am, "instance_L_qm": problem.L_qm,
-             "N": int(counts.sum()), "n": problem.n}
-        return Evidence("sample", grid, m_vals, claim.evaluate(L_am=am_vals, L=am_vals, L_qm=am_vals), constants=c,
-                        instance=p, seed=seed, note="sample 0 is the explicitly cloned instance")
+        c = {
+            "instance_M_qm": float(clones.L_qm),
+            "instance_L_am": problem.L_am,
+            "instance_L_qm": problem.L_qm,
+            "N": int(counts.sum()),
+            "n": problem.n,
+        }
+        return Evidence(
+            "sample",
+            grid,
+            m_vals,
+            claim.evaluate(L_am=am_vals, L=am_vals, L_qm=am_vals),
+            constants=c,
+            instance=p,
+            seed=seed,
+            note="sample 0 is the explicitly cloned instance",
+        )
+
 
 EXPERIMENT = register(EF21Experiment())
 

@@ -15,6 +15,7 @@ Expectations are exact on quadratics (second moments over the 2n outcomes client
 :class:`verify.expectation.LsvrpExactMoments`); ℓ2-logistic instances (``instance="logistic"``)
 and ``method="monte-carlo"`` use replications with confidence bounds.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,17 +26,17 @@ import sympy as sp
 from solvers.lsvrp import lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
 
 from ..errors import UsageError
-from ..verdict import Evidence
 from ..expectation import LsvrpExactMoments, exact_lsvrp_moments, mc_summary
 from ..fit import loglog_fit
 from ..instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients
 from ..optima import l2_logistic_optimum, quadratic_clients_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
+from ..verdict import Evidence
 from . import Experiment, register
 
 INSTANCES = ("controlled", "shared-floor", "reference", "logistic")
-MC_GRID_POINTS = 30   #: Monte Carlo comparisons on this many k values (Bonferroni over them)
+MC_GRID_POINTS = 30  #: Monte Carlo comparisons on this many k values (Bonferroni over them)
 KAPPAS_RULE = "at least 3 distinct finite values >= 1 (delta/mu >= 1)"
 _LSVRP_RUNS = ("moments_xw", "lyapunov_psi")
 _RUNS = _LSVRP_RUNS + ("sgd_dist_sq",)
@@ -58,8 +59,11 @@ class _Factors(Setting):
 
     def validate(self, value, where=""):
         try:
-            if isinstance(value, (str, bool)) or not value or any(isinstance(f, bool) or not (0 < float(f) < math.inf)
-                                                                  for f in value):
+            if (
+                isinstance(value, (str, bool))
+                or not value
+                or any(isinstance(f, bool) or not (0 < float(f) < math.inf) for f in value)
+            ):
                 raise ValueError
         except (TypeError, ValueError):
             raise UsageError(f"{where}setting {self.name!r} must be {self.rule()}, got {value!r}") from None
@@ -73,8 +77,9 @@ def build_problem(p: dict, seed: int, delta: float | None = None):
     if kind == "controlled":
         return delta_controlled_quadratics(n=p["n"], d=p["d"], delta=dl, mu=p["mu"], spread=p["spread"], seed=seed)
     if kind == "shared-floor":
-        return delta_controlled_quadratics(n=p["n"], d=p["d"], delta=dl, mu=p["mu"], spread=p["spread"],
-                                           shared_floor=True, seed=seed)
+        return delta_controlled_quadratics(
+            n=p["n"], d=p["d"], delta=dl, mu=p["mu"], spread=p["spread"], shared_floor=True, seed=seed
+        )
     if kind == "reference":
         return high_dissimilarity_quadratics(n=p["n"], d=p["d"], mu=p["mu"], mean_gap=p["mean_gap"], seed=seed)
     return l2_logistic_clients(n=p["n"], d=p["d"], m=p["m"], lam=p["mu"], seed=seed)
@@ -95,116 +100,287 @@ class LSVRPExperiment(Experiment):
     title = "L-SVRP under Hessian dissimilarity and the SGD comparison (quadratics, l2-logistic)"
     schema = Schema(
         params=(
-            Choice("instance", "controlled", "clients: quadratics with exact delta and mu ('controlled'), the same "
-                   "with one common eigenvector at mu ('shared-floor', tight delta^2/mu^2 complexity), the spec's "
-                   "high-dissimilarity quadratics ('reference') or l2-logistic clients ('logistic', Monte Carlo)",
-                   choices=INSTANCES, search=("controlled", "shared-floor", "reference")),
+            Choice(
+                "instance",
+                "controlled",
+                "clients: quadratics with exact delta and mu ('controlled'), the same "
+                "with one common eigenvector at mu ('shared-floor', tight delta^2/mu^2 complexity), the spec's "
+                "high-dissimilarity quadratics ('reference') or l2-logistic clients ('logistic', Monte Carlo)",
+                choices=INSTANCES,
+                search=("controlled", "shared-floor", "reference"),
+            ),
             Int("n", 10, "number of clients", low=2, search=(2, 12)),
             Int("d", 4, "dimension", low=1, search=(2, 6)),
-            Float("delta", 5.0, "Hessian dissimilarity delta of the controlled quadratics (exact; at most 1e30, so "
-                  "that the clients' squared curvatures stay in float64)", low=0, high=1e30, low_open=True),
-            Float("mu", 1.0, "mu = min_i lambda_min(A_i) of the quadratics; the l2 weight lambda of logistic clients "
-                  "(at most 1e30)", low=0, high=1e30, low_open=True, search=(0.1, 10.0), log=True),
-            Float("spread", 1.0, "eigenvalues of A_bar spread over [0, spread * delta] (controlled quadratics; at most "
-                  "1e6: beyond, the optimum is not certified)", low=0, high=1e6, low_open=True, search=(0.01, 10.0),
-                  log=True),
-            Float("mean_gap", 5.0, "mean eigenvalue gap above mu of the reference quadratics (at most 1e30)", low=0,
-                  high=1e30, low_open=True, search=(0.1, 20.0), log=True),
+            Float(
+                "delta",
+                5.0,
+                "Hessian dissimilarity delta of the controlled quadratics (exact; at most 1e30, so "
+                "that the clients' squared curvatures stay in float64)",
+                low=0,
+                high=1e30,
+                low_open=True,
+            ),
+            Float(
+                "mu",
+                1.0,
+                "mu = min_i lambda_min(A_i) of the quadratics; the l2 weight lambda of logistic clients (at most 1e30)",
+                low=0,
+                high=1e30,
+                low_open=True,
+                search=(0.1, 10.0),
+                log=True,
+            ),
+            Float(
+                "spread",
+                1.0,
+                "eigenvalues of A_bar spread over [0, spread * delta] (controlled quadratics; at most "
+                "1e6: beyond, the optimum is not certified)",
+                low=0,
+                high=1e6,
+                low_open=True,
+                search=(0.01, 10.0),
+                log=True,
+            ),
+            Float(
+                "mean_gap",
+                5.0,
+                "mean eigenvalue gap above mu of the reference quadratics (at most 1e30)",
+                low=0,
+                high=1e30,
+                low_open=True,
+                search=(0.1, 20.0),
+                log=True,
+            ),
             Int("m", 20, "data points per client (logistic)", low=1),
-            Float("gamma", None, "stepsize of claims without a stepsize rule (None: the claim's rule)", low=0,
-                  low_open=True, optional=True),
-            Float("gamma_factor", 1.0, "factor applied to the stepsize (the claim's rule or gamma)", low=0,
-                  low_open=True, search=(0.1, 1.0)),
-            Float("p", 0.2, "refresh probability (unless the claim's setting p gives it)", low=0, high=1,
-                  low_open=True, search=(0.02, 1.0)),
-            Choice("refresh", "new", "refresh convention: w <- x^(k+1) ('new') or w <- x^k ('old'), unless the "
-                   "claim's setting refresh gives it", choices=("new", "old"), search=True),
+            Float(
+                "gamma",
+                None,
+                "stepsize of claims without a stepsize rule (None: the claim's rule)",
+                low=0,
+                low_open=True,
+                optional=True,
+            ),
+            Float(
+                "gamma_factor",
+                1.0,
+                "factor applied to the stepsize (the claim's rule or gamma)",
+                low=0,
+                low_open=True,
+                search=(0.1, 1.0),
+            ),
+            Float(
+                "p",
+                0.2,
+                "refresh probability (unless the claim's setting p gives it)",
+                low=0,
+                high=1,
+                low_open=True,
+                search=(0.02, 1.0),
+            ),
+            Choice(
+                "refresh",
+                "new",
+                "refresh convention: w <- x^(k+1) ('new') or w <- x^k ('old'), unless the "
+                "claim's setting refresh gives it",
+                choices=("new", "old"),
+                search=True,
+            ),
             Int("T", 200, "number of iterations", low=1),
-            Choice("method", "exact", "exact second moments (quadratics) or Monte Carlo over replications",
-                   choices=("exact", "monte-carlo")),
+            Choice(
+                "method",
+                "exact",
+                "exact second moments (quadratics) or Monte Carlo over replications",
+                choices=("exact", "monte-carlo"),
+            ),
             Int("replications", 2000, "Monte Carlo replications", low=2),
-            Custom("kappas", (6.0, 9.0, 13.0, 19.0, 27.0), "values of kappa = delta/mu of the communication "
-                   "scaling claims", rule_text=KAPPAS_RULE, check=_kappas, parser=json_list),
-            Float("eps", None, "target accuracy of the communication claims (None: the claim's setting eps)",
-                  low=0, high=1, low_open=True, high_open=True, optional=True),
+            Custom(
+                "kappas",
+                (6.0, 9.0, 13.0, 19.0, 27.0),
+                "values of kappa = delta/mu of the communication scaling claims",
+                rule_text=KAPPAS_RULE,
+                check=_kappas,
+                parser=json_list,
+            ),
+            Float(
+                "eps",
+                None,
+                "target accuracy of the communication claims (None: the claim's setting eps)",
+                low=0,
+                high=1,
+                low_open=True,
+                high_open=True,
+                optional=True,
+            ),
             Choice("cost_it", 1, "communications charged per iteration (plus n per refresh)", choices=(1, 2)),
-            Choice("start", "random", "x^0 at distance 1 from x* in a random direction, with equal energy on the "
-                   "eigenvectors of A_bar ('spread'), or x^0 = x*", choices=("random", "spread", "optimum"),
-                   search=True),
-            Choice("dissimilarity", "mean-square", "delta supplied to the claim: mean-square delta or "
-                   "delta_max >= delta", choices=("mean-square", "max"), search=True),
+            Choice(
+                "start",
+                "random",
+                "x^0 at distance 1 from x* in a random direction, with equal energy on the "
+                "eigenvectors of A_bar ('spread'), or x^0 = x*",
+                choices=("random", "spread", "optimum"),
+                search=True,
+            ),
+            Choice(
+                "dissimilarity",
+                "mean-square",
+                "delta supplied to the claim: mean-square delta or delta_max >= delta",
+                choices=("mean-square", "max"),
+                search=True,
+            ),
             Int("T_max", 200000, "iteration cap of the communication claims", low=1),
         ),
         rules=(
-            Rule("instance='logistic' needs method='monte-carlo' (exact moments need quadratics)",
-                 ("instance", "method"), lambda p: p["instance"] != "logistic" or p["method"] == "monte-carlo"),
+            Rule(
+                "instance='logistic' needs method='monte-carlo' (exact moments need quadratics)",
+                ("instance", "method"),
+                lambda p: p["instance"] != "logistic" or p["method"] == "monte-carlo",
+            ),
         ),
         # counterexample search (``verify.search``), exact expectations on quadratic clients: the
         # dissimilarity as kappa = delta/mu, the stepsize relative to 1/delta (claims without a stepsize
         # rule) or as a factor of the claim's rule, the refresh probability and convention
         search=(
             SearchVar("kappa", ("logfloat", 0.05, 20.0), "dissimilarity as kappa = delta/mu"),
-            SearchVar("gamma_rel", ("logfloat", 0.01, 10.0), "stepsize gamma = gamma_rel/delta (claims without a "
-                      "stepsize rule)"),
+            SearchVar(
+                "gamma_rel",
+                ("logfloat", 0.01, 10.0),
+                "stepsize gamma = gamma_rel/delta (claims without a stepsize rule)",
+            ),
         ),
         # the order in which the search draws (changing it changes the random draws)
-        search_order=("instance", "n", "d", "kappa", "mu", "spread", "mean_gap", "gamma_rel", "gamma_factor", "p",
-                      "refresh", "dissimilarity", "start"),
+        search_order=(
+            "instance",
+            "n",
+            "d",
+            "kappa",
+            "mu",
+            "spread",
+            "mean_gap",
+            "gamma_rel",
+            "gamma_factor",
+            "p",
+            "refresh",
+            "dissimilarity",
+            "start",
+        ),
         constants=(
             Constant("mu", "strong convexity of the clients (setting mu='f': of f; the clients' is then mu_clients)"),
-            Constant("delta", "Hessian dissimilarity: delta or delta_max (parameter dissimilarity); a certified "
-                     "upper bound on logistic clients"),
+            Constant(
+                "delta",
+                "Hessian dissimilarity: delta or delta_max (parameter dissimilarity); a certified "
+                "upper bound on logistic clients",
+            ),
             Constant("delta_exact", "mean-square Hessian dissimilarity delta (quadratic clients)"),
             Constant("delta_max", "max_i ||A_i - A_bar|| (quadratic clients; >= delta)"),
             Constant("delta_certified_upper", "certified upper bound on delta of logistic clients", _LSVRP_RUNS),
             Constant("mu_f", "strong convexity of f: smallest eigenvalue of A_bar (quadratic clients)"),
             Constant("mu_clients", "strong convexity of the clients when setting mu='f'", ("sgd_dist_sq",)),
             Constant("L_max", "max_i L_i"),
-            Constant("sigma2", "sigma_*^2 = (1/n) sum_i ||grad f_i(x*)||^2 (quadratic clients)",
-                     latex=(r"\sigma^2", r"\sigma_*^2", r"\sigma_\star^2")),
+            Constant(
+                "sigma2",
+                "sigma_*^2 = (1/n) sum_i ||grad f_i(x*)||^2 (quadratic clients)",
+                latex=(r"\sigma^2", r"\sigma_*^2", r"\sigma_\star^2"),
+            ),
             Constant("n", "number of clients"),
             Constant("d", "dimension"),
             Constant("kappa", "delta / mu"),
             Constant("gamma", "the stepsize run: the claim's rule (or parameter gamma) times gamma_factor"),
-            Constant("p", "refresh probability: the claim's setting p, else the parameter p",
-                     _LSVRP_RUNS + _COMMS),
+            Constant("p", "refresh probability: the claim's setting p, else the parameter p", _LSVRP_RUNS + _COMMS),
             Constant("eps", "target accuracy: the parameter eps, else the claim's setting eps", _COMMS),
             Constant("refresh_old", "1 for the refresh w <- x^k, 0 for w <- x^(k+1)", _LSVRP_RUNS),
             Constant("X0", "||x^0 - x*||^2", _RUNS),
             Constant("W0", "||w^0 - x*||^2 (w^0 = x^0)", _LSVRP_RUNS),
             Constant("u_X", "1 on the X_k entries, 0 on the W_k entries", ("moments_xw",)),
             Constant("u_W", "0 on the X_k entries, 1 on the W_k entries", ("moments_xw",)),
-            Constant("psi_weight", "the weight c of Psi = X + c W (the claim's setting psi_weight, evaluated)",
-                     ("lyapunov_psi",)),
+            Constant(
+                "psi_weight",
+                "the weight c of Psi = X + c W (the claim's setting psi_weight, evaluated)",
+                ("lyapunov_psi",),
+            ),
         ),
         measures=(
-            Measure("moments_xw", "X_k = E||x^k - x*||^2 then W_k = E||w^k - x*||^2, k = 1..T (stacked); the bound "
-                    "is evaluated with (u_X, u_W) = (1, 0) for X and (0, 1) for W", grid="T", random=True),
-            Measure("lyapunov_psi", "E Psi_k = X_k + c W_k with c from the claim's setting psi_weight", grid="T",
-                    random=True),
+            Measure(
+                "moments_xw",
+                "X_k = E||x^k - x*||^2 then W_k = E||w^k - x*||^2, k = 1..T (stacked); the bound "
+                "is evaluated with (u_X, u_W) = (1, 0) for X and (0, 1) for W",
+                grid="T",
+                random=True,
+            ),
+            Measure(
+                "lyapunov_psi",
+                "E Psi_k = X_k + c W_k with c from the claim's setting psi_weight",
+                grid="T",
+                random=True,
+            ),
             Measure("sgd_dist_sq", "E||x^k - x*||^2 of SGD, k = 1..T", grid="T", random=True),
-            Measure("comms_to_eps", "expected communications until E||x^k - x*||^2 <= eps ||x^0 - x*||^2, "
-                    "against kappa = delta/mu (log-log fit)", grid="kappa", random=True),
-            Measure("tuned_comms_to_eps", "the same, minimised over the claim's stepsize factors", grid="kappa",
-                    random=True),
+            Measure(
+                "comms_to_eps",
+                "expected communications until E||x^k - x*||^2 <= eps ||x^0 - x*||^2, "
+                "against kappa = delta/mu (log-log fit)",
+                grid="kappa",
+                random=True,
+            ),
+            Measure(
+                "tuned_comms_to_eps", "the same, minimised over the claim's stepsize factors", grid="kappa", random=True
+            ),
         ),
         settings=(
-            Setting("algorithm", None, "the method the measure runs: 'sgd' for sgd_dist_sq, 'lsvrp' otherwise "
-                    "(a claim may state it; another value is refused)", choices=("lsvrp", "sgd")),
-            Setting("refresh", None, "refresh convention run (None: the parameter refresh); the communication "
-                    "claims run 'new' only", choices=("new", "old"), measures=_LSVRP_RUNS + _COMMS),
-            Setting("p", None, "refresh probability as an expression in the constants (None: the parameter p)",
-                    kind="expr", measures=_LSVRP_RUNS + _COMMS),
-            Setting("psi_weight", None, "weight c of Psi = X + c W, an expression in the constants (required)",
-                    kind="expr", measures=("lyapunov_psi",)),
-            Setting("eps", sp.Rational(1, 1000), "target accuracy, an expression in the constants (the "
-                    "parameter eps overrides it)", kind="expr", measures=_COMMS),
-            _Factors("stepsize_factors", (1.0,), "factors of the claim's stepsize tried by the tuned claim",
-                     kind="number", measures=("tuned_comms_to_eps",)),
-            Setting("mu", "clients", "which strong convexity SGD's claim calls mu: the clients' ('clients') or "
-                    "f's ('f')", choices=("clients", "f"), measures=("sgd_dist_sq",)),
-            Setting("gamma_boundary", None, "stepsize boundary gamma(mu, delta) of the convergence region, drawn by "
-                    "the region figure (claims without a measure)", kind="expr"),
+            Setting(
+                "algorithm",
+                None,
+                "the method the measure runs: 'sgd' for sgd_dist_sq, 'lsvrp' otherwise "
+                "(a claim may state it; another value is refused)",
+                choices=("lsvrp", "sgd"),
+            ),
+            Setting(
+                "refresh",
+                None,
+                "refresh convention run (None: the parameter refresh); the communication claims run 'new' only",
+                choices=("new", "old"),
+                measures=_LSVRP_RUNS + _COMMS,
+            ),
+            Setting(
+                "p",
+                None,
+                "refresh probability as an expression in the constants (None: the parameter p)",
+                kind="expr",
+                measures=_LSVRP_RUNS + _COMMS,
+            ),
+            Setting(
+                "psi_weight",
+                None,
+                "weight c of Psi = X + c W, an expression in the constants (required)",
+                kind="expr",
+                measures=("lyapunov_psi",),
+            ),
+            Setting(
+                "eps",
+                sp.Rational(1, 1000),
+                "target accuracy, an expression in the constants (the parameter eps overrides it)",
+                kind="expr",
+                measures=_COMMS,
+            ),
+            _Factors(
+                "stepsize_factors",
+                (1.0,),
+                "factors of the claim's stepsize tried by the tuned claim",
+                kind="number",
+                measures=("tuned_comms_to_eps",),
+            ),
+            Setting(
+                "mu",
+                "clients",
+                "which strong convexity SGD's claim calls mu: the clients' ('clients') or f's ('f')",
+                choices=("clients", "f"),
+                measures=("sgd_dist_sq",),
+            ),
+            Setting(
+                "gamma_boundary",
+                None,
+                "stepsize boundary gamma(mu, delta) of the convergence region, drawn by "
+                "the region figure (claims without a measure)",
+                kind="expr",
+            ),
         ),
     )
 
@@ -217,11 +393,13 @@ class LSVRPExperiment(Experiment):
             return
         runs = "sgd" if m == "sgd_dist_sq" else "lsvrp"
         if s.algorithm not in (None, runs):
-            raise UsageError(f"claim {claim.id}: measure {m} runs algorithm {runs!r}, the claim's setting says "
-                             f"{s.algorithm!r}")
+            raise UsageError(
+                f"claim {claim.id}: measure {m} runs algorithm {runs!r}, the claim's setting says {s.algorithm!r}"
+            )
         if m in _COMMS and s.refresh not in (None, "new"):
-            raise UsageError(f"claim {claim.id}: measure {m} runs refresh 'new' only, the claim's setting says "
-                             f"{s.refresh!r}")
+            raise UsageError(
+                f"claim {claim.id}: measure {m} runs refresh 'new' only, the claim's setting says {s.refresh!r}"
+            )
         if m == "lyapunov_psi" and s.psi_weight is None:
             raise UsageError(f"claim {claim.id}: measure lyapunov_psi needs setting['psi_weight'] (a sympy expression)")
 
@@ -243,7 +421,7 @@ class LSVRPExperiment(Experiment):
         if m == "lyapunov_psi":
             for k in ("gamma_rel", "refresh"):
                 del space[k]
-            space["kappa"] = ("logfloat", 0.55, 20.0)   # 2 delta > mu, the claim's assumption
+            space["kappa"] = ("logfloat", 0.55, 20.0)  # 2 delta > mu, the claim's assumption
             space["start"] = ("choice", ["random", "spread"])
             return space
         if m == "sgd_dist_sq":
@@ -275,23 +453,39 @@ class LSVRPExperiment(Experiment):
         their products, and of a Monte Carlo run the per-replication eigenbases ``(replications, d, d)``,
         states and series (T)."""
         n, d, m, R, T = (int(p[k]) for k in ("n", "d", "m", "replications", "T"))
-        return [Need("40*n*d^2 + 4*n*m*d", 40 * n * d * d + 4 * n * m * d, ("n", "d", "m")),
-                Need("4*replications*d^2 + 10*replications*d", 4 * R * d * d + 10 * R * d, ("replications", "d")),
-                Need("3*replications*(T+1)", 3 * R * (T + 1), ("replications", "T"))]
+        return [
+            Need("40*n*d^2 + 4*n*m*d", 40 * n * d * d + 4 * n * m * d, ("n", "d", "m")),
+            Need("4*replications*d^2 + 10*replications*d", 4 * R * d * d + 10 * R * d, ("replications", "d")),
+            Need("3*replications*(T+1)", 3 * R * (T + 1), ("replications", "T")),
+        ]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
         m = claim.measure
         if m == "moments_xw":
             T = 100 if quick else 300
-            out = [dict(gamma=0.02, p=0.2, T=T), dict(gamma=0.02, p=0.2, T=T, refresh="old"),
-                   dict(n=2, d=2, spread=0.01, gamma=3.0, p=0.5, T=30)]  # far outside the region: both grow
+            out = [
+                dict(gamma=0.02, p=0.2, T=T),
+                dict(gamma=0.02, p=0.2, T=T, refresh="old"),
+                dict(n=2, d=2, spread=0.01, gamma=3.0, p=0.5, T=30),
+            ]  # far outside the region: both grow
             if not quick:
-                out += [dict(instance="reference", d=6, gamma=0.05, p=0.1, T=T),
-                        dict(instance="reference", d=6, gamma=0.05, p=0.1, T=T, refresh="old"),
-                        dict(instance="controlled", gamma=0.02, p=0.2, T=T, dissimilarity="max"),
-                        dict(instance="logistic", d=4, n=8, mu=0.1, gamma=1.0, p=0.2, T=60, method="monte-carlo",
-                             replications=400)]
+                out += [
+                    dict(instance="reference", d=6, gamma=0.05, p=0.1, T=T),
+                    dict(instance="reference", d=6, gamma=0.05, p=0.1, T=T, refresh="old"),
+                    dict(instance="controlled", gamma=0.02, p=0.2, T=T, dissimilarity="max"),
+                    dict(
+                        instance="logistic",
+                        d=4,
+                        n=8,
+                        mu=0.1,
+                        gamma=1.0,
+                        p=0.2,
+                        T=60,
+                        method="monte-carlo",
+                        replications=400,
+                    ),
+                ]
             return out
         if m == "lyapunov_psi":
             T = 200 if quick else 600
@@ -308,8 +502,10 @@ class LSVRPExperiment(Experiment):
         if m in ("comms_to_eps", "tuned_comms_to_eps"):
             if quick:
                 return [dict(instance="shared-floor", n=10, d=3, start="spread")]
-            return [dict(instance="shared-floor", n=10, d=4, start="spread", kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0)),
-                    dict(instance="controlled", n=10, d=4, start="spread", kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0))]
+            return [
+                dict(instance="shared-floor", n=10, d=4, start="spread", kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0)),
+                dict(instance="controlled", n=10, d=4, start="spread", kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0)),
+            ]
         return [dict()]
 
     # ------------------------------------------------------------------ helpers
@@ -317,11 +513,22 @@ class LSVRPExperiment(Experiment):
     def _constants(problem, p) -> dict:
         if hasattr(problem, "delta"):
             dl = problem.delta if p["dissimilarity"] == "mean-square" else problem.delta_max
-            c = dict(mu=problem.mu, delta=dl, delta_exact=problem.delta, delta_max=problem.delta_max, mu_f=problem.mu_f,
-                     L_max=problem.L_max, sigma2=problem.sigma_star2)
+            c = dict(
+                mu=problem.mu,
+                delta=dl,
+                delta_exact=problem.delta,
+                delta_max=problem.delta_max,
+                mu_f=problem.mu_f,
+                L_max=problem.L_max,
+                sigma2=problem.sigma_star2,
+            )
         else:
-            c = dict(mu=problem.mu, delta=problem.delta_bound, delta_certified_upper=problem.delta_bound,
-                     L_max=float(problem.L_i.max()))
+            c = dict(
+                mu=problem.mu,
+                delta=problem.delta_bound,
+                delta_certified_upper=problem.delta_bound,
+                L_max=float(problem.L_i.max()),
+            )
         c.update(n=problem.n, d=problem.d, kappa=c["delta"] / c["mu"])
         return c
 
@@ -379,8 +586,18 @@ class LSVRPExperiment(Experiment):
             X, W = XW[0, 1:], XW[1, 1:]
             seX = seW = None
         else:
-            tr = lsvrp(problem, x0, gamma, prob_p, T, refresh=refresh, replications=p["replications"], seed=seed,
-                       x_star=xs, cost_it=p["cost_it"])
+            tr = lsvrp(
+                problem,
+                x0,
+                gamma,
+                prob_p,
+                T,
+                refresh=refresh,
+                replications=p["replications"],
+                seed=seed,
+                x_star=xs,
+                cost_it=p["cost_it"],
+            )
             grid = np.unique(np.geomspace(1, T, MC_GRID_POINTS).astype(int))
             X, seX, nsamp = mc_summary(tr.dist_x[:, grid])
             W, seW, _ = mc_summary(tr.dist_w[:, grid])
@@ -392,9 +609,20 @@ class LSVRPExperiment(Experiment):
             g2 = np.r_[grid, grid]
             bound = claim.evaluate(T=g2, u_X=np.r_[one, zero], u_W=np.r_[zero, one], **c)
             se = None if method != "monte-carlo" else np.r_[seX, seW]
-            return Evidence("k (X_k, then W_k)", g2, np.r_[X, W], bound, method=method, stderr=se, n_samples=nsamp,
-                            constants=c, instance=p, seed=seed, series=series,
-                            note=f"entries 0..{grid.size - 1} compare X_k, the rest W_k; refresh={refresh}")
+            return Evidence(
+                "k (X_k, then W_k)",
+                g2,
+                np.r_[X, W],
+                bound,
+                method=method,
+                stderr=se,
+                n_samples=nsamp,
+                constants=c,
+                instance=p,
+                seed=seed,
+                series=series,
+                note=f"entries 0..{grid.size - 1} compare X_k, the rest W_k; refresh={refresh}",
+            )
         if meas == "lyapunov_psi":
             wgt = _sym_value(s.psi_weight, c, "psi_weight")
             c["psi_weight"] = wgt
@@ -403,8 +631,20 @@ class LSVRPExperiment(Experiment):
             else:
                 psi, se = X + wgt * W, None
             bound = claim.evaluate(T=grid, **c)
-            return Evidence("k", grid, psi, bound, method=method, stderr=se, n_samples=nsamp, constants=c, instance=p,
-                            seed=seed, series=series, note=f"Psi weight {wgt:.6g}")
+            return Evidence(
+                "k",
+                grid,
+                psi,
+                bound,
+                method=method,
+                stderr=se,
+                n_samples=nsamp,
+                constants=c,
+                instance=p,
+                seed=seed,
+                series=series,
+                note=f"Psi weight {wgt:.6g}",
+            )
         raise UsageError(f"experiment 'lsvrp' cannot measure {meas!r}")  # pragma: no cover
 
     def _sgd(self, claim, p, seed, problem, c, xs, x0):
@@ -428,8 +668,19 @@ class LSVRPExperiment(Experiment):
             X, se, nsamp = mc_summary(tr.dist_x[:, grid])
             method = "monte-carlo"
         bound = claim.evaluate(T=grid, **c)
-        return Evidence("k", grid, X, bound, method=method, stderr=se, n_samples=nsamp, constants=c, instance=p,
-                        seed=seed, series={"X": X})
+        return Evidence(
+            "k",
+            grid,
+            X,
+            bound,
+            method=method,
+            stderr=se,
+            n_samples=nsamp,
+            constants=c,
+            instance=p,
+            seed=seed,
+            series={"X": X},
+        )
 
     # ------------------------------------------------------------------ complexity
     def comms_to_eps(self, problem, gamma: float, prob_p: float, eps: float, x0, xs, cost_it: int, T_max: int):
@@ -483,7 +734,9 @@ class LSVRPExperiment(Experiment):
                 if cm is not None and (best[0] is None or cm < best[0]):
                     best, cap = (cm, it, g_ref * f), it
             if best[0] is None:
-                raise UsageError(f"kappa={kap:g}: no stepsize reached eps={eps:g} within T_max={p['T_max']} iterations; raise T_max")
+                raise UsageError(
+                    f"kappa={kap:g}: no stepsize reached eps={eps:g} within T_max={p['T_max']} iterations; raise T_max"
+                )
             comms.append(best[0])
             iters.append(best[1])
             gammas.append(best[2])
@@ -491,17 +744,43 @@ class LSVRPExperiment(Experiment):
         comms = np.array(comms)
         fit = loglog_fit(kappas, comms)
         pred = claim.predicted_exponent(**c_all)
-        const = {"scaling_mode": "at-most", "n": c_all["n"], "p": c_all["p"], "eps": c_all["eps"], "mu": p["mu"],
-                 "fitted_exponent": fit.slope, "fit_low": fit.interval[0], "fit_high": fit.interval[1], "r2": fit.r2}
+        const = {
+            "scaling_mode": "at-most",
+            "n": c_all["n"],
+            "p": c_all["p"],
+            "eps": c_all["eps"],
+            "mu": p["mu"],
+            "fitted_exponent": fit.slope,
+            "fit_low": fit.interval[0],
+            "fit_high": fit.interval[1],
+            "r2": fit.r2,
+        }
         ref_line = comms[0] * (kappas / kappas[0]) ** pred
-        return Evidence("kappa", kappas, comms, ref_line, method="fit", fit=fit, predicted_exponent=pred, constants=const,
-                        instance=p, seed=seed,
-                        series={"iterations": np.array(iters), "gamma": np.array(gammas),
-                                "gamma_over_kj": np.array(gammas) / (p["mu"] / (2 * (kappas * p["mu"]) ** 2))},
-                        note=("empirical probe, not a bound: the paper's improved high-delta theorem is not available "
-                              "[not found] and is not encoded; tuned over the claim's stepsize grid; " if tuned else "") +
-                             f"fitted exponent {fit.slope:.3f} [{fit.interval[0]:.3f}, {fit.interval[1]:.3f}] "
-                             f"(big-O statement: at most {pred:g}); exact expectations")
+        return Evidence(
+            "kappa",
+            kappas,
+            comms,
+            ref_line,
+            method="fit",
+            fit=fit,
+            predicted_exponent=pred,
+            constants=const,
+            instance=p,
+            seed=seed,
+            series={
+                "iterations": np.array(iters),
+                "gamma": np.array(gammas),
+                "gamma_over_kj": np.array(gammas) / (p["mu"] / (2 * (kappas * p["mu"]) ** 2)),
+            },
+            note=(
+                "empirical probe, not a bound: the paper's improved high-delta theorem is not available "
+                "[not found] and is not encoded; tuned over the claim's stepsize grid; "
+                if tuned
+                else ""
+            )
+            + f"fitted exponent {fit.slope:.3f} [{fit.interval[0]:.3f}, {fit.interval[1]:.3f}] "
+            f"(big-O statement: at most {pred:g}); exact expectations",
+        )
 
     def figures(self, verdicts, outdir, quick=False):
         """Three figures: L-SVRP vs SGD against communications (low and high delta), communications
@@ -510,16 +789,29 @@ class LSVRPExperiment(Experiment):
 
         out = []
         for fn, name, caption in (
-            (plot_lsvrp_vs_sgd, "lsvrp_vs_sgd.png", "E||x^k - x*||^2 (exact) against communications: L-SVRP "
-             "(gamma = mu/(2 delta^2), p = 1/n) and SGD (gamma = 1/(2 L_max)), low and high Hessian dissimilarity"),
-            (plot_comms_scaling, "lsvrp_comms_scaling.png", "Communications to eps = 1e-3 against delta/mu (log-log): "
-             "Khaled–Jin stepsize and best stepsize on a grid, with the predicted slope 2"),
-            (plot_region, "lsvrp_region.png", "Convergence region in the (gamma, delta) plane: the derived boundary "
-             "gamma (delta^2 - mu^2) = 2 mu and the exact growth rate of E||x^k - x*||^2 of L-SVRP"),
+            (
+                plot_lsvrp_vs_sgd,
+                "lsvrp_vs_sgd.png",
+                "E||x^k - x*||^2 (exact) against communications: L-SVRP "
+                "(gamma = mu/(2 delta^2), p = 1/n) and SGD (gamma = 1/(2 L_max)), low and high Hessian dissimilarity",
+            ),
+            (
+                plot_comms_scaling,
+                "lsvrp_comms_scaling.png",
+                "Communications to eps = 1e-3 against delta/mu (log-log): "
+                "Khaled–Jin stepsize and best stepsize on a grid, with the predicted slope 2",
+            ),
+            (
+                plot_region,
+                "lsvrp_region.png",
+                "Convergence region in the (gamma, delta) plane: the derived boundary "
+                "gamma (delta^2 - mu^2) = 2 mu and the exact growth rate of E||x^k - x*||^2 of L-SVRP",
+            ),
         ):
             fig = fn(quick=quick, verdicts=verdicts)
             fig.savefig(os.path.join(outdir, name), dpi=110, bbox_inches="tight")
             import matplotlib.pyplot as plt
+
             plt.close(fig)
             out.append((name, caption))
         return out
@@ -574,6 +866,7 @@ def plot_lsvrp_vs_sgd(quick: bool = True, verdicts=None, kappas=(1.5, 10.0), n: 
     ax.set_ylabel(f"E||x - x*||^2 after {small} communications")
     ax.set_title("across delta (exact)")
     from matplotlib.ticker import NullFormatter
+
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -583,11 +876,17 @@ def plot_lsvrp_vs_sgd(quick: bool = True, verdicts=None, kappas=(1.5, 10.0), n: 
 def plot_comms_scaling(quick: bool = True, verdicts=None, seed: int = 0):
     """Communications to eps against delta/mu on log axes, Khaled–Jin and tuned stepsizes."""
     import matplotlib.pyplot as plt
+
     import theorems
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
-    inst = dict(instance="shared-floor", n=10, d=3 if quick else 4, start="spread",
-                kappas=(6.0, 9.0, 13.0, 19.0, 27.0) if quick else (6.0, 9.0, 13.0, 19.0, 27.0, 40.0))
+    inst = dict(
+        instance="shared-floor",
+        n=10,
+        d=3 if quick else 4,
+        start="spread",
+        kappas=(6.0, 9.0, 13.0, 19.0, 27.0) if quick else (6.0, 9.0, 13.0, 19.0, 27.0, 40.0),
+    )
     for cid, mk in (("lsvrp.complexity", "o-"), ("lsvrp.tuned-probe", "s-")):
         claim = theorems.get(cid)
         ev = EXPERIMENT.run(claim, EXPERIMENT.params(inst), seed=seed)
@@ -603,6 +902,7 @@ def plot_comms_scaling(quick: bool = True, verdicts=None, seed: int = 0):
 def plot_region(quick: bool = True, verdicts=None, n: int = 5, d: int = 3, p: float = 0.2, seed: int = 0):
     """Exact per-step growth rate of E||x^k - x*||^2 over a (gamma, delta) grid, with the derived boundary."""
     import matplotlib.pyplot as plt
+
     import theorems
 
     region = theorems.get("lsvrp.region")

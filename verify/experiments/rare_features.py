@@ -18,6 +18,7 @@ regulariser (``problem="least-squares-nc"``), sparse logistic regression, or a L
 (``data``, ``clients``, ``split``).  Communication is charged per :class:`solvers.rare_features.Accounting`
 (``bits_per_float``, ``count_indices``, ``count_first_round``, ``gd_charge``).
 """
+
 from __future__ import annotations
 
 import math
@@ -33,12 +34,12 @@ from theorems.ef21 import theta_c as _theta_c_expr
 from theorems.ef21 import xi as _xi_expr
 
 from ..errors import UsageError
-from ..verdict import Evidence
 from ..fit import loglog_fit
 from ..instances import libsvm_problem, rare_features_problem
 from ..optima import sparse_logistic_lower_bound
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
+from ..verdict import Evidence
 from . import Experiment, register
 
 PROBLEMS = {"least-squares": ("squares", False), "least-squares-nc": ("squares", True), "logistic": ("logistic", False)}
@@ -63,8 +64,12 @@ def _data_file(path):
 
 def _c_values(cv):
     """``c_values``: at least 3 distinct integers >= 1, as a tuple of ints."""
-    if not (isinstance(cv, (list, tuple)) and len(cv) >= 3 and len(set(cv)) == len(cv)
-            and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in cv)):
+    if not (
+        isinstance(cv, (list, tuple))
+        and len(cv) >= 3
+        and len(set(cv)) == len(cv)
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in cv)
+    ):
         raise ValueError(cv)
     return tuple(int(v) for v in cv)
 
@@ -85,9 +90,19 @@ def build_problem(p: dict, seed: int, loss: str | None = None, reg: bool | None 
     try:
         if p["data"] is not None:
             clients = p["clients"] or p["n"]
-            return libsvm_problem(p["data"], clients, split=p["split"], c=p["c"] if p["split"] == "multiplicity" else None,
-                                  loss=loss, reg=lam, bias=p["bias"], seed=1234 + seed)
-        return rare_features_problem(n=p["n"], d=p["d"], m=p["m"], c=p["c"], design=p["design"], loss=loss, reg=lam, seed=seed)
+            return libsvm_problem(
+                p["data"],
+                clients,
+                split=p["split"],
+                c=p["c"] if p["split"] == "multiplicity" else None,
+                loss=loss,
+                reg=lam,
+                bias=p["bias"],
+                seed=1234 + seed,
+            )
+        return rare_features_problem(
+            n=p["n"], d=p["d"], m=p["m"], c=p["c"], design=p["design"], loss=loss, reg=lam, seed=seed
+        )
     except InvalidInput as e:
         raise UsageError(str(e)) from None
 
@@ -98,15 +113,19 @@ def f_lower(P: SparseFederated) -> tuple[float, dict]:
     if P.loss == "logistic":
         if P.reg == 0 and P.d <= 2000:
             opt = sparse_logistic_lower_bound(P)
-            return opt.lower, {"f_low_method": "logistic: max(0, projected Fenchel dual of the cvxpy primal)",
-                               **{k: v for k, v in opt.certificate.items() if not isinstance(v, str)}}
+            return opt.lower, {
+                "f_low_method": "logistic: max(0, projected Fenchel dual of the cvxpy primal)",
+                **{k: v for k, v in opt.certificate.items() if not isinstance(v, str)},
+            }
         return 0.0, {"f_low_method": "logistic loss >= 0"}
     base = P if P.reg == 0 else SparseFederated(P.A, P.y, P.row_ptr, loss="squares", constants=False)
     x, fv = base.minimize_squares()
     g = base.grad(x)
     gn = float(g @ g)
-    cert = {"f_low_method": "least-squares minimum (lstsq/LSQR)" + (", regulariser >= 0" if P.reg else ""),
-            "f_low_grad_norm_sq": gn}
+    cert = {
+        "f_low_method": "least-squares minimum (lstsq/LSQR)" + (", regulariser >= 0" if P.reg else ""),
+        "f_low_grad_norm_sq": gn,
+    }
     mu = base.mu
     if mu:  # PL certificate: f* >= f(x) - ||grad f(x)||^2 / (2 mu)
         cert.update(f_low_method=cert["f_low_method"] + ", PL-certified", mu=mu, pl_gap=gn / (2 * mu))
@@ -127,15 +146,38 @@ def start_point(p: dict, d: int, seed: int) -> np.ndarray:
 def constants_of(P: SparseFederated, k: int) -> dict:
     """Every constant a rare-features or EF21 claim may use (exact where the problem says so)."""
     a_kr, a_kd = min(1.0, k / P.r), k / P.d
-    return dict(L=P.L, L_plus=P.L_plus, L_qm=P.L_qm, L_am=P.L_am, L_max=P.L_max, L_O=P.L_O, c=P.c, n=P.n, d=P.d,
-                r=P.r, k=k, alpha=a_kd, alpha_kr=a_kr, theta_c_kr=_theta(a_kr), xi_kr=_xi(a_kr), xi_kd=_xi(a_kd),
-                L_plus_bound=P.L_plus_bound, exact_L=float(P.exact_L), nnz=P.A.nnz, S=P.S)
+    return dict(
+        L=P.L,
+        L_plus=P.L_plus,
+        L_qm=P.L_qm,
+        L_am=P.L_am,
+        L_max=P.L_max,
+        L_O=P.L_O,
+        c=P.c,
+        n=P.n,
+        d=P.d,
+        r=P.r,
+        k=k,
+        alpha=a_kd,
+        alpha_kr=a_kr,
+        theta_c_kr=_theta(a_kr),
+        xi_kr=_xi(a_kr),
+        xi_kd=_xi(a_kd),
+        L_plus_bound=P.L_plus_bound,
+        exact_L=float(P.exact_L),
+        nnz=P.A.nnz,
+        S=P.S,
+    )
 
 
 def accounting(p: dict) -> Accounting:
     try:
-        return Accounting(bits_per_float=p["bits_per_float"], count_indices=p["count_indices"],
-                          count_first_round=p["count_first_round"], gd_charge=p["gd_charge"])
+        return Accounting(
+            bits_per_float=p["bits_per_float"],
+            count_indices=p["count_indices"],
+            count_first_round=p["count_first_round"],
+            gd_charge=p["gd_charge"],
+        )
     except InvalidInput as e:
         raise UsageError(str(e)) from None
 
@@ -153,7 +195,7 @@ def lyapunov_weights(name: str, P: SparseFederated) -> np.ndarray:
 
 def _k_of(compressor: str, p: dict) -> int:
     """k of a claim's Top-k compressor: ``top-K`` fixes it, ``top-k`` takes the instance's ``k``."""
-    return p["k"] if compressor == "top-k" else int(compressor[len("top-"):])
+    return p["k"] if compressor == "top-k" else int(compressor[len("top-") :])
 
 
 class RareFeaturesExperiment(Experiment):
@@ -162,41 +204,96 @@ class RareFeaturesExperiment(Experiment):
     schema = Schema(
         params=(
             # the synthetic problem (the authors' generator) and the run
-            Choice("problem", "least-squares", "loss: least squares, least squares with the restricted nonconvex "
-                   "regulariser, or logistic regression", choices=tuple(PROBLEMS), search=True),
-            Choice("design", "random", "ownership of the features: the authors' random generator, or regular "
-                   "(every feature owned by exactly c clients)", choices=("random", "regular"), search=True),
+            Choice(
+                "problem",
+                "least-squares",
+                "loss: least squares, least squares with the restricted nonconvex regulariser, or logistic regression",
+                choices=tuple(PROBLEMS),
+                search=True,
+            ),
+            Choice(
+                "design",
+                "random",
+                "ownership of the features: the authors' random generator, or regular "
+                "(every feature owned by exactly c clients)",
+                choices=("random", "regular"),
+                search=True,
+            ),
             Int("n", 40, "number of clients (workers)", low=1, search=(2, 40)),
             Int("d", 60, "number of features (synthetic data)", low=1),
             Int("m", 12, "data rows per client", low=1, search=(1, 12)),
-            Int("c", 4, "multiplicity: the largest number of clients owning one feature (synthetic data; "
-                "split='multiplicity' targets it on a LIBSVM file)", low=1),
+            Int(
+                "c",
+                4,
+                "multiplicity: the largest number of clients owning one feature (synthetic data; "
+                "split='multiplicity' targets it on a LIBSVM file)",
+                low=1,
+            ),
             Int("k", 1, "Top-k: coordinates each client sends per round (claim compressor 'top-k')", low=1),
-            Choice("init", "grad", "initial g_i^0: the local gradient, zero, or its compression",
-                   choices=("grad", "zero", "compressed"), search=True),
+            Choice(
+                "init",
+                "grad",
+                "initial g_i^0: the local gradient, zero, or its compression",
+                choices=("grad", "zero", "compressed"),
+                search=True,
+            ),
             Int("T", 2000, "number of rounds", low=1),
             Float("stepsize_factor", 1.0, "fraction of the claim's largest stepsize", low=0, low_open=True),
-            Float("reg", 3.0, "weight of the restricted nonconvex regulariser, lambda' = reg * max_j L_j "
-                  "(problem='least-squares-nc')", low=0, search=(0.1, 10.0), log=True),
-            Choice("start", "uniform", "x^0: U(-1/sqrt(d), 1/sqrt(d)) as the authors (PyTorch's nn.Linear), zero, "
-                   "or N(0, I)", choices=("uniform", "zero", "random"), search=True),
+            Float(
+                "reg",
+                3.0,
+                "weight of the restricted nonconvex regulariser, lambda' = reg * max_j L_j "
+                "(problem='least-squares-nc')",
+                low=0,
+                search=(0.1, 10.0),
+                log=True,
+            ),
+            Choice(
+                "start",
+                "uniform",
+                "x^0: U(-1/sqrt(d), 1/sqrt(d)) as the authors (PyTorch's nn.Linear), zero, or N(0, I)",
+                choices=("uniform", "zero", "random"),
+                search=True,
+            ),
             # a LIBSVM file instead of the generator
-            Custom("data", None, "path to a LIBSVM/svmlight file (None: the synthetic generator)", optional=True,
-                   rule_text="a path to an existing LIBSVM/svmlight file", check=_data_file),
+            Custom(
+                "data",
+                None,
+                "path to a LIBSVM/svmlight file (None: the synthetic generator)",
+                optional=True,
+                rule_text="a path to an existing LIBSVM/svmlight file",
+                check=_data_file,
+            ),
             Int("clients", None, "number of workers the file is split over (None: n)", optional=True, low=1),
-            Choice("split", "shuffled", "how the file's rows go to the workers: contiguous, shuffled, or "
-                   "'multiplicity' (target c)", choices=("contiguous", "shuffled", "multiplicity")),
+            Choice(
+                "split",
+                "shuffled",
+                "how the file's rows go to the workers: contiguous, shuffled, or 'multiplicity' (target c)",
+                choices=("contiguous", "shuffled", "multiplicity"),
+            ),
             Flag("bias", False, "append a constant feature to the file's data, as the authors (owned by all: c = n)"),
             # communication accounting (solvers.rare_features.Accounting)
             Int("bits_per_float", 32, "bits charged per float sent", low=1),
             Flag("count_indices", False, "also charge ceil(log2 d) bits of index per sparse value sent"),
-            Flag("count_first_round", True, "charge the initial uncompressed round of init='grad' (the authors do not)"),
-            Choice("gd_charge", "nnz", "what a GD round costs a worker: its gradient's nonzeros, its support |Z_i|, or d floats (the authors)",
-                   choices=("nnz", "support", "dense")),
+            Flag(
+                "count_first_round", True, "charge the initial uncompressed round of init='grad' (the authors do not)"
+            ),
+            Choice(
+                "gd_charge",
+                "nnz",
+                "what a GD round costs a worker: its gradient's nonzeros, its support |Z_i|, or d floats (the authors)",
+                choices=("nnz", "support", "dense"),
+            ),
             # the bits_to_eps family (regular design, d = n r / c)
             Int("r", 8, "features per client of the bits_to_eps family", low=1),
-            Custom("c_values", (1, 2, 4, 8, 16), "multiplicities c of the bits_to_eps family (each divides n r, <= n)",
-                   rule_text="at least 3 distinct integers >= 1", check=_c_values, parser=json_list),
+            Custom(
+                "c_values",
+                (1, 2, 4, 8, 16),
+                "multiplicities c of the bits_to_eps family (each divides n r, <= n)",
+                rule_text="at least 3 distinct integers >= 1",
+                check=_c_values,
+                parser=json_list,
+            ),
             Float("eps_rel", 1e-3, "target of bits_to_eps: eps = eps_rel * max_i L_i * delta0", low=0, low_open=True),
             Int("T_max", 200_000, "round budget of each bits_to_eps run", low=1),
             # the L_plus identity
@@ -212,15 +309,24 @@ class RareFeaturesExperiment(Experiment):
         ),
         search_order=("problem", "design", "n", "c_frac", "r_target", "m", "k_frac", "reg", "init", "start"),
         rules=(
-            Rule("c must satisfy 1 <= c <= n (synthetic data)", ("c", "n"),
-                 lambda p: p["data"] is not None or p["c"] <= p["n"]),
-            Rule("k must satisfy 1 <= k <= d (synthetic data)", ("k", "d"),
-                 lambda p: p["data"] is not None or p["k"] <= p["d"]),
+            Rule(
+                "c must satisfy 1 <= c <= n (synthetic data)",
+                ("c", "n"),
+                lambda p: p["data"] is not None or p["c"] <= p["n"],
+            ),
+            Rule(
+                "k must satisfy 1 <= k <= d (synthetic data)",
+                ("k", "d"),
+                lambda p: p["data"] is not None or p["k"] <= p["d"],
+            ),
         ),
         constants=(
             Constant("L", "smoothness constant of f (exact for least squares, else a certified upper bound)"),
-            Constant("L_plus", "mean-squared smoothness L_plus (exact for least squares, else a certified upper bound)",
-                     latex=("L_{+}",)),
+            Constant(
+                "L_plus",
+                "mean-squared smoothness L_plus (exact for least squares, else a certified upper bound)",
+                latex=("L_{+}",),
+            ),
             Constant("L_qm", "quadratic mean of the clients' L_i"),
             Constant("L_am", "arithmetic mean of the clients' L_i"),
             Constant("L_max", "max_i L_i"),
@@ -240,8 +346,13 @@ class RareFeaturesExperiment(Experiment):
             Constant("nnz", "nonzeros of the data matrix", _RUNS),
             Constant("S", "sum_i |Z_i|, owned (client, feature) pairs", _RUNS),
             Constant("gamma", "the stepsize run: the claim's largest stepsize (times stepsize_factor)", _RUNS),
-            Constant("G0", "G^0 = sum_i w_i ||g_i^0 - grad f_i(x^0)||^2 with the claim's Lyapunov weights "
-                     "(0 for bits_to_eps, which starts from g_i^0 = grad f_i(x^0))", _RUNS, latex=("G^0",)),
+            Constant(
+                "G0",
+                "G^0 = sum_i w_i ||g_i^0 - grad f_i(x^0)||^2 with the claim's Lyapunov weights "
+                "(0 for bits_to_eps, which starts from g_i^0 = grad f_i(x^0))",
+                _RUNS,
+                latex=("G^0",),
+            ),
             Constant("delta0", "f(x^0) - f_low", _RUNS),
             Constant("f0", "f(x^0)", (_RATE,)),
             Constant("f_low", "certified lower bound on f_inf (least-squares minimum, or logistic dual / 0)", (_RATE,)),
@@ -251,28 +362,75 @@ class RareFeaturesExperiment(Experiment):
             Constant("eps", "target accuracy eps_rel * max_i L_i * delta0", (_BITS,)),
         ),
         measures=(
-            Measure("avg_grad_norm_sq", "running mean over t < T of ||grad f(x^t)||^2, for every T (one deterministic "
-                    "Top-k run: exactly the expectation over the random output x_hat^T)", grid="T"),
-            Measure("L_plus", "exact mean-squared smoothness L_plus of sparse least-squares instances (instance + sampled)",
-                    grid="sample"),
-            Measure("bits_to_eps", "bits per worker until the running mean of ||grad f||^2 <= eps_rel * max_i L_i * delta0, "
-                    "against c", grid="c"),
+            Measure(
+                "avg_grad_norm_sq",
+                "running mean over t < T of ||grad f(x^t)||^2, for every T (one deterministic "
+                "Top-k run: exactly the expectation over the random output x_hat^T)",
+                grid="T",
+            ),
+            Measure(
+                "L_plus",
+                "exact mean-squared smoothness L_plus of sparse least-squares instances (instance + sampled)",
+                grid="sample",
+            ),
+            Measure(
+                "bits_to_eps",
+                "bits per worker until the running mean of ||grad f||^2 <= eps_rel * max_i L_i * delta0, against c",
+                grid="c",
+            ),
         ),
         settings=(
-            Setting("algorithm", "ef21", "EF21 or EF21-W (the same iterates: Top-k is positively homogeneous)",
-                    choices=("ef21", "ef21-w"), measures=_RUNS),
-            Setting("compressor", "top-k", "the Top-k compressor run (top-k: the instance's k)", kind="text",
-                    rule_text=COMPRESSOR_RULE, check=_compressor_name, measures=_RUNS),
-            Setting("lyapunov", "uniform", "weights of G: 1/n (uniform, qm, rare), L_am/(n L_i) (am, w) or "
-                    "L_O/(n L_i) (owners)", choices=("uniform", "qm", "rare", "am", "w", "owners"), measures=(_RATE,)),
-            Setting("noise", False, "stochastic gradients: not supported (a claim setting it is refused)", kind="flag",
-                    measures=(_RATE,)),
-            Setting("participation", False, "partial participation: not supported (a claim setting it is refused)",
-                    kind="flag", measures=(_RATE,)),
-            Setting("baseline", None, "a competitor's O(.) bits (e.g. GD's r L / eps), evaluated alongside for the "
-                    "figure", kind="expr", measures=(_BITS,)),
-            Setting("scaling_mode", "equal", "judge the fitted exponent in c as equal to, or at most, the predicted one",
-                    choices=("equal", "at-most"), measures=(_BITS,)),
+            Setting(
+                "algorithm",
+                "ef21",
+                "EF21 or EF21-W (the same iterates: Top-k is positively homogeneous)",
+                choices=("ef21", "ef21-w"),
+                measures=_RUNS,
+            ),
+            Setting(
+                "compressor",
+                "top-k",
+                "the Top-k compressor run (top-k: the instance's k)",
+                kind="text",
+                rule_text=COMPRESSOR_RULE,
+                check=_compressor_name,
+                measures=_RUNS,
+            ),
+            Setting(
+                "lyapunov",
+                "uniform",
+                "weights of G: 1/n (uniform, qm, rare), L_am/(n L_i) (am, w) or L_O/(n L_i) (owners)",
+                choices=("uniform", "qm", "rare", "am", "w", "owners"),
+                measures=(_RATE,),
+            ),
+            Setting(
+                "noise",
+                False,
+                "stochastic gradients: not supported (a claim setting it is refused)",
+                kind="flag",
+                measures=(_RATE,),
+            ),
+            Setting(
+                "participation",
+                False,
+                "partial participation: not supported (a claim setting it is refused)",
+                kind="flag",
+                measures=(_RATE,),
+            ),
+            Setting(
+                "baseline",
+                None,
+                "a competitor's O(.) bits (e.g. GD's r L / eps), evaluated alongside for the figure",
+                kind="expr",
+                measures=(_BITS,),
+            ),
+            Setting(
+                "scaling_mode",
+                "equal",
+                "judge the fitted exponent in c as equal to, or at most, the predicted one",
+                choices=("equal", "at-most"),
+                measures=(_BITS,),
+            ),
         ),
     )
 
@@ -313,8 +471,11 @@ class RareFeaturesExperiment(Experiment):
             T = 300 if quick else 2000
             out = [dict(T=T), dict(problem="least-squares-nc", c=8, init="zero", k=2, T=T)]
             if not quick:
-                out += [dict(problem="logistic", c=8, T=T),
-                        dict(n=100, d=500, c=5, T=T), dict(n=100, d=500, c=50, init="zero", T=1000)]
+                out += [
+                    dict(problem="logistic", c=8, T=T),
+                    dict(n=100, d=500, c=5, T=T),
+                    dict(n=100, d=500, c=50, init="zero", T=1000),
+                ]
             return out
         if m == "L_plus":
             return [dict(samples=12 if quick else 40), dict(c=1, design="regular", n=12, d=36, samples=4)]
@@ -333,19 +494,29 @@ class RareFeaturesExperiment(Experiment):
         built from it is checked once its size is known (:func:`verify.instances.libsvm_problem`)."""
         n, d, m, c, T = (int(p[k]) for k in ("n", "d", "m", "c", "T"))
         r, T_max, samples = int(p["r"]), int(p["T_max"]), int(p["samples"])
-        out = [Need("6*(T+1) + 11*(T_max+1)", 6 * (T + 1) + 11 * (T_max + 1), ("T", "T_max")),
-               Need("20*(m+1)*n*r + 4*min(n*r,2000)^2 + 3*n*r*n", 20 * (m + 1) * n * r + 4 * min(n * r, 2000) ** 2
-                    + 3 * n * r * n, ("n", "r", "m")),
-               Need("10000*samples", 10000 * samples, ("samples",))]
+        out = [
+            Need("6*(T+1) + 11*(T_max+1)", 6 * (T + 1) + 11 * (T_max + 1), ("T", "T_max")),
+            Need(
+                "20*(m+1)*n*r + 4*min(n*r,2000)^2 + 3*n*r*n",
+                20 * (m + 1) * n * r + 4 * min(n * r, 2000) ** 2 + 3 * n * r * n,
+                ("n", "r", "m"),
+            ),
+            Need("10000*samples", 10000 * samples, ("samples",)),
+        ]
         if p["data"] is not None:
             try:
                 size = os.path.getsize(p["data"])
             except OSError:
                 size = 0
             return out + [Need("8*(bytes of the data file)", 8 * size, ("the data file",))]
-        return out + [Need("3*n*d + 20*(m+1)*c*d", 3 * n * d + 20 * (m + 1) * c * d, ("n", "d", "c", "m")),
-                      Need("5*n*m^2 + 4*min(d,2000)^2 + 30*(n+d)", 5 * n * m * m + 4 * min(d, 2000) ** 2 + 30 * (n + d),
-                           ("n", "m", "d"))]
+        return out + [
+            Need("3*n*d + 20*(m+1)*c*d", 3 * n * d + 20 * (m + 1) * c * d, ("n", "d", "c", "m")),
+            Need(
+                "5*n*m^2 + 4*min(d,2000)^2 + 30*(n+d)",
+                5 * n * m * m + 4 * min(d, 2000) ** 2 + 30 * (n + d),
+                ("n", "m", "d"),
+            ),
+        ]
 
     # ------------------------------------------------------------------ run
     def run(self, claim, p, seed=0):
@@ -355,12 +526,16 @@ class RareFeaturesExperiment(Experiment):
             return self._lplus(claim, p, seed)
         if claim.measure == "bits_to_eps":
             return self._complexity(claim, p, seed)
-        raise UsageError(f"experiment 'rare_features' cannot measure {claim.measure!r}; it measures {', '.join(self.measures)}")
+        raise UsageError(
+            f"experiment 'rare_features' cannot measure {claim.measure!r}; it measures {', '.join(self.measures)}"
+        )
 
     def _rate(self, claim, p, seed):
         s = self.settings(claim)  # EF21 and EF21-W run the same iterates with Top-k (positively homogeneous)
         if s.noise or s.participation:
-            raise UsageError(f"claim {claim.id}: stochastic gradients / partial participation are not supported by 'rare_features'")
+            raise UsageError(
+                f"claim {claim.id}: stochastic gradients / partial participation are not supported by 'rare_features'"
+            )
         P = build_problem(p, seed)
         k = _k_of(s.compressor, p)
         if k > P.d:  # a LIBSVM file's d, or a claim's top-K
@@ -373,9 +548,15 @@ class RareFeaturesExperiment(Experiment):
         gamma = claim.max_stepsize(**c) * p["stepsize_factor"]
         claim.check_assumptions(gamma=gamma, **c)
         tr = ef21_sparse(P, x0, gamma, k, p["T"], init=p["init"], lyapunov={lyap_name: w}, accounting=accounting(p))
-        c.update(gamma=gamma, delta0=float(tr.f[0] - f_low), G0=float(tr.G[lyap_name][0]), f0=float(tr.f[0]), f_low=f_low,
-                 gamma_rare=1 / (P.L + math.sqrt(P.c / P.n) * P.L_plus * c["xi_kr"]),
-                 gamma_classical=1 / (P.L + P.L_qm * c["xi_kd"]))
+        c.update(
+            gamma=gamma,
+            delta0=float(tr.f[0] - f_low),
+            G0=float(tr.G[lyap_name][0]),
+            f0=float(tr.f[0]),
+            f_low=f_low,
+            gamma_rare=1 / (P.L + math.sqrt(P.c / P.n) * P.L_plus * c["xi_kr"]),
+            gamma_classical=1 / (P.L + P.L_qm * c["xi_kd"]),
+        )
         c.update({k_: v for k_, v in cert.items() if not isinstance(v, str)})
         if tr.diverged_at is not None:
             c["diverged_at"] = tr.diverged_at
@@ -384,8 +565,17 @@ class RareFeaturesExperiment(Experiment):
         grid = np.arange(1, T + 1)
         bound = claim.evaluate(T=grid, **c)
         series = {"grad_norm_sq": tr.grad_norm_sq, "bits_per_worker": tr.bits, "floats_per_worker": tr.floats}
-        return Evidence("T", grid, run_mean, bound, constants=c, instance=p, seed=seed, series=series,
-                        note=f"{cert['f_low_method']}; accounting: {accounting(p).describe()}")
+        return Evidence(
+            "T",
+            grid,
+            run_mean,
+            bound,
+            constants=c,
+            instance=p,
+            seed=seed,
+            series=series,
+            note=f"{cert['f_low_method']}; accounting: {accounting(p).describe()}",
+        )
 
     def _lplus(self, claim, p, seed):
         rng = np.random.default_rng([seed, 7])
@@ -394,19 +584,45 @@ class RareFeaturesExperiment(Experiment):
             n = int(rng.integers(2, 13))
             design = "regular" if j % 4 == 0 else "random"
             cc = 1 if j % 4 == 0 else int(rng.integers(1, n + 1))
-            d = n * int(rng.integers(1, 4)) if design == "regular" else int(rng.integers(5 * n // cc + 1, 5 * n // cc + 20))
-            probs.append(rare_features_problem(n=n, d=d, m=int(rng.integers(1, 7)), c=cc, design=design,
-                                               seed=int(rng.integers(2 ** 31))))
-        arr = {nm: np.array([getattr(q, nm) for q in probs], dtype=float) for nm in ("L", "L_plus", "L_qm", "L_am", "L_max", "c", "n", "r", "d", "L_O")}
+            d = (
+                n * int(rng.integers(1, 4))
+                if design == "regular"
+                else int(rng.integers(5 * n // cc + 1, 5 * n // cc + 20))
+            )
+            probs.append(
+                rare_features_problem(
+                    n=n, d=d, m=int(rng.integers(1, 7)), c=cc, design=design, seed=int(rng.integers(2**31))
+                )
+            )
+        arr = {
+            nm: np.array([getattr(q, nm) for q in probs], dtype=float)
+            for nm in ("L", "L_plus", "L_qm", "L_am", "L_max", "c", "n", "r", "d", "L_O")
+        }
         grid = np.arange(len(probs))
         vals = {k_: v for k_, v in arr.items() if k_ != "L_plus"}
         bound = claim.evaluate(**vals, L_plus=arr["L_plus"])
-        c = {"instance_c": probs[0].c, "instance_r": probs[0].r, "instance_L": probs[0].L, "instance_L_plus": probs[0].L_plus,
-             "instance_L_qm": probs[0].L_qm, "instance_L_max": probs[0].L_max, "samples": len(probs),
-             "min_L_plus_over_L": float(np.min(arr["L_plus"] / arr["L"])),
-             "min_sqrt_c_over_n_L_plus_over_L": float(np.min(np.sqrt(arr["c"] / arr["n"]) * arr["L_plus"] / arr["L"]))}
-        return Evidence("sample", grid, arr["L_plus"], bound, constants=c, instance=p, seed=seed,
-                        series={k_: v for k_, v in arr.items()}, note="sample 0 is the instance (least-squares version)")
+        c = {
+            "instance_c": probs[0].c,
+            "instance_r": probs[0].r,
+            "instance_L": probs[0].L,
+            "instance_L_plus": probs[0].L_plus,
+            "instance_L_qm": probs[0].L_qm,
+            "instance_L_max": probs[0].L_max,
+            "samples": len(probs),
+            "min_L_plus_over_L": float(np.min(arr["L_plus"] / arr["L"])),
+            "min_sqrt_c_over_n_L_plus_over_L": float(np.min(np.sqrt(arr["c"] / arr["n"]) * arr["L_plus"] / arr["L"])),
+        }
+        return Evidence(
+            "sample",
+            grid,
+            arr["L_plus"],
+            bound,
+            constants=c,
+            instance=p,
+            seed=seed,
+            series={k_: v for k_, v in arr.items()},
+            note="sample 0 is the instance (least-squares version)",
+        )
 
     def complexity_runs(self, claim, p, seed):
         """For each c in ``c_values``: the regular-design instance, its constants and the bits to eps of EF21 and GD."""
@@ -429,8 +645,18 @@ class RareFeaturesExperiment(Experiment):
             tr = ef21_sparse(P, x0, gamma, k, p["T_max"], init="grad", accounting=acc, stop_below=eps)
             gd = gd_sparse(P, x0, 1.0 / P.L, p["T_max"], accounting=acc, stop_below=eps)
             reached = (tr.T < p["T_max"] and tr.diverged_at is None, gd.T < p["T_max"] and gd.diverged_at is None)
-            rows.append(dict(c=cc, consts=c, gamma=gamma, rounds=tr.T, bits=float(tr.bits[-1]), gd_rounds=gd.T,
-                             gd_bits=float(gd.bits[-1]), reached=reached))
+            rows.append(
+                dict(
+                    c=cc,
+                    consts=c,
+                    gamma=gamma,
+                    rounds=tr.T,
+                    bits=float(tr.bits[-1]),
+                    gd_rounds=gd.T,
+                    gd_bits=float(gd.bits[-1]),
+                    reached=reached,
+                )
+            )
         return rows
 
     def _complexity(self, claim, p, seed):
@@ -451,28 +677,56 @@ class RareFeaturesExperiment(Experiment):
         gd_pred = None
         if base is not None:
             fn = sp.lambdify(sorted(base.free_symbols, key=lambda s_: s_.name), base, modules="numpy")
-            gd_pred = np.asarray(fn(*[arr[s_.name] for s_ in sorted(base.free_symbols, key=lambda s_: s_.name)]), dtype=float)
+            gd_pred = np.asarray(
+                fn(*[arr[s_.name] for s_ in sorted(base.free_symbols, key=lambda s_: s_.name)]), dtype=float
+            )
         wins = bits < gd_bits
         # the authors' accounting charges GD d floats per round (identity compressor), shown for comparison
         gd_dense = np.array([r_["gd_rounds"] * r_["consts"]["d"] for r_ in rows], dtype=float) * p["bits_per_float"]
         wins_dense = bits < gd_dense
-        c = {"scaling_mode": s.scaling_mode, "n": p["n"], "r": p["r"], "m": p["m"],
-             "eps_rel": p["eps_rel"], "ef21_beats_gd_at_min_c": bool(wins[0]), "ef21_beats_gd_at_max_c": bool(wins[-1]),
-             "largest_c_where_ef21_beats_gd": float(cs[wins].max()) if wins.any() else 0.0,
-             "ef21_beats_dense_gd_at_min_c": bool(wins_dense[0]),
-             "largest_c_where_ef21_beats_dense_gd": float(cs[wins_dense].max()) if wins_dense.any() else 0.0,
-             "min_sqrt_c_over_n_L_plus_over_L": float(np.min(np.sqrt(arr["c"] / arr["n"]) * arr["L_plus"] / arr["L"])),
-             "gd_bits_slope": float(loglog_fit(cs, gd_bits).slope) if np.all(np.isfinite(gd_bits)) else float("nan"),
-             "accounting": accounting(p).describe()}
-        series = {"c": cs, "c_over_n": cs / p["n"], "bits": bits, "rounds": np.array([r_["rounds"] for r_ in rows], dtype=float),
-                  "gd_bits": gd_bits, "gd_bits_dense": gd_dense, "gd_rounds": np.array([r_["gd_rounds"] for r_ in rows], dtype=float),
-                  "gamma": np.array([r_["gamma"] for r_ in rows]), "bound": bound}
+        c = {
+            "scaling_mode": s.scaling_mode,
+            "n": p["n"],
+            "r": p["r"],
+            "m": p["m"],
+            "eps_rel": p["eps_rel"],
+            "ef21_beats_gd_at_min_c": bool(wins[0]),
+            "ef21_beats_gd_at_max_c": bool(wins[-1]),
+            "largest_c_where_ef21_beats_gd": float(cs[wins].max()) if wins.any() else 0.0,
+            "ef21_beats_dense_gd_at_min_c": bool(wins_dense[0]),
+            "largest_c_where_ef21_beats_dense_gd": float(cs[wins_dense].max()) if wins_dense.any() else 0.0,
+            "min_sqrt_c_over_n_L_plus_over_L": float(np.min(np.sqrt(arr["c"] / arr["n"]) * arr["L_plus"] / arr["L"])),
+            "gd_bits_slope": float(loglog_fit(cs, gd_bits).slope) if np.all(np.isfinite(gd_bits)) else float("nan"),
+            "accounting": accounting(p).describe(),
+        }
+        series = {
+            "c": cs,
+            "c_over_n": cs / p["n"],
+            "bits": bits,
+            "rounds": np.array([r_["rounds"] for r_ in rows], dtype=float),
+            "gd_bits": gd_bits,
+            "gd_bits_dense": gd_dense,
+            "gd_rounds": np.array([r_["gd_rounds"] for r_ in rows], dtype=float),
+            "gamma": np.array([r_["gamma"] for r_ in rows]),
+            "bound": bound,
+        }
         if gd_pred is not None:
             series["gd_bound"] = gd_pred
         series.update({f"const_{k_}": v for k_, v in arr.items()})
-        return Evidence("c", cs, bits, bound, method="fit", constants=c, instance=p, seed=seed, series=series, fit=fit,
-                        predicted_exponent=pred,
-                        note="bound = the abstract's O(.) expression (up to its constant); judged on the fitted exponent")
+        return Evidence(
+            "c",
+            cs,
+            bits,
+            bound,
+            method="fit",
+            constants=c,
+            instance=p,
+            seed=seed,
+            series=series,
+            fit=fit,
+            predicted_exponent=pred,
+            note="bound = the abstract's O(.) expression (up to its constant); judged on the fitted exponent",
+        )
 
     def figures(self, verdicts, outdir, quick=False):
         """Two report figures: gradient norm against bits per c/n, and bits-to-eps against c/n."""
@@ -485,22 +739,43 @@ class RareFeaturesExperiment(Experiment):
             plt.close(fig)
             return name, caption
 
-        out = [save(plot_gradnorm_vs_bits(gradnorm_vs_bits(quick=quick)), "rare_features_gradnorm_vs_bits.png",
-                    "Rare features (authors' generator): ||grad f(x^t)||^2 / ||grad f(x^0)||^2 against bits sent per worker, "
-                    "EF21 + Top-1 with the classical stepsize 1/(L + L_qm xi(1/d)), with the rare-features stepsize "
-                    "1/(L + sqrt(c/n) L_plus xi(1/r)), and GD (1/L) charged its true nonzeros (solid) or d floats per round "
-                    "as in the authors' code (dotted); one panel per c/n.")]
-        ev = next((v.evidence for v in verdicts if v.evidence is not None and v.evidence.grid_name == "c"
-                   and "bits" in v.evidence.series and not v.expected == "violated"), None)
+        out = [
+            save(
+                plot_gradnorm_vs_bits(gradnorm_vs_bits(quick=quick)),
+                "rare_features_gradnorm_vs_bits.png",
+                "Rare features (authors' generator): ||grad f(x^t)||^2 / ||grad f(x^0)||^2 against bits sent per worker, "
+                "EF21 + Top-1 with the classical stepsize 1/(L + L_qm xi(1/d)), with the rare-features stepsize "
+                "1/(L + sqrt(c/n) L_plus xi(1/r)), and GD (1/L) charged its true nonzeros (solid) or d floats per round "
+                "as in the authors' code (dotted); one panel per c/n.",
+            )
+        ]
+        ev = next(
+            (
+                v.evidence
+                for v in verdicts
+                if v.evidence is not None
+                and v.evidence.grid_name == "c"
+                and "bits" in v.evidence.series
+                and not v.expected == "violated"
+            ),
+            None,
+        )
         if ev is not None:
-            out.append(save(plot_bits_to_eps(ev), "rare_features_bits_to_eps.png",
-                            "Bits per worker to reach eps against c/n (fixed n, r, m and spectra): EF21 + Top-1 (rare-features "
-                        "stepsize), GD charged its nonzeros and GD charged d floats (authors' accounting); dashed: the "
-                        "abstract's O((L + r sqrt(c/n min{...}))/eps) and GD's O(rL/eps), scaled to the first point."))
+            out.append(
+                save(
+                    plot_bits_to_eps(ev),
+                    "rare_features_bits_to_eps.png",
+                    "Bits per worker to reach eps against c/n (fixed n, r, m and spectra): EF21 + Top-1 (rare-features "
+                    "stepsize), GD charged its nonzeros and GD charged d floats (authors' accounting); dashed: the "
+                    "abstract's O((L + r sqrt(c/n min{...}))/eps) and GD's O(rL/eps), scaled to the first point.",
+                )
+            )
         return out
 
 
-def gradnorm_vs_bits(c_over_n=(0.05, 0.5, 0.9), quick: bool = True, k: int = 1, seed: int = 0, accounting_=None) -> list[dict]:
+def gradnorm_vs_bits(
+    c_over_n=(0.05, 0.5, 0.9), quick: bool = True, k: int = 1, seed: int = 0, accounting_=None
+) -> list[dict]:
     r"""Runs for the first figure: for each c/n, the authors' generator (n = 100, d = 500 in full runs;
     n = 20, d = 100 in quick ones) and three methods with stepsizes taken from the registered claims:
     EF21 (``ef21.nonconvex-qm``: :math:`1/(L+L_{qm}\xi(k/d))`), EF21 (``rare-features.nonconvex``) and GD (1/L)."""
@@ -520,11 +795,24 @@ def gradnorm_vs_bits(c_over_n=(0.05, 0.5, 0.9), quick: bool = True, k: int = 1, 
         ef_rf = ef21_sparse(P, x0, g_rf, k, T_ef, accounting=acc)
         gd = gd_sparse(P, x0, 1.0 / P.L, T_gd, accounting=acc)
         g0 = ef_rf.grad_norm_sq[0]
-        out.append(dict(c_over_n=q, c=P.c, r=P.r, n=n, d=d, gamma_classical=g_cl, gamma_rare=g_rf, gamma_gd=1.0 / P.L,
-                        curves={"EF21, classical stepsize": (ef_cl.bits, ef_cl.grad_norm_sq / g0),
-                                "EF21, rare-features stepsize": (ef_rf.bits, ef_rf.grad_norm_sq / g0),
-                                "GD (true nonzeros)": (gd.bits, gd.grad_norm_sq / g0),
-                                "GD (d floats, authors)": (np.arange(gd.T + 1) * d * acc.bits_per_float, gd.grad_norm_sq / g0)}))
+        out.append(
+            dict(
+                c_over_n=q,
+                c=P.c,
+                r=P.r,
+                n=n,
+                d=d,
+                gamma_classical=g_cl,
+                gamma_rare=g_rf,
+                gamma_gd=1.0 / P.L,
+                curves={
+                    "EF21, classical stepsize": (ef_cl.bits, ef_cl.grad_norm_sq / g0),
+                    "EF21, rare-features stepsize": (ef_rf.bits, ef_rf.grad_norm_sq / g0),
+                    "GD (true nonzeros)": (gd.bits, gd.grad_norm_sq / g0),
+                    "GD (d floats, authors)": (np.arange(gd.T + 1) * d * acc.bits_per_float, gd.grad_norm_sq / g0),
+                },
+            )
+        )
     return out
 
 
@@ -533,8 +821,12 @@ def plot_gradnorm_vs_bits(runs: list[dict]):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.6), squeeze=False)
-    styles = {"EF21, classical stepsize": dict(color="tab:orange"), "EF21, rare-features stepsize": dict(color="tab:blue"),
-              "GD (true nonzeros)": dict(color="tab:green"), "GD (d floats, authors)": dict(color="tab:green", ls=":")}
+    styles = {
+        "EF21, classical stepsize": dict(color="tab:orange"),
+        "EF21, rare-features stepsize": dict(color="tab:blue"),
+        "GD (true nonzeros)": dict(color="tab:green"),
+        "GD (d floats, authors)": dict(color="tab:green", ls=":"),
+    }
     for ax, run in zip(axes[0], runs):
         for name, (b, g) in run["curves"].items():
             ok = (b > 0) & np.isfinite(g) & (g > 0)
@@ -558,14 +850,29 @@ def plot_bits_to_eps(ev: Evidence):
     ax.loglog(x, s["bits"], "o-", color="tab:blue", label="EF21 + Top-1 (rare-features stepsize)")
     ax.loglog(x, s["gd_bits"], "s-", color="tab:green", label="GD, charged its nonzeros (<= r)")
     ax.loglog(x, s["gd_bits_dense"], "s:", color="tab:green", label="GD, charged d floats (authors)")
-    ax.loglog(x, s["bound"] * s["bits"][0] / s["bound"][0], "--", color="tab:blue", alpha=0.7,
-              label="abstract's O((L + r sqrt(c/n min{..}))/eps), scaled")
+    ax.loglog(
+        x,
+        s["bound"] * s["bits"][0] / s["bound"][0],
+        "--",
+        color="tab:blue",
+        alpha=0.7,
+        label="abstract's O((L + r sqrt(c/n min{..}))/eps), scaled",
+    )
     if "gd_bound" in s:
-        ax.loglog(x, s["gd_bound"] * s["gd_bits"][0] / s["gd_bound"][0], "--", color="tab:green", alpha=0.7,
-                  label="GD's O(rL/eps), scaled")
+        ax.loglog(
+            x,
+            s["gd_bound"] * s["gd_bits"][0] / s["gd_bound"][0],
+            "--",
+            color="tab:green",
+            alpha=0.7,
+            label="GD's O(rL/eps), scaled",
+        )
     ax.set_xlabel("c/n (fixed n, r)")
     ax.set_ylabel("bits per worker to reach eps")
-    ax.set_title(f"n={ev.constants.get('n')}, r={ev.constants.get('r')}, eps = {ev.constants.get('eps_rel')} max L_i delta0", fontsize=9)
+    ax.set_title(
+        f"n={ev.constants.get('n')}, r={ev.constants.get('r')}, eps = {ev.constants.get('eps_rel')} max L_i delta0",
+        fontsize=9,
+    )
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()

@@ -15,6 +15,7 @@ propagates the error's second moment), so a violation is a violation; on :math:`
 regression and on the nonconvex quadratic-plus-cosine they are Monte Carlo means judged with
 one-sided, Bonferroni-corrected confidence bounds.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,17 +26,17 @@ import numpy as np
 from solvers.rcd import SKETCHES, CoordinateSketch, RPTSketch, lambda_max, make_sketch, sketched_rcd
 
 from ..errors import UsageError
-from ..verdict import Evidence
 from ..expectation import exact_sketched_quadratic, mc_summary
 from ..instances import block_cosine, block_logistic, block_quadratic
 from ..optima import matrix_l2_logistic_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
+from ..verdict import Evidence
 from . import Experiment, register
 
-FLOOR = 1e-11        #: bounds below FLOOR * (largest bound on the grid) are not compared (floating-point floor)
-TABLE_ATOL = 1e-10   #: floating-point tolerance of the sketch-table and unbiasedness comparisons
-MC_POINTS = 40       #: grid points of Monte Carlo comparisons (geometric in T)
+FLOOR = 1e-11  #: bounds below FLOOR * (largest bound on the grid) are not compared (floating-point floor)
+TABLE_ATOL = 1e-10  #: floating-point tolerance of the sketch-table and unbiasedness comparisons
+MC_POINTS = 40  #: grid points of Monte Carlo comparisons (geometric in T)
 PROBLEMS = ("quadratic", "logistic", "cosine")
 METHODS = ("auto", "exact", "monte-carlo")
 _RATES = ("expected_gap", "avg_grad_norm_sq")
@@ -100,36 +101,90 @@ class RCDExperiment(Experiment):
     title = "Sketched RCD and Randomized Progressive Training (exact expectations on quadratics)"
     schema = Schema(
         params=(
-            Choice("problem", "quadratic", "block quadratic (exact expectations), l2-logistic regression, or the "
-                   "nonconvex quadratic-plus-cosine (Monte Carlo)", choices=PROBLEMS, search=True),
+            Choice(
+                "problem",
+                "quadratic",
+                "block quadratic (exact expectations), l2-logistic regression, or the "
+                "nonconvex quadratic-plus-cosine (Monte Carlo)",
+                choices=PROBLEMS,
+                search=True,
+            ),
             Int("d", 20, "dimension", low=1, search=(2, 24)),
             Int("blocks", 4, "number of blocks J (RPT trains a random prefix or suffix of them)", low=1),
-            Choice("profile", "increasing", "block curvature scales, geometric from 1 to scale_ratio: increasing, "
-                   "decreasing or flat", choices=("increasing", "decreasing", "flat"), search=True),
-            Float("scale_ratio", 10.0, "largest / smallest block curvature scale", low=1, search=(1.0, 100.0), log=True),
-            Float("cond", 100.0, "condition number of the spectrum within each block (quadratic, cosine)", low=1,
-                  search=(1.0, 1000.0), log=True),
-            Float("coupling", 0.3, "weight of the dense coupling between the blocks (quadratic)", low=0,
-                  search=(0.0, 1.0)),
+            Choice(
+                "profile",
+                "increasing",
+                "block curvature scales, geometric from 1 to scale_ratio: increasing, decreasing or flat",
+                choices=("increasing", "decreasing", "flat"),
+                search=True,
+            ),
+            Float(
+                "scale_ratio", 10.0, "largest / smallest block curvature scale", low=1, search=(1.0, 100.0), log=True
+            ),
+            Float(
+                "cond",
+                100.0,
+                "condition number of the spectrum within each block (quadratic, cosine)",
+                low=1,
+                search=(1.0, 1000.0),
+                log=True,
+            ),
+            Float(
+                "coupling", 0.3, "weight of the dense coupling between the blocks (quadratic)", low=0, search=(0.0, 1.0)
+            ),
             Int("zero_eigs", 0, "zero eigenvalues of the quadratic (> 0: convex, not strongly convex)", low=0),
-            Choice("sketch", None, "the sketch run (None: the claim's first sketch)", optional=True, choices=SKETCHES,
-                   search=True),
+            Choice(
+                "sketch",
+                None,
+                "the sketch run (None: the claim's first sketch)",
+                optional=True,
+                choices=SKETCHES,
+                search=True,
+            ),
             Int("tau", 5, "coordinates per step of the tau-nice sketch", low=1),
-            Custom("p", None, "RPT block probabilities p_1..p_J (None: uniform)", optional=True,
-                   rule_text="a probability distribution over the blocks (entries >= 0 summing to 1)", parser=json_list),
+            Custom(
+                "p",
+                None,
+                "RPT block probabilities p_1..p_J (None: uniform)",
+                optional=True,
+                rule_text="a probability distribution over the blocks (entries >= 0 summing to 1)",
+                parser=json_list,
+            ),
             Int("T", 500, "number of iterations", low=1),
-            Float("stepsize_factor", 1.0, "fraction of the claim's largest stepsize", low=0, low_open=True,
-                  search=(0.25, 1.0)),
+            Float(
+                "stepsize_factor",
+                1.0,
+                "fraction of the claim's largest stepsize",
+                low=0,
+                low_open=True,
+                search=(0.25, 1.0),
+            ),
             Int("replications", 2000, "Monte Carlo replications (logistic, cosine)", low=2),
-            Choice("method", "auto", "expectations: auto (exact on quadratics, else Monte Carlo), exact, or Monte Carlo",
-                   choices=METHODS),
+            Choice(
+                "method",
+                "auto",
+                "expectations: auto (exact on quadratics, else Monte Carlo), exact, or Monte Carlo",
+                choices=METHODS,
+            ),
             Int("m", 200, "data points of the logistic regression", low=1),
             Float("lam", 0.1, "l2 weight of the logistic regression (its mu)", low=0, low_open=True),
             Float("omega", 1.0, "weight of the cosine term of the nonconvex problem", low=0, low_open=True),
-            Float("x0_scale", 1.0, "scale of x^0 - x* (of x^0 on the cosine problem)", low=0, low_open=True,
-                  search=(0.1, 10.0), log=True),
-            Choice("start", "random", "x^0 - x*: random, or supported on the last block (attains the SC bound)",
-                   choices=("random", "last-block"), search=True),
+            Float(
+                "x0_scale",
+                1.0,
+                "scale of x^0 - x* (of x^0 on the cosine problem)",
+                low=0,
+                low_open=True,
+                search=(0.1, 10.0),
+                log=True,
+            ),
+            Choice(
+                "start",
+                "random",
+                "x^0 - x*: random, or supported on the last block (attains the SC bound)",
+                choices=("random", "last-block"),
+                search=True,
+            ),
             Int("samples", 24, "sampled block structures / smoothness matrices of the sketch identities", low=1),
         ),
         #: Counterexample search (``verify.search``).  Rate claims search quadratics (exact expectations)
@@ -139,17 +194,34 @@ class RCDExperiment(Experiment):
             SearchVar("blocks_frac", ("float", 0.0, 1.0), "blocks = 1 + round(blocks_frac (min(d, max blocks) - 1))"),
             SearchVar("tau_frac", ("float", 0.0, 1.0), "tau-nice with tau = 1 + round(tau_frac (d - 1))"),
             SearchVar("p_ratio", ("logfloat", 0.2, 5.0), "RPT block probabilities p_j proportional to p_ratio^j"),
-            SearchVar("zero_frac", ZERO_FRAC, "convex and nonconvex regimes: zero_eigs = round(zero_frac (d - 1))",
-                      base=False),
+            SearchVar(
+                "zero_frac", ZERO_FRAC, "convex and nonconvex regimes: zero_eigs = round(zero_frac (d - 1))", base=False
+            ),
         ),
-        search_order=("problem", "d", "blocks_frac", "profile", "scale_ratio", "cond", "coupling", "sketch", "tau_frac",
-                      "p_ratio", "start", "x0_scale", "stepsize_factor"),
+        search_order=(
+            "problem",
+            "d",
+            "blocks_frac",
+            "profile",
+            "scale_ratio",
+            "cond",
+            "coupling",
+            "sketch",
+            "tau_frac",
+            "p_ratio",
+            "start",
+            "x0_scale",
+            "stepsize_factor",
+        ),
         rules=(
             Rule("blocks must be <= d", ("blocks", "d"), lambda p: p["blocks"] <= p["d"]),
             Rule("tau must be <= d", ("tau", "d"), lambda p: p["tau"] <= p["d"]),
             Rule("zero_eigs must be < d", ("zero_eigs", "d"), lambda p: p["zero_eigs"] < p["d"]),
-            Rule("method='exact' needs problem='quadratic' (exact expectations are for quadratics)",
-                 ("method", "problem"), lambda p: p["method"] != "exact" or p["problem"] == "quadratic"),
+            Rule(
+                "method='exact' needs problem='quadratic' (exact expectations are for quadratics)",
+                ("method", "problem"),
+                lambda p: p["method"] != "exact" or p["problem"] == "quadratic",
+            ),
         ),
         constants=(
             Constant("L", "lambda_max of the smoothness matrix L (the GD constant)", _RATES),
@@ -162,38 +234,85 @@ class RCDExperiment(Experiment):
             Constant("gamma", "the stepsize run: the claim's largest stepsize times stepsize_factor", _RATES),
             Constant("R", "||x^0 - x*|| plus the certified distance slack of x* (problems with a minimiser)", _RATES),
             Constant("delta0", "f(x^0) - f_low", _RATES),
-            Constant("f_low", "f* (exact on quadratics, a certified lower bound on logistic) or f_inf of the cosine "
-                     "problem (exact when separable, else a certified lower bound)", _RATES),
+            Constant(
+                "f_low",
+                "f* (exact on quadratics, a certified lower bound on logistic) or f_inf of the cosine "
+                "problem (exact when separable, else a certified lower bound)",
+                _RATES,
+            ),
         ),
         measures=(
-            Measure("expected_gap", "E[f(x^T)] - f* for every T >= 1 (exact on quadratics, Monte Carlo otherwise)",
-                    grid="T", random=True),
-            Measure("avg_grad_norm_sq", "(1/T) sum_{k<T} E||grad f(x^k)||^2 for every T >= 1 (exact on quadratics, "
-                    "Monte Carlo otherwise)", grid="T", random=True),
-            Measure("sketch_table_error", "relative error of the spec table's E[C L C], L_tilde, Omega against outcome "
-                    "enumeration, on sampled smoothness matrices", grid="sample"),
-            Measure("sketch_mean_error", "max_i |E[c_i] - 1| over the outcomes of RPT prefix/suffix sketches with "
-                    "sampled block structures and probabilities", grid="sample"),
+            Measure(
+                "expected_gap",
+                "E[f(x^T)] - f* for every T >= 1 (exact on quadratics, Monte Carlo otherwise)",
+                grid="T",
+                random=True,
+            ),
+            Measure(
+                "avg_grad_norm_sq",
+                "(1/T) sum_{k<T} E||grad f(x^k)||^2 for every T >= 1 (exact on quadratics, Monte Carlo otherwise)",
+                grid="T",
+                random=True,
+            ),
+            Measure(
+                "sketch_table_error",
+                "relative error of the spec table's E[C L C], L_tilde, Omega against outcome "
+                "enumeration, on sampled smoothness matrices",
+                grid="sample",
+            ),
+            Measure(
+                "sketch_mean_error",
+                "max_i |E[c_i] - 1| over the outcomes of RPT prefix/suffix sketches with "
+                "sampled block structures and probabilities",
+                grid="sample",
+            ),
         ),
         settings=(
-            Setting("sketches", None, "the sketches the claim covers (None: coordinate-uniform for the rates, every "
-                    "sketch for the table, rpt-prefix and rpt-suffix for unbiasedness)", kind="subset", choices=SKETCHES),
-            Setting("family", "rcd", "instances of the rates: per sketch with tau = d/4 (rcd), or RPT prefix on "
-                    "increasing and decreasing block scales (rpt)", choices=("rcd", "rpt"), measures=_RATES),
-            Setting("regime", "strongly-convex", "the theorem's regime, which picks instances and searched problems "
-                    "(strongly convex: mu > 0; convex: singular quadratics; nonconvex: also the cosine problem)",
-                    choices=("strongly-convex", "convex", "nonconvex"), measures=_RATES),
-            Setting("scaled", True, "RPT sketches rescale block j by 1/q_j (false: the biased variant, E[C] = Diag(q))",
-                    kind="flag", measures=_RATES + ("sketch_mean_error",)),
-            Setting("table", "spec", "the closed form of L_tilde checked: the spec's table, or a deliberately wrong "
-                    "variant (teeth of rcd.l-tilde)", choices=("spec", "no-hadamard", "uniform-without-d"),
-                    measures=("sketch_table_error",)),
+            Setting(
+                "sketches",
+                None,
+                "the sketches the claim covers (None: coordinate-uniform for the rates, every "
+                "sketch for the table, rpt-prefix and rpt-suffix for unbiasedness)",
+                kind="subset",
+                choices=SKETCHES,
+            ),
+            Setting(
+                "family",
+                "rcd",
+                "instances of the rates: per sketch with tau = d/4 (rcd), or RPT prefix on "
+                "increasing and decreasing block scales (rpt)",
+                choices=("rcd", "rpt"),
+                measures=_RATES,
+            ),
+            Setting(
+                "regime",
+                "strongly-convex",
+                "the theorem's regime, which picks instances and searched problems "
+                "(strongly convex: mu > 0; convex: singular quadratics; nonconvex: also the cosine problem)",
+                choices=("strongly-convex", "convex", "nonconvex"),
+                measures=_RATES,
+            ),
+            Setting(
+                "scaled",
+                True,
+                "RPT sketches rescale block j by 1/q_j (false: the biased variant, E[C] = Diag(q))",
+                kind="flag",
+                measures=_RATES + ("sketch_mean_error",),
+            ),
+            Setting(
+                "table",
+                "spec",
+                "the closed form of L_tilde checked: the spec's table, or a deliberately wrong "
+                "variant (teeth of rcd.l-tilde)",
+                choices=("spec", "no-hadamard", "uniform-without-d"),
+                measures=("sketch_table_error",),
+            ),
         ),
     )
 
-    SEARCH_T = 300          #: horizon of exact (quadratic) search runs
-    SEARCH_MC_T = 60        #: horizon of Monte Carlo search runs (logistic, cosine)
-    SEARCH_MC_R = 300       #: replications of Monte Carlo search runs (x4 when the search confirms a point)
+    SEARCH_T = 300  #: horizon of exact (quadratic) search runs
+    SEARCH_MC_T = 60  #: horizon of Monte Carlo search runs (logistic, cosine)
+    SEARCH_MC_R = 300  #: replications of Monte Carlo search runs (x4 when the search confirms a point)
     SEARCH_MAX_BLOCKS = 8
     #: Monte Carlo points keep every sketch outcome frequent (probability >= ~1/(2J), 1/d, or for
     #: importance sampling >= ~1/(d * scale ratio)): a confidence bound from R samples is not valid
@@ -276,9 +395,11 @@ class RCDExperiment(Experiment):
         a Monte Carlo run's states ``(replications, d)`` and series ``(replications, T+1)``, the sampled
         sketch structures (d <= 12 each)."""
         d, m, R, T, samples = (int(p[k]) for k in ("d", "m", "replications", "T", "samples"))
-        return [Need("20*d^2 + 4*m*d + 4*(T+1)", 20 * d * d + 4 * m * d + 4 * (T + 1), ("d", "m", "T")),
-                Need("6*replications*d + 4*replications*(T+1)", 6 * R * d + 4 * R * (T + 1), ("replications", "d", "T")),
-                Need("2000*samples", 2000 * samples, ("samples",))]
+        return [
+            Need("20*d^2 + 4*m*d + 4*(T+1)", 20 * d * d + 4 * m * d + 4 * (T + 1), ("d", "m", "T")),
+            Need("6*replications*d + 4*replications*(T+1)", 6 * R * d + 4 * R * (T + 1), ("replications", "d", "T")),
+            Need("2000*samples", 2000 * samples, ("samples",)),
+        ]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
@@ -293,7 +414,10 @@ class RCDExperiment(Experiment):
         # an isotropic instance where the SC bound is attained: A = I, and for RPT x^0 - x* in the last block
         tight = dict(base, cond=1.0, coupling=0.0, profile="flat")
         if s.family == "rpt":
-            out = [dict(base, sketch="rpt-prefix", profile="increasing"), dict(base, sketch="rpt-prefix", profile="decreasing")]
+            out = [
+                dict(base, sketch="rpt-prefix", profile="increasing"),
+                dict(base, sketch="rpt-prefix", profile="decreasing"),
+            ]
             out += [dict(base, sketch=k, profile="increasing") for k in sketches if k != "rpt-prefix"]
             if regime == "strongly-convex":
                 out.append(dict(tight, sketch="rpt-prefix", start="last-block"))
@@ -303,8 +427,16 @@ class RCDExperiment(Experiment):
             if regime == "strongly-convex" and "coordinate-uniform" in sketches:
                 out.append(dict(tight, sketch="coordinate-uniform"))
             mc_sketch = "coordinate-importance" if "coordinate-importance" in sketches else sketches[0]
-        mc = dict(sketch=mc_sketch, d=10, blocks=4, T=60 if quick else 200, replications=1000 if quick else 2000,
-                  problem="cosine" if regime == "nonconvex" else "logistic", cond=10.0, m=100)
+        mc = dict(
+            sketch=mc_sketch,
+            d=10,
+            blocks=4,
+            T=60 if quick else 200,
+            replications=1000 if quick else 2000,
+            problem="cosine" if regime == "nonconvex" else "logistic",
+            cond=10.0,
+            m=100,
+        )
         return out + [mc]
 
     def check_instance(self, p):
@@ -314,9 +446,17 @@ class RCDExperiment(Experiment):
                 q = np.asarray(p["p"], dtype=float) if isinstance(p["p"], (list, tuple, np.ndarray)) else None
             except (TypeError, ValueError):
                 q = None
-            if q is None or q.shape != (p["blocks"],) or not np.all(np.isfinite(q)) or np.any(q < 0) or abs(q.sum() - 1) > 1e-10:
-                raise UsageError(f"experiment {self.name!r}: p must be a probability distribution over the {p['blocks']} "
-                                 f"blocks (entries >= 0 summing to 1), got {p['p']!r}")
+            if (
+                q is None
+                or q.shape != (p["blocks"],)
+                or not np.all(np.isfinite(q))
+                or np.any(q < 0)
+                or abs(q.sum() - 1) > 1e-10
+            ):
+                raise UsageError(
+                    f"experiment {self.name!r}: p must be a probability distribution over the {p['blocks']} "
+                    f"blocks (entries >= 0 summing to 1), got {p['p']!r}"
+                )
             p["p"] = [float(v) for v in q]
         return p
 
@@ -336,8 +476,14 @@ class RCDExperiment(Experiment):
         r"""Exact constants: :math:`\tilde L=\lambda_{\max}(\mathbf L\circ\mathbb E[cc^\top])`, :math:`\Omega=\max_i\mathbb E[c_i^2]`."""
         mean, second = sketch.moments()
         Lm = problem.L_matrix
-        c = dict(L=problem.L, L_tilde=lambda_max(Lm * second), Omega=float(np.max(np.diag(second))), d=problem.d,
-                 blocks=len(problem.block_sizes), sketch_mean_error=float(np.max(np.abs(mean - 1))))
+        c = dict(
+            L=problem.L,
+            L_tilde=lambda_max(Lm * second),
+            Omega=float(np.max(np.diag(second))),
+            d=problem.d,
+            blocks=len(problem.block_sizes),
+            sketch_mean_error=float(np.max(np.abs(mean - 1))),
+        )
         if problem.mu is not None:
             c["mu"] = float(problem.mu)
         return c
@@ -367,7 +513,9 @@ class RCDExperiment(Experiment):
             x0 = p["x0_scale"] * rng.uniform(-np.pi, np.pi, problem.d)
         c["delta0"] = float(problem.value(x0) - f_low)
         c["f_low"] = float(f_low)
-        c.update({f"certificate_{k}": v for k, v in cert.items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+        c.update(
+            {f"certificate_{k}": v for k, v in cert.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        )
         exact = p["method"] == "exact" or (p["method"] == "auto" and p["problem"] == "quadratic")
         T = p["T"]
         if exact:
@@ -391,8 +539,20 @@ class RCDExperiment(Experiment):
         keep[0] = True
         note = f"sketch {sk.name}; compared where the bound is above {FLOOR:g} x its maximum"
         c["sketch"] = sk.name
-        return Evidence("T", grid[keep], measured[keep], bound[keep], method=method, stderr=None if se is None else se[keep],
-                        n_samples=nsamp, constants=c, instance=p, seed=seed, series=series, note=note)
+        return Evidence(
+            "T",
+            grid[keep],
+            measured[keep],
+            bound[keep],
+            method=method,
+            stderr=None if se is None else se[keep],
+            n_samples=nsamp,
+            constants=c,
+            instance=p,
+            seed=seed,
+            series=series,
+            note=note,
+        )
 
     # ------------------------------------------------------------------ identities
     @staticmethod
@@ -420,20 +580,34 @@ class RCDExperiment(Experiment):
             for kind in kinds:
                 sk = make_sketch(kind, L, tau=tau, block_sizes=sizes, p=probs)
                 cw, pw = sk.outcomes()
-                E_enum = np.einsum("k,ki,ij,kj->ij", pw, cw, L, cw)      # sum_w pi_w C_w L C_w
-                Om_enum = lambda_max(np.diag(pw @ (cw * cw)))              # lambda_max(sum_w pi_w C_w^2)
+                E_enum = np.einsum("k,ki,ij,kj->ij", pw, cw, L, cw)  # sum_w pi_w C_w L C_w
+                Om_enum = lambda_max(np.diag(pw @ (cw * cw)))  # lambda_max(sum_w pi_w C_w^2)
                 Lt_enum = lambda_max(E_enum)
                 E_tab, Lt_tab, Om_tab = sk.table_expected_CLC(L), self._table_L_tilde(sk, L, table), sk.table_Omega()
                 scale = max(np.max(np.abs(E_enum)), 1e-300)
-                errs.append(max(np.max(np.abs(E_tab - E_enum)) / scale, abs(Lt_tab - Lt_enum) / Lt_enum,
-                                abs(Om_tab - Om_enum) / Om_enum))
+                errs.append(
+                    max(
+                        np.max(np.abs(E_tab - E_enum)) / scale,
+                        abs(Lt_tab - Lt_enum) / Lt_enum,
+                        abs(Om_tab - Om_enum) / Om_enum,
+                    )
+                )
                 labels.append(kind)
         grid = np.arange(len(errs))
         worst = {k: max(e for e, lab in zip(errs, labels) if lab == k) for k in kinds}
         c = {"samples": p["samples"], "table": table, **{f"max_error_{k}": v for k, v in worst.items()}}
-        return Evidence("sample", grid, np.array(errs), claim.evaluate(T=grid), constants=c, instance=p, seed=seed,
-                        atol=TABLE_ATOL, series={"sketch": labels},
-                        note=f"relative errors; tolerance {TABLE_ATOL:g} (floating point)")
+        return Evidence(
+            "sample",
+            grid,
+            np.array(errs),
+            claim.evaluate(T=grid),
+            constants=c,
+            instance=p,
+            seed=seed,
+            atol=TABLE_ATOL,
+            series={"sketch": labels},
+            note=f"relative errors; tolerance {TABLE_ATOL:g} (floating point)",
+        )
 
     @staticmethod
     def _table_L_tilde(sk, L, table: str) -> float:
@@ -456,8 +630,17 @@ class RCDExperiment(Experiment):
                 cw, pw = sk.outcomes()
                 errs.append(float(np.max(np.abs(pw @ cw - 1.0))))
         grid = np.arange(len(errs))
-        return Evidence("sample", grid, np.array(errs), claim.evaluate(T=grid), constants={"samples": p["samples"], "scaled": scaled},
-                        instance=p, seed=seed, atol=TABLE_ATOL, note=f"enumerated over the J outcomes; tolerance {TABLE_ATOL:g}")
+        return Evidence(
+            "sample",
+            grid,
+            np.array(errs),
+            claim.evaluate(T=grid),
+            constants={"samples": p["samples"], "scaled": scaled},
+            instance=p,
+            seed=seed,
+            atol=TABLE_ATOL,
+            note=f"enumerated over the J outcomes; tolerance {TABLE_ATOL:g}",
+        )
 
 
 EXPERIMENT = register(RCDExperiment())
@@ -487,6 +670,7 @@ def cost_to_eps(problem, cost=None, eps=None, T_max: int = 20000, seed: int = 0)
     complexity :data:`theorems.rcd.SC_COMPLEXITY` times the expected cost per step.
     """
     import sympy as sp
+
     from solvers.rcd import rpt_optimal_probabilities
     from theorems.rcd import SC_COMPLEXITY
 
@@ -495,8 +679,10 @@ def cost_to_eps(problem, cost=None, eps=None, T_max: int = 20000, seed: int = 0)
     eps = np.geomspace(1e-1, 1e-6, 11) if eps is None else np.asarray(eps, dtype=float)
     p_opt, _ = rpt_optimal_probabilities(problem.L_matrix, problem.block_sizes, cost, seed=seed)
     e0 = np.random.default_rng([seed, 4]).standard_normal(problem.d)
-    complexity = sp.lambdify([sp.Symbol(s.name, positive=True) for s in sorted(SC_COMPLEXITY.free_symbols, key=lambda s: s.name)],
-                             SC_COMPLEXITY.subs({s: sp.Symbol(s.name, positive=True) for s in SC_COMPLEXITY.free_symbols}))
+    complexity = sp.lambdify(
+        [sp.Symbol(s.name, positive=True) for s in sorted(SC_COMPLEXITY.free_symbols, key=lambda s: s.name)],
+        SC_COMPLEXITY.subs({s: sp.Symbol(s.name, positive=True) for s in SC_COMPLEXITY.free_symbols}),
+    )
     names = [s.name for s in sorted(SC_COMPLEXITY.free_symbols, key=lambda s: s.name)]
     rows = {}
     for label, p in (("GD", np.eye(J)[-1]), ("RPT uniform p", np.full(J, 1.0 / J)), ("RPT optimised p", p_opt)):
@@ -510,14 +696,20 @@ def cost_to_eps(problem, cost=None, eps=None, T_max: int = 20000, seed: int = 0)
         step_cost = float(p @ cost)
         vals = dict(L_tilde=Lt, mu=problem.mu, delta0=1.0, eps=eps)
         theory = complexity(*[vals[n] for n in names])
-        rows[label] = {"p": p, "L_tilde": Lt, "step_cost": step_cost, "measured_cost": iters * step_cost,
-                       "theory_cost": np.asarray(theory, dtype=float) * step_cost}
+        rows[label] = {
+            "p": p,
+            "L_tilde": Lt,
+            "step_cost": step_cost,
+            "measured_cost": iters * step_cost,
+            "theory_cost": np.asarray(theory, dtype=float) * step_cost,
+        }
     return {"eps": eps, "cost": cost, "rows": rows}
 
 
 def _pyplot():
     """matplotlib.pyplot with the non-interactive Agg backend (reports are written to files)."""
     import matplotlib.pyplot as plt
+
     return plt
 
 
@@ -591,10 +783,18 @@ def _figures(self, verdicts, outdir, quick=False):
             if nm:
                 out.append((nm, f"{cid}: expected quantity (solid) and bound (dashed) per sketch and instance"))
     if any(v.claim.startswith(("rcd", "rpt")) for v in verdicts):
-        out.append((_fig_l_tilde(outdir, "rpt_l_tilde_vs_p.png", quick),
-                    "RPT: L_tilde(p)/lambda_max(L) along p_j ~ r^j for three block-scale profiles"))
-        out.append((_fig_cost(outdir, "rpt_vs_gd_cost.png", quick),
-                    "RPT vs GD: total cost to reach a relative expected gap eps (exact) and the theoretical complexity"))
+        out.append(
+            (
+                _fig_l_tilde(outdir, "rpt_l_tilde_vs_p.png", quick),
+                "RPT: L_tilde(p)/lambda_max(L) along p_j ~ r^j for three block-scale profiles",
+            )
+        )
+        out.append(
+            (
+                _fig_cost(outdir, "rpt_vs_gd_cost.png", quick),
+                "RPT vs GD: total cost to reach a relative expected gap eps (exact) and the theoretical complexity",
+            )
+        )
     return out
 
 
@@ -619,9 +819,11 @@ def pep_coordinate_check(d: int = 3, L: float = 1.0, mu: float = 0.1, T: int = 2
     Expected order: measured <= pep <= claim (the PEP value bounds every step of every member).
     Raises ImportError when PEPit is not installed.
     """
-    import theorems
     from PEPit.examples.stochastic_and_randomized_convex_minimization.randomized_coordinate_descent_smooth_strongly_convex import (
-        wc_randomized_coordinate_descent_smooth_strongly_convex as wc)
+        wc_randomized_coordinate_descent_smooth_strongly_convex as wc,
+    )
+
+    import theorems
 
     claim = theorems.get("rcd.strongly-convex")
     c = dict(L_tilde=d * L, mu=mu, L=L)
@@ -637,5 +839,13 @@ def pep_coordinate_check(d: int = 3, L: float = 1.0, mu: float = 0.1, T: int = 2
     ex = exact_sketched_quadratic(A, rng.standard_normal(d), gamma, m, P, T)
     dist = ex["dist_sq"]
     measured = float(np.max(dist[1:] / dist[:-1]))
-    return {"d": d, "L": L, "mu": mu, "gamma": gamma, "claim": claim_factor, "pep": float(pep_tau),
-            "pep_theory": float(pep_theory), "measured": measured}
+    return {
+        "d": d,
+        "L": L,
+        "mu": mu,
+        "gamma": gamma,
+        "claim": claim_factor,
+        "pep": float(pep_tau),
+        "pep_theory": float(pep_theory),
+        "measured": measured,
+    }

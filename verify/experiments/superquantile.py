@@ -16,6 +16,7 @@ Measures:
 * ``surrogate_gap`` :math:`\mathbb E[\bar F_\theta(\bar w_T)]-\bar F^\star_\theta` (regularised, minibatch of
   clients, Monte Carlo over runs).
 """
+
 from __future__ import annotations
 
 import math
@@ -28,26 +29,26 @@ import sympy as sp
 from solvers import superquantile as sq
 
 from ..errors import UsageError
-from ..verdict import Evidence
 from ..expectation import mc_summary
 from ..fit import loglog_fit
 from ..instances import superquantile_clients
 from ..optima import superquantile_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting
+from ..verdict import Evidence
 from . import Experiment, register
 
-RATE_TOLERANCE = 0.03   #: documented tolerance on fitted exponents (pre-asymptotic curvature of exact curves)
+RATE_TOLERANCE = 0.03  #: documented tolerance on fitted exponents (pre-asymptotic curvature of exact curves)
 SGD_RATE_TOLERANCE = 0.1  #: tolerance on the strongly convex exponent (Monte Carlo noise of the fitted slope)
-CISS_FLOOR = 1e-9       #: CISS comparisons stop where the bound falls below this fraction of delta0
-MC_CHUNK = 4_000_000    #: largest (replications x m) block drawn at once
+CISS_FLOOR = 1e-9  #: CISS comparisons stop where the bound falls below this fraction of delta0
+MC_CHUNK = 4_000_000  #: largest (replications x m) block drawn at once
 #: At a kinked optimum the strongly convex exponent is judged only on horizons T >= KINK_ONSET_FACTOR T_x
 #: (T_x: :meth:`SuperquantileExperiment.kink_onset`): the worst onset of the reduced one-dimensional model
 #: (local slope within SGD_RATE_TOLERANCE/2 of -1 from there on) over the mapped range of the kink's
 #: asymmetry and stepsize ratio (notes/superquantile.md; notes/superquantile_kink_model.py reproduces it).
 KINK_ONSET_FACTOR = 256
 KINK_ASYMMETRY_MAPPED = (1.5, 100.0)  #: steep/flat one-sided slope ratios over which the onset was mapped
-KINK_STEP_RATIO_MAPPED = (2.0, 6.0)   #: values of (2/lambda) n^T H n over which the onset was mapped
+KINK_STEP_RATIO_MAPPED = (2.0, 6.0)  #: values of (2/lambda) n^T H n over which the onset was mapped
 
 LAWS = ("bernoulli", "uniform", "beta")
 ESTIMATOR = ("signed_bias", "signed_bias_plus", "bias", "abs_bias", "variance")  #: measures of the estimator S_hat_m
@@ -84,14 +85,36 @@ class SuperquantileExperiment(Experiment):
     schema = Schema(
         params=(
             # the law of Z (estimator measures)
-            Choice("law", "bernoulli", "law of Z: two-point {low, high} with P(Z = high) = p (exact), uniform on "
-                   "[low, high] (exact), or low + (high - low) Beta(beta_a, beta_b) (Monte Carlo)", choices=LAWS),
-            Float("theta", 0.1, "tail fraction theta of the superquantile (at least 1e-6: below, the Simplicial-FL "
-                  "optimum's conic solver fails)", low=1e-6, high=1),
-            Float("p", None, "P(Z = high) of the two-point law (None: p = theta, the extremal law)", optional=True,
-                  low=0, high=1),
-            Float("low", 0.0, "lower end of the support of Z (|low| <= 1e100, so that (high - low)^2 is a float64)",
-                  low=-1e100, high=1e100),
+            Choice(
+                "law",
+                "bernoulli",
+                "law of Z: two-point {low, high} with P(Z = high) = p (exact), uniform on "
+                "[low, high] (exact), or low + (high - low) Beta(beta_a, beta_b) (Monte Carlo)",
+                choices=LAWS,
+            ),
+            Float(
+                "theta",
+                0.1,
+                "tail fraction theta of the superquantile (at least 1e-6: below, the Simplicial-FL "
+                "optimum's conic solver fails)",
+                low=1e-6,
+                high=1,
+            ),
+            Float(
+                "p",
+                None,
+                "P(Z = high) of the two-point law (None: p = theta, the extremal law)",
+                optional=True,
+                low=0,
+                high=1,
+            ),
+            Float(
+                "low",
+                0.0,
+                "lower end of the support of Z (|low| <= 1e100, so that (high - low)^2 is a float64)",
+                low=-1e100,
+                high=1e100,
+            ),
             Float("high", 1.0, "upper end of the support of Z (|high| <= 1e100)", low=-1e100, high=1e100),
             Float("beta_a", 0.3, "first shape parameter of the Beta law", low=0, low_open=True),
             Float("beta_b", 0.3, "second shape parameter of the Beta law", low=0, low_open=True),
@@ -109,30 +132,58 @@ class SuperquantileExperiment(Experiment):
             Int("dim", 2, "dimension of the model w (moreau_grad_sq needs 1: exact one-dimensional prox)", low=1),
             Int("samples", 6, "data points per client", low=1),
             Int("outliers", 2, "clients whose optima sit at distance `separation` from the others", low=0),
-            Float("separation", 4.0, "distance of the outlier clients' optima (|separation| <= 1e3: beyond, the "
-                  "Simplicial-FL optimum is not certified)", low=-1e3, high=1e3),
+            Float(
+                "separation",
+                4.0,
+                "distance of the outlier clients' optima (|separation| <= 1e3: beyond, the "
+                "Simplicial-FL optimum is not certified)",
+                low=-1e3,
+                high=1e3,
+            ),
             Int("sample_m", 8, "clients sampled per round (= clients: every client)", low=1),
-            Float("lam", 0.5, "regularisation lambda (the mu of CISS; the strongly convex surrogate); must be > 0 "
-                  "for smoothed_gap and surrogate_gap; at most 1e6 (beyond, the optimum is not certified)", low=0,
-                  high=1e6),
+            Float(
+                "lam",
+                0.5,
+                "regularisation lambda (the mu of CISS; the strongly convex surrogate); must be > 0 "
+                "for smoothed_gap and surrogate_gap; at most 1e6 (beyond, the optimum is not certified)",
+                low=0,
+                high=1e6,
+            ),
             Int("T", 60, "rounds of the CISS scheme", low=1),
             Int("T_min", 64, "smallest horizon T of the Simplicial-FL rates", low=1),
             Int("T_max", 1024, "largest horizon T of the Simplicial-FL rates", low=1),
             Int("T_points", 5, "number of horizons (geometric grid)", low=1),
             Int("runs", 32, "independent runs of the Simplicial-FL rates (Monte Carlo over sampled clients)", low=1),
-            Float("gamma0", 0.5, "stepsize constant of the nonconvex rate: gamma = gamma0/(L sqrt(T))", low=0,
-                  low_open=True),
-            Float("eps_frac", 1e-6, "initial inexactness of the CISS w-steps: eps0 = eps_frac delta0", low=0,
-                  low_open=True),
-            Choice("tail", "optimal", "tail weights within the sampled clients: optimal, or as the reference code",
-                   choices=("optimal", "code")),
+            Float(
+                "gamma0",
+                0.5,
+                "stepsize constant of the nonconvex rate: gamma = gamma0/(L sqrt(T))",
+                low=0,
+                low_open=True,
+            ),
+            Float(
+                "eps_frac",
+                1e-6,
+                "initial inexactness of the CISS w-steps: eps0 = eps_frac delta0",
+                low=0,
+                low_open=True,
+            ),
+            Choice(
+                "tail",
+                "optimal",
+                "tail weights within the sampled clients: optimal, or as the reference code",
+                choices=("optimal", "code"),
+            ),
         ),
         search=(  # coordinates of the per-family spaces of search_space_for (ranges differ by family)
-            SearchVar("tm", ("logfloat", 1.0, 2000.0), "theta m_max: the largest sample size through theta", base=False),
+            SearchVar(
+                "tm", ("logfloat", 1.0, 2000.0), "theta m_max: the largest sample size through theta", base=False
+            ),
             SearchVar("m_span", ("logfloat", 1.0, 100.0), "m_max / m_min", base=False),
             SearchVar("tm_min", ("choice", [9.0]), "smallest theta m of the grid (density claims)", base=False),
-            SearchVar("p_z", ("float", -2.0, 2.0), "two-point law: p = theta - p_z sqrt(theta (1 - theta)/m_max)",
-                      base=False),
+            SearchVar(
+                "p_z", ("float", -2.0, 2.0), "two-point law: p = theta - p_z sqrt(theta (1 - theta)/m_max)", base=False
+            ),
             SearchVar("outlier_frac", ("float", 0.0, 0.5), "CISS: outliers = round(outlier_frac clients)", base=False),
         ),
         rules=(
@@ -144,25 +195,34 @@ class SuperquantileExperiment(Experiment):
         ),
         constants=(
             Constant("theta", "tail fraction theta"),
-            Constant("B", "the range high - low of the law (setting B='range') or max(|low|, |high|) (B='abs')",
-                     ESTIMATOR),
+            Constant(
+                "B", "the range high - low of the law (setting B='range') or max(|low|, |high|) (B='abs')", ESTIMATOR
+            ),
             Constant("range", "high - low", ESTIMATOR),
             Constant("low", "lower end of the support of Z", ESTIMATOR),
             Constant("high", "upper end of the support of Z", ESTIMATOR),
             Constant("population", "S_theta(Z), the population superquantile (exact)", ESTIMATOR),
             Constant("G_icdf", "Lipschitz constant of the inverse cdf (uniform law only: high - low)", ESTIMATOR),
             Constant("nu", "smoothing parameter nu", SMOOTHING + ("smoothed_gap",)),
-            Constant("n", "length of the loss vectors (smoothings); number of clients (surrogate_gap)",
-                     SMOOTHING + ("surrogate_gap",)),
+            Constant(
+                "n",
+                "length of the loss vectors (smoothings); number of clients (surrogate_gap)",
+                SMOOTHING + ("surrogate_gap",),
+            ),
             Constant("rows", "number of loss vectors", SMOOTHING),
             Constant("mu", "strong convexity of the CISS objective: the regularisation lambda", ("smoothed_gap",)),
             Constant("L", "smoothness of the clients, max_i L_i", ("smoothed_gap",) + SIMPLICIAL_FL),
-            Constant("G", "Lipschitz constant of the client losses on a ball containing the iterates", ("smoothed_gap",)),
+            Constant(
+                "G", "Lipschitz constant of the client losses on a ball containing the iterates", ("smoothed_gap",)
+            ),
             Constant("delta0", "F(w_0) - F*, with F* certified from below", ("smoothed_gap",)),
             Constant("eps0", "initial inexactness of the w-steps, eps_frac delta0", ("smoothed_gap",)),
             Constant("kappa", "kappa_CISS = 1 + (L + G^2/nu)/(theta mu)", ("smoothed_gap",)),
-            Constant("certificate_grad_norm_sq", "squared gradient norm at the reference solution (certifies F*)",
-                     ("smoothed_gap",)),
+            Constant(
+                "certificate_grad_norm_sq",
+                "squared gradient norm at the reference solution (certifies F*)",
+                ("smoothed_gap",),
+            ),
             Constant("f_star_lower", "certified lower bound of the optimal value", ("smoothed_gap", "surrogate_gap")),
             Constant("rho", "2 L, the parameter of the Moreau envelope Phi^{2L}", ("moreau_grad_sq",)),
             Constant("gamma0", "stepsize constant: gamma = gamma0/(L sqrt(T))", ("moreau_grad_sq",)),
@@ -171,42 +231,94 @@ class SuperquantileExperiment(Experiment):
             Constant("m", "clients sampled per round", ("surrogate_gap",)),
             Constant("f_star", "optimal value of the regularised surrogate (cvxpy)", ("surrogate_gap",)),
             Constant("duality_gap", "duality gap of the cvxpy certificate", ("surrogate_gap",)),
-            Constant("certified_radius", "sqrt(2 duality_gap/lambda) (+ floating point): the ball around the solver's "
-                     "point that contains the optimum", ("surrogate_gap",)),
-            Constant("kinks", "number of kinks of the surrogate through the optimum (ties changing the tail selection)",
-                     ("surrogate_gap",)),
-            Constant("T_cross", "crossover horizon T_x of the averaged iterate at a kinked optimum (0 without kinks; "
-                     "SuperquantileExperiment.kink_onset)", ("surrogate_gap",)),
-            Constant("T_onset", "smallest horizon judged: KINK_ONSET_FACTOR T_x (0 without kinks, inf outside the mapped "
-                     "range)", ("surrogate_gap",)),
+            Constant(
+                "certified_radius",
+                "sqrt(2 duality_gap/lambda) (+ floating point): the ball around the solver's "
+                "point that contains the optimum",
+                ("surrogate_gap",),
+            ),
+            Constant(
+                "kinks",
+                "number of kinks of the surrogate through the optimum (ties changing the tail selection)",
+                ("surrogate_gap",),
+            ),
+            Constant(
+                "T_cross",
+                "crossover horizon T_x of the averaged iterate at a kinked optimum (0 without kinks; "
+                "SuperquantileExperiment.kink_onset)",
+                ("surrogate_gap",),
+            ),
+            Constant(
+                "T_onset",
+                "smallest horizon judged: KINK_ONSET_FACTOR T_x (0 without kinks, inf outside the mapped range)",
+                ("surrogate_gap",),
+            ),
         ),
         measures=(
             Measure("signed_bias", "E S_theta(Z_1..Z_m) - S_theta(Z) over a grid of m", grid="m", random=True),
-            Measure("signed_bias_plus", "positive part (E S_theta(Z_1..Z_m) - S_theta(Z))_+ over a grid of m", grid="m",
-                    random=True),
+            Measure(
+                "signed_bias_plus",
+                "positive part (E S_theta(Z_1..Z_m) - S_theta(Z))_+ over a grid of m",
+                grid="m",
+                random=True,
+            ),
             Measure("bias", "S_theta(Z) - E S_theta(Z_1..Z_m) over a grid of m", grid="m", random=True),
             Measure("abs_bias", "|E S_theta(Z_1..Z_m) - S_theta(Z)| over a grid of m", grid="m", random=True),
             Measure("variance", "Var S_theta(Z_1..Z_m) over a grid of m", grid="m", random=True),
             Measure("l2_smoothing_gap", "S_theta(x) - SQ^nu_theta(x) on a batch of loss vectors", grid="row"),
             Measure("entropic_gap", "F^nu_theta(x) - S_theta(x) on a batch of loss vectors", grid="row"),
             Measure("smoothed_gap", "F_{theta,nu}(w_t) - F*_{theta,nu} along the CISS alternating scheme", grid="T"),
-            Measure("moreau_grad_sq", "mean over t < T of ||grad Phi^{2L}(w_t)||^2, Simplicial-FL subgradient method, "
-                    "gamma = gamma0/sqrt(T)", grid="T", random=True),
-            Measure("surrogate_gap", "E[Fbar_theta(wbar_T)] - Fbar*_theta, regularised Simplicial-FL with a minibatch "
-                    "of clients", grid="T", random=True),
+            Measure(
+                "moreau_grad_sq",
+                "mean over t < T of ||grad Phi^{2L}(w_t)||^2, Simplicial-FL subgradient method, gamma = gamma0/sqrt(T)",
+                grid="T",
+                random=True,
+            ),
+            Measure(
+                "surrogate_gap",
+                "E[Fbar_theta(wbar_T)] - Fbar*_theta, regularised Simplicial-FL with a minibatch of clients",
+                grid="T",
+                random=True,
+            ),
         ),
         settings=(
-            Setting("B", "range", "what B is: the range high - low of the law, or the bound max(|low|, |high|) on |Z|",
-                    choices=("range", "abs"), measures=ESTIMATOR),
-            Setting("needs", None, "a property of the law the bound needs: 'G_icdf', a Lipschitz inverse cdf (the "
-                    "uniform law only)", choices=("G_icdf",), measures=ESTIMATOR),
-            Setting("law", "bernoulli", "law of the instance a rate (scaling) claim is fitted on", choices=LAWS,
-                    measures=ESTIMATOR),
-            Setting("algorithm", None, "the method: 'ciss' (alternating scheme, smoothed_gap) or 'sfl' (Simplicial-FL "
-                    "subgradient method, moreau_grad_sq and surrogate_gap); the measure fixes it",
-                    choices=("ciss", "sfl"), measures=tuple(ALGORITHM)),
-            Setting("tau", 1, "local steps per round of Simplicial-FL (the experiment runs one)", kind="number",
-                    choices=(1,), measures=SIMPLICIAL_FL),
+            Setting(
+                "B",
+                "range",
+                "what B is: the range high - low of the law, or the bound max(|low|, |high|) on |Z|",
+                choices=("range", "abs"),
+                measures=ESTIMATOR,
+            ),
+            Setting(
+                "needs",
+                None,
+                "a property of the law the bound needs: 'G_icdf', a Lipschitz inverse cdf (the uniform law only)",
+                choices=("G_icdf",),
+                measures=ESTIMATOR,
+            ),
+            Setting(
+                "law",
+                "bernoulli",
+                "law of the instance a rate (scaling) claim is fitted on",
+                choices=LAWS,
+                measures=ESTIMATOR,
+            ),
+            Setting(
+                "algorithm",
+                None,
+                "the method: 'ciss' (alternating scheme, smoothed_gap) or 'sfl' (Simplicial-FL "
+                "subgradient method, moreau_grad_sq and surrogate_gap); the measure fixes it",
+                choices=("ciss", "sfl"),
+                measures=tuple(ALGORITHM),
+            ),
+            Setting(
+                "tau",
+                1,
+                "local steps per round of Simplicial-FL (the experiment runs one)",
+                kind="number",
+                choices=(1,),
+                measures=SIMPLICIAL_FL,
+            ),
         ),
     )
 
@@ -217,11 +329,15 @@ class SuperquantileExperiment(Experiment):
         super().validate_claim(claim)
         s = self.settings(claim)
         if s.algorithm is not None and s.algorithm != ALGORITHM[claim.measure]:
-            raise UsageError(f"claim {claim.id}: setting 'algorithm' must be {ALGORITHM[claim.measure]!r} for measure "
-                             f"{claim.measure!r} (the method it runs), got {s.algorithm!r}")
+            raise UsageError(
+                f"claim {claim.id}: setting 'algorithm' must be {ALGORITHM[claim.measure]!r} for measure "
+                f"{claim.measure!r} (the method it runs), got {s.algorithm!r}"
+            )
         if "law" in (claim.setting or {}) and claim.kind.value != "scaling":
-            raise UsageError(f"claim {claim.id}: setting 'law' applies to rate (scaling) claims only; a bound is checked "
-                             "on the default laws (choose others with the instance parameter law)")
+            raise UsageError(
+                f"claim {claim.id}: setting 'law' applies to rate (scaling) claims only; a bound is checked "
+                "on the default laws (choose others with the instance parameter law)"
+            )
 
     # ------------------------------------------------------------------ counterexample search
     # The schema declares no search ranges: each family of measures searches its own ranges of the same
@@ -254,8 +370,14 @@ class SuperquantileExperiment(Experiment):
         meas = claim.measure
         if meas in ESTIMATOR:
             laws = ["uniform"] if self.settings(claim).needs == "G_icdf" else ["bernoulli", "uniform"]
-            space = {"law": ("choice", laws), "theta": ("logfloat", 0.01, 1.0), "tm": ("logfloat", 1.0, 2000.0),
-                     "m_span": ("logfloat", 1.0, 100.0), "p_z": ("float", -2.0, 2.0), "low": ("float", -1.0, 0.0)}
+            space = {
+                "law": ("choice", laws),
+                "theta": ("logfloat", 0.01, 1.0),
+                "tm": ("logfloat", 1.0, 2000.0),
+                "m_span": ("logfloat", 1.0, 100.0),
+                "p_z": ("float", -2.0, 2.0),
+                "low": ("float", -1.0, 0.0),
+            }
             if claim.id.split("~")[0] == "superquantile.bias-levy":
                 # B min(3/sqrt(theta m), 1): below theta m = 9 the bound is the range B, which no bias can exceed;
                 # search the informative branch only (else the search climbs to the trivial corner theta m -> 0,
@@ -274,9 +396,16 @@ class SuperquantileExperiment(Experiment):
             # well conditioned, so that one run (the 1e-20 reference solve dominates) stays under a second; wider
             # ranges (theta 0.05, lam 0.2, nu 0.1, dim 3, separation 8) made single runs take 5-25 s and one
             # search up to 150 s, with more reference solves that cannot reach 1e-20 (skipped as infeasible)
-            return {"theta": ("float", 0.3, 1.0), "nu": ("logfloat", 0.5, 3.0), "lam": ("logfloat", 2.0, 20.0),
-                    "clients": ("int", 2, 6), "outlier_frac": ("float", 0.0, 0.5), "separation": ("float", 0.0, 4.0),
-                    "dim": ("choice", [1]), "T": ("int", 5, 20)}
+            return {
+                "theta": ("float", 0.3, 1.0),
+                "nu": ("logfloat", 0.5, 3.0),
+                "lam": ("logfloat", 2.0, 20.0),
+                "clients": ("int", 2, 6),
+                "outlier_frac": ("float", 0.0, 0.5),
+                "separation": ("float", 0.0, 4.0),
+                "dim": ("choice", [1]),
+                "T": ("int", 5, 20),
+            }
         return None
 
     def from_search(self, point):
@@ -310,11 +439,18 @@ class SuperquantileExperiment(Experiment):
         mp, m_max, R = int(p["m_points"]), int(p["m_max"]), int(p["replications"])
         cl, dim, smp, runs = int(p["clients"]), int(p["dim"]), int(p["samples"]), int(p["runs"])
         T = max(int(p["T_max"]), int(p["T"]))
-        return [Need("6*m_points*(m_max+1)", 6 * mp * (m_max + 1), ("m_points", "m_max")),
-                Need("3*max(4e6, 2*m_max) + 4*replications", 3 * max(MC_CHUNK, 2 * m_max) + 4 * R, ("m_max", "replications")),
-                Need("10*rows*n", 10 * int(p["rows"]) * int(p["n"]), ("rows", "n")),
-                Need("6*clients*samples*dim + 4*runs*(T_max+clients)*dim", 6 * cl * smp * dim + 4 * runs * (T + cl) * dim,
-                     ("runs", "T_max", "dim", "clients"))]
+        return [
+            Need("6*m_points*(m_max+1)", 6 * mp * (m_max + 1), ("m_points", "m_max")),
+            Need(
+                "3*max(4e6, 2*m_max) + 4*replications", 3 * max(MC_CHUNK, 2 * m_max) + 4 * R, ("m_max", "replications")
+            ),
+            Need("10*rows*n", 10 * int(p["rows"]) * int(p["n"]), ("rows", "n")),
+            Need(
+                "6*clients*samples*dim + 4*runs*(T_max+clients)*dim",
+                6 * cl * smp * dim + 4 * runs * (T + cl) * dim,
+                ("runs", "T_max", "dim", "clients"),
+            ),
+        ]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
@@ -327,15 +463,25 @@ class SuperquantileExperiment(Experiment):
             if s.needs == "G_icdf":
                 return [dict(law="uniform", theta=0.1, m_max=big), dict(law="uniform", theta=0.5, m_min=2, m_max=big)]
             if s.B == "abs":
-                out = [dict(law="bernoulli", theta=0.1, m_max=big), dict(law="bernoulli", theta=0.1, low=-1.0, m_max=big),
-                       dict(law="uniform", theta=0.25, low=-1.0, m_max=big)]
+                out = [
+                    dict(law="bernoulli", theta=0.1, m_max=big),
+                    dict(law="bernoulli", theta=0.1, low=-1.0, m_max=big),
+                    dict(law="uniform", theta=0.25, low=-1.0, m_max=big),
+                ]
                 return out
-            out = [dict(law="bernoulli", theta=0.1, m_max=big), dict(law="bernoulli", theta=0.25, m_max=big),
-                   dict(law="uniform", theta=0.25, m_max=big)]
+            out = [
+                dict(law="bernoulli", theta=0.1, m_max=big),
+                dict(law="bernoulli", theta=0.25, m_max=big),
+                dict(law="uniform", theta=0.25, m_max=big),
+            ]
             if not quick:
-                out.append(dict(law="beta", theta=0.3, m_min=10, m_max=80, m_points=4, integer_tm=False, replications=50000))
+                out.append(
+                    dict(law="beta", theta=0.3, m_min=10, m_max=80, m_points=4, integer_tm=False, replications=50000)
+                )
             elif meas in ("signed_bias", "variance"):
-                out.append(dict(law="beta", theta=0.3, m_min=10, m_max=40, m_points=3, integer_tm=False, replications=20000))
+                out.append(
+                    dict(law="beta", theta=0.3, m_min=10, m_max=40, m_points=3, integer_tm=False, replications=20000)
+                )
             return out
         if meas in ("l2_smoothing_gap", "entropic_gap"):
             return [dict(n=20, theta=0.25, nu=0.1), dict(n=7, theta=0.3, nu=1.0)]
@@ -345,8 +491,17 @@ class SuperquantileExperiment(Experiment):
         if meas == "moreau_grad_sq":
             return [dict(theta=0.25, dim=1, clients=8, sample_m=8, T_min=64, T_max=1024 if quick else 4096)]
         if meas == "surrogate_gap":
-            return [dict(theta=0.25, clients=8, sample_m=4, lam=2.0, T_min=256, T_max=4096 if quick else 8192,
-                         runs=128 if quick else 192)]
+            return [
+                dict(
+                    theta=0.25,
+                    clients=8,
+                    sample_m=4,
+                    lam=2.0,
+                    T_min=256,
+                    T_max=4096 if quick else 8192,
+                    runs=128 if quick else 192,
+                )
+            ]
         return [dict()]
 
     # ------------------------------------------------------------------ run
@@ -384,15 +539,26 @@ class SuperquantileExperiment(Experiment):
 
         for j, mm in enumerate(m):  # loop over grid points; each draws all replications as blocks
             step = max(2, (MC_CHUNK // int(mm)) // 2 * 2)
-            draws = np.concatenate([sq.sample_superquantiles(sampler, th, int(mm), min(step, R2 - s), rng)
-                                    for s in range(0, R2, step)])
+            draws = np.concatenate(
+                [sq.sample_superquantiles(sampler, th, int(mm), min(step, R2 - s), rng) for s in range(0, R2, step)]
+            )
             mean[j], mse[j], _ = mc_summary(draws)
             pairs = 0.5 * (draws[0::2] - draws[1::2]) ** 2  # unbiased for the variance, independent pairs
             var[j], vse[j], _ = mc_summary(pairs)
-        return {"m": m, "mean": mean, "var": var, "population": beta_population(th, a, b, low, high),
-                "method": "monte-carlo", "mean_se": mse, "var_se": vse, "n_samples": R2,
-                # every S_hat_m lies in [low, high]; every half squared difference of a pair in [0, (high - low)^2/2]
-                "mean_range": high - low, "var_range": (high - low) ** 2 / 2, "var_samples": R2 // 2}
+        return {
+            "m": m,
+            "mean": mean,
+            "var": var,
+            "population": beta_population(th, a, b, low, high),
+            "method": "monte-carlo",
+            "mean_se": mse,
+            "var_se": vse,
+            "n_samples": R2,
+            # every S_hat_m lies in [low, high]; every half squared difference of a pair in [0, (high - low)^2/2]
+            "mean_range": high - low,
+            "var_range": (high - low) ** 2 / 2,
+            "var_samples": R2 // 2,
+        }
 
     def _constants(self, claim, p):
         low, high = p["low"], p["high"]
@@ -407,7 +573,9 @@ class SuperquantileExperiment(Experiment):
         mom = self.law_moments(p, m, seed)
         c = self._constants(claim, p)
         if self.settings(claim).needs == "G_icdf" and "G_icdf" not in c:
-            raise UsageError(f"claim {claim.id} needs a law with a Lipschitz inverse cdf (law='uniform'), got {p['law']!r}")
+            raise UsageError(
+                f"claim {claim.id} needs a law with a Lipschitz inverse cdf (law='uniform'), got {p['law']!r}"
+            )
         c["population"] = mom["population"]
         claim.check_assumptions(**{k: v for k, v in c.items() if k != "law"}, m=int(m.min()))
         meas = claim.measure
@@ -425,18 +593,39 @@ class SuperquantileExperiment(Experiment):
             measured, se = mom["var"], mom["var_se"]
         series = {"mean": mom["mean"], "variance": mom["var"], "signed_bias": signed}
         variance = meas == "variance"
-        common = dict(constants=c, instance=p, seed=seed, series=series,
-                      n_samples=mom.get("var_samples" if variance else "n_samples", mom["n_samples"]))
+        common = dict(
+            constants=c,
+            instance=p,
+            seed=seed,
+            series=series,
+            n_samples=mom.get("var_samples" if variance else "n_samples", mom["n_samples"]),
+        )
         if claim.kind.value == "scaling":
             keep = measured > 0
             fit = loglog_fit(m[keep], measured[keep])
             c.update(exponent_tolerance=RATE_TOLERANCE, scaling_mode="equal")
-            return Evidence("m", m[keep], measured[keep], fit.predict(m[keep]), method="fit", fit=fit,
-                            predicted_exponent=claim.predicted_exponent(**c), note=f"exponent tolerance {RATE_TOLERANCE}",
-                            **common)
+            return Evidence(
+                "m",
+                m[keep],
+                measured[keep],
+                fit.predict(m[keep]),
+                method="fit",
+                fit=fit,
+                predicted_exponent=claim.predicted_exponent(**c),
+                note=f"exponent tolerance {RATE_TOLERANCE}",
+                **common,
+            )
         bound = claim.evaluate(m=m, **{k: v for k, v in c.items() if k != "law"})
-        return Evidence("m", m, measured, bound, method=mom["method"], stderr=se,
-                        sample_range=mom.get("var_range" if variance else "mean_range"), **common)
+        return Evidence(
+            "m",
+            m,
+            measured,
+            bound,
+            method=mom["method"],
+            stderr=se,
+            sample_range=mom.get("var_range" if variance else "mean_range"),
+            **common,
+        )
 
     # ---------------------------------------------------------------- smoothings
     def loss_vectors(self, p: dict, seed: int) -> np.ndarray:
@@ -467,16 +656,31 @@ class SuperquantileExperiment(Experiment):
         bound = claim.evaluate(**c) * np.ones(grid.size)
         atol = float(np.max(err[solved])) if solved.any() else 0.0
         c.update(atol=atol, unsolved_rows=int((~solved).sum()))
-        return Evidence("row", grid, measured, bound, constants=c, instance=p, seed=seed, atol=atol,
-                        series={"superquantile": S, "gap_error_bound": err},
-                        note=f"rows: spread-out, integer with ties, nearly constant; gap computed relative to the "
-                             f"(1 - theta)-quantile (no cancellation); floating-point atol {atol:.2g} (its a-posteriori "
-                             "error bound)")
+        return Evidence(
+            "row",
+            grid,
+            measured,
+            bound,
+            constants=c,
+            instance=p,
+            seed=seed,
+            atol=atol,
+            series={"superquantile": S, "gap_error_bound": err},
+            note=f"rows: spread-out, integer with ties, nearly constant; gap computed relative to the "
+            f"(1 - theta)-quantile (no cancellation); floating-point atol {atol:.2g} (its a-posteriori "
+            "error bound)",
+        )
 
     # ---------------------------------------------------------------- Simplicial-FL
     def clients(self, p: dict, seed: int):
-        return superquantile_clients(n=p["clients"], d=p["dim"], samples=p["samples"], outliers=p["outliers"],
-                                     separation=p["separation"], seed=seed)
+        return superquantile_clients(
+            n=p["clients"],
+            d=p["dim"],
+            samples=p["samples"],
+            outliers=p["outliers"],
+            separation=p["separation"],
+            seed=seed,
+        )
 
     def _ciss(self, claim, p, seed):
         cl = self.clients(p, seed)
@@ -495,8 +699,17 @@ class SuperquantileExperiment(Experiment):
         r = math.sqrt(2 * delta0 / lam)
         r += math.sqrt(float(g @ g)) / lam  # the ball around the candidate contains the one around w*
         G = float((np.linalg.norm(cl.grads(cand), axis=-1) + cl.L_i * r).max())
-        c = dict(theta=th, nu=nu, mu=lam, L=cl.L, G=G, delta0=delta0, eps0=p["eps_frac"] * delta0,
-                 certificate_grad_norm_sq=float(g @ g), f_star_lower=f_star_low)
+        c = dict(
+            theta=th,
+            nu=nu,
+            mu=lam,
+            L=cl.L,
+            G=G,
+            delta0=delta0,
+            eps0=p["eps_frac"] * delta0,
+            certificate_grad_norm_sq=float(g @ g),
+            f_star_lower=f_star_low,
+        )
         from theorems.superquantile import kappa_ciss  # the claim module's constant, not re-derived here
 
         syms = sorted(kappa_ciss.free_symbols, key=lambda s: s.name)
@@ -509,9 +722,18 @@ class SuperquantileExperiment(Experiment):
         bound = claim.evaluate(T=t, **c)
         keep = (t >= 1) & (bound >= CISS_FLOOR * delta0)
         c["max_inner"] = int(run["inner"].max())
-        return Evidence("t", t[keep], vals[keep], bound[keep], constants=c, instance=p, seed=seed, atol=1e-12,
-                        series={"gap": vals, "eps": run["eps"]},
-                        note=f"t >= 1 while the bound exceeds {CISS_FLOOR:g} delta0; G over the ball of radius sqrt(2 delta0/lambda) around w*")
+        return Evidence(
+            "t",
+            t[keep],
+            vals[keep],
+            bound[keep],
+            constants=c,
+            instance=p,
+            seed=seed,
+            atol=1e-12,
+            series={"gap": vals, "eps": run["eps"]},
+            note=f"t >= 1 while the bound exceeds {CISS_FLOOR:g} delta0; G over the ball of radius sqrt(2 delta0/lambda) around w*",
+        )
 
     def _t_grid(self, p):
         return np.unique(np.round(np.geomspace(p["T_min"], p["T_max"], p["T_points"]))).astype(int)
@@ -528,8 +750,9 @@ class SuperquantileExperiment(Experiment):
         meas, ses = [], []
         for Tk in Ts:  # one run per horizon (the stepsize depends on T)
             gam = np.full(Tk, p["gamma0"] / (cl.L * math.sqrt(Tk)))
-            run = sq.sfl_subgradient(cl, w0, th, m, gam, replications=R, seed=seed + int(Tk), tail=p["tail"],
-                                     checkpoints=np.arange(Tk))
+            run = sq.sfl_subgradient(
+                cl, w0, th, m, gam, replications=R, seed=seed + int(Tk), tail=p["tail"], checkpoints=np.arange(Tk)
+            )
             X = run["x"]  # (T, R, 1)
             pr = sq.moreau_prox_1d(cl, X, th, m, rho)
             g2 = (pr["grad"] ** 2).sum(axis=-1).mean(axis=0)  # average over t, per run
@@ -543,9 +766,21 @@ class SuperquantileExperiment(Experiment):
         meas = np.array(meas)
         fit = loglog_fit(Ts, meas)
         c = dict(theta=th, L=cl.L, rho=rho, gamma0=p["gamma0"], runs=R, scaling_mode="at-most")
-        return Evidence("T", Ts, meas, fit.predict(Ts), method="fit", fit=fit, predicted_exponent=claim.predicted_exponent(**c),
-                        stderr=np.array(ses), constants=c, instance=p, seed=seed, n_samples=R,
-                        note="gamma = gamma0/(L sqrt(T)); exact average over t of ||grad Phi^{2L}(w_t)||^2 (bisection prox)")
+        return Evidence(
+            "T",
+            Ts,
+            meas,
+            fit.predict(Ts),
+            method="fit",
+            fit=fit,
+            predicted_exponent=claim.predicted_exponent(**c),
+            stderr=np.array(ses),
+            constants=c,
+            instance=p,
+            seed=seed,
+            n_samples=R,
+            note="gamma = gamma0/(L sqrt(T)); exact average over t of ||grad Phi^{2L}(w_t)||^2 (bisection prox)",
+        )
 
     @staticmethod
     def kink_onset(kinks, lam: float) -> tuple[float, dict]:
@@ -574,19 +809,29 @@ class SuperquantileExperiment(Experiment):
         rows = []
         for k in kinks:
             b = a * k.curvature
-            s1sq = a * k.noise ** 2 / (2 * b - 1)
+            s1sq = a * k.noise**2 / (2 * b - 1)
             ell = k.flat_slope / k.curvature
-            t_x = s1sq / ell ** 2 if ell > 0 else math.inf
+            t_x = s1sq / ell**2 if ell > 0 else math.inf
             rho = k.steep_slope / k.flat_slope if k.flat_slope > 0 else math.inf
-            mapped = (KINK_ASYMMETRY_MAPPED[0] <= rho <= KINK_ASYMMETRY_MAPPED[1]
-                      and KINK_STEP_RATIO_MAPPED[0] <= b <= KINK_STEP_RATIO_MAPPED[1])
+            mapped = (
+                KINK_ASYMMETRY_MAPPED[0] <= rho <= KINK_ASYMMETRY_MAPPED[1]
+                and KINK_STEP_RATIO_MAPPED[0] <= b <= KINK_STEP_RATIO_MAPPED[1]
+            )
             rows.append((t_x, rho, b, mapped, k))
         t_x, rho, b, _, k = max(rows, key=lambda r: r[0])
         onset = KINK_ONSET_FACTOR * t_x if all(r[3] for r in rows) else math.inf
-        return onset, {"kinks": len(kinks), "kink_clients": f"{k.clients[0]},{k.clients[1]}",
-                       "kink_flat_slope": k.flat_slope, "kink_steep_slope": k.steep_slope, "kink_asymmetry": rho,
-                       "kink_curvature": k.curvature, "kink_noise": k.noise, "kink_step_ratio": b, "T_cross": t_x,
-                       "T_onset": onset}
+        return onset, {
+            "kinks": len(kinks),
+            "kink_clients": f"{k.clients[0]},{k.clients[1]}",
+            "kink_flat_slope": k.flat_slope,
+            "kink_steep_slope": k.steep_slope,
+            "kink_asymmetry": rho,
+            "kink_curvature": k.curvature,
+            "kink_noise": k.noise,
+            "kink_step_ratio": b,
+            "T_cross": t_x,
+            "T_onset": onset,
+        }
 
     def _strongly_convex(self, claim, p, seed):
         cl = self.clients(p, seed)
@@ -596,41 +841,92 @@ class SuperquantileExperiment(Experiment):
         opt = superquantile_optimum(cl, th, m, lam)
         # kinks through the optimum: lambda-strong convexity puts x* within sqrt(2 gap/lambda) of the solver's
         # point (gap = certified duality gap); the floor only absorbs floating point in |F_i - F_j|
-        radius = math.sqrt(2 * max(opt.certificate["duality_gap"], 0.0) / lam) + 1e-9 * (1 + float(np.linalg.norm(opt.x)))
+        radius = math.sqrt(2 * max(opt.certificate["duality_gap"], 0.0) / lam) + 1e-9 * (
+            1 + float(np.linalg.norm(opt.x))
+        )
         onset, kc = self.kink_onset(sq.surrogate_kinks(cl, opt.x, th, m, lam, radius=radius), lam)
         Ts = self._t_grid(p)
         T = int(Ts.max())
         gam = 2.0 / (lam * (np.arange(T) + 2.0))
-        run = sq.sfl_subgradient(cl, np.zeros(cl.d), th, m, gam, lam=lam, replications=p["runs"], seed=seed,
-                                 average="linear", checkpoints=Ts, tail=p["tail"])
+        run = sq.sfl_subgradient(
+            cl,
+            np.zeros(cl.d),
+            th,
+            m,
+            gam,
+            lam=lam,
+            replications=p["runs"],
+            seed=seed,
+            average="linear",
+            checkpoints=Ts,
+            tail=p["tail"],
+        )
         vals = sq.surrogate_value(cl, run["avg"], th, m, lam) - opt.lower  # (len(Ts), R)
         mean, se, R = mc_summary(vals, axis=1)
         keep = Ts >= onset
         premise = ""
         if keep.sum() < 3:  # the grid does not reach the regime the law describes: fit everything, judge nothing
             keep = np.ones(Ts.size, dtype=bool)
-            reach = ("no onset is known outside the mapped range (asymmetry c_s/c_g in [{}, {}], (2/lambda) n'Hn in "
-                     "[{}, {}])".format(*KINK_ASYMMETRY_MAPPED, *KINK_STEP_RATIO_MAPPED) if math.isinf(onset) else
-                     f"only T >= {KINK_ONSET_FACTOR} T_x = {onset:.3g} is judged (T_x = {kc['T_cross']:.3g}), beyond "
-                     f"this grid (T_max = {T})")
-            premise = (f"the optimum lies on a kink of the surrogate (clients {kc['kink_clients']} tie; one-sided slopes "
-                       f"{kc['kink_flat_slope']:.3g} and {kc['kink_steep_slope']:.3g} across it), where the averaged "
-                       f"iterate reaches its asymptotic regime late: {reach}")
+            reach = (
+                "no onset is known outside the mapped range (asymmetry c_s/c_g in [{}, {}], (2/lambda) n'Hn in "
+                "[{}, {}])".format(*KINK_ASYMMETRY_MAPPED, *KINK_STEP_RATIO_MAPPED)
+                if math.isinf(onset)
+                else f"only T >= {KINK_ONSET_FACTOR} T_x = {onset:.3g} is judged (T_x = {kc['T_cross']:.3g}), beyond "
+                f"this grid (T_max = {T})"
+            )
+            premise = (
+                f"the optimum lies on a kink of the surrogate (clients {kc['kink_clients']} tie; one-sided slopes "
+                f"{kc['kink_flat_slope']:.3g} and {kc['kink_steep_slope']:.3g} across it), where the averaged "
+                f"iterate reaches its asymptotic regime late: {reach}"
+            )
         fit = loglog_fit(Ts[keep], mean[keep])
-        c = dict(theta=th, lam=lam, L=cl.L, m=m, n=cl.n, f_star=opt.value, f_star_lower=opt.lower,
-                 duality_gap=opt.certificate["duality_gap"], certified_radius=radius, scaling_mode="equal",
-                 exponent_tolerance=SGD_RATE_TOLERANCE, fit_T_min=int(Ts[keep].min()), **kc)
-        return Evidence("T", Ts[keep], mean[keep], fit.predict(Ts[keep]), method="fit", fit=fit,
-                        predicted_exponent=claim.predicted_exponent(**c), stderr=se[keep], n_samples=R, constants=c,
-                        instance=p, seed=seed, premise_unmet=premise, series={"T": Ts, "gap": mean, "stderr": se},
-                        note="gamma_t = 2/(lambda (t + 2)), linearly weighted average; exact surrogate over all subsets; the 1/T term "
-                             "is tight for stochastic subgradients, so the exponent is compared as equal (tolerance "
-                             f"{SGD_RATE_TOLERANCE}); at a kinked optimum only T >= {KINK_ONSET_FACTOR} T_x is judged")
-
+        c = dict(
+            theta=th,
+            lam=lam,
+            L=cl.L,
+            m=m,
+            n=cl.n,
+            f_star=opt.value,
+            f_star_lower=opt.lower,
+            duality_gap=opt.certificate["duality_gap"],
+            certified_radius=radius,
+            scaling_mode="equal",
+            exponent_tolerance=SGD_RATE_TOLERANCE,
+            fit_T_min=int(Ts[keep].min()),
+            **kc,
+        )
+        return Evidence(
+            "T",
+            Ts[keep],
+            mean[keep],
+            fit.predict(Ts[keep]),
+            method="fit",
+            fit=fit,
+            predicted_exponent=claim.predicted_exponent(**c),
+            stderr=se[keep],
+            n_samples=R,
+            constants=c,
+            instance=p,
+            seed=seed,
+            premise_unmet=premise,
+            series={"T": Ts, "gap": mean, "stderr": se},
+            note="gamma_t = 2/(lambda (t + 2)), linearly weighted average; exact surrogate over all subsets; the 1/T term "
+            "is tight for stochastic subgradients, so the exponent is compared as equal (tolerance "
+            f"{SGD_RATE_TOLERANCE}); at a kinked optimum only T >= {KINK_ONSET_FACTOR} T_x is judged",
+        )
 
     # ---------------------------------------------------------------- FedAvg vs Simplicial-FL
-    def tail_comparison(self, theta: float = 0.1, clients: int = 40, outliers: int = 5, separation: float = 4.0,
-                        lam: float = 1e-3, fedavg_T: int = 3000, local_steps: int = 1, seed: int = 0) -> dict:
+    def tail_comparison(
+        self,
+        theta: float = 0.1,
+        clients: int = 40,
+        outliers: int = 5,
+        separation: float = 4.0,
+        lam: float = 1e-3,
+        fedavg_T: int = 3000,
+        local_steps: int = 1,
+        seed: int = 0,
+    ) -> dict:
         r"""Per-client losses of FedAvg and of the exact Simplicial-FL minimiser on the same clients.
 
         FedAvg (full participation, ``local_steps`` local gradient steps, stepsize :math:`1/(2L)`)
@@ -644,8 +940,13 @@ class SuperquantileExperiment(Experiment):
         out = {"clients": cl, "theta": theta, "certificate": opt.certificate}
         for name, w in (("fedavg", w_fa), ("sfl", opt.x)):
             F = cl.values(w)
-            out[name] = {"w": w, "losses": F, "mean": float(F.mean()), "p90": float(np.quantile(F, 0.9)),
-                         "superquantile": float(sq.superquantile(F, theta))}
+            out[name] = {
+                "w": w,
+                "losses": F,
+                "mean": float(F.mean()),
+                "p90": float(np.quantile(F, 0.9)),
+                "superquantile": float(sq.superquantile(F, theta)),
+            }
         return out
 
     # ---------------------------------------------------------------- figures
@@ -660,24 +961,39 @@ class SuperquantileExperiment(Experiment):
         fig = bias_figure(self, theta=0.1, m_max=2000 if quick else 10000)
         fig.savefig(outdir / "superquantile_bias.png", dpi=110)
         plt.close(fig)
-        out.append(("superquantile_bias.png", "Bias of the empirical superquantile against m (Bernoulli(0.1) and uniform "
-                                              "laws, theta = 0.1) with the bounds T2, Eq. (40), T4, T6 and the slide's B/(theta m)"))
+        out.append(
+            (
+                "superquantile_bias.png",
+                "Bias of the empirical superquantile against m (Bernoulli(0.1) and uniform "
+                "laws, theta = 0.1) with the bounds T2, Eq. (40), T4, T6 and the slide's B/(theta m)",
+            )
+        )
         fig = variance_figure(self, theta=0.1, m_max=2000 if quick else 10000)
         fig.savefig(outdir / "superquantile_variance.png", dpi=110)
         plt.close(fig)
-        out.append(("superquantile_variance.png", "Variance of the empirical superquantile against m with 2B^2/(theta m), "
-                                                  "B^2/(theta m) and the slide bound for |Z| <= B"))
+        out.append(
+            (
+                "superquantile_variance.png",
+                "Variance of the empirical superquantile against m with 2B^2/(theta m), "
+                "B^2/(theta m) and the slide bound for |Z| <= B",
+            )
+        )
         fig = histogram_figure(self.tail_comparison())
         fig.savefig(outdir / "superquantile_fedavg_vs_sfl.png", dpi=110)
         plt.close(fig)
-        out.append(("superquantile_fedavg_vs_sfl.png", "Client losses of FedAvg and Simplicial-FL (exact minimiser), "
-                                                       "theta = 0.1, 40 clients with 5 outliers"))
+        out.append(
+            (
+                "superquantile_fedavg_vs_sfl.png",
+                "Client losses of FedAvg and Simplicial-FL (exact minimiser), theta = 0.1, 40 clients with 5 outliers",
+            )
+        )
         return out
 
 
 def _law_figure(exp, theta, m_max, curves, bounds, c, ylabel, title):
     """Exact curves (label, law overrides, moment -> series) and claim bounds against m on log axes."""
     import matplotlib.pyplot as plt
+
     import theorems
 
     p = exp.params(dict(theta=theta, m_min=10, m_max=m_max, m_points=25))
@@ -698,26 +1014,52 @@ def _law_figure(exp, theta, m_max, curves, bounds, c, ylabel, title):
 def bias_figure(exp: SuperquantileExperiment, theta: float = 0.1, m_max: int = 10000):
     """Bias against m on log axes for Bernoulli(theta) and uniform laws, with every bound."""
     bias = lambda mom: mom["population"] - mom["mean"]  # noqa: E731
-    curves = [("bias, Bernoulli law (exact)", dict(law="bernoulli"), bias), ("bias, uniform law (exact)", dict(law="uniform"), bias)]
-    bounds = [("superquantile.bias-levy", "T2: B min(3/sqrt(theta m), 1)"),
-              ("superquantile.bias-exact", "Eq. (40) (Bernoulli: equality)"),
-              ("superquantile.bias-sharp", "T6: (B/2) sqrt((1-theta)/(theta m))"),
-              ("superquantile.bias-density", "T4: G_icdf/(m+1) (uniform)"),
-              ("superquantile.slide-bias-abs", "slide: B/(theta m)")]
-    return _law_figure(exp, theta, m_max, curves, bounds, dict(theta=theta, B=1.0, G_icdf=1.0),
-                       "S_theta(Z) - E S_theta(Z_1..Z_m)", f"Superquantile bias, theta = {theta}")
+    curves = [
+        ("bias, Bernoulli law (exact)", dict(law="bernoulli"), bias),
+        ("bias, uniform law (exact)", dict(law="uniform"), bias),
+    ]
+    bounds = [
+        ("superquantile.bias-levy", "T2: B min(3/sqrt(theta m), 1)"),
+        ("superquantile.bias-exact", "Eq. (40) (Bernoulli: equality)"),
+        ("superquantile.bias-sharp", "T6: (B/2) sqrt((1-theta)/(theta m))"),
+        ("superquantile.bias-density", "T4: G_icdf/(m+1) (uniform)"),
+        ("superquantile.slide-bias-abs", "slide: B/(theta m)"),
+    ]
+    return _law_figure(
+        exp,
+        theta,
+        m_max,
+        curves,
+        bounds,
+        dict(theta=theta, B=1.0, G_icdf=1.0),
+        "S_theta(Z) - E S_theta(Z_1..Z_m)",
+        f"Superquantile bias, theta = {theta}",
+    )
 
 
 def variance_figure(exp: SuperquantileExperiment, theta: float = 0.1, m_max: int = 10000):
     """Variance against m for {0, 1}, {-1, 1} and uniform laws, with the variance bounds."""
     var = lambda mom: mom["var"]  # noqa: E731
-    curves = [("Var, {0, 1} (exact)", dict(law="bernoulli"), var), ("Var, {-1, 1} (exact)", dict(law="bernoulli", low=-1.0), var),
-              ("Var, Unif[0, 1] (exact)", dict(law="uniform"), var)]
-    bounds = [("superquantile.variance", "T5: 2B^2/(theta m)"),
-              ("superquantile.variance-derived", "derived: (b-a)^2/(theta m), [0, 1]"),
-              ("superquantile.slide-variance", "slide: B^2/(theta m), |Z| <= B")]
-    return _law_figure(exp, theta, m_max, curves, bounds, dict(theta=theta, B=1.0),
-                       "Var S_theta(Z_1..Z_m)", f"Superquantile variance, theta = {theta}")
+    curves = [
+        ("Var, {0, 1} (exact)", dict(law="bernoulli"), var),
+        ("Var, {-1, 1} (exact)", dict(law="bernoulli", low=-1.0), var),
+        ("Var, Unif[0, 1] (exact)", dict(law="uniform"), var),
+    ]
+    bounds = [
+        ("superquantile.variance", "T5: 2B^2/(theta m)"),
+        ("superquantile.variance-derived", "derived: (b-a)^2/(theta m), [0, 1]"),
+        ("superquantile.slide-variance", "slide: B^2/(theta m), |Z| <= B"),
+    ]
+    return _law_figure(
+        exp,
+        theta,
+        m_max,
+        curves,
+        bounds,
+        dict(theta=theta, B=1.0),
+        "Var S_theta(Z_1..Z_m)",
+        f"Superquantile variance, theta = {theta}",
+    )
 
 
 def histogram_figure(cmp: dict):
@@ -729,8 +1071,13 @@ def histogram_figure(cmp: dict):
     bins = np.linspace(0, allF.max() * 1.02, 30)
     for name, col in (("fedavg", "C0"), ("sfl", "C3")):
         r = cmp[name]
-        ax.hist(r["losses"], bins=bins, alpha=0.5, color=col,
-                label=f"{'FedAvg' if name == 'fedavg' else 'Simplicial-FL'}: mean {r['mean']:.2f}, p90 {r['p90']:.2f}")
+        ax.hist(
+            r["losses"],
+            bins=bins,
+            alpha=0.5,
+            color=col,
+            label=f"{'FedAvg' if name == 'fedavg' else 'Simplicial-FL'}: mean {r['mean']:.2f}, p90 {r['p90']:.2f}",
+        )
         ax.axvline(r["p90"], color=col, ls="--")
     ax.set_xlabel("client loss F_i(w)")
     ax.set_ylabel("clients")

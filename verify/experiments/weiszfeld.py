@@ -15,8 +15,8 @@ Measures (``notes/weiszfeld.md``); all deterministic:
 (so measured gaps are never understated).  Bounds come from ``claim.evaluate`` and the relative
 step :math:`\gamma` from ``claim.max_stepsize`` (1 = Weiszfeld).
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import nnls
@@ -24,19 +24,19 @@ from scipy.optimize import nnls
 from solvers.weiszfeld import diameter, smoothed_weiszfeld
 
 from ..errors import UsageError
-from ..verdict import Evidence
 from ..instances import POINT_CLOUDS, point_cloud
 from ..optima import geometric_median_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
+from ..verdict import Evidence
 from . import Experiment, register
 
 EPS_MACH = float(np.finfo(float).eps)
-DIST_FLOOR = 1e-7   #: dist_ratio is compared while ||z_t - z*_nu|| > DIST_FLOOR * R (float64 resolution of z*_nu)
-HULL_TOL = 1e-9     #: an iterate farther than HULL_TOL * R from conv{w_k} (NNLS) counts as outside
+DIST_FLOOR = 1e-7  #: dist_ratio is compared while ||z_t - z*_nu|| > DIST_FLOOR * R (float64 resolution of z*_nu)
+HULL_TOL = 1e-9  #: an iterate farther than HULL_TOL * R from conv{w_k} (NNLS) counts as outside
 
 # named default instances (spec section 4, instance 2 rows and instances 1, 3, 5)
-SPEC = dict(cloud="gaussian", m=100, d=10)                                       # the "3-5 iterations" regime
+SPEC = dict(cloud="gaussian", m=100, d=10)  # the "3-5 iterations" regime
 OUTLIERS = dict(cloud="gaussian", m=100, d=10, outlier_frac=0.25, shift=100.0)
 HIGH_DIM = dict(cloud="gaussian", m=50, d=1000, outlier_frac=0.2, shift=1000.0)
 RFA_LIKE = dict(cloud="gaussian", m=50, d=1000)
@@ -53,8 +53,15 @@ def build(p: dict, seed: int):
     """Points, weights, info and the certified optimum for parameters ``p`` (memoised)."""
     key = (p["cloud"], p["m"], p["d"], p["outlier_frac"], p["shift"], p["anchor_weight"], seed)
     if key not in _CACHE:
-        W, w, info = point_cloud(p["cloud"], m=p["m"], d=p["d"], outlier_frac=p["outlier_frac"], shift=p["shift"],
-                                 anchor_weight=p["anchor_weight"], seed=seed)
+        W, w, info = point_cloud(
+            p["cloud"],
+            m=p["m"],
+            d=p["d"],
+            outlier_frac=p["outlier_frac"],
+            shift=p["shift"],
+            anchor_weight=p["anchor_weight"],
+            seed=seed,
+        )
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by the certificate, not warned
             opt = geometric_median_optimum(W, w)
             R = diameter(W)
@@ -83,34 +90,84 @@ class WeiszfeldExperiment(Experiment):
         params=(
             # ``collinear`` clouds are not searched: they break RFA's Assumption 13 (points not all on one
             # line; the median need not be unique)
-            Choice("cloud", "gaussian", "point cloud (verify.instances.point_cloud): Gaussian with shifted outliers, "
-                   "axis-symmetric, anchor or lopsided (median at a data point), collinear, or a triangle",
-                   choices=POINT_CLOUDS, search=("gaussian", "anchor", "lopsided", "three", "symmetric")),
+            Choice(
+                "cloud",
+                "gaussian",
+                "point cloud (verify.instances.point_cloud): Gaussian with shifted outliers, "
+                "axis-symmetric, anchor or lopsided (median at a data point), collinear, or a triangle",
+                choices=POINT_CLOUDS,
+                search=("gaussian", "anchor", "lopsided", "three", "symmetric"),
+            ),
             Int("m", 100, "number of points", low=1, search=(3, 120)),
             Int("d", 10, "dimension", low=1, search=(2, 30)),
-            Float("outlier_frac", 0.0, "fraction of outliers (gaussian cloud)", low=0, high=0.5, high_open=True,
-                  search=(0.0, 0.45)),
-            Float("shift", 100.0, "outlier shift (gaussian) or distance of the far point (lopsided); at most 1e6 (the "
-                  "points have unit scale: beyond, the optimum is not certified in float64)", low=0, high=1e6,
-                  low_open=True, search=(1.0, 1000.0), log=True),
-            Float("anchor_weight", 0.6, "weight of the anchor point (anchor and lopsided clouds)", low=0.5, high=1,
-                  high_open=True, search=(0.5, 0.95)),
-            Float("nu", 1e-6, "smoothing parameter nu of g_nu (at most 1e6, against points of unit scale)", low=0,
-                  high=1e6, low_open=True, search=(1e-8, 1.0), log=True),
+            Float(
+                "outlier_frac",
+                0.0,
+                "fraction of outliers (gaussian cloud)",
+                low=0,
+                high=0.5,
+                high_open=True,
+                search=(0.0, 0.45),
+            ),
+            Float(
+                "shift",
+                100.0,
+                "outlier shift (gaussian) or distance of the far point (lopsided); at most 1e6 (the "
+                "points have unit scale: beyond, the optimum is not certified in float64)",
+                low=0,
+                high=1e6,
+                low_open=True,
+                search=(1.0, 1000.0),
+                log=True,
+            ),
+            Float(
+                "anchor_weight",
+                0.6,
+                "weight of the anchor point (anchor and lopsided clouds)",
+                low=0.5,
+                high=1,
+                high_open=True,
+                search=(0.5, 0.95),
+            ),
+            Float(
+                "nu",
+                1e-6,
+                "smoothing parameter nu of g_nu (at most 1e6, against points of unit scale)",
+                low=0,
+                high=1e6,
+                low_open=True,
+                search=(1e-8, 1.0),
+                log=True,
+            ),
             Int("T", 30, "number of iterations (unless the claim sets a budget)", low=1, search=(10, 400)),
-            Float("stepsize_factor", 1.0, "fraction of the claim's relative step gamma (1 = Weiszfeld)", low=0,
-                  low_open=True),
-            Choice("init", "mean", "start z_0: the weighted mean, or the midpoint of the mean and the first point",
-                   choices=("mean", "mid"), search=True),
+            Float(
+                "stepsize_factor",
+                1.0,
+                "fraction of the claim's relative step gamma (1 = Weiszfeld)",
+                low=0,
+                low_open=True,
+            ),
+            Choice(
+                "init",
+                "mean",
+                "start z_0: the weighted mean, or the midpoint of the mean and the first point",
+                choices=("mean", "mid"),
+                search=True,
+            ),
             Float("eps_max", 1e-1, "largest target eps of iterations_to_eps, relative to g*", low=0, low_open=True),
             Float("eps_min", 1e-12, "smallest target eps of iterations_to_eps, relative to g*", low=0, low_open=True),
             Int("n_eps", 12, "number of targets eps (geometric grid) of iterations_to_eps", low=1),
         ),
         rules=(
             Rule("eps_min must be <= eps_max", ("eps_min", "eps_max"), lambda p: p["eps_min"] <= p["eps_max"]),
-            Rule("m must be even for cloud='symmetric'", ("cloud", "m"),
-                 lambda p: p["cloud"] != "symmetric" or p["m"] % 2 == 0),
-            Rule("m must be >= 3 for cloud='lopsided'", ("cloud", "m"), lambda p: p["cloud"] != "lopsided" or p["m"] >= 3),
+            Rule(
+                "m must be even for cloud='symmetric'",
+                ("cloud", "m"),
+                lambda p: p["cloud"] != "symmetric" or p["m"] % 2 == 0,
+            ),
+            Rule(
+                "m must be >= 3 for cloud='lopsided'", ("cloud", "m"), lambda p: p["cloud"] != "lopsided" or p["m"] >= 3
+            ),
             Rule("m must be 3 for cloud='three'", ("cloud", "m"), lambda p: p["cloud"] != "three" or p["m"] == 3),
             Rule("d must be >= 2 for cloud='three'", ("cloud", "d"), lambda p: p["cloud"] != "three" or p["d"] >= 2),
         ),
@@ -128,8 +185,11 @@ class WeiszfeldExperiment(Experiment):
             Constant("r0_nu", "||z_0 - z*_nu||", ("gnu_gap",)),
             Constant("sum_inv_L", "sum_{tau < t} 1/L^(tau), along the run", ("gnu_gap",)),
             Constant("sum_inv_L_over_RT", "max_t sum_{tau < t} 1/L^(tau) / (R t)", ("gnu_gap",)),
-            Constant("max_ratio_to_z_star_when_above",
-                     "max ||z_{t+1} - z*|| / ||z_t - z*|| over t with g_nu(z_{t+1}) >= g_nu(z*) (Lemma 20)", ("dist_ratio",)),
+            Constant(
+                "max_ratio_to_z_star_when_above",
+                "max ||z_{t+1} - z*|| / ||z_t - z*|| over t with g_nu(z_{t+1}) >= g_nu(z*) (Lemma 20)",
+                ("dist_ratio",),
+            ),
             Constant("max_hull_distance", "largest distance of an iterate to conv{w_k} (NNLS)", ("eta_max",)),
             Constant("L_times_nu_max", "max_t L^(t) nu", ("eta_max",)),
             Constant("L_times_R_min", "min_t L^(t) R", ("eta_max",)),
@@ -140,22 +200,43 @@ class WeiszfeldExperiment(Experiment):
         measures=(
             Measure("gm_gap", "g(z_t) - g* for t = 1..T (normalised weights, certified g*)", grid="T"),
             Measure("gnu_gap", "g_nu(z_t) - g_nu(z*_nu) for t = 1..T", grid="T"),
-            Measure("iterations_to_eps", "first t with g(z_t) - g* <= eps, eps on a geometric grid relative to g*",
-                    grid="eps"),
+            Measure(
+                "iterations_to_eps",
+                "first t with g(z_t) - g* <= eps, eps on a geometric grid relative to g*",
+                grid="eps",
+            ),
             Measure("gnu_increase", "g_nu(z_{t+1}) - g_nu(z_t) for t = 0..T-1", grid="T"),
             Measure("dist_ratio", "||z_{t+1} - z*_nu|| / ||z_t - z*_nu||", grid="T"),
             Measure("eta_max", "max_k max(nu, ||z_t - w_k||) for t = 1..T (+R if z_t is outside conv{w_k})", grid="T"),
             Measure("gm_distance", "||z_t - y|| for t = 0..T, y the inlier centre", grid="T"),
-            Measure("relative_gap", "(g(z_T) - g*)/g* at the horizon T (the claim's budget, else the instance's T)",
-                    grid="T"),
+            Measure(
+                "relative_gap",
+                "(g(z_T) - g*)/g* at the horizon T (the claim's budget, else the instance's T)",
+                grid="T",
+            ),
         ),
         settings=(
-            Setting("algorithm", "smoothed-weiszfeld", "the method run: smoothed Weiszfeld with the claim's relative "
-                    "step (the only one)", choices=("smoothed-weiszfeld",)),
-            Setting("budget", None, "fixed number of iterations T, replacing the instance's T (an integer >= 1; "
-                    "the search then does not vary T)", kind="number"),
-            Setting("clouds", (), "clouds the counterexample search draws from (default: every searched cloud); "
-                    "('anchor',) also runs iterations_to_eps on the anchor cloud", kind="subset", choices=POINT_CLOUDS),
+            Setting(
+                "algorithm",
+                "smoothed-weiszfeld",
+                "the method run: smoothed Weiszfeld with the claim's relative step (the only one)",
+                choices=("smoothed-weiszfeld",),
+            ),
+            Setting(
+                "budget",
+                None,
+                "fixed number of iterations T, replacing the instance's T (an integer >= 1; "
+                "the search then does not vary T)",
+                kind="number",
+            ),
+            Setting(
+                "clouds",
+                (),
+                "clouds the counterexample search draws from (default: every searched cloud); "
+                "('anchor',) also runs iterations_to_eps on the anchor cloud",
+                kind="subset",
+                choices=POINT_CLOUDS,
+            ),
         ),
     )
 
@@ -206,9 +287,11 @@ class WeiszfeldExperiment(Experiment):
         copies and cvxpy data, the diameter's and anchor test's chunks of pairwise differences, the iterates
         ``(T+1, d)``, the distances of every iterate to every point ``(T, m, d)`` (hull claim) and the eps grid."""
         m, d, T, k = int(p["m"]), int(p["d"]), int(p["T"]), int(p["n_eps"])
-        return [Need("40*m*d + 2*min(m,512)*m*d + 3*2^22", 40 * m * d + 2 * min(m, 512) * m * d + 3 * 2 ** 22, ("m", "d")),
-                Need("2*T*m*d + 3*(T+1)*d", 2 * T * m * d + 3 * (T + 1) * d, ("T", "m", "d")),
-                Need("n_eps*(T+2)", k * (T + 2), ("n_eps", "T"))]
+        return [
+            Need("40*m*d + 2*min(m,512)*m*d + 3*2^22", 40 * m * d + 2 * min(m, 512) * m * d + 3 * 2**22, ("m", "d")),
+            Need("2*T*m*d + 3*(T+1)*d", 2 * T * m * d + 3 * (T + 1) * d, ("T", "m", "d")),
+            Need("n_eps*(T+2)", k * (T + 2), ("n_eps", "T")),
+        ]
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
@@ -229,8 +312,11 @@ class WeiszfeldExperiment(Experiment):
             return out if quick else out + [SPEC, LOW_DIM, HIGH_DIM, LOPSIDED]
         if meas == "gm_distance":
             out = [OUTLIERS, dict(OUTLIERS, outlier_frac=0.45)]
-            return out if quick else out + [dict(OUTLIERS, outlier_frac=0.1), dict(OUTLIERS, outlier_frac=0.4), LOW_DIM,
-                                            HIGH_DIM]
+            return (
+                out
+                if quick
+                else out + [dict(OUTLIERS, outlier_frac=0.1), dict(OUTLIERS, outlier_frac=0.4), LOW_DIM, HIGH_DIM]
+            )
         if meas == "relative_gap":
             return [SPEC, RFA_LIKE, OUTLIERS, HIGH_DIM, LOW_DIM, TRIANGLE]
         return [dict()]
@@ -241,8 +327,16 @@ class WeiszfeldExperiment(Experiment):
         entry = build(p, seed)
         W, w, info, opt, R, nu_tilde, _ = entry
         nu = float(p["nu"])
-        c = dict(nu=nu, R=R, nu_tilde=nu_tilde, m=W.shape[0], d=W.shape[1], g_star=opt.lower,
-                 g_star_certified_gap=opt.value - opt.lower, optimum_method=opt.certificate["method"])
+        c = dict(
+            nu=nu,
+            R=R,
+            nu_tilde=nu_tilde,
+            m=W.shape[0],
+            d=W.shape[1],
+            g_star=opt.lower,
+            g_star_certified_gap=opt.value - opt.lower,
+            optimum_method=opt.certificate["method"],
+        )
         gamma = claim.max_stepsize(**c) * p["stepsize_factor"] if claim.stepsize is not None else 1.0
         c["gamma"] = gamma
         claim.check_assumptions(**c)
@@ -286,16 +380,30 @@ class WeiszfeldExperiment(Experiment):
             first = np.where(reached, np.argmax(hit, axis=1), T + 1).astype(float)
             keep = reached | (bound < T + 1)
             if not keep.any():
-                raise UsageError(f"no eps of the grid is reached within T={T} and every bound exceeds T + 1: increase T")
+                raise UsageError(
+                    f"no eps of the grid is reached within T={T} and every bound exceeds T + 1: increase T"
+                )
             c["undecided_eps"] = int((~keep).sum())
-            return Evidence("eps", eps[keep], first[keep], bound[keep], **ev,
-                            note="unreached targets count as T + 1 (a lower bound on the true count) and are kept only "
-                                 "when the bound is below T + 1")
+            return Evidence(
+                "eps",
+                eps[keep],
+                first[keep],
+                bound[keep],
+                **ev,
+                note="unreached targets count as T + 1 (a lower bound on the true count) and are kept only "
+                "when the bound is below T + 1",
+            )
         if meas == "gnu_increase":
             inc = np.diff(res.g_nu)
             ev["atol"] = 64 * EPS_MACH * max(1.0, float(res.g_nu[0]))
-            return Evidence("t", np.arange(T), inc, claim.evaluate(T=np.arange(T), **c), **ev,
-                            note="absolute slack 64 eps_mach g_nu(z_0) (rounding of the objective)")
+            return Evidence(
+                "t",
+                np.arange(T),
+                inc,
+                claim.evaluate(T=np.arange(T), **c),
+                **ev,
+                note="absolute slack 64 eps_mach g_nu(z_0) (rounding of the objective)",
+            )
         if meas == "dist_ratio":
             zs, _ = smoothed_optimum(entry, nu)
             dist = np.linalg.norm(res.iterates - zs, axis=1)
@@ -307,20 +415,30 @@ class WeiszfeldExperiment(Experiment):
             # Lemma 20, second part: distance to z* while g_nu(z_{t+1}) >= g_nu(z*)
             dstar = np.linalg.norm(res.iterates - opt.x, axis=1)
             from solvers.weiszfeld import smoothed_objective
+
             gnu_star = float(smoothed_objective(opt.x, W, w, nu))
             cond = (res.g_nu[1:] >= gnu_star) & (dstar[:-1] > DIST_FLOOR * R)
             c["max_ratio_to_z_star_when_above"] = float(np.max(dstar[1:][cond] / dstar[:-1][cond], initial=0.0))
             grid = np.arange(T)[keep]
-            return Evidence("t", grid, ratio, claim.evaluate(T=grid, **c), **ev,
-                            note=f"compared while ||z_t - z*_nu|| > {DIST_FLOOR:g} R")
+            return Evidence(
+                "t",
+                grid,
+                ratio,
+                claim.evaluate(T=grid, **c),
+                **ev,
+                note=f"compared while ||z_t - z*_nu|| > {DIST_FLOOR:g} R",
+            )
         if meas == "eta_max":
             Z = res.iterates[1:]
             eta = np.maximum(nu, np.linalg.norm(Z[:, None, :] - W[None], axis=2))
             emax = eta.max(axis=1)
             hd = self._hull_distance(W, Z, R)
             outside = hd > HULL_TOL * R
-            c.update(max_hull_distance=float(hd.max()), L_times_nu_max=float(np.max(res.L * nu)),
-                     L_times_R_min=float(np.min(res.L * R)) if res.L.size else float("nan"))
+            c.update(
+                max_hull_distance=float(hd.max()),
+                L_times_nu_max=float(np.max(res.L * nu)),
+                L_times_R_min=float(np.min(res.L * R)) if res.L.size else float("nan"),
+            )
             series["hull_distance"] = hd
             return Evidence("t", t, emax + np.where(outside, R, 0.0), claim.evaluate(T=t, **c), **ev)
         if meas == "gm_distance":
@@ -351,7 +469,6 @@ class WeiszfeldExperiment(Experiment):
         return out
 
 
-
 EXPERIMENT = register(WeiszfeldExperiment())
 
 
@@ -373,8 +490,16 @@ def complexity_table(nus=(1e-6, 1e-3, 1e-2, 1e-1), n_eps: int = 10, seed: int = 
     return tuple(np.array(x) for x in zip(*rows))
 
 
-def rfa_table(fracs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.45), budgets=(1, 3, 100), n: int = 50, s: int = 20, d: int = 10,
-              rounds: int = 20, local_steps: int = 5, seed: int = 0):
+def rfa_table(
+    fracs=(0.0, 0.1, 0.2, 0.3, 0.4, 0.45),
+    budgets=(1, 3, 100),
+    n: int = 50,
+    s: int = 20,
+    d: int = 10,
+    rounds: int = 20,
+    local_steps: int = 5,
+    seed: int = 0,
+):
     r"""Federated least squares under RFA's omniscient corruption: distance of the final server model to
     the least-squares solution for FedAvg and for RFA with each Weiszfeld ``budget`` (1 = RFA-1, 3 =
     RFA's default, 100 = essentially the exact geometric median), for each corrupted fraction.
