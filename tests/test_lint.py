@@ -1,4 +1,5 @@
 """The code is ruff-clean (lint and format, configured in pyproject.toml)."""
+
 import shutil
 import subprocess
 from pathlib import Path
