@@ -3,6 +3,7 @@ one, ``pytest`` collects ``*.claim.toml`` files, one test per claim (plus a sear
 ``search_budget``); a claim with a wrong constant fails with its counterexample and the command that replays
 it, the same claim fails from the command line, and nothing written in a claim file is executed."""
 
+import importlib.metadata
 from pathlib import Path
 
 from verify.claimfiles import load_claim
@@ -12,6 +13,12 @@ from verify.search import load_counterexample, replay, reproduces
 pytest_plugins = ["pytester"]
 
 ROOT = Path(__file__).resolve().parents[1]
+#: the plugin is loaded by its pytest11 entry point once the package is installed; else name it
+PLUGIN = (
+    ()
+    if any(ep.value == "ratecheck_pytest" for ep in importlib.metadata.entry_points(group="pytest11"))
+    else ("-p", "ratecheck_pytest")
+)
 
 PAPER = r"""
 # Theorem 1 of our paper
@@ -56,8 +63,7 @@ def test_pytest_collects_claim_files_and_fails_a_wrong_constant(pytester, monkey
     pytester.makefile(".claim.toml", theorem=PAPER, wrong=WRONG, evil=EVIL)
     records = pytester.path / "records"
     result = pytester.runpytest(
-        "-p",
-        "ratecheck_pytest",
+        *PLUGIN,
         "-p",
         "no:cacheprovider",
         f"--ratecheck-out={records}",
@@ -101,7 +107,7 @@ def test_pytest_collects_claim_files_and_fails_a_wrong_constant(pytester, monkey
 def test_collection_lists_one_item_per_claim_and_a_search_item(pytester, monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT))
     pytester.makefile(".claim.toml", theorem=PAPER + WRONG)
-    result = pytester.runpytest("-p", "ratecheck_pytest", "-p", "no:cacheprovider", "--collect-only", "-q")
+    result = pytester.runpytest(*PLUGIN, "-p", "no:cacheprovider", "--collect-only", "-q")
     result.stdout.fnmatch_lines(
         [
             "theorem.claim.toml::mypaper.thm1",
