@@ -53,3 +53,18 @@ def test_least_squares_optimum_of_an_overflowing_problem_is_refused():
     P.b = P.b * 1e160
     with np.errstate(all="ignore"), pytest.raises(OptimumError, match="least_squares_optimum: Solver"):
         least_squares_optimum(P)
+
+
+def test_geometric_median_optimum_with_weights_whose_sum_overflows():
+    """Weights of 1e308 each sum to inf: they are scaled by the largest first, so the certified median is that
+    of the equal weights (it was refused as 'weights must have a positive sum' after dividing by inf)."""
+    from verify.optima import geometric_median_optimum
+
+    W = np.random.default_rng(3).standard_normal((7, 4))
+    with np.errstate(all="raise"):
+        big = geometric_median_optimum(W, np.full(7, 1e308))
+    one = geometric_median_optimum(W, np.ones(7))
+    np.testing.assert_allclose(big.x, one.x, rtol=1e-12, atol=1e-15)
+    assert big.value == pytest.approx(one.value, rel=1e-12) and big.lower == pytest.approx(one.lower, rel=1e-9)
+    w = np.r_[1e308, 1e308, np.ones(5)]
+    np.testing.assert_allclose(geometric_median_optimum(W, w).x, geometric_median_optimum(W, w / 1e308).x, rtol=1e-9)

@@ -311,6 +311,18 @@ ANCHOR_TEST_ALL = 2000  #: up to this many points every point is anchor-tested (
 
 
 @_certified
+def _normalised(weights) -> np.ndarray:
+    """Weights divided by their sum; a sum that overflows (weights of 1e308) is avoided by scaling by the largest
+    first (the median does not depend on the scale), as :mod:`solvers.weiszfeld` does."""
+    w = np.asarray(weights, dtype=float)
+    with np.errstate(over="ignore"):
+        tot = np.sum(w)
+    if not np.isfinite(tot) and w.size and np.all(np.isfinite(w)) and np.max(w) > 0:
+        w = w / np.max(w)
+        tot = np.sum(w)
+    return w / tot
+
+
 def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
     r"""Certified minimum of :math:`g(z)=\sum_k\omega_k\Vert z-w_k\Vert` (``nu = 0``) or of the smoothed
     :math:`g_\nu` (``nu > 0``), weights normalised to sum 1 (``notes/weiszfeld.md``).
@@ -330,7 +342,7 @@ def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
 
     W = np.asarray(points, dtype=float)
     m, d = W.shape
-    w = np.full(m, 1.0 / m) if weights is None else np.asarray(weights, dtype=float) / np.sum(weights)
+    w = np.full(m, 1.0 / m) if weights is None else _normalised(weights)
     if nu <= 0:
         cand = None
         if m > ANCHOR_TEST_ALL:  # test only the points nearest to an approximate median
