@@ -55,6 +55,7 @@ from theorems import Claim, ClaimError, Kind
 
 from ._version import __version__
 from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge, outcome
+from .errors import warnings_after_success
 from .optima import OptimumError
 from .outputs import MARKER, check_out, claim_dir, mark
 
@@ -294,9 +295,10 @@ class _Runner:
 
     def _run(self, params: dict, seed: int) -> Verdict:
         t0 = time.perf_counter()
-        ev = self.exp.run(self.claim, params, seed=seed)
-        ev.proofs = list(self.proofs)
-        return judge(self.claim, ev, time.perf_counter() - t0)
+        with warnings_after_success():  # no raw warning before a point found infeasible while judging
+            ev = self.exp.run(self.claim, params, seed=seed)
+            ev.proofs = list(self.proofs)
+            return judge(self.claim, ev, time.perf_counter() - t0)
 
 
 # --------------------------------------------------------------------------- result
