@@ -20,15 +20,10 @@ import numpy as np
 
 import theorems
 
-from .outputs import claim_dir, replace_dir
+from .outputs import replace_dir
 from .verdict import Verdict, summarize
 
-__all__ = ["write_report", "prepare_out", "summarize"]
-
-
-def prepare_out(out: str | os.PathLike) -> Path:
-    """Validate the report folder before any work is done (:func:`verify.outputs.claim_dir`)."""
-    return claim_dir(out)
+__all__ = ["write_report", "summarize"]
 
 
 def _fmt_t(t) -> str:
