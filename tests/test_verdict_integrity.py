@@ -145,3 +145,20 @@ def test_overflowed_monte_carlo_mean_is_a_divergence_only_below_max_over_n():
     huge[4] = 1e306
     v = judge(UP, _ev(m, huge, **kw))
     assert v.verdict == INCONCLUSIVE and "measured value is inf at T=5" in v.detail
+
+
+def test_monte_carlo_nan_samples_are_no_evidence_but_inf_samples_are_divergence():
+    """A replication that diverged to +inf makes the mean +inf (a violation of a finite upper bound); a NaN
+    replication (e.g. 0/0) is no evidence: the point is inconclusive, never violated."""
+    from verify.expectation import mc_summary
+
+    draws = np.full((50, T.size), 0.5)
+    draws[3, 2] = np.nan
+    mean, se, n = mc_summary(draws)
+    assert np.isnan(mean[2]) and np.isnan(se[2])
+    v = judge(UP, _ev(mean, np.ones(T.size), method="monte-carlo", stderr=se, n_samples=n, sample_range=1.0))
+    assert v.verdict == INCONCLUSIVE
+    draws[3, 2] = np.inf
+    mean, se, n = mc_summary(draws)
+    v = judge(UP, _ev(mean, np.ones(T.size), method="monte-carlo", stderr=se, n_samples=n))
+    assert mean[2] == np.inf and v.verdict == VIOLATED

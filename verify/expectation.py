@@ -15,7 +15,9 @@ __all__ = ["mc_summary"]
 def mc_summary(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
     """Mean, standard error of the mean and sample count along ``axis`` (replications).
 
-    Non-finite samples (diverged runs) make the mean infinite, which any finite bound rejects.
+    A sample of +inf (a diverged run) makes the mean +inf, which a finite upper bound rejects.  A NaN (or
+    -inf) sample is no evidence: the mean is NaN there and the verdict inconclusive (non-finite numbers other
+    than a divergence are never evidence).
     """
     s = np.asarray(samples, dtype=float)
     R = s.shape[axis]
@@ -24,9 +26,10 @@ def mc_summary(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarr
     with np.errstate(invalid="ignore", over="ignore"):
         mean = s.mean(axis=axis)
         se = s.std(axis=axis, ddof=1) / np.sqrt(R)
-    bad = ~np.all(np.isfinite(s), axis=axis)
-    mean = np.where(bad, np.inf, mean)
-    se = np.where(bad, 0.0, se)
+    nan = np.any(np.isnan(s) | np.isneginf(s), axis=axis)
+    diverged = ~nan & np.any(np.isposinf(s), axis=axis)
+    mean = np.where(nan, np.nan, np.where(diverged, np.inf, mean))
+    se = np.where(nan, np.nan, np.where(diverged, 0.0, se))
     return mean, se, R
 
 
