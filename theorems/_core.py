@@ -8,6 +8,7 @@ upper or lower bound, a scaling law, or an identity.  Numerics never live here; 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import enum
 import functools
 from dataclasses import dataclass, field
@@ -730,9 +731,16 @@ def get(claim_id: str) -> Claim:
         for v in vs:
             if v.id == claim_id:
                 return v
-    close = [c for c in _REGISTRY if c.startswith(claim_id.split(".")[0])][:5]
-    hint = f"; known ids with that prefix: {', '.join(close)}" if close else "; see `ratecheck list`"
-    raise UnknownClaimError(f"unknown claim id {claim_id!r}{hint}")
+    raise UnknownClaimError(f"unknown claim id {claim_id!r}{_suggest(claim_id)}")
+
+
+def _suggest(name: str) -> str:
+    """``"; did you mean 'x'?; see `ratecheck list`"``: the close ids (teeth included), as the harness words
+    every unknown name (``verify.errors.did_you_mean``; this package cannot import the harness)."""
+    known = [*_REGISTRY, *(v.id for vs in _TEETH.values() for v in vs)]
+    close = difflib.get_close_matches(str(name), known, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"{hint}; see `ratecheck list` (`--teeth` for the wrong variants)"
 
 
 def all_claims() -> tuple[Claim, ...]:
@@ -751,12 +759,16 @@ def select(patterns: Iterable[str]) -> tuple[Claim, ...]:
     """Claims whose id equals or starts with one of ``patterns`` (error if one matches nothing)."""
     out: dict[str, Claim] = {}
     for pat in patterns:
+        if not isinstance(pat, str) or not pat.strip():
+            raise UnknownClaimError(
+                f"a claim id or prefix must be a non-empty string, got {pat!r}; see `ratecheck list`"
+            )
         hits = [c for c in all_claims() if c.id == pat or c.id.startswith(pat)]
         if not hits:
             try:
                 hits = [get(pat)]
             except UnknownClaimError:
-                raise UnknownClaimError(f"no claim id is or starts with {pat!r}; see `ratecheck list`") from None
+                raise UnknownClaimError(f"no claim id is or starts with {pat!r}{_suggest(pat)}") from None
         for c in hits:
             out[c.id] = c
     return tuple(out.values())

@@ -16,7 +16,7 @@ import theorems
 from theorems import Claim, Kind
 
 from . import experiments as _exps
-from .errors import UsageError, warnings_after_success
+from .errors import UsageError, warning_note, warnings_after_success
 from .verdict import (
     ATOL,
     CONFIDENCE,
@@ -82,11 +82,14 @@ def check(
     claim = _resolve(claim)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise UsageError(f"seed must be an integer >= 0, got {seed!r}")
-    proofs = claim.prove() if claim.identities else []
+    proving: list = []  # warnings met while sampling identities: part of every verdict's detail
+    with warnings_after_success(into=proving):
+        proofs = claim.prove() if claim.identities else []
     if claim.kind is Kind.IDENTITY and not claim.measure:
         t0 = time.perf_counter()
         ev = Evidence("none", [], [], [], method="none", proofs=proofs, seed=seed)
         v = judge(claim, ev, time.perf_counter() - t0)
+        v.detail += warning_note(proving)
         v.claim_verdict = v.verdict
         return [v]
     exp = experiment if isinstance(experiment, _exps.Experiment) else _exps.get(experiment or claim.experiment or "")
@@ -99,10 +102,15 @@ def check(
             raise UsageError(f"each instance must be a dict of parameters, got {type(inst).__name__}")
         params = exp.params(inst)
         t0 = time.perf_counter()
-        with warnings_after_success():  # a run or a bound that fails is one line, with no raw warning before it
+        held: list = list(proving)
+        # a run or a bound that fails is one line, with no raw warning before it; one that succeeds carries
+        # the warnings of the solvers and optimizers it met in its detail, never as console noise
+        with warnings_after_success(into=held):
             ev = exp.run(claim, params, seed=seed)  # bad values arrive as one-line UsageError (Experiment base)
             ev.proofs = list(proofs)
-            out.append(judge(claim, ev, time.perf_counter() - t0))
+            v = judge(claim, ev, time.perf_counter() - t0)
+        v.detail += warning_note(held)
+        out.append(v)
     status = outcome(out)[0]
     for v in out:
         v.claim_verdict = status

@@ -2,19 +2,24 @@
 
 ::
 
+    ratecheck [--version] [-h]
     ratecheck list [--json] [--teeth]
-    ratecheck show ID [--latex] [--json] [--toml]
+    ratecheck show ID-or-prefix ... [--latex] [--json] [--toml]
     ratecheck experiments [--json]
     ratecheck describe EXPERIMENT [--json]
-    ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json] [--out DIR] [--no-report]
-                    [--seed S] [--param NAME=VALUE ...] [--no-teeth]
+    ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json] [--report DIR | --no-report] [--jobs N]
+                    [--seed S] [--param NAME=VALUE ...] [--no-teeth] [--search [BUDGET]] [-q | -v]
                     [--claim FILE.py:NAME | FILE.toml[:ID] --experiment NAME] [--data FILE --clients N]
-    ratecheck search CLAIM [--budget N] [--seed S] [--out DIR]      (verify/search.py)
-    ratecheck replay FILE                                            (verify/search.py)
-    ratecheck sweep ... / ratecheck merge ...                        (verify/sweep.py)
+    ratecheck search [ID-or-prefix ...] [--budget N] [--seed S] [--records DIR] [--jobs N]   (verify/search.py)
+    ratecheck replay FILE                                                                      (verify/search.py)
+    ratecheck sweep ... [--store DIR] / ratecheck merge ...                                    (verify/sweep.py)
 
 Exit status: 0 when nothing is unexpected, 1 when some verdict is unexpected (a claim not
 holding, or a teeth variant not caught), 2 for bad usage or bad input (one-line message).
+
+``--help``, ``list`` and ``show`` print at once: the modules that run things (and through them cvxpy,
+matplotlib and scipy.stats) are bound with :func:`verify._lazy.lazy_module` and load on the first command
+that needs them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import shlex
 import shutil
@@ -33,40 +39,42 @@ import theorems
 from solvers import InvalidInput
 from theorems import ClaimError
 
-from . import claimfiles as _claimfiles
-from . import experiments as _exps
-from . import store as _store
-from . import sweep as _sweep
-from .check import check
-from .describe import describe, describe_text
-from .errors import UsageError
+from ._lazy import lazy_module
+from ._version import __version__
+from .errors import UsageError, close_match
 from .outputs import check_out, claim_dir
-from .plots import experiment_figures
-from .report import write_report
-from .search import (
-    DEFAULT_BUDGET,
-    MC_BUDGET,
-    _changes,
-    _check_int,
-    _fmt,
-    catalogue,
-    catalogue_markdown,
-    catalogue_row,
-    load_counterexample,
-    replay,
-    reproduces,
-    search,
-    searchable,
-)
-from .verdict import claim_tightness, outcome, summarize
+
+# the modules behind the commands that run something, imported on first use
+_claimfiles = lazy_module(".claimfiles", __package__)
+_exps = lazy_module(".experiments", __package__)
+_store = lazy_module(".store", __package__)
+_sweep = lazy_module(".sweep", __package__)
+_check = lazy_module(".check", __package__)
+_describe = lazy_module(".describe", __package__)
+_plots = lazy_module(".plots", __package__)
+_report = lazy_module(".report", __package__)
+_search = lazy_module(".search", __package__)
+_verdict = lazy_module(".verdict", __package__)
 
 __all__ = ["main", "load_claim", "user_claims"]
 
 BAD_INPUT = (UsageError, ClaimError, InvalidInput)
 
+#: shown in the help without importing the search and sweep modules (tests/test_cli_conventions.py checks
+#: them against ``verify.search.DEFAULT_BUDGET``, ``MC_BUDGET`` and ``verify.sweep.BACKENDS``)
+_HELP_BUDGET, _HELP_MC_BUDGET = 48, 24
+_HELP_BACKENDS = ("serial", "loky", "dask")
+#: ``--jobs`` above this is refused (the bound of the sweeps' ``--workers``, ``verify.sweep.MAX_WORKERS``)
+MAX_JOBS = 1024
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2
+        if "invalid choice:" in message and self._subparsers is not None:  # a misspelled command
+            for action in self._subparsers._group_actions:
+                if isinstance(action, argparse._SubParsersAction):
+                    wrong = message.split("invalid choice:", 1)[1].split("(", 1)[0].strip().strip("'")
+                    message += close_match(wrong, action.choices)
         raise UsageError(message)
 
 
@@ -116,36 +124,97 @@ def user_claims(spec: str) -> list:
 
 
 _CLAIM_HELP = "a claim of your own: FILE.py:NAME (Python) or FILE.toml[:ID] (a claim file, LaTeX in TOML)"
+_IDS_HELP = (
+    "claim ids or id prefixes, e.g. ef21 (every claim whose id starts with it) or ef21.pl-qm~halved (a teeth variant)"
+)
+_JSON_HELP = "print machine-readable JSON on stdout instead of text (no progress display)"
+
+
+def _verbosity(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """``-q``/``-v`` on the main parser and on every command (``ratecheck -q check`` = ``ratecheck check -q``)."""
+    d = {} if top else {"default": argparse.SUPPRESS}
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only what is unexpected (with its counterexample) and the final summary",
+        **d,
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        help="also print every instance's verdict and detail (and, with -vv, the warnings met outside verdicts)",
+        **({"default": 0} if top else d),
+    )
+
+
+def _jobs(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N claims at a time in worker processes (joblib/loky, one BLAS thread each); the results are "
+        "identical to a serial run (default: 1)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="ratecheck", description="Check convergence-rate theorems numerically.")
-    sub = p.add_subparsers(dest="cmd", parser_class=_Parser)
+    p = _Parser(
+        prog="ratecheck",
+        description="Check convergence-rate theorems numerically.",
+        epilog="`ratecheck COMMAND -h` explains a command. Exit status: 0 nothing unexpected, 1 something "
+        "unexpected (a claim that does not hold, a teeth variant not caught), 2 bad usage or input, "
+        "130 interrupted. Colour on a terminal; NO_COLOR=1 turns it off.",
+    )
+    p.add_argument("--version", action="version", version=f"ratecheck {__version__}")
+    _verbosity(p, top=True)
+    sub = p.add_subparsers(dest="cmd", parser_class=_Parser, metavar="COMMAND")
     ls = sub.add_parser("list", help="list the catalogue of claims")
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--json", action="store_true", help="print the catalogue as JSON (one summary per claim)")
     ls.add_argument("--teeth", action="store_true", help="include the deliberately wrong variants")
-    sh = sub.add_parser("show", help="show one claim")
-    sh.add_argument("id")
-    sh.add_argument("--latex", action="store_true")
-    sh.add_argument("--json", action="store_true")
+    _verbosity(ls)
+    sh = sub.add_parser("show", help="show claims: statement, provenance, assumptions, teeth")
+    sh.add_argument("ids", nargs="+", metavar="id", help=_IDS_HELP)
+    sh.add_argument("--latex", action="store_true", help="print the statement as LaTeX")
+    sh.add_argument("--json", action="store_true", help="print the summary as JSON (a list when several claims match)")
     sh.add_argument("--toml", action="store_true", help="print the claim as a claim file (TOML with LaTeX) to edit")
+    _verbosity(sh)
     ex = sub.add_parser("experiments", help="list the experiments (what claims can be checked against)")
     ex.add_argument("--json", action="store_true", help="print the list as JSON")
+    _verbosity(ex)
     de = sub.add_parser(
         "describe",
         help="describe an experiment: parameters, constants, measures, settings, default instances, search space",
     )
     de.add_argument("experiment", help="experiment name (see `ratecheck experiments`)")
     de.add_argument("--json", action="store_true", help="print the description as JSON")
-    ck = sub.add_parser("check", help="check claims and write a report")
-    ck.add_argument("ids", nargs="*", help="claim ids or id prefixes (e.g. ef21)")
+    _verbosity(de)
+    ck = sub.add_parser(
+        "check",
+        help="check claims on their default instances and write a report",
+        description="Check claims (and their teeth) on their experiments' default instances; print one line per "
+        "claim, the counterexample of every unexpected verdict, and write a report folder.",
+    )
+    ck.add_argument("ids", nargs="*", metavar="id", help=_IDS_HELP)
     ck.add_argument("--all", action="store_true", help="every claim in the catalogue")
     ck.add_argument("--quick", action="store_true", help="small instances (fast)")
-    ck.add_argument("--json", action="store_true", help="print verdict records as JSON")
-    ck.add_argument("--out", default="ratecheck-report", help="report directory (default: ratecheck-report)")
+    ck.add_argument("--json", action="store_true", help=_JSON_HELP)
+    ck.add_argument(
+        "--report",
+        "--out",
+        dest="out",
+        default="ratecheck-report",
+        metavar="DIR",
+        help="the report folder to write, replaced atomically (default: ratecheck-report; --out is the same option)",
+    )
     ck.add_argument("--no-report", action="store_true", help="do not write a report")
     ck.add_argument("--no-teeth", action="store_true", help="skip the teeth variants of the selected claims")
-    ck.add_argument("--seed", type=int, default=0)
+    ck.add_argument(
+        "--seed", type=int, default=0, help="seed of the instance data and of every random choice (default: 0)"
+    )
     ck.add_argument(
         "--param",
         action="append",
@@ -153,8 +222,8 @@ def _parser() -> argparse.ArgumentParser:
         help="instance parameter (repeatable; names and rules: `ratecheck describe EXPERIMENT`); "
         "replaces the default instances by one instance",
     )
-    ck.add_argument("--data", help="a LIBSVM/svmlight data file (experiments that accept real data)")
-    ck.add_argument("--clients", type=int, help="number of clients to split --data across")
+    ck.add_argument("--data", metavar="FILE", help="a LIBSVM/svmlight data file (experiments that accept real data)")
+    ck.add_argument("--clients", type=int, metavar="N", help="number of clients to split --data across")
     ck.add_argument("--claim", action="append", metavar="FILE", help=_CLAIM_HELP)
     ck.add_argument("--experiment", help="experiment to check --claim against (default: the claim's own)")
     ck.add_argument(
@@ -167,9 +236,20 @@ def _parser() -> argparse.ArgumentParser:
         help="also search each claim's instance space for its tightest instance (optional run budget) "
         "and report the best tightness found next to the default one",
     )
+    _jobs(ck)
+    _verbosity(ck)
     _add_sweep_parsers(sub)
     _add_search_parsers(sub)
     return p
+
+
+def _select(ids, teeth: bool = False) -> list:
+    """The claims that ``ids`` name (ids or prefixes, teeth variants by their full id), in catalogue order per
+    pattern, plus their teeth variants when ``teeth``; one line with close ids for a name that matches nothing."""
+    claims = list(theorems.select(ids))
+    if teeth:
+        claims += [t for c in list(claims) for t in theorems.teeth(c.id)]
+    return claims
 
 
 def _cmd_list(a) -> int:
@@ -184,16 +264,25 @@ def _cmd_list(a) -> int:
 
 
 def _cmd_show(a) -> int:
-    c = theorems.get(a.id)
+    claims = _select(a.ids)
     if a.toml:
-        print(_claimfiles.claim_to_toml(c), end="")
+        print("\n".join(_claimfiles.claim_to_toml(c) for c in claims), end="")
         return 0
     if a.json:
-        print(json.dumps(c.summary(), indent=1))
+        out = [c.summary() for c in claims]
+        print(json.dumps(out[0] if len(out) == 1 else out, indent=1))
         return 0
-    if a.latex:
-        print(c.latex())
-        return 0
+    for k, c in enumerate(claims):
+        if k:
+            print()
+        if a.latex:
+            print(f"{c.id}: {c.latex()}" if len(claims) > 1 else c.latex())
+            continue
+        _show_text(c)
+    return 0
+
+
+def _show_text(c) -> None:
     s = c.summary()
     print(f"{c.id}: {c.title}\n  paper:      {c.paper}\n  provenance: [{c.provenance.value}] {c.provenance_note}")
     print(f"  kind:       {c.kind.value}{' (in expectation)' if c.in_expectation else ''}; measure: {c.measure or '-'}")
@@ -211,7 +300,6 @@ def _cmd_show(a) -> int:
         print("  teeth:      " + ", ".join(t.id for t in teeth))
     if c.description:
         print(f"  note:       {c.description}")
-    return 0
 
 
 def _instances(exp, a) -> list[dict] | None:
@@ -242,25 +330,222 @@ def _cmd_experiments(a) -> int:
 def _cmd_describe(a) -> int:
     e = _exps.get(a.experiment)
     if a.json:
-        print(json.dumps(describe(e), indent=1))
+        print(json.dumps(_describe.describe(e), indent=1))
     else:
-        print(describe_text(e))
+        print(_describe.describe_text(e))
     return 0
 
 
+# --------------------------------------------------------------------------- console: colour, progress, levels
+_COLOURS = {"holds": "32", "violated": "31", "inconclusive": "33", "UNEXPECTED": "1;31", "ok": "32"}
+
+
+def _colour_on(stream) -> bool:
+    """Colour on a terminal, unless ``NO_COLOR`` is set (https://no-color.org) or ``TERM=dumb``."""
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
+class _Console:
+    """What a command prints: its lines on stdout (by level: ``-q`` keeps only what is unexpected and the
+    summary, ``-v`` adds every instance), verdict words in colour on a terminal, and a progress line with a
+    counter and ETA on stderr when stderr is a terminal (never under ``--json``/``-q``, never when piped)."""
+
+    def __init__(self, a, total: int = 0, what: str = "claims"):
+        self.json = bool(getattr(a, "json", False))
+        self.quiet = bool(getattr(a, "quiet", False))
+        self.verbose = int(getattr(a, "verbose", 0) or 0)
+        self.colour = not self.json and _colour_on(sys.stdout)
+        enabled = (
+            not self.json
+            and not self.quiet
+            and bool(getattr(sys.stderr, "isatty", lambda: False)())
+            and not os.environ.get("CI")
+        )
+        self.progress = _Progress(total, what, enabled)
+
+    def paint(self, word: str, width: int = 0) -> str:
+        text = f"{word:<{width}}"
+        code = _COLOURS.get(word)
+        if not self.colour or code is None:
+            return text
+        return f"\x1b[{code}m{word}\x1b[0m" + text[len(word) :]
+
+    def print(self, text: str = "", level: int = 0) -> None:
+        """``level`` 0: default output; 1: only with ``-v``; -1: also under ``-q``.  Nothing under ``--json``."""
+        if self.json or (self.quiet and level >= 0) or level > self.verbose:
+            return
+        self.progress.clear()
+        print(text, flush=True)
+        self.progress.draw()
+
+
+class _Progress:
+    """``[12/151] 4 unexpected  elapsed 0:01:10  ETA 0:02:30  ef21.pl-qm`` on stderr, redrawn in place."""
+
+    def __init__(self, total: int, what: str, enabled: bool):
+        self.total, self.what, self.enabled = total, what, enabled
+        self.done, self.unexpected, self.label = 0, 0, ""
+        self.t0 = time.perf_counter()
+        self._shown = False
+
+    def restart(self, total: int, what: str) -> None:
+        self.clear()
+        self.total, self.what, self.done, self.label = total, what, 0, ""
+        self.t0 = time.perf_counter()
+        self.draw()
+
+    def advance(self, label: str = "", unexpected: bool = False) -> None:
+        self.done += 1
+        self.unexpected += bool(unexpected)
+        self.label = label
+        self.clear()
+        self.draw()
+
+    def draw(self) -> None:
+        if not self.enabled or not self.total:
+            return
+        el = time.perf_counter() - self.t0
+        eta = el / self.done * (self.total - self.done) if self.done else math.nan
+        bad = f" {self.unexpected} unexpected" if self.unexpected else ""
+        line = f"[{self.done}/{self.total} {self.what}]{bad}  elapsed {_hms(el)}  ETA {_hms(eta)}  {self.label}"
+        width = shutil.get_terminal_size((80, 20)).columns
+        sys.stderr.write("\r" + line[: max(width - 1, 10)])
+        sys.stderr.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self._shown = False
+
+    def close(self) -> None:
+        self.clear()
+        self.enabled = False
+
+
+def _hms(s: float) -> str:
+    if not math.isfinite(s):
+        return "--:--"
+    s = int(round(s))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+
+
+# --------------------------------------------------------------------------- running claims, serially or in parallel
+def _check_jobs(jobs) -> int:
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
+        raise UsageError(f"--jobs must be an integer in [1, {MAX_JOBS}], got {jobs!r}")
+    return jobs
+
+
+def _portable(claim):
+    """A registered claim travels to a worker by id (the worker has the same object), any other by value."""
+    try:
+        if theorems.get(claim.id) is claim:
+            return claim.id
+    except ClaimError:
+        pass
+    return claim
+
+
+def _claim_unit(task: dict) -> dict:
+    """One work unit of ``check``/``search`` (run in a worker process, or here when ``--jobs 1``): a claim's
+    default instances, then, when asked, its search.  Deterministic given the task (the seeds are in it), so
+    the result does not depend on the process or the order it runs in."""
+    claim = task["claim"]
+    claim = theorems.get(claim) if isinstance(claim, str) else claim
+    out: dict = {"claim": claim.id}
+    if task["kind"] == "search":
+        out["result"] = _search.search(
+            claim, experiment=task["experiment"], budget=task["budget"], seed=task["seed"], out=task["out"]
+        )
+        return out
+    exp = _exps.get(task["experiment"]) if task["experiment"] else None
+    vs = _check.check(claim, experiment=exp, instances=task["instances"], seed=task["seed"], quick=task["quick"])
+    out["verdicts"] = vs
+    if task["search"] is not None and not claim.expected_to_fail:
+        out["row"] = _search.catalogue_row(
+            claim, vs, budget=task["search"] or None, seed=task["seed"], experiment=exp, out=task["out"]
+        )
+    return out
+
+
+def _worker_unit(task: dict) -> dict:
+    """:func:`_claim_unit` in a loky worker: BLAS pinned to one thread (threadpoolctl), the claim's warnings
+    kept with its verdicts (``verify.errors.warnings_after_success``), none printed by the worker."""
+    import warnings
+
+    _sweep._limit_threads()
+    with warnings.catch_warnings(record=True) as stray:  # what the verdicts did not keep: counted by the parent
+        out = _claim_unit(task)
+    out["stray_warnings"] = [_warning_record(w) for w in stray]
+    return out
+
+
+def _warning_record(w) -> dict:
+    return {"category": w.category.__name__, "message": str(w.message), "filename": w.filename, "lineno": w.lineno}
+
+
+def _run_units(tasks: list, jobs: int, on_done) -> list:
+    """Run :func:`_claim_unit` on every task, ``jobs`` at a time; ``on_done(i, result)`` is called in task order
+    (a result that finishes early waits for the ones before it), so the output is the same for every ``jobs``."""
+    results: list = [None] * len(tasks)
+    if jobs == 1 or len(tasks) <= 1:
+        for i, t in enumerate(tasks):
+            results[i] = _claim_unit(t)
+            on_done(i, results[i])
+        return results
+    import concurrent.futures as cf
+
+    try:
+        ex = _sweep.loky_executor(min(jobs, len(tasks)))
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise UsageError(f"--jobs {jobs} needs joblib (pip install joblib), or use --jobs 1") from e
+    futures = {ex.submit(_worker_unit, t): i for i, t in enumerate(tasks)}
+    shown = 0
+    try:
+        for fut in cf.as_completed(futures):
+            i = futures[fut]
+            res = fut.result()
+            for w in res.pop("stray_warnings", []):  # a worker's warnings, shown here like the serial run's
+                import warnings
+
+                warnings.warn_explicit(w["message"], _warning_class(w["category"]), w["filename"], w["lineno"])
+            results[i] = res
+            while shown < len(tasks) and results[shown] is not None:
+                on_done(shown, results[shown])
+                shown += 1
+    except BaseException:
+        for f in futures:
+            f.cancel()
+        raise
+    return results
+
+
+def _warning_class(name: str) -> type:
+    import builtins
+
+    cls = getattr(builtins, name, None)
+    return cls if isinstance(cls, type) and issubclass(cls, Warning) else UserWarning
+
+
+# --------------------------------------------------------------------------- check
 def _cmd_check(a, argv) -> int:
     if a.clients is not None and a.data is None:  # it would be silently ignored
         raise UsageError(
             f"--clients needs --data (the number of clients to split a data file across), got "
             f"--clients {a.clients} without --data"
         )
+    jobs = _check_jobs(a.jobs)
     claims: list = []
     if a.claim:
         claims += [c for s in a.claim for c in user_claims(s)]
     if a.all:
         claims += list(theorems.all())
     elif a.ids:
-        claims += list(theorems.select(a.ids))
+        claims += _select(a.ids)
     if not claims:
         raise UsageError(
             "name claim ids or prefixes (see `ratecheck list`), use --all, or give --claim FILE.py:NAME "
@@ -282,50 +567,71 @@ def _cmd_check(a, argv) -> int:
         if e is not None:
             e.validate_claim(c)
             instances[c.id] = _instances(e, a)
-    verdicts = []
-    t0 = time.perf_counter()
-    for c in claims:
-        vs = check(c, experiment=exp, instances=instances.get(c.id), seed=a.seed, quick=a.quick)
-        verdicts += vs
-        if not a.json:
-            status, unexpected = outcome(vs)
-            t = _fmt_tightness(claim_tightness(vs))
-            mark = "UNEXPECTED" if unexpected else "ok"
-            print(f"{c.id:<40} {status:<12} tightness {t:<9} [{c.provenance.value}] {mark}", flush=True)
-    search_rows = None
+    con = _Console(a, total=len(claims))
     records = None  # counterexample records found by --search (copied into the report)
     if a.search is not None:
         import tempfile
 
         records = Path(tempfile.mkdtemp(prefix="ratecheck-cx-"))
-        search_rows = []
-        by: dict = {}
-        for v in verdicts:
-            by.setdefault(v.claim, []).append(v)
-        for c in claims:
-            if c.expected_to_fail or c.id not in by:
-                continue
-            row = catalogue_row(c, by[c.id], budget=a.search or None, seed=a.seed, experiment=exp, out=records)
-            search_rows.append(row)
-            if not a.json:
-                bt = row["best_tightness"]
-                print(
-                    f"  search {c.id:<38} {row['search_verdict'] or 'not searched':<12} best tightness "
-                    f"{('%.3g' % bt) if isinstance(bt, float) else '-'}",
-                    flush=True,
-                )
+    t0 = time.perf_counter()
+    tasks = [
+        {
+            "kind": "check",
+            "claim": _portable(c),
+            "experiment": a.experiment,
+            "instances": instances.get(c.id),
+            "seed": a.seed,
+            "quick": a.quick,
+            "search": a.search,
+            "out": None if records is None else str(records),
+        }
+        for c in claims
+    ]
+    by_id = {c.id: c for c in claims}
+
+    def done(i, res) -> None:
+        c, vs = claims[i], res["verdicts"]
+        status, unexpected = _verdict.outcome(vs)
+        con.progress.advance(c.id, unexpected)
+        t = _fmt_tightness(_verdict.claim_tightness(vs))
+        mark = "UNEXPECTED" if unexpected else "ok"
+        con.print(
+            f"{c.id:<40} {con.paint(status, 12)} tightness {t:<9} [{c.provenance.value}] {con.paint(mark)}",
+            level=-1 if unexpected else 0,
+        )
+        for v in vs:
+            if v.unexpected or con.verbose:
+                con.print(f"    {_instance_line(v)}", level=-1 if v.unexpected else 1)
+        row = res.get("row")
+        if row is not None:
+            bt = row["best_tightness"]
+            bad = row["search_verdict"] == "violated" and not by_id[row["claim"]].expected_to_fail
+            con.print(
+                f"  search {c.id:<38} {con.paint(row['search_verdict'] or 'not searched', 12)} best tightness "
+                f"{('%.3g' % bt) if isinstance(bt, float) else '-'}" + (f"  {con.paint('UNEXPECTED')}" if bad else ""),
+                level=-1 if bad else 0,
+            )
+            if bad and row.get("best_changes") is not None:
+                con.print(f"    on {_changes_text(row['best_changes'])}; seed {row['best_seed']}", level=-1)
+
     try:
+        con.progress.draw()
+        results = _run_units(tasks, jobs, done)
+        verdicts = [v for r in results for v in r["verdicts"]]
+        search_rows = None if a.search is None else [r["row"] for r in results if "row" in r]
         if not a.no_report:
             exp_of = {c.id: (exp.name if exp else c.experiment) for c in claims if c.measure}
+            names = list(dict.fromkeys(exp_of.values()))
+            con.progress.restart(len(names), "experiment figures")
             extra = []
-            for name in dict.fromkeys(exp_of.values()):
+            for name in names:
                 e = _exps.get(name)
                 mine = [v for v in verdicts if exp_of.get(v.claim) == name]
-                extra.append(lambda d, e=e, mine=mine: experiment_figures(e, mine, d, quick=a.quick))
+                extra.append(_figures(e, mine, a.quick, con.progress))
             for r in search_rows or []:  # the records move into the report: name them where they will be
                 if r.get("counterexample"):
                     r["counterexample"] = str(Path(a.out) / "counterexamples" / Path(r["counterexample"]).name)
-            path = write_report(
+            path = _report.write_report(
                 verdicts,
                 a.out,
                 extra_figures=extra,
@@ -334,15 +640,16 @@ def _cmd_check(a, argv) -> int:
                 command="ratecheck " + " ".join(shlex.quote(x) for x in argv),
                 claims=claims,
             )
-            if not a.json:
-                print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
+            con.progress.close()
+            con.print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
         elif search_rows:
             for r in search_rows:  # no report: the records are not kept
                 r["counterexample"] = None
     finally:
+        con.progress.close()
         if records is not None:
             shutil.rmtree(records, ignore_errors=True)
-    claims_out = summarize(verdicts)
+    claims_out = _verdict.summarize(verdicts)
     # a search that finds a violation refutes the claim; an inconclusive best point (a Monte Carlo interval
     # straddling the bound) is reported in the catalogue but is no evidence against the claim
     found = {r["claim"]: r for r in search_rows or []}
@@ -362,8 +669,47 @@ def _cmd_check(a, argv) -> int:
             payload["search"] = search_rows
         print(json.dumps(payload, indent=1))
     elif unexpected:
-        print(f"{len(unexpected)} unexpected: {', '.join(unexpected)}")
+        con.print(f"{len(unexpected)} unexpected: {', '.join(unexpected)}", level=-1)
+    else:
+        con.print(f"{len(claims)} claims checked, nothing unexpected ({time.perf_counter() - t0:.1f} s)", level=-1)
     return 1 if unexpected else 0
+
+
+def _figures(e, mine, quick, progress):
+    """The report's writer of an experiment's figures, advancing the progress display when it is done."""
+
+    def write(d):
+        progress.label = f"drawing {e.name}"
+        progress.draw()
+        out = _plots.experiment_figures(e, mine, d, quick=quick)
+        progress.advance(e.name)
+        return out
+
+    return write
+
+
+def _changes_text(changes: dict) -> str:
+    return (
+        ", ".join(f"{k}={_search._fmt(v) if isinstance(v, float) else v}" for k, v in changes.items()) or "the defaults"
+    )
+
+
+def _instance_line(v) -> str:
+    """``violated on n=2, d=2 (seed 0): measured 0.671 > bound 0.452 at T=5`` — one instance's verdict, its
+    instance (the parameters that differ from the experiment's defaults) and its detail (measured vs bound)."""
+    try:
+        inst = _changes_text(_search._changes(v.instance, _experiment_of(v))) if v.instance else "no instance"
+    except Exception:  # noqa: BLE001 - an unregistered experiment: show every parameter
+        inst = _changes_text(v.instance)
+    t = f"; tightness {_fmt_tightness(v.tightness)}" if v.tightness is not None else ""
+    return f"{v.verdict} on {inst} (seed {v.seed}){t}: {v.detail}"
+
+
+def _experiment_of(v) -> str:
+    try:
+        return theorems.get(v.claim).experiment
+    except ClaimError:
+        return ""
 
 
 def _fmt_tightness(t) -> str:
@@ -376,16 +722,24 @@ def _fmt_tightness(t) -> str:
 def _add_search_parsers(subparsers) -> None:
     """Add ``search`` and ``replay`` to the ``ratecheck`` subcommands."""
     s = subparsers.add_parser("search", help="search the instance space for a counterexample / the tightest instance")
-    s.add_argument("ids", nargs="*", help="claim ids or id prefixes (teeth variants by their full id)")
+    s.add_argument("ids", nargs="*", metavar="id", help=_IDS_HELP)
     s.add_argument(
         "--budget",
         type=int,
         default=None,
-        help=f"runs per claim (default {DEFAULT_BUDGET}, {MC_BUDGET} for Monte Carlo runs)",
+        help=f"runs per claim (default {_HELP_BUDGET}, {_HELP_MC_BUDGET} for Monte Carlo runs)",
     )
-    s.add_argument("--seed", type=int, default=0, help="search seed (the search is deterministic given it)")
-    s.add_argument("--out", default="ratecheck-counterexamples", help="directory for counterexample records")
-    s.add_argument("--json", action="store_true", help="print one JSON record per claim")
+    s.add_argument("--seed", type=int, default=0, help="search seed (the search is deterministic given it; default: 0)")
+    s.add_argument(
+        "--records",
+        "--out",
+        dest="out",
+        default="ratecheck-counterexamples",
+        metavar="DIR",
+        help="the folder counterexample records are written into (default: ratecheck-counterexamples; "
+        "--out is the same option)",
+    )
+    s.add_argument("--json", action="store_true", help=_JSON_HELP + "; one record per claim")
     s.add_argument("--teeth", action="store_true", help="also search the teeth variants of the selected claims")
     s.add_argument("--claim", action="append", metavar="FILE", help=_CLAIM_HELP)
     s.add_argument("--experiment", help="experiment to search --claim against (default: the claim's own)")
@@ -395,25 +749,29 @@ def _add_search_parsers(subparsers) -> None:
         action="store_true",
         help="print the tightness catalogue (default-instance vs best-found tightness) instead",
     )
+    _jobs(s)
+    _verbosity(s)
     r = subparsers.add_parser("replay", help="re-run a counterexample record exactly")
-    r.add_argument("file")
-    r.add_argument("--json", action="store_true")
+    r.add_argument("file", help="a counterexample record (JSON) written by `ratecheck search` or `check --search`")
+    r.add_argument("--json", action="store_true", help=_JSON_HELP)
     r.add_argument(
         "--claim",
         metavar="FILE",
         help="the claim, when it is not registered: FILE.py:NAME, or FILE.toml[:ID] "
         "(a claim file; without ID, its claim with the record's id)",
     )
+    _verbosity(r)
 
 
 def _cmd_search(a) -> int:
+    jobs = _check_jobs(a.jobs)
     claims, named = [], set()
     for spec in a.claim or []:
         for c in user_claims(spec):
             claims.append(c)
             named.add(c.id)
     if a.all or a.ids:
-        sel = list(theorems.all()) if a.all else list(theorems.select(a.ids))
+        sel = list(theorems.all()) if a.all else _select(a.ids)
         claims += sel
         named |= {c.id for c in sel if c.id in a.ids}
         if a.teeth:
@@ -421,18 +779,18 @@ def _cmd_search(a) -> int:
     if not claims:
         raise UsageError("name a claim id or prefix (see `ratecheck list`), or give --claim FILE.py:NAME or FILE.toml")
     if a.budget is not None:
-        _check_int("--budget", a.budget, 1)
-    _check_int("--seed", a.seed, 0)
+        _search._check_int("--budget", a.budget, 1)
+    _search._check_int("--seed", a.seed, 0)
     if not a.catalogue:
         check_out(a.out)  # a folder we may write records into, checked before the search runs
     if a.catalogue:
-        rows = catalogue(claims, budget=a.budget, seed=a.seed, experiment=a.experiment)
-        print(json.dumps(rows, indent=1) if a.json else catalogue_markdown(rows))
+        rows = _search.catalogue(claims, budget=a.budget, seed=a.seed, experiment=a.experiment)
+        print(json.dumps(rows, indent=1) if a.json else _search.catalogue_markdown(rows))
         return 1 if any(r["unexpected"] for r in rows) else 0
     todo, skipped = [], []
     for c in claims:  # validate everything before running anything
         try:
-            searchable(c, a.experiment)
+            _search.searchable(c, a.experiment)
             todo.append(c)
         except UsageError as e:
             if c.id in named or len(claims) == 1:
@@ -440,52 +798,74 @@ def _cmd_search(a) -> int:
             skipped.append(str(e))
     if not todo:
         raise UsageError("no selected claim can be searched: " + "; ".join(skipped))
-    results = []
-    for c in todo:
-        res = search(c, experiment=a.experiment, budget=a.budget, seed=a.seed, out=a.out)
-        results.append(res)
-        if not a.json:
-            t = _fmt(res.tightness)
-            mark = "UNEXPECTED" if res.unexpected else "ok"
-            print(
-                f"{res.claim:<40} {res.verdict:<12} best tightness {t:<9} {res.runs + res.shrink_runs:>3} runs "
-                f"({res.infeasible} infeasible) {res.seconds:6.1f} s {mark}",
-                flush=True,
-            )
-            changes = (
-                ", ".join(
-                    f"{k}={_fmt(v) if isinstance(v, float) else v}"
-                    for k, v in _changes(res.instance, res.experiment).items()
-                )
-                or "the defaults"
-            )
-            print(f"    on {changes}; seed {res.seed}")
-            if res.counterexample is not None:
-                print(f"    counterexample: {res.counterexample}")
+    con = _Console(a, total=len(todo))
+    tasks = [
+        {
+            "kind": "search",
+            "claim": _portable(c),
+            "experiment": a.experiment,
+            "budget": a.budget,
+            "seed": a.seed,
+            "out": a.out,
+        }
+        for c in todo
+    ]
+
+    def done(i, r) -> None:
+        res = r["result"]
+        con.progress.advance(res.claim, res.unexpected)
+        t = _search._fmt(res.tightness)
+        mark = "UNEXPECTED" if res.unexpected else "ok"
+        level = -1 if res.unexpected else 0
+        con.print(
+            f"{res.claim:<40} {con.paint(res.verdict, 12)} best tightness {t:<9} {res.runs + res.shrink_runs:>3} "
+            f"runs ({res.infeasible} infeasible) {res.seconds:6.1f} s {con.paint(mark)}",
+            level=level,
+        )
+        con.print(
+            f"    on {_changes_text(_search._changes(res.instance, res.experiment))}; seed {res.seed}", level=level
+        )
+        if res.best is not None and (res.unexpected or con.verbose):
+            con.print(f"    {res.best.detail}", level=level if res.unexpected else 1)
+        if res.counterexample is not None:
+            con.print(f"    counterexample: {res.counterexample}", level=level)
+
+    try:
+        con.progress.draw()
+        results = [r["result"] for r in _run_units(tasks, jobs, done)]
+    finally:
+        con.progress.close()
     if a.json:
         print(json.dumps([r.to_dict() for r in results], indent=1))
     else:
         for s in skipped:
-            print(f"skipped: {s}")
+            con.print(f"skipped: {s}")
     return 1 if any(r.unexpected for r in results) else 0
 
 
 def _cmd_replay(a) -> int:
-    rec = load_counterexample(a.file)
+    rec = _search.load_counterexample(a.file)
     claim = None
     if a.claim and _claimfiles.is_claim_file(a.claim) and a.claim.endswith(".toml"):
         claim = _claimfiles.load_claim(f"{a.claim}:{rec['claim']}")  # the file's claim with the record's id
     elif a.claim:
         claim = user_claims(a.claim)[0]
-    v = replay(a.file, claim=claim)
-    same = reproduces(rec, v)
+    v = _search.replay(a.file, claim=claim)
+    same = _search.reproduces(rec, v)
     if a.json:
         print(json.dumps(dict(v.to_dict(), reproduced=same), indent=1))
     else:
-        print(f"{v.claim}: {v.verdict} (expected {v.expected}); tightness {_fmt(v.tightness)}; {v.detail}")
-        print(
+        con = _Console(a)
+        con.print(
+            f"{v.claim}: {con.paint(v.verdict)} (expected {v.expected}); tightness {_search._fmt(v.tightness)}; "
+            f"{v.detail}",
+            level=-1,
+        )
+        con.print(
             f"record {'reproduced exactly' if same else 'NOT reproduced'} "
-            f"(recorded {rec.get('verdict')}, measured {rec.get('measured')}, bound {rec.get('bound')} at {rec.get('where')})"
+            f"(recorded {rec.get('verdict')}, measured {rec.get('measured')}, bound {rec.get('bound')} at "
+            f"{rec.get('where')})",
+            level=-1,
         )
     return 1 if v.unexpected else 0
 
@@ -515,20 +895,31 @@ def _add_sweep_parsers(subparsers) -> None:
     p.add_argument(
         "--seeds", type=int, default=1, metavar="N", help="replicates per cell (seeds derived from the cell)"
     )
-    p.add_argument("--backend", choices=_sweep.BACKENDS, default="loky", help="loky (local processes), dask, or serial")
+    p.add_argument(
+        "--backend", choices=_HELP_BACKENDS, default="loky", help="loky (local processes, default), dask, or serial"
+    )
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler of an existing cluster, e.g. tcp://host:8786")
     p.add_argument("--workers", type=int, default=2, metavar="K", help="worker processes (loky, local dask cluster)")
-    p.add_argument("--out", default="ratecheck-sweep", metavar="DIR", help="results store (created or resumed)")
+    p.add_argument(
+        "--store",
+        "--out",
+        dest="out",
+        default="ratecheck-sweep",
+        metavar="DIR",
+        help="the results store, created or resumed (default: ratecheck-sweep; --out is the same option)",
+    )
     p.add_argument("--json", action="store_true", help="print a JSON summary; no progress bar")
     p.add_argument("--quick", action="store_true", help="start from the claim's quick instance (shorter runs)")
+    _verbosity(p)
     m = subparsers.add_parser(
         "merge",
         help="combine results stores made on several machines",
         description="Copy the finished cells of SOURCE stores into DEST (no duplicates).",
     )
-    m.add_argument("dest", metavar="DEST")
-    m.add_argument("sources", nargs="+", metavar="SOURCE")
-    m.add_argument("--json", action="store_true")
+    m.add_argument("dest", metavar="DEST", help="the results store to copy into (created if missing)")
+    m.add_argument("sources", nargs="+", metavar="SOURCE", help="results stores to copy from (read, never changed)")
+    m.add_argument("--json", action="store_true", help="print the counts as JSON")
+    _verbosity(m)
 
 
 def _cmd_sweep(args) -> int:
@@ -561,7 +952,7 @@ def _cmd_sweep(args) -> int:
         workers=args.workers,
         scheduler=args.scheduler,
         quick=args.quick,
-        progress=False if args.json else None,
+        progress=False if args.json or getattr(args, "quiet", False) else None,
     )
     if args.json:
         print(
@@ -607,19 +998,37 @@ def _cmd_sweep(args) -> int:
     return 1 if res.unexpected else 0
 
 
-def _one_line_warnings():
-    """Show the package's own warnings (e.g. an unreadable store part) as one ``ratecheck: warning:`` line."""
-    import warnings
+class _Warnings:
+    """What becomes of a warning that reaches the command line (outside a verdict, which keeps its own in its
+    detail: ``verify.errors.warnings_after_success``): the package's own (e.g. an unreadable store part) are one
+    ``ratecheck: warning:`` line; those of the numerical libraries (an overflow while drawing a figure, an
+    optimizer's "solution may be inaccurate") are counted, shown one line each with ``-vv``, and summed up in one
+    ``ratecheck: note:`` line at the end — never raw."""
 
-    shown = warnings.showwarning
+    def __init__(self):
+        self.verbose = 0
+        self.counted: dict = {}
 
-    def show(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, _store.CorruptPartWarning):
-            print(f"ratecheck: warning: {' '.join(str(message).split())}", file=sys.stderr)
-        else:
-            shown(message, category, filename, lineno, file, line)
+    def show(self, message, category, filename, lineno, file=None, line=None):
+        text = " ".join(str(message).split())
+        if category.__module__.split(".")[0] == __package__.split(".")[0]:  # our own warning classes
+            print(f"ratecheck: warning: {text}", file=sys.stderr)
+            return
+        where = f"{os.path.basename(str(filename))}:{lineno}"
+        key = (category.__name__, where, text)
+        self.counted[key] = self.counted.get(key, 0) + 1
+        if self.verbose >= 2:
+            print(f"ratecheck: note: {category.__name__} at {where}: {text}", file=sys.stderr)
 
-    return shown, show
+    def summary(self) -> None:
+        n = sum(self.counted.values())
+        if n and self.verbose < 2:
+            kinds = ", ".join(sorted({k[0] for k in self.counted}))
+            print(
+                f"ratecheck: note: {n} warning{'s' if n > 1 else ''} of the numerical libraries outside the "
+                f"verdicts ({kinds}); -vv shows them",
+                file=sys.stderr,
+            )
 
 
 def main(argv=None) -> int:
@@ -628,9 +1037,11 @@ def main(argv=None) -> int:
 
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("MPLBACKEND", "Agg")  # the one place that picks a backend: files, no windows
-    shown, warnings.showwarning = _one_line_warnings()
+    handler = _Warnings()
+    shown, warnings.showwarning = warnings.showwarning, handler.show
     try:
-        code = _main(argv)
+        code = _main(argv, handler)
+        handler.summary()
         sys.stdout.flush()  # a reader that went away shows here, not as a traceback at interpreter exit
         return code
     except BrokenPipeError:  # e.g. `ratecheck list | head -1`: the reader has what it wanted
@@ -654,10 +1065,14 @@ def _drop_stdout() -> None:
         pass
 
 
-def _main(argv) -> int:
+def _main(argv, handler=None) -> int:
     try:
         p = _parser()
         a = p.parse_args(argv)
+        if getattr(a, "quiet", False) and getattr(a, "verbose", 0):
+            raise UsageError("-q/--quiet and -v/--verbose contradict each other; give one")
+        if handler is not None:
+            handler.verbose = getattr(a, "verbose", 0) or 0
         if a.cmd is None:
             p.print_help()
             return 2

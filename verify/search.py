@@ -55,7 +55,7 @@ from theorems import Claim, ClaimError, Kind
 
 from ._version import __version__
 from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge, outcome
-from .errors import warnings_after_success
+from .errors import warning_note, warnings_after_success
 from .optima import OptimumError
 from .outputs import MARKER, check_out, claim_dir, mark
 
@@ -295,10 +295,14 @@ class _Runner:
 
     def _run(self, params: dict, seed: int) -> Verdict:
         t0 = time.perf_counter()
-        with warnings_after_success():  # no raw warning before a point found infeasible while judging
+        held: list = []
+        # no raw warning before a point found infeasible while judging; a point judged carries them in its detail
+        with warnings_after_success(into=held):
             ev = self.exp.run(self.claim, params, seed=seed)
             ev.proofs = list(self.proofs)
-            return judge(self.claim, ev, time.perf_counter() - t0)
+            v = judge(self.claim, ev, time.perf_counter() - t0)
+        v.detail += warning_note(held)
+        return v
 
 
 # --------------------------------------------------------------------------- result

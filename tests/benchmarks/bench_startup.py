@@ -1,0 +1,55 @@
+"""Start-up time of the command line (skipped by default).
+
+Run: python -m pytest tests/benchmarks/bench_startup.py -m benchmark --benchmark-enable -s
+
+Target (issue 17): ``ratecheck --help``, ``list`` and ``show ID`` print within 1 s on the 2-core reference
+machine.  Measured side by side with the baseline ``python -c "import numpy"`` (what any numerical command
+pays), as subprocess wall time from this checkout (``python -m verify``), so the interpreter's start is
+included exactly as a user sees it.  Which modules those commands import is a regular test
+(tests/test_cli_conventions.py); this file only measures.
+"""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.benchmark
+
+ROOT = Path(__file__).resolve().parents[2]
+
+COMMANDS = {
+    "baseline: python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
+    "ratecheck --help": [sys.executable, "-m", "verify", "--help"],
+    "ratecheck --version": [sys.executable, "-m", "verify", "--version"],
+    "ratecheck list": [sys.executable, "-m", "verify", "list"],
+    "ratecheck show ef21.pl-qm": [sys.executable, "-m", "verify", "show", "ef21.pl-qm"],
+}
+
+
+def _wall(cmd) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_startup(benchmark, name):
+    """Wall time of one command, a fresh interpreter per round (pytest-benchmark's table puts them side by side)."""
+    benchmark.extra_info["command"] = " ".join(COMMANDS[name][1:])
+    benchmark.pedantic(_wall, args=(COMMANDS[name],), rounds=5, iterations=1, warmup_rounds=1)
+
+
+def test_startup_table():
+    """The same, best of 5 interleaved rounds (interleaving spreads the load of a shared machine over all
+    commands), printed as one table with each command's ratio to the baseline."""
+    best = {name: float("inf") for name in COMMANDS}
+    for _ in range(5):
+        for name, cmd in COMMANDS.items():
+            best[name] = min(best[name], _wall(cmd))
+    base = best["baseline: python -c 'import numpy'"]
+    print()
+    for name, t in best.items():
+        print(f"{name:<40} {t:6.3f} s  ({t / base:4.1f}x numpy)")
