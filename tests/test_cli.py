@@ -57,7 +57,7 @@ def test_check_json_and_report(tmp_path, capsys):
     "args,msg",
     [
         (["check", "nope"], "no claim id is or starts with 'nope'"),
-        (["show", "nope.x"], "unknown claim id"),
+        (["show", "nope.x"], "no claim id is or starts with 'nope.x'"),
         (["check"], "name claim ids"),
         (["check", "ef21.nonconvex-am", "--param", "T=0"], "T must be an integer >= 1"),
         (["check", "ef21.nonconvex-am", "--param", "compressor=top-50"], "k must satisfy 1 <= k <= d, got k=50 > d=20"),

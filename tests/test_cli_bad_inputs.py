@@ -100,9 +100,9 @@ CASES = [
     (["list", "extra"], "unrecognized arguments: extra"),
     (["list", "--json=yes"], "ignored explicit argument"),
     (["show"], "the following arguments are required: id"),
-    (["show", "nope.x"], "unknown claim id"),
-    (["show", ""], "unknown claim id"),
-    (["show", AM, "extra"], "unrecognized arguments: extra"),
+    (["show", "nope.x"], "no claim id is or starts with 'nope.x'"),
+    (["show", ""], "a claim id or prefix must be a non-empty string"),
+    (["show", AM, "extra"], "no claim id is or starts with 'extra'"),  # show takes several ids or prefixes
     (["experiments", "extra"], "unrecognized arguments"),
     (["experiments", "--bogus"], "unrecognized arguments"),
     (["describe"], "the following arguments are required: experiment"),

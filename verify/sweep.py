@@ -54,6 +54,7 @@ import numpy as np
 
 from ._version import __version__
 from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError
+from .errors import close_match
 from .schema import scaling_settings
 
 __all__ = [
@@ -363,9 +364,10 @@ def _resolve_targets(target) -> list[tuple[Any, Any]]:
     try:
         claims = theorems.select([target])
     except theorems.UnknownClaimError:
+        known = [*experiments.all_experiments(), *(c.id for c in theorems.all()), *(t.id for t in theorems.teeth())]
         raise UsageError(
-            f"{target!r} is neither a claim id, a claim-id prefix nor an experiment "
-            f"({', '.join(experiments.all_experiments())})"
+            f"{target!r} is neither a claim id, a claim-id prefix nor an experiment"
+            f"{close_match(target, known)}; experiments: {', '.join(experiments.all_experiments())}"
         ) from None
     return [(c, exp_of(c)) for c in claims if c.measure]
 
