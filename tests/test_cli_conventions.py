@@ -360,3 +360,27 @@ def test_main_job_quick_warns_nothing_raw(tmp_path):
     _no_raw_warnings(
         ["check", "--all", "--quick", "--search", "--jobs", "2", "--report", str(tmp_path / "r")], tmp_path
     )
+
+
+def test_cvxpy_inaccuracy_is_passed_on_as_cvxpy_s_warning():
+    """cvxpy names our line as the origin of its "Solution may be inaccurate"; the optima pass it on as cvxpy's
+    (the certificate after the solve decides), so it lands in a verdict's detail even when the package's own
+    warnings are errors, while a warning of our own still is one."""
+    import warnings
+
+    from verify import optima
+    from verify.errors import warning_note, warnings_after_success
+
+    @optima._certified
+    def solve(text):
+        warnings.warn_explicit(text, UserWarning, optima.__file__, 133, module="verify.optima")
+        return "certified"
+
+    held = []
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", module=r"(verify|solvers|theorems)(\.|$)")
+        with warnings_after_success(into=held):
+            assert solve("Solution may be inaccurate. Try another solver.") == "certified"
+        with pytest.raises(UserWarning, match="ours"):
+            solve("ours")
+    assert "UserWarning at optima.py:133 'Solution may be inaccurate." in warning_note(held)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import cvxpy as cp
@@ -60,14 +61,27 @@ class Optimum:
 
 def _certified(fn):
     """Report a conic solver that fails (``cvxpy.SolverError``, e.g. on an instance whose numbers
-    overflow) as :class:`OptimumError`, like every other failure to certify an optimum."""
+    overflow) as :class:`OptimumError`, like every other failure to certify an optimum.
+
+    cvxpy's "Solution may be inaccurate" names the caller's line (here) as its origin; it is cvxpy's
+    warning, and every optimum here is certified after the solve, so it is passed on as cvxpy's
+    (``module="cvxpy"``): a verdict keeps it in its detail (``verify.errors.warnings_after_success``), and a
+    filter that makes this package's own warnings errors does not turn it into a failed optimum."""
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except cp.SolverError as e:
-            raise OptimumError(f"{fn.__name__}: {e}") from None
+        with warnings.catch_warnings(record=True) as held:  # the filters stay in force, except for cvxpy's:
+            warnings.filterwarnings("always", message="Solution may be inaccurate", category=UserWarning)
+            try:
+                out = fn(*args, **kwargs)
+            except cp.SolverError as e:
+                raise OptimumError(f"{fn.__name__}: {e}") from None
+        for w in held:
+            cvxpy = issubclass(w.category, UserWarning) and str(w.message).startswith("Solution may be inaccurate")
+            warnings.warn_explicit(
+                w.message, w.category, w.filename, w.lineno, module="cvxpy" if cvxpy else None, source=w.source
+            )
+        return out
 
     return wrapped
 
