@@ -454,6 +454,9 @@ def _claim_unit(task: dict) -> dict:
     """One work unit of ``check``/``search`` (run in a worker process, or here when ``--jobs 1``): a claim's
     default instances, then, when asked, its search.  Deterministic given the task (the seeds are in it), so
     the result does not depend on the process or the order it runs in."""
+    if task["kind"] == "figures":  # an experiment's report figures, drawn into a scratch folder
+        e = _exps.get(task["experiment"])
+        return {"files": _plots.experiment_figures(e, task["verdicts"], task["dir"], quick=task["quick"])}
     claim = task["claim"]
     claim = theorems.get(claim) if isinstance(claim, str) else claim
     out: dict = {"claim": claim.id}
@@ -568,6 +571,7 @@ def _cmd_check(a, argv) -> int:
             e.validate_claim(c)
             instances[c.id] = _instances(e, a)
     con = _Console(a, total=len(claims))
+    scratch: list = []  # folders of figures drawn by workers (removed at the end)
     records = None  # counterexample records found by --search (copied into the report)
     if a.search is not None:
         import tempfile
@@ -623,11 +627,13 @@ def _cmd_check(a, argv) -> int:
             exp_of = {c.id: (exp.name if exp else c.experiment) for c in claims if c.measure}
             names = list(dict.fromkeys(exp_of.values()))
             con.progress.restart(len(names), "experiment figures")
-            extra = []
-            for name in names:
-                e = _exps.get(name)
-                mine = [v for v in verdicts if exp_of.get(v.claim) == name]
-                extra.append(_figures(e, mine, a.quick, con.progress))
+            mine = {name: [v for v in verdicts if exp_of.get(v.claim) == name] for name in names}
+            if jobs > 1 and len(names) > 1:  # drawn by the workers into scratch folders, moved into the report
+                extra = _figures_in_workers(names, mine, a.quick, jobs, con.progress, scratch)
+            else:
+                extra = [_figures(_exps.get(name), mine[name], a.quick, con.progress) for name in names]
+            con.progress.label = "one plot per claim, then the pages"
+            con.progress.draw()
             for r in search_rows or []:  # the records move into the report: name them where they will be
                 if r.get("counterexample"):
                     r["counterexample"] = str(Path(a.out) / "counterexamples" / Path(r["counterexample"]).name)
@@ -647,8 +653,9 @@ def _cmd_check(a, argv) -> int:
                 r["counterexample"] = None
     finally:
         con.progress.close()
-        if records is not None:
-            shutil.rmtree(records, ignore_errors=True)
+        for d in (records, *scratch):
+            if d is not None:
+                shutil.rmtree(d, ignore_errors=True)
     claims_out = _verdict.summarize(verdicts)
     # a search that finds a violation refutes the claim; an inconclusive best point (a Monte Carlo interval
     # straddling the bound) is reported in the catalogue but is no evidence against the claim
@@ -686,6 +693,29 @@ def _figures(e, mine, quick, progress):
         return out
 
     return write
+
+
+def _figures_in_workers(names, mine, quick, jobs, progress, scratch: list) -> list:
+    """The report's writers of the experiments' figures, drawn now by ``jobs`` workers into scratch folders
+    (listed in ``scratch`` for removal); each writer moves its files into the report's folder."""
+    import tempfile
+
+    tasks = []
+    for name in names:
+        d = tempfile.mkdtemp(prefix=f"ratecheck-fig-{name}-")
+        scratch.append(d)
+        tasks.append({"kind": "figures", "experiment": name, "verdicts": mine[name], "dir": d, "quick": quick})
+    results = _run_units(tasks, jobs, lambda i, r: progress.advance(names[i]))
+
+    def mover(src: str, files: list):
+        def write(d):
+            for fname, _caption in files:
+                shutil.move(os.path.join(src, fname), os.path.join(d, fname))
+            return files
+
+        return write
+
+    return [mover(t["dir"], r["files"]) for t, r in zip(tasks, results)]
 
 
 def _changes_text(changes: dict) -> str:
