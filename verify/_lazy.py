@@ -8,6 +8,8 @@ that run something (``ratecheck --help``, ``list`` and ``show`` print at once).
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import sys
 
 __all__ = ["lazy_module"]
 
@@ -23,6 +25,11 @@ class LazyModule:
 
     def __init__(self, name: str, package: str | None = None) -> None:
         self._name, self._package = name, package
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the module has been imported (by anyone), without importing it."""
+        return importlib.util.resolve_name(self._name, self._package) in sys.modules
 
     @property
     def module(self):

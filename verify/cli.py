@@ -35,16 +35,17 @@ import sys
 import time
 from pathlib import Path
 
-import theorems
 from solvers import InvalidInput
-from theorems import ClaimError
 
 from ._lazy import lazy_module
 from ._version import __version__
 from .errors import UsageError, close_match
 from .outputs import check_out, claim_dir
 
-# the modules behind the commands that run something, imported on first use
+# the claims (sympy: what `list` and `show` need, not `--help` or `--version`; after the move under the ratecheck
+# namespace this is lazy_module("..theorems", __package__)), and the modules behind the commands that run
+# something, imported on first use
+theorems = lazy_module("theorems")
 _claimfiles = lazy_module(".claimfiles", __package__)
 _exps = lazy_module(".experiments", __package__)
 _store = lazy_module(".store", __package__)
@@ -58,7 +59,12 @@ _verdict = lazy_module(".verdict", __package__)
 
 __all__ = ["main", "load_claim", "user_claims"]
 
-BAD_INPUT = (UsageError, ClaimError, InvalidInput)
+
+def _bad_input() -> tuple:
+    """The errors that are bad input (one line, exit 2): ours, the solvers' and, once the claims are loaded,
+    :class:`theorems.ClaimError` (which cannot have been raised before)."""
+    return (UsageError, InvalidInput) + ((theorems.ClaimError,) if theorems.loaded else ())
+
 
 #: shown in the help without importing the search and sweep modules (tests/test_cli_conventions.py checks
 #: them against ``verify.search.DEFAULT_BUDGET``, ``MC_BUDGET`` and ``verify.sweep.BACKENDS``)
@@ -445,7 +451,7 @@ def _portable(claim):
     try:
         if theorems.get(claim.id) is claim:
             return claim.id
-    except ClaimError:
+    except theorems.ClaimError:
         pass
     return claim
 
@@ -738,7 +744,7 @@ def _instance_line(v) -> str:
 def _experiment_of(v) -> str:
     try:
         return theorems.get(v.claim).experiment
-    except ClaimError:
+    except theorems.ClaimError:
         return ""
 
 
@@ -1123,9 +1129,6 @@ def _main(argv, handler=None) -> int:
         if a.cmd == "replay":
             return _cmd_replay(a)
         raise UsageError(f"unknown command {a.cmd!r}")
-    except BAD_INPUT as e:
-        print(f"ratecheck: error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, always
-        return 2
     except MemoryError as e:  # an instance too large for this machine (e.g. --param n=100000000)
         detail = " ".join(str(e).split())
         print(
@@ -1137,6 +1140,11 @@ def _main(argv, handler=None) -> int:
     except KeyboardInterrupt:
         print("ratecheck: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001 - bad input is one line (exit 2); anything else propagates
+        if not isinstance(e, _bad_input()):
+            raise
+        print(f"ratecheck: error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, always
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
