@@ -968,9 +968,10 @@ def _cmd_sweep(args) -> int:
         if args.json:
             print(json.dumps(dict(counts, dest=args.dest)))
         else:
-            print(
+            _Console(args).print(
                 f"merged into {args.dest}: {counts['copied']} cells copied, {counts['skipped']} already there, "
-                f"{counts['failed_copied']} failure records"
+                f"{counts['failed_copied']} failure records",
+                level=-1,
             )
         return 0
     cells = _sweep.parse_grid(args.grid, zip_axes=args.zip)
@@ -1006,14 +1007,16 @@ def _cmd_sweep(args) -> int:
             )
         )
     else:
-        print(
+        con = _Console(args)
+        con.print(
             f"{res.out}: {res.ran} cells run, {res.skipped} already done, {len(res.failed)} failed "
             f"({res.seconds:.1f} s)"
-            + (f"; {res.resubmitted} resubmitted after a worker died" if res.resubmitted else "")
+            + (f"; {res.resubmitted} resubmitted after a worker died" if res.resubmitted else ""),
+            level=-1,
         )
         for s in res.summary:
             t = "-" if s["tightness"] is None else f"{s['tightness']:.3g}"
-            line = f"  {s['claim']:<28} {s['verdict']:<12} tightness {t:<8} {s['units']} cells"
+            line = f"  {s['claim']:<28} {con.paint(s['verdict'], 12)} tightness {t:<8} {s['units']} cells"
             if "fit" not in s and s.get("seed") is not None:
                 line += f"; worst at {_sweep._short(s['instance']) or 'the default instance'} (seed {s['seed']})"
             if "fit" in s:
@@ -1025,11 +1028,12 @@ def _cmd_sweep(args) -> int:
                 if s.get("instance"):
                     line += f" at {_sweep._short(s['instance'])}"
             if s["unexpected"]:
-                line += f"  UNEXPECTED (expected {s['expected']})"
-            print(line)
+                line += f"  {con.paint('UNEXPECTED')} (expected {s['expected']})"
+            con.print(line, level=-1 if s["unexpected"] else 0)
         for f in res.failed:
-            print(
-                f"  failed: {f['claim']} {_sweep._short(f['cell']) or '(default instance)'} seed {f['seed']}: {f['error']}"
+            con.print(
+                f"  failed: {f['claim']} {_sweep._short(f['cell']) or '(default instance)'} seed {f['seed']}: {f['error']}",
+                level=-1,
             )
     return 1 if res.unexpected else 0
 
