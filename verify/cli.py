@@ -25,6 +25,8 @@ that needs them.
 from __future__ import annotations
 
 import argparse
+import builtins
+import concurrent.futures
 import importlib.util
 import json
 import math
@@ -32,7 +34,9 @@ import os
 import shlex
 import shutil
 import sys
+import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from solvers import InvalidInput
@@ -484,8 +488,6 @@ def _claim_unit(task: dict) -> dict:
 def _worker_unit(task: dict) -> dict:
     """:func:`_claim_unit` in a loky worker: BLAS pinned to one thread (threadpoolctl), the claim's warnings
     kept with its verdicts (``verify.errors.warnings_after_success``), none printed by the worker."""
-    import warnings
-
     _sweep._limit_threads()
     with warnings.catch_warnings(record=True) as stray:  # what the verdicts did not keep: counted by the parent
         out = _claim_unit(task)
@@ -497,17 +499,18 @@ def _warning_record(w) -> dict:
     return {"category": w.category.__name__, "message": str(w.message), "filename": w.filename, "lineno": w.lineno}
 
 
-def _run_units(tasks: list, jobs: int, on_done) -> list:
+def _run_units(tasks: list, jobs: int, on_done, on_finish=None) -> list:
     """Run :func:`_claim_unit` on every task, ``jobs`` at a time; ``on_done(i, result)`` is called in task order
-    (a result that finishes early waits for the ones before it), so the output is the same for every ``jobs``."""
+    (a result that finishes early waits for the ones before it), so the output is the same for every ``jobs``;
+    ``on_finish(i, result)`` as soon as a task finishes (the progress display)."""
     results: list = [None] * len(tasks)
     if jobs == 1 or len(tasks) <= 1:
         for i, t in enumerate(tasks):
             results[i] = _claim_unit(t)
+            if on_finish is not None:
+                on_finish(i, results[i])
             on_done(i, results[i])
         return results
-    import concurrent.futures as cf
-
     try:
         ex = _sweep.loky_executor(min(jobs, len(tasks)))
     except ImportError as e:  # pragma: no cover - depends on the environment
@@ -515,14 +518,14 @@ def _run_units(tasks: list, jobs: int, on_done) -> list:
     futures = {ex.submit(_worker_unit, t): i for i, t in enumerate(tasks)}
     shown = 0
     try:
-        for fut in cf.as_completed(futures):
+        for fut in concurrent.futures.as_completed(futures):
             i = futures[fut]
             res = fut.result()
             for w in res.pop("stray_warnings", []):  # a worker's warnings, shown here like the serial run's
-                import warnings
-
                 warnings.warn_explicit(w["message"], _warning_class(w["category"]), w["filename"], w["lineno"])
             results[i] = res
+            if on_finish is not None:
+                on_finish(i, res)
             while shown < len(tasks) and results[shown] is not None:
                 on_done(shown, results[shown])
                 shown += 1
@@ -534,8 +537,6 @@ def _run_units(tasks: list, jobs: int, on_done) -> list:
 
 
 def _warning_class(name: str) -> type:
-    import builtins
-
     cls = getattr(builtins, name, None)
     return cls if isinstance(cls, type) and issubclass(cls, Warning) else UserWarning
 
@@ -580,8 +581,6 @@ def _cmd_check(a, argv) -> int:
     scratch: list = []  # folders of figures drawn by workers (removed at the end)
     records = None  # counterexample records found by --search (copied into the report)
     if a.search is not None:
-        import tempfile
-
         records = Path(tempfile.mkdtemp(prefix="ratecheck-cx-"))
     t0 = time.perf_counter()
     tasks = [
@@ -599,10 +598,12 @@ def _cmd_check(a, argv) -> int:
     ]
     by_id = {c.id: c for c in claims}
 
+    def finished(i, res) -> None:
+        con.progress.advance(claims[i].id, _verdict.outcome(res["verdicts"])[1])
+
     def done(i, res) -> None:
         c, vs = claims[i], res["verdicts"]
         status, unexpected = _verdict.outcome(vs)
-        con.progress.advance(c.id, unexpected)
         t = _fmt_tightness(_verdict.claim_tightness(vs))
         mark = "UNEXPECTED" if unexpected else "ok"
         con.print(
@@ -626,7 +627,7 @@ def _cmd_check(a, argv) -> int:
 
     try:
         con.progress.draw()
-        results = _run_units(tasks, jobs, done)
+        results = _run_units(tasks, jobs, done, finished)
         verdicts = [v for r in results for v in r["verdicts"]]
         search_rows = None if a.search is None else [r["row"] for r in results if "row" in r]
         if not a.no_report:
@@ -704,14 +705,12 @@ def _figures(e, mine, quick, progress):
 def _figures_in_workers(names, mine, quick, jobs, progress, scratch: list) -> list:
     """The report's writers of the experiments' figures, drawn now by ``jobs`` workers into scratch folders
     (listed in ``scratch`` for removal); each writer moves its files into the report's folder."""
-    import tempfile
-
     tasks = []
     for name in names:
         d = tempfile.mkdtemp(prefix=f"ratecheck-fig-{name}-")
         scratch.append(d)
         tasks.append({"kind": "figures", "experiment": name, "verdicts": mine[name], "dir": d, "quick": quick})
-    results = _run_units(tasks, jobs, lambda i, r: progress.advance(names[i]))
+    results = _run_units(tasks, jobs, lambda i, r: None, lambda i, r: progress.advance(names[i]))
 
     def mover(src: str, files: list):
         def write(d):
@@ -847,9 +846,11 @@ def _cmd_search(a) -> int:
         for c in todo
     ]
 
+    def finished(i, r) -> None:
+        con.progress.advance(r["result"].claim, r["result"].unexpected)
+
     def done(i, r) -> None:
         res = r["result"]
-        con.progress.advance(res.claim, res.unexpected)
         t = _search._fmt(res.tightness)
         mark = "UNEXPECTED" if res.unexpected else "ok"
         level = -1 if res.unexpected else 0
@@ -868,7 +869,7 @@ def _cmd_search(a) -> int:
 
     try:
         con.progress.draw()
-        results = [r["result"] for r in _run_units(tasks, jobs, done)]
+        results = [r["result"] for r in _run_units(tasks, jobs, done, finished)]
     finally:
         con.progress.close()
     if a.json:
@@ -1073,8 +1074,6 @@ class _Warnings:
 
 def main(argv=None) -> int:
     """Entry point of the ``ratecheck`` console script."""
-    import warnings
-
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("MPLBACKEND", "Agg")  # the one place that picks a backend: files, no windows
     handler = _Warnings()
