@@ -504,6 +504,9 @@ def _run_units(tasks: list, jobs: int, on_done, on_finish=None) -> list:
     (a result that finishes early waits for the ones before it), so the output is the same for every ``jobs``;
     ``on_finish(i, result)`` as soon as a task finishes (the progress display)."""
     results: list = [None] * len(tasks)
+    # one BLAS thread here too: a multi-threaded BLAS sums in another order (last-digit differences, e.g. in an
+    # eigenvalue), and the results of --jobs 1 must be those of the workers, whose BLAS is pinned
+    _sweep._limit_threads()
     if jobs == 1 or len(tasks) <= 1:
         for i, t in enumerate(tasks):
             results[i] = _claim_unit(t)
