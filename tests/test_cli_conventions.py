@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from verify import cli
-from verify.cli import main
+from ratecheck.verify import cli
+from ratecheck.verify.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +38,7 @@ def test_quick_commands_import_no_heavy_module(args):
     code = textwrap.dedent(
         f"""
         import sys
-        from verify.cli import main
+        from ratecheck.verify.cli import main
         try:
             code = main({args!r})
         except SystemExit as e:  # --help and --version exit from argparse
@@ -53,8 +53,8 @@ def test_quick_commands_import_no_heavy_module(args):
 
 
 def test_help_constants_match_the_modules_they_describe():
-    from verify.search import DEFAULT_BUDGET, MC_BUDGET
-    from verify.sweep import BACKENDS, MAX_WORKERS
+    from ratecheck.verify.searching import DEFAULT_BUDGET, MC_BUDGET
+    from ratecheck.verify.sweep import BACKENDS, MAX_WORKERS
 
     assert (cli._HELP_BUDGET, cli._HELP_MC_BUDGET) == (DEFAULT_BUDGET, MC_BUDGET)
     assert tuple(cli._HELP_BACKENDS) == tuple(BACKENDS)
@@ -62,19 +62,19 @@ def test_help_constants_match_the_modules_they_describe():
 
 
 def test_lazy_module_loads_on_first_attribute():
-    from verify._lazy import lazy_module
+    from ratecheck.verify._lazy import lazy_module
 
     m = lazy_module("._lazy_probe_never_imported", "verify")
     assert "lazy module" in repr(m) and not m.loaded  # creating it imports nothing
     m = lazy_module(".errors", "verify")
-    from verify.errors import UsageError
+    from ratecheck.verify.errors import UsageError
 
     assert m.loaded and m.UsageError is UsageError
 
 
 # --------------------------------------------------------------------------- conventions
 def test_version(capsys):
-    from verify import __version__
+    from ratecheck.verify import __version__
 
     with pytest.raises(SystemExit) as e:
         main(["--version"])
@@ -165,7 +165,7 @@ class _TTY(io.StringIO):
 
 
 WRONG = """
-import theorems
+from ratecheck import theorems
 WRONG = theorems.get("ef21.pl-qm").variant("halved-untagged", bound=theorems.get("ef21.pl-qm").bound / 2)
 """
 
@@ -266,9 +266,9 @@ def test_warnings_of_a_run_go_into_the_verdict_detail(monkeypatch, capsys):
     never a raw line on the console."""
     import warnings
 
-    import verify
+    from ratecheck import verify
 
-    check_mod = sys.modules[verify.check.__module__]  # the module of verify.check (the name is the function)
+    check_mod = sys.modules[verify.checking.__module__]  # the module of verify.check (the name is the function)
     judge = check_mod.judge
 
     def noisy_judge(*a, **k):
@@ -304,7 +304,7 @@ def test_warnings_outside_verdicts_are_one_counted_note(monkeypatch, capsys):
 def test_warning_note():
     import warnings
 
-    from verify.errors import warning_note, warnings_after_success
+    from ratecheck.verify.errors import warning_note, warnings_after_success
 
     held = []
     with warnings_after_success(into=held):
@@ -331,7 +331,7 @@ SUBSET = [
 WARNINGS_AS_ERRORS = """
 import sys, warnings
 warnings.filterwarnings("error", module=r"(verify|solvers|theorems)(\\.|$)")  # the package's own modules
-from verify.cli import main
+from ratecheck.verify.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
@@ -371,8 +371,8 @@ def test_cvxpy_inaccuracy_is_passed_on_as_cvxpy_s_warning():
     warnings are errors, while a warning of our own still is one."""
     import warnings
 
-    from verify import optima
-    from verify.errors import warning_note, warnings_after_success
+    from ratecheck.verify import optima
+    from ratecheck.verify.errors import warning_note, warnings_after_success
 
     @optima._certified
     def solve(text):

@@ -1,4 +1,4 @@
-"""``ratecheck`` command line (also ``python -m verify``).
+"""``ratecheck`` command line (also ``python -m ratecheck``).
 
 ::
 
@@ -39,7 +39,7 @@ import time
 import warnings
 from pathlib import Path
 
-from solvers import InvalidInput
+from ratecheck.solvers import InvalidInput
 
 from ._lazy import lazy_module
 from ._version import __version__
@@ -71,7 +71,7 @@ def _bad_input() -> tuple:
 
 
 #: shown in the help without importing the search and sweep modules (tests/test_cli_conventions.py checks
-#: them against ``verify.search.DEFAULT_BUDGET``, ``MC_BUDGET`` and ``verify.sweep.BACKENDS``)
+#: them against ``verify.searching.DEFAULT_BUDGET``, ``MC_BUDGET`` and ``verify.sweep.BACKENDS``)
 _HELP_BUDGET, _HELP_MC_BUDGET = 48, 24
 _HELP_BACKENDS = ("serial", "loky", "dask")
 #: ``--jobs`` above this is refused (the bound of the sweeps' ``--workers``, ``verify.sweep.MAX_WORKERS``)
@@ -965,7 +965,7 @@ def _add_sweep_parsers(subparsers) -> None:
 def _cmd_sweep(args) -> int:
     """Run ``sweep`` or ``merge`` from parsed arguments; exit status 0 / 1 (unexpected or failed) / 2 (usage).
 
-    Usage errors are raised as :class:`~verify.check.UsageError` for the caller to print.
+    Usage errors are raised as :class:`~verify.checking.UsageError` for the caller to print.
     """
     if args.cmd == "merge":
         counts = _store.merge(args.dest, *args.sources)

@@ -4,7 +4,7 @@ Run: python -m pytest tests/benchmarks/bench_startup.py -m benchmark --benchmark
 
 Target (issue 17): ``ratecheck --help``, ``list`` and ``show ID`` print within 1 s on the 2-core reference
 machine.  Measured side by side with the baseline ``python -c "import numpy"`` (what any numerical command
-pays), as subprocess wall time from this checkout (``python -m verify``), so the interpreter's start is
+pays), as subprocess wall time from this checkout (``python -m ratecheck``), so the interpreter's start is
 included exactly as a user sees it.  Which modules those commands import is a regular test
 (tests/test_cli_conventions.py); this file only measures.
 """
@@ -22,10 +22,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 COMMANDS = {
     "baseline: python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
-    "ratecheck --help": [sys.executable, "-m", "verify", "--help"],
-    "ratecheck --version": [sys.executable, "-m", "verify", "--version"],
-    "ratecheck list": [sys.executable, "-m", "verify", "list"],
-    "ratecheck show ef21.pl-qm": [sys.executable, "-m", "verify", "show", "ef21.pl-qm"],
+    "ratecheck --help": [sys.executable, "-m", "ratecheck", "--help"],
+    "ratecheck --version": [sys.executable, "-m", "ratecheck", "--version"],
+    "ratecheck list": [sys.executable, "-m", "ratecheck", "list"],
+    "ratecheck show ef21.pl-qm": [sys.executable, "-m", "ratecheck", "show", "ef21.pl-qm"],
 }
 
 
