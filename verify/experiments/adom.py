@@ -531,30 +531,16 @@ class ADOMExperiment(Experiment):
             p["order"],
             p["gt_step"],
         )
-        args = (
-            problem.local_grads,
-            gossip.n,
-            problem.d,
-            problem.mu,
-            problem.L,
-            chi_param,
-            gossip,
-            iterations,
-            problem.x_star,
-        )
+        run = dict(T=iterations, gossip=gossip, chi=chi_param, track_support=track, stop_ratio=stop_ratio)
         if method == "gt":
-            return _cached(
-                key,
-                lambda: gradient_tracking(*args, step=p["gt_step"] or None, track_support=track, stop_ratio=stop_ratio),
-            )
+            return _cached(key, lambda: gradient_tracking(problem, gamma=p["gt_step"] or None, **run))
         return _cached(
             key,
             lambda: adom_plus(
-                *args,
+                problem,
+                **run,
                 multi_consensus=(method == "adom+-mc"),
                 order=p["order"],
-                track_support=track,
-                stop_ratio=stop_ratio,
             ),
         )
 
@@ -613,7 +599,7 @@ class ADOMExperiment(Experiment):
         c.update(
             window=w,
             sigma2=sigma2,
-            iterations=tr.iterations,
+            iterations=tr.T,
             diverged=tr.diverged_at is not None,
             final_ratio=float(D[-1] / D[0]),
         )
@@ -721,7 +707,7 @@ class ADOMExperiment(Experiment):
             idx = np.argmax(hit[reached], axis=1)
             cost = tr.comm_rounds[idx] if claim.measure == "hard_comm_rounds" else tr.grad_calls[idx]
             bound = claim.evaluate(k_eps=ks, **c)
-            c.update(method=p["method"], max_depth=int(tr.depth.max()), iterations=tr.iterations)
+            c.update(method=p["method"], max_depth=int(tr.depth.max()), iterations=tr.T)
             return Evidence(
                 "depth",
                 ks,
@@ -751,7 +737,7 @@ class ADOMExperiment(Experiment):
             raise UsageError(f"{p['method']} reached none of eps_grid within max_iter={p['max_iter']}; raise max_iter")
         cost = (r if claim.measure == "hard_comm_rounds" else g)[ok]
         bound = claim.evaluate(k_eps=ke[ok], **c)
-        c.update(method=p["method"], unreached=int((~ok).sum()), iterations=tr.iterations)
+        c.update(method=p["method"], unreached=int((~ok).sum()), iterations=tr.T)
         return Evidence(
             "eps",
             eps[ok],

@@ -372,15 +372,15 @@ class EF21Experiment(Experiment):
         tr = ef21(
             problem,
             x0,
-            gamma,
-            comp,
-            p["T"],
+            gamma=gamma,
+            T=p["T"],
+            compressor=comp,
+            rng=np.random.default_rng(seed),
             weights=weights,
             init=p["init"],
             participation=participation,
             noise=noise,
             replications=R,
-            seed=seed,
             lyapunov={lyap_name: lyap[lyap_name]},
             bits_per_float=p["bits_per_float"],
         )
@@ -449,8 +449,9 @@ class EF21Experiment(Experiment):
         T = p["T"]
         cps = range(T + 1)
         w = problem.L_i / problem.L_i.sum()
-        a = ef21(problem, x0, gamma, comp, T, init=p["init"], checkpoints=cps, seed=seed)
-        b = ef21(problem, x0, gamma, comp, T, weights=w, init=p["init"], checkpoints=cps, seed=seed)
+        run = dict(gamma=gamma, T=T, compressor=comp, init=p["init"], checkpoints=cps)
+        a = ef21(problem, x0, rng=np.random.default_rng(seed), **run)
+        b = ef21(problem, x0, rng=np.random.default_rng(seed), weights=w, **run)
         xa, xb = a.x_checkpoints[0], b.x_checkpoints[0]
         gap = np.linalg.norm(xa - xb, axis=1) / np.maximum(1.0, np.linalg.norm(xa, axis=1))
         c.update(gamma=gamma, homogeneous=float(comp.homogeneous))

@@ -589,12 +589,12 @@ class LSVRPExperiment(Experiment):
             tr = lsvrp(
                 problem,
                 x0,
-                gamma,
-                prob_p,
-                T,
+                gamma=gamma,
+                T=T,
+                p=prob_p,
+                rng=np.random.default_rng(seed),
                 refresh=refresh,
                 replications=p["replications"],
-                seed=seed,
                 x_star=xs,
                 cost_it=p["cost_it"],
             )
@@ -663,7 +663,15 @@ class LSVRPExperiment(Experiment):
             grid = np.arange(1, T + 1)
             se, nsamp, method = None, 1, "exact-expectation"
         else:
-            tr = sgd(problem, x0, gamma, T, replications=p["replications"], seed=seed, x_star=xs)
+            tr = sgd(
+                problem,
+                x0,
+                gamma=gamma,
+                T=T,
+                rng=np.random.default_rng(seed),
+                replications=p["replications"],
+                x_star=xs,
+            )
             grid = np.unique(np.geomspace(1, T, MC_GRID_POINTS).astype(int))
             X, se, nsamp = mc_summary(tr.dist_x[:, grid])
             method = "monte-carlo"

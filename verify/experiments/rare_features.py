@@ -29,7 +29,9 @@ import numpy as np
 import sympy as sp
 
 from solvers import InvalidInput
-from solvers.rare_features import Accounting, SparseFederated, ef21_sparse, gd_sparse
+from solvers.compressors import TopK
+from solvers.ef21 import ef21
+from solvers.rare_features import Accounting, SparseFederated, gd_sparse
 from theorems.ef21 import theta_c as _theta_c_expr
 from theorems.ef21 import xi as _xi_expr
 
@@ -547,7 +549,16 @@ class RareFeaturesExperiment(Experiment):
         x0 = start_point(p, P.d, seed)
         gamma = claim.max_stepsize(**c) * p["stepsize_factor"]
         claim.check_assumptions(gamma=gamma, **c)
-        tr = ef21_sparse(P, x0, gamma, k, p["T"], init=p["init"], lyapunov={lyap_name: w}, accounting=accounting(p))
+        tr = ef21(
+            P,
+            x0,
+            gamma=gamma,
+            T=p["T"],
+            compressor=TopK(k),
+            init=p["init"],
+            lyapunov={lyap_name: w},
+            accounting=accounting(p),
+        )
         c.update(
             gamma=gamma,
             delta0=float(tr.f[0] - f_low),
@@ -642,8 +653,8 @@ class RareFeaturesExperiment(Experiment):
             c.update(delta0=delta0, eps=eps, G0=0.0)
             gamma = claim.max_stepsize(**c)
             claim.check_assumptions(gamma=gamma, **c)
-            tr = ef21_sparse(P, x0, gamma, k, p["T_max"], init="grad", accounting=acc, stop_below=eps)
-            gd = gd_sparse(P, x0, 1.0 / P.L, p["T_max"], accounting=acc, stop_below=eps)
+            tr = ef21(P, x0, gamma=gamma, T=p["T_max"], compressor=TopK(k), accounting=acc, stop_below=eps)
+            gd = gd_sparse(P, x0, gamma=1.0 / P.L, T=p["T_max"], accounting=acc, stop_below=eps)
             reached = (tr.T < p["T_max"] and tr.diverged_at is None, gd.T < p["T_max"] and gd.diverged_at is None)
             rows.append(
                 dict(
@@ -791,9 +802,9 @@ def gradnorm_vs_bits(
         x0 = start_point(dict(start="uniform"), d, seed)
         g_cl = theorems.get("ef21.nonconvex-qm").max_stepsize(**c)
         g_rf = theorems.get("rare-features.nonconvex").max_stepsize(**c)
-        ef_cl = ef21_sparse(P, x0, g_cl, k, T_ef, accounting=acc)
-        ef_rf = ef21_sparse(P, x0, g_rf, k, T_ef, accounting=acc)
-        gd = gd_sparse(P, x0, 1.0 / P.L, T_gd, accounting=acc)
+        ef_cl = ef21(P, x0, gamma=g_cl, T=T_ef, compressor=TopK(k), accounting=acc)
+        ef_rf = ef21(P, x0, gamma=g_rf, T=T_ef, compressor=TopK(k), accounting=acc)
+        gd = gd_sparse(P, x0, gamma=1.0 / P.L, T=T_gd, accounting=acc)
         g0 = ef_rf.grad_norm_sq[0]
         out.append(
             dict(

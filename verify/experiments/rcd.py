@@ -93,7 +93,19 @@ def _exact_series(problem, sk, e0, gamma, T):
 def _mc_run(problem, sk, x0, gamma, T, R, seed, x_star):
     mean, second = sk.moments()
     key = ("mc", id(problem), sk.name, mean.tobytes(), second.tobytes(), x0.tobytes(), float(gamma), T, R, seed)
-    return _memo(key, lambda: sketched_rcd(problem, x0, gamma, sk, T, replications=R, seed=seed, x_star=x_star))
+    return _memo(
+        key,
+        lambda: sketched_rcd(
+            problem,
+            x0,
+            gamma=gamma,
+            T=T,
+            sketch=sk,
+            rng=np.random.default_rng(seed),
+            replications=R,
+            x_star=x_star,
+        ),
+    )
 
 
 class RCDExperiment(Experiment):
@@ -677,7 +689,7 @@ def cost_to_eps(problem, cost=None, eps=None, T_max: int = 20000, seed: int = 0)
     J = len(problem.block_sizes)
     cost = np.arange(1.0, J + 1) if cost is None else np.asarray(cost, dtype=float)
     eps = np.geomspace(1e-1, 1e-6, 11) if eps is None else np.asarray(eps, dtype=float)
-    p_opt, _ = rpt_optimal_probabilities(problem.L_matrix, problem.block_sizes, cost, seed=seed)
+    p_opt, _ = rpt_optimal_probabilities(problem.L_matrix, problem.block_sizes, cost, rng=np.random.default_rng(seed))
     e0 = np.random.default_rng([seed, 4]).standard_normal(problem.d)
     complexity = sp.lambdify(
         [sp.Symbol(s.name, positive=True) for s in sorted(SC_COMPLEXITY.free_symbols, key=lambda s: s.name)],

@@ -689,8 +689,8 @@ class SuperquantileExperiment(Experiment):
             raise UsageError("lam must be > 0 for the CISS strongly convex scheme")
         w0 = np.full(cl.d, 3.0)
         # certified optimum: run the scheme long with tiny inner tolerance, then gradient certificate
-        ref = sq.ciss_alternating(cl, w0, th, nu, lam, 60, eps0=1e-20, kappa=1e9)
-        cand = ref["x"][-1]
+        ref = sq.ciss_alternating(cl, w0, T=60, theta=th, nu=nu, lam=lam, eps0=1e-20, kappa=1e9)
+        cand = ref.x_final
         eta = sq.ciss_eta(cl.values(cand), th, nu)
         f_hat, g, _ = sq.ciss_objective(cl, cand, eta, th, nu, lam)
         f_star_low = float(f_hat - g @ g / (2 * lam))
@@ -716,12 +716,12 @@ class SuperquantileExperiment(Experiment):
         kappa = float(sp.lambdify(syms, kappa_ciss)(*[c[s.name] for s in syms]))
         c["kappa"] = kappa
         claim.check_assumptions(T=1, **c)
-        run = sq.ciss_alternating(cl, w0, th, nu, lam, T, eps0=c["eps0"], kappa=kappa)
-        vals = sq.ciss_value(cl, run["x"], th, nu, lam) - f_star_low
+        run = sq.ciss_alternating(cl, w0, T=T, theta=th, nu=nu, lam=lam, eps0=c["eps0"], kappa=kappa)
+        vals = sq.ciss_value(cl, run.iterates, th, nu, lam) - f_star_low
         t = np.arange(T + 1)
         bound = claim.evaluate(T=t, **c)
         keep = (t >= 1) & (bound >= CISS_FLOOR * delta0)
-        c["max_inner"] = int(run["inner"].max())
+        c["max_inner"] = int(run.inner.max())
         return Evidence(
             "t",
             t[keep],
@@ -731,7 +731,7 @@ class SuperquantileExperiment(Experiment):
             instance=p,
             seed=seed,
             atol=1e-12,
-            series={"gap": vals, "eps": run["eps"]},
+            series={"gap": vals, "eps": run.eps},
             note=f"t >= 1 while the bound exceeds {CISS_FLOOR:g} delta0; G over the ball of radius sqrt(2 delta0/lambda) around w*",
         )
 
@@ -751,9 +751,18 @@ class SuperquantileExperiment(Experiment):
         for Tk in Ts:  # one run per horizon (the stepsize depends on T)
             gam = np.full(Tk, p["gamma0"] / (cl.L * math.sqrt(Tk)))
             run = sq.sfl_subgradient(
-                cl, w0, th, m, gam, replications=R, seed=seed + int(Tk), tail=p["tail"], checkpoints=np.arange(Tk)
+                cl,
+                w0,
+                gamma=gam,
+                T=int(Tk),
+                theta=th,
+                m=m,
+                rng=np.random.default_rng(seed + int(Tk)),
+                replications=R,
+                tail=p["tail"],
+                checkpoints=np.arange(Tk),
             )
-            X = run["x"]  # (T, R, 1)
+            X = run.x_checkpoints  # (T, R, 1)
             pr = sq.moreau_prox_1d(cl, X, th, m, rho)
             g2 = (pr["grad"] ** 2).sum(axis=-1).mean(axis=0)  # average over t, per run
             if R == 1:
@@ -851,17 +860,18 @@ class SuperquantileExperiment(Experiment):
         run = sq.sfl_subgradient(
             cl,
             np.zeros(cl.d),
-            th,
-            m,
-            gam,
+            gamma=gam,
+            T=T,
+            theta=th,
+            m=m,
+            rng=np.random.default_rng(seed),
             lam=lam,
             replications=p["runs"],
-            seed=seed,
             average="linear",
             checkpoints=Ts,
             tail=p["tail"],
         )
-        vals = sq.surrogate_value(cl, run["avg"], th, m, lam) - opt.lower  # (len(Ts), R)
+        vals = sq.surrogate_value(cl, run.avg_checkpoints, th, m, lam) - opt.lower  # (len(Ts), R)
         mean, se, R = mc_summary(vals, axis=1)
         keep = Ts >= onset
         premise = ""
@@ -936,7 +946,7 @@ class SuperquantileExperiment(Experiment):
         """
         cl = superquantile_clients(n=clients, d=2, samples=6, outliers=outliers, separation=separation, seed=seed)
         opt = superquantile_optimum(cl, theta, None, lam)
-        w_fa = sq.fedavg(cl, np.zeros(cl.d), 0.5 / cl.L, fedavg_T, local_steps=local_steps, lam=lam)
+        w_fa = sq.fedavg(cl, np.zeros(cl.d), gamma=0.5 / cl.L, T=fedavg_T, local_steps=local_steps, lam=lam).x_final
         out = {"clients": cl, "theta": theta, "certificate": opt.certificate}
         for name, w in (("fedavg", w_fa), ("sfl", opt.x)):
             F = cl.values(w)

@@ -345,7 +345,7 @@ class WeiszfeldExperiment(Experiment):
         z0 = w @ W
         if p["init"] == "mid":
             z0 = 0.5 * (z0 + W[0])  # still inside the hull, as Theorem 21 requires
-        res = smoothed_weiszfeld(W, w, nu=nu, T=T, z0=z0, store_iterates=True, step=gamma)
+        res = smoothed_weiszfeld(W, z0, gamma=gamma, T=T, weights=w, nu=nu, store_iterates=True)
         c["r0"] = float(np.linalg.norm(z0 - opt.x))
         return entry, res, c
 
@@ -518,9 +518,9 @@ def rfa_table(
     for f in fracs:
         bad = np.zeros(n, dtype=bool)
         bad[: int(round(f * n))] = True
-        tr = rfa_least_squares(A, b, bad, rounds=rounds, local_steps=local_steps, aggregator="mean")
-        out["FedAvg (mean)"].append(np.linalg.norm(tr[-1] - w_ls))
+        tr = rfa_least_squares((A, b), T=rounds, corrupted=bad, local_steps=local_steps, aggregator="mean")
+        out["FedAvg (mean)"].append(np.linalg.norm(tr.x_final - w_ls))
         for k in budgets:
-            tr = rfa_least_squares(A, b, bad, rounds=rounds, local_steps=local_steps, aggregator="gm", budget=k)
-            out[f"RFA, {k} Weiszfeld iteration{'s' if k > 1 else ''}"].append(np.linalg.norm(tr[-1] - w_ls))
+            tr = rfa_least_squares((A, b), T=rounds, corrupted=bad, local_steps=local_steps, aggregator="gm", budget=k)
+            out[f"RFA, {k} Weiszfeld iteration{'s' if k > 1 else ''}"].append(np.linalg.norm(tr.x_final - w_ls))
     return np.asarray(fracs, dtype=float), {k: np.asarray(v) for k, v in out.items()}
