@@ -31,25 +31,26 @@ The return value is a :class:`~solvers._trajectory.Trajectory` subclass: ``T`` (
 ``x_final``, ``diverged_at``, ``meta``, plus the series the method tracks per step (named in the
 class attribute ``SERIES``, read generically by :meth:`Trajectory.series`) and its cost counters.
 
-=============================  ==============================  ==============================================
-solver                         returns                         tracked series / counters
-=============================  ==============================  ==============================================
-``ef21.ef21``                  ``EF21Trajectory`` (dense) or   grad_norm_sq, f, G (Lyapunov), floats, bits;
-                               ``SparseTrajectory`` (sparse)   dense and sparse data behind one function
-``rare_features.gd_sparse``    ``SparseTrajectory``            grad_norm_sq, f, floats, bits
-``adom.adom_plus``             ``ADOMTrajectory``              dist_sq, consensus, comm_rounds, grad_calls,
-``adom.gradient_tracking``                                     depth
-``lsvrp.lsvrp``, ``lsvrp.sgd`` ``LSVRPTrajectory``             dist_x, dist_w, comms; refreshes, grad_calls,
-                                                               prox_calls
-``rcd.sketched_rcd``           ``RCDTrajectory``               f, grad_norm_sq, dist_sq
-``rcd.sketched_rcd_naive``     ``RCDTrajectory``               f (reference loop)
-``superquantile.sfl_subgra..`` ``SFLTrajectory``               x_checkpoints, avg_checkpoints
-``superquantile.ciss_alter..`` ``CISSTrajectory``              iterates, eps, inner
-``superquantile.fedavg``       ``Trajectory``                  (final model only)
-``weiszfeld.smoothed_weisz..`` ``WeiszfeldResult``             g, g_nu, L, eta_min, eta_max, iterates
+======================================  ======================  ==========================================
+solver                                  returns                 tracked series / counters
+======================================  ======================  ==========================================
+``ef21.ef21``                           ``EF21Trajectory``      grad_norm_sq, f, G (Lyapunov), floats,
+                                        (dense data) or         bits; dense and sparse data behind one
+                                        ``SparseTrajectory``    function (two kernels)
+``rare_features.gd_sparse``             ``SparseTrajectory``    grad_norm_sq, f, floats, bits
+``adom.adom_plus``,                     ``ADOMTrajectory``      dist_sq, consensus, comm_rounds,
+``adom.gradient_tracking``                                      grad_calls, depth
+``lsvrp.lsvrp``, ``lsvrp.sgd``          ``LSVRPTrajectory``     dist_x, dist_w, comms; refreshes,
+                                                                grad_calls, prox_calls
+``rcd.sketched_rcd``                    ``RCDTrajectory``       f, grad_norm_sq, dist_sq
+``rcd.sketched_rcd_naive``              ``RCDTrajectory``       f (the reference loop)
+``superquantile.sfl_subgradient``       ``SFLTrajectory``       x_checkpoints, avg_checkpoints
+``superquantile.ciss_alternating``      ``CISSTrajectory``      iterates, eps, inner
+``superquantile.fedavg``                ``Trajectory``          (the final model only)
+``weiszfeld.smoothed_weiszfeld``,       ``WeiszfeldResult``     g, g_nu, L, eta_min, eta_max, iterates
 ``weiszfeld.weiszfeld``
-``weiszfeld.rfa_least_squa..`` ``RFATrajectory``               models
-=============================  ==============================  ==============================================
+``weiszfeld.rfa_least_squares``         ``RFATrajectory``       models
+======================================  ======================  ==========================================
 
 Helpers that are not iterative runs (exact moments, spectra, prox maps, ``rpt_optimal_probabilities``
 with its ``rng`` for random restarts) keep plain signatures.

@@ -20,7 +20,7 @@ from solvers.ef21 import ef21
 from .check import check
 from .experiments.ef21 import EF21Experiment, rounds_to
 from .experiments.weiszfeld import complexity_table, rfa_table
-from .instances import heterogeneous_least_squares
+from .instances import heterogeneous_least_squares, streams
 from .sweep import grid, run_grid
 from .verdict import Verdict
 
@@ -146,7 +146,7 @@ def speedup_table(quick: bool = False, spreads=(1.0, 1.5, 2.0, 3.0, 4.0), seed: 
         prob = heterogeneous_least_squares(n=20, d=20, m=10, spread=spread, seed=seed)
         comp = make_compressor("top-1")
         c = EF21Experiment()._constants(prob, comp)
-        x0 = np.random.default_rng(seed).standard_normal(prob.d)
+        x0 = streams(seed).start.standard_normal(prob.d)
         g_qm, g_am = qm.max_stepsize(**c), am.max_stepsize(**c)
         t_qm = ef21(prob, x0, gamma=g_qm, T=T, compressor=comp)
         t_am = ef21(prob, x0, gamma=g_am, T=T, compressor=comp)

@@ -43,7 +43,7 @@ from ..instances import (
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from ..verdict import Evidence
-from . import Experiment, register
+from . import CACHE, Experiment, register
 
 FLOOR = 1e-20  #: decay rates are measured while D_k >= FLOOR * D_0
 ROUNDING_FLOOR = 1e-15  #: below this fraction of D_0 a rising distance is rounding noise, not divergence
@@ -89,15 +89,9 @@ def _eps_grid(v):
     return v
 
 
-_CACHE: dict = {}
-
-
-def _cached(key, fn):
-    if key not in _CACHE:
-        if len(_CACHE) > 256:
-            _CACHE.clear()
-        _CACHE[key] = fn()
-    return _CACHE[key]
+def _cached(key, fn, keep=()):
+    """Through the shared run cache (``keep``: the objects whose ids the key names)."""
+    return CACHE.get(("adom", key[0], key), fn, keep)
 
 
 def build_network(kind: str, n: int, seed: int):
@@ -533,7 +527,9 @@ class ADOMExperiment(Experiment):
         )
         run = dict(T=iterations, gossip=gossip, chi=chi_param, track_support=track, stop_ratio=stop_ratio)
         if method == "gt":
-            return _cached(key, lambda: gradient_tracking(problem, gamma=p["gt_step"] or None, **run))
+            return _cached(
+                key, lambda: gradient_tracking(problem, gamma=p["gt_step"] or None, **run), keep=(problem, gossip)
+            )
         return _cached(
             key,
             lambda: adom_plus(
@@ -542,6 +538,7 @@ class ADOMExperiment(Experiment):
                 multi_consensus=(method == "adom+-mc"),
                 order=p["order"],
             ),
+            keep=(problem, gossip),
         )
 
     def _instance(self, p, n, mu, L, seed):

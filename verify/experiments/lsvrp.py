@@ -28,7 +28,7 @@ from solvers.lsvrp import lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
 from ..errors import UsageError
 from ..expectation import LsvrpExactMoments, exact_lsvrp_moments, mc_summary
 from ..fit import loglog_fit
-from ..instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients
+from ..instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients, streams
 from ..optima import l2_logistic_optimum, quadratic_clients_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
@@ -544,7 +544,7 @@ class LSVRPExperiment(Experiment):
         if p["start"] == "spread" and hasattr(problem, "A_bar"):
             v = np.linalg.eigh(problem.A_bar)[1].sum(axis=1)  # equal energy 1/d on every eigenvector of A_bar
             return xs + v / np.linalg.norm(v)
-        v = np.random.default_rng([seed, 1]).standard_normal(problem.d)
+        v = streams(seed).start.standard_normal(problem.d)
         return xs + v / np.linalg.norm(v)
 
     @staticmethod
@@ -592,7 +592,7 @@ class LSVRPExperiment(Experiment):
                 gamma=gamma,
                 T=T,
                 p=prob_p,
-                rng=np.random.default_rng(seed),
+                rng=streams(seed).algorithm,
                 refresh=refresh,
                 replications=p["replications"],
                 x_star=xs,
@@ -668,7 +668,7 @@ class LSVRPExperiment(Experiment):
                 x0,
                 gamma=gamma,
                 T=T,
-                rng=np.random.default_rng(seed),
+                rng=streams(seed).algorithm,
                 replications=p["replications"],
                 x_star=xs,
             )

@@ -37,7 +37,7 @@ from theorems.ef21 import xi as _xi_expr
 
 from ..errors import UsageError
 from ..fit import loglog_fit
-from ..instances import libsvm_problem, rare_features_problem
+from ..instances import libsvm_problem, rare_features_problem, streams
 from ..optima import sparse_logistic_lower_bound
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
@@ -137,7 +137,7 @@ def f_lower(P: SparseFederated) -> tuple[float, dict]:
 
 def start_point(p: dict, d: int, seed: int) -> np.ndarray:
     """x0: ``uniform`` = U(-1/sqrt(d), 1/sqrt(d)) (PyTorch's nn.Linear default, as the authors), ``zero``, ``random`` = N(0, I)."""
-    rng = np.random.default_rng([seed, 123])
+    rng = streams(seed).start
     if p["start"] == "uniform":
         return rng.uniform(-1, 1, d) / math.sqrt(d)
     if p["start"] == "zero":
@@ -589,7 +589,7 @@ class RareFeaturesExperiment(Experiment):
         )
 
     def _lplus(self, claim, p, seed):
-        rng = np.random.default_rng([seed, 7])
+        rng = streams(seed).data
         probs = [build_problem(p, seed, loss="squares", reg=False)]
         for j in range(p["samples"]):  # sampled instances: a loop over instances, not over clients
             n = int(rng.integers(2, 13))

@@ -31,7 +31,7 @@ from solvers import superquantile as sq
 from ..errors import UsageError
 from ..expectation import mc_summary
 from ..fit import loglog_fit
-from ..instances import superquantile_clients
+from ..instances import streams, superquantile_clients
 from ..optima import superquantile_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting
@@ -530,7 +530,7 @@ class SuperquantileExperiment(Experiment):
             out.update(method="exact-expectation", mean_se=None, var_se=None, n_samples=1)
             return out
         a, b, R = p["beta_a"], p["beta_b"], p["replications"]
-        rng = np.random.default_rng(seed)
+        rng = streams(seed).algorithm  # the Monte Carlo draws of the estimator
         R2 = R - R % 2
         mean, mse, var, vse = (np.empty(m.size) for _ in range(4))
 
@@ -630,7 +630,7 @@ class SuperquantileExperiment(Experiment):
     # ---------------------------------------------------------------- smoothings
     def loss_vectors(self, p: dict, seed: int) -> np.ndarray:
         """Rows: spread-out Gaussian vectors, integer vectors with ties, nearly constant vectors."""
-        rng = np.random.default_rng(seed)
+        rng = streams(seed).data
         R, n = p["rows"], p["n"]
         k = R // 3
         spread = 50.0 * rng.standard_normal((k, n))
@@ -748,7 +748,8 @@ class SuperquantileExperiment(Experiment):
         w0 = np.full((1,), 4.0)
         R = 1 if m == cl.n else p["runs"]
         meas, ses = [], []
-        for Tk in Ts:  # one run per horizon (the stepsize depends on T)
+        runs = streams(seed).algorithm.spawn(Ts.size)  # independent streams, one per horizon
+        for Tk, rng in zip(Ts, runs):  # one run per horizon (the stepsize depends on T)
             gam = np.full(Tk, p["gamma0"] / (cl.L * math.sqrt(Tk)))
             run = sq.sfl_subgradient(
                 cl,
@@ -757,7 +758,7 @@ class SuperquantileExperiment(Experiment):
                 T=int(Tk),
                 theta=th,
                 m=m,
-                rng=np.random.default_rng(seed + int(Tk)),
+                rng=rng,
                 replications=R,
                 tail=p["tail"],
                 checkpoints=np.arange(Tk),
@@ -864,7 +865,7 @@ class SuperquantileExperiment(Experiment):
             T=T,
             theta=th,
             m=m,
-            rng=np.random.default_rng(seed),
+            rng=streams(seed).algorithm,
             lam=lam,
             replications=p["runs"],
             average="linear",
