@@ -64,9 +64,6 @@ class EF21Trajectory(Trajectory):
     x_checkpoints: np.ndarray
 
 
-_DENSE_ONLY = ("weights", "participation", "noise", "checkpoints")
-
-
 def ef21(
     problem: Problem | SparseFederated,
     x0,
@@ -131,7 +128,35 @@ def ef21(
         Sparse data only (see :func:`solvers.rare_features.ef21_support`).
     """
     if isinstance(problem, SparseFederated):
-        return _ef21_sparse(problem, x0, gamma, T, compressor, locals())
+        generator(rng)  # the sparse kernel is deterministic (Top-k); a wrong rng is still refused
+        dense_only = dict(
+            weights=weights is not None,
+            participation=participation is not None,
+            noise=noise is not None,
+            replications=replications != 1,
+            checkpoints=bool(len(checkpoints)),
+            bits_per_float=bits_per_float != 32,
+            count_indices=count_indices is not True,
+        )
+        used = [name for name, given in dense_only.items() if given]
+        if used:
+            raise InvalidInput(
+                f"{', '.join(used)} apply to dense data only; sparse data run one deterministic EF21 "
+                "(uplink accounting via accounting=Accounting(...))"
+            )
+        if not isinstance(compressor, TopK):
+            raise InvalidInput(f"compressor must be TopK(k) on sparse data, got {compressor!r}")
+        return ef21_support(
+            problem,
+            x0,
+            gamma=gamma,
+            T=T,
+            k=compressor.k,
+            init=init,
+            lyapunov=lyapunov,
+            accounting=accounting,
+            stop_below=stop_below,
+        )
     if accounting is not None or stop_below is not None:
         raise InvalidInput("accounting and stop_below apply to sparse data (a SparseFederated problem) only")
     gamma = positive("gamma", gamma)
@@ -269,26 +294,4 @@ def ef21(
             "init": init,
             "replications": R,
         },
-    )
-
-
-def _ef21_sparse(problem, x0, gamma, T, compressor, args) -> SparseTrajectory:
-    """Dispatch to the support-restricted kernel after refusing the dense-only options."""
-    if not isinstance(compressor, TopK):
-        raise InvalidInput(f"compressor must be TopK(k) on sparse data, got {compressor!r}")
-    used = [k for k in _DENSE_ONLY if args[k] is not None and not (k == "checkpoints" and not args[k])]
-    if args["replications"] != 1:
-        used.append("replications")
-    if used:
-        raise InvalidInput(f"{', '.join(used)} apply to dense data only; sparse data run one deterministic EF21")
-    return ef21_support(
-        problem,
-        x0,
-        gamma=gamma,
-        T=T,
-        k=compressor.k,
-        init=args["init"],
-        lyapunov=args["lyapunov"],
-        accounting=args["accounting"],
-        stop_below=args["stop_below"],
     )
