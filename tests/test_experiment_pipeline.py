@@ -6,9 +6,9 @@ import weakref
 import numpy as np
 import pytest
 
-import theorems
-import verify.experiments as ex
-from verify.experiments import CACHE, RunCache, all_experiments
+import ratecheck.verify.experiments as ex
+from ratecheck import theorems
+from ratecheck.verify.experiments import CACHE, RunCache, all_experiments
 
 
 def test_cache_is_bounded_by_entries_and_bytes():

@@ -5,17 +5,17 @@ import inspect
 import numpy as np
 import pytest
 
-import solvers
-from solvers import InvalidInput, Trajectory
-from solvers.adom import adom_plus, gradient_tracking
-from solvers.compressors import RandK, TopK
-from solvers.ef21 import ef21
-from solvers.lsvrp import lsvrp, sgd
-from solvers.rare_features import SparseTrajectory, ef21_support, gd_sparse
-from solvers.rcd import sketched_rcd, sketched_rcd_naive
-from solvers.superquantile import ciss_alternating, fedavg, sfl_subgradient
-from solvers.weiszfeld import rfa_least_squares, smoothed_weiszfeld, weiszfeld
-from verify.instances import heterogeneous_least_squares, rare_features_problem, streams
+from ratecheck import solvers
+from ratecheck.solvers import InvalidInput, Trajectory
+from ratecheck.solvers.adom import adom_plus, gradient_tracking
+from ratecheck.solvers.compressors import RandK, TopK
+from ratecheck.solvers.ef21 import ef21
+from ratecheck.solvers.lsvrp import lsvrp, sgd
+from ratecheck.solvers.rare_features import SparseTrajectory, ef21_support, gd_sparse
+from ratecheck.solvers.rcd import sketched_rcd, sketched_rcd_naive
+from ratecheck.solvers.superquantile import ciss_alternating, fedavg, sfl_subgradient
+from ratecheck.solvers.weiszfeld import rfa_least_squares, smoothed_weiszfeld, weiszfeld
+from ratecheck.verify.instances import heterogeneous_least_squares, rare_features_problem, streams
 
 SOLVERS = [
     ef21,
