@@ -19,7 +19,6 @@ from solvers.compressors import TopK
 from solvers.ef21 import ef21
 from solvers.rare_features import Accounting, SparseFederated, ef21_sparse, gd_sparse, read_svmlight, segment_topk
 from verify.check import UsageError
-from verify.experiments import get as get_experiment
 from verify.instances import libsvm_problem, rare_features_problem, rare_ownership, split_rows
 
 RARE_IDS = [c.id for c in theorems.all() if c.id.startswith("rare-features.")]
@@ -379,16 +378,6 @@ def test_one_round_does_not_densify():
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 0.05 * n * d * 8, f"peak {peak / 1e6:.1f} MB vs dense (n, d) {n * d * 8 / 1e6:.0f} MB"
-
-
-@pytest.mark.slow
-def test_figures(tmp_path):
-    exp = get_experiment("rare_features")
-    vs = verify.check("rare-features.complexity", quick=True)
-    out = exp.figures(vs, tmp_path, quick=True)
-    assert len(out) == 2
-    for name, caption in out:
-        assert (tmp_path / name).stat().st_size > 1000 and caption
 
 
 def test_sparse_logistic_lower_bound_certificate():

@@ -40,8 +40,8 @@ from . import sweep as _sweep
 from .check import check
 from .describe import describe, describe_text
 from .errors import UsageError
+from .figures import experiment_figures
 from .outputs import check_out, claim_dir
-from .plots import experiment_figures
 from .report import write_report
 from .search import (
     DEFAULT_BUDGET,

@@ -94,7 +94,7 @@ def write_report(
 
 def _write_report(verdicts, out, *, extra_figures, title, command, search_rows, records) -> Path:
     from . import experiments as _exps
-    from .plots import plot_verdict
+    from .figures import plot_verdict
 
     with replace_dir(out, "report") as tmp:
         rows = summarize(verdicts)
