@@ -1,4 +1,4 @@
-"""The harness: instances, exact optima, experiments, checks, sweeps, plots, reports and the CLI.
+"""The harness: instances, exact optima, experiments, checks, sweeps, figures, reports and the CLI.
 
 >>> import verify
 >>> verdicts = verify.check("ef21.nonconvex-am", quick=True)   # doctest: +SKIP
@@ -18,6 +18,7 @@ from .errors import UsageError
 __all__ = [
     "check",
     "search",
+    "plot",
     "assert_claim_holds",
     "load_claims",
     "claim_to_toml",
@@ -39,6 +40,7 @@ __all__ = [
 _LAZY = {
     "check": "check",
     "search": "search",
+    "plot": "figures",
     "assert_claim_holds": "testing",
     "load_claims": "claimfiles",
     "claim_to_toml": "claimfiles",

@@ -12,6 +12,8 @@
     ratecheck search CLAIM [--budget N] [--seed S] [--out DIR]      (verify/search.py)
     ratecheck replay FILE                                            (verify/search.py)
     ratecheck sweep ... / ratecheck merge ...                        (verify/sweep.py)
+    ratecheck plot CLAIM --out FILE [--format pdf|svg|pgf|png] [--style plain|icml|neurips|iclr|jmlr]
+                    [--param NAME=VALUE ...] [--seed S] [--quick]
 
 Exit status: 0 when nothing is unexpected, 1 when some verdict is unexpected (a claim not
 holding, or a teeth variant not caught), 2 for bad usage or bad input (one-line message).
@@ -169,6 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_sweep_parsers(sub)
     _add_search_parsers(sub)
+    _add_plot_parser(sub)
     return p
 
 
@@ -490,6 +493,51 @@ def _cmd_replay(a) -> int:
     return 1 if v.unexpected else 0
 
 
+# --------------------------------------------------------------------------- plot
+def _add_plot_parser(subparsers) -> None:
+    """Add ``plot`` (one claim's publication figure) to the ``ratecheck`` subcommands."""
+    from .figures import FORMATS, STYLES
+
+    p = subparsers.add_parser(
+        "plot",
+        help="draw one claim's bound-versus-measured figure (pdf/svg/pgf/png, venue styles) and its series (CSV)",
+    )
+    p.add_argument("claim", help="claim id or teeth variant id (see `ratecheck list --teeth`)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="instance parameter (repeatable)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="small instance (fast)")
+    p.add_argument("--format", help=f"one of {', '.join(FORMATS)} (default: the suffix of --out)")
+    p.add_argument("--style", default="plain", help=f"one of {', '.join(STYLES)} (default plain)")
+    p.add_argument("--out", required=True, metavar="FILE", help="figure file; its series goes beside it as FILE.csv")
+
+
+def _cmd_plot(a) -> int:
+    """``ratecheck plot CLAIM --out FILE``: validate everything, check the claim, write the figure and its series."""
+    from .figures import publication as pub
+
+    claim = pub.resolve_claim(a.claim)
+    fmt = pub.format_of(a.out, a.format)
+    pub.style_rc(a.style)  # unknown style: one line, before any work
+    if a.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {a.seed}")
+    out = pub.check_file_out(a.out, fmt)
+    params = None
+    if a.param:
+        exp = _exps.get(claim.experiment) if claim.measure else None
+        if exp is None:
+            raise UsageError(f"--param: claim {claim.id} is symbolic (no experiment, no instance parameters)")
+        params = exp.parse_params(a.param)
+        exp.params(params)
+    verdicts = check(claim, instances=[params] if params else None, seed=a.seed, quick=a.quick)
+    fig = pub.claim_figure(verdicts, claim, style=a.style)
+    pub.save_figure(fig, out, fmt)
+    csv_path = pub.write_series(verdicts, out.with_suffix(".csv"))
+    status, unexpected = outcome(verdicts)
+    mark = f"UNEXPECTED (expected {verdicts[0].expected})" if unexpected else "ok"
+    print(f"{claim.id}: {status} {mark}; figure {out}" + (f", series {csv_path}" if csv_path else ""))
+    return 1 if unexpected else 0
+
+
 # --------------------------------------------------------------------------- sweep and merge
 def _add_sweep_parsers(subparsers) -> None:
     """Add the ``sweep`` and ``merge`` subcommands to an argparse ``subparsers`` object."""
@@ -677,6 +725,8 @@ def _main(argv) -> int:
             return _cmd_search(a)
         if a.cmd == "replay":
             return _cmd_replay(a)
+        if a.cmd == "plot":
+            return _cmd_plot(a)
         raise UsageError(f"unknown command {a.cmd!r}")
     except BAD_INPUT as e:
         print(f"ratecheck: error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, always

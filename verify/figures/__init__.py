@@ -11,13 +11,29 @@ from __future__ import annotations
 from .adom import adom_figures
 from .ef21 import ef21_figures, speedup_table
 from .lsvrp import lsvrp_figures
+from .publication import FORMATS, STYLES, claim_figure, plot, save_figure, series_csv, write_series
 from .rare_features import rare_features_figures
 from .rcd import rcd_figures
 from .style import COLORS, draw_evidence, plot_verdict
 from .superquantile import superquantile_figures
 from .weiszfeld import weiszfeld_figures
 
-__all__ = ["plot_verdict", "draw_evidence", "ef21_figures", "speedup_table", "experiment_figures", "FIGURES", "COLORS"]
+__all__ = [
+    "plot",
+    "claim_figure",
+    "save_figure",
+    "series_csv",
+    "write_series",
+    "STYLES",
+    "FORMATS",
+    "plot_verdict",
+    "draw_evidence",
+    "ef21_figures",
+    "speedup_table",
+    "experiment_figures",
+    "FIGURES",
+    "COLORS",
+]
 
 #: Report figures of an experiment (name -> ``f(exp, verdicts, outdir, quick)``).
 FIGURES = {
