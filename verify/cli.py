@@ -6,7 +6,7 @@
     ratecheck show ID [--latex] [--json] [--toml]
     ratecheck experiments [--json]
     ratecheck describe EXPERIMENT [--json]
-    ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json] [--out DIR] [--no-report]
+    ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json [--series]] [--out DIR] [--no-report]
                     [--seed S] [--param NAME=VALUE ...] [--no-teeth]
                     [--claim FILE.py:NAME | FILE.toml[:ID] --experiment NAME] [--data FILE --clients N]
     ratecheck search CLAIM [--budget N] [--seed S] [--out DIR]      (verify/search.py)
@@ -60,7 +60,7 @@ from .search import (
     search,
     searchable,
 )
-from .verdict import claim_tightness, outcome, summarize
+from .verdict import claim_tightness, evidence_series, outcome, summarize
 
 __all__ = ["main", "load_claim", "user_claims"]
 
@@ -147,6 +147,11 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--out", default="ratecheck-report", help="report directory (default: ratecheck-report)")
     ck.add_argument("--no-report", action="store_true", help="do not write a report")
     ck.add_argument("--no-teeth", action="store_true", help="skip the teeth variants of the selected claims")
+    ck.add_argument(
+        "--series",
+        action="store_true",
+        help="with --json: each verdict record carries its series (grid, measured, ...)",
+    )
     ck.add_argument("--seed", type=int, default=0)
     ck.add_argument(
         "--param",
@@ -252,6 +257,8 @@ def _cmd_describe(a) -> int:
 
 
 def _cmd_check(a, argv) -> int:
+    if a.series and not a.json:  # the series travel in the JSON records (a report has them as CSV files)
+        raise UsageError("--series needs --json (the report folder has every series as <claim>.csv)")
     if a.clients is not None and a.data is None:  # it would be silently ignored
         raise UsageError(
             f"--clients needs --data (the number of clients to split a data file across), got "
@@ -336,6 +343,7 @@ def _cmd_check(a, argv) -> int:
                 records=records,
                 command="ratecheck " + " ".join(shlex.quote(x) for x in argv),
                 claims=claims,
+                progress=_figure_progress(a.json),
             )
             if not a.json:
                 print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
@@ -360,7 +368,7 @@ def _cmd_check(a, argv) -> int:
             row["unexpected"] = row["unexpected"] or r["search_verdict"] == "violated"
     unexpected = [row["claim"] for row in claims_out if row["unexpected"]]
     if a.json:
-        payload = {"claims": claims_out, "verdicts": [v.to_dict() for v in verdicts]}
+        payload = {"claims": claims_out, "verdicts": _records(verdicts, a.series)}
         if search_rows is not None:
             payload["search"] = search_rows
         print(json.dumps(payload, indent=1))
@@ -494,6 +502,35 @@ def _cmd_replay(a) -> int:
 
 
 # --------------------------------------------------------------------------- plot
+def _records(verdicts, series: bool) -> list[dict]:
+    """Verdict records (:meth:`Verdict.to_dict`); with ``series``, each also carries ``"series"``
+    (:func:`verify.verdict.evidence_series`: grid, measured, bound, interval, instance, seed; null when symbolic)."""
+    recs = [v.to_dict() for v in verdicts]
+    if series:
+        for r, v in zip(recs, verdicts):
+            r["series"] = evidence_series(v.evidence)
+    return recs
+
+
+def _figure_progress(quiet: bool):
+    """``progress(i, n)`` for the figure phase of a report: ``figures i/N`` on a terminal, then one line
+    with the count and the time it took; ``None`` when ``quiet`` (JSON output)."""
+    if quiet:
+        return None
+    tty = sys.stdout.isatty()
+    t0 = [0.0]
+
+    def progress(i, n):
+        if i == 0:
+            t0[0] = time.perf_counter()
+        if tty:
+            print(f"\rfigures {i}/{n}", end="", flush=True)
+        if i == n:
+            print(("\r" if tty else "") + f"figures: {n} drawn in {time.perf_counter() - t0[0]:.1f} s", flush=True)
+
+    return progress
+
+
 def _add_plot_parser(subparsers) -> None:
     """Add ``plot`` (one claim's publication figure) to the ``ratecheck`` subcommands."""
     from .figures import FORMATS, STYLES

@@ -9,9 +9,10 @@ No module here selects a matplotlib backend: the command line does (Agg), a note
 from __future__ import annotations
 
 from .adom import adom_figures
+from .drawing import ClaimFigure, draw_all
 from .ef21 import ef21_figures, speedup_table
 from .lsvrp import lsvrp_figures
-from .publication import FORMATS, STYLES, claim_figure, plot, save_figure, series_csv, write_series
+from .publication import FORMATS, STYLES, claim_figure, plot, save_figure, series_csv, telling, write_series
 from .rare_features import rare_features_figures
 from .rcd import rcd_figures
 from .style import COLORS, draw_evidence, plot_verdict
@@ -20,6 +21,9 @@ from .weiszfeld import weiszfeld_figures
 
 __all__ = [
     "plot",
+    "ClaimFigure",
+    "draw_all",
+    "telling",
     "claim_figure",
     "save_figure",
     "series_csv",

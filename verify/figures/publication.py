@@ -164,7 +164,7 @@ def claim_figure(verdicts: list[Verdict], claim=None, *, style: str = "plain", r
         title = f"{v.claim}: {_verdict_word(v)}"
         ax.set_title(title, color=COLORS.get(v.verdict, "k") if v.expected != VIOLATED else "k", fontsize="medium")
         if notes:
-            ax.text(0.01, 0.01, "; ".join(notes), transform=ax.transAxes, fontsize="x-small", va="bottom", color="0.35")
+            ax.text(0.01, 0.01, "\n".join(notes), transform=ax.transAxes, fontsize="x-small", va="bottom", color="0.35")
     fig._ratecheck_rc = rc  # saved with the same rcParams it was drawn with
     return fig
 
@@ -270,7 +270,8 @@ def _draw_rate(ax, v: Verdict, claim) -> list[str]:
         lo, hi, _ = confidence_interval(ev)
     finite_pos = lambda a: a[np.isfinite(a) & (a > 0)]  # noqa: E731
     linear = _linear_rate(claim, ev.grid_name)
-    logy = finite_pos(m).size > 0 or finite_pos(b).size > 0
+    # a log axis needs something positive on both sides (a bound of 0 is drawn on a linear axis)
+    logy = finite_pos(m).size > 0 and (finite_pos(b).size > 0 or not np.isfinite(b).any())
     logx = not samples and not linear and np.all(g > 0) and g.size > 1 and g.max() / g.min() >= 10
     notes = []
     if logy:
@@ -278,7 +279,9 @@ def _draw_rate(ax, v: Verdict, claim) -> list[str]:
         m, b = arrays[0], arrays[1]
         if lo is not None:
             lo, hi = arrays[2], arrays[3]
-        top = np.nanmax(np.r_[m, b]) if np.isfinite(np.r_[m, b]).any() else 1.0
+        both = np.r_[m, b]
+        both = both[np.isfinite(both)]
+        top = both.max() if both.size else 1.0
         floor = top * 10.0**-DECADES
         clipped = int(np.sum(np.isfinite(m) & (m < floor)))
         n_nonpos_m = int(np.sum(np.isfinite(ev.measured) & (ev.measured <= 0)))
@@ -294,7 +297,8 @@ def _draw_rate(ax, v: Verdict, claim) -> list[str]:
     if lo is not None:
         ok = np.isfinite(lo) & np.isfinite(hi)
         if logy:
-            lo = np.where(np.isfinite(lo) | ~np.isfinite(hi), lo, np.nanmin(np.r_[m, b]))
+            fin = np.r_[m, b][np.isfinite(np.r_[m, b])]
+            lo = np.where(np.isfinite(lo) | ~np.isfinite(hi) | (fin.size == 0), lo, fin.min() if fin.size else 1.0)
             ok = np.isfinite(lo) & np.isfinite(hi)
         ax.fill_between(
             g[ok], lo[ok], hi[ok], alpha=0.25, color="C0", lw=0, label=f"{100 * CONFIDENCE:g}% interval (judged)"
@@ -308,9 +312,10 @@ def _draw_rate(ax, v: Verdict, claim) -> list[str]:
     if logx:
         ax.set_xscale("log")
     if logy:
-        top = np.nanmax(np.r_[m, b]) if np.isfinite(np.r_[m, b]).any() else 1.0
-        low = np.nanmin(np.r_[m, b])
-        ax.set_ylim(bottom=max(low / 2, top * 10.0**-DECADES))
+        both = np.r_[m, b]
+        both = both[np.isfinite(both)]
+        if both.size:
+            ax.set_ylim(bottom=max(both.min() / 2, both.max() * 10.0**-DECADES))
     _mark_worst(ax, v, logy)
     return notes
 
