@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..experiments.adom import EXPERIMENT
+from .style import MANY_COLORS, tidy_log_ticks
 
 __all__ = ["adom_figures", "plot_distance_vs_rounds", "plot_scaling", "plot_cost_vs_lower_bound"]
 
@@ -40,7 +41,7 @@ def adom_figures(exp, verdicts, outdir, quick=False):
         for ax, v in zip(axes[0], fits):
             plot_scaling(ax, v.evidence, title=v.claim)
         fig.tight_layout()
-        fig.savefig(os.path.join(outdir, "adom_scaling.png"), dpi=120)
+        fig.savefig(os.path.join(outdir, "adom_scaling.png"), dpi=120, bbox_inches="tight")
         plt.close(fig)
         out.append(
             (
@@ -55,7 +56,7 @@ def adom_figures(exp, verdicts, outdir, quick=False):
         fig, ax = plt.subplots(figsize=(5.5, 3.8))
         plot_cost_vs_lower_bound(ax, hard)
         fig.tight_layout()
-        fig.savefig(os.path.join(outdir, "adom_lower_bound.png"), dpi=120)
+        fig.savefig(os.path.join(outdir, "adom_lower_bound.png"), dpi=120, bbox_inches="tight")
         plt.close(fig)
         out.append(
             (
@@ -92,12 +93,14 @@ def plot_scaling(ax, ev, title=""):
     ax.set_xlabel(ev.grid_name)
     ax.set_ylabel("rounds to eps" if "comm" in str(ev.constants.get("cost", "comm")) else "gradient calls to eps")
     ax.set_title(title, fontsize=9)
+    tidy_log_ticks(ax)
     ax.legend(fontsize=8)
 
 
 def plot_cost_vs_lower_bound(ax, verdicts):
     """Measured cost against the lower bound for every hard-instance verdict (log axes, diagonal)."""
     lo, hi = np.inf, 0.0
+    ax.set_prop_cycle(color=MANY_COLORS)
     for v in verdicts:
         ev = v.evidence
         ok = ev.bound > 0
@@ -110,4 +113,4 @@ def plot_cost_vs_lower_bound(ax, verdicts):
         ax.loglog([lo, hi], [lo, hi], "k--", lw=1, label="measured = bound")
     ax.set_xlabel("lower bound")
     ax.set_ylabel("measured cost")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0)

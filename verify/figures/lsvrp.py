@@ -85,6 +85,8 @@ def plot_lsvrp_vs_sgd(quick: bool = True, verdicts=None, kappas=(1.5, 10.0), n: 
         ax.set_title(f"n={P.n}, d={P.d}, delta/mu={P.delta / P.mu:.3g}")
         ax.set_xlabel("communications (1 per iteration, n per refresh)")
         ax.set_ylabel("E||x^k - x*||^2 (exact)")
+        top = max(np.nanmax(cl_y), np.nanmax(sg_y))
+        ax.set_ylim(bottom=top * 1e-16)  # no axis down to 1e-269: sixteen decades below the top
         ax.legend(fontsize=8)
     ax = axes[0, -1]
     sweep = np.geomspace(1.2, 30, 6 if quick else 12)

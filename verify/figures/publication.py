@@ -37,7 +37,6 @@ import matplotlib
 import numpy as np
 import sympy as sp
 from matplotlib.figure import Figure
-from matplotlib.ticker import LogLocator, NullFormatter
 from tueplots import bundles
 
 import theorems
@@ -49,7 +48,7 @@ from ..errors import UsageError, close_match
 from ..outputs import writable
 from ..verdict import CONFIDENCE, VIOLATED, Verdict, confidence_interval, evidence_series
 from .labels import grid_label, mathtext_ok, measure_label
-from .style import COLORS
+from .style import COLORS, tidy_log_ticks
 
 __all__ = [
     "STYLES",
@@ -240,24 +239,12 @@ def draw_claim(ax, v: Verdict, claim=None, exp=None) -> list[str]:
         notes = _draw_rate(ax, v, claim)
     ax.set_xlabel(grid_label(ev.grid_name))
     ax.set_ylabel(ylabel)
-    _tidy_log_ticks(ax)
+    tidy_log_ticks(ax)
     if ev.measured.size > 60 and ev.grid_name in _SAMPLE_GRIDS:  # a cloud of points: the legend goes outside
         ax.figure.legend(fontsize="x-small", loc="outside lower center", ncols=3, frameon=False)
     else:
         ax.legend(fontsize="x-small", loc="best", framealpha=0.85)
     return notes
-
-
-def _tidy_log_ticks(ax) -> None:
-    """Log axes: no labels on minor ticks (they overlap); an axis spanning less than two decades gets
-    major ticks at 1, 2 and 5 times the powers of ten instead."""
-    for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
-        if axis.get_scale() != "log":
-            continue
-        axis.set_minor_formatter(NullFormatter())
-        lo, hi = sorted(lim)
-        if lo > 0 and np.log10(hi / lo) < 2:
-            axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
 
 
 def _draw_rate(ax, v: Verdict, claim) -> list[str]:

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..experiments.rcd import cost_to_eps, l_tilde_vs_probabilities
 from ..instances import block_quadratic
+from .style import tidy_log_ticks
 
 __all__ = ["rcd_figures"]
 
@@ -53,6 +54,7 @@ def _fig_l_tilde(outdir, name, quick):
     ax.set_xlabel("r  (p_j proportional to r^j; large r: mostly full passes)")
     ax.set_ylabel("L_tilde(p) / lambda_max(L)")
     ax.set_title("RPT prefix sketch: expected smoothness vs block probabilities")
+    tidy_log_ticks(ax)
     ax.legend(fontsize=8)
     return _save(plt, fig, outdir, name)
 

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import os
 
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import LogLocator, NullFormatter
 
 from ..verdict import Verdict
 
-__all__ = ["COLORS", "draw_evidence", "plot_verdict"]
+__all__ = ["COLORS", "draw_evidence", "plot_verdict", "tidy_log_ticks", "MANY_COLORS"]
+
+#: a colour cycle for figures with many series (20 distinct colours before one repeats)
+MANY_COLORS = [matplotlib.colormaps["tab20"](i) for i in range(20)]
 
 COLORS = {"holds": "#1b7837", "violated": "#b2182b", "inconclusive": "#e08214"}
 
@@ -80,3 +85,15 @@ def _save_labelled(fig, ax, outdir, name, xlabel, ylabel, caption):
     fig.savefig(os.path.join(outdir, name))
     plt.close(fig)
     return name, caption
+
+
+def tidy_log_ticks(ax) -> None:
+    """Log axes: no labels on minor ticks (they overlap); an axis spanning less than two decades gets
+    major ticks at 1, 2 and 5 times the powers of ten instead."""
+    for axis, lim in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
+        if axis.get_scale() != "log":
+            continue
+        axis.set_minor_formatter(NullFormatter())
+        lo, hi = sorted(lim)
+        if lo > 0 and np.log10(hi / lo) < 2:
+            axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
