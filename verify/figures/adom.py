@@ -53,7 +53,7 @@ def adom_figures(exp, verdicts, outdir, quick=False):
         v for v in verdicts if v.evidence is not None and v.claim in ("adom.lower-bound-comm", "adom.lower-bound-comp")
     ]
     if hard:
-        fig, ax = plt.subplots(figsize=(5.5, 3.8))
+        fig, ax = plt.subplots(figsize=(8.5, 3.8))  # room for the legend beside the axes
         plot_cost_vs_lower_bound(ax, hard)
         fig.tight_layout()
         fig.savefig(os.path.join(outdir, "adom_lower_bound.png"), dpi=120, bbox_inches="tight")
