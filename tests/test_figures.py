@@ -164,14 +164,26 @@ def test_every_style_draws(style):
 
 
 # --------------------------------------------------------------------------- ratecheck plot
-def _plot(*args):
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-m", "verify", "plot", *args], capture_output=True, text=True)
+class _Run:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
 
 
-def test_plot_command_writes_a_vector_figure_and_its_series(tmp_path):
+@pytest.fixture
+def _plot(capsys):
+    """``ratecheck plot ARGS`` in this process: (exit status, stdout, stderr)."""
+    from verify.cli import main
+
+    def run(*args):
+        capsys.readouterr()
+        code = main(["plot", *args])
+        out, err = capsys.readouterr()
+        return _Run(code, out, err)
+
+    return run
+
+
+def test_plot_command_writes_a_vector_figure_and_its_series(tmp_path, _plot):
     out = tmp_path / "fig.pdf"
     r = _plot("ef21.pl-qm~halved", "--quick", "--style", "neurips", "--out", str(out))
     assert r.returncode == 0, r.stderr
@@ -197,7 +209,7 @@ def test_plot_command_writes_a_vector_figure_and_its_series(tmp_path):
         (["ef21.pl-qm", "--param", "n=-3", "--out", "{d}/f.pdf"], "n must be an integer >= 1"),
     ],
 )
-def test_plot_command_bad_input_is_one_line_and_touches_nothing(tmp_path, args, message):
+def test_plot_command_bad_input_is_one_line_and_touches_nothing(tmp_path, _plot, args, message):
     (tmp_path / "foreign.pdf").write_text("not ours")
     r = _plot(*[a.format(d=tmp_path) for a in args])
     assert r.returncode == 2 and r.stdout == ""
@@ -206,7 +218,7 @@ def test_plot_command_bad_input_is_one_line_and_touches_nothing(tmp_path, args, 
     assert (tmp_path / "foreign.pdf").read_text() == "not ours"
 
 
-def test_pgf_needs_tex_and_says_so_or_writes_pgf(tmp_path):
+def test_pgf_needs_tex_and_says_so_or_writes_pgf(tmp_path, _plot):
     import shutil
 
     import matplotlib
