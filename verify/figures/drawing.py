@@ -90,6 +90,8 @@ def draw_all(
     if progress is not None:
         progress(0, n)
     remote = [i for i, t in enumerate(tasks) if workers > 1 and _portable(t)]
+    # the experiments' figures (long: they run their own comparisons) start first, the claims' fill in after
+    remote.sort(key=lambda i: isinstance(tasks[i], ClaimFigure))
     if len(remote) > 1:
         with parallel_config(backend="loky", inner_max_num_threads=1):
             par = Parallel(n_jobs=min(workers, len(remote)), return_as="generator_unordered")
