@@ -37,7 +37,6 @@ import matplotlib
 import numpy as np
 import sympy as sp
 from matplotlib.figure import Figure
-from tueplots import bundles
 
 import theorems
 from theorems import Kind
@@ -49,6 +48,11 @@ from ..outputs import writable
 from ..verdict import CONFIDENCE, VIOLATED, Verdict, confidence_interval, evidence_series
 from .labels import grid_label, mathtext_ok, measure_label
 from .style import COLORS, tidy_log_ticks
+
+try:  # the venue styles (a dependency; without it only the plain style is available)
+    from tueplots import bundles
+except ImportError:  # pragma: no cover - depends on the installation
+    bundles = None
 
 __all__ = [
     "STYLES",
@@ -80,6 +84,10 @@ def style_rc(style: str = "plain") -> dict:
     base = {"figure.figsize": (5.5, 3.6), "figure.dpi": 100, "savefig.dpi": 200, "axes.grid": True, "grid.alpha": 0.3}
     if style == "plain":
         return base
+    if bundles is None:
+        raise UsageError(
+            f"--style {style} needs the tueplots package (python3 -m pip install tueplots); --style plain works without"
+        )
     rc = {
         "icml": lambda: bundles.icml2024(column="half", usetex=False),
         "neurips": lambda: bundles.neurips2024(usetex=False),
