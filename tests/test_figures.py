@@ -2,13 +2,13 @@
 
 import pytest
 
-import verify
-from verify.experiments import get
-from verify.figures import FIGURES, experiment_figures
+from ratecheck import verify
+from ratecheck.verify.experiments import get
+from ratecheck.verify.figures import FIGURES, experiment_figures
 
 
 def test_every_experiment_has_report_figures():
-    from verify.experiments import all_experiments
+    from ratecheck.verify.experiments import all_experiments
 
     assert set(FIGURES) == set(all_experiments())
 
@@ -70,8 +70,8 @@ def _lines(fig):
 def _mc_verdict(measured, stderr, bound):
     import numpy as np
 
-    import theorems
-    from verify.verdict import Evidence, judge
+    from ratecheck import theorems
+    from ratecheck.verify.verdict import Evidence, judge
 
     claim = theorems.get("rcd.strongly-convex")
     grid = np.arange(1.0, len(measured) + 1)
@@ -116,8 +116,8 @@ def test_samples_are_points_never_joined_by_a_line():
 def test_monte_carlo_band_is_the_interval_the_verdict_was_judged_on():
     import numpy as np
 
-    from verify.figures import claim_figure
-    from verify.verdict import confidence_interval
+    from ratecheck.verify.figures import claim_figure
+    from ratecheck.verify.verdict import confidence_interval
 
     claim, v = _mc_verdict([1.0, 0.5, 0.25, 0.12], [0.05, 0.02, 0.01, 0.01], [2.0, 1.0, 0.5, 0.25])
     fig = claim_figure([v], claim)
@@ -130,7 +130,7 @@ def test_monte_carlo_band_is_the_interval_the_verdict_was_judged_on():
 def test_values_at_or_below_zero_are_masked_on_a_log_axis_and_said_so():
     import numpy as np
 
-    from verify.figures import claim_figure
+    from ratecheck.verify.figures import claim_figure
 
     measured = np.array([1.0, 1e-3, -2e-17, -2e-17, 1e-9])
     claim, v = _mc_verdict(measured, np.full(5, 1e-20), np.full(5, 2.0))
@@ -144,8 +144,8 @@ def test_values_at_or_below_zero_are_masked_on_a_log_axis_and_said_so():
 
 
 def test_every_measure_has_a_mathematical_name_that_typesets():
-    from verify.experiments import all_experiments
-    from verify.figures.labels import GRID_MATH, MEASURE_MATH, mathtext_ok
+    from ratecheck.verify.experiments import all_experiments
+    from ratecheck.verify.figures.labels import GRID_MATH, MEASURE_MATH, mathtext_ok
 
     for name, exp in all_experiments().items():
         for m in exp.schema.measures:
@@ -156,7 +156,7 @@ def test_every_measure_has_a_mathematical_name_that_typesets():
 
 @pytest.mark.parametrize("style", ["plain", "icml", "neurips", "iclr", "jmlr"])
 def test_every_style_draws(style):
-    from verify.figures import claim_figure
+    from ratecheck.verify.figures import claim_figure
 
     claim, v = _mc_verdict([1.0, 0.5], [0.01, 0.01], [2.0, 1.0])
     fig = claim_figure([v], claim, style=style)
@@ -172,7 +172,7 @@ class _Run:
 @pytest.fixture
 def _plot(capsys):
     """``ratecheck plot ARGS`` in this process: (exit status, stdout, stderr)."""
-    from verify.cli import main
+    from ratecheck.verify.cli import main
 
     def run(*args):
         capsys.readouterr()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.cli import main
+from ratecheck.verify.cli import main
 
 
 class _Page(html.parser.HTMLParser):
@@ -61,7 +61,7 @@ def test_claims_are_grouped_by_paper(report):
 
 
 def test_paper_key_drops_the_locator():
-    from verify.report import paper_key
+    from ratecheck.verify.report import paper_key
 
     assert paper_key("A, B. Title. NeurIPS 2021, arXiv:2106.05203, Theorem 2; spec EF-6") == (
         "A, B. Title. NeurIPS 2021, arXiv:2106.05203"

@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-import theorems
-from theorems import Kind
+from ratecheck import theorems
+from ratecheck.theorems import Kind
 
 from . import experiments as _exps
 from .figures import ClaimFigure, draw_all, telling
 from .outputs import replace_dir
-from .search import catalogue_markdown
+from .searching import catalogue_markdown
 from .verdict import HOLDS, INCONCLUSIVE, VIOLATED, Verdict, summarize
 
 __all__ = ["write_report", "summarize"]

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.benchmark
 
 
 def _tasks():
-    import verify
-    from verify.experiments import get
-    from verify.figures import ClaimFigure, experiment_figures
+    from ratecheck import verify
+    from ratecheck.verify.experiments import get
+    from ratecheck.verify.figures import ClaimFigure, experiment_figures
 
     tasks = []
     for prefix in ("ef21.pl-qm", "ef21.cloning", "weiszfeld.rate", "adom-plus.complexity-chi"):
@@ -33,7 +33,7 @@ def _tasks():
 
 
 def test_figure_phase_two_workers_vs_one(tmp_path):
-    from verify.figures import draw_all
+    from ratecheck.verify.figures import draw_all
 
     tasks = _tasks()
     idle = os.getloadavg()[0] < 0.5

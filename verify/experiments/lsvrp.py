@@ -23,7 +23,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from solvers.lsvrp import lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
+from ratecheck.solvers.lsvrp import lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
 
 from ..errors import UsageError
 from ..expectation import LsvrpExactMoments, exact_lsvrp_moments, mc_summary

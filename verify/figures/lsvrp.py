@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from solvers.lsvrp import lsvrp_outcomes, sgd_outcomes
+from ratecheck.solvers.lsvrp import lsvrp_outcomes, sgd_outcomes
 
 from ..expectation import exact_lsvrp_moments
 from ..experiments.lsvrp import EXPERIMENT, _sym_value, build_problem
@@ -109,7 +109,7 @@ def plot_comms_scaling(quick: bool = True, verdicts=None, seed: int = 0):
     """Communications to eps against delta/mu on log axes, Khaled–Jin and tuned stepsizes."""
     import matplotlib.pyplot as plt
 
-    import theorems
+    from ratecheck import theorems
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
     inst = dict(
@@ -135,7 +135,7 @@ def plot_region(quick: bool = True, verdicts=None, n: int = 5, d: int = 3, p: fl
     """Exact per-step growth rate of E||x^k - x*||^2 over a (gamma, delta) grid, with the derived boundary."""
     import matplotlib.pyplot as plt
 
-    import theorems
+    from ratecheck import theorems
 
     region = theorems.get("lsvrp.region")
     mu = 1.0

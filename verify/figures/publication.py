@@ -38,11 +38,11 @@ import numpy as np
 import sympy as sp
 from matplotlib.figure import Figure
 
-import theorems
-from theorems import Kind
+from ratecheck import theorems
+from ratecheck.theorems import Kind
 
 from .. import experiments as _exps
-from ..check import check
+from ..checking import check
 from ..errors import UsageError, close_match
 from ..outputs import writable
 from ..verdict import CONFIDENCE, VIOLATED, Verdict, confidence_interval, evidence_series

@@ -53,7 +53,7 @@ def _law_figure(exp, theta, m_max, curves, bounds, c, ylabel, title):
     """Exact curves (label, law overrides, moment -> series) and claim bounds against m on log axes."""
     import matplotlib.pyplot as plt
 
-    import theorems
+    from ratecheck import theorems
 
     p = exp.params(dict(theta=theta, m_min=10, m_max=m_max, m_points=25))
     m = m_grid(p)

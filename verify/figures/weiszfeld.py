@@ -5,9 +5,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-import theorems
+from ratecheck import theorems
 
-from ..check import check
+from ..checking import check
 from ..experiments.weiszfeld import complexity_table, rfa_table
 from .style import _save_labelled
 
