@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import theorems
-import theorems._core as core
-import verify
-import verify.experiments as exps
+import ratecheck.theorems._core as core
+import ratecheck.verify.experiments as exps
+from ratecheck import theorems, verify
 
 GUIDE = Path(__file__).resolve().parents[1] / "docs" / "adding-a-result.md"
 
@@ -31,7 +30,7 @@ def toy():
         for path, code in _blocks().items():
             if path.startswith("tests/"):
                 continue
-            name = path[:-3].replace("/", ".")
+            name = "ratecheck." + path[:-3].replace("/", ".")
             mod = types.ModuleType(name)
             mod.__file__ = str(GUIDE)
             sys.modules[name] = mod
@@ -59,9 +58,9 @@ def test_the_guide_names_every_file_of_a_result():
 
 
 def test_the_toy_result_works_end_to_end(toy, capsys):
-    from verify.cli import main
-    from verify.describe import describe
-    from verify.search import search
+    from ratecheck.verify.cli import main
+    from ratecheck.verify.describe import describe
+    from ratecheck.verify.searching import search
 
     claim = theorems.get("toy-gd.linear")
     exp = exps.get("toy_gd")

@@ -11,10 +11,9 @@ import scipy.sparse as sps
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import theorems
-import verify
-from solvers import InvalidInput
-from solvers.adom import (
+from ratecheck import theorems, verify
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers.adom import (
     CyclicGossip,
     RelabelledRing,
     StarSequence,
@@ -31,8 +30,8 @@ from solvers.adom import (
     ring_chi,
     support_depth,
 )
-from verify.check import UsageError, outcome
-from verify.instances import (
+from ratecheck.verify.checking import UsageError, outcome
+from ratecheck.verify.instances import (
     adom_logistic,
     adom_quadratics,
     adversarial_star_schedule,
@@ -273,7 +272,7 @@ def test_sanity_values_and_counters():
 def test_property_adom_converges_linearly(n, d, mu, kappa, family, seed):
     prob = adom_quadratics(n, d, mu, mu * kappa, seed)
     assert prob.mu == pytest.approx(mu, rel=1e-8) and prob.L == pytest.approx(mu * kappa, rel=1e-8)
-    from verify.experiments.adom import build_network
+    from ratecheck.verify.experiments.adom import build_network
 
     seq = build_network(family, n, seed) if family != "rgg" else random_geometric_cycle(n, K=3, seed=seed)
     sigma2 = math.sqrt(1 / kappa) / (16 * seq.chi)
@@ -399,7 +398,7 @@ def test_experiment_bad_params(bad, match):
 
 @pytest.mark.slow
 def test_figures_written(tmp_path):
-    from verify.experiments import get
+    from ratecheck.verify.experiments import get
 
     vs = verify.check("adom-plus.complexity-chi", quick=True) + verify.check("adom.lower-bound-comm", quick=True)
     figs = get("adom").figures(vs, str(tmp_path), quick=True)

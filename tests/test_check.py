@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from theorems import Claim, Kind, Provenance, sym
-from verify.check import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, UsageError, check, judge, outcome
-from verify.fit import loglog_fit
+from ratecheck.theorems import Claim, Kind, Provenance, sym
+from ratecheck.verify.checking import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, UsageError, check, judge, outcome
+from ratecheck.verify.fit import loglog_fit
 
 UP = Claim(id="t.up", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.UPPER, measure="m", bound=sym("T"))
 LOW = Claim(
@@ -85,7 +85,7 @@ def test_verdict_json_is_plain():
 
 
 def test_fit_interval_and_errors():
-    from verify.check import UsageError
+    from ratecheck.verify.checking import UsageError
 
     x = np.array([1, 2, 4, 8.0])
     f = loglog_fit(x, 5 * x**2)
@@ -98,10 +98,10 @@ def test_fit_interval_and_errors():
 
 def test_every_experiment_reports_bad_values_as_usage_errors():
     """The Experiment base converts solver and claim errors once, for check, search and sweep alike."""
-    from solvers import InvalidInput
-    from verify.check import UsageError
-    from verify.experiments import Experiment
-    from verify.schema import Float, Measure, Schema
+    from ratecheck.solvers import InvalidInput
+    from ratecheck.verify.checking import UsageError
+    from ratecheck.verify.experiments import Experiment
+    from ratecheck.verify.schema import Float, Measure, Schema
 
     class Broken(Experiment):
         name = "broken"
@@ -113,7 +113,7 @@ def test_every_experiment_reports_bad_values_as_usage_errors():
     with pytest.raises(UsageError, match="x must be > 0"):
         Broken().run(UP, {"x": -1})
     with pytest.raises(UsageError, match="x must be > 0"):
-        import verify
+        from ratecheck import verify
 
         verify.check(UP, experiment=Broken(), instances=[{"x": -1}])
 
@@ -122,7 +122,7 @@ def test_every_experiment_reports_bad_values_as_usage_errors():
 def test_warnings_are_shown_only_when_the_block_succeeds():
     import warnings
 
-    from verify.errors import UsageError, warnings_after_success
+    from ratecheck.verify.errors import UsageError, warnings_after_success
 
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")

@@ -17,18 +17,17 @@ import pytest
 import sympy as sp
 import sympy.parsing.sympy_parser  # noqa: F401 - loaded, so that its parse_expr can be guarded
 
-import theorems
-import verify
-from verify.claimfiles import (
+from ratecheck import theorems, verify
+from ratecheck.verify.claimfiles import (
     claim_to_toml,
     is_claim_file,
     load_claim,
     load_claims,
     read_claim_file,
 )
-from verify.cli import main
-from verify.errors import UsageError
-from verify.latex import SymbolTable, parse_relations
+from ratecheck.verify.cli import main
+from ratecheck.verify.errors import UsageError
+from ratecheck.verify.latex import SymbolTable, parse_relations
 
 GOOD = r"""
 [[claim]]
@@ -332,7 +331,7 @@ def test_the_readme_example_loads_and_states_the_shipped_theorem(tmp_path):
     thm1, wrong = load_claims(write(tmp_path, block, "theorems.claim.toml"))
     shipped = theorems.get("ef21.nonconvex-am")
     # the experiment's constants theta_c and xi are the compressor functions of alpha: same theorem
-    from theorems.ef21 import theta_c, xi
+    from ratecheck.theorems.ef21 import theta_c, xi
 
     a = theorems.sym("alpha")
     as_functions = {theorems.sym("theta_c"): theta_c(a), theorems.sym("xi"): xi(a)}
@@ -352,7 +351,7 @@ def test_the_worked_example_of_docs_claim_files(tmp_path):
         load_claims(p)
     p.write_text(toml.replace(r"\sqrt{2\beta_c/\theta_c}", r"\xi(\alpha)\sqrt{2}"))
     _, cor2 = load_claims(p)
-    from theorems.ef21 import theta_c, xi
+    from ratecheck.theorems.ef21 import theta_c, xi
 
     a = theorems.sym("alpha")
     as_functions = {theorems.sym("theta_c"): theta_c(a), theorems.sym("xi"): xi(a)}

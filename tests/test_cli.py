@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.cli import main
+from ratecheck.verify.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -102,8 +102,8 @@ def test_bad_input_one_line_exit_2_no_report(args, msg, tmp_path, capsys):
 
 
 def test_alpha_outside_range_and_negative_L(capsys):
-    import theorems
-    from theorems import AssumptionError
+    from ratecheck import theorems
+    from ratecheck.theorems import AssumptionError
 
     c = theorems.get("ef21.nonconvex-qm")
     with pytest.raises(AssumptionError, match="alpha"):
@@ -122,8 +122,7 @@ def test_claim_file_without_the_name(tmp_path, capsys):
 
 
 USER_CLAIM = textwrap.dedent("""
-    import theorems
-
+    from ratecheck import theorems
     base = theorems.get("ef21.nonconvex-am")
     # Plausible but wrong: "error feedback repairs the compression error, so EF21 runs at
     # gradient descent's stepsize 1/L with the same guarantee."
@@ -144,7 +143,7 @@ def test_user_claim_outside_the_repo_via_cli(tmp_path, capsys):
 def test_python_m_verify_entry_point(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     r = subprocess.run(
-        [sys.executable, "-m", "verify", "show", "ef21.means"],
+        [sys.executable, "-m", "ratecheck", "show", "ef21.means"],
         capture_output=True,
         text=True,
         env=env,
@@ -155,8 +154,8 @@ def test_python_m_verify_entry_point(tmp_path):
 
 
 def test_report_is_atomic_on_failure(tmp_path, monkeypatch):
-    import verify.report as rep
-    from verify import check
+    import ratecheck.verify.report as rep
+    from ratecheck.verify import check
 
     vs = check("ef21.means", quick=True)
     out = tmp_path / "r"
@@ -187,7 +186,7 @@ def test_check_search_json_carries_best_tightness_and_counterexample(tmp_path, c
     which lives in the report folder."""
     f = tmp_path / "mine.py"
     f.write_text(
-        "import theorems\nWRONG = theorems.get('ef21.pl-qm').variant('halved', bound=theorems.get("
+        "from ratecheck import theorems\nWRONG = theorems.get('ef21.pl-qm').variant('halved', bound=theorems.get("
         "'ef21.pl-qm').bound / 2)\n"
     )
     out_dir = tmp_path / "rep"
@@ -220,7 +219,7 @@ def test_report_md_escapes_titles_and_text(tmp_path, capsys):
     f = tmp_path / "mine.py"
     f.write_text(
         textwrap.dedent("""
-        import theorems
+        from ratecheck import theorems
         base = theorems.get("ef21.means")
         C = base.variant("esc", title="Bound <script>alert(1)</script> & a|b <img src=x onerror=y>",
                          paper="Doe <doe@example.org> | 2024", provenance_note="see <b>note</b> | here")
@@ -268,7 +267,7 @@ def test_no_raw_warning_before_a_usage_error(args, msg, tmp_path):
     """The overflow warnings met on the way to a usage error are not printed (a separate process: pytest itself
     captures warnings)."""
     r = subprocess.run(
-        [sys.executable, "-m", "verify", "check", *args, "--no-teeth", "--no-report"],
+        [sys.executable, "-m", "ratecheck", "check", *args, "--no-teeth", "--no-report"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -3,7 +3,7 @@ nothing created or changed in the working directory.
 
 Each case runs in a fresh temporary working directory holding a few fixture files (a foreign folder, a
 plain file, a claim file, records, stores); after the run the directory must hold exactly the same files
-with the same bytes.  Most cases call ``verify.cli.main`` in-process; a few go through ``python -m verify``.
+with the same bytes.  Most cases call ``verify.cli.main`` in-process; a few go through ``python -m ratecheck``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.cli import main
+from ratecheck.verify.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORD = {
@@ -32,7 +32,7 @@ RECORD = {
     "tightness": 2.0,
 }
 CLAIMS = """\
-import theorems
+from ratecheck import theorems
 OK = theorems.get("ef21.means").variant("mine")
 NOT_A_CLAIM = 42
 """
@@ -214,7 +214,7 @@ CASES = [
     (["merge", "paper", "st-badlog"], "sweep.json"),
     (["merge", "afile", "st-truncated"], "unreadable part"),
 ]
-# through `python -m verify` (the console entry, a real process): a few representatives
+# through `python -m ratecheck` (the console entry, a real process): a few representatives
 SUBPROCESS = {("show", "nope.x"), ("replay", "cx-num-claim.json"), ("merge", "dest", "st-truncated")}
 
 
@@ -227,7 +227,7 @@ def test_bad_input_is_one_line_exit_2_and_leaves_nothing(argv, msg, cwd, capsys)
     before = _snapshot(cwd)
     if tuple(argv) in SUBPROCESS:
         p = subprocess.run(
-            [sys.executable, "-m", "verify", *argv],
+            [sys.executable, "-m", "ratecheck", *argv],
             capture_output=True,
             text=True,
             timeout=120,

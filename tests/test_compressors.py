@@ -4,8 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from solvers import InvalidInput
-from solvers.compressors import Identity, NaturalRounding, RandK, TopK, make
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers.compressors import Identity, NaturalRounding, RandK, TopK, make
 
 vec = st.integers(1, 12).flatmap(lambda d: arrays(np.float64, (3, d), elements=st.floats(-1e6, 1e6, allow_nan=False)))
 

@@ -9,9 +9,8 @@
 import numpy as np
 import pytest
 
-import theorems
-import verify
-from verify.check import VIOLATED, outcome
+from ratecheck import theorems, verify
+from ratecheck.verify.checking import VIOLATED, outcome
 
 CLAIMS = [c.id for c in theorems.all()]
 TEETH = [t.id for t in theorems.teeth()]

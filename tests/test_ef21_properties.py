@@ -4,9 +4,9 @@ import numpy as np
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-import verify
-from verify.check import HOLDS
-from verify.instances import smoothness_profile
+from ratecheck import verify
+from ratecheck.verify.checking import HOLDS
+from ratecheck.verify.instances import smoothness_profile
 
 params = st.fixed_dictionaries(
     {

@@ -3,12 +3,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import theorems
-from solvers import InvalidInput
-from solvers.compressors import Identity, NaturalRounding, RandK, TopK
-from solvers.ef21 import ef21
-from verify.experiments.ef21 import EF21Experiment
-from verify.instances import heterogeneous_least_squares, heterogeneous_logistic
+from ratecheck import theorems
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers.compressors import Identity, NaturalRounding, RandK, TopK
+from ratecheck.solvers.ef21 import ef21
+from ratecheck.verify.experiments.ef21 import EF21Experiment
+from ratecheck.verify.instances import heterogeneous_least_squares, heterogeneous_logistic
 
 
 def _problem(seed=0, **kw):
@@ -162,14 +162,14 @@ def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, 
 def test_extreme_values_are_refused_by_the_declared_ranges(params, msg):
     """Beyond these ranges the conic solver of the certified optimum failed (SolverError traceback at L_am=1e60,
     OptimumError at noise=1e60) or the noisy iterates overflowed (sigma2=1e300)."""
-    import verify
+    from ratecheck import verify
 
     with pytest.raises(verify.UsageError, match=msg):
         verify.check("ef21.nonconvex-qm", instances=[params])
 
 
 def test_the_ends_of_the_declared_ranges_run():
-    import verify
+    from ratecheck import verify
 
     for params in (dict(L_am=1e8, T=50), dict(L_am=1e-8, T=50), dict(noise=1e8, T=50)):
         assert verify.check("ef21.nonconvex-qm", instances=[params])[0].verdict == "holds", params

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import theorems
-from theorems.ef21 import beta_c, theta_c, xi
+from ratecheck import theorems
+from ratecheck.theorems.ef21 import beta_c, theta_c, xi
 
 
 @pytest.mark.parametrize(

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import theorems
-from verify.errors import UsageError
-from verify.experiments import all_experiments, get
-from verify.schema import Choice, Custom, Flag, Float, Int
-from verify.search import _Space, searchable
+from ratecheck import theorems
+from ratecheck.verify.errors import UsageError
+from ratecheck.verify.experiments import all_experiments, get
+from ratecheck.verify.schema import Choice, Custom, Flag, Float, Int
+from ratecheck.verify.searching import _Space, searchable
 
 EXPS = list(all_experiments())
 CLAIMS = [c for c in (*theorems.all(), *theorems.teeth()) if c.measure]
@@ -40,7 +40,7 @@ SEARCHABLE = [c.id for c in CLAIMS if _searchable(c)]
 # --------------------------------------------------------------------------- the schema
 @pytest.mark.parametrize("name", EXPS)
 def test_schema_round_trips_as_json(name):
-    from verify.describe import describe, describe_text
+    from ratecheck.verify.describe import describe, describe_text
 
     exp = get(name)
     d = describe(exp)
@@ -205,7 +205,7 @@ def test_unknown_measure_is_refused_with_the_valid_ones(name):
 
 def test_typo_in_a_setting_value_never_runs():
     """The issue's example: regime='convx' used to run the default regime and say 'holds'."""
-    import verify
+    from ratecheck import verify
 
     claim = theorems.get("rcd.convex")
     with pytest.raises(UsageError, match="setting 'regime' must be one of"):

@@ -2,9 +2,8 @@
 
 import pytest
 
-import theorems
-import verify
-from theorems import sym
+from ratecheck import theorems, verify
+from ratecheck.theorems import sym
 
 
 def test_assert_helper_passes_for_a_valid_claim():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from verify import UsageError
-from verify.fit import Fit, loglog_fit, offset_fit, piecewise_fit, plot_exponents, scaling_fit
+from ratecheck.verify import UsageError
+from ratecheck.verify.fit import Fit, loglog_fit, offset_fit, piecewise_fit, plot_exponents, scaling_fit
 
 X = np.geomspace(1, 1000, 9)
 

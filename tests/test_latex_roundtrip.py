@@ -20,10 +20,10 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import theorems
-from theorems._core import _default_sampler, _difference
-from verify import experiments
-from verify.latex import LatexError, SymbolTable, parse_expression, parse_relations
+from ratecheck import theorems
+from ratecheck.theorems._core import _default_sampler, _difference
+from ratecheck.verify import experiments
+from ratecheck.verify.latex import LatexError, SymbolTable, parse_expression, parse_relations
 
 
 class RoundTripBySampling(UserWarning):

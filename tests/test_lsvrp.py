@@ -9,15 +9,14 @@ import numpy as np
 import pytest
 import scipy.optimize
 
-import theorems
-import verify
-from solvers import InvalidInput
-from solvers.lsvrp import lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
-from solvers.problems import L2Logistic, QuadraticClients
-from verify.check import UsageError
-from verify.expectation import LsvrpExactMoments, exact_lsvrp_hitting_time, exact_lsvrp_moments, mc_summary
-from verify.instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients
-from verify.optima import l2_logistic_optimum
+from ratecheck import theorems, verify
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers.lsvrp import lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
+from ratecheck.solvers.problems import L2Logistic, QuadraticClients
+from ratecheck.verify.checking import UsageError
+from ratecheck.verify.expectation import LsvrpExactMoments, exact_lsvrp_hitting_time, exact_lsvrp_moments, mc_summary
+from ratecheck.verify.instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients
+from ratecheck.verify.optima import l2_logistic_optimum
 
 BOUND_ONLY = theorems.get("lsvrp.recursion").variant("bound-only", identities=())
 IDS = ["lsvrp.recursion", "lsvrp.lyapunov", "lsvrp.region", "lsvrp.complexity", "lsvrp.tuned-probe", "sgd.neighborhood"]
@@ -280,7 +279,7 @@ def test_figures_written(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from verify.experiments import get
+    from ratecheck.verify.experiments import get
 
     figs = get("lsvrp").figures([], str(tmp_path), quick=True)
     assert [f for f, _ in figs] == ["lsvrp_vs_sgd.png", "lsvrp_comms_scaling.png", "lsvrp_region.png"]
@@ -293,7 +292,7 @@ def _exact_power(c: dict, k: int, u_X: float, u_W: float) -> float:
     """[M^k (X0, W0)] in 50-digit mpmath (no overflow), the quantity the closed form states."""
     import mpmath
 
-    from theorems import lsvrp as L
+    from ratecheck.theorems import lsvrp as L
 
     M = L.recursion_matrix().subs(
         {L.gamma: c["gamma"], L.mu: c["mu"], L.delta: c["delta"], L.p: c["p"], L.refresh_old: c["refresh_old"]}

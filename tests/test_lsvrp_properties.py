@@ -7,8 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import theorems
-import verify
+from ratecheck import theorems, verify
 
 # the bounds only (the claims' symbolic identities are established once in tests/test_lsvrp.py)
 RECURSION = theorems.get("lsvrp.recursion").variant("bound-only", identities=())
@@ -58,7 +57,7 @@ def test_lyapunov_holds_in_range(n, d, mu, kappa, p, frac, seed):
 def test_region_matches_spectral_radius(gamma, mu, delta, p, theta):
     import sympy as sp
 
-    from theorems.lsvrp import recursion_matrix
+    from ratecheck.theorems.lsvrp import recursion_matrix
 
     M = np.array(recursion_matrix(*(sp.Float(v) for v in (gamma, mu, delta, p, theta))).evalf(), dtype=float)
     rho = max(abs(np.linalg.eigvals(M)))

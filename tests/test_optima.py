@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from verify.instances import heterogeneous_least_squares, heterogeneous_logistic
-from verify.optima import least_squares_optimum, logistic_lower_bound
+from ratecheck.verify.instances import heterogeneous_least_squares, heterogeneous_logistic
+from ratecheck.verify.optima import least_squares_optimum, logistic_lower_bound
 
 
 def test_least_squares_certificate():
@@ -30,7 +30,7 @@ def test_logistic_lower_bound_certificate():
 def test_non_finite_certificates_are_refused_where_the_optimum_is_built():
     """An overflow or a NaN is never a certificate: value, lower bound, point and every number of the
     certificate must be finite (a bare lower bound without a point may carry value=nan)."""
-    from verify.optima import Optimum, OptimumError
+    from ratecheck.verify.optima import Optimum, OptimumError
 
     Optimum(np.zeros(2), 1.0, 0.5, {"method": "m", "gap": 0.5})
     Optimum(None, float("nan"), 0.0, {"method": "trivial bound 0 (solver failed)"})
@@ -47,7 +47,7 @@ def test_non_finite_certificates_are_refused_where_the_optimum_is_built():
 
 def test_least_squares_optimum_of_an_overflowing_problem_is_refused():
     """Targets of 1e160 overflow the conic solver: a failure to certify (OptimumError), not a traceback."""
-    from verify.optima import OptimumError
+    from ratecheck.verify.optima import OptimumError
 
     P = heterogeneous_least_squares(n=10, d=8, m=5, seed=4)
     P.b = P.b * 1e160
@@ -58,7 +58,7 @@ def test_least_squares_optimum_of_an_overflowing_problem_is_refused():
 def test_geometric_median_optimum_with_weights_whose_sum_overflows():
     """Weights of 1e308 each sum to inf: they are scaled by the largest first, so the certified median is that
     of the equal weights (it was refused as 'weights must have a positive sum' after dividing by inf)."""
-    from verify.optima import geometric_median_optimum
+    from ratecheck.verify.optima import geometric_median_optimum
 
     W = np.random.default_rng(3).standard_normal((7, 4))
     with np.errstate(all="raise"):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from verify.cli import main
-from verify.errors import UsageError
-from verify.outputs import MARKER, claim_dir, replace_dir
+from ratecheck.verify.cli import main
+from ratecheck.verify.errors import UsageError
+from ratecheck.verify.outputs import MARKER, claim_dir, replace_dir
 
 
 def _run(args, capsys):
@@ -165,7 +165,7 @@ class _NoWrite:
     ],
 )
 def test_read_only_outputs_refused_before_any_work(argv, tmp_path, capsys, monkeypatch):
-    import verify.outputs as outputs
+    import ratecheck.verify.outputs as outputs
 
     monkeypatch.chdir(tmp_path)
     ro = tmp_path / "ro"
@@ -178,7 +178,7 @@ def test_read_only_outputs_refused_before_any_work(argv, tmp_path, capsys, monke
 
 def test_read_only_existing_store_and_records_refused(tmp_path, capsys, monkeypatch):
     """An existing store (or records folder) that cannot be written: refused before anything runs."""
-    import verify.outputs as outputs
+    import ratecheck.verify.outputs as outputs
 
     monkeypatch.chdir(tmp_path)
     assert _run(["sweep", "ef21.means", "--backend", "serial", "--out", "st"], capsys)[0] in (0, 1)
@@ -214,7 +214,7 @@ def test_legacy_scratch_folders_never_block_and_are_cleaned_when_old(tmp_path, m
     may belong to a running old version and is kept, an old one is removed; neither blocks a write."""
     import time
 
-    from verify.outputs import LEGACY_SCRATCH_AGE
+    from ratecheck.verify.outputs import LEGACY_SCRATCH_AGE
 
     monkeypatch.chdir(tmp_path)
     recent, old, digits = (tmp_path / n for n in (".rep.tmp-k2j4h5gq", ".rep.old-a8b7c6d5", ".rep.tmp-12345678"))
@@ -237,7 +237,7 @@ def test_legacy_scratch_folders_never_block_and_are_cleaned_when_old(tmp_path, m
 def test_killed_report_write_is_cleaned_by_the_next_run(tmp_path, monkeypatch):
     """SIGKILL during a report write leaves ``.rep.tmp-PID-*``; the next run removes it (the pid is dead)."""
     script = (
-        "import os, signal\nfrom verify.outputs import replace_dir\n"
+        "import os, signal\nfrom ratecheck.verify.outputs import replace_dir\n"
         "with replace_dir('rep', 'report') as tmp:\n"
         "    (tmp / 'index.html').write_text('half')\n"
         "    os.kill(os.getpid(), signal.SIGKILL)\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from verify.cli import EXIT_BROKEN_PIPE, main
+from ratecheck.verify.cli import EXIT_BROKEN_PIPE, main
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -20,7 +20,7 @@ def test_reader_gone_exits_quietly(tmp_path):
     os.close(r)  # the reader is gone before anything is written: every write meets EPIPE
     try:
         p = subprocess.run(
-            [sys.executable, "-m", "verify", "list", "--teeth"],
+            [sys.executable, "-m", "ratecheck", "list", "--teeth"],
             stdout=w,
             stderr=subprocess.PIPE,
             text=True,
@@ -67,8 +67,8 @@ def _interrupted(p):
 
 
 def test_ctrl_c_while_importing_console_script(tmp_path):
-    """The console script (`verify.__main__:run`) handles Ctrl-C before numpy, scipy, sympy and cvxpy load."""
-    script = HOOK + "import sys\nsys.argv = ['ratecheck', 'list']\nfrom verify.__main__ import run\nrun()\n"
+    """The console script (`ratecheck.verify.__main__:run`) handles Ctrl-C before numpy, scipy, sympy and cvxpy load."""
+    script = HOOK + "import sys\nsys.argv = ['ratecheck', 'list']\nfrom ratecheck.verify.__main__ import run\nrun()\n"
     p = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=ENV, cwd=tmp_path, timeout=120
     )
@@ -76,7 +76,7 @@ def test_ctrl_c_while_importing_console_script(tmp_path):
     assert (
         "numpy"
         not in subprocess.run(
-            [sys.executable, "-c", "import verify, sys; print(sorted(sys.modules))"],
+            [sys.executable, "-c", "import ratecheck.verify, sys; print(sorted(sys.modules))"],
             capture_output=True,
             text=True,
             env=ENV,
@@ -86,12 +86,12 @@ def test_ctrl_c_while_importing_console_script(tmp_path):
 
 
 def test_ctrl_c_while_importing_python_m_verify(tmp_path):
-    (tmp_path / "sitecustomize.py").write_text(HOOK)  # runs before `-m verify` starts importing
+    (tmp_path / "sitecustomize.py").write_text(HOOK)  # runs before `-m ratecheck` starts importing
     env = dict(ENV, PYTHONPATH=os.pathsep.join([str(tmp_path), str(ROOT)]))
     work = tmp_path / "work"
     work.mkdir()
     p = subprocess.run(
-        [sys.executable, "-m", "verify", "list"], capture_output=True, text=True, env=env, cwd=work, timeout=120
+        [sys.executable, "-m", "ratecheck", "list"], capture_output=True, text=True, env=env, cwd=work, timeout=120
     )
     _interrupted(p)
     assert os.listdir(work) == []
@@ -100,4 +100,4 @@ def test_ctrl_c_while_importing_python_m_verify(tmp_path):
 def test_console_script_entry_point_is_the_guarded_one():
     tomllib = pytest.importorskip("tomllib")
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["ratecheck"] == "verify.__main__:run"
+    assert scripts["ratecheck"] == "ratecheck.verify.__main__:run"

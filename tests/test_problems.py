@@ -3,10 +3,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvers import InvalidInput
-from solvers.problems import LeastSquares, NonconvexLogistic
-from verify.check import UsageError
-from verify.instances import heterogeneous_least_squares, heterogeneous_logistic, smoothness_profile
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic
+from ratecheck.verify.checking import UsageError
+from ratecheck.verify.instances import heterogeneous_least_squares, heterogeneous_logistic, smoothness_profile
 
 
 def _fd_grad(f, x, eps=1e-6):

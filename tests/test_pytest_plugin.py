@@ -6,9 +6,9 @@ it, the same claim fails from the command line, and nothing written in a claim f
 import importlib.metadata
 from pathlib import Path
 
-from verify.claimfiles import load_claim
-from verify.cli import main
-from verify.search import load_counterexample, replay, reproduces
+from ratecheck.verify.claimfiles import load_claim
+from ratecheck.verify.cli import main
+from ratecheck.verify.searching import load_counterexample, replay, reproduces
 
 pytest_plugins = ["pytester"]
 

@@ -12,15 +12,21 @@ import scipy.sparse as sps
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import theorems
-import verify
-from solvers import InvalidInput
-from solvers.compressors import TopK
-from solvers.ef21 import ef21
-from solvers.rare_features import Accounting, SparseFederated, ef21_sparse, gd_sparse, read_svmlight, segment_topk
-from verify.check import UsageError
-from verify.experiments import get as get_experiment
-from verify.instances import libsvm_problem, rare_features_problem, rare_ownership, split_rows
+from ratecheck import theorems, verify
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers.compressors import TopK
+from ratecheck.solvers.ef21 import ef21
+from ratecheck.solvers.rare_features import (
+    Accounting,
+    SparseFederated,
+    ef21_sparse,
+    gd_sparse,
+    read_svmlight,
+    segment_topk,
+)
+from ratecheck.verify.checking import UsageError
+from ratecheck.verify.experiments import get as get_experiment
+from ratecheck.verify.instances import libsvm_problem, rare_features_problem, rare_ownership, split_rows
 
 RARE_IDS = [c.id for c in theorems.all() if c.id.startswith("rare-features.")]
 TEETH = [t.id for cid in RARE_IDS for t in theorems.teeth(cid)]
@@ -392,7 +398,7 @@ def test_figures(tmp_path):
 
 
 def test_sparse_logistic_lower_bound_certificate():
-    from verify.optima import sparse_logistic_lower_bound
+    from ratecheck.verify.optima import sparse_logistic_lower_bound
 
     P = rare_features_problem(n=40, d=60, m=12, c=8, loss="logistic", seed=3)
     opt = sparse_logistic_lower_bound(P)

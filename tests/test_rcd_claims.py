@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import theorems
-import verify
-from verify.check import HOLDS, VIOLATED, UsageError, outcome
+from ratecheck import theorems, verify
+from ratecheck.verify.checking import HOLDS, VIOLATED, UsageError, outcome
 
 IDS = [
     "rcd.strongly-convex",
@@ -89,7 +88,7 @@ def test_bad_instance_parameters(inst, match):
 
 @pytest.mark.slow
 def test_figures_written(tmp_path):
-    from verify.experiments import get
+    from ratecheck.verify.experiments import get
 
     verdicts = verify.check("rpt.strongly-convex", quick=True) + verify.check("rcd.convex", quick=True)
     figs = get("rcd").figures(verdicts, tmp_path, quick=True)
@@ -105,8 +104,8 @@ def test_figures_written(tmp_path):
 
 
 def test_cost_to_eps_small():
-    from verify.experiments.rcd import cost_to_eps
-    from verify.instances import block_quadratic
+    from ratecheck.verify.experiments.rcd import cost_to_eps
+    from ratecheck.verify.instances import block_quadratic
 
     prob = block_quadratic(d=8, blocks=2, profile="decreasing", cond=5.0, coupling=0.1, seed=0)
     res = cost_to_eps(prob, eps=np.array([1e-1, 1e-3]), T_max=2000)

@@ -9,7 +9,7 @@ pytest.importorskip("PEPit")
 
 @pytest.mark.parametrize("d, mu", [(2, 0.1), (3, 0.3)])
 def test_pep_worst_case_between_instance_and_claim(d, mu):
-    from verify.experiments.rcd import pep_coordinate_check
+    from ratecheck.verify.experiments.rcd import pep_coordinate_check
 
     r = pep_coordinate_check(d=d, L=1.0, mu=mu)
     assert abs(r["pep"] - r["pep_theory"]) < 1e-5  # PEPit reproduces Taylor & Bach's tight value

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvers import InvalidInput
-from solvers.problems import MatrixL2Logistic, Quadratic, QuadraticCosine
-from solvers.rcd import (
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers.problems import MatrixL2Logistic, Quadratic, QuadraticCosine
+from ratecheck.solvers.rcd import (
     SKETCHES,
     CoordinateSketch,
     RPTSketch,
@@ -23,14 +23,14 @@ from solvers.rcd import (
     sketched_rcd_naive,
     split_blocks,
 )
-from verify.expectation import (
+from ratecheck.verify.expectation import (
     diagonal_sketch_moments,
     exact_linear_second_moments,
     exact_sketched_quadratic,
     mc_summary,
 )
-from verify.instances import block_cosine, block_logistic, block_quadratic
-from verify.optima import matrix_l2_logistic_optimum
+from ratecheck.verify.instances import block_cosine, block_logistic, block_quadratic
+from ratecheck.verify.optima import matrix_l2_logistic_optimum
 
 
 def _psd(rng, d, rank=None):

@@ -2,9 +2,9 @@
 
 import pytest
 
-from verify.errors import UsageError
-from verify.experiments import Experiment, all_experiments
-from verify.resources import Need, available_memory, check_memory, format_bytes, memory_bytes
+from ratecheck.verify.errors import UsageError
+from ratecheck.verify.experiments import Experiment, all_experiments
+from ratecheck.verify.resources import Need, available_memory, check_memory, format_bytes, memory_bytes
 
 
 def test_format_bytes():
@@ -36,7 +36,7 @@ def test_check_memory_names_estimate_dominant_term_available_and_what_to_reduce(
 
 
 def test_check_memory_without_known_memory_does_not_refuse(monkeypatch):
-    import verify.resources as r
+    import ratecheck.verify.resources as r
 
     monkeypatch.setattr(r, "available_memory", lambda: None)
     assert check_memory("experiment 'x'", [Need("n", 10**20, ("n",))]) == 8 * 10**20
@@ -44,7 +44,7 @@ def test_check_memory_without_known_memory_does_not_refuse(monkeypatch):
 
 def test_params_refuses_an_instance_the_memory_cannot_hold(monkeypatch):
     """The base class refuses in params(): every experiment, whoever validates (check, search, sweep, replay)."""
-    import verify.resources as r
+    import ratecheck.verify.resources as r
 
     exp = all_experiments()["ef21"]
     p = exp.params({})
@@ -57,7 +57,7 @@ def test_params_refuses_an_instance_the_memory_cannot_hold(monkeypatch):
 
 
 def test_every_experiment_states_its_memory_and_default_instances_are_small():
-    import theorems
+    from ratecheck import theorems
 
     for name, exp in all_experiments().items():
         assert type(exp).memory_needs is not Experiment.memory_needs, f"{name} states no memory estimate"

@@ -6,12 +6,20 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import theorems
-from theorems import Claim, sym
-from verify.check import Evidence, UsageError
-from verify.experiments import Experiment
-from verify.schema import Choice, Float, Int, Measure, Rule, Schema
-from verify.search import FORMAT, _Space, assert_claim_holds_search, load_counterexample, replay, reproduces, search
+from ratecheck import theorems
+from ratecheck.theorems import Claim, sym
+from ratecheck.verify.checking import Evidence, UsageError
+from ratecheck.verify.experiments import Experiment
+from ratecheck.verify.schema import Choice, Float, Int, Measure, Rule, Schema
+from ratecheck.verify.searching import (
+    FORMAT,
+    _Space,
+    assert_claim_holds_search,
+    load_counterexample,
+    replay,
+    reproduces,
+    search,
+)
 
 T = sym("T")
 
@@ -141,8 +149,8 @@ def test_lower_bound_claims_are_searched_by_bound_over_measured():
 def test_lower_bound_without_a_tightness_scores_by_its_distance_to_a_violation():
     """A lower bound on measured values <= 0 has no tightness (bound/measured); the fallback objective
     must then measure how close the bound is to being violated, not how far it holds."""
-    from verify.check import judge
-    from verify.search import _score
+    from ratecheck.verify.checking import judge
+    from ratecheck.verify.searching import _score
 
     claim = toy_claim(-1.0, kind="lower")
     grid = np.arange(1.0, 4.0)
@@ -165,7 +173,7 @@ def test_search_is_never_weaker_than_check():
     """The plain check refutes a bound on the default instance that the search space never reaches; the
     search evaluates the default instances first, so it reports the violation too (issue: search was
     weaker than check)."""
-    import verify
+    from ratecheck import verify
 
     exp = _ToyOutside()
     claim = toy_claim(11)
@@ -249,7 +257,7 @@ def test_registered_teeth_variant_found_and_replayed(tmp_path):
 
 
 def test_catalogue_separates_near_tight_from_loose_claims():
-    from verify.search import catalogue, catalogue_markdown
+    from ratecheck.verify.searching import catalogue, catalogue_markdown
 
     claims = [toy_claim(12, id="toy.near"), toy_claim(100, id="toy.loose"), toy_claim(5, id="toy.false")]
     rows = catalogue(claims, budget=20, experiment=TOY)
@@ -268,7 +276,7 @@ def test_catalogue_separates_near_tight_from_loose_claims():
 
 
 def test_catalogue_notes_claims_search_cannot_judge():
-    from verify.search import catalogue
+    from ratecheck.verify.searching import catalogue
 
     (row,) = catalogue(["ef21.constants"], budget=2)
     assert row["search_verdict"] is None and "without a measure" in row["note"] and row["default_verdict"] == "holds"
@@ -277,7 +285,7 @@ def test_catalogue_notes_claims_search_cannot_judge():
 def test_search_breaks_a_wrong_claim_that_holds_on_the_default_instances(tmp_path):
     """The point of search: a bound 0.55x the true one survives ``verify.check`` on its default
     instances but not the search, which shrinks the counterexample and records it."""
-    import verify
+    from ratecheck import verify
 
     base = theorems.get("ef21.nonconvex-am")
     wrong = base.variant("x0.55", bound=sp.Rational(55, 100) * base.bound)
@@ -293,7 +301,7 @@ def test_hypothesis_strategy_and_evaluate_find_the_violation():
     from hypothesis import HealthCheck, assume, given, settings, target
     from hypothesis import strategies as st
 
-    from verify.search import evaluate, strategy
+    from ratecheck.verify.searching import evaluate, strategy
 
     claim = toy_claim(5)
     found = []
@@ -315,8 +323,8 @@ def test_hypothesis_strategy_and_evaluate_find_the_violation():
 
 
 def test_verify_search_is_the_search_function():
-    import verify
-    from verify.search import replay
+    from ratecheck import verify
+    from ratecheck.verify.searching import replay
 
     res = verify.search(toy_claim(20), experiment=TOY, budget=3)
     assert res.verdict == "holds" and callable(replay)

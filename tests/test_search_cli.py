@@ -1,4 +1,4 @@
-"""``search`` and ``replay`` subcommands of the one command line (``verify/cli.py``), plus ``python -m verify``."""
+"""``search`` and ``replay`` subcommands of the one command line (``verify/cli.py``), plus ``python -m ratecheck``."""
 
 import json
 import subprocess
@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from verify.cli import main
+from ratecheck.verify.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 USER_CLAIM = """
-import theorems
-from theorems import sym
+from ratecheck import theorems
+from ratecheck.theorems import sym
 base = theorems.get("ef21.nonconvex-am")
 WRONG = base.variant("user-no-two", bound=sym("delta0") / (sym("gamma") * sym("T") ** 2))
 """

@@ -10,11 +10,11 @@ import math
 import numpy as np
 import pytest
 
-import theorems
-from theorems import Kind
-from verify.check import UsageError
-from verify.experiments import get
-from verify.search import _Space, evaluate, search, searchable
+from ratecheck import theorems
+from ratecheck.theorems import Kind
+from ratecheck.verify.checking import UsageError
+from ratecheck.verify.experiments import get
+from ratecheck.verify.searching import _Space, evaluate, search, searchable
 
 EXPERIMENTS = ("adom", "weiszfeld")
 

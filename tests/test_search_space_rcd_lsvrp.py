@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-import theorems
-from verify.check import UsageError
-from verify.experiments import get
-from verify.search import search, searchable
+from ratecheck import theorems
+from ratecheck.verify.checking import UsageError
+from ratecheck.verify.experiments import get
+from ratecheck.verify.searching import search, searchable
 
 EXPS = ("rcd", "lsvrp")
 

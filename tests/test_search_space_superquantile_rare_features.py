@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 
-import theorems
-from verify.check import UsageError
-from verify.experiments import get
-from verify.experiments.superquantile import m_grid
-from verify.search import _Space, search, searchable
+from ratecheck import theorems
+from ratecheck.verify.checking import UsageError
+from ratecheck.verify.experiments import get
+from ratecheck.verify.experiments.superquantile import m_grid
+from ratecheck.verify.searching import _Space, search, searchable
 
 EXPERIMENTS = ("superquantile", "rare_features")
 
@@ -127,7 +127,7 @@ def test_teeth_found_on_a_small_budget(tid):
 def test_estimator_teeth_found_without_the_midpoint(tid, monkeypatch):
     """The two teeth the draft space missed are found by the random and local phases too, not only at
     the midpoint (the extremal law p = theta): the search starts from a random point instead."""
-    from verify.search import _Space
+    from ratecheck.verify.searching import _Space
 
     for s in range(4):
         monkeypatch.setattr(_Space, "midpoint", lambda self, s=s: self.sample(np.random.default_rng(1000 + s)))

@@ -1,12 +1,20 @@
 """Teeth by search (issue 10): every teeth variant of every claim whose experiment declares a search
-space is found violated by ``verify.search.search`` within the default budget, from the search
+space is found violated by ``verify.searching.search`` within the default budget, from the search
 space alone (no hand-picked instances)."""
 
 import pytest
 
-import theorems
-from verify.check import UsageError
-from verify.search import DEFAULT_BUDGET, MC_BUDGET, load_counterexample, replay, reproduces, search, searchable
+from ratecheck import theorems
+from ratecheck.verify.checking import UsageError
+from ratecheck.verify.searching import (
+    DEFAULT_BUDGET,
+    MC_BUDGET,
+    load_counterexample,
+    replay,
+    reproduces,
+    search,
+    searchable,
+)
 
 
 def _searchable(claim):
@@ -73,8 +81,8 @@ PLANTED = {c.id: c for c in _planted()}
 def test_search_is_never_weaker_than_the_plain_check(cid):
     """Search evaluates the default instances before exploring: wherever the plain check reports a
     violation, the search reports one too (on a budget of a single search run)."""
-    from verify import check
-    from verify.check import outcome
+    from ratecheck.verify import check
+    from ratecheck.verify.checking import outcome
 
     claim = PLANTED.get(cid) or theorems.get(cid)
     plain = outcome(check(claim, quick=True))[0]

@@ -13,8 +13,8 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from verify import UsageError
-from verify.store import (
+from ratecheck.verify import UsageError
+from ratecheck.verify.store import (
     _HOST,
     COLUMNS,
     PARAM_PREFIX,

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvers import InvalidInput
-from solvers import superquantile as sq
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers import superquantile as sq
 
 
 def lp_value(x, theta, w=None):
@@ -243,8 +243,8 @@ def test_surrogate_with_m_equal_n_is_the_superquantile():
 def test_superquantile_optimum_certificate_and_brute_force():
     from scipy.optimize import minimize
 
-    from verify.instances import superquantile_clients
-    from verify.optima import superquantile_optimum
+    from ratecheck.verify.instances import superquantile_clients
+    from ratecheck.verify.optima import superquantile_optimum
 
     cl = superquantile_clients(n=6, d=2, seed=3)
     opt = superquantile_optimum(cl, 0.3, m=3, lam=0.1)
@@ -262,8 +262,8 @@ def test_surrogate_kinks_at_a_kinked_and_at_a_smooth_optimum():
     """Simplicial-FL seed 6 (theta = 0.25, m = 4 of 8, lambda = 2): the optimum lies on the tie of clients 4 and 6;
     the one-sided slopes, curvature and noise across it agree with finite differences of the exact surrogate and
     with the subgradients of the 70 subsets.  Seed 0's optimum is a differentiable point."""
-    from verify.instances import superquantile_clients
-    from verify.optima import superquantile_optimum
+    from ratecheck.verify.instances import superquantile_clients
+    from ratecheck.verify.optima import superquantile_optimum
 
     th, m, lam = 0.25, 4, 2.0
     cl = superquantile_clients(n=8, d=2, samples=6, outliers=2, separation=4.0, seed=6)
@@ -295,7 +295,7 @@ def test_surrogate_kinks_at_a_kinked_and_at_a_smooth_optimum():
 def test_moreau_prox_1d_matches_scalar_minimisation():
     from scipy.optimize import minimize_scalar
 
-    from verify.instances import superquantile_clients
+    from ratecheck.verify.instances import superquantile_clients
 
     cl = superquantile_clients(n=6, d=1, seed=4)
     W = np.array([[-2.0], [0.3], [3.5]])
@@ -312,7 +312,7 @@ def test_moreau_prox_1d_matches_scalar_minimisation():
 
 
 def test_sfl_subgradient_is_reproducible_and_vectorized():
-    from verify.instances import superquantile_clients
+    from ratecheck.verify.instances import superquantile_clients
 
     cl = superquantile_clients(n=6, d=2, seed=5)
     g = np.full(50, 0.05)
@@ -326,7 +326,7 @@ def test_sfl_subgradient_is_reproducible_and_vectorized():
 
 
 def test_ciss_eta_minimises_the_smoothed_objective():
-    from verify.instances import superquantile_clients
+    from ratecheck.verify.instances import superquantile_clients
 
     cl = superquantile_clients(n=6, d=2, seed=6)
     w = np.array([0.5, -0.2])

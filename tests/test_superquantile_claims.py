@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import theorems
-import verify
-from verify.check import UsageError, outcome
+from ratecheck import theorems, verify
+from ratecheck.verify.checking import UsageError, outcome
 
 CLAIMS = [c for c in theorems.all() if c.id.startswith(("superquantile.", "simplicial-fl."))]
 TEETH = [t for c in CLAIMS for t in theorems.teeth(c.id)]
@@ -128,7 +127,7 @@ def test_reproducible_monte_carlo():
 
 def test_true_claims_hold_on_random_search_points():
     """Property test over (law, theta, p, shift, m range) and (n, theta, nu): the valid claims hold."""
-    from verify.experiments import get
+    from ratecheck.verify.experiments import get
 
     exp = get("superquantile")
     rng = np.random.default_rng(0)
@@ -221,7 +220,7 @@ def test_strongly_convex_kinked_optimum_teeth_are_not_judged_either():
 def test_strongly_convex_judges_only_the_tail_past_the_onset(monkeypatch):
     """Where the grid reaches T >= KINK_ONSET_FACTOR T_x the fit uses those horizons only (mechanics: the factor
     is lowered here so that the seed-6 grid reaches it; the verdict itself is not the point)."""
-    import verify.experiments.superquantile as sqe
+    import ratecheck.verify.experiments.superquantile as sqe
 
     monkeypatch.setattr(sqe, "KINK_ONSET_FACTOR", 1000 / 8367.0)
     (v,) = verify.check(SC, seed=6, quick=True)
@@ -233,8 +232,8 @@ def test_strongly_convex_judges_only_the_tail_past_the_onset(monkeypatch):
 
 def test_kink_onset_range():
     """Onset 256 T_x inside the mapped range of the reduced model, none (inf) outside it, 0 without kinks."""
-    from solvers.superquantile import SurrogateKink
-    from verify.experiments.superquantile import SuperquantileExperiment
+    from ratecheck.solvers.superquantile import SurrogateKink
+    from ratecheck.verify.experiments.superquantile import SuperquantileExperiment
 
     def kink(flat, steep, curvature=2.95, noise=2.0):
         return SurrogateKink(

@@ -15,14 +15,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import theorems
-from theorems import Claim, sym
-from verify import UsageError
-from verify.check import Evidence
-from verify.experiments import Experiment
-from verify.schema import Constant, Float, Int, Measure, Schema
-from verify.store import Store, load
-from verify.sweep import cell_seed, grid, parse_grid, plan, run_grid, sweep, zipped
+from ratecheck import theorems
+from ratecheck.theorems import Claim, sym
+from ratecheck.verify import UsageError
+from ratecheck.verify.checking import Evidence
+from ratecheck.verify.experiments import Experiment
+from ratecheck.verify.schema import Constant, Float, Int, Measure, Schema
+from ratecheck.verify.store import Store, load
+from ratecheck.verify.sweep import cell_seed, grid, parse_grid, plan, run_grid, sweep, zipped
 
 pytest.importorskip("pyarrow")
 ROOT = Path(__file__).resolve().parents[1]
@@ -159,7 +159,7 @@ def test_killed_sweep_process_resumes(tmp_path):
     out = tmp_path / "s"
     cells = [dict(n=8, d=8, m=5, T=t) for t in range(100, 2100, 100)]  # 20 cells
     script = textwrap.dedent(f"""
-        from verify.sweep import sweep
+        from ratecheck.verify.sweep import sweep
         sweep({AM!r}, {cells!r}, out={str(out)!r}, backend="loky", workers=2, progress=False)
     """)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -318,7 +318,7 @@ def test_loky_equals_serial_row_for_row(reference, loky_rows):
 def test_killed_worker_process_is_replaced(tmp_path):
     """Kill a loky worker mid-sweep: its unit is resubmitted; nothing lost, nothing duplicated."""
     pytest.importorskip("joblib")
-    from verify.sweep import loky_executor
+    from ratecheck.verify.sweep import loky_executor
 
     cells = [dict(n=8, d=8, m=5, T=t) for t in range(200, 1400, 200)]  # 6 cells
     killed = []
@@ -342,7 +342,7 @@ def test_killed_worker_process_is_replaced(tmp_path):
 
 def test_dask_local_cluster_equals_local_backend_row_for_row(tmp_path, reference, loky_rows):
     distributed = pytest.importorskip("distributed")
-    from verify.sweep import BLAS_ENV
+    from ratecheck.verify.sweep import BLAS_ENV
 
     cells, ref = reference
     with distributed.LocalCluster(
@@ -364,7 +364,7 @@ def test_dask_local_cluster_equals_local_backend_row_for_row(tmp_path, reference
 
 # --------------------------------------------------------------------------- CLI
 def _cli(argv):
-    from verify.cli import main
+    from ratecheck.verify.cli import main
 
     return main(argv)
 
@@ -415,7 +415,7 @@ def test_cli_rejects_bad_grids(argv, msg, tmp_path, capsys):
 def test_progress_bar_on_a_terminal_only():
     import io
 
-    from verify.sweep import Progress
+    from ratecheck.verify.sweep import Progress
 
     class Tty(io.StringIO):
         def isatty(self):
@@ -439,7 +439,7 @@ def test_progress_bar_on_a_terminal_only():
 
 
 def test_check_scaling_in_memory_matches_the_sweep(tmp_path):
-    from verify.sweep import check_scaling
+    from ratecheck.verify.sweep import check_scaling
 
     claim = _scaling_claim(-1, exponent_tolerance=0.02)
     cells = [dict(SMALL, T=t) for t in (200, 400, 800, 1600)]
@@ -561,7 +561,7 @@ def test_killed_sweep_leaves_no_worker_processes(tmp_path):
     out = tmp_path / "s"
     cells = [dict(n=8, d=8, m=5, T=t) for t in range(1000, 41000, 1000)]  # 40 cells: busy well past the kill
     script = (
-        f"from verify.sweep import sweep; sweep({AM!r}, {cells!r}, out={str(out)!r}, backend='loky', "
+        f"from ratecheck.verify.sweep import sweep; sweep({AM!r}, {cells!r}, out={str(out)!r}, backend='loky', "
         f"workers=2, progress=False, validate='params')"
     )
     proc = subprocess.Popen(
@@ -601,7 +601,7 @@ def test_local_dask_cluster_listens_on_loopback_only(monkeypatch):
     """The cluster a sweep starts for itself has no authentication: scheduler, workers and dashboard must
     not listen beyond this machine (checked on the arguments, without starting a cluster)."""
     distributed = pytest.importorskip("distributed")
-    from verify import sweep as sweep_mod
+    from ratecheck.verify import sweep as sweep_mod
 
     made = {}
 
@@ -631,7 +631,7 @@ def test_local_dask_cluster_listens_on_loopback_only(monkeypatch):
 
 def test_local_dask_cluster_addresses_are_loopback():
     pytest.importorskip("distributed")
-    from verify.sweep import _Dask
+    from ratecheck.verify.sweep import _Dask
 
     d = _Dask(1)
     try:
@@ -648,7 +648,7 @@ def test_two_sweeps_into_one_store_at_once(tmp_path):
     once, both runs are logged, and no temporary file is left."""
     out = tmp_path / "s"
     script = (
-        "import sys\nfrom verify.sweep import sweep\n"
+        "import sys\nfrom ratecheck.verify.sweep import sweep\n"
         "T = [int(t) for t in sys.argv[1].split(',')]\n"
         f"r = sweep({AM!r}, [dict(n=8, d=8, m=5, T=t) for t in T], out={str(out)!r}, backend='serial', "
         "progress=False)\nassert not r.failed\n"

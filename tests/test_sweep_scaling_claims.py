@@ -5,10 +5,9 @@ import json
 
 import pytest
 
-import theorems
-import verify
-from verify.store import load
-from verify.sweep import sweep
+from ratecheck import theorems, verify
+from ratecheck.verify.store import load
+from ratecheck.verify.sweep import sweep
 
 SCALING = [c.id for c in theorems.all() if c.kind.value == "scaling"]
 

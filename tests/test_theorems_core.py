@@ -2,8 +2,18 @@ import numpy as np
 import pytest
 import sympy as sp
 
-import theorems
-from theorems import AssumptionError, Claim, ClaimError, Identity, Kind, Provenance, UnknownClaimError, gt, sym
+from ratecheck import theorems
+from ratecheck.theorems import (
+    AssumptionError,
+    Claim,
+    ClaimError,
+    Identity,
+    Kind,
+    Provenance,
+    UnknownClaimError,
+    gt,
+    sym,
+)
 
 
 def _claim(**kw):

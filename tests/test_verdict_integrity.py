@@ -1,11 +1,11 @@
-"""Non-finite numbers are never evidence, and a tolerance never swallows a bound (verify.check.judge)."""
+"""Non-finite numbers are never evidence, and a tolerance never swallows a bound (verify.checking.judge)."""
 
 import numpy as np
 import pytest
 
-from theorems import Claim, Kind, Provenance, sym
-from verify.check import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, judge
-from verify.errors import UsageError
+from ratecheck.theorems import Claim, Kind, Provenance, sym
+from ratecheck.verify.checking import HOLDS, INCONCLUSIVE, VIOLATED, Evidence, judge
+from ratecheck.verify.errors import UsageError
 
 UP = Claim(id="t.up", title="t", paper="p", provenance=Provenance.DERIVED, kind=Kind.UPPER, measure="m", bound=sym("T"))
 LOW = Claim(
@@ -108,8 +108,8 @@ def test_finite_sample_bound_still_decides_clear_cases():
 def test_teeth_records_agree_with_the_claim_level_outcome():
     """A teeth variant is caught by one violating instance; its records on the instances where it holds
     must not say "unexpected" (the command exits 0), and the JSON tightness is a number or null."""
-    import verify
-    from verify.check import summarize
+    from ratecheck import verify
+    from ratecheck.verify.checking import summarize
 
     vs = verify.check("adom.lower-bound-comp~comm-bound-for-computations", quick=True)
     assert {v.verdict for v in vs} >= {HOLDS, VIOLATED}
@@ -150,7 +150,7 @@ def test_overflowed_monte_carlo_mean_is_a_divergence_only_below_max_over_n():
 def test_monte_carlo_nan_samples_are_no_evidence_but_inf_samples_are_divergence():
     """A replication that diverged to +inf makes the mean +inf (a violation of a finite upper bound); a NaN
     replication (e.g. 0/0) is no evidence: the point is inconclusive, never violated."""
-    from verify.expectation import mc_summary
+    from ratecheck.verify.expectation import mc_summary
 
     draws = np.full((50, T.size), 0.5)
     draws[3, 2] = np.nan

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 
-import theorems
-import verify
-from verify.check import HOLDS, VIOLATED, UsageError, outcome
-from verify.experiments import get as get_experiment
+from ratecheck import theorems, verify
+from ratecheck.verify.checking import HOLDS, VIOLATED, UsageError, outcome
+from ratecheck.verify.experiments import get as get_experiment
 
 IDS = [
     "weiszfeld.rate",
@@ -105,7 +104,7 @@ def test_solver_errors_become_usage_errors():
 
 def test_figures_written(tmp_path):
     vs = verify.check("weiszfeld.rate", quick=True)
-    from verify.plots import experiment_figures
+    from ratecheck.verify.plots import experiment_figures
 
     figs = experiment_figures(get_experiment("weiszfeld"), vs, tmp_path, quick=True)
     assert [f for f, _ in figs] == ["weiszfeld_rate.png", "weiszfeld_complexity.png", "weiszfeld_rfa.png"]
@@ -119,7 +118,7 @@ def test_overflowing_cloud_is_refused_not_verdicted(cid, capsys):
     nan (descent then gave a verdict, contraction a TypeError traceback).  The declared range of shift now
     refuses it up front (and an optimum with a non-finite certificate is refused where it is built:
     tests/test_optima.py); the command line reports one line naming the parameter and the rule."""
-    from verify.cli import main
+    from ratecheck.verify.cli import main
 
     with pytest.raises(UsageError, match=r"shift must be a finite number in \(0, 1e\+06\], got 1e\+160"):
         verify.check(cid, instances=[dict(outlier_frac=0.3, shift=1e160)])
@@ -129,7 +128,7 @@ def test_overflowing_cloud_is_refused_not_verdicted(cid, capsys):
 
 
 def test_smoothed_optimum_without_a_finite_candidate_is_refused():
-    from verify.optima import OptimumError, geometric_median_optimum
+    from ratecheck.verify.optima import OptimumError, geometric_median_optimum
 
     W = np.array([[0.0, 0.0], [1e200, 0.0], [0.0, 1e200]])
     with np.errstate(all="ignore"), pytest.raises(OptimumError, match="not finite|no candidate"):

@@ -4,10 +4,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import theorems
-from solvers.weiszfeld import diameter, smoothed_weiszfeld
-from verify.instances import point_cloud
-from verify.optima import geometric_median_optimum
+from ratecheck import theorems
+from ratecheck.solvers.weiszfeld import diameter, smoothed_weiszfeld
+from ratecheck.verify.instances import point_cloud
+from ratecheck.verify.optima import geometric_median_optimum
 
 SETTINGS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 cases = st.fixed_dictionaries(

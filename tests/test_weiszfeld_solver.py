@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from solvers import InvalidInput
-from solvers.weiszfeld import (
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers.weiszfeld import (
     anchor_test,
     blockwise_geometric_median,
     diameter,
@@ -21,8 +21,8 @@ from solvers.weiszfeld import (
     weiszfeld,
     z_update,
 )
-from verify.instances import point_cloud
-from verify.optima import geometric_median_optimum
+from ratecheck.verify.instances import point_cloud
+from ratecheck.verify.optima import geometric_median_optimum
 
 
 def naive_smoothed_weiszfeld(W, w, nu, T, z0=None):

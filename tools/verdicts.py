@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 
 def records(full: bool = False) -> dict:
     """``{key: {"verdict", "expected", "tightness"}}`` of ``ratecheck check --all`` (teeth included)."""
-    import theorems
-    from verify import check
+    from ratecheck import theorems
+    from ratecheck.verify import check
 
     out = {}
     for claim in [*theorems.all(), *theorems.teeth()]:

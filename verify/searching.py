@@ -16,16 +16,16 @@ maximises the claim's tightness (measured/bound; for lower bounds bound/measured
 
 A point goes through ``exp.from_search(point)`` (merged over the experiment's first ``quick``
 instance for the claim, which fixes the horizon and replication counts) and ``exp.params``;
-points the experiment or the claim's assumptions reject (:class:`~verify.check.UsageError`,
+points the experiment or the claim's assumptions reject (:class:`~verify.checking.UsageError`,
 :class:`theorems.ClaimError`) are skipped and counted.  Verdicts come from
-:func:`verify.check.judge`, so a Monte Carlo violation is always a confidence-bound violation, never
+:func:`verify.checking.judge`, so a Monte Carlo violation is always a confidence-bound violation, never
 a noisy single draw; an ``inconclusive`` or ``violated`` Monte Carlo point is re-run once with four times
 the replications and that run decides (a confirmation: the search tests many instances, so the 1%
 family-wise error of one verdict would otherwise add up over the search).
 
 The search is deterministic given ``seed`` (the budget counts runs, not seconds).
 
->>> from verify.search import search, replay                     # doctest: +SKIP
+>>> from ratecheck.verify.searching import search, replay                     # doctest: +SKIP
 >>> res = search("ef21.pl-qm~halved", budget=20, out="cx/")      # doctest: +SKIP
 >>> res.verdict, res.counterexample                              # doctest: +SKIP
 ('violated', PosixPath('cx/ef21.pl-qm_halved-....json'))
@@ -49,12 +49,12 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-import theorems
-from solvers import InvalidInput
-from theorems import Claim, ClaimError, Kind
+from ratecheck import theorems
+from ratecheck.solvers import InvalidInput
+from ratecheck.theorems import Claim, ClaimError, Kind
 
 from ._version import __version__
-from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge, outcome
+from .checking import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, Verdict, _jsonable, _resolve, check, judge, outcome
 from .errors import warnings_after_success
 from .optima import OptimumError
 from .outputs import MARKER, check_out, claim_dir, mark
@@ -812,7 +812,7 @@ def assert_claim_holds_search(
             raise AssertionError(
                 f"{res.claim}: violated on {res.point} (instance seed {res.seed}): {res.best.detail}\n"
                 f"counterexample: {res.counterexample}\nreplay: ratecheck replay {res.counterexample}  "
-                f"or verify.search.replay({str(res.counterexample)!r})"
+                f"or ratecheck.verify.searching.replay({str(res.counterexample)!r})"
             )
         raise AssertionError(
             f"{res.claim}: search found it {res.verdict} (expected {res.expected}) after {res.runs} runs "

@@ -12,8 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
-import theorems
-from theorems import Claim, Kind
+from ratecheck import theorems
+from ratecheck.theorems import Claim, Kind
 
 from . import experiments as _exps
 from .errors import UsageError, warnings_after_success
