@@ -138,6 +138,9 @@ class Personalization(Experiment):
         rules=(Rule("m must be at most n", ("m", "n"), lambda p: p["m"] <= p["n"]),),
     )
 
+    def from_search(self, point):
+        return dict(point, m=min(point["m"], point["n"])) if "m" in point and "n" in point else dict(point)
+
     def memory_needs(self, p):
         P = p["d_u"] + p["n"] * p["d_v"] + 2
         K = 2 ** p["n"]

@@ -91,6 +91,11 @@ class RFAExperiment(Experiment):
         rules=(Rule("n_bad must be below n_good", ("n_bad", "n_good"), lambda p: p["n_bad"] < p["n_good"]),),
     )
 
+    def from_search(self, point):
+        if "n_bad" in point and "n_good" in point:
+            return dict(point, n_bad=min(point["n_bad"], point["n_good"] - 1))
+        return dict(point)
+
     def memory_needs(self, p):
         n = p["n_good"] + p["n_bad"]
         return [Need("n*d*8 + n_good^2*d", n * p["d"] * 8 + p["n_good"] ** 2 * p["d"], ("n_good", "d"))]
