@@ -54,9 +54,8 @@ def discrete_gaussian(rng: np.random.Generator, sigma: float, size) -> np.ndarra
     """Draws of :math:`\\mathcal N_{\\mathbb Z}(0,\\sigma^2)` (int64) by inverse CDF on the table (vectorized)."""
     k, p = discrete_gaussian_table(sigma)
     cdf = np.cumsum(p)
-    cdf[-1] = 1.0
-    idx = np.searchsorted(cdf, rng.random(size), side="right")
-    return k[np.minimum(idx, k.size - 1)]
+    cdf[-1] = 1.0  # uniforms lie in [0, 1): the index is at most 2K
+    return np.searchsorted(cdf, rng.random(size), side="right") + int(k[0])  # k = -K..K: value = index - K
 
 
 def aggregate_noise_pmf(sigma: float, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -143,11 +142,17 @@ def secure_histogram(scores, edges, *, scale: int, sigma_int: float, modulus: in
     msg = noise
     msg[np.arange(m), _bins(scores, edges)] += scale
     true_sum = msg.sum(axis=0)
-    msg %= modulus  # what each client encodes, in [0, M)
+    # what each client encodes, in [0, M): entries lie in [-K, s_f + K], so reduction is one conditional add
+    # (the same residues as msg % M, without a division per entry; wider entries fall back to %)
+    if msg.min() >= -modulus and msg.max() < modulus:
+        msg += modulus * (msg < 0)
+    else:
+        msg %= modulus
     if mask:
         shares = rng.integers(0, modulus, size=(m, b))
         shares[-1] = (-shares[:-1].sum(axis=0)) % modulus
-        msg = (msg + shares) % modulus
+        msg += shares  # both in [0, M): the sum is below 2M
+        msg -= modulus * (msg >= modulus)
     y = msg.sum(axis=0) % modulus  # the server's modular sum
     decoded = np.where(y >= (modulus + 1) // 2, y - modulus, y)
     return SecureHistogram(decoded / scale, decoded, true_sum, modulus, scale)
