@@ -344,9 +344,9 @@ flix_constants = register(
         provenance_note="[derived]; the paper's printed form [not found]",
         kind=Kind.UPPER,
         measure="flix_constants",
-        bound=u_L * tau2L - u_mu * tau2mu,
+        bound=u_L * tau2L + u_mu / tau2mu,
         experiment="local_methods",
-        description="Stacked measure: L~ (u_L = 1, u_mu = 0) then -mu~ (u_L = 0, u_mu = 1), so both halves are "
+        description="Stacked measure: L~ (u_L = 1, u_mu = 0) then 1/mu~ (u_L = 0, u_mu = 1), so both halves are "
         "upper bounds; exact on quadratics (extreme eigenvalues of (1/n) sum tau_i^2 A_i).",
     )
 )
@@ -524,12 +524,12 @@ register_teeth(
     flix_constants,
     flix_constants.variant(
         "mu-tau-mean",
-        bound=u_L * tau2L - u_mu * tau_mean * mu,
+        bound=u_L * tau2L + u_mu / (tau_mean * mu),
         expected_to_fail="mu~ >= tau_mean mu_min (tau instead of tau^2)",
     ),
     flix_constants.variant(
         "L-tau-min",
-        bound=u_L * tau_min**2 * L - u_mu * tau2mu,
+        bound=u_L * tau_min**2 * L + u_mu / tau2mu,
         expected_to_fail="L~ <= min_i tau_i^2 L",
     ),
 )
