@@ -103,7 +103,7 @@ _ONE_STEP = (1 - gamma * mu) * E2 + (1 - p**2) * gamma**2 / p**2 * G2
 one_step = register(
     Claim(
         id="proxskip.one-step",
-        title="ProxSkip one-step bound: E[Psi_(t+1) | F_t] <= (1 - gamma mu)||e_t||^2 + (1 - p^2)(gamma^2/p^2)||g_t||^2",
+        title="ProxSkip one-step bound: E[Psi_(t+1) given F_t] <= (1 - gamma mu)‖e_t‖^2 + (1 - p^2)(gamma^2/p^2)‖g_t‖^2",
         paper=PROXSKIP + "; one-step bound derived here (spec section 2.3)",
         provenance=Provenance.DERIVED,
         kind=Kind.UPPER,
@@ -230,7 +230,7 @@ _LGD = (gt(mu, 0), le(mu, mu_f), le(mu_f, L), ge(H, 1))
 fixed_point = register(
     Claim(
         id="local-gd.fixed-point",
-        title="Local GD on quadratics: ||x_r - x_inf|| <= (1 - gamma mu_min)^(H r) ||x_0 - x_inf||, "
+        title="Local GD on quadratics: ‖x_r - x_inf‖ <= (1 - gamma mu_min)^(H r) ‖x_0 - x_inf‖, "
         "sum_i S_i grad f_i(x_inf) = 0",
         paper=KHALED + " (Local GD); round map derived here (spec section 3.2)",
         provenance=Provenance.DERIVED,
@@ -249,7 +249,7 @@ _NB = (1 - gmu) ** (H * r) * (D0 + delta_H()) + delta_H()
 neighbourhood = register(
     Claim(
         id="local-gd.neighbourhood",
-        title="Local GD on quadratics: ||x_r - x*|| <= (1 - gamma mu_min)^(H r)(||x_0 - x*|| + Delta_H) + Delta_H",
+        title="Local GD on quadratics: ‖x_r - x*‖ <= (1 - gamma mu_min)^(H r)(‖x_0 - x*‖ + Delta_H) + Delta_H",
         paper=KHALED + " (Local GD); bound derived here (spec section 3.2)",
         provenance=Provenance.DERIVED,
         kind=Kind.UPPER,
@@ -283,7 +283,7 @@ identical_hessians = register(
 floor_vs_H = register(
     Claim(
         id="local-gd.floor-vs-H",
-        title="Local GD floor ||x_inf - x*|| ~ ((H-1) gamma/2) ||A_bar^-1 (1/n) sum_i A_i grad f_i(x*)||: slope 1 in H - 1",
+        title="Local GD floor ‖x_inf - x*‖ ~ ((H-1) gamma/2) ‖A_bar^-1 (1/n) sum_i A_i grad f_i(x*)‖: slope 1 in H - 1",
         paper=KHALED + "; first-order expansion derived here (spec section 3.2)",
         provenance=Provenance.DERIVED,
         kind=Kind.SCALING,
@@ -301,7 +301,7 @@ _LN_EPS = sp.log((D0 + delta_H()) / (eps - delta_H()))
 comm_vs_H = register(
     Claim(
         id="local-gd.comm-vs-H",
-        title="Local GD: rounds to ||x_r - x*|| <= eps are <= ceil(ln((||x_0 - x*|| + Delta_H)/(eps - Delta_H)) / "
+        title="Local GD: rounds to ‖x_r - x*‖ <= eps are <= ceil(ln((‖x_0 - x*‖ + Delta_H)/(eps - Delta_H)) / "
         "(-H ln(1 - gamma mu_min))) when Delta_H < eps",
         paper=KHALED + "; derived here from local-gd.neighbourhood (spec section 3.2)",
         provenance=Provenance.DERIVED,
@@ -319,7 +319,7 @@ comm_vs_H = register(
 khaled_convex = register(
     Claim(
         id="local-gd.khaled-convex",
-        title="Local GD (convex, heterogeneous): f(x-bar_T) - f* <= 4||x_0 - x*||^2/(gamma T) + 20 gamma^2 L sigma_*^2 (H-1)^2",
+        title="Local GD (convex, heterogeneous): f(x-bar_T) - f* <= 4‖x_0 - x*‖^2/(gamma T) + 20 gamma^2 L sigma_*^2 (H-1)^2",
         paper=KHALED + " (form reconstructed from memory; theorem number and any extra stepsize cap [not found])",
         provenance=Provenance.RECONSTRUCTED,
         provenance_note="[reconstructed], not the printed theorem; numerically consistent on quadratics [derived]",

@@ -22,7 +22,9 @@ Instances (parameter ``instance``), all with exact constants (per-client :math:`
 * ``diagonal`` — a shared eigenbasis (:math:`U_i=I`), spectra in [μ, κμ], every client at μ along :math:`e_1`;
 * ``lg0`` — identical Hessians (every :math:`A_i` the mean of the ``rotated`` ones), heterogeneous :math:`b_i`;
 * ``lg2`` — :math:`A=\mathrm{diag}(10,1),\mathrm{diag}(1,10),3I`, :math:`b=(5,-1),(-2,4),(0,-3)`;
-* ``isotropic`` — :math:`A_i=a_iI` with :math:`a_i` geometric in [μ, κμ], random :math:`x_i^\star` (FLIX vs Local GD).
+* ``isotropic`` — :math:`A_i=a_iI` with :math:`a_i` geometric in [μ, κμ], random :math:`x_i^\star` (FLIX vs Local GD);
+* ``logistic`` — ℓ2-regularised logistic clients (μ = λ = ``mu``, :math:`L_i` certified upper bounds), for
+  ``proxskip_lyapunov`` only: Monte Carlo over coin paths (``replications``) with one-sided confidence bounds.
 """
 
 from __future__ import annotations
@@ -36,14 +38,17 @@ from solvers.local_methods import flix_gd, flix_quadratic, local_gd, local_gd_ro
 from solvers.problems import QuadraticClients
 
 from ..errors import UsageError
-from ..expectation import exact_linear_second_moments
+from ..expectation import exact_linear_second_moments, mc_summary
 from ..fit import loglog_fit
+from ..instances import l2_logistic_clients
+from ..optima import l2_logistic_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, Setting, json_list
 from ..verdict import Evidence
 from . import Experiment, register
 
-INSTANCES = ("q1", "rotated", "diagonal", "lg0", "lg2", "isotropic")
+INSTANCES = ("q1", "rotated", "diagonal", "lg0", "lg2", "isotropic", "logistic")
+MC_GRID_POINTS = 30  #: Monte Carlo comparisons on this many t values (Bonferroni over them)
 _PS_MEASURES = ("proxskip_lyapunov", "proxskip_one_step", "proxskip_gd_gap", "comms_to_eps", "comms_vs_p")
 _LGD_RUN = ("lgd_dist_fixed", "lgd_dist_opt", "lgd_rounds_to_eps", "khaled_gap")
 _LGD_MEASURES = _LGD_RUN + ("lgd_floor", "lgd_floor_vs_H")
@@ -139,9 +144,13 @@ def client_constants(P: QuadraticClients) -> dict:
     )
 
 
+def _unit(d: int, seed: int) -> np.ndarray:
+    v = np.random.default_rng([seed, 1]).standard_normal(d)
+    return v / np.linalg.norm(v)
+
+
 def _x0(P, seed: int, radius: float = 1.0) -> np.ndarray:
-    v = np.random.default_rng([seed, 1]).standard_normal(P.d)
-    return P.x_star + radius * v / np.linalg.norm(v)
+    return P.x_star + radius * _unit(P.d, seed)
 
 
 def _tau(p: dict, n: int, seed: int) -> np.ndarray:
@@ -204,7 +213,8 @@ class LocalMethodsExperiment(Experiment):
                 "rotated",
                 "quadratic clients: the fair family Q1(kappa) ('q1'), random rotated spectra in [mu, kappa mu] "
                 "('rotated'), the same with a shared eigenbasis ('diagonal'), identical Hessians ('lg0'), the "
-                "spec's LG2 ('lg2') or isotropic A_i = a_i I ('isotropic')",
+                "spec's LG2 ('lg2'), isotropic A_i = a_i I ('isotropic') or l2-logistic clients ('logistic', "
+                "proxskip_lyapunov only, Monte Carlo)",
                 choices=INSTANCES,
                 search=("q1", "rotated", "diagonal"),
             ),
@@ -318,6 +328,8 @@ class LocalMethodsExperiment(Experiment):
                 search=(1.0, 1e4),
                 log=True,
             ),
+            Int("m", 20, "data points per client (logistic)", low=1, high=10**6),
+            Int("replications", 1000, "Monte Carlo replications (logistic clients)", low=2, high=10**7),
             Int("T_max", 400000, "iteration cap of comms_to_eps / comms_vs_p", low=1),
         ),
         search_order=("instance", "n", "d", "kappa", "gamma_factor", "p", "H", "radius", "tau", "tau_profile"),
@@ -443,7 +455,16 @@ class LocalMethodsExperiment(Experiment):
     def memory_needs(self, p):
         """Upper bounds (8-byte entries): the clients (n, d, d); the exact ProxSkip maps and second moments
         (about 10 (2nd)^2 entries); a trajectory (T + 1, d) and Local GD's virtual iterates (H rounds, d)."""
-        n, d, T = int(p["n"]), int(p["d"]), int(p["T"])
+        n, d, T, R = int(p["n"]), int(p["d"]), int(p["T"]), int(p["replications"])
+        if p["instance"] == "logistic":  # Monte Carlo: replicated client states and the Lyapunov series
+            return [
+                Need("n*m*d", n * int(p["m"]) * d, ("n", "m", "d")),
+                Need(
+                    "8*replications*n*d + 2*replications*(T+1)*(d+1)",
+                    8 * R * n * d + 2 * R * (T + 1) * (d + 1),
+                    ("replications", "n", "d", "T"),
+                ),
+            ]
         return [
             Need("3*n*d^2", 3 * n * d * d, ("n", "d")),
             Need("40*(n*d)^2", 40 * (n * d) ** 2, ("n", "d")),
@@ -491,7 +512,11 @@ class LocalMethodsExperiment(Experiment):
         if m == "proxskip_lyapunov":
             out = [dict(instance="q1", kappa=10.0, p=0.05, T=300), dict(p=0.3, T=150), dict(p=1.0, T=60)]
             if not quick:
-                out += [dict(instance="diagonal", n=4, d=3, p=0.1, T=400), dict(kappa=10.0, p=0.5, T=200)]
+                out += [
+                    dict(instance="diagonal", n=4, d=3, p=0.1, T=400),
+                    dict(kappa=10.0, p=0.5, T=200),
+                    dict(instance="logistic", n=5, d=3, mu=0.1, p=0.3, T=100, replications=1000),
+                ]
             return out
         if m == "proxskip_one_step":
             out = [dict(p=0.3), dict(instance="q1", kappa=100.0, p=0.05)]
@@ -574,6 +599,13 @@ class LocalMethodsExperiment(Experiment):
             return self._floor_scaling(claim, p, seed)
         if m == "flix_lgd_gap":
             return self._flix_lgd(claim, p, seed)
+        if p["instance"] == "logistic":
+            if m != "proxskip_lyapunov":
+                raise UsageError(
+                    f"instance='logistic' serves measure proxskip_lyapunov only (Monte Carlo), not {m!r}; "
+                    f"choose one of {', '.join(i for i in INSTANCES if i != 'logistic')}"
+                )
+            return self._proxskip_monte_carlo(claim, p, seed)
         P = build_clients(p, seed)
         if m in _LGD_MEASURES and self.settings(claim).hessians == "identical":
             P = identical(P)
@@ -595,6 +627,43 @@ class LocalMethodsExperiment(Experiment):
         c["Psi0"] = float(psi[0])
         t = np.arange(1, p["T"] + 1)
         return self._ev("T", t, psi[1:], claim.evaluate(T=t, **c), c, p, seed, method="exact-expectation")
+
+    def _proxskip_monte_carlo(self, claim, p, seed):
+        """E Psi_t of Scaffnew on l2-logistic clients by Monte Carlo over the coin paths (no exact moments)."""
+        P = l2_logistic_clients(n=p["n"], d=p["d"], m=p["m"], lam=p["mu"], seed=seed)
+        xs = l2_logistic_optimum(P).x
+        c = dict(L=float(P.L_i.max()), mu=P.mu, n=P.n, d=P.d)
+        c["kappa"] = c["L"] / c["mu"]
+        c["gamma"] = g = self._gamma(claim, p, c)
+        c["p"] = q = self._prob(claim, p, c)
+        claim.check_assumptions(**c)
+        x0 = xs + p["radius"] * _unit(P.d, seed)
+        tr = proxskip(
+            P,
+            x0,
+            gamma=g,
+            p=q,
+            T=p["T"],
+            rng=np.random.default_rng([seed, 5]),
+            replications=p["replications"],
+            x_star=xs,
+        )
+        c["Psi0"] = float(tr.lyapunov[0, 0])
+        grid = np.unique(np.geomspace(1, p["T"], MC_GRID_POINTS).astype(int))
+        mean, se, R = mc_summary(tr.lyapunov[:, grid])
+        return self._ev(
+            "T",
+            grid,
+            mean,
+            claim.evaluate(T=grid, **c),
+            c,
+            p,
+            seed,
+            method="monte-carlo",
+            stderr=se,
+            n_samples=R,
+            note="l2-logistic clients: Monte Carlo over coin paths, L = max_i of certified upper bounds of L_i",
+        )
 
     def _proxskip_one_step(self, claim, p, seed, P, c, x0):
         c["gamma"] = g = self._gamma(claim, p, c)
