@@ -117,9 +117,9 @@ def proxskip(problem, x0, *, gamma, p, T, rng, h0=None, replications: int = 1, x
     R = positive_int("replications", replications)
     X = _start(problem, x0, R)
     n, d = problem.n, problem.d
-    H = np.zeros((R, n, d)) if h0 is None else _start(problem, h0, R)
     if h0 is not None and finite_array("h0", h0).shape != (n, d):
         raise InvalidInput(f"h0 must have shape (n, d) = ({n}, {d}), got {np.shape(h0)}")
+    H = np.zeros((R, n, d)) if h0 is None else np.broadcast_to(np.asarray(h0, dtype=float), (R, n, d)).copy()
     xm = np.empty((R, T + 1, d))
     comms = np.zeros((R, T + 1))
     psi = None
@@ -169,9 +169,9 @@ def proxskip_maps(A, gamma: float, p: float) -> tuple[np.ndarray, np.ndarray]:
     p = in_unit_interval("p", p)
     N = n * d
     I = np.eye(N)
-    BA = np.zeros((N, N))
-    for i in range(n):  # block-diagonal assembly (n blocks, once per instance)
-        BA[i * d : (i + 1) * d, i * d : (i + 1) * d] = A[i]
+    BA = np.zeros((n, d, n, d))
+    BA[np.arange(n), :, np.arange(n), :] = A  # block-diagonal blkdiag(A_1..A_n)
+    BA = BA.reshape(N, N)
     P = np.kron(np.full((n, n), 1.0 / n), np.eye(d))
     Ehat = np.hstack([I - gamma * BA, gamma * I])  # e_hat as a map of z
     M0 = np.vstack([Ehat, np.hstack([np.zeros((N, N)), I])])

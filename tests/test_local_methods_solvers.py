@@ -122,6 +122,8 @@ def test_bad_inputs_are_one_line_errors():
         proxskip(P, np.zeros(3), gamma=0.1, p=1.5, T=3, rng=np.random.default_rng(0))
     with pytest.raises(InvalidInput, match="x0 must have shape"):
         proxskip(P, np.zeros(4), gamma=0.1, p=0.5, T=3, rng=np.random.default_rng(0))
+    with pytest.raises(InvalidInput, match="h0 must have shape"):
+        proxskip(P, np.zeros(3), gamma=0.1, p=0.5, T=3, rng=np.random.default_rng(0), h0=np.zeros(3))
     with pytest.raises(InvalidInput, match="tau must be"):
         flix_gd(P, np.zeros(3), gamma=0.1, T=3, tau=np.full(3, 2.0), x_local=np.zeros((3, 3)))
     with pytest.raises(InvalidInput, match="H must be"):
