@@ -24,7 +24,7 @@ def pytest_addoption(parser):
 
 def pytest_collect_file(file_path, parent):
     if file_path.name.endswith(SUFFIX):
-        from verify.pytest_plugin import ClaimFile
+        from ratecheck.verify.pytest_plugin import ClaimFile
 
         return ClaimFile.from_parent(parent, path=file_path)
     return None

@@ -23,9 +23,9 @@
 import numpy as np
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
-import theorems, verify
-from verify.plots import draw_evidence
-from verify.experiments.adom import plot_distance_vs_rounds, plot_scaling, plot_cost_vs_lower_bound
+from ratecheck import theorems, verify
+from ratecheck.verify.plots import draw_evidence
+from ratecheck.verify.experiments.adom import plot_distance_vs_rounds, plot_scaling, plot_cost_vs_lower_bound
 
 # %% [markdown]
 # ## The claims
@@ -85,8 +85,8 @@ plt.show()
 # ## A small sweep: ADOM+ rounds to eps over (n, kappa) on relabelled rings
 
 # %%
-from verify.sweep import grid
-from verify.experiments.adom import EXPERIMENT as exp, _rounds_to
+from ratecheck.verify.sweep import grid
+from ratecheck.verify.experiments.adom import EXPERIMENT as exp, _rounds_to
 p = exp.params({})
 rows = []
 for cell in grid(n=[5, 8, 12], kappa=[4.0, 16.0]):

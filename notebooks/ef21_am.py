@@ -27,8 +27,8 @@ import numpy as np
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 
-import theorems, verify
-from verify.plots import draw_evidence
+from ratecheck import theorems, verify
+from ratecheck.verify.plots import draw_evidence
 
 for cid in ('ef21.nonconvex-qm', 'ef21.nonconvex-am'):
     c = theorems.get(cid)
@@ -61,7 +61,7 @@ fig.tight_layout(); plt.show()
 # $(L+L_{qm}\xi)/(L+L_{am}\xi)$.
 
 # %%
-from verify.plots import speedup_table
+from ratecheck.verify.plots import speedup_table
 spreads, measured, predicted = speedup_table(quick=True)
 plt.plot(spreads, measured, 'o-', label='measured T_qm / T_am')
 plt.plot(spreads, predicted, 'k--', label='stepsize ratio')

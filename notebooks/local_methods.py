@@ -28,13 +28,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import sympy as sp
 
-import theorems
-import verify
-from solvers.local_methods import flix_gd, flix_quadratic, local_gd_round_map
-from solvers.problems import QuadraticClients
-from theorems.local_methods import delta_H
-from verify.experiments import get
-from verify.experiments.local_methods import (
+from ratecheck import theorems
+from ratecheck import verify
+from ratecheck.solvers.local_methods import flix_gd, flix_quadratic, local_gd_round_map
+from ratecheck.solvers.problems import QuadraticClients
+from ratecheck.theorems.local_methods import delta_H
+from ratecheck.verify.experiments import get
+from ratecheck.verify.experiments.local_methods import (
     build_clients,
     client_constants,
     gd_hitting_time,

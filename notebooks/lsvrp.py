@@ -22,8 +22,8 @@
 # %%
 import numpy as np
 import matplotlib.pyplot as plt
-import theorems, verify
-from verify.experiments.lsvrp import plot_lsvrp_vs_sgd, plot_comms_scaling, plot_region
+from ratecheck import theorems, verify
+from ratecheck.verify.experiments.lsvrp import plot_lsvrp_vs_sgd, plot_comms_scaling, plot_region
 
 # %% [markdown]
 # ## The claim: the 2×2 matrix recursion
@@ -32,7 +32,7 @@ from verify.experiments.lsvrp import plot_lsvrp_vs_sgd, plot_comms_scaling, plot
 from IPython.display import Math
 c = theorems.get('lsvrp.recursion')
 print(c.title)
-from theorems.lsvrp import recursion_matrix
+from ratecheck.theorems.lsvrp import recursion_matrix
 import sympy as sp
 sp.Matrix(recursion_matrix())
 

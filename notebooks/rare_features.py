@@ -25,8 +25,8 @@
 import numpy as np
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
-import theorems, verify
-from verify.experiments import rare_features as rf
+from ratecheck import theorems, verify
+from ratecheck.verify.experiments import rare_features as rf
 claim = theorems.get('rare-features.nonconvex')
 print(claim.title)
 print(claim.provenance, '|', claim.provenance_note)
@@ -59,7 +59,7 @@ fig.tight_layout(); plt.show()
 # ## A small sweep over the multiplicity c (n = 40, d = 60)
 
 # %%
-from verify.sweep import grid
+from ratecheck.verify.sweep import grid
 rows = []
 for cell in grid(c=[1, 2, 4, 8, 20, 40]):
     d = max(60, 240 // cell['c'])

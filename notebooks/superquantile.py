@@ -23,8 +23,8 @@
 import numpy as np
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
-import theorems, verify
-import verify.experiments as E
+from ratecheck import theorems, verify
+import ratecheck.verify.experiments as E
 exp = E.get('superquantile')
 for cid in ['superquantile.bias-levy', 'superquantile.bias-sharp', 'superquantile.slide-bias-abs', 'superquantile.slide-variance']:
     c = theorems.get(cid)
@@ -45,7 +45,7 @@ for cid in ['superquantile.bias-exact', 'superquantile.bias-sharp', 'superquanti
 # ## Bias against m with every bound (exact binomial sums and order statistics)
 
 # %%
-from verify.experiments.superquantile import bias_figure, variance_figure, histogram_figure
+from ratecheck.verify.experiments.superquantile import bias_figure, variance_figure, histogram_figure
 fig = bias_figure(exp, theta=0.1, m_max=2000)
 fig.axes[0].legend(fontsize=7, title='measured (solid, exact) against bounds (dashed)', title_fontsize=7)
 plt.show()
@@ -59,7 +59,7 @@ plt.show()
 # ## A small sweep: worst-case bias over theta at fixed m = 200, against T6
 
 # %%
-from solvers import superquantile as sq
+from ratecheck.solvers import superquantile as sq
 thetas = np.array([0.05, 0.1, 0.2, 0.25, 0.5])
 bias = np.array([1 - sq.two_point_law(t, [200], t)['mean'][0] for t in thetas])
 t6 = theorems.get('superquantile.bias-sharp').evaluate(theta=thetas, m=200, B=1.0)

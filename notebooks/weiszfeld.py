@@ -24,7 +24,7 @@
 import numpy as np
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
-import theorems, verify
+from ratecheck import theorems, verify
 claim = theorems.get('weiszfeld.rate')
 print(claim.title)
 print(claim.paper)
@@ -48,7 +48,7 @@ plt.show()
 # ## All claims of this result (quick default instances)
 
 # %%
-from verify.check import outcome
+from ratecheck.verify.checking import outcome
 for c in theorems.all():
     if c.id.startswith('weiszfeld'):
         vs = verify.check(c, quick=True)
@@ -59,7 +59,7 @@ for c in theorems.all():
 # ## A small sweep: iterations to an $\varepsilon$-approximate median against $1/(\nu\varepsilon)$
 
 # %%
-from verify.experiments.weiszfeld import complexity_table
+from ratecheck.verify.experiments.weiszfeld import complexity_table
 nus, eps, meas, bnd = complexity_table(nus=(1e-6, 1e-2, 1e-1), n_eps=8)
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for i, nu in enumerate(np.unique(nus)):
@@ -74,7 +74,7 @@ ax.set_xlabel('1/(nu eps)'); ax.set_ylabel('iterations to eps'); ax.legend(fonts
 # ## Robust aggregation: FedAvg against RFA under omniscient corruption
 
 # %%
-from verify.experiments.weiszfeld import rfa_table
+from ratecheck.verify.experiments.weiszfeld import rfa_table
 fr, tab = rfa_table(fracs=(0.0, 0.2, 0.4), rounds=10)
 for lab, err in tab.items():
     print(f'{lab:34s}', ' '.join(f'{e:9.3g}' for e in err))

@@ -66,7 +66,7 @@ def onset(rho, b, tol):
 
 
 def main():
-    from verify.experiments.superquantile import KINK_ONSET_FACTOR, SGD_RATE_TOLERANCE
+    from ratecheck.verify.experiments.superquantile import KINK_ONSET_FACTOR, SGD_RATE_TOLERANCE
 
     tol = SGD_RATE_TOLERANCE / 2
     worst = 0.0

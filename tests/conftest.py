@@ -30,8 +30,8 @@ def refused_without_allocating():
     import time
     import tracemalloc
 
-    from verify.errors import UsageError
-    from verify.experiments import get
+    from ratecheck.verify.errors import UsageError
+    from ratecheck.verify.experiments import get
 
     def check(experiment, params, *words):
         exp = get(experiment)

@@ -1,12 +1,11 @@
 """The local-method claims (ProxSkip/Scaffnew, Local GD, FLIX): each holds on its quick instances with the
 expected tightness, each teeth variant is reported violated by the plain check (the search side is
-tests/test_search_teeth.py), and the provenance tags are those of the spec."""
+tests/verify/test_searching_teeth.py), and the provenance tags are those of the spec."""
 
 import pytest
 
-import theorems
-import verify
-from verify.check import outcome
+from ratecheck import theorems, verify
+from ratecheck.verify.checking import outcome
 
 CLAIMS = [c.id for c in theorems.all() if c.experiment == "local_methods"]
 SLOW = {"proxskip.comm-complexity", "proxskip.p-tradeoff"}  # exact hitting times over thousands of steps

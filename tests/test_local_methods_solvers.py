@@ -4,12 +4,19 @@ expectation of ProxSkip against Monte Carlo."""
 import numpy as np
 import pytest
 
-from solvers import InvalidInput
-from solvers.local_methods import flix_gd, flix_quadratic, local_gd, local_gd_round_map, proxskip, proxskip_maps
-from solvers.problems import QuadraticClients
-from verify.expectation import mc_summary
-from verify.experiments import get
-from verify.experiments.local_methods import build_clients, identical, proxskip_exact
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers.local_methods import (
+    flix_gd,
+    flix_quadratic,
+    local_gd,
+    local_gd_round_map,
+    proxskip,
+    proxskip_maps,
+)
+from ratecheck.solvers.problems import QuadraticClients
+from ratecheck.verify.expectation import mc_summary
+from ratecheck.verify.experiments import get
+from ratecheck.verify.experiments.local_methods import build_clients, identical, proxskip_exact
 
 EXP = get("local_methods")
 

@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))  # this checkout's packages, not an installed copy
 
 def generated() -> dict[Path, str]:
     """``{path: content}`` of every generated documentation file."""
-    from verify.describe import experiments_markdown, symbols_markdown
+    from ratecheck.verify.describe import experiments_markdown, symbols_markdown
 
     return {ROOT / "docs" / "experiments.md": experiments_markdown(), ROOT / "docs" / "symbols.md": symbols_markdown()}
 

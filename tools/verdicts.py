@@ -4,7 +4,7 @@
 ``--full``) and saves one line per (claim, instance, seed): the verdict and whether it was expected.
 ``python tools/verdicts.py compare FILE [--full]`` runs it again and lists every record whose
 verdict changed, appeared or disappeared (exit 1 if any), and how many tightness values moved.
-The default test run compares against ``tests/data/verdicts_quick.json`` (tests/test_verdicts_unchanged.py).
+The default test run compares against ``tests/data/verdicts_quick.json`` (tests/verify/test_verdicts_unchanged.py).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's 
 
 def records(full: bool = False) -> dict:
     """``{key: {"verdict", "expected", "tightness"}}`` of ``ratecheck check --all`` (teeth included)."""
-    import theorems
-    from verify import check
+    from ratecheck import theorems
+    from ratecheck.verify import check
 
     out = {}
     for claim in [*theorems.all(), *theorems.teeth()]:

@@ -1,6 +1,6 @@
 """The harness: instances, exact optima, experiments, checks, sweeps, plots, reports and the CLI.
 
->>> import verify
+>>> from ratecheck import verify
 >>> verdicts = verify.check("ef21.nonconvex-am", quick=True)   # doctest: +SKIP
 
 ``import verify`` is cheap: the public names below load their modules (numpy, scipy, sympy, cvxpy: seconds)

@@ -1,7 +1,7 @@
-"""``python -m verify`` and the ``ratecheck`` console script (``verify.__main__:run``).
+"""``python -m ratecheck`` and the ``ratecheck`` console script (``ratecheck.verify.__main__:run``).
 
 The command line imports numpy, scipy, sympy and cvxpy: seconds.  Ctrl-C during those imports exits like
-Ctrl-C during a run (status 130, one line, no traceback): ``import verify`` itself is cheap, and the heavy
+Ctrl-C during a run (status 130, one line, no traceback): ``import ratecheck`` itself is cheap, and the heavy
 imports happen inside :func:`run`, under its handler.
 """
 

@@ -52,8 +52,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10: the same parser, packaged as tomli
     import tomli as tomllib
 
-import theorems
-from theorems import Claim, ClaimError, Identity, Kind, Provenance
+from ratecheck import theorems
+from ratecheck.theorems import Claim, ClaimError, Identity, Kind, Provenance
 
 from . import experiments as _exps
 from .errors import UsageError, close_match, did_you_mean

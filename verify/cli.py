@@ -1,4 +1,4 @@
-"""``ratecheck`` command line (also ``python -m verify``).
+"""``ratecheck`` command line (also ``python -m ratecheck``).
 
 ::
 
@@ -29,21 +29,21 @@ import sys
 import time
 from pathlib import Path
 
-import theorems
-from solvers import InvalidInput
-from theorems import ClaimError
+from ratecheck import theorems
+from ratecheck.solvers import InvalidInput
+from ratecheck.theorems import ClaimError
 
 from . import claimfiles as _claimfiles
 from . import experiments as _exps
 from . import store as _store
 from . import sweep as _sweep
-from .check import check
+from .checking import check
 from .describe import describe, describe_text
 from .errors import UsageError
 from .outputs import check_out, claim_dir
 from .plots import experiment_figures
 from .report import write_report
-from .search import (
+from .searching import (
     DEFAULT_BUDGET,
     MC_BUDGET,
     _changes,
@@ -534,7 +534,7 @@ def _add_sweep_parsers(subparsers) -> None:
 def _cmd_sweep(args) -> int:
     """Run ``sweep`` or ``merge`` from parsed arguments; exit status 0 / 1 (unexpected or failed) / 2 (usage).
 
-    Usage errors are raised as :class:`~verify.check.UsageError` for the caller to print.
+    Usage errors are raised as :class:`~verify.checking.UsageError` for the caller to print.
     """
     if args.cmd == "merge":
         counts = _store.merge(args.dest, *args.sources)

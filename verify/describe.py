@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-import theorems
+from ratecheck import theorems
 
 from . import experiments as _exps
 from .schema import _plain

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import brentq
 
-from solvers.problems import LeastSquares, NonconvexLogistic
+from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic
 
 from .errors import UsageError
 from .resources import Need, check_memory
@@ -131,7 +131,7 @@ def adom_quadratics(n: int = 10, d: int = 5, mu: float = 1.0, L: float = 100.0, 
     so :math:`\lambda_{\min}(C_i)=\mu` (rank :math:`d-1`) and :math:`\lambda_{\max}(C_i)=L`;
     :math:`b_i\sim\mu\,U[0,1)^d`.  The problem recomputes all constants and :math:`x^\star`.
     """
-    from solvers.problems import NodeQuadratics
+    from ratecheck.solvers.problems import NodeQuadratics
 
     for nm, v in (("n", n), ("d", d)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 2:
@@ -151,7 +151,7 @@ def adom_quadratics(n: int = 10, d: int = 5, mu: float = 1.0, L: float = 100.0, 
 def adom_logistic(n: int = 10, d: int = 5, m: int = 20, lam: float = 0.1, seed: int = 0):
     r"""Per-node :math:`\ell_2`-logistic regression with :math:`\mu=\lambda`; :math:`x^\star` certified by
     :func:`verify.optima.decentralized_logistic_optimum`."""
-    from solvers.problems import NodeLogistic
+    from ratecheck.solvers.problems import NodeLogistic
 
     from .optima import decentralized_logistic_optimum
 
@@ -169,7 +169,7 @@ def adom_logistic(n: int = 10, d: int = 5, m: int = 20, lam: float = 0.1, seed: 
 
 def relabelled_ring(n: int, seed: int = 0):
     """Ring with a fresh uniform relabelling every round (spec §4, network 1); χ of the ring."""
-    from solvers.adom import RelabelledRing
+    from ratecheck.solvers.adom import RelabelledRing
 
     return RelabelledRing(n, seed=seed)
 
@@ -178,7 +178,7 @@ def random_geometric_cycle(n: int, K: int = 50, radius: float = 0.4, seed: int =
     r"""Cycle through ``K`` random geometric graphs (radius ``radius`` in the unit square), each made
     connected by joining every extra component to its nearest node in the first one (spec §4,
     network 2, after DADAO ``data.py``).  χ is the maximum over the graphs."""
-    from solvers.adom import CyclicGossip, laplacian, normalized_gossip
+    from ratecheck.solvers.adom import CyclicGossip, laplacian, normalized_gossip
 
     rng = np.random.default_rng(seed)
     mats = []
@@ -220,7 +220,7 @@ def _components(n: int, edges: np.ndarray) -> np.ndarray:
 
 def ring_star_alternating(n: int):
     r"""Alternate a ring and a star (centre 0): :math:`\chi=\max(\chi_{\rm ring},n)` (spec §4, network 3)."""
-    from solvers.adom import CyclicGossip, laplacian, normalized_gossip
+    from ratecheck.solvers.adom import CyclicGossip, laplacian, normalized_gossip
 
     idx = np.arange(n)
     ring = normalized_gossip(laplacian(n, np.c_[idx, (idx + 1) % n]))[0]
@@ -241,7 +241,7 @@ def chain_hard_instance(n: int = 8, n_chain: int = 4, d: int = 60, mu: float = 1
     :math:`f_a` at a point supported on :math:`e_1..e_k` reaches :math:`e_{k+1}` only when k is even,
     one of :math:`f_b` only when k is odd.
     """
-    from solvers.problems import NodeQuadratics
+    from ratecheck.solvers.problems import NodeQuadratics
 
     if not (isinstance(n_chain, (int, np.integer)) and n_chain >= 1 and 2 * n_chain <= n):
         raise UsageError(f"n_chain must be an integer with 1 <= n_chain <= n/2, got {n_chain!r} (n={n})")
@@ -366,7 +366,7 @@ def delta_controlled_quadratics(
 
     The returned problem recomputes every constant (``problem.delta``, ``problem.mu``...).
     """
-    from solvers.problems import QuadraticClients
+    from ratecheck.solvers.problems import QuadraticClients
 
     for name, v in (("n", n), ("d", d)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -408,7 +408,7 @@ def high_dissimilarity_quadratics(n: int = 10, d: int = 6, mu: float = 1.0, mean
     :math:`e_j\sim\mathrm{Exp}(\text{mean }` ``mean_gap`` :math:`)` and Haar-random :math:`U_i`;
     Gaussian :math:`b_i`.  Gives :math:`\mu` exactly and :math:`\delta\approx5.9` for the defaults
     (recomputed exactly by the problem)."""
-    from solvers.problems import QuadraticClients
+    from ratecheck.solvers.problems import QuadraticClients
 
     if not (np.isfinite(mu) and mu > 0):
         raise UsageError(f"mu must be a finite number > 0, got {mu!r}")
@@ -425,7 +425,7 @@ def l2_logistic_clients(
     r"""ℓ2-regularised logistic clients (``solvers.problems.L2Logistic``): client i draws features
     :math:`a_{ij}\sim\mathcal N(0,s_i^2I)` with scales :math:`s_i` log-uniform over a factor
     ``heterogeneity`` (so the Hessians differ), labels from a random linear model with 10% flipped."""
-    from solvers.problems import L2Logistic
+    from ratecheck.solvers.problems import L2Logistic
 
     rng = np.random.default_rng(seed)
     s = heterogeneity ** rng.uniform(-0.5, 0.5, n)
@@ -563,7 +563,7 @@ def superquantile_clients(
     the average model serves badly).  Returns a :class:`solvers.superquantile.QuadraticClients`
     whose constants (``L_i``, ``L``) are recomputed exactly.
     """
-    from solvers.superquantile import QuadraticClients
+    from ratecheck.solvers.superquantile import QuadraticClients
 
     for nm, v in (("n", n), ("d", d), ("samples", samples)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -627,8 +627,8 @@ def block_quadratic(
     random subspace of that dimension (convex, not strongly convex).  :math:`b=Ax^\sharp` so a
     minimiser exists; every constant is recomputed by :class:`solvers.problems.Quadratic`.
     """
-    from solvers.problems import Quadratic
-    from solvers.rcd import block_index, split_blocks
+    from ratecheck.solvers.problems import Quadratic
+    from ratecheck.solvers.rcd import block_index, split_blocks
 
     sizes = split_blocks(d, blocks)
     if not (np.isfinite(cond) and cond >= 1):
@@ -673,8 +673,8 @@ def block_logistic(
     Features are Gaussian, block j multiplied by :math:`\sqrt{s_j}`; labels from a random linear
     model with 10% flipped.  :math:`\mathbf L=\frac1{4m}M^\top M+\lambda I`, :math:`\mu=\lambda`.
     """
-    from solvers.problems import MatrixL2Logistic
-    from solvers.rcd import block_index, split_blocks
+    from ratecheck.solvers.problems import MatrixL2Logistic
+    from ratecheck.solvers.rcd import block_index, split_blocks
 
     sizes = split_blocks(d, blocks)
     s = block_scales(blocks, profile, scale_ratio)
@@ -700,8 +700,8 @@ def block_cosine(
     :math:`A_{ii}=s_{j(i)}a_i` with :math:`a_i` geometric in :math:`[1/\texttt{cond},1]`, so that
     coordinates with :math:`A_{ii}<\omega` are nonconvex (a double well) and the others convex.
     """
-    from solvers.problems import QuadraticCosine
-    from solvers.rcd import block_index, split_blocks
+    from ratecheck.solvers.problems import QuadraticCosine
+    from ratecheck.solvers.rcd import block_index, split_blocks
 
     sizes = split_blocks(d, blocks)
     s = block_scales(blocks, profile, scale_ratio)
@@ -788,7 +788,7 @@ def rare_features_problem(
     """
     import scipy.sparse as sps
 
-    from solvers.rare_features import SparseFederated
+    from ratecheck.solvers.rare_features import SparseFederated
 
     if not isinstance(m, (int, np.integer)) or isinstance(m, bool) or m < 1:
         raise UsageError(f"m must be an integer >= 1, got {m!r}")
@@ -946,7 +946,7 @@ def libsvm_problem(
     """
     import scipy.sparse as sps
 
-    from solvers.rare_features import SparseFederated, read_svmlight
+    from ratecheck.solvers.rare_features import SparseFederated, read_svmlight
 
     X, y = read_svmlight(path)
     _libsvm_memory(path, X, clients)

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-import theorems
-from theorems._core import _GREEK, tex_symbol
+from ratecheck import theorems
+from ratecheck.theorems._core import _GREEK, tex_symbol
 
 from .errors import UsageError
 

@@ -17,7 +17,7 @@ import cvxpy as cp
 import numpy as np
 from scipy.special import expit
 
-from solvers.problems import LeastSquares, NonconvexLogistic
+from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic
 
 __all__ = ["Optimum", "OptimumError", "least_squares_optimum", "logistic_lower_bound"]
 
@@ -338,7 +338,7 @@ def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
        :math:`D=\max_k\Vert\hat z-w_k\Vert\ge\Vert\hat z-z^\star\Vert` (the median lies in the hull),
        so ``lower`` is a certified lower bound and ``value - lower`` the certified gap.
     """
-    from solvers.weiszfeld import anchor_test, smoothed_weiszfeld
+    from ratecheck.solvers.weiszfeld import anchor_test, smoothed_weiszfeld
 
     W = np.asarray(points, dtype=float)
     m, d = W.shape
@@ -433,7 +433,7 @@ def superquantile_optimum(clients, theta: float, m: int | None = None, lam: floa
     """
     import warnings
 
-    from solvers.superquantile import subsets, surrogate_value
+    from ratecheck.solvers.superquantile import subsets, surrogate_value
 
     n, d = clients.n, clients.d
     m = n if m is None else int(m)

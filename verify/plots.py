@@ -13,11 +13,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-import theorems
-from solvers.compressors import make as make_compressor
-from solvers.ef21 import ef21
+from ratecheck import theorems
+from ratecheck.solvers.compressors import make as make_compressor
+from ratecheck.solvers.ef21 import ef21
 
-from .check import check
+from .checking import check
 from .experiments.ef21 import EF21Experiment, rounds_to
 from .experiments.weiszfeld import complexity_table, rfa_table
 from .instances import heterogeneous_least_squares

@@ -82,7 +82,7 @@ class ClaimCheck(_ClaimItem):
     """The plain check of one claim on its experiment's default instances."""
 
     def runtest(self):
-        from .check import check
+        from .checking import check
 
         e = self.entry
         verdicts = check(e.claim, seed=e.seed, quick=e.quick)
@@ -111,7 +111,7 @@ class ClaimSearch(_ClaimItem):
     what = "search"
 
     def runtest(self):
-        from .search import search
+        from .searching import search
 
         e = self.entry
         res = search(e.claim, budget=e.search_budget, seed=e.seed, out=self._out())
@@ -153,9 +153,9 @@ def _short(instance: dict, claim) -> str:
 
 
 def write_verdict_record(v, claim, out) -> Path:
-    """A counterexample record (the format of :func:`verify.search.write_counterexample`) of one violating
+    """A counterexample record (the format of :func:`verify.searching.write_counterexample`) of one violating
     verdict of the plain check; ``ratecheck replay`` re-runs it exactly."""
-    from .search import FORMAT, _safe
+    from .searching import FORMAT, _safe
 
     w = dict(v.worst_at)
     measured, bound = w.pop("measured", None), w.pop("bound", None)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-import theorems
+from ratecheck import theorems
 
 from .outputs import replace_dir
 from .verdict import Verdict, summarize
@@ -132,7 +132,7 @@ def _write_report(verdicts, out, *, extra_figures, title, command, search_rows, 
         md = _markdown(verdicts, rows, figs, extra, defaults, stamp, title, command)
         page = _html(verdicts, rows, figs, extra, defaults, stamp, title, command)
         if search_rows:
-            from .search import catalogue_markdown
+            from .searching import catalogue_markdown
 
             cat = catalogue_markdown(search_rows)
             md += "\n\n## Tightness found by counterexample search\n\n" + cat

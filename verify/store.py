@@ -26,7 +26,7 @@ source part before it writes anything and refuses a source with an unreadable pa
 Every part holds one row per evidence grid point with the columns of :data:`COLUMNS` plus one typed column
 ``param_<name>`` per instance parameter.  :func:`load` reads a store back as a :class:`pandas.DataFrame`.
 
-pyarrow and pandas are imported lazily (extra ``[dask]``): ``import verify`` does not need them.
+pyarrow and pandas are imported lazily (extra ``[dask]``): ``import ratecheck`` does not need them.
 """
 
 from __future__ import annotations

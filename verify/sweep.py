@@ -6,7 +6,7 @@ its position or from scheduling order).  :func:`sweep` runs a claim (or every cl
 (cell, replicate) with joblib/loky worker processes or a dask.distributed cluster and writes one row per
 (cell, seed, evidence grid point) into a :class:`verify.store.Store`::
 
-    >>> from verify.sweep import sweep, grid
+    >>> from ratecheck.verify.sweep import sweep, grid
     >>> res = sweep("ef21.nonconvex-am", grid(n=[10, 20], spread=[1.5, 2.0]), seeds=2,
     ...             out="sweep-out", backend="loky", workers=2)          # doctest: +SKIP
     >>> res.frame().groupby("param_n").tightness.max()                    # doctest: +SKIP
@@ -20,14 +20,14 @@ Semantics:
   seed=s)`` and is stored atomically when it finishes; units already in the store are skipped (resume);
 * everything is validated before any unit runs: unknown parameters, empty axes and out-of-range values via
   the experiment's ``params()``, a claim's assumptions on the values of each cell (a cheap *dry run* of each
-  cell with its horizon shrunk, see :data:`DRY_PARAMS`); failures raise :class:`~verify.check.UsageError`;
+  cell with its horizon shrunk, see :data:`DRY_PARAMS`); failures raise :class:`~verify.checking.UsageError`;
 * a unit that raises is recorded with its error and does not stop the sweep (it is retried on resume);
   a worker process that dies is replaced and its unit resubmitted (up to ``max_attempts``);
 * **scaling** claims: each unit records the claim's measure (its *response*, by default the last grid point;
   ``claim.setting['response']`` may say ``max``, ``min``, ``mean`` or ``first``) with verdict ``pending``; after
   the sweep the responses are fitted against ``claim.scaling_in`` (the exact constant when the experiment
   reports it, else the cell parameter) with :func:`verify.fit.scaling_fit` (bootstrap over seeds; form from
-  ``claim.setting['fit']``: ``power``, ``offset`` or ``piecewise``) and judged by :func:`verify.check.judge`;
+  ``claim.setting['fit']``: ``power``, ``offset`` or ``piecewise``) and judged by :func:`verify.checking.judge`;
   one verdict per combination of the other swept parameters.  The seed of a scaling unit ignores the
   scaling variable (common random numbers: every x sees the same random instance family, which is what makes
   a slope measurable), so it still depends only on the cell's content; ``claim.setting['common_random_numbers']``
@@ -53,7 +53,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from ._version import __version__
-from .check import HOLDS, INCONCLUSIVE, VIOLATED, UsageError
+from .checking import HOLDS, INCONCLUSIVE, VIOLATED, UsageError
 from .schema import scaling_settings
 
 __all__ = [
@@ -208,7 +208,7 @@ class Unit:
 
 
 def _portable_claim(claim):
-    import theorems
+    from ratecheck import theorems
 
     try:
         if theorems.get(claim.id) is claim:
@@ -252,10 +252,10 @@ def run_unit(unit: Unit, limit_threads: bool = True):
     import socket
     import traceback
 
-    import theorems
+    from ratecheck import theorems
 
     from . import experiments
-    from .check import check
+    from .checking import check
     from .store import failure_table, rows_table
 
     if limit_threads:
@@ -279,7 +279,7 @@ def run_unit(unit: Unit, limit_threads: bool = True):
         if claim.kind.value == "scaling":
             ev = _run_experiment(claim, exp, unit.params, unit.seed)
             if ev.fit is not None:  # the experiment fitted the law itself: judge per unit
-                from .check import judge
+                from .checking import judge
 
                 v = judge(claim, ev)
                 verdict, tight, detail, method = v.verdict, v.tightness, v.detail, v.method
@@ -320,7 +320,7 @@ def run_unit(unit: Unit, limit_threads: bool = True):
 
 
 def _json(x) -> str:
-    from .check import _jsonable
+    from .checking import _jsonable
 
     return json.dumps(_jsonable(x), sort_keys=True)
 
@@ -332,8 +332,8 @@ def _run_experiment(claim, exp, params, seed):
 # --------------------------------------------------------------------------- planning
 def _resolve_targets(target) -> list[tuple[Any, Any]]:
     """(claim, experiment) pairs for a claim object/id, an experiment name or a claim-id prefix."""
-    import theorems
-    from theorems import Claim
+    from ratecheck import theorems
+    from ratecheck.theorems import Claim
 
     from . import experiments
 
@@ -383,7 +383,7 @@ def _dry_params(exp, params: dict) -> dict:
 
 def _validate_cell(claim, exp, params: dict, seed: int, dry: bool, cell: dict | None = None) -> None:
     """Reject a cell whose values break the claim's assumptions (raises UsageError naming the cell)."""
-    from theorems import ClaimError
+    from ratecheck.theorems import ClaimError
 
     numeric = {
         k: v
@@ -716,7 +716,7 @@ class SweepResult:
     skipped: int
     failed: list  # [{key, claim, cell, seed, error}] of units whose last attempt raised
     summary: list  # one dict per claim (and per fit group for scaling claims)
-    verdicts: list  # verify.check.Verdict objects of the scaling fits
+    verdicts: list  # verify.checking.Verdict objects of the scaling fits
     seconds: float
     resubmitted: int = 0  # units sent again because their worker died
 
@@ -894,9 +894,9 @@ def _failures(store, units) -> list[dict]:
 # --------------------------------------------------------------------------- summaries and scaling fits
 def summarize(store, units: Sequence[Unit]) -> tuple[list[dict], list]:
     """Claim-level outcome of every claim in ``units`` (scaling claims: fitted and judged)."""
-    import theorems
+    from ratecheck import theorems
 
-    from .check import outcome
+    from .checking import outcome
 
     if not units:
         return [], []
@@ -995,7 +995,7 @@ def _response(measured: np.ndarray, how: str) -> float:
 
 def _scaling_record(claim, params: dict, consts: dict, measured, seed: int, rep: int, others, wall: float) -> dict:
     """One unit's contribution to a scaling fit: x (exact constant if reported), response, predicted exponent."""
-    from theorems import ClaimError
+    from ratecheck.theorems import ClaimError
 
     x_name = claim.scaling_in
     x = consts.get(x_name, params.get(x_name))
@@ -1019,7 +1019,7 @@ def _scaling_record(claim, params: dict, consts: dict, measured, seed: int, rep:
 
 def fit_scaling(claim, records: Sequence[dict]) -> list:
     """Judge a scaling claim from unit records (:func:`_scaling_record`): one Verdict per group."""
-    from .check import Evidence, judge
+    from .checking import Evidence, judge
     from .fit import scaling_fit
 
     st = scaling_settings(claim)
@@ -1108,7 +1108,7 @@ def check_scaling(
     from . import experiments
 
     if isinstance(claim, str):
-        import theorems
+        from ratecheck import theorems
 
         claim = theorems.get(claim)
     exp = (

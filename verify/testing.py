@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .check import check
-from .search import assert_claim_holds_search
+from .checking import check
+from .searching import assert_claim_holds_search
 from .verdict import outcome
 
 __all__ = ["assert_claim_holds"]
@@ -24,7 +24,7 @@ def assert_claim_holds(
     the expected one (``holds``, or ``violated`` for claims marked ``expected_to_fail``).
 
     With ``budget``, the claim is instead attacked by the counterexample search
-    (:func:`verify.search.assert_claim_holds_search`) over the experiment's instance space; a
+    (:func:`verify.searching.assert_claim_holds_search`) over the experiment's instance space; a
     failure names a replayable counterexample file (written to ``directory``).
     """
     if budget is not None:

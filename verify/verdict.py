@@ -31,7 +31,7 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.stats
 
-from theorems import Claim, Kind
+from ratecheck.theorems import Claim, Kind
 
 from .errors import UsageError
 

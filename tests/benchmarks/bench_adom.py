@@ -11,8 +11,8 @@ typically runs), with the same sparse W.
 import numpy as np
 import pytest
 
-from solvers.adom import RelabelledRing, adom_plus, adom_plus_params, implicit_step
-from verify.instances import adom_quadratics, random_geometric_cycle
+from ratecheck.solvers.adom import RelabelledRing, adom_plus, adom_plus_params, implicit_step
+from ratecheck.verify.instances import adom_quadratics, random_geometric_cycle
 
 pytestmark = pytest.mark.benchmark
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from solvers.compressors import TopK
-from solvers.ef21 import ef21
-from solvers.problems import LeastSquares
+from ratecheck.solvers.compressors import TopK
+from ratecheck.solvers.ef21 import ef21
+from ratecheck.solvers.problems import LeastSquares
 
 pytestmark = pytest.mark.benchmark
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,7 +105,7 @@ def test_ef21_vs_per_client_loop(benchmark):
 def test_quick_check_wall_time(benchmark, tmp_path):
     def run():
         return subprocess.run(
-            [sys.executable, "-m", "verify", "check", "ef21", "--quick", "--out", str(tmp_path / "r")],
+            [sys.executable, "-m", "ratecheck", "check", "ef21", "--quick", "--out", str(tmp_path / "r")],
             cwd=ROOT,
             capture_output=True,
             text=True,

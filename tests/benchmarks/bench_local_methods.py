@@ -16,10 +16,10 @@ import time
 import numpy as np
 import pytest
 
-from solvers.local_methods import proxskip
-from solvers.problems import QuadraticClients
-from verify.experiments import get
-from verify.experiments.local_methods import build_clients, proxskip_exact
+from ratecheck.solvers.local_methods import proxskip
+from ratecheck.solvers.problems import QuadraticClients
+from ratecheck.verify.experiments import get
+from ratecheck.verify.experiments.local_methods import build_clients, proxskip_exact
 
 pytestmark = pytest.mark.benchmark
 

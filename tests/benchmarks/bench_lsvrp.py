@@ -8,9 +8,9 @@ loop with one linear solve per prox (how research code typically runs); plus the
 import numpy as np
 import pytest
 
-from solvers.lsvrp import lsvrp, lsvrp_outcomes
-from solvers.problems import QuadraticClients
-from verify.expectation import exact_lsvrp_moments
+from ratecheck.solvers.lsvrp import lsvrp, lsvrp_outcomes
+from ratecheck.solvers.problems import QuadraticClients
+from ratecheck.verify.expectation import exact_lsvrp_moments
 
 pytestmark = pytest.mark.benchmark
 

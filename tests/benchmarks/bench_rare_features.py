@@ -16,10 +16,10 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from solvers.compressors import TopK
-from solvers.ef21 import ef21
-from solvers.rare_features import ef21_sparse
-from verify.instances import rare_features_problem
+from ratecheck.solvers.compressors import TopK
+from ratecheck.solvers.ef21 import ef21
+from ratecheck.solvers.rare_features import ef21_sparse
+from ratecheck.verify.instances import rare_features_problem
 
 pytestmark = pytest.mark.benchmark
 

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from solvers.rcd import RPTSketch, make_sketch, sketched_rcd, sketched_rcd_naive
-from verify.expectation import exact_linear_second_moments, exact_sketched_quadratic
-from verify.instances import block_quadratic
+from ratecheck.solvers.rcd import RPTSketch, make_sketch, sketched_rcd, sketched_rcd_naive
+from ratecheck.verify.expectation import exact_linear_second_moments, exact_sketched_quadratic
+from ratecheck.verify.instances import block_quadratic
 
 pytestmark = pytest.mark.benchmark
 

@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-import theorems
-from verify.check import UsageError
-from verify.search import search, searchable
+from ratecheck import theorems
+from ratecheck.verify.checking import UsageError
+from ratecheck.verify.searching import search, searchable
 
 pytestmark = pytest.mark.benchmark
 LIMIT = 60.0

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from solvers import superquantile as sq
+from ratecheck.solvers import superquantile as sq
 
 pytestmark = pytest.mark.benchmark
 

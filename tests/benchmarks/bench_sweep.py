@@ -38,7 +38,7 @@ def _warm(workers, timeout=120.0):
     """Start the loky pool and wait until every worker has imported the package (spawning is not measured)."""
     from joblib.externals.loky import get_reusable_executor
 
-    from verify.sweep import BLAS_ENV
+    from ratecheck.verify.sweep import BLAS_ENV
 
     ex = get_reusable_executor(max_workers=workers, env=dict(BLAS_ENV), timeout=60)
     seen, t0 = set(), time.perf_counter()
@@ -48,7 +48,7 @@ def _warm(workers, timeout=120.0):
 
 
 def _timed(tmp_path, name, workers):
-    from verify.sweep import sweep
+    from ratecheck.verify.sweep import sweep
 
     _warm(workers)
     t0 = time.perf_counter()
@@ -87,7 +87,7 @@ def test_two_workers_vs_one(benchmark, tmp_path):
 
 
 def test_store_writes_a_million_rows(benchmark, tmp_path):
-    from verify.store import Store, rows_table, unit_key
+    from ratecheck.verify.store import Store, rows_table, unit_key
 
     params = dict(
         problem="least-squares",

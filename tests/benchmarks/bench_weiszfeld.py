@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from solvers.weiszfeld import smoothed_weiszfeld
+from ratecheck.solvers.weiszfeld import smoothed_weiszfeld
 
 pytestmark = pytest.mark.benchmark
 gm = pytest.importorskip("geom_median.numpy")

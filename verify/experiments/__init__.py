@@ -1,4 +1,4 @@
-"""Experiments: how to turn (claim, instance parameters, seed) into :class:`~verify.check.Evidence`.
+"""Experiments: how to turn (claim, instance parameters, seed) into :class:`~verify.checking.Evidence`.
 
 Every module in this package registers one :class:`Experiment` on import.  To add a result, add
 ``verify/experiments/<name>.py`` defining a subclass with its :class:`~verify.schema.Schema` and
@@ -11,8 +11,8 @@ import functools
 import importlib
 import pkgutil
 
-from solvers import InvalidInput
-from theorems import Claim, ClaimError
+from ratecheck.solvers import InvalidInput
+from ratecheck.theorems import Claim, ClaimError
 
 from ..errors import UsageError, did_you_mean, warnings_after_success
 from ..optima import OptimumError

@@ -25,8 +25,8 @@ import math
 import numpy as np
 import sympy as sp
 
-from solvers.adom import StarSequence, adom_plus, gradient_tracking
-from theorems.adom import order_exponent
+from ratecheck.solvers.adom import StarSequence, adom_plus, gradient_tracking
+from ratecheck.theorems.adom import order_exponent
 
 from ..errors import UsageError
 from ..fit import loglog_fit

@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-import theorems
-from solvers.compressors import make as make_compressor
-from solvers.ef21 import ef21
-from theorems.ef21 import theta_c as _theta_c_expr
-from theorems.ef21 import xi as _xi_expr
+from ratecheck import theorems
+from ratecheck.solvers.compressors import make as make_compressor
+from ratecheck.solvers.ef21 import ef21
+from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
+from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from ..errors import UsageError
 from ..expectation import mc_summary

@@ -34,8 +34,15 @@ import math
 import numpy as np
 import sympy as sp
 
-from solvers.local_methods import flix_gd, flix_quadratic, local_gd, local_gd_round_map, proxskip, proxskip_maps
-from solvers.problems import QuadraticClients
+from ratecheck.solvers.local_methods import (
+    flix_gd,
+    flix_quadratic,
+    local_gd,
+    local_gd_round_map,
+    proxskip,
+    proxskip_maps,
+)
+from ratecheck.solvers.problems import QuadraticClients
 
 from ..errors import UsageError
 from ..expectation import exact_linear_second_moments, mc_summary

@@ -23,7 +23,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from solvers.lsvrp import lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
+from ratecheck.solvers.lsvrp import lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
 
 from ..errors import UsageError
 from ..expectation import LsvrpExactMoments, exact_lsvrp_moments, mc_summary
@@ -877,7 +877,7 @@ def plot_comms_scaling(quick: bool = True, verdicts=None, seed: int = 0):
     """Communications to eps against delta/mu on log axes, Khaled–Jin and tuned stepsizes."""
     import matplotlib.pyplot as plt
 
-    import theorems
+    from ratecheck import theorems
 
     fig, ax = plt.subplots(figsize=(5.5, 4))
     inst = dict(
@@ -903,7 +903,7 @@ def plot_region(quick: bool = True, verdicts=None, n: int = 5, d: int = 3, p: fl
     """Exact per-step growth rate of E||x^k - x*||^2 over a (gamma, delta) grid, with the derived boundary."""
     import matplotlib.pyplot as plt
 
-    import theorems
+    from ratecheck import theorems
 
     region = theorems.get("lsvrp.region")
     mu = 1.0

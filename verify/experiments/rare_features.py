@@ -28,10 +28,10 @@ import re
 import numpy as np
 import sympy as sp
 
-from solvers import InvalidInput
-from solvers.rare_features import Accounting, SparseFederated, ef21_sparse, gd_sparse
-from theorems.ef21 import theta_c as _theta_c_expr
-from theorems.ef21 import xi as _xi_expr
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers.rare_features import Accounting, SparseFederated, ef21_sparse, gd_sparse
+from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
+from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from ..errors import UsageError
 from ..fit import loglog_fit
@@ -779,7 +779,7 @@ def gradnorm_vs_bits(
     r"""Runs for the first figure: for each c/n, the authors' generator (n = 100, d = 500 in full runs;
     n = 20, d = 100 in quick ones) and three methods with stepsizes taken from the registered claims:
     EF21 (``ef21.nonconvex-qm``: :math:`1/(L+L_{qm}\xi(k/d))`), EF21 (``rare-features.nonconvex``) and GD (1/L)."""
-    import theorems
+    from ratecheck import theorems
 
     n, d, T_ef, T_gd = (20, 100, 3000, 150) if quick else (100, 500, 10000, 300)
     acc = accounting_ or Accounting()

@@ -23,7 +23,7 @@ import json
 
 import numpy as np
 
-from solvers.rcd import SKETCHES, CoordinateSketch, RPTSketch, lambda_max, make_sketch, sketched_rcd
+from ratecheck.solvers.rcd import SKETCHES, CoordinateSketch, RPTSketch, lambda_max, make_sketch, sketched_rcd
 
 from ..errors import UsageError
 from ..expectation import exact_sketched_quadratic, mc_summary
@@ -671,8 +671,8 @@ def cost_to_eps(problem, cost=None, eps=None, T_max: int = 20000, seed: int = 0)
     """
     import sympy as sp
 
-    from solvers.rcd import rpt_optimal_probabilities
-    from theorems.rcd import SC_COMPLEXITY
+    from ratecheck.solvers.rcd import rpt_optimal_probabilities
+    from ratecheck.theorems.rcd import SC_COMPLEXITY
 
     J = len(problem.block_sizes)
     cost = np.arange(1.0, J + 1) if cost is None else np.asarray(cost, dtype=float)
@@ -823,7 +823,7 @@ def pep_coordinate_check(d: int = 3, L: float = 1.0, mu: float = 0.1, T: int = 2
         wc_randomized_coordinate_descent_smooth_strongly_convex as wc,
     )
 
-    import theorems
+    from ratecheck import theorems
 
     claim = theorems.get("rcd.strongly-convex")
     c = dict(L_tilde=d * L, mu=mu, L=L)

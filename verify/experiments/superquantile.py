@@ -26,7 +26,7 @@ import scipy.special
 import scipy.stats
 import sympy as sp
 
-from solvers import superquantile as sq
+from ratecheck.solvers import superquantile as sq
 
 from ..errors import UsageError
 from ..expectation import mc_summary
@@ -710,7 +710,7 @@ class SuperquantileExperiment(Experiment):
             certificate_grad_norm_sq=float(g @ g),
             f_star_lower=f_star_low,
         )
-        from theorems.superquantile import kappa_ciss  # the claim module's constant, not re-derived here
+        from ratecheck.theorems.superquantile import kappa_ciss  # the claim module's constant, not re-derived here
 
         syms = sorted(kappa_ciss.free_symbols, key=lambda s: s.name)
         kappa = float(sp.lambdify(syms, kappa_ciss)(*[c[s.name] for s in syms]))
@@ -994,7 +994,7 @@ def _law_figure(exp, theta, m_max, curves, bounds, c, ylabel, title):
     """Exact curves (label, law overrides, moment -> series) and claim bounds against m on log axes."""
     import matplotlib.pyplot as plt
 
-    import theorems
+    from ratecheck import theorems
 
     p = exp.params(dict(theta=theta, m_min=10, m_max=m_max, m_points=25))
     m = m_grid(p)

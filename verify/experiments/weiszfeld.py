@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import nnls
 
-from solvers.weiszfeld import diameter, smoothed_weiszfeld
+from ratecheck.solvers.weiszfeld import diameter, smoothed_weiszfeld
 
 from ..errors import UsageError
 from ..instances import POINT_CLOUDS, point_cloud
@@ -414,7 +414,7 @@ class WeiszfeldExperiment(Experiment):
             series["dist"] = dist
             # Lemma 20, second part: distance to z* while g_nu(z_{t+1}) >= g_nu(z*)
             dstar = np.linalg.norm(res.iterates - opt.x, axis=1)
-            from solvers.weiszfeld import smoothed_objective
+            from ratecheck.solvers.weiszfeld import smoothed_objective
 
             gnu_star = float(smoothed_objective(opt.x, W, w, nu))
             cond = (res.g_nu[1:] >= gnu_star) & (dstar[:-1] > DIST_FLOOR * R)
@@ -479,7 +479,7 @@ def complexity_table(nus=(1e-6, 1e-3, 1e-2, 1e-1), n_eps: int = 10, seed: int = 
     Runs ``weiszfeld.complexity`` (bound from the registered claim) on one instance (default: the
     spec's outlier cloud) for each ν; returns rows ``(nu, eps, measured, bound)`` as arrays.
     """
-    import theorems
+    from ratecheck import theorems
 
     claim = theorems.get("weiszfeld.complexity")
     rows = []
@@ -506,7 +506,7 @@ def rfa_table(
 
     Returns ``(fracs, {label: errors})``.
     """
-    from solvers.weiszfeld import rfa_least_squares
+    from ratecheck.solvers.weiszfeld import rfa_least_squares
 
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((n, s, d))

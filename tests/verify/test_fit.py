@@ -1,0 +1,78 @@
+"""Scaling-law fits: power, offset and piecewise forms, bootstrap over seeds, the exponent plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ratecheck.verify import UsageError
+from ratecheck.verify.fit import Fit, loglog_fit, offset_fit, piecewise_fit, plot_exponents, scaling_fit
+
+X = np.geomspace(1, 1000, 9)
+
+
+def test_loglog_fit_exact_and_compatible():
+    f = loglog_fit(X, 3 * X**-0.5)
+    assert isinstance(f, Fit) and f.form == "power" and f.method == "t"
+    assert f.slope == pytest.approx(-0.5) and f.interval[0] <= -0.5 <= f.interval[1]
+    assert f.predict([4.0]) == pytest.approx([1.5])
+    with pytest.raises(UsageError, match="3 distinct"):
+        loglog_fit([1, 2, 2], [1, 2, 3])
+    with pytest.raises(UsageError, match="positive"):
+        loglog_fit([1, 2, 3], [1, 0, 3])
+
+
+def test_offset_fit_recovers_constant_term():
+    y = 0.2 + 5 * X**-1.0
+    plain = loglog_fit(X, y)
+    f = offset_fit(X, y)
+    assert plain.slope > -0.8  # the floor bends a plain log-log fit
+    assert f.slope == pytest.approx(-1.0, abs=1e-6) and f.offset == pytest.approx(0.2, rel=1e-6)
+    assert f.predict(X) == pytest.approx(y)
+    with pytest.raises(UsageError, match="4 distinct"):
+        offset_fit([1, 2, 3], [1, 2, 3])
+
+
+def test_piecewise_fit_reports_the_last_segment():
+    y = np.where(X < 10, X**-0.2, 10**0.8 * X**-1.0)  # continuous at x = 10
+    f = piecewise_fit(X, y)
+    assert f.slope == pytest.approx(-1.0, abs=1e-8) and f.first_slope == pytest.approx(-0.2, abs=1e-8)
+    assert f.breakpoint == pytest.approx(10, rel=1e-4)
+    assert f.predict(X) == pytest.approx(y, rel=1e-6)
+
+
+def test_bootstrap_over_seeds_covers_truth_and_contains_t_interval():
+    rng = np.random.default_rng(0)
+    R, true = 6, -0.75
+    reps = np.repeat(np.arange(R), X.size)
+    xs = np.tile(X, R)
+    c = np.exp(rng.normal(0, 0.5, R))[reps]  # each seed: its own constant (common random numbers along x)
+    y = c * xs**true * np.exp(rng.normal(0, 0.02, xs.size))
+    f = scaling_fit(xs, y, replicate=reps)
+    assert f.method == "bootstrap+t" and f.n_boot > 1000 and f.n_points == xs.size
+    assert f.interval[0] <= true <= f.interval[1] and f.interval[1] - f.interval[0] < 0.05
+    means_fit = loglog_fit(X, np.exp(np.log(y).reshape(R, -1).mean(0)))
+    assert f.interval[0] <= means_fit.interval[0] and f.interval[1] >= means_fit.interval[1]
+    assert scaling_fit(xs, y, replicate=reps, seed=0) == f  # reproducible
+    unpaired = scaling_fit(xs, y)  # no labels: resampled within each x, so the seed constants widen it
+    assert unpaired.interval[1] - unpaired.interval[0] > f.interval[1] - f.interval[0]
+
+
+def test_scaling_fit_forms_and_single_replicate():
+    assert scaling_fit(X, 2 * X**1.5).method == "t"
+    reps = np.repeat([0, 1], X.size)
+    xs = np.tile(X, 2)
+    y = (0.1 + xs**-1.0) * np.where(reps == 0, 1.0, 1.01)
+    f = scaling_fit(xs, y, replicate=reps, form="offset", n_boot=30)
+    assert f.form == "offset" and f.interval[0] <= -1.0 <= f.interval[1]
+    with pytest.raises(UsageError, match="fit form"):
+        scaling_fit(X, X, form="cubic")
+
+
+def test_plot_exponents(tmp_path):
+    from types import SimpleNamespace
+
+    f = loglog_fit(X, X**-1.0 * (1 + 0.01 * np.sin(X)))
+    v = SimpleNamespace(claim="toy", verdict="holds", evidence=SimpleNamespace(fit=f, predicted_exponent=-1.0))
+    out = plot_exponents([v], tmp_path / "exp.png")
+    assert (tmp_path / "exp.png").stat().st_size > 1000 and out.endswith("exp.png")

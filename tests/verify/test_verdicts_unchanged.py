@@ -1,0 +1,34 @@
+"""A refactor must not change a verdict: every (claim, quick default instance, seed) record of
+``ratecheck check --all --quick`` (teeth included) keeps the verdict saved in
+``tests/data/verdicts_quick.json`` (``python tools/verdicts.py save ...``; update it only for a
+deliberate, documented change of a verdict)."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("ratecheck_verdicts_tool", ROOT / "tools" / "verdicts.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_quick_verdicts_unchanged():
+    tool = _tool()
+    before = tool._load(ROOT / "tests" / "data" / "verdicts_quick.json")
+    lines, _ = tool.compare(before, tool.records(full=False))
+    assert not lines, "\n".join(lines)
+
+
+@pytest.mark.slow
+def test_full_verdicts_unchanged():
+    """The same on the default (full) instances of ``ratecheck check --all`` (about 75 s)."""
+    tool = _tool()
+    before = tool._load(ROOT / "tests" / "data" / "verdicts_full.json")
+    lines, _ = tool.compare(before, tool.records(full=True))
+    assert not lines, "\n".join(lines)
