@@ -4,7 +4,7 @@
 ``--full``) and saves one line per (claim, instance, seed): the verdict and whether it was expected.
 ``python tools/verdicts.py compare FILE [--full]`` runs it again and lists every record whose
 verdict changed, appeared or disappeared (exit 1 if any), and how many tightness values moved.
-The default test run compares against ``tests/data/verdicts_quick.json`` (tests/test_verdicts_unchanged.py).
+The default test run compares against ``tests/data/verdicts_quick.json`` (tests/verify/test_verdicts_unchanged.py).
 """
 
 from __future__ import annotations

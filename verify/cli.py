@@ -1,4 +1,4 @@
-"""``ratecheck`` command line (also ``python -m verify``).
+"""``ratecheck`` command line (also ``python -m ratecheck``).
 
 ::
 

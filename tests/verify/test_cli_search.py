@@ -9,7 +9,7 @@ import pytest
 
 from ratecheck.verify.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 USER_CLAIM = """
 from ratecheck import theorems
 from ratecheck.theorems import sym

@@ -246,7 +246,7 @@ def test_killed_report_write_is_cleaned_by_the_next_run(tmp_path, monkeypatch):
         [sys.executable, "-c", script],
         cwd=tmp_path,
         timeout=60,
-        env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1])),
+        env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])),
     )
     assert p.returncode == -9
     (left,) = os.listdir(tmp_path)

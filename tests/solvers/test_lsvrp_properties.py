@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ratecheck import theorems, verify
 
-# the bounds only (the claims' symbolic identities are established once in tests/test_lsvrp.py)
+# the bounds only (the claims' symbolic identities are established once in tests/verify/experiments/test_lsvrp.py)
 RECURSION = theorems.get("lsvrp.recursion").variant("bound-only", identities=())
 
 

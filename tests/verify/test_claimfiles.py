@@ -316,7 +316,7 @@ def test_show_toml_command(capsys):
 
 
 # --------------------------------------------------------------------------- the documented examples
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _toml_blocks(path, start=None, end=None):

@@ -2,7 +2,7 @@
 
 Sanity of the declared spaces (every point maps to parameters the experiment accepts, per claim
 restrictions), the short-run fix of the ADOM+ decay-rate windows, and a few shipped claims that a
-small search does not find violated.  Teeth found by search: ``tests/test_search_teeth.py``.
+small search does not find violated.  Teeth found by search: ``tests/verify/test_searching_teeth.py``.
 """
 
 import math

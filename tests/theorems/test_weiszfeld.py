@@ -117,7 +117,7 @@ def test_overflowing_cloud_is_refused_not_verdicted(cid, capsys):
     """At shift=1e160 the squared distances overflow: the anchor test 'certified' g* = inf with a gap of
     nan (descent then gave a verdict, contraction a TypeError traceback).  The declared range of shift now
     refuses it up front (and an optimum with a non-finite certificate is refused where it is built:
-    tests/test_optima.py); the command line reports one line naming the parameter and the rule."""
+    tests/verify/test_optima.py); the command line reports one line naming the parameter and the rule."""
     from ratecheck.verify.cli import main
 
     with pytest.raises(UsageError, match=r"shift must be a finite number in \(0, 1e\+06\], got 1e\+160"):

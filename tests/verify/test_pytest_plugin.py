@@ -12,7 +12,7 @@ from ratecheck.verify.searching import load_counterexample, replay, reproduces
 
 pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: the plugin is loaded by its pytest11 entry point once the package is installed; else name it
 PLUGIN = (
     ()

@@ -18,7 +18,7 @@ import pytest
 
 from ratecheck.verify.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RECORD = {
     "format": "ratecheck-counterexample/1",
     "claim": "ef21.pl-qm~halved",

@@ -10,7 +10,7 @@ import pytest
 
 from ratecheck.verify.cli import EXIT_BROKEN_PIPE, main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ENV = dict(os.environ, PYTHONPATH=str(ROOT))
 
 

@@ -25,7 +25,7 @@ from ratecheck.verify.store import Store, load
 from ratecheck.verify.sweep import cell_seed, grid, parse_grid, plan, run_grid, sweep, zipped
 
 pytest.importorskip("pyarrow")
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 AM = "ef21.nonconvex-am"
 SMALL = dict(n=8, d=8, m=5)  # tiny least-squares instances: a unit takes a few milliseconds
 CELLS = grid(T=[60, 90], spread=[1.5, 2.0])
