@@ -4,7 +4,7 @@ A measure's name in an experiment's :class:`~verify.schema.Schema` is an identif
 (``pl_lyapunov``); its meaning is the :class:`~verify.schema.Measure` help text.  Axes are labelled
 with the quantity in mathematics instead, from :data:`MEASURE_MATH` (keyed by ``(experiment,
 measure)``); a measure of a user's experiment that is not listed is labelled by its help text.
-Every entry must parse as mathtext (``tests/test_figures.py`` checks it).
+Every entry must parse as mathtext (``tests/verify/test_figures.py`` checks it).
 """
 
 from __future__ import annotations
