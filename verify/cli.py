@@ -6,12 +6,14 @@
     ratecheck show ID [--latex] [--json] [--toml]
     ratecheck experiments [--json]
     ratecheck describe EXPERIMENT [--json]
-    ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json] [--out DIR] [--no-report]
+    ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json [--series]] [--out DIR] [--no-report]
                     [--seed S] [--param NAME=VALUE ...] [--no-teeth]
                     [--claim FILE.py:NAME | FILE.toml[:ID] --experiment NAME] [--data FILE --clients N]
     ratecheck search CLAIM [--budget N] [--seed S] [--out DIR]      (verify/search.py)
     ratecheck replay FILE                                            (verify/search.py)
     ratecheck sweep ... / ratecheck merge ...                        (verify/sweep.py)
+    ratecheck plot CLAIM --out FILE [--format pdf|svg|pgf|png] [--style plain|icml|neurips|iclr|jmlr]
+                    [--param NAME=VALUE ...] [--seed S] [--quick]
 
 Exit status: 0 when nothing is unexpected, 1 when some verdict is unexpected (a claim not
 holding, or a teeth variant not caught), 2 for bad usage or bad input (one-line message).
@@ -40,8 +42,8 @@ from . import sweep as _sweep
 from .checking import check
 from .describe import describe, describe_text
 from .errors import UsageError
+from .figures import experiment_figures
 from .outputs import check_out, claim_dir
-from .plots import experiment_figures
 from .report import write_report
 from .searching import (
     DEFAULT_BUDGET,
@@ -58,7 +60,7 @@ from .searching import (
     search,
     searchable,
 )
-from .verdict import claim_tightness, outcome, summarize
+from .verdict import claim_tightness, evidence_series, outcome, summarize
 
 __all__ = ["main", "load_claim", "user_claims"]
 
@@ -145,6 +147,11 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--out", default="ratecheck-report", help="report directory (default: ratecheck-report)")
     ck.add_argument("--no-report", action="store_true", help="do not write a report")
     ck.add_argument("--no-teeth", action="store_true", help="skip the teeth variants of the selected claims")
+    ck.add_argument(
+        "--series",
+        action="store_true",
+        help="with --json: each verdict record carries its series (grid, measured, ...)",
+    )
     ck.add_argument("--seed", type=int, default=0)
     ck.add_argument(
         "--param",
@@ -169,6 +176,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_sweep_parsers(sub)
     _add_search_parsers(sub)
+    _add_plot_parser(sub)
     return p
 
 
@@ -249,6 +257,8 @@ def _cmd_describe(a) -> int:
 
 
 def _cmd_check(a, argv) -> int:
+    if a.series and not a.json:  # the series travel in the JSON records (a report has them as CSV files)
+        raise UsageError("--series needs --json (the report folder has every series as <claim>.csv)")
     if a.clients is not None and a.data is None:  # it would be silently ignored
         raise UsageError(
             f"--clients needs --data (the number of clients to split a data file across), got "
@@ -333,6 +343,7 @@ def _cmd_check(a, argv) -> int:
                 records=records,
                 command="ratecheck " + " ".join(shlex.quote(x) for x in argv),
                 claims=claims,
+                progress=_figure_progress(a.json),
             )
             if not a.json:
                 print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
@@ -357,7 +368,7 @@ def _cmd_check(a, argv) -> int:
             row["unexpected"] = row["unexpected"] or r["search_verdict"] == "violated"
     unexpected = [row["claim"] for row in claims_out if row["unexpected"]]
     if a.json:
-        payload = {"claims": claims_out, "verdicts": [v.to_dict() for v in verdicts]}
+        payload = {"claims": claims_out, "verdicts": _records(verdicts, a.series)}
         if search_rows is not None:
             payload["search"] = search_rows
         print(json.dumps(payload, indent=1))
@@ -488,6 +499,80 @@ def _cmd_replay(a) -> int:
             f"(recorded {rec.get('verdict')}, measured {rec.get('measured')}, bound {rec.get('bound')} at {rec.get('where')})"
         )
     return 1 if v.unexpected else 0
+
+
+# --------------------------------------------------------------------------- plot
+def _records(verdicts, series: bool) -> list[dict]:
+    """Verdict records (:meth:`Verdict.to_dict`); with ``series``, each also carries ``"series"``
+    (:func:`verify.verdict.evidence_series`: grid, measured, bound, interval, instance, seed; null when symbolic)."""
+    recs = [v.to_dict() for v in verdicts]
+    if series:
+        for r, v in zip(recs, verdicts):
+            r["series"] = evidence_series(v.evidence)
+    return recs
+
+
+def _figure_progress(quiet: bool):
+    """``progress(i, n)`` for the figure phase of a report: ``figures i/N`` on a terminal, then one line
+    with the count and the time it took; ``None`` when ``quiet`` (JSON output)."""
+    if quiet:
+        return None
+    tty = sys.stdout.isatty()
+    t0 = [0.0]
+
+    def progress(i, n):
+        if i == 0:
+            t0[0] = time.perf_counter()
+        if tty:
+            print(f"\rfigures {i}/{n}", end="", flush=True)
+        if i == n:
+            print(("\r" if tty else "") + f"figures: {n} drawn in {time.perf_counter() - t0[0]:.1f} s", flush=True)
+
+    return progress
+
+
+def _add_plot_parser(subparsers) -> None:
+    """Add ``plot`` (one claim's publication figure) to the ``ratecheck`` subcommands."""
+    from .figures import FORMATS, STYLES
+
+    p = subparsers.add_parser(
+        "plot",
+        help="draw one claim's bound-versus-measured figure (pdf/svg/pgf/png, venue styles) and its series (CSV)",
+    )
+    p.add_argument("claim", help="claim id or teeth variant id (see `ratecheck list --teeth`)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="instance parameter (repeatable)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="small instance (fast)")
+    p.add_argument("--format", help=f"one of {', '.join(FORMATS)} (default: the suffix of --out)")
+    p.add_argument("--style", default="plain", help=f"one of {', '.join(STYLES)} (default plain)")
+    p.add_argument("--out", required=True, metavar="FILE", help="figure file; its series goes beside it as FILE.csv")
+
+
+def _cmd_plot(a) -> int:
+    """``ratecheck plot CLAIM --out FILE``: validate everything, check the claim, write the figure and its series."""
+    from .figures import publication as pub
+
+    claim = pub.resolve_claim(a.claim)
+    fmt = pub.format_of(a.out, a.format)
+    pub.style_rc(a.style)  # unknown style: one line, before any work
+    if a.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {a.seed}")
+    out = pub.check_file_out(a.out, fmt)
+    params = None
+    if a.param:
+        exp = _exps.get(claim.experiment) if claim.measure else None
+        if exp is None:
+            raise UsageError(f"--param: claim {claim.id} is symbolic (no experiment, no instance parameters)")
+        params = exp.parse_params(a.param)
+        exp.params(params)
+    verdicts = check(claim, instances=[params] if params else None, seed=a.seed, quick=a.quick)
+    fig = pub.claim_figure(verdicts, claim, style=a.style)
+    pub.save_figure(fig, out, fmt)
+    csv_path = pub.write_series(verdicts, out.with_suffix(".csv"))
+    status, unexpected = outcome(verdicts)
+    mark = f"UNEXPECTED (expected {verdicts[0].expected})" if unexpected else "ok"
+    print(f"{claim.id}: {status} {mark}; figure {out}" + (f", series {csv_path}" if csv_path else ""))
+    return 1 if unexpected else 0
 
 
 # --------------------------------------------------------------------------- sweep and merge
@@ -677,6 +762,8 @@ def _main(argv) -> int:
             return _cmd_search(a)
         if a.cmd == "replay":
             return _cmd_replay(a)
+        if a.cmd == "plot":
+            return _cmd_plot(a)
         raise UsageError(f"unknown command {a.cmd!r}")
     except BAD_INPUT as e:
         print(f"ratecheck: error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, always

@@ -135,8 +135,8 @@ class Experiment:
     Parameter validation (:meth:`params`, which also refuses an instance that cannot fit in the
     memory available), the search space, the claim check
     (:meth:`validate_claim`) and the claim's typed settings (:meth:`settings`) all derive from the
-    schema.  :meth:`check_instance` may add checks that the schema cannot state;
-    :meth:`figures` may add experiment-specific plots to a report.
+    schema.  :meth:`check_instance` may add checks that the schema cannot state.
+    Report figures live in :mod:`verify.figures`, not here.
     """
 
     name: str = ""
@@ -309,10 +309,6 @@ class Experiment:
 
     def supports(self, claim: Claim) -> bool:
         return claim.measure in self.measures
-
-    def figures(self, verdicts: list, outdir, quick: bool = False) -> list[tuple[str, str]]:
-        """Extra figures for a report: list of (file name, caption)."""
-        return []
 
 
 _EXPERIMENTS: dict[str, Experiment] = {}

@@ -385,16 +385,6 @@ def test_experiment_bad_params(bad, match):
         verify.check("adom-plus.linear-rate", instances=[bad])
 
 
-@pytest.mark.slow
-def test_figures_written(tmp_path):
-    from ratecheck.verify.experiments import get
-
-    vs = verify.check("adom-plus.complexity-chi", quick=True) + verify.check("adom.lower-bound-comm", quick=True)
-    figs = get("adom").figures(vs, str(tmp_path), quick=True)
-    assert [f for f, _ in figs] == ["adom_distance_vs_rounds.png", "adom_scaling.png", "adom_lower_bound.png"]
-    assert all((tmp_path / f).stat().st_size > 1000 for f, _ in figs)
-
-
 # ----------------------------------------------------------------------------- absurd sizes
 @pytest.mark.parametrize(
     "params, words",

@@ -276,19 +276,6 @@ def test_reproducible():
     assert np.array_equal(a.evidence.measured, b.evidence.measured)
 
 
-@pytest.mark.slow
-def test_figures_written(tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from ratecheck.verify.experiments import get
-
-    figs = get("lsvrp").figures([], str(tmp_path), quick=True)
-    assert [f for f, _ in figs] == ["lsvrp_vs_sgd.png", "lsvrp_comms_scaling.png", "lsvrp_region.png"]
-    for f, caption in figs:
-        assert (tmp_path / f).stat().st_size > 1000 and caption
-
-
 # ----------------------------------------------------------------------------- closed form past float64 powers
 def _exact_power(c: dict, k: int, u_X: float, u_W: float) -> float:
     """[M^k (X0, W0)] in 50-digit mpmath (no overflow), the quantity the closed form states."""

@@ -380,16 +380,6 @@ def test_one_round_does_not_densify():
     assert peak < 0.05 * n * d * 8, f"peak {peak / 1e6:.1f} MB vs dense (n, d) {n * d * 8 / 1e6:.0f} MB"
 
 
-@pytest.mark.slow
-def test_figures(tmp_path):
-    exp = get_experiment("rare_features")
-    vs = verify.check("rare-features.complexity", quick=True)
-    out = exp.figures(vs, tmp_path, quick=True)
-    assert len(out) == 2
-    for name, caption in out:
-        assert (tmp_path / name).stat().st_size > 1000 and caption
-
-
 def test_sparse_logistic_lower_bound_certificate():
     from ratecheck.verify.optima import sparse_logistic_lower_bound
 
