@@ -12,7 +12,7 @@ from ratecheck.solvers.compressors import make as make_compressor
 from ratecheck.solvers.ef21 import ef21
 
 from ..experiments.ef21 import EF21Experiment, rounds_to
-from ..instances import heterogeneous_least_squares
+from ..instances import heterogeneous_least_squares, streams
 from ..sweep import grid, run_grid
 from .style import draw_evidence
 
@@ -82,10 +82,10 @@ def speedup_table(quick: bool = False, spreads=(1.0, 1.5, 2.0, 3.0, 4.0), seed: 
         prob = heterogeneous_least_squares(n=20, d=20, m=10, spread=spread, seed=seed)
         comp = make_compressor("top-1")
         c = EF21Experiment()._constants(prob, comp)
-        x0 = np.random.default_rng(seed).standard_normal(prob.d)
+        x0 = streams(seed).start.standard_normal(prob.d)
         g_qm, g_am = qm.max_stepsize(**c), am.max_stepsize(**c)
-        t_qm = ef21(prob, x0, g_qm, comp, T)
-        t_am = ef21(prob, x0, g_am, comp, T)
+        t_qm = ef21(prob, x0, gamma=g_qm, T=T, compressor=comp)
+        t_am = ef21(prob, x0, gamma=g_am, T=T, compressor=comp)
         target = 1e-2 * t_qm.grad_norm_sq[0, 0]
         return rounds_to(t_qm.grad_norm_sq[0], target) / rounds_to(t_am.grad_norm_sq[0], target), g_am / g_qm
 

@@ -18,7 +18,6 @@ from ratecheck.solvers.compressors import TopK
 from ratecheck.solvers.ef21 import ef21
 from ratecheck.solvers.rare_features import Accounting, SparseFederated, gd_sparse, read_svmlight, segment_topk
 from ratecheck.verify.checking import UsageError
-from ratecheck.verify.experiments import get as get_experiment
 from ratecheck.verify.instances import libsvm_problem, rare_features_problem, rare_ownership, split_rows
 
 RARE_IDS = [c.id for c in theorems.all() if c.id.startswith("rare-features.")]
