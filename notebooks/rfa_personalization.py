@@ -26,17 +26,17 @@
 # $\sqrt{b\log(1/\alpha)}/(\varepsilon m)$, not $b\sigma^2/m$; FedSim beat FedAlt in exact runs with equal steps,
 # while the slide's "FedAlt is better" compares upper bounds.
 #
-# The figure functions below (`fig_rfa_rounds`, `fig_personalization`, `fig_dp_quantile`) are candidates for the
-# `verify.figures` package.
+# The figures (`fig_rfa_rounds`, `fig_personalization`, `fig_dp_quantile`) are drawn by the `verify.figures`
+# package (modules `rfa`, `personalization`, `dp_quantile`; the report draws the same ones).
 
 # %%
 import numpy as np
 import matplotlib.pyplot as plt
 from ratecheck import theorems, verify
 from ratecheck.verify.checking import outcome
-from ratecheck.solvers.rfa import global_optimum, rfa
-from ratecheck.verify.experiments.rfa import build
-from ratecheck.verify.experiments.dp_quantile import DPQuantile
+from ratecheck.verify.figures.dp_quantile import fig_dp_quantile
+from ratecheck.verify.figures.personalization import fig_personalization
+from ratecheck.verify.figures.rfa import fig_rfa_rounds
 
 # %% [markdown]
 # ## Verdicts of every claim and tooth (quick instances)
@@ -56,21 +56,7 @@ for c in theorems.all():
 # Diagonal quadratic clients ($d=5$, 7 good), the adversary sends $-3\bar X+10\mathcal N(0,I)$; 3 local steps.
 
 # %%
-def fig_rfa_rounds(bads=(0, 2, 4), rounds=15, seed=4):
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    for nb, color in zip(bads, ('C0', 'C1', 'C3')):
-        p = dict(d=5, n_good=7, n_bad=nb, curv=2.0, spread=1.0)
-        H, W, bad, _ = build(p, seed)
-        ws = global_optimum(H[~bad], W[~bad])
-        for agg, ls in (('gm', '-'), ('mean', ':')):
-            tr = rfa((H, W), np.zeros(5), gamma=1 / H.max(), T=rounds, rng=np.random.default_rng(seed), K=3,
-                     corrupted=bad, aggregator=agg)
-            ax.semilogy(np.linalg.norm(tr.w - ws, axis=1), ls, color=color,
-                        label=f"{'GM' if agg == 'gm' else 'mean'}, {nb}/{7 + nb} corrupted")
-    ax.set_xlabel('round t'); ax.set_ylabel('||w_t - w*||'); ax.legend(fontsize=7, ncol=2); ax.grid(True, alpha=0.3)
-    return fig
-
-fig_rfa_rounds(); plt.show()
+fig_rfa_rounds(quick=False); plt.show()
 
 # %% [markdown]
 # **Finding 1: $\Omega_Y$ is a distance.** Without corruption the squared-error floor scales like $s^2$ when the
@@ -88,18 +74,7 @@ print(v4.verdict, v4.detail)
 # equal steps $\eta/L_u$, $\eta/L_v$.
 
 # %%
-def fig_personalization(etas=(0.1, 0.3), seed=0):
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    for eta, color in zip(etas, ('C0', 'C2')):
-        (v,) = verify.check('personalization.fedsim-vs-fedalt-runs', instances=[dict(eta=eta)], seed=seed)
-        s = v.evidence.series
-        t = np.arange(1, s['fedsim'].size + 1)
-        ax.loglog(t, s['fedsim'], '-', color=color, label=f'FedSim, eta={eta}')
-        ax.loglog(t, s['fedalt'], '--', color=color, label=f'FedAlt, eta={eta}')
-    ax.set_xlabel('rounds T'); ax.set_ylabel('exact E (1/T) sum M_t'); ax.legend(fontsize=8); ax.grid(True, which='both', alpha=0.3)
-    return fig
-
-fig_personalization(); plt.show()
+fig_personalization(quick=False); plt.show()
 
 # %% [markdown]
 # **Finding 3.** Over seeds 0-3 and $\eta\in\{0.1,0.3\}$, FedSim's averaged stationarity at $T=200$ is the lower one
@@ -119,26 +94,7 @@ for seed in range(4):
 # against the poster's slope and the brief's.
 
 # %%
-def fig_dp_quantile(seed=0):
-    exp = DPQuantile()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
-    base = exp.params(dict(reps=1000))
-    for ax, var, grid, slope in ((axes[0], 'm', [250, 500, 1000, 2000, 4000, 8000], -1.0),
-                                 (axes[1], 'eps_dp', [0.25, 0.5, 1.0, 2.0, 4.0], -1.0)):
-        q = []
-        for x in grid:
-            p = dict(base, **{var: x})
-            c = exp._constants(p)
-            q.append(np.quantile(exp._max_dev(p, c, np.random.default_rng(seed), p['reps']), 0.95) / p['m'])
-        q = np.array(q)
-        ax.loglog(grid, q, 'o-', label='95% quantile of N/m')
-        ax.loglog(grid, q[0] * (np.array(grid) / grid[0]) ** slope, 'k--', label=f'slope {slope:g} (poster)')
-        ax.loglog(grid, q[0] * (np.array(grid) / grid[0]) ** -3 if var == 'm' else q[0] * (np.array(grid) / grid[0]) ** -2,
-                  ':', color='gray', label="brief's b sigma^2/m")
-        ax.set_xlabel(var); ax.set_ylabel('level error scale'); ax.grid(True, which='both', alpha=0.3); ax.legend(fontsize=8)
-    return fig
-
-fig_dp_quantile(); plt.show()
+fig_dp_quantile(quick=False); plt.show()
 
 # %% [markdown]
 # **Finding 2.** The fitted slopes in $m$, $\varepsilon$ and $b$ are $-1$, $-1$ and $1/2$: the poster's

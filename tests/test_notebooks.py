@@ -31,9 +31,11 @@ EXPECT = {
 FIGURES = {
     "adom_plus": 4,
     "ef21_am": 3,
+    "local_methods": 6,
     "lsvrp": 4,
     "rare_features": 3,
     "rcd_rpt": 3,
+    "rfa_personalization": 3,
     "superquantile": 3,
     "weiszfeld": 2,
 }

@@ -62,6 +62,69 @@ def test_lsvrp_figures_written(tmp_path):
         assert (tmp_path / f).stat().st_size > 1000 and caption
 
 
+@pytest.mark.parametrize(
+    "name, files",
+    [
+        (
+            "local_methods",
+            [
+                "local_methods_comms_vs_kappa.png",
+                "local_methods_lyapunov.png",
+                "local_methods_p_tradeoff.png",
+                "local_methods_floor_vs_H.png",
+                "local_methods_rounds_vs_H.png",
+                "local_methods_flix_iterations.png",
+            ],
+        ),
+        ("rfa", ["rfa_rounds.png"]),
+        ("personalization", ["personalization_fedsim_vs_fedalt.png"]),
+        ("dp_quantile", ["dp_quantile_level_error.png"]),
+    ],
+)
+def test_new_results_figures_written(tmp_path, name, files):
+    figs = experiment_figures(get(name), [], str(tmp_path), quick=True)
+    assert [f for f, _ in figs] == files
+    for f, caption in figs:
+        assert (tmp_path / f).stat().st_size > 1000 and caption
+
+
+@pytest.mark.parametrize(
+    "module, function, scales",
+    [
+        ("local_methods", "plot_comms_vs_kappa", ("log", "log")),
+        ("local_methods", "plot_lyapunov", ("linear", "log")),
+        ("local_methods", "plot_p_tradeoff", ("log", "log")),
+        ("local_methods", "plot_floor_vs_H", ("log", "log")),
+        ("local_methods", "plot_rounds_vs_H", ("log", "log")),
+        ("local_methods", "plot_flix_iterations", ("log", "linear")),
+        ("rfa", "fig_rfa_rounds", ("linear", "log")),
+        ("personalization", "fig_personalization", ("log", "log")),
+        ("dp_quantile", "fig_dp_quantile", ("log", "log")),
+    ],
+)
+def test_new_results_figures_label_every_axis_and_power_laws_are_log_log(module, function, scales):
+    import importlib
+
+    import matplotlib.pyplot as plt
+
+    fig = getattr(importlib.import_module(f"ratecheck.verify.figures.{module}"), function)(quick=True)
+    try:
+        for ax in fig.axes:
+            assert ax.get_xlabel() and ax.get_ylabel()
+            assert (ax.get_xscale(), ax.get_yscale()) == scales
+    finally:
+        plt.close(fig)
+
+
+def test_new_results_figures_show_fitted_and_predicted_slopes():
+    from ratecheck.verify.figures.dp_quantile import fig_dp_quantile
+    from ratecheck.verify.figures.local_methods import plot_comms_vs_kappa, plot_floor_vs_H
+
+    for fig in (plot_comms_vs_kappa(quick=True), plot_floor_vs_H(quick=True), fig_dp_quantile(quick=True)):
+        labels = " ".join(_lines(fig))
+        assert "fitted slope " in labels and ("predicted" in labels or "slope 1/2" in labels), labels
+
+
 # --------------------------------------------------------------------------- publication figures
 def _lines(fig):
     return {ln.get_label(): ln for ax in fig.axes for ln in ax.get_lines()}

@@ -9,12 +9,16 @@ No module here selects a matplotlib backend: the command line does (Agg), a note
 from __future__ import annotations
 
 from .adom import adom_figures
+from .dp_quantile import dp_quantile_figures
 from .drawing import ClaimFigure, draw_all
 from .ef21 import ef21_figures, speedup_table
+from .local_methods import local_methods_figures
 from .lsvrp import lsvrp_figures
+from .personalization import personalization_figures
 from .publication import FORMATS, STYLES, claim_figure, plot, save_figure, series_csv, telling, write_series
 from .rare_features import rare_features_figures
 from .rcd import rcd_figures
+from .rfa import rfa_figures
 from .style import COLORS, draw_evidence, plot_verdict
 from .superquantile import superquantile_figures
 from .weiszfeld import weiszfeld_figures
@@ -42,10 +46,14 @@ __all__ = [
 #: Report figures of an experiment (name -> ``f(exp, verdicts, outdir, quick)``).
 FIGURES = {
     "adom": adom_figures,
+    "dp_quantile": dp_quantile_figures,
     "ef21": ef21_figures,
+    "local_methods": local_methods_figures,
     "lsvrp": lsvrp_figures,
+    "personalization": personalization_figures,
     "rare_features": rare_features_figures,
     "rcd": rcd_figures,
+    "rfa": rfa_figures,
     "superquantile": superquantile_figures,
     "weiszfeld": weiszfeld_figures,
 }
