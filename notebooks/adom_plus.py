@@ -24,8 +24,8 @@ import numpy as np
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 from ratecheck import theorems, verify
-from ratecheck.verify.plots import draw_evidence
-from ratecheck.verify.experiments.adom import plot_distance_vs_rounds, plot_scaling, plot_cost_vs_lower_bound
+from ratecheck.verify.figures import draw_evidence
+from ratecheck.verify.figures.adom import plot_distance_vs_rounds, plot_scaling, plot_cost_vs_lower_bound
 
 # %% [markdown]
 # ## The claims

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Math, display
 
 from ratecheck import theorems, verify
-from ratecheck.verify.plots import draw_evidence
+from ratecheck.verify.figures import draw_evidence
 
 for cid in ('ef21.nonconvex-qm', 'ef21.nonconvex-am'):
     c = theorems.get(cid)
@@ -61,7 +61,7 @@ fig.tight_layout(); plt.show()
 # $(L+L_{qm}\xi)/(L+L_{am}\xi)$.
 
 # %%
-from ratecheck.verify.plots import speedup_table
+from ratecheck.verify.figures import speedup_table
 spreads, measured, predicted = speedup_table(quick=True)
 plt.plot(spreads, measured, 'o-', label='measured T_qm / T_am')
 plt.plot(spreads, predicted, 'k--', label='stepsize ratio')
@@ -89,3 +89,15 @@ for c in [c for c in theorems.all() if c.id.startswith('ef21')]:
     status, unexpected = verify.outcome(vs)
     t = [v.tightness for v in vs if v.tightness is not None]
     print(f"{c.id:24s} {status:9s} tightness {max(t) if t else float('nan'):.3f}  [{c.provenance.value}]")
+
+# %% [markdown]
+# ## A figure for the paper
+#
+# `verify.plot` checks a claim and returns a matplotlib figure in a venue's style (here ICML's column width and
+# fonts): the measured Lyapunov function on a semilog-y axis against the theorem's bound, named by its formula.
+# `fig.savefig("pl.pdf")` (or `ratecheck plot ef21.pl-qm --style icml --out pl.pdf`) writes it as a vector file;
+# the command also writes the series beside it (`pl.csv`).
+
+# %%
+fig = verify.plot('ef21.pl-qm', quick=True, style='icml')
+fig

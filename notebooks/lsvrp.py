@@ -23,7 +23,7 @@
 import numpy as np
 import matplotlib.pyplot as plt
 from ratecheck import theorems, verify
-from ratecheck.verify.experiments.lsvrp import plot_lsvrp_vs_sgd, plot_comms_scaling, plot_region
+from ratecheck.verify.figures.lsvrp import plot_lsvrp_vs_sgd, plot_comms_scaling, plot_region
 
 # %% [markdown]
 # ## The claim: the 2×2 matrix recursion

@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 from IPython.display import Math, display
 from ratecheck import theorems, verify
 from ratecheck.verify.experiments import rare_features as rf
+from ratecheck.verify.figures import rare_features as rff
 claim = theorems.get('rare-features.nonconvex')
 print(claim.title)
 print(claim.provenance, '|', claim.provenance_note)
@@ -81,8 +82,8 @@ for r_ in rows:
 cv = verify.check('rare-features.complexity', quick=True)[0]
 print(cv.verdict, cv.detail)
 print({k: cv.constants[k] for k in ('ef21_beats_gd_at_min_c', 'ef21_beats_dense_gd_at_min_c', 'min_sqrt_c_over_n_L_plus_over_L')})
-fig = rf.plot_bits_to_eps(cv.evidence); plt.show()
+fig = rff.plot_bits_to_eps(cv.evidence); plt.show()
 
 # %%
 runs = rf.gradnorm_vs_bits(quick=True)
-fig = rf.plot_gradnorm_vs_bits(runs); plt.show()
+fig = rff.plot_gradnorm_vs_bits(runs); plt.show()

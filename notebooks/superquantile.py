@@ -45,7 +45,7 @@ for cid in ['superquantile.bias-exact', 'superquantile.bias-sharp', 'superquanti
 # ## Bias against m with every bound (exact binomial sums and order statistics)
 
 # %%
-from ratecheck.verify.experiments.superquantile import bias_figure, variance_figure, histogram_figure
+from ratecheck.verify.figures.superquantile import bias_figure, variance_figure, histogram_figure
 fig = bias_figure(exp, theta=0.1, m_max=2000)
 fig.axes[0].legend(fontsize=7, title='measured (solid, exact) against bounds (dashed)', title_fontsize=7)
 plt.show()

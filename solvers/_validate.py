@@ -60,3 +60,20 @@ def positive_array(name: str, value: Any, *, shape: tuple[int, ...] | None = Non
     if a.size and np.any(a <= 0):
         raise InvalidInput(f"{name} must be > 0 entrywise, found min {float(a.min()):.6g}")
     return a
+
+
+def generator(rng: Any, needed: str | None = None) -> np.random.Generator | None:
+    """``rng`` as a ``numpy.random.Generator`` (or None when the run draws nothing).
+
+    ``needed`` names what draws random numbers in this run; then None is refused.  Integers are
+    refused too: a solver never seeds itself (the caller spawns independent streams).
+    """
+    if rng is None:
+        if needed is not None:
+            raise InvalidInput(f"rng must be a numpy.random.Generator: {needed} draws random numbers, got None")
+        return None
+    if not isinstance(rng, np.random.Generator):
+        raise InvalidInput(
+            f"rng must be a numpy.random.Generator (e.g. numpy.random.default_rng(seed)), got {type(rng).__name__}"
+        )
+    return rng

@@ -21,14 +21,15 @@ dense ``n x n`` matrices) and ``matrix(q)`` (the ``scipy.sparse`` matrix).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sps
 import scipy.sparse.linalg as spla
 
-from ._validate import InvalidInput, finite_array, positive, positive_int
+from ._trajectory import Trajectory
+from ._validate import InvalidInput, finite_array, generator, positive, positive_int
 
 __all__ = [
     "laplacian",
@@ -418,8 +419,8 @@ def support_depth(*arrays) -> int:
     return int(idx[-1] + 1) if idx.size else 0
 
 
-@dataclass
-class ADOMTrajectory:
+@dataclass(kw_only=True)
+class ADOMTrajectory(Trajectory):
     """What a decentralized run records, per iteration k = 0..K.
 
     Attributes
@@ -435,16 +436,14 @@ class ADOMTrajectory:
         Largest nonzero coordinate index over all nodes and the whole state (``track_support``).
     """
 
+    SERIES = ("dist_sq", "consensus", "comm_rounds", "grad_calls", "depth")
+
     dist_sq: np.ndarray
     consensus: np.ndarray
     comm_rounds: np.ndarray
     grad_calls: np.ndarray
-    iterations: int
     params: dict
     depth: np.ndarray | None = None
-    x_final: np.ndarray | None = None
-    diverged_at: int | None = None
-    meta: dict = field(default_factory=dict)
 
 
 class _Recorder:
@@ -484,30 +483,47 @@ class _Recorder:
     def trajectory(self, comm, params, X, meta) -> "ADOMTrajectory":
         e = self.k_end + 1
         return ADOMTrajectory(
-            self.dist[:e],
-            self.cons[:e],
-            comm,
-            np.arange(e),
-            self.k_end,
-            params,
-            None if self.depth is None else self.depth[:e],
-            X,
-            self.diverged,
-            meta,
+            dist_sq=self.dist[:e],
+            consensus=self.cons[:e],
+            comm_rounds=comm,
+            grad_calls=np.arange(e),
+            T=self.k_end,
+            params=params,
+            depth=None if self.depth is None else self.depth[:e],
+            x_final=X,
+            diverged_at=self.diverged,
+            meta=meta,
         )
 
 
-def _validate_run(grad, x_star, gossip, n, d, iterations):
+def _validate_run(problem, x0, gossip, T, rng, x_star, mu, L, chi):
+    """The decentralized problem's pieces: ``(grad, n, d, x_star, T, mu, L, chi)`` with the defaults filled in.
+
+    ``problem`` needs ``local_grads(X)`` (X of shape (n, d)), ``n`` and ``d``; ``x_star``, ``mu`` and
+    ``L`` default to its attributes, ``chi`` to the gossip sequence's.
+    """
+    grad = getattr(problem, "local_grads", None)
+    if not callable(grad):
+        raise InvalidInput(
+            f"problem must have local_grads(X) -> local gradients of shape (n, d), got {type(problem).__name__}"
+        )
+    n, d = problem.n, problem.d
     if not isinstance(gossip, GossipSequence):
         raise InvalidInput(f"gossip must be a solvers.adom.GossipSequence, got {type(gossip).__name__}")
     if gossip.n != n:
         raise InvalidInput(f"gossip has {gossip.n} nodes but the problem has {n}")
-    xs = finite_array("x_star", x_star, ndim=1)
+    if x0 is not None:
+        x0 = finite_array("x0", x0)
+        if x0.shape not in ((d,), (n, d)) or np.any(x0 != 0):
+            raise InvalidInput(f"x0 must be zero of shape ({d},) or ({n}, {d}): the method starts from zero (spec 3.1)")
+    generator(rng)  # deterministic: accepted for the common signature, never drawn from
+    xs = finite_array("x_star", problem.x_star if x_star is None else x_star, ndim=1)
     if xs.shape != (d,):
         raise InvalidInput(f"x_star must have shape ({d},), got {xs.shape}")
-    if not callable(grad):
-        raise InvalidInput("grad must be callable: grad(X) -> local gradients of shape (n, d)")
-    return xs, positive_int("iterations", iterations)
+    mu = problem.mu if mu is None else mu
+    L = problem.L if L is None else L
+    chi = gossip.chi if chi is None else chi
+    return grad, n, d, xs, positive_int("T", T), mu, L, chi
 
 
 def _adom_linear_map(p: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -538,16 +554,16 @@ def _adom_linear_map(p: dict) -> tuple[np.ndarray, np.ndarray]:
 
 
 def adom_plus(
-    grad,
-    n: int,
-    d: int,
-    mu: float,
-    L: float,
-    chi: float,
-    gossip: GossipSequence,
-    iterations: int,
-    x_star,
+    problem,
+    x0=None,
     *,
+    T: int,
+    gossip: GossipSequence,
+    chi: float | None = None,
+    mu: float | None = None,
+    L: float | None = None,
+    x_star=None,
+    rng: np.random.Generator | None = None,
     multi_consensus: bool = False,
     T_mc: int | None = None,
     order: str = "time",
@@ -569,21 +585,28 @@ def adom_plus(
     parameters use :math:`\chi=2`.  ``order='time'`` applies :math:`W(kT)` first (physical time
     order, needed for information-propagation arguments); ``'dadao'`` the DADAO product order.
 
+    ADOM+ has no free stepsize: every parameter follows from :math:`(\mu, L, \chi)`
+    (:func:`adom_plus_params`).
+
     Parameters
     ----------
-    grad : callable
-        ``grad(X)`` with ``X`` of shape ``(n, d)`` returns :math:`\nabla f_i(x_i)` stacked.
-    mu, L, chi : float
-        Uniform constants (:math:`\mu=\min_i\mu_i`, :math:`L=\max_iL_i`) and the network χ used in
-        the parameters (plain ADOM+).
-    iterations : int
+    problem : NodeQuadratics, NodeLogistic or any object with ``local_grads(X)``, ``n``, ``d``
+        ``local_grads(X)`` with ``X`` of shape ``(n, d)`` returns :math:`\nabla f_i(x_i)` stacked.
+    x0 : None or zeros
+        The method starts from zero (other starts are refused).
+    T : int
         Maximal number of iterations K.
-    x_star : array (d,)
-        The minimiser, for the recorded distances.
+    gossip : GossipSequence
+    chi, mu, L : float, optional
+        The network χ used in the parameters (plain ADOM+; default ``gossip.chi``) and the uniform
+        constants (:math:`\mu=\min_i\mu_i`, :math:`L=\max_iL_i`; default the problem's).
+    x_star : array (d,), optional
+        The minimiser, for the recorded distances (default ``problem.x_star``).
+    rng : ignored (deterministic; accepted for the common signature).
     stop_ratio : float
         Stop once ``dist_sq <= stop_ratio * dist_sq[0]`` (0: never).
     """
-    xs, K = _validate_run(grad, x_star, gossip, n, d, iterations)
+    grad, n, d, xs, K, mu, L, chi = _validate_run(problem, x0, gossip, T, rng, x_star, mu, L, chi)
     if order not in ("time", "dadao"):
         raise InvalidInput(f"order must be 'time' or 'dadao', got {order!r}")
     if multi_consensus:
@@ -622,17 +645,17 @@ def adom_plus(
 
 
 def gradient_tracking(
-    grad,
-    n: int,
-    d: int,
-    mu: float,
-    L: float,
-    chi: float,
-    gossip: GossipSequence,
-    iterations: int,
-    x_star,
+    problem,
+    x0=None,
     *,
-    step: float | None = None,
+    T: int,
+    gossip: GossipSequence,
+    gamma: float | None = None,
+    chi: float | None = None,
+    mu: float | None = None,
+    L: float | None = None,
+    x_star=None,
+    rng: np.random.Generator | None = None,
     track_support: bool = False,
     stop_ratio: float = 0.0,
 ) -> ADOMTrajectory:
@@ -643,12 +666,13 @@ def gradient_tracking(
         s^0=\nabla F(x^0),
 
     one gradient per node and one communication round (stacked ``[x, s]``) per iteration.  The
-    default step :math:`\eta=1/(4L\chi)` is a practical choice (the theory's is smaller).  The constants
-    are validated as ADOM+'s (finite :math:`0<\mu<L`, :math:`\chi\ge1`; ``step`` > 0).
+    default stepsize ``gamma`` :math:`=\eta=1/(4L\chi)` is a practical choice (the theory's is
+    smaller).  The constants are validated as ADOM+'s (finite :math:`0<\mu<L`, :math:`\chi\ge1`;
+    ``gamma`` > 0); the other parameters as :func:`adom_plus`.
     """
-    xs, K = _validate_run(grad, x_star, gossip, n, d, iterations)
+    grad, n, d, xs, K, mu, L, chi = _validate_run(problem, x0, gossip, T, rng, x_star, mu, L, chi)
     mu, L, chi = _constants(mu, L, chi)
-    eta = 1.0 / (4 * L * chi) if step is None else positive("step", step)
+    eta = 1.0 / (4 * L * chi) if gamma is None else positive("gamma", gamma)
     X = np.zeros((n, d))
     Gold = grad(X)
     S = Gold.copy()

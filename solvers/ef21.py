@@ -11,24 +11,32 @@ Feedback Reloaded, 2024):
 with :math:`w_i=1/n` for EF21 and :math:`w_i=L_i/\sum_jL_j` for EF21-W.  Per-client state lives
 in arrays of shape ``(R, n, d)`` where ``R`` counts independent Monte Carlo replications, so one
 call runs every client of every replication with a handful of array operations per round.
+
+One function serves dense and sparse data: given a :class:`solvers.rare_features.SparseFederated`
+problem, :func:`ef21` runs the support-restricted kernel of :mod:`solvers.rare_features` (state on
+the clients' feature supports, Top-k within each support), which is a different data layout, not a
+different algorithm; merging the two kernels would make the dense one pay the segment bookkeeping
+(and the sparse one densify), so they stay two kernels behind this one entry point.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import InvalidInput, finite_array, positive, positive_int
-from .compressors import Compressor
+from ._trajectory import Trajectory
+from ._validate import InvalidInput, finite_array, generator, positive, positive_int
+from .compressors import Compressor, TopK
 from .problems import Problem
+from .rare_features import Accounting, SparseFederated, SparseTrajectory, ef21_support
 
-__all__ = ["Trajectory", "ef21"]
+__all__ = ["EF21Trajectory", "ef21"]
 
 
-@dataclass
-class Trajectory:
-    """What a run records.
+@dataclass(kw_only=True)
+class EF21Trajectory(Trajectory):
+    """What a dense EF21 run records.
 
     Attributes
     ----------
@@ -44,49 +52,57 @@ class Trajectory:
         First iteration whose values overflowed; later entries are ``inf``.
     """
 
+    SERIES = ("grad_norm_sq", "f", "floats", "bits")
+
     gamma: float
-    T: int
     grad_norm_sq: np.ndarray
     f: np.ndarray
     G: dict
     floats: np.ndarray
     bits: np.ndarray
-    x_final: np.ndarray
     checkpoints: np.ndarray
     x_checkpoints: np.ndarray
-    diverged_at: int | None = None
-    meta: dict = field(default_factory=dict)
 
 
 def ef21(
-    problem: Problem,
+    problem: Problem | SparseFederated,
     x0,
-    gamma: float,
-    compressor: Compressor,
-    T: int,
     *,
+    gamma: float,
+    T: int,
+    compressor: Compressor,
+    rng: np.random.Generator | None = None,
     weights=None,
     init: str = "grad",
     participation=None,
     noise=None,
     replications: int = 1,
-    seed: int = 0,
     lyapunov: dict | None = None,
     checkpoints=(),
     bits_per_float: int = 32,
     count_indices: bool = True,
-) -> Trajectory:
+    accounting: Accounting | None = None,
+    stop_below: float | None = None,
+) -> EF21Trajectory | SparseTrajectory:
     r"""Run EF21 (``weights=None``) or EF21-W (``weights`` = array :math:`w`, e.g. ``L_i/sum L``).
 
     Parameters
     ----------
-    problem : Problem
+    problem : Problem or SparseFederated
+        Dense data run the ``(R, n, d)`` kernel below; a :class:`~solvers.rare_features.SparseFederated`
+        runs the support-restricted kernel (:func:`solvers.rare_features.ef21_support`, one
+        deterministic run, ``compressor`` must be :class:`~solvers.compressors.TopK`, uplink
+        accounting by ``accounting``, optional ``stop_below``; returns a
+        :class:`~solvers.rare_features.SparseTrajectory`).
     x0 : array (d,)
     gamma : float
         Stepsize (> 0).
-    compressor : Compressor
     T : int
         Number of rounds (>= 1).
+    compressor : Compressor
+    rng : numpy.random.Generator, optional
+        Source of all randomness (compressor, participation, noise); required when the run draws
+        random numbers.
     weights : array (n,), optional
         EF21-W weights, positive and summing to one; client targets become
         :math:`\nabla f_i/(nw_i)`.
@@ -101,16 +117,48 @@ def ef21(
         :math:`\mathbb E\Vert\xi_i\Vert^2=` ``noise[i]`` each round (unbiased, bounded variance).
     replications : int
         Independent runs carried together (Monte Carlo); randomness differs per replication.
-    seed : int
-        Seed of all randomness (compressor, participation, noise).
     lyapunov : dict name -> array (n,), optional
         Weightings :math:`c` for which :math:`\sum_ic_i\Vert g_i^t-u_i(x^t)\Vert^2` is recorded.
     checkpoints : iterable of int
         Iterations at which the iterate is stored.
     bits_per_float, count_indices :
         Communication accounting (see :meth:`Compressor.bits`); the initial round of
-        ``init="grad"`` costs d floats per client and is counted.
+        ``init="grad"`` costs d floats per client and is counted (dense data).
+    accounting, stop_below :
+        Sparse data only (see :func:`solvers.rare_features.ef21_support`).
     """
+    if isinstance(problem, SparseFederated):
+        generator(rng)  # the sparse kernel is deterministic (Top-k); a wrong rng is still refused
+        dense_only = dict(
+            weights=weights is not None,
+            participation=participation is not None,
+            noise=noise is not None,
+            replications=replications != 1,
+            checkpoints=bool(len(checkpoints)),
+            bits_per_float=bits_per_float != 32,
+            count_indices=count_indices is not True,
+        )
+        used = [name for name, given in dense_only.items() if given]
+        if used:
+            raise InvalidInput(
+                f"{', '.join(used)} apply to dense data only; sparse data run one deterministic EF21 "
+                "(uplink accounting via accounting=Accounting(...))"
+            )
+        if not isinstance(compressor, TopK):
+            raise InvalidInput(f"compressor must be TopK(k) on sparse data, got {compressor!r}")
+        return ef21_support(
+            problem,
+            x0,
+            gamma=gamma,
+            T=T,
+            k=compressor.k,
+            init=init,
+            lyapunov=lyapunov,
+            accounting=accounting,
+            stop_below=stop_below,
+        )
+    if accounting is not None or stop_below is not None:
+        raise InvalidInput("accounting and stop_below apply to sparse data (a SparseFederated problem) only")
     gamma = positive("gamma", gamma)
     T = positive_int("T", T)
     R = positive_int("replications", replications)
@@ -149,7 +197,7 @@ def ef21(
     cps = np.array(sorted(set(int(c) for c in checkpoints)), dtype=int)
     if cps.size and (cps[0] < 0 or cps[-1] > T):
         raise InvalidInput(f"checkpoints must lie in [0, T={T}]")
-    rng = np.random.default_rng(seed)
+    rng = generator(rng, "participation" if p is not None else ("noise" if sig is not None else None))
 
     gns = np.full((R, T + 1), np.inf)
     fs = np.full((R, T + 1), np.inf)
@@ -228,7 +276,7 @@ def ef21(
                 floats[t + 2 :] = floats[t + 1] + np.arange(1, T - t) * msg_floats
                 bits[t + 2 :] = bits[t + 1] + np.arange(1, T - t) * msg_bits
                 break
-    return Trajectory(
+    return EF21Trajectory(
         gamma=gamma,
         T=T,
         grad_norm_sq=gns,
@@ -245,6 +293,5 @@ def ef21(
             "algorithm": "ef21" if weights is None else "ef21-w",
             "init": init,
             "replications": R,
-            "seed": seed,
         },
     )

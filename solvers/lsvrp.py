@@ -21,11 +21,12 @@ so that exact second moments can be propagated (``verify.expectation``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import InvalidInput, finite_array, in_unit_interval, positive, positive_int
+from ._trajectory import Trajectory
+from ._validate import InvalidInput, finite_array, generator, in_unit_interval, positive, positive_int
 from .problems import L2Logistic, Problem, QuadraticClients
 
 __all__ = ["LSVRPTrajectory", "lsvrp", "sgd", "lsvrp_outcomes", "sgd_outcomes", "REFRESH"]
@@ -33,8 +34,8 @@ __all__ = ["LSVRPTrajectory", "lsvrp", "sgd", "lsvrp_outcomes", "sgd_outcomes", 
 REFRESH = ("new", "old")
 
 
-@dataclass
-class LSVRPTrajectory:
+@dataclass(kw_only=True)
+class LSVRPTrajectory(Trajectory):
     r"""What an L-SVRP / SGD run records (replications on the first axis).
 
     Attributes
@@ -54,18 +55,16 @@ class LSVRPTrajectory:
         Inner Newton iterations in total (ℓ2-logistic prox), 0 for quadratics.
     """
 
+    SERIES = ("dist_x", "dist_w", "comms")
+
     gamma: float
-    T: int
     dist_x: np.ndarray
     dist_w: np.ndarray
     comms: np.ndarray
     refreshes: np.ndarray
     prox_calls: int
     grad_calls: np.ndarray
-    x_final: np.ndarray
     newton_iterations: int = 0
-    diverged_at: int | None = None
-    meta: dict = field(default_factory=dict)
 
 
 def _common(problem, x0, gamma, T, replications, cost_it, x_star):
@@ -97,13 +96,13 @@ def _sq(a, xs):
 def lsvrp(
     problem: Problem,
     x0,
-    gamma: float,
-    p: float,
-    T: int,
     *,
+    gamma: float,
+    T: int,
+    p: float,
+    rng: np.random.Generator,
     refresh: str = "new",
     replications: int = 1,
-    seed: int = 0,
     x_star=None,
     cost_it: int = 1,
     prox_tol: float = 1e-12,
@@ -124,8 +123,10 @@ def lsvrp(
         Iterations.
     refresh : {"new", "old"}
         :math:`w\leftarrow x^{k+1}` (matrix M of the spec) or :math:`w\leftarrow x^k` (M').
-    replications, seed : int
-        Monte Carlo replications and the seed of every random choice (client indices, coins).
+    rng : numpy.random.Generator
+        Source of every random choice (client indices, then coins).
+    replications : int
+        Monte Carlo replications.
     x_star : array (d,), optional
         Minimiser; when given, squared distances are recorded.
     cost_it : {1, 2}
@@ -138,7 +139,7 @@ def lsvrp(
     if refresh not in REFRESH:
         raise InvalidInput(f"refresh must be 'new' (w <- x^(k+1)) or 'old' (w <- x^k), got {refresh!r}")
     n, d = problem.n, problem.d
-    rng = np.random.default_rng(seed)
+    rng = generator(rng, "L-SVRP (client indices, coins)")
     idx = rng.integers(0, n, size=(T, R))
     coins = rng.random((T, R)) < p
     quad = isinstance(problem, QuadraticClients)
@@ -207,7 +208,6 @@ def lsvrp(
             "p": p,
             "refresh": refresh,
             "replications": R,
-            "seed": seed,
             "cost_it": cost_it,
             "prox": "eigendecomposition" if quad else f"newton(tol={prox_tol:g})",
         },
@@ -215,14 +215,22 @@ def lsvrp(
 
 
 def sgd(
-    problem: Problem, x0, gamma: float, T: int, *, replications: int = 1, seed: int = 0, x_star=None, cost_it: int = 1
+    problem: Problem,
+    x0,
+    *,
+    gamma: float,
+    T: int,
+    rng: np.random.Generator,
+    replications: int = 1,
+    x_star=None,
+    cost_it: int = 1,
 ) -> LSVRPTrajectory:
     r"""Run SGD :math:`x^{k+1}=x^k-\gamma\nabla f_{i_k}(x^k)` with uniform :math:`i_k`.
 
     Communication: ``cost_it`` per iteration (no full gradients).  Same record as :func:`lsvrp`.
     """
     gamma, T, R, x0, xs = _common(problem, x0, gamma, T, replications, cost_it, x_star)
-    rng = np.random.default_rng(seed)
+    rng = generator(rng, "SGD (client indices)")
     idx = rng.integers(0, problem.n, size=(T, R))
     X = np.broadcast_to(x0, (R, problem.d)).copy()
     dx = np.full((R, T + 1), np.inf)
@@ -253,7 +261,7 @@ def sgd(
         grad_calls=np.full(R, T),
         x_final=X,
         diverged_at=diverged,
-        meta={"algorithm": "sgd", "replications": R, "seed": seed, "cost_it": cost_it},
+        meta={"algorithm": "sgd", "replications": R, "cost_it": cost_it},
     )
 
 

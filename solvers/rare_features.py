@@ -20,21 +20,22 @@ the client in that column is nonzero, exactly), not from thresholding small floa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sps
 import scipy.sparse.linalg as spla
 from scipy.special import expit
 
-from ._validate import InvalidInput, finite_array, positive, positive_int
+from ._trajectory import Trajectory
+from ._validate import InvalidInput, finite_array, generator, positive, positive_int
 
 __all__ = [
     "SparseFederated",
     "Accounting",
     "SparseTrajectory",
     "segment_topk",
-    "ef21_sparse",
+    "ef21_support",
     "gd_sparse",
     "read_svmlight",
     "MAX_FEATURE_INDEX",
@@ -419,8 +420,8 @@ class Accounting:
         )
 
 
-@dataclass
-class SparseTrajectory:
+@dataclass(kw_only=True)
+class SparseTrajectory(Trajectory):
     """What a support-restricted run records (one deterministic run).
 
     Attributes
@@ -433,16 +434,14 @@ class SparseTrajectory:
         Cumulative uplink floats / bits of the worst worker (max over workers) after t rounds.
     """
 
+    SERIES = ("grad_norm_sq", "f", "floats", "bits")
+
     gamma: float
-    T: int
     grad_norm_sq: np.ndarray
     f: np.ndarray
     G: dict
     floats: np.ndarray
     bits: np.ndarray
-    x_final: np.ndarray
-    diverged_at: int | None = None
-    meta: dict = field(default_factory=dict)
 
 
 def _check_run(problem, x0, gamma, T):
@@ -456,19 +455,22 @@ def _check_run(problem, x0, gamma, T):
     return x0.copy(), gamma, T
 
 
-def ef21_sparse(
+def ef21_support(
     problem: SparseFederated,
     x0,
-    gamma: float,
-    k: int,
-    T: int,
     *,
+    gamma: float,
+    T: int,
+    k: int,
     init: str = "grad",
     lyapunov: dict | None = None,
     accounting: Accounting | None = None,
     stop_below: float | None = None,
 ) -> SparseTrajectory:
     r"""EF21 with Top-k restricted to each client's support (EF21, Algorithm 1; the paper's GD + TopK + EF).
+
+    The sparse-data kernel of :func:`solvers.ef21.ef21` (call that: ``ef21(problem, x0, gamma=...,
+    T=..., compressor=TopK(k), ...)`` dispatches here for a :class:`SparseFederated` problem).
 
     .. math::
         x^{t+1}=x^t-\gamma g^t,\quad c_i^t=\mathrm{Top}_k\big(\nabla f_i(x^{t+1})-g_i^t\big),\quad
@@ -590,9 +592,10 @@ def ef21_sparse(
 def gd_sparse(
     problem: SparseFederated,
     x0,
+    *,
     gamma: float,
     T: int,
-    *,
+    rng: np.random.Generator | None = None,
     accounting: Accounting | None = None,
     stop_below: float | None = None,
 ) -> SparseTrajectory:
@@ -602,6 +605,7 @@ def gd_sparse(
     nonzeros, at most :math:`|Z_i|\le r` values, spec section 5).
     """
     x, gamma, T = _check_run(problem, x0, gamma, T)
+    generator(rng)  # deterministic: accepted for the common signature, never drawn from
     acc = accounting or Accounting()
     P = problem
     gns = np.full(T + 1, np.inf)

@@ -38,7 +38,8 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 
-from ._validate import InvalidInput, finite_array, positive, positive_int
+from ._trajectory import Trajectory
+from ._validate import InvalidInput, finite_array, generator, positive, positive_int
 
 __all__ = [
     "Sketch",
@@ -407,17 +408,20 @@ def make_sketch(kind: str, L, *, tau: int = 1, block_sizes=None, p=None, scaled:
 
 
 # --------------------------------------------------------------------------- the method
-@dataclass
-class RCDTrajectory:
+@dataclass(kw_only=True)
+class RCDTrajectory(Trajectory):
     """Per-replication series of a sketched RCD run (rows: replications, columns: k = 0..T).
 
-    ``dist_sq`` is :math:`\\Vert x^k-x^\\star\\Vert^2` when ``x_star`` was given, else None.
+    ``dist_sq`` is :math:`\\Vert x^k-x^\\star\\Vert^2` when ``x_star`` was given, else None;
+    ``grad_norm_sq`` is None for the naive reference run.
     """
 
+    SERIES = ("f", "grad_norm_sq", "dist_sq")
+
+    gamma: float
     f: np.ndarray
-    grad_norm_sq: np.ndarray
-    dist_sq: np.ndarray | None
-    x_final: np.ndarray
+    grad_norm_sq: np.ndarray | None
+    dist_sq: np.ndarray | None = None
 
 
 def _check_run(problem, x0, gamma, sketch, T, replications):
@@ -428,16 +432,25 @@ def _check_run(problem, x0, gamma, sketch, T, replications):
 
 
 def sketched_rcd(
-    problem, x0, gamma: float, sketch: Sketch, T: int, replications: int = 1, seed: int = 0, x_star=None
+    problem,
+    x0,
+    *,
+    gamma: float,
+    T: int,
+    sketch: Sketch,
+    rng: np.random.Generator,
+    replications: int = 1,
+    x_star=None,
 ) -> RCDTrajectory:
     r"""Run :math:`x^{k+1}=x^k-\gamma C^k\nabla f(x^k)` for ``replications`` independent paths at once.
 
     ``problem`` needs ``value(x)`` and ``grad(x)`` batched over leading dimensions (see
     :class:`solvers.problems.Quadratic`).  State is a ``(replications, d)`` array; each iteration
-    draws ``replications`` sketch diagonals in one call.  Diverging paths are frozen at ``inf``.
+    draws ``replications`` sketch diagonals in one call (from ``rng``).  Diverging paths are frozen
+    at ``inf``.
     """
     x0, gamma, T, R = _check_run(problem, x0, gamma, sketch, T, replications)
-    rng = np.random.default_rng(seed)
+    rng = generator(rng, "the sketch")
     x = np.tile(x0, (R, 1))
     f = np.empty((R, T + 1))
     g2 = np.empty((R, T + 1))
@@ -463,14 +476,20 @@ def sketched_rcd(
         f[after], g2[after] = np.inf, np.inf
         if dist is not None:
             dist[after] = np.inf
-    return RCDTrajectory(f, g2, dist, x)
+    return RCDTrajectory(T=T, gamma=gamma, f=f, grad_norm_sq=g2, dist_sq=dist, x_final=x, meta={"sketch": sketch.name})
 
 
-def sketched_rcd_naive(problem, x0, gamma: float, sketch: Sketch, T: int, replications: int = 1, seed: int = 0):
-    """Reference implementation: one path at a time, one dense sketch matrix per step (slow; tests and benchmarks)."""
+def sketched_rcd_naive(
+    problem, x0, *, gamma: float, T: int, sketch: Sketch, rng: np.random.Generator, replications: int = 1
+) -> RCDTrajectory:
+    """Reference implementation: one path at a time, one dense sketch matrix per step (slow; tests and benchmarks).
+
+    Records ``f`` only (``grad_norm_sq`` is None); the same random stream as :func:`sketched_rcd`.
+    """
     x0, gamma, T, R = _check_run(problem, x0, gamma, sketch, T, replications)
-    rng = np.random.default_rng(seed)
+    rng = generator(rng, "the sketch")
     f = np.empty((R, T + 1))
+    X = np.empty((R, x0.size))
     draws = [sketch.sample(rng, R) for _ in range(T)]  # the same random stream as sketched_rcd
     for r in range(R):
         x = x0.copy()
@@ -479,17 +498,21 @@ def sketched_rcd_naive(problem, x0, gamma: float, sketch: Sketch, T: int, replic
             if k < T:
                 C = np.diag(draws[k][r])
                 x = x - gamma * C @ problem.grad(x)
-    return f
+        X[r] = x
+    return RCDTrajectory(T=T, gamma=gamma, f=f, grad_norm_sq=None, x_final=X, meta={"sketch": sketch.name})
 
 
 # --------------------------------------------------------------------------- cost trade-off
-def rpt_optimal_probabilities(L, block_sizes, cost, order: str = "prefix", starts: int = 4, seed: int = 0):
+def rpt_optimal_probabilities(
+    L, block_sizes, cost, order: str = "prefix", starts: int = 4, *, rng: np.random.Generator | None = None
+):
     r"""Minimise the RPT cost proxy :math:`\tilde L(p)\sum_sp_s\,\mathrm{cost}_s` over the simplex.
 
     The iteration complexity at :math:`\gamma=1/\tilde L` is proportional to :math:`\tilde L(p)`
     (spec section 3.1, "cost trade-off"), and one iteration with prefix length s costs
     :math:`\mathrm{cost}_s`.  Parametrised by a softmax, minimised by Nelder-Mead from the uniform
-    distribution, from GD's :math:`p=e_J` (smoothed) and from random starts.  Returns
+    distribution, from GD's :math:`p=e_J` (smoothed) and from ``starts - 2`` random starts drawn
+    from ``rng`` (required when ``starts > 2``).  Returns
     ``(p, value)``; GD is ``p = e_J`` with value :math:`\lambda_{\max}(\mathbf L)\,\mathrm{cost}_J`.
     """
     L = check_psd("L", L)
@@ -498,7 +521,7 @@ def rpt_optimal_probabilities(L, block_sizes, cost, order: str = "prefix", start
     cost = finite_array("cost", cost, ndim=1)
     if cost.size != J or np.any(cost <= 0):
         raise InvalidInput(f"cost must have {J} entries > 0, got {cost!r}")
-    rng = np.random.default_rng(seed)
+    rng = generator(rng, "the random starts" if starts > 2 else None)
     anchor = J - 1 if order == "prefix" else 0
 
     def to_p(z):

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.stats
 
-from ._validate import InvalidInput, finite_array, in_unit_interval, positive, positive_int
+from ._trajectory import Trajectory
+from ._validate import InvalidInput, finite_array, generator, in_unit_interval, positive, positive_int
 
 __all__ = [
     "superquantile",
@@ -49,7 +50,9 @@ __all__ = [
     "SurrogateKink",
     "surrogate_kinks",
     "sfl_subgradient",
+    "SFLTrajectory",
     "ciss_alternating",
+    "CISSTrajectory",
     "ciss_eta",
     "ciss_value",
     "ciss_objective",
@@ -650,53 +653,82 @@ def surrogate_kinks(clients: QuadraticClients, x, theta: float, m: int, lam: flo
     return out
 
 
+@dataclass(kw_only=True)
+class SFLTrajectory(Trajectory):
+    r"""What a Simplicial-FL subgradient run records (replications on the second axis).
+
+    Attributes
+    ----------
+    checkpoints : ndarray of int
+        The rounds t at which the iterate was stored.
+    x_checkpoints : ndarray (len(checkpoints), R, d)
+        :math:`w_t` at the checkpoints.
+    avg_checkpoints : ndarray (len(checkpoints), R, d) or None
+        :math:`\bar w_t=\sum_{s<t}(s+1)w_s/\sum_{s<t}(s+1)` (``average="linear"``).
+    """
+
+    SERIES = ("x_checkpoints", "avg_checkpoints")
+
+    gamma: np.ndarray
+    checkpoints: np.ndarray
+    x_checkpoints: np.ndarray
+    avg_checkpoints: np.ndarray | None = None
+
+
 def sfl_subgradient(
     clients: QuadraticClients,
-    w0,
+    x0,
+    *,
+    gamma,
+    T: int,
     theta: float,
     m: int,
-    gammas,
+    rng: np.random.Generator | None = None,
     lam: float = 0.0,
     replications: int = 1,
-    seed: int = 0,
     average: str = "none",
     checkpoints=None,
     tail: str = "optimal",
-) -> dict:
+) -> SFLTrajectory:
     r"""Simplicial-FL with one exact local step (τ = 1): minibatch subgradient method on :math:`\bar F_\theta`.
 
-    Each round samples :math:`m` clients uniformly without replacement, computes their losses,
-    the optimal tail weights :math:`\pi_t=\pi^\star` within the sample (``tail="optimal"``) or the
-    reference-code tail (``tail="code"``, :func:`reference_code_weights` with unit counts), and steps
+    Each round samples :math:`m` clients uniformly without replacement (from ``rng``, required when
+    :math:`m<n`), computes their
+    losses, the optimal tail weights :math:`\pi_t=\pi^\star` within the sample (``tail="optimal"``)
+    or the reference-code tail (``tail="code"``, :func:`reference_code_weights` with unit counts), and
+    steps
 
     .. math:: w_{t+1}=w_t-\gamma_t\Big(\sum_{i\in S_t}\pi_{t,i}\nabla F_i(w_t)+\lambda w_t\Big).
 
     Spec section 4.3 (reconstructed from the authors' slides and code).  Vectorized over
-    ``replications`` (independent runs, rows).  ``average="linear"`` also tracks
+    ``replications`` (independent runs, rows).  ``gamma`` is one stepsize or ``T`` of them
+    (:math:`\gamma_t`).  ``average="linear"`` also tracks
     :math:`\bar w_T=\sum_{t<T}(t+1)w_t/\sum_{t<T}(t+1)`.
 
     Returns
     -------
-    dict with ``x`` (iterates at ``checkpoints``, shape ``(len, R, d)``), ``avg`` (weighted
-    averages at the checkpoints, or None) and ``checkpoints``.
+    SFLTrajectory (iterates at ``checkpoints``, default every round 0..T).
     """
     theta = in_unit_interval("theta", theta)
     m = positive_int("m", m)
     R = positive_int("replications", replications)
+    T = positive_int("T", T)
     if m > clients.n:
         raise InvalidInput(f"m must be <= n = {clients.n}, got {m}")
-    gammas = finite_array("gammas", gammas, ndim=1)
+    gammas = finite_array("gamma", gamma, ndim=(0, 1))
+    if gammas.ndim == 1 and gammas.size != T:
+        raise InvalidInput(f"gamma must be one stepsize or T = {T} of them, got {gammas.size}")
+    gammas = np.broadcast_to(gammas, (T,))
     if np.any(gammas <= 0):
-        raise InvalidInput("gammas must be > 0")
+        raise InvalidInput("gamma must be > 0")
     lam = positive("lam", lam, strict=False)
     if tail not in ("optimal", "code"):
         raise InvalidInput(f"tail must be 'optimal' or 'code', got {tail!r}")
-    T = gammas.size
     cps = np.arange(T + 1) if checkpoints is None else np.asarray(checkpoints, dtype=int)
     if cps.size and (cps.min() < 0 or cps.max() > T):
         raise InvalidInput(f"checkpoints must lie in [0, {T}]")
-    rng = np.random.default_rng(seed)
-    w = np.broadcast_to(finite_array("w0", w0), (R, clients.d)).copy()
+    rng = generator(rng, "client sampling" if m < clients.n else None)
+    w = np.broadcast_to(finite_array("x0", x0), (R, clients.d)).copy()
     wsum = np.zeros_like(w)
     tot = 0.0
     xs, avgs = [], []
@@ -722,7 +754,15 @@ def sfl_subgradient(
         pi = optimal_weights(F, theta) if tail == "optimal" else reference_code_weights(F, theta, ones)
         g = np.einsum("rm,rmd->rd", pi, G) + lam * w
         w = w - gammas[t] * g
-    return {"x": np.array(xs), "avg": np.array(avgs) if average == "linear" else None, "checkpoints": cps}
+    return SFLTrajectory(
+        T=T,
+        gamma=gammas,
+        x_final=w,
+        checkpoints=cps,
+        x_checkpoints=np.array(xs),
+        avg_checkpoints=np.array(avgs) if average == "linear" else None,
+        meta={"algorithm": "sfl-subgradient", "tail": tail, "average": average, "replications": R},
+    )
 
 
 def _smoothed_hinge(v, nu):
@@ -768,18 +808,32 @@ def ciss_value(clients: QuadraticClients, W, theta: float, nu: float, lam: float
     return ciss_objective(clients, W, eta, theta, nu, lam, weights)[0]
 
 
+@dataclass(kw_only=True)
+class CISSTrajectory(Trajectory):
+    """What the CISS alternating scheme records: ``iterates`` (T+1, d), the accuracies ``eps`` (T,)
+    certified by each inexact w-step and the ``inner`` gradient iterations (T,) each took."""
+
+    SERIES = ("iterates", "eps", "inner")
+
+    iterates: np.ndarray
+    eps: np.ndarray
+    inner: np.ndarray
+
+
 def ciss_alternating(
     clients: QuadraticClients,
-    w0,
+    x0,
+    *,
+    T: int,
     theta: float,
     nu: float,
     lam: float,
-    T: int,
     eps0: float,
     kappa: float,
+    rng: np.random.Generator | None = None,
     weights=None,
     max_inner: int = 100_000,
-) -> dict:
+) -> CISSTrajectory:
     r"""CISS 2021 Prop. 3 scheme: exact :math:`\eta`-steps and inexact :math:`w`-steps.
 
     Round t: :math:`\eta_t=\arg\min_\eta\mathcal G(w_t,\eta)` (:func:`ciss_eta`), then gradient
@@ -788,12 +842,14 @@ def ciss_alternating(
     backtracking on the exact objective) from :math:`w_t` until the certified gap
     :math:`\Vert\nabla_w\mathcal G\Vert^2/(2\lambda)\le\varepsilon_t=\varepsilon_0e^{-t/\kappa}`.
 
-    Returns the iterates ``x`` (T+1, d), the accuracies reached ``eps`` and the inner iteration counts.
+    No stepsize parameter (backtracking) and no randomness (``rng`` is accepted for the common
+    signature).  Returns the iterates, the accuracies reached and the inner iteration counts.
     """
     lam = positive("lam", lam)
     nu = positive("nu", nu)
     T = positive_int("T", T)
-    w = np.asarray(w0, dtype=float).copy()
+    generator(rng)
+    w = np.asarray(x0, dtype=float).copy()
     xs, eps_used, inner = [w.copy()], [], []
     Lw = lam + 1.0
     for t in range(T):
@@ -815,22 +871,40 @@ def ciss_alternating(
         eps_used.append(float(g @ g / (2 * lam)))
         inner.append(k)
         xs.append(w.copy())
-    return {"x": np.array(xs), "eps": np.array(eps_used), "inner": np.array(inner)}
+    return CISSTrajectory(
+        T=T,
+        x_final=w,
+        iterates=np.array(xs),
+        eps=np.array(eps_used),
+        inner=np.array(inner),
+        meta={"algorithm": "ciss-alternating"},
+    )
 
 
-def fedavg(clients: QuadraticClients, w0, gamma: float, T: int, local_steps: int = 1, lam: float = 0.0) -> np.ndarray:
+def fedavg(
+    clients: QuadraticClients,
+    x0,
+    *,
+    gamma: float,
+    T: int,
+    rng: np.random.Generator | None = None,
+    local_steps: int = 1,
+    lam: float = 0.0,
+) -> Trajectory:
     r"""FedAvg with full participation: every client runs ``local_steps`` gradient steps from the
-    server model and the server averages (uniform weights).  All clients at once: state (n, d)."""
+    server model and the server averages (uniform weights).  All clients at once: state (n, d).
+    Deterministic (``rng`` accepted for the common signature); records the final model only."""
     gamma = positive("gamma", gamma)
     T, tau = positive_int("T", T), positive_int("local_steps", local_steps)
-    w = np.asarray(w0, dtype=float).copy()
+    generator(rng)
+    w = np.asarray(x0, dtype=float).copy()
     for _ in range(T):
         Wl = np.broadcast_to(w, (clients.n, clients.d)).copy()
         for _ in range(tau):
             Gl = np.einsum("nde,ne->nd", clients.H, Wl) - clients.g + lam * Wl
             Wl -= gamma * Gl
         w = Wl.mean(axis=0)
-    return w
+    return Trajectory(T=T, x_final=w, meta={"algorithm": "fedavg", "local_steps": tau})
 
 
 def project_capped_simplex(V, cap: float) -> np.ndarray:

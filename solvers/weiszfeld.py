@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import InvalidInput, finite_array, positive, positive_int
+from ._trajectory import Trajectory
+from ._validate import InvalidInput, finite_array, generator, positive, positive_int
 
 __all__ = [
     "WeiszfeldResult",
@@ -53,6 +54,7 @@ __all__ = [
     "diameter",
     "blockwise_geometric_median",
     "rfa_least_squares",
+    "RFATrajectory",
     "omniscient_corruption",
 ]
 
@@ -101,11 +103,11 @@ def _start(W, w, z0):
     if z0 is None or (isinstance(z0, str) and z0 == "mean"):
         return np.einsum("bm,bmd->bd", w, W)
     if isinstance(z0, str):
-        raise InvalidInput(f"z0 must be 'mean' or an array of shape ({d},) or ({B}, {d}), got {z0!r}")
-    z = finite_array("z0", z0, ndim=(1, 2))
+        raise InvalidInput(f"x0 must be 'mean' or an array of shape ({d},) or ({B}, {d}), got {z0!r}")
+    z = finite_array("x0", z0, ndim=(1, 2))
     z = np.broadcast_to(z, (B, d)) if z.ndim == 1 and z.shape[0] == d else z
     if z.shape != (B, d):
-        raise InvalidInput(f"z0 must have shape ({d},) or ({B}, {d}), got {np.shape(z0)}")
+        raise InvalidInput(f"x0 must have shape ({d},) or ({B}, {d}), got {np.shape(z0)}")
     return np.array(z, dtype=float)
 
 
@@ -206,8 +208,8 @@ def variational_objective(z, eta, points, weights=None) -> float:
 
 
 # --------------------------------------------------------------------------- solvers
-@dataclass
-class WeiszfeldResult:
+@dataclass(kw_only=True)
+class WeiszfeldResult(Trajectory):
     r"""Output of :func:`smoothed_weiszfeld` / :func:`weiszfeld`.
 
     For a single problem the leading batch axis is dropped.  Traces are over the iterations that
@@ -215,8 +217,10 @@ class WeiszfeldResult:
 
     Attributes
     ----------
-    z : ndarray, (d,) or (B, d)
+    x_final (alias ``z``) : ndarray, (d,) or (B, d)
         Final iterate.
+    T : int
+        Iterations run (the longest over a batch).
     g, g_nu : ndarray, (t+1,) or (B, t+1)
         :math:`g(z^{(\tau)})` and :math:`g_\nu(z^{(\tau)})` for :math:`\tau=0..t` (normalised weights).
     L : ndarray, (t,) or (B, t)
@@ -232,7 +236,8 @@ class WeiszfeldResult:
     termination : str or list of str
     """
 
-    z: np.ndarray
+    SERIES = ("g", "g_nu", "L", "eta_min", "eta_max", "iterates")
+
     g: np.ndarray
     g_nu: np.ndarray
     L: np.ndarray
@@ -244,6 +249,11 @@ class WeiszfeldResult:
     iterates: np.ndarray | None = None
     anchor: object = -1
     weights: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def z(self) -> np.ndarray:
+        """The final iterate (the geometric-median estimate); same as ``x_final``."""
+        return self.x_final
 
 
 def _distances(W, sqW, z, gram, Waug=None, thr=None):
@@ -523,14 +533,16 @@ def _run_fused(W, w, z, nu, T, tol, store, step):
 
 def smoothed_weiszfeld(
     points,
+    x0=None,
+    *,
+    gamma: float = 1.0,
+    T: int = 10,
+    rng: np.random.Generator | None = None,
     weights=None,
     nu: float = 1e-6,
-    T: int = 10,
-    z0=None,
     tol: float = 0.0,
     store_iterates: bool = False,
     method: str = "direct",
-    step: float = 1.0,
 ) -> WeiszfeldResult:
     r"""Smoothed Weiszfeld (RFA Algorithm 3): ``T`` steps of
     :math:`z^{(t+1)}=\sum_k\beta_k^{(t)}w_k/\sum_k\beta_k^{(t)}`,
@@ -539,15 +551,20 @@ def smoothed_weiszfeld(
     Parameters
     ----------
     points : array, (m, d) or (B, m, d)
-        The points; a 3-D array holds ``B`` independent problems solved in one vectorised call.
+        The problem: the points; a 3-D array holds ``B`` independent problems solved in one
+        vectorised call.
+    x0 : array or 'mean', optional
+        Start; the weighted mean by default (inside the convex hull, as RFA's Theorem 21 needs).
+    gamma : float
+        Relative step :math:`\gamma` in :math:`z^{(t+1)}=z^{(t)}-\gamma\nabla g_\nu(z^{(t)})/L^{(t)}`;
+        1 is Weiszfeld (RFA Claim 17), other values are over/under-relaxed variants.
+    T : int
+        Iteration budget.
+    rng : ignored (deterministic; accepted for the common signature).
     weights : array, (m,) or (B, m), optional
         Nonnegative weights (normalised internally); uniform by default.
     nu : float
         Smoothing parameter :math:`\nu>0` (also the division guard).
-    T : int
-        Iteration budget.
-    z0 : array or 'mean', optional
-        Start; the weighted mean by default (inside the convex hull, as RFA's Theorem 21 needs).
     tol : float
         Stop a problem early when :math:`|g(z^{(t-1)})-g(z^{(t)})|\le` ``tol`` :math:`\cdot g(z^{(t)})`
         (RFA's ``ftol`` rule); 0 runs exactly ``T`` iterations.
@@ -558,9 +575,6 @@ def smoothed_weiszfeld(
         :math:`\Vert w-c\Vert^2-2(w-c)^\top(z-c)+\Vert z-c\Vert^2` (a single problem is then
         processed in cache-sized chunks, one pass over the data per iteration; near-coincident
         pairs are recomputed exactly).
-    step : float
-        Relative step :math:`\gamma` in :math:`z^{(t+1)}=z^{(t)}-\gamma\nabla g_\nu(z^{(t)})/L^{(t)}`;
-        1 is Weiszfeld (RFA Claim 17), other values are over/under-relaxed variants.
 
     Returns
     -------
@@ -571,23 +585,26 @@ def smoothed_weiszfeld(
     tol = positive("tol", tol, strict=False)
     if method not in ("direct", "gram"):
         raise InvalidInput(f"method must be 'direct' or 'gram', got {method!r}")
-    step = positive("step", step)
+    step = positive("gamma", gamma)
+    generator(rng)
     W, w, single = _points_weights(points, weights)
     if method == "gram" and W.shape[0] == 1:
-        mean = z0 is None or (isinstance(z0, str) and z0 == "mean")
-        z = None if mean else _start(W, w, z0)[0]
+        mean = x0 is None or (isinstance(x0, str) and x0 == "mean")
+        z = None if mean else _start(W, w, x0)[0]
         out = _run_fused(W[0], w[0], z, nu, T, tol, store_iterates, step)
     else:
-        z = _start(W, w, z0)
+        z = _start(W, w, x0)
         out = _run(W, w, z, nu, T, tol, store_iterates, method == "gram", False, 0.0, step)
     return _pack(out, nu, single, w, tol)
 
 
 def weiszfeld(
     points,
-    weights=None,
+    x0=None,
+    *,
     T: int = 100,
-    z0=None,
+    rng: np.random.Generator | None = None,
+    weights=None,
     tol: float = 0.0,
     store_iterates: bool = False,
     anchor_tol: float = 1e-13,
@@ -603,7 +620,7 @@ def weiszfeld(
     :math:`z^+=z-(1-\omega_S/\Vert\mathcal R\Vert)\,\mathcal R/L_{\rm BS}(z)`,
     :math:`L_{\rm BS}(z)=\sum_{k\notin S}\omega_k/\Vert z-w_k\Vert`, leaves the anchor with descent.
 
-    ``z0='anchor'`` is Beck & Sabach's safeguarded start: the best data point
+    ``x0='anchor'`` is Beck & Sabach's safeguarded start: the best data point
     :math:`w_{j^\star}=\arg\min_jg(w_j)` if it passes the anchor test, else the step
     :math:`S(j^\star)` above from it (single problems; :math:`O(m^2d)` once).  Other parameters as
     :func:`smoothed_weiszfeld`; ``g_nu`` equals ``g``.
@@ -611,15 +628,16 @@ def weiszfeld(
     T = _iterations(T)
     tol = positive("tol", tol, strict=False)
     anchor_tol = positive("anchor_tol", anchor_tol, strict=False)
+    generator(rng)
     W, w, single = _points_weights(points, weights)
-    if isinstance(z0, str) and z0 == "anchor":
+    if isinstance(x0, str) and x0 == "anchor":
         if not single:
-            raise InvalidInput("z0='anchor' (Beck-Sabach start) is for a single problem; pass points of shape (m, d)")
+            raise InvalidInput("x0='anchor' (Beck-Sabach start) is for a single problem; pass points of shape (m, d)")
         test = anchor_test(W[0], w[0])
         j = test.best
         z = W[:, j].copy()
     else:
-        z = _start(W, w, z0)
+        z = _start(W, w, x0)
     out = _run(W, w, z, 0.0, T, tol, store_iterates, False, True, anchor_tol)
     return _pack(out, 0.0, single, w, tol)
 
@@ -638,22 +656,41 @@ def _pack(out, nu, single, w, tol):
         else ("objective converged within tol" if (tol > 0 and not act) else "iteration budget reached")
         for a, act in zip(anchor, active)
     ]
+    meta = {"algorithm": "weiszfeld" if nu == 0 else "smoothed-weiszfeld"}
+    T = int(g.shape[-1] - 1)
     if single:
         return WeiszfeldResult(
-            z[0],
-            g[0],
-            gnu[0],
-            Ls[0],
-            emin[0],
-            emax[0],
-            int(its[0]),
-            term[0],
-            nu,
-            None if traj is None else traj[0],
-            int(anchor[0]),
-            w[0],
+            T=T,
+            x_final=z[0],
+            g=g[0],
+            g_nu=gnu[0],
+            L=Ls[0],
+            eta_min=emin[0],
+            eta_max=emax[0],
+            n_iter=int(its[0]),
+            termination=term[0],
+            nu=nu,
+            iterates=None if traj is None else traj[0],
+            anchor=int(anchor[0]),
+            weights=w[0],
+            meta=meta,
         )
-    return WeiszfeldResult(z, g, gnu, Ls, emin, emax, its, term, nu, traj, anchor, w)
+    return WeiszfeldResult(
+        T=T,
+        x_final=z,
+        g=g,
+        g_nu=gnu,
+        L=Ls,
+        eta_min=emin,
+        eta_max=emax,
+        n_iter=its,
+        termination=term,
+        nu=nu,
+        iterates=traj,
+        anchor=anchor,
+        weights=w,
+        meta=meta,
+    )
 
 
 # --------------------------------------------------------------------------- anchor test
@@ -760,7 +797,7 @@ def blockwise_geometric_median(
         cols[b, : len(i)] = i
         mask[b, : len(i)] = True
     P[np.nonzero(mask)[0], :, np.nonzero(mask)[1]] = W[:, cols[mask]].T
-    res = smoothed_weiszfeld(P, weights, nu=nu, T=T, tol=tol, method=method)
+    res = smoothed_weiszfeld(P, weights=weights, nu=nu, T=T, tol=tol, method=method)
     med = np.zeros(d)
     med[cols[mask]] = res.z[mask]
     return med, res
@@ -782,30 +819,44 @@ def omniscient_corruption(updates, corrupted) -> np.ndarray:
     return U
 
 
+@dataclass(kw_only=True)
+class RFATrajectory(Trajectory):
+    """Server models of a federated least-squares run: ``models`` (T+1, d), one per round."""
+
+    SERIES = ("models",)
+
+    gamma: float
+    models: np.ndarray
+
+
 def rfa_least_squares(
-    A,
-    b,
+    problem,
+    x0=None,
+    *,
+    T: int = 20,
     corrupted,
-    rounds: int = 20,
+    gamma: float | None = None,
+    rng: np.random.Generator | None = None,
     local_steps: int = 10,
-    lr: float | None = None,
     aggregator: str = "gm",
     budget: int = 3,
     nu: float = 1e-6,
-    w0=None,
-) -> np.ndarray:
+) -> RFATrajectory:
     r"""Federated least squares with FedAvg or RFA (geometric-median) aggregation under corruption.
 
-    Client i holds :math:`(A_i, b_i)` (``A`` (n, s, d), ``b`` (n, s)) and the objective
-    :math:`F(w)=\frac1n\sum_i\frac1{2s}\Vert A_iw-b_i\Vert^2`.  Each round every client runs
-    ``local_steps`` gradient steps from the server model (all clients at once, one batched matmul
-    per step); the ``corrupted`` clients then replace their models by the omniscient adversary's
+    The problem is the pair ``(A, b)``: client i holds :math:`(A_i, b_i)` (``A`` (n, s, d), ``b``
+    (n, s)) and the objective :math:`F(w)=\frac1n\sum_i\frac1{2s}\Vert A_iw-b_i\Vert^2`.  Each of
+    the ``T`` rounds every client runs ``local_steps`` gradient steps of size ``gamma`` (default
+    :math:`1/\max_iL_i`) from the server model (all clients at once, one batched matmul per step);
+    the ``corrupted`` clients then replace their models by the omniscient adversary's
     (:func:`omniscient_corruption`), and the server aggregates with the mean (``'mean'``, FedAvg) or
     with ``budget`` smoothed Weiszfeld iterations from the mean (``'gm'``; ``budget=1`` is RFA-1).
-    Returns the server models, shape (rounds + 1, d).
+    Starts from ``x0`` (default zero); deterministic (``rng`` accepted for the common signature).
     """
-    A = finite_array("A", A, ndim=3)
-    b = finite_array("b", b, ndim=2)
+    if not (isinstance(problem, tuple) and len(problem) == 2):
+        raise InvalidInput(f"problem must be the pair (A, b), got {type(problem).__name__}")
+    A = finite_array("A", problem[0], ndim=3)
+    b = finite_array("b", problem[1], ndim=2)
     n, s, d = A.shape
     if b.shape != (n, s):
         raise InvalidInput(f"b must have shape ({n}, {s}) to match A, got {b.shape}")
@@ -814,14 +865,15 @@ def rfa_least_squares(
         raise InvalidInput(f"corrupted must be a boolean array of shape ({n},), got {corrupted.shape}")
     if aggregator not in ("mean", "gm"):
         raise InvalidInput(f"aggregator must be 'mean' or 'gm', got {aggregator!r}")
-    rounds = positive_int("rounds", rounds)
+    rounds = positive_int("T", T)
     local_steps = positive_int("local_steps", local_steps)
     budget = positive_int("budget", budget)
-    if lr is None:
+    generator(rng)
+    if gamma is None:
         Lmax = float(np.max(np.linalg.norm(A, ord=2, axis=(1, 2)) ** 2) / s)
-        lr = 1.0 / Lmax
-    lr = positive("lr", lr)
-    w = np.zeros(d) if w0 is None else finite_array("w0", w0, ndim=1).copy()
+        gamma = 1.0 / Lmax
+    lr = positive("gamma", gamma)
+    w = np.zeros(d) if x0 is None else finite_array("x0", x0, ndim=1).copy()
     out = np.empty((rounds + 1, d))
     out[0] = w
     for r in range(rounds):
@@ -835,4 +887,10 @@ def rfa_least_squares(
         else:
             w = smoothed_weiszfeld(X, nu=nu, T=budget).z
         out[r + 1] = w
-    return out
+    return RFATrajectory(
+        T=rounds,
+        gamma=lr,
+        x_final=w,
+        models=out,
+        meta={"algorithm": "fedavg" if aggregator == "mean" else f"rfa-{budget}", "local_steps": local_steps},
+    )

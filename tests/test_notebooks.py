@@ -2,8 +2,8 @@
 
 ``notebooks/<name>.py`` (jupytext percent) is the source; ``notebooks/<name>.ipynb`` is generated and
 executed from it by ``python tools/build_notebooks.py``. The default run checks that every committed
-notebook matches its script (cells, not outputs) and carries its executed outputs: no error, at least
-one ``image/png`` figure, the expected verdicts. The slow tests (``-m slow``) execute every script
+notebook matches its script (cells, not outputs) and carries its executed outputs: no error, its
+``image/png`` figures (:data:`FIGURES` per notebook), the expected verdicts. The slow tests (``-m slow``) execute every script
 afresh (nbclient, kernel python3, cwd = repository root) and assert the same of the fresh outputs.
 """
 
@@ -27,6 +27,20 @@ EXPECT = {
 }
 
 
+#: figures each notebook must show (image/png outputs): one per figure cell of its script
+FIGURES = {
+    "adom_plus": 4,
+    "ef21_am": 3,
+    "local_methods": 6,
+    "lsvrp": 4,
+    "rare_features": 3,
+    "rcd_rpt": 3,
+    "rfa_personalization": 3,
+    "superquantile": 3,
+    "weiszfeld": 2,
+}
+
+
 def code_outputs(nb):
     return [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
 
@@ -36,11 +50,22 @@ def assert_shows_its_story(name: str, nb) -> None:
     outputs = code_outputs(nb)
     errors = [o for o in outputs if o.get("output_type") == "error"]
     assert not errors, f"{name}: error output {errors[0].get('ename')}: {errors[0].get('evalue')}"
-    pngs = [o for o in outputs if o.get("output_type") == "display_data" and "image/png" in o.get("data", {})]
-    assert pngs, f"{name}: no image/png output (a figure that does not display?)"
+    pngs = [
+        o
+        for o in outputs
+        if o.get("output_type") in ("display_data", "execute_result") and "image/png" in o.get("data", {})
+    ]
+    want = FIGURES.get(name, 1)
+    assert len(pngs) >= want, (
+        f"{name}: {len(pngs)} image/png outputs, expected {want} (a figure that does not display?)"
+    )
     text = "".join(o.get("text", "") for o in outputs)
     for needle in EXPECT.get(name, []):
         assert needle in text, f"{name}: expected {needle!r} in the outputs"
+
+
+def test_every_notebook_states_how_many_figures_it_shows():
+    assert set(NAMES) <= set(FIGURES)
 
 
 def test_every_result_has_a_notebook_and_a_script():

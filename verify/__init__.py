@@ -1,16 +1,14 @@
-"""The harness: instances, exact optima, experiments, checks, sweeps, plots, reports and the CLI.
+"""The harness: instances, exact optima, experiments, checks, sweeps, figures, reports and the CLI.
 
 >>> from ratecheck import verify
 >>> verdicts = verify.check("ef21.nonconvex-am", quick=True)   # doctest: +SKIP
 
-``import verify`` is cheap: the public names below load their modules (numpy, scipy, sympy, cvxpy: seconds)
+``import ratecheck.verify`` is cheap: the public names below load their modules (numpy, scipy, sympy, cvxpy: seconds)
 on first use, so that the command line can handle Ctrl-C before those imports start (``verify.__main__``).
-``verify.check`` and ``verify.search`` are the functions, also after ``import verify.check``.
+``check`` and ``search`` are the functions (their modules are ``checking`` and ``searching``).
 """
 
 import importlib
-import sys
-import types
 
 from ._version import __version__
 from .errors import UsageError
@@ -18,6 +16,7 @@ from .errors import UsageError
 __all__ = [
     "check",
     "search",
+    "plot",
     "assert_claim_holds",
     "load_claims",
     "claim_to_toml",
@@ -37,8 +36,9 @@ __all__ = [
 
 #: public name -> the module (of this package) that defines it, imported on first use
 _LAZY = {
-    "check": "check",
-    "search": "search",
+    "check": "checking",
+    "search": "searching",
+    "plot": "figures",
     "assert_claim_holds": "testing",
     "load_claims": "claimfiles",
     "claim_to_toml": "claimfiles",
@@ -71,16 +71,3 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(__all__))
-
-
-class _Package(types.ModuleType):
-    """The package module: importing the submodule ``verify.check`` (or ``verify.search``) binds it on the
-    package, where the public name is the function of the same name; the function is kept."""
-
-    def __setattr__(self, name, value):
-        if _LAZY.get(name) == name and isinstance(value, types.ModuleType) and hasattr(value, name):
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

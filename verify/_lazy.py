@@ -1,7 +1,7 @@
 """Modules imported on first use: the command line loads cvxpy, matplotlib and scipy.stats only for the commands
 that run something (``ratecheck --help``, ``list`` and ``show`` print at once).
 
->>> _search = lazy_module(".search", "verify")   # doctest: +SKIP
+>>> _search = lazy_module(".searching", "ratecheck.verify")   # doctest: +SKIP
 >>> _search.DEFAULT_BUDGET                       # imports verify.search here   # doctest: +SKIP
 """
 

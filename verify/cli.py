@@ -7,12 +7,14 @@
     ratecheck show ID-or-prefix ... [--latex] [--json] [--toml]
     ratecheck experiments [--json]
     ratecheck describe EXPERIMENT [--json]
-    ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json] [--report DIR | --no-report] [--jobs N]
+    ratecheck check [ID-or-prefix ...] [--all] [--quick] [--json [--series]] [--report DIR | --no-report] [--jobs N]
                     [--seed S] [--param NAME=VALUE ...] [--no-teeth] [--search [BUDGET]] [-q | -v]
                     [--claim FILE.py:NAME | FILE.toml[:ID] --experiment NAME] [--data FILE --clients N]
-    ratecheck search [ID-or-prefix ...] [--budget N] [--seed S] [--records DIR] [--jobs N]   (verify/search.py)
-    ratecheck replay FILE                                                                      (verify/search.py)
+    ratecheck search [ID-or-prefix ...] [--budget N] [--seed S] [--records DIR] [--jobs N]   (verify/searching.py)
+    ratecheck replay FILE                                                                      (verify/searching.py)
     ratecheck sweep ... [--store DIR] / ratecheck merge ...                                    (verify/sweep.py)
+    ratecheck plot CLAIM --out FILE [--format pdf|svg|pgf|png] [--style plain|icml|neurips|iclr|jmlr]
+                    [--param NAME=VALUE ...] [--seed S] [--quick]
 
 Exit status: 0 when nothing is unexpected, 1 when some verdict is unexpected (a claim not
 holding, or a teeth variant not caught), 2 for bad usage or bad input (one-line message).
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import builtins
 import concurrent.futures
+import functools
 import importlib.util
 import json
 import math
@@ -46,19 +49,18 @@ from ._version import __version__
 from .errors import UsageError, close_match
 from .outputs import check_out, claim_dir
 
-# the claims (sympy: what `list` and `show` need, not `--help` or `--version`; after the move under the ratecheck
-# namespace this is lazy_module("..theorems", __package__)), and the modules behind the commands that run
-# something, imported on first use
-theorems = lazy_module("theorems")
+# the claims (sympy: what `list` and `show` need, not `--help` or `--version`), and the modules behind the
+# commands that run something, imported on first use
+theorems = lazy_module("..theorems", __package__)
 _claimfiles = lazy_module(".claimfiles", __package__)
 _exps = lazy_module(".experiments", __package__)
 _store = lazy_module(".store", __package__)
 _sweep = lazy_module(".sweep", __package__)
-_check = lazy_module(".check", __package__)
+_check = lazy_module(".checking", __package__)
 _describe = lazy_module(".describe", __package__)
-_plots = lazy_module(".plots", __package__)
+_figpkg = lazy_module(".figures", __package__)
 _report = lazy_module(".report", __package__)
-_search = lazy_module(".search", __package__)
+_search = lazy_module(".searching", __package__)
 _verdict = lazy_module(".verdict", __package__)
 
 __all__ = ["main", "load_claim", "user_claims"]
@@ -70,7 +72,7 @@ def _bad_input() -> tuple:
     return (UsageError, InvalidInput) + ((theorems.ClaimError,) if theorems.loaded else ())
 
 
-#: shown in the help without importing the search and sweep modules (tests/test_cli_conventions.py checks
+#: shown in the help without importing the search and sweep modules (tests/verify/test_cli_conventions.py checks
 #: them against ``verify.searching.DEFAULT_BUDGET``, ``MC_BUDGET`` and ``verify.sweep.BACKENDS``)
 _HELP_BUDGET, _HELP_MC_BUDGET = 48, 24
 _HELP_BACKENDS = ("serial", "loky", "dask")
@@ -223,6 +225,11 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--no-report", action="store_true", help="do not write a report")
     ck.add_argument("--no-teeth", action="store_true", help="skip the teeth variants of the selected claims")
     ck.add_argument(
+        "--series",
+        action="store_true",
+        help="with --json: each verdict record carries its series (grid, measured, ...)",
+    )
+    ck.add_argument(
         "--seed", type=int, default=0, help="seed of the instance data and of every random choice (default: 0)"
     )
     ck.add_argument(
@@ -250,6 +257,7 @@ def _parser() -> argparse.ArgumentParser:
     _verbosity(ck)
     _add_sweep_parsers(sub)
     _add_search_parsers(sub)
+    _add_plot_parser(sub)
     return p
 
 
@@ -466,7 +474,7 @@ def _claim_unit(task: dict) -> dict:
     the result does not depend on the process or the order it runs in."""
     if task["kind"] == "figures":  # an experiment's report figures, drawn into a scratch folder
         e = _exps.get(task["experiment"])
-        return {"files": _plots.experiment_figures(e, task["verdicts"], task["dir"], quick=task["quick"])}
+        return {"files": _figpkg.experiment_figures(e, task["verdicts"], task["dir"], quick=task["quick"])}
     claim = task["claim"]
     claim = theorems.get(claim) if isinstance(claim, str) else claim
     out: dict = {"claim": claim.id}
@@ -546,6 +554,8 @@ def _warning_class(name: str) -> type:
 
 # --------------------------------------------------------------------------- check
 def _cmd_check(a, argv) -> int:
+    if a.series and not a.json:  # the series travel in the JSON records (a report has them as CSV files)
+        raise UsageError("--series needs --json (the report folder has every series as <claim>.csv)")
     if a.clients is not None and a.data is None:  # it would be silently ignored
         raise UsageError(
             f"--clients needs --data (the number of clients to split a data file across), got "
@@ -636,12 +646,12 @@ def _cmd_check(a, argv) -> int:
         if not a.no_report:
             exp_of = {c.id: (exp.name if exp else c.experiment) for c in claims if c.measure}
             names = list(dict.fromkeys(exp_of.values()))
-            con.progress.restart(len(names), "experiment figures")
             mine = {name: [v for v in verdicts if exp_of.get(v.claim) == name] for name in names}
             if jobs > 1 and len(names) > 1:  # drawn by the workers into scratch folders, moved into the report
+                con.progress.restart(len(names), "experiment figures")
                 extra = _figures_in_workers(names, mine, a.quick, jobs, con.progress, scratch)
             else:
-                extra = [_figures(_exps.get(name), mine[name], a.quick, con.progress) for name in names]
+                extra = [_figures(_exps.get(name), mine[name], a.quick) for name in names]
             con.progress.label = "one plot per claim, then the pages"
             con.progress.draw()
             for r in search_rows or []:  # the records move into the report: name them where they will be
@@ -655,6 +665,7 @@ def _cmd_check(a, argv) -> int:
                 records=records,
                 command="ratecheck " + " ".join(shlex.quote(x) for x in argv),
                 claims=claims,
+                progress=_figure_progress(a.json),
             )
             con.progress.close()
             con.print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
@@ -681,7 +692,7 @@ def _cmd_check(a, argv) -> int:
             row["unexpected"] = row["unexpected"] or r["search_verdict"] == "violated"
     unexpected = [row["claim"] for row in claims_out if row["unexpected"]]
     if a.json:
-        payload = {"claims": claims_out, "verdicts": [v.to_dict() for v in verdicts]}
+        payload = {"claims": claims_out, "verdicts": _records(verdicts, a.series)}
         if search_rows is not None:
             payload["search"] = search_rows
         print(json.dumps(payload, indent=1))
@@ -692,17 +703,9 @@ def _cmd_check(a, argv) -> int:
     return 1 if unexpected else 0
 
 
-def _figures(e, mine, quick, progress):
-    """The report's writer of an experiment's figures, advancing the progress display when it is done."""
-
-    def write(d):
-        progress.label = f"drawing {e.name}"
-        progress.draw()
-        out = _plots.experiment_figures(e, mine, d, quick=quick)
-        progress.advance(e.name)
-        return out
-
-    return write
+def _figures(e, mine, quick):
+    """The report's writer of an experiment's figures (drawn by the report's own pool, with its progress)."""
+    return functools.partial(_figpkg.experiment_figures, e, mine, quick=quick)
 
 
 def _figures_in_workers(names, mine, quick, jobs, progress, scratch: list) -> list:
@@ -908,6 +911,80 @@ def _cmd_replay(a) -> int:
             level=-1,
         )
     return 1 if v.unexpected else 0
+
+
+# --------------------------------------------------------------------------- plot
+def _records(verdicts, series: bool) -> list[dict]:
+    """Verdict records (:meth:`Verdict.to_dict`); with ``series``, each also carries ``"series"``
+    (:func:`verify.verdict.evidence_series`: grid, measured, bound, interval, instance, seed; null when symbolic)."""
+    recs = [v.to_dict() for v in verdicts]
+    if series:
+        for r, v in zip(recs, verdicts):
+            r["series"] = _verdict.evidence_series(v.evidence)
+    return recs
+
+
+def _figure_progress(quiet: bool):
+    """``progress(i, n)`` for the figure phase of a report: ``figures i/N`` on a terminal, then one line
+    with the count and the time it took; ``None`` when ``quiet`` (JSON output)."""
+    if quiet:
+        return None
+    tty = sys.stdout.isatty()
+    t0 = [0.0]
+
+    def progress(i, n):
+        if i == 0:
+            t0[0] = time.perf_counter()
+        if tty:
+            print(f"\rfigures {i}/{n}", end="", flush=True)
+        if i == n:
+            print(("\r" if tty else "") + f"figures: {n} drawn in {time.perf_counter() - t0[0]:.1f} s", flush=True)
+
+    return progress
+
+
+def _add_plot_parser(subparsers) -> None:
+    """Add ``plot`` (one claim's publication figure) to the ``ratecheck`` subcommands."""
+    from .figures import FORMATS, STYLES
+
+    p = subparsers.add_parser(
+        "plot",
+        help="draw one claim's bound-versus-measured figure (pdf/svg/pgf/png, venue styles) and its series (CSV)",
+    )
+    p.add_argument("claim", help="claim id or teeth variant id (see `ratecheck list --teeth`)")
+    p.add_argument("--param", action="append", metavar="NAME=VALUE", help="instance parameter (repeatable)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quick", action="store_true", help="small instance (fast)")
+    p.add_argument("--format", help=f"one of {', '.join(FORMATS)} (default: the suffix of --out)")
+    p.add_argument("--style", default="plain", help=f"one of {', '.join(STYLES)} (default plain)")
+    p.add_argument("--out", required=True, metavar="FILE", help="figure file; its series goes beside it as FILE.csv")
+
+
+def _cmd_plot(a) -> int:
+    """``ratecheck plot CLAIM --out FILE``: validate everything, check the claim, write the figure and its series."""
+    from .figures import publication as pub
+
+    claim = pub.resolve_claim(a.claim)
+    fmt = pub.format_of(a.out, a.format)
+    pub.style_rc(a.style)  # unknown style: one line, before any work
+    if a.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {a.seed}")
+    out = pub.check_file_out(a.out, fmt)
+    params = None
+    if a.param:
+        exp = _exps.get(claim.experiment) if claim.measure else None
+        if exp is None:
+            raise UsageError(f"--param: claim {claim.id} is symbolic (no experiment, no instance parameters)")
+        params = exp.parse_params(a.param)
+        exp.params(params)
+    verdicts = _check.check(claim, instances=[params] if params else None, seed=a.seed, quick=a.quick)
+    fig = pub.claim_figure(verdicts, claim, style=a.style)
+    pub.save_figure(fig, out, fmt)
+    csv_path = pub.write_series(verdicts, out.with_suffix(".csv"))
+    status, unexpected = _verdict.outcome(verdicts)
+    mark = f"UNEXPECTED (expected {verdicts[0].expected})" if unexpected else "ok"
+    print(f"{claim.id}: {status} {mark}; figure {out}" + (f", series {csv_path}" if csv_path else ""))
+    return 1 if unexpected else 0
 
 
 # --------------------------------------------------------------------------- sweep and merge
@@ -1134,6 +1211,8 @@ def _main(argv, handler=None) -> int:
             return _cmd_search(a)
         if a.cmd == "replay":
             return _cmd_replay(a)
+        if a.cmd == "plot":
+            return _cmd_plot(a)
         raise UsageError(f"unknown command {a.cmd!r}")
     except MemoryError as e:  # an instance too large for this machine (e.g. --param n=100000000)
         detail = " ".join(str(e).split())

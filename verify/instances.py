@@ -1,10 +1,18 @@
-r"""Seeded instance generators with controlled constants.
+r"""Seeded instance generators with controlled constants, and the random streams of a run.
 
 Each generator takes target constants and a seed and returns a ``solvers`` problem whose exact
 constants are then *recomputed* by the problem itself (never assumed from the targets).
+
+One seed names one run, and :func:`streams` turns it into three independent generators: the
+instance's data (every generator here draws from ``streams(seed).data``, the seed's root stream), the
+start point (``streams(seed).start``) and the algorithm (``streams(seed).algorithm``, the ``rng`` a
+solver receives), the last two spawned from the seed's ``SeedSequence``.  Changing how a start point or a solver draws never changes the data, and no start point
+is a copy of the data (EF21's used to be exactly the first data row of client 0).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import brentq
@@ -14,7 +22,32 @@ from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic
 from .errors import UsageError
 from .resources import Need, check_memory
 
-__all__ = ["smoothness_profile", "heterogeneous_least_squares", "heterogeneous_logistic"]
+__all__ = ["Streams", "streams", "smoothness_profile", "heterogeneous_least_squares", "heterogeneous_logistic"]
+
+
+class Streams(NamedTuple):
+    """Independent generators of one run: instance ``data``, ``start`` point, ``algorithm``."""
+
+    data: np.random.Generator
+    start: np.random.Generator
+    algorithm: np.random.Generator
+
+
+def streams(seed) -> Streams:
+    """The three independent random streams of ``seed`` (an int, or a sequence of ints naming a sub-run).
+
+    With ``ss = numpy.random.SeedSequence(seed)``: ``data`` is the root stream ``default_rng(ss)``
+    (the very numbers ``default_rng(seed)`` gives, so every instance is the one this seed always
+    named), and ``start``, ``algorithm`` are ``ss.spawn(2)``: children with their own spawn keys,
+    independent of the root and of each other by construction.  Before, the same
+    ``default_rng(seed)`` served data, start point and algorithm, which handed each of them the
+    *same* numbers.  Fresh generators on every call, so ``streams(seed).data`` drawn by an instance
+    builder and by an experiment agree.
+    """
+    ss = np.random.SeedSequence(seed)
+    data = np.random.default_rng(ss)
+    start, algorithm = (np.random.default_rng(s) for s in ss.spawn(2))
+    return Streams(data, start, algorithm)
 
 
 def _spread(L: np.ndarray) -> float:
@@ -82,7 +115,7 @@ def heterogeneous_least_squares(
         if not isinstance(v, (int, np.integer)) or v < 1:
             raise UsageError(f"{name} must be an integer >= 1, got {v!r}")
     target = smoothness_profile(n, spread, profile, L_am)
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     A = rng.standard_normal((n, m, d))
     xs = rng.standard_normal(d) / np.sqrt(d)
     b = A @ xs + noise * rng.standard_normal((n, m))
@@ -110,7 +143,7 @@ def heterogeneous_logistic(
     target = smoothness_profile(n, spread, profile, L_am)
     if np.min(target) <= 2 * lam:
         raise UsageError(f"L_am={L_am} is too small for lam={lam} at spread={spread}: every L_i must exceed 2*lam")
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     A = rng.standard_normal((n, m, d))
     w = rng.standard_normal(d)
     y = np.sign(A @ w + 1e-12)
@@ -138,7 +171,7 @@ def adom_quadratics(n: int = 10, d: int = 5, mu: float = 1.0, L: float = 100.0, 
             raise UsageError(f"{nm} must be an integer >= 2, got {v!r}")
     if not (np.isfinite(mu) and np.isfinite(L) and 0 < mu < L):
         raise UsageError(f"mu and L must satisfy 0 < mu < L, got mu={mu!r}, L={L!r}")
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     G = rng.random((n, d - 1, d))
     GG = np.einsum("nkd,nke->nde", G, G)
     lam = np.linalg.eigvalsh(GG)[:, -1]
@@ -155,7 +188,7 @@ def adom_logistic(n: int = 10, d: int = 5, m: int = 20, lam: float = 0.1, seed: 
 
     from .optima import decentralized_logistic_optimum
 
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     A = rng.standard_normal((n, m, d))
     w = rng.standard_normal(d)
     y = np.sign(A @ w + 1e-12)
@@ -180,7 +213,7 @@ def random_geometric_cycle(n: int, K: int = 50, radius: float = 0.4, seed: int =
     network 2, after DADAO ``data.py``).  χ is the maximum over the graphs."""
     from ratecheck.solvers.adom import CyclicGossip, laplacian, normalized_gossip
 
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     mats = []
     for _ in range(K):
         P = rng.random((n, 2))
@@ -378,7 +411,7 @@ def delta_controlled_quadratics(
     for name, v in (("delta", delta), ("mu", mu), ("spread", spread)):
         if not (np.isfinite(v) and v > 0):
             raise UsageError(f"{name} must be a finite number > 0, got {v!r}")
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     k = d - 1 if shared_floor else d
     Q = _random_orthogonal(rng, 1, k)[0]
     Abar = Q @ np.diag(np.linspace(0.0, spread * delta, k)) @ Q.T
@@ -412,7 +445,7 @@ def high_dissimilarity_quadratics(n: int = 10, d: int = 6, mu: float = 1.0, mean
 
     if not (np.isfinite(mu) and mu > 0):
         raise UsageError(f"mu must be a finite number > 0, got {mu!r}")
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     U = _random_orthogonal(rng, n, d)
     lam = mu + np.concatenate([np.zeros((n, 1)), rng.exponential(mean_gap, (n, d - 1))], axis=1)
     A = np.einsum("nij,nj,nkj->nik", U, lam, U)
@@ -427,7 +460,7 @@ def l2_logistic_clients(
     ``heterogeneity`` (so the Hessians differ), labels from a random linear model with 10% flipped."""
     from ratecheck.solvers.problems import L2Logistic
 
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     s = heterogeneity ** rng.uniform(-0.5, 0.5, n)
     A = rng.standard_normal((n, m, d)) * s[:, None, None]
     w = rng.standard_normal(d)
@@ -480,7 +513,7 @@ def point_cloud(
             raise UsageError(f"{name} must be an integer >= 1, got {v!r}")
     if not (0.0 <= outlier_frac < 0.5):
         raise UsageError(f"outlier_frac must lie in [0, 0.5), got {outlier_frac!r}")
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     info: dict = {"outliers": np.zeros(m, dtype=bool), "z_exact": None}
     w = np.full(m, 1.0 / m)
     if kind == "gaussian":
@@ -570,7 +603,7 @@ def superquantile_clients(
             raise UsageError(f"{nm} must be an integer >= 1, got {v!r}")
     if isinstance(outliers, bool) or not isinstance(outliers, (int, np.integer)) or not 0 <= outliers < n:
         raise UsageError(f"outliers must be an integer in [0, n), got {outliers!r}")
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     A = rng.standard_normal((n, samples, d)) / np.sqrt(d)
     centers = 0.3 * rng.standard_normal((n, d))
     if outliers:
@@ -638,7 +671,7 @@ def block_quadratic(
     if not (isinstance(zero_eigs, (int, np.integer)) and 0 <= zero_eigs < d):
         raise UsageError(f"zero_eigs must be an integer in [0, d), got {zero_eigs!r}")
     s = block_scales(blocks, profile, scale_ratio)
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     A = np.zeros((d, d))
     start = 0
     for j, dj in enumerate(sizes):  # a loop over blocks (a handful), not coordinates
@@ -678,7 +711,7 @@ def block_logistic(
 
     sizes = split_blocks(d, blocks)
     s = block_scales(blocks, profile, scale_ratio)
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     M = rng.standard_normal((m, d)) * np.sqrt(s[block_index(sizes)])[None, :]
     w = rng.standard_normal(d) / np.sqrt(d)
     y = np.sign(M @ w + 1e-12)
@@ -705,7 +738,7 @@ def block_cosine(
 
     sizes = split_blocks(d, blocks)
     s = block_scales(blocks, profile, scale_ratio)
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     a = np.geomspace(1.0 / cond, 1.0, d)[rng.permutation(d)] * s[block_index(sizes)]
     return QuadraticCosine(np.diag(a), omega=omega, block_sizes=sizes)
 
@@ -792,7 +825,7 @@ def rare_features_problem(
 
     if not isinstance(m, (int, np.integer)) or isinstance(m, bool) or m < 1:
         raise UsageError(f"m must be an integer >= 1, got {m!r}")
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     cli, feat = rare_ownership(n, d, c, rng, design=design)
     sizes = np.bincount(cli, minlength=n)
     zptr = np.r_[0, np.cumsum(sizes)]
@@ -846,7 +879,7 @@ def split_rows(X, y, clients: int, split: str = "shuffled", c: int | None = None
     if isinstance(clients, bool) or not isinstance(clients, (int, np.integer)) or not 1 <= clients <= N:
         raise UsageError(f"clients must be an integer in [1, N={N}] (one sample at least per client), got {clients!r}")
     m = N // clients
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     X = sps.csr_matrix(X)
     X.eliminate_zeros()
 

@@ -361,7 +361,7 @@ def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
         cand = None
         if m > ANCHOR_TEST_ALL:  # test only the points nearest to an approximate median
             approx = smoothed_weiszfeld(
-                W, w, nu=1e-12 * (1 + float(np.abs(W).max())), T=300, tol=1e-15, method="gram"
+                W, weights=w, nu=1e-12 * (1 + float(np.abs(W).max())), T=300, tol=1e-15, method="gram"
             ).z
             cand = np.argsort(np.linalg.norm(W - approx, axis=1))[:3]
         test = anchor_test(W, w, indices=cand)
@@ -398,7 +398,7 @@ def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
     cands = []
     if z.value is not None:
         cands.append(np.asarray(z.value, dtype=float))
-    sw = smoothed_weiszfeld(Y, w, nu=nu if nu > 0 else 1e-14 * (1 + np.abs(Y).max()), T=500, tol=1e-16)
+    sw = smoothed_weiszfeld(Y, weights=w, nu=nu if nu > 0 else 1e-14 * (1 + np.abs(Y).max()), T=500, tol=1e-16)
     cands.append(sw.z)
     best, fbest = None, np.inf
     for c0 in cands:

@@ -49,6 +49,8 @@ __all__ = [
     "ATOL",
     "CONFIDENCE",
     "SLACK_FRACTION",
+    "confidence_interval",
+    "evidence_series",
 ]
 
 HOLDS, VIOLATED, INCONCLUSIVE = "holds", "violated", "inconclusive"
@@ -293,6 +295,50 @@ def _mc_half_width(ev: Evidence, se: np.ndarray) -> tuple[np.ndarray, str]:
         f"{n} samples; asymptotic {100 * CONFIDENCE:g}% family-wise interval (Student t: no finite-sample "
         "guarantee, the samples have no known range)"
     )
+
+
+def confidence_interval(ev: Evidence) -> tuple[np.ndarray, np.ndarray, str]:
+    """The confidence interval that decides a Monte Carlo verdict, per grid point: ``(lower, upper,
+    guarantee)`` (:func:`_mc_half_width`, the same level and inequality the judgement uses); points without a
+    finite standard error get a NaN interval.  Figures draw this band, so what is shown is what was judged."""
+    if ev.method != "monte-carlo" or ev.stderr is None:
+        raise ValueError(f"a confidence interval needs Monte Carlo evidence, got method {ev.method!r}")
+    se_ok = np.isfinite(ev.stderr)
+    half, guarantee = _mc_half_width(ev, np.where(se_ok, ev.stderr, 0.0))
+    half = np.where(se_ok, half, np.nan)
+    return ev.measured - half, ev.measured + half, guarantee
+
+
+def evidence_series(ev: Evidence | None) -> dict | None:
+    """The series of one piece of evidence as JSON-ready lists (what a figure draws): the grid (its name
+    and values), measured, bound, the deciding confidence interval of a Monte Carlo mean (``ci_low``,
+    ``ci_high``, ``ci_guarantee``), the instance, the seed, and for a scaling claim its fit (slope, interval,
+    predicted exponent).  ``None`` when the evidence has no series (a symbolic claim).  Non-finite numbers are
+    written as strings (``"inf"``, ``"nan"``), as everywhere in the records."""
+    if ev is None or ev.measured.size == 0:
+        return None
+    out = {
+        "grid_name": ev.grid_name,
+        "grid": ev.grid,
+        "measured": ev.measured,
+        "bound": ev.bound,
+        "method": ev.method,
+        "instance": dict(ev.instance),
+        "seed": ev.seed,
+    }
+    if ev.method == "monte-carlo" and ev.stderr is not None:
+        lo, hi, guarantee = confidence_interval(ev)
+        out.update(ci_low=lo, ci_high=hi, ci_guarantee=guarantee, n_samples=int(ev.n_samples))
+    if ev.fit is not None:
+        out["fit"] = {
+            "slope": float(ev.fit.slope),
+            "interval_low": float(ev.fit.interval[0]),
+            "interval_high": float(ev.fit.interval[1]),
+            "confidence": float(ev.fit.confidence),
+            "form": ev.fit.form,
+            "predicted_exponent": None if ev.predicted_exponent is None else float(ev.predicted_exponent),
+        }
+    return _jsonable(out)
 
 
 def _upper(ev: Evidence) -> tuple[str, float | None, int, str]:

@@ -26,7 +26,7 @@ def big():
 
 
 def _run(prob, net):
-    return adom_plus(prob.local_grads, prob.n, prob.d, prob.mu, prob.L, net.chi, net, ITERS, prob.x_star)
+    return adom_plus(prob, T=ITERS, gossip=net, chi=net.chi)
 
 
 def test_adom_sparse_rgg_n100_d50(benchmark, big):
@@ -86,4 +86,4 @@ def test_chi_relabelled_ring_n2000(benchmark):
 def test_one_iteration_ring_n2000(benchmark):
     ring = RelabelledRing(2000, seed=0)
     prob = adom_quadratics(2000, 5, 1.0, 10.0, seed=0)
-    benchmark(adom_plus, prob.local_grads, 2000, 5, prob.mu, prob.L, ring.chi, ring, 1, prob.x_star)
+    benchmark(adom_plus, prob, T=1, gossip=ring)

@@ -74,10 +74,10 @@ def test_ef21_round_vs_gradient_pass(benchmark, n, m, d):
     x = np.random.default_rng(1).standard_normal(d)
     rounds = 20
     grad = best(lambda: P.value_and_grad(x))
-    run = best(lambda: ef21(P, x, 1e-4, TopK(1), rounds), repeat=3)
-    init = best(lambda: ef21(P, x, 1e-4, TopK(1), 1), repeat=3)  # setup + 1 round
+    run = best(lambda: ef21(P, x, gamma=1e-4, compressor=TopK(1), T=rounds), repeat=3)
+    init = best(lambda: ef21(P, x, gamma=1e-4, compressor=TopK(1), T=1), repeat=3)  # setup + 1 round
     per_round = (run - init) / (rounds - 1)
-    benchmark.pedantic(ef21, args=(P, x, 1e-4, TopK(1), rounds), rounds=3)
+    benchmark.pedantic(ef21, args=(P, x), kwargs=dict(gamma=1e-4, T=rounds, compressor=TopK(1)), rounds=3)
     benchmark.extra_info.update(gradient_pass_s=grad, round_s=per_round, ratio=per_round / grad)
     print(
         f"\n[n={n} m={m} d={d}] EF21 round {per_round * 1e3:.2f} ms, gradient pass {grad * 1e3:.2f} ms, ratio {per_round / grad:.2f} (target <= 1.5)"
@@ -91,8 +91,8 @@ def test_ef21_vs_per_client_loop(benchmark):
     x = np.random.default_rng(1).standard_normal(d)
     G = P.value_and_grad(x)[1].copy()
     loop = best(lambda: naive_ef21_round(P.A, P.b, x, G.copy(), 1e-4, 1), repeat=3)
-    run = best(lambda: ef21(P, x, 1e-4, TopK(1), 10), repeat=3)
-    init = best(lambda: ef21(P, x, 1e-4, TopK(1), 1), repeat=3)
+    run = best(lambda: ef21(P, x, gamma=1e-4, compressor=TopK(1), T=10), repeat=3)
+    init = best(lambda: ef21(P, x, gamma=1e-4, compressor=TopK(1), T=1), repeat=3)
     per_round = (run - init) / 9
     benchmark.pedantic(naive_ef21_round, args=(P.A, P.b, x, G.copy(), 1e-4, 1), rounds=3)
     benchmark.extra_info.update(loop_round_s=loop, vectorized_round_s=per_round, speedup=loop / per_round)

@@ -18,7 +18,6 @@ import pytest
 
 from ratecheck.solvers.compressors import TopK
 from ratecheck.solvers.ef21 import ef21
-from ratecheck.solvers.rare_features import ef21_sparse
 from ratecheck.verify.instances import rare_features_problem
 
 pytestmark = pytest.mark.benchmark
@@ -37,7 +36,8 @@ def authors(request):
 
 def test_sparse_ef21_authors_10k_rounds(benchmark, authors):
     P, x0, gamma = authors
-    tr = benchmark.pedantic(ef21_sparse, args=(P, x0, gamma, 1, ROUNDS), rounds=1, iterations=1)
+    kw = dict(gamma=gamma, T=ROUNDS, compressor=TopK(1))
+    tr = benchmark.pedantic(ef21, args=(P, x0), kwargs=kw, rounds=1, iterations=1)
     benchmark.extra_info.update(n=P.n, d=P.d, c=P.c, r=P.r, nnz=P.A.nnz, S=P.S, rounds=ROUNDS)
     assert np.isfinite(tr.grad_norm_sq[-1])
 
@@ -46,7 +46,8 @@ def test_dense_ef21_authors_1k_rounds(benchmark, authors):
     """Baseline: the dense (R, n, d) EF21 of solvers.ef21 on the same instance, 1,000 rounds (x10 to compare)."""
     P, x0, gamma = authors
     D = P.to_dense()
-    tr = benchmark.pedantic(ef21, args=(D, x0, gamma, TopK(1), ROUNDS // 10), rounds=1, iterations=1)
+    kw = dict(gamma=gamma, T=ROUNDS // 10, compressor=TopK(1))
+    tr = benchmark.pedantic(ef21, args=(D, x0), kwargs=kw, rounds=1, iterations=1)
     assert np.isfinite(tr.grad_norm_sq[0, -1])
 
 
@@ -72,7 +73,7 @@ def test_naive_loop_ef21_authors_1k_rounds(benchmark, authors):
     """Baseline: per-client Python loop, 1,000 rounds (10x fewer: multiply by 10 to compare)."""
     P, x0, gamma = authors
     x = benchmark.pedantic(naive_loop_ef21, args=(P, x0, gamma, ROUNDS // 10), rounds=1, iterations=1)
-    ref = ef21_sparse(P, x0, gamma, 1, ROUNDS // 10).x_final
+    ref = ef21(P, x0, gamma=gamma, compressor=TopK(1), T=ROUNDS // 10).x_final
     assert np.allclose(x, ref, rtol=1e-8, atol=1e-10)
 
 
@@ -86,7 +87,7 @@ def test_huge_sparse_one_round(benchmark):
 
     def one_round():
         tracemalloc.start()
-        ef21_sparse(P, x0, 1e-3, 1, 1)
+        ef21(P, x0, gamma=1e-3, compressor=TopK(1), T=1)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         return peak

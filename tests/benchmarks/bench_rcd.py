@@ -85,13 +85,13 @@ def _exact_vs_mc(d=50, blocks=5, T=200, rel_width=0.01, confidence=0.99):
     t_exact = time.process_time() - t0
     grid = np.unique(np.geomspace(1, T, 40).astype(int))
     # pilot: relative standard deviation of f(x^k) - f* on the grid
-    pilot = sketched_rcd(prob, x0, g, sk, T, replications=200, seed=1)
+    pilot = sketched_rcd(prob, x0, gamma=g, sketch=sk, T=T, replications=200, rng=np.random.default_rng(1))
     gaps = pilot.f[:, grid] - prob.f_star
     rel_sd = np.max(gaps.std(0, ddof=1) / gaps.mean(0))
     z = scipy.stats.norm.ppf(1 - (1 - confidence) / (2 * grid.size))
     R = int(np.ceil((2 * z * rel_sd / rel_width) ** 2))
     t0 = time.process_time()
-    tr = sketched_rcd(prob, x0, g, sk, T, replications=R, seed=2)
+    tr = sketched_rcd(prob, x0, gamma=g, sketch=sk, T=T, replications=R, rng=np.random.default_rng(2))
     t_mc = time.process_time() - t0
     gaps = tr.f[:, grid] - prob.f_star
     width = np.max(2 * z * gaps.std(0, ddof=1) / np.sqrt(R) / gaps.mean(0))
@@ -119,8 +119,8 @@ def test_solver_200_paths(benchmark, impl):
     sk = make_sketch("tau-nice", prob.A, tau=5)
     _, cpu = benchmark.pedantic(
         _cpu,
-        args=(impl, prob, prob.x_star + 1, 0.01, sk, 200),
-        kwargs={"replications": 200, "seed": 0},
+        args=(impl, prob, prob.x_star + 1),
+        kwargs={"gamma": 0.01, "sketch": sk, "T": 200, "replications": 200, "rng": np.random.default_rng(0)},
         rounds=1,
         iterations=1,
     )

@@ -51,7 +51,7 @@ def test_search_overhead_on_a_free_experiment(benchmark):
     import sys
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from test_search import TOY, toy_claim
 
     claim = toy_claim(1000)

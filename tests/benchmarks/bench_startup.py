@@ -6,7 +6,7 @@ Target (issue 17): ``ratecheck --help``, ``list`` and ``show ID`` print within 1
 machine.  Measured side by side with the baseline ``python -c "import numpy"`` (what any numerical command
 pays), as subprocess wall time from this checkout (``python -m ratecheck``), so the interpreter's start is
 included exactly as a user sees it.  Which modules those commands import is a regular test
-(tests/test_cli_conventions.py); this file only measures.
+(tests/verify/test_cli_conventions.py); this file only measures.
 """
 
 import subprocess

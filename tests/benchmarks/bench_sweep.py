@@ -28,7 +28,7 @@ CELLS = [
 
 
 def _pid_after_import(pause):
-    import verify.experiments  # noqa: F401 - what every unit needs
+    import ratecheck.verify.experiments  # noqa: F401 - what every unit needs
 
     time.sleep(pause)
     return os.getpid()

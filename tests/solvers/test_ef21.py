@@ -19,7 +19,7 @@ def _problem(seed=0, **kw):
 def test_identity_compressor_is_gradient_descent():
     P = _problem()
     x0 = np.random.default_rng(0).standard_normal(P.d)
-    tr = ef21(P, x0, 1 / P.L, Identity(), 40, checkpoints=range(41))
+    tr = ef21(P, x0, gamma=1 / P.L, compressor=Identity(), T=40, checkpoints=range(41))
     x = x0.copy()
     for t in range(40):
         x = x - P.grad(x) / P.L
@@ -31,7 +31,7 @@ def _lyapunov_step_holds(P, k, init, gamma_rule, seed):
     c = EF21Experiment()._constants(P, comp)
     gamma = theorems.get(gamma_rule).max_stepsize(**c)
     x0 = np.random.default_rng(seed).standard_normal(P.d)
-    tr = ef21(P, x0, gamma, comp, 200, init=init, lyapunov={"qm": np.full(P.n, 1 / P.n)})
+    tr = ef21(P, x0, gamma=gamma, compressor=comp, T=200, init=init, lyapunov={"qm": np.full(P.n, 1 / P.n)})
     phi = tr.f[0] + gamma / (2 * c["theta_c"]) * tr.G["qm"][0]
     lhs = phi[1:]
     rhs = phi[:-1] - gamma / 2 * tr.grad_norm_sq[0, :-1]
@@ -52,7 +52,7 @@ def test_per_step_lyapunov_fails_past_the_stepsize_rule():
     comp = TopK(1)
     c = EF21Experiment()._constants(P, comp)
     gamma = 50 * theorems.get("ef21.nonconvex-qm").max_stepsize(**c)
-    tr = ef21(P, np.ones(P.d), gamma, comp, 100, lyapunov={"qm": np.full(P.n, 1 / P.n)})
+    tr = ef21(P, np.ones(P.d), gamma=gamma, compressor=comp, T=100, lyapunov={"qm": np.full(P.n, 1 / P.n)})
     phi = tr.f[0] + gamma / (2 * c["theta_c"]) * tr.G["qm"][0]
     assert np.any(phi[1:] > phi[:-1] - gamma / 2 * tr.grad_norm_sq[0, :-1] + 1e-12)
 
@@ -63,17 +63,17 @@ def test_ef21w_equals_ef21_for_homogeneous_and_differs_for_natural(make):
     w = P.L_i / P.L_i.sum()
     x0 = np.random.default_rng(1).standard_normal(P.d)
     for comp, same in ((TopK(2), True), (NaturalRounding(), False)):
-        a = ef21(P, x0, 0.05, comp, 100, checkpoints=range(101))
-        b = ef21(P, x0, 0.05, comp, 100, weights=w, checkpoints=range(101))
+        a = ef21(P, x0, gamma=0.05, compressor=comp, T=100, checkpoints=range(101))
+        b = ef21(P, x0, gamma=0.05, compressor=comp, T=100, weights=w, checkpoints=range(101))
         gap = np.abs(a.x_checkpoints - b.x_checkpoints).max()
         assert (gap < 1e-12) if same else (gap > 1e-6)
 
 
 def test_replications_are_independent_and_reproducible():
     P = _problem()
-    kw = dict(participation=0.5, replications=4, seed=3)
-    a = ef21(P, np.ones(P.d), 0.01, RandK(2), 30, **kw)
-    b = ef21(P, np.ones(P.d), 0.01, RandK(2), 30, **kw)
+    kw = dict(participation=0.5, replications=4)
+    a = ef21(P, np.ones(P.d), gamma=0.01, compressor=RandK(2), T=30, rng=np.random.default_rng(3), **kw)
+    b = ef21(P, np.ones(P.d), gamma=0.01, compressor=RandK(2), T=30, rng=np.random.default_rng(3), **kw)
     np.testing.assert_array_equal(a.grad_norm_sq, b.grad_norm_sq)
     assert len({tuple(np.round(r, 14)) for r in a.grad_norm_sq}) == 4
     assert 0.3 < a.floats[-1] / (30 * 2) < 0.7  # half the clients send 2 floats per round on average
@@ -81,7 +81,7 @@ def test_replications_are_independent_and_reproducible():
 
 def test_full_participation_noiseless_counts_communication():
     P = _problem()
-    tr = ef21(P, np.ones(P.d), 0.01, TopK(2), 10, init="grad")
+    tr = ef21(P, np.ones(P.d), gamma=0.01, compressor=TopK(2), T=10, init="grad")
     assert tr.floats[0] == P.d and tr.floats[-1] == P.d + 10 * 2
     assert tr.bits[-1] == P.d * 32 + 10 * (2 * 32 + 2 * 3)
 
@@ -94,13 +94,13 @@ def test_noise_oracle_has_the_stated_variance():
         tr_i = ef21(
             P,
             np.ones(P.d),
-            1e-9,
-            Identity(),
-            1,
+            gamma=1e-9,
+            compressor=Identity(),
+            T=1,
             init="zero",
             noise=sig,
             replications=4000,
-            seed=0,
+            rng=np.random.default_rng(0),
             lyapunov={"e": np.eye(4)[i]},
         )
         assert tr_i.G["e"][:, 1].mean() == pytest.approx(s, rel=0.05, abs=1e-12)
@@ -108,7 +108,7 @@ def test_noise_oracle_has_the_stated_variance():
 
 def test_divergence_is_recorded_not_nan():
     P = _problem()
-    tr = ef21(P, np.ones(P.d), 1e3, TopK(1), 500)
+    tr = ef21(P, np.ones(P.d), gamma=1e3, compressor=TopK(1), T=500)
     assert tr.diverged_at is not None and np.isinf(tr.grad_norm_sq[0, -1])
 
 
@@ -131,7 +131,7 @@ def test_bad_input(kw, msg):
     args = dict(x0=np.ones(6), gamma=0.1, compressor=TopK(1), T=5)
     args.update(kw)
     with pytest.raises(InvalidInput, match=msg):
-        ef21(P, args.pop("x0"), args.pop("gamma"), args.pop("compressor"), args.pop("T"), **args)
+        ef21(P, args.pop("x0"), gamma=args.pop("gamma"), compressor=args.pop("compressor"), T=args.pop("T"), **args)
 
 
 # --------------------------------------------------------------------------- absurd sizes

@@ -126,18 +126,19 @@ def test_vectorized_solver_matches_naive_loop():
     sk = make_sketch("rpt-prefix", prob.A, block_sizes=prob.block_sizes, p=[0.4, 0.6])
     x0 = prob.x_star + np.ones(8)
     g = 1 / sk.L_tilde(prob.A)
-    fast = sketched_rcd(prob, x0, g, sk, 15, replications=5, seed=7)
-    slow = sketched_rcd_naive(prob, x0, g, sk, 15, replications=5, seed=7)
-    np.testing.assert_allclose(fast.f, slow, rtol=1e-12, atol=1e-12)
+    fast = sketched_rcd(prob, x0, gamma=g, sketch=sk, T=15, replications=5, rng=np.random.default_rng(7))
+    slow = sketched_rcd_naive(prob, x0, gamma=g, sketch=sk, T=15, replications=5, rng=np.random.default_rng(7))
+    np.testing.assert_allclose(fast.f, slow.f, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fast.x_final, slow.x_final, rtol=1e-12, atol=1e-12)
 
 
 def test_solver_reproducible_and_divergence_frozen():
     prob = block_quadratic(d=6, blocks=2, seed=0)
     sk = CoordinateSketch.uniform(6)
-    a = sketched_rcd(prob, np.zeros(6), 0.01, sk, 20, replications=3, seed=4)
-    b = sketched_rcd(prob, np.zeros(6), 0.01, sk, 20, replications=3, seed=4)
+    a = sketched_rcd(prob, np.zeros(6), gamma=0.01, sketch=sk, T=20, replications=3, rng=np.random.default_rng(4))
+    b = sketched_rcd(prob, np.zeros(6), gamma=0.01, sketch=sk, T=20, replications=3, rng=np.random.default_rng(4))
     np.testing.assert_array_equal(a.f, b.f)
-    big = sketched_rcd(prob, np.ones(6), 1e6, sk, 400, replications=2, seed=0)
+    big = sketched_rcd(prob, np.ones(6), gamma=1e6, sketch=sk, T=400, replications=2, rng=np.random.default_rng(0))
     assert np.isinf(big.f[:, -1]).all()
 
 
@@ -199,7 +200,9 @@ def test_exact_engine_agrees_with_monte_carlo_interval():
     x0 = prob.x_star + np.random.default_rng(0).standard_normal(10)
     m, P = sk.moments()
     ex = exact_sketched_quadratic(prob.A, x0 - prob.x_star, g, m, P, 40)
-    tr = sketched_rcd(prob, x0, g, sk, 40, replications=20_000, seed=1, x_star=prob.x_star)
+    tr = sketched_rcd(
+        prob, x0, gamma=g, sketch=sk, T=40, replications=20_000, rng=np.random.default_rng(1), x_star=prob.x_star
+    )
     grid = np.array([1, 5, 10, 20, 40])
     for name, samples in (
         ("gap", tr.f[:, grid] - prob.f_star),
@@ -278,7 +281,7 @@ def test_block_quadratic_constants_recomputed():
 def test_rpt_cost_tradeoff_beats_uniform_and_gd_point():
     q = block_quadratic(d=12, blocks=3, profile="decreasing", scale_ratio=30.0, coupling=0.1, seed=0)
     cost = np.array([1.0, 2.0, 3.0])
-    p, val = rpt_optimal_probabilities(q.A, q.block_sizes, cost)
+    p, val = rpt_optimal_probabilities(q.A, q.block_sizes, cost, rng=np.random.default_rng(0))
     uni = RPTSketch(q.block_sizes, np.full(3, 1 / 3)).L_tilde(q.A) * cost.mean()
     gd_ish = RPTSketch(q.block_sizes, [1e-6, 1e-6, 1 - 2e-6]).L_tilde(q.A) * cost[-1]
     assert np.isclose(p.sum(), 1) and p[-1] > 0
@@ -301,7 +304,14 @@ def test_rpt_cost_tradeoff_beats_uniform_and_gd_point():
         (lambda: Quadratic(np.diag([1.0, -1.0])), "A must be positive semidefinite"),
         (lambda: Quadratic(np.diag([1.0, 0.0]), b=np.array([0.0, 1.0])), "b must lie in the range of A"),
         (
-            lambda: sketched_rcd(block_quadratic(d=4, blocks=2), np.zeros(4), -1.0, CoordinateSketch.uniform(4), 3),
+            lambda: sketched_rcd(
+                block_quadratic(d=4, blocks=2),
+                np.zeros(4),
+                gamma=-1.0,
+                sketch=CoordinateSketch.uniform(4),
+                T=3,
+                rng=np.random.default_rng(0),
+            ),
             "gamma must be > 0",
         ),
         (lambda: MatrixL2Logistic(np.ones((3, 2)), np.array([1.0, 0.0, 1.0])), "y must contain labels"),

@@ -56,7 +56,7 @@ def cloud():
 def test_matches_naive_reference(cloud):
     W, w = cloud
     ref = naive_smoothed_weiszfeld(W, w, 1e-3, 15)
-    res = smoothed_weiszfeld(W, w, nu=1e-3, T=15, store_iterates=True)
+    res = smoothed_weiszfeld(W, weights=w, nu=1e-3, T=15, store_iterates=True)
     np.testing.assert_allclose(res.iterates, ref, rtol=0, atol=1e-12)
     np.testing.assert_allclose(res.g, [naive_objective(z, W, w) for z in ref], rtol=1e-13)
     assert res.n_iter == 15 and res.termination == "iteration budget reached"
@@ -64,16 +64,16 @@ def test_matches_naive_reference(cloud):
 
 def test_gram_and_direct_agree(cloud):
     W, w = cloud
-    a = smoothed_weiszfeld(W, w, nu=1e-6, T=20)
-    b = smoothed_weiszfeld(W, w, nu=1e-6, T=20, method="gram")
+    a = smoothed_weiszfeld(W, weights=w, nu=1e-6, T=20)
+    b = smoothed_weiszfeld(W, weights=w, nu=1e-6, T=20, method="gram")
     np.testing.assert_allclose(b.g, a.g, rtol=1e-13)
     np.testing.assert_allclose(b.z, a.z, atol=1e-10)
 
 
 def test_weight_scale_invariance(cloud):
     W, w = cloud
-    a = smoothed_weiszfeld(W, w, T=10)
-    b = smoothed_weiszfeld(W, 1000 * w, T=10)
+    a = smoothed_weiszfeld(W, weights=w, T=10)
+    b = smoothed_weiszfeld(W, weights=1000 * w, T=10)
     np.testing.assert_allclose(a.z, b.z, atol=1e-13)
     np.testing.assert_allclose(a.g, b.g, rtol=1e-13)
 
@@ -82,9 +82,9 @@ def test_batched_equals_loop():
     rng = np.random.default_rng(0)
     P = rng.standard_normal((7, 20, 4))
     wt = rng.uniform(0.1, 1.0, (7, 20))
-    res = smoothed_weiszfeld(P, wt, nu=1e-5, T=12)
+    res = smoothed_weiszfeld(P, weights=wt, nu=1e-5, T=12)
     for b in range(7):
-        one = smoothed_weiszfeld(P[b], wt[b], nu=1e-5, T=12)
+        one = smoothed_weiszfeld(P[b], weights=wt[b], nu=1e-5, T=12)
         np.testing.assert_allclose(res.z[b], one.z, atol=1e-13)
         np.testing.assert_allclose(res.g[b], one.g, rtol=1e-13)
 
@@ -115,7 +115,7 @@ def test_claim17_gradient_step(cloud):
     """z+ = z - grad g_nu(z)/L (RFA Claim 17) and the variational view (Claims 15-16)."""
     W, w = cloud
     nu = 0.5
-    res = smoothed_weiszfeld(W, w, nu=nu, T=1, store_iterates=True)
+    res = smoothed_weiszfeld(W, weights=w, nu=nu, T=1, store_iterates=True)
     z0, z1 = res.iterates
     np.testing.assert_allclose(z1, z0 - smoothed_gradient(z0, W, w, nu) / res.L[0], atol=1e-12)
     eta = eta_update(z0, W, nu)
@@ -147,7 +147,7 @@ def test_gradient_vanishes_at_certified_optimum(cloud):
     opt = geometric_median_optimum(W, w)
     assert np.linalg.norm(gm_gradient(opt.x, W, w)) < 1e-12
     assert opt.lower <= opt.value <= opt.lower + 1e-12 * opt.value
-    assert opt.value <= smoothed_weiszfeld(W, w, nu=1e-9, T=500).g[-1] + 1e-13
+    assert opt.value <= smoothed_weiszfeld(W, weights=w, nu=1e-9, T=500).g[-1] + 1e-13
 
 
 def test_symmetric_cloud_exact_median():
@@ -163,10 +163,10 @@ def test_anchor_median_and_classic_weiszfeld():
     opt = geometric_median_optimum(W, w)
     assert opt.certificate["method"] == "anchor test"
     np.testing.assert_allclose(opt.x, info["z_exact"], atol=0)
-    res = weiszfeld(W, w, T=200)
+    res = weiszfeld(W, weights=w, T=200)
     assert res.anchor == 0 and res.termination == "anchor certified optimal"
     assert res.g[-1] - opt.value <= 1e-12
-    res2 = weiszfeld(W, w, T=5, z0="anchor")  # Beck-Sabach start: certified immediately
+    res2 = weiszfeld(W, weights=w, T=5, x0="anchor")  # Beck-Sabach start: certified immediately
     assert res2.anchor == 0 and res2.n_iter == 0
 
 
@@ -188,7 +188,7 @@ def test_anchor_test_brute_force():
 def test_classic_weiszfeld_steps_off_a_nonoptimal_anchor():
     rng = np.random.default_rng(7)
     W = rng.standard_normal((15, 3))
-    res = weiszfeld(W, T=300, z0=W[3])  # start exactly at a data point that is not the median
+    res = weiszfeld(W, T=300, x0=W[3])  # start exactly at a data point that is not the median
     opt = geometric_median_optimum(W)
     assert res.anchor == -1
     assert np.all(np.diff(res.g) <= 1e-15)
@@ -213,7 +213,7 @@ def test_collinear_points():
     opt2 = geometric_median_optimum(W2, w2)
     mid = 0.5 * (W2[3] + W2[4])
     assert opt2.value == pytest.approx(naive_objective(mid, W2, w2), rel=1e-12)
-    res = smoothed_weiszfeld(W2, w2, nu=1e-9, T=200)
+    res = smoothed_weiszfeld(W2, weights=w2, nu=1e-9, T=200)
     assert res.g[-1] - opt2.value <= 1e-9 * opt2.value
 
 
@@ -230,7 +230,7 @@ def test_smoothed_optimum_certificate():
     nu = 0.2
     o = geometric_median_optimum(W, w, nu=nu)
     assert np.linalg.norm(smoothed_gradient(o.x, W, w, nu)) < 1e-11
-    res = smoothed_weiszfeld(W, w, nu=nu, T=3000)
+    res = smoothed_weiszfeld(W, weights=w, nu=nu, T=3000)
     assert o.value <= res.g_nu[-1] + 1e-14
     assert float(smoothed_objective(o.x, W, w, nu)) == pytest.approx(o.value, rel=1e-14)
 
@@ -263,8 +263,9 @@ def test_rfa_without_corruption_matches_fedavg_fixed_point():
     b = A @ np.ones(3)
     none = np.zeros(8, dtype=bool)
     for agg in ("mean", "gm"):
-        tr = rfa_least_squares(A, b, none, rounds=30, local_steps=5, aggregator=agg)
-        np.testing.assert_allclose(tr[-1], np.ones(3), atol=1e-8)
+        tr = rfa_least_squares((A, b), T=30, corrupted=none, local_steps=5, aggregator=agg)
+        np.testing.assert_allclose(tr.x_final, np.ones(3), atol=1e-8)
+        np.testing.assert_array_equal(tr.models[-1], tr.x_final)
 
 
 @pytest.mark.parametrize(
@@ -277,7 +278,7 @@ def test_rfa_without_corruption_matches_fedavg_fixed_point():
         (dict(T=-1), "T must be an integer >= 0"),
         (dict(T=2.5), "T must be an integer >= 0"),
         (dict(method="fast"), "method must be"),
-        (dict(z0=np.zeros(7)), "z0 must have shape"),
+        (dict(x0=np.zeros(7)), "x0 must have shape"),
         (dict(tol=-1.0), "tol must be >= 0"),
     ],
 )
@@ -299,7 +300,7 @@ def test_bad_points():
     with pytest.raises(InvalidInput, match="block sizes must sum"):
         blockwise_geometric_median(np.ones((3, 4)), [1, 2])
     with pytest.raises(InvalidInput, match="single problem"):
-        weiszfeld(np.ones((2, 3, 2)), z0="anchor")
+        weiszfeld(np.ones((2, 3, 2)), x0="anchor")
 
 
 def test_geom_median_side_by_side():
@@ -308,12 +309,12 @@ def test_geom_median_side_by_side():
     W, w, _ = point_cloud("gaussian", m=200, d=8, outlier_frac=0.3, shift=30.0, seed=13)
     wts = np.random.default_rng(0).uniform(0.5, 1.5, 200)
     ref = gm.compute_geometric_median(W, weights=wts, eps=1e-6, maxiter=12, ftol=0.0)
-    ours = smoothed_weiszfeld(W, wts, nu=1e-6, T=len(ref.logs) - 1)
+    ours = smoothed_weiszfeld(W, weights=wts, nu=1e-6, T=len(ref.logs) - 1)
     np.testing.assert_allclose(ours.g, ref.logs, rtol=1e-12)
     np.testing.assert_allclose(ours.z, ref.median, atol=1e-10)
     # to convergence: our objective is <= theirs up to 1e-12 relative
     ref = gm.compute_geometric_median(W, weights=wts, eps=1e-6)
-    ours = smoothed_weiszfeld(W, wts, nu=1e-6, T=100, tol=1e-15, method="gram")
+    ours = smoothed_weiszfeld(W, weights=wts, nu=1e-6, T=100, tol=1e-15, method="gram")
     assert ours.g[-1] <= ref.logs[-1] * (1 + 1e-12)
 
 
@@ -322,9 +323,9 @@ def test_batched_classic_with_anchors_equals_singles():
     P = rng.standard_normal((6, 12, 3))
     wt = np.ones((6, 12))
     wt[::2, 0] = 12.0  # problems 0, 2, 4: the first point carries more than half the weight
-    res = weiszfeld(P, wt, T=400)
+    res = weiszfeld(P, weights=wt, T=400)
     for b in range(6):
-        one = weiszfeld(P[b], wt[b], T=400)
+        one = weiszfeld(P[b], weights=wt[b], T=400)
         assert res.anchor[b] == one.anchor == (0 if b % 2 == 0 else -1)
         assert res.n_iter[b] == one.n_iter
         np.testing.assert_allclose(res.z[b], one.z, atol=1e-12)
@@ -354,11 +355,16 @@ def test_weights_whose_sum_overflows_are_normalised_safely():
     depend on the scale of the weights), never divided by an infinite sum into zeros."""
     W = np.random.default_rng(3).standard_normal((7, 4))
     big, one = np.full(7, 1e308), np.ones(7)
-    for solve in (lambda w: smoothed_weiszfeld(W, w, nu=1e-6, T=30).z, lambda w: weiszfeld(W, w, T=30).z):
+    for solve in (
+        lambda w: smoothed_weiszfeld(W, weights=w, nu=1e-6, T=30).z,
+        lambda w: weiszfeld(W, weights=w, T=30).z,
+    ):
         with np.errstate(all="raise"):  # no overflow warning either
             z = solve(big)
         np.testing.assert_allclose(z, solve(one), rtol=1e-12, atol=1e-15)
         assert np.any(z != 0)
     w = np.r_[1e308, 1e308, np.ones(5)]  # the unequal case: the same median as the rescaled weights
-    np.testing.assert_allclose(smoothed_weiszfeld(W, w, T=30).z, smoothed_weiszfeld(W, w / 1e308, T=30).z, rtol=1e-12)
+    np.testing.assert_allclose(
+        smoothed_weiszfeld(W, weights=w, T=30).z, smoothed_weiszfeld(W, weights=w / 1e308, T=30).z, rtol=1e-12
+    )
     np.testing.assert_allclose(gm_objective(W[0], W, big), gm_objective(W[0], W, one), rtol=1e-12)

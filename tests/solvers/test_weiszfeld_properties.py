@@ -38,7 +38,7 @@ def _instance(c):
 def test_descent_hull_and_local_smoothness(c):
     W, w, _ = _instance(c)
     nu = c["nu"]
-    res = smoothed_weiszfeld(W, w, nu=nu, T=25, store_iterates=True)
+    res = smoothed_weiszfeld(W, weights=w, nu=nu, T=25, store_iterates=True)
     scale = max(1.0, float(res.g_nu[0]))
     assert np.all(np.diff(res.g_nu) <= 64 * np.finfo(float).eps * scale)  # Lemma 19
     R = diameter(W)
@@ -59,7 +59,7 @@ def test_theorem21_and_robustness(c):
     if not nu < R:
         return  # the analysis assumes nu < R
     T = 30
-    res = smoothed_weiszfeld(W, w, nu=nu, T=T, store_iterates=True)
+    res = smoothed_weiszfeld(W, weights=w, nu=nu, T=T, store_iterates=True)
     t = np.arange(1, T + 1)
     nu_hat = np.minimum.accumulate(res.eta_min)
     claim = theorems.get("weiszfeld.rate")
@@ -86,7 +86,7 @@ def test_contraction_towards_the_median(c):
     nu = min(c["nu"], nu_tilde)
     if nu <= 0:
         return
-    res = smoothed_weiszfeld(W, w, nu=nu, T=25, store_iterates=True)
+    res = smoothed_weiszfeld(W, weights=w, nu=nu, T=25, store_iterates=True)
     dist = np.linalg.norm(res.iterates - opt.x, axis=1)  # z*_nu = z* here (Lemma 24)
     floor = 1e-7 * max(diameter(W), 1e-300)
     keep = dist[:-1] > floor

@@ -86,23 +86,6 @@ def test_bad_instance_parameters(inst, match):
         verify.check("rpt.strongly-convex", instances=[inst])
 
 
-@pytest.mark.slow
-def test_figures_written(tmp_path):
-    from ratecheck.verify.experiments import get
-
-    verdicts = verify.check("rpt.strongly-convex", quick=True) + verify.check("rcd.convex", quick=True)
-    figs = get("rcd").figures(verdicts, tmp_path, quick=True)
-    names = [f for f, _ in figs]
-    assert {
-        "rpt_strongly-convex_curves.png",
-        "rcd_convex_curves.png",
-        "rpt_l_tilde_vs_p.png",
-        "rpt_vs_gd_cost.png",
-    } <= set(names)
-    for f in names:
-        assert (tmp_path / f).stat().st_size > 1000
-
-
 def test_cost_to_eps_small():
     from ratecheck.verify.experiments.rcd import cost_to_eps
     from ratecheck.verify.instances import block_quadratic

@@ -102,16 +102,6 @@ def test_solver_errors_become_usage_errors():
         verify.check("weiszfeld.rate", instances=[dict(cloud="symmetric", m=5)])
 
 
-def test_figures_written(tmp_path):
-    vs = verify.check("weiszfeld.rate", quick=True)
-    from ratecheck.verify.plots import experiment_figures
-
-    figs = experiment_figures(get_experiment("weiszfeld"), vs, tmp_path, quick=True)
-    assert [f for f, _ in figs] == ["weiszfeld_rate.png", "weiszfeld_complexity.png", "weiszfeld_rfa.png"]
-    for f, cap in figs:
-        assert (tmp_path / f).stat().st_size > 1000 and cap
-
-
 @pytest.mark.parametrize("cid", ["weiszfeld.descent", "weiszfeld.contraction"])
 def test_overflowing_cloud_is_refused_not_verdicted(cid, capsys):
     """At shift=1e160 the squared distances overflow: the anchor test 'certified' g* = inf with a gap of

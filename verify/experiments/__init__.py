@@ -3,24 +3,119 @@
 Every module in this package registers one :class:`Experiment` on import.  To add a result, add
 ``verify/experiments/<name>.py`` defining a subclass with its :class:`~verify.schema.Schema` and
 calling :func:`register`.
+
+The fixed pipeline
+------------------
+An experiment that declares its measures in the table ``MEASURES`` (measure name -> method name)
+gets :meth:`Experiment.run` for free, in a fixed order::
+
+    instance(p, seed)                  the problem (cached in the shared run cache)
+    -> prepare(claim, inst, p)         the claim's algorithm objects on it (compressor, sketch, ...)
+    -> constants(claim, inst, p)       its exact constants
+    -> stepsize(claim, c, p)           the claim's rule at those constants (then the assumptions)
+    -> solve(claim, inst, c, p, seed)  the solver run (start point and rng from ``streams(seed)``)
+    -> MEASURES[claim.measure](claim, run)   the measured series -> Evidence
+
+Measures that are not a solver run (identities, sampled constants) are listed in ``DIRECT_MEASURES``
+(measure name -> method called with ``(claim, p, seed)``).  Every cache of an experiment goes through
+one bounded LRU, :data:`CACHE`, keyed by (experiment, kind, key).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
+import json
 import pkgutil
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
 
 from ratecheck.solvers import InvalidInput
 from ratecheck.theorems import Claim, ClaimError
 
 from ..errors import UsageError, did_you_mean, warnings_after_success
+from ..instances import Streams, streams
 from ..optima import OptimumError
 from ..resources import Need, check_memory, memory_bytes
 from ..schema import Schema
 from ..verdict import Evidence
 
-__all__ = ["Experiment", "register", "get", "all_experiments"]
+__all__ = ["Experiment", "Run", "RunCache", "CACHE", "register", "get", "all_experiments"]
+
+
+def _nbytes(obj, seen=None) -> int:
+    """Bytes held by the arrays reachable from ``obj`` (containers, dataclasses, plain objects)."""
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, dict):
+        return sum(_nbytes(v, seen) for v in obj.values())
+    if isinstance(obj, (list, tuple)):
+        return sum(_nbytes(v, seen) for v in obj)
+    if hasattr(obj, "__dict__") and not isinstance(obj, type):
+        return sum(_nbytes(v, seen) for v in vars(obj).values())
+    return 0
+
+
+class RunCache:
+    """One bounded least-recently-used cache for every experiment (instances, optima, solver runs).
+
+    Bounded by entries and by the bytes of the arrays the values hold.  ``keep`` objects are stored
+    with the value: a key may then name them by ``id`` safely (an id is never reused while its
+    object is alive).
+    """
+
+    def __init__(self, max_entries: int = 256, max_bytes: int = 512 << 20):
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._data: OrderedDict = OrderedDict()
+        self._bytes = 0
+
+    def get(self, key, make, keep=()):
+        """The cached value of ``key``, made by ``make()`` on a miss."""
+        if key in self._data:
+            self._data.move_to_end(key)
+            return self._data[key][0]
+        value = make()
+        size = _nbytes(value)
+        self._data[key] = (value, tuple(keep), size)
+        self._bytes += size
+        while len(self._data) > 1 and (len(self._data) > self.max_entries or self._bytes > self.max_bytes):
+            _, (_, _, s) = self._data.popitem(last=False)
+            self._bytes -= s
+        return value
+
+    def clear(self) -> None:
+        self._data.clear()
+        self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+CACHE = RunCache()
+
+
+def params_key(p: dict) -> str:
+    """A hashable, order-independent key of instance parameters."""
+    return json.dumps(p, sort_keys=True, default=repr)
+
+
+@dataclasses.dataclass
+class Run:
+    """One pass of the pipeline: what a measure method reads."""
+
+    p: dict
+    seed: int
+    streams: Streams
+    instance: Any
+    constants: dict
+    result: Any
 
 
 def _same(a, b) -> bool:
@@ -40,13 +135,17 @@ class Experiment:
     Parameter validation (:meth:`params`, which also refuses an instance that cannot fit in the
     memory available), the search space, the claim check
     (:meth:`validate_claim`) and the claim's typed settings (:meth:`settings`) all derive from the
-    schema.  :meth:`check_instance` may add checks that the schema cannot state;
-    :meth:`figures` may add experiment-specific plots to a report.
+    schema.  :meth:`check_instance` may add checks that the schema cannot state.
+    Report figures live in :mod:`verify.figures`, not here.
     """
 
     name: str = ""
     title: str = ""
     schema: Schema = Schema()
+    #: measure name -> name of a method ``(claim, run: Run) -> Evidence`` fed by the pipeline
+    MEASURES: dict = {}
+    #: measure name -> name of a method ``(claim, p, seed) -> Evidence`` that runs no solver pipeline
+    DIRECT_MEASURES: dict = {}
 
     def __init_subclass__(cls, **kwargs):
         """Every subclass's :meth:`run` first validates the claim against the schema, and reports bad
@@ -55,6 +154,8 @@ class Experiment:
         :class:`UsageError`, whoever calls it (``verify.check``, the search, a sweep worker)."""
         super().__init_subclass__(**kwargs)
         run = cls.__dict__.get("run")
+        if run is None and ("MEASURES" in cls.__dict__ or "DIRECT_MEASURES" in cls.__dict__):
+            run = Experiment._run_table
         if run is not None and not getattr(run, "_usage_errors", False):
 
             @functools.wraps(run)
@@ -153,12 +254,61 @@ class Experiment:
     def run(self, claim: Claim, params: dict, seed: int = 0) -> Evidence:
         raise NotImplementedError
 
+    # ---------------------------------------------------------------- the fixed pipeline
+    def _run_table(self, claim: Claim, p: dict, seed: int = 0) -> Evidence:
+        """Dispatch through the measure tables: pipeline measures get the :class:`Run`."""
+        m = claim.measure
+        if m in self.DIRECT_MEASURES:
+            return getattr(self, self.DIRECT_MEASURES[m])(claim, p, seed)
+        if m not in self.MEASURES:
+            raise UsageError(f"experiment {self.name!r} cannot measure {m!r}; it measures {', '.join(self.measures)}")
+        return getattr(self, self.MEASURES[m])(claim, self.pipeline(claim, p, seed))
+
+    def pipeline(self, claim: Claim, p: dict, seed: int = 0) -> Run:
+        """instance -> the claim's algorithm objects -> exact constants -> stepsize (and the claim's
+        assumptions) -> solver run."""
+        inst = self.cached("instance", (params_key(self.instance_params(p)), seed), lambda: self.instance(p, seed))
+        inst = self.prepare(claim, inst, p)
+        c = self.constants(claim, inst, p)
+        gamma = self.stepsize(claim, c, p)
+        if gamma is not None:
+            c["gamma"] = gamma
+        claim.check_assumptions(**c)
+        return Run(p, seed, streams(seed), inst, c, self.solve(claim, inst, c, p, seed))
+
+    def instance_params(self, p: dict) -> dict:
+        """The parameters that name the instance (its cache key; default: all of them)."""
+        return p
+
+    def instance(self, p: dict, seed: int):
+        """Build the problem of instance ``p`` from ``streams(seed).data``."""
+        raise NotImplementedError
+
+    def prepare(self, claim: Claim, inst, p: dict):
+        """What the claim's settings add to the instance (default: nothing; the instance itself)."""
+        return inst
+
+    def constants(self, claim: Claim, inst, p: dict) -> dict:
+        """The exact constants of the instance (the claim's symbols)."""
+        raise NotImplementedError
+
+    def stepsize(self, claim: Claim, c: dict, p: dict) -> float | None:
+        """The claim's stepsize rule at the constants, times ``stepsize_factor`` (None: no rule)."""
+        if claim.stepsize is None:
+            return None
+        return claim.max_stepsize(**c) * p.get("stepsize_factor", 1.0)
+
+    def solve(self, claim: Claim, inst, c: dict, p: dict, seed: int):
+        """Run the solver (start point from ``streams(seed).start``, ``rng=streams(seed).algorithm``);
+        may add start-dependent constants to ``c``."""
+        raise NotImplementedError
+
+    def cached(self, kind: str, key, make, keep=()):
+        """``make()`` through the shared :data:`CACHE` under (experiment, ``kind``, ``key``)."""
+        return CACHE.get((self.name, kind, key), make, keep)
+
     def supports(self, claim: Claim) -> bool:
         return claim.measure in self.measures
-
-    def figures(self, verdicts: list, outdir, quick: bool = False) -> list[tuple[str, str]]:
-        """Extra figures for a report: list of (file name, caption)."""
-        return []
 
 
 _EXPERIMENTS: dict[str, Experiment] = {}

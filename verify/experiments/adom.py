@@ -43,7 +43,7 @@ from ..instances import (
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from ..verdict import Evidence
-from . import Experiment, register
+from . import CACHE, Experiment, register
 
 FLOOR = 1e-20  #: decay rates are measured while D_k >= FLOOR * D_0
 ROUNDING_FLOOR = 1e-15  #: below this fraction of D_0 a rising distance is rounding noise, not divergence
@@ -89,15 +89,9 @@ def _eps_grid(v):
     return v
 
 
-_CACHE: dict = {}
-
-
-def _cached(key, fn):
-    if key not in _CACHE:
-        if len(_CACHE) > 256:
-            _CACHE.clear()
-        _CACHE[key] = fn()
-    return _CACHE[key]
+def _cached(key, fn, keep=()):
+    """Through the shared run cache (``keep``: the objects whose ids the key names)."""
+    return CACHE.get(("adom", key[0], key), fn, keep)
 
 
 def build_network(kind: str, n: int, seed: int):
@@ -531,31 +525,20 @@ class ADOMExperiment(Experiment):
             p["order"],
             p["gt_step"],
         )
-        args = (
-            problem.local_grads,
-            gossip.n,
-            problem.d,
-            problem.mu,
-            problem.L,
-            chi_param,
-            gossip,
-            iterations,
-            problem.x_star,
-        )
+        run = dict(T=iterations, gossip=gossip, chi=chi_param, track_support=track, stop_ratio=stop_ratio)
         if method == "gt":
             return _cached(
-                key,
-                lambda: gradient_tracking(*args, step=p["gt_step"] or None, track_support=track, stop_ratio=stop_ratio),
+                key, lambda: gradient_tracking(problem, gamma=p["gt_step"] or None, **run), keep=(problem, gossip)
             )
         return _cached(
             key,
             lambda: adom_plus(
-                *args,
+                problem,
+                **run,
                 multi_consensus=(method == "adom+-mc"),
                 order=p["order"],
-                track_support=track,
-                stop_ratio=stop_ratio,
             ),
+            keep=(problem, gossip),
         )
 
     def _instance(self, p, n, mu, L, seed):
@@ -613,7 +596,7 @@ class ADOMExperiment(Experiment):
         c.update(
             window=w,
             sigma2=sigma2,
-            iterations=tr.iterations,
+            iterations=tr.T,
             diverged=tr.diverged_at is not None,
             final_ratio=float(D[-1] / D[0]),
         )
@@ -721,7 +704,7 @@ class ADOMExperiment(Experiment):
             idx = np.argmax(hit[reached], axis=1)
             cost = tr.comm_rounds[idx] if claim.measure == "hard_comm_rounds" else tr.grad_calls[idx]
             bound = claim.evaluate(k_eps=ks, **c)
-            c.update(method=p["method"], max_depth=int(tr.depth.max()), iterations=tr.iterations)
+            c.update(method=p["method"], max_depth=int(tr.depth.max()), iterations=tr.T)
             return Evidence(
                 "depth",
                 ks,
@@ -751,7 +734,7 @@ class ADOMExperiment(Experiment):
             raise UsageError(f"{p['method']} reached none of eps_grid within max_iter={p['max_iter']}; raise max_iter")
         cost = (r if claim.measure == "hard_comm_rounds" else g)[ok]
         bound = claim.evaluate(k_eps=ke[ok], **c)
-        c.update(method=p["method"], unreached=int((~ok).sum()), iterations=tr.iterations)
+        c.update(method=p["method"], unreached=int((~ok).sum()), iterations=tr.T)
         return Evidence(
             "eps",
             eps[ok],
@@ -810,112 +793,6 @@ class ADOMExperiment(Experiment):
             predicted_exponent=pred,
             series={"rows(n, kappa, rounds, bound)": np.array(rows)},
         )
-
-    # ------------------------------------------------------------------ figures
-    def figures(self, verdicts, outdir, quick=False):
-        """Distance vs rounds for several chi, the chi / kappa scaling fits, and cost vs lower bound."""
-        import os
-
-        import matplotlib.pyplot as plt
-
-        out = []
-        fig, ax = plt.subplots(figsize=(5.5, 3.6))
-        plot_distance_vs_rounds(ax, ns=(5, 8, 12) if quick else (6, 10, 16, 24), eps=1e-8 if quick else 1e-10)
-        fig.tight_layout()
-        fig.savefig(os.path.join(outdir, "adom_distance_vs_rounds.png"), dpi=120)
-        plt.close(fig)
-        out.append(
-            (
-                "adom_distance_vs_rounds.png",
-                "ADOM+ on relabelled rings: sum_i ||x_i - x*||^2 / D_0 against "
-                "communication rounds, for networks of different chi (kappa = 16)",
-            )
-        )
-        fits = [
-            v
-            for v in verdicts
-            if v.evidence is not None
-            and v.evidence.fit is not None
-            and v.claim in ("adom-plus.complexity-chi", "adom-plus.complexity-kappa")
-        ]
-        if fits:
-            fig, axes = plt.subplots(1, len(fits), figsize=(5 * len(fits), 3.6), squeeze=False)
-            for ax, v in zip(axes[0], fits):
-                plot_scaling(ax, v.evidence, title=v.claim)
-            fig.tight_layout()
-            fig.savefig(os.path.join(outdir, "adom_scaling.png"), dpi=120)
-            plt.close(fig)
-            out.append(
-                (
-                    "adom_scaling.png",
-                    "ADOM+ rounds to eps against chi and kappa (log axes): fitted slope and the predicted slope",
-                )
-            )
-        hard = [
-            v
-            for v in verdicts
-            if v.evidence is not None and v.claim in ("adom.lower-bound-comm", "adom.lower-bound-comp")
-        ]
-        if hard:
-            fig, ax = plt.subplots(figsize=(5.5, 3.8))
-            plot_cost_vs_lower_bound(ax, hard)
-            fig.tight_layout()
-            fig.savefig(os.path.join(outdir, "adom_lower_bound.png"), dpi=120)
-            plt.close(fig)
-            out.append(
-                (
-                    "adom_lower_bound.png",
-                    "Hard instance (split chain, moving-centre star): measured cost "
-                    "of each method against the lower bound (points above the diagonal hold)",
-                )
-            )
-        return out
-
-
-def plot_distance_vs_rounds(ax, ns=(6, 10, 16), kappa=16.0, eps=1e-10, seed=0):
-    """ADOM+ distance curves on relabelled rings of n nodes (chi grows like n^2/pi^2)."""
-    exp = EXPERIMENT
-    p = exp.params(dict(L=kappa))
-    for n in ns:
-        problem, gossip = exp._instance(p, n, 1.0, kappa, seed)
-        tr = exp._run_method("adom+", problem, gossip, gossip.chi, p, p["max_iter"], eps)
-        ax.semilogy(tr.comm_rounds, tr.dist_sq / tr.dist_sq[0], label=f"n={n}, chi={gossip.chi:.3g}")
-    ax.set_xlabel("communication rounds")
-    ax.set_ylabel("sum_i ||x_i - x*||^2 / D_0")
-    ax.legend(fontsize=8)
-
-
-def plot_scaling(ax, ev, title=""):
-    """Log-log points of a scaling Evidence with the fitted line and the predicted slope through the mean."""
-    x, y = ev.grid, ev.measured
-    ax.loglog(x, y, "o", label="measured")
-    xx = np.geomspace(x.min(), x.max(), 50)
-    ax.loglog(xx, ev.fit.predict(xx), "-", label=f"fit slope {ev.fit.slope:.2f}")
-    pred = ev.predicted_exponent
-    c = np.exp(np.mean(np.log(y)) - pred * np.mean(np.log(x)))
-    ax.loglog(xx, c * xx**pred, "--", label=f"predicted slope {pred:.2f}")
-    ax.set_xlabel(ev.grid_name)
-    ax.set_ylabel("rounds to eps" if "comm" in str(ev.constants.get("cost", "comm")) else "gradient calls to eps")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=8)
-
-
-def plot_cost_vs_lower_bound(ax, verdicts):
-    """Measured cost against the lower bound for every hard-instance verdict (log axes, diagonal)."""
-    lo, hi = np.inf, 0.0
-    for v in verdicts:
-        ev = v.evidence
-        ok = ev.bound > 0
-        if not ok.any():
-            continue
-        lab = f"{v.claim.split('.')[-1]}: {ev.constants.get('method')} ({ev.grid_name})"
-        ax.loglog(ev.bound[ok], ev.measured[ok], "o-", ms=3, label=lab)
-        lo, hi = min(lo, ev.bound[ok].min(), ev.measured[ok].min()), max(hi, ev.bound[ok].max(), ev.measured[ok].max())
-    if hi > 0:
-        ax.loglog([lo, hi], [lo, hi], "k--", lw=1, label="measured = bound")
-    ax.set_xlabel("lower bound")
-    ax.set_ylabel("measured cost")
-    ax.legend(fontsize=7)
 
 
 EXPERIMENT = register(ADOMExperiment())

@@ -26,7 +26,7 @@ from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from ..errors import UsageError
 from ..expectation import mc_summary
-from ..instances import heterogeneous_least_squares, heterogeneous_logistic
+from ..instances import heterogeneous_least_squares, heterogeneous_logistic, streams
 from ..optima import least_squares_optimum, logistic_lower_bound
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, SearchVar, Setting
@@ -335,8 +335,8 @@ class EF21Experiment(Experiment):
         problem = build_problem(p, seed)
         comp = make_compressor(s.compressor or p["compressor"])
         c = self._constants(problem, comp)
-        rng = np.random.default_rng(seed)
-        x0 = rng.standard_normal(problem.d)
+        rs = streams(seed)
+        x0 = rs.start.standard_normal(problem.d)
         if meas == "ef21w_ef21_gap":
             return self._equivalence(claim, p, seed, problem, comp, c, x0)
         algo = s.algorithm
@@ -372,15 +372,15 @@ class EF21Experiment(Experiment):
         tr = ef21(
             problem,
             x0,
-            gamma,
-            comp,
-            p["T"],
+            gamma=gamma,
+            T=p["T"],
+            compressor=comp,
+            rng=rs.algorithm,
             weights=weights,
             init=p["init"],
             participation=participation,
             noise=noise,
             replications=R,
-            seed=seed,
             lyapunov={lyap_name: lyap[lyap_name]},
             bits_per_float=p["bits_per_float"],
         )
@@ -449,8 +449,9 @@ class EF21Experiment(Experiment):
         T = p["T"]
         cps = range(T + 1)
         w = problem.L_i / problem.L_i.sum()
-        a = ef21(problem, x0, gamma, comp, T, init=p["init"], checkpoints=cps, seed=seed)
-        b = ef21(problem, x0, gamma, comp, T, weights=w, init=p["init"], checkpoints=cps, seed=seed)
+        run = dict(gamma=gamma, T=T, compressor=comp, init=p["init"], checkpoints=cps)
+        a = ef21(problem, x0, rng=streams(seed).algorithm, **run)  # the same compressor draws for both
+        b = ef21(problem, x0, rng=streams(seed).algorithm, weights=w, **run)
         xa, xb = a.x_checkpoints[0], b.x_checkpoints[0]
         gap = np.linalg.norm(xa - xb, axis=1) / np.maximum(1.0, np.linalg.norm(xa, axis=1))
         c.update(gamma=gamma, homogeneous=float(comp.homogeneous))
@@ -468,7 +469,7 @@ class EF21Experiment(Experiment):
         )
 
     def _smoothness(self, claim, p, seed):
-        rng = np.random.default_rng(seed)
+        rng = streams(seed).data
         K = 40
         Ls, Lam = np.empty(K), np.empty(K)
         for j in range(K):  # sampled instances: a loop over instances, not over clients
@@ -497,7 +498,7 @@ class EF21Experiment(Experiment):
         )
 
     def _cloning(self, claim, p, seed):
-        rng = np.random.default_rng(seed)
+        rng = streams(seed).data
         problem = build_problem(p, seed) if p["problem"] == "least-squares" else heterogeneous_least_squares(seed=seed)
         counts = np.ceil(problem.L_i / problem.L_am - 1e-12).astype(int)
         clones = problem.clone(counts)

@@ -29,13 +29,15 @@ import numpy as np
 import sympy as sp
 
 from ratecheck.solvers import InvalidInput
-from ratecheck.solvers.rare_features import Accounting, SparseFederated, ef21_sparse, gd_sparse
+from ratecheck.solvers.compressors import TopK
+from ratecheck.solvers.ef21 import ef21
+from ratecheck.solvers.rare_features import Accounting, SparseFederated, gd_sparse
 from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
 from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from ..errors import UsageError
 from ..fit import loglog_fit
-from ..instances import libsvm_problem, rare_features_problem
+from ..instances import libsvm_problem, rare_features_problem, streams
 from ..optima import sparse_logistic_lower_bound
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
@@ -135,7 +137,7 @@ def f_lower(P: SparseFederated) -> tuple[float, dict]:
 
 def start_point(p: dict, d: int, seed: int) -> np.ndarray:
     """x0: ``uniform`` = U(-1/sqrt(d), 1/sqrt(d)) (PyTorch's nn.Linear default, as the authors), ``zero``, ``random`` = N(0, I)."""
-    rng = np.random.default_rng([seed, 123])
+    rng = streams(seed).start
     if p["start"] == "uniform":
         return rng.uniform(-1, 1, d) / math.sqrt(d)
     if p["start"] == "zero":
@@ -547,7 +549,16 @@ class RareFeaturesExperiment(Experiment):
         x0 = start_point(p, P.d, seed)
         gamma = claim.max_stepsize(**c) * p["stepsize_factor"]
         claim.check_assumptions(gamma=gamma, **c)
-        tr = ef21_sparse(P, x0, gamma, k, p["T"], init=p["init"], lyapunov={lyap_name: w}, accounting=accounting(p))
+        tr = ef21(
+            P,
+            x0,
+            gamma=gamma,
+            T=p["T"],
+            compressor=TopK(k),
+            init=p["init"],
+            lyapunov={lyap_name: w},
+            accounting=accounting(p),
+        )
         c.update(
             gamma=gamma,
             delta0=float(tr.f[0] - f_low),
@@ -578,7 +589,7 @@ class RareFeaturesExperiment(Experiment):
         )
 
     def _lplus(self, claim, p, seed):
-        rng = np.random.default_rng([seed, 7])
+        rng = streams(seed).data
         probs = [build_problem(p, seed, loss="squares", reg=False)]
         for j in range(p["samples"]):  # sampled instances: a loop over instances, not over clients
             n = int(rng.integers(2, 13))
@@ -642,8 +653,8 @@ class RareFeaturesExperiment(Experiment):
             c.update(delta0=delta0, eps=eps, G0=0.0)
             gamma = claim.max_stepsize(**c)
             claim.check_assumptions(gamma=gamma, **c)
-            tr = ef21_sparse(P, x0, gamma, k, p["T_max"], init="grad", accounting=acc, stop_below=eps)
-            gd = gd_sparse(P, x0, 1.0 / P.L, p["T_max"], accounting=acc, stop_below=eps)
+            tr = ef21(P, x0, gamma=gamma, T=p["T_max"], compressor=TopK(k), accounting=acc, stop_below=eps)
+            gd = gd_sparse(P, x0, gamma=1.0 / P.L, T=p["T_max"], accounting=acc, stop_below=eps)
             reached = (tr.T < p["T_max"] and tr.diverged_at is None, gd.T < p["T_max"] and gd.diverged_at is None)
             rows.append(
                 dict(
@@ -728,50 +739,6 @@ class RareFeaturesExperiment(Experiment):
             note="bound = the abstract's O(.) expression (up to its constant); judged on the fitted exponent",
         )
 
-    def figures(self, verdicts, outdir, quick=False):
-        """Two report figures: gradient norm against bits per c/n, and bits-to-eps against c/n."""
-        import matplotlib.pyplot as plt
-
-        os.makedirs(outdir, exist_ok=True)
-
-        def save(fig, name, caption):
-            fig.savefig(os.path.join(outdir, name), dpi=110)
-            plt.close(fig)
-            return name, caption
-
-        out = [
-            save(
-                plot_gradnorm_vs_bits(gradnorm_vs_bits(quick=quick)),
-                "rare_features_gradnorm_vs_bits.png",
-                "Rare features (authors' generator): ||grad f(x^t)||^2 / ||grad f(x^0)||^2 against bits sent per worker, "
-                "EF21 + Top-1 with the classical stepsize 1/(L + L_qm xi(1/d)), with the rare-features stepsize "
-                "1/(L + sqrt(c/n) L_plus xi(1/r)), and GD (1/L) charged its true nonzeros (solid) or d floats per round "
-                "as in the authors' code (dotted); one panel per c/n.",
-            )
-        ]
-        ev = next(
-            (
-                v.evidence
-                for v in verdicts
-                if v.evidence is not None
-                and v.evidence.grid_name == "c"
-                and "bits" in v.evidence.series
-                and not v.expected == "violated"
-            ),
-            None,
-        )
-        if ev is not None:
-            out.append(
-                save(
-                    plot_bits_to_eps(ev),
-                    "rare_features_bits_to_eps.png",
-                    "Bits per worker to reach eps against c/n (fixed n, r, m and spectra): EF21 + Top-1 (rare-features "
-                    "stepsize), GD charged its nonzeros and GD charged d floats (authors' accounting); dashed: the "
-                    "abstract's O((L + r sqrt(c/n min{...}))/eps) and GD's O(rL/eps), scaled to the first point.",
-                )
-            )
-        return out
-
 
 def gradnorm_vs_bits(
     c_over_n=(0.05, 0.5, 0.9), quick: bool = True, k: int = 1, seed: int = 0, accounting_=None
@@ -791,9 +758,9 @@ def gradnorm_vs_bits(
         x0 = start_point(dict(start="uniform"), d, seed)
         g_cl = theorems.get("ef21.nonconvex-qm").max_stepsize(**c)
         g_rf = theorems.get("rare-features.nonconvex").max_stepsize(**c)
-        ef_cl = ef21_sparse(P, x0, g_cl, k, T_ef, accounting=acc)
-        ef_rf = ef21_sparse(P, x0, g_rf, k, T_ef, accounting=acc)
-        gd = gd_sparse(P, x0, 1.0 / P.L, T_gd, accounting=acc)
+        ef_cl = ef21(P, x0, gamma=g_cl, T=T_ef, compressor=TopK(k), accounting=acc)
+        ef_rf = ef21(P, x0, gamma=g_rf, T=T_ef, compressor=TopK(k), accounting=acc)
+        gd = gd_sparse(P, x0, gamma=1.0 / P.L, T=T_gd, accounting=acc)
         g0 = ef_rf.grad_norm_sq[0]
         out.append(
             dict(
@@ -814,69 +781,6 @@ def gradnorm_vs_bits(
             )
         )
     return out
-
-
-def plot_gradnorm_vs_bits(runs: list[dict]):
-    """Figure: one panel per c/n, relative squared gradient norm against bits per worker."""
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.6), squeeze=False)
-    styles = {
-        "EF21, classical stepsize": dict(color="tab:orange"),
-        "EF21, rare-features stepsize": dict(color="tab:blue"),
-        "GD (true nonzeros)": dict(color="tab:green"),
-        "GD (d floats, authors)": dict(color="tab:green", ls=":"),
-    }
-    for ax, run in zip(axes[0], runs):
-        for name, (b, g) in run["curves"].items():
-            ok = (b > 0) & np.isfinite(g) & (g > 0)
-            ax.loglog(b[ok], g[ok], label=name, **styles[name])
-        ax.set_title(f"c/n = {run['c_over_n']:g} (n={run['n']}, d={run['d']}, c={run['c']}, r={run['r']})", fontsize=9)
-        ax.set_xlabel("bits sent per worker")
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0][0].set_ylabel(r"$\Vert\nabla f(x^t)\Vert^2/\Vert\nabla f(x^0)\Vert^2$")
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def plot_bits_to_eps(ev: Evidence):
-    """Figure: bits to eps against c/n with the abstract's predicted curves (scaled to the first point)."""
-    import matplotlib.pyplot as plt
-
-    s = ev.series
-    x = s["c_over_n"]
-    fig, ax = plt.subplots(figsize=(5.2, 3.8))
-    ax.loglog(x, s["bits"], "o-", color="tab:blue", label="EF21 + Top-1 (rare-features stepsize)")
-    ax.loglog(x, s["gd_bits"], "s-", color="tab:green", label="GD, charged its nonzeros (<= r)")
-    ax.loglog(x, s["gd_bits_dense"], "s:", color="tab:green", label="GD, charged d floats (authors)")
-    ax.loglog(
-        x,
-        s["bound"] * s["bits"][0] / s["bound"][0],
-        "--",
-        color="tab:blue",
-        alpha=0.7,
-        label="abstract's O((L + r sqrt(c/n min{..}))/eps), scaled",
-    )
-    if "gd_bound" in s:
-        ax.loglog(
-            x,
-            s["gd_bound"] * s["gd_bits"][0] / s["gd_bound"][0],
-            "--",
-            color="tab:green",
-            alpha=0.7,
-            label="GD's O(rL/eps), scaled",
-        )
-    ax.set_xlabel("c/n (fixed n, r)")
-    ax.set_ylabel("bits per worker to reach eps")
-    ax.set_title(
-        f"n={ev.constants.get('n')}, r={ev.constants.get('r')}, eps = {ev.constants.get('eps_rel')} max L_i delta0",
-        fontsize=9,
-    )
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
 
 
 EXPERIMENT = register(RareFeaturesExperiment())

@@ -18,21 +18,18 @@ one-sided, Bonferroni-corrected confidence bounds.
 
 from __future__ import annotations
 
-import functools
-import json
-
 import numpy as np
 
 from ratecheck.solvers.rcd import SKETCHES, CoordinateSketch, RPTSketch, lambda_max, make_sketch, sketched_rcd
 
 from ..errors import UsageError
 from ..expectation import exact_sketched_quadratic, mc_summary
-from ..instances import block_cosine, block_logistic, block_quadratic
+from ..instances import block_cosine, block_logistic, block_quadratic, streams
 from ..optima import matrix_l2_logistic_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from ..verdict import Evidence
-from . import Experiment, register
+from . import CACHE, Experiment, register
 
 FLOOR = 1e-11  #: bounds below FLOOR * (largest bound on the grid) are not compared (floating-point floor)
 TABLE_ATOL = 1e-10  #: floating-point tolerance of the sketch-table and unbiasedness comparisons
@@ -51,9 +48,7 @@ def default_p(blocks: int) -> np.ndarray:
     return np.full(blocks, 1.0 / blocks)
 
 
-@functools.lru_cache(maxsize=64)
-def _cached_problem(key: str, seed: int):
-    p = json.loads(key)
+def _make_problem(p: dict, seed: int):
     common = dict(blocks=p["blocks"], profile=p["profile"], scale_ratio=p["scale_ratio"], seed=seed)
     if p["problem"] == "quadratic":
         prob = block_quadratic(d=p["d"], cond=p["cond"], coupling=p["coupling"], zero_eigs=p["zero_eigs"], **common)
@@ -66,34 +61,50 @@ def _cached_problem(key: str, seed: int):
     return prob, None, prob.f_inf, 0.0, {"f_inf": "exact (separable)" if prob.f_inf_exact else "certified lower bound"}
 
 
-def build_problem(p: dict, seed: int):
-    """``(problem, x_star, f_low, dist_slack, certificate)`` for instance parameters ``p`` (cached)."""
-    keys = ("problem", "d", "blocks", "profile", "scale_ratio", "cond", "coupling", "zero_eigs", "m", "lam", "omega")
-    return _cached_problem(json.dumps({k: p[k] for k in keys}, sort_keys=True), int(seed))
-
-
-_RUNS: dict = {}
-
-
-def _memo(key, fn):
-    """Memoise the last few runs: a claim and its teeth often share stepsize, sketch and instance."""
-    if key not in _RUNS:
-        if len(_RUNS) >= 16:
-            _RUNS.pop(next(iter(_RUNS)))
-        _RUNS[key] = fn()
-    return _RUNS[key]
+_INSTANCE_KEYS = (
+    "problem",
+    "d",
+    "blocks",
+    "profile",
+    "scale_ratio",
+    "cond",
+    "coupling",
+    "zero_eigs",
+    "m",
+    "lam",
+    "omega",
+)
 
 
 def _exact_series(problem, sk, e0, gamma, T):
+    """Exact expected series (cached: a claim and its teeth often share stepsize, sketch and instance)."""
     mean, second = sk.moments()
     key = ("exact", id(problem), sk.name, sk.d, mean.tobytes(), second.tobytes(), e0.tobytes(), float(gamma), T)
-    return _memo(key, lambda: exact_sketched_quadratic(problem.A, e0, gamma, mean, second, T))
+    return CACHE.get(
+        ("rcd", "run", key),
+        lambda: exact_sketched_quadratic(problem.A, e0, gamma, mean, second, T),
+        keep=(problem,),
+    )
 
 
 def _mc_run(problem, sk, x0, gamma, T, R, seed, x_star):
+    """Monte Carlo run (cached like :func:`_exact_series`)."""
     mean, second = sk.moments()
     key = ("mc", id(problem), sk.name, mean.tobytes(), second.tobytes(), x0.tobytes(), float(gamma), T, R, seed)
-    return _memo(key, lambda: sketched_rcd(problem, x0, gamma, sk, T, replications=R, seed=seed, x_star=x_star))
+    return CACHE.get(
+        ("rcd", "run", key),
+        lambda: sketched_rcd(
+            problem,
+            x0,
+            gamma=gamma,
+            T=T,
+            sketch=sk,
+            rng=streams(seed).algorithm,
+            replications=R,
+            x_star=x_star,
+        ),
+        keep=(problem,),
+    )
 
 
 class RCDExperiment(Experiment):
@@ -472,7 +483,7 @@ class RCDExperiment(Experiment):
         probs = default_p(len(block_sizes)) if p["p"] is None else np.asarray(p["p"])
         return make_sketch(kind, L, tau=p["tau"], block_sizes=block_sizes, p=probs, scaled=self.settings(claim).scaled)
 
-    def constants(self, problem, sketch) -> dict:
+    def sketch_constants(self, problem, sketch) -> dict:
         r"""Exact constants: :math:`\tilde L=\lambda_{\max}(\mathbf L\circ\mathbb E[cc^\top])`, :math:`\Omega=\max_i\mathbb E[c_i^2]`."""
         mean, second = sketch.moments()
         Lm = problem.L_matrix
@@ -488,21 +499,29 @@ class RCDExperiment(Experiment):
             c["mu"] = float(problem.mu)
         return c
 
-    def run(self, claim, p, seed=0):
-        meas = claim.measure
-        if meas == "sketch_table_error":
-            return self._table(claim, p, seed)
-        if meas == "sketch_mean_error":
-            return self._mean(claim, p, seed)
-        if meas not in ("expected_gap", "avg_grad_norm_sq"):
-            raise UsageError(f"experiment 'rcd' cannot measure {meas!r}; it measures {', '.join(self.measures)}")
-        problem, x_star, f_low, dist_slack, cert = build_problem(p, seed)
-        sk = self.sketch_for(claim, p, problem.L_matrix, problem.block_sizes)
-        c = self.constants(problem, sk)
-        gamma = claim.max_stepsize(**c) * p["stepsize_factor"]
-        c["gamma"] = gamma
-        claim.check_assumptions(**c)
-        rng = np.random.default_rng([seed, 1])
+    # ------------------------------------------------------------------ the pipeline
+    MEASURES = {"expected_gap": "_series", "avg_grad_norm_sq": "_series"}
+    DIRECT_MEASURES = {"sketch_table_error": "_table", "sketch_mean_error": "_mean"}
+
+    def instance_params(self, p):
+        return {k: p[k] for k in _INSTANCE_KEYS}
+
+    def instance(self, p, seed):
+        """``(problem, x_star, f_low, dist_slack, certificate)``."""
+        return _make_problem(self.instance_params(p), int(seed))
+
+    def prepare(self, claim, inst, p):
+        """The instance with the claim's sketch appended."""
+        problem = inst[0]
+        return (*inst, self.sketch_for(claim, p, problem.L_matrix, problem.block_sizes))
+
+    def constants(self, claim, inst, p):
+        return self.sketch_constants(inst[0], inst[5])
+
+    def solve(self, claim, inst, c, p, seed):
+        """Start point from the start stream, then the exact expectation (quadratics) or Monte Carlo."""
+        problem, x_star, f_low, dist_slack, cert, sk = inst
+        rng = streams(seed).start
         if x_star is not None:
             direction = rng.standard_normal(problem.d)
             if p["start"] == "last-block":
@@ -517,15 +536,23 @@ class RCDExperiment(Experiment):
             {f"certificate_{k}": v for k, v in cert.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         )
         exact = p["method"] == "exact" or (p["method"] == "auto" and p["problem"] == "quadratic")
-        T = p["T"]
         if exact:
-            ex = _exact_series(problem, sk, x0 - x_star, gamma, T)
-            series = dict(ex)
+            return "exact", _exact_series(problem, sk, x0 - x_star, c["gamma"], p["T"])
+        return "mc", _mc_run(problem, sk, x0, c["gamma"], p["T"], p["replications"], seed, x_star)
+
+    def _series(self, claim, run):
+        """Expected gap or running mean of the squared gradient norm against the bound."""
+        meas, p, c = claim.measure, run.p, run.constants
+        f_low, sk = run.instance[2], run.instance[5]
+        kind, out = run.result
+        T = p["T"]
+        if kind == "exact":
+            series = dict(out)
             grid = np.arange(1, T + 1)
-            measured = ex["gap"][1:] if meas == "expected_gap" else np.cumsum(ex["grad_norm_sq"][:T]) / grid
+            measured = out["gap"][1:] if meas == "expected_gap" else np.cumsum(out["grad_norm_sq"][:T]) / grid
             se, nsamp, method = None, 1, "exact-expectation"
         else:
-            tr = _mc_run(problem, sk, x0, gamma, T, p["replications"], seed, x_star)
+            tr = out
             grid = np.unique(np.geomspace(1, T, MC_POINTS).astype(int))
             if meas == "expected_gap":
                 samples = tr.f[:, grid] - f_low
@@ -549,7 +576,7 @@ class RCDExperiment(Experiment):
             n_samples=nsamp,
             constants=c,
             instance=p,
-            seed=seed,
+            seed=run.seed,
             series=series,
             note=note,
         )
@@ -565,7 +592,7 @@ class RCDExperiment(Experiment):
         return d, sizes, probs / probs.sum()
 
     def _table(self, claim, p, seed):
-        rng = np.random.default_rng([seed, 2])
+        rng = streams(seed).data
         table = self.settings(claim).table
         kinds = list(self.sketches(claim))
         errs, labels = [], []
@@ -619,7 +646,7 @@ class RCDExperiment(Experiment):
         return sk.table_L_tilde(L)
 
     def _mean(self, claim, p, seed):
-        rng = np.random.default_rng([seed, 3])
+        rng = streams(seed).data
         scaled = self.settings(claim).scaled
         kinds = list(self.sketches(claim))
         errs = []
@@ -677,8 +704,8 @@ def cost_to_eps(problem, cost=None, eps=None, T_max: int = 20000, seed: int = 0)
     J = len(problem.block_sizes)
     cost = np.arange(1.0, J + 1) if cost is None else np.asarray(cost, dtype=float)
     eps = np.geomspace(1e-1, 1e-6, 11) if eps is None else np.asarray(eps, dtype=float)
-    p_opt, _ = rpt_optimal_probabilities(problem.L_matrix, problem.block_sizes, cost, seed=seed)
-    e0 = np.random.default_rng([seed, 4]).standard_normal(problem.d)
+    p_opt, _ = rpt_optimal_probabilities(problem.L_matrix, problem.block_sizes, cost, rng=streams(seed).algorithm)
+    e0 = streams(seed).start.standard_normal(problem.d)
     complexity = sp.lambdify(
         [sp.Symbol(s.name, positive=True) for s in sorted(SC_COMPLEXITY.free_symbols, key=lambda s: s.name)],
         SC_COMPLEXITY.subs({s: sp.Symbol(s.name, positive=True) for s in SC_COMPLEXITY.free_symbols}),
@@ -704,101 +731,6 @@ def cost_to_eps(problem, cost=None, eps=None, T_max: int = 20000, seed: int = 0)
             "theory_cost": np.asarray(theory, dtype=float) * step_cost,
         }
     return {"eps": eps, "cost": cost, "rows": rows}
-
-
-def _pyplot():
-    """matplotlib.pyplot with the non-interactive Agg backend (reports are written to files)."""
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(plt, fig, outdir, name):
-    fig.tight_layout()
-    fig.savefig(outdir / name, dpi=110)
-    plt.close(fig)
-    return name
-
-
-def _fig_gap_curves(verdicts, outdir, name):
-    plt = _pyplot()
-    vs = [v for v in verdicts if v.evidence is not None and v.evidence.grid_name == "T" and not v.claim.count("~")]
-    if not vs:
-        return None
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for i, v in enumerate(vs):
-        ev = v.evidence
-        col = f"C{i % 10}"
-        lab = f"{ev.constants.get('sketch', '?')} ({v.instance.get('problem')}, {v.instance.get('profile')})"
-        ax.semilogy(ev.grid, ev.measured, color=col, label=lab)
-        ax.semilogy(ev.grid, ev.bound, color=col, ls="--", lw=1)
-    ax.set_xlabel("T")
-    ax.set_ylabel("measured (solid) / bound (dashed)")
-    ax.set_title(f"{vs[0].claim}: expected value vs bound")
-    ax.legend(fontsize=7)
-    return _save(plt, fig, outdir, name)
-
-
-def _fig_l_tilde(outdir, name, quick):
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for prof in ("increasing", "decreasing", "flat"):
-        prob = block_quadratic(d=20, blocks=4, profile=prof, scale_ratio=10.0, cond=100.0, coupling=0.3, seed=0)
-        r = l_tilde_vs_probabilities(prob, np.geomspace(0.25, 8.0, 15 if quick else 41))
-        ax.loglog(r["ratio"], r["L_tilde_over_L"], marker=".", label=f"block scales {prof}")
-    ax.set_xlabel("r  (p_j proportional to r^j; large r: mostly full passes)")
-    ax.set_ylabel("L_tilde(p) / lambda_max(L)")
-    ax.set_title("RPT prefix sketch: expected smoothness vs block probabilities")
-    ax.legend(fontsize=8)
-    return _save(plt, fig, outdir, name)
-
-
-def _fig_cost(outdir, name, quick):
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    for ax, prof in zip(axes, ("decreasing", "increasing")):
-        prob = block_quadratic(d=20, blocks=4, profile=prof, scale_ratio=10.0, cond=20.0, coupling=0.2, seed=0)
-        res = cost_to_eps(prob, T_max=4000 if quick else 20000)
-        for i, (lab, row) in enumerate(res["rows"].items()):
-            ax.loglog(res["eps"], row["measured_cost"], marker="o", color=f"C{i}", label=f"{lab} (exact E gap)")
-            ax.loglog(res["eps"], row["theory_cost"], ls="--", color=f"C{i}", lw=1, label=f"{lab} (theory)")
-        ax.invert_xaxis()
-        ax.set_xlabel("eps (relative expected gap)")
-        ax.set_title(f"block scales {prof}; prefix of s blocks costs s")
-    axes[0].set_ylabel("total cost to reach eps")
-    axes[0].legend(fontsize=7)
-    return _save(plt, fig, outdir, name)
-
-
-def _figures(self, verdicts, outdir, quick=False):
-    from pathlib import Path
-
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    out = []
-    for cid in ("rcd.strongly-convex", "rpt.strongly-convex", "rcd.convex", "rpt.nonconvex"):
-        mine = [v for v in verdicts if v.claim == cid]
-        if mine:
-            nm = _fig_gap_curves(mine, outdir, f"{cid.replace('.', '_')}_curves.png")
-            if nm:
-                out.append((nm, f"{cid}: expected quantity (solid) and bound (dashed) per sketch and instance"))
-    if any(v.claim.startswith(("rcd", "rpt")) for v in verdicts):
-        out.append(
-            (
-                _fig_l_tilde(outdir, "rpt_l_tilde_vs_p.png", quick),
-                "RPT: L_tilde(p)/lambda_max(L) along p_j ~ r^j for three block-scale profiles",
-            )
-        )
-        out.append(
-            (
-                _fig_cost(outdir, "rpt_vs_gd_cost.png", quick),
-                "RPT vs GD: total cost to reach a relative expected gap eps (exact) and the theoretical complexity",
-            )
-        )
-    return out
-
-
-RCDExperiment.figures = _figures
 
 
 # --------------------------------------------------------------------------- optional PEPit cross-check
@@ -831,7 +763,7 @@ def pep_coordinate_check(d: int = 3, L: float = 1.0, mu: float = 0.1, T: int = 2
     claim.check_assumptions(gamma=gamma, **c)
     claim_factor = float(claim.evaluate(T=1, delta0=1.0, gamma=gamma, **c))
     pep_tau, pep_theory = wc(L=L, mu=mu, gamma=d * gamma, d=d, wrapper="cvxpy", verbose=-1)
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     U = np.linalg.qr(rng.standard_normal((d, d)))[0]
     A = (U * np.geomspace(mu, L, d)) @ U.T
     sk = CoordinateSketch.uniform(d)

@@ -31,7 +31,7 @@ from ratecheck.solvers import superquantile as sq
 from ..errors import UsageError
 from ..expectation import mc_summary
 from ..fit import loglog_fit
-from ..instances import superquantile_clients
+from ..instances import streams, superquantile_clients
 from ..optima import superquantile_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting
@@ -530,7 +530,7 @@ class SuperquantileExperiment(Experiment):
             out.update(method="exact-expectation", mean_se=None, var_se=None, n_samples=1)
             return out
         a, b, R = p["beta_a"], p["beta_b"], p["replications"]
-        rng = np.random.default_rng(seed)
+        rng = streams(seed).algorithm  # the Monte Carlo draws of the estimator
         R2 = R - R % 2
         mean, mse, var, vse = (np.empty(m.size) for _ in range(4))
 
@@ -630,7 +630,7 @@ class SuperquantileExperiment(Experiment):
     # ---------------------------------------------------------------- smoothings
     def loss_vectors(self, p: dict, seed: int) -> np.ndarray:
         """Rows: spread-out Gaussian vectors, integer vectors with ties, nearly constant vectors."""
-        rng = np.random.default_rng(seed)
+        rng = streams(seed).data
         R, n = p["rows"], p["n"]
         k = R // 3
         spread = 50.0 * rng.standard_normal((k, n))
@@ -689,8 +689,8 @@ class SuperquantileExperiment(Experiment):
             raise UsageError("lam must be > 0 for the CISS strongly convex scheme")
         w0 = np.full(cl.d, 3.0)
         # certified optimum: run the scheme long with tiny inner tolerance, then gradient certificate
-        ref = sq.ciss_alternating(cl, w0, th, nu, lam, 60, eps0=1e-20, kappa=1e9)
-        cand = ref["x"][-1]
+        ref = sq.ciss_alternating(cl, w0, T=60, theta=th, nu=nu, lam=lam, eps0=1e-20, kappa=1e9)
+        cand = ref.x_final
         eta = sq.ciss_eta(cl.values(cand), th, nu)
         f_hat, g, _ = sq.ciss_objective(cl, cand, eta, th, nu, lam)
         f_star_low = float(f_hat - g @ g / (2 * lam))
@@ -716,12 +716,12 @@ class SuperquantileExperiment(Experiment):
         kappa = float(sp.lambdify(syms, kappa_ciss)(*[c[s.name] for s in syms]))
         c["kappa"] = kappa
         claim.check_assumptions(T=1, **c)
-        run = sq.ciss_alternating(cl, w0, th, nu, lam, T, eps0=c["eps0"], kappa=kappa)
-        vals = sq.ciss_value(cl, run["x"], th, nu, lam) - f_star_low
+        run = sq.ciss_alternating(cl, w0, T=T, theta=th, nu=nu, lam=lam, eps0=c["eps0"], kappa=kappa)
+        vals = sq.ciss_value(cl, run.iterates, th, nu, lam) - f_star_low
         t = np.arange(T + 1)
         bound = claim.evaluate(T=t, **c)
         keep = (t >= 1) & (bound >= CISS_FLOOR * delta0)
-        c["max_inner"] = int(run["inner"].max())
+        c["max_inner"] = int(run.inner.max())
         return Evidence(
             "t",
             t[keep],
@@ -731,7 +731,7 @@ class SuperquantileExperiment(Experiment):
             instance=p,
             seed=seed,
             atol=1e-12,
-            series={"gap": vals, "eps": run["eps"]},
+            series={"gap": vals, "eps": run.eps},
             note=f"t >= 1 while the bound exceeds {CISS_FLOOR:g} delta0; G over the ball of radius sqrt(2 delta0/lambda) around w*",
         )
 
@@ -748,12 +748,22 @@ class SuperquantileExperiment(Experiment):
         w0 = np.full((1,), 4.0)
         R = 1 if m == cl.n else p["runs"]
         meas, ses = [], []
-        for Tk in Ts:  # one run per horizon (the stepsize depends on T)
+        runs = streams(seed).algorithm.spawn(Ts.size)  # independent streams, one per horizon
+        for Tk, rng in zip(Ts, runs):  # one run per horizon (the stepsize depends on T)
             gam = np.full(Tk, p["gamma0"] / (cl.L * math.sqrt(Tk)))
             run = sq.sfl_subgradient(
-                cl, w0, th, m, gam, replications=R, seed=seed + int(Tk), tail=p["tail"], checkpoints=np.arange(Tk)
+                cl,
+                w0,
+                gamma=gam,
+                T=int(Tk),
+                theta=th,
+                m=m,
+                rng=rng,
+                replications=R,
+                tail=p["tail"],
+                checkpoints=np.arange(Tk),
             )
-            X = run["x"]  # (T, R, 1)
+            X = run.x_checkpoints  # (T, R, 1)
             pr = sq.moreau_prox_1d(cl, X, th, m, rho)
             g2 = (pr["grad"] ** 2).sum(axis=-1).mean(axis=0)  # average over t, per run
             if R == 1:
@@ -851,17 +861,18 @@ class SuperquantileExperiment(Experiment):
         run = sq.sfl_subgradient(
             cl,
             np.zeros(cl.d),
-            th,
-            m,
-            gam,
+            gamma=gam,
+            T=T,
+            theta=th,
+            m=m,
+            rng=streams(seed).algorithm,
             lam=lam,
             replications=p["runs"],
-            seed=seed,
             average="linear",
             checkpoints=Ts,
             tail=p["tail"],
         )
-        vals = sq.surrogate_value(cl, run["avg"], th, m, lam) - opt.lower  # (len(Ts), R)
+        vals = sq.surrogate_value(cl, run.avg_checkpoints, th, m, lam) - opt.lower  # (len(Ts), R)
         mean, se, R = mc_summary(vals, axis=1)
         keep = Ts >= onset
         premise = ""
@@ -936,7 +947,7 @@ class SuperquantileExperiment(Experiment):
         """
         cl = superquantile_clients(n=clients, d=2, samples=6, outliers=outliers, separation=separation, seed=seed)
         opt = superquantile_optimum(cl, theta, None, lam)
-        w_fa = sq.fedavg(cl, np.zeros(cl.d), 0.5 / cl.L, fedavg_T, local_steps=local_steps, lam=lam)
+        w_fa = sq.fedavg(cl, np.zeros(cl.d), gamma=0.5 / cl.L, T=fedavg_T, local_steps=local_steps, lam=lam).x_final
         out = {"clients": cl, "theta": theta, "certificate": opt.certificate}
         for name, w in (("fedavg", w_fa), ("sfl", opt.x)):
             F = cl.values(w)
@@ -948,143 +959,6 @@ class SuperquantileExperiment(Experiment):
                 "superquantile": float(sq.superquantile(F, theta)),
             }
         return out
-
-    # ---------------------------------------------------------------- figures
-    def figures(self, verdicts, outdir, quick=False):
-        """Bias against m with every bound, variance against m, client-loss histograms."""
-        import pathlib
-
-        import matplotlib.pyplot as plt
-
-        outdir = pathlib.Path(outdir)
-        out = []
-        fig = bias_figure(self, theta=0.1, m_max=2000 if quick else 10000)
-        fig.savefig(outdir / "superquantile_bias.png", dpi=110)
-        plt.close(fig)
-        out.append(
-            (
-                "superquantile_bias.png",
-                "Bias of the empirical superquantile against m (Bernoulli(0.1) and uniform "
-                "laws, theta = 0.1) with the bounds T2, Eq. (40), T4, T6 and the slide's B/(theta m)",
-            )
-        )
-        fig = variance_figure(self, theta=0.1, m_max=2000 if quick else 10000)
-        fig.savefig(outdir / "superquantile_variance.png", dpi=110)
-        plt.close(fig)
-        out.append(
-            (
-                "superquantile_variance.png",
-                "Variance of the empirical superquantile against m with 2B^2/(theta m), "
-                "B^2/(theta m) and the slide bound for |Z| <= B",
-            )
-        )
-        fig = histogram_figure(self.tail_comparison())
-        fig.savefig(outdir / "superquantile_fedavg_vs_sfl.png", dpi=110)
-        plt.close(fig)
-        out.append(
-            (
-                "superquantile_fedavg_vs_sfl.png",
-                "Client losses of FedAvg and Simplicial-FL (exact minimiser), theta = 0.1, 40 clients with 5 outliers",
-            )
-        )
-        return out
-
-
-def _law_figure(exp, theta, m_max, curves, bounds, c, ylabel, title):
-    """Exact curves (label, law overrides, moment -> series) and claim bounds against m on log axes."""
-    import matplotlib.pyplot as plt
-
-    from ratecheck import theorems
-
-    p = exp.params(dict(theta=theta, m_min=10, m_max=m_max, m_points=25))
-    m = m_grid(p)
-    fig, ax = plt.subplots(figsize=(6.4, 4.4))
-    for label, over, series in curves:
-        ax.loglog(m, series(exp.law_moments(dict(p, **over), m, 0)), "o-", ms=3, label=label)
-    for cid, label in bounds:  # every bound from the claim's own formula
-        ax.loglog(m, theorems.get(cid).evaluate(m=m, **c), "--", lw=1, label=label)
-    ax.set_xlabel("sample size m")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def bias_figure(exp: SuperquantileExperiment, theta: float = 0.1, m_max: int = 10000):
-    """Bias against m on log axes for Bernoulli(theta) and uniform laws, with every bound."""
-    bias = lambda mom: mom["population"] - mom["mean"]  # noqa: E731
-    curves = [
-        ("bias, Bernoulli law (exact)", dict(law="bernoulli"), bias),
-        ("bias, uniform law (exact)", dict(law="uniform"), bias),
-    ]
-    bounds = [
-        ("superquantile.bias-levy", "T2: B min(3/sqrt(theta m), 1)"),
-        ("superquantile.bias-exact", "Eq. (40) (Bernoulli: equality)"),
-        ("superquantile.bias-sharp", "T6: (B/2) sqrt((1-theta)/(theta m))"),
-        ("superquantile.bias-density", "T4: G_icdf/(m+1) (uniform)"),
-        ("superquantile.slide-bias-abs", "slide: B/(theta m)"),
-    ]
-    return _law_figure(
-        exp,
-        theta,
-        m_max,
-        curves,
-        bounds,
-        dict(theta=theta, B=1.0, G_icdf=1.0),
-        "S_theta(Z) - E S_theta(Z_1..Z_m)",
-        f"Superquantile bias, theta = {theta}",
-    )
-
-
-def variance_figure(exp: SuperquantileExperiment, theta: float = 0.1, m_max: int = 10000):
-    """Variance against m for {0, 1}, {-1, 1} and uniform laws, with the variance bounds."""
-    var = lambda mom: mom["var"]  # noqa: E731
-    curves = [
-        ("Var, {0, 1} (exact)", dict(law="bernoulli"), var),
-        ("Var, {-1, 1} (exact)", dict(law="bernoulli", low=-1.0), var),
-        ("Var, Unif[0, 1] (exact)", dict(law="uniform"), var),
-    ]
-    bounds = [
-        ("superquantile.variance", "T5: 2B^2/(theta m)"),
-        ("superquantile.variance-derived", "derived: (b-a)^2/(theta m), [0, 1]"),
-        ("superquantile.slide-variance", "slide: B^2/(theta m), |Z| <= B"),
-    ]
-    return _law_figure(
-        exp,
-        theta,
-        m_max,
-        curves,
-        bounds,
-        dict(theta=theta, B=1.0),
-        "Var S_theta(Z_1..Z_m)",
-        f"Superquantile variance, theta = {theta}",
-    )
-
-
-def histogram_figure(cmp: dict):
-    """Histograms of per-client losses for FedAvg and Simplicial-FL with their mean and 90th percentile."""
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.0))
-    allF = np.concatenate([cmp["fedavg"]["losses"], cmp["sfl"]["losses"]])
-    bins = np.linspace(0, allF.max() * 1.02, 30)
-    for name, col in (("fedavg", "C0"), ("sfl", "C3")):
-        r = cmp[name]
-        ax.hist(
-            r["losses"],
-            bins=bins,
-            alpha=0.5,
-            color=col,
-            label=f"{'FedAvg' if name == 'fedavg' else 'Simplicial-FL'}: mean {r['mean']:.2f}, p90 {r['p90']:.2f}",
-        )
-        ax.axvline(r["p90"], color=col, ls="--")
-    ax.set_xlabel("client loss F_i(w)")
-    ax.set_ylabel("clients")
-    ax.set_title(f"Client losses, theta = {cmp['theta']}")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
 
 
 EXPERIMENT = register(SuperquantileExperiment())

@@ -24,7 +24,7 @@ from scipy.optimize import nnls
 from ratecheck.solvers.weiszfeld import diameter, smoothed_weiszfeld
 
 from ..errors import UsageError
-from ..instances import POINT_CLOUDS, point_cloud
+from ..instances import POINT_CLOUDS, point_cloud, streams
 from ..optima import geometric_median_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
@@ -45,31 +45,6 @@ ANCHOR = dict(cloud="anchor", m=50, d=5, nu=0.05, T=400)
 LOPSIDED = dict(cloud="lopsided", m=30, d=5, anchor_weight=0.55, shift=10.0, T=200)
 TRIANGLE = dict(cloud="three", m=3, d=2, T=200)
 SYMMETRIC = dict(cloud="symmetric", m=40, d=10, init="mid")  # the mean *is* the median here
-
-_CACHE: dict = {}
-
-
-def build(p: dict, seed: int):
-    """Points, weights, info and the certified optimum for parameters ``p`` (memoised)."""
-    key = (p["cloud"], p["m"], p["d"], p["outlier_frac"], p["shift"], p["anchor_weight"], seed)
-    if key not in _CACHE:
-        W, w, info = point_cloud(
-            p["cloud"],
-            m=p["m"],
-            d=p["d"],
-            outlier_frac=p["outlier_frac"],
-            shift=p["shift"],
-            anchor_weight=p["anchor_weight"],
-            seed=seed,
-        )
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by the certificate, not warned
-            opt = geometric_median_optimum(W, w)
-            R = diameter(W)
-        nu_tilde = float(np.min(np.linalg.norm(opt.x - W, axis=1)))
-        if len(_CACHE) > 64:
-            _CACHE.clear()
-        _CACHE[key] = (W, w, info, opt, R, nu_tilde, {})
-    return _CACHE[key]
 
 
 def smoothed_optimum(entry, nu: float):
@@ -321,14 +296,42 @@ class WeiszfeldExperiment(Experiment):
             return [SPEC, RFA_LIKE, OUTLIERS, HIGH_DIM, LOW_DIM, TRIANGLE]
         return [dict()]
 
-    # ------------------------------------------------------------------ run
-    def trace(self, claim, p, seed=0):
-        """Run smoothed Weiszfeld for ``claim`` on instance ``p``: (entry, result, constants)."""
-        entry = build(p, seed)
+    # ------------------------------------------------------------------ the pipeline
+    MEASURES = {
+        "gm_gap": "_gm_gap",
+        "gnu_gap": "_gnu_gap",
+        "iterations_to_eps": "_iterations_to_eps",
+        "gnu_increase": "_gnu_increase",
+        "dist_ratio": "_dist_ratio",
+        "eta_max": "_eta_max",
+        "gm_distance": "_gm_distance",
+        "relative_gap": "_relative_gap",
+    }
+
+    def instance_params(self, p):
+        return {k: p[k] for k in ("cloud", "m", "d", "outlier_frac", "shift", "anchor_weight")}
+
+    def instance(self, p, seed):
+        """Points, weights, info and the certified optimum: ``(W, w, info, opt, R, nu_tilde, memo)``."""
+        W, w, info = point_cloud(
+            p["cloud"],
+            m=p["m"],
+            d=p["d"],
+            outlier_frac=p["outlier_frac"],
+            shift=p["shift"],
+            anchor_weight=p["anchor_weight"],
+            seed=seed,
+        )
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by the certificate, not warned
+            opt = geometric_median_optimum(W, w)
+            R = diameter(W)
+        nu_tilde = float(np.min(np.linalg.norm(opt.x - W, axis=1)))
+        return (W, w, info, opt, R, nu_tilde, {})
+
+    def constants(self, claim, entry, p):
         W, w, info, opt, R, nu_tilde, _ = entry
-        nu = float(p["nu"])
-        c = dict(
-            nu=nu,
+        return dict(
+            nu=float(p["nu"]),
             R=R,
             nu_tilde=nu_tilde,
             m=W.shape[0],
@@ -337,122 +340,158 @@ class WeiszfeldExperiment(Experiment):
             g_star_certified_gap=opt.value - opt.lower,
             optimum_method=opt.certificate["method"],
         )
-        gamma = claim.max_stepsize(**c) * p["stepsize_factor"] if claim.stepsize is not None else 1.0
-        c["gamma"] = gamma
-        claim.check_assumptions(**c)
+
+    def stepsize(self, claim, c, p):
+        return super().stepsize(claim, c, p) if claim.stepsize is not None else 1.0
+
+    def solve(self, claim, entry, c, p, seed):
+        """Smoothed Weiszfeld from the weighted mean (or the midpoint to the first point), every iterate kept."""
+        W, w, info, opt, R, nu_tilde, _ = entry
         budget = self.settings(claim).budget
         T = int(p["T"] if budget is None else budget)
         z0 = w @ W
         if p["init"] == "mid":
             z0 = 0.5 * (z0 + W[0])  # still inside the hull, as Theorem 21 requires
-        res = smoothed_weiszfeld(W, w, nu=nu, T=T, z0=z0, store_iterates=True, step=gamma)
+        res = smoothed_weiszfeld(W, z0, gamma=c["gamma"], T=T, weights=w, nu=c["nu"], store_iterates=True)
         c["r0"] = float(np.linalg.norm(z0 - opt.x))
-        return entry, res, c
+        return res
 
-    def run(self, claim, p, seed=0):
-        meas = claim.measure
-        entry, res, c = self.trace(claim, p, seed)
-        W, w, info, opt, R, nu_tilde, _ = entry
-        nu, T = c["nu"], res.n_iter
-        t = np.arange(1, T + 1)
-        gap = res.g - opt.lower
+    def trace(self, claim, p, seed=0):
+        """Run smoothed Weiszfeld for ``claim`` on instance ``p``: (entry, result, constants)."""
+        run = self.pipeline(claim, p, seed)
+        return run.instance, run.result, run.constants
+
+    @staticmethod
+    def _common(run):
+        """What every measure reads: (entry, result, constants, T, t, gap, series, Evidence keywords)."""
+        res, c = run.result, run.constants
+        T = res.n_iter
         series = {"g": res.g, "g_nu": res.g_nu, "L": res.L, "eta_min": res.eta_min}
-        ev = dict(constants=c, instance=p, seed=seed, series=series)
-        if meas == "gm_gap":
-            nu_hat = np.minimum.accumulate(res.eta_min)
-            bound = claim.evaluate(T=t, nu_hat=nu_hat, **c)
-            claim.check_assumptions(nu_hat=nu_hat, **c)
-            series["nu_hat"] = nu_hat
-            return Evidence("t", t, gap[1:], bound, **ev)
-        if meas == "gnu_gap":
-            zs, gs = smoothed_optimum(entry, nu)
-            c["r0_nu"] = float(np.linalg.norm(res.iterates[0] - zs))
-            s = np.cumsum(1.0 / res.L)
-            c["sum_inv_L_over_RT"] = float(np.max(s / (R * t)))
-            series["sum_inv_L"] = s
-            return Evidence("t", t, res.g_nu[1:] - gs, claim.evaluate(T=t, sum_inv_L=s, **c), **ev)
-        if meas == "iterations_to_eps":
-            eps = np.geomspace(p["eps_max"], p["eps_min"], p["n_eps"]) * opt.lower
-            claim.check_assumptions(eps=eps, **c)
-            bound = claim.evaluate(eps=eps, **c)
-            hit = gap[None, :] <= eps[:, None]
-            reached = hit.any(axis=1)
-            first = np.where(reached, np.argmax(hit, axis=1), T + 1).astype(float)
-            keep = reached | (bound < T + 1)
-            if not keep.any():
-                raise UsageError(
-                    f"no eps of the grid is reached within T={T} and every bound exceeds T + 1: increase T"
-                )
-            c["undecided_eps"] = int((~keep).sum())
-            return Evidence(
-                "eps",
-                eps[keep],
-                first[keep],
-                bound[keep],
-                **ev,
-                note="unreached targets count as T + 1 (a lower bound on the true count) and are kept only "
-                "when the bound is below T + 1",
-            )
-        if meas == "gnu_increase":
-            inc = np.diff(res.g_nu)
-            ev["atol"] = 64 * EPS_MACH * max(1.0, float(res.g_nu[0]))
-            return Evidence(
-                "t",
-                np.arange(T),
-                inc,
-                claim.evaluate(T=np.arange(T), **c),
-                **ev,
-                note="absolute slack 64 eps_mach g_nu(z_0) (rounding of the objective)",
-            )
-        if meas == "dist_ratio":
-            zs, _ = smoothed_optimum(entry, nu)
-            dist = np.linalg.norm(res.iterates - zs, axis=1)
-            keep = dist[:-1] > DIST_FLOOR * R
-            if not keep.any():
-                raise UsageError("the start is already within the float64 resolution of z*_nu; nothing to compare")
-            ratio = dist[1:][keep] / dist[:-1][keep]
-            series["dist"] = dist
-            # Lemma 20, second part: distance to z* while g_nu(z_{t+1}) >= g_nu(z*)
-            dstar = np.linalg.norm(res.iterates - opt.x, axis=1)
-            from ratecheck.solvers.weiszfeld import smoothed_objective
+        gap = res.g - run.instance[3].lower
+        ev = dict(constants=c, instance=run.p, seed=run.seed, series=series)
+        return run.instance, res, c, T, np.arange(1, T + 1), gap, series, ev
 
-            gnu_star = float(smoothed_objective(opt.x, W, w, nu))
-            cond = (res.g_nu[1:] >= gnu_star) & (dstar[:-1] > DIST_FLOOR * R)
-            c["max_ratio_to_z_star_when_above"] = float(np.max(dstar[1:][cond] / dstar[:-1][cond], initial=0.0))
-            grid = np.arange(T)[keep]
-            return Evidence(
-                "t",
-                grid,
-                ratio,
-                claim.evaluate(T=grid, **c),
-                **ev,
-                note=f"compared while ||z_t - z*_nu|| > {DIST_FLOOR:g} R",
-            )
-        if meas == "eta_max":
-            Z = res.iterates[1:]
-            eta = np.maximum(nu, np.linalg.norm(Z[:, None, :] - W[None], axis=2))
-            emax = eta.max(axis=1)
-            hd = self._hull_distance(W, Z, R)
-            outside = hd > HULL_TOL * R
-            c.update(
-                max_hull_distance=float(hd.max()),
-                L_times_nu_max=float(np.max(res.L * nu)),
-                L_times_R_min=float(np.min(res.L * R)) if res.L.size else float("nan"),
-            )
-            series["hull_distance"] = hd
-            return Evidence("t", t, emax + np.where(outside, R, 0.0), claim.evaluate(T=t, **c), **ev)
-        if meas == "gm_distance":
-            y = info["inlier_centre"]
-            inl = ~info["outliers"]
-            c["vartheta"] = float(w[info["outliers"]].sum())
-            c["rho_in"] = float(np.max(np.linalg.norm(W[inl] - y, axis=1)))
-            epsv = np.maximum(gap, 0.0)
-            claim.check_assumptions(eps=epsv, **c)
-            dist = np.linalg.norm(res.iterates - y, axis=1)
-            tt = np.arange(T + 1)
-            series["eps"] = epsv
-            return Evidence("t", tt, dist, claim.evaluate(T=tt, eps=epsv, **c), **ev)
-        # relative_gap
+    # ------------------------------------------------------------------ the measures
+    def _gm_gap(self, claim, run):
+        entry, res, c, T, t, gap, series, ev = self._common(run)
+        W, w, info, opt, R, nu_tilde, _ = entry
+        nu_hat = np.minimum.accumulate(res.eta_min)
+        bound = claim.evaluate(T=t, nu_hat=nu_hat, **c)
+        claim.check_assumptions(nu_hat=nu_hat, **c)
+        series["nu_hat"] = nu_hat
+        return Evidence("t", t, gap[1:], bound, **ev)
+
+    def _gnu_gap(self, claim, run):
+        entry, res, c, T, t, gap, series, ev = self._common(run)
+        W, w, info, opt, R, nu_tilde, _ = entry
+        nu = c["nu"]
+        zs, gs = smoothed_optimum(entry, nu)
+        c["r0_nu"] = float(np.linalg.norm(res.iterates[0] - zs))
+        s = np.cumsum(1.0 / res.L)
+        c["sum_inv_L_over_RT"] = float(np.max(s / (R * t)))
+        series["sum_inv_L"] = s
+        return Evidence("t", t, res.g_nu[1:] - gs, claim.evaluate(T=t, sum_inv_L=s, **c), **ev)
+
+    def _iterations_to_eps(self, claim, run):
+        entry, res, c, T, t, gap, series, ev = self._common(run)
+        W, w, info, opt, R, nu_tilde, _ = entry
+        p = run.p
+        eps = np.geomspace(p["eps_max"], p["eps_min"], p["n_eps"]) * opt.lower
+        claim.check_assumptions(eps=eps, **c)
+        bound = claim.evaluate(eps=eps, **c)
+        hit = gap[None, :] <= eps[:, None]
+        reached = hit.any(axis=1)
+        first = np.where(reached, np.argmax(hit, axis=1), T + 1).astype(float)
+        keep = reached | (bound < T + 1)
+        if not keep.any():
+            raise UsageError(f"no eps of the grid is reached within T={T} and every bound exceeds T + 1: increase T")
+        c["undecided_eps"] = int((~keep).sum())
+        return Evidence(
+            "eps",
+            eps[keep],
+            first[keep],
+            bound[keep],
+            **ev,
+            note="unreached targets count as T + 1 (a lower bound on the true count) and are kept only "
+            "when the bound is below T + 1",
+        )
+
+    def _gnu_increase(self, claim, run):
+        entry, res, c, T, t, gap, series, ev = self._common(run)
+        W, w, info, opt, R, nu_tilde, _ = entry
+        inc = np.diff(res.g_nu)
+        ev["atol"] = 64 * EPS_MACH * max(1.0, float(res.g_nu[0]))
+        return Evidence(
+            "t",
+            np.arange(T),
+            inc,
+            claim.evaluate(T=np.arange(T), **c),
+            **ev,
+            note="absolute slack 64 eps_mach g_nu(z_0) (rounding of the objective)",
+        )
+
+    def _dist_ratio(self, claim, run):
+        entry, res, c, T, t, gap, series, ev = self._common(run)
+        W, w, info, opt, R, nu_tilde, _ = entry
+        nu = c["nu"]
+        zs, _ = smoothed_optimum(entry, nu)
+        dist = np.linalg.norm(res.iterates - zs, axis=1)
+        keep = dist[:-1] > DIST_FLOOR * R
+        if not keep.any():
+            raise UsageError("the start is already within the float64 resolution of z*_nu; nothing to compare")
+        ratio = dist[1:][keep] / dist[:-1][keep]
+        series["dist"] = dist
+        # Lemma 20, second part: distance to z* while g_nu(z_{t+1}) >= g_nu(z*)
+        dstar = np.linalg.norm(res.iterates - opt.x, axis=1)
+        from ratecheck.solvers.weiszfeld import smoothed_objective
+
+        gnu_star = float(smoothed_objective(opt.x, W, w, nu))
+        cond = (res.g_nu[1:] >= gnu_star) & (dstar[:-1] > DIST_FLOOR * R)
+        c["max_ratio_to_z_star_when_above"] = float(np.max(dstar[1:][cond] / dstar[:-1][cond], initial=0.0))
+        grid = np.arange(T)[keep]
+        return Evidence(
+            "t",
+            grid,
+            ratio,
+            claim.evaluate(T=grid, **c),
+            **ev,
+            note=f"compared while ||z_t - z*_nu|| > {DIST_FLOOR:g} R",
+        )
+
+    def _eta_max(self, claim, run):
+        entry, res, c, T, t, gap, series, ev = self._common(run)
+        W, w, info, opt, R, nu_tilde, _ = entry
+        nu = c["nu"]
+        Z = res.iterates[1:]
+        eta = np.maximum(nu, np.linalg.norm(Z[:, None, :] - W[None], axis=2))
+        emax = eta.max(axis=1)
+        hd = self._hull_distance(W, Z, R)
+        outside = hd > HULL_TOL * R
+        c.update(
+            max_hull_distance=float(hd.max()),
+            L_times_nu_max=float(np.max(res.L * nu)),
+            L_times_R_min=float(np.min(res.L * R)) if res.L.size else float("nan"),
+        )
+        series["hull_distance"] = hd
+        return Evidence("t", t, emax + np.where(outside, R, 0.0), claim.evaluate(T=t, **c), **ev)
+
+    def _gm_distance(self, claim, run):
+        entry, res, c, T, t, gap, series, ev = self._common(run)
+        W, w, info, opt, R, nu_tilde, _ = entry
+        y = info["inlier_centre"]
+        inl = ~info["outliers"]
+        c["vartheta"] = float(w[info["outliers"]].sum())
+        c["rho_in"] = float(np.max(np.linalg.norm(W[inl] - y, axis=1)))
+        epsv = np.maximum(gap, 0.0)
+        claim.check_assumptions(eps=epsv, **c)
+        dist = np.linalg.norm(res.iterates - y, axis=1)
+        tt = np.arange(T + 1)
+        series["eps"] = epsv
+        return Evidence("t", tt, dist, claim.evaluate(T=tt, eps=epsv, **c), **ev)
+
+    def _relative_gap(self, claim, run):
+        entry, res, c, T, t, gap, series, ev = self._common(run)
+        W, w, info, opt, R, nu_tilde, _ = entry
         rel = gap[-1] / opt.lower
         series["relative_gap"] = gap / opt.lower
         return Evidence("T", [T], [rel], claim.evaluate(T=np.array([T]), **c), **ev)
@@ -508,7 +547,7 @@ def rfa_table(
     """
     from ratecheck.solvers.weiszfeld import rfa_least_squares
 
-    rng = np.random.default_rng(seed)
+    rng = streams(seed).data
     A = rng.standard_normal((n, s, d))
     w_true = rng.standard_normal(d)
     b = A @ w_true + 0.1 * rng.standard_normal((n, s))
@@ -518,9 +557,9 @@ def rfa_table(
     for f in fracs:
         bad = np.zeros(n, dtype=bool)
         bad[: int(round(f * n))] = True
-        tr = rfa_least_squares(A, b, bad, rounds=rounds, local_steps=local_steps, aggregator="mean")
-        out["FedAvg (mean)"].append(np.linalg.norm(tr[-1] - w_ls))
+        tr = rfa_least_squares((A, b), T=rounds, corrupted=bad, local_steps=local_steps, aggregator="mean")
+        out["FedAvg (mean)"].append(np.linalg.norm(tr.x_final - w_ls))
         for k in budgets:
-            tr = rfa_least_squares(A, b, bad, rounds=rounds, local_steps=local_steps, aggregator="gm", budget=k)
-            out[f"RFA, {k} Weiszfeld iteration{'s' if k > 1 else ''}"].append(np.linalg.norm(tr[-1] - w_ls))
+            tr = rfa_least_squares((A, b), T=rounds, corrupted=bad, local_steps=local_steps, aggregator="gm", budget=k)
+            out[f"RFA, {k} Weiszfeld iteration{'s' if k > 1 else ''}"].append(np.linalg.norm(tr.x_final - w_ls))
     return np.asarray(fracs, dtype=float), {k: np.asarray(v) for k, v in out.items()}

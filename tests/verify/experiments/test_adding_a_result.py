@@ -30,7 +30,7 @@ def toy():
         for path, code in _blocks().items():
             if path.startswith("tests/"):
                 continue
-            name = path[:-3].replace("/", ".")
+            name = "ratecheck." + path[:-3].replace("/", ".")
             mod = types.ModuleType(name)
             mod.__file__ = str(GUIDE)
             sys.modules[name] = mod
@@ -53,7 +53,7 @@ def test_the_guide_names_every_file_of_a_result():
         "theorems/toy_gd.py",
         "solvers/toy_gd.py",
         "verify/experiments/toy_gd.py",
-        "tests/test_toy_gd.py",
+        "tests/verify/experiments/test_toy_gd.py",
     }
 
 
@@ -68,7 +68,7 @@ def test_the_toy_result_works_end_to_end(toy, capsys):
     assert all(v.verdict == "holds" for v in verify.check(claim, quick=True))
     # the guide's own test
     ns = {}
-    exec(compile(toy["tests/test_toy_gd.py"], "test_toy_gd.py", "exec"), ns)
+    exec(compile(toy["tests/verify/experiments/test_toy_gd.py"], "test_toy_gd.py", "exec"), ns)
     ns["test_linear_rate_holds_and_its_teeth_bite"]()
     # search finds the teeth from the declared space alone, and is never weaker than check
     assert search("toy-gd.linear~cubed-rate", budget=8, defaults=[], shrink=False).verdict == "violated"

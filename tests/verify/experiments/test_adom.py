@@ -4,6 +4,7 @@ instance, claims and teeth, bad input."""
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -160,9 +161,9 @@ def test_parameter_errors():
         adom_plus_params(1.0, 10.0, 0.5)
     p = adom_quadratics(4, 3, 1.0, 10.0)
     with pytest.raises(InvalidInput, match="nodes"):
-        adom_plus(p.local_grads, 4, 3, 1.0, 10.0, 2.0, RelabelledRing(5), 10, p.x_star)
+        adom_plus(p, T=10, gossip=RelabelledRing(5), chi=2.0, mu=1.0, L=10.0)
     with pytest.raises(InvalidInput, match="GossipSequence"):
-        adom_plus(p.local_grads, 4, 3, 1.0, 10.0, 2.0, np.eye(4), 10, p.x_star)
+        adom_plus(p, T=10, gossip=np.eye(4), chi=2.0, mu=1.0, L=10.0)
 
 
 # --------------------------------------------------------------------------- solvers
@@ -228,7 +229,7 @@ def test_adom_plus_matches_naive_reference(family):
     K = 300
     Ws = [seq.matrix(k).toarray() for k in range(K)]
     ref = naive_adom_plus(prob, Ws, prob.mu, prob.L, seq.chi, K)
-    tr = adom_plus(prob.local_grads, 6, 3, prob.mu, prob.L, seq.chi, seq, K, prob.x_star)
+    tr = adom_plus(prob, T=K, gossip=seq, chi=seq.chi)
     assert np.allclose(tr.dist_sq[1:], ref, rtol=1e-8, atol=1e-14)
     assert tr.comm_rounds[-1] == K - 1 and tr.grad_calls[-1] == K
 
@@ -243,21 +244,9 @@ def test_sanity_values_and_counters():
     """Spec section 4 sanity: n=10, d=5, mu=1, L=100, relabelled ring; ~1.7e4 iterations to 1e-12."""
     prob = adom_quadratics(10, 5, 1.0, 100.0, 0)
     ring = relabelled_ring(10, 0)
-    mc = adom_plus(
-        prob.local_grads,
-        10,
-        5,
-        prob.mu,
-        prob.L,
-        ring.chi,
-        ring,
-        10000,
-        prob.x_star,
-        multi_consensus=True,
-        stop_ratio=1e-12,
-    )
-    assert mc.params["T_mc"] == 8 and 2000 < mc.iterations < 5000
-    assert mc.comm_rounds[-1] == 8 * (mc.iterations - 1) and mc.grad_calls[-1] == mc.iterations
+    mc = adom_plus(prob, T=10000, gossip=ring, chi=ring.chi, multi_consensus=True, stop_ratio=1e-12)
+    assert mc.params["T_mc"] == 8 and 2000 < mc.T < 5000
+    assert mc.comm_rounds[-1] == 8 * (mc.T - 1) and mc.grad_calls[-1] == mc.T
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -277,7 +266,7 @@ def test_property_adom_converges_linearly(n, d, mu, kappa, family, seed):
     seq = build_network(family, n, seed) if family != "rgg" else random_geometric_cycle(n, K=3, seed=seed)
     sigma2 = math.sqrt(1 / kappa) / (16 * seq.chi)
     K = int(12 / sigma2)
-    tr = adom_plus(prob.local_grads, n, d, prob.mu, prob.L, seq.chi, seq, K, prob.x_star)
+    tr = adom_plus(prob, T=K, gossip=seq, chi=seq.chi)
     assert tr.diverged_at is None
     assert tr.dist_sq[-1] <= 1e-3 * tr.dist_sq[0]
 
@@ -285,8 +274,8 @@ def test_property_adom_converges_linearly(n, d, mu, kappa, family, seed):
 def test_gradient_tracking_converges_and_is_slower():
     prob = adom_quadratics(8, 4, 1.0, 30.0, 0)
     ring = relabelled_ring(8, 0)
-    gt = gradient_tracking(prob.local_grads, 8, 4, prob.mu, prob.L, ring.chi, ring, 60000, prob.x_star, stop_ratio=1e-8)
-    ad = adom_plus(prob.local_grads, 8, 4, prob.mu, prob.L, ring.chi, ring, 60000, prob.x_star, stop_ratio=1e-8)
+    gt = gradient_tracking(prob, T=60000, gossip=ring, chi=ring.chi, stop_ratio=1e-8)
+    ad = adom_plus(prob, T=60000, gossip=ring, chi=ring.chi, stop_ratio=1e-8)
     assert gt.dist_sq[-1] <= 1e-8 * gt.dist_sq[0] and ad.dist_sq[-1] <= 1e-8 * ad.dist_sq[0]
 
 
@@ -340,11 +329,11 @@ def test_property_depth_never_exceeds_span_bound(n, frac, kappa, method):
     T = multi_consensus_rounds(n) if method == "adom+-mc" else 1
     rounds = iters * T + 1
     sched = adversarial_star_schedule(n, m, rounds)
-    args = (prob.local_grads, n, d, prob.mu, prob.L, float(n), StarSequence(n, sched), iters, prob.x_star)
+    run = dict(T=iters, gossip=StarSequence(n, sched), chi=float(n), track_support=True)
     tr = (
-        gradient_tracking(*args, track_support=True)
+        gradient_tracking(prob, **run)
         if method == "gt"
-        else adom_plus(*args, multi_consensus=(method == "adom+-mc"), track_support=True)
+        else adom_plus(prob, multi_consensus=(method == "adom+-mc"), **run)
     )
     bound = max_span_depth(n, m, sched, rounds)
     assert np.all(tr.depth[1:] <= bound[tr.comm_rounds[1:]])
@@ -396,16 +385,6 @@ def test_experiment_bad_params(bad, match):
         verify.check("adom-plus.linear-rate", instances=[bad])
 
 
-@pytest.mark.slow
-def test_figures_written(tmp_path):
-    from ratecheck.verify.experiments import get
-
-    vs = verify.check("adom-plus.complexity-chi", quick=True) + verify.check("adom.lower-bound-comm", quick=True)
-    figs = get("adom").figures(vs, str(tmp_path), quick=True)
-    assert [f for f, _ in figs] == ["adom_distance_vs_rounds.png", "adom_scaling.png", "adom_lower_bound.png"]
-    assert all((tmp_path / f).stat().st_size > 1000 for f, _ in figs)
-
-
 # ----------------------------------------------------------------------------- absurd sizes
 @pytest.mark.parametrize(
     "params, words",
@@ -431,16 +410,17 @@ def test_absurd_sizes_are_refused_before_allocating(refused_without_allocating, 
         (dict(mu=20.0), "mu must be < L"),
         (dict(L=float("nan")), "L must be finite"),
         (dict(chi=float("inf")), "chi must be finite"),
-        (dict(step=-0.1), "step must be > 0"),
+        (dict(gamma=-0.1), "gamma must be > 0"),
     ],
 )
 def test_gradient_tracking_validates_its_constants(kw, msg):
     ring = RelabelledRing(4)
     a = dict(mu=1.0, L=10.0, chi=ring.chi)
     a.update(kw)
-    step = a.pop("step", None)
+    gamma = a.pop("gamma", None)
+    identity = SimpleNamespace(local_grads=lambda X: X, n=4, d=2, x_star=np.zeros(2))
     with pytest.raises(InvalidInput, match=msg) as info:
-        gradient_tracking(lambda X: X, 4, 2, a["mu"], a["L"], a["chi"], ring, 10, np.zeros(2), step=step)
+        gradient_tracking(identity, T=10, gossip=ring, gamma=gamma, **a)
     assert "\n" not in str(info.value)
 
 

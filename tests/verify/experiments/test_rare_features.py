@@ -16,16 +16,8 @@ from ratecheck import theorems, verify
 from ratecheck.solvers import InvalidInput
 from ratecheck.solvers.compressors import TopK
 from ratecheck.solvers.ef21 import ef21
-from ratecheck.solvers.rare_features import (
-    Accounting,
-    SparseFederated,
-    ef21_sparse,
-    gd_sparse,
-    read_svmlight,
-    segment_topk,
-)
+from ratecheck.solvers.rare_features import Accounting, SparseFederated, gd_sparse, read_svmlight, segment_topk
 from ratecheck.verify.checking import UsageError
-from ratecheck.verify.experiments import get as get_experiment
 from ratecheck.verify.instances import libsvm_problem, rare_features_problem, rare_ownership, split_rows
 
 RARE_IDS = [c.id for c in theorems.all() if c.id.startswith("rare-features.")]
@@ -56,8 +48,8 @@ def test_ef21_sparse_matches_dense_ef21(init, k):
     x0 = np.random.default_rng(1).standard_normal(P.d)
     gamma = 1.0 / (P.L + P.L_qm * 2 * 12 / k)
     w = {"u": np.full(P.n, 1 / P.n)}
-    a = ef21_sparse(P, x0, gamma, k, 150, init=init, lyapunov=w)
-    b = ef21(D, x0, gamma, TopK(k), 150, init=init, lyapunov=w)
+    a = ef21(P, x0, gamma=gamma, compressor=TopK(k), T=150, init=init, lyapunov=w)
+    b = ef21(D, x0, gamma=gamma, compressor=TopK(k), T=150, init=init, lyapunov=w)
     scale = b.grad_norm_sq[0].max()
     assert np.max(np.abs(a.grad_norm_sq - b.grad_norm_sq[0])) <= 1e-12 * scale
     assert np.max(np.abs(a.f - b.f[0])) <= 1e-12 * max(1.0, abs(b.f[0]).max())
@@ -75,7 +67,7 @@ def test_block_layout_matches_csr_layout():
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
     g = np.abs(np.random.default_rng(1).standard_normal(P.S))
     np.testing.assert_array_equal(P.top1(g), segment_topk(g, P.zptr, P.slot_client, 1))
-    t1, t2 = ef21_sparse(P, x, 1e-2, 1, 50), ef21_sparse(Q, x, 1e-2, 1, 50)
+    t1, t2 = ef21(P, x, gamma=1e-2, compressor=TopK(1), T=50), ef21(Q, x, gamma=1e-2, compressor=TopK(1), T=50)
     np.testing.assert_allclose(t1.x_final, t2.x_final, rtol=1e-12, atol=1e-12)
     with pytest.raises(InvalidInput, match="block=True"):
         SparseFederated(sps.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0]])), np.zeros(2), np.array([0, 2]), block=True)
@@ -85,7 +77,7 @@ def test_gd_sparse_matches_naive_loop():
     P, A, own = random_sparse(5, 4, 9, 0.4, seed=3)
     x = np.random.default_rng(0).standard_normal(P.d)
     gamma = 1.0 / P.L
-    tr = gd_sparse(P, x, gamma, 30, accounting=Accounting(gd_charge="support"))
+    tr = gd_sparse(P, x, gamma=gamma, T=30, accounting=Accounting(gd_charge="support"))
     D = P.to_dense()
     xs = x.copy()
     for t in range(31):
@@ -200,14 +192,14 @@ def test_accounting_conventions():
     P = rare_features_problem(n=6, d=24, m=4, c=2, design="regular", seed=0)
     x0 = np.ones(P.d)
     r = P.r
-    a = ef21_sparse(P, x0, 1e-3, 1, 10, accounting=Accounting(count_first_round=False))
+    a = ef21(P, x0, gamma=1e-3, compressor=TopK(1), T=10, accounting=Accounting(count_first_round=False))
     assert a.floats[0] == 0 and a.floats[-1] == 10 and a.bits[-1] == 320
-    b = ef21_sparse(P, x0, 1e-3, 2, 10, accounting=Accounting(count_indices=True, bits_per_float=16))
+    b = ef21(P, x0, gamma=1e-3, compressor=TopK(2), T=10, accounting=Accounting(count_indices=True, bits_per_float=16))
     assert b.floats[0] == r and b.floats[-1] == r + 20
     assert b.bits[-1] == (r + 20) * (16 + math.ceil(math.log2(P.d)))
-    g = gd_sparse(P, x0, 1e-3, 5, accounting=Accounting(gd_charge="dense"))
+    g = gd_sparse(P, x0, gamma=1e-3, T=5, accounting=Accounting(gd_charge="dense"))
     assert g.floats[-1] == 5 * P.d
-    g2 = gd_sparse(P, x0, 1e-3, 5)
+    g2 = gd_sparse(P, x0, gamma=1e-3, T=5)
     assert g2.floats[-1] == 5 * r
     with pytest.raises(InvalidInput, match="gd_charge"):
         Accounting(gd_charge="free")
@@ -358,11 +350,11 @@ def test_bad_parameters_are_named(inst, msg):
 def test_solver_input_errors():
     P = rare_features_problem(n=6, d=24, m=4, c=2, design="regular", seed=0)
     with pytest.raises(InvalidInput, match="x0 must have shape"):
-        ef21_sparse(P, np.zeros(3), 0.1, 1, 5)
+        ef21(P, np.zeros(3), gamma=0.1, compressor=TopK(1), T=5)
     with pytest.raises(InvalidInput, match="gamma must be > 0"):
-        ef21_sparse(P, np.zeros(24), -1.0, 1, 5)
+        ef21(P, np.zeros(24), gamma=-1.0, compressor=TopK(1), T=5)
     with pytest.raises(InvalidInput, match="init must be"):
-        ef21_sparse(P, np.zeros(24), 0.1, 1, 5, init="ones")
+        ef21(P, np.zeros(24), gamma=0.1, compressor=TopK(1), T=5, init="ones")
     with pytest.raises(InvalidInput, match="row_ptr"):
         SparseFederated(sps.eye(3, format="csr"), np.zeros(3), np.array([0, 3, 3]))
     with pytest.raises(InvalidInput, match="client 1 has no nonzero data"):
@@ -381,20 +373,10 @@ def test_one_round_does_not_densify():
     P = rare_features_problem(n=n, d=d, m=2, c=c, design="regular", seed=0, constants=False)
     x0 = np.zeros(d)
     tracemalloc.start()
-    ef21_sparse(P, x0, 1e-3, 1, 1)
+    ef21(P, x0, gamma=1e-3, compressor=TopK(1), T=1)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert peak < 0.05 * n * d * 8, f"peak {peak / 1e6:.1f} MB vs dense (n, d) {n * d * 8 / 1e6:.0f} MB"
-
-
-@pytest.mark.slow
-def test_figures(tmp_path):
-    exp = get_experiment("rare_features")
-    vs = verify.check("rare-features.complexity", quick=True)
-    out = exp.figures(vs, tmp_path, quick=True)
-    assert len(out) == 2
-    for name, caption in out:
-        assert (tmp_path / name).stat().st_size > 1000 and caption
 
 
 def test_sparse_logistic_lower_bound_certificate():

@@ -316,13 +316,14 @@ def test_sfl_subgradient_is_reproducible_and_vectorized():
 
     cl = superquantile_clients(n=6, d=2, seed=5)
     g = np.full(50, 0.05)
-    a = sq.sfl_subgradient(cl, np.zeros(2), 0.3, 3, g, replications=4, seed=11)
-    b = sq.sfl_subgradient(cl, np.zeros(2), 0.3, 3, g, replications=4, seed=11)
-    np.testing.assert_array_equal(a["x"], b["x"])
-    assert a["x"].shape == (51, 4, 2)
-    # m = n is deterministic: all replications coincide
-    c = sq.sfl_subgradient(cl, np.zeros(2), 0.3, 6, g, replications=3, seed=1)
-    np.testing.assert_allclose(c["x"][:, 0], c["x"][:, 2])
+    run = dict(gamma=g, T=50, theta=0.3)
+    a = sq.sfl_subgradient(cl, np.zeros(2), m=3, replications=4, rng=np.random.default_rng(11), **run)
+    b = sq.sfl_subgradient(cl, np.zeros(2), m=3, replications=4, rng=np.random.default_rng(11), **run)
+    np.testing.assert_array_equal(a.x_checkpoints, b.x_checkpoints)
+    assert a.x_checkpoints.shape == (51, 4, 2)
+    # m = n is deterministic (draws nothing, needs no rng): all replications coincide
+    c = sq.sfl_subgradient(cl, np.zeros(2), m=6, replications=3, **run)
+    np.testing.assert_allclose(c.x_checkpoints[:, 0], c.x_checkpoints[:, 2])
 
 
 def test_ciss_eta_minimises_the_smoothed_objective():

@@ -1,6 +1,6 @@
 """Rewrite the README catalogue table from a report's verdicts.json.
 
-ratecheck check --all --no-teeth --search --out /tmp/cat && python notes/update_readme_catalogue.py /tmp/cat/verdicts.json
+ratecheck check --all --no-teeth --search --out /tmp/cat && python tools/update_readme_catalogue.py /tmp/cat/verdicts.json
 """
 
 import json

@@ -1,0 +1,183 @@
+r"""Differentially private federated quantiles: distributed discrete Gaussian histogram with modular secure
+summation, and the quantile read-out (numerics only).
+
+Protocol (Pillutla, Laguel, Malick, Harchaoui, *Differentially Private Federated Quantiles with the
+Distributed Discrete Gaussian Mechanism*, poster, Simplicial-FL line arXiv:2112.09429; distributed discrete
+Gaussian: Kairouz, Liu, Steinke, arXiv:2102.06387).  Client :math:`i` holds :math:`s_i\in[0,B]`; bins are
+:math:`(e_{j-1},e_j]` (the first one closed).  Each client sends, modulo :math:`M`,
+
+.. math::
+    x_i = s_f\,\mathbf 1[s_i\in\text{bin }j]_{j\le b}+\zeta_i \bmod M,\qquad
+    \zeta_{i,j}\sim\mathcal N_{\mathbb Z}(0,\sigma_{\rm int}^2)\ \text{i.i.d.},
+
+masked by shares that sum to zero modulo :math:`M` (secure summation); the server adds the masked vectors
+modulo :math:`M`, decodes centrally (:math:`y\mapsto y-M` when :math:`y\ge M/2`) and divides by
+:math:`s_f`: noisy counts :math:`\hat c_j`, with aggregate per-bin noise of sub-Gaussian scale
+:math:`s_{\rm agg}=\sqrt m\sigma_{\rm int}/s_f` counts.  The read-out returns :math:`e_{\hat j}`,
+:math:`\hat j=\min\{j:\hat C_j\ge(1-\theta)m\}` (:math:`b` if none), :math:`\hat C_j=\sum_{k\le j}\hat c_k`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import fftconvolve
+
+from ._validate import InvalidInput, positive, positive_int
+
+__all__ = [
+    "discrete_gaussian_table",
+    "discrete_gaussian",
+    "aggregate_noise_pmf",
+    "aggregate_noise",
+    "histogram_counts",
+    "secure_histogram",
+    "quantile_readout",
+    "level_error",
+    "SecureHistogram",
+]
+
+
+def discrete_gaussian_table(sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Support :math:`\{-K..K\}`, :math:`K=\lceil12\sigma\rceil+2`, and probabilities
+    :math:`\propto e^{-k^2/(2\sigma^2)}` of the discrete Gaussian :math:`\mathcal N_{\mathbb Z}(0,\sigma^2)`
+    (Canonne, Kamath, Steinke, arXiv:2004.00010); the mass beyond K is below :math:`e^{-72}`."""
+    sigma = positive("sigma", sigma)
+    K = int(np.ceil(12 * sigma)) + 2
+    k = np.arange(-K, K + 1)
+    w = np.exp(-(k.astype(float) ** 2) / (2 * sigma**2))
+    return k, w / w.sum()
+
+
+def discrete_gaussian(rng: np.random.Generator, sigma: float, size) -> np.ndarray:
+    """Draws of :math:`\\mathcal N_{\\mathbb Z}(0,\\sigma^2)` (int64) by inverse CDF on the table (vectorized)."""
+    k, p = discrete_gaussian_table(sigma)
+    cdf = np.cumsum(p)
+    cdf[-1] = 1.0  # uniforms lie in [0, 1): the index is at most 2K
+    return np.searchsorted(cdf, rng.random(size), side="right") + int(k[0])  # k = -K..K: value = index - K
+
+
+def aggregate_noise_pmf(sigma: float, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Exact law of the sum of ``m`` i.i.d. table draws (repeated squaring of FFT convolutions): support, pmf.
+
+    The sum of discrete Gaussians is not a discrete Gaussian; this is its law on the table (what the server
+    decodes when nothing wraps)."""
+    m = positive_int("m", m)
+    k, p = discrete_gaussian_table(sigma)
+    K = int(k[-1])
+    out, base, e, acc = np.array([1.0]), p, m, 0  # acc: half-width of out's support
+    half = K
+    while e:
+        if e & 1:
+            out = np.clip(fftconvolve(out, base), 0.0, None)
+            acc += half
+        e >>= 1
+        if e:
+            base = np.clip(fftconvolve(base, base), 0.0, None)
+            half *= 2
+    out /= out.sum()
+    return np.arange(-acc, acc + 1), out
+
+
+def aggregate_noise(rng: np.random.Generator, sigma: float, m: int, size) -> np.ndarray:
+    """Draws of the aggregate integer noise :math:`\\sum_{i\\le m}\\zeta_i` from its exact law (int64)."""
+    support, pmf = aggregate_noise_pmf(sigma, m)
+    cdf = np.cumsum(pmf)
+    cdf[-1] = 1.0
+    idx = np.searchsorted(cdf, rng.random(size), side="right")
+    return support[np.minimum(idx, support.size - 1)]
+
+
+def _bins(scores: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Bin index 0..b-1 of each score for the bins (e_{j-1}, e_j] (the first closed)."""
+    b = edges.size - 1
+    return np.clip(np.searchsorted(edges, scores, side="left") - 1, 0, b - 1)
+
+
+def histogram_counts(scores, edges) -> np.ndarray:
+    """Exact counts ``c_j`` of the scores in the bins (e_{j-1}, e_j]."""
+    scores, edges = np.asarray(scores, float), np.asarray(edges, float)
+    return np.bincount(_bins(scores, edges), minlength=edges.size - 1)
+
+
+@dataclass
+class SecureHistogram:
+    """Result of :func:`secure_histogram`: decoded noisy counts and what the protocol saw."""
+
+    counts: np.ndarray  #: decoded noisy counts c_hat_j (float, in counts)
+    decoded: np.ndarray  #: decoded integer sums (scaled counts + noise)
+    true_sum: np.ndarray  #: the integer sums without reduction modulo M (what decoding must recover)
+    modulus: int
+    scale: int
+
+
+def secure_histogram(scores, edges, *, scale: int, sigma_int: float, modulus: int, rng, mask: bool = True):
+    r"""One run of the protocol for all clients at once (arrays (m, b) of int64; no loop over clients).
+
+    Parameters
+    ----------
+    scores : array (m,)
+        Client scalars.
+    edges : array (b + 1,)
+        Increasing bin edges.
+    scale : int
+        Integer scaling :math:`s_f` of the one-hot counts.
+    sigma_int : float
+        Per-client integer noise scale :math:`\sigma_{\rm int}`.
+    modulus : int
+        Secure-aggregation modulus :math:`M` (>= 2; products m*M must fit int64).
+    rng : numpy Generator
+    mask : bool
+        Add secret shares of zero modulo M (the server sees uniformly random vectors); the sum is unchanged.
+    """
+    scores, edges = np.asarray(scores, float), np.asarray(edges, float)
+    scale, modulus = positive_int("scale", scale), positive_int("modulus", modulus)
+    if modulus < 2:
+        raise InvalidInput(f"modulus must be an integer >= 2, got {modulus}")
+    m, b = scores.size, edges.size - 1
+    if m * (modulus + scale + 1) >= 2**62:
+        raise InvalidInput(f"modulus must satisfy m*modulus < 2^62 for exact int64 sums, got m={m}, modulus={modulus}")
+    noise = discrete_gaussian(rng, sigma_int, (m, b))
+    msg = noise
+    msg[np.arange(m), _bins(scores, edges)] += scale
+    true_sum = msg.sum(axis=0)
+    # what each client encodes, in [0, M): entries lie in [-K, s_f + K], so reduction is one conditional add
+    # (the same residues as msg % M, without a division per entry; wider entries fall back to %)
+    if msg.min() >= -modulus and msg.max() < modulus:
+        msg += modulus * (msg < 0)
+    else:
+        msg %= modulus
+    if mask:
+        shares = rng.integers(0, modulus, size=(m, b))
+        shares[-1] = (-shares[:-1].sum(axis=0)) % modulus
+        msg += shares  # both in [0, M): the sum is below 2M
+        msg -= modulus * (msg >= modulus)
+    y = msg.sum(axis=0) % modulus  # the server's modular sum
+    decoded = np.where(y >= (modulus + 1) // 2, y - modulus, y)
+    return SecureHistogram(decoded / scale, decoded, true_sum, modulus, scale)
+
+
+def quantile_readout(counts, m: int, theta: float) -> np.ndarray:
+    r"""Index :math:`\hat j` (1-based) of :math:`\min\{j:\hat C_j\ge(1-\theta)m\}`, :math:`b` if none;
+    ``counts`` of shape (..., b) are read out along the last axis."""
+    C = np.cumsum(np.asarray(counts, float), axis=-1)
+    hit = C >= (1 - theta) * m
+    b = C.shape[-1]
+    return np.where(hit.any(axis=-1), np.argmax(hit, axis=-1) + 1, b)
+
+
+def level_error(true_counts, jhat, m: int, theta: float, *, binned: bool = True) -> np.ndarray:
+    r"""Level error :math:`|\theta'-\theta|` of the returned edge :math:`e_{\hat j}`.
+
+    Binned data (every point at its bin's right edge): :math:`e_{\hat j}` is a p-quantile for
+    :math:`p\in[C_{\hat j-1}/m,C_{\hat j}/m]`, the error is the distance of :math:`1-\theta` to that interval.
+    Raw data: :math:`e_{\hat j}` is the :math:`C_{\hat j}/m`-quantile only (no point sits on the edge),
+    error :math:`|C_{\hat j}/m-(1-\theta)|`."""
+    C = np.concatenate([[0], np.cumsum(true_counts)]) / m
+    j = np.asarray(jhat)
+    hi, lo = C[j], C[j - 1]
+    target = 1 - theta
+    if not binned:
+        return np.abs(hi - target)
+    return np.maximum(np.maximum(lo - target, target - hi), 0.0)

@@ -1,0 +1,293 @@
+r"""Local-update methods for federated optimization: ProxSkip/Scaffnew, Local GD and GD on FLIX.
+
+The clients hold :math:`f_i`, :math:`i=1..n`, and the target is :math:`\bar f=\frac1n\sum_if_i`.  Every
+solver keeps the per-client state in ``(..., n, d)`` arrays and calls the problem's batched
+``value_and_grad(X, per_client=True)`` once per step (one gradient per client).
+
+* **Scaffnew** (ProxSkip on the consensus form; Mishchenko, Malinovsky, Stich, Richtárik, ICML 2022,
+  arXiv 2202.09357, Algorithm as restated by Malinovsky, Yi, Richtárik, NeurIPS 2022): with one coin
+  :math:`\eta_t\sim\mathrm{Bernoulli}(p)` shared by all clients,
+
+  .. math::
+      \hat x_i=x_i-\gamma(\nabla f_i(x_i)-h_i),\qquad
+      x_i^+=\begin{cases}\frac1n\sum_j(\hat x_j-\frac\gamma ph_j)&\eta_t=1\\ \hat x_i&\eta_t=0\end{cases},\qquad
+      h_i^+=h_i+\frac p\gamma(x_i^+-\hat x_i).
+
+  A communication is a coin equal to 1.  :func:`proxskip_maps` gives the two linear maps of one step on
+  quadratics in error coordinates :math:`(x-x^\star,h-h^\star)`, for exact second moments.
+* **Local GD** (Khaled, Mishchenko, Richtárik, AISTATS 2020, arXiv 1909.04746): every round, each client
+  runs H gradient steps from the server point and the server averages (one communication per round).
+* **GD on FLIX** (Gasanov, Khaled, Horváth, Richtárik, AISTATS 2022, arXiv 2111.11556):
+  :math:`\tilde f(x)=\frac1n\sum_if_i(\tau_ix+(1-\tau_i)x_i^\star)`, whose gradient is
+  :math:`\frac1n\sum_i\tau_i\nabla f_i(\tau_ix+(1-\tau_i)x_i^\star)` (one communication per step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import InvalidInput, finite_array, in_unit_interval, positive, positive_int
+
+__all__ = [
+    "ProxSkipTrajectory",
+    "LocalGDTrajectory",
+    "FlixTrajectory",
+    "proxskip",
+    "proxskip_maps",
+    "local_gd",
+    "local_gd_round_map",
+    "flix_gd",
+    "flix_quadratic",
+]
+
+
+def _grads(problem, X):
+    return problem.value_and_grad(X, per_client=True)[1]
+
+
+def _start(problem, x0, R):
+    x0 = finite_array("x0", x0)
+    n, d = problem.n, problem.d
+    if x0.shape == (d,):
+        return np.broadcast_to(x0, (R, n, d)).copy()
+    if x0.shape == (n, d):
+        return np.broadcast_to(x0, (R, n, d)).copy()
+    raise InvalidInput(f"x0 must have shape (d,) = ({d},) or (n, d) = ({n}, {d}), got {x0.shape}")
+
+
+# --------------------------------------------------------------------------- ProxSkip / Scaffnew
+@dataclass
+class ProxSkipTrajectory:
+    r"""A Scaffnew run, replications on the first axis.
+
+    Attributes
+    ----------
+    x_mean : ndarray (R, T+1, d)
+        Client average :math:`\frac1n\sum_ix_{i,t}` (equal to every :math:`x_{i,t}` after a communication).
+    lyapunov : ndarray (R, T+1) or None
+        :math:`\Psi_t=\sum_i\Vert x_{i,t}-x^\star\Vert^2+\frac{\gamma^2}{p^2}\sum_i\Vert h_{i,t}-h_i^\star\Vert^2`
+        with :math:`h_i^\star=\nabla f_i(x^\star)` (when ``x_star`` was given).
+    comms : ndarray (R, T+1)
+        Cumulative communications (coins equal to 1).
+    grad_calls : int
+        Client gradient evaluations per replication (n per step).
+    x, h : ndarray (R, n, d)
+        Final client states.
+    """
+
+    gamma: float
+    p: float
+    T: int
+    x_mean: np.ndarray
+    lyapunov: np.ndarray | None
+    comms: np.ndarray
+    grad_calls: int
+    x: np.ndarray
+    h: np.ndarray
+
+
+def proxskip(problem, x0, *, gamma, p, T, rng, h0=None, replications: int = 1, x_star=None) -> ProxSkipTrajectory:
+    r"""Scaffnew (ProxSkip on the consensus form), all clients and replications vectorized.
+
+    Parameters
+    ----------
+    problem
+        Clients with a batched ``value_and_grad(X, per_client=True)`` (``X`` of shape (..., n, d)).
+    x0 : array (d,) or (n, d)
+        Starting point (common or per client).
+    gamma : float
+        Stepsize (the theory needs :math:`\gamma\le1/\max_iL_i`).
+    p : float in (0, 1]
+        Communication probability.
+    T : int
+        Steps.
+    rng : numpy Generator
+        Draws the coin, one per step and replication (shared by the clients).
+    h0 : array (n, d), optional
+        Control variates (default 0).
+    replications : int
+    x_star : array (d,), optional
+        The minimiser of :math:`\bar f`; enables the Lyapunov series.
+    """
+    gamma = positive("gamma", gamma)
+    p = in_unit_interval("p", p)
+    T = positive_int("T", T)
+    R = positive_int("replications", replications)
+    X = _start(problem, x0, R)
+    n, d = problem.n, problem.d
+    if h0 is not None and finite_array("h0", h0).shape != (n, d):
+        raise InvalidInput(f"h0 must have shape (n, d) = ({n}, {d}), got {np.shape(h0)}")
+    H = np.zeros((R, n, d)) if h0 is None else np.broadcast_to(np.asarray(h0, dtype=float), (R, n, d)).copy()
+    xm = np.empty((R, T + 1, d))
+    comms = np.zeros((R, T + 1))
+    psi = None
+    if x_star is not None:
+        xs = finite_array("x_star", x_star, ndim=1)
+        hs = _grads(problem, np.broadcast_to(xs, (n, d)))
+        w = gamma**2 / p**2
+        psi = np.empty((R, T + 1))
+
+        def lyap(X, H):
+            return np.einsum("rnd,rnd->r", X - xs, X - xs) + w * np.einsum("rnd,rnd->r", H - hs, H - hs)
+
+        psi[:, 0] = lyap(X, H)
+    xm[:, 0] = X.mean(axis=1)
+    coins = rng.random((T, R)) < p
+    for t in range(T):  # a loop over steps; clients and replications are array axes
+        Xh = X - gamma * (_grads(problem, X) - H)
+        eta = coins[t]
+        if eta.any():
+            avg = (Xh[eta] - (gamma / p) * H[eta]).mean(axis=1, keepdims=True)
+            H[eta] += (p / gamma) * (avg - Xh[eta])
+            Xh[eta] = avg
+        X = Xh
+        xm[:, t + 1] = X.mean(axis=1)
+        comms[:, t + 1] = comms[:, t] + eta
+        if psi is not None:
+            psi[:, t + 1] = lyap(X, H)
+    return ProxSkipTrajectory(gamma, p, T, xm, psi, comms, n * T, X, H)
+
+
+def proxskip_maps(A, gamma: float, p: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""The maps :math:`M_0` (skip) and :math:`M_1` (communicate) of one Scaffnew step on quadratics.
+
+    For :math:`f_i=\frac12x^\top A_ix-b_i^\top x` and the error state :math:`z=(e,g)`,
+    :math:`e=X-\mathbf1\otimes x^\star`, :math:`g=h-h^\star` (both stacked over clients, length nd each),
+    with :math:`\hat e=(I-\gamma\mathbf A)e+\gamma g`:
+
+    * skip: :math:`e^+=\hat e`, :math:`g^+=g`;
+    * communicate: :math:`e^+=P(\hat e-\frac\gamma pg)`, :math:`g^+=g+\frac p\gamma(e^+-\hat e)`,
+
+    with :math:`P=\frac1n\mathbf1\mathbf1^\top\otimes I_d`.  Both are linear because :math:`x^\star` is a
+    fixed point of the communication step.  Returns two arrays of shape (2nd, 2nd).
+    """
+    A = finite_array("A", A, ndim=3)
+    n, d, _ = A.shape
+    gamma = positive("gamma", gamma)
+    p = in_unit_interval("p", p)
+    N = n * d
+    I = np.eye(N)
+    BA = np.zeros((n, d, n, d))
+    BA[np.arange(n), :, np.arange(n), :] = A  # block-diagonal blkdiag(A_1..A_n)
+    BA = BA.reshape(N, N)
+    P = np.kron(np.full((n, n), 1.0 / n), np.eye(d))
+    Ehat = np.hstack([I - gamma * BA, gamma * I])  # e_hat as a map of z
+    M0 = np.vstack([Ehat, np.hstack([np.zeros((N, N)), I])])
+    Eplus = P @ (Ehat - np.hstack([np.zeros((N, N)), (gamma / p) * I]))
+    Gplus = np.hstack([np.zeros((N, N)), I]) + (p / gamma) * (Eplus - Ehat)
+    M1 = np.vstack([Eplus, Gplus])
+    return M0, M1
+
+
+# --------------------------------------------------------------------------- Local GD
+@dataclass
+class LocalGDTrajectory:
+    r"""A Local GD run.
+
+    Attributes
+    ----------
+    x : ndarray (rounds+1, d)
+        Server points :math:`x_r` at the synchronisation points.
+    virtual : ndarray (H*rounds, d)
+        Virtual iterates :math:`\hat x_t=\frac1n\sum_iy_i^{(t)}`, t = 0..HR-1 (Khaled et al.).
+    comms : ndarray (rounds+1,)
+        Communications (one per round).
+    grad_calls : int
+        Client gradient evaluations (n H per round).
+    """
+
+    gamma: float
+    H: int
+    x: np.ndarray
+    virtual: np.ndarray
+    comms: np.ndarray
+    grad_calls: int
+
+
+def local_gd(problem, x0, *, gamma, H, rounds) -> LocalGDTrajectory:
+    r"""Local GD: per round, :math:`y_i\leftarrow x_r`, H steps :math:`y_i\leftarrow y_i-\gamma\nabla f_i(y_i)`,
+    then :math:`x_{r+1}=\frac1n\sum_iy_i` (all clients in one (n, d) array)."""
+    gamma = positive("gamma", gamma)
+    H = positive_int("H", H)
+    rounds = positive_int("rounds", rounds)
+    x = finite_array("x0", x0, ndim=1)
+    if x.shape != (problem.d,):
+        raise InvalidInput(f"x0 must have shape (d,) = ({problem.d},), got {x.shape}")
+    n, d = problem.n, problem.d
+    xs = np.empty((rounds + 1, d))
+    virt = np.empty((rounds * H, d))
+    xs[0] = x
+    for r in range(rounds):
+        Y = np.broadcast_to(xs[r], (n, d)).copy()
+        for k in range(H):
+            virt[r * H + k] = Y.mean(axis=0)
+            Y -= gamma * _grads(problem, Y)
+        xs[r + 1] = Y.mean(axis=0)
+    return LocalGDTrajectory(gamma, H, xs, virt, np.arange(rounds + 1.0), n * H * rounds)
+
+
+def local_gd_round_map(A, b, gamma: float, H: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Exact round map of Local GD on quadratics: :math:`x_{r+1}=Mx_r+v` with
+    :math:`M=\frac1n\sum_i(I-\gamma A_i)^H`, :math:`v=\frac\gamma n\sum_iS_ib_i`,
+    :math:`S_i=\sum_{k<H}(I-\gamma A_i)^k`, and its fixed point :math:`x_\infty` (solving
+    :math:`\sum_iS_i\nabla f_i(x_\infty)=0`).  Returns ``(M, v, x_inf)``."""
+    A = finite_array("A", A, ndim=3)
+    b = finite_array("b", b, ndim=2)
+    n, d, _ = A.shape
+    w, U = np.linalg.eigh(A)  # (n, d), (n, d, d)
+    q = 1.0 - gamma * w
+    powH = q**H
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(np.abs(1 - q) > 1e-300, (1 - powH) / (1 - q), float(H))  # sum_{k<H} q^k
+    M = np.einsum("nij,nj,nkj->ik", U, powH, U) / n
+    SA = np.einsum("nij,nj,nkj->nik", U, s, U)  # S_i
+    v = gamma * np.einsum("nij,nj->i", SA, b) / n
+    x_inf = np.linalg.solve(np.eye(d) - M, v)
+    return M, v, x_inf
+
+
+# --------------------------------------------------------------------------- FLIX
+@dataclass
+class FlixTrajectory:
+    r"""GD on the FLIX objective: iterates ``x`` (T+1, d); one communication and n client gradients per step."""
+
+    gamma: float
+    x: np.ndarray
+    comms: np.ndarray
+    grad_calls: int
+
+
+def flix_gd(problem, x0, *, gamma, T, tau, x_local) -> FlixTrajectory:
+    r"""GD on :math:`\tilde f(x)=\frac1n\sum_if_i(\tau_ix+(1-\tau_i)x_i^\star)`, with
+    :math:`\nabla\tilde f(x)=\frac1n\sum_i\tau_i\nabla f_i(\tau_ix+(1-\tau_i)x_i^\star)`."""
+    gamma = positive("gamma", gamma)
+    T = positive_int("T", T)
+    tau = finite_array("tau", tau, ndim=1)
+    if tau.shape != (problem.n,) or np.any(tau < 0) or np.any(tau > 1):
+        raise InvalidInput(f"tau must be {problem.n} numbers in [0, 1] (one per client), got {tau}")
+    xl = finite_array("x_local", x_local, ndim=2)
+    x = np.empty((T + 1, problem.d))
+    x[0] = finite_array("x0", x0, ndim=1)
+    for t in range(T):
+        Y = tau[:, None] * x[t] + (1 - tau[:, None]) * xl
+        x[t + 1] = x[t] - gamma * (tau[:, None] * _grads(problem, Y)).mean(axis=0)
+    return FlixTrajectory(gamma, x, np.arange(T + 1.0), problem.n * T)
+
+
+def flix_quadratic(A, b, tau):
+    r"""Exact FLIX quantities on quadratics: the local minimisers :math:`x_i^\star=A_i^{-1}b_i`, the Hessian
+    :math:`\tilde A=\frac1n\sum_i\tau_i^2A_i`, its extreme eigenvalues :math:`(\tilde L,\tilde\mu)` and
+    :math:`\tilde x^\star=(\sum_i\tau_i^2A_i)^{-1}\sum_i\tau_i^2A_ix_i^\star`.
+
+    Returns ``(x_local (n, d), A_tilde (d, d), L_tilde, mu_tilde, x_tilde_star (d,))``."""
+    A = finite_array("A", A, ndim=3)
+    b = finite_array("b", b, ndim=2)
+    tau = finite_array("tau", tau, ndim=1)
+    xl = np.linalg.solve(A, b[..., None])[..., 0]
+    t2 = tau**2
+    At = np.einsum("n,nij->ij", t2, A) / A.shape[0]
+    ev = np.linalg.eigvalsh(At)
+    rhs = np.einsum("n,nij,nj->i", t2, A, xl) / A.shape[0]
+    return xl, At, float(ev[-1]), float(ev[0]), np.linalg.solve(At, rhs)

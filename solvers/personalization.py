@@ -1,0 +1,184 @@
+r"""Partial model personalization: FedAlt and FedSim on quadratic clients (numerics only).
+
+Pillutla, Malik, Mohamed, Rabbat, Sanjabi, Xiao, *Federated Learning with Partial Model Personalization*,
+ICML 2022, arXiv:2204.03809.  Client i has :math:`F_i(u,v_i)=\tfrac12 z_i^\top Q_iz_i+c_i^\top z_i`,
+:math:`z_i=(u,v_i)`; :math:`F=\frac1n\sum_iF_i`.  One round, selected set S (|S| = m), one local step:
+
+* FedSim: :math:`v_i^+=v_i-\gamma_v\nabla_vF_i(u,v_i)`, :math:`u^+=u-\frac{\gamma_u}m\sum_{i\in S}\nabla_uF_i(u,v_i)`;
+* FedAlt: :math:`v_i^+` as above, then :math:`u^+=u-\frac{\gamma_u}m\sum_{i\in S}\nabla_uF_i(u,v_i^+)`
+  (the gradient at the *updated* personal parameters); unselected clients keep :math:`v_i`.
+
+Everything is batched: a point is ``u`` of shape (..., d_u) and ``V`` of shape (..., n, d_v), the selection a
+boolean mask (..., n); any leading batch shape (points, sampled sets, basis vectors) runs in one call.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import InvalidInput, positive, positive_int
+
+__all__ = [
+    "QuadraticClients",
+    "round_step",
+    "run",
+    "affine_round",
+    "subsets",
+    "stationarity",
+    "stationarity_form",
+    "Trajectory",
+]
+
+
+@dataclass(frozen=True)
+class QuadraticClients:
+    """Quadratic clients with exact constants: ``Q`` (n, p, p) symmetric PSD, ``c`` (n, p), p = d_u + d_v."""
+
+    Q: np.ndarray
+    c: np.ndarray
+    d_u: int
+
+    @property
+    def n(self) -> int:
+        return self.Q.shape[0]
+
+    @property
+    def d_v(self) -> int:
+        return self.Q.shape[1] - self.d_u
+
+    def blocks(self):
+        k = self.d_u
+        return self.Q[:, :k, :k], self.Q[:, :k, k:], self.Q[:, k:, k:], self.c[:, :k], self.c[:, k:]
+
+    def grads(self, u, V):
+        r"""Per-client :math:`\nabla_uF_i` (..., n, d_u) and :math:`\nabla_vF_i` (..., n, d_v) at (u, v_i)."""
+        Quu, Quv, Qvv, cu, cv = self.blocks()
+        gu = np.einsum("iab,...b->...ia", Quu, u) + np.einsum("iab,...ib->...ia", Quv, V) + cu
+        gv = np.einsum("iba,...b->...ia", Quv, u) + np.einsum("iab,...ib->...ia", Qvv, V) + cv
+        return gu, gv
+
+    def value(self, u, V):
+        """F(u, V) = mean_i F_i(u, v_i), batched over leading axes."""
+        z = np.concatenate([np.broadcast_to(u[..., None, :], V.shape[:-1] + u.shape[-1:]), V], axis=-1)
+        return np.mean(
+            0.5 * np.einsum("...ia,iab,...ib->...i", z, self.Q, z) + np.einsum("...ia,ia->...i", z, self.c), -1
+        )
+
+    def constants(self) -> dict:
+        """L_u, L_v, L_uv (largest block spectral norms over clients), chi_uv^2 = L_uv^2/(L_u L_v), F_inf."""
+        Quu, Quv, Qvv, cu, cv = self.blocks()
+        L_u = float(np.max(np.linalg.norm(Quu, 2, axis=(1, 2))))
+        L_v = float(np.max(np.linalg.norm(Qvv, 2, axis=(1, 2))))
+        L_uv = float(np.max(np.linalg.norm(Quv, 2, axis=(1, 2))))
+        u, V = self.minimizer()
+        return dict(L_u=L_u, L_v=L_v, L_uv=L_uv, chi_uv=L_uv / np.sqrt(L_u * L_v), F_inf=float(self.value(u, V)))
+
+    def minimizer(self):
+        """The joint minimizer (u*, V*) of F (the joint Hessian must be positive definite)."""
+        Quu, Quv, Qvv, cu, cv = self.blocks()
+        n, du, dv = self.n, self.d_u, self.d_v
+        P = du + n * dv
+        H = np.zeros((P, P))
+        H[:du, :du] = Quu.mean(0)
+        for i in range(n):  # assembling the (small) joint Hessian, once per instance
+            s = slice(du + i * dv, du + (i + 1) * dv)
+            H[:du, s] = Quv[i] / n
+            H[s, :du] = Quv[i].T / n
+            H[s, s] = Qvv[i] / n
+        g = np.concatenate([cu.mean(0), (cv / n).ravel()])
+        z = np.linalg.solve(H, -g)
+        return z[:du], z[du:].reshape(n, dv)
+
+
+def round_step(prob: QuadraticClients, u, V, mask, *, gamma_u: float, gamma_v: float, algorithm: str):
+    """One round of FedSim or FedAlt for every leading batch entry at once; returns (u+, V+)."""
+    if algorithm not in ("fedsim", "fedalt"):
+        raise InvalidInput(f"algorithm must be 'fedsim' or 'fedalt', got {algorithm!r}")
+    mask = np.asarray(mask, bool)
+    w = mask / mask.sum(-1, keepdims=True)
+    gu, gv = prob.grads(u, V)
+    Vn = np.where(mask[..., None], V - gamma_v * gv, V)
+    if algorithm == "fedalt":
+        gu, _ = prob.grads(u, Vn)
+    return u - gamma_u * np.einsum("...i,...ia->...a", w, gu), Vn
+
+
+def stationarity(prob: QuadraticClients, u, V, L_u: float, L_v: float):
+    r""":math:`\mathcal M=\Vert\nabla_uF\Vert^2/L_u+\frac1{nL_v}\sum_i\Vert\nabla_vF_i\Vert^2` (note
+    :math:`\nabla_vF_i=n\nabla_{v_i}F`)."""
+    gu, gv = prob.grads(u, V)
+    return np.sum(gu.mean(-2) ** 2, -1) / L_u + np.sum(gv**2, (-2, -1)) / (prob.n * L_v)
+
+
+@dataclass
+class Trajectory:
+    """Iterates' stationarity M_t and values F(z_t), t = 0..T."""
+
+    stationarity: np.ndarray
+    values: np.ndarray
+
+
+def run(prob, u0, V0, *, gamma_u, gamma_v, T, rng, m=None, algorithm="fedsim", L_u=1.0, L_v=1.0) -> Trajectory:
+    """T rounds with m clients sampled uniformly without replacement per round (m = n: full participation)."""
+    T = positive_int("T", T)
+    positive("gamma_u", gamma_u), positive("gamma_v", gamma_v)
+    n = prob.n
+    m = n if m is None else positive_int("m", m)
+    if m > n:
+        raise InvalidInput(f"m must be at most n = {n}, got {m}")
+    u, V = np.array(u0, float), np.array(V0, float)
+    Ms, Fs = np.empty(T + 1), np.empty(T + 1)
+    for t in range(T + 1):  # a loop over rounds only
+        Ms[t], Fs[t] = stationarity(prob, u, V, L_u, L_v), prob.value(u, V)
+        if t < T:
+            mask = np.zeros(n, bool)
+            mask[rng.choice(n, m, replace=False)] = True
+            u, V = round_step(prob, u, V, mask, gamma_u=gamma_u, gamma_v=gamma_v, algorithm=algorithm)
+    return Trajectory(Ms, Fs)
+
+
+def subsets(n: int, m: int) -> np.ndarray:
+    """All C(n, m) selections as boolean masks (K, n), each of probability 1/K."""
+    out = np.zeros((len(list(itertools.combinations(range(n), m))), n), bool)
+    for k, s in enumerate(itertools.combinations(range(n), m)):
+        out[k, list(s)] = True
+    return out
+
+
+def affine_round(prob: QuadraticClients, masks, *, gamma_u, gamma_v, algorithm):
+    r"""The round as affine maps of the augmented state :math:`\tilde z=(u,v_1..v_n,1)`: array (K, P+1, P+1),
+    P = d_u + n d_v, one per mask (computed by applying the round to the basis, all masks at once)."""
+    du, n, dv = prob.d_u, prob.n, prob.d_v
+    P = du + n * dv
+    K = masks.shape[0]
+    E = np.eye(P + 1)  # columns: basis states; the last entry is the constant 1
+    lin = E[:, :P]
+    u = np.broadcast_to(lin[:, :du], (K, P + 1, du))
+    V = np.broadcast_to(lin[:, du:].reshape(P + 1, n, dv), (K, P + 1, n, dv))
+    scaled = QuadraticClients(prob.Q, prob.c * 0.0, du)
+    un, Vn = round_step(scaled, u, V, masks[:, None, :], gamma_u=gamma_u, gamma_v=gamma_v, algorithm=algorithm)
+    zero_u, zero_V = np.zeros((K, du)), np.zeros((K, n, dv))
+    ou, oV = round_step(prob, zero_u, zero_V, masks, gamma_u=gamma_u, gamma_v=gamma_v, algorithm=algorithm)
+    A = np.zeros((K, P + 1, P + 1))
+    A[:, :P, :P] = np.concatenate([un, Vn.reshape(K, P + 1, n * dv)], -1)[:, :P].transpose(0, 2, 1)
+    A[:, :P, P] = np.concatenate([ou, oV.reshape(K, n * dv)], -1)
+    A[:, P, P] = 1.0
+    return A
+
+
+def stationarity_form(prob: QuadraticClients, L_u: float, L_v: float) -> np.ndarray:
+    r"""Matrix W with :math:`\mathcal M=\tilde z^\top W\tilde z` on the augmented state (gradients are affine)."""
+    du, n, dv = prob.d_u, prob.n, prob.d_v
+    P = du + n * dv
+    E = np.eye(P + 1)
+    u, V = E[:, :du], E[:, du:P].reshape(P + 1, n, dv)
+    zero = QuadraticClients(prob.Q, prob.c * 0.0, du)
+    gu, gv = zero.grads(u, V)  # linear parts, rows = basis states
+    gu0, gv0 = prob.grads(np.zeros(du), np.zeros((n, dv)))
+    G = np.concatenate([gu.mean(-2), gv.reshape(P + 1, n * dv)], -1)  # (P+1, du + n dv)
+    G[P] = np.concatenate([gu0.mean(0), gv0.ravel()])  # the constant column
+    D = np.concatenate([np.full(du, 1 / L_u), np.full(n * dv, 1 / (n * L_v))])
+    return (G * D) @ G.T

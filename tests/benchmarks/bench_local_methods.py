@@ -1,0 +1,73 @@
+"""Local-method benchmarks (issue 18 targets), each side by side with its baseline in one run.
+
+Run: PYTHONPATH=. python -m pytest tests/benchmarks/bench_local_methods.py -m benchmark --benchmark-enable -s
+
+* Exact expectation of ProxSkip (the shared engine ``verify.expectation.exact_linear_second_moments`` on the
+  state (x - x*, h - h*) of dimension 2nd) against Monte Carlo reaching a 1%-wide 95% interval of E Psi_T on
+  the same instance.  Target: 10,000 steps <= 5 s at n = d = 10 and >= 100x faster than Monte Carlo.  The
+  Monte Carlo cost is measured per replication-step on a pilot run and multiplied by the replications the
+  pilot's coefficient of variation requires; the exact cost is measured on ``STEPS`` steps and scaled to
+  10,000 (the engine's cost per step is constant).
+* One Scaffnew step with n = 1,000 clients, d = 100 against one batched gradient pass (target <= 1.5x).
+"""
+
+import time
+
+import numpy as np
+import pytest
+
+from ratecheck.solvers.local_methods import proxskip
+from ratecheck.solvers.problems import QuadraticClients
+from ratecheck.verify.experiments import get
+from ratecheck.verify.experiments.local_methods import build_clients, proxskip_exact
+
+pytestmark = pytest.mark.benchmark
+
+TARGET_T = 10_000
+STEPS = 300  #: exact steps timed (scaled to TARGET_T)
+
+
+def _general(n=10, d=10):
+    return build_clients(get("local_methods").params(dict(instance="rotated", n=n, d=d, kappa=10.0)), seed=0)
+
+
+def test_exact_expectation_against_monte_carlo_n10_d10():
+    P = _general()
+    g, q, x0 = 1 / P.L_max, 0.3, P.x_star + 1.0
+    t = time.perf_counter()
+    psi = proxskip_exact(P, g, q, x0, STEPS)
+    exact_s = (time.perf_counter() - t) * TARGET_T / STEPS
+    R0, T = 400, 100  # Monte Carlo horizon where E Psi_T is far above float resolution
+    t = time.perf_counter()
+    tr = proxskip(P, x0, gamma=g, p=q, T=T, rng=np.random.default_rng(0), replications=R0, x_star=P.x_star)
+    per_rep_step = (time.perf_counter() - t) / (R0 * T)
+    last = tr.lyapunov[:, -1]
+    cv = last.std(ddof=1) / last.mean()
+    R_needed = int(np.ceil((2 * 1.96 * cv / 0.01) ** 2))  # 95% interval of width 1% of the mean
+    mc_s = R_needed * TARGET_T * per_rep_step
+    assert abs(last.mean() - psi[T]) <= 4 * last.std(ddof=1) / np.sqrt(R0)
+    print(
+        f"\nexact (2nd = {2 * P.n * P.d}): {exact_s:.2f} s per {TARGET_T} steps; Monte Carlo to a 1%-wide interval: "
+        f"{R_needed} replications, {mc_s:.1f} s; speed-up {mc_s / exact_s:.0f}x"
+    )
+    assert mc_s >= 100 * exact_s  # issue target: >= 100x faster than Monte Carlo
+    assert exact_s <= 5.0  # issue target; NOT met by the dense engine (O((2nd)^3) per step), see the issue report
+
+
+def test_scaffnew_step_against_one_gradient_pass_n1000_d100():
+    n, d = 1000, 100
+    rng = np.random.default_rng(0)
+    lam = rng.uniform(1.0, 10.0, (n, d))
+    A = lam[:, :, None] * np.eye(d)  # (n, d, d) dense storage: the gradient pass is the einsum of the solver
+    P = QuadraticClients(A, rng.standard_normal((n, d)))
+    X = rng.standard_normal((1, n, d))
+    reps = 20
+    t = time.perf_counter()
+    for _ in range(reps):
+        P.value_and_grad(X, per_client=True)
+    grad_s = (time.perf_counter() - t) / reps
+    t = time.perf_counter()
+    proxskip(P, np.zeros(d), gamma=0.05, p=0.5, T=reps, rng=np.random.default_rng(1))
+    step_s = (time.perf_counter() - t) / reps
+    print(f"\nScaffnew step {1e3 * step_s:.2f} ms, gradient pass {1e3 * grad_s:.2f} ms, ratio {step_s / grad_s:.2f}")
+    assert step_s <= 1.5 * grad_s

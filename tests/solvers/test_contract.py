@@ -1,0 +1,131 @@
+"""The solver contract of solvers/__init__.py: solver(problem, x0, *, gamma, T, rng, ...) -> Trajectory."""
+
+import inspect
+
+import numpy as np
+import pytest
+
+from ratecheck import solvers
+from ratecheck.solvers import InvalidInput, Trajectory
+from ratecheck.solvers.adom import adom_plus, gradient_tracking
+from ratecheck.solvers.compressors import RandK, TopK
+from ratecheck.solvers.ef21 import ef21
+from ratecheck.solvers.lsvrp import lsvrp, sgd
+from ratecheck.solvers.rare_features import SparseTrajectory, ef21_support, gd_sparse
+from ratecheck.solvers.rcd import sketched_rcd, sketched_rcd_naive
+from ratecheck.solvers.superquantile import ciss_alternating, fedavg, sfl_subgradient
+from ratecheck.solvers.weiszfeld import rfa_least_squares, smoothed_weiszfeld, weiszfeld
+from ratecheck.verify.instances import heterogeneous_least_squares, rare_features_problem, streams
+
+SOLVERS = [
+    ef21,
+    gd_sparse,
+    adom_plus,
+    gradient_tracking,
+    lsvrp,
+    sgd,
+    sketched_rcd,
+    sketched_rcd_naive,
+    sfl_subgradient,
+    ciss_alternating,
+    fedavg,
+    smoothed_weiszfeld,
+    weiszfeld,
+    rfa_least_squares,
+]
+
+
+@pytest.mark.parametrize("solver", SOLVERS, ids=lambda f: f.__name__)
+def test_signature_is_problem_x0_then_keywords(solver):
+    params = list(inspect.signature(solver).parameters.values())
+    assert [p.kind for p in params[:2]] == [inspect.Parameter.POSITIONAL_OR_KEYWORD] * 2
+    assert all(p.kind == inspect.Parameter.KEYWORD_ONLY for p in params[2:])
+    names = {p.name for p in params[2:]}
+    assert "T" in names and "rng" in names and "seed" not in names
+    assert inspect.signature(solver).return_annotation != inspect.Signature.empty
+
+
+def test_every_record_is_a_trajectory_with_its_series():
+    P = heterogeneous_least_squares(n=6, d=4, m=3, seed=0)
+    tr = ef21(P, np.ones(4), gamma=0.01, T=5, compressor=TopK(1))
+    assert isinstance(tr, Trajectory) and tr.T == 5 and tr.x_final.shape == (1, 4)
+    assert set(tr.series()) == {"grad_norm_sq", "f", "floats", "bits"}
+    assert all(v.shape[-1] == 6 for v in tr.series().values())
+
+
+def test_solvers_never_seed_themselves():
+    P = heterogeneous_least_squares(n=6, d=4, m=3, seed=0)
+    with pytest.raises(InvalidInput, match="rng must be a numpy.random.Generator"):
+        ef21(P, np.ones(4), gamma=0.01, T=5, compressor=TopK(1), rng=0)
+    with pytest.raises(InvalidInput, match="participation draws random numbers"):
+        ef21(P, np.ones(4), gamma=0.01, T=5, compressor=TopK(1), participation=0.5)
+    with pytest.raises(InvalidInput, match="rng is required"):
+        ef21(P, np.ones(4), gamma=0.01, T=5, compressor=RandK(1))
+    a = ef21(P, np.ones(4), gamma=0.01, T=5, compressor=RandK(1), rng=np.random.default_rng(4))
+    b = ef21(P, np.ones(4), gamma=0.01, T=5, compressor=RandK(1), rng=np.random.default_rng(4))
+    np.testing.assert_array_equal(a.grad_norm_sq, b.grad_norm_sq)
+
+
+def test_one_ef21_for_dense_and_sparse_data():
+    S = rare_features_problem(n=10, d=30, m=4, c=2, seed=1)
+    x0 = np.zeros(S.d)
+    tr = ef21(S, x0, gamma=1e-3, T=20, compressor=TopK(2))
+    ref = ef21_support(S, x0, gamma=1e-3, T=20, k=2)
+    assert isinstance(tr, SparseTrajectory)
+    np.testing.assert_array_equal(tr.x_final, ref.x_final)
+    np.testing.assert_array_equal(tr.grad_norm_sq, ref.grad_norm_sq)
+    # the same algorithm on the densified data (up to ties among zeros, none here: x0 = 0 rows differ)
+    dense = ef21(S.to_dense(), x0, gamma=1e-3, T=20, compressor=TopK(2))
+    np.testing.assert_allclose(dense.grad_norm_sq[0], tr.grad_norm_sq, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        (dict(compressor=RandK(1)), "compressor must be TopK"),
+        (dict(participation=0.5), "participation apply to dense data only"),
+        (dict(replications=3), "replications apply to dense data only"),
+        (dict(checkpoints=[1]), "checkpoints apply to dense data only"),
+    ],
+)
+def test_sparse_data_refuses_dense_only_options(kw, msg):
+    S = rare_features_problem(n=10, d=30, m=4, c=2, seed=1)
+    args = dict(gamma=1e-3, T=5, compressor=TopK(1))
+    args.update(kw)
+    with pytest.raises(InvalidInput, match=msg):
+        ef21(S, np.zeros(S.d), **args)
+
+
+def test_dense_data_refuses_sparse_only_options():
+    P = heterogeneous_least_squares(n=6, d=4, m=3, seed=0)
+    with pytest.raises(InvalidInput, match="sparse data"):
+        ef21(P, np.ones(4), gamma=0.01, T=5, compressor=TopK(1), stop_below=1e-3)
+
+
+def test_streams_are_independent_and_keep_the_data():
+    s = streams(7)
+    np.testing.assert_array_equal(s.data.random(8), np.random.default_rng(7).random(8))  # instances unchanged
+    d, x, a = (g.standard_normal(8) for g in streams(7))
+    assert not np.allclose(d, x) and not np.allclose(d, a) and not np.allclose(x, a)
+    np.testing.assert_array_equal(streams([7, 1]).start.random(3), streams([7, 1]).start.random(3))
+
+
+def test_ef21_start_point_is_not_a_data_row():
+    """The regression of issue 14: x0 = default_rng(seed).standard_normal(d) was client 0's first data row."""
+    seed, d = 0, 6
+    raw = np.random.default_rng(seed).standard_normal(d)  # what the data stream draws first
+    old_x0 = np.random.default_rng(seed).standard_normal(d)
+    np.testing.assert_array_equal(old_x0, raw)  # the old start point: a copy of the data's first draws
+    np.testing.assert_array_equal(streams(seed).data.standard_normal(d), raw)  # the data is unchanged
+    x0 = streams(seed).start.standard_normal(d)
+    P = heterogeneous_least_squares(n=8, d=d, m=3, spread=2.0, seed=seed)
+    rows = P.A.reshape(-1, d)
+    cos = np.abs(rows @ x0) / (np.linalg.norm(rows, axis=1) * np.linalg.norm(x0))
+    assert cos.max() < 1 - 1e-6  # no data row is parallel to the start point
+
+
+def test_contract_is_documented():
+    doc = solvers.__doc__
+    assert "solver(problem, x0, *, gamma, T, rng, ...) -> Trajectory" in doc
+    for f in SOLVERS:
+        assert f".{f.__name__}``" in doc, f.__name__

@@ -1,0 +1,138 @@
+"""Solver properties of the local-update methods (ProxSkip/Scaffnew, Local GD, GD on FLIX) and the exact
+expectation of ProxSkip against Monte Carlo."""
+
+import numpy as np
+import pytest
+
+from ratecheck.solvers import InvalidInput
+from ratecheck.solvers.local_methods import (
+    flix_gd,
+    flix_quadratic,
+    local_gd,
+    local_gd_round_map,
+    proxskip,
+    proxskip_maps,
+)
+from ratecheck.solvers.problems import QuadraticClients
+from ratecheck.verify.expectation import mc_summary
+from ratecheck.verify.experiments import get
+from ratecheck.verify.experiments.local_methods import build_clients, identical, proxskip_exact
+
+EXP = get("local_methods")
+
+
+def clients(instance="rotated", **kw):
+    return build_clients(EXP.params(dict(instance=instance, **kw)), seed=0)
+
+
+def gd(P, x0, gamma, T):
+    x = [np.asarray(x0, float)]
+    for _ in range(T):
+        x.append(x[-1] - gamma * (P.A_bar @ x[-1] - P.b_bar))
+    return np.array(x)
+
+
+def test_q1_has_the_spec_constants():
+    P = clients("q1", kappa=100.0)
+    assert P.L_max == 100.0 and P.mu == 1.0 and P.L / P.mu_f == pytest.approx(50.0)
+    np.testing.assert_allclose(P.x_star, [0.0, 1 / 3], atol=1e-15)
+
+
+def test_proxskip_with_p_one_is_gd_whatever_h0():
+    P = clients(n=4, d=3)
+    x0 = np.ones(3)
+    h0 = np.random.default_rng(5).standard_normal((4, 3))
+    g = 0.7 / P.L_max
+    tr = proxskip(P, x0, gamma=g, p=1.0, T=40, rng=np.random.default_rng(0), h0=h0)
+    np.testing.assert_allclose(tr.x_mean[0], gd(P, x0, g, 40), rtol=0, atol=1e-12)
+    assert tr.comms[0, -1] == 40 and tr.grad_calls == 4 * 40
+
+
+def test_proxskip_control_variates_sum_to_zero_after_a_communication():
+    P = clients(n=5, d=2)
+    tr = proxskip(P, np.zeros(2), gamma=0.5 / P.L_max, p=0.3, T=30, rng=np.random.default_rng(1), replications=8)
+    communicated = tr.comms[:, -1] > 0
+    assert communicated.all()
+    np.testing.assert_allclose(tr.h.sum(axis=1), 0.0, atol=1e-10)
+
+
+def test_proxskip_fixed_point_is_the_optimum():
+    """x_i = x*, h_i = grad f_i(x*) is a fixed point of both coin outcomes (Psi stays 0)."""
+    P = clients(n=3, d=3)
+    hs = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
+    tr = proxskip(P, P.x_star, gamma=1 / P.L_max, p=0.4, T=20, rng=np.random.default_rng(2), h0=hs, x_star=P.x_star)
+    assert np.max(tr.lyapunov) < 1e-20
+
+
+def test_exact_expectation_equals_monte_carlo_within_its_bound():
+    P = clients(n=3, d=2, kappa=10.0)
+    x0, g, q, T, R = P.x_star + 1.0, 1 / P.L_max, 0.3, 60, 4000
+    exact = proxskip_exact(P, g, q, x0, T)
+    tr = proxskip(P, x0, gamma=g, p=q, T=T, rng=np.random.default_rng(3), replications=R, x_star=P.x_star)
+    grid = np.arange(1, T + 1, 6)
+    mean, se, _ = mc_summary(tr.lyapunov[:, grid])
+    z = np.abs(mean - exact[grid]) / se
+    assert np.max(z) < 4.0, z  # 10 comparisons at 4 standard errors: family-wise level above 99.9%
+
+
+def test_proxskip_maps_match_one_solver_step():
+    P = clients(n=3, d=2)
+    g, q = 0.4 / P.L_max, 0.5
+    M0, M1 = proxskip_maps(P.A, g, q)
+    hs = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
+    rng = np.random.default_rng(4)
+    X, Hh = rng.standard_normal((3, 2)), rng.standard_normal((3, 2))
+    z = np.r_[(X - P.x_star).ravel(), (Hh - hs).ravel()]
+    Xh = X - g * (np.einsum("nij,nj->ni", P.A, X) - P.b - Hh)
+    np.testing.assert_allclose((M0 @ z)[:6], (Xh - P.x_star).ravel(), atol=1e-13)
+    avg = (Xh - (g / q) * Hh).mean(axis=0)
+    H1 = Hh + (q / g) * (avg - Xh)
+    np.testing.assert_allclose(M1 @ z, np.r_[np.tile(avg - P.x_star, 3), (H1 - hs).ravel()], atol=1e-12)
+
+
+def test_local_gd_with_one_local_step_is_gd_and_the_round_map_is_exact():
+    P = clients(n=4, d=3)
+    x0, g = np.ones(3), 0.5 / P.L_max
+    tr = local_gd(P, x0, gamma=g, H=1, rounds=25)
+    np.testing.assert_allclose(tr.x, gd(P, x0, g, 25), atol=1e-12)
+    np.testing.assert_allclose(local_gd_round_map(P.A, P.b, g, 1)[2], P.x_star, atol=1e-12)
+    tr = local_gd(P, x0, gamma=g, H=7, rounds=400)
+    M, v, x_inf = local_gd_round_map(P.A, P.b, g, 7)
+    np.testing.assert_allclose(tr.x[-1], x_inf, atol=1e-10)
+    np.testing.assert_allclose(tr.x[5], M @ tr.x[4] + v, atol=1e-12)
+    assert tr.grad_calls == 4 * 7 * 400 and tr.comms[-1] == 400
+
+
+def test_identical_hessians_leave_no_floor_but_heterogeneous_ones_do():
+    P = clients(n=4, d=3)
+    Q = identical(P)
+    assert Q.sigma_star2 > 0.1
+    for H in (2, 9, 30):
+        assert np.linalg.norm(local_gd_round_map(Q.A, Q.b, 0.5 / Q.L_max, H)[2] - Q.x_star) < 1e-12
+        assert np.linalg.norm(local_gd_round_map(P.A, P.b, 0.5 / P.L_max, H)[2] - P.x_star) > 1e-3
+
+
+def test_flix_gradient_and_optimum():
+    P = clients(n=3, d=2)
+    tau = np.array([0.2, 0.7, 1.0])
+    xl, At, Lt, mt, xt = flix_quadratic(P.A, P.b, tau)
+    tr = flix_gd(P, np.zeros(2), gamma=1 / Lt, T=1500, tau=tau, x_local=xl)
+    np.testing.assert_allclose(tr.x[-1], xt, atol=1e-9)
+    tr1 = flix_gd(P, np.zeros(2), gamma=0.1, T=20, tau=np.ones(3), x_local=xl)
+    np.testing.assert_allclose(tr1.x, gd(P, np.zeros(2), 0.1, 20), atol=1e-12)
+    assert tr.grad_calls == 3 * 1500 and 0 < mt <= Lt
+
+
+def test_bad_inputs_are_one_line_errors():
+    P = clients()
+    with pytest.raises(InvalidInput, match="p must lie in"):
+        proxskip(P, np.zeros(3), gamma=0.1, p=1.5, T=3, rng=np.random.default_rng(0))
+    with pytest.raises(InvalidInput, match="x0 must have shape"):
+        proxskip(P, np.zeros(4), gamma=0.1, p=0.5, T=3, rng=np.random.default_rng(0))
+    with pytest.raises(InvalidInput, match="h0 must have shape"):
+        proxskip(P, np.zeros(3), gamma=0.1, p=0.5, T=3, rng=np.random.default_rng(0), h0=np.zeros(3))
+    with pytest.raises(InvalidInput, match="tau must be"):
+        flix_gd(P, np.zeros(3), gamma=0.1, T=3, tau=np.full(3, 2.0), x_local=np.zeros((3, 3)))
+    with pytest.raises(InvalidInput, match="H must be"):
+        local_gd(P, np.zeros(3), gamma=0.1, H=0, rounds=2)
+    assert isinstance(QuadraticClients, type)

@@ -1,0 +1,96 @@
+"""The local-method claims (ProxSkip/Scaffnew, Local GD, FLIX): each holds on its quick instances with the
+expected tightness, each teeth variant is reported violated by the plain check (the search side is
+tests/verify/test_searching_teeth.py), and the provenance tags are those of the spec."""
+
+import pytest
+
+from ratecheck import theorems, verify
+from ratecheck.verify.checking import outcome
+
+CLAIMS = [c.id for c in theorems.all() if c.experiment == "local_methods"]
+SLOW = {"proxskip.comm-complexity", "proxskip.p-tradeoff"}  # exact hitting times over thousands of steps
+TEETH = [t.id for c in CLAIMS for t in theorems.teeth(c)]
+
+
+def _maybe_slow(ids):
+    return [pytest.param(i, marks=pytest.mark.slow) if i.split("~")[0] in SLOW else i for i in ids]
+
+
+def test_all_sixteen_spec_ids_but_the_optional_one_are_encoded():
+    assert sorted(CLAIMS) == sorted(
+        [
+            "proxskip.linear-rate",
+            "proxskip.one-step",
+            "proxskip.gd-special-case",
+            "proxskip.comm-complexity",
+            "proxskip.p-tradeoff",
+            "local-gd.fixed-point",
+            "local-gd.neighbourhood",
+            "local-gd.identical-hessians",
+            "local-gd.floor-vs-H",
+            "local-gd.comm-vs-H",
+            "local-gd.khaled-convex",
+            "flix.constants",
+            "flix.quadratic-uniform",
+            "flix.complexity",
+            "flix.local-gd-equivalence",
+        ]
+    )
+    assert all(theorems.teeth(c) for c in CLAIMS)
+
+
+def test_provenance_tags_follow_the_spec():
+    tag = {c: theorems.get(c).provenance.value for c in CLAIMS}
+    assert tag["proxskip.linear-rate"] == "reconstructed"
+    assert tag["local-gd.khaled-convex"] == "reconstructed"
+    assert (
+        tag["proxskip.comm-complexity"] == "paper"
+        and "[derived]" in theorems.get("proxskip.comm-complexity").provenance_note
+    )
+    assert tag["flix.complexity"] == "paper" and "[derived]" in theorems.get("flix.complexity").provenance_note
+    assert "[not found]" in theorems.get("flix.constants").provenance_note
+    derived = set(CLAIMS) - {
+        "proxskip.linear-rate",
+        "local-gd.khaled-convex",
+        "proxskip.comm-complexity",
+        "flix.complexity",
+    }
+    assert all(tag[c] == "derived" for c in derived)
+
+
+@pytest.mark.parametrize("cid", _maybe_slow(CLAIMS))
+def test_claim_holds_on_its_quick_instances(cid):
+    vs = verify.check(cid, quick=True)
+    assert outcome(vs) == ("holds", False), [(v.instance, v.detail) for v in vs]
+
+
+@pytest.mark.parametrize("tid", _maybe_slow(TEETH))
+def test_teeth_caught_by_check(tid):
+    assert outcome(verify.check(tid, quick=True))[0] == "violated"
+
+
+@pytest.mark.parametrize(
+    "cid, low",
+    [
+        ("proxskip.one-step", 1 - 1e-9),  # attained: the constants cannot be improved
+        ("proxskip.linear-rate", 0.9),
+        ("flix.constants", 1 - 1e-9),  # exact on quadratics with uniform tau
+        ("local-gd.fixed-point", 0.4),
+        ("local-gd.neighbourhood", 0.3),
+        ("flix.complexity", 0.5),
+    ],
+)
+def test_tightness(cid, low):
+    t = max(v.tightness for v in verify.check(cid, quick=True) if v.tightness is not None)
+    assert low <= t <= 1 + 1e-9
+
+
+def test_sqrt_kappa_against_gd_on_the_fair_family():
+    """The ProxSkip slope is at most 1/2 and GD's is about 1 on Q1(kappa) (kappa_f = kappa/2)."""
+    v = verify.check("proxskip.comm-complexity", instances=[dict(instance="q1", kappas=(10.0, 40.0, 160.0), eps=1e-4)])[
+        0
+    ]
+    assert v.verdict == "holds"
+    c = v.evidence.constants
+    assert 0.35 < c["proxskip_slope"] <= 0.5 and 0.95 < c["gd_slope"] < 1.05
+    assert all(v.evidence.series["proxskip"] <= v.evidence.series["proxskip_bound"])

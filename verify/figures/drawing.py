@@ -1,0 +1,113 @@
+"""Drawing a report's figures: one task per claim (figure and series) and per experiment, in parallel.
+
+:func:`draw_all` runs the tasks in ``workers`` processes (joblib's loky backend, each worker's BLAS
+pinned to one thread so that two workers use two cores, not four) and calls ``progress(i, n)`` at the start (i = 0)
+and as each task finishes; with one worker, without joblib, or for a claim that cannot be sent to another
+process (a user's own claim object), tasks run in this process.  Results come back in task order,
+whatever order the workers finish in, so a report is the same however it was drawn.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+try:  # both come with joblib (the dask extra); without them every task runs in this process
+    import cloudpickle
+    from joblib import Parallel, delayed, parallel_config
+except ImportError:  # pragma: no cover - depends on the installation
+    cloudpickle = Parallel = None
+
+from .publication import claim_figure, save_figure, series_csv, telling
+
+__all__ = ["ClaimFigure", "draw_all", "REPORT_DPI"]
+
+#: resolution of the report's PNG figures (5.5 x 3.6 in: 715 x 468 px)
+REPORT_DPI = 130
+
+
+@dataclass
+class ClaimFigure:
+    """Task: the figure (``<name>.png``) and the series (``<name>.csv``) of one claim's verdicts."""
+
+    cid: str
+    verdicts: list
+    name: str
+    claim: Any = field(default=None, repr=False)
+
+    def __call__(self, outdir) -> dict:
+        outdir = Path(outdir)
+        fig_name = csv_name = None
+        if telling(self.verdicts) is not None:
+            fig = claim_figure(self.verdicts, self.claim)
+            fig._ratecheck_rc = dict(fig._ratecheck_rc, **{"savefig.dpi": REPORT_DPI})
+            fig_name = f"{self.name}.png"
+            save_figure(fig, outdir / fig_name, "png")
+        text = series_csv(self.verdicts)
+        if text:
+            csv_name = f"{self.name}.csv"
+            (outdir / csv_name).write_text(text)
+        return {"claim": self.cid, "figure": fig_name, "series": csv_name}
+
+
+def _portable(task) -> bool:
+    """Whether a task can run in another process (registered claims, picklable writers)."""
+    if isinstance(task, ClaimFigure):
+        return task.claim is None
+    if cloudpickle is None:
+        return False
+    try:
+        cloudpickle.dumps(task)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _run(task, outdir):
+    return task(outdir)
+
+
+def draw_all(
+    tasks: list[Callable], outdir, workers: int = 2, progress: Callable[[int, int], None] | None = None
+) -> tuple[dict, list]:
+    """Run every task into ``outdir``; return ``({claim: (figure, series)}, [(file name, caption), ...])``.
+
+    A task is a :class:`ClaimFigure` or a writer ``f(outdir) -> [(file name, caption), ...]`` (an experiment's
+    figures).  An error in any task propagates (the caller's report is then not written)."""
+    n = len(tasks)
+    results: list = [None] * n
+    done = 0
+
+    def finished(i, res):
+        nonlocal done
+        results[i] = res
+        done += 1
+        if progress is not None:
+            progress(done, n)
+
+    if progress is not None:
+        progress(0, n)
+    remote = [i for i, t in enumerate(tasks) if workers > 1 and _portable(t)]
+    # the experiments' figures (long: they run their own comparisons) start first, the claims' fill in after
+    remote.sort(key=lambda i: isinstance(tasks[i], ClaimFigure))
+    if len(remote) > 1:
+        with parallel_config(backend="loky", inner_max_num_threads=1):
+            par = Parallel(n_jobs=min(workers, len(remote)), return_as="generator_unordered")
+            out = par(delayed(lambda i, t: (i, _run(t, outdir)))(i, tasks[i]) for i in remote)
+            local = [i for i in range(n) if i not in set(remote)]
+            for i in local:  # meanwhile, this process draws what cannot travel
+                finished(i, _run(tasks[i], outdir))
+            for i, res in out:
+                finished(i, res)
+    else:
+        for i in range(n):
+            finished(i, _run(tasks[i], outdir))
+    files, extra = {}, []
+    for res in results:
+        if isinstance(res, dict):
+            files[res["claim"]] = (res["figure"], res["series"])
+        else:
+            extra.extend(res or [])
+    return files, extra
