@@ -943,20 +943,26 @@ def _figure_progress(quiet: bool):
     return progress
 
 
+#: the formats and styles of `plot`, named here so that `--help` does not load matplotlib (the figures package
+#: defines them; tests/verify/test_figures.py checks that the two agree)
+PLOT_FORMATS = ("pdf", "svg", "pgf", "png")
+PLOT_STYLES = ("plain", "icml", "neurips", "iclr", "jmlr")
+
+
 def _add_plot_parser(subparsers) -> None:
     """Add ``plot`` (one claim's publication figure) to the ``ratecheck`` subcommands."""
-    from .figures import FORMATS, STYLES
-
     p = subparsers.add_parser(
         "plot",
         help="draw one claim's bound-versus-measured figure (pdf/svg/pgf/png, venue styles) and its series (CSV)",
     )
     p.add_argument("claim", help="claim id or teeth variant id (see `ratecheck list --teeth`)")
     p.add_argument("--param", action="append", metavar="NAME=VALUE", help="instance parameter (repeatable)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the instance data and of every random choice (default: 0)"
+    )
     p.add_argument("--quick", action="store_true", help="small instance (fast)")
-    p.add_argument("--format", help=f"one of {', '.join(FORMATS)} (default: the suffix of --out)")
-    p.add_argument("--style", default="plain", help=f"one of {', '.join(STYLES)} (default plain)")
+    p.add_argument("--format", help=f"one of {', '.join(PLOT_FORMATS)} (default: the suffix of --out)")
+    p.add_argument("--style", default="plain", help=f"one of {', '.join(PLOT_STYLES)} (default plain)")
     p.add_argument("--out", required=True, metavar="FILE", help="figure file; its series goes beside it as FILE.csv")
 
 

@@ -291,3 +291,10 @@ def test_pgf_needs_tex_and_says_so_or_writes_pgf(tmp_path, _plot):
         assert r.returncode == 2 and "--format pgf needs a TeX installation" in r.stderr
     else:
         assert r.returncode == 0 and "ratecheck plot" in (tmp_path / "f.pgf").read_text()
+
+
+def test_the_command_line_names_the_formats_and_styles_of_the_figures_package():
+    from ratecheck.verify import cli
+    from ratecheck.verify.figures import FORMATS, STYLES
+
+    assert cli.PLOT_FORMATS == FORMATS and cli.PLOT_STYLES == STYLES

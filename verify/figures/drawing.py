@@ -1,7 +1,7 @@
 """Drawing a report's figures: one task per claim (figure and series) and per experiment, in parallel.
 
-:func:`draw_all` runs the tasks in ``workers`` processes (joblib's loky backend, each worker's BLAS
-pinned to one thread so that two workers use two cores, not four) and calls ``progress(i, n)`` at the start (i = 0)
+:func:`draw_all` runs the tasks in ``workers`` processes (the package's reusable loky pool, each worker's
+BLAS pinned to one thread so that two workers use two cores, not four) and calls ``progress(i, n)`` at the start (i = 0)
 and as each task finishes; with one worker, without joblib, or for a claim that cannot be sent to another
 process (a user's own claim object), tasks run in this process.  Results come back in task order,
 whatever order the workers finish in, so a report is the same however it was drawn.
@@ -9,17 +9,18 @@ whatever order the workers finish in, so a report is the same however it was dra
 
 from __future__ import annotations
 
+import concurrent.futures
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-try:  # both come with joblib (the dask extra); without them every task runs in this process
+try:  # comes with joblib (the dask extra); without it every task runs in this process
     import cloudpickle
-    from joblib import Parallel, delayed, parallel_config
 except ImportError:  # pragma: no cover - depends on the installation
-    cloudpickle = Parallel = None
+    cloudpickle = None
 
+from ..sweep import loky_executor
 from .publication import claim_figure, save_figure, series_csv, telling
 
 __all__ = ["ClaimFigure", "draw_all", "REPORT_DPI"]
@@ -89,18 +90,19 @@ def draw_all(
 
     if progress is not None:
         progress(0, n)
-    remote = [i for i, t in enumerate(tasks) if workers > 1 and _portable(t)]
+    remote = [i for i, t in enumerate(tasks) if workers > 1 and cloudpickle is not None and _portable(t)]
     # the experiments' figures (long: they run their own comparisons) start first, the claims' fill in after
     remote.sort(key=lambda i: isinstance(tasks[i], ClaimFigure))
     if len(remote) > 1:
-        with parallel_config(backend="loky", inner_max_num_threads=1):
-            par = Parallel(n_jobs=min(workers, len(remote)), return_as="generator_unordered")
-            out = par(delayed(lambda i, t: (i, _run(t, outdir)))(i, tasks[i]) for i in remote)
-            local = [i for i in range(n) if i not in set(remote)]
-            for i in local:  # meanwhile, this process draws what cannot travel
+        # the one reusable loky pool of the package (sweeps, check --jobs): one BLAS thread per worker
+        ex = loky_executor(min(workers, len(remote)))
+        futures = {ex.submit(_run, tasks[i], outdir): i for i in remote}
+        remote_set = set(remote)
+        for i in range(n):  # meanwhile, this process draws what cannot travel
+            if i not in remote_set:
                 finished(i, _run(tasks[i], outdir))
-            for i, res in out:
-                finished(i, res)
+        for f in concurrent.futures.as_completed(futures):
+            finished(futures[f], f.result())
     else:
         for i in range(n):
             finished(i, _run(tasks[i], outdir))
