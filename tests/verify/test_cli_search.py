@@ -87,7 +87,7 @@ def test_module_entry_point(tmp_path):
         [
             sys.executable,
             "-m",
-            "verify",
+            "ratecheck",
             "search",
             "ef21.nonconvex-qm~step1000",
             "--budget",
