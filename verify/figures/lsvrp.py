@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ratecheck import theorems
 from ratecheck.solvers.lsvrp import lsvrp_outcomes, sgd_outcomes
 
 from ..expectation import exact_lsvrp_moments
@@ -58,8 +59,8 @@ def plot_lsvrp_vs_sgd(quick: bool = True, verdicts=None, kappas=(1.5, 10.0), n: 
     import matplotlib.pyplot as plt
 
     exp = EXPERIMENT
-    cl = __import__("theorems").get("lsvrp.complexity")
-    sg = __import__("theorems").get("sgd.neighborhood")
+    cl = theorems.get("lsvrp.complexity")
+    sg = theorems.get("sgd.neighborhood")
     fig, axes = plt.subplots(1, len(kappas) + 1, figsize=(5.0 * (len(kappas) + 1), 3.8), squeeze=False)
     budget = 3000 if quick else 12000
 
