@@ -174,9 +174,14 @@ def exact_linear_second_moments(maps, probs, z0, T: int, forms: dict, offsets=No
     diagonal sketches on quadratics use :func:`exact_sketched_quadratic`, which needs only the
     sketch's first two moments.
 
+    When the maps are structured (block-diagonal, a Kronecker average, ...), pass each as a function that
+    applies it: ``maps[w](X)`` returns :math:`M_\omega X` for ``X`` of shape (n, m); the engine then forms
+    :math:`M_\omega S M_\omega^\top` as two applications (``M (M S)^T``, S being symmetric), at the cost
+    of the maps' own structure instead of :math:`O(n^3)`.
+
     Parameters
     ----------
-    maps : array (K, n, n)
+    maps : array (K, n, n), or a sequence of K functions ``X -> M_w X``
         The linear maps :math:`M_\omega`.
     probs : array (K,)
         Their probabilities.
@@ -193,6 +198,8 @@ def exact_linear_second_moments(maps, probs, z0, T: int, forms: dict, offsets=No
     -------
     dict name -> array (T+1,), plus ``"mean"``: the array (T+1, n) of :math:`m_k`.
     """
+    if len(maps) and all(callable(f) for f in maps):
+        return _exact_second_moments_of_operators(list(maps), probs, z0, T, forms, offsets)
     M = np.asarray(maps, dtype=float)
     if M.ndim != 3 or M.shape[1] != M.shape[2]:
         raise ValueError(f"maps must have shape (K, n, n), got {M.shape}")
@@ -228,6 +235,54 @@ def exact_linear_second_moments(maps, probs, z0, T: int, forms: dict, offsets=No
             S_new += cross + cross.T + (b * p[:, None]).T @ b
             m_new += p @ b
         S, m = 0.5 * (S_new + S_new.T), m_new
+    out["mean"] = means
+    return out
+
+
+def _exact_second_moments_of_operators(apply, probs, z0, T, forms, offsets) -> dict:
+    """:func:`exact_linear_second_moments` with each map given by the function that applies it.  A ``z0`` of
+    shape (B, n) runs B independent systems at once (the functions then act on (B, n, m) arrays, e.g. the
+    decoupled coordinates of a shared eigenbasis) and the forms are summed over them."""
+    K = len(apply)
+    p = _outcome_probabilities(probs, K)
+    z = np.asarray(z0, dtype=float)
+    if z.ndim not in (1, 2):
+        raise ValueError(f"z0 must be a vector (n,) or a batch (B, n), got shape {z.shape}")
+    batched = z.ndim == 2
+    zb = z if batched else z[None]
+    B, n = zb.shape
+    b = None if offsets is None else np.asarray(offsets, dtype=float)
+    if b is not None and (batched or b.shape != (K, n)):
+        raise ValueError(f"offsets must have shape ({K}, {n}) (and no batch), got {b.shape}")
+    W = {k: np.asarray(v, dtype=float) for k, v in forms.items()}
+    for k, v in W.items():
+        if v.shape != (n, n):
+            raise ValueError(f"form {k!r} must be {n} x {n}, got {v.shape}")
+
+    def op(f, X):  # X (B, n, m)
+        return f(X) if batched else f(X[0])[None]
+
+    out = {k: np.empty(T + 1) for k in W}
+    means = np.empty((T + 1, *z.shape))
+    S, m = zb[:, :, None] * zb[:, None, :], zb.copy()
+    for k in range(T + 1):
+        for nm, w in W.items():
+            out[nm][k] = float(np.einsum("ij,bij->", w, S))
+        means[k] = m if batched else m[0]
+        if k == T:
+            break
+        S_new, m_new = np.zeros_like(S), np.zeros_like(m)
+        Sm = np.concatenate([S, m[:, :, None]], axis=2)
+        for w, f in enumerate(apply):
+            MSm = op(f, Sm)  # [M S, M m] in one application
+            MS, Mm = MSm[:, :, :n], MSm[:, :, n]
+            S_new += p[w] * op(f, np.ascontiguousarray(MS.transpose(0, 2, 1)))  # M (M S)^T = M S M^T
+            m_new += p[w] * Mm
+            if b is not None:
+                cross = p[w] * Mm[:, :, None] * b[w][None, None, :]
+                S_new += cross + cross.transpose(0, 2, 1) + p[w] * np.outer(b[w], b[w])[None]
+                m_new += p[w] * b[w]
+        S, m = 0.5 * (S_new + S_new.transpose(0, 2, 1)), m_new
     out["mean"] = means
     return out
 

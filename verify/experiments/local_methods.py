@@ -40,7 +40,9 @@ from ratecheck.solvers.local_methods import (
     local_gd,
     local_gd_round_map,
     proxskip,
+    proxskip_coordinate_operators,
     proxskip_maps,
+    proxskip_operators,
 )
 from ratecheck.solvers.problems import QuadraticClients
 
@@ -169,14 +171,21 @@ def _tau(p: dict, n: int, seed: int) -> np.ndarray:
 # --------------------------------------------------------------------------- exact ProxSkip moments
 def proxskip_exact(P: QuadraticClients, gamma: float, prob: float, x0, T: int, h0=None) -> np.ndarray:
     r"""Exact :math:`\mathbb E\Psi_t`, t = 0..T, of Scaffnew on quadratic clients (two outcomes per step)."""
-    M0, M1 = proxskip_maps(P.A, gamma, prob)
     n, d = P.n, P.d
     hs = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
     h0 = np.zeros((n, d)) if h0 is None else h0
-    z0 = np.r_[np.tile(x0 - P.x_star, n), (h0 - hs).ravel()]
-    W = np.r_[np.ones(n * d), np.full(n * d, gamma**2 / prob**2)]
+    lam = np.diagonal(P.A, axis1=1, axis2=2)
+    if np.array_equal(P.A, lam[:, :, None] * np.eye(d)):  # a shared eigenbasis: coordinates decouple
+        skip, communicate = proxskip_coordinate_operators(lam, gamma, prob)
+        e0 = np.broadcast_to(x0 - P.x_star, (n, d))
+        z0 = np.concatenate([e0.T, (h0 - hs).T], axis=1)  # (d, 2n): one system per coordinate
+        W = np.r_[np.ones(n), np.full(n, gamma**2 / prob**2)]
+    else:  # the two maps applied with their structure: O(n d^2) per column
+        skip, communicate = proxskip_operators(P.A, gamma, prob)
+        z0 = np.r_[np.tile(x0 - P.x_star, n), (h0 - hs).ravel()]
+        W = np.r_[np.ones(n * d), np.full(n * d, gamma**2 / prob**2)]
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        out = exact_linear_second_moments(np.stack([M0, M1]), [1 - prob, prob], z0, T, {"psi": np.diag(W)})
+        out = exact_linear_second_moments([skip, communicate], [1 - prob, prob], z0, T, {"psi": np.diag(W)})
     psi = out["psi"]
     bad = ~np.isfinite(psi)
     if bad.any():
