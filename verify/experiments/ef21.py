@@ -16,17 +16,14 @@ Measures:
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from ratecheck import theorems
 from ratecheck.solvers.compressors import make as make_compressor
 from ratecheck.solvers.ef21 import ef21
-from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
-from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from ..errors import UsageError
 from ..expectation import mc_summary
-from ..instances import heterogeneous_least_squares, heterogeneous_logistic, streams
+from ..instances import heterogeneous_least_squares, heterogeneous_logistic, streams, theta_c, xi
 from ..optima import least_squares_optimum, logistic_lower_bound
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, SearchVar, Setting
@@ -45,16 +42,6 @@ _SAMPLED = ("smoothness_L", "clone_qm")
 def _compressor_name(name):
     make_compressor(name)  # raises InvalidInput (a ValueError) on names it does not know
     return name
-
-
-def theta_c(alpha: float) -> float:
-    """θ_c(α) evaluated from the symbolic definition in :mod:`theorems.ef21`."""
-    return float(_theta_c_expr(sp.Float(alpha, 30)))
-
-
-def xi(alpha: float) -> float:
-    """ξ(α) evaluated from the symbolic definition in :mod:`theorems.ef21`."""
-    return float(_xi_expr(sp.Float(alpha, 30)))
 
 
 def build_problem(p: dict, seed: int):

@@ -32,12 +32,10 @@ from ratecheck.solvers import InvalidInput
 from ratecheck.solvers.compressors import TopK
 from ratecheck.solvers.ef21 import ef21
 from ratecheck.solvers.rare_features import Accounting, SparseFederated, gd_sparse
-from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
-from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from ..errors import UsageError
 from ..fit import loglog_fit
-from ..instances import libsvm_problem, rare_features_problem, streams
+from ..instances import libsvm_problem, rare_features_problem, streams, theta_c, xi
 from ..optima import sparse_logistic_lower_bound
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
@@ -74,14 +72,6 @@ def _c_values(cv):
     ):
         raise ValueError(cv)
     return tuple(int(v) for v in cv)
-
-
-def _theta(a: float) -> float:
-    return float(_theta_c_expr(sp.Float(a, 30)))
-
-
-def _xi(a: float) -> float:
-    return float(_xi_expr(sp.Float(a, 30)))
 
 
 def build_problem(p: dict, seed: int, loss: str | None = None, reg: bool | None = None) -> SparseFederated:
@@ -162,9 +152,9 @@ def constants_of(P: SparseFederated, k: int) -> dict:
         k=k,
         alpha=a_kd,
         alpha_kr=a_kr,
-        theta_c_kr=_theta(a_kr),
-        xi_kr=_xi(a_kr),
-        xi_kd=_xi(a_kd),
+        theta_c_kr=theta_c(a_kr),
+        xi_kr=xi(a_kr),
+        xi_kd=xi(a_kd),
         L_plus_bound=P.L_plus_bound,
         exact_L=float(P.exact_L),
         nnz=P.A.nnz,
