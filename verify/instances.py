@@ -15,9 +15,12 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+import sympy as sp
 from scipy.optimize import brentq
 
 from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic
+from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
+from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from .errors import UsageError
 from .resources import Need, check_memory
@@ -470,6 +473,22 @@ def l2_logistic_clients(
 
 
 __all__ += ["delta_controlled_quadratics", "high_dissimilarity_quadratics", "l2_logistic_clients"]
+
+
+# --------------------------------------------------------------------------- EF21's compressor constants
+def theta_c(alpha: float) -> float:
+    r""":math:`\theta(\alpha)=1-\sqrt{1-\alpha}` of a contractive compressor, evaluated from the symbolic
+    definition in :mod:`theorems.ef21` (Richtárik, Sokolov, Fatkhullin, EF21, NeurIPS 2021, Lemma 3)."""
+    return float(_theta_c_expr(sp.Float(alpha, 30)))
+
+
+def xi(alpha: float) -> float:
+    r""":math:`\xi(\alpha)=\sqrt{\beta/\theta}`, the factor of the EF21 stepsize
+    :math:`1/(L+\tilde L\xi)`, evaluated from the symbolic definition in :mod:`theorems.ef21`."""
+    return float(_xi_expr(sp.Float(alpha, 30)))
+
+
+__all__ += ["theta_c", "xi"]
 
 
 # --------------------------------------------------------------------------- point clouds (geometric median)

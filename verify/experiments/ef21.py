@@ -16,22 +16,19 @@ Measures:
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from ratecheck import theorems
 from ratecheck.solvers.compressors import make as make_compressor
 from ratecheck.solvers.ef21 import ef21
-from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
-from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from ..errors import UsageError
 from ..expectation import mc_summary
-from ..instances import heterogeneous_least_squares, heterogeneous_logistic, streams
+from ..instances import heterogeneous_least_squares, heterogeneous_logistic, streams, theta_c, xi
 from ..optima import least_squares_optimum, logistic_lower_bound
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, SearchVar, Setting
 from ..verdict import Evidence
-from . import Experiment, register
+from . import Experiment, params_key, register
 
 EQUIVALENCE_ATOL = 1e-10  #: floating-point tolerance of the EF21 / EF21-W iterate comparison
 PL_FLOOR = 1e-11  #: PŁ comparisons stop where the bound falls below this fraction of Psi^0
@@ -47,16 +44,6 @@ def _compressor_name(name):
     return name
 
 
-def theta_c(alpha: float) -> float:
-    """θ_c(α) evaluated from the symbolic definition in :mod:`theorems.ef21`."""
-    return float(_theta_c_expr(sp.Float(alpha, 30)))
-
-
-def xi(alpha: float) -> float:
-    """ξ(α) evaluated from the symbolic definition in :mod:`theorems.ef21`."""
-    return float(_xi_expr(sp.Float(alpha, 30)))
-
-
 def build_problem(p: dict, seed: int):
     """The instance described by parameters ``p`` (see :attr:`EF21Experiment.defaults`)."""
     common = dict(n=p["n"], d=p["d"], m=p["m"], spread=p["spread"], profile=p["profile"], L_am=p["L_am"], seed=seed)
@@ -65,15 +52,6 @@ def build_problem(p: dict, seed: int):
     if p["problem"] == "logistic":
         return heterogeneous_logistic(lam=p["lam"], **common)
     raise UsageError(f"problem must be 'least-squares' or 'logistic', got {p['problem']!r}")
-
-
-def lower_bound_f(problem) -> tuple[float, dict]:
-    """A certified lower bound on f_inf (exact f* for least squares) and its certificate."""
-    if hasattr(problem, "b"):
-        opt = least_squares_optimum(problem)
-    else:
-        opt = logistic_lower_bound(problem)
-    return opt.lower, opt.certificate
 
 
 class EF21Experiment(Experiment):
@@ -309,7 +287,24 @@ class EF21Experiment(Experiment):
             return [dict()]
         return [dict()]
 
-    # ------------------------------------------------------------------ run
+    # ------------------------------------------------------------------ the pipeline
+    MEASURES = {
+        "avg_grad_norm_sq": "_avg_grad_norm_sq",
+        "pl_lyapunov": "_pl_lyapunov",
+        "ef21w_ef21_gap": "_equivalence",
+    }
+    DIRECT_MEASURES = {"smoothness_L": "_smoothness", "clone_qm": "_cloning"}
+
+    def instance_params(self, p):
+        return {k: p[k] for k in ("problem", "n", "d", "m", "spread", "profile", "L_am", "noise", "lam")}
+
+    def instance(self, p, seed):
+        return build_problem(p, seed)
+
+    def prepare(self, claim, problem, p):
+        """The problem and the compressor run (the claim's setting, else the instance's)."""
+        return problem, make_compressor(self.settings(claim).compressor or p["compressor"])
+
     def _constants(self, problem, compressor):
         alpha = compressor.alpha(problem.d)
         return dict(
@@ -325,147 +320,155 @@ class EF21Experiment(Experiment):
             spread=problem.L_qm / problem.L_am,
         )
 
-    def run(self, claim, p, seed=0):
-        meas = claim.measure
-        if meas == "smoothness_L":
-            return self._smoothness(claim, p, seed)
-        if meas == "clone_qm":
-            return self._cloning(claim, p, seed)
-        s = self.settings(claim)
-        problem = build_problem(p, seed)
-        comp = make_compressor(s.compressor or p["compressor"])
+    def _optimum(self, problem):
+        """The certified optimum (least squares) or lower bound (logistic), through the shared cache."""
+        make = least_squares_optimum if hasattr(problem, "b") else logistic_lower_bound
+        return self.cached("optimum", id(problem), lambda: make(problem), keep=(problem,))
+
+    def constants(self, claim, inst, p):
+        """The smoothness constants and the compressor's; for the rates also the claim's setting constants
+        (p_min, sigma2) and the certified f_low."""
+        problem, comp = inst
         c = self._constants(problem, comp)
+        meas, s = claim.measure, self.settings(claim)
+        if meas == "ef21w_ef21_gap":
+            return c
+        if s.algorithm not in ("ef21", "ef21-w"):
+            raise UsageError(
+                f"claim {claim.id}: setting algorithm must be 'ef21' or 'ef21-w' for {meas}, got {s.algorithm!r}"
+            )
+        if s.participation:
+            c["p_min"] = float(np.full(problem.n, p["participation"]).min())
+        if s.noise:
+            c["sigma2"] = float(np.mean(problem.L_am / problem.L_i * np.full(problem.n, p["sigma2"])))
+        if meas == "pl_lyapunov" and (not hasattr(problem, "b") or not problem.mu > 0):
+            raise UsageError(f"claim {claim.id} needs a PL instance: use problem='least-squares'")
+        c["f_low"] = self._optimum(problem).lower
+        if p["start"] == "optimum" and not hasattr(problem, "b"):
+            raise UsageError("start='optimum' needs problem='least-squares'")
+        return c
+
+    def stepsize(self, claim, c, p):
+        """The claim's largest stepsize; the equivalence claim runs both methods at EF21's L_am stepsize."""
+        rule = theorems.get("ef21.nonconvex-am") if claim.measure == "ef21w_ef21_gap" else claim
+        return rule.max_stepsize(**c) * p["stepsize_factor"]
+
+    def solve(self, claim, inst, c, p, seed):
+        """EF21 (or EF21-W) from x^0 ~ N(0, I) (or x*), replicated when anything in it is random; for the
+        equivalence claim, EF21 and EF21-W on the same compressor draws, every iterate kept."""
+        problem, comp = inst
         rs = streams(seed)
         x0 = rs.start.standard_normal(problem.d)
-        if meas == "ef21w_ef21_gap":
-            return self._equivalence(claim, p, seed, problem, comp, c, x0)
-        algo = s.algorithm
-        if algo not in ("ef21", "ef21-w"):
-            raise UsageError(f"claim {claim.id}: setting algorithm must be 'ef21' or 'ef21-w' for {meas}, got {algo!r}")
-        weights = problem.L_i / problem.L_i.sum() if algo == "ef21-w" else None
-        lyap_name = s.lyapunov
-        lyap = {
-            "qm": np.full(problem.n, 1.0 / problem.n),
-            "am": problem.L_am / (problem.n * problem.L_i),
-            "w": problem.L_i / problem.L_i.sum(),
-        }
-        participation = noise = None
-        if s.participation:
-            participation = np.full(problem.n, p["participation"])
-            c["p_min"] = float(participation.min())
-        if s.noise:
-            noise = np.full(problem.n, p["sigma2"])
-            c["sigma2"] = float(np.mean(problem.L_am / problem.L_i * noise))
-        if meas == "pl_lyapunov":
-            if not hasattr(problem, "b") or not problem.mu > 0:
-                raise UsageError(f"claim {claim.id} needs a PL instance: use problem='least-squares'")
-        f_low, cert = lower_bound_f(problem)
-        c["f_low"] = f_low
+        w = problem.L_i / problem.L_i.sum()
+        if claim.measure == "ef21w_ef21_gap":
+            run = dict(gamma=c["gamma"], T=p["T"], compressor=comp, init=p["init"], checkpoints=range(p["T"] + 1))
+            a = ef21(problem, x0, rng=streams(seed).algorithm, **run)  # the same compressor draws for both
+            b = ef21(problem, x0, rng=streams(seed).algorithm, weights=w, **run)
+            c["homogeneous"] = float(comp.homogeneous)
+            return a, b
+        s = self.settings(claim)
+        lyap = {"qm": np.full(problem.n, 1.0 / problem.n), "am": problem.L_am / (problem.n * problem.L_i), "w": w}
+        participation = np.full(problem.n, p["participation"]) if s.participation else None
+        noise = np.full(problem.n, p["sigma2"]) if s.noise else None
+        opt = self._optimum(problem)
         if p["start"] == "optimum":
-            if not hasattr(problem, "b"):
-                raise UsageError("start='optimum' needs problem='least-squares'")
-            x0 = least_squares_optimum(problem).x
-        gamma = claim.max_stepsize(**c) * p["stepsize_factor"]
-        claim.check_assumptions(gamma=gamma, **c)
+            x0 = opt.x
         stochastic = (not comp.deterministic) or participation is not None or noise is not None
-        R = p["replications"] if stochastic else 1
         tr = ef21(
             problem,
             x0,
-            gamma=gamma,
+            gamma=c["gamma"],
             T=p["T"],
             compressor=comp,
             rng=rs.algorithm,
-            weights=weights,
+            weights=w if s.algorithm == "ef21-w" else None,
             init=p["init"],
             participation=participation,
             noise=noise,
-            replications=R,
-            lyapunov={lyap_name: lyap[lyap_name]},
+            replications=p["replications"] if stochastic else 1,
+            lyapunov={s.lyapunov: lyap[s.lyapunov]},
             bits_per_float=p["bits_per_float"],
         )
-        G = tr.G[lyap_name]
-        c.update(gamma=gamma, delta0=float(tr.f[0, 0] - f_low), G0=float(G[0, 0]), f0=float(tr.f[0, 0]))
-        c.update({f"certificate_{k}": v for k, v in cert.items() if np.ndim(v) == 0 and not isinstance(v, str)})
-        series = {"floats_per_client": tr.floats, "bits_per_client": tr.bits}
+        G = tr.G[s.lyapunov]
+        c.update(delta0=float(tr.f[0, 0] - c["f_low"]), G0=float(G[0, 0]), f0=float(tr.f[0, 0]))
+        c.update(
+            {f"certificate_{k}": v for k, v in opt.certificate.items() if np.ndim(v) == 0 and not isinstance(v, str)}
+        )
         if tr.diverged_at is not None:
             c["diverged_at"] = tr.diverged_at
-        if meas == "avg_grad_norm_sq":
-            T = p["T"]
-            run_mean = np.cumsum(tr.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)
-            if R == 1:
-                grid = np.arange(1, T + 1)
-                measured, se, nsamp, method = run_mean[0], None, 1, "deterministic"
-            else:
-                grid = np.unique(np.geomspace(1, T, 40).astype(int))
-                measured, se, nsamp = mc_summary(run_mean[:, grid - 1])
-                method = "monte-carlo"
-            series["grad_norm_sq"] = tr.grad_norm_sq.mean(axis=0)
-            bound = claim.evaluate(T=grid, **c)
-            return Evidence(
-                "T",
-                grid,
-                measured,
-                bound,
-                method=method,
-                stderr=se,
-                n_samples=nsamp,
-                constants=c,
-                instance=p,
-                seed=seed,
-                series=series,
-            )
-        # PL Lyapunov
-        th = c["theta_c"]
-        with np.errstate(over="ignore", invalid="ignore"):
-            psi = tr.f - f_low + gamma / th * G
-        t = np.arange(p["T"] + 1)
-        bound = claim.evaluate(T=t, **c)
-        keep = bound >= PL_FLOOR * bound[0]
-        keep[0] = False  # Psi^0 equals the bound at T = 0 by definition; T >= 1 carries the information
-        grid = t[keep]
-        if R == 1:
-            measured, se, nsamp, method = psi[0, keep], None, 1, "deterministic"
-        else:
-            measured, se, nsamp = mc_summary(psi[:, keep])
-            method = "monte-carlo"
+        return tr
+
+    # ------------------------------------------------------------------ the measures
+    @staticmethod
+    def _summary(values):
+        """(measured, stderr, n_samples, method) of one row per replication."""
+        if values.shape[0] == 1:
+            return values[0], None, 1, "deterministic"
+        return (*mc_summary(values), "monte-carlo")
+
+    def _avg_grad_norm_sq(self, claim, run):
+        tr, c, T = run.result, run.constants, run.p["T"]
+        run_mean = np.cumsum(tr.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)
+        grid = np.arange(1, T + 1) if run_mean.shape[0] == 1 else np.unique(np.geomspace(1, T, 40).astype(int))
+        measured, se, nsamp, method = self._summary(run_mean[:, grid - 1])
+        series = {
+            "floats_per_client": tr.floats,
+            "bits_per_client": tr.bits,
+            "grad_norm_sq": tr.grad_norm_sq.mean(axis=0),
+        }
         return Evidence(
             "T",
             grid,
+            measured,
+            claim.evaluate(T=grid, **c),
+            method=method,
+            stderr=se,
+            n_samples=nsamp,
+            constants=c,
+            instance=run.p,
+            seed=run.seed,
+            series=series,
+        )
+
+    def _pl_lyapunov(self, claim, run):
+        tr, c = run.result, run.constants
+        with np.errstate(over="ignore", invalid="ignore"):
+            psi = tr.f - c["f_low"] + c["gamma"] / c["theta_c"] * tr.G[self.settings(claim).lyapunov]
+        t = np.arange(run.p["T"] + 1)
+        bound = claim.evaluate(T=t, **c)
+        keep = bound >= PL_FLOOR * bound[0]
+        keep[0] = False  # Psi^0 equals the bound at T = 0 by definition; T >= 1 carries the information
+        measured, se, nsamp, method = self._summary(psi[:, keep])
+        return Evidence(
+            "T",
+            t[keep],
             measured,
             bound[keep],
             method=method,
             stderr=se,
             n_samples=nsamp,
             constants=c,
-            instance=p,
-            seed=seed,
-            series=series,
+            instance=run.p,
+            seed=run.seed,
+            series={"floats_per_client": tr.floats, "bits_per_client": tr.bits},
             note=f"compared while the bound is above {PL_FLOOR:g} * Psi^0 (floating-point floor)",
         )
 
-    def _equivalence(self, claim, p, seed, problem, comp, c, x0):
-        gamma = theorems.get("ef21.nonconvex-am").max_stepsize(**c) * p["stepsize_factor"]
-        T = p["T"]
-        cps = range(T + 1)
-        w = problem.L_i / problem.L_i.sum()
-        run = dict(gamma=gamma, T=T, compressor=comp, init=p["init"], checkpoints=cps)
-        a = ef21(problem, x0, rng=streams(seed).algorithm, **run)  # the same compressor draws for both
-        b = ef21(problem, x0, rng=streams(seed).algorithm, weights=w, **run)
+    def _equivalence(self, claim, run):
+        (a, b), c = run.result, run.constants
         xa, xb = a.x_checkpoints[0], b.x_checkpoints[0]
         gap = np.linalg.norm(xa - xb, axis=1) / np.maximum(1.0, np.linalg.norm(xa, axis=1))
-        c.update(gamma=gamma, homogeneous=float(comp.homogeneous))
-        grid = np.arange(T + 1)
+        grid = np.arange(run.p["T"] + 1)
         return Evidence(
             "t",
             grid,
             gap,
             claim.evaluate(T=grid, **c),
             constants=c,
-            instance=p,
-            seed=seed,
+            instance=run.p,
+            seed=run.seed,
             atol=EQUIVALENCE_ATOL,
-            note=f"compressor {comp.name}, tolerance {EQUIVALENCE_ATOL:g}",
+            note=f"compressor {run.instance[1].name}, tolerance {EQUIVALENCE_ATOL:g}",
         )
 
     def _smoothness(self, claim, p, seed):
@@ -499,7 +502,12 @@ class EF21Experiment(Experiment):
 
     def _cloning(self, claim, p, seed):
         rng = streams(seed).data
-        problem = build_problem(p, seed) if p["problem"] == "least-squares" else heterogeneous_least_squares(seed=seed)
+        if p["problem"] == "least-squares":
+            problem = self.cached(
+                "instance", (params_key(self.instance_params(p)), seed), lambda: build_problem(p, seed)
+            )
+        else:
+            problem = heterogeneous_least_squares(seed=seed)
         counts = np.ceil(problem.L_i / problem.L_am - 1e-12).astype(int)
         clones = problem.clone(counts)
         K, n_max = 300, 50  # sampled constant vectors, padded to (K, n_max) and masked

@@ -33,7 +33,7 @@ from ..optima import l2_logistic_optimum, quadratic_clients_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from ..verdict import Evidence
-from . import Experiment, register
+from . import Experiment, params_key, register
 
 INSTANCES = ("controlled", "shared-floor", "reference", "logistic")
 MC_GRID_POINTS = 30  #: Monte Carlo comparisons on this many k values (Bonferroni over them)
@@ -508,7 +508,19 @@ class LSVRPExperiment(Experiment):
             ]
         return [dict()]
 
-    # ------------------------------------------------------------------ helpers
+    # ------------------------------------------------------------------ the pipeline
+    MEASURES = {"moments_xw": "_moments_xw", "lyapunov_psi": "_lyapunov_psi", "sgd_dist_sq": "_sgd_dist_sq"}
+    DIRECT_MEASURES = {"comms_to_eps": "_complexity", "tuned_comms_to_eps": "_complexity"}
+
+    def instance_params(self, p):
+        return {k: p[k] for k in ("instance", "n", "d", "m", "delta", "mu", "spread", "mean_gap", "start")}
+
+    def instance(self, p, seed):
+        """The clients, their certified optimum x* (and its certificate) and the start x^0."""
+        problem = build_problem(p, seed)
+        xs, cert = self._optimum(problem)
+        return problem, xs, cert, self._start(problem, xs, p, seed)
+
     @staticmethod
     def _constants(problem, p) -> dict:
         if hasattr(problem, "delta"):
@@ -547,148 +559,118 @@ class LSVRPExperiment(Experiment):
         v = streams(seed).start.standard_normal(problem.d)
         return xs + v / np.linalg.norm(v)
 
-    @staticmethod
-    def _gamma(claim, p, c) -> float:
+    def _refresh(self, claim, p):
+        return self.settings(claim).refresh or p["refresh"]
+
+    def constants(self, claim, inst, p):
+        """The instance's constants and certificate, the initial distances X0 (and W0), and for L-SVRP the
+        claim's p and refresh; for SGD mu_f replaces mu when the claim's setting says so."""
+        problem, xs, cert, x0 = inst
+        s = self.settings(claim)
+        c = self._constants(problem, p)
+        c.update({f"certificate_{k}": v for k, v in cert.items() if not isinstance(v, str)})
+        e0 = float(np.sum((x0 - xs) ** 2))
+        if claim.measure == "sgd_dist_sq":
+            if not hasattr(problem, "x_star"):
+                raise UsageError("sgd_dist_sq needs a quadratic instance (exact moments)")
+            if s.mu == "f":
+                c["mu_clients"], c["mu"] = c["mu"], problem.mu_f
+            return dict(c, X0=e0)
+        prob_p = p["p"] if s.p is None else _sym_value(s.p, c, "p")
+        return dict(c, p=prob_p, refresh_old=float(self._refresh(claim, p) == "old"), X0=e0, W0=e0)
+
+    def stepsize(self, claim, c, p) -> float:
+        """The claim's rule times gamma_factor, or (no rule) the instance's gamma times gamma_factor."""
         if claim.stepsize is not None:
             return claim.max_stepsize(**c) * p["gamma_factor"]
         if p["gamma"] is None:
             raise UsageError(f"claim {claim.id} has no stepsize rule: give the instance parameter gamma")
         return float(p["gamma"]) * p["gamma_factor"]
 
-    # ------------------------------------------------------------------ run
-    def run(self, claim, p, seed=0):
-        meas = claim.measure
-        if meas not in self.measures:
-            raise UsageError(f"experiment 'lsvrp' cannot measure {meas!r}; it measures {', '.join(self.measures)}")
-        if meas in ("comms_to_eps", "tuned_comms_to_eps"):
-            return self._complexity(claim, p, seed)
-        problem = build_problem(p, seed)
-        c = self._constants(problem, p)
-        xs, cert = self._optimum(problem)
-        c.update({f"certificate_{k}": v for k, v in cert.items() if not isinstance(v, str)})
-        x0 = self._start(problem, xs, p, seed)
-        if meas == "sgd_dist_sq":
-            return self._sgd(claim, p, seed, problem, c, xs, x0)
-        s = self.settings(claim)
-        refresh = s.refresh or p["refresh"]
-        gamma = self._gamma(claim, p, c)
-        prob_p = p["p"] if s.p is None else _sym_value(s.p, c, "p")
-        e0 = float(np.sum((x0 - xs) ** 2))
-        c.update(gamma=gamma, p=prob_p, refresh_old=float(refresh == "old"), X0=e0, W0=e0)
-        claim.check_assumptions(**c)
-        T = p["T"]
+    def solve(self, claim, inst, c, p, seed):
+        """L-SVRP (or SGD): exact second moments over the outcomes (quadratics), or Monte Carlo replications.
+        Returns ``(grid, moments, trajectory)``: the k compared, the exact rows (X_k[, W_k]) at them or None,
+        and the Monte Carlo trajectory or None."""
+        problem, xs, _, x0 = inst
+        T, d, gamma, is_sgd = p["T"], problem.d, c["gamma"], claim.measure == "sgd_dist_sq"
         if p["method"] == "exact":
-            probs, G, h = lsvrp_outcomes(problem, gamma, prob_p, refresh)
-            z0 = np.r_[x0 - xs, x0 - xs]
-            XW = exact_lsvrp_moments(probs, G, h, z0, T, [(0, problem.d), (problem.d, 2 * problem.d)])
-            grid = np.arange(1, T + 1)  # k = 0 is equality by definition; k >= 1 carries the information
-            se, nsamp, method = None, 1, "exact-expectation"
-            X, W = XW[0, 1:], XW[1, 1:]
-            seX = seW = None
-        else:
-            tr = lsvrp(
-                problem,
-                x0,
-                gamma=gamma,
-                T=T,
-                p=prob_p,
-                rng=streams(seed).algorithm,
-                refresh=refresh,
-                replications=p["replications"],
-                x_star=xs,
-                cost_it=p["cost_it"],
-            )
-            grid = np.unique(np.geomspace(1, T, MC_GRID_POINTS).astype(int))
-            X, seX, nsamp = mc_summary(tr.dist_x[:, grid])
-            W, seW, _ = mc_summary(tr.dist_w[:, grid])
-            method = "monte-carlo"
-            c["newton_iterations"] = tr.newton_iterations
-        series = {"X": X, "W": W, "k": grid}
-        if meas == "moments_xw":
-            one, zero = np.ones(grid.size), np.zeros(grid.size)
-            g2 = np.r_[grid, grid]
-            bound = claim.evaluate(T=g2, u_X=np.r_[one, zero], u_W=np.r_[zero, one], **c)
-            se = None if method != "monte-carlo" else np.r_[seX, seW]
-            return Evidence(
-                "k (X_k, then W_k)",
-                g2,
-                np.r_[X, W],
-                bound,
-                method=method,
-                stderr=se,
-                n_samples=nsamp,
-                constants=c,
-                instance=p,
-                seed=seed,
-                series=series,
-                note=f"entries 0..{grid.size - 1} compare X_k, the rest W_k; refresh={refresh}",
-            )
-        if meas == "lyapunov_psi":
-            wgt = _sym_value(s.psi_weight, c, "psi_weight")
-            c["psi_weight"] = wgt
-            if method == "monte-carlo":  # per-replication Psi, so the standard error accounts for the X-W correlation
-                psi, se, nsamp = mc_summary(tr.dist_x[:, grid] + wgt * tr.dist_w[:, grid])
+            if is_sgd:
+                outcomes, z0, blocks = sgd_outcomes(problem, gamma), x0 - xs, [(0, d)]
             else:
-                psi, se = X + wgt * W, None
-            bound = claim.evaluate(T=grid, **c)
-            return Evidence(
-                "k",
-                grid,
-                psi,
-                bound,
-                method=method,
-                stderr=se,
-                n_samples=nsamp,
-                constants=c,
-                instance=p,
-                seed=seed,
-                series=series,
-                note=f"Psi weight {wgt:.6g}",
-            )
-        raise UsageError(f"experiment 'lsvrp' cannot measure {meas!r}")  # pragma: no cover
-
-    def _sgd(self, claim, p, seed, problem, c, xs, x0):
-        if not hasattr(problem, "x_star"):
-            raise UsageError("sgd_dist_sq needs a quadratic instance (exact moments)")
-        if self.settings(claim).mu == "f":
-            c["mu_clients"], c["mu"] = c["mu"], problem.mu_f
-        c.update(X0=float(np.sum((x0 - xs) ** 2)))
-        gamma = self._gamma(claim, p, c)
-        c["gamma"] = gamma
-        claim.check_assumptions(**c)
-        T = p["T"]
-        if p["method"] == "exact":
-            probs, G, h = sgd_outcomes(problem, gamma)
-            X = exact_lsvrp_moments(probs, G, h, x0 - xs, T, [(0, problem.d)])[0, 1:]
-            grid = np.arange(1, T + 1)
-            se, nsamp, method = None, 1, "exact-expectation"
+                outcomes = lsvrp_outcomes(problem, gamma, c["p"], self._refresh(claim, p))
+                z0, blocks = np.r_[x0 - xs, x0 - xs], [(0, d), (d, 2 * d)]
+            # k = 0 is equality by definition; k >= 1 carries the information
+            return np.arange(1, T + 1), exact_lsvrp_moments(*outcomes, z0, T, blocks)[:, 1:], None
+        run = dict(gamma=gamma, T=T, rng=streams(seed).algorithm, replications=p["replications"], x_star=xs)
+        if is_sgd:
+            tr = sgd(problem, x0, **run)
         else:
-            tr = sgd(
-                problem,
-                x0,
-                gamma=gamma,
-                T=T,
-                rng=streams(seed).algorithm,
-                replications=p["replications"],
-                x_star=xs,
-            )
-            grid = np.unique(np.geomspace(1, T, MC_GRID_POINTS).astype(int))
-            X, se, nsamp = mc_summary(tr.dist_x[:, grid])
-            method = "monte-carlo"
-        bound = claim.evaluate(T=grid, **c)
+            tr = lsvrp(problem, x0, p=c["p"], refresh=self._refresh(claim, p), cost_it=p["cost_it"], **run)
+            c["newton_iterations"] = tr.newton_iterations
+        return np.unique(np.geomspace(1, T, MC_GRID_POINTS).astype(int)), None, tr
+
+    # ------------------------------------------------------------------ the measures
+    def _evidence(self, claim, run, grid_name, grid, measured, bound, se, nsamp, series, note=""):
+        method = "exact-expectation" if run.result[2] is None else "monte-carlo"
         return Evidence(
-            "k",
+            grid_name,
             grid,
-            X,
+            measured,
             bound,
             method=method,
             stderr=se,
             n_samples=nsamp,
-            constants=c,
-            instance=p,
-            seed=seed,
-            series={"X": X},
+            constants=run.constants,
+            instance=run.p,
+            seed=run.seed,
+            series=series,
+            note=note,
         )
+
+    @staticmethod
+    def _xw(run):
+        """(grid, X, W, stderr of X, stderr of W, samples) of an L-SVRP run."""
+        grid, moments, tr = run.result
+        if tr is None:
+            return grid, moments[0], moments[1], None, None, 1
+        X, seX, nsamp = mc_summary(tr.dist_x[:, grid])
+        W, seW, _ = mc_summary(tr.dist_w[:, grid])
+        return grid, X, W, seX, seW, nsamp
+
+    def _moments_xw(self, claim, run):
+        grid, X, W, seX, seW, nsamp = self._xw(run)
+        one, zero = np.ones(grid.size), np.zeros(grid.size)
+        g2 = np.r_[grid, grid]
+        bound = claim.evaluate(T=g2, u_X=np.r_[one, zero], u_W=np.r_[zero, one], **run.constants)
+        return self._evidence(
+            claim,
+            run,
+            "k (X_k, then W_k)",
+            g2,
+            np.r_[X, W],
+            bound,
+            None if seX is None else np.r_[seX, seW],
+            nsamp,
+            {"X": X, "W": W, "k": grid},
+            note=f"entries 0..{grid.size - 1} compare X_k, the rest W_k; refresh={self._refresh(claim, run.p)}",
+        )
+
+    def _lyapunov_psi(self, claim, run):
+        grid, X, W, _, _, nsamp = self._xw(run)
+        c, tr = run.constants, run.result[2]
+        wgt = c["psi_weight"] = _sym_value(self.settings(claim).psi_weight, c, "psi_weight")
+        if tr is not None:  # per-replication Psi, so the standard error accounts for the X-W correlation
+            psi, se, nsamp = mc_summary(tr.dist_x[:, grid] + wgt * tr.dist_w[:, grid])
+        else:
+            psi, se = X + wgt * W, None
+        bound = claim.evaluate(T=grid, **c)
+        series = {"X": X, "W": W, "k": grid}
+        return self._evidence(claim, run, "k", grid, psi, bound, se, nsamp, series, note=f"Psi weight {wgt:.6g}")
+
+    def _sgd_dist_sq(self, claim, run):
+        grid, moments, tr = run.result
+        X, se, nsamp = (moments[0], None, 1) if tr is None else mc_summary(tr.dist_x[:, grid])
+        return self._evidence(claim, run, "k", grid, X, claim.evaluate(T=grid, **run.constants), se, nsamp, {"X": X})
 
     # ------------------------------------------------------------------ complexity
     def comms_to_eps(self, problem, gamma: float, prob_p: float, eps: float, x0, xs, cost_it: int, T_max: int):
@@ -719,19 +701,19 @@ class LSVRPExperiment(Experiment):
         s = self.settings(claim)
         tuned = claim.measure == "tuned_comms_to_eps"
         kappas = np.asarray(p["kappas"], dtype=float)
+        if p["instance"] not in ("controlled", "shared-floor"):
+            raise UsageError(f"{claim.measure} needs instance 'controlled' or 'shared-floor' (delta set by kappa)")
         comms, iters, gammas = [], [], []
         c_all: dict = {}
         for kap in kappas:
-            problem = build_problem(p, seed, delta=kap * p["mu"])
-            if not hasattr(problem, "x_star") or p["instance"] == "reference":
-                raise UsageError(f"{claim.measure} needs instance 'controlled' or 'shared-floor' (delta set by kappa)")
+            pk = dict(p, delta=kap * p["mu"])
+            key = (params_key(self.instance_params(pk)), seed)
+            problem, xs, _, x0 = self.cached("instance", key, lambda pk=pk: self.instance(pk, seed))
             c = self._constants(problem, p)
-            xs, _ = self._optimum(problem)
-            x0 = self._start(problem, xs, p, seed)
             prob_p = p["p"] if s.p is None else _sym_value(s.p, c, "p")
             eps = p["eps"] if p["eps"] is not None else _sym_value(s.eps, c, "eps")
             c.update(p=prob_p, eps=eps)
-            g_ref = self._gamma(claim, p, c)
+            g_ref = self.stepsize(claim, c, p)
             c["gamma"] = g_ref
             claim.check_assumptions(**c)
             factors = [float(f) for f in s.stepsize_factors] if tuned else [1.0]

@@ -32,12 +32,10 @@ from ratecheck.solvers import InvalidInput
 from ratecheck.solvers.compressors import TopK
 from ratecheck.solvers.ef21 import ef21
 from ratecheck.solvers.rare_features import Accounting, SparseFederated, gd_sparse
-from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
-from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from ..errors import UsageError
 from ..fit import loglog_fit
-from ..instances import libsvm_problem, rare_features_problem, streams
+from ..instances import libsvm_problem, rare_features_problem, streams, theta_c, xi
 from ..optima import sparse_logistic_lower_bound
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
@@ -74,14 +72,6 @@ def _c_values(cv):
     ):
         raise ValueError(cv)
     return tuple(int(v) for v in cv)
-
-
-def _theta(a: float) -> float:
-    return float(_theta_c_expr(sp.Float(a, 30)))
-
-
-def _xi(a: float) -> float:
-    return float(_xi_expr(sp.Float(a, 30)))
 
 
 def build_problem(p: dict, seed: int, loss: str | None = None, reg: bool | None = None) -> SparseFederated:
@@ -162,9 +152,9 @@ def constants_of(P: SparseFederated, k: int) -> dict:
         k=k,
         alpha=a_kd,
         alpha_kr=a_kr,
-        theta_c_kr=_theta(a_kr),
-        xi_kr=_xi(a_kr),
-        xi_kd=_xi(a_kd),
+        theta_c_kr=theta_c(a_kr),
+        xi_kr=xi(a_kr),
+        xi_kd=xi(a_kd),
         L_plus_bound=P.L_plus_bound,
         exact_L=float(P.exact_L),
         nnz=P.A.nnz,
@@ -520,39 +510,51 @@ class RareFeaturesExperiment(Experiment):
             ),
         ]
 
-    # ------------------------------------------------------------------ run
-    def run(self, claim, p, seed=0):
-        if claim.measure == "avg_grad_norm_sq":
-            return self._rate(claim, p, seed)
-        if claim.measure == "L_plus":
-            return self._lplus(claim, p, seed)
-        if claim.measure == "bits_to_eps":
-            return self._complexity(claim, p, seed)
-        raise UsageError(
-            f"experiment 'rare_features' cannot measure {claim.measure!r}; it measures {', '.join(self.measures)}"
-        )
+    # ------------------------------------------------------------------ the pipeline
+    MEASURES = {"avg_grad_norm_sq": "_rate"}
+    DIRECT_MEASURES = {"L_plus": "_lplus", "bits_to_eps": "_complexity"}
 
-    def _rate(self, claim, p, seed):
-        s = self.settings(claim)  # EF21 and EF21-W run the same iterates with Top-k (positively homogeneous)
+    def instance_params(self, p):
+        keys = ("problem", "reg", "data", "clients", "split", "c", "bias", "n", "d", "m", "design")
+        return {k: p[k] for k in keys}
+
+    def instance(self, p, seed):
+        return build_problem(p, seed)
+
+    def prepare(self, claim, P, p):
+        """The problem and the k of the claim's Top-k (EF21 and EF21-W run the same iterates with Top-k,
+        which is positively homogeneous); stochastic gradients and partial participation are refused."""
+        s = self.settings(claim)
         if s.noise or s.participation:
             raise UsageError(
                 f"claim {claim.id}: stochastic gradients / partial participation are not supported by 'rare_features'"
             )
-        P = build_problem(p, seed)
         k = _k_of(s.compressor, p)
         if k > P.d:  # a LIBSVM file's d, or a claim's top-K
             raise UsageError(f"k must satisfy 1 <= k <= d, got k={k} > d={P.d}")
-        c = constants_of(P, k)
-        lyap_name = s.lyapunov
+        return P, k
+
+    def constants(self, claim, inst, p):
+        return constants_of(*inst)
+
+    def stepsize(self, claim, c, p):
+        return claim.max_stepsize(**c) * p["stepsize_factor"]
+
+    def _f_lower(self, P):
+        """:func:`f_lower` of the instance, through the shared cache."""
+        return self.cached("f_lower", id(P), lambda: f_lower(P), keep=(P,))
+
+    def solve(self, claim, inst, c, p, seed):
+        """One deterministic EF21 + Top-k run from the instance's start point, with the claim's Lyapunov weights."""
+        P, k = inst
+        lyap_name = self.settings(claim).lyapunov
         w = lyapunov_weights(lyap_name, P)
-        f_low, cert = f_lower(P)
+        f_low, cert = self._f_lower(P)
         x0 = start_point(p, P.d, seed)
-        gamma = claim.max_stepsize(**c) * p["stepsize_factor"]
-        claim.check_assumptions(gamma=gamma, **c)
         tr = ef21(
             P,
             x0,
-            gamma=gamma,
+            gamma=c["gamma"],
             T=p["T"],
             compressor=TopK(k),
             init=p["init"],
@@ -560,7 +562,6 @@ class RareFeaturesExperiment(Experiment):
             accounting=accounting(p),
         )
         c.update(
-            gamma=gamma,
             delta0=float(tr.f[0] - f_low),
             G0=float(tr.G[lyap_name][0]),
             f0=float(tr.f[0]),
@@ -571,21 +572,25 @@ class RareFeaturesExperiment(Experiment):
         c.update({k_: v for k_, v in cert.items() if not isinstance(v, str)})
         if tr.diverged_at is not None:
             c["diverged_at"] = tr.diverged_at
-        T = p["T"]
+        return tr
+
+    # ------------------------------------------------------------------ the measures
+    def _rate(self, claim, run):
+        tr, c, T = run.result, run.constants, run.p["T"]
         run_mean = np.cumsum(tr.grad_norm_sq[:T]) / np.arange(1, T + 1)
         grid = np.arange(1, T + 1)
-        bound = claim.evaluate(T=grid, **c)
         series = {"grad_norm_sq": tr.grad_norm_sq, "bits_per_worker": tr.bits, "floats_per_worker": tr.floats}
+        method = self._f_lower(run.instance[0])[1]["f_low_method"]
         return Evidence(
             "T",
             grid,
             run_mean,
-            bound,
+            claim.evaluate(T=grid, **c),
             constants=c,
-            instance=p,
-            seed=seed,
+            instance=run.p,
+            seed=run.seed,
             series=series,
-            note=f"{cert['f_low_method']}; accounting: {accounting(p).describe()}",
+            note=f"{method}; accounting: {accounting(run.p).describe()}",
         )
 
     def _lplus(self, claim, p, seed):
