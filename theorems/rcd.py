@@ -288,9 +288,15 @@ l_tilde = register(
     )
 )
 
-_MEAN_PRE = sp.Matrix([[_prefix_mean(j) for j in range(4)]])
-_MEAN_SUF = sp.Matrix([[_suffix_mean(j) for j in range(4)]])
 _ONES = sp.ones(1, 4)
+
+
+@functools.cache
+def _rpt_means() -> tuple[sp.Matrix, sp.Matrix]:
+    """(prefix E[u], suffix E[u]) as 1x4 rows, built on first use of the `rpt.unbiased` identities."""
+    return sp.Matrix([[_prefix_mean(j) for j in range(4)]]), sp.Matrix([[_suffix_mean(j) for j in range(4)]])
+
+
 unbiased = register(
     Claim(
         id="rpt.unbiased",
@@ -303,14 +309,14 @@ unbiased = register(
         bound=sp.Integer(0),
         identities=(
             Identity(
-                sp.Eq(_MEAN_PRE, _ONES),
-                proof=_eq_proof(_MEAN_PRE, _ONES, "prefix: E[u_j] = P(s >= j)/q_j = 1, J = 4"),
+                lambda: sp.Eq(_rpt_means()[0], _ONES),
+                proof=lambda: _eq_proof(_rpt_means()[0], _ONES, "prefix: E[u_j] = P(s >= j)/q_j = 1, J = 4")(),
                 sampler=_p_sampler,
                 label="RPT prefix: E[u_j] = sum_{s >= j} p_s / q_j = 1 (J = 4)",
             ),
             Identity(
-                sp.Eq(_MEAN_SUF, _ONES),
-                proof=_eq_proof(_MEAN_SUF, _ONES, "suffix: E[u_j] = P(s <= j)/q'_j = 1, J = 4"),
+                lambda: sp.Eq(_rpt_means()[1], _ONES),
+                proof=lambda: _eq_proof(_rpt_means()[1], _ONES, "suffix: E[u_j] = P(s <= j)/q'_j = 1, J = 4")(),
                 sampler=_p_sampler,
                 label="RPT suffix: E[u_j] = sum_{s <= j} p_s / q'_j = 1 (J = 4)",
             ),
