@@ -153,8 +153,11 @@ class Identity:
 
     Parameters
     ----------
-    relation : sympy relational
-        ``Eq(a, b)``, ``a <= b`` or ``a >= b``.
+    relation : sympy relational, or a callable returning one
+        ``Eq(a, b)``, ``a <= b`` or ``a >= b``.  A zero-argument callable defers building the relation to
+        its first use (``identity.relation``, :meth:`establish`, equality, pickling): a claim module then
+        does not pay for an expensive relation at import, which ``ratecheck list`` and ``show`` never read
+        (their text is the ``label``, so a deferred relation needs one).
     proof : callable, optional
         ``proof() -> str | None``: a sympy argument that returns a one-line description when it
         succeeds and ``None`` when it cannot conclude.  When absent, a generic attempt is made
@@ -172,11 +175,28 @@ class Identity:
     sampler: Sampler | None = None
     label: str = ""
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.relation, sp.Basic) and callable(self.relation):
+            if not self.label:
+                raise ClaimError("an identity with a deferred relation needs a label (its statement)")
+            # deferred: the field is removed so that the first read goes through __getattr__ and builds it
+            object.__setattr__(self, "_build_relation", self.relation)
+            object.__delattr__(self, "relation")
+
+    def __getattr__(self, name: str):
+        build = self.__dict__.get("_build_relation") if name == "relation" else None
+        if build is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        rel = build()
+        object.__setattr__(self, "relation", rel)
+        return rel
+
     def statement(self) -> str:
         return self.label or sp.sstr(self.relation)
 
-    def __getstate__(self):  # pickling keeps the relation unevaluated (see _frozen_relation)
-        return dict(self.__dict__, relation=_frozen_relation(self.relation))
+    def __getstate__(self):  # pickling keeps the relation unevaluated (see _frozen_relation); built if deferred
+        state = {k: v for k, v in self.__dict__.items() if k != "_build_relation"}
+        return dict(state, relation=_frozen_relation(self.relation))
 
     def __setstate__(self, state):
         self.__dict__.update(state, relation=_thawed_relation(state["relation"]))

@@ -268,13 +268,20 @@ def _lagrange_proof(n: int):
     return proof
 
 
+def _am_le_qm(n: int) -> sp.Basic:
+    """``L_am <= L_qm`` for n clients."""
+    Ls = _Ls[:n]
+    am = sum(Ls) / n
+    qm = sp.sqrt(sum(x**2 for x in Ls) / n)
+    return am <= qm
+
+
 def _means_identities():
-    out = []
-    for n in (2, 3, 6):
-        Ls = _Ls[:n]
-        am = sum(Ls) / n
-        qm = sp.sqrt(sum(x**2 for x in Ls) / n)
-        out.append(Identity(am <= qm, proof=_lagrange_proof(n), label=f"L_am <= L_qm for n = {n}"))
+    # the relations are built on first use (Identity accepts a callable): `list` and `show` read only the labels
+    out = [
+        Identity(lambda n=n: _am_le_qm(n), proof=_lagrange_proof(n), label=f"L_am <= L_qm for n = {n}")
+        for n in (2, 3, 6)
+    ]
     s, X = sp.Symbol("s", nonnegative=True), sp.Symbol("xi", nonnegative=True)
     gam = 1 / (L + L_am * X) - 1 / (L + (L_am + s) * X)
     out.append(
@@ -351,43 +358,43 @@ constants = register(
         measure="",
         identities=(
             Identity(
-                sp.Eq(theta_c(alpha), 1 - sp.sqrt(1 - alpha)),
+                lambda: sp.Eq(theta_c(alpha), 1 - sp.sqrt(1 - alpha)),
                 proof=_eq_after_u(theta_c(alpha), 1 - sp.sqrt(1 - alpha), "theta_c"),
                 sampler=_unit,
                 label="theta_c = 1 - sqrt(1 - alpha) (stable form)",
             ),
             Identity(
-                sp.Eq(beta_c(alpha), (1 - alpha) / (1 - sp.sqrt(1 - alpha))),
+                lambda: sp.Eq(beta_c(alpha), (1 - alpha) / (1 - sp.sqrt(1 - alpha))),
                 proof=_eq_after_u(beta_c(alpha), (1 - alpha) / (1 - sp.sqrt(1 - alpha)), "beta_c"),
                 sampler=_unit,
                 label="beta_c = (1 - alpha)/(1 - sqrt(1 - alpha)) (stable form)",
             ),
             Identity(
-                sp.Eq(xi(alpha), sp.sqrt(beta_c(alpha) / theta_c(alpha))),
+                lambda: sp.Eq(xi(alpha), sp.sqrt(beta_c(alpha) / theta_c(alpha))),
                 proof=_eq_after_u(xi(alpha), sp.sqrt(beta_c(alpha) / theta_c(alpha)), "xi"),
                 sampler=_unit,
                 label="xi = sqrt(beta_c/theta_c)",
             ),
             Identity(
-                sp.Eq(xi(alpha), (1 + sp.sqrt(1 - alpha)) / alpha - 1),
+                lambda: sp.Eq(xi(alpha), (1 + sp.sqrt(1 - alpha)) / alpha - 1),
                 proof=_eq_after_u(xi(alpha), (1 + sp.sqrt(1 - alpha)) / alpha - 1, "xi"),
                 sampler=_unit,
                 label="xi = (1 + sqrt(1 - alpha))/alpha - 1",
             ),
             Identity(
-                sp.Eq(theta_c(alpha), 1 - (1 - alpha) * (1 + _sY)),
+                lambda: sp.Eq(theta_c(alpha), 1 - (1 - alpha) * (1 + _sY)),
                 proof=_eq_after_u(theta_c(alpha), 1 - (1 - alpha) * (1 + _sY), "theta_c"),
                 sampler=_unit,
                 label="theta_c = 1 - (1 - alpha)(1 + s_Y), s_Y = (1 - alpha)^(-1/2) - 1 (authors' code)",
             ),
             Identity(
-                sp.Eq(beta_c(alpha), (1 - alpha) * (1 + 1 / _sY)),
+                lambda: sp.Eq(beta_c(alpha), (1 - alpha) * (1 + 1 / _sY)),
                 proof=_eq_after_u(beta_c(alpha), (1 - alpha) * (1 + 1 / _sY), "beta_c"),
                 sampler=_unit,
                 label="beta_c = (1 - alpha)(1 + 1/s_Y) (authors' code)",
             ),
             Identity(
-                sp.Eq(
+                lambda: sp.Eq(
                     sp.Matrix([theta_c(sp.Integer(1)), beta_c(sp.Integer(1)), xi(sp.Integer(1))]).T,
                     sp.Matrix([[1, 0, 0]]),
                 ),
@@ -399,7 +406,7 @@ constants = register(
                 label="alpha = 1 gives theta_c = 1, beta_c = 0, xi = 0",
             ),
             Identity(
-                sp.Eq(sp.limit(alpha * xi(alpha), alpha, 0, "+"), 2),
+                lambda: sp.Eq(sp.limit(alpha * xi(alpha), alpha, 0, "+"), 2),
                 proof=lambda: (
                     "sympy.limit(alpha * xi(alpha), alpha -> 0+) = 2"
                     if sp.limit(alpha * xi(alpha), alpha, 0, "+") == 2

@@ -195,7 +195,7 @@ p_tradeoff = register(
         assumptions=(gt(mu, 0), le(mu, L)) + _P,
         identities=(
             Identity(
-                le(_relaxed(sp.sqrt(gamma * mu)), _relaxed(p)),
+                lambda: le(_relaxed(sp.sqrt(gamma * mu)), _relaxed(p)),  # built on first use
                 proof=_no_symbolic_proof,
                 sampler=_ptradeoff_sampler,
                 label="p ln(1/eps)/min{gamma mu, p^2} is minimised over p in (0, 1] at p = sqrt(gamma mu)",
@@ -456,7 +456,7 @@ register_teeth(
         "optimal-p-gamma-mu",
         identities=(
             Identity(
-                le(_relaxed(gamma * mu), _relaxed(p)),
+                lambda: le(_relaxed(gamma * mu), _relaxed(p)),  # built on first use
                 proof=_no_symbolic_proof,
                 sampler=_ptradeoff_sampler,
                 label="the bound is minimised at p = gamma mu",

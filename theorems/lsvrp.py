@@ -86,26 +86,30 @@ _BASE = (gt(gamma, 0), gt(mu, 0), ge(delta, 0), gt(p, 0), le(p, 1))
 
 
 # ----------------------------------------------------------------------------- recursion (LS-3)
-def _closed_form_identities(theta_val):
-    out = []
+def _closed_form_identity(theta_val, k: int, j: int) -> sp.Basic:
+    """``[closed form of M^k v]_j == [M^k v]_j``, unevaluated (undecidable by sympy: sampled)."""
     Mn = recursion_matrix(theta=theta_val)
-    for k in (3,):
-        # the product written out: ``Mn**k`` simplifies every entry (sympy's dotprodsimp), about a second
-        # at import for a value the identity only samples
-        direct = sp.Matrix([X0, W0])
-        for _ in range(k):
-            direct = Mn * direct
-        cf = power_apply(Mn, (X0, W0), k)
-        for j, nm in ((0, "X"), (1, "W")):
-            out.append(
-                Identity(
-                    sp.Eq(cf[j], direct[j], evaluate=False),  # undecidable by sympy: sampled
-                    proof=_no_symbolic_proof,
-                    sampler=_recursion_sampler,
-                    label=f"closed form of [M^{k} v]_{nm} equals the matrix power (refresh_old={theta_val})",
-                )
-            )
-    return out
+    # the product written out: ``Mn**k`` simplifies every entry (sympy's dotprodsimp), about a second
+    # at import for a value the identity only samples
+    direct = sp.Matrix([X0, W0])
+    for _ in range(k):
+        direct = Mn * direct
+    cf = power_apply(Mn, (X0, W0), k)
+    return sp.Eq(cf[j], direct[j], evaluate=False)
+
+
+def _closed_form_identities(theta_val):
+    # each relation is built on first use (Identity accepts a callable): `list` and `show` read only the labels
+    return [
+        Identity(
+            lambda j=j, k=k: _closed_form_identity(theta_val, k, j),
+            proof=_no_symbolic_proof,
+            sampler=_recursion_sampler,
+            label=f"closed form of [M^{k} v]_{nm} equals the matrix power (refresh_old={theta_val})",
+        )
+        for k in (3,)
+        for j, nm in ((0, "X"), (1, "W"))
+    ]
 
 
 def _no_symbolic_proof() -> None:
@@ -178,8 +182,20 @@ _region_sampler = lambda rng, size: {  # noqa: E731
     "delta": 10 ** rng.uniform(-1, 1.5, size),
     "p": rng.uniform(0.01, 1, size),
 }
-_rho_M = eigenvalues(recursion_matrix(theta=0))[0]
-_rho_M1 = sp.Max(sp.Abs(eigenvalues(_M1)[0]), sp.Abs(eigenvalues(_M1)[1]))
+
+
+# the spectral radii are built on first use of the identities that read them (about 0.1 s at import otherwise,
+# for values that `list` and `show` never read)
+def _rho_M() -> sp.Expr:
+    r""":math:`\rho(M)=\lambda_+` (M is entrywise nonnegative)."""
+    return eigenvalues(recursion_matrix(theta=0))[0]
+
+
+def _rho_M1() -> sp.Expr:
+    r""":math:`\rho(M')=\max(|\lambda_+|,|\lambda_-|)`."""
+    return sp.Max(sp.Abs(eigenvalues(_M1)[0]), sp.Abs(eigenvalues(_M1)[1]))
+
+
 _cond = 2 * mu - gamma * (delta**2 - mu**2)
 region = register(
     Claim(
@@ -191,22 +207,22 @@ region = register(
         measure="",
         identities=(
             Identity(
-                sp.Eq((_I2 - recursion_matrix(theta=0)).det(), p * _gap),
+                lambda: sp.Eq((_I2 - recursion_matrix(theta=0)).det(), p * _gap),
                 label="det(I - M) = p (1 - a - s)  [M >= 0 entrywise, so rho(M) < 1 iff I - M is a nonsingular M-matrix]",
             ),
-            Identity(sp.Eq((_I2 - _M1).det(), p * _gap), label="det(I - M') = p (1 - a - s)"),
+            Identity(lambda: sp.Eq((_I2 - _M1).det(), p * _gap), label="det(I - M') = p (1 - a - s)"),
             Identity(
                 sp.Eq(_gap * (1 + gamma * mu) ** 2, gamma * _cond),
                 label="(1 - a - s)(1 + gamma mu)^2 = gamma (2 mu - gamma (delta^2 - mu^2)): s < 1 - a iff gamma (delta^2 - mu^2) < 2 mu",
             ),
             Identity(
-                sp.Eq(sp.sign(1 - _rho_M), sp.sign(_cond)),
+                lambda: sp.Eq(sp.sign(1 - _rho_M()), sp.sign(_cond)),
                 proof=_no_symbolic_proof,
                 sampler=_region_sampler,
                 label="sign(1 - rho(M)) = sign(2 mu - gamma (delta^2 - mu^2)) (sampled)",
             ),
             Identity(
-                sp.Eq(sp.sign(1 - _rho_M1), sp.sign(_cond)),
+                lambda: sp.Eq(sp.sign(1 - _rho_M1()), sp.sign(_cond)),
                 proof=_no_symbolic_proof,
                 sampler=_region_sampler,
                 label="sign(1 - rho(M')) = sign(2 mu - gamma (delta^2 - mu^2)) (sampled)",
@@ -225,7 +241,6 @@ _kj_sampler = lambda rng, size: {  # noqa: E731
     "delta": m * 10 ** rng.uniform(0, 2.5, size),
     "p": 10 ** rng.uniform(-3, 0, size),
 }
-_rho_KJ = _rho_M.subs(gamma, _gKJ)
 complexity = register(
     Claim(
         id="lsvrp.complexity",
@@ -248,7 +263,7 @@ complexity = register(
                 label="s <= 1/9 at gamma = mu/(2 delta^2) when delta >= mu",
             ),
             Identity(
-                le(_rho_KJ, sp.Max(1 - mu**2 / (4 * delta**2), 1 - sp.Rational(7, 18) * p)),
+                lambda: le(_rho_M().subs(gamma, _gKJ), sp.Max(1 - mu**2 / (4 * delta**2), 1 - sp.Rational(7, 18) * p)),
                 proof=_no_symbolic_proof,
                 sampler=_kj_sampler,
                 label="rho(M) <= max{1 - mu^2/(4 delta^2), 1 - 7p/18} at gamma = mu/(2 delta^2), delta >= mu",
@@ -343,7 +358,7 @@ register_teeth(
         "mu2-dropped",
         identities=(
             Identity(
-                sp.Eq(sp.sign(1 - _rho_M), sp.sign(2 * mu - gamma * delta**2)),
+                lambda: sp.Eq(sp.sign(1 - _rho_M()), sp.sign(2 * mu - gamma * delta**2)),
                 proof=_no_symbolic_proof,
                 sampler=_region_sampler,
                 label="sign(1 - rho(M)) = sign(2 mu - gamma delta^2) (mu^2 dropped)",

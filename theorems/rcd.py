@@ -30,6 +30,8 @@ importance probabilities, :math:`\tau`-nice); ``rpt.*`` with the RPT prefix/suff
 
 from __future__ import annotations
 
+import functools
+
 import sympy as sp
 
 from ._core import Claim, Identity, Kind, Provenance, ge, gt, le, register, register_teeth, sym
@@ -222,21 +224,31 @@ def _p_sampler(rng, size):
     return {f"p_{i + 1}": w[:, i] for i in range(4)}
 
 
-def _rpt_moment_identities() -> tuple[Identity, ...]:
+@functools.cache
+def _rpt_moment_tables() -> tuple[sp.Matrix, sp.Matrix, sp.Matrix, sp.Matrix]:
+    """(prefix E[u u^T], its table 1/q_min(i,j), suffix E[u u^T], its table 1/q'_max(i,j)), J = 4."""
     pre = sp.Matrix(4, 4, lambda i, j: _prefix_moment(i, j))
     pre_tab = sp.Matrix(4, 4, lambda i, j: 1 / _q_prefix(min(i, j)))
     suf = sp.Matrix(4, 4, lambda i, j: _suffix_moment(i, j))
     suf_tab = sp.Matrix(4, 4, lambda i, j: 1 / _q_suffix(max(i, j)))
+    return pre, pre_tab, suf, suf_tab
+
+
+def _rpt_moment_identities() -> tuple[Identity, ...]:
+    # the 4x4 moment tables are built on first use of an identity (about 0.03 s at import otherwise);
+    # `list` and `show` read only the labels
+    pre_text = "prefix: E[u_i u_j] = P(s >= max(i,j))/(q_i q_j) = 1/q_min(i,j), J = 4"
+    suf_text = "suffix: E[u_i u_j] = P(s <= min(i,j))/(q'_i q'_j) = 1/q'_max(i,j), J = 4"
     return (
         Identity(
-            sp.Eq(pre, pre_tab),
-            proof=_eq_proof(pre, pre_tab, "prefix: E[u_i u_j] = P(s >= max(i,j))/(q_i q_j) = 1/q_min(i,j), J = 4"),
+            lambda: sp.Eq(*_rpt_moment_tables()[:2]),
+            proof=lambda: _eq_proof(*_rpt_moment_tables()[:2], pre_text)(),
             sampler=_p_sampler,
             label="RPT prefix: E[u_i u_j] = 1/q_min(i,j) (J = 4, outcome by outcome)",
         ),
         Identity(
-            sp.Eq(suf, suf_tab),
-            proof=_eq_proof(suf, suf_tab, "suffix: E[u_i u_j] = P(s <= min(i,j))/(q'_i q'_j) = 1/q'_max(i,j), J = 4"),
+            lambda: sp.Eq(*_rpt_moment_tables()[2:]),
+            proof=lambda: _eq_proof(*_rpt_moment_tables()[2:], suf_text)(),
             sampler=_p_sampler,
             label="RPT suffix: E[u_i u_j] = 1/q'_max(i,j) (J = 4, outcome by outcome)",
         ),
@@ -276,9 +288,15 @@ l_tilde = register(
     )
 )
 
-_MEAN_PRE = sp.Matrix([[_prefix_mean(j) for j in range(4)]])
-_MEAN_SUF = sp.Matrix([[_suffix_mean(j) for j in range(4)]])
 _ONES = sp.ones(1, 4)
+
+
+@functools.cache
+def _rpt_means() -> tuple[sp.Matrix, sp.Matrix]:
+    """(prefix E[u], suffix E[u]) as 1x4 rows, built on first use of the `rpt.unbiased` identities."""
+    return sp.Matrix([[_prefix_mean(j) for j in range(4)]]), sp.Matrix([[_suffix_mean(j) for j in range(4)]])
+
+
 unbiased = register(
     Claim(
         id="rpt.unbiased",
@@ -291,14 +309,14 @@ unbiased = register(
         bound=sp.Integer(0),
         identities=(
             Identity(
-                sp.Eq(_MEAN_PRE, _ONES),
-                proof=_eq_proof(_MEAN_PRE, _ONES, "prefix: E[u_j] = P(s >= j)/q_j = 1, J = 4"),
+                lambda: sp.Eq(_rpt_means()[0], _ONES),
+                proof=lambda: _eq_proof(_rpt_means()[0], _ONES, "prefix: E[u_j] = P(s >= j)/q_j = 1, J = 4")(),
                 sampler=_p_sampler,
                 label="RPT prefix: E[u_j] = sum_{s >= j} p_s / q_j = 1 (J = 4)",
             ),
             Identity(
-                sp.Eq(_MEAN_SUF, _ONES),
-                proof=_eq_proof(_MEAN_SUF, _ONES, "suffix: E[u_j] = P(s <= j)/q'_j = 1, J = 4"),
+                lambda: sp.Eq(_rpt_means()[1], _ONES),
+                proof=lambda: _eq_proof(_rpt_means()[1], _ONES, "suffix: E[u_j] = P(s <= j)/q'_j = 1, J = 4")(),
                 sampler=_p_sampler,
                 label="RPT suffix: E[u_j] = sum_{s <= j} p_s / q'_j = 1 (J = 4)",
             ),

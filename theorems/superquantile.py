@@ -140,7 +140,8 @@ bias_exact = _claim(
     bound=B / (theta * m) * BinomialExcess(m, theta, _j0),
     identities=(
         Identity(
-            sp.Eq(BinomialExcess(m, theta, _j0), BinomialExcess(m, theta, _j0).rewrite(sp.Sum), evaluate=False),
+            # built on first use (the rewrite as a Sum costs at import what `list` and `show` never read)
+            lambda: sp.Eq(BinomialExcess(m, theta, _j0), BinomialExcess(m, theta, _j0).rewrite(sp.Sum), evaluate=False),
             proof=_excess_proof,
             label="numeric E[(Bin(m, p) - j)_+] equals the exact sympy Sum (m in {1, 3, 7}, p in {1/10, 3/4}, all j)",
         ),

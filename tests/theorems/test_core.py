@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 import pytest
 import sympy as sp
@@ -83,6 +85,27 @@ def test_identity_proved_by_sympy_and_refuted_by_sampling():
     assert false.method == "sampling" and not false.holds
     true_sampled = Identity(sp.ceiling(x) <= x + 1).establish()
     assert true_sampled.method == "sampling" and true_sampled.holds
+
+
+def test_deferred_identity_builds_its_relation_once_on_first_use():
+    x = sp.Symbol("x", positive=True)
+    calls = []
+
+    def build():
+        calls.append(1)
+        return sp.Eq((x + 1) ** 2, x**2 + 2 * x + 1)
+
+    lazy = Identity(build, label="square of x + 1")
+    assert calls == [] and lazy.statement() == "square of x + 1"  # the label needs no relation
+    assert lazy.relation == build() and len(calls) == 2  # first read builds it (the second call is ours)
+    assert lazy.relation is lazy.relation and len(calls) == 2  # then it is kept
+    eager = Identity(build(), label="square of x + 1")
+    assert Identity(build, label="square of x + 1") == eager
+    assert lazy.establish().method == "sympy"
+    again = pickle.loads(pickle.dumps(Identity(build, label="square of x + 1")))  # the builder is not pickled
+    assert again == eager and "_build_relation" not in again.__dict__
+    with pytest.raises(ClaimError, match="needs a label"):
+        Identity(build)
 
 
 def test_registry_get_select_and_unknown():
