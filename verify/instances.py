@@ -93,10 +93,6 @@ def smoothness_profile(n: int, spread: float, profile: str = "outlier", L_am: fl
     return L * (L_am / L.mean())
 
 
-def _rescale_clients(A: np.ndarray, target: np.ndarray, raw: np.ndarray) -> np.ndarray:
-    return np.sqrt(target / raw)
-
-
 def heterogeneous_least_squares(
     n: int = 20,
     d: int = 30,
