@@ -67,7 +67,9 @@ def pl_rate(L_mean: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
         \mathbb E\,\Psi^T \le (1-\gamma\mu)^T\Big(\delta_0 + \frac{\gamma}{\theta_c}G^0\Big),
         \quad \Psi^t = f(x^t)-f^\star+\frac{\gamma}{\theta_c}G^t.
     """
-    rule = sp.Min(1 / (L + L_mean * sp.sqrt(2 * beta_c(alpha) / theta_c(alpha))), theta_c(alpha) / (2 * mu))
+    rule = sp.Min(
+        1 / (L + L_mean * sp.sqrt(2 * beta_c(alpha) / theta_c(alpha))), theta_c(alpha) / (2 * mu), evaluate=False
+    )
     return rule, (1 - gamma * mu) ** T * (delta0 + gamma / theta_c(alpha) * G0)
 
 

@@ -75,7 +75,7 @@ def _no_symbolic_proof() -> None:
 # ============================================================================ ProxSkip
 def zeta(g=gamma, m=mu, q=p) -> sp.Expr:
     r""":math:`\zeta=\min\{\gamma\mu,p^2\}`."""
-    return sp.Min(g * m, q**2)
+    return sp.Min(g * m, q**2, evaluate=False)
 
 
 linear_rate = register(
@@ -164,11 +164,11 @@ _LN = sp.log(1 / eps)
 
 def comm_bound(q=p) -> sp.Expr:
     r""":math:`B(p)=p\lceil\ln(1/\varepsilon)/\min\{\gamma\mu,p^2\}\rceil` (expected communications bound)."""
-    return q * sp.ceiling(_LN / sp.Min(gamma * mu, q**2))
+    return q * sp.ceiling(_LN / sp.Min(gamma * mu, q**2, evaluate=False))
 
 
 def _relaxed(q) -> sp.Expr:
-    return q * _LN / sp.Min(gamma * mu, q**2)
+    return q * _LN / sp.Min(gamma * mu, q**2, evaluate=False)
 
 
 def _ptradeoff_sampler(rng, size):
@@ -221,7 +221,7 @@ def delta_H(hh=H * (H - 1)) -> sp.Expr:
     r""":math:`\Delta_H=\frac{\gamma LH(H-1)\bar\sigma}{2D_H}`, :math:`D_H=\max\{\varphi_H(\mu_{\min}),q_H\mu_f\}`,
     :math:`q_H=\frac{1-(1-\gamma L)^H}{\gamma L}`."""
     qH = (1 - (1 - gamma * L) ** H) / (gamma * L)
-    DH = sp.Max(phi_H(mu), qH * mu_f)
+    DH = sp.Max(phi_H(mu), qH * mu_f, evaluate=False)
     return gamma * L * hh * sigma_bar / (2 * DH)
 
 
@@ -407,7 +407,7 @@ register_teeth(
     linear_rate,
     linear_rate.variant(
         "zeta-p",
-        bound=(1 - sp.Min(gmu, p)) ** T * Psi0,
+        bound=(1 - sp.Min(gmu, p, evaluate=False)) ** T * Psi0,
         expected_to_fail="zeta = min{gamma mu, p} instead of min{gamma mu, p^2} (too fast when p^2 < gamma mu)",
     ),
     linear_rate.variant(

@@ -163,7 +163,7 @@ lyapunov = register(
         measure="lyapunov_psi",
         in_expectation=True,
         stepsize=1 / (2 * delta - mu),
-        bound=sp.Max((1 + 2 * _s) * _a, 1 - p / 2 + p * _s) ** T * (X0 + _PSI_W * W0),
+        bound=sp.Max((1 + 2 * _s) * _a, 1 - p / 2 + p * _s, evaluate=False) ** T * (X0 + _PSI_W * W0),
         assumptions=_BASE + (gt(2 * delta, mu), le(_s, sp.Rational(1, 4))),
         setting={"algorithm": "lsvrp", "refresh": "new", "psi_weight": _PSI_W},
         experiment="lsvrp",
@@ -193,7 +193,7 @@ def _rho_M() -> sp.Expr:
 
 def _rho_M1() -> sp.Expr:
     r""":math:`\rho(M')=\max(|\lambda_+|,|\lambda_-|)`."""
-    return sp.Max(sp.Abs(eigenvalues(_M1)[0]), sp.Abs(eigenvalues(_M1)[1]))
+    return sp.Max(sp.Abs(eigenvalues(_M1)[0]), sp.Abs(eigenvalues(_M1)[1]), evaluate=False)
 
 
 _cond = 2 * mu - gamma * (delta**2 - mu**2)
@@ -263,7 +263,10 @@ complexity = register(
                 label="s <= 1/9 at gamma = mu/(2 delta^2) when delta >= mu",
             ),
             Identity(
-                lambda: le(_rho_M().subs(gamma, _gKJ), sp.Max(1 - mu**2 / (4 * delta**2), 1 - sp.Rational(7, 18) * p)),
+                lambda: le(
+                    _rho_M().subs(gamma, _gKJ),
+                    sp.Max(1 - mu**2 / (4 * delta**2), 1 - sp.Rational(7, 18) * p, evaluate=False),
+                ),
                 proof=_no_symbolic_proof,
                 sampler=_kj_sampler,
                 label="rho(M) <= max{1 - mu^2/(4 delta^2), 1 - 7p/18} at gamma = mu/(2 delta^2), delta >= mu",

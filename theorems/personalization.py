@@ -74,7 +74,7 @@ det_rate = register(
         provenance=Provenance.DERIVED,
         kind=Kind.UPPER,
         measure="avg_stationarity",
-        bound=2 * sp.Max(2, 1 + chi**2) * delta0 / T,
+        bound=2 * sp.Max(2, 1 + chi**2, evaluate=False) * delta0 / T,
         setting={"algorithm": "both"},
         experiment="personalization",
         description="max over FedSim and FedAlt (each with its derived stepsizes) of the running mean of M_t.",

@@ -46,7 +46,7 @@ n, d, c, r, k = sym("n"), sym("d"), sym("c"), sym("r"), sym("k")
 eps = sym("eps")
 
 #: Top-k on vectors supported on at most r coordinates is contractive with this alpha (RF-4).
-ALPHA_KR = sp.Min(1, k / r)
+ALPHA_KR = sp.Min(1, k / r, evaluate=False)
 #: The authors' code uses the generic Top-k constant k/d (valid, smaller stepsize).
 ALPHA_KD = k / d
 
@@ -186,7 +186,7 @@ def _sample_topk(rng: np.random.Generator, size: int, d_: int = 10) -> dict:
     return {"topk_err_sq": (err**2).sum(1), "x_sq": (x**2).sum(1), "k": k_, "r": r_}
 
 
-_branches = sp.Min(L_qm, sp.sqrt(c / n) * L_max)
+_branches = sp.Min(L_qm, sp.sqrt(c / n) * L_max, evaluate=False)
 _Sq_avg, _Sq_mean = sym("sq_norm_avg"), sym("avg_sq_norm")
 _TopErr, _Xsq = sym("topk_err_sq"), sym("x_sq")
 
@@ -208,7 +208,7 @@ _IDENT_CONSTANTS = (
         label="L_plus <= min(L_qm, sqrt(c/n) max_i L_i) on random sparse quadratics (RF-1)",
     ),
     Identity(
-        sp.Eq(sp.Min(c / n * L_max**2, L_qm**2), _branches**2),
+        sp.Eq(sp.Min(c / n * L_max**2, L_qm**2, evaluate=False), _branches**2),
         label="min{(c/n) max_i L_i^2, (1/n) sum_i L_i^2} = min(L_qm, sqrt(c/n) max_i L_i)^2 (RF-2, the abstract's form)",
     ),
     Identity(
@@ -258,7 +258,7 @@ complexity = register(
         measure="bits_to_eps",
         in_expectation=True,
         stepsize=nonconvex.stepsize,
-        bound=(L + r * sp.sqrt(c / n * sp.Min(c / n * L_max**2, L_qm**2))) / eps,
+        bound=(L + r * sp.sqrt(c / n * sp.Min(c / n * L_max**2, L_qm**2, evaluate=False))) / eps,
         exponent=sp.Integer(1),
         scaling_in="c",
         assumptions=_SPARSITY,
@@ -318,7 +318,7 @@ register_teeth(
     constants,
     constants.variant(
         "c-over-n",
-        bound=sp.Min(L_qm, c / n * L_max),
+        bound=sp.Min(L_qm, c / n * L_max, evaluate=False),
         identities=(),
         expected_to_fail="sqrt dropped: L_plus <= min(L_qm, (c/n) max_i L_i) fails for disjoint supports",
     ),

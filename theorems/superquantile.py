@@ -125,7 +125,7 @@ bias_levy = _claim(
     paper=LEVY + ", Prop. 1, Eq. (8), explicit constant in Eq. (41); spec SQ-T2",
     provenance=Provenance.PAPER,
     measure="bias",
-    bound=B * sp.Min(3 / sp.sqrt(theta * m), 1),
+    bound=B * sp.Min(3 / sp.sqrt(theta * m), 1, evaluate=False),
     description="Bias S_theta(Z) - E S_hat_m for Z in [a, a + B] (B = range of the law).",
 )
 
@@ -375,7 +375,7 @@ register_teeth(
     bias_levy,
     bias_levy.variant(
         "rate-1-over-theta-m",
-        bound=B * sp.Min(3 / (theta * m), 1),
+        bound=B * sp.Min(3 / (theta * m), 1, evaluate=False),
         expected_to_fail="rate 1/(theta m) instead of 1/sqrt(theta m)",
     ),
 )

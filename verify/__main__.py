@@ -5,6 +5,7 @@ Ctrl-C during a run (status 130, one line, no traceback): ``import ratecheck`` i
 imports happen inside :func:`run`, under its handler.
 """
 
+import gc
 import sys
 
 
@@ -26,6 +27,10 @@ def run(argv=None) -> "None":
         code = main(argv)
     except KeyboardInterrupt:  # outside main's own handler (e.g. between two of its statements)
         _interrupted()
+    # The catalogue is hundreds of thousands of sympy objects that live until exit; the collector's passes
+    # over them during interpreter shutdown cost ~0.3 s, a third of `list`/`show`.  Freezing moves them out of
+    # the collector's sight; exit handlers and stream flushing run as usual.
+    gc.freeze()
     sys.exit(code)
 
 
