@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import collections
 import concurrent.futures
 import functools
 import importlib.util
@@ -490,6 +491,8 @@ def _claim_unit(task: dict) -> dict:
         out["row"] = _search.catalogue_row(
             claim, vs, budget=task["search"] or None, seed=task["seed"], experiment=exp, out=task["out"]
         )
+    if task.get("figdir") and _figpkg.telling(vs) is not None:  # the report's figure and series, drawn here
+        out["drawn"] = _figpkg.ClaimFigure(claim.id, vs, _report.safe_name(claim.id), claim)(task["figdir"])
     return out
 
 
@@ -507,41 +510,64 @@ def _warning_record(w) -> dict:
     return {"category": w.category.__name__, "message": str(w.message), "filename": w.filename, "lineno": w.lineno}
 
 
-def _run_units(tasks: list, jobs: int, on_done, on_finish=None) -> list:
-    """Run :func:`_claim_unit` on every task, ``jobs`` at a time; ``on_done(i, result)`` is called in task order
-    (a result that finishes early waits for the ones before it), so the output is the same for every ``jobs``;
-    ``on_finish(i, result)`` as soon as a task finishes (the progress display)."""
+def _run_units(tasks: list, jobs: int, on_done, on_finish=None, *, order=None, follow=None) -> list:
+    """Run :func:`_claim_unit` on every task, ``jobs`` at a time, and return the results in task order.
+
+    ``on_done(i, result)`` is called in task order (a result that finishes early waits for the ones before
+    it), so the output is the same for every ``jobs``; ``on_finish(i, result)`` as soon as a task finishes
+    (the progress display).  ``order`` is the order in which the tasks are started (default: task order);
+    it changes when results arrive, never what they are.  ``follow(i, result)`` may return new tasks, which
+    are appended to ``tasks`` and started before any task still waiting (e.g. an experiment's figures, as
+    soon as its last claim is checked), so no worker idles at a phase boundary."""
     results: list = [None] * len(tasks)
+    pending = collections.deque(range(len(tasks)) if order is None else order)
     # one BLAS thread here too: a multi-threaded BLAS sums in another order (last-digit differences, e.g. in an
     # eigenvalue), and the results of --jobs 1 must be those of the workers, whose BLAS is pinned
     _sweep._limit_threads()
-    if jobs == 1 or len(tasks) <= 1:
-        for i, t in enumerate(tasks):
-            results[i] = _claim_unit(t)
-            if on_finish is not None:
-                on_finish(i, results[i])
-            on_done(i, results[i])
+    shown = 0
+
+    def finish(i, res) -> None:
+        nonlocal shown
+        results[i] = res
+        if on_finish is not None:
+            on_finish(i, res)
+        for t in follow(i, res) if follow is not None else ():
+            tasks.append(t)
+            results.append(None)
+            pending.appendleft(len(tasks) - 1)
+        while shown < len(tasks) and results[shown] is not None:
+            on_done(shown, results[shown])
+            shown += 1
+
+    if jobs == 1 or len(tasks) <= 1 and follow is None:
+        while pending:
+            i = pending.popleft()
+            finish(i, _claim_unit(tasks[i]))
         return results
     try:
-        ex = _sweep.loky_executor(min(jobs, len(tasks)))
+        ex = _sweep.loky_executor(jobs if follow is not None else min(jobs, len(tasks)))
     except ImportError as e:  # pragma: no cover - depends on the environment
         raise UsageError(f"--jobs {jobs} needs joblib (pip install joblib), or use --jobs 1") from e
-    futures = {ex.submit(_worker_unit, t): i for i, t in enumerate(tasks)}
-    shown = 0
+    running: dict = {}
+
+    def top_up() -> None:  # a few tasks queued beyond the workers, so that none waits for the next submission
+        while pending and len(running) < jobs + 2:
+            i = pending.popleft()
+            running[ex.submit(_worker_unit, tasks[i])] = i
+
     try:
-        for fut in concurrent.futures.as_completed(futures):
-            i = futures[fut]
-            res = fut.result()
-            for w in res.pop("stray_warnings", []):  # a worker's warnings, shown here like the serial run's
-                warnings.warn_explicit(w["message"], _warning_class(w["category"]), w["filename"], w["lineno"])
-            results[i] = res
-            if on_finish is not None:
-                on_finish(i, res)
-            while shown < len(tasks) and results[shown] is not None:
-                on_done(shown, results[shown])
-                shown += 1
+        top_up()
+        while running:
+            finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+            for fut in finished:
+                i = running.pop(fut)
+                res = fut.result()
+                for w in res.pop("stray_warnings", []):  # a worker's warnings, shown here like the serial run's
+                    warnings.warn_explicit(w["message"], _warning_class(w["category"]), w["filename"], w["lineno"])
+                finish(i, res)
+            top_up()
     except BaseException:
-        for f in futures:
+        for f in running:
             f.cancel()
         raise
     return results
@@ -610,11 +636,48 @@ def _cmd_check(a, argv) -> int:
         for c in claims
     ]
     by_id = {c.id: c for c in claims}
+    exp_of = {c.id: (exp.name if exp else c.experiment) for c in claims if c.measure}
+    names = list(dict.fromkeys(exp_of.values()))
+    # With a report and workers, everything is drawn by the workers while the claims run: each unit draws its
+    # claim's figure into a scratch folder, and an experiment's figures start as soon as its last claim (or
+    # teeth variant) is checked.  The units are started experiment by experiment for that; the output keeps
+    # the catalogue's order.
+    overlap = not a.no_report and jobs > 1
+    if overlap:
+        drawn_dir = tempfile.mkdtemp(prefix="ratecheck-claimfig-")
+        scratch.append(drawn_dir)
+        for t in tasks:
+            t["figdir"] = drawn_dir
+    group = {name: [i for i, c in enumerate(claims) if exp_of.get(c.id) == name] for name in names}
+    order = [i for name in names for i in group[name]] + [i for i, c in enumerate(claims) if c.id not in exp_of]
+    left = {name: len(ix) for name, ix in group.items()}
+    fig_tasks: dict = {}  # experiment name -> index of its figure task
+
+    def follow(i, res) -> list:
+        if not overlap or i >= len(claims) or claims[i].id not in exp_of:
+            return []
+        name = exp_of[claims[i].id]
+        left[name] -= 1
+        if left[name]:
+            return []
+        d = tempfile.mkdtemp(prefix=f"ratecheck-fig-{name}-")
+        scratch.append(d)
+        fig_tasks[name] = len(tasks)
+        mine = [v for j in group[name] for v in (tasks_results[j] or {}).get("verdicts", [])]
+        return [{"kind": "figures", "experiment": name, "verdicts": mine, "dir": d, "quick": a.quick}]
+
+    tasks_results: list = []  # filled by finished(), read by follow() (which runs right after it)
 
     def finished(i, res) -> None:
-        con.progress.advance(claims[i].id, _verdict.outcome(res["verdicts"])[1])
+        while len(tasks_results) <= i:
+            tasks_results.append(None)
+        tasks_results[i] = res
+        if i < len(claims):
+            con.progress.advance(claims[i].id, _verdict.outcome(res["verdicts"])[1])
 
     def done(i, res) -> None:
+        if i >= len(claims):  # an experiment's figures: nothing to print
+            return
         c, vs = claims[i], res["verdicts"]
         status, unexpected = _verdict.outcome(vs)
         t = _fmt_tightness(_verdict.claim_tightness(vs))
@@ -640,16 +703,20 @@ def _cmd_check(a, argv) -> int:
 
     try:
         con.progress.draw()
-        results = _run_units(tasks, jobs, done, finished)
-        verdicts = [v for r in results for v in r["verdicts"]]
-        search_rows = None if a.search is None else [r["row"] for r in results if "row" in r]
+        n_claims = len(claims)
+        results = _run_units(tasks, jobs, done, finished, order=order, follow=follow)
+        verdicts = [v for r in results[:n_claims] for v in r["verdicts"]]
+        search_rows = None if a.search is None else [r["row"] for r in results[:n_claims] if "row" in r]
         if not a.no_report:
-            exp_of = {c.id: (exp.name if exp else c.experiment) for c in claims if c.measure}
-            names = list(dict.fromkeys(exp_of.values()))
             mine = {name: [v for v in verdicts if exp_of.get(v.claim) == name] for name in names}
-            if jobs > 1 and len(names) > 1:  # drawn by the workers into scratch folders, moved into the report
-                con.progress.restart(len(names), "experiment figures")
-                extra = _figures_in_workers(names, mine, a.quick, jobs, con.progress, scratch)
+            drawn = None
+            if overlap:  # drawn by the workers into scratch folders, moved into the report
+                extra = [_mover(tasks[fig_tasks[name]]["dir"], results[fig_tasks[name]]["files"]) for name in names]
+                drawn = {r["claim"]: (drawn_dir, r["drawn"]) for r in results[:n_claims] if "drawn" in r}
+                if not a.json:
+                    n_fig = sum(d["figure"] is not None for _, d in drawn.values())
+                    n_fig += sum(len(results[i]["files"]) for i in fig_tasks.values())
+                    print(f"figures: {n_fig} drawn by the workers while the claims ran", flush=True)
             else:
                 extra = [_figures(_exps.get(name), mine[name], a.quick) for name in names]
             con.progress.label = "one plot per claim, then the pages"
@@ -665,7 +732,8 @@ def _cmd_check(a, argv) -> int:
                 records=records,
                 command="ratecheck " + " ".join(shlex.quote(x) for x in argv),
                 claims=claims,
-                progress=_figure_progress(a.json),
+                progress=_figure_progress(a.json or overlap),
+                drawn=drawn,
             )
             con.progress.close()
             con.print(f"report: {path}/index.html ({time.perf_counter() - t0:.1f} s)")
@@ -708,25 +776,15 @@ def _figures(e, mine, quick):
     return functools.partial(_figpkg.experiment_figures, e, mine, quick=quick)
 
 
-def _figures_in_workers(names, mine, quick, jobs, progress, scratch: list) -> list:
-    """The report's writers of the experiments' figures, drawn now by ``jobs`` workers into scratch folders
-    (listed in ``scratch`` for removal); each writer moves its files into the report's folder."""
-    tasks = []
-    for name in names:
-        d = tempfile.mkdtemp(prefix=f"ratecheck-fig-{name}-")
-        scratch.append(d)
-        tasks.append({"kind": "figures", "experiment": name, "verdicts": mine[name], "dir": d, "quick": quick})
-    results = _run_units(tasks, jobs, lambda i, r: None, lambda i, r: progress.advance(names[i]))
+def _mover(src: str, files: list):
+    """The report's writer of figures already drawn into the scratch folder ``src``: it moves them in."""
 
-    def mover(src: str, files: list):
-        def write(d):
-            for fname, _caption in files:
-                shutil.move(os.path.join(src, fname), os.path.join(d, fname))
-            return files
+    def write(d):
+        for fname, _caption in files:
+            shutil.move(os.path.join(src, fname), os.path.join(d, fname))
+        return files
 
-        return write
-
-    return [mover(t["dir"], r["files"]) for t, r in zip(tasks, results)]
+    return write
 
 
 def _changes_text(changes: dict) -> str:

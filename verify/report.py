@@ -77,6 +77,7 @@ def write_report(
     claims=None,
     progress=None,
     workers: int = 2,
+    drawn=None,
 ) -> Path:
     """Write the report for ``verdicts`` into ``out`` atomically and return its path.
 
@@ -85,7 +86,9 @@ def write_report(
     ``f(tmpdir) -> [(file name, caption)]`` (an experiment's own figures).  All figures are drawn by
     :func:`verify.figures.draw_all` (``workers`` processes); ``progress(i, n)`` is called as they finish.
     ``claims`` are the claim objects checked (needed for claims that are not registered, e.g. from a
-    user's file or claim file, whose statement the report shows as written).
+    user's file or claim file, whose statement the report shows as written).  ``drawn`` maps a claim id to
+    ``(folder, {"figure": name, "series": name})`` for claims whose figure and series were drawn already
+    (by ``check --jobs N`` workers, while the claims ran): those files are moved in, not drawn again.
     """
     token = _CLAIMS.set({c.id: c for c in claims or ()})
     try:
@@ -99,28 +102,42 @@ def write_report(
             records=records,
             progress=progress,
             workers=workers,
+            drawn=drawn or {},
         )
     finally:
         _CLAIMS.reset(token)
 
 
-def _safe(cid: str) -> str:
+def safe_name(cid: str) -> str:
+    """The file name stem of a claim's figure and series in a report (``~`` and ``/`` replaced)."""
     return cid.replace("~", "__").replace("/", "_")
 
 
-def _write_report(verdicts, out, *, extra_figures, title, command, search_rows, records, progress, workers) -> Path:
+_safe = safe_name
+
+
+def _write_report(
+    verdicts, out, *, extra_figures, title, command, search_rows, records, progress, workers, drawn
+) -> Path:
     with replace_dir(out, "report") as tmp:
         rows = summarize(verdicts)
         by: dict[str, list] = {}
         for v in verdicts:
             by.setdefault(v.claim, []).append(v)
-        tasks = []
+        tasks, moved = [], {}
         for cid, vs in by.items():
-            if telling(vs) is not None:
+            if cid in drawn:
+                src, names = drawn[cid]
+                for key in ("figure", "series"):
+                    if names[key] is not None:
+                        shutil.move(os.path.join(src, names[key]), os.path.join(tmp, names[key]))
+                moved[cid] = (names["figure"], names["series"])
+            elif telling(vs) is not None:
                 claim = _CLAIMS.get().get(cid)
                 tasks.append(ClaimFigure(cid, vs, _safe(cid), claim))
         tasks += list(extra_figures or [])
         files, extra = draw_all(tasks, tmp, workers=workers, progress=progress)
+        files.update(moved)
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
         best = {r["claim"]: r for r in search_rows or []}
         for r in rows:

@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -252,6 +253,35 @@ def test_jobs_give_the_serial_results_exactly(cmd, tmp_path, capsys):
     if cmd == "search":  # the same counterexample records, byte for byte
         files = {j: {p.name: p.read_text() for p in (tmp_path / f"cx{j}").glob("*.json")} for j in "12"}
         assert files["1"] == files["2"] and files["1"]
+
+
+def test_jobs_report_is_the_serial_report(tmp_path, capsys, monkeypatch):
+    """With a report, ``--jobs 2`` draws every figure in the workers while the claims run (each claim's in its
+    unit, an experiment's as soon as its last claim is checked); the report's files are those of ``--jobs 1``,
+    byte for byte (the pages aside: they carry the date and the command)."""
+    user = tmp_path / "mine.py"
+    user.write_text(
+        "from ratecheck import theorems\n"
+        "MINE = theorems.get('weiszfeld.hull').variant('user-copy')\n"  # a claim that travels by value
+    )
+    scratch = tmp_path / "scratch"  # where the scratch folders of the figures go (and must be gone from)
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    reports = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"report{jobs}"
+        args = ["check", "weiszfeld.hull", "superquantile.bias-levy", "--quick", "--jobs", jobs, "--report", str(out)]
+        code, _, err = run([*args, "--claim", f"{user}:MINE"], capsys)
+        assert code == 0, err
+        reports[jobs] = {
+            p.relative_to(out).as_posix(): p.read_bytes()
+            for p in out.rglob("*")
+            if p.is_file() and p.suffix in (".png", ".csv")
+        }
+    assert reports["1"] == reports["2"]
+    assert any(name.startswith("weiszfeld.hull__user-copy") for name in reports["1"])  # the user's claim drawn too
+    assert sum(name.endswith(".png") for name in reports["1"]) >= 4  # claims' figures and experiments' figures
+    assert not list(scratch.iterdir())
 
 
 def test_jobs_is_validated(capsys):
