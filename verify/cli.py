@@ -191,9 +191,12 @@ def _parser() -> argparse.ArgumentParser:
     _verbosity(ls)
     sh = sub.add_parser("show", help="show claims: statement, provenance, assumptions, teeth")
     sh.add_argument("ids", nargs="+", metavar="id", help=_IDS_HELP)
-    sh.add_argument("--latex", action="store_true", help="print the statement as LaTeX")
-    sh.add_argument("--json", action="store_true", help="print the summary as JSON (a list when several claims match)")
-    sh.add_argument("--toml", action="store_true", help="print the claim as a claim file (TOML with LaTeX) to edit")
+    form = sh.add_mutually_exclusive_group()  # one output form: two would silently drop one
+    form.add_argument("--latex", action="store_true", help="print the statement as LaTeX")
+    form.add_argument(
+        "--json", action="store_true", help="print the summary as JSON (a list when several claims match)"
+    )
+    form.add_argument("--toml", action="store_true", help="print the claim as a claim file (TOML with LaTeX) to edit")
     _verbosity(sh)
     ex = sub.add_parser("experiments", help="list the experiments (what claims can be checked against)")
     ex.add_argument("--json", action="store_true", help="print the list as JSON")
@@ -1080,7 +1083,13 @@ def _add_sweep_parsers(subparsers) -> None:
         "--backend", choices=_HELP_BACKENDS, default="loky", help="loky (local processes, default), dask, or serial"
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler of an existing cluster, e.g. tcp://host:8786")
-    p.add_argument("--workers", type=int, default=2, metavar="K", help="worker processes (loky, local dask cluster)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="K",
+        help="worker processes of the loky backend or of a local dask cluster (default: 2)",
+    )
     p.add_argument(
         "--store",
         "--out",
@@ -1122,6 +1131,15 @@ def _cmd_sweep(args) -> int:
     cells = _sweep.parse_grid(args.grid, zip_axes=args.zip)
     if args.zip and not args.grid:
         raise UsageError("--zip needs --grid axes")
+    if args.workers is not None and (args.backend == "serial" or args.backend == "dask" and args.scheduler):
+        why = (
+            "--backend serial runs in this process" if args.backend == "serial" else "--scheduler's cluster has its own"
+        )
+        raise UsageError(
+            f"--workers {args.workers} has no effect: {why}; drop --workers, or use --backend loky or a local "
+            "dask cluster (--backend dask without --scheduler)"
+        )
+    workers = 2 if args.workers is None else args.workers
     target = args.target
     if _claimfiles.is_claim_file(target):
         target = _claimfiles.load_claim(target)  # a claim file of one claim, or FILE.toml:ID
@@ -1131,7 +1149,7 @@ def _cmd_sweep(args) -> int:
         seeds=args.seeds,
         out=args.out,
         backend=args.backend,
-        workers=args.workers,
+        workers=workers,
         scheduler=args.scheduler,
         quick=args.quick,
         progress=False if args.json or getattr(args, "quiet", False) else None,

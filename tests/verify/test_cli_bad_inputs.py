@@ -103,6 +103,8 @@ CASES = [
     (["show", "nope.x"], "no claim id is or starts with 'nope.x'"),
     (["show", ""], "a claim id or prefix must be a non-empty string"),
     (["show", AM, "extra"], "no claim id is or starts with 'extra'"),  # show takes several ids or prefixes
+    (["show", AM, "--latex", "--json"], "argument --json: not allowed with argument --latex"),  # one output form
+    (["show", AM, "--toml", "--json"], "argument --json: not allowed with argument --toml"),
     (["experiments", "extra"], "unrecognized arguments"),
     (["experiments", "--bogus"], "unrecognized arguments"),
     (["describe"], "the following arguments are required: experiment"),
@@ -196,6 +198,11 @@ CASES = [
     ([*SWEEP] + [f"--grid=x{i}={','.join(map(str, range(10)))}" for i in range(8)], "more than a sweep plans"),
     (["sweep", AM, "--backend", "mpi"], "invalid choice: 'mpi'"),
     (["sweep", AM, "--scheduler", "tcp://127.0.0.1:1"], "--scheduler needs --backend dask"),
+    ([*SWEEP, "--workers", "3"], "--workers 3 has no effect: --backend serial runs in this process"),
+    (
+        ["sweep", AM, "--backend", "dask", "--scheduler", "tcp://127.0.0.1:1", "--workers", "3"],
+        "--workers 3 has no effect: --scheduler's cluster has its own",
+    ),
     ([*SWEEP, "--out", "afile"], "not a folder"),
     ([*SWEEP, "--out", "paper"], "did not write"),
     ([*SWEEP, "--out", "afile/st"], "is a file, not a folder"),
