@@ -53,8 +53,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 import numpy as np
 
 from ._version import __version__
-from .checking import HOLDS, INCONCLUSIVE, VIOLATED, UsageError
-from .errors import close_match
+from .checking import HOLDS, INCONCLUSIVE, VIOLATED, UsageError, judge
+from .errors import close_match, warning_note, warnings_after_success
 from .schema import scaling_settings
 
 __all__ = [
@@ -278,17 +278,17 @@ def run_unit(unit: Unit, limit_threads: bool = True):
     )
     try:
         if claim.kind.value == "scaling":
-            ev = _run_experiment(claim, exp, unit.params, unit.seed)
+            held: list = []  # as in check: the run's warnings go into the detail, never raw to the console
+            with warnings_after_success(into=held):
+                ev = _run_experiment(claim, exp, unit.params, unit.seed)
             if ev.fit is not None:  # the experiment fitted the law itself: judge per unit
-                from .checking import judge
-
                 v = judge(claim, ev)
-                verdict, tight, detail, method = v.verdict, v.tightness, v.detail, v.method
+                verdict, tight, detail, method = v.verdict, v.tightness, v.detail + warning_note(held), v.method
             else:
                 verdict, tight, detail, method = (
                     PENDING,
                     None,
-                    "response recorded; judged by the sweep's fit",
+                    "response recorded; judged by the sweep's fit" + warning_note(held),
                     ev.method,
                 )
         else:
@@ -1021,7 +1021,7 @@ def _scaling_record(claim, params: dict, consts: dict, measured, seed: int, rep:
 
 def fit_scaling(claim, records: Sequence[dict]) -> list:
     """Judge a scaling claim from unit records (:func:`_scaling_record`): one Verdict per group."""
-    from .checking import Evidence, judge
+    from .checking import Evidence
     from .fit import scaling_fit
 
     st = scaling_settings(claim)
@@ -1035,7 +1035,9 @@ def fit_scaling(claim, records: Sequence[dict]) -> list:
         y = np.array([r["y"] for r in items])
         reps = np.array([r["rep"] for r in items])
         pred = float(np.median([r["pred"] for r in items]))
-        fit = scaling_fit(x, y, replicate=reps, form=form, confidence=float(st.confidence), seed=0)
+        held: list = []  # the fit's warnings go into the verdict's detail, never raw to the console
+        with warnings_after_success(into=held):
+            fit = scaling_fit(x, y, replicate=reps, form=form, confidence=float(st.confidence), seed=0)
         xs = np.unique(x)
         ym = np.array([np.exp(np.mean(np.log(y[x == v]))) for v in xs])  # geometric means (fit checked y > 0)
         anchor = ym[len(xs) // 2] / xs[len(xs) // 2] ** pred
@@ -1065,7 +1067,9 @@ def fit_scaling(claim, records: Sequence[dict]) -> list:
             seed=0,
             note=f"{claim.measure} ({how}) vs {x_name}: {fit.form} fit over {x.size} units",
         )
-        out.append(judge(claim, ev, seconds=float(sum(r["wall"] for r in items))))
+        v = judge(claim, ev, seconds=float(sum(r["wall"] for r in items)))
+        v.detail += warning_note(held)
+        out.append(v)
     return out
 
 

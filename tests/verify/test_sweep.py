@@ -283,6 +283,38 @@ def test_scaling_claim_fitted_and_judged(tmp_path):
     assert bad.skipped == 0 and bad.summary[0]["verdict"] == "violated" and bad.unexpected
 
 
+def test_scaling_sweep_warnings_go_into_the_detail(tmp_path, monkeypatch, capsys):
+    """As in check: a warning met by a scaling claim's run (in the unit's detail) or by the sweep's fit of its
+    law (in the claim's verdict) is counted in the detail, never printed raw."""
+    import warnings
+
+    import ratecheck.verify.fit as fit_mod
+    import ratecheck.verify.sweep as sweep_mod
+
+    run, fit = sweep_mod._run_experiment, fit_mod.scaling_fit
+
+    def noisy_run(*a, **k):
+        warnings.warn_explicit("overflow encountered in exp", RuntimeWarning, "solver.py", 3)
+        return run(*a, **k)
+
+    def noisy_fit(*a, **k):
+        warnings.warn_explicit("divide by zero encountered in log", RuntimeWarning, "fit.py", 5)
+        return fit(*a, **k)
+
+    monkeypatch.setattr(sweep_mod, "_run_experiment", noisy_run)
+    monkeypatch.setattr(fit_mod, "scaling_fit", noisy_fit)
+    cells = [dict(SMALL, T=t) for t in (200, 400, 800)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        res = sweep(_scaling_claim(-1, exponent_tolerance=0.05), cells, out=tmp_path / "s", backend="serial")
+    assert res.failed == []
+    details = res.frame().detail
+    assert details.str.contains("RuntimeWarning at solver.py:3 'overflow encountered in exp'").all(), details
+    (v,) = res.verdicts
+    assert v.verdict == "holds" and "RuntimeWarning at fit.py:5 'divide by zero encountered in log'" in v.detail
+    assert "RuntimeWarning" not in capsys.readouterr().err
+
+
 def test_scaling_fit_per_group_of_other_parameters(tmp_path):
     cells = grid(T=[200, 400, 800], spread=[1.5, 2.0])
     res = sweep(
