@@ -30,6 +30,7 @@ from ratecheck.solvers.dp_quantile import (
 )
 
 from ..fit import loglog_fit
+from ..instances import streams
 from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Schema, Setting
 from ..verdict import Evidence
@@ -198,7 +199,8 @@ class DPQuantile(Experiment):
         return np.max(np.abs(np.cumsum(z, axis=1)), axis=1) / c["s_f"]
 
     def run(self, claim, p, seed=0):
-        rng = np.random.default_rng(seed)
+        rs = streams(seed)  # client scores: data stream; noise and masks: algorithm stream
+        rng = rs.algorithm
         c = self._constants(p)
         st = self.settings(claim)
         meas = claim.measure
@@ -232,7 +234,7 @@ class DPQuantile(Experiment):
             for i, xi in enumerate(x):  # five grid points; common random numbers
                 pi = dict(p, **{var: xi.item()})
                 ci = self._constants(pi)
-                q[i] = np.quantile(self._max_dev(pi, ci, np.random.default_rng(seed), p["reps"]), 1 - p["alpha_fail"])
+                q[i] = np.quantile(self._max_dev(pi, ci, streams(seed).algorithm, p["reps"]), 1 - p["alpha_fail"])
                 q[i] /= pi["m"]
             fit = loglog_fit(x, q)
             c.update(exponent_tolerance=RATE_TOLERANCE, scaling_mode="equal")
@@ -248,7 +250,7 @@ class DPQuantile(Experiment):
                 note=f"exponent tolerance {RATE_TOLERANCE}",
                 **common,
             )
-        scores = self._scores(p, rng)
+        scores = self._scores(p, rs.data)
         edges = np.linspace(0.0, 1.0, p["n_bins"] + 1)
         counts = histogram_counts(scores, edges)
         if meas == "decode_error":

@@ -30,6 +30,7 @@ from ratecheck.theorems.personalization import STEPS
 
 from ..expectation import exact_linear_second_moments
 from ..fit import loglog_fit
+from ..instances import streams
 from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
 from ..verdict import Evidence
@@ -45,7 +46,8 @@ def _value(expr, c: dict) -> float:
 
 
 def build(p: dict, seed: int) -> QuadraticClients:
-    rng = np.random.default_rng(seed)
+    """The clients of instance ``p`` from ``streams(seed).data``."""
+    rng = streams(seed).data
     n = p["n"]
     if p["family"] == "coupled":
         a = rng.uniform(0.9, p["coupling"], n)
@@ -181,7 +183,7 @@ class Personalization(Experiment):
 
     def run(self, claim, p, seed=0):
         prob = build(p, seed)
-        rng = np.random.default_rng(seed + 1)
+        rs = streams(seed)  # points of the decrease measure: start stream; sampled sets: algorithm stream
         n, du, dv = prob.n, prob.d_u, prob.d_v
         u0, V0 = np.zeros(du), np.zeros((n, dv))
         c = self._constants(prob, (u0, V0))
@@ -189,8 +191,8 @@ class Personalization(Experiment):
         common = dict(constants=c, instance=p, seed=seed)
         if claim.measure == "decrease":
             gu, gv = _value(st.gamma_u, c), _value(st.gamma_v, c)
-            u = 3 * rng.standard_normal((p["points"], du))
-            V = 3 * rng.standard_normal((p["points"], n, dv))
+            u = 3 * rs.start.standard_normal((p["points"], du))
+            V = 3 * rs.start.standard_normal((p["points"], n, dv))
             Gu, Gv = prob.grads(u, V)
             g, h = np.sum(Gu.mean(-2) ** 2, -1), np.mean(np.sum(Gv**2, -1), -1)
             un, Vn = round_step(prob, u, V, np.ones(n, bool), gamma_u=gu, gamma_v=gv, algorithm=st.algorithm)
@@ -206,7 +208,18 @@ class Personalization(Experiment):
                     gu, gv = (_value(e, c) for e in STEPS[alg])
                 else:
                     gu, gv = 1 / c["L_u"], 1 / c["L_v"]
-                tr = run(prob, u0, V0, gamma_u=gu, gamma_v=gv, T=T, rng=rng, algorithm=alg, L_u=c["L_u"], L_v=c["L_v"])
+                tr = run(
+                    prob,
+                    u0,
+                    V0,
+                    gamma_u=gu,
+                    gamma_v=gv,
+                    T=T,
+                    rng=rs.algorithm,
+                    algorithm=alg,
+                    L_u=c["L_u"],
+                    L_v=c["L_v"],
+                )
                 worst = np.maximum(worst, np.cumsum(tr.stationarity[:T]) / np.arange(1, T + 1))
             t = np.arange(1, T + 1)
             return Evidence("T", t, worst, claim.evaluate(T=t, **c), **common)

@@ -19,6 +19,7 @@ import numpy as np
 from ratecheck.solvers.rfa import ADVERSARIES, global_optimum, rfa
 
 from ..fit import loglog_fit
+from ..instances import streams
 from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
 from ..verdict import Evidence
@@ -29,12 +30,13 @@ _ROUND = ("one_round_error",)
 
 
 def build(p: dict, seed: int):
-    """Curvatures (n, d), local optima (n, d) (good clients first), and the corrupted mask."""
-    rng = np.random.default_rng(seed)
+    """Curvatures (n, d), local optima (n, d) (good clients first), the corrupted mask, and the algorithm stream
+    (the adversary's noise), all from :func:`verify.instances.streams` (data / algorithm)."""
+    rs = streams(seed)
     n = p["n_good"] + p["n_bad"]
-    H = rng.uniform(1 / p["curv"], p["curv"], (n, p["d"]))
-    W = 1.0 + p["spread"] * 0.5 * rng.standard_normal((n, p["d"]))
-    return H, W, np.arange(n) >= p["n_good"], rng
+    H = rs.data.uniform(1 / p["curv"], p["curv"], (n, p["d"]))
+    W = 1.0 + p["spread"] * 0.5 * rs.data.standard_normal((n, p["d"]))
+    return H, W, np.arange(n) >= p["n_good"], rs.algorithm
 
 
 def constants(H, W, good, K) -> dict:

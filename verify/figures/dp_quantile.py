@@ -14,6 +14,7 @@ import numpy as np
 
 from ..experiments.dp_quantile import EXPERIMENT
 from ..fit import loglog_fit
+from ..instances import streams
 from .style import tidy_log_ticks
 
 __all__ = ["dp_quantile_figures", "fig_dp_quantile"]
@@ -50,7 +51,7 @@ def fig_dp_quantile(quick: bool = True, verdicts=None, seed: int = 0):
         for x in grid:
             p = dict(base, **{var: x})
             c = exp._constants(p)
-            q.append(np.quantile(exp._max_dev(p, c, np.random.default_rng(seed), p["reps"]), 0.95) / p["m"])
+            q.append(np.quantile(exp._max_dev(p, c, streams(seed).algorithm, p["reps"]), 0.95) / p["m"])
         q = np.array(q)
         g = np.array(grid, dtype=float)
         fit = loglog_fit(g, q)
