@@ -8,8 +8,10 @@ chi_uv`` and :math:`F^{\inf}` by linear algebra.  Measures:
 * ``decrease`` — :math:`F(z)-F(z^+)` after one full-participation round at ``points`` random z (deterministic);
 * ``avg_stationarity`` — running mean of :math:`\mathcal M_t`, full participation (deterministic);
 * ``avg_stationarity_sampled`` — exact :math:`\mathbb E\frac1T\sum_{t<T}\mathcal M_t` with m of n clients
-  sampled (every :math:`\binom nm` set enumerated, ``verify.expectation``), on a geometric grid of T with steps
-  scaled by :math:`\sqrt{T_0/T}`;
+  sampled (every :math:`\binom nm` set enumerated, ``verify.expectation``) and stochastic gradients of variances
+  ``sigma_u**2``, ``sigma_v**2`` (Gaussian; on quadratics the round is affine in the noise, so its covariance
+  enters the second moments exactly: no Monte Carlo), on a geometric grid of T with steps scaled by
+  :math:`\sqrt{T_0/T}`;
 * ``method_gap`` — exact expected averaged :math:`\mathcal M` of FedSim minus FedAlt (or the reverse), equal steps.
 """
 
@@ -21,6 +23,7 @@ import sympy as sp
 from ratecheck.solvers.personalization import (
     QuadraticClients,
     affine_round,
+    noise_round,
     round_step,
     run,
     stationarity_form,
@@ -94,6 +97,18 @@ class Personalization(Experiment):
                 low_open=True,
                 search=(0.05, 1.0),
             ),
+            Float(
+                "sigma_u",
+                0.0,
+                "std of the stochastic u-gradients (E||xi_u||^2 = sigma_u^2; avg_stationarity_sampled)",
+                low=0,
+            ),
+            Float(
+                "sigma_v",
+                0.0,
+                "std of the stochastic v-gradients (E||xi_v||^2 = sigma_v^2; avg_stationarity_sampled)",
+                low=0,
+            ),
             Int("T", 200, "rounds (or the first grid point T_0 of avg_stationarity_sampled)", low=1, high=10**5),
             Int("points", 2000, "random points of the decrease measure", low=1, high=10**6),
         ),
@@ -155,7 +170,7 @@ class Personalization(Experiment):
         if claim.measure == "avg_stationarity":
             return [dict(T=100 if quick else 400), dict(family="coupled", n=3, T=100 if quick else 400)]
         if claim.measure == "avg_stationarity_sampled":
-            return [dict(T=50)]
+            return [dict(T=50), dict(T=50, sigma_u=5.0, sigma_v=5.0), dict(T=50, het=0.5, sigma_u=2.0, sigma_v=2.0)]
         return [dict(eta=0.1), dict(eta=0.3)] if quick else [dict(eta=e) for e in (0.1, 0.3)] + [dict(eta=0.3, het=2.0)]
 
     def _constants(self, prob, z0=None):
@@ -172,7 +187,10 @@ class Personalization(Experiment):
         z0 = np.zeros(A.shape[1])
         z0[-1] = 1.0
         W = stationarity_form(prob, c["L_u"], c["L_v"])
-        Ms = exact_linear_second_moments(A, np.full(len(S), 1 / len(S)), z0, T, {"M": W})["M"][:T]
+        C = None
+        if p["sigma_u"] > 0 or p["sigma_v"] > 0:
+            C = noise_round(prob, S, gamma_u=gu, gamma_v=gv, algorithm=alg, sigma_u=p["sigma_u"], sigma_v=p["sigma_v"])
+        Ms = exact_linear_second_moments(A, np.full(len(S), 1 / len(S)), z0, T, {"M": W}, noise_covs=C)["M"][:T]
         return np.cumsum(Ms) / np.arange(1, T + 1)
 
     def search_space_for(self, claim):
