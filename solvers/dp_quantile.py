@@ -15,6 +15,14 @@ modulo :math:`M`, decodes centrally (:math:`y\mapsto y-M` when :math:`y\ge M/2`)
 :math:`s_f`: noisy counts :math:`\hat c_j`, with aggregate per-bin noise of sub-Gaussian scale
 :math:`s_{\rm agg}=\sqrt m\sigma_{\rm int}/s_f` counts.  The read-out returns :math:`e_{\hat j}`,
 :math:`\hat j=\min\{j:\hat C_j\ge(1-\theta)m\}` (:math:`b` if none), :math:`\hat C_j=\sum_{k\le j}\hat c_k`.
+
+Hierarchical variant (the poster's "hierarchical" algorithm: a binary tree of :math:`\log_2b` levels, noise at
+every level, prefix counts from :math:`O(\log b)` nodes): level :math:`\ell=0..\log_2b-1` has the
+:math:`b/2^\ell` dyadic nodes :math:`[k2^\ell,(k+1)2^\ell)` of bins; every client one-hot encodes its node at
+every level, each level runs the same noisy modular secure summation, and :math:`\hat C_j` is the sum of the
+noisy counts of the dyadic nodes that tile the first j bins (at most :math:`\log_2b+1` of them).  The poster
+gives the noise scale (per client :math:`\sigma=\log_2b/(\varepsilon\sqrt n)`, counts) and the error's order,
+not the node allocation: the dyadic tiling here is the standard one [reconstructed].
 """
 
 from __future__ import annotations
@@ -36,6 +44,10 @@ __all__ = [
     "quantile_readout",
     "level_error",
     "SecureHistogram",
+    "dyadic_prefix_nodes",
+    "tree_prefix_noise",
+    "hierarchical_secure_histogram",
+    "HierarchicalHistogram",
 ]
 
 
@@ -181,3 +193,68 @@ def level_error(true_counts, jhat, m: int, theta: float, *, binned: bool = True)
     if not binned:
         return np.abs(hi - target)
     return np.maximum(np.maximum(lo - target, target - hi), 0.0)
+
+
+def _levels(n_bins: int) -> int:
+    b = positive_int("n_bins", n_bins)
+    L = b.bit_length() - 1
+    if b < 2 or (1 << L) != b:
+        raise InvalidInput(f"n_bins must be a power of 2 >= 2 for the hierarchical mechanism, got {b}")
+    return L
+
+
+def dyadic_prefix_nodes(n_bins: int) -> np.ndarray:
+    r"""Node indices (b, L + 1) tiling each prefix :math:`[0,j)`, j = 1..b, L = log2 b; padded with the index
+    ``n_nodes`` (a zero node).  Nodes are numbered level by level: level :math:`\ell` (size :math:`2^\ell`) holds
+    nodes ``offset[l] + k``, ``offset[l]`` = :math:`\sum_{\ell'<\ell}b/2^{\ell'}`.  Greedy from the top level
+    (at most two nodes there, for j = b; one per lower level)."""
+    L = _levels(n_bins)
+    b = n_bins
+    offset = np.concatenate([[0], np.cumsum([b >> lv for lv in range(L)])])
+    n_nodes = int(offset[-1])
+    out = np.full((b, L + 1), n_nodes, dtype=np.int64)
+    j = np.arange(1, b + 1)
+    start = np.zeros(b, dtype=np.int64)
+    col = 0
+    for lv in range(L - 1, -1, -1):  # log2 b levels (the top one may take two nodes)
+        for _ in range(2 if lv == L - 1 else 1):
+            take = j - start >= (1 << lv)
+            out[take, col] = offset[lv] + (start[take] >> lv)
+            start = start + take * (1 << lv)
+            col += 1 if lv == L - 1 else 0
+        col += 0 if lv == L - 1 else 1
+    return out
+
+
+def tree_prefix_noise(node_noise, n_bins: int) -> np.ndarray:
+    """Prefix noises (..., b) from node noises (..., n_nodes): the sum over each prefix's dyadic tiling."""
+    idx = dyadic_prefix_nodes(n_bins)
+    z = np.asarray(node_noise)
+    z = np.concatenate([z, np.zeros(z.shape[:-1] + (1,), z.dtype)], axis=-1)  # the padding node
+    return z[..., idx].sum(axis=-1)
+
+
+@dataclass
+class HierarchicalHistogram:
+    """Result of :func:`hierarchical_secure_histogram`."""
+
+    prefix: np.ndarray  #: noisy prefix counts C_hat_j, j = 1..b (float, counts)
+    counts: np.ndarray  #: per-bin counts implied by the prefixes (C_hat_j - C_hat_{j-1})
+    levels: list  #: one SecureHistogram per level (level l: bins of size 2^l)
+
+
+def hierarchical_secure_histogram(scores, edges, *, scale: int, sigma_int: float, modulus: int, rng, mask=True):
+    """One run of the hierarchical protocol: a :func:`secure_histogram` per level of the dyadic tree (each level
+    vectorized over clients and nodes; a loop over the log2 b levels only), prefix counts from the tiling."""
+    edges = np.asarray(edges, float)
+    b = edges.size - 1
+    L = _levels(b)
+    levels = [
+        secure_histogram(
+            scores, edges[:: 1 << lv], scale=scale, sigma_int=sigma_int, modulus=modulus, rng=rng, mask=mask
+        )
+        for lv in range(L)
+    ]
+    nodes = np.concatenate([h.counts for h in levels])
+    prefix = tree_prefix_noise(nodes, b)  # the same gather on the noisy counts
+    return HierarchicalHistogram(prefix, np.diff(prefix, prepend=0.0), levels)

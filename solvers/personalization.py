@@ -8,6 +8,11 @@ ICML 2022, arXiv:2204.03809.  Client i has :math:`F_i(u,v_i)=\tfrac12 z_i^\top Q
 * FedAlt: :math:`v_i^+` as above, then :math:`u^+=u-\frac{\gamma_u}m\sum_{i\in S}\nabla_uF_i(u,v_i^+)`
   (the gradient at the *updated* personal parameters); unselected clients keep :math:`v_i`.
 
+Stochastic gradients: ``xi_u`` (..., n, d_u) and ``xi_v`` (..., n, d_v) are added to the exact per-client
+gradients of a round (zero-mean noise; :func:`run` draws them Gaussian and isotropic with
+:math:`\mathbb E\Vert\xi_u\Vert^2=\sigma_u^2`, :math:`\mathbb E\Vert\xi_v\Vert^2=\sigma_v^2`, the variances of
+the slides' assumption 2); FedAlt's u-gradient at :math:`v_i^+` carries the v-noise through :math:`v_i^+`.
+
 Everything is batched: a point is ``u`` of shape (..., d_u) and ``V`` of shape (..., n, d_v), the selection a
 boolean mask (..., n); any leading batch shape (points, sampled sets, basis vectors) runs in one call.
 """
@@ -26,6 +31,7 @@ __all__ = [
     "round_step",
     "run",
     "affine_round",
+    "noise_round",
     "subsets",
     "stationarity",
     "stationarity_form",
@@ -93,16 +99,23 @@ class QuadraticClients:
         return z[:du], z[du:].reshape(n, dv)
 
 
-def round_step(prob: QuadraticClients, u, V, mask, *, gamma_u: float, gamma_v: float, algorithm: str):
-    """One round of FedSim or FedAlt for every leading batch entry at once; returns (u+, V+)."""
+def round_step(
+    prob: QuadraticClients, u, V, mask, *, gamma_u: float, gamma_v: float, algorithm: str, xi_u=None, xi_v=None
+):
+    """One round of FedSim or FedAlt for every leading batch entry at once; returns (u+, V+).  ``xi_u``, ``xi_v``:
+    optional gradient noise per client (shapes (..., n, d_u), (..., n, d_v)); only the selected clients' count."""
     if algorithm not in ("fedsim", "fedalt"):
         raise InvalidInput(f"algorithm must be 'fedsim' or 'fedalt', got {algorithm!r}")
     mask = np.asarray(mask, bool)
     w = mask / mask.sum(-1, keepdims=True)
     gu, gv = prob.grads(u, V)
+    if xi_v is not None:
+        gv = gv + xi_v
     Vn = np.where(mask[..., None], V - gamma_v * gv, V)
     if algorithm == "fedalt":
         gu, _ = prob.grads(u, Vn)
+    if xi_u is not None:
+        gu = gu + xi_u
     return u - gamma_u * np.einsum("...i,...ia->...a", w, gu), Vn
 
 
@@ -121,22 +134,56 @@ class Trajectory:
     values: np.ndarray
 
 
-def run(prob, u0, V0, *, gamma_u, gamma_v, T, rng, m=None, algorithm="fedsim", L_u=1.0, L_v=1.0) -> Trajectory:
-    """T rounds with m clients sampled uniformly without replacement per round (m = n: full participation)."""
+def run(
+    prob,
+    u0,
+    V0,
+    *,
+    gamma_u,
+    gamma_v,
+    T,
+    rng,
+    m=None,
+    algorithm="fedsim",
+    L_u=1.0,
+    L_v=1.0,
+    sigma_u=0.0,
+    sigma_v=0.0,
+    replications=None,
+) -> Trajectory:
+    r"""T rounds with m clients sampled uniformly without replacement per round (m = n: full participation) and
+    Gaussian gradient noise of total variances ``sigma_u**2``, ``sigma_v**2`` per client gradient.
+
+    ``replications=R`` runs R independent copies at once (a leading batch axis on every array: states (R, ...),
+    masks (R, n)); the trajectory's arrays are then (R, T + 1).  Monte Carlo estimates of the exact
+    expectations of :func:`affine_round` / :func:`noise_round`.
+    """
     T = positive_int("T", T)
     positive("gamma_u", gamma_u), positive("gamma_v", gamma_v)
-    n = prob.n
+    n, du, dv = prob.n, prob.d_u, prob.d_v
     m = n if m is None else positive_int("m", m)
     if m > n:
         raise InvalidInput(f"m must be at most n = {n}, got {m}")
-    u, V = np.array(u0, float), np.array(V0, float)
-    Ms, Fs = np.empty(T + 1), np.empty(T + 1)
+    for name, val in (("sigma_u", sigma_u), ("sigma_v", sigma_v)):
+        if not (np.isfinite(val) and val >= 0):
+            raise InvalidInput(f"{name} must be a finite number >= 0, got {val!r}")
+    R = () if replications is None else (positive_int("replications", replications),)
+    u = np.broadcast_to(np.array(u0, float), R + (du,)).copy()
+    V = np.broadcast_to(np.array(V0, float), R + (n, dv)).copy()
+    Ms, Fs = np.empty(R + (T + 1,)), np.empty(R + (T + 1,))
     for t in range(T + 1):  # a loop over rounds only
-        Ms[t], Fs[t] = stationarity(prob, u, V, L_u, L_v), prob.value(u, V)
+        Ms[..., t], Fs[..., t] = stationarity(prob, u, V, L_u, L_v), prob.value(u, V)
         if t < T:
-            mask = np.zeros(n, bool)
-            mask[rng.choice(n, m, replace=False)] = True
-            u, V = round_step(prob, u, V, mask, gamma_u=gamma_u, gamma_v=gamma_v, algorithm=algorithm)
+            if m == n:
+                mask = np.ones(R + (n,), bool)
+            else:
+                keys = rng.random(R + (n,))
+                mask = keys <= np.partition(keys, m - 1, axis=-1)[..., m - 1 : m]
+            xi_u = sigma_u / np.sqrt(du) * rng.standard_normal(R + (n, du)) if sigma_u > 0 else None
+            xi_v = sigma_v / np.sqrt(dv) * rng.standard_normal(R + (n, dv)) if sigma_v > 0 else None
+            u, V = round_step(
+                prob, u, V, mask, gamma_u=gamma_u, gamma_v=gamma_v, algorithm=algorithm, xi_u=xi_u, xi_v=xi_v
+            )
     return Trajectory(Ms, Fs)
 
 
@@ -167,6 +214,37 @@ def affine_round(prob: QuadraticClients, masks, *, gamma_u, gamma_v, algorithm):
     A[:, :P, P] = np.concatenate([ou, oV.reshape(K, n * dv)], -1)
     A[:, P, P] = 1.0
     return A
+
+
+def noise_round(prob: QuadraticClients, masks, *, gamma_u, gamma_v, algorithm, sigma_u, sigma_v):
+    r"""Covariances (K, P+1, P+1) of the noise a round adds to the augmented state, one per mask.
+
+    The round is affine in the gradient noise :math:`\xi=(\xi_{u,i},\xi_{v,i})_i` (isotropic, total variances
+    ``sigma_u**2``, ``sigma_v**2`` per client), :math:`\tilde z^+=A_S\tilde z+N_S\xi`; the columns of
+    :math:`N_S` are the round applied to each basis noise at the zero state of the clients without linear terms
+    (all masks and basis vectors in one batched call), and the covariance is :math:`N_SDN_S^\top`."""
+    du, n, dv = prob.d_u, prob.n, prob.d_v
+    P, Nu, Nv = du + n * dv, n * du, n * dv
+    K = masks.shape[0]
+    E = np.eye(Nu + Nv)
+    xi_u = np.broadcast_to(E[:, :Nu].reshape(Nu + Nv, n, du), (K, Nu + Nv, n, du))
+    xi_v = np.broadcast_to(E[:, Nu:].reshape(Nu + Nv, n, dv), (K, Nu + Nv, n, dv))
+    zero = QuadraticClients(prob.Q, prob.c * 0.0, du)
+    un, Vn = round_step(
+        zero,
+        np.zeros((K, Nu + Nv, du)),
+        np.zeros((K, Nu + Nv, n, dv)),
+        masks[:, None, :],
+        gamma_u=gamma_u,
+        gamma_v=gamma_v,
+        algorithm=algorithm,
+        xi_u=xi_u,
+        xi_v=xi_v,
+    )
+    N = np.zeros((K, P + 1, Nu + Nv))
+    N[:, :P] = np.concatenate([un, Vn.reshape(K, Nu + Nv, Nv)], -1).transpose(0, 2, 1)
+    D = np.concatenate([np.full(Nu, sigma_u**2 / du), np.full(Nv, sigma_v**2 / dv)])
+    return np.einsum("kab,b,kcb->kac", N, D, N)
 
 
 def stationarity_form(prob: QuadraticClients, L_u: float, L_v: float) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from ._validate import InvalidInput, positive, positive_int
 from .weiszfeld import omniscient_corruption, smoothed_weiszfeld
 
-__all__ = ["ADVERSARIES", "local_updates", "corrupt", "rfa", "RFATrajectory", "global_optimum"]
+__all__ = ["ADVERSARIES", "local_updates", "corrupt", "rfa", "RFATrajectory", "global_optimum", "select_clients"]
 
 ADVERSARIES = ("scaled-mean", "sign-flip", "omniscient")
 
@@ -56,11 +56,23 @@ def corrupt(U, corrupted, adversary: str, rng) -> np.ndarray:
 
 @dataclass
 class RFATrajectory:
-    """Server models w_0..w_T (T + 1, d) and, per round, the normalized GM objective gap of the aggregate
-    against a polished reference (``eps``; 0 for the mean)."""
+    """Server models w_0..w_T (T + 1, d); per round, the normalized GM objective gap of the aggregate against a
+    polished reference (``eps``; 0 for the mean), the corrupted fraction among the selected clients
+    (``vartheta``) and the selection masks (``selected``, (T, n))."""
 
     w: np.ndarray
     eps: np.ndarray
+    vartheta: np.ndarray
+    selected: np.ndarray
+
+
+def select_clients(rng, n: int, m: int, T: int) -> np.ndarray:
+    """T independent uniform selections of m of n clients without replacement, as boolean masks (T, n) drawn in
+    one call (the m smallest of n uniform keys per round)."""
+    if m >= n:
+        return np.ones((T, n), bool)
+    keys = rng.random((T, n))
+    return keys <= np.partition(keys, m - 1, axis=1)[:, m - 1 : m]
 
 
 def rfa(
@@ -78,8 +90,17 @@ def rfa(
     nu=1e-6,
     polish=200,
     K_schedule=None,
+    m=None,
+    eps_gm=0.0,
 ) -> RFATrajectory:
-    r"""T rounds of RFA (``aggregator='gm'``) or FedAvg (``'mean'``) with full participation.
+    r"""T rounds of RFA (``aggregator='gm'``) or FedAvg (``'mean'``), with client sampling.
+
+    Round t: the server selects m of the n clients uniformly without replacement (all when ``m`` is None);
+    every selected good client runs K exact local GD steps from :math:`w_t` (closed form, all at once); the
+    selected corrupted clients send what the adversary chooses (it sees the selected good updates); the server
+    aggregates the m updates.  ``eps_gm > 0`` models an :math:`\varepsilon`-approximate geometric median: the
+    aggregate is moved by ``eps_gm`` along a fixed unit direction (drawn once from ``rng``); the normalized
+    objective :math:`g(z)=\frac1m\sum_k\Vert z-u_k\Vert` is 1-Lipschitz, so this adds at most ``eps_gm`` to the gap.
 
     Parameters
     ----------
@@ -92,6 +113,7 @@ def rfa(
     T : int
         Rounds.
     rng : numpy Generator
+        Client selection, the adversary's noise and the direction of ``eps_gm``.
     K : int
         Local steps per round (``K_schedule(t)`` overrides it, e.g. ``lambda t: 2**t``).
     corrupted : bool array (n,), optional
@@ -105,6 +127,15 @@ def rfa(
     polish : int
         Iterations of the reference median used to report ``eps`` (a reference above g* makes eps smaller:
         the bound it enters is then harder, never easier, to meet).
+    m : int, optional
+        Clients selected per round (at most n; None: all).
+    eps_gm : float
+        Displacement of the aggregate (an ``eps_gm``-approximate median; 0: none).
+
+    References
+    ----------
+    Pillutla, Kakade, Harchaoui, *Robust Aggregation for Federated Learning*, IEEE TSP 70 (2022), Algorithm 2
+    (RFA with client sampling and local steps).
     """
     H, wstar = (np.asarray(a, float) for a in problem)
     if H.shape != wstar.shape or H.ndim != 2:
@@ -113,19 +144,30 @@ def rfa(
     if aggregator not in ("gm", "mean"):
         raise InvalidInput(f"aggregator must be 'gm' or 'mean', got {aggregator!r}")
     n, d = H.shape
+    m = n if m is None else positive_int("m", m)
+    if m > n:
+        raise InvalidInput(f"m must be at most the number of clients n = {n}, got {m}")
+    if not (np.isfinite(eps_gm) and eps_gm >= 0):
+        raise InvalidInput(f"eps_gm must be a finite number >= 0, got {eps_gm!r}")
     c = np.zeros(n, bool) if corrupted is None else np.asarray(corrupted, bool)
+    sel = select_clients(rng, n, m, T)
+    direction = np.zeros(d)
+    if eps_gm > 0:
+        direction = rng.standard_normal(d)
+        direction /= np.linalg.norm(direction)
     w = np.array(x0, float)
     ws, eps = np.empty((T + 1, d)), np.zeros(T)
     ws[0] = w
     for t in range(T):  # a loop over rounds only
         k = K if K_schedule is None else int(K_schedule(t))
-        U = corrupt(local_updates(H, wstar, w, gamma=gamma, K=k), c, adversary, rng)
+        s = sel[t]
+        U = corrupt(local_updates(H[s], wstar[s], w, gamma=gamma, K=k), c[s], adversary, rng)
         if aggregator == "mean":
             w = U.mean(0)
         else:
-            w = smoothed_weiszfeld(U, nu=nu, T=budget).z
+            w = smoothed_weiszfeld(U, nu=nu, T=budget).z + eps_gm * direction
             ref = smoothed_weiszfeld(U, nu=nu, T=polish).z
             g = np.linalg.norm(U - w, axis=1).mean() - np.linalg.norm(U - ref, axis=1).mean()
             eps[t] = max(g, 0.0)
         ws[t + 1] = w
-    return RFATrajectory(ws, eps)
+    return RFATrajectory(ws, eps, (sel & c).sum(1) / m, sel)

@@ -96,8 +96,28 @@ rates = register(
         scaling_in="T",
         setting={"algorithm": "fedalt"},
         experiment="personalization",
-        description="exact E (1/T) sum_{t<T} M_t (all C(n, m) sampled sets enumerated) with stepsizes "
-        "(derived steps) * sqrt(T_0/T), on a geometric grid of T; fitted slope at most -1/2 (+0.1).",
+        description="exact E (1/T) sum_{t<T} M_t (all C(n, m) sampled sets enumerated, Gaussian gradient noise "
+        "sigma_u, sigma_v in the second moments) with stepsizes (derived steps) * sqrt(T_0/T), on a geometric grid "
+        "of T; fitted slope at most -1/2 (+0.1).",
+    )
+)
+
+rates_fedsim = register(
+    Claim(
+        id="personalization.rates-fedsim",
+        title="Slide 39 for FedSim: with client sampling and noise, (1/T) sum M_t <~ sqrt(sigma_2^2/T) + ... + O(1/T)",
+        paper=PFL + ", Theorem on slide 39 (FedSim)",
+        provenance=Provenance.PAPER,
+        provenance_note="[paper] (slide 39) as a shape: slope at most -1/2 in T with stepsizes ~ 1/sqrt(T); "
+        "the constants sigma_2^2, sigma~_2^2 and the stepsizes are [not found]",
+        kind=Kind.SCALING,
+        in_expectation=True,
+        measure="avg_stationarity_sampled",
+        exponent=sp.Rational(-1, 2),
+        scaling_in="T",
+        setting={"algorithm": "fedsim"},
+        experiment="personalization",
+        description="as personalization.rates, for FedSim with its derived steps.",
     )
 )
 
@@ -180,6 +200,14 @@ register_teeth(
         "deterministic-rate",
         exponent=sp.Integer(-1),
         expected_to_fail="a 1/T rate under client sampling: the sampling variance (delta^2) leaves 1/sqrt(T)",
+    ),
+)
+register_teeth(
+    rates_fedsim,
+    rates_fedsim.variant(
+        "deterministic-rate",
+        exponent=sp.Integer(-1),
+        expected_to_fail="a 1/T rate under client sampling and noise: the variance terms leave 1/sqrt(T)",
     ),
 )
 register_teeth(

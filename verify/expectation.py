@@ -156,7 +156,7 @@ def _outcome_probabilities(probs, K: int) -> np.ndarray:
     return p
 
 
-def exact_linear_second_moments(maps, probs, z0, T: int, forms: dict, offsets=None) -> dict:
+def exact_linear_second_moments(maps, probs, z0, T: int, forms: dict, offsets=None, noise_covs=None) -> dict:
     r"""Exact :math:`\mathbb E[z_k^\top W z_k]`, k = 0..T, for a random linear (affine) recursion.
 
     The recursion is :math:`z_{k+1}=M_\omega z_k+b_\omega` where the outcome :math:`\omega` is drawn
@@ -168,7 +168,11 @@ def exact_linear_second_moments(maps, probs, z0, T: int, forms: dict, offsets=No
         S_{k+1}=\sum_\omega\pi_\omega\big(M_\omega S_kM_\omega^\top+M_\omega m_kb_\omega^\top
         +b_\omega m_k^\top M_\omega^\top+b_\omega b_\omega^\top\big),
 
-    and :math:`\mathbb E[z_k^\top Wz_k]=\mathrm{tr}(WS_k)`.  This is the general engine (any
+    and :math:`\mathbb E[z_k^\top Wz_k]=\mathrm{tr}(WS_k)`.  An additive zero-mean noise
+    :math:`z_{k+1}=M_\omega z_k+b_\omega+\xi_k`, independent of the past given :math:`\omega`, with covariance
+    :math:`C_\omega` (``noise_covs``) adds :math:`\sum_\omega\pi_\omega C_\omega` to :math:`S_{k+1}` and nothing to
+    :math:`m_{k+1}`: the moments stay exact (e.g. stochastic gradients with Gaussian noise on quadratics).
+    This is the general engine (any
     state: an RCD error, or a joint L-SVRP state :math:`(x-x^\star, w-x^\star)`): it costs
     :math:`O(Kn^3)` per step, done as two matrix products over all K outcomes at once.  For
     diagonal sketches on quadratics use :func:`exact_sketched_quadratic`, which needs only the
@@ -193,12 +197,16 @@ def exact_linear_second_moments(maps, probs, z0, T: int, forms: dict, offsets=No
         Quadratic forms W to report.
     offsets : array (K, n), optional
         Affine terms :math:`b_\omega` (zero when omitted).
+    noise_covs : array (K, n, n), optional
+        Covariances :math:`C_\omega` of an additive zero-mean noise (none when omitted).
 
     Returns
     -------
     dict name -> array (T+1,), plus ``"mean"``: the array (T+1, n) of :math:`m_k`.
     """
     if len(maps) and all(callable(f) for f in maps):
+        if noise_covs is not None:
+            raise ValueError("noise_covs needs the maps as arrays (K, n, n), not as functions")
         return _exact_second_moments_of_operators(list(maps), probs, z0, T, forms, offsets)
     M = np.asarray(maps, dtype=float)
     if M.ndim != 3 or M.shape[1] != M.shape[2]:
@@ -211,6 +219,12 @@ def exact_linear_second_moments(maps, probs, z0, T: int, forms: dict, offsets=No
     b = None if offsets is None else np.asarray(offsets, dtype=float)
     if b is not None and b.shape != (K, n):
         raise ValueError(f"offsets must have shape ({K}, {n}), got {b.shape}")
+    C = None
+    if noise_covs is not None:
+        C = np.asarray(noise_covs, dtype=float)
+        if C.shape != (K, n, n):
+            raise ValueError(f"noise_covs must have shape ({K}, {n}, {n}), got {C.shape}")
+        C = np.tensordot(p, C, axes=1)  # the mean noise covariance, added every step
     W = {k: np.asarray(v, dtype=float) for k, v in forms.items()}
     for k, v in W.items():
         if v.shape != (n, n):
@@ -234,6 +248,8 @@ def exact_linear_second_moments(maps, probs, z0, T: int, forms: dict, offsets=No
             cross = (Mm * p[:, None]).T @ b
             S_new += cross + cross.T + (b * p[:, None]).T @ b
             m_new += p @ b
+        if C is not None:
+            S_new += C
         S, m = 0.5 * (S_new + S_new.T), m_new
     out["mean"] = means
     return out

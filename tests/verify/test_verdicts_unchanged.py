@@ -32,3 +32,22 @@ def test_full_verdicts_unchanged():
     before = tool._load(ROOT / "tests" / "data" / "verdicts_full.json")
     lines, _ = tool.compare(before, tool.records(full=True))
     assert not lines, "\n".join(lines)
+
+
+def test_save_with_claims_replaces_only_the_selected_records(tmp_path, capsys):
+    """``save --claims PREFIX`` rewrites the selected claims' records and keeps every other record as it was;
+    ``compare --claims`` compares only the selected ones."""
+    tool = _tool()
+    path = tmp_path / "v.json"
+    other = '["zzz.other", {}, 0]'
+    stale = '["rfa.margin", {"stale": 1}, 0]'
+    rec = {"verdict": "holds", "expected": "holds", "tightness": 0.5}
+    path.write_text(tool.json.dumps({other: rec, stale: rec}))
+    assert tool.main(["save", str(path), "--claims", "rfa.margin"]) == 0
+    saved = tool._load(path)
+    assert saved[other] == rec and stale not in saved
+    mine = {k for k in saved if k != other}
+    assert mine and all(tool.json.loads(k)[0].startswith("rfa.margin") for k in mine)
+    assert tool.main(["compare", str(path), "--claims", "rfa.margin"]) == 0  # zzz.other is not compared
+    assert "unchanged" in capsys.readouterr().out
+    assert not list(tmp_path.glob("*.tmp"))

@@ -12,7 +12,10 @@ Gaussian-mechanism scale of ½ε²-zCDP at L2-sensitivity 1).  Measures:
 * ``decode_error`` — :math:`|\text{decoded}-\text{true}|` of the modular sums, per protocol run (runs whose
   aggregate noise exceeds :math:`z` on some bin are left out and counted);
 * ``cdf_error_quantile`` — (1 - alpha) quantile of N/m over a 5-point geometric grid of the scaling variable
-  (common random numbers), for the log-log slope.
+  (common random numbers), for the log-log slope; setting ``mechanism='hierarchical'``: the dyadic-tree
+  mechanism (``n_bins`` a power of 2), node noise of aggregate scale :math:`\log_2b/\varepsilon_{\rm dp}` counts
+  (the poster's per-client :math:`\sigma=\log_2b/(\varepsilon\sqrt m)`, i.e. :math:`s_f=\mathrm{round}(
+  \varepsilon_{\rm dp}\sqrt m\sigma_{\rm int}/\log_2b)`), N the largest prefix error of the tiling.
 """
 
 from __future__ import annotations
@@ -23,13 +26,17 @@ import sympy as sp
 
 from ratecheck.solvers.dp_quantile import (
     aggregate_noise,
+    dyadic_prefix_nodes,
     histogram_counts,
     level_error,
     quantile_readout,
     secure_histogram,
+    tree_prefix_noise,
 )
 
+from ..errors import UsageError
 from ..fit import loglog_fit
+from ..instances import streams
 from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Schema, Setting
 from ..verdict import Evidence
@@ -146,6 +153,13 @@ class DPQuantile(Experiment):
                 measures=("level_error",),
             ),
             Setting(
+                "mechanism",
+                "flat",
+                "flat histogram or the hierarchical (dyadic tree) mechanism",
+                choices=("flat", "hierarchical"),
+                measures=("cdf_error_quantile",),
+            ),
+            Setting(
                 "modulus",
                 None,
                 "secure-aggregation modulus M (expression, rounded up)",
@@ -173,9 +187,18 @@ class DPQuantile(Experiment):
             return [dict(base, m=1000)]
         return [base, dict(base, n_bins=16, eps_dp=0.5, alpha_fail=0.1)]
 
-    def _constants(self, p):
+    def _constants(self, p, mechanism="flat"):
         m = p["m"]
-        s_f = max(1, int(round(p["eps_dp"] * np.sqrt(m) * p["sigma_int"])))
+        per_node = 1.0
+        if mechanism == "hierarchical":
+            L = int(p["n_bins"]).bit_length() - 1
+            if p["n_bins"] < 2 or 1 << L != p["n_bins"]:
+                raise UsageError(
+                    f"n_bins must be a power of 2 >= 2 for the hierarchical mechanism, got {p['n_bins']} "
+                    "(e.g. --param n_bins=64)"
+                )
+            per_node = float(L)  # the poster's log2(b)/eps aggregate scale per node
+        s_f = max(1, int(round(p["eps_dp"] * np.sqrt(m) * p["sigma_int"] / per_node)))
         z = np.sqrt(m) * p["sigma_int"] * np.sqrt(2 * np.log(2 * p["n_bins"] / p["alpha_mod"]))
         return dict(
             m=m,
@@ -192,13 +215,19 @@ class DPQuantile(Experiment):
             return rng.beta(2.0, 5.0, p["m"])
         return rng.uniform(0.0, 1.0, p["m"])
 
-    def _max_dev(self, p, c, rng, reps):
-        """N = max_j |C_hat_j - C_j| (counts) for ``reps`` draws of the aggregate noise (exact law)."""
+    def _max_dev(self, p, c, rng, reps, mechanism="flat"):
+        """N = max_j |C_hat_j - C_j| (counts) for ``reps`` draws of the aggregate noise (exact law): prefix sums of
+        the per-bin noise (flat), or sums over each prefix's dyadic tiling of the per-node noise (hierarchical)."""
+        if mechanism == "hierarchical":
+            n_nodes = int(dyadic_prefix_nodes(p["n_bins"]).max())
+            z = aggregate_noise(rng, p["sigma_int"], p["m"], (reps, n_nodes))
+            return np.max(np.abs(tree_prefix_noise(z, p["n_bins"])), axis=1) / c["s_f"]
         z = aggregate_noise(rng, p["sigma_int"], p["m"], (reps, p["n_bins"]))
         return np.max(np.abs(np.cumsum(z, axis=1)), axis=1) / c["s_f"]
 
     def run(self, claim, p, seed=0):
-        rng = np.random.default_rng(seed)
+        rs = streams(seed)  # client scores: data stream; noise and masks: algorithm stream
+        rng = rs.algorithm
         c = self._constants(p)
         st = self.settings(claim)
         meas = claim.measure
@@ -225,14 +254,17 @@ class DPQuantile(Experiment):
                 **common,
             )
         if meas == "cdf_error_quantile":
+            mech = st.mechanism
+            c = self._constants(p, mech)
+            common["constants"] = c
             var = claim.scaling_in
             x = p[var] * 2.0 ** np.arange(-2, 3)
             x = np.unique(np.maximum(np.round(x), 2).astype(int)) if var in ("m", "n_bins") else x
             q = np.empty(x.size)
             for i, xi in enumerate(x):  # five grid points; common random numbers
                 pi = dict(p, **{var: xi.item()})
-                ci = self._constants(pi)
-                q[i] = np.quantile(self._max_dev(pi, ci, np.random.default_rng(seed), p["reps"]), 1 - p["alpha_fail"])
+                ci = self._constants(pi, mech)
+                q[i] = np.quantile(self._max_dev(pi, ci, streams(seed).algorithm, p["reps"], mech), 1 - p["alpha_fail"])
                 q[i] /= pi["m"]
             fit = loglog_fit(x, q)
             c.update(exponent_tolerance=RATE_TOLERANCE, scaling_mode="equal")
@@ -245,10 +277,10 @@ class DPQuantile(Experiment):
                 fit=fit,
                 n_samples=p["reps"],
                 predicted_exponent=claim.predicted_exponent(**c),
-                note=f"exponent tolerance {RATE_TOLERANCE}",
+                note=f"exponent tolerance {RATE_TOLERANCE}; {mech} mechanism",
                 **common,
             )
-        scores = self._scores(p, rng)
+        scores = self._scores(p, rs.data)
         edges = np.linspace(0.0, 1.0, p["n_bins"] + 1)
         counts = histogram_counts(scores, edges)
         if meas == "decode_error":

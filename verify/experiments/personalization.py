@@ -8,8 +8,10 @@ chi_uv`` and :math:`F^{\inf}` by linear algebra.  Measures:
 * ``decrease`` — :math:`F(z)-F(z^+)` after one full-participation round at ``points`` random z (deterministic);
 * ``avg_stationarity`` — running mean of :math:`\mathcal M_t`, full participation (deterministic);
 * ``avg_stationarity_sampled`` — exact :math:`\mathbb E\frac1T\sum_{t<T}\mathcal M_t` with m of n clients
-  sampled (every :math:`\binom nm` set enumerated, ``verify.expectation``), on a geometric grid of T with steps
-  scaled by :math:`\sqrt{T_0/T}`;
+  sampled (every :math:`\binom nm` set enumerated, ``verify.expectation``) and stochastic gradients of variances
+  ``sigma_u**2``, ``sigma_v**2`` (Gaussian; on quadratics the round is affine in the noise, so its covariance
+  enters the second moments exactly: no Monte Carlo), on a geometric grid of T with steps scaled by
+  :math:`\sqrt{T_0/T}`;
 * ``method_gap`` — exact expected averaged :math:`\mathcal M` of FedSim minus FedAlt (or the reverse), equal steps.
 """
 
@@ -21,6 +23,7 @@ import sympy as sp
 from ratecheck.solvers.personalization import (
     QuadraticClients,
     affine_round,
+    noise_round,
     round_step,
     run,
     stationarity_form,
@@ -30,6 +33,7 @@ from ratecheck.theorems.personalization import STEPS
 
 from ..expectation import exact_linear_second_moments
 from ..fit import loglog_fit
+from ..instances import streams
 from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
 from ..verdict import Evidence
@@ -45,7 +49,8 @@ def _value(expr, c: dict) -> float:
 
 
 def build(p: dict, seed: int) -> QuadraticClients:
-    rng = np.random.default_rng(seed)
+    """The clients of instance ``p`` from ``streams(seed).data``."""
+    rng = streams(seed).data
     n = p["n"]
     if p["family"] == "coupled":
         a = rng.uniform(0.9, p["coupling"], n)
@@ -91,6 +96,18 @@ class Personalization(Experiment):
                 high=1,
                 low_open=True,
                 search=(0.05, 1.0),
+            ),
+            Float(
+                "sigma_u",
+                0.0,
+                "std of the stochastic u-gradients (E||xi_u||^2 = sigma_u^2; avg_stationarity_sampled)",
+                low=0,
+            ),
+            Float(
+                "sigma_v",
+                0.0,
+                "std of the stochastic v-gradients (E||xi_v||^2 = sigma_v^2; avg_stationarity_sampled)",
+                low=0,
             ),
             Int("T", 200, "rounds (or the first grid point T_0 of avg_stationarity_sampled)", low=1, high=10**5),
             Int("points", 2000, "random points of the decrease measure", low=1, high=10**6),
@@ -153,7 +170,7 @@ class Personalization(Experiment):
         if claim.measure == "avg_stationarity":
             return [dict(T=100 if quick else 400), dict(family="coupled", n=3, T=100 if quick else 400)]
         if claim.measure == "avg_stationarity_sampled":
-            return [dict(T=50)]
+            return [dict(T=50), dict(T=50, sigma_u=5.0, sigma_v=5.0), dict(T=50, het=0.5, sigma_u=2.0, sigma_v=2.0)]
         return [dict(eta=0.1), dict(eta=0.3)] if quick else [dict(eta=e) for e in (0.1, 0.3)] + [dict(eta=0.3, het=2.0)]
 
     def _constants(self, prob, z0=None):
@@ -170,7 +187,10 @@ class Personalization(Experiment):
         z0 = np.zeros(A.shape[1])
         z0[-1] = 1.0
         W = stationarity_form(prob, c["L_u"], c["L_v"])
-        Ms = exact_linear_second_moments(A, np.full(len(S), 1 / len(S)), z0, T, {"M": W})["M"][:T]
+        C = None
+        if p["sigma_u"] > 0 or p["sigma_v"] > 0:
+            C = noise_round(prob, S, gamma_u=gu, gamma_v=gv, algorithm=alg, sigma_u=p["sigma_u"], sigma_v=p["sigma_v"])
+        Ms = exact_linear_second_moments(A, np.full(len(S), 1 / len(S)), z0, T, {"M": W}, noise_covs=C)["M"][:T]
         return np.cumsum(Ms) / np.arange(1, T + 1)
 
     def search_space_for(self, claim):
@@ -181,7 +201,7 @@ class Personalization(Experiment):
 
     def run(self, claim, p, seed=0):
         prob = build(p, seed)
-        rng = np.random.default_rng(seed + 1)
+        rs = streams(seed)  # points of the decrease measure: start stream; sampled sets: algorithm stream
         n, du, dv = prob.n, prob.d_u, prob.d_v
         u0, V0 = np.zeros(du), np.zeros((n, dv))
         c = self._constants(prob, (u0, V0))
@@ -189,8 +209,8 @@ class Personalization(Experiment):
         common = dict(constants=c, instance=p, seed=seed)
         if claim.measure == "decrease":
             gu, gv = _value(st.gamma_u, c), _value(st.gamma_v, c)
-            u = 3 * rng.standard_normal((p["points"], du))
-            V = 3 * rng.standard_normal((p["points"], n, dv))
+            u = 3 * rs.start.standard_normal((p["points"], du))
+            V = 3 * rs.start.standard_normal((p["points"], n, dv))
             Gu, Gv = prob.grads(u, V)
             g, h = np.sum(Gu.mean(-2) ** 2, -1), np.mean(np.sum(Gv**2, -1), -1)
             un, Vn = round_step(prob, u, V, np.ones(n, bool), gamma_u=gu, gamma_v=gv, algorithm=st.algorithm)
@@ -206,7 +226,18 @@ class Personalization(Experiment):
                     gu, gv = (_value(e, c) for e in STEPS[alg])
                 else:
                     gu, gv = 1 / c["L_u"], 1 / c["L_v"]
-                tr = run(prob, u0, V0, gamma_u=gu, gamma_v=gv, T=T, rng=rng, algorithm=alg, L_u=c["L_u"], L_v=c["L_v"])
+                tr = run(
+                    prob,
+                    u0,
+                    V0,
+                    gamma_u=gu,
+                    gamma_v=gv,
+                    T=T,
+                    rng=rs.algorithm,
+                    algorithm=alg,
+                    L_u=c["L_u"],
+                    L_v=c["L_v"],
+                )
                 worst = np.maximum(worst, np.cumsum(tr.stationarity[:T]) / np.arange(1, T + 1))
             t = np.arange(1, T + 1)
             return Evidence("T", t, worst, claim.evaluate(T=t, **c), **common)

@@ -9,7 +9,21 @@ Measures:
 * ``het_radius`` — :math:`\Vert w_i^\star-w^\star\Vert` per good client (deterministic);
 * ``one_round_error`` — :math:`e_{t+1}` per round, with :math:`e_t` and the round's GM gap eps (deterministic);
 * ``floor_sq`` — :math:`\Vert w_T-w^\star\Vert^2` with :math:`2^t` local steps, no corruption, start at the
-  centre 1, over a geometric grid of ``spread`` (log-log slope).
+  centre 1, over a geometric grid of ``spread`` (log-log slope);
+* ``error_sq_rounds`` — :math:`\Vert w_t-w^\star\Vert^2` against :math:`K_t=2^t` (local steps of round t) over the
+  second half of the rounds (at least the 3 latest above the float resolution), no corruption, optima at the centre (setting ``optima='common'``, :math:`H_Y=0`) or
+  spread as built (``'spread'``); values below the float resolution of :math:`w^\star` are left out;
+* ``floor_sq_margin`` — :math:`\Vert w_T-w^\star\Vert^2` with :math:`2^t` local steps for ``n_bad`` at 10%, 25%,
+  50%, 75%, 90% of ``n_good`` (:math:`1/\upsilon=n/(n_{\rm good}-n_{\rm bad})`), the median polished
+  (``budget`` x 20 iterations) so that the margin, not the median's accuracy, is measured;
+* ``floor_sq_eps`` — :math:`\Vert w_T-w^\star\Vert^2` with the aggregate moved by a displacement on a geometric
+  grid around ``eps_gm`` (an approximate median), optima at the centre, no corruption, against the measured
+  normalized GM gap eps of the last aggregate (equal to the displacement here: the updates coincide at the end).
+
+Client sampling (``m_sel`` of the n clients per round, uniformly without replacement; 0: all) applies to every
+round-based measure; ``one_round_error`` then uses each round's corrupted fraction among the selected and leaves
+out (and counts) the rounds outside the event :math:`\vartheta<1/2` on which the bound is stated.  Random streams:
+clients from ``streams(seed).data``, selections, adversary noise and the eps direction from ``.algorithm``.
 """
 
 from __future__ import annotations
@@ -18,7 +32,9 @@ import numpy as np
 
 from ratecheck.solvers.rfa import ADVERSARIES, global_optimum, rfa
 
+from ..errors import UsageError
 from ..fit import loglog_fit
+from ..instances import streams
 from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
 from ..verdict import Evidence
@@ -26,15 +42,18 @@ from . import Experiment, register
 
 RATE_TOLERANCE = 0.1
 _ROUND = ("one_round_error",)
+MARGIN_FRACTIONS = (0.1, 0.25, 0.5, 0.75, 0.9)  #: n_bad / n_good of the margin grid
+FLOAT_FLOOR = 1e3 * np.finfo(float).eps  #: relative resolution below which a squared error is left out
 
 
 def build(p: dict, seed: int):
-    """Curvatures (n, d), local optima (n, d) (good clients first), and the corrupted mask."""
-    rng = np.random.default_rng(seed)
+    """Curvatures (n, d), local optima (n, d) (good clients first), the corrupted mask, and the algorithm stream
+    (the adversary's noise), all from :func:`verify.instances.streams` (data / algorithm)."""
+    rs = streams(seed)
     n = p["n_good"] + p["n_bad"]
-    H = rng.uniform(1 / p["curv"], p["curv"], (n, p["d"]))
-    W = 1.0 + p["spread"] * 0.5 * rng.standard_normal((n, p["d"]))
-    return H, W, np.arange(n) >= p["n_good"], rng
+    H = rs.data.uniform(1 / p["curv"], p["curv"], (n, p["d"]))
+    W = 1.0 + p["spread"] * 0.5 * rs.data.standard_normal((n, p["d"]))
+    return H, W, np.arange(n) >= p["n_good"], rs.algorithm
 
 
 def constants(H, W, good, K) -> dict:
@@ -71,6 +90,23 @@ class RFAExperiment(Experiment):
             ),
             Int("rounds", 15, "rounds", low=1, high=10**4),
             Int("budget", 10, "smoothed Weiszfeld iterations of the aggregate", low=1, high=1000, search=(1, 20)),
+            Int(
+                "m_sel",
+                0,
+                "clients selected per round, uniformly without replacement (0: all)",
+                low=0,
+                high=10**5,
+                search=(0, 20),
+            ),
+            Float(
+                "eps_gm",
+                1e-3,
+                "centre of the grid of median accuracies (floor_sq_eps)",
+                low=0,
+                low_open=True,
+                search=(1e-5, 1e-1),
+                log=True,
+            ),
         ),
         constants=(
             Constant("H_X", "max_j ||H^-1 H_j||_2 over the good clients"),
@@ -86,15 +122,41 @@ class RFAExperiment(Experiment):
             Measure(
                 "floor_sq", "||w_T - w*||^2 over a grid of the spread (no corruption, 2^t local steps)", grid="spread"
             ),
+            Measure("error_sq_rounds", "||w_t - w*||^2 against K_t = 2^t (2^t local steps in round t)", grid="K_t"),
+            Measure(
+                "floor_sq_margin",
+                "||w_T - w*||^2 over a grid of the corrupted fraction (2^t local steps)",
+                grid="inv_upsilon",
+            ),
+            Measure("floor_sq_eps", "||w_T - w*||^2 over a grid of the median's accuracy eps", grid="eps"),
         ),
-        settings=(Setting("aggregator", "gm", "server aggregation", choices=("gm", "mean"), measures=_ROUND),),
-        rules=(Rule("n_bad must be below n_good", ("n_bad", "n_good"), lambda p: p["n_bad"] < p["n_good"]),),
+        settings=(
+            Setting("aggregator", "gm", "server aggregation", choices=("gm", "mean"), measures=_ROUND),
+            Setting(
+                "optima",
+                "common",
+                "local optima at their centre (H_Y = 0) or spread as built",
+                choices=("common", "spread"),
+                measures=("error_sq_rounds",),
+            ),
+        ),
+        rules=(
+            Rule("n_bad must be below n_good", ("n_bad", "n_good"), lambda p: p["n_bad"] < p["n_good"]),
+            Rule(
+                "m_sel must be at most n_good + n_bad",
+                ("m_sel", "n_good", "n_bad"),
+                lambda p: p["m_sel"] <= p["n_good"] + p["n_bad"],
+            ),
+        ),
     )
 
     def from_search(self, point):
-        if "n_bad" in point and "n_good" in point:
-            return dict(point, n_bad=min(point["n_bad"], point["n_good"] - 1))
-        return dict(point)
+        out = dict(point)
+        if "n_bad" in out and "n_good" in out:
+            out["n_bad"] = min(out["n_bad"], out["n_good"] - 1)
+        if "m_sel" in out and "n_good" in out and "n_bad" in out:
+            out["m_sel"] = min(out["m_sel"], out["n_good"] + out["n_bad"])
+        return out
 
     def memory_needs(self, p):
         n = p["n_good"] + p["n_bad"]
@@ -105,7 +167,34 @@ class RFAExperiment(Experiment):
             return [{}, dict(adversary="sign-flip"), dict(adversary="omniscient", n_bad=2, K=10)]
         if claim.measure == "het_radius":
             return [{}, dict(spread=0.1, curv=5.0), dict(d=20, n_good=30)]
+        if claim.measure == "error_sq_rounds":
+            return [dict(rounds=8), dict(rounds=8, m_sel=5)]
+        if claim.measure == "floor_sq_margin":
+            return [dict(n_good=20, rounds=6, adversary="sign-flip")]
+        if claim.measure == "floor_sq_eps":
+            return [dict(rounds=8), dict(rounds=8, m_sel=5)]
         return [dict(rounds=8)]
+
+    def _rounds(self, p, H, W, bad, rng, x0, **kw):
+        """RFA rounds of instance ``p`` (client sampling ``m_sel``; 0: all)."""
+        m = p["m_sel"] or None
+        return rfa((H, W), x0, gamma=1.0 / float(H.max()), T=p["rounds"], rng=rng, corrupted=bad, m=m, **kw)
+
+    def _scaling(self, claim, x, y, c, common, note=""):
+        fit = loglog_fit(x, y)
+        mode = "equal" if claim.measure == "floor_sq_eps" or claim.measure == "floor_sq" else "at-most"
+        c.update(exponent_tolerance=RATE_TOLERANCE, scaling_mode=mode)
+        return Evidence(
+            claim.measure and self.schema.measure(claim.measure).grid,
+            x,
+            y,
+            fit.predict(x),
+            method="fit",
+            fit=fit,
+            predicted_exponent=claim.predicted_exponent(**c),
+            note=note,
+            **common,
+        )
 
     def run(self, claim, p, seed=0):
         H, W, bad, rng = build(p, seed)
@@ -118,23 +207,96 @@ class RFAExperiment(Experiment):
             return Evidence("client", np.arange(r.size), r, claim.evaluate(**c), **common)
         if claim.measure == "one_round_error":
             agg = self.settings(claim).aggregator
-            tr = rfa(
-                (H, W),
+            tr = self._rounds(
+                p,
+                H,
+                W,
+                bad,
+                rng,
                 np.zeros(p["d"]),
-                gamma=c["gamma"],
-                T=p["rounds"],
-                rng=rng,
                 K=p["K"],
-                corrupted=bad,
                 adversary=p["adversary"],
                 aggregator=agg,
                 budget=p["budget"],
             )
             e = np.linalg.norm(tr.w - w_star, axis=1)
-            c["vartheta"] = float(bad.mean())
+            on = tr.vartheta < 0.5  # the event on which the bound is stated (an honest majority among the selected)
+            c["vartheta"] = float(tr.vartheta.max()) if p["m_sel"] == 0 else float(bad.mean())
             claim.check_assumptions(**c)
-            bound = claim.evaluate(e_prev=e[:-1], eps=tr.eps, **c)
-            return Evidence("round", np.arange(p["rounds"]), e[1:], bound, series={"eps": tr.eps}, **common)
+            bound = claim.evaluate(**dict(c, e_prev=e[:-1][on], eps=tr.eps[on], vartheta=tr.vartheta[on]))
+            note = "" if on.all() else f"{int((~on).sum())} of {p['rounds']} rounds left out (vartheta >= 1/2)"
+            series = {"eps": tr.eps, "vartheta": tr.vartheta}
+            return Evidence("round", np.arange(p["rounds"])[on], e[1:][on], bound, series=series, note=note, **common)
+        if claim.measure == "error_sq_rounds":
+            Wr = W if self.settings(claim).optima == "spread" else np.ones_like(W)
+            ws = global_optimum(H[good], Wr[good])
+            tr = self._rounds(
+                p,
+                H[good],
+                Wr[good],
+                None,
+                rng,
+                np.zeros(p["d"]),
+                K_schedule=lambda t: 2**t,
+                budget=p["budget"],
+                polish=1,
+            )
+            e2 = np.sum((tr.w[1:] - ws) ** 2, axis=1)  # after round t = 0..T-1, which ran K_t = 2^t steps
+            t = np.arange(p["rounds"])
+            above = np.flatnonzero(e2 > (FLOAT_FLOOR * max(1.0, float(np.abs(ws).max()))) ** 2)
+            keep = above[above >= p["rounds"] // 2]
+            keep = keep if keep.size >= 3 else above[-3:]  # at least 3 rounds, the latest above the float resolution
+            if keep.size < 3:
+                raise UsageError(f"rounds={p['rounds']}: fewer than 3 rounds above the float resolution to fit")
+            note = f"rounds {t[keep[0]]}..{t[keep[-1]]} fitted ({p['rounds'] - above.size} below the float resolution)"
+            return self._scaling(claim, 2.0 ** t[keep], e2[keep], c, common, note)
+        if claim.measure == "floor_sq_margin":
+            ng = p["n_good"]
+            nbs = sorted({min(ng - 1, round(f * ng)) for f in MARGIN_FRACTIONS} - {0})
+            if len(nbs) < 3:
+                raise UsageError(
+                    f"n_good={ng}: the margin grid needs at least 3 distinct corrupted counts (n_good >= 7)"
+                )
+            x, y = np.empty(len(nbs)), np.empty(len(nbs))
+            for i, nb in enumerate(nbs):  # five corruption levels, the same good clients
+                pi = dict(p, n_bad=nb, m_sel=min(p["m_sel"], ng + nb))
+                Hi, Wi, badi, ri = build(pi, seed)
+                ws = global_optimum(Hi[~badi], Wi[~badi])
+                tr = self._rounds(
+                    pi,
+                    Hi,
+                    Wi,
+                    badi,
+                    ri,
+                    np.zeros(p["d"]),
+                    K_schedule=lambda t: 2**t,
+                    adversary=p["adversary"],
+                    budget=20 * p["budget"],
+                    polish=1,
+                )
+                x[i], y[i] = (ng + nb) / (ng - nb), float(np.sum((tr.w[-1] - ws) ** 2))
+            return self._scaling(claim, x, y, c, common, f"n_bad in {nbs}")
+        if claim.measure == "floor_sq_eps":
+            Wc = np.ones_like(W[good])
+            ws = global_optimum(H[good], Wc)
+            E = p["eps_gm"] * 2.0 ** np.arange(-2, 3)
+            x, y = np.empty(E.size), np.empty(E.size)
+            for i, e in enumerate(E):  # five accuracies, the same stream
+                tr = self._rounds(
+                    p,
+                    H[good],
+                    Wc,
+                    None,
+                    build(p, seed)[3],
+                    np.zeros(p["d"]),
+                    K_schedule=lambda t: 2**t,
+                    budget=p["budget"],
+                    polish=50,
+                    eps_gm=float(e),
+                )
+                x[i], y[i] = tr.eps[-1], float(np.sum((tr.w[-1] - ws) ** 2))  # the measured gap
+            note = "eps: the normalized GM gap of the last aggregate (against a 50-iteration reference)"
+            return self._scaling(claim, x, y, c, common, note)
         s = p["spread"] * 2.0 ** np.arange(-2, 3)
         y = np.empty(s.size)
         for i, si in enumerate(s):  # five spreads, same seed: w_j* - 1 scales exactly with s
@@ -151,18 +313,7 @@ class RFAExperiment(Experiment):
                 polish=1,
             )
             y[i] = float(np.sum((tr.w[-1] - ws) ** 2))
-        fit = loglog_fit(s, y)
-        c.update(exponent_tolerance=RATE_TOLERANCE, scaling_mode="equal")
-        return Evidence(
-            "spread",
-            s,
-            y,
-            fit.predict(s),
-            method="fit",
-            fit=fit,
-            predicted_exponent=claim.predicted_exponent(**c),
-            **common,
-        )
+        return self._scaling(claim, s, y, c, common)
 
 
 EXPERIMENT = register(RFAExperiment())

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..experiments.dp_quantile import EXPERIMENT
 from ..fit import loglog_fit
+from ..instances import streams
 from .style import tidy_log_ticks
 
 __all__ = ["dp_quantile_figures", "fig_dp_quantile"]
@@ -28,7 +29,8 @@ def dp_quantile_figures(exp, verdicts, outdir, quick=False):
     caption = (
         "Private quantile: the 95% quantile of N/m = max_j |C_hat_j - C_j| / m (which bounds the level error) "
         "against m and against epsilon (log-log), with the fitted slope, the poster's slope -1 and the brief's "
-        "b sigma^2/m with sigma = 1/(eps m) (slopes -3 in m, -2 in epsilon)"
+        "b sigma^2/m with sigma = 1/(eps m) (slopes -3 in m, -2 in epsilon); against m also the poster's hierarchical "
+        "mechanism (dyadic tree, per-client noise log2(b)/(eps sqrt(m)))"
     )
     return [(name, caption)]
 
@@ -50,13 +52,22 @@ def fig_dp_quantile(quick: bool = True, verdicts=None, seed: int = 0):
         for x in grid:
             p = dict(base, **{var: x})
             c = exp._constants(p)
-            q.append(np.quantile(exp._max_dev(p, c, np.random.default_rng(seed), p["reps"]), 0.95) / p["m"])
+            q.append(np.quantile(exp._max_dev(p, c, streams(seed).algorithm, p["reps"]), 0.95) / p["m"])
         q = np.array(q)
         g = np.array(grid, dtype=float)
         fit = loglog_fit(g, q)
         ax.loglog(g, q, "o-", label=f"95% quantile of N/m: fitted slope {fit.slope:.2f}")
         ax.loglog(g, q[0] * (g / g[0]) ** slope, "k--", label=f"predicted slope {slope:g} (poster)")
         ax.loglog(g, q[0] * (g / g[0]) ** brief, ":", color="gray", label=f"brief's b sigma^2/m: slope {brief:g}")
+        if var == "m":  # the poster's hierarchical mechanism (dyadic tree) on the same grid
+            qh = []
+            for x in grid:
+                p = dict(base, m=x)
+                c = exp._constants(p, "hierarchical")
+                dev = exp._max_dev(p, c, streams(seed).algorithm, p["reps"], "hierarchical")
+                qh.append(np.quantile(dev, 0.95) / p["m"])
+            fh = loglog_fit(g, np.array(qh))
+            ax.loglog(g, qh, "s-", color="C2", label=f"hierarchical (tree): fitted slope {fh.slope:.2f}")
         ax.set_xlabel(labels[var])
         ax.set_ylabel("level error scale (N/m)")
         ax.grid(True, which="both", alpha=0.3)

@@ -66,6 +66,9 @@ MEASURE_MATH: dict[tuple[str, str], str] = {
     ("rfa", "het_radius"): r"$\Vert w_i^\star-w^\star\Vert$",
     ("rfa", "one_round_error"): r"$\Vert w_{t+1}-w^\star\Vert$",
     ("rfa", "floor_sq"): r"$\Vert w_T-w^\star\Vert^2$",
+    ("rfa", "error_sq_rounds"): r"$\Vert w_t-w^\star\Vert^2$",
+    ("rfa", "floor_sq_margin"): r"$\Vert w_T-w^\star\Vert^2$",
+    ("rfa", "floor_sq_eps"): r"$\Vert w_T-w^\star\Vert^2$",
     ("superquantile", "signed_bias"): r"$\mathbb{E}\,S_\theta(Z_{1:m})-S_\theta(Z)$",
     ("superquantile", "signed_bias_plus"): r"$(\mathbb{E}\,S_\theta(Z_{1:m})-S_\theta(Z))_+$",
     ("superquantile", "bias"): r"$S_\theta(Z)-\mathbb{E}\,S_\theta(Z_{1:m})$",
@@ -99,6 +102,8 @@ GRID_MATH: dict[str, str] = {
     "k_eps": r"depth $k_\varepsilon$",
     "sample": "sampled instance",
     "row": "loss vector",
+    "K_t": r"local steps $K_t=2^t$ of round $t$",
+    "inv_upsilon": r"$1/\upsilon$ (honest-majority margin)",
 }
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from ratecheck.solvers.rfa import global_optimum, rfa
 
 from ..experiments.rfa import build
+from ..instances import streams
 from .style import tidy_log_ticks
 
 __all__ = ["rfa_figures", "fig_rfa_rounds"]
@@ -46,7 +47,7 @@ def fig_rfa_rounds(quick: bool = True, verdicts=None, bads=(0, 2, 4), rounds: in
                 np.zeros(5),
                 gamma=1 / H.max(),
                 T=rounds,
-                rng=np.random.default_rng(seed),
+                rng=streams(seed).algorithm,  # the experiment's adversary stream, the same for both
                 K=3,
                 corrupted=bad,
                 aggregator=agg,
