@@ -7,7 +7,8 @@ Run: PYTHONPATH=. python -m pytest tests/benchmarks/bench_local_methods.py -m be
   the same instance.  Target: 10,000 steps <= 5 s at n = d = 10 and >= 100x faster than Monte Carlo.  The
   Monte Carlo cost is measured per replication-step on a pilot run and multiplied by the replications the
   pilot's coefficient of variation requires; the exact cost is measured on ``STEPS`` steps and scaled to
-  10,000 (the engine's cost per step is constant).
+  10,000 (the engine's cost per step is constant).  On a shared eigenbasis (n = 10, d = 1,000) the decoupled
+  coordinates (``exact_scaffnew_coordinates``) run the full 10,000 steps beside the previous engine.
 * One Scaffnew step with n = 1,000 clients, d = 100 against one batched gradient pass (target <= 1.5x).
 """
 
@@ -101,7 +102,7 @@ def test_exact_expectation_shared_eigenbasis_n10_d1000():
         f"{mc_cpu:.3g} s CPU (exact is {mc_cpu / new_cpu:.3g}x faster)"
     )
     assert mc_cpu >= 100 * new_cpu  # issue target
-    assert new_cpu <= 5.0  # issue target (measured 7-12 s CPU on the shared 2-core machine: not met)
+    assert new_cpu <= 5.0  # issue target (measured 12-14 s CPU on the shared 2-core machine: not met)
 
 
 def test_scaffnew_step_against_one_gradient_pass_n1000_d100():
