@@ -7,7 +7,8 @@ Run: PYTHONPATH=. python -m pytest tests/benchmarks/bench_local_methods.py -m be
   the same instance.  Target: 10,000 steps <= 5 s at n = d = 10 and >= 100x faster than Monte Carlo.  The
   Monte Carlo cost is measured per replication-step on a pilot run and multiplied by the replications the
   pilot's coefficient of variation requires; the exact cost is measured on ``STEPS`` steps and scaled to
-  10,000 (the engine's cost per step is constant).
+  10,000 (the engine's cost per step is constant).  On a shared eigenbasis (n = 10, d = 1,000) the decoupled
+  coordinates (``exact_scaffnew_coordinates``) run the full 10,000 steps beside the previous engine.
 * One Scaffnew step with n = 1,000 clients, d = 100 against one batched gradient pass (target <= 1.5x).
 """
 
@@ -55,30 +56,53 @@ def test_exact_expectation_against_monte_carlo_n10_d10():
 
 
 def test_exact_expectation_shared_eigenbasis_n10_d1000():
-    """Diagonal client Hessians: d decoupled systems of size 2n (``proxskip_coordinate_operators``), against the
-    full state's structured maps on the same instance.  Issue target: 10,000 steps <= 5 s (NOT met: measured
-    about 60 s; the batch of 20 x 20 second moments is memory-bound in NumPy)."""
-    from ratecheck.solvers.local_methods import proxskip_operators
+    """Diagonal client Hessians (a shared eigenbasis), n = 10, d = 1,000: ``proxskip_exact`` runs
+    ``exact_scaffnew_coordinates`` (O(n^2) per coordinate and step) for the full 10,000 steps, beside the
+    previous engine (the generic engine on the d batched 2n x 2n systems of ``proxskip_coordinate_operators``,
+    timed on ``OLD_STEPS`` steps and scaled) and Monte Carlo to a 1%-wide 95% interval of E Psi_T (the solver
+    on the same instance; pilot run scaled as in the n = d = 10 benchmark).  Wall and CPU times are printed:
+    on a shared machine the CPU time is the comparable one.  Issue target: 10,000 steps <= 5 s and >= 100x
+    faster than Monte Carlo."""
+    from ratecheck.solvers.local_methods import proxskip_coordinate_operators
     from ratecheck.verify.expectation import exact_linear_second_moments
 
     exp = get("local_methods")
     P = build_clients(exp.schema.validate_params(dict(instance="diagonal", n=10, d=1000)), seed=0)
     g, q, x0 = 1 / P.L_max, 0.3, P.x_star + 1.0
-    steps = 200
-    t = time.perf_counter()
-    proxskip_exact(P, g, q, x0, steps)
-    per_coordinate_s = (time.perf_counter() - t) * TARGET_T / steps
-    small = build_clients(exp.schema.validate_params(dict(instance="diagonal", n=10, d=30)), seed=0)
-    s, c = proxskip_operators(small.A, g, q)
-    z0 = np.r_[np.tile(x0[:30] - small.x_star, 10), np.zeros(300)]
-    t = time.perf_counter()
-    exact_linear_second_moments([s, c], [1 - q, q], z0, 20, {"psi": np.eye(600)})
-    full_s = (time.perf_counter() - t) * TARGET_T / 20 * (1000 / 30) ** 3  # O((nd)^3) per step, scaled to d=1000
+    wall, cpu = time.perf_counter(), time.process_time()
+    psi = proxskip_exact(P, g, q, x0, TARGET_T)
+    new_wall, new_cpu = time.perf_counter() - wall, time.process_time() - cpu
+
+    OLD_STEPS = 100
+    lam = np.diagonal(P.A, axis1=1, axis2=2)
+    hs = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
+    z0 = np.concatenate([np.broadcast_to(x0 - P.x_star, (P.n, P.d)).T, -hs.T], axis=1)
+    W = np.diag(np.r_[np.ones(P.n), np.full(P.n, g**2 / q**2)])
+    wall, cpu = time.perf_counter(), time.process_time()
+    old = exact_linear_second_moments(
+        list(proxskip_coordinate_operators(lam, g, q)), [1 - q, q], z0, OLD_STEPS, {"psi": W}
+    )["psi"]
+    old_wall = (time.perf_counter() - wall) * TARGET_T / OLD_STEPS
+    old_cpu = (time.process_time() - cpu) * TARGET_T / OLD_STEPS
+    np.testing.assert_allclose(psi[: OLD_STEPS + 1], old, rtol=1e-10)
+
+    R0, T = 100, 10  # Monte Carlo pilot (the solver stores the Hessians dense: n d^2 per replication-step)
+    wall, cpu = time.perf_counter(), time.process_time()
+    tr = proxskip(P, x0, gamma=g, p=q, T=T, rng=np.random.default_rng(0), replications=R0, x_star=P.x_star)
+    per_rep_step = (time.process_time() - cpu) / (R0 * T)
+    last = tr.lyapunov[:, -1]
+    cv = last.std(ddof=1) / last.mean()
+    R_needed = int(np.ceil((2 * 1.96 * cv / 0.01) ** 2))
+    mc_cpu = R_needed * TARGET_T * per_rep_step
+    assert abs(last.mean() - psi[T]) <= 4 * last.std(ddof=1) / np.sqrt(R0)
     print(
-        f"\nshared eigenbasis n=10, d=1000: {per_coordinate_s:.1f} s per {TARGET_T} steps by coordinate; the full "
-        f"state would take about {full_s:.0f} s"
+        f"\nshared eigenbasis n=10, d=1000, {TARGET_T} steps: exact_scaffnew_coordinates {new_wall:.1f} s wall, "
+        f"{new_cpu:.1f} s CPU; previous engine (batched 2n x 2n operators) {old_wall:.0f} s wall, {old_cpu:.0f} s "
+        f"CPU (speed-up {old_cpu / new_cpu:.1f}x CPU); Monte Carlo to a 1%-wide interval: {R_needed} replications, "
+        f"{mc_cpu:.3g} s CPU (exact is {mc_cpu / new_cpu:.3g}x faster)"
     )
-    assert per_coordinate_s <= 5.0  # issue target; not met (see the docstring)
+    assert mc_cpu >= 100 * new_cpu  # issue target
+    assert new_cpu <= 5.0  # issue target (measured 12-14 s CPU on the shared 2-core machine: not met)
 
 
 def test_scaffnew_step_against_one_gradient_pass_n1000_d100():

@@ -195,3 +195,77 @@ def test_decoupled_coordinates_give_the_moments_of_the_full_state():
         {"psi": np.diag(np.r_[np.ones(n), np.full(n, (g / q) ** 2)])},
     )["psi"]
     np.testing.assert_allclose(per_coordinate, full, rtol=1e-12)
+
+
+def _dense_psi(A, g, q, x0, x_star, hs, h0, T):
+    """E Psi_t from the dense engine on the full state (2nd) with the dense maps (the reference)."""
+    from ratecheck.verify.expectation import exact_linear_second_moments
+
+    n, d = hs.shape
+    z0 = np.r_[(x0 - x_star).ravel(), (h0 - hs).ravel()]
+    W = np.diag(np.r_[np.ones(n * d), np.full(n * d, (g / q) ** 2)])
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+        return exact_linear_second_moments(np.stack(proxskip_maps(A, g, q)), [1 - q, q], z0, T, {"psi": W})["psi"]
+
+
+@pytest.mark.parametrize(
+    "n, d, q, gamma_factor, kappa",
+    [
+        (3, 4, 0.3, 1.0, 20.0),
+        (4, 3, 0.1, 1.0, 20.0),
+        (2, 5, 1.0, 1.0, 20.0),
+        (5, 4, 0.7, 0.5, 20.0),
+        (6, 5, 0.05, 1.0, 20.0),
+        (1, 3, 0.4, 1.0, 20.0),
+        (3, 4, 0.3, 1.0, 1e6),  # ill-conditioned: no cancellation in the engine's variables
+        (4, 3, 1.0, 1.0, 1e4),
+    ],
+)
+def test_scaffnew_coordinates_engine_equals_the_dense_engine(n, d, q, gamma_factor, kappa):
+    """exact_scaffnew_coordinates (O(n^2) per coordinate and step) gives E Psi_t of the full state to 1e-10
+    relative, for any starting points per client and any h_0 (sum h_0 != sum h*), over hundreds of steps
+    (several renormalisations), at p = 1 and up to kappa = 10^6."""
+    from ratecheck.verify.expectation import exact_scaffnew_coordinates
+
+    rng = np.random.default_rng([n, d])
+    lam = np.exp(rng.uniform(0.0, np.log(kappa), (n, d)))
+    A = lam[:, :, None] * np.eye(d)
+    b = rng.standard_normal((n, d))
+    P = QuadraticClients(A, b)
+    g = gamma_factor / lam.max()
+    X0 = P.x_star + rng.standard_normal((n, d))  # a different start per client (the engine allows it)
+    h0 = rng.standard_normal((n, d))
+    hs = lam * P.x_star - b
+    T = 300
+    ref = _dense_psi(A, g, q, X0, np.broadcast_to(P.x_star, (n, d)), hs, h0, T)
+    got = exact_scaffnew_coordinates(lam.T, g, q, (X0 - P.x_star).T, (h0 - hs).T, T)
+    ok = ref > 1e-280  # where the reference is a normal float
+    assert ok.sum() > 50
+    np.testing.assert_allclose(got[ok], ref[ok], rtol=1e-10)
+
+
+def test_scaffnew_coordinates_engine_reports_divergence_as_inf_and_refuses_bad_input():
+    from ratecheck.verify.expectation import exact_scaffnew_coordinates
+
+    lam = np.array([[1.0, 10.0], [2.0, 5.0]])
+    ones = np.ones((2, 2))
+    psi = exact_scaffnew_coordinates(lam, 0.5, 0.5, ones, ones, 400)  # gamma = 5/L: diverges
+    assert np.isfinite(psi[0]) and np.isinf(psi[-1]) and np.all(np.isinf(psi[np.argmax(~np.isfinite(psi)) :]))
+    for bad in (dict(lam=np.nan * lam), dict(gamma=0.0), dict(p=1.5), dict(e0=np.ones(2))):
+        kw = dict(lam=lam, gamma=0.1, p=0.5, e0=ones, g0=ones, T=3) | bad
+        with pytest.raises(ValueError):
+            exact_scaffnew_coordinates(**kw)
+
+
+def test_proxskip_exact_takes_the_coordinates_above_the_dense_threshold_with_the_same_values():
+    """Above DENSE_STATE a diagonal instance runs exact_scaffnew_coordinates: same E Psi_t as the dense maps."""
+    from ratecheck.verify.experiments.local_methods import DENSE_STATE, proxskip_engine
+
+    exp = get("local_methods")
+    P = build_clients(exp.schema.validate_params(dict(instance="diagonal", n=8, d=9)), seed=0)
+    assert 2 * P.n * P.d > DENSE_STATE and proxskip_engine(8, 9, "diagonal") == "coordinates"
+    g, q = 1 / P.L_max, 0.2
+    x0 = P.x_star + np.random.default_rng(3).standard_normal(P.d)
+    hs = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
+    ref = _dense_psi(P.A, g, q, np.broadcast_to(x0, (P.n, P.d)), np.broadcast_to(P.x_star, (P.n, P.d)), hs, 0 * hs, 200)
+    np.testing.assert_allclose(proxskip_exact(P, g, q, x0, 200), ref, rtol=1e-10)

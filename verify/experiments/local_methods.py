@@ -47,7 +47,7 @@ from ratecheck.solvers.local_methods import (
 from ratecheck.solvers.problems import QuadraticClients
 
 from ..errors import UsageError
-from ..expectation import exact_linear_second_moments, mc_summary
+from ..expectation import exact_linear_second_moments, exact_scaffnew_coordinates, mc_summary
 from ..fit import loglog_fit
 from ..instances import l2_logistic_clients
 from ..optima import l2_logistic_optimum
@@ -174,31 +174,40 @@ def _tau(p: dict, n: int, seed: int) -> np.ndarray:
 DENSE_STATE = 128
 
 
+def shared_eigenbasis(P: QuadraticClients) -> np.ndarray | None:
+    """The clients' eigenvalues (d, n) when every Hessian is diagonal (a shared eigenbasis, the coordinates), else
+    None."""
+    lam = np.diagonal(P.A, axis1=1, axis2=2)
+    return lam.T.copy() if np.array_equal(P.A, lam[:, :, None] * np.eye(P.d)) else None
+
+
+def proxskip_engine(n: int, d: int, instance: str) -> str:
+    """The exact ProxSkip engine a run uses: ``"dense"`` maps for small states (2nd <= ``DENSE_STATE``),
+    ``"coordinates"`` (:func:`verify.expectation.exact_scaffnew_coordinates`, O(d n^2) per step) for a shared
+    eigenbasis, else ``"structured"`` maps (O(n d^2) per column of the (2nd)^2 second moment)."""
+    if 2 * n * d <= DENSE_STATE:
+        return "dense"
+    return "coordinates" if instance in ("diagonal", "isotropic") else "structured"
+
+
 def proxskip_exact(P: QuadraticClients, gamma: float, prob: float, x0, T: int, h0=None) -> np.ndarray:
     r"""Exact :math:`\mathbb E\Psi_t`, t = 0..T, of Scaffnew on quadratic clients (two outcomes per step)."""
     n, d = P.n, P.d
     hs = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
     h0 = np.zeros((n, d)) if h0 is None else h0
-    lam = np.diagonal(P.A, axis1=1, axis2=2)
-    if 2 * n * d <= DENSE_STATE:  # small states: the dense maps cost less than calling the structured ones
-        maps = np.stack(proxskip_maps(P.A, gamma, prob))
+    lam = shared_eigenbasis(P) if 2 * n * d > DENSE_STATE else None
+    if lam is not None:  # a shared eigenbasis: d decoupled systems, O(n^2) each per step
+        e0 = np.broadcast_to((x0 - P.x_star)[:, None], (d, n))
+        psi = exact_scaffnew_coordinates(lam, gamma, prob, e0, (h0 - hs).T, T)
+    else:
+        if 2 * n * d <= DENSE_STATE:  # small states: the dense maps cost less than calling the structured ones
+            maps = np.stack(proxskip_maps(P.A, gamma, prob))
+        else:  # the two maps applied with their structure: O(n d^2) per column
+            maps = list(proxskip_operators(P.A, gamma, prob))
         z0 = np.r_[np.tile(x0 - P.x_star, n), (h0 - hs).ravel()]
         W = np.r_[np.ones(n * d), np.full(n * d, gamma**2 / prob**2)]
-        skip = communicate = None
-    elif np.array_equal(P.A, lam[:, :, None] * np.eye(d)):  # a shared eigenbasis: coordinates decouple
-        skip, communicate = proxskip_coordinate_operators(lam, gamma, prob)
-        e0 = np.broadcast_to(x0 - P.x_star, (n, d))
-        z0 = np.concatenate([e0.T, (h0 - hs).T], axis=1)  # (d, 2n): one system per coordinate
-        W = np.r_[np.ones(n), np.full(n, gamma**2 / prob**2)]
-    else:  # the two maps applied with their structure: O(n d^2) per column
-        skip, communicate = proxskip_operators(P.A, gamma, prob)
-        z0 = np.r_[np.tile(x0 - P.x_star, n), (h0 - hs).ravel()]
-        W = np.r_[np.ones(n * d), np.full(n * d, gamma**2 / prob**2)]
-    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        out = exact_linear_second_moments(
-            maps if skip is None else [skip, communicate], [1 - prob, prob], z0, T, {"psi": np.diag(W)}
-        )
-    psi = out["psi"]
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            psi = exact_linear_second_moments(maps, [1 - prob, prob], z0, T, {"psi": np.diag(W)})["psi"]
     bad = ~np.isfinite(psi)
     if bad.any():
         psi[np.argmax(bad) :] = np.inf
@@ -481,8 +490,10 @@ class LocalMethodsExperiment(Experiment):
 
     # ------------------------------------------------------------------ contract
     def memory_needs(self, p):
-        """Upper bounds (8-byte entries): the clients (n, d, d); the exact ProxSkip maps and second moments
-        (about 10 (2nd)^2 entries); a trajectory (T + 1, d) and Local GD's virtual iterates (H rounds, d)."""
+        """Upper bounds (8-byte entries): the clients (n, d, d); the exact ProxSkip maps and second moments of the
+        engine that will run (:func:`proxskip_engine`: about 10 (2nd)^2 entries for the full state, 24 d n^2 for
+        the decoupled coordinates of a shared eigenbasis); a trajectory (T + 1, d) and Local GD's virtual
+        iterates (H rounds, d)."""
         n, d, T, R = int(p["n"]), int(p["d"]), int(p["T"]), int(p["replications"])
         if p["instance"] == "logistic":  # Monte Carlo: replicated client states and the Lyapunov series
             return [
@@ -495,7 +506,9 @@ class LocalMethodsExperiment(Experiment):
             ]
         return [
             Need("3*n*d^2", 3 * n * d * d, ("n", "d")),
-            Need("40*(n*d)^2", 40 * (n * d) ** 2, ("n", "d")),
+            Need("24*d*n^2", 24 * d * n * n, ("n", "d"))
+            if proxskip_engine(n, d, p["instance"]) == "coordinates"
+            else Need("40*(n*d)^2", 40 * (n * d) ** 2, ("n", "d")),
             Need("2*(T+1)*d + H*rounds*d", 2 * (T + 1) * d + p["H"] * p["rounds"] * d, ("T", "H", "rounds", "d")),
         ]
 
@@ -697,10 +710,18 @@ class LocalMethodsExperiment(Experiment):
         c["gamma"] = g = self._gamma(claim, p, c)
         c["p"] = q = self._prob(claim, p, c)
         claim.check_assumptions(**c)
-        M0, M1 = proxskip_maps(P.A, g, q)
-        N = P.n * P.d
+        lam_c = shared_eigenbasis(P) if 2 * P.n * P.d > DENSE_STATE else None
+        if lam_c is None:  # the full state's maps (2nd x 2nd)
+            M0, M1 = proxskip_maps(P.A, g, q)
+            N = P.n * P.d
+        else:  # a shared eigenbasis: Q is block diagonal, one 2n x 2n block per coordinate
+            skip, communicate = proxskip_coordinate_operators(lam_c.T, g, q)
+            eye = np.broadcast_to(np.eye(2 * P.n), (P.d, 2 * P.n, 2 * P.n))
+            M0, M1 = skip(eye), communicate(eye)
+            N = P.n
         W = np.r_[np.ones(N), np.full(N, g**2 / q**2)]
-        Q = (1 - q) * M0.T @ (W[:, None] * M0) + q * M1.T @ (W[:, None] * M1)
+        MT = np.swapaxes
+        Q = (1 - q) * MT(M0, -1, -2) @ (W[:, None] * M0) + q * MT(M1, -1, -2) @ (W[:, None] * M1)
         ce = float(claim.evaluate(**dict(c, E2=1.0, G2=0.0)))
         cg = float(claim.evaluate(**dict(c, E2=0.0, G2=1.0)))
         lam = self._generalized_max_eig(Q, np.r_[np.full(N, ce), np.full(N, cg)])
@@ -721,15 +742,16 @@ class LocalMethodsExperiment(Experiment):
     def _generalized_max_eig(Q, D) -> float:
         r"""Largest :math:`\lambda` with :math:`z^\top Qz=\lambda z^\top Dz` for a diagonal form D >= 0: the bound
         :math:`z^\top Qz\le z^\top Dz` for every z holds iff this is <= 1.  Where D vanishes (p = 1 leaves no
-        weight on h), Q must vanish too (else inf); a negative entry of D cannot dominate Q >= 0 (inf)."""
+        weight on h), Q must vanish too (else inf); a negative entry of D cannot dominate Q >= 0 (inf).  ``Q`` may
+        be a batch (B, N, N) of blocks of a block-diagonal form (the largest over the blocks)."""
         if np.any(D < 0) or not np.all(np.isfinite(D)):
             return np.inf
         on = D > 0
         scale = max(float(np.abs(Q).max()), 1e-300)
-        if np.any(np.abs(Q[~on]) > 1e-12 * scale):
+        if np.any(np.abs(Q[..., ~on, :]) > 1e-12 * scale) or np.any(np.abs(Q[..., :, ~on]) > 1e-12 * scale):
             return np.inf
         s = 1 / np.sqrt(D[on])
-        return float(np.linalg.eigvalsh(s[:, None] * Q[np.ix_(on, on)] * s[None, :])[-1])
+        return float(np.linalg.eigvalsh(s[:, None] * Q[..., on, :][..., :, on] * s[None, :])[..., -1].max())
 
     def _proxskip_gd_gap(self, claim, p, seed, P, c, x0):
         c["gamma"] = g = self._gamma(claim, p, c)

@@ -2,10 +2,20 @@
 expected tightness, each teeth variant is reported violated by the plain check (the search side is
 tests/verify/test_searching_teeth.py), and the provenance tags are those of the spec."""
 
+import numpy as np
 import pytest
 
 from ratecheck import theorems, verify
+from ratecheck.solvers.local_methods import proxskip_maps
 from ratecheck.verify.checking import outcome
+from ratecheck.verify.cli import main
+from ratecheck.verify.experiments import get
+from ratecheck.verify.experiments.local_methods import (
+    DENSE_STATE,
+    LocalMethodsExperiment,
+    build_clients,
+    proxskip_engine,
+)
 
 CLAIMS = [c.id for c in theorems.all() if c.experiment == "local_methods"]
 SLOW = {"proxskip.comm-complexity", "proxskip.p-tradeoff"}  # exact hitting times over thousands of steps
@@ -94,3 +104,39 @@ def test_sqrt_kappa_against_gd_on_the_fair_family():
     c = v.evidence.constants
     assert 0.35 < c["proxskip_slope"] <= 0.5 and 0.95 < c["gd_slope"] < 1.05
     assert all(v.evidence.series["proxskip"] <= v.evidence.series["proxskip_bound"])
+
+
+def test_memory_estimate_follows_the_engine_that_runs():
+    """A shared eigenbasis at n = 10, d = 1,000 runs d systems of size 2n (tens of MB), not the 2nd = 20,000
+    state (32 GB): the guard accepts it; a rotated instance of the same size keeps the full-state estimate."""
+    exp = get("local_methods")
+    big = dict(n=10, d=1000, T=50)
+    diag = exp.params(dict(big, instance="diagonal"))  # refused before (the dense estimate)
+    assert proxskip_engine(10, 1000, "diagonal") == "coordinates"
+    assert exp.memory_bytes(diag) < 1e9
+    rotated = exp.schema.validate_params(dict(big, instance="rotated"))
+    assert proxskip_engine(10, 1000, "rotated") == "structured" and exp.memory_bytes(rotated) > 3e10
+    small = exp.schema.validate_params(dict(instance="diagonal", n=4, d=3))
+    assert proxskip_engine(4, 3, "diagonal") == "dense"
+    assert exp.memory_bytes(small) >= 40 * (4 * 3) ** 2 * 8
+    # and the accepted instance runs through the command line (exit 0, the claim holds)
+    args = ["check", "proxskip.linear-rate", "--no-teeth", "--no-report", "--param", "instance=diagonal"]
+    assert main(args + ["--param", "n=10", "--param", "d=1000", "--param", "T=50"]) == 0
+
+
+def test_one_step_bound_by_coordinate_blocks_equals_the_full_state():
+    """Above the dense threshold a shared eigenbasis checks the one-step bound block by block (d blocks of
+    2n x 2n): the largest generalized eigenvalue equals the full state's."""
+    exp = get("local_methods")
+    claim = theorems.get("proxskip.one-step")
+    p = exp.params(dict(instance="diagonal", n=8, d=9, p=0.3, gamma_factor=0.7))
+    assert 2 * 8 * 9 > DENSE_STATE
+    ev = exp.run(claim, p, seed=0)
+    c = ev.constants
+    P = build_clients(p, seed=0)
+    M0, M1 = proxskip_maps(P.A, c["gamma"], c["p"])
+    N = P.n * P.d
+    W = np.r_[np.ones(N), np.full(N, (c["gamma"] / c["p"]) ** 2)]
+    Q = (1 - c["p"]) * M0.T @ (W[:, None] * M0) + c["p"] * M1.T @ (W[:, None] * M1)
+    full = LocalMethodsExperiment._generalized_max_eig(Q, np.r_[np.full(N, c["coef_e"]), np.full(N, c["coef_g"])])
+    assert abs(float(ev.measured[0]) - full) <= 1e-10 * abs(full)
