@@ -48,7 +48,7 @@ import numpy as np
 
 from ._trajectory import Trajectory
 from ._validate import InvalidInput, finite_array, generator, positive, positive_int
-from .compressors import Compressor, RandK
+from .compressors import Compressor, RandK, TopK
 from .compressors import make as make_compressor
 from .problems import Problem
 
@@ -107,6 +107,11 @@ class Mechanism:
         """Contraction parameter of the (fallback) compressor, 1 when there is none."""
         return 1.0
 
+    def error_range(self, H, Y, X) -> np.ndarray | None:
+        r"""Optional: an upper bound on :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2` for every draw, per client
+        (buys a finite-sample Monte Carlo bound); None when the mechanism states none."""
+        return None
+
     def __call__(self, H, Y, X, rng=None, bits_per_float: int = 32):
         """New estimates ``C_{h,y}(x)`` (shape of ``X``), floats and bits sent per client (shape ``X.shape[:-1]``)."""
         raise NotImplementedError
@@ -145,6 +150,10 @@ class EF21(Mechanism):
     def constants(self, d):
         a = self.alpha(d)
         return theta(a), beta(a)
+
+    def error_range(self, H, Y, X):
+        r"""Sparsifiers keep a subset of coordinates: the error is at most :math:`\Vert x-h\Vert^2` for every draw."""
+        return _sq(X - H) if isinstance(self.compressor, RandK) else None
 
     def __call__(self, H, Y, X, rng=None, bits_per_float=32):
         d = X.shape[-1]
@@ -247,6 +256,13 @@ class V2(Mechanism):
         a = self.alpha(d)
         return a, (1.0 - a) * self.Q.omega(d)
 
+    def error_range(self, H, Y, X):
+        """With a sparsifier C: error <= ||x - b||^2 <= (max(d/k - 1, 1)||x - y|| + ||h - y||)^2 for every draw."""
+        if not isinstance(self.compressor, (RandK, TopK)):
+            return None
+        c = max(X.shape[-1] / self.Q.k - 1.0, 1.0)
+        return (c * np.sqrt(_sq(X - Y)) + np.sqrt(_sq(H - Y))) ** 2
+
     def __call__(self, H, Y, X, rng=None, bits_per_float=32):
         if rng is None:
             raise InvalidInput("rng is required for the randomized mechanism 3pcv2")
@@ -303,6 +319,12 @@ class V5(Mechanism):
     def constants(self, d):
         A = 1.0 - math.sqrt(1.0 - self.p)
         return A, (1.0 - self.p) * (1.0 - self.alpha(d)) / A
+
+    def error_range(self, H, Y, X):
+        """With a sparsifier C: error 0 (coin) or ||(h - y) - ((x - y) - C(x - y))||^2 <= (||h - y|| + ||x - y||)^2."""
+        if not isinstance(self.compressor, (RandK, TopK)):
+            return None
+        return (np.sqrt(_sq(H - Y)) + np.sqrt(_sq(X - Y))) ** 2
 
     def __call__(self, H, Y, X, rng=None, bits_per_float=32):
         if rng is None:

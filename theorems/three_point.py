@@ -597,8 +597,9 @@ register_teeth(
     pl.variant(
         "no-cap",
         stepsize=1 / (L + L_plus * sp.sqrt(2 * B3 / A3)),
-        setting={"problem": "well-conditioned"},
-        expected_to_fail="PŁ stepsize without the cap A/(2 mu) (what M_2 as printed allows)",
+        setting={"mechanism": "3pcv5"},
+        expected_to_fail="PŁ stepsize without the cap A/(2 mu) (what M_2 as printed allows): false for 3PCv5 with "
+        "C = identity (B = 0, A = 1 - sqrt(1 - p)), whose G decays only like (1 - p)^T",
     ),
     pl.variant("halved", bound=pl.bound / 2, expected_to_fail="bound halved"),
 )
