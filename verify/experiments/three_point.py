@@ -210,6 +210,12 @@ class ThreePointExperiment(Experiment):
 
     # ------------------------------------------------------------------ default instances
     def instances(self, claim, quick=False):
+        """Default instances; a claim that fixes the mechanism (setting) names it in every instance."""
+        mech = self.settings(claim).mechanism
+        out = self._instances(claim, quick)
+        return [dict(i, mechanism=mech) for i in out] if mech is not None else out
+
+    def _instances(self, claim, quick):
         s = self.settings(claim)
         meas, mech = claim.measure, s.mechanism
         T = 200 if quick else 400
