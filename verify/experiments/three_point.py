@@ -103,6 +103,7 @@ class ThreePointExperiment(Experiment):
             SearchVar("spread_frac", ("float", 0.0, 0.9), "spread as a fraction of its feasible range [1, sqrt(n)]"),
             SearchVar("k_frac", ("float", 0.0, 1.0), "Top-k with k = 1 + k_frac (d - 1)"),
             SearchVar("mech", ("choice", list(SEARCHED_MECHANISMS)), "the (deterministic) mechanism"),
+            SearchVar("compress", ("choice", ["top-k", "identity"]), "Top-k, or no compression (alpha = 1)"),
         ),
         constants=(
             Constant("L", "smoothness of f (exact)", _ALL),
@@ -186,7 +187,8 @@ class ThreePointExperiment(Experiment):
         frac = float(p.pop("spread_frac", 0.5))
         k = 1 + int(float(p.pop("k_frac", 0.0)) * (d - 1))
         mech = p.pop("mech", "ef21")
-        comp = f"top-{k}" if mech not in ("3pcv4", "adacgd") else f"top-1,top-{max(k, 1)}"
+        last = f"top-{k}" if p.pop("compress", "top-k") == "top-k" else "identity"
+        comp = last if mech not in ("3pcv4", "adacgd") else f"top-1,{last}"
         out = dict(p, n=n, d=d, spread=float(1 + frac * (np.sqrt(n) - 1)), compressor=comp, mechanism=mech)
         out["m"] = max(int(out.get("m", 1)), -(-d // n))  # n m >= d: mu > 0
         return out
