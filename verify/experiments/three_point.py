@@ -458,18 +458,30 @@ class ThreePointExperiment(Experiment):
             phi_next = gap[:, 1:] + c["gamma"] / (2 * c["A_3pc"]) * G[:, 1:]
             rhs = claim.evaluate(gap_t=gap[:, :T], G_t=G[:, :T], gn2_t=gn2[:, :T], **c) * np.ones_like(phi_next)
         t = np.arange(T)
+        # compared while Phi^t is above a floating-point floor (a run that reaches f* exactly compares 0 with -1e-18)
+        phi = gap[:, :T] + c["gamma"] / (2 * c["A_3pc"]) * G[:, :T]
+        live = np.all(phi > PL_FLOOR * phi[:, :1], axis=0)
+        t, phi_next, rhs = t[live], phi_next[:, live], rhs[:, live]
         if phi_next.shape[0] == 1:
             return Evidence(
-                "t", t, phi_next[0], rhs[0], constants=c, instance=run.p, seed=run.seed, series=self._series(tr)
+                "t",
+                t,
+                phi_next[0],
+                rhs[0],
+                constants=c,
+                instance=run.p,
+                seed=run.seed,
+                series=self._series(tr),
+                note=f"compared while Phi^t > {PL_FLOOR:g} Phi^0 (floating-point floor)",
             )
         # the bound is affine in (gap_t, G_t, gn2_t): E[bound] is the bound at the means; the uncertainty is that of
         # the per-replication difference
-        grid = np.unique(np.linspace(0, T - 1, 30).astype(int))
+        grid = np.unique(np.linspace(0, t.size - 1, 30).astype(int))
         diff_mean, se, nsamp = mc_summary((phi_next - rhs)[:, grid])
         bound = rhs[:, grid].mean(axis=0)
         return Evidence(
             "t",
-            grid,
+            t[grid],
             bound + diff_mean,
             bound,
             method="monte-carlo",
@@ -483,16 +495,20 @@ class ThreePointExperiment(Experiment):
 
     def _rounds_to_eps(self, claim, run):
         tr, c, T = run.result, run.constants, run.p["T"]
-        run_mean = (np.cumsum(tr.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)).mean(axis=0)
-        # eps^2 from the smallest target the budget T covers up to the first value
+        if tr.grad_norm_sq.shape[0] > 1:
+            raise UsageError(
+                f"claim {claim.id}: rounds_to_eps is measured for deterministic mechanisms only, got {tr.mechanism}"
+            )
+        run_mean = np.cumsum(tr.grad_norm_sq[0, :T]) / np.arange(1, T + 1)
+        # eps^2 from the first value down to the smallest target whose bound the budget T covers
         top = float(run_mean[0])
-        low = float(claim.evaluate(eps=1.0, T=T, **c)) / T  # bound(eps) <= T  <=>  eps^2 >= bound(1)/T
-        low = max(low, top * 1e-12)
+        low = max(float(claim.evaluate(eps=1.0, T=T, **c)) / T, top * 1e-12)
         if not low < top:
             raise UsageError(f"claim {claim.id}: T = {T} rounds do not reach the bound's range; raise T")
         eps = np.sqrt(np.geomspace(top, low, 25))
-        hit = run_mean[None, :] <= (eps**2)[:, None]
-        rounds = np.where(hit.any(axis=1), np.argmax(hit, axis=1) + 1, T + 1).astype(float)
+        above = run_mean[None, :] > (eps**2)[:, None]  # (eps, T): the running mean over T terms exceeds eps^2
+        last = T - 1 - np.argmax(above[:, ::-1], axis=1)  # last T - 1 with the mean above eps^2
+        rounds = np.where(above.any(axis=1), last + 2, 1).astype(float)
         return Evidence(
             "eps",
             eps,
@@ -501,7 +517,8 @@ class ThreePointExperiment(Experiment):
             constants=c,
             instance=run.p,
             seed=run.seed,
-            note=f"rounds (number of terms in the running mean) until it is <= eps^2; {T + 1} = not reached in T = {T}",
+            series=self._series(tr),
+            note=f"smallest T0 with the running mean <= eps^2 for every T0 <= T <= {T}; {T + 1} = not reached",
         )
 
     def _pl_lyapunov(self, claim, run):
