@@ -104,3 +104,29 @@ def test_user_mechanism_from_a_file_outside_the_repository(tmp_path, monkeypatch
 def test_unknown_mechanism_is_one_line_naming_the_parameter():
     with pytest.raises(verify.UsageError, match="mechanism"):
         verify.check("3pc.nonconvex", instances=[dict(mechanism="no-such")])
+
+
+@pytest.mark.slow
+def test_report_figures_written_with_labelled_axes(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from ratecheck.verify.experiments import get
+    from ratecheck.verify.figures import experiment_figures
+    from ratecheck.verify.figures.three_point import plot_skipped_vs_zeta
+
+    figs = experiment_figures(get("three_point"), [], str(tmp_path), quick=True)
+    assert [f for f, _ in figs] == [
+        "three_point_grad_vs_bits.png",
+        "three_point_skipped_vs_zeta.png",
+        "three_point_clag_gain.png",
+    ]
+    for f, caption in figs:
+        assert (tmp_path / f).stat().st_size > 1000 and caption
+    fig = plot_skipped_vs_zeta(quick=True)
+    try:
+        (ax,) = fig.axes
+        assert ax.get_xlabel() and ax.get_ylabel() and ax.get_xscale() == "log"
+        lag = ax.get_lines()[0].get_ydata()
+        assert lag[0] == 0 and lag[-1] > 0.5  # zeta -> 0: LAG is GD (never skips); large zeta: mostly skips
+    finally:
+        plt.close(fig)
