@@ -113,7 +113,9 @@ class Mechanism:
         return None
 
     def __call__(self, H, Y, X, rng=None, bits_per_float: int = 32):
-        """New estimates ``C_{h,y}(x)`` (shape of ``X``), floats and bits sent per client (shape ``X.shape[:-1]``)."""
+        r"""New estimates ``C_{h,y}(x)`` (shape of ``X``), floats and bits sent per client (shape ``X.shape[:-1]``);
+        optionally a fourth value, the error :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2` per client, when the
+        mechanism has it at hand (the solver computes it otherwise)."""
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -159,7 +161,24 @@ class EF21(Mechanism):
         d = X.shape[-1]
         one = np.ones(X.shape[:-1])
         c = self.compressor
-        return H + c(X - H, rng), c.floats(d) * one, c.bits(d, bits_per_float) * one
+        return _ef21_update(c, H, X, rng), c.floats(d) * one, c.bits(d, bits_per_float) * one
+
+
+def _ef21_update(c: Compressor, H, X, rng=None, rows=None):
+    r""":math:`h+\mathcal C(x-h)`; a sparsifier updates only its k kept coordinates per row (O(nk) after the
+    selection) instead of building the dense compressed difference.  ``rows`` (boolean, shape ``X.shape[:-1]``)
+    restricts the update to those rows (the others keep h)."""
+    D = X - H
+    idx = c.select(D, rng) if isinstance(c, (TopK, RandK)) and c.k < X.shape[-1] else None
+    if idx is None:
+        C = c(D, rng)
+        return H + C if rows is None else np.where(rows[..., None], H + C, H)
+    G = H.copy()
+    vals = np.take_along_axis(H, idx, axis=-1) + np.take_along_axis(D, idx, axis=-1)
+    if rows is not None:
+        vals = np.where(rows[..., None], vals, np.take_along_axis(H, idx, axis=-1))
+    np.put_along_axis(G, idx, vals, axis=-1)
+    return G
 
 
 class LAG(Mechanism):
@@ -175,12 +194,17 @@ class LAG(Mechanism):
 
     def fires(self, H, Y, X) -> np.ndarray:
         """The trigger, one batched norm per client: shape ``X.shape[:-1]``."""
-        return _sq(X - H) > self.zeta * _sq(X - Y)
+        return self._test(H, Y, X)[0]
+
+    def _test(self, H, Y, X):
+        dh = _sq(X - H)
+        return dh > self.zeta * _sq(X - Y), dh
 
     def __call__(self, H, Y, X, rng=None, bits_per_float=32):
         d = X.shape[-1]
-        fire = self.fires(H, Y, X)
-        return np.where(fire[..., None], X, H), d * fire, d * bits_per_float * fire
+        fire, dh = self._test(H, Y, X)
+        # the fourth value, the error ||C(x) - x||^2 per client (0 when sent), saves the solver a pass
+        return np.where(fire[..., None], X, H), d * fire, d * bits_per_float * fire, np.where(fire, 0.0, dh)
 
 
 class CLAG(LAG):
@@ -201,8 +225,9 @@ class CLAG(LAG):
 
     def __call__(self, H, Y, X, rng=None, bits_per_float=32):
         fire = self.fires(H, Y, X)
-        G, fl, bi = self.ef21(H, Y, X, rng, bits_per_float)
-        return np.where(fire[..., None], G, H), fl * fire, bi * fire
+        c, d = self.ef21.compressor, X.shape[-1]
+        G = _ef21_update(c, H, X, rng, rows=fire)
+        return G, c.floats(d) * fire, c.bits(d, bits_per_float) * fire
 
 
 class V1(Mechanism):
@@ -531,31 +556,32 @@ def three_point(
     else:
         Gi = np.zeros_like(Y)
 
-    def record(t: int, Gi, Y, vals) -> bool:
-        full = Y.mean(axis=1)
-        gn = _sq(full)
+    def record(t: int, Y, vals, e) -> bool:
+        gn = _sq(Y.mean(axis=1))
         if not np.all(np.isfinite(gn)):
             return False
-        gns[:, t], fs[:, t] = gn, vals.mean(axis=1)
-        Gs[:, t] = _sq(Gi - Y).mean(axis=1)
+        gns[:, t], fs[:, t], Gs[:, t] = gn, vals.mean(axis=1), e.mean(axis=1)
         return True
 
     diverged = None
     with np.errstate(over="ignore", invalid="ignore"):
-        record(0, Gi, Y, vals)
+        e = _sq(Gi - Y)  # per-client errors ||g_i^t - grad f_i(x^t)||^2
+        record(0, Y, vals, e)
         for t in range(T):
             X -= gamma * Gi.mean(axis=1)
             vals, Xg = grads_at(X)
             if t in keep:
                 triples[t] = (Gi.copy(), Y.copy(), Xg.copy())
-            Gn, fl, bi = mechanism(Gi, Y, Xg, rng, bits_per_float)
+            out = mechanism(Gi, Y, Xg, rng, bits_per_float)
+            Gn, fl, bi = out[:3]
+            e_new = out[3] if len(out) > 3 else _sq(Gn - Xg)
             if record_clients:
-                err[:, t], d_hy[:, t], d_xy[:, t] = _sq(Gn - Xg), _sq(Gi - Y), _sq(Xg - Y)
+                err[:, t], d_hy[:, t], d_xy[:, t] = e_new, e, _sq(Xg - Y)
             floats[t + 1] = floats[t] + float(np.mean(fl))
             bits[t + 1] = bits[t] + float(np.mean(bi))
             skipped[t] = float(np.mean(fl == 0))
-            Gi, Y = Gn, Xg
-            if not record(t + 1, Gi, Y, vals):
+            Gi, Y, e = Gn, Xg, e_new
+            if not record(t + 1, Y, vals, e):
                 diverged = t + 1
                 break
     return ThreePointTrajectory(

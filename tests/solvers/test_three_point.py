@@ -32,7 +32,10 @@ def test_deterministic_mechanisms_satisfy_their_declared_inequality_pointwise(na
         for scale in (0.01, 1.0, 100.0):  # x close to y, or far
             H, Y, X = _triples(rng, (20,))
             X = Y + scale * (X - Y)
-            G, fl, bi = m(H, Y, X)
+            out = m(H, Y, X)
+            G, fl, bi = out[:3]
+            if len(out) > 3:  # the optional per-client error is ||G - X||^2
+                np.testing.assert_allclose(out[3], _sq(G - X), rtol=1e-12, atol=1e-14)
             assert G.shape == X.shape and fl.shape == X.shape[:-1] == bi.shape
             lhs, rhs = _sq(G - X), (1 - A) * _sq(H - Y) + B * _sq(X - Y)
             assert np.all(lhs <= rhs * (1 + 1e-12) + 1e-12), (name, zeta, scale)
@@ -45,7 +48,7 @@ def test_randomized_mechanisms_satisfy_it_in_expectation(name):
     A, B = m.constants(9)
     H, Y, X = _triples(rng)
     N = 20000
-    G, _, _ = m(*(np.broadcast_to(Z, (N, *Z.shape)) for Z in (H, Y, X)), rng)
+    G = m(*(np.broadcast_to(Z, (N, *Z.shape)) for Z in (H, Y, X)), rng)[0]
     e = _sq(G - X)
     mean, se = e.mean(0), e.std(0) / np.sqrt(N)
     rhs = (1 - A) * _sq(H - Y) + B * _sq(X - Y)
@@ -58,7 +61,7 @@ def test_lag_is_the_formula_and_skips_when_the_trigger_does_not_fire():
     H, Y, X = _triples(rng)
     X[:3] = H[:3] + 1e-3 * (X[:3] - Y[:3])  # x close to h: no upload
     lag = tp.LAG(1.0)
-    G, fl, bi = lag(H, Y, X, bits_per_float=16)
+    G, fl, bi, _ = lag(H, Y, X, bits_per_float=16)
     fire = _sq(X - H) > _sq(X - Y)
     assert not fire[:3].any() and fire[3:].all()
     np.testing.assert_array_equal(G, np.where(fire[:, None], X, H))
@@ -73,7 +76,7 @@ def test_clag_with_identity_is_lag_and_ef21_is_h_plus_compressed_difference():
     b = tp.LAG(0.7)(H, Y, X)
     np.testing.assert_allclose(a[0], b[0], rtol=0, atol=1e-14)  # h + (x - h) is x up to one rounding
     np.testing.assert_array_equal(a[1], b[1])
-    G, _, _ = tp.EF21(TopK(2))(H, Y, X)
+    G = tp.EF21(TopK(2))(H, Y, X)[0]
     np.testing.assert_array_equal(G, H + TopK(2)(X - H))
     assert tp.make("clag", compressor="identity", zeta=0.7).constants(9) == (1.0, 0.7)
 
@@ -82,11 +85,11 @@ def test_adaptive_choice_takes_the_first_passing_candidate():
     rng = np.random.default_rng(4)
     H, Y, X = _triples(rng)
     m = tp.AdaptiveChoice([TopK(1), TopK(9)], zeta=0.0, send_nothing=False)  # nothing passes: fallback = identity
-    G, fl, _ = m(H, Y, X)
+    G, fl, _ = m(H, Y, X)[:3]
     np.testing.assert_allclose(G, X)
     assert np.all(fl == 9)
     m = tp.AdaptiveChoice([TopK(1), TopK(9)], zeta=1e9)  # "send nothing" passes for everyone
-    G, fl, _ = m(H, Y, X)
+    G, fl, _ = m(H, Y, X)[:3]
     np.testing.assert_array_equal(G, H)
     assert np.all(fl == 0)
 

@@ -407,9 +407,9 @@ class ThreePointExperiment(Experiment):
         H, Y, X = (np.stack([tr.triples[t][j][0] for t in ts]) for j in range(3))  # (K, n, d)
         N = run.p["mc_draws"]
         rng = streams([run.seed, 1]).algorithm
-        Gn, _, _ = mech(
+        Gn = mech(
             np.broadcast_to(H, (N, *H.shape)), np.broadcast_to(Y, (N, *Y.shape)), np.broadcast_to(X, (N, *X.shape)), rng
-        )
+        )[0]
         samples = np.einsum("...d,...d->...", Gn - X, Gn - X).reshape(N, -1)
         measured, se, nsamp = mc_summary(samples)
         dhy = np.einsum("...d,...d->...", H - Y, H - Y).ravel()
