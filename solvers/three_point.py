@@ -167,17 +167,30 @@ class EF21(Mechanism):
 def _ef21_update(c: Compressor, H, X, rng=None, rows=None):
     r""":math:`h+\mathcal C(x-h)`; a sparsifier updates only its k kept coordinates per row (O(nk) after the
     selection) instead of building the dense compressed difference.  ``rows`` (boolean, shape ``X.shape[:-1]``)
-    restricts the update to those rows (the others keep h)."""
-    D = X - H
-    idx = c.select(D, rng) if isinstance(c, (TopK, RandK)) and c.k < X.shape[-1] else None
-    if idx is None:
-        C = c(D, rng)
-        return H + C if rows is None else np.where(rows[..., None], H + C, H)
+    restricts the update, and the compression, to those rows (the others keep h: a skipped client compresses
+    nothing)."""
+    d = X.shape[-1]
+    sparse = isinstance(c, (TopK, RandK)) and c.k < d
+    if rows is None:
+        D = X - H
+        idx = c.select(D, rng) if sparse else None
+        if idx is None:
+            return H + c(D, rng)
+        G = H.copy()
+        np.put_along_axis(G, idx, np.take_along_axis(H, idx, axis=-1) + np.take_along_axis(D, idx, axis=-1), axis=-1)
+        return G
     G = H.copy()
-    vals = np.take_along_axis(H, idx, axis=-1) + np.take_along_axis(D, idx, axis=-1)
-    if rows is not None:
-        vals = np.where(rows[..., None], vals, np.take_along_axis(H, idx, axis=-1))
-    np.put_along_axis(G, idx, vals, axis=-1)
+    flat, m = G.reshape(-1, d), rows.reshape(-1)
+    if not m.any():
+        return G
+    Hs = flat[m]
+    Ds = X.reshape(-1, d)[m] - Hs
+    idx = c.select(Ds, rng) if sparse else None
+    if idx is None:
+        flat[m] = Hs + c(Ds, rng)
+    else:
+        np.put_along_axis(Hs, idx, np.take_along_axis(Hs, idx, axis=-1) + np.take_along_axis(Ds, idx, axis=-1), axis=-1)
+        flat[m] = Hs
     return G
 
 
