@@ -28,6 +28,8 @@ mechanism       :math:`\mathcal C_{h,y}(x)`                            A        
 ``3pcv1``       :math:`y+\mathcal C(x-y)` (theory only: the server     1                           :math:`1-\alpha`
                 never receives :math:`\nabla f_i(x^t)`)
 ``3pcv2``       :math:`b+\mathcal C(x-b)`, :math:`b=h+\mathcal Q(x-y)`  α                           :math:`(1-\alpha)\omega`
+``3pcv3``       :math:`b+\mathcal C(x-b)`, :math:`b=` LAG(ζ)            :math:`1-(1-\alpha)\cdot0=1`  :math:`(1-\alpha)\zeta`
+                (any inner 3PC :math:`(A_1,B_1)`: ``V3``)
 ``3pcv4``       :math:`b+\mathcal C_1(x-b)`, :math:`b=h+\mathcal C_2(x-h)`  :math:`\theta_c(\bar\alpha)`  :math:`\beta_c(\bar\alpha)`
 ``3pcv5``       x w.p. p (one coin for all clients), else               :math:`1-\sqrt{1-p}`        :math:`\frac{(1-p)(1-\alpha)}{1-\sqrt{1-p}}`
                 :math:`h+\mathcal C(x-y)`
@@ -60,6 +62,7 @@ __all__ = [
     "CLAG",
     "V1",
     "V2",
+    "V3",
     "V4",
     "V5",
     "AdaptiveChoice",
@@ -313,6 +316,30 @@ class V2(Mechanism):
         return b + c(X - b, rng), fl * one, bi * one
 
 
+class V3(Mechanism):
+    r"""3PCv3: :math:`b+\mathcal C(x-b)` with :math:`b=\mathcal C^1_{h,y}(x)` an inner 3PC with
+    :math:`(A_1,B_1)`; :math:`A=1-(1-\alpha)(1-A_1)`, :math:`B=(1-\alpha)B_1`."""
+
+    def __init__(self, compressor: Compressor, inner: Mechanism):
+        self.compressor, self.inner = compressor, inner
+        self.deterministic = compressor.deterministic and inner.deterministic
+        self.name = f"3pcv3[{compressor.name},{inner.name}]"
+
+    def alpha(self, d):
+        return self.compressor.alpha(d)
+
+    def constants(self, d):
+        a = self.alpha(d)
+        A1, B1 = self.inner.constants(d)
+        return 1.0 - (1.0 - a) * (1.0 - A1), (1.0 - a) * B1
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float=32):
+        d = X.shape[-1]
+        b, fl, bi = self.inner(H, Y, X, rng, bits_per_float)[:3]
+        c = self.compressor
+        return b + c(X - b, rng), fl + c.floats(d), bi + c.bits(d, bits_per_float)
+
+
 class V4(Mechanism):
     r"""3PCv4: :math:`b+\mathcal C_1(x-b)`, :math:`b=h+\mathcal C_2(x-h)`; EF21's constants at
     :math:`\bar\alpha=1-(1-\alpha_1)(1-\alpha_2)`."""
@@ -449,6 +476,7 @@ register("lag", lambda zeta, **kw: LAG(zeta))
 register("clag", lambda compressor, zeta, **kw: CLAG(make_compressor(compressor), zeta))
 register("3pcv1", lambda compressor, **kw: V1(make_compressor(compressor)))
 register("3pcv2", lambda compressor, k, **kw: V2(make_compressor(compressor), k))
+register("3pcv3", lambda compressor, zeta, **kw: V3(make_compressor(compressor), LAG(zeta)))
 register("3pcv4", lambda compressor, **kw: V4(*(_comps(compressor) * 2)[:2]))
 register("3pcv5", lambda compressor, p, **kw: V5(make_compressor(compressor), p))
 register("adacgd", lambda compressor, zeta, **kw: AdaptiveChoice(_comps(compressor), zeta))

@@ -10,7 +10,7 @@ from ratecheck.solvers import three_point as tp
 from ratecheck.solvers.compressors import TopK
 from ratecheck.verify.instances import heterogeneous_least_squares
 
-DET = ["gd", "ef21", "lag", "clag", "3pcv1", "3pcv4", "adacgd"]
+DET = ["gd", "ef21", "lag", "clag", "3pcv1", "3pcv3", "3pcv4", "adacgd"]
 
 
 def _triples(rng, R=(), n=7, d=9):

@@ -2,7 +2,7 @@ r"""Three point compressors (3PC): any mechanism with declared (A, B) against th
 
 Richtárik, Sokolov, Fatkhullin, Gasanov, Li, Gorbunov, ICML 2022, arXiv:2202.00998.  The mechanism is a
 parameter (``mechanism``, a name registered in :mod:`solvers.three_point`: ``gd``, ``ef21``, ``lag``,
-``clag``, ``3pcv1``, ``3pcv2``, ``3pcv4``, ``3pcv5``, ``adacgd`` or one a user registered in their own
+``clag``, ``3pcv1``, ``3pcv2``, ``3pcv3``, ``3pcv4``, ``3pcv5``, ``adacgd`` or one a user registered in their own
 file), and its declared constants ``(A, B)`` are the claim's ``A_3pc``, ``B_3pc``.  A claim may fix the
 mechanism with the setting ``mechanism``.
 
@@ -44,7 +44,7 @@ from . import Experiment, register
 
 PL_FLOOR = 1e-11  #: PŁ comparisons stop where the bound falls below this fraction of Psi^0
 PROBLEMS = ("least-squares", "well-conditioned")
-MECHANISM_RULE = "a mechanism registered in solvers.three_point (gd, ef21, lag, clag, 3pcv1, 3pcv2, 3pcv4, 3pcv5, adacgd, or a user's)"
+MECHANISM_RULE = "a mechanism registered in solvers.three_point (gd, ef21, lag, clag, 3pcv1, 3pcv2, 3pcv3, 3pcv4, 3pcv5, adacgd, or a user's)"
 COMPRESSORS_RULE = "a compressor name (top-K, rand-K, identity, natural), or a comma-separated list (3pcv4, adacgd)"
 #: mechanisms the search draws from (deterministic: each search run is one exact run)
 SEARCHED_MECHANISMS = ("ef21", "lag", "clag", "3pcv1", "3pcv4", "adacgd")
@@ -238,6 +238,7 @@ class ThreePointExperiment(Experiment):
                 dict(T=60, mechanism="3pcv2", mc_draws=2000 if quick else 4000),
                 dict(T=T, mechanism="3pcv1"),
                 dict(T=T, mechanism="3pcv4", compressor="top-1,top-2"),
+                dict(T=T, mechanism="3pcv3", zeta=4.0),
                 dict(T=T, mechanism="adacgd", compressor="top-1,top-2"),
                 dict(T=60, mechanism="3pcv5", mc_draws=2000 if quick else 4000),
             ]
