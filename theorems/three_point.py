@@ -628,3 +628,36 @@ register_teeth(
         expected_to_fail="A = 1 (no memory term) for the adaptive rule: its fallback keeps (1 - alpha_K)||x - h||^2",
     ),
 )
+register_teeth(
+    ef21_reduction,
+    ef21_reduction.variant(
+        "swapped",
+        identities=(
+            Identity(
+                lambda: _eq(
+                    nonconvex.stepsize.subs({A3: beta_c(alpha), B3: theta_c(alpha), L_plus: L_qm}),
+                    nonconvex_qm.stepsize,
+                ),
+                proof=_no_symbolic_proof,
+                label="EF21 as the 3PC with A = beta_c, B = theta_c (swapped): same stepsize as ef21.nonconvex-qm",
+            ),
+        ),
+        expected_to_fail="EF21's constants swapped (A = beta_c, B = theta_c): the stepsize factor becomes 1/xi",
+    ),
+)
+register_teeth(
+    lag_vs_chen,
+    lag_vs_chen.variant(
+        "lena-eps2",
+        identities=(
+            Identity(
+                lambda: _eq(
+                    sp.solve(sp.Eq(G_b ** sp.Rational(4, 3) / _Tv ** sp.Rational(2, 3), eps**2), _Tv)[0],
+                    G_b**2 / eps**2,
+                ),
+                label="LENA: G^(4/3)/T^(2/3) = eps^2 at T = G^2/eps^2 (as fast as 3PC)",
+            ),
+        ),
+        expected_to_fail="LENA's O(G^(4/3)/T^(2/3)) read as O(1/eps^2) rounds (it is 1/eps^3)",
+    ),
+)
