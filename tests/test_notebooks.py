@@ -23,6 +23,7 @@ NAMES = bn.names()
 EXPECT = {
     "ef21_am": ["violated", "holds"],
     "rcd_rpt": ["violated", "holds"],
+    "three_point": ["3pc.nonconvex~lag-B0", "half-step-bold  violated"],
     "weiszfeld": ["weiszfeld.rate"],
 }
 
@@ -37,6 +38,7 @@ FIGURES = {
     "rcd_rpt": 3,
     "rfa_personalization": 3,
     "superquantile": 3,
+    "three_point": 3,
     "weiszfeld": 2,
 }
 

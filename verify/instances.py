@@ -1012,3 +1012,32 @@ def libsvm_problem(
     if reg > 0:
         prob = SparseFederated(Xs, ys, row_ptr, loss=loss, reg=reg * float(prob.L_i.max()))
     return prob
+
+
+# ----------------------------------------------------------------------------- three point compressors
+def mean_squared_smoothness(problem: LeastSquares) -> float:
+    r"""Exact :math:`L_{plus}=\big(\lambda_{\max}(\frac1n\sum_iH_i^2)\big)^{1/2}` of federated least squares,
+    :math:`H_i=\frac2mA_i^\top A_i` (3PC, Richtárik et al. ICML 2022, Assumption 3): the smallest constant with
+    :math:`\frac1n\sum_i\Vert\nabla f_i(x)-\nabla f_i(y)\Vert^2\le L_{plus}^2\Vert x-y\Vert^2`.  Computed from the
+    averaged squared Hessians, not from the :math:`L_i` (which give only :math:`L_{qm}\ge L_{plus}`)."""
+    H = (2.0 / problem.m) * np.einsum("nmi,nmj->nij", problem.A, problem.A)
+    S = np.einsum("nij,njk->ik", H, H) / problem.n
+    return float(np.sqrt(max(np.linalg.eigvalsh(0.5 * (S + S.T))[-1], 0.0)))
+
+
+def well_conditioned_least_squares(n: int = 4, d: int = 20, seed: int = 0) -> LeastSquares:
+    r"""Least squares whose client Hessians have eigenvalues in :math:`[1,1.5]\cdot(1+0.2i)` in random bases
+    (the instance where the PŁ stepsize cap :math:`A/(2\mu)` matters): :math:`A_i=\sqrt{d/2}\,
+    \mathrm{diag}(\lambda^{(i)})^{1/2}U_i^\top` with m = d rows, so :math:`H_i=\frac2dA_i^\top A_i=U_i\,
+    \mathrm{diag}(\lambda^{(i)})U_i^\top`; targets :math:`b_i\sim\mathcal N(0,I)`."""
+    for name, v in (("n", n), ("d", d)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise UsageError(f"{name} must be an integer >= 1, got {v!r}")
+    rng = streams(seed).data
+    lam = rng.uniform(1.0, 1.5, (n, d)) * (1.0 + 0.2 * np.arange(n))[:, None]
+    U = np.linalg.qr(rng.standard_normal((n, d, d)))[0]
+    A = np.sqrt(d / 2.0) * np.sqrt(lam)[:, :, None] * np.swapaxes(U, 1, 2)
+    return LeastSquares(A, rng.standard_normal((n, d)))
+
+
+__all__ += ["mean_squared_smoothness", "well_conditioned_least_squares"]

@@ -21,6 +21,7 @@ from .rcd import rcd_figures
 from .rfa import rfa_figures
 from .style import COLORS, draw_evidence, plot_verdict
 from .superquantile import superquantile_figures
+from .three_point import three_point_figures
 from .weiszfeld import weiszfeld_figures
 
 __all__ = [
@@ -55,6 +56,7 @@ FIGURES = {
     "rcd": rcd_figures,
     "rfa": rfa_figures,
     "superquantile": superquantile_figures,
+    "three_point": three_point_figures,
     "weiszfeld": weiszfeld_figures,
 }
 

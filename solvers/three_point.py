@@ -1,0 +1,647 @@
+r"""Three point compressors (3PC) as batched maps over all clients, and the generic 3PC method.
+
+Richtárik, Sokolov, Fatkhullin, Gasanov, Li, Gorbunov, *3PC: Three Point Compressors for
+Communication-Efficient Distributed Training and a Better Theory for Lazy Aggregation*, ICML 2022,
+arXiv:2202.00998.  A mechanism maps :math:`(h,y,x)` to :math:`\mathcal C_{h,y}(x)` with
+
+.. math:: \mathbb E\Vert\mathcal C_{h,y}(x)-x\Vert^2\le(1-A)\Vert h-y\Vert^2+B\Vert x-y\Vert^2,
+
+and the method runs :math:`x^{t+1}=x^t-\gamma g^t`,
+:math:`g_i^{t+1}=\mathcal C_{g_i^t,\nabla f_i(x^t)}(\nabla f_i(x^{t+1}))`, :math:`g^{t+1}=\frac1n\sum_ig_i^{t+1}`.
+
+Every mechanism acts on arrays of shape ``(..., n, d)`` (all clients, and Monte Carlo replications in
+the leading axes) with a handful of array operations -- no loop over clients -- and returns the new
+estimates together with the floats and bits each client sent (zero for a skipped upload).  It declares
+its own constants ``(A, B) = mechanism.constants(d)``; a user may define a new mechanism by subclassing
+:class:`Mechanism` and registering it (:func:`register`), after which the harness checks its declared
+(A, B) against the definition and the theorems.
+
+==============  =====================================================  ==========================  ==========================
+mechanism       :math:`\mathcal C_{h,y}(x)`                            A                           B
+==============  =====================================================  ==========================  ==========================
+``gd``          x                                                      1                           0
+``ef21``        :math:`h+\mathcal C(x-h)`                              :math:`\theta_c(\alpha)`    :math:`\beta_c(\alpha)`
+``lag``         x if :math:`\Vert x-h\Vert^2>\zeta\Vert x-y\Vert^2`    1                           ζ
+                else h
+``clag``        :math:`h+\mathcal C(x-h)` if the LAG test fires,       :math:`\theta_c`            :math:`\max\{\beta_c,\zeta\}`
+                else h
+``3pcv1``       :math:`y+\mathcal C(x-y)` (theory only: the server     1                           :math:`1-\alpha`
+                never receives :math:`\nabla f_i(x^t)`)
+``3pcv2``       :math:`b+\mathcal C(x-b)`, :math:`b=h+\mathcal Q(x-y)`  α                           :math:`(1-\alpha)\omega`
+``3pcv3``       :math:`b+\mathcal C(x-b)`, :math:`b=` LAG(ζ)            :math:`1-(1-\alpha)\cdot0=1`  :math:`(1-\alpha)\zeta`
+                (any inner 3PC :math:`(A_1,B_1)`: ``V3``)
+``3pcv4``       :math:`b+\mathcal C_1(x-b)`, :math:`b=h+\mathcal C_2(x-h)`  :math:`\theta_c(\bar\alpha)`  :math:`\beta_c(\bar\alpha)`
+``3pcv5``       x w.p. p (one coin for all clients), else               :math:`1-\sqrt{1-p}`        :math:`\frac{(1-p)(1-\alpha)}{1-\sqrt{1-p}}`
+                :math:`h+\mathcal C(x-y)`
+``adacgd``      :math:`h+\mathcal C_j(x-h)` for the first j passing     :math:`\theta_c(\alpha_K)`  :math:`\max\{\beta_c(\alpha_K),\zeta\}`
+                the LAG-type test, else :math:`\mathcal C_K`
+==============  =====================================================  ==========================  ==========================
+
+:math:`\bar\alpha=1-(1-\alpha_1)(1-\alpha_2)`, :math:`\mathcal Q` = Rand-k scaled by d/k (unbiased,
+:math:`\omega=d/k-1`).  MARINA is not a per-client 3PC (its estimator is the server's) and is not run here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._trajectory import Trajectory
+from ._validate import InvalidInput, finite_array, generator, positive, positive_int
+from .compressors import Compressor, RandK, TopK
+from .compressors import make as make_compressor
+from .problems import Problem
+
+__all__ = [
+    "Mechanism",
+    "GD",
+    "EF21",
+    "LAG",
+    "CLAG",
+    "V1",
+    "V2",
+    "V3",
+    "V4",
+    "V5",
+    "AdaptiveChoice",
+    "ThreePointTrajectory",
+    "three_point",
+    "register",
+    "make",
+    "names",
+    "theta",
+    "beta",
+]
+
+
+def theta(a: float) -> float:
+    r""":math:`\theta_c(\alpha)=1-\sqrt{1-\alpha}=\alpha/(1+\sqrt{1-\alpha})` (stable form)."""
+    return a / (1.0 + math.sqrt(max(1.0 - a, 0.0)))
+
+
+def beta(a: float) -> float:
+    r""":math:`\beta_c(\alpha)=(1-\alpha)(1+\sqrt{1-\alpha})/\alpha`."""
+    r = math.sqrt(max(1.0 - a, 0.0))
+    return (1.0 - a) * (1.0 + r) / a
+
+
+def _sq(D: np.ndarray) -> np.ndarray:
+    """Row-wise squared norms over the last axis."""
+    return np.einsum("...d,...d->...", D, D)
+
+
+class Mechanism:
+    """A three point compressor acting on all clients at once.
+
+    Subclasses set ``name`` and ``deterministic`` and implement :meth:`constants` (the declared
+    ``(A, B)`` on ``R^d``) and :meth:`__call__`.
+    """
+
+    name = "mechanism"
+    deterministic = True
+
+    def constants(self, d: int) -> tuple[float, float]:
+        """Declared 3PC constants ``(A, B)`` on R^d."""
+        raise NotImplementedError
+
+    def alpha(self, d: int) -> float:
+        """Contraction parameter of the (fallback) compressor, 1 when there is none."""
+        return 1.0
+
+    def error_range(self, H, Y, X) -> np.ndarray | None:
+        r"""Optional: an upper bound on :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2` for every draw, per client
+        (buys a finite-sample Monte Carlo bound); None when the mechanism states none."""
+        return None
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float: int = 32):
+        r"""New estimates ``C_{h,y}(x)`` (shape of ``X``), floats and bits sent per client (shape ``X.shape[:-1]``);
+        optionally a fourth value, the error :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2` per client, when the
+        mechanism has it at hand (the solver computes it otherwise)."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class GD(Mechanism):
+    """Send the gradient: :math:`\\mathcal C_{h,y}(x)=x`, A = 1, B = 0."""
+
+    name = "gd"
+
+    def constants(self, d):
+        return 1.0, 0.0
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float=32):
+        d = X.shape[-1]
+        one = np.ones(X.shape[:-1])
+        return X.copy(), d * one, d * bits_per_float * one
+
+
+class EF21(Mechanism):
+    r"""EF21: :math:`h+\mathcal C(x-h)` with any contractive compressor; :math:`(\theta_c,\beta_c)`."""
+
+    def __init__(self, compressor: Compressor):
+        if not isinstance(compressor, Compressor):
+            raise InvalidInput(f"compressor must be a solvers.compressors.Compressor, got {type(compressor).__name__}")
+        self.compressor = compressor
+        self.deterministic = compressor.deterministic
+        self.name = f"ef21[{compressor.name}]"
+
+    def alpha(self, d):
+        return self.compressor.alpha(d)
+
+    def constants(self, d):
+        a = self.alpha(d)
+        return theta(a), beta(a)
+
+    def error_range(self, H, Y, X):
+        r"""Sparsifiers keep a subset of coordinates: the error is at most :math:`\Vert x-h\Vert^2` for every draw."""
+        return _sq(X - H) if isinstance(self.compressor, RandK) else None
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float=32):
+        d = X.shape[-1]
+        one = np.ones(X.shape[:-1])
+        c = self.compressor
+        return _ef21_update(c, H, X, rng), c.floats(d) * one, c.bits(d, bits_per_float) * one
+
+
+def _ef21_update(c: Compressor, H, X, rng=None, rows=None):
+    r""":math:`h+\mathcal C(x-h)`; a sparsifier updates only its k kept coordinates per row (O(nk) after the
+    selection) instead of building the dense compressed difference.  ``rows`` (boolean, shape ``X.shape[:-1]``)
+    restricts the update, and the compression, to those rows (the others keep h: a skipped client compresses
+    nothing)."""
+    d = X.shape[-1]
+    sparse = isinstance(c, (TopK, RandK)) and c.k < d
+    if rows is None:
+        D = X - H
+        idx = c.select(D, rng) if sparse else None
+        if idx is None:
+            return H + c(D, rng)
+        G = H.copy()
+        np.put_along_axis(G, idx, np.take_along_axis(H, idx, axis=-1) + np.take_along_axis(D, idx, axis=-1), axis=-1)
+        return G
+    G = H.copy()
+    flat, m = G.reshape(-1, d), rows.reshape(-1)
+    if not m.any():
+        return G
+    Hs = flat[m]
+    Ds = X.reshape(-1, d)[m] - Hs
+    idx = c.select(Ds, rng) if sparse else None
+    if idx is None:
+        flat[m] = Hs + c(Ds, rng)
+    else:
+        np.put_along_axis(Hs, idx, np.take_along_axis(Hs, idx, axis=-1) + np.take_along_axis(Ds, idx, axis=-1), axis=-1)
+        flat[m] = Hs
+    return G
+
+
+class LAG(Mechanism):
+    r"""Lazy aggregation: send x iff :math:`\Vert x-h\Vert^2>\zeta\Vert x-y\Vert^2` (strict, as the authors'
+    ``LAG_step``), else keep h; A = 1, B = ζ pointwise."""
+
+    def __init__(self, zeta: float):
+        self.zeta = positive("zeta", zeta, strict=False)
+        self.name = f"lag[zeta={self.zeta:g}]"
+
+    def constants(self, d):
+        return 1.0, self.zeta
+
+    def fires(self, H, Y, X) -> np.ndarray:
+        """The trigger, one batched norm per client: shape ``X.shape[:-1]``."""
+        return self._test(H, Y, X)[0]
+
+    def _test(self, H, Y, X):
+        dh = _sq(X - H)
+        return dh > self.zeta * _sq(X - Y), dh
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float=32):
+        d = X.shape[-1]
+        fire, dh = self._test(H, Y, X)
+        # the fourth value, the error ||C(x) - x||^2 per client (0 when sent), saves the solver a pass
+        return np.where(fire[..., None], X, H), d * fire, d * bits_per_float * fire, np.where(fire, 0.0, dh)
+
+
+class CLAG(LAG):
+    r"""CLAG: EF21's update when the LAG test fires, else keep h; :math:`(\theta_c,\max\{\beta_c,\zeta\})`."""
+
+    def __init__(self, compressor: Compressor, zeta: float):
+        super().__init__(zeta)
+        self.ef21 = EF21(compressor)
+        self.deterministic = compressor.deterministic
+        self.name = f"clag[{compressor.name},zeta={self.zeta:g}]"
+
+    def alpha(self, d):
+        return self.ef21.alpha(d)
+
+    def constants(self, d):
+        a = self.alpha(d)
+        return theta(a), max(beta(a), self.zeta)
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float=32):
+        fire = self.fires(H, Y, X)
+        c, d = self.ef21.compressor, X.shape[-1]
+        G = _ef21_update(c, H, X, rng, rows=fire)
+        return G, c.floats(d) * fire, c.bits(d, bits_per_float) * fire
+
+
+class V1(Mechanism):
+    r"""3PCv1: :math:`y+\mathcal C(x-y)`; A = 1, B = 1 − α (a theory check: not implementable by messages)."""
+
+    def __init__(self, compressor: Compressor):
+        self.compressor = compressor
+        self.deterministic = compressor.deterministic
+        self.name = f"3pcv1[{compressor.name}]"
+
+    def alpha(self, d):
+        return self.compressor.alpha(d)
+
+    def constants(self, d):
+        return 1.0, 1.0 - self.alpha(d)
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float=32):
+        d = X.shape[-1]
+        one = np.ones(X.shape[:-1])
+        c = self.compressor
+        return Y + c(X - Y, rng), c.floats(d) * one, c.bits(d, bits_per_float) * one
+
+
+class UnbiasedRandK:
+    r"""Rand-k scaled by d/k: unbiased, :math:`\mathbb E\Vert\mathcal Q(v)-v\Vert^2=(d/k-1)\Vert v\Vert^2`."""
+
+    def __init__(self, k: int):
+        self.rand = RandK(k)
+        self.k = self.rand.k
+
+    def omega(self, d: int) -> float:
+        return d / self.k - 1.0
+
+    def __call__(self, V, rng):
+        return self.rand(V, rng) * (V.shape[-1] / self.k)
+
+
+class V2(Mechanism):
+    r"""3PCv2: :math:`b+\mathcal C(x-b)`, :math:`b=h+\mathcal Q(x-y)` with Q = scaled Rand-k; A = α, B = (1 − α)ω."""
+
+    deterministic = False
+
+    def __init__(self, compressor: Compressor, k: int):
+        self.compressor, self.Q = compressor, UnbiasedRandK(k)
+        self.name = f"3pcv2[{compressor.name},rand-{self.Q.k}]"
+
+    def alpha(self, d):
+        return self.compressor.alpha(d)
+
+    def constants(self, d):
+        a = self.alpha(d)
+        return a, (1.0 - a) * self.Q.omega(d)
+
+    def error_range(self, H, Y, X):
+        """With a sparsifier C: error <= ||x - b||^2 <= (max(d/k - 1, 1)||x - y|| + ||h - y||)^2 for every draw."""
+        if not isinstance(self.compressor, (RandK, TopK)):
+            return None
+        c = max(X.shape[-1] / self.Q.k - 1.0, 1.0)
+        return (c * np.sqrt(_sq(X - Y)) + np.sqrt(_sq(H - Y))) ** 2
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float=32):
+        if rng is None:
+            raise InvalidInput("rng is required for the randomized mechanism 3pcv2")
+        d = X.shape[-1]
+        one = np.ones(X.shape[:-1])
+        b = H + self.Q(X - Y, rng)
+        c = self.compressor
+        fl = c.floats(d) + self.Q.rand.floats(d)
+        bi = c.bits(d, bits_per_float) + self.Q.rand.bits(d, bits_per_float)
+        return b + c(X - b, rng), fl * one, bi * one
+
+
+class V3(Mechanism):
+    r"""3PCv3: :math:`b+\mathcal C(x-b)` with :math:`b=\mathcal C^1_{h,y}(x)` an inner 3PC with
+    :math:`(A_1,B_1)`; :math:`A=1-(1-\alpha)(1-A_1)`, :math:`B=(1-\alpha)B_1`."""
+
+    def __init__(self, compressor: Compressor, inner: Mechanism):
+        self.compressor, self.inner = compressor, inner
+        self.deterministic = compressor.deterministic and inner.deterministic
+        self.name = f"3pcv3[{compressor.name},{inner.name}]"
+
+    def alpha(self, d):
+        return self.compressor.alpha(d)
+
+    def constants(self, d):
+        a = self.alpha(d)
+        A1, B1 = self.inner.constants(d)
+        return 1.0 - (1.0 - a) * (1.0 - A1), (1.0 - a) * B1
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float=32):
+        d = X.shape[-1]
+        b, fl, bi = self.inner(H, Y, X, rng, bits_per_float)[:3]
+        c = self.compressor
+        return b + c(X - b, rng), fl + c.floats(d), bi + c.bits(d, bits_per_float)
+
+
+class V4(Mechanism):
+    r"""3PCv4: :math:`b+\mathcal C_1(x-b)`, :math:`b=h+\mathcal C_2(x-h)`; EF21's constants at
+    :math:`\bar\alpha=1-(1-\alpha_1)(1-\alpha_2)`."""
+
+    def __init__(self, c1: Compressor, c2: Compressor):
+        self.c1, self.c2 = c1, c2
+        self.deterministic = c1.deterministic and c2.deterministic
+        self.name = f"3pcv4[{c1.name},{c2.name}]"
+
+    def alpha(self, d):
+        return 1.0 - (1.0 - self.c1.alpha(d)) * (1.0 - self.c2.alpha(d))
+
+    def constants(self, d):
+        a = self.alpha(d)
+        return theta(a), beta(a)
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float=32):
+        d = X.shape[-1]
+        one = np.ones(X.shape[:-1])
+        b = H + self.c2(X - H, rng)
+        fl = self.c1.floats(d) + self.c2.floats(d)
+        bi = self.c1.bits(d, bits_per_float) + self.c2.bits(d, bits_per_float)
+        return b + self.c1(X - b, rng), fl * one, bi * one
+
+
+class V5(Mechanism):
+    r"""3PCv5: x with probability p (one coin per round for all clients, as the authors' code), else
+    :math:`h+\mathcal C(x-y)`; :math:`A=1-\sqrt{1-p}`, :math:`B=(1-p)(1-\alpha)/(1-\sqrt{1-p})`."""
+
+    deterministic = False
+
+    def __init__(self, compressor: Compressor, p: float):
+        self.compressor = compressor
+        self.p = positive("p", p)
+        if self.p > 1:
+            raise InvalidInput(f"p must lie in (0, 1], got {p!r}")
+        self.name = f"3pcv5[{compressor.name},p={self.p:g}]"
+
+    def alpha(self, d):
+        return self.compressor.alpha(d)
+
+    def constants(self, d):
+        A = 1.0 - math.sqrt(1.0 - self.p)
+        return A, (1.0 - self.p) * (1.0 - self.alpha(d)) / A
+
+    def error_range(self, H, Y, X):
+        """With a sparsifier C: error 0 (coin) or ||(h - y) - ((x - y) - C(x - y))||^2 <= (||h - y|| + ||x - y||)^2."""
+        if not isinstance(self.compressor, (RandK, TopK)):
+            return None
+        return (np.sqrt(_sq(H - Y)) + np.sqrt(_sq(X - Y))) ** 2
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float=32):
+        if rng is None:
+            raise InvalidInput("rng is required for the randomized mechanism 3pcv5")
+        d = X.shape[-1]
+        coin = rng.random(X.shape[:-2] + (1,)) < self.p  # one coin for all clients of a replication
+        c = self.compressor
+        G = np.where(coin[..., None], X, H + c(X - Y, rng))
+        fl = np.where(coin, d, c.floats(d)) * np.ones(X.shape[:-1])
+        bi = np.where(coin, d * bits_per_float, c.bits(d, bits_per_float)) * np.ones(X.shape[:-1])
+        return G, fl, bi
+
+
+class AdaptiveChoice(Mechanism):
+    r"""AdaCGD-type adaptive choice among contractive compressors :math:`\mathcal C_1..\mathcal C_K`
+    (most to least aggressive): :math:`h+\mathcal C_j(x-h)` for the smallest j with
+    :math:`\Vert h+\mathcal C_j(x-h)-x\Vert^2\le\zeta\Vert x-y\Vert^2`, else :math:`h+\mathcal C_K(x-h)`;
+    with ``send_nothing`` a candidate :math:`\mathcal C_0\equiv0` (keep h) is tried first.
+    :math:`A=\theta_c(\alpha_K)`, :math:`B=\max\{\beta_c(\alpha_K),\zeta\}` [derived; AdaCGD's own rule,
+    Makarenko et al., TMLR 2023, was not found].  All K candidates are computed at once (K is small)."""
+
+    def __init__(self, compressors, zeta: float, send_nothing: bool = True):
+        comps = list(compressors)
+        if not comps or not all(isinstance(c, Compressor) for c in comps):
+            raise InvalidInput("compressors must be a non-empty list of solvers.compressors.Compressor")
+        self.compressors, self.send_nothing = comps, bool(send_nothing)
+        self.zeta = positive("zeta", zeta, strict=False)
+        self.deterministic = all(c.deterministic for c in comps)
+        self.name = f"adacgd[{','.join(c.name for c in comps)},zeta={self.zeta:g}]"
+
+    def alpha(self, d):
+        return self.compressors[-1].alpha(d)
+
+    def constants(self, d):
+        a = self.alpha(d)
+        return theta(a), max(beta(a), self.zeta)
+
+    def __call__(self, H, Y, X, rng=None, bits_per_float=32):
+        d = X.shape[-1]
+        D = X - H
+        cands = [np.zeros_like(D)] if self.send_nothing else []
+        cands += [c(D, rng) for c in self.compressors]
+        fl = ([0.0] if self.send_nothing else []) + [c.floats(d) for c in self.compressors]
+        bi = ([0.0] if self.send_nothing else []) + [c.bits(d, bits_per_float) for c in self.compressors]
+        C = np.stack(cands)  # (K', ..., n, d)
+        ok = _sq(C - D) <= self.zeta * _sq(X - Y)  # (K', ..., n)
+        ok[-1] = True  # the fallback
+        j = np.argmax(ok, axis=0)  # first passing candidate
+        chosen = np.take_along_axis(C, j[None, ..., None], axis=0)[0]
+        return H + chosen, np.asarray(fl)[j], np.asarray(bi)[j]
+
+
+# ----------------------------------------------------------------------------- registry
+_FACTORIES: dict = {}
+
+
+def register(name: str, factory) -> None:
+    """Register a mechanism factory ``factory(compressor=..., zeta=..., p=..., k=...) -> Mechanism`` under ``name``
+    (how a user adds a mechanism from their own file; the harness then checks it by name)."""
+    if not isinstance(name, str) or not name or any(ch.isspace() for ch in name):
+        raise InvalidInput(f"mechanism name must be a non-empty string without spaces, got {name!r}")
+    _FACTORIES[name] = factory
+
+
+def names() -> tuple[str, ...]:
+    """Registered mechanism names."""
+    return tuple(_FACTORIES)
+
+
+def make(name: str, *, compressor: str = "top-1", zeta: float = 1.0, p: float = 0.5, k: int = 1) -> Mechanism:
+    """Build the registered mechanism ``name`` with the given parameters (unused ones are ignored)."""
+    if name not in _FACTORIES:
+        raise InvalidInput(f"unknown mechanism {name!r}; registered: {', '.join(_FACTORIES)}")
+    return _FACTORIES[name](compressor=compressor, zeta=zeta, p=p, k=k)
+
+
+def _comps(spec: str) -> list:
+    return [make_compressor(s) for s in spec.split(",")]
+
+
+register("gd", lambda **kw: GD())
+register("ef21", lambda compressor, **kw: EF21(make_compressor(compressor)))
+register("lag", lambda zeta, **kw: LAG(zeta))
+register("clag", lambda compressor, zeta, **kw: CLAG(make_compressor(compressor), zeta))
+register("3pcv1", lambda compressor, **kw: V1(make_compressor(compressor)))
+register("3pcv2", lambda compressor, k, **kw: V2(make_compressor(compressor), k))
+register("3pcv3", lambda compressor, zeta, **kw: V3(make_compressor(compressor), LAG(zeta)))
+register("3pcv4", lambda compressor, **kw: V4(*(_comps(compressor) * 2)[:2]))
+register("3pcv5", lambda compressor, p, **kw: V5(make_compressor(compressor), p))
+register("adacgd", lambda compressor, zeta, **kw: AdaptiveChoice(_comps(compressor), zeta))
+
+
+# ----------------------------------------------------------------------------- the method
+@dataclass(kw_only=True)
+class ThreePointTrajectory(Trajectory):
+    """What a 3PC run records.
+
+    Attributes
+    ----------
+    grad_norm_sq, f, G : ndarray, shape (R, T+1)
+        :math:`\\Vert\\nabla f(x^t)\\Vert^2`, :math:`f(x^t)` and :math:`G^t=\\frac1n\\sum_i\\Vert g_i^t-\\nabla f_i(x^t)\\Vert^2`.
+    floats, bits : ndarray, shape (T+1,)
+        Cumulative uplink floats / bits per client (mean over clients and replications).
+    skipped : ndarray, shape (T,)
+        Fraction of clients (and replications) that sent nothing in round t.
+    err, d_hy, d_xy : ndarray (R, T, n) or None
+        With ``record_clients``: the per-client terms of the 3PC inequality at round t,
+        :math:`\\Vert g_i^{t+1}-\\nabla f_i(x^{t+1})\\Vert^2`, :math:`\\Vert g_i^t-\\nabla f_i(x^t)\\Vert^2`,
+        :math:`\\Vert\\nabla f_i(x^{t+1})-\\nabla f_i(x^t)\\Vert^2`.
+    triples : dict round -> (H, Y, X), arrays (R, n, d)
+        The actual (h, y, x) of the rounds in ``triples_at`` (for Monte Carlo checks of the definition).
+    """
+
+    SERIES = ("grad_norm_sq", "f", "G", "floats", "bits", "skipped")
+
+    gamma: float
+    mechanism: str
+    A: float
+    B: float
+    grad_norm_sq: np.ndarray
+    f: np.ndarray
+    G: np.ndarray
+    floats: np.ndarray
+    bits: np.ndarray
+    skipped: np.ndarray
+    err: np.ndarray | None = None
+    d_hy: np.ndarray | None = None
+    d_xy: np.ndarray | None = None
+    triples: dict | None = None
+
+
+def three_point(
+    problem: Problem,
+    x0,
+    *,
+    gamma: float,
+    T: int,
+    rng: np.random.Generator | None = None,
+    mechanism: Mechanism,
+    init: str = "grad",
+    replications: int = 1,
+    record_clients: bool = False,
+    triples_at=(),
+    bits_per_float: int = 32,
+) -> ThreePointTrajectory:
+    r"""Run the 3PC method (poster Algorithm 1) with any :class:`Mechanism`, all clients in ``(R, n, d)`` arrays.
+
+    Parameters
+    ----------
+    problem : Problem
+        Dense federated problem (``value_and_grad`` batched over leading axes).
+    x0 : array (d,)
+    gamma : float
+        Stepsize (> 0).
+    T : int
+        Rounds (>= 1).
+    rng : numpy.random.Generator, optional
+        Required by randomized mechanisms.
+    mechanism : Mechanism
+    init : {"grad", "zero"}
+        :math:`g_i^0=\nabla f_i(x^0)` (so :math:`G^0=0`; d floats charged in round 0) or 0.
+    replications : int
+        Independent runs carried together (randomized mechanisms).
+    record_clients : bool
+        Record the per-client terms of the 3PC inequality every round (arrays (R, T, n)).
+    triples_at : iterable of int
+        Rounds t whose actual :math:`(h,y,x)=(g_i^t,\nabla f_i(x^t),\nabla f_i(x^{t+1}))` are kept.
+    bits_per_float : int
+        Bits charged per float.
+    """
+    if not isinstance(mechanism, Mechanism):
+        raise InvalidInput(f"mechanism must be a solvers.three_point.Mechanism, got {type(mechanism).__name__}")
+    gamma = positive("gamma", gamma)
+    T = positive_int("T", T)
+    R = positive_int("replications", replications)
+    n, d = problem.n, problem.d
+    x0 = finite_array("x0", x0, ndim=1)
+    if x0.shape != (d,):
+        raise InvalidInput(f"x0 must have shape ({d},), got {x0.shape}")
+    if init not in ("grad", "zero"):
+        raise InvalidInput(f"init must be 'grad' or 'zero', got {init!r}")
+    A, B = mechanism.constants(d)
+    rng = generator(rng, None if mechanism.deterministic else mechanism.name)
+    keep = {int(t) for t in triples_at}
+    if any(t < 0 or t >= T for t in keep):
+        raise InvalidInput(f"triples_at must lie in [0, T-1={T - 1}]")
+
+    gns, fs, Gs = (np.full((R, T + 1), np.inf) for _ in range(3))
+    floats, bits, skipped = np.zeros(T + 1), np.zeros(T + 1), np.zeros(T)
+    rec = (np.full((R, T, n), np.inf) for _ in range(3)) if record_clients else (None, None, None)
+    err, d_hy, d_xy = rec
+    triples = {}
+
+    def grads_at(X):
+        if R == 1:
+            v, g = problem.value_and_grad(X[0])
+            return v[None], g[None]
+        return problem.value_and_grad(X)
+
+    X = np.broadcast_to(x0, (R, d)).copy()
+    vals, Y = grads_at(X)
+    if init == "grad":
+        Gi = Y.copy()
+        floats[0], bits[0] = d, d * bits_per_float
+    else:
+        Gi = np.zeros_like(Y)
+
+    def record(t: int, Y, vals, e) -> bool:
+        gn = _sq(Y.mean(axis=1))
+        if not np.all(np.isfinite(gn)):
+            return False
+        gns[:, t], fs[:, t], Gs[:, t] = gn, vals.mean(axis=1), e.mean(axis=1)
+        return True
+
+    diverged = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = _sq(Gi - Y)  # per-client errors ||g_i^t - grad f_i(x^t)||^2
+        record(0, Y, vals, e)
+        for t in range(T):
+            X -= gamma * Gi.mean(axis=1)
+            vals, Xg = grads_at(X)
+            if t in keep:
+                triples[t] = (Gi.copy(), Y.copy(), Xg.copy())
+            out = mechanism(Gi, Y, Xg, rng, bits_per_float)
+            Gn, fl, bi = out[:3]
+            e_new = out[3] if len(out) > 3 else _sq(Gn - Xg)
+            if record_clients:
+                err[:, t], d_hy[:, t], d_xy[:, t] = e_new, e, _sq(Xg - Y)
+            floats[t + 1] = floats[t] + float(np.mean(fl))
+            bits[t + 1] = bits[t] + float(np.mean(bi))
+            skipped[t] = float(np.mean(fl == 0))
+            Gi, Y, e = Gn, Xg, e_new
+            if not record(t + 1, Y, vals, e):
+                diverged = t + 1
+                break
+    return ThreePointTrajectory(
+        T=T,
+        x_final=X,
+        diverged_at=diverged,
+        meta={"algorithm": "3pc", "mechanism": mechanism.name, "init": init, "replications": R},
+        gamma=gamma,
+        mechanism=mechanism.name,
+        A=float(A),
+        B=float(B),
+        grad_norm_sq=gns,
+        f=fs,
+        G=Gs,
+        floats=floats,
+        bits=bits,
+        skipped=skipped,
+        err=err,
+        d_hy=d_hy,
+        d_xy=d_xy,
+        triples=triples,
+    )
