@@ -44,6 +44,7 @@ mechanism       :math:`\mathcal C_{h,y}(x)`                            A        
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -90,6 +91,20 @@ def beta(a: float) -> float:
 def _sq(D: np.ndarray) -> np.ndarray:
     """Row-wise squared norms over the last axis."""
     return np.einsum("...d,...d->...", D, D)
+
+
+_SCRATCH = threading.local()
+
+
+def _sq_diff(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    r"""Row-wise :math:`\Vert a-b\Vert^2` through one reusable scratch array per thread: a fresh (n, d)
+    temporary per call costs its page faults, which doubled the LAG trigger's time at n = 10,000, d = 100."""
+    shape = np.broadcast_shapes(A.shape, B.shape)
+    buf = getattr(_SCRATCH, "buf", None)
+    if buf is None or buf.shape != shape:
+        buf = _SCRATCH.buf = np.empty(shape)
+    np.subtract(A, B, out=buf)
+    return _sq(buf)
 
 
 class Mechanism:
@@ -213,8 +228,8 @@ class LAG(Mechanism):
         return self._test(H, Y, X)[0]
 
     def _test(self, H, Y, X):
-        dh = _sq(X - H)
-        return dh > self.zeta * _sq(X - Y), dh
+        dh = _sq_diff(X, H)
+        return dh > self.zeta * _sq_diff(X, Y), dh
 
     def __call__(self, H, Y, X, rng=None, bits_per_float=32):
         d = X.shape[-1]
@@ -435,7 +450,7 @@ class AdaptiveChoice(Mechanism):
         fl = ([0.0] if self.send_nothing else []) + [c.floats(d) for c in self.compressors]
         bi = ([0.0] if self.send_nothing else []) + [c.bits(d, bits_per_float) for c in self.compressors]
         C = np.stack(cands)  # (K', ..., n, d)
-        ok = _sq(C - D) <= self.zeta * _sq(X - Y)  # (K', ..., n)
+        ok = _sq_diff(C, D) <= self.zeta * _sq_diff(X, Y)  # (K', ..., n)
         ok[-1] = True  # the fallback
         j = np.argmax(ok, axis=0)  # first passing candidate
         chosen = np.take_along_axis(C, j[None, ..., None], axis=0)[0]
@@ -615,9 +630,9 @@ def three_point(
                 triples[t] = (Gi.copy(), Y.copy(), Xg.copy())
             out = mechanism(Gi, Y, Xg, rng, bits_per_float)
             Gn, fl, bi = out[:3]
-            e_new = out[3] if len(out) > 3 else _sq(Gn - Xg)
+            e_new = out[3] if len(out) > 3 else _sq_diff(Gn, Xg)
             if record_clients:
-                err[:, t], d_hy[:, t], d_xy[:, t] = e_new, e, _sq(Xg - Y)
+                err[:, t], d_hy[:, t], d_xy[:, t] = e_new, e, _sq_diff(Xg, Y)
             floats[t + 1] = floats[t] + float(np.mean(fl))
             bits[t + 1] = bits[t] + float(np.mean(bi))
             skipped[t] = float(np.mean(fl == 0))

@@ -10,8 +10,12 @@ trigger is a batched row norm, not a per-client loop.  A round also updates x, t
 Measured (2-core machine shared with other jobs, load 3-4, best of 5): LAG 7.8-9.6 ms per round against a
 4.0-6.1 ms gradient pass (ratio 1.6-2.0, the mechanism alone 2.6-2.7 ms): target NOT met -- the gradient pass of
 least squares is memory-bound and cheap, and a round touches the (n, d) state about six more times (two
-differences and norms for the trigger, the selection, the server mean, the mean gradient).  CLAG (Top-10) 31 ms
-(ratio 5-8, the mechanism alone 18 ms): the Top-k selection (argpartition over n d entries, which EF21 pays too)
+differences and norms for the trigger, the selection, the server mean, the mean gradient).  Then the trigger's
+two differences went through one reusable scratch array (`solvers.three_point._sq_diff`): a fresh 8 MB
+temporary per difference paid its page faults, and the trigger alone went from 5.2-5.7 ms to 2.6-3.2 ms (same
+run, alternating).  After it, three runs at load 2-3: LAG ratio 1.22, 1.65, 1.73 (round 7.7-11.7 ms, gradient
+pass 6.2-6.8 ms): the target is met in one run of three, so not reliably.  CLAG (Top-10) 30-38 ms (ratio 5-8,
+the mechanism alone 8-24 ms): the Top-k selection (argpartition over n d entries, which EF21 pays too)
 dominates.
 """
 
