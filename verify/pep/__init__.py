@@ -1,0 +1,163 @@
+r"""Worst case over a function class (performance estimation, PEP): the third witness beside the claim and the
+empirics (extra ``[pep]``; PEPit is imported on first use, so this package imports without it).
+
+For a claim "measure_T ≤ bound_T" over a class :math:`\mathcal C`, :func:`worst_case` computes
+:math:`W_{\rm pep}(T)=\sup_{\mathcal C}\text{measure}_T/\text{bound}_T` (one SDP per horizon, "max measure
+subject to bound ≤ 1") and tags it with its **kind** relative to the claim's class:
+
+* ``exact``: interpolation conditions of the claim's class — ≤ 1 certifies the claim up to T, > 1 refutes it;
+* ``upper``: necessary conditions only (a relaxation) — ≤ 1 certifies, > 1 is inconclusive;
+* ``lower``: a subclass (e.g. :math:`\mathcal F_{\mu,L}` inside PŁ) — > 1 refutes (a counterexample from the
+  subclass), ≤ 1 is a lower bound on the claim's worst case.
+
+References: Drori & Teboulle 2014; Taylor, Hendrickx & Glineur 2017 (PEP); Goujaud et al., PEPit (2024);
+Thomsen, Taylor & Dieuleveut 2025, arXiv:2506.05271 (EF21 compressor model, tight rates).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from ratecheck import theorems
+
+from ..errors import UsageError, did_you_mean
+from ._pepit import GAP_RTOL, PEP_EXTRA, PepUnavailable, available, pepit
+from .ef21 import NONCONVEX_CLAIMS, PL_CLAIMS, ef21_pep, ef21_setting
+
+__all__ = [
+    "Record",
+    "worst_case",
+    "expressible",
+    "verdict_of",
+    "PEP_EXTRA",
+    "PepUnavailable",
+    "available",
+    "pepit",
+    "DEFAULT_PARAMS",
+    "DEFAULT_T",
+]
+
+DEFAULT_T = (1, 2, 5, 10)
+
+
+@dataclass
+class Record:
+    """One worst-case value: ``pep_value`` = sup measure_T/bound_T over the class ``cls`` (kind: see module)."""
+
+    claim: str
+    T: int
+    pep_value: float
+    kind: str
+    cls: str
+    init: str
+    params: dict
+    solver: str
+    status: str
+    duality_gap: float
+    accepted: bool
+    seconds: float
+    gram_dim: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# claim family -> (default parameters, classes with their kind)
+_PL_CLASSES = {"sc": "lower", "pl": "upper"}
+_NC_CLASSES = {"smooth": "upper"}
+DEFAULT_PARAMS: dict[str, dict] = {
+    **{c: {"L": 1.0, "mu": 0.1, "alpha": 0.5, "n": 1} for c in PL_CLAIMS},
+    **{c: {"L": 1.0, "alpha": 0.5, "n": 1} for c in NONCONVEX_CLAIMS},
+}
+
+
+def _base(claim_id: str) -> str:
+    return claim_id.split("~", 1)[0]
+
+
+def expressible() -> tuple[str, ...]:
+    """Claim ids with a worst-case builder (teeth variants of these are expressible too)."""
+    return tuple(sorted(DEFAULT_PARAMS))
+
+
+def classes(claim_id: str) -> dict[str, str]:
+    """``{class: kind}`` available for this claim."""
+    base = _base(claim_id)
+    if base in PL_CLAIMS:
+        return dict(_PL_CLASSES)
+    if base in NONCONVEX_CLAIMS:
+        return dict(_NC_CLASSES)
+    raise UsageError(
+        f"worst case: no PEP builder for claim {claim_id!r}{did_you_mean(claim_id, expressible(), 'expressible')}"
+    )
+
+
+def worst_case(claim_id: str, params: dict | None = None, T=DEFAULT_T, cls: str | None = None, init: str = "free"):
+    r"""Worst-case tightness records of ``claim_id`` for each horizon in ``T`` and each class.
+
+    Parameters
+    ----------
+    claim_id : str
+        A shipped claim (or one of its teeth variants, ``id~name``) with a builder (:func:`expressible`).
+    params : dict, optional
+        Constants: ``L`` (or ``Ls``, one per node), ``mu`` (PŁ claims), ``alpha``, ``n`` (≤ 4),
+        ``gamma`` (default: the claim's largest stepsize).  Missing ones take :data:`DEFAULT_PARAMS`.
+    T : int or iterable of int
+        Horizons (one SDP each).
+    cls : str, optional
+        One class (see :func:`classes`); default all of them.
+    init : {"free", "grad"}
+        Free initial estimates :math:`d^0` (any :math:`G^0`) or :math:`d^0=\nabla f(x^0)` (:math:`G^0=0`).
+    """
+    pepit()
+    claim = theorems.get(claim_id)
+    kinds = classes(claim.id)
+    base = _base(claim.id)
+    p = {**DEFAULT_PARAMS[base], **(params or {})}
+    unknown = set(p) - {"L", "Ls", "mu", "alpha", "n", "gamma"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise UsageError(
+            f"worst case: unknown parameter {name!r}{did_you_mean(name, ['L', 'Ls', 'alpha', 'gamma', 'mu', 'n'], 'parameters')}"
+        )
+    n = len(p["Ls"]) if p.get("Ls") is not None else int(p.get("n", 1))
+    if not 1 <= n <= 4:
+        raise UsageError(f"worst case: n must be in 1..4 (the PEP grows as n*T; got {n})")
+    Ts = [int(T)] if isinstance(T, (int, float)) else [int(t) for t in T]
+    if cls is not None and cls not in kinds:
+        raise UsageError(
+            f"worst case: class {cls!r} is not available for {claim.id}{did_you_mean(cls, kinds, 'classes')}"
+        )
+    setting = ef21_setting(claim.id, p)
+    out = []
+    for c in [cls] if cls else list(kinds):
+        for t in Ts:
+            r = ef21_pep(setting, t, cls=c, init=init)
+            out.append(
+                Record(
+                    claim=claim.id,
+                    T=t,
+                    pep_value=r.value if r.accepted else math.nan,
+                    kind=kinds[c],
+                    cls=c,
+                    init=init,
+                    params={**{k: v for k, v in p.items() if k != "Ls"}, "gamma": setting.gamma, "n": n},
+                    solver=r.solver,
+                    status=r.status if r.accepted else "inconclusive",
+                    duality_gap=r.duality_gap,
+                    accepted=r.accepted,
+                    seconds=r.seconds,
+                    gram_dim=r.gram_dim,
+                )
+            )
+    return out
+
+
+def verdict_of(value: float, kind: str, tol: float = GAP_RTOL) -> str:
+    """``certified`` / ``violated`` / ``inconclusive`` / ``lower-bound`` from one PEP value and its kind."""
+    if not math.isfinite(value):
+        return "inconclusive"
+    if value <= 1 + tol:
+        return "lower-bound" if kind == "lower" else "certified"
+    return "inconclusive" if kind == "upper" else "violated"
