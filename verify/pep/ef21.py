@@ -193,6 +193,7 @@ def ef21_pep(s: EF21Setting, T: int, cls: str = "sc", init: str = "free", keep: 
         a0, b0 = s.coefficients(0, s.measure_claim)  # Psi^0 = the true bound at T = 0
         problem.set_performance_metric(a0 * (f(xs[-1]) - fstar) + b0 * _G(s, fs, xs[-1], ds[-1]))
     else:
+        xstar = None
         if cls != "smooth":
             raise UsageError(f"worst case: {s.claim.id} is a nonconvex claim; class must be smooth (got {cls!r})")
         xs, ds, cs = _run(problem, s, fs, f, x0, T, init)
@@ -204,7 +205,7 @@ def ef21_pep(s: EF21Setting, T: int, cls: str = "sc", init: str = "free", keep: 
         problem.set_performance_metric(avg)
     out = solve(problem)
     if keep:
-        out.extra.update(problem=problem, f=f, fs=fs, xs=xs, ds=ds, cs=cs)
+        out.extra.update(problem=problem, f=f, fs=fs, xs=xs, ds=ds, cs=cs, xstar=xstar)
     return out
 
 
