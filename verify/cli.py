@@ -13,6 +13,7 @@
     ratecheck search [ID-or-prefix ...] [--budget N] [--seed S] [--records DIR] [--jobs N]   (verify/searching.py)
     ratecheck replay FILE                                                                      (verify/searching.py)
     ratecheck sweep ... [--store DIR] / ratecheck merge ...                                    (verify/sweep.py)
+    ratecheck worst-case CLAIM [--param NAME=VALUE ...] [--T N ...] [--json]             (verify/pep, extra [pep])
     ratecheck plot CLAIM --out FILE [--format pdf|svg|pgf|png] [--style plain|icml|neurips|iclr|jmlr]
                     [--param NAME=VALUE ...] [--seed S] [--quick]
 
@@ -62,6 +63,7 @@ _figpkg = lazy_module(".figures", __package__)
 _report = lazy_module(".report", __package__)
 _search = lazy_module(".searching", __package__)
 _verdict = lazy_module(".verdict", __package__)
+_pep = lazy_module(".pep", __package__)
 
 __all__ = ["main", "load_claim", "user_claims"]
 
@@ -258,6 +260,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_sweep_parsers(sub)
     _add_search_parsers(sub)
     _add_plot_parser(sub)
+    _add_worst_case_parser(sub)
     return p
 
 
@@ -993,6 +996,87 @@ def _cmd_plot(a) -> int:
     return 1 if unexpected else 0
 
 
+# --------------------------------------------------------------------------- worst case (PEP)
+_WC_PARAMS = ("L", "Ls", "alpha", "gamma", "mu", "n")
+
+
+def _add_worst_case_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "worst-case",
+        help="worst case over the claim's function class (PEP, extra [pep]) beside the claim and the empirics",
+        description="Empirical tightness <= worst case over the class (PEP, with its kind) <= 1 (the claim). "
+        "A lower-kind value above 1 refutes the claim (with the extracted counterexample); an upper- or exact-kind "
+        "value at most 1 certifies it on that class up to the largest T.",
+    )
+    p.add_argument("claim", metavar="CLAIM", help="a claim id or unique prefix with a PEP builder, e.g. ef21.pl-qm")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help=f"constant of the class (repeatable): {', '.join(_WC_PARAMS)} (Ls comma-separated, one per node)",
+    )
+    p.add_argument(
+        "--T", dest="T", type=int, action="append", metavar="N", help="horizon (repeatable; default 1 2 5 10)"
+    )
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
+    _verbosity(p)
+
+
+def _wc_params(items) -> dict:
+    out: dict = {}
+    for item in items or []:
+        name, sep, value = str(item).partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--param must look like NAME=VALUE, got {item!r}")
+        if name not in _WC_PARAMS:
+            raise UsageError(
+                f"--param: unknown parameter {name!r}{close_match(name, _WC_PARAMS)}; known: {', '.join(_WC_PARAMS)}"
+            )
+        try:
+            if name == "Ls":
+                v = [float(x) for x in value.split(",")]
+                bad = [x for x in v if not (math.isfinite(x) and x > 0)]
+            elif name == "n":
+                v = int(value)
+                bad = [] if 1 <= v <= 4 else [v]
+            else:
+                v = float(value)
+                bad = [] if math.isfinite(v) and v > 0 else [v]
+        except ValueError:
+            raise UsageError(f"--param {name}: {value!r} is not a number") from None
+        if bad:
+            rule = "an integer in 1..4" if name == "n" else "finite and > 0"
+            raise UsageError(f"--param {name}: must be {rule}, got {value!r}")
+        out[name] = v
+    return out
+
+
+def _cmd_worst_case(a) -> int:
+    claims = [c for c in theorems.select([a.claim])]
+    expressible = set(_pep.expressible())
+    picks = [c for c in claims if c.id.split("~", 1)[0] in expressible]
+    if len(picks) != 1:
+        what = "no claim with a PEP builder" if not picks else f"{len(picks)} claims ({', '.join(c.id for c in picks)})"
+        raise UsageError(f"worst-case: {a.claim!r} names {what}; expressible: {', '.join(sorted(expressible))}")
+    claim = picks[0]
+    Ts = a.T or list(_pep.DEFAULT_T)
+    bad = [t for t in Ts if not 1 <= t <= 20]
+    if bad:
+        raise UsageError(f"--T must be an integer in 1..20 (the PEP grows with T), got {bad[0]}")
+    params = _wc_params(a.param)
+    if importlib.util.find_spec("PEPit") is None:
+        raise UsageError(f"worst-case needs PEPit; install the extra: {_pep.PEP_EXTRA}")
+    result = _pep.sandwich(claim.id, params, Ts)
+    if a.json:
+        print(json.dumps(result, indent=2, default=float))
+    else:
+        print("\n".join(_pep.sandwich_lines(result)))
+    unexpected = result["verdict"] == "violated" and not claim.expected_to_fail
+    unexpected |= bool(claim.expected_to_fail) and result["verdict"] == "certified"
+    return 1 if unexpected else 0
+
+
 # --------------------------------------------------------------------------- sweep and merge
 def _add_sweep_parsers(subparsers) -> None:
     """Add the ``sweep`` and ``merge`` subcommands to an argparse ``subparsers`` object."""
@@ -1219,6 +1303,8 @@ def _main(argv, handler=None) -> int:
             return _cmd_replay(a)
         if a.cmd == "plot":
             return _cmd_plot(a)
+        if a.cmd == "worst-case":
+            return _cmd_worst_case(a)
         raise UsageError(f"unknown command {a.cmd!r}")
     except MemoryError as e:  # an instance too large for this machine (e.g. --param n=100000000)
         detail = " ".join(str(e).split())

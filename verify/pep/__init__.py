@@ -24,6 +24,8 @@ from ratecheck import theorems
 from ..errors import UsageError, did_you_mean
 from ._pepit import GAP_RTOL, PEP_EXTRA, PepUnavailable, available, pepit
 from .ef21 import NONCONVEX_CLAIMS, PL_CLAIMS, ef21_pep, ef21_setting
+from .replay import empirical_tightness, replay_worst_case
+from .tight import complexity_looseness, lyapunov_rate
 
 __all__ = [
     "Record",
@@ -36,6 +38,8 @@ __all__ = [
     "pepit",
     "DEFAULT_PARAMS",
     "DEFAULT_T",
+    "sandwich",
+    "sandwich_lines",
 ]
 
 DEFAULT_T = (1, 2, 5, 10)
@@ -161,3 +165,102 @@ def verdict_of(value: float, kind: str, tol: float = GAP_RTOL) -> str:
     if value <= 1 + tol:
         return "lower-bound" if kind == "lower" else "certified"
     return "inconclusive" if kind == "upper" else "violated"
+
+
+def sandwich(claim_id: str, params: dict | None = None, T=DEFAULT_T) -> dict:
+    r"""The three witnesses of one claim: empirical ≤ worst case over the class (by kind) ≤ 1 (the claim).
+
+    * ``empirical``: in-class measured tightness (single node; :func:`.replay.empirical_tightness`), else None;
+    * ``pep``: ``{kind: max over T of W_pep(T)}`` and the records;
+    * ``proof_looseness`` = 1/W_pep and ``search_gap`` = W_emp/W_pep, with W_pep the **lower** (subclass, exact
+      on :math:`\mathcal F_{\mu,L}`) value where the empirical instances live, else the upper one;
+    * ``verdict``: ``violated`` (a lower/exact value > 1, with ``counterexample`` = the extracted instance
+      replayed through the package's solver), ``certified`` (every upper/exact value ≤ 1), else
+      ``inconclusive``;
+    * ``tight_rate`` (PŁ claims, n = 1): the Lyapunov-SDP rate at the claim's stepsize against the claim's
+      :math:`1-\gamma\mu`, and the iteration-complexity factor ``log(claim)/log(tight)``.
+    """
+    records = worst_case(claim_id, params, T)
+    Ts = sorted({r.T for r in records})
+    claim = theorems.get(claim_id)
+    p = {**DEFAULT_PARAMS[_base(claim.id)], **(params or {})}
+    setting = ef21_setting(claim.id, p)
+    best: dict[str, float] = {}
+    for r in records:
+        best[r.kind] = max(best.get(r.kind, -math.inf), r.pep_value) if math.isfinite(r.pep_value) else math.nan
+    ref = best.get("lower", best.get("exact", best.get("upper")))
+    emp = None
+    if setting.n == 1 and setting.pl:
+        emp = empirical_tightness(setting, max(Ts))
+    tol = GAP_RTOL
+    refuting = [r for r in records if r.kind in ("lower", "exact") and r.pep_value > 1 + tol]
+    certifying = [r for r in records if r.kind in ("upper", "exact")]
+    if refuting:
+        verdict = "violated"
+    elif any(not math.isfinite(r.pep_value) for r in records):
+        verdict = "inconclusive"
+    elif certifying and all(r.pep_value <= 1 + tol for r in certifying):
+        verdict = "certified"
+    else:
+        verdict = "inconclusive"
+    out = {
+        "claim": claim.id,
+        "params": records[0].params if records else p,
+        "T": Ts,
+        "empirical": emp,
+        "pep": best,
+        "claim_value": 1.0,
+        "proof_looseness": (1 / ref) if ref and math.isfinite(ref) and ref > 0 else None,
+        "search_gap": (emp / ref) if emp is not None and ref and math.isfinite(ref) else None,
+        "verdict": verdict,
+        "records": [r.to_dict() for r in records],
+    }
+    if refuting and setting.n == 1 and setting.pl:
+        t = max(refuting, key=lambda r: r.pep_value).T
+        cx = replay_worst_case(setting, t)
+        out["counterexample"] = {
+            "T": t,
+            "function": f"f(x) = {cx['h']:.6g}/2 x^2 (1-D quadratic in F_(mu,L))",
+            "compressor": "scaled identity, lambda_t = " + ", ".join(f"{v:.6g}" for v in cx["lambdas"]),
+            "init": "grad",
+            "ratio": cx["replay"],
+        }
+    if setting.n == 1 and setting.pl and not claim.expected_to_fail:
+        mu, gamma = setting.mu, setting.gamma
+        tight = lyapunov_rate(float(setting.Ls[0]), mu, setting.alpha, gamma, tol=1e-6)
+        rate = 1 - gamma * mu
+        out["tight_rate"] = {
+            "gamma": gamma,
+            "claim_rate": rate,
+            "tight_rate": tight,
+            "iterations_factor": complexity_looseness(rate, tight) if 0 < tight < 1 else None,
+        }
+    return out
+
+
+def _f(v) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.4g}"
+
+
+def sandwich_lines(s: dict) -> list[str]:
+    """Human-readable lines of :func:`sandwich`."""
+    prm = ", ".join(f"{k}={_f(v) if isinstance(v, float) else v}" for k, v in s["params"].items())
+    lines = [f"{s['claim']}  ({prm}; T = {', '.join(map(str, s['T']))})"]
+    lines.append(f"  empirical tightness (in class)   {_f(s['empirical'])}")
+    for kind, v in s["pep"].items():
+        cls = next(r["cls"] for r in s["records"] if r["kind"] == kind)
+        lines.append(f"  worst case (PEP, {kind:5s}, {cls:6s}) {_f(v)}")
+    lines.append("  claim                            1")
+    lines.append(f"  proof looseness 1/W_pep          {_f(s['proof_looseness'])}")
+    lines.append(f"  search gap W_emp/W_pep           {_f(s['search_gap'])}")
+    if "tight_rate" in s:
+        t = s["tight_rate"]
+        lines.append(
+            f"  rate per step: claim {_f(t['claim_rate'])}, tight (Lyapunov SDP) {_f(t['tight_rate'])}; "
+            f"the claim's rate costs x{_f(t['iterations_factor'])} iterations"
+        )
+    lines.append(f"  verdict: {s['verdict']}")
+    if "counterexample" in s:
+        c = s["counterexample"]
+        lines.append(f"  counterexample (T = {c['T']}): {c['function']}; {c['compressor']}; ratio {_f(c['ratio'])}")
+    return lines

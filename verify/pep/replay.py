@@ -24,14 +24,15 @@ import math
 import numpy as np
 from scipy.optimize import minimize
 
-from ratecheck.solvers.compressors import ScaledIdentity
+from ratecheck.solvers.compressors import ScaledIdentity, TopK
 from ratecheck.solvers.ef21 import ef21
 from ratecheck.solvers.problems import QuadraticClients
 
 from ..errors import UsageError
+from ..instances import streams
 from .ef21 import EF21Setting, ef21_pep
 
-__all__ = ["extract_worst_case", "replay", "replay_worst_case"]
+__all__ = ["extract_worst_case", "replay", "replay_worst_case", "empirical_tightness"]
 
 
 def extract_worst_case(s: EF21Setting, T: int) -> dict:
@@ -81,3 +82,29 @@ def replay_worst_case(s: EF21Setting, T: int) -> dict:
     first = replay(s, T, e["h"], e["lambdas"])
     h, lam, w = (res.x[0], res.x[1:], -res.fun) if -res.fun > first else (e["h"], e["lambdas"], first)
     return {"h": float(h), "lambdas": np.asarray(lam), "replay": float(w), "pep": e["pep"].value, "extracted": first}
+
+
+def empirical_tightness(s: EF21Setting, T: int, d: int = 8, seeds: int = 4) -> float:
+    r"""In-class empirical tightness: max over t ≤ T of :math:`\Psi^t/\text{bound}_t` for single-node EF21 with
+    Top-k (:math:`k=\lceil\alpha d\rceil`, contractive with :math:`k/d\ge\alpha`) on quadratics with spectrum in
+    :math:`[\mu,L]` (one geometric, the rest random), ``init="grad"`` — the instances the package would run,
+    restricted to the PEP's class so that :math:`W_{\rm emp}\le W_{\rm pep}` must hold.
+    """
+    k = min(d, math.ceil(s.alpha * d - 1e-12))
+    a0, b0 = s.coefficients(0, s.measure_claim)
+    coef = [s.coefficients(t) for t in range(1, T + 1)]
+    best = 0.0
+    for seed in range(seeds):
+        rng = streams(seed).data
+        U = np.linalg.qr(rng.standard_normal((d, d)))[0]
+        spec = np.geomspace(s.mu, float(s.Ls[0]), d) if seed == 0 else rng.uniform(s.mu, float(s.Ls[0]), d)
+        spec[0], spec[-1] = s.mu, float(s.Ls[0])
+        A = (U * spec) @ U.T
+        problem = QuadraticClients(A[None], np.zeros((1, d)))
+        x0 = streams(seed).start.standard_normal(d)
+        tr = ef21(problem, x0, gamma=s.gamma, T=T, compressor=TopK(k), init="grad", lyapunov={"G": np.ones(1)})
+        f, G = tr.f[0], tr.G["G"][0]
+        for t in range(1, T + 1):
+            a, b = coef[t - 1]
+            best = max(best, float((a0 * f[t] + b0 * G[t]) / (a * f[0] + b * G[0])))
+    return best
