@@ -997,7 +997,7 @@ def _cmd_plot(a) -> int:
 
 
 # --------------------------------------------------------------------------- worst case (PEP)
-_WC_PARAMS = ("L", "Ls", "alpha", "gamma", "mu", "n")
+_WC_PARAMS = ("L", "Ls", "alpha", "d", "delta", "gamma", "mu", "n", "p")
 
 
 def _add_worst_case_parser(subparsers) -> None:
@@ -1037,16 +1037,21 @@ def _wc_params(items) -> dict:
             if name == "Ls":
                 v = [float(x) for x in value.split(",")]
                 bad = [x for x in v if not (math.isfinite(x) and x > 0)]
-            elif name == "n":
+            elif name in ("n", "d"):
                 v = int(value)
-                bad = [] if 1 <= v <= 4 else [v]
+                bad = [] if 1 <= v <= 10 else [v]
+            elif name == "p":
+                v = float(value)
+                bad = [] if 0 < v <= 1 else [v]
             else:
                 v = float(value)
                 bad = [] if math.isfinite(v) and v > 0 else [v]
         except ValueError:
             raise UsageError(f"--param {name}: {value!r} is not a number") from None
         if bad:
-            rule = "an integer in 1..4" if name == "n" else "finite and > 0"
+            rule = {"n": "an integer in 1..10", "d": "an integer in 1..10", "p": "in (0, 1]"}.get(
+                name, "finite and > 0"
+            )
             raise UsageError(f"--param {name}: must be {rule}, got {value!r}")
         out[name] = v
     return out
@@ -1060,8 +1065,8 @@ def _cmd_worst_case(a) -> int:
         what = "no claim with a PEP builder" if not picks else f"{len(picks)} claims ({', '.join(c.id for c in picks)})"
         raise UsageError(f"worst-case: {a.claim!r} names {what}; expressible: {', '.join(sorted(expressible))}")
     claim = picks[0]
-    Ts = a.T or list(_pep.DEFAULT_T)
-    bad = [t for t in Ts if not 1 <= t <= 20]
+    Ts = a.T or None  # None: the family's default horizons
+    bad = [t for t in Ts or () if not 1 <= t <= 20]
     if bad:
         raise UsageError(f"--T must be an integer in 1..20 (the PEP grows with T), got {bad[0]}")
     params = _wc_params(a.param)

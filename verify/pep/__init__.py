@@ -24,6 +24,7 @@ from ratecheck import theorems
 from ..errors import UsageError, did_you_mean
 from ._pepit import GAP_RTOL, PEP_EXTRA, PepUnavailable, available, pepit
 from .ef21 import NONCONVEX_CLAIMS, PL_CLAIMS, ef21_pep, ef21_setting
+from .randomized import lsvrp_pep, rcd_pep, sgd_pep, taylor_bach_check
 from .replay import empirical_tightness, replay_worst_case
 from .tight import complexity_looseness, lyapunov_rate
 
@@ -40,6 +41,8 @@ __all__ = [
     "DEFAULT_T",
     "sandwich",
     "sandwich_lines",
+    "FAMILIES",
+    "taylor_bach_check",
 ]
 
 DEFAULT_T = (1, 2, 5, 10)
@@ -67,13 +70,62 @@ class Record:
         return asdict(self)
 
 
-# claim family -> (default parameters, classes with their kind)
-_PL_CLASSES = {"sc": "lower", "pl": "upper"}
-_NC_CLASSES = {"smooth": "upper"}
-DEFAULT_PARAMS: dict[str, dict] = {
-    **{c: {"L": 1.0, "mu": 0.1, "alpha": 0.5, "n": 1} for c in PL_CLAIMS},
-    **{c: {"L": 1.0, "alpha": 0.5, "n": 1} for c in NONCONVEX_CLAIMS},
+# ----------------------------------------------------------------------------- the families
+def _ef21(claim_id, p, T, cls, init):
+    s = ef21_setting(claim_id, p)
+    return ef21_pep(s, T, cls=cls, init=init), s.gamma, s.n
+
+
+def _rcd(claim_id, p, T, cls, init):
+    r, g = rcd_pep(claim_id, int(p["d"]), float(p["L"]), p.get("mu"), T)
+    return r, g, 1
+
+
+def _sgd_Ls(p):
+    return list(p["Ls"]) if p.get("Ls") is not None else [float(p["L"])] * int(p["n"])
+
+
+def _sgd(claim_id, p, T, cls, init):
+    Ls = _sgd_Ls(p)
+    r, g = sgd_pep(claim_id, Ls, float(p["mu"]), T, cls)
+    return r, g, len(Ls)
+
+
+def _lsvrp(claim_id, p, T, cls, init):
+    if T != 1:
+        raise UsageError(f"worst case: {claim_id} is a one-step (Lyapunov factor) PEP; T must be 1 (got {T})")
+    r, g = lsvrp_pep(claim_id, int(p["n"]), float(p["mu"]), float(p["delta"]), p.get("p"))
+    return r, g, int(p["n"])
+
+
+@dataclass(frozen=True)
+class Family:
+    """A claim family with a PEP builder: default constants, classes with their kind, allowed parameters."""
+
+    defaults: dict
+    classes: dict
+    params: tuple
+    run: object
+    default_T: tuple = DEFAULT_T
+
+
+_EF21_P = ("L", "Ls", "alpha", "gamma", "mu", "n")
+FAMILIES: dict[str, Family] = {
+    **{
+        c: Family({"L": 1.0, "mu": 0.1, "alpha": 0.5, "n": 1}, {"sc": "lower", "pl": "upper"}, _EF21_P, _ef21)
+        for c in PL_CLAIMS
+    },
+    **{c: Family({"L": 1.0, "alpha": 0.5, "n": 1}, {"smooth": "upper"}, _EF21_P, _ef21) for c in NONCONVEX_CLAIMS},
+    "rcd.strongly-convex": Family({"d": 2, "L": 1.0, "mu": 0.1}, {"sc": "exact"}, ("d", "L", "mu"), _rcd, (1, 2, 3)),
+    "rcd.nonconvex": Family({"d": 2, "L": 1.0}, {"smooth": "upper"}, ("d", "L"), _rcd, (1, 2, 3)),
+    "sgd.neighborhood": Family(
+        {"n": 2, "L": 1.0, "mu": 0.1}, {"sc": "lower", "convex": "upper"}, ("L", "Ls", "mu", "n"), _sgd, (1, 2)
+    ),
+    "lsvrp.lyapunov": Family(
+        {"n": 3, "mu": 1.0, "delta": 4.0}, {"sc": "upper"}, ("delta", "mu", "n", "p"), _lsvrp, (1,)
+    ),
 }
+DEFAULT_PARAMS = {k: f.defaults for k, f in FAMILIES.items()}
 
 
 def _base(claim_id: str) -> str:
@@ -82,22 +134,24 @@ def _base(claim_id: str) -> str:
 
 def expressible() -> tuple[str, ...]:
     """Claim ids with a worst-case builder (teeth variants of these are expressible too)."""
-    return tuple(sorted(DEFAULT_PARAMS))
+    return tuple(sorted(FAMILIES))
+
+
+def family(claim_id: str) -> Family:
+    base = _base(claim_id)
+    if base not in FAMILIES:
+        raise UsageError(
+            f"worst case: no PEP builder for claim {claim_id!r}{did_you_mean(claim_id, expressible(), 'expressible')}"
+        )
+    return FAMILIES[base]
 
 
 def classes(claim_id: str) -> dict[str, str]:
     """``{class: kind}`` available for this claim."""
-    base = _base(claim_id)
-    if base in PL_CLAIMS:
-        return dict(_PL_CLASSES)
-    if base in NONCONVEX_CLAIMS:
-        return dict(_NC_CLASSES)
-    raise UsageError(
-        f"worst case: no PEP builder for claim {claim_id!r}{did_you_mean(claim_id, expressible(), 'expressible')}"
-    )
+    return dict(family(claim_id).classes)
 
 
-def worst_case(claim_id: str, params: dict | None = None, T=DEFAULT_T, cls: str | None = None, init: str = "free"):
+def worst_case(claim_id: str, params: dict | None = None, T=None, cls: str | None = None, init: str = "free"):
     r"""Worst-case tightness records of ``claim_id`` for each horizon in ``T`` and each class.
 
     Parameters
@@ -105,39 +159,42 @@ def worst_case(claim_id: str, params: dict | None = None, T=DEFAULT_T, cls: str 
     claim_id : str
         A shipped claim (or one of its teeth variants, ``id~name``) with a builder (:func:`expressible`).
     params : dict, optional
-        Constants: ``L`` (or ``Ls``, one per node), ``mu`` (PŁ claims), ``alpha``, ``n`` (≤ 4),
-        ``gamma`` (default: the claim's largest stepsize).  Missing ones take :data:`DEFAULT_PARAMS`.
-    T : int or iterable of int
-        Horizons (one SDP each).
+        Constants of the family (see :data:`FAMILIES`): EF21 ``L`` (or ``Ls``, one per node, n ≤ 4), ``mu``,
+        ``alpha``, ``gamma`` (default: the claim's largest stepsize); RCD ``d``, ``L``, ``mu``; SGD ``Ls``
+        (or ``n``, ``L``), ``mu``; L-SVRP ``n``, ``mu``, ``delta``, ``p``.  Missing ones take the defaults.
+    T : int or iterable of int, optional
+        Horizons (one SDP each; default: the family's).
     cls : str, optional
         One class (see :func:`classes`); default all of them.
     init : {"free", "grad"}
-        Free initial estimates :math:`d^0` (any :math:`G^0`) or :math:`d^0=\nabla f(x^0)` (:math:`G^0=0`).
+        EF21 only: free initial estimates :math:`d^0` (any :math:`G^0`) or :math:`d^0=\nabla f(x^0)`.
     """
     pepit()
     claim = theorems.get(claim_id)
-    kinds = classes(claim.id)
-    base = _base(claim.id)
-    p = {**DEFAULT_PARAMS[base], **(params or {})}
-    unknown = set(p) - {"L", "Ls", "mu", "alpha", "n", "gamma"}
+    fam = family(claim.id)
+    p = {**fam.defaults, **(params or {})}
+    unknown = sorted(set(p) - set(fam.params))
     if unknown:
-        name = sorted(unknown)[0]
         raise UsageError(
-            f"worst case: unknown parameter {name!r}{did_you_mean(name, ['L', 'Ls', 'alpha', 'gamma', 'mu', 'n'], 'parameters')}"
+            f"worst case: parameter {unknown[0]!r} does not apply to {claim.id}; its parameters: {', '.join(fam.params)}"
         )
+    if p.get("Ls") is not None:
+        p.pop("n", None)
+        p.pop("L", None) if fam.run is _ef21 else None
     n = len(p["Ls"]) if p.get("Ls") is not None else int(p.get("n", 1))
-    if not 1 <= n <= 4:
-        raise UsageError(f"worst case: n must be in 1..4 (the PEP grows as n*T; got {n})")
+    if not 1 <= n <= 4 and fam.run is not _lsvrp:
+        raise UsageError(f"worst case: n must be in 1..4 (the PEP grows with n; got {n})")
+    T = fam.default_T if T is None else T
     Ts = [int(T)] if isinstance(T, (int, float)) else [int(t) for t in T]
+    kinds = fam.classes
     if cls is not None and cls not in kinds:
         raise UsageError(
             f"worst case: class {cls!r} is not available for {claim.id}{did_you_mean(cls, kinds, 'classes')}"
         )
-    setting = ef21_setting(claim.id, p)
     out = []
     for c in [cls] if cls else list(kinds):
         for t in Ts:
-            r = ef21_pep(setting, t, cls=c, init=init)
+            r, gamma, n = fam.run(claim.id, p, t, c, init)
             out.append(
                 Record(
                     claim=claim.id,
@@ -146,7 +203,7 @@ def worst_case(claim_id: str, params: dict | None = None, T=DEFAULT_T, cls: str 
                     kind=kinds[c],
                     cls=c,
                     init=init,
-                    params={**{k: v for k, v in p.items() if k != "Ls"}, "gamma": setting.gamma, "n": n},
+                    params={**{k: v for k, v in p.items() if k != "Ls"}, "gamma": gamma, "n": n},
                     solver=r.solver,
                     status=r.status if r.accepted else "inconclusive",
                     duality_gap=r.duality_gap,
@@ -183,14 +240,15 @@ def sandwich(claim_id: str, params: dict | None = None, T=DEFAULT_T) -> dict:
     records = worst_case(claim_id, params, T)
     Ts = sorted({r.T for r in records})
     claim = theorems.get(claim_id)
-    p = {**DEFAULT_PARAMS[_base(claim.id)], **(params or {})}
-    setting = ef21_setting(claim.id, p)
+    fam = family(claim.id)
+    p = {**fam.defaults, **(params or {})}
+    setting = ef21_setting(claim.id, p) if fam.run is _ef21 else None
     best: dict[str, float] = {}
     for r in records:
         best[r.kind] = max(best.get(r.kind, -math.inf), r.pep_value) if math.isfinite(r.pep_value) else math.nan
     ref = best.get("lower", best.get("exact", best.get("upper")))
     emp = None
-    if setting.n == 1 and setting.pl:
+    if setting is not None and setting.n == 1 and setting.pl:
         emp = empirical_tightness(setting, max(Ts))
     tol = GAP_RTOL
     refuting = [r for r in records if r.kind in ("lower", "exact") and r.pep_value > 1 + tol]
@@ -215,7 +273,7 @@ def sandwich(claim_id: str, params: dict | None = None, T=DEFAULT_T) -> dict:
         "verdict": verdict,
         "records": [r.to_dict() for r in records],
     }
-    if refuting and setting.n == 1 and setting.pl:
+    if refuting and setting is not None and setting.n == 1 and setting.pl:
         t = max(refuting, key=lambda r: r.pep_value).T
         cx = replay_worst_case(setting, t)
         out["counterexample"] = {
@@ -225,7 +283,7 @@ def sandwich(claim_id: str, params: dict | None = None, T=DEFAULT_T) -> dict:
             "init": "grad",
             "ratio": cx["replay"],
         }
-    if setting.n == 1 and setting.pl and not claim.expected_to_fail:
+    if setting is not None and setting.n == 1 and setting.pl and not claim.expected_to_fail:
         mu, gamma = setting.mu, setting.gamma
         tight = lyapunov_rate(float(setting.Ls[0]), mu, setting.alpha, gamma, tol=1e-6)
         rate = 1 - gamma * mu

@@ -12,6 +12,8 @@ the gap is still large, the record says ``inconclusive``.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import math
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -63,7 +65,12 @@ class Solved:
 def _one(problem, solver: str, **kw) -> tuple[float, float, str]:
     with warnings.catch_warnings():  # "solution may be inaccurate": the duality gap below decides
         warnings.simplefilter("ignore")
-        primal = problem.solve(wrapper="cvxpy", solver=solver, verbose=0, return_primal_or_dual="primal", **kw)
+        try:
+            primal = problem.solve(wrapper="cvxpy", solver=solver, verbose=0, return_primal_or_dual="primal", **kw)
+        except Exception as exc:  # noqa: BLE001 - cvxpy.SolverError and numerical failures: no value, say so
+            if type(exc).__name__ != "SolverError":
+                raise
+            return math.nan, math.nan, "solver_error"
         if primal is None:
             return float("inf"), float("inf"), "unbounded"
         dual = problem.check_feasibility(primal, verbose=0)
@@ -72,6 +79,8 @@ def _one(problem, solver: str, **kw) -> tuple[float, float, str]:
 
 
 def _gap(primal: float, dual: float) -> float:
+    if not (math.isfinite(primal) and math.isfinite(dual)):
+        return math.inf
     return abs(dual - primal) / max(abs(dual), abs(primal), 1e-12)
 
 
@@ -82,7 +91,7 @@ def solve(problem, rtol: float = GAP_RTOL, fallback: bool = True, **kw) -> Solve
     primal, dual, status = _one(problem, "CLARABEL", **kw)
     solver = "CLARABEL"
     gap = _gap(primal, dual)
-    if fallback and not gap <= rtol and status != "unbounded":
+    if fallback and not gap <= rtol and status != "unbounded":  # SCS second opinion
         p2, d2, s2 = _one(problem, "SCS", eps=1e-9, **kw)
         if _gap(p2, d2) < gap:
             primal, dual, status, solver, gap = p2, d2, s2, "SCS", _gap(p2, d2)
