@@ -246,6 +246,12 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--claim", action="append", metavar="FILE", help=_CLAIM_HELP)
     ck.add_argument("--experiment", help="experiment to check --claim against (default: the claim's own)")
     ck.add_argument(
+        "--worst-case",
+        action="store_true",
+        help="add the worst case over each expressible claim's class (PEP, extra [pep]) to the report: empirical "
+        "<= PEP (with its kind) <= claim, at small horizons (about 1-2 s per claim)",
+    )
+    ck.add_argument(
         "--search",
         nargs="?",
         type=int,
@@ -584,6 +590,8 @@ def _cmd_check(a, argv) -> int:
         raise UsageError(f"--seed must be >= 0, got {a.seed}")
     if a.search is not None and a.search < 0:
         raise UsageError(f"--search budget must be a positive integer, got {a.search}")
+    if a.worst_case and importlib.util.find_spec("PEPit") is None:
+        raise UsageError(f"--worst-case needs PEPit; install the extra: {_pep.PEP_EXTRA}")
     if not a.no_report:
         claim_dir(a.out)  # the report folder may be written, checked before any work
     # validate every claim against its experiment's schema, and the parameters, before running anything
@@ -646,6 +654,7 @@ def _cmd_check(a, argv) -> int:
         results = _run_units(tasks, jobs, done, finished)
         verdicts = [v for r in results for v in r["verdicts"]]
         search_rows = None if a.search is None else [r["row"] for r in results if "row" in r]
+        wc_rows = _worst_case_rows(claims, verdicts) if a.worst_case else None
         if not a.no_report:
             exp_of = {c.id: (exp.name if exp else c.experiment) for c in claims if c.measure}
             names = list(dict.fromkeys(exp_of.values()))
@@ -665,6 +674,7 @@ def _cmd_check(a, argv) -> int:
                 a.out,
                 extra_figures=extra,
                 search_rows=search_rows,
+                worst_case_rows=wc_rows,
                 records=records,
                 command="ratecheck " + " ".join(shlex.quote(x) for x in argv),
                 claims=claims,
@@ -698,12 +708,36 @@ def _cmd_check(a, argv) -> int:
         payload = {"claims": claims_out, "verdicts": _records(verdicts, a.series)}
         if search_rows is not None:
             payload["search"] = search_rows
-        print(json.dumps(payload, indent=1))
+        if wc_rows is not None:
+            payload["worst_case"] = wc_rows
+        print(json.dumps(payload, indent=1, default=float))
     elif unexpected:
         con.print(f"{len(unexpected)} unexpected: {', '.join(unexpected)}", level=-1)
     else:
         con.print(f"{len(claims)} claims checked, nothing unexpected ({time.perf_counter() - t0:.1f} s)", level=-1)
     return 1 if unexpected else 0
+
+
+#: horizons of the report's worst-case column (small: the whole column stays within about a minute on 2 cores)
+_REPORT_WC_T = {"ef21": (1, 2, 5), "rcd": (1, 2), "sgd": (1, 2), "lsvrp": (1,)}
+
+
+def _worst_case_rows(claims, verdicts) -> list[dict]:
+    """The worst-case column: one sandwich per expressible (non-teeth) claim at the family's default constants."""
+    tight: dict = {}
+    for v in verdicts:
+        if v.tightness is not None and math.isfinite(v.tightness):
+            tight[v.claim] = max(tight.get(v.claim, 0.0), v.tightness)
+    rows = []
+    expressible = set(_pep.expressible())
+    for c in claims:
+        if c.id not in expressible:
+            continue
+        s = _pep.sandwich(c.id, None, _REPORT_WC_T.get(c.id.split(".")[0].split("-")[0]))
+        s["check_tightness"] = tight.get(c.id)
+        s.pop("records", None)
+        rows.append(s)
+    return rows
 
 
 def _figures(e, mine, quick):
