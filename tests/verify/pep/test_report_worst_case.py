@@ -25,6 +25,13 @@ ROW = {
 }
 
 
+def test_html_section_has_the_table():
+    from ratecheck.verify.report import _worst_case_html
+
+    page = _worst_case_html([ROW])
+    assert page.startswith("<section id='worst-case'>") and "0.9917 (upper)" in page
+
+
 def test_markdown_has_every_witness_and_the_kinds():
     md = worst_case_markdown([ROW])
     assert "## Worst case over the class (PEP)" in md
@@ -33,10 +40,13 @@ def test_markdown_has_every_witness_and_the_kinds():
         assert text in line
 
 
+@pytest.mark.slow  # a check with its figures (about 10 s)
 @pytest.mark.skipif(importlib.util.find_spec("PEPit") is None, reason="extra [pep] not installed")
 def test_check_worst_case_json_and_report(tmp_path, capsys):
     out = tmp_path / "rep"
-    code = main(["check", "rcd.strongly-convex", "--quick", "--no-teeth", "--json", "--worst-case", "--report", str(out)])
+    code = main(
+        ["check", "rcd.strongly-convex", "--quick", "--no-teeth", "--json", "--worst-case", "--report", str(out)]
+    )
     assert code == 0
     (row,) = json.loads(capsys.readouterr().out)["worst_case"]
     assert row["claim"] == "rcd.strongly-convex" and row["verdict"] == "certified"
