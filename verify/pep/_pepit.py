@@ -84,14 +84,15 @@ def _gap(primal: float, dual: float) -> float:
     return abs(dual - primal) / max(abs(dual), abs(primal), 1e-12)
 
 
-def solve(problem, rtol: float = GAP_RTOL, fallback: bool = True, **kw) -> Solved:
-    """Solve a built ``PEPit.PEP`` with Clarabel (SCS fallback) and apply the duality-gap rule."""
+def solve(problem, rtol: float = GAP_RTOL, fallback: bool = True, solver: str = "CLARABEL", **kw) -> Solved:
+    """Solve a built ``PEPit.PEP`` with ``solver`` (Clarabel; SCS fallback) and apply the duality-gap rule."""
     pepit()
     t0 = time.perf_counter()
-    primal, dual, status = _one(problem, "CLARABEL", **kw)
-    solver = "CLARABEL"
+    if solver == "SCS":
+        kw.setdefault("eps", 1e-9)
+    primal, dual, status = _one(problem, solver, **kw)
     gap = _gap(primal, dual)
-    if fallback and not gap <= rtol and status != "unbounded":  # SCS second opinion
+    if fallback and solver != "SCS" and not gap <= rtol and status != "unbounded":  # SCS second opinion
         p2, d2, s2 = _one(problem, "SCS", eps=1e-9, **kw)
         if _gap(p2, d2) < gap:
             primal, dual, status, solver, gap = p2, d2, s2, "SCS", _gap(p2, d2)

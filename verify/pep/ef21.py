@@ -167,7 +167,9 @@ def _G(s: EF21Setting, fs, x, d):
     return out
 
 
-def ef21_pep(s: EF21Setting, T: int, cls: str = "sc", init: str = "free", keep: bool = False) -> Solved:
+def ef21_pep(
+    s: EF21Setting, T: int, cls: str = "sc", init: str = "free", keep: bool = False, solver: str = "CLARABEL"
+) -> Solved:
     r"""Worst case of measure_T / bound_T for EF21 with the claim's constants (one SDP).
 
     PŁ claims: measure :math:`\Psi^T=f(x^T)-f^\star+b_0G^T` with :math:`b_0` the weight of :math:`G^0` in the
@@ -203,7 +205,7 @@ def ef21_pep(s: EF21Setting, T: int, cls: str = "sc", init: str = "free", keep: 
             term = f.gradient(x) ** 2 / T
             avg = term if avg is None else avg + term
         problem.set_performance_metric(avg)
-    out = solve(problem)
+    out = solve(problem, solver=solver)
     if keep:
         out.extra.update(problem=problem, f=f, fs=fs, xs=xs, ds=ds, cs=cs, xstar=xstar)
     return out
