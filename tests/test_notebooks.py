@@ -24,6 +24,7 @@ EXPECT = {
     "ef21_am": ["violated", "holds"],
     "rcd_rpt": ["violated", "holds"],
     "weiszfeld": ["weiszfeld.rate"],
+    "worst_case": ["certified", "violated", "counterexample"],
 }
 
 
@@ -38,6 +39,7 @@ FIGURES = {
     "rfa_personalization": 3,
     "superquantile": 3,
     "weiszfeld": 2,
+    "worst_case": 2,
 }
 
 
