@@ -218,7 +218,8 @@ class ScaledIdentity(Compressor):
 
 
 def make(spec: str) -> Compressor:
-    """Build a compressor from a short name: ``top-K``, ``rand-K``, ``identity``, ``natural``."""
+    """Build a compressor from a short name: ``top-K``, ``rand-K``, ``identity``, ``natural``, or
+    ``scaled-L`` / ``scaled-L0,L1,...`` (:class:`ScaledIdentity` with that schedule of factors in (0, 2))."""
     if not isinstance(spec, str):
         raise InvalidInput(f"compressor must be a name such as 'top-1', got {spec!r}")
     s = spec.strip().lower()
@@ -226,6 +227,14 @@ def make(spec: str) -> Compressor:
         return Identity()
     if s == "natural":
         return NaturalRounding()
+    if s.startswith("scaled-"):
+        try:
+            lams = [float(v) for v in s[len("scaled-") :].split(",")]
+        except ValueError:
+            raise InvalidInput(
+                f"compressor {spec!r}: factors must be numbers, e.g. 'scaled-1.7' or 'scaled-1.7,0.3'"
+            ) from None
+        return ScaledIdentity(lams)
     for prefix, cls in (("top-", TopK), ("rand-", RandK)):
         if s.startswith(prefix):
             try:
@@ -233,4 +242,4 @@ def make(spec: str) -> Compressor:
             except ValueError:
                 raise InvalidInput(f"compressor {spec!r}: k must be an integer, e.g. '{prefix}1'") from None
             return cls(k)
-    raise InvalidInput(f"unknown compressor {spec!r}; use top-K, rand-K, identity or natural")
+    raise InvalidInput(f"unknown compressor {spec!r}; use top-K, rand-K, identity, natural or scaled-L[,L...]")
