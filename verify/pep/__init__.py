@@ -231,7 +231,8 @@ def sandwich(claim_id: str, params: dict | None = None, T=DEFAULT_T) -> dict:
     * ``pep``: ``{kind: max over T of W_pep(T)}`` and the records;
     * ``proof_looseness`` = 1/W_pep and ``search_gap`` = W_emp/W_pep, with W_pep the **lower** (subclass, exact
       on :math:`\mathcal F_{\mu,L}`) value where the empirical instances live, else the upper one;
-    * ``verdict``: ``violated`` (a lower/exact value > 1, with ``counterexample`` = the extracted instance
+    * ``verdict``: ``inconsistent`` (an in-class empirical value above the lower/exact worst case: a bug in the
+      constants, the solver or the PEP — never reported as holding), ``violated`` (a lower/exact value > 1, with ``counterexample`` = the extracted instance
       replayed through the package's solver), ``certified`` (every upper/exact value ≤ 1), else
       ``inconclusive``;
     * ``tight_rate`` (PŁ claims, n = 1): the Lyapunov-SDP rate at the claim's stepsize against the claim's
@@ -253,7 +254,10 @@ def sandwich(claim_id: str, params: dict | None = None, T=DEFAULT_T) -> dict:
     tol = GAP_RTOL
     refuting = [r for r in records if r.kind in ("lower", "exact") and r.pep_value > 1 + tol]
     certifying = [r for r in records if r.kind in ("upper", "exact")]
-    if refuting:
+    exact_ref = best.get("lower", best.get("exact"))
+    if emp is not None and exact_ref is not None and emp > exact_ref * (1 + 1e-6) + tol:
+        verdict = "inconsistent"  # an in-class instance beats the class supremum: a bug (constants, solver or PEP)
+    elif refuting:
         verdict = "violated"
     elif any(not math.isfinite(r.pep_value) for r in records):
         verdict = "inconclusive"

@@ -91,3 +91,14 @@ def test_verdict_rules():
     assert verdict_of(0.9, "lower") == "lower-bound"
     assert verdict_of(1.2, "exact") == "violated"
     assert verdict_of(math.nan, "exact") == "inconclusive"
+
+
+def test_in_class_empirical_above_worst_case_is_inconsistent(monkeypatch):
+    """An in-class instance beating the class supremum is a bug, reported `inconsistent`, never `certified`."""
+    from ratecheck.verify import pep
+
+    monkeypatch.setattr(pep, "empirical_tightness", lambda *a, **k: 0.999)
+    s = pep.sandwich("ef21.nonconvex-qm", {"L": L, "alpha": ALPHA}, T=1)  # no empirical for nonconvex: unchanged
+    assert s["verdict"] == "certified"
+    s = pep.sandwich("ef21.pl-am", {"L": L, "mu": MU, "alpha": ALPHA}, T=1)
+    assert s["empirical"] == 0.999 and s["verdict"] == "inconsistent"
