@@ -178,9 +178,9 @@ def worst_case(claim_id: str, params: dict | None = None, T=None, cls: str | Non
         raise UsageError(
             f"worst case: parameter {unknown[0]!r} does not apply to {claim.id}; its parameters: {', '.join(fam.params)}"
         )
-    if p.get("Ls") is not None:
+    if p.get("Ls") is not None:  # one constant per node: n and L follow from them
         p.pop("n", None)
-        p.pop("L", None) if fam.run is _ef21 else None
+        p.pop("L", None)
     n = len(p["Ls"]) if p.get("Ls") is not None else int(p.get("n", 1))
     if not 1 <= n <= 4 and fam.run is not _lsvrp:
         raise UsageError(f"worst case: n must be in 1..4 (the PEP grows with n; got {n})")
