@@ -28,7 +28,7 @@ from ..expectation import exact_sketched_quadratic
 from ..instances import streams
 from ._pepit import Solved, pepit, solve
 
-__all__ = ["rcd_pep", "rcd_measured", "sgd_pep", "lsvrp_pep", "taylor_bach_check"]
+__all__ = ["rcd_pep", "rcd_measured", "sgd_pep", "lsvrp_pep", "taylor_bach_check", "pepit_sgd_check"]
 
 
 def _sum(terms):
@@ -179,3 +179,11 @@ def rcd_measured(d: int, L: float, mu: float, T: int, seed: int = 0) -> float:
     gap = exact_sketched_quadratic(A, streams(seed).start.standard_normal(d), gamma, m, P2, T)["gap"]
     k = np.arange(1, T + 1)
     return float(np.max(gap[1:] / np.asarray(claim.evaluate(T=k, delta0=gap[0], gamma=gamma, **c))))
+
+
+def pepit_sgd_check(L: float = 1.0, mu: float = 0.1, n: int = 5) -> dict:
+    """PEPit's shipped one-step SGD example (each f_i in F_{mu,L}, R and v constraints) against its own tight
+    value — a reproduction check of the enumeration over samples used by :func:`sgd_pep`."""
+    ex = pepit("PEPit.examples.stochastic_and_randomized_convex_minimization.sgd")
+    tau, theory = ex.wc_sgd(L=L, mu=mu, gamma=1 / L, v=1.0, R=2.0, n=n, wrapper="cvxpy", solver="CLARABEL", verbose=-1)
+    return {"pep": float(tau), "theory": float(theory)}

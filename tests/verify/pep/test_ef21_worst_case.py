@@ -72,6 +72,14 @@ def test_two_nodes_pl_claim_certified():
     assert max(r.pep_value for r in recs) <= 1 + 1e-6
 
 
+@pytest.mark.parametrize("T", [1, 2])
+def test_two_identical_nodes_give_the_single_node_worst_case(T):
+    """n = 2 with L_1 = L_2 = L: the single-node value (Thomsen et al. 2026: independent of the number of agents)."""
+    one = worst_case("ef21.pl-qm", {"L": L, "mu": MU, "alpha": ALPHA}, T=T, cls="sc")[0].pep_value
+    two = worst_case("ef21.pl-qm", {"Ls": [L, L], "mu": MU, "alpha": ALPHA}, T=T, cls="sc")[0].pep_value
+    assert two == pytest.approx(one, rel=1e-6)
+
+
 def test_nonconvex_claim_certified_by_upper_pep():
     recs = worst_case("ef21.nonconvex-qm", {"L": L, "alpha": ALPHA}, T=(1, 2, 5))
     assert all(r.kind == "upper" and r.accepted for r in recs)

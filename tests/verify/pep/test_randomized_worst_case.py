@@ -8,7 +8,7 @@ pytest.importorskip("PEPit")
 
 from ratecheck import theorems  # noqa: E402
 from ratecheck.verify.pep import worst_case  # noqa: E402
-from ratecheck.verify.pep.randomized import rcd_measured, taylor_bach_check  # noqa: E402
+from ratecheck.verify.pep.randomized import pepit_sgd_check, rcd_measured, taylor_bach_check  # noqa: E402
 
 
 @pytest.mark.parametrize("d, mu", [(2, 0.1), (3, 0.3)])
@@ -32,6 +32,11 @@ def test_rcd_nonconvex_claim_is_tight_for_its_relaxation():
     recs = worst_case("rcd.nonconvex", {"d": 2, "L": 1.0}, T=(1, 2))
     assert all(r.accepted for r in recs)
     assert [r.pep_value for r in recs] == pytest.approx([1.0, 1.0], abs=1e-6)
+
+
+def test_pepit_reproduces_its_sgd_example():
+    r = pepit_sgd_check()
+    assert r["pep"] == pytest.approx(r["theory"], rel=1e-6)
 
 
 def test_sgd_neighborhood_lower_below_upper_below_one():
