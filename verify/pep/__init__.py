@@ -117,6 +117,7 @@ FAMILIES: dict[str, Family] = {
     },
     **{c: Family({"L": 1.0, "alpha": 0.5, "n": 1}, {"smooth": "upper"}, _EF21_P, _ef21) for c in NONCONVEX_CLAIMS},
     "rcd.strongly-convex": Family({"d": 2, "L": 1.0, "mu": 0.1}, {"sc": "exact"}, ("d", "L", "mu"), _rcd, (1, 2, 3)),
+    "rcd.convex": Family({"d": 2, "L": 1.0}, {"convex": "exact"}, ("d", "L"), _rcd, (1, 2, 3)),
     "rcd.nonconvex": Family({"d": 2, "L": 1.0}, {"smooth": "upper"}, ("d", "L"), _rcd, (1, 2, 3)),
     "sgd.neighborhood": Family(
         {"n": 2, "L": 1.0, "mu": 0.1}, {"sc": "lower", "convex": "upper"}, ("L", "Ls", "mu", "n"), _sgd, (1, 2)

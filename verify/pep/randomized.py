@@ -39,24 +39,34 @@ def _sum(terms):
 
 
 def rcd_pep(claim_id: str, d: int, L: float, mu: float | None, T: int) -> tuple[Solved, float]:
-    """RCD worst case of measure_T/bound_T with the claim's metric; returns (solve, gamma)."""
+    """RCD worst case of measure_T/bound_T with the claim's metric; returns (solve, gamma).
+
+    Uniform single coordinates :math:`C=d\\,e_ie_i^\top`: :math:`\tilde L=dL`, :math:`\\Omega=\\lambda_{\\max}
+    (\\mathbb E[C^2])=d`.  Regimes (the claim's ``setting["regime"]``): strongly convex (f in F_{mu,L}, gap),
+    convex (f convex L-smooth, gap, bound linear in :math:`R^2=\\Vert x^0-x_\\star\\Vert^2` and
+    :math:`\\delta_0`) — both exact; nonconvex (f L-smooth, running mean of the squared gradient norm,
+    :math:`f(x^0)-\\mathbb Ef(x^T)` for :math:`\\delta_0`) — upper.
+    """
     P, F = pepit(), pepit("PEPit.functions")
     claim = theorems.get(claim_id)
     if d < 1 or d ** max(T, 1) > 16:
         raise UsageError(f"worst case: the RCD tree has d^T leaves; need d >= 1 and d^T <= 16 (got d={d}, T={T})")
-    consts = dict(L_tilde=d * L, L=L)
-    strongly = claim.measure == "expected_gap"
-    if strongly:
+    regime = claim.setting.get("regime")
+    consts = dict(L_tilde=d * L, L=L, Omega=float(d))
+    if regime == "strongly-convex":
+        if mu is None or not 0 < mu <= L:
+            raise UsageError(f"worst case: mu must be in (0, L] for {claim_id} (got {mu})")
         consts["mu"] = mu
     gamma = claim.max_stepsize(**consts)
     consts["gamma"] = gamma
     problem = P.PEP()
     part = problem.declare_block_partition(d=d)
-    f = (
-        problem.declare_function(F.SmoothStronglyConvexFunction, mu=mu, L=L)
-        if strongly
-        else problem.declare_function(F.SmoothFunction, L=L)
-    )
+    if regime == "strongly-convex":
+        f = problem.declare_function(F.SmoothStronglyConvexFunction, mu=mu, L=L)
+    elif regime == "convex":
+        f = problem.declare_function(F.SmoothConvexFunction, L=L)
+    else:
+        f = problem.declare_function(F.SmoothFunction, L=L)
     x0 = problem.set_initial_point()
     levels = [[x0]]
     for _ in range(T):
@@ -65,13 +75,19 @@ def rcd_pep(claim_id: str, d: int, L: float, mu: float | None, T: int) -> tuple[
             g = f.gradient(x)
             nxt.extend(x - gamma * d * part.get_block(g, i) for i in range(d))
         levels.append(nxt)
-    a = float(claim.evaluate(T=T, delta0=1.0, **consts))
-    if strongly:
+    if regime in ("strongly-convex", "convex"):
         xs = f.stationary_point()
         fs = f(xs)
-        problem.set_initial_condition(a * (f(x0) - fs) <= 1)
+        if regime == "convex":
+            a = float(claim.evaluate(T=T, delta0=1.0, R=0.0, **consts))
+            b = float(claim.evaluate(T=T, delta0=0.0, R=1.0, **consts))  # coefficient of R^2
+            problem.set_initial_condition(a * (f(x0) - fs) + b * (x0 - xs) ** 2 <= 1)
+        else:
+            a = float(claim.evaluate(T=T, delta0=1.0, **consts))
+            problem.set_initial_condition(a * (f(x0) - fs) <= 1)
         problem.set_performance_metric(_sum([f(x) - fs for x in levels[-1]]) / len(levels[-1]))
     else:
+        a = float(claim.evaluate(T=T, delta0=1.0, **consts))
         efT = _sum([f(x) for x in levels[-1]]) / len(levels[-1])
         problem.set_initial_condition(a * (f(x0) - efT) <= 1)
         avg = _sum([_sum([f.gradient(x) ** 2 for x in lev]) / len(lev) for lev in levels[:-1]]) / T

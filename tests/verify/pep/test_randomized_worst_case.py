@@ -27,6 +27,13 @@ def test_rcd_gap_pep_between_measured_and_claim(d, mu, T):
     assert rcd_measured(d, 1.0, mu, T) <= w * (1 + 1e-6)
 
 
+def test_rcd_convex_claim_certified_on_its_class():
+    """Convex L-smooth f, uniform coordinates (Omega = d): exact worst case below the bound (R^2 and delta_0)."""
+    recs = worst_case("rcd.convex", {"d": 2, "L": 1.0}, T=(1, 2))
+    assert all(r.kind == "exact" and r.accepted for r in recs)
+    assert 0 < max(r.pep_value for r in recs) <= 1 + 1e-6
+
+
 def test_rcd_nonconvex_claim_is_tight_for_its_relaxation():
     """The nonconvex RCD bound is attained by the upper PEP (value 1 at T = 1, 2)."""
     recs = worst_case("rcd.nonconvex", {"d": 2, "L": 1.0}, T=(1, 2))
