@@ -1050,7 +1050,12 @@ def _add_worst_case_parser(subparsers) -> None:
         help=f"constant of the class (repeatable): {', '.join(_WC_PARAMS)} (Ls comma-separated, one per node)",
     )
     p.add_argument(
-        "--T", dest="T", type=int, action="append", metavar="N", help="horizon (repeatable; default 1 2 5 10)"
+        "--T",
+        dest="T",
+        type=int,
+        action="append",
+        metavar="N",
+        help="horizon (repeatable; default: the family's, EF21 1 2 5 10, RCD 1 2 3, SGD 1 2, L-SVRP 1)",
     )
     p.add_argument("--json", action="store_true", help=_JSON_HELP)
     _verbosity(p)
