@@ -50,11 +50,18 @@ DEFAULT_T = (1, 2, 5, 10)
 
 @dataclass
 class Record:
-    """One worst-case value: ``pep_value`` = sup measure_T/bound_T over the class ``cls`` (kind: see module)."""
+    """One worst-case value: ``pep_value`` = sup measure_T/bound_T over the class ``cls`` (kind: see module).
+
+    ``pep_value`` is the dual value (a certificate: the supremum is at most it) for upper and exact kinds, and
+    the primal value (attained by a feasible worst case: the supremum is at least it) for the lower kind;
+    both are kept (``primal``, ``dual``); NaN when the solve was not accepted.
+    """
 
     claim: str
     T: int
     pep_value: float
+    primal: float
+    dual: float
     kind: str
     cls: str
     init: str
@@ -200,7 +207,9 @@ def worst_case(claim_id: str, params: dict | None = None, T=None, cls: str | Non
                 Record(
                     claim=claim.id,
                     T=t,
-                    pep_value=r.value if r.accepted else math.nan,
+                    pep_value=(r.primal if kinds[c] == "lower" else r.dual) if r.accepted else math.nan,
+                    primal=r.primal,
+                    dual=r.dual,
                     kind=kinds[c],
                     cls=c,
                     init=init,
