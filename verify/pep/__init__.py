@@ -24,7 +24,7 @@ from ratecheck import theorems
 from ..errors import UsageError, did_you_mean
 from ._pepit import GAP_RTOL, PEP_EXTRA, PepUnavailable, available, pepit
 from .ef21 import NONCONVEX_CLAIMS, PL_CLAIMS, ef21_pep, ef21_setting
-from .randomized import lsvrp_pep, rcd_pep, sgd_pep, taylor_bach_check
+from .randomized import lsvrp_pep, rcd_measured, rcd_pep, sgd_pep, taylor_bach_check
 from .replay import empirical_tightness, replay_worst_case
 from .tight import complexity_looseness, lyapunov_rate
 
@@ -237,7 +237,8 @@ def verdict_of(value: float, kind: str, tol: float = GAP_RTOL) -> str:
 def sandwich(claim_id: str, params: dict | None = None, T=DEFAULT_T) -> dict:
     r"""The three witnesses of one claim: empirical ≤ worst case over the class (by kind) ≤ 1 (the claim).
 
-    * ``empirical``: in-class measured tightness (single node; :func:`.replay.empirical_tightness`), else None;
+    * ``empirical``: in-class measured tightness (EF21 single node: :func:`.replay.empirical_tightness`;
+      ``rcd.strongly-convex``: exact expectation, :func:`.randomized.rcd_measured`), else None;
     * ``pep``: ``{kind: max over T of W_pep(T)}`` and the records;
     * ``proof_looseness`` = 1/W_pep and ``search_gap`` = W_emp/W_pep, with W_pep the **lower** (subclass, exact
       on :math:`\mathcal F_{\mu,L}`) value where the empirical instances live, else the upper one;
@@ -261,6 +262,8 @@ def sandwich(claim_id: str, params: dict | None = None, T=DEFAULT_T) -> dict:
     emp = None
     if setting is not None and setting.n == 1 and setting.pl:
         emp = empirical_tightness(setting, max(Ts))
+    elif _base(claim.id) == "rcd.strongly-convex":
+        emp = rcd_measured(int(p["d"]), float(p["L"]), float(p["mu"]), max(Ts))
     tol = GAP_RTOL
     refuting = [r for r in records if r.kind in ("lower", "exact") and r.pep_value > 1 + tol]
     certifying = [r for r in records if r.kind in ("upper", "exact")]

@@ -27,6 +27,15 @@ def test_rcd_gap_pep_between_measured_and_claim(d, mu, T):
     assert rcd_measured(d, 1.0, mu, T) <= w * (1 + 1e-6)
 
 
+def test_rcd_sandwich_has_in_class_empirical():
+    from ratecheck.verify.pep import sandwich
+
+    s = sandwich("rcd.strongly-convex", {"d": 2, "L": 1.0, "mu": 0.1}, T=(1, 2))
+    assert s["verdict"] == "certified"
+    assert 0 < s["empirical"] <= s["pep"]["exact"] <= 1 + 1e-6
+    assert s["search_gap"] == pytest.approx(s["empirical"] / s["pep"]["exact"])
+
+
 def test_rcd_convex_claim_certified_on_its_class():
     """Convex L-smooth f, uniform coordinates (Omega = d): exact worst case below the bound (R^2 and delta_0)."""
     recs = worst_case("rcd.convex", {"d": 2, "L": 1.0}, T=(1, 2))
