@@ -14,7 +14,7 @@ import numpy as np
 
 from ._validate import InvalidInput, positive_int
 
-__all__ = ["Compressor", "TopK", "RandK", "Identity", "NaturalRounding", "make"]
+__all__ = ["Compressor", "TopK", "RandK", "Identity", "NaturalRounding", "ScaledIdentity", "make"]
 
 
 class Compressor:
@@ -177,8 +177,49 @@ class NaturalRounding(Compressor):
         return np.where(a > 0, np.sign(X) * r, 0.0)
 
 
+class ScaledIdentity(Compressor):
+    r"""Scaling compressor :math:`\mathcal C_t(v)=\lambda_tv` with a schedule :math:`\lambda_0,\lambda_1,\dots`.
+
+    Call t (counted from the first call; the last factor repeats) multiplies by :math:`\lambda_t`.  It is
+    deterministic, positively homogeneous and contractive with
+
+    .. math::
+        \Vert\lambda v-v\Vert^2=(\lambda-1)^2\Vert v\Vert^2\le(1-\alpha)\Vert v\Vert^2,\qquad
+        \alpha=1-\max_t(\lambda_t-1)^2,
+
+    i.e. every :math:`\lambda\in[1-\sqrt{1-\alpha},\,1+\sqrt{1-\alpha}]` is allowed.  It is the worst
+    compressor of single-node EF21 on one-dimensional quadratics (Thomsen, Taylor, Dieuleveut 2025,
+    arXiv:2506.05271), which Top-k cannot produce for d >= 2.  Stateful: :meth:`reset` restarts the schedule.
+    """
+
+    name = "scaled-identity"
+
+    def __init__(self, lambdas):
+        lam = np.atleast_1d(np.asarray(lambdas, dtype=float))
+        if lam.ndim != 1 or lam.size == 0 or not np.all(np.isfinite(lam)) or np.any(lam <= 0) or np.any(lam >= 2):
+            raise InvalidInput(f"ScaledIdentity: every factor must be finite and in (0, 2), got {lambdas!r}")
+        self.lambdas = lam
+        self.calls = 0
+
+    def reset(self) -> None:
+        """Restart the schedule at its first factor."""
+        self.calls = 0
+
+    def alpha(self, d: int) -> float:
+        return float(1.0 - np.max((self.lambdas - 1.0) ** 2))
+
+    def floats(self, d: int) -> int:
+        return d
+
+    def __call__(self, X, rng=None):
+        lam = self.lambdas[min(self.calls, self.lambdas.size - 1)]
+        self.calls += 1
+        return lam * np.asarray(X, dtype=float)
+
+
 def make(spec: str) -> Compressor:
-    """Build a compressor from a short name: ``top-K``, ``rand-K``, ``identity``, ``natural``."""
+    """Build a compressor from a short name: ``top-K``, ``rand-K``, ``identity``, ``natural``, or
+    ``scaled-L`` / ``scaled-L0,L1,...`` (:class:`ScaledIdentity` with that schedule of factors in (0, 2))."""
     if not isinstance(spec, str):
         raise InvalidInput(f"compressor must be a name such as 'top-1', got {spec!r}")
     s = spec.strip().lower()
@@ -186,6 +227,14 @@ def make(spec: str) -> Compressor:
         return Identity()
     if s == "natural":
         return NaturalRounding()
+    if s.startswith("scaled-"):
+        try:
+            lams = [float(v) for v in s[len("scaled-") :].split(",")]
+        except ValueError:
+            raise InvalidInput(
+                f"compressor {spec!r}: factors must be numbers, e.g. 'scaled-1.7' or 'scaled-1.7,0.3'"
+            ) from None
+        return ScaledIdentity(lams)
     for prefix, cls in (("top-", TopK), ("rand-", RandK)):
         if s.startswith(prefix):
             try:
@@ -193,4 +242,4 @@ def make(spec: str) -> Compressor:
             except ValueError:
                 raise InvalidInput(f"compressor {spec!r}: k must be an integer, e.g. '{prefix}1'") from None
             return cls(k)
-    raise InvalidInput(f"unknown compressor {spec!r}; use top-K, rand-K, identity or natural")
+    raise InvalidInput(f"unknown compressor {spec!r}; use top-K, rand-K, identity, natural or scaled-L[,L...]")

@@ -127,6 +127,9 @@ def ef21(
     accounting, stop_below :
         Sparse data only (see :func:`solvers.rare_features.ef21_support`).
     """
+    reset = getattr(compressor, "reset", None)
+    if reset is not None:  # a stateful compressor (ScaledIdentity's schedule) starts every run at its first step
+        reset()
     if isinstance(problem, SparseFederated):
         generator(rng)  # the sparse kernel is deterministic (Top-k); a wrong rng is still refused
         dense_only = dict(

@@ -25,6 +25,7 @@ EXPECT = {
     "rcd_rpt": ["violated", "holds"],
     "three_point": ["3pc.nonconvex~lag-B0", "half-step-bold  violated"],
     "weiszfeld": ["weiszfeld.rate"],
+    "worst_case": ["certified", "violated", "counterexample"],
 }
 
 
@@ -40,6 +41,7 @@ FIGURES = {
     "superquantile": 3,
     "three_point": 3,
     "weiszfeld": 2,
+    "worst_case": 2,
 }
 
 

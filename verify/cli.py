@@ -13,6 +13,7 @@
     ratecheck search [ID-or-prefix ...] [--budget N] [--seed S] [--records DIR] [--jobs N]   (verify/searching.py)
     ratecheck replay FILE                                                                      (verify/searching.py)
     ratecheck sweep ... [--store DIR] / ratecheck merge ...                                    (verify/sweep.py)
+    ratecheck worst-case CLAIM [--param NAME=VALUE ...] [--T N ...] [--json]             (verify/pep, extra [pep])
     ratecheck plot CLAIM --out FILE [--format pdf|svg|pgf|png] [--style plain|icml|neurips|iclr|jmlr]
                     [--param NAME=VALUE ...] [--seed S] [--quick]
 
@@ -63,6 +64,7 @@ _figpkg = lazy_module(".figures", __package__)
 _report = lazy_module(".report", __package__)
 _search = lazy_module(".searching", __package__)
 _verdict = lazy_module(".verdict", __package__)
+_pep = lazy_module(".pep", __package__)
 
 __all__ = ["main", "load_claim", "user_claims"]
 
@@ -248,6 +250,12 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--claim", action="append", metavar="FILE", help=_CLAIM_HELP)
     ck.add_argument("--experiment", help="experiment to check --claim against (default: the claim's own)")
     ck.add_argument(
+        "--worst-case",
+        action="store_true",
+        help="add the worst case over each expressible claim's class (PEP, extra [pep]) to the report: empirical "
+        "<= PEP (with its kind) <= claim, at small horizons (about 1-2 s per claim)",
+    )
+    ck.add_argument(
         "--search",
         nargs="?",
         type=int,
@@ -262,6 +270,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_sweep_parsers(sub)
     _add_search_parsers(sub)
     _add_plot_parser(sub)
+    _add_worst_case_parser(sub)
     return p
 
 
@@ -610,6 +619,8 @@ def _cmd_check(a, argv) -> int:
         raise UsageError(f"--seed must be >= 0, got {a.seed}")
     if a.search is not None and a.search < 0:
         raise UsageError(f"--search budget must be a positive integer, got {a.search}")
+    if a.worst_case and importlib.util.find_spec("PEPit") is None:
+        raise UsageError(f"--worst-case needs PEPit; install the extra: {_pep.PEP_EXTRA}")
     if not a.no_report:
         claim_dir(a.out)  # the report folder may be written, checked before any work
     # validate every claim against its experiment's schema, and the parameters, before running anything
@@ -710,6 +721,7 @@ def _cmd_check(a, argv) -> int:
         results = _run_units(tasks, jobs, done, finished, order=order, follow=follow)
         verdicts = [v for r in results[:n_claims] for v in r["verdicts"]]
         search_rows = None if a.search is None else [r["row"] for r in results[:n_claims] if "row" in r]
+        wc_rows = _worst_case_rows(claims, verdicts) if a.worst_case else None
         if not a.no_report:
             mine = {name: [v for v in verdicts if exp_of.get(v.claim) == name] for name in names}
             drawn = None
@@ -732,6 +744,7 @@ def _cmd_check(a, argv) -> int:
                 a.out,
                 extra_figures=extra,
                 search_rows=search_rows,
+                worst_case_rows=wc_rows,
                 records=records,
                 command="ratecheck " + " ".join(shlex.quote(x) for x in argv),
                 claims=claims,
@@ -766,12 +779,36 @@ def _cmd_check(a, argv) -> int:
         payload = {"claims": claims_out, "verdicts": _records(verdicts, a.series)}
         if search_rows is not None:
             payload["search"] = search_rows
-        print(json.dumps(payload, indent=1))
+        if wc_rows is not None:
+            payload["worst_case"] = wc_rows
+        print(json.dumps(payload, indent=1, default=float))
     elif unexpected:
         con.print(f"{len(unexpected)} unexpected: {', '.join(unexpected)}", level=-1)
     else:
         con.print(f"{len(claims)} claims checked, nothing unexpected ({time.perf_counter() - t0:.1f} s)", level=-1)
     return 1 if unexpected else 0
+
+
+#: horizons of the report's worst-case column (small: the whole column stays within about a minute on 2 cores)
+_REPORT_WC_T = {"ef21": (1, 2, 5), "rcd": (1, 2), "sgd": (1, 2), "lsvrp": (1,)}
+
+
+def _worst_case_rows(claims, verdicts) -> list[dict]:
+    """The worst-case column: one sandwich per expressible (non-teeth) claim at the family's default constants."""
+    tight: dict = {}
+    for v in verdicts:
+        if v.tightness is not None and math.isfinite(v.tightness):
+            tight[v.claim] = max(tight.get(v.claim, 0.0), v.tightness)
+    rows = []
+    expressible = set(_pep.expressible())
+    for c in claims:
+        if c.id not in expressible:
+            continue
+        s = _pep.sandwich(c.id, None, _REPORT_WC_T.get(c.id.split(".")[0].split("-")[0]))
+        s["check_tightness"] = tight.get(c.id)
+        s.pop("records", None)
+        rows.append(s)
+    return rows
 
 
 def _figures(e, mine, quick):
@@ -1054,6 +1091,97 @@ def _cmd_plot(a) -> int:
     return 1 if unexpected else 0
 
 
+# --------------------------------------------------------------------------- worst case (PEP)
+_WC_PARAMS = ("L", "Ls", "alpha", "d", "delta", "gamma", "mu", "n", "p")
+
+
+def _add_worst_case_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "worst-case",
+        help="worst case over the claim's function class (PEP, extra [pep]) beside the claim and the empirics",
+        description="Empirical tightness <= worst case over the class (PEP, with its kind) <= 1 (the claim). "
+        "A lower-kind value above 1 refutes the claim (with the extracted counterexample); an upper- or exact-kind "
+        "value at most 1 certifies it on that class up to the largest T.",
+    )
+    p.add_argument("claim", metavar="CLAIM", help="a claim id or unique prefix with a PEP builder, e.g. ef21.pl-qm")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help=f"constant of the class (repeatable): {', '.join(_WC_PARAMS)} (Ls comma-separated, one per node)",
+    )
+    p.add_argument(
+        "--T",
+        dest="T",
+        type=int,
+        action="append",
+        metavar="N",
+        help="horizon (repeatable; default: the family's, EF21 1 2 5 10, RCD 1 2 3, SGD 1 2, L-SVRP 1)",
+    )
+    p.add_argument("--json", action="store_true", help=_JSON_HELP)
+    _verbosity(p)
+
+
+def _wc_params(items) -> dict:
+    out: dict = {}
+    for item in items or []:
+        name, sep, value = str(item).partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise UsageError(f"--param must look like NAME=VALUE, got {item!r}")
+        if name not in _WC_PARAMS:
+            raise UsageError(
+                f"--param: unknown parameter {name!r}{close_match(name, _WC_PARAMS)}; known: {', '.join(_WC_PARAMS)}"
+            )
+        try:
+            if name == "Ls":
+                v = [float(x) for x in value.split(",")]
+                bad = [x for x in v if not (math.isfinite(x) and x > 0)]
+            elif name in ("n", "d"):
+                v = int(value)
+                bad = [] if 1 <= v <= 10 else [v]
+            elif name == "p":
+                v = float(value)
+                bad = [] if 0 < v <= 1 else [v]
+            else:
+                v = float(value)
+                bad = [] if math.isfinite(v) and v > 0 else [v]
+        except ValueError:
+            raise UsageError(f"--param {name}: {value!r} is not a number") from None
+        if bad:
+            rule = {"n": "an integer in 1..10", "d": "an integer in 1..10", "p": "in (0, 1]"}.get(
+                name, "finite and > 0"
+            )
+            raise UsageError(f"--param {name}: must be {rule}, got {value!r}")
+        out[name] = v
+    return out
+
+
+def _cmd_worst_case(a) -> int:
+    claims = [c for c in theorems.select([a.claim])]
+    expressible = set(_pep.expressible())
+    picks = [c for c in claims if c.id.split("~", 1)[0] in expressible]
+    if len(picks) != 1:
+        what = "no claim with a PEP builder" if not picks else f"{len(picks)} claims ({', '.join(c.id for c in picks)})"
+        raise UsageError(f"worst-case: {a.claim!r} names {what}; expressible: {', '.join(sorted(expressible))}")
+    claim = picks[0]
+    Ts = a.T or None  # None: the family's default horizons
+    bad = [t for t in Ts or () if not 1 <= t <= 20]
+    if bad:
+        raise UsageError(f"--T must be an integer in 1..20 (the PEP grows with T), got {bad[0]}")
+    params = _wc_params(a.param)
+    if importlib.util.find_spec("PEPit") is None:
+        raise UsageError(f"worst-case needs PEPit; install the extra: {_pep.PEP_EXTRA}")
+    result = _pep.sandwich(claim.id, params, Ts)
+    if a.json:
+        print(json.dumps(result, indent=2, default=float))
+    else:
+        print("\n".join(_pep.sandwich_lines(result)))
+    unexpected = result["verdict"] == "violated" and not claim.expected_to_fail
+    unexpected |= bool(claim.expected_to_fail) and result["verdict"] == "certified"
+    return 1 if unexpected else 0
+
+
 # --------------------------------------------------------------------------- sweep and merge
 def _add_sweep_parsers(subparsers) -> None:
     """Add the ``sweep`` and ``merge`` subcommands to an argparse ``subparsers`` object."""
@@ -1295,6 +1423,8 @@ def _main(argv, handler=None) -> int:
             return _cmd_replay(a)
         if a.cmd == "plot":
             return _cmd_plot(a)
+        if a.cmd == "worst-case":
+            return _cmd_worst_case(a)
         raise UsageError(f"unknown command {a.cmd!r}")
     except MemoryError as e:  # an instance too large for this machine (e.g. --param n=100000000)
         detail = " ".join(str(e).split())

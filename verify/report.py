@@ -73,6 +73,7 @@ def write_report(
     title: str = "ratecheck report",
     command: str = "",
     search_rows: list | None = None,
+    worst_case_rows: list | None = None,
     records=None,
     claims=None,
     progress=None,
@@ -99,6 +100,7 @@ def write_report(
             title=title,
             command=command,
             search_rows=search_rows,
+            worst_case_rows=worst_case_rows,
             records=records,
             progress=progress,
             workers=workers,
@@ -117,7 +119,7 @@ _safe = safe_name
 
 
 def _write_report(
-    verdicts, out, *, extra_figures, title, command, search_rows, records, progress, workers, drawn
+    verdicts, out, *, extra_figures, title, command, search_rows, worst_case_rows, records, progress, workers, drawn
 ) -> Path:
     with replace_dir(out, "report") as tmp:
         rows = summarize(verdicts)
@@ -153,13 +155,17 @@ def _write_report(
             "summary": rows,
             "verdicts": [v.to_dict() for v in verdicts],
             "search": search_rows or [],
+            "worst_case": worst_case_rows or [],
         }
-        (tmp / "verdicts.json").write_text(json.dumps(payload, indent=1))
+        (tmp / "verdicts.json").write_text(json.dumps(payload, indent=1, default=float))
         defaults = {name: e.defaults for name, e in _exps.all_experiments().items()}
         md = _markdown(verdicts, rows, extra, defaults, stamp, title, command)
         page = _html(verdicts, rows, extra, defaults, stamp, title, command, search_rows)
         if search_rows:
             md += "\n\n## Tightness found by counterexample search\n\n" + catalogue_markdown(search_rows)
+        if worst_case_rows:
+            md += "\n\n" + worst_case_markdown(worst_case_rows)
+            page = page.replace("</body></html>", _worst_case_html(worst_case_rows) + "</body></html>")
         (tmp / "report.md").write_text(md)
         (tmp / "index.html").write_text(page)
         if records is not None and any(Path(records).glob("*.json")):  # counterexample records of --search
@@ -512,3 +518,74 @@ def statement_mathml(c) -> str:
             )
         )
     return "".join(parts)
+
+
+# --------------------------------------------------------------------------- worst case over the class (PEP)
+_WC_INTRO = (
+    "Worst case over the claim's class (performance estimation, PEP): W_pep = sup measure/bound over the class "
+    "at the horizons T shown, by kind — *exact* (interpolation conditions: <= 1 certifies, > 1 refutes), *upper* "
+    "(a relaxation: <= 1 certifies), *lower* (a subclass: > 1 refutes). W_emp is measured on instances **in the "
+    "PEP's class** (single node, same constants); the check's tightness is over the experiment's own instances, "
+    "which may lie outside it (e.g. n >= 2 clients), so it is shown for reference only. Proof looseness = 1/W_pep, "
+    "search gap = W_emp/W_pep (W_pep: the lower/exact value when there is one)."
+)
+
+
+def _wc_fmt(v) -> str:
+    return "-" if v is None or (isinstance(v, float) and v != v) else f"{v:.4g}"
+
+
+def _wc_cells(r) -> list[str]:
+    pep = "; ".join(f"{_wc_fmt(v)} ({k})" for k, v in r["pep"].items())
+    tr = r.get("tight_rate")
+    rate = (
+        f"{_wc_fmt(tr['claim_rate'])} vs {_wc_fmt(tr['tight_rate'])} (x{_wc_fmt(tr['iterations_factor'])})"
+        if tr
+        else "-"
+    )
+    return [
+        r["claim"],
+        ", ".join(map(str, r["T"])),
+        _wc_fmt(r.get("check_tightness")),
+        _wc_fmt(r["empirical"]),
+        pep,
+        "1",
+        _wc_fmt(r["proof_looseness"]),
+        _wc_fmt(r["search_gap"]),
+        rate,
+        r["verdict"],
+    ]
+
+
+_WC_HEAD = [
+    "claim",
+    "T",
+    "check tightness",
+    "W_emp (in class)",
+    "W_pep (kind)",
+    "claim",
+    "proof looseness",
+    "search gap",
+    "rate/step: claim vs tight (iterations x)",
+    "PEP verdict",
+]
+
+
+def worst_case_markdown(rows) -> str:
+    """The worst-case section of ``report.md``."""
+    L = ["## Worst case over the class (PEP)", "", _WC_INTRO, ""]
+    L.append("| " + " | ".join(_WC_HEAD) + " |")
+    L.append("|" + "---|" * len(_WC_HEAD))
+    for r in rows:
+        L.append("| " + " | ".join(_md(c) for c in _wc_cells(r)) + " |")
+    return "\n".join(L)
+
+
+def _worst_case_html(rows) -> str:
+    e = html.escape
+    H = ["<section id='worst-case'><h2>Worst case over the class (PEP)</h2>", f"<p>{e(_WC_INTRO)}</p><table><tr>"]
+    H.append("".join(f"<th>{e(h)}</th>" for h in _WC_HEAD) + "</tr>")
+    for r in rows:
+        H.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in _wc_cells(r)) + "</tr>")
+    H.append("</table></section>")
+    return "".join(H)

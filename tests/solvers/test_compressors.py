@@ -77,3 +77,19 @@ def test_bad_input():
     with pytest.raises(InvalidInput, match="unknown compressor"):
         make("zip")
     assert make("top-3").k == 3 and make("identity").alpha(5) == 1.0
+
+
+def test_scaled_identity_from_name_and_reset_per_ef21_run():
+    """`scaled-L0,L1` builds the schedule; every EF21 run restarts it (two runs give the same trajectory)."""
+    from ratecheck.solvers.compressors import ScaledIdentity, make
+    from ratecheck.solvers.ef21 import ef21
+    from ratecheck.solvers.problems import QuadraticClients
+
+    c = make("scaled-1.7,0.5")
+    assert isinstance(c, ScaledIdentity) and c.alpha(4) == pytest.approx(1 - 0.7**2)
+    with pytest.raises(InvalidInput, match="factors must be numbers"):
+        make("scaled-x")
+    prob = QuadraticClients(np.array([[[0.3]]]), np.zeros((1, 1)))
+    a = ef21(prob, np.array([1.0]), gamma=0.5, T=4, compressor=c, init="zero")
+    b = ef21(prob, np.array([1.0]), gamma=0.5, T=4, compressor=c, init="zero")
+    np.testing.assert_array_equal(a.f, b.f)

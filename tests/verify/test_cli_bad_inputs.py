@@ -220,6 +220,20 @@ CASES = [
     (["merge", "dest", "st-badlog"], "sweep.json"),
     (["merge", "paper", "st-badlog"], "sweep.json"),
     (["merge", "afile", "st-truncated"], "unreadable part"),
+    # ---- worst-case (the checks before any PEP is built: they need no PEPit)
+    (["worst-case"], "the following arguments are required: CLAIM"),
+    (["worst-case", "nosuch"], "no claim id is or starts with 'nosuch'"),
+    (["worst-case", "ef21.constants"], "names no claim with a PEP builder; expressible:"),
+    (["worst-case", "ef21"], "names 6 claims"),
+    (["worst-case", "ef21.pl-qm", "--param", "foo=1"], "unknown parameter 'foo'"),
+    (["worst-case", "ef21.pl-qm", "--param", "alpah=0.5"], "did you mean 'alpha'"),
+    (["worst-case", "ef21.pl-qm", "--param", "mu"], "NAME=VALUE"),
+    (["worst-case", "ef21.pl-qm", "--param", "mu=-1"], "--param mu: must be finite and > 0"),
+    (["worst-case", "ef21.pl-qm", "--param", "mu=x"], "is not a number"),
+    (["worst-case", "ef21.pl-qm", "--param", "n=11"], "--param n: must be an integer in 1..10"),
+    (["worst-case", "lsvrp.lyapunov", "--param", "p=1.5"], "--param p: must be in (0, 1]"),
+    (["worst-case", "ef21.pl-qm", "--T", "50"], "--T must be an integer in 1..20"),
+    (["worst-case", "ef21.pl-qm", "--T", "x"], "invalid int value"),
 ]
 # through `python -m ratecheck` (the console entry, a real process): a few representatives
 SUBPROCESS = {("show", "nope.x"), ("replay", "cx-num-claim.json"), ("merge", "dest", "st-truncated")}
@@ -264,4 +278,5 @@ def test_the_table_covers_every_subcommand():
         "replay",
         "sweep",
         "merge",
+        "worst-case",
     }

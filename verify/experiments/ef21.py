@@ -33,7 +33,7 @@ from . import Experiment, params_key, register
 EQUIVALENCE_ATOL = 1e-10  #: floating-point tolerance of the EF21 / EF21-W iterate comparison
 PL_FLOOR = 1e-11  #: PŁ comparisons stop where the bound falls below this fraction of Psi^0
 PROBLEMS = ("least-squares", "logistic")
-COMPRESSOR_RULE = "a compressor name: top-K or rand-K (K >= 1), identity or natural"
+COMPRESSOR_RULE = "a compressor name: top-K or rand-K (K >= 1), identity, natural or scaled-L[,L...] (0 < L < 2)"
 _RATES = ("avg_grad_norm_sq", "pl_lyapunov")
 _RUNS = _RATES + ("ef21w_ef21_gap",)
 _SAMPLED = ("smoothness_L", "clone_qm")
