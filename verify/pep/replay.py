@@ -109,3 +109,36 @@ def empirical_tightness(s: EF21Setting, T: int, d: int = 8, seeds: int = 4, only
             a, b = coef[t - 1]
             best = max(best, float((a0 * f[t] + b0 * G[t]) / (a * f[0] + b * G[0])))
     return best
+
+
+def empirical_tightness_nonconvex(s: EF21Setting, T: int, d: int = 8, seeds: int = 4) -> float:
+    r"""In-class empirical tightness of a nonconvex EF21 claim, single node: max over T' ≤ T of
+        :math:`rac1{T'}\sum_{t<T'}\Vert
+    abla f(x^t)\Vert^2/	ext{bound}_{T'}` for EF21 with Top-k
+        (:math:`k=\lceillpha d
+    ceil`) on convex quadratics :math:`f=rac12x^	op Ax` with spectrum in
+        :math:`[0,L]` (L-smooth and bounded below, :math:`f^\star=0`, so :math:`\delta_0=f(x^0)`), ``init="grad"``
+        (:math:`G^0=0`).  The PEP normalises with :math:`f(x^0)-f(x^T)\le\delta_0` (an upper kind), so
+        :math:`W_{
+    m emp}\le W_{
+    m pep}` must hold.
+    """
+    k = min(d, math.ceil(s.alpha * d - 1e-12))
+    coef = [s.coefficients(t) for t in range(1, T + 1)]
+    L = float(s.Ls[0])
+    best = 0.0
+    for seed in range(seeds):
+        rng = streams(seed).data
+        U = np.linalg.qr(rng.standard_normal((d, d)))[0]
+        spec = np.geomspace(1e-3 * L, L, d) if seed == 0 else rng.uniform(0.0, L, d)
+        spec[-1] = L
+        A = (U * spec) @ U.T
+        problem = QuadraticClients(A[None], np.zeros((1, d)))
+        x0 = streams(seed).start.standard_normal(d)
+        tr = ef21(problem, x0, gamma=s.gamma, T=T, compressor=TopK(k), init="grad")
+        g, f0 = tr.grad_norm_sq[0], float(tr.f[0, 0])
+        running = np.cumsum(g[:T]) / np.arange(1, T + 1)
+        for t in range(1, T + 1):
+            a, _b = coef[t - 1]
+            best = max(best, float(running[t - 1] / (a * f0)))
+    return best

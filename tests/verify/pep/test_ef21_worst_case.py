@@ -106,7 +106,22 @@ def test_in_class_empirical_above_worst_case_is_inconsistent(monkeypatch):
     from ratecheck.verify import pep
 
     monkeypatch.setattr(pep, "empirical_tightness", lambda *a, **k: 0.999)
-    s = pep.sandwich("ef21.nonconvex-qm", {"L": L, "alpha": ALPHA}, T=1)  # no empirical for nonconvex: unchanged
-    assert s["verdict"] == "certified"
     s = pep.sandwich("ef21.pl-am", {"L": L, "mu": MU, "alpha": ALPHA}, T=1)
     assert s["empirical"] == 0.999 and s["verdict"] == "inconsistent"
+    # nonconvex: only an upper-kind value, which an in-class instance cannot beat either
+    s = pep.sandwich("ef21.nonconvex-qm", {"L": L, "alpha": ALPHA}, T=1)
+    assert s["empirical"] < s["pep"]["upper"] and s["verdict"] == "certified"
+    monkeypatch.setattr(pep, "empirical_tightness_nonconvex", lambda *a, **k: 0.999)
+    s = pep.sandwich("ef21.nonconvex-qm", {"L": L, "alpha": ALPHA}, T=1)
+    assert s["verdict"] == "inconsistent"
+
+
+def test_nonconvex_sandwich_has_in_class_empirical():
+    """Nonconvex EF21, single node: W_emp (Top-k on convex quadratics with spectrum in [0, L]) <= W_pep
+    (upper kind) <= 1, at every horizon of the report."""
+    from ratecheck.verify import pep
+
+    for T in (1, 2, 5):
+        s = pep.sandwich("ef21.nonconvex-qm", {"L": L, "alpha": ALPHA}, T=T)
+        assert 0 < s["empirical"] <= s["pep"]["upper"] <= 1, s
+        assert s["search_gap"] == s["empirical"] / s["pep"]["upper"]
