@@ -24,7 +24,7 @@ from ratecheck import theorems
 from ..errors import UsageError, did_you_mean
 from ._pepit import GAP_RTOL, PEP_EXTRA, PepUnavailable, available, pepit
 from .ef21 import NONCONVEX_CLAIMS, PL_CLAIMS, ef21_pep, ef21_setting
-from .randomized import lsvrp_pep, rcd_measured, rcd_pep, sgd_pep, taylor_bach_check
+from .randomized import lsvrp_measured, lsvrp_pep, rcd_measured, rcd_pep, sgd_measured, sgd_pep, taylor_bach_check
 from .replay import empirical_tightness, empirical_tightness_nonconvex, replay_worst_case
 from .tight import complexity_looseness, lyapunov_rate
 
@@ -239,7 +239,8 @@ def sandwich(claim_id: str, params: dict | None = None, T=DEFAULT_T) -> dict:
 
     * ``empirical``: in-class measured tightness (EF21 single node: :func:`.replay.empirical_tightness`, for the
       nonconvex claims :func:`.replay.empirical_tightness_nonconvex`;
-      ``rcd.strongly-convex``: exact expectation, :func:`.randomized.rcd_measured`), else None;
+      ``rcd.*``: exact expectation, :func:`.randomized.rcd_measured`; ``sgd.neighborhood``:
+      :func:`.randomized.sgd_measured`; ``lsvrp.lyapunov``: :func:`.randomized.lsvrp_measured`), else None;
     * ``pep``: ``{kind: max over T of W_pep(T)}`` and the records;
     * ``proof_looseness`` = 1/W_pep and ``search_gap`` = W_emp/W_pep, with W_pep the **lower** (subclass, exact
       on :math:`\mathcal F_{\mu,L}`) value where the empirical instances live, else the upper one;
@@ -265,8 +266,13 @@ def sandwich(claim_id: str, params: dict | None = None, T=DEFAULT_T) -> dict:
         emp = empirical_tightness(setting, max(Ts))
     elif setting is not None and setting.n == 1 and setting.measure_claim.measure == "avg_grad_norm_sq":
         emp = empirical_tightness_nonconvex(setting, max(Ts))
-    elif _base(claim.id) == "rcd.strongly-convex":
-        emp = rcd_measured(int(p["d"]), float(p["L"]), float(p["mu"]), max(Ts))
+    elif _base(claim.id) in ("rcd.strongly-convex", "rcd.convex", "rcd.nonconvex"):
+        mu = p.get("mu")
+        emp = rcd_measured(int(p["d"]), float(p["L"]), None if mu is None else float(mu), max(Ts), claim_id=claim.id)
+    elif _base(claim.id) == "sgd.neighborhood":
+        emp = sgd_measured(claim.id, _sgd_Ls(p), float(p["mu"]), max(Ts))
+    elif _base(claim.id) == "lsvrp.lyapunov":
+        emp = lsvrp_measured(claim.id, int(p["n"]), float(p["mu"]), float(p["delta"]), p.get("p"))
     tol = GAP_RTOL
     refuting = [r for r in records if r.kind in ("lower", "exact") and r.pep_value > 1 + tol]
     certifying = [r for r in records if r.kind in ("upper", "exact")]

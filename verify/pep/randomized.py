@@ -28,7 +28,16 @@ from ..expectation import exact_sketched_quadratic
 from ..instances import streams
 from ._pepit import Solved, pepit, solve
 
-__all__ = ["rcd_pep", "rcd_measured", "sgd_pep", "lsvrp_pep", "taylor_bach_check", "pepit_sgd_check"]
+__all__ = [
+    "rcd_pep",
+    "rcd_measured",
+    "sgd_measured",
+    "sgd_pep",
+    "lsvrp_measured",
+    "lsvrp_pep",
+    "taylor_bach_check",
+    "pepit_sgd_check",
+]
 
 
 def _sum(terms):
@@ -180,21 +189,111 @@ def taylor_bach_check(d: int = 3, L: float = 1.0, mu: float = 0.1) -> dict:
     return {"pep": float(tau), "theory": float(theory)}
 
 
-def rcd_measured(d: int, L: float, mu: float, T: int, seed: int = 0) -> float:
-    r"""In-class measured tightness of ``rcd.strongly-convex``: max over k ≤ T of the **exact** expected gap over
-    its bound, uniform coordinates, on a quadratic with spectrum geometric in :math:`[\mu, L]` (so
+def rcd_measured(
+    d: int, L: float, mu: float | None, T: int, seed: int = 0, claim_id: str = "rcd.strongly-convex"
+) -> float:
+    r"""In-class measured tightness of an RCD claim: max over k ≤ T of the **exact** expected measure over the
+    claim's bound, uniform coordinates, on a quadratic :math:`f=\frac12x^\top Ax` with :math:`A\preceq LI` (so
     :math:`\mathbf L\preceq LI` and :math:`\tilde L=dL`, the PEP's class) — :math:`W_{\rm emp}\le W_{\rm pep}`.
+
+    Strongly convex: spectrum geometric in :math:`[\mu, L]`, the expected gap.  Convex and nonconvex: the same
+    with one zero eigenvalue (f convex, L-smooth, :math:`f^\star=0`; :math:`R` is the distance from
+    :math:`x^0` to the set of minimisers), the expected gap resp. the running mean
+    :math:`\frac1k\sum_{t<k}\mathbb E\Vert\nabla f(x^t)\Vert^2`.  The claim's own stepsize and bound.
     """
-    claim = theorems.get("rcd.strongly-convex")
-    c = dict(L_tilde=d * L, mu=mu, L=L)
+    claim = theorems.get(claim_id)
+    regime = claim.setting.get("regime")
+    c = dict(L_tilde=d * L, L=L, Omega=float(d))
+    if regime == "strongly-convex":
+        c["mu"] = mu
+        spec = np.geomspace(mu, L, d)
+    else:
+        spec = np.r_[0.0, np.geomspace(1e-2 * L, L, d - 1)] if d > 1 else np.array([L])
+        spec[-1] = L  # the top of the class (geomspace of one point is its start)
     gamma = claim.max_stepsize(**c)
     rng = streams(seed).data
     U = np.linalg.qr(rng.standard_normal((d, d)))[0]
-    A = (U * np.geomspace(mu, L, d)) @ U.T
+    A = (U * spec) @ U.T
+    e0 = streams(seed).start.standard_normal(d)
     m, P2 = CoordinateSketch.uniform(d).moments()
-    gap = exact_sketched_quadratic(A, streams(seed).start.standard_normal(d), gamma, m, P2, T)["gap"]
+    out = exact_sketched_quadratic(A, e0, gamma, m, P2, T)
     k = np.arange(1, T + 1)
-    return float(np.max(gap[1:] / np.asarray(claim.evaluate(T=k, delta0=gap[0], gamma=gamma, **c))))
+    if regime == "nonconvex":
+        measured = np.cumsum(out["grad_norm_sq"][:T]) / k
+    else:
+        measured = out["gap"][1:]
+    extra = {}
+    if regime == "convex":  # distance to the minimisers: the component of x^0 - 0 in the range of A
+        rangecomp = U[:, spec > 0] @ (U[:, spec > 0].T @ e0)
+        extra["R"] = float(np.linalg.norm(rangecomp))
+    bound = np.asarray(claim.evaluate(T=k, delta0=float(out["gap"][0]), gamma=gamma, **c, **extra), dtype=float)
+    return float(np.max(measured / bound))
+
+
+def sgd_measured(claim_id: str, Ls, mu: float, T: int, seeds: int = 8) -> float:
+    r"""In-class measured tightness of ``sgd.neighborhood``: max over seeds and k ≤ T of the **exact**
+    :math:`\mathbb E\Vert x^k-x^\star\Vert^2` over the claim's bound, uniform sampling, on one-dimensional
+    quadratics :math:`f_i=\frac{h_i}2(x-c_i)^2` with :math:`h_i\in[\mu,L_i]` (so :math:`f_i\in\mathcal F_{\mu,L_i}`,
+    the PEP's lower class, and f is μ-strongly convex).  In one dimension the error
+    :math:`e=x-x^\star` is affine in itself at every step, :math:`e^+=(1-\gamma h_i)e+\gamma h_iu_i` with
+    :math:`u_i=c_i-x^\star`, so its first two moments propagate exactly (no enumeration of the :math:`n^T`
+    paths); :math:`\sigma_\star^2=\frac1n\sum_ih_i^2u_i^2`.
+    """
+    claim = theorems.get(claim_id)
+    Ls = np.asarray(Ls, dtype=float)
+    n = Ls.size
+    consts = dict(L_max=float(Ls.max()), mu=mu)
+    gamma = claim.max_stepsize(**consts)
+    best = 0.0
+    for seed in range(seeds):
+        rng = streams(seed).data
+        h = rng.uniform(mu, Ls)
+        h[0] = mu  # one client at the class's flattest curvature
+        c = rng.standard_normal(n)
+        xs = float(h @ c / h.sum())
+        u = c - xs
+        e0 = float(streams(seed).start.standard_normal())
+        a, b = 1.0 - gamma * h, gamma * h * u
+        m1, m2 = e0, e0 * e0
+        sigma2 = float(np.mean((h * u) ** 2))
+        for k in range(1, T + 1):
+            m1, m2 = float(np.mean(a * m1 + b)), float(np.mean(a * a * m2 + 2 * a * b * m1 + b * b))
+            bound = float(claim.evaluate(T=k, X0=e0 * e0, sigma2=sigma2, gamma=gamma, **consts))
+            best = max(best, m2 / bound)
+    return best
+
+
+def lsvrp_measured(claim_id: str, n: int, mu: float, delta: float, p: float | None, seeds: int = 8) -> float:
+    r"""In-class measured value of the L-SVRP one-step Lyapunov claim: max over seeds of the **exact**
+    :math:`\mathbb E\Psi^1/\text{bound}_1`, :math:`\Psi=X+cW`, on one-dimensional quadratics
+    :math:`f_i=\frac{h_i}2(x-c_i)^2` with :math:`h_i\ge\mu` (μ-strongly convex) whose Hessian dissimilarity
+    :math:`\sqrt{\frac1n\sum_i(h_i-\bar h)^2}` equals δ (the PEP's constraint, met with equality), the step
+    :math:`x^1=\mathrm{prox}_{\gamma f_i}(x^0-\gamma(\nabla f(w)-\nabla f_i(w)))` averaged over the n clients and
+    the refresh :math:`w^1=x^1` with probability p — the quantities of :func:`lsvrp_pep`.
+    """
+    claim = theorems.get(claim_id)
+    p = 1.0 / n if p is None else float(p)
+    consts = dict(mu=mu, delta=delta, p=p)
+    gamma = claim.max_stepsize(**consts)
+    consts["gamma"] = gamma
+    cw = float(claim.setting["psi_weight"].subs({theorems.sym(k): v for k, v in consts.items()}))
+    a = float(claim.evaluate(T=1, X0=1.0, W0=0.0, **consts))
+    b = float(claim.evaluate(T=1, X0=0.0, W0=1.0, **consts))
+    best = 0.0
+    for seed in range(seeds):
+        rng = streams(seed).data
+        z = np.abs(rng.standard_normal(n))
+        h = mu + (delta / z.std() * z if n > 1 and z.std() > 0 else 0.0 * z)  # h_i >= mu, dissimilarity delta
+        c = rng.standard_normal(n)
+        xs = float(h @ c / h.sum())
+        x0, w = (float(v) for v in xs + streams(seed).start.standard_normal(2))
+        grad_w = h * (w - c)  # the clients' gradients at w
+        v = x0 - gamma * (grad_w.mean() - grad_w)  # one entry per sampled client i
+        x1 = (v + gamma * h * c) / (1 + gamma * h)  # prox of gamma f_i
+        X1 = (x1 - xs) ** 2
+        psi1 = float(np.mean(X1 + cw * (p * X1 + (1 - p) * (w - xs) ** 2)))
+        best = max(best, psi1 / (a * (x0 - xs) ** 2 + b * (w - xs) ** 2))
+    return best
 
 
 def pepit_sgd_check(L: float = 1.0, mu: float = 0.1, n: int = 5) -> dict:

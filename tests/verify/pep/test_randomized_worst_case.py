@@ -36,6 +36,24 @@ def test_rcd_sandwich_has_in_class_empirical():
     assert s["search_gap"] == pytest.approx(s["empirical"] / s["pep"]["exact"])
 
 
+@pytest.mark.parametrize("cid, kind", [("rcd.convex", "exact"), ("rcd.nonconvex", "upper")])
+def test_rcd_convex_and_nonconvex_sandwich_have_in_class_empirical(cid, kind):
+    """Convex / nonconvex RCD: W_emp (exact expectation on a quadratic with spectrum in [0, L], one zero
+    eigenvalue) <= W_pep <= 1."""
+    from ratecheck.verify.pep import sandwich
+
+    s = sandwich(cid, {"d": 2, "L": 1.0}, T=(1, 2))
+    assert s["verdict"] == "certified"
+    assert 0 < s["empirical"] <= s["pep"][kind] * (1 + 1e-6) <= 1 + 2e-6, s
+    assert s["search_gap"] == pytest.approx(s["empirical"] / s["pep"][kind])
+
+
+def test_rcd_nonconvex_in_class_value_at_one_step_is_one_over_d():
+    """At T = 1 with the claim's stepsize 1/L_tilde = 1/(dL): ||grad f||^2 / (2 L_tilde delta_0) = e'A^2e/(d L e'Ae)
+    <= 1/d, attained along the top eigenvector -- with A = diag(0, L) every start attains it."""
+    assert rcd_measured(2, 1.0, None, 1, claim_id="rcd.nonconvex") == pytest.approx(0.5, rel=1e-12)
+
+
 def test_rcd_convex_claim_certified_on_its_class():
     """Convex L-smooth f, uniform coordinates (Omega = d): exact worst case below the bound (R^2 and delta_0)."""
     recs = worst_case("rcd.convex", {"d": 2, "L": 1.0}, T=(1, 2))
@@ -76,3 +94,32 @@ def test_claims_read_from_catalogue():
     """The builders evaluate the shipped claims: the stepsize in the records is the claim's."""
     (r,) = worst_case("sgd.neighborhood", {"n": 2, "L": 1.0, "mu": 0.1}, T=1, cls="sc")
     assert r.params["gamma"] == pytest.approx(theorems.get("sgd.neighborhood").max_stepsize(L_max=1.0, mu=0.1))
+
+
+def test_sgd_sandwich_has_in_class_empirical():
+    """sgd.neighborhood: W_emp (exact moments on 1-D quadratics with h_i in [mu, L_i]) <= W_pep (lower, the
+    subclass the instances live in) <= W_pep (upper) <= 1."""
+    from ratecheck.verify.pep import sandwich
+
+    s = sandwich("sgd.neighborhood", {"n": 2, "L": 1.0, "mu": 0.1}, T=(1, 2))
+    assert s["verdict"] == "certified"
+    assert 0 < s["empirical"] <= s["pep"]["lower"] * (1 + 1e-6) <= s["pep"]["upper"] * (1 + 1e-6) <= 1 + 1e-6, s
+
+
+def test_sgd_in_class_value_of_one_client_is_gd():
+    """One client at h = mu has sigma_* = 0: SGD is GD, E e_k^2 = (1 - gamma mu)^(2k) e_0^2 against the bound
+    (1 - gamma mu)^k e_0^2, so the largest ratio is 1 - gamma mu (k = 1), gamma = 1/(2L)."""
+    from ratecheck.verify.pep.randomized import sgd_measured
+
+    L, mu = 1.0, 0.1
+    assert sgd_measured("sgd.neighborhood", [L], mu, 3) == pytest.approx(1 - mu / (2 * L), rel=1e-12)
+
+
+def test_lsvrp_sandwich_has_in_class_empirical():
+    """lsvrp.lyapunov: W_emp (exact one step on 1-D quadratics, mu-strongly convex, Hessian dissimilarity delta)
+    <= W_pep (upper, the proof's ingredients only) <= 1."""
+    from ratecheck.verify.pep import sandwich
+
+    s = sandwich("lsvrp.lyapunov", T=(1,))
+    assert s["verdict"] == "certified"
+    assert 0 < s["empirical"] <= s["pep"]["upper"] * (1 + 1e-6) <= 1 + 1e-6, s
