@@ -139,6 +139,14 @@ class EF21Experiment(Experiment):
         search=(
             SearchVar("spread_frac", ("float", 0.0, 0.9), "spread as a fraction of its feasible range [1, sqrt(n)]"),
             SearchVar("k_frac", ("float", 0.0, 1.0), "Top-k with k = 1 + k_frac (d - 1)"),
+            SearchVar(
+                "compressor_family",
+                ("choice", ["top-k", "scaled"]),
+                "PL claims: Top-k, or the scaled identity C(v) = lambda v -- the worst compressor of single-node EF21 "
+                "that the PEP extracts (Thomsen, Taylor, Dieuleveut 2025), which no Top-k produces",
+                base=False,
+            ),
+            SearchVar("scale", ("float", 0.05, 1.95), "factor lambda of the scaled identity", base=False),
         ),
         constants=(
             Constant("L", "smoothness constant of f (exact: largest eigenvalue / curvature bound)", _RUNS + _SAMPLED),
@@ -235,16 +243,22 @@ class EF21Experiment(Experiment):
         space = dict(self.search_space)
         if claim.measure in ("pl_lyapunov", "smoothness_L", "clone_qm"):
             space["problem"] = ("choice", ["least-squares"])
+        if claim.measure == "pl_lyapunov" and not self.settings(claim).compressor:
+            space["compressor_family"] = ("choice", ["top-k", "scaled"])
+            space["scale"] = ("float", 0.05, 1.95)
         return space
 
     def from_search(self, point):
-        """Feasible EF21 instance from a search point: spread and k as fractions of their ranges."""
+        """Feasible EF21 instance from a search point: spread and k as fractions of their ranges; for the PL
+        claims also the scaled identity with factor ``scale`` in place of Top-k."""
         p = dict(point)
         n, d = int(p.pop("n", self.defaults["n"])), int(p.pop("d", self.defaults["d"]))
         frac = float(p.pop("spread_frac", 0.5))
         cap = 0.3 if p.get("problem") == "logistic" else (0.5 if p.get("profile") == "geometric" else 1.0)
         k = 1 + int(float(p.pop("k_frac", 0.0)) * (d - 1))
-        out = dict(p, n=n, d=d, spread=float(1 + frac * cap * (np.sqrt(n) - 1)), compressor=f"top-{k}")
+        scaled, lam = p.pop("compressor_family", "top-k") == "scaled", float(p.pop("scale", 1.0))
+        compressor = f"scaled-{lam:.6g}" if scaled else f"top-{k}"
+        out = dict(p, n=n, d=d, spread=float(1 + frac * cap * (np.sqrt(n) - 1)), compressor=compressor)
         out["m"] = max(int(out.get("m", 1)), -(-d // n))  # n*m >= d, so mu > 0 for PL claims
         if out.get("problem") == "logistic":
             out["L_am"] = 20.0

@@ -125,3 +125,21 @@ def test_nonconvex_sandwich_has_in_class_empirical():
         s = pep.sandwich("ef21.nonconvex-qm", {"L": L, "alpha": ALPHA}, T=T)
         assert 0 < s["empirical"] <= s["pep"]["upper"] <= 1, s
         assert s["search_gap"] == s["empirical"] / s["pep"]["upper"]
+
+
+def test_pl_search_space_offers_the_worst_case_compressor():
+    """The PEP's worst compressor (a scaled identity, which no Top-k produces) is a coordinate of the PL claims'
+    instance search: a search point maps onto it, the run is in the claim's class, and the claim holds there."""
+    from ratecheck import theorems
+    from ratecheck.verify import check, experiments
+
+    exp = experiments.get("ef21")
+    claim = theorems.get("ef21.pl-qm")
+    space = exp.search_space_for(claim)
+    assert space["compressor_family"] == ("choice", ["top-k", "scaled"]) and space["scale"][0] == "float"
+    assert "compressor_family" not in exp.search_space_for(theorems.get("ef21.nonconvex-qm"))
+    p = exp.from_search({"compressor_family": "scaled", "scale": 1.7, "k_frac": 0.0, "spread_frac": 0.2})
+    assert p["compressor"] == "scaled-1.7"
+    (v,) = check(claim, instances=[dict(p, T=200)], seed=0)
+    assert v.verdict == "holds" and 0 < v.tightness <= 1
+    assert v.evidence.constants["alpha"] == pytest.approx(1 - 0.7**2)
