@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ratecheck import theorems
-from ratecheck.solvers.rcd import CoordinateSketch
+from ratecheck.solvers.rcd import CoordinateSketch, RPTSketch
 
 from ..errors import UsageError
 from ..expectation import exact_sketched_quadratic
@@ -47,7 +47,31 @@ def _sum(terms):
     return out
 
 
-def rcd_pep(claim_id: str, d: int, L: float, mu: float | None, T: int) -> tuple[Solved, float]:
+def _outcomes(claim, d: int, p) -> tuple[list, float]:
+    r"""The sketch of an RCD/RPT claim on d blocks of one coordinate: its outcomes ``[(probability, [(block,
+    scale), ...]), ...]`` and :math:`\Omega=\max_j\mathbb E[c_j^2]` (so :math:`\tilde L=L\,\Omega` on the class
+    :math:`\mathbf L=LI`).  RCD: uniform single coordinates, :math:`c=d\,e_i`.  RPT: the claim's first sketch
+    (prefix or suffix) with block probabilities ``p`` (default uniform), scales :math:`1/q_j`."""
+    if claim.setting.get("family") != "rpt":
+        return [(1.0 / d, [(i, float(d))]) for i in range(d)], float(d)
+    sk = _rpt_sketch(claim, d, p)
+    masks = sk._block_masks()
+    u = 1.0 / sk.q if sk.scaled else np.ones(d)  # the teeth variant `~unscaled` drops the 1/q_j rescaling
+    outs = [(float(sk.p[s]), [(j, float(u[j])) for j in range(d) if masks[s, j]]) for s in range(d)]
+    return [o for o in outs if o[0] > 0], float(np.max(u * u * sk.q))  # Omega = max_j E[c_j^2] = u_j^2 q_j
+
+
+def _rpt_sketch(claim, d: int, p) -> RPTSketch:
+    p = np.full(d, 1.0 / d) if p is None else p
+    return RPTSketch([1] * d, p, order=_rpt_order(claim), scaled=claim.setting.get("scaled", True))
+
+
+def _rpt_order(claim) -> str:
+    sketches = claim.setting.get("sketches") or ("rpt-prefix",)
+    return "suffix" if sketches[0] == "rpt-suffix" else "prefix"
+
+
+def rcd_pep(claim_id: str, d: int, L: float, mu: float | None, T: int, p=None) -> tuple[Solved, float]:
     """RCD worst case of measure_T/bound_T with the claim's metric; returns (solve, gamma).
 
     Uniform single coordinates :math:`C=d\\,e_ie_i^\top`: :math:`\tilde L=dL`, :math:`\\Omega=\\lambda_{\\max}
@@ -61,7 +85,8 @@ def rcd_pep(claim_id: str, d: int, L: float, mu: float | None, T: int) -> tuple[
     if d < 1 or d ** max(T, 1) > 16:
         raise UsageError(f"worst case: the RCD tree has d^T leaves; need d >= 1 and d^T <= 16 (got d={d}, T={T})")
     regime = claim.setting.get("regime")
-    consts = dict(L_tilde=d * L, L=L, Omega=float(d))
+    outcomes, omega = _outcomes(claim, d, p)
+    consts = dict(L_tilde=omega * L, L=L, Omega=omega)
     if regime == "strongly-convex":
         if mu is None or not 0 < mu <= L:
             raise UsageError(f"worst case: mu must be in (0, L] for {claim_id} (got {mu})")
@@ -77,13 +102,18 @@ def rcd_pep(claim_id: str, d: int, L: float, mu: float | None, T: int) -> tuple[
     else:
         f = problem.declare_function(F.SmoothFunction, L=L)
     x0 = problem.set_initial_point()
-    levels = [[x0]]
+    levels = [[(1.0, x0)]]  # (probability of the leaf, point)
     for _ in range(T):
         nxt = []
-        for x in levels[-1]:
+        for w, x in levels[-1]:
             g = f.gradient(x)
-            nxt.extend(x - gamma * d * part.get_block(g, i) for i in range(d))
+            for prob, blocks in outcomes:
+                nxt.append((w * prob, x - gamma * _sum([scale * part.get_block(g, j) for j, scale in blocks])))
         levels.append(nxt)
+
+    def mean(level, fn):
+        return _sum([w * fn(x) for w, x in level])
+
     if regime in ("strongly-convex", "convex"):
         xs = f.stationary_point()
         fs = f(xs)
@@ -94,12 +124,11 @@ def rcd_pep(claim_id: str, d: int, L: float, mu: float | None, T: int) -> tuple[
         else:
             a = float(claim.evaluate(T=T, delta0=1.0, **consts))
             problem.set_initial_condition(a * (f(x0) - fs) <= 1)
-        problem.set_performance_metric(_sum([f(x) - fs for x in levels[-1]]) / len(levels[-1]))
+        problem.set_performance_metric(mean(levels[-1], lambda x: f(x) - fs))
     else:
         a = float(claim.evaluate(T=T, delta0=1.0, **consts))
-        efT = _sum([f(x) for x in levels[-1]]) / len(levels[-1])
-        problem.set_initial_condition(a * (f(x0) - efT) <= 1)
-        avg = _sum([_sum([f.gradient(x) ** 2 for x in lev]) / len(lev) for lev in levels[:-1]]) / T
+        problem.set_initial_condition(a * (f(x0) - mean(levels[-1], f)) <= 1)
+        avg = _sum([mean(lev, lambda x: f.gradient(x) ** 2) for lev in levels[:-1]]) / T
         problem.set_performance_metric(avg)
     return solve(problem), gamma
 
@@ -190,7 +219,7 @@ def taylor_bach_check(d: int = 3, L: float = 1.0, mu: float = 0.1) -> dict:
 
 
 def rcd_measured(
-    d: int, L: float, mu: float | None, T: int, seed: int = 0, claim_id: str = "rcd.strongly-convex"
+    d: int, L: float, mu: float | None, T: int, seed: int = 0, claim_id: str = "rcd.strongly-convex", p=None
 ) -> float:
     r"""In-class measured tightness of an RCD claim: max over k ≤ T of the **exact** expected measure over the
     claim's bound, uniform coordinates, on a quadratic :math:`f=\frac12x^\top Ax` with :math:`A\preceq LI` (so
@@ -199,11 +228,13 @@ def rcd_measured(
     Strongly convex: spectrum geometric in :math:`[\mu, L]`, the expected gap.  Convex and nonconvex: the same
     with one zero eigenvalue (f convex, L-smooth, :math:`f^\star=0`; :math:`R` is the distance from
     :math:`x^0` to the set of minimisers), the expected gap resp. the running mean
-    :math:`\frac1k\sum_{t<k}\mathbb E\Vert\nabla f(x^t)\Vert^2`.  The claim's own stepsize and bound.
+    :math:`\frac1k\sum_{t<k}\mathbb E\Vert\nabla f(x^t)\Vert^2`.  The claim's own sketch (RPT: d blocks of one
+    coordinate, block probabilities ``p``), stepsize and bound.
     """
     claim = theorems.get(claim_id)
     regime = claim.setting.get("regime")
-    c = dict(L_tilde=d * L, L=L, Omega=float(d))
+    _, omega = _outcomes(claim, d, p)
+    c = dict(L_tilde=omega * L, L=L, Omega=omega)
     if regime == "strongly-convex":
         c["mu"] = mu
         spec = np.geomspace(mu, L, d)
@@ -215,7 +246,11 @@ def rcd_measured(
     U = np.linalg.qr(rng.standard_normal((d, d)))[0]
     A = (U * spec) @ U.T
     e0 = streams(seed).start.standard_normal(d)
-    m, P2 = CoordinateSketch.uniform(d).moments()
+    if claim.setting.get("family") == "rpt":
+        sk = _rpt_sketch(claim, d, p)
+    else:
+        sk = CoordinateSketch.uniform(d)
+    m, P2 = sk.moments()
     out = exact_sketched_quadratic(A, e0, gamma, m, P2, T)
     k = np.arange(1, T + 1)
     if regime == "nonconvex":

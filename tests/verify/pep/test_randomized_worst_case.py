@@ -123,3 +123,33 @@ def test_lsvrp_sandwich_has_in_class_empirical():
     s = sandwich("lsvrp.lyapunov", T=(1,))
     assert s["verdict"] == "certified"
     assert 0 < s["empirical"] <= s["pep"]["upper"] * (1 + 1e-6) <= 1 + 1e-6, s
+
+
+@pytest.mark.parametrize(
+    "cid, kind", [("rpt.strongly-convex", "exact"), ("rpt.convex", "exact"), ("rpt.nonconvex", "upper")]
+)
+def test_rpt_sandwich(cid, kind):
+    """RPT (prefix sketch, J = 2 blocks of one coordinate, 1/q_j scaling): W_emp <= W_pep <= 1 with the claim's metric."""
+    from ratecheck.verify.pep import sandwich
+
+    s = sandwich(cid, {"d": 2, "L": 1.0, **({"mu": 0.1} if "strongly" in cid else {}), "p": [0.3, 0.7]}, T=(1, 2))
+    assert s["verdict"] == "certified"
+    assert 0 < s["empirical"] <= s["pep"][kind] * (1 + 1e-6) <= 1 + 2e-6, s
+
+
+def test_rpt_with_uniform_blocks_of_one_coordinate_and_p_last_one_is_gd():
+    """p = (0, 1): every step trains both blocks (q = 1): RPT is gradient descent, Omega = 1, L_tilde = L, and the
+    strongly convex worst case is GD's with stepsize 1/L on F_(mu, L)."""
+    from ratecheck.verify.pep import worst_case
+
+    (r,) = worst_case("rpt.strongly-convex", {"d": 2, "L": 1.0, "mu": 0.1, "p": [0.0, 1.0]}, T=(1,))
+    # GD at 1/L on F_(mu,L): f(x1) - f* <= (1 - mu/L)^2 (f(x0) - f*) (tight), against the bound 1 - 2 gamma mu (1 - 1/2)
+    assert r.kind == "exact" and r.pep_value == pytest.approx((1 - 0.1) ** 2 / (1 - 0.1), rel=1e-5)
+
+
+def test_rpt_teeth_unscaled_refuted_by_the_worst_case():
+    """`rpt.strongly-convex~unscaled` (the 1/q_j rescaling dropped) is refuted on its class: W_pep (exact) > 1."""
+    from ratecheck.verify.pep import sandwich
+
+    s = sandwich("rpt.strongly-convex~unscaled", T=(1, 2))
+    assert s["verdict"] == "violated" and s["pep"]["exact"] > 1
