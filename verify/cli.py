@@ -488,6 +488,10 @@ def _claim_unit(task: dict) -> dict:
     if task["kind"] == "figures":  # an experiment's report figures, drawn into a scratch folder
         e = _exps.get(task["experiment"])
         return {"files": _figpkg.experiment_figures(e, task["verdicts"], task["dir"], quick=task["quick"])}
+    if task["kind"] == "worst_case":  # a claim's sandwich at its family's default constants (PEP solves)
+        s = _pep.sandwich(task["claim"], None, _REPORT_WC_T.get(task["claim"].split(".")[0].split("-")[0]))
+        s.pop("records", None)
+        return {"sandwich": s}
     claim = task["claim"]
     claim = theorems.get(claim) if isinstance(claim, str) else claim
     out: dict = {"claim": claim.id}
@@ -664,6 +668,10 @@ def _cmd_check(a, argv) -> int:
             t["figdir"] = drawn_dir
     group = {name: [i for i, c in enumerate(claims) if exp_of.get(c.id) == name] for name in names}
     order = [i for name in names for i in group[name]] + [i for i, c in enumerate(claims) if c.id not in exp_of]
+    # the worst-case column's PEP solves need no verdict: they run beside the claims, started first
+    wc_claims = [c.id for c in claims if c.id in set(_pep.expressible())] if a.worst_case else []
+    tasks += [{"kind": "worst_case", "claim": cid} for cid in wc_claims]
+    order = list(range(len(claims), len(tasks))) + order
     left = {name: len(ix) for name, ix in group.items()}
     fig_tasks: dict = {}  # experiment name -> index of its figure task
 
@@ -721,7 +729,8 @@ def _cmd_check(a, argv) -> int:
         results = _run_units(tasks, jobs, done, finished, order=order, follow=follow)
         verdicts = [v for r in results[:n_claims] for v in r["verdicts"]]
         search_rows = None if a.search is None else [r["row"] for r in results[:n_claims] if "row" in r]
-        wc_rows = _worst_case_rows(claims, verdicts) if a.worst_case else None
+        sandwiches = [r["sandwich"] for r in results[n_claims : n_claims + len(wc_claims)]]
+        wc_rows = _worst_case_rows(sandwiches, verdicts) if a.worst_case else None
         if not a.no_report:
             mine = {name: [v for v in verdicts if exp_of.get(v.claim) == name] for name in names}
             drawn = None
@@ -793,22 +802,14 @@ def _cmd_check(a, argv) -> int:
 _REPORT_WC_T = {"ef21": (1, 2, 5), "rcd": (1, 2), "sgd": (1, 2), "lsvrp": (1,)}
 
 
-def _worst_case_rows(claims, verdicts) -> list[dict]:
-    """The worst-case column: one sandwich per expressible (non-teeth) claim at the family's default constants."""
+def _worst_case_rows(sandwiches, verdicts) -> list[dict]:
+    """The worst-case column: one sandwich per expressible (non-teeth) claim at the family's default constants
+    (computed by the work units), with the check's tightness beside it."""
     tight: dict = {}
     for v in verdicts:
         if v.tightness is not None and math.isfinite(v.tightness):
             tight[v.claim] = max(tight.get(v.claim, 0.0), v.tightness)
-    rows = []
-    expressible = set(_pep.expressible())
-    for c in claims:
-        if c.id not in expressible:
-            continue
-        s = _pep.sandwich(c.id, None, _REPORT_WC_T.get(c.id.split(".")[0].split("-")[0]))
-        s["check_tightness"] = tight.get(c.id)
-        s.pop("records", None)
-        rows.append(s)
-    return rows
+    return [dict(s, check_tightness=tight.get(s["claim"])) for s in sandwiches]
 
 
 def _figures(e, mine, quick):

@@ -62,3 +62,17 @@ def test_worst_case_option_without_pepit_names_the_extra(monkeypatch, capsys, tm
     assert main(["check", "rcd.strongly-convex", "--worst-case", "--report", str(tmp_path / "r")]) == 2
     assert "pip install 'ratecheck[pep]'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("PEPit") is None, reason="extra [pep] not installed")
+def test_worst_case_column_solved_by_the_workers_is_the_serial_one(capsys):
+    """With --jobs 2 the column's PEP solves run in the work units beside the claims; the rows are those of
+    --jobs 1, in the claims' order, each with the check's tightness."""
+    rows = {}
+    for jobs in ("1", "2"):
+        args = ["check", "rcd.convex", "sgd", "--quick", "--no-teeth", "--no-report", "--json", "--worst-case"]
+        assert main([*args, "--jobs", jobs]) == 0
+        rows[jobs] = json.loads(capsys.readouterr().out)["worst_case"]
+    assert rows["1"] == rows["2"]
+    assert [r["claim"] for r in rows["1"]] == ["rcd.convex", "sgd.neighborhood"]
+    assert all(r["check_tightness"] is not None and r["verdict"] == "certified" for r in rows["1"])
