@@ -339,6 +339,11 @@ def _reduction_proof(mine: sp.Expr, theirs: sp.Expr, what: str):
     return proof
 
 
+def _reduction_identity(mine, theirs, what: str, label: str) -> Identity:
+    """The identity "this 3PC expression at EF21's (A, B), L_plus -> L_qm, is the shipped EF21 expression"."""
+    return Identity(lambda: _eq(_reduce(mine), theirs), proof=_reduction_proof(mine, theirs, what), label=label)
+
+
 _Xs = sp.Symbol("X", nonnegative=True)
 _ds = sp.Symbol("s", nonnegative=True)
 ef21_reduction = register(
@@ -356,25 +361,29 @@ ef21_reduction = register(
                 proof=_simplify_eq(beta_c(alpha) / theta_c(alpha), xi(alpha) ** 2, {alpha: 1 - _u**2}, "B/A"),
                 label="B/A = beta_c/theta_c = xi^2",
             ),
-            Identity(
-                lambda: _eq(_reduce(nonconvex.stepsize), nonconvex_qm.stepsize),
-                proof=_reduction_proof(nonconvex.stepsize, nonconvex_qm.stepsize, "stepsize"),
-                label="3pc.nonconvex stepsize at EF21's (A, B) = ef21.nonconvex-qm stepsize (L_plus -> L_qm)",
-            ),
-            Identity(
-                lambda: _eq(_reduce(nonconvex.bound), nonconvex_qm.bound),
-                proof=_reduction_proof(nonconvex.bound, nonconvex_qm.bound, "bound"),
-                label="3pc.nonconvex bound at EF21's (A, B) = ef21.nonconvex-qm bound",
-            ),
-            Identity(
-                lambda: _eq(_reduce(pl.stepsize), pl_qm.stepsize),
-                proof=_reduction_proof(pl.stepsize, pl_qm.stepsize, "PL stepsize"),
-                label="3pc.pl stepsize at EF21's (A, B) = ef21.pl-qm stepsize (L_plus -> L_qm)",
-            ),
-            Identity(
-                lambda: _eq(_reduce(pl.bound), pl_qm.bound),
-                proof=_reduction_proof(pl.bound, pl_qm.bound, "PL bound"),
-                label="3pc.pl bound at EF21's (A, B) = ef21.pl-qm bound",
+            *(
+                _reduction_identity(mine, theirs, what, label)
+                for mine, theirs, what, label in (
+                    (
+                        nonconvex.stepsize,
+                        nonconvex_qm.stepsize,
+                        "stepsize",
+                        "3pc.nonconvex stepsize at EF21's (A, B) = ef21.nonconvex-qm stepsize (L_plus -> L_qm)",
+                    ),
+                    (
+                        nonconvex.bound,
+                        nonconvex_qm.bound,
+                        "bound",
+                        "3pc.nonconvex bound at EF21's (A, B) = ef21.nonconvex-qm bound",
+                    ),
+                    (
+                        pl.stepsize,
+                        pl_qm.stepsize,
+                        "PL stepsize",
+                        "3pc.pl stepsize at EF21's (A, B) = ef21.pl-qm stepsize (L_plus -> L_qm)",
+                    ),
+                    (pl.bound, pl_qm.bound, "PL bound", "3pc.pl bound at EF21's (A, B) = ef21.pl-qm bound"),
+                )
             ),
             Identity(
                 ge(1 / (L + L_plus * _Xs), 1 / (L + (L_plus + _ds) * _Xs)),

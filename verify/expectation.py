@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mc_summary"]
+__all__ = ["mc_summary", "replication_summary"]
 
 
 def mc_summary(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
@@ -31,6 +31,14 @@ def mc_summary(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarr
     mean = np.where(nan, np.nan, np.where(diverged, np.inf, mean))
     se = np.where(nan, np.nan, np.where(diverged, 0.0, se))
     return mean, se, R
+
+
+def replication_summary(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, int, str]:
+    """``(measured, stderr, n_samples, method)`` of a run's rows, one row per replication: a single row is a
+    deterministic run (no standard error), several rows a Monte Carlo sample (:func:`mc_summary`)."""
+    if values.shape[0] == 1:
+        return values[0], None, 1, "deterministic"
+    return (*mc_summary(values), "monte-carlo")
 
 
 # --------------------------------------------------------------------------- exact second moments (L-SVRP)

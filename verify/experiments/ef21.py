@@ -22,7 +22,7 @@ from ratecheck.solvers.compressors import make as make_compressor
 from ratecheck.solvers.ef21 import ef21
 
 from ..errors import UsageError
-from ..expectation import mc_summary
+from ..expectation import replication_summary
 from ..instances import heterogeneous_least_squares, heterogeneous_logistic, streams, theta_c, xi
 from ..optima import least_squares_optimum, logistic_lower_bound
 from ..resources import Need
@@ -413,18 +413,12 @@ class EF21Experiment(Experiment):
         return tr
 
     # ------------------------------------------------------------------ the measures
-    @staticmethod
-    def _summary(values):
-        """(measured, stderr, n_samples, method) of one row per replication."""
-        if values.shape[0] == 1:
-            return values[0], None, 1, "deterministic"
-        return (*mc_summary(values), "monte-carlo")
 
     def _avg_grad_norm_sq(self, claim, run):
         tr, c, T = run.result, run.constants, run.p["T"]
         run_mean = np.cumsum(tr.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)
         grid = np.arange(1, T + 1) if run_mean.shape[0] == 1 else np.unique(np.geomspace(1, T, 40).astype(int))
-        measured, se, nsamp, method = self._summary(run_mean[:, grid - 1])
+        measured, se, nsamp, method = replication_summary(run_mean[:, grid - 1])
         series = {
             "floats_per_client": tr.floats,
             "bits_per_client": tr.bits,
@@ -452,7 +446,7 @@ class EF21Experiment(Experiment):
         bound = claim.evaluate(T=t, **c)
         keep = bound >= PL_FLOOR * bound[0]
         keep[0] = False  # Psi^0 equals the bound at T = 0 by definition; T >= 1 carries the information
-        measured, se, nsamp, method = self._summary(psi[:, keep])
+        measured, se, nsamp, method = replication_summary(psi[:, keep])
         return Evidence(
             "T",
             t[keep],

@@ -34,15 +34,15 @@ from ratecheck.solvers import three_point as tp
 from ratecheck.solvers.compressors import make as make_compressor
 
 from ..errors import UsageError
-from ..expectation import mc_summary
+from ..expectation import mc_summary, replication_summary
 from ..instances import heterogeneous_least_squares, mean_squared_smoothness, streams, well_conditioned_least_squares
 from ..optima import least_squares_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, SearchVar, Setting
 from ..verdict import Evidence
 from . import Experiment, register
+from .ef21 import PL_FLOOR  # the same floating-point floor of the PL comparisons as EF21's
 
-PL_FLOOR = 1e-11  #: PŁ comparisons stop where the bound falls below this fraction of Psi^0
 PROBLEMS = ("least-squares", "well-conditioned")
 MECHANISM_RULE = "a mechanism registered in solvers.three_point (gd, ef21, lag, clag, 3pcv1, 3pcv2, 3pcv3, 3pcv4, 3pcv5, adacgd, or a user's)"
 COMPRESSORS_RULE = "a compressor name (top-K, rand-K, identity, natural), or a comma-separated list (3pcv4, adacgd)"
@@ -372,11 +372,6 @@ class ThreePointExperiment(Experiment):
         return tr
 
     # ------------------------------------------------------------------ the measures
-    @staticmethod
-    def _summary(values):
-        if values.shape[0] == 1:
-            return values[0], None, 1, "deterministic"
-        return (*mc_summary(values), "monte-carlo")
 
     def _series(self, tr):
         return {
@@ -437,7 +432,7 @@ class ThreePointExperiment(Experiment):
         tr, c, T = run.result, run.constants, run.p["T"]
         run_mean = np.cumsum(tr.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)
         grid = np.arange(1, T + 1) if run_mean.shape[0] == 1 else np.unique(np.geomspace(1, T, 30).astype(int))
-        measured, se, nsamp, method = self._summary(run_mean[:, grid - 1])
+        measured, se, nsamp, method = replication_summary(run_mean[:, grid - 1])
         return Evidence(
             "T",
             grid,
@@ -532,7 +527,7 @@ class ThreePointExperiment(Experiment):
         keep[0] = False
         if psi.shape[0] > 1:
             keep &= np.isin(t, np.unique(np.geomspace(1, run.p["T"], 30).astype(int)))
-        measured, se, nsamp, method = self._summary(psi[:, keep])
+        measured, se, nsamp, method = replication_summary(psi[:, keep])
         return Evidence(
             "T",
             t[keep],

@@ -7,8 +7,6 @@ Khaled, Horváth, Richtárik, AISTATS 2022, arXiv:2111.11556.
 
 from __future__ import annotations
 
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 import sympy as sp
@@ -19,7 +17,7 @@ from ratecheck.theorems.local_methods import delta_H
 
 from ..checking import check
 from ..experiments.local_methods import EXPERIMENT, build_clients, client_constants, identical
-from .style import tidy_log_ticks
+from .style import draw_each, tidy_log_ticks
 
 __all__ = [
     "local_methods_figures",
@@ -35,51 +33,50 @@ __all__ = [
 def local_methods_figures(exp, verdicts, outdir, quick=False):
     """Six figures: ProxSkip communications against kappa and against p, its exact Lyapunov function,
     the Local GD floor and rounds against H, and GD iterations on FLIX against the personalization weight."""
-    out = []
-    for fn, name, caption in (
+    return draw_each(
         (
-            plot_comms_vs_kappa,
-            "local_methods_comms_vs_kappa.png",
-            "Communications to eps = 1e-6 against kappa on Q1(kappa) (log-log): ProxSkip (gamma = 1/L, "
-            "p = kappa^(-1/2), exact expectation) against its bound sqrt(kappa) ln(1/eps) + 1, and GD (1/L_f), "
-            "with the fitted slopes (predicted 1/2 and 1)",
+            (
+                plot_comms_vs_kappa,
+                "local_methods_comms_vs_kappa.png",
+                "Communications to eps = 1e-6 against kappa on Q1(kappa) (log-log): ProxSkip (gamma = 1/L, "
+                "p = kappa^(-1/2), exact expectation) against its bound sqrt(kappa) ln(1/eps) + 1, and GD (1/L_f), "
+                "with the fitted slopes (predicted 1/2 and 1)",
+            ),
+            (
+                plot_lyapunov,
+                "local_methods_lyapunov.png",
+                "Exact E Psi_t / Psi_0 of Scaffnew (solid) against the bound (1 - min{gamma mu, p^2})^t (dashed) "
+                "for several p on random rotated clients (kappa = 10)",
+            ),
+            (
+                plot_p_tradeoff,
+                "local_methods_p_tradeoff.png",
+                "Exact expected communications to eps = 1e-6 against p on Q1(100) (gamma = 1/L, log-log), the bound "
+                "p ceil(ln(1/eps)/min{gamma mu, p^2}) and the optimum p = sqrt(gamma mu)",
+            ),
+            (
+                plot_floor_vs_H,
+                "local_methods_floor_vs_H.png",
+                "Local GD error floor ||x_inf - x*|| against H - 1 (log-log, gamma = 0.002): heterogeneous Hessians "
+                "(LG2, fitted slope; predicted 1) with Delta_H, and identical Hessians with heterogeneous optima (floor 0)",
+            ),
+            (
+                plot_rounds_vs_H,
+                "local_methods_rounds_vs_H.png",
+                "Local GD rounds to eps = 0.05 ||x_0 - x*|| against H (LG2, gamma = 0.1/L, log-log) and the "
+                "bound where Delta_H < eps",
+            ),
+            (
+                plot_flix_iterations,
+                "local_methods_flix_iterations.png",
+                "GD iterations (= communications) on FLIX to relative eps = 1e-8 against the personalization weight "
+                "tau: uniform tau (flat: the same iterates) and tau_i random in [tau, 1]",
+            ),
         ),
-        (
-            plot_lyapunov,
-            "local_methods_lyapunov.png",
-            "Exact E Psi_t / Psi_0 of Scaffnew (solid) against the bound (1 - min{gamma mu, p^2})^t (dashed) "
-            "for several p on random rotated clients (kappa = 10)",
-        ),
-        (
-            plot_p_tradeoff,
-            "local_methods_p_tradeoff.png",
-            "Exact expected communications to eps = 1e-6 against p on Q1(100) (gamma = 1/L, log-log), the bound "
-            "p ceil(ln(1/eps)/min{gamma mu, p^2}) and the optimum p = sqrt(gamma mu)",
-        ),
-        (
-            plot_floor_vs_H,
-            "local_methods_floor_vs_H.png",
-            "Local GD error floor ||x_inf - x*|| against H - 1 (log-log, gamma = 0.002): heterogeneous Hessians "
-            "(LG2, fitted slope; predicted 1) with Delta_H, and identical Hessians with heterogeneous optima (floor 0)",
-        ),
-        (
-            plot_rounds_vs_H,
-            "local_methods_rounds_vs_H.png",
-            "Local GD rounds to eps = 0.05 ||x_0 - x*|| against H (LG2, gamma = 0.1/L, log-log) and the "
-            "bound where Delta_H < eps",
-        ),
-        (
-            plot_flix_iterations,
-            "local_methods_flix_iterations.png",
-            "GD iterations (= communications) on FLIX to relative eps = 1e-8 against the personalization weight "
-            "tau: uniform tau (flat: the same iterates) and tau_i random in [tau, 1]",
-        ),
-    ):
-        fig = fn(quick=quick, verdicts=verdicts)
-        fig.savefig(os.path.join(outdir, name), dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        out.append((name, caption))
-    return out
+        outdir,
+        quick=quick,
+        verdicts=verdicts,
+    )
 
 
 def _finish(fig, ax):

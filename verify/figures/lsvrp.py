@@ -10,6 +10,7 @@ from ratecheck.solvers.lsvrp import lsvrp_outcomes, sgd_outcomes
 from ..expectation import exact_lsvrp_moments
 from ..experiments.lsvrp import EXPERIMENT, _sym_value, build_problem
 from ..instances import delta_controlled_quadratics
+from .style import draw_each
 
 __all__ = ["lsvrp_figures", "plot_lsvrp_vs_sgd", "plot_comms_scaling", "plot_region"]
 
@@ -17,36 +18,32 @@ __all__ = ["lsvrp_figures", "plot_lsvrp_vs_sgd", "plot_comms_scaling", "plot_reg
 def lsvrp_figures(exp, verdicts, outdir, quick=False):
     """Three figures: L-SVRP vs SGD against communications (low and high delta), communications
     to eps against delta/mu with the predicted slope, and the convergence region."""
-    import os
 
-    out = []
-    for fn, name, caption in (
+    return draw_each(
         (
-            plot_lsvrp_vs_sgd,
-            "lsvrp_vs_sgd.png",
-            "E||x^k - x*||^2 (exact) against communications: L-SVRP "
-            "(gamma = mu/(2 delta^2), p = 1/n) and SGD (gamma = 1/(2 L_max)), low and high Hessian dissimilarity",
+            (
+                plot_lsvrp_vs_sgd,
+                "lsvrp_vs_sgd.png",
+                "E||x^k - x*||^2 (exact) against communications: L-SVRP "
+                "(gamma = mu/(2 delta^2), p = 1/n) and SGD (gamma = 1/(2 L_max)), low and high Hessian dissimilarity",
+            ),
+            (
+                plot_comms_scaling,
+                "lsvrp_comms_scaling.png",
+                "Communications to eps = 1e-3 against delta/mu (log-log): "
+                "Khaled–Jin stepsize and best stepsize on a grid, with the predicted slope 2",
+            ),
+            (
+                plot_region,
+                "lsvrp_region.png",
+                "Convergence region in the (gamma, delta) plane: the derived boundary "
+                "gamma (delta^2 - mu^2) = 2 mu and the exact growth rate of E||x^k - x*||^2 of L-SVRP",
+            ),
         ),
-        (
-            plot_comms_scaling,
-            "lsvrp_comms_scaling.png",
-            "Communications to eps = 1e-3 against delta/mu (log-log): "
-            "Khaled–Jin stepsize and best stepsize on a grid, with the predicted slope 2",
-        ),
-        (
-            plot_region,
-            "lsvrp_region.png",
-            "Convergence region in the (gamma, delta) plane: the derived boundary "
-            "gamma (delta^2 - mu^2) = 2 mu and the exact growth rate of E||x^k - x*||^2 of L-SVRP",
-        ),
-    ):
-        fig = fn(quick=quick, verdicts=verdicts)
-        fig.savefig(os.path.join(outdir, name), dpi=110, bbox_inches="tight")
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
-        out.append((name, caption))
-    return out
+        outdir,
+        quick=quick,
+        verdicts=verdicts,
+    )
 
 
 def _exact_curve(problem, outcomes, z0, T):

@@ -75,6 +75,19 @@ def plot_verdict(v: Verdict, path: str | os.PathLike) -> str:
     return str(path)
 
 
+def draw_each(makers, outdir, *, quick: bool, verdicts) -> list[tuple[str, str]]:
+    """An experiment's report figures: for each ``(fn, file name, caption)``, draw ``fn(quick=, verdicts=)``,
+    save it into ``outdir`` (PNG, 110 dpi, tight bounding box) and close it; return the ``(file name, caption)``
+    entries."""
+    out = []
+    for fn, name, caption in makers:
+        fig = fn(quick=quick, verdicts=verdicts)
+        fig.savefig(os.path.join(outdir, name), dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        out.append((name, caption))
+    return out
+
+
 def _save_labelled(fig, ax, outdir, name, xlabel, ylabel, caption):
     """Label, save and close one figure; return its (file name, caption) entry."""
     ax.set_xlabel(xlabel)

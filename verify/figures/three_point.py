@@ -7,8 +7,6 @@ least-squares instances (exact :math:`L`, :math:`L_{plus}`).
 
 from __future__ import annotations
 
-import os
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -17,7 +15,7 @@ from ratecheck.solvers.compressors import make as make_compressor
 
 from ..experiments.three_point import EXPERIMENT
 from ..instances import streams
-from .style import tidy_log_ticks
+from .style import draw_each, tidy_log_ticks
 
 __all__ = ["three_point_figures", "plot_grad_vs_bits", "plot_skipped_vs_zeta", "plot_clag_stepsize_gain"]
 
@@ -25,32 +23,31 @@ __all__ = ["three_point_figures", "plot_grad_vs_bits", "plot_skipped_vs_zeta", "
 def three_point_figures(exp, verdicts, outdir, quick=False):
     """Three figures: ||grad f||^2 against bits sent (EF21, LAG, CLAG, GD), the fraction of skipped uploads against
     the trigger zeta (LAG, CLAG), and CLAG's stepsize and bits relative to EF21 against zeta."""
-    out = []
-    for fn, name, caption in (
+    return draw_each(
         (
-            plot_grad_vs_bits,
-            "three_point_grad_vs_bits.png",
-            "||grad f(x^t)||^2 against the bits each client sent (least squares, n = 20, d = 20), every method at "
-            "its theory stepsize 1/(L + L_plus sqrt(B/A)): GD, EF21 (Top-2), LAG (zeta = 1), CLAG (Top-2, zeta = 1)",
+            (
+                plot_grad_vs_bits,
+                "three_point_grad_vs_bits.png",
+                "||grad f(x^t)||^2 against the bits each client sent (least squares, n = 20, d = 20), every method at "
+                "its theory stepsize 1/(L + L_plus sqrt(B/A)): GD, EF21 (Top-2), LAG (zeta = 1), CLAG (Top-2, zeta = 1)",
+            ),
+            (
+                plot_skipped_vs_zeta,
+                "three_point_skipped_vs_zeta.png",
+                "Fraction of client-rounds that send nothing against the trigger zeta (LAG, and CLAG with Top-2); not "
+                "bounded by any claim: the theory counts rounds, not bits",
+            ),
+            (
+                plot_clag_stepsize_gain,
+                "three_point_clag_gain.png",
+                "CLAG against EF21 (Top-2): theory stepsize ratio 1/(L + L_plus sqrt(max{beta_c, zeta}/theta_c)) over "
+                "EF21's (1 up to zeta = beta_c) and the measured ratio of bits to reach ||grad f||^2 <= 1e-6 ||grad f(x^0)||^2",
+            ),
         ),
-        (
-            plot_skipped_vs_zeta,
-            "three_point_skipped_vs_zeta.png",
-            "Fraction of client-rounds that send nothing against the trigger zeta (LAG, and CLAG with Top-2); not "
-            "bounded by any claim: the theory counts rounds, not bits",
-        ),
-        (
-            plot_clag_stepsize_gain,
-            "three_point_clag_gain.png",
-            "CLAG against EF21 (Top-2): theory stepsize ratio 1/(L + L_plus sqrt(max{beta_c, zeta}/theta_c)) over "
-            "EF21's (1 up to zeta = beta_c) and the measured ratio of bits to reach ||grad f||^2 <= 1e-6 ||grad f(x^0)||^2",
-        ),
-    ):
-        fig = fn(quick=quick, verdicts=verdicts)
-        fig.savefig(os.path.join(outdir, name), dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        out.append((name, caption))
-    return out
+        outdir,
+        quick=quick,
+        verdicts=verdicts,
+    )
 
 
 def _instance(n: int = 20, d: int = 20, seed: int = 0):
