@@ -1141,6 +1141,9 @@ def _wc_params(items) -> dict:
             elif name in ("n", "d"):
                 v = int(value)
                 bad = [] if 1 <= v <= 10 else [v]
+            elif name == "p" and "," in value:  # RPT block probabilities p_1, ..., p_J
+                v = [float(x) for x in value.split(",")]
+                bad = [] if all(0 <= x <= 1 for x in v) and abs(sum(v) - 1) <= 1e-9 else v
             elif name == "p":
                 v = float(value)
                 bad = [] if 0 < v <= 1 else [v]
@@ -1150,9 +1153,11 @@ def _wc_params(items) -> dict:
         except ValueError:
             raise UsageError(f"--param {name}: {value!r} is not a number") from None
         if bad:
-            rule = {"n": "an integer in 1..10", "d": "an integer in 1..10", "p": "in (0, 1]"}.get(
-                name, "finite and > 0"
-            )
+            rule = {
+                "n": "an integer in 1..10",
+                "d": "an integer in 1..10",
+                "p": "in (0, 1] (L-SVRP), or d block probabilities in [0, 1] summing to 1 (RPT: p=0.3,0.7)",
+            }.get(name, "finite and > 0")
             raise UsageError(f"--param {name}: must be {rule}, got {value!r}")
         out[name] = v
     return out

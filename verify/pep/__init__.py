@@ -19,6 +19,8 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 
+import numpy as np
+
 from ratecheck import theorems
 
 from ..errors import UsageError, did_you_mean
@@ -84,7 +86,13 @@ def _ef21(claim_id, p, T, cls, init):
 
 
 def _rcd(claim_id, p, T, cls, init):
-    r, g = rcd_pep(claim_id, int(p["d"]), float(p["L"]), p.get("mu"), T, p=p.get("p"))
+    probs, d = p.get("p"), int(p["d"])
+    if probs is not None and (np.ndim(probs) != 1 or len(probs) != d):
+        raise UsageError(
+            f"worst case: p of {claim_id} must be the d = {d} block probabilities of the RPT sketch (e.g. "
+            f"p={','.join([f'{1 / d:.3g}'] * d)}), got {probs!r}"
+        )
+    r, g = rcd_pep(claim_id, d, float(p["L"]), p.get("mu"), T, p=probs)
     return r, g, 1
 
 
@@ -99,6 +107,10 @@ def _sgd(claim_id, p, T, cls, init):
 
 
 def _lsvrp(claim_id, p, T, cls, init):
+    if p.get("p") is not None and np.ndim(p["p"]) != 0:
+        raise UsageError(
+            f"worst case: p of {claim_id} is the refresh probability, one number in (0, 1]; got {p['p']!r}"
+        )
     if T != 1:
         raise UsageError(f"worst case: {claim_id} is a one-step (Lyapunov factor) PEP; T must be 1 (got {T})")
     r, g = lsvrp_pep(claim_id, int(p["n"]), float(p["mu"]), float(p["delta"]), p.get("p"))
