@@ -62,12 +62,38 @@ def discrete_gaussian_table(sigma: float) -> tuple[np.ndarray, np.ndarray]:
     return k, w / w.sum()
 
 
+_GUIDE_MAX = 1 << 16  #: largest guide table of :func:`inverse_cdf_index` (entries)
+
+
+def inverse_cdf_index(cdf: np.ndarray, u: np.ndarray) -> np.ndarray:
+    r"""``np.searchsorted(cdf, u, side="right")`` for uniforms ``u`` in [0, 1) and an increasing ``cdf``, by a
+    guide table: exactly the same indices, about 3 times faster for large ``u``.
+
+    With :math:`L=2^p` buckets, :math:`u\in[j/L,(j+1)/L)` (``j = floor(u L)``, exact since L is a power of two)
+    has :math:`\#\{c\le u\}` between :math:`\#\{c\le j/L\}` and :math:`\#\{c<(j+1)/L\}`; where the two agree (all
+    buckets but those holding a cdf value) that is the index, and the few others are searched.
+    """
+    u = np.asarray(u, dtype=float)
+    L = min(_GUIDE_MAX, 1 << max(6, int(64 * cdf.size - 1).bit_length()))
+    if u.size < 4 * L:  # the table would cost more than it saves
+        return np.searchsorted(cdf, u, side="right")
+    grid = np.arange(L + 1) / L
+    lo = np.searchsorted(cdf, grid[:-1], side="right")
+    unsure = np.searchsorted(cdf, grid[1:], side="left") != lo
+    j = (u * L).astype(np.intp)
+    out = lo[j]
+    fix = np.flatnonzero(unsure[j])
+    if fix.size:
+        out.flat[fix] = np.searchsorted(cdf, u.flat[fix], side="right")
+    return out
+
+
 def discrete_gaussian(rng: np.random.Generator, sigma: float, size) -> np.ndarray:
     """Draws of :math:`\\mathcal N_{\\mathbb Z}(0,\\sigma^2)` (int64) by inverse CDF on the table (vectorized)."""
     k, p = discrete_gaussian_table(sigma)
     cdf = np.cumsum(p)
     cdf[-1] = 1.0  # uniforms lie in [0, 1): the index is at most 2K
-    return np.searchsorted(cdf, rng.random(size), side="right") + int(k[0])  # k = -K..K: value = index - K
+    return inverse_cdf_index(cdf, rng.random(size)) + int(k[0])  # k = -K..K: value = index - K
 
 
 def aggregate_noise_pmf(sigma: float, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +123,7 @@ def aggregate_noise(rng: np.random.Generator, sigma: float, m: int, size) -> np.
     support, pmf = aggregate_noise_pmf(sigma, m)
     cdf = np.cumsum(pmf)
     cdf[-1] = 1.0
-    idx = np.searchsorted(cdf, rng.random(size), side="right")
+    idx = inverse_cdf_index(cdf, rng.random(size))
     return support[np.minimum(idx, support.size - 1)]
 
 

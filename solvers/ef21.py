@@ -227,10 +227,10 @@ def ef21(
     def record(t: int) -> bool:
         full = np.einsum("rnd->rd", grads) / n
         gn = np.einsum("rd,rd->r", full, full)
-        if not np.all(np.isfinite(gn)):
+        if not np.isfinite(gn).all():
             return False
         gns[:, t] = gn
-        fs[:, t] = vals.mean(axis=1)
+        np.divide(np.add.reduce(vals, axis=1), n, out=fs[:, t])  # vals.mean(axis=1), without its dispatch
         if lyap:
             E = Gi - U
             e = np.einsum("rnd,rnd->rn", E, E)
@@ -245,7 +245,13 @@ def ef21(
         if 0 in cp_pos:
             xcp[:, cp_pos[0]] = X
         rows = (np.arange(R) * d)[:, None, None]
+        # flat offsets of each client's row: a sparsifier's (R, n, k) indices become positions in the raveled state
+        # (plain fancy indexing: the same elements as take/put_along_axis, without their per-call index building)
+        base = (np.arange(R * n) * d).reshape(R, n, 1)
+        Gi = np.ascontiguousarray(Gi)
+        G_flat = Gi.reshape(-1)  # a view: updates through it are updates of Gi
         D, scratch = np.empty_like(Gi), np.empty_like(Gi)  # reused every round: no allocation in the loop
+        D_flat = D.reshape(-1)
         for t in range(T):
             X -= gamma * g
             vals, grads = problem.value_and_grad(X)
@@ -257,10 +263,11 @@ def ef21(
             sent = float(mask.mean()) if mask is not None else 1.0
             idx = compressor.select(D, rng, scratch)
             if idx is not None:  # sparsifier: O(n k) state updates
-                v = np.take_along_axis(D, idx, axis=-1)
+                flat = (base + idx).reshape(-1)
+                v = D_flat[flat].reshape(idx.shape)
                 if mask is not None:
                     v *= mask[:, :, None]
-                np.put_along_axis(Gi, idx, np.take_along_axis(Gi, idx, axis=-1) + v, axis=-1)
+                G_flat[flat] += v.reshape(-1)  # a row's k indices are distinct: no repeated position
                 g += np.bincount((rows + idx).ravel(), weights=(v * w[None, :, None]).ravel(), minlength=R * d).reshape(
                     R, d
                 )

@@ -44,7 +44,7 @@ __all__ = [
 
 
 def _grads(problem, X):
-    return problem.value_and_grad(X, per_client=True)[1]
+    return problem.local_grads(X)
 
 
 def _start(problem, x0, R):
@@ -276,9 +276,9 @@ def local_gd(problem, x0, *, gamma, H, rounds) -> LocalGDTrajectory:
     for r in range(rounds):
         Y = np.broadcast_to(xs[r], (n, d)).copy()
         for k in range(H):
-            virt[r * H + k] = Y.mean(axis=0)
+            np.divide(np.add.reduce(Y, axis=0), n, out=virt[r * H + k])  # Y.mean(axis=0), without its dispatch
             Y -= gamma * _grads(problem, Y)
-        xs[r + 1] = Y.mean(axis=0)
+        np.divide(np.add.reduce(Y, axis=0), n, out=xs[r + 1])
     return LocalGDTrajectory(gamma, H, xs, virt, np.arange(rounds + 1.0), n * H * rounds)
 
 

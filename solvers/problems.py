@@ -56,6 +56,11 @@ class Problem:
         """
         raise NotImplementedError
 
+    def local_grads(self, x: np.ndarray) -> np.ndarray:
+        r""":math:`(\nabla f_i(x_i))_i` for ``x`` of shape ``(..., n, d)`` (one point per client), shape
+        ``(..., n, d)``: the gradients of ``value_and_grad(x, per_client=True)`` (a subclass may skip the values)."""
+        return self.value_and_grad(x, per_client=True)[1]
+
     def value(self, x: np.ndarray) -> np.ndarray:
         """:math:`f(x)` for ``x`` of shape ``(..., d)``."""
         return self.value_and_grad(x)[0].mean(axis=-1)
@@ -439,6 +444,9 @@ class QuadraticClients(Problem):
     def L_max(self) -> float:
         r""":math:`L_{\max}=\max_iL_i`."""
         return float(self.L_i.max())
+
+    def local_grads(self, x):
+        return np.einsum("nij,...nj->...ni", self.A, self._point(x, True)) - self.b
 
     def value_and_grad(self, x, per_client=False):
         x = self._point(x, per_client)
