@@ -298,3 +298,43 @@ def test_the_command_line_names_the_formats_and_styles_of_the_figures_package():
     from ratecheck.verify.figures import FORMATS, STYLES
 
     assert cli.PLOT_FORMATS == FORMATS and cli.PLOT_STYLES == STYLES
+
+
+def test_report_figures_in_fixed_layout_keep_every_text_on_the_canvas(tmp_path):
+    """The report draws each claim's figure once with the axes at fixed margins; a figure whose texts would
+    leave the canvas there (a wide y label) is laid out again, so no text is ever cut off."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    from ratecheck.verify.figures import claim_figure
+    from ratecheck.verify.figures.drawing import REPORT_DPI, draw_report_png
+    from ratecheck.verify.figures.publication import text_fits
+
+    claim, v = _mc_verdict([1.0, 0.5, 0.25, 0.12], [0.05, 0.02, 0.01, 0.01], [2.0, 1.0, 0.5, 0.25])
+    fig = claim_figure([v], claim, layout="fixed")
+    assert fig.get_layout_engine() is None
+    draw_report_png(fig, tmp_path / "a.png")
+    assert fig.get_layout_engine() is None  # it fitted: drawn once, no layout engine
+    assert Image.open(tmp_path / "a.png").size == (round(5.5 * REPORT_DPI), round(3.6 * REPORT_DPI))
+
+    wide = claim_figure([v], claim, layout="fixed")
+    wide.axes[0].set_ylabel("a y label\nover\nthree lines " + "x" * 30)
+    wide.axes[0].yaxis.labelpad = 60
+    wide.set_dpi(REPORT_DPI)
+    canvas = FigureCanvasAgg(wide)
+    canvas.draw()
+    assert not text_fits(wide, canvas.get_renderer())  # the check sees the cut-off label
+    draw_report_png(wide, tmp_path / "b.png")
+    assert wide.get_layout_engine() is not None  # ... and the figure was laid out again
+    canvas.draw()
+    assert text_fits(wide, canvas.get_renderer())
+    assert np.asarray(Image.open(tmp_path / "b.png")).shape[:2] == (round(3.6 * REPORT_DPI), round(5.5 * REPORT_DPI))
+
+
+def test_claim_figure_layout_is_validated():
+    from ratecheck.verify.figures import claim_figure
+
+    claim, v = _mc_verdict([1.0, 0.5], [0.05, 0.02], [2.0, 1.0])
+    with pytest.raises(verify.UsageError, match="layout must be 'constrained' or 'fixed'"):
+        claim_figure([v], claim, layout="tight")

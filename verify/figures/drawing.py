@@ -10,10 +10,14 @@ whatever order the workers finish in, so a report is the same however it was dra
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 try:  # comes with joblib (the dask extra); without it every task runs in this process
     import cloudpickle
@@ -21,9 +25,9 @@ except ImportError:  # pragma: no cover - depends on the installation
     cloudpickle = None
 
 from ..sweep import loky_executor
-from .publication import claim_figure, save_figure, series_csv, telling
+from .publication import claim_figure, save_drawn_png, series_csv, telling, text_fits
 
-__all__ = ["ClaimFigure", "draw_all", "REPORT_DPI"]
+__all__ = ["ClaimFigure", "draw_all", "draw_report_png", "REPORT_DPI"]
 
 #: resolution of the report's PNG figures (5.5 x 3.6 in: 715 x 468 px)
 REPORT_DPI = 130
@@ -42,15 +46,45 @@ class ClaimFigure:
         outdir = Path(outdir)
         fig_name = csv_name = None
         if telling(self.verdicts) is not None:
-            fig = claim_figure(self.verdicts, self.claim)
-            fig._ratecheck_rc = dict(fig._ratecheck_rc, **{"savefig.dpi": REPORT_DPI})
             fig_name = f"{self.name}.png"
-            save_figure(fig, outdir / fig_name, "png")
+            draw_report_png(claim_figure(self.verdicts, self.claim, layout="fixed"), outdir / fig_name)
         text = series_csv(self.verdicts)
         if text:
             csv_name = f"{self.name}.csv"
             (outdir / csv_name).write_text(text)
         return {"claim": self.cid, "figure": fig_name, "series": csv_name}
+
+
+#: entries of matplotlib's mathtext parse cache while report figures are drawn (matplotlib keeps 50)
+MATHTEXT_CACHE = 1024
+
+
+def _widen_mathtext_cache() -> None:
+    """Let matplotlib remember more parsed mathtext strings.  A report draws hundreds of figures whose log-axis
+    tick labels, axis names and bound formulas repeat; with matplotlib's 50 entries they are parsed again in nearly
+    every figure (a third of a figure's drawing time).  The cache is keyed by string, dpi and font, so what is
+    drawn does not change; left alone when matplotlib's internals differ from what this expects."""
+    from matplotlib.mathtext import MathTextParser
+
+    f = MathTextParser.__dict__.get("_parse_cached")
+    info = getattr(f, "cache_info", None)
+    if info is not None and hasattr(f, "__wrapped__") and (info().maxsize or 0) < MATHTEXT_CACHE:
+        MathTextParser._parse_cached = functools.lru_cache(MATHTEXT_CACHE)(f.__wrapped__)
+
+
+def draw_report_png(fig, out) -> Path:
+    """Draw a report figure once at :data:`REPORT_DPI` and write it: in fixed layout the axes sit at
+    :data:`~verify.figures.publication.FIXED_MARGINS`; a figure whose texts do not fit the canvas there
+    (:func:`~verify.figures.publication.text_fits`) is laid out again by the constrained layout engine."""
+    _widen_mathtext_cache()
+    with matplotlib.rc_context(getattr(fig, "_ratecheck_rc", {})):
+        fig.set_dpi(REPORT_DPI)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        if fig.get_layout_engine() is None and not text_fits(fig, canvas.get_renderer()):
+            fig.set_layout_engine("constrained")
+            canvas.draw()
+    return save_drawn_png(canvas, out)
 
 
 def _portable(task) -> bool:

@@ -61,7 +61,9 @@ __all__ = [
     "claim_figure",
     "style_rc",
     "save_figure",
+    "save_drawn_png",
     "series_csv",
+    "text_fits",
     "telling",
     "resolve_claim",
 ]
@@ -152,8 +154,27 @@ def plot(
     return claim_figure(verdicts, claim, style=style, rc=rc, experiment=experiment)
 
 
-def claim_figure(verdicts: list[Verdict], claim=None, *, style: str = "plain", rc: dict | None = None, experiment=None):
-    """Draw the most telling of a claim's ``verdicts`` (:func:`telling`) as a publication figure."""
+#: the axes' box of a report figure in fixed layout (figure fractions): fits the labels of nearly every
+#: claim's figure; :func:`text_fits` tells when it does not (the report then lays that figure out again)
+FIXED_MARGINS = {"left": 0.15, "right": 0.97, "bottom": 0.14, "top": 0.925}
+
+
+def claim_figure(
+    verdicts: list[Verdict],
+    claim=None,
+    *,
+    style: str = "plain",
+    rc: dict | None = None,
+    experiment=None,
+    layout: str = "constrained",
+):
+    """Draw the most telling of a claim's ``verdicts`` (:func:`telling`) as a publication figure.
+
+    ``layout="constrained"`` (publication figures) fits the axes to the labels when the figure is drawn;
+    ``"fixed"`` (the report's many figures: a third cheaper) puts the axes at :data:`FIXED_MARGINS`
+    unless a legend sits outside the axes, and the caller checks the result with :func:`text_fits`."""
+    if layout not in ("constrained", "fixed"):
+        raise UsageError(f"layout must be 'constrained' or 'fixed', got {layout!r}")
     v = telling(verdicts) or (verdicts[0] if verdicts else None)
     if v is None:
         raise UsageError("nothing to draw: no verdict")
@@ -165,15 +186,46 @@ def claim_figure(verdicts: list[Verdict], claim=None, *, style: str = "plain", r
         with contextlib.suppress(UsageError):
             exp = name if isinstance(name, _exps.Experiment) else _exps.get(name)
     with matplotlib.rc_context(rc):
-        fig = Figure(layout="constrained")
+        fig = Figure(layout="constrained" if layout == "constrained" else None)
         ax = fig.add_subplot()
         notes = draw_claim(ax, v, claim, exp)
         title = f"{v.claim}: {_verdict_word(v)}"
         ax.set_title(title, color=COLORS.get(v.verdict, "k") if v.expected != VIOLATED else "k", fontsize="medium")
         if notes:
             ax.text(0.01, 0.01, "\n".join(notes), transform=ax.transAxes, fontsize="x-small", va="bottom", color="0.35")
+        if layout == "fixed":
+            if fig.legends:  # a legend outside the axes: only the layout engine makes room for it
+                fig.set_layout_engine("constrained")
+            else:
+                fig.subplots_adjust(**FIXED_MARGINS)
     fig._ratecheck_rc = rc  # saved with the same rcParams it was drawn with
     return fig
+
+
+def text_fits(fig: Figure, renderer, slack: float = 0.5) -> bool:
+    """Whether every text of a figure just drawn with ``renderer`` lies inside the canvas: titles, axis
+    labels, the tick labels drawn (those inside the view), offset texts, notes and legends (pixels,
+    ``slack`` allowed).  Cheap: it measures the texts of the last draw, it does not place ticks again."""
+    W, H = fig.bbox.width, fig.bbox.height
+    artists = list(fig.texts) + list(fig.legends)
+    for ax in fig.axes:
+        artists += [ax.title, ax._left_title, ax._right_title, *ax.texts]
+        if ax.get_legend() is not None:
+            artists.append(ax.get_legend())
+        for axis in (ax.xaxis, ax.yaxis):
+            artists += [axis.label, axis.offsetText]
+            lo, hi = sorted(axis.get_view_interval())
+            tol = 1e-9 * max(abs(lo), abs(hi), 1e-300)
+            for tick in axis.majorTicks + axis.minorTicks:
+                if lo - tol <= tick.get_loc() <= hi + tol:
+                    artists += [tick.label1, tick.label2]
+    for a in artists:
+        if not a.get_visible() or (hasattr(a, "get_text") and not a.get_text()):
+            continue
+        bb = a.get_window_extent(renderer)
+        if bb.x0 < -slack or bb.y0 < -slack or bb.x1 > W + slack or bb.y1 > H + slack:
+            return False
+    return True
 
 
 def _claim_or_none(cid):
@@ -432,6 +484,27 @@ def _atomic_write(path: Path, write) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def save_drawn_png(canvas, out) -> Path:
+    """Write what an Agg ``canvas`` has just drawn as a PNG at the figure's dpi, atomically and signed (the bytes
+    ``savefig`` would write, without drawing the figure again)."""
+    import matplotlib.image
+
+    out = Path(out)
+
+    def write(tmp):
+        matplotlib.image.imsave(
+            tmp,
+            canvas.buffer_rgba(),
+            format="png",
+            origin="upper",
+            dpi=canvas.figure.dpi,
+            metadata={"Software": SIGNATURE},
+        )
+
+    _atomic_write(out, write)
+    return out
 
 
 def save_figure(fig: Figure, out, fmt: str | None = None) -> Path:
