@@ -41,6 +41,8 @@ __all__ = [
     "aggregate_noise",
     "histogram_counts",
     "secure_histogram",
+    "secure_histogram_runs",
+    "max_prefix_noise",
     "quantile_readout",
     "level_error",
     "SecureHistogram",
@@ -194,6 +196,29 @@ def secure_histogram(scores, edges, *, scale: int, sigma_int: float, modulus: in
     y = msg.sum(axis=0) % modulus  # the server's modular sum
     decoded = np.where(y >= (modulus + 1) // 2, y - modulus, y)
     return SecureHistogram(decoded / scale, decoded, true_sum, modulus, scale)
+
+
+def secure_histogram_runs(scores, edges, *, runs: int, scale: int, sigma_int: float, modulus: int, rng, mask=True):
+    """``runs`` independent runs of :func:`secure_histogram` (each vectorized over clients and bins; a loop over
+    the runs only, drawing from ``rng`` in turn), stacked: a :class:`SecureHistogram` whose arrays are (runs, b)."""
+    runs = positive_int("runs", runs)
+    kw = dict(scale=scale, sigma_int=sigma_int, modulus=modulus, rng=rng, mask=mask)
+    hs = [secure_histogram(scores, edges, **kw) for _ in range(runs)]
+    stack = {f: np.stack([getattr(h, f) for h in hs]) for f in ("counts", "decoded", "true_sum")}
+    return SecureHistogram(**stack, modulus=hs[0].modulus, scale=hs[0].scale)
+
+
+def max_prefix_noise(rng, sigma_int: float, m: int, n_bins: int, reps: int, *, hierarchical: bool = False):
+    r"""``reps`` draws of :math:`\max_j|\sum_{k\le j}Z_k|` (int64), the largest error of the noisy prefix counts
+    in scaled units (divide by :math:`s_f` for counts), with the aggregate noise of m clients drawn from its exact
+    law (:func:`aggregate_noise`): prefix sums of b per-bin noises (flat), or, ``hierarchical``, sums of the
+    per-node noises over each prefix's dyadic tiling (:func:`tree_prefix_noise`)."""
+    reps = positive_int("reps", reps)
+    if hierarchical:
+        z = aggregate_noise(rng, sigma_int, m, (reps, int(dyadic_prefix_nodes(n_bins).max())))
+        return np.max(np.abs(tree_prefix_noise(z, n_bins)), axis=1)
+    z = aggregate_noise(rng, sigma_int, m, (reps, n_bins))
+    return np.max(np.abs(np.cumsum(z, axis=1)), axis=1)
 
 
 def quantile_readout(counts, m: int, theta: float) -> np.ndarray:

@@ -32,6 +32,7 @@ __all__ = [
     "run",
     "affine_round",
     "noise_round",
+    "sampled_round_system",
     "subsets",
     "stationarity",
     "stationarity_form",
@@ -245,6 +246,23 @@ def noise_round(prob: QuadraticClients, masks, *, gamma_u, gamma_v, algorithm, s
     N[:, :P] = np.concatenate([un, Vn.reshape(K, Nu + Nv, Nv)], -1).transpose(0, 2, 1)
     D = np.concatenate([np.full(Nu, sigma_u**2 / du), np.full(Nv, sigma_v**2 / dv)])
     return np.einsum("kab,b,kcb->kac", N, D, N)
+
+
+def sampled_round_system(prob: QuadraticClients, m: int, *, gamma_u, gamma_v, algorithm, sigma_u=0.0, sigma_v=0.0):
+    r"""One round with m of the n clients sampled uniformly without replacement, as the random affine recursion
+    :math:`\tilde z^+=A_S\tilde z+N_S\xi` of the augmented state :math:`\tilde z=(u,v_1..v_n,1)`.
+
+    Returns the maps :math:`A_S` (K, P+1, P+1) of the K = C(n, m) sets (:func:`affine_round`), their
+    probabilities (1/K each) and the covariances of the gradient noise (:func:`noise_round`; None when
+    ``sigma_u = sigma_v = 0``): what an exact second-moment engine propagates (no Monte Carlo)."""
+    S = subsets(prob.n, m)
+    A = affine_round(prob, S, gamma_u=gamma_u, gamma_v=gamma_v, algorithm=algorithm)
+    C = None
+    if sigma_u > 0 or sigma_v > 0:
+        C = noise_round(
+            prob, S, gamma_u=gamma_u, gamma_v=gamma_v, algorithm=algorithm, sigma_u=sigma_u, sigma_v=sigma_v
+        )
+    return A, np.full(len(S), 1 / len(S)), C
 
 
 def stationarity_form(prob: QuadraticClients, L_u: float, L_v: float) -> np.ndarray:

@@ -8,8 +8,9 @@ by them is a violation, not noise.
 from __future__ import annotations
 
 import numpy as np
+import scipy.stats
 
-__all__ = ["mc_summary", "replication_summary"]
+__all__ = ["mc_summary", "replication_summary", "clopper_pearson"]
 
 
 def mc_summary(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
@@ -39,6 +40,14 @@ def replication_summary(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | No
     if values.shape[0] == 1:
         return values[0], None, 1, "deterministic"
     return (*mc_summary(values), "monte-carlo")
+
+
+def clopper_pearson(k: int, n: int, confidence: float = 0.99) -> tuple[float, float]:
+    """Exact two-sided (Clopper-Pearson) interval of a binomial proportion: k successes in n trials."""
+    a = 1 - confidence
+    lo = 0.0 if k == 0 else float(scipy.stats.beta.ppf(a / 2, k, n - k + 1))
+    hi = 1.0 if k == n else float(scipy.stats.beta.ppf(1 - a / 2, k + 1, n - k))
+    return lo, hi
 
 
 # --------------------------------------------------------------------------- exact second moments (L-SVRP)

@@ -27,8 +27,19 @@ import scipy.optimize
 import scipy.stats
 
 from .errors import UsageError
+from .verdict import Evidence
 
-__all__ = ["Fit", "loglog_fit", "offset_fit", "piecewise_fit", "scaling_fit", "FORMS", "MIN_DISTINCT", "plot_exponents"]
+__all__ = [
+    "Fit",
+    "loglog_fit",
+    "fit_evidence",
+    "offset_fit",
+    "piecewise_fit",
+    "scaling_fit",
+    "FORMS",
+    "MIN_DISTINCT",
+    "plot_exponents",
+]
 
 FORMS = ("power", "offset", "piecewise")
 MIN_DISTINCT = {"power": 3, "offset": 4, "piecewise": 4}  #: distinct x values a form needs for an interval
@@ -116,6 +127,19 @@ def loglog_fit(x, y, confidence: float = 0.95) -> Fit:
         float(res.rvalue**2),
         int(x.size),
         confidence,
+    )
+
+
+def fit_evidence(claim, grid_name: str, x, y, constants: dict, *, mode: str, tolerance: float, **evidence) -> Evidence:
+    """Evidence of a scaling claim from a :func:`loglog_fit` of ``y`` against ``x``: the fitted line in place of
+    a bound, the claim's predicted exponent at ``constants`` (which gain ``exponent_tolerance`` = ``tolerance`` and
+    ``scaling_mode`` = ``mode``: ``"equal"`` or ``"at-most"``); ``evidence`` adds further :class:`Evidence`
+    fields (``instance``, ``seed``, ``note``, ``n_samples``, ...)."""
+    fit = loglog_fit(x, y)
+    constants.update(exponent_tolerance=tolerance, scaling_mode=mode)
+    pred = claim.predicted_exponent(**constants)
+    return Evidence(
+        grid_name, x, y, fit.predict(x), method="fit", fit=fit, predicted_exponent=pred, constants=constants, **evidence
     )
 
 

@@ -49,6 +49,7 @@ __all__ = [
     "Schema",
     "SCALING_SETTINGS",
     "scaling_settings",
+    "expr_value",
 ]
 
 _MISSING = object()
@@ -643,6 +644,16 @@ def scaling_settings(claim):
         ),
         where=f"claim {claim.id}: ",
     )
+
+
+def expr_value(expr, constants: Mapping[str, Any], what: str) -> float:
+    """The value of a claim's ``expr`` setting ``what`` (a sympy expression in the experiment's constants) at
+    ``constants``; a symbol without a value is one :class:`UsageError` naming the setting and the symbols."""
+    e = sp.sympify(expr)
+    missing = sorted(s.name for s in e.free_symbols if s.name not in constants)
+    if missing:
+        raise UsageError(f"setting {what!r} needs a value for {', '.join(missing)}")
+    return float(e.subs({s: constants[s.name] for s in e.free_symbols}))
 
 
 def _plain(x):

@@ -16,8 +16,9 @@ gets :meth:`Experiment.run` for free, in a fixed order::
     -> solve(claim, inst, c, p, seed)  the solver run (start point and rng from ``streams(seed)``)
     -> MEASURES[claim.measure](claim, run)   the measured series -> Evidence
 
-Measures that are not a solver run (identities, sampled constants) are listed in ``DIRECT_MEASURES``
-(measure name -> method called with ``(claim, p, seed)``).  Every cache of an experiment goes through
+Measures that are not one solver run (sweeps over instances, identities, sampled constants) are listed in
+``DIRECT_MEASURES`` (measure name -> method called with ``(claim, p, seed)``); they build their instances with
+:meth:`Experiment.cached_instance`, the pipeline's first step.  Every cache of an experiment goes through
 one bounded LRU, :data:`CACHE`, keyed by (experiment, kind, key).
 """
 
@@ -267,14 +268,18 @@ class Experiment:
     def pipeline(self, claim: Claim, p: dict, seed: int = 0) -> Run:
         """instance -> the claim's algorithm objects -> exact constants -> stepsize (and the claim's
         assumptions) -> solver run."""
-        inst = self.cached("instance", (params_key(self.instance_params(p)), seed), lambda: self.instance(p, seed))
-        inst = self.prepare(claim, inst, p)
+        inst = self.prepare(claim, self.cached_instance(p, seed), p)
         c = self.constants(claim, inst, p)
         gamma = self.stepsize(claim, c, p)
         if gamma is not None:
             c["gamma"] = gamma
         claim.check_assumptions(**c)
         return Run(p, seed, streams(seed), inst, c, self.solve(claim, inst, c, p, seed))
+
+    def cached_instance(self, p: dict, seed: int):
+        """:meth:`instance` of ``p`` through the shared cache (keyed by :meth:`instance_params` and the seed): what
+        :meth:`pipeline` starts from, and what a direct measure (a sweep over instances) builds its instances with."""
+        return self.cached("instance", (params_key(self.instance_params(p)), seed), lambda: self.instance(p, seed))
 
     def instance_params(self, p: dict) -> dict:
         """The parameters that name the instance (its cache key; default: all of them)."""

@@ -21,24 +21,21 @@ Gaussian-mechanism scale of ½ε²-zCDP at L2-sensitivity 1).  Measures:
 from __future__ import annotations
 
 import numpy as np
-import scipy.stats
-import sympy as sp
 
 from ratecheck.solvers.dp_quantile import (
-    aggregate_noise,
-    dyadic_prefix_nodes,
     histogram_counts,
     level_error,
+    max_prefix_noise,
     quantile_readout,
-    secure_histogram,
-    tree_prefix_noise,
+    secure_histogram_runs,
 )
 
 from ..errors import UsageError
-from ..fit import loglog_fit
+from ..expectation import clopper_pearson
+from ..fit import fit_evidence
 from ..instances import streams
 from ..resources import Need
-from ..schema import Choice, Constant, Float, Int, Measure, Schema, Setting
+from ..schema import Choice, Constant, Float, Int, Measure, Schema, Setting, expr_value
 from ..verdict import Evidence
 from . import Experiment, register
 
@@ -46,17 +43,30 @@ RATE_TOLERANCE = 0.1  #: slack of the fitted exponent (finite b, finite m: the l
 _RUNS = ("level_error", "decode_error")
 
 
-def _value(expr, c: dict) -> float:
-    e = sp.sympify(expr)
-    return float(e.subs({s: c[s.name] for s in e.free_symbols}))
+def scaling_constants(p: dict, mechanism: str = "flat") -> dict:
+    """The constants of instance ``p``: the integer scaling s_f (per node of the dyadic tree, ``hierarchical``, at
+    the poster's aggregate scale log2(b)/eps), the aggregate noise scale s_agg and the modulus allowance z."""
+    m, per_node = p["m"], 1.0
+    if mechanism == "hierarchical":
+        L = int(p["n_bins"]).bit_length() - 1
+        if p["n_bins"] < 2 or 1 << L != p["n_bins"]:
+            raise UsageError(
+                f"n_bins must be a power of 2 >= 2 for the hierarchical mechanism, got {p['n_bins']} "
+                "(e.g. --param n_bins=64)"
+            )
+        per_node = float(L)  # the poster's log2(b)/eps aggregate scale per node
+    s_f = max(1, int(round(p["eps_dp"] * np.sqrt(m) * p["sigma_int"] / per_node)))
+    z = np.sqrt(m) * p["sigma_int"] * np.sqrt(2 * np.log(2 * p["n_bins"] / p["alpha_mod"]))
+    s_agg = float(np.sqrt(m) * p["sigma_int"] / s_f)
+    return dict(
+        m=m, n_bins=p["n_bins"], eps_dp=p["eps_dp"], alpha_fail=p["alpha_fail"], s_agg=s_agg, s_f=s_f, z_mod=float(z)
+    )
 
 
-def clopper_pearson(k: int, n: int, confidence: float = 0.99) -> tuple[float, float]:
-    """Exact two-sided binomial interval for k successes in n trials."""
-    a = 1 - confidence
-    lo = 0.0 if k == 0 else float(scipy.stats.beta.ppf(a / 2, k, n - k + 1))
-    hi = 1.0 if k == n else float(scipy.stats.beta.ppf(1 - a / 2, k + 1, n - k))
-    return lo, hi
+def cdf_errors(p: dict, c: dict, rng, reps: int, mechanism: str = "flat") -> np.ndarray:
+    """N = max_j |C_hat_j - C_j| (counts) for ``reps`` draws of the aggregate noise (exact law)."""
+    hier = mechanism == "hierarchical"
+    return max_prefix_noise(rng, p["sigma_int"], p["m"], p["n_bins"], reps, hierarchical=hier) / c["s_f"]
 
 
 class DPQuantile(Experiment):
@@ -173,6 +183,7 @@ class DPQuantile(Experiment):
         pmf = 4 * p["m"] * (24 * p["sigma_int"] + 5)  # law of the aggregate noise at the largest grid point
         return [
             Need("3*m*n_bins (one protocol run)", 3 * p["m"] * p["n_bins"], ("m", "n_bins")),
+            Need("3*runs*n_bins (the runs' sums, stacked)", 3 * p["runs"] * p["n_bins"], ("runs", "n_bins")),
             Need("reps*n_bins*16 + pmf", p["reps"] * p["n_bins"] * 16 + pmf, ("reps", "m")),
         ]
 
@@ -187,125 +198,93 @@ class DPQuantile(Experiment):
             return [dict(base, m=1000)]
         return [base, dict(base, n_bins=16, eps_dp=0.5, alpha_fail=0.1)]
 
-    def _constants(self, p, mechanism="flat"):
-        m = p["m"]
-        per_node = 1.0
-        if mechanism == "hierarchical":
-            L = int(p["n_bins"]).bit_length() - 1
-            if p["n_bins"] < 2 or 1 << L != p["n_bins"]:
-                raise UsageError(
-                    f"n_bins must be a power of 2 >= 2 for the hierarchical mechanism, got {p['n_bins']} "
-                    "(e.g. --param n_bins=64)"
-                )
-            per_node = float(L)  # the poster's log2(b)/eps aggregate scale per node
-        s_f = max(1, int(round(p["eps_dp"] * np.sqrt(m) * p["sigma_int"] / per_node)))
-        z = np.sqrt(m) * p["sigma_int"] * np.sqrt(2 * np.log(2 * p["n_bins"] / p["alpha_mod"]))
-        return dict(
-            m=m,
-            n_bins=p["n_bins"],
-            eps_dp=p["eps_dp"],
-            alpha_fail=p["alpha_fail"],
-            s_agg=float(np.sqrt(m) * p["sigma_int"] / s_f),
-            s_f=s_f,
-            z_mod=float(z),
+    # ------------------------------------------------------------------ the pipeline
+    MEASURES = {"cdf_exceed_prob": "_exceed_rate", "level_error": "_level_error", "decode_error": "_decode_error"}
+    DIRECT_MEASURES = {"cdf_error_quantile": "_error_quantile"}
+
+    def instance_params(self, p):
+        return {k: p[k] for k in ("m", "n_bins", "data")}
+
+    def instance(self, p, seed):
+        """Client scores (``streams(seed).data``), the bin edges and the exact counts."""
+        rng = streams(seed).data
+        scores = rng.beta(2.0, 5.0, p["m"]) if p["data"] == "beta" else rng.uniform(0.0, 1.0, p["m"])
+        edges = np.linspace(0.0, 1.0, p["n_bins"] + 1)
+        return scores, edges, histogram_counts(scores, edges)
+
+    def constants(self, claim, inst, p):
+        """:func:`scaling_constants`; decode_error: the modulus M_ring of the claim's setting, rounded up."""
+        c = scaling_constants(p)
+        if claim.measure == "decode_error":
+            c["M_ring"] = int(np.ceil(expr_value(self.settings(claim).modulus, c, "modulus")))
+        return c
+
+    def solve(self, claim, inst, c, p, seed):
+        """cdf_exceed_prob: ``reps`` draws of N (:func:`cdf_errors`); the others: ``runs`` runs of the full modular
+        protocol, modulus M_ring (decode_error) or one safely above 2 (m s_f + z)."""
+        rng = streams(seed).algorithm
+        if claim.measure == "cdf_exceed_prob":
+            return cdf_errors(p, c, rng, p["reps"])
+        scores, edges, _ = inst
+        M = c["M_ring"] if claim.measure == "decode_error" else int(2 * (c["m"] * c["s_f"] + c["z_mod"])) + 2
+        return secure_histogram_runs(
+            scores, edges, runs=p["runs"], scale=c["s_f"], sigma_int=p["sigma_int"], modulus=M, rng=rng
         )
 
-    def _scores(self, p, rng):
-        if p["data"] == "beta":
-            return rng.beta(2.0, 5.0, p["m"])
-        return rng.uniform(0.0, 1.0, p["m"])
+    @staticmethod
+    def _aggregate_noise(run):
+        """Per run: the aggregate integer noise of every bin, (runs, b)."""
+        return run.result.true_sum - run.constants["s_f"] * run.instance[2]
 
-    def _max_dev(self, p, c, rng, reps, mechanism="flat"):
-        """N = max_j |C_hat_j - C_j| (counts) for ``reps`` draws of the aggregate noise (exact law): prefix sums of
-        the per-bin noise (flat), or sums over each prefix's dyadic tiling of the per-node noise (hierarchical)."""
-        if mechanism == "hierarchical":
-            n_nodes = int(dyadic_prefix_nodes(p["n_bins"]).max())
-            z = aggregate_noise(rng, p["sigma_int"], p["m"], (reps, n_nodes))
-            return np.max(np.abs(tree_prefix_noise(z, p["n_bins"])), axis=1) / c["s_f"]
-        z = aggregate_noise(rng, p["sigma_int"], p["m"], (reps, p["n_bins"]))
-        return np.max(np.abs(np.cumsum(z, axis=1)), axis=1) / c["s_f"]
+    # ------------------------------------------------------------------ the measures
+    def _exceed_rate(self, claim, run):
+        c, p = run.constants, run.p
+        x = expr_value(self.settings(claim).threshold, c, "threshold")
+        hits = run.result > x
+        k, n = int(hits.sum()), hits.size
+        lo, hi = clopper_pearson(k, n)
+        note = f"{k}/{n} exceedances of {x:.4g} counts; Clopper-Pearson 99% interval [{lo:.4g}, {hi:.4g}]"
+        se = hits.std(ddof=1) / np.sqrt(n)
+        mc = dict(method="monte-carlo", stderr=[se], n_samples=n, sample_range=1.0)
+        ev = dict(
+            constants=c, instance=p, seed=run.seed, note=note, series={"threshold": x, "clopper_pearson": (lo, hi)}
+        )
+        return Evidence("n_bins", [p["n_bins"]], [hits.mean()], claim.evaluate(**c), **mc, **ev)
 
-    def run(self, claim, p, seed=0):
-        rs = streams(seed)  # client scores: data stream; noise and masks: algorithm stream
-        rng = rs.algorithm
-        c = self._constants(p)
-        st = self.settings(claim)
-        meas = claim.measure
-        common = dict(constants=c, instance=p, seed=seed)
-        if meas == "cdf_exceed_prob":
-            claim.check_assumptions(**c)
-            x = _value(st.threshold, c)
-            hits = self._max_dev(p, c, rng, p["reps"]) > x
-            k, n = int(hits.sum()), hits.size
-            lo, hi = clopper_pearson(k, n)
-            note = f"{k}/{n} exceedances of {x:.4g} counts; Clopper-Pearson 99% interval [{lo:.4g}, {hi:.4g}]"
-            se = hits.std(ddof=1) / np.sqrt(n)
-            return Evidence(
-                "n_bins",
-                [p["n_bins"]],
-                [hits.mean()],
-                claim.evaluate(**c),
-                method="monte-carlo",
-                stderr=[se],
-                n_samples=n,
-                sample_range=1.0,
-                note=note,
-                series={"threshold": x, "clopper_pearson": (lo, hi)},
-                **common,
-            )
-        if meas == "cdf_error_quantile":
-            mech = st.mechanism
-            c = self._constants(p, mech)
-            common["constants"] = c
-            var = claim.scaling_in
-            x = p[var] * 2.0 ** np.arange(-2, 3)
-            x = np.unique(np.maximum(np.round(x), 2).astype(int)) if var in ("m", "n_bins") else x
-            q = np.empty(x.size)
-            for i, xi in enumerate(x):  # five grid points; common random numbers
-                pi = dict(p, **{var: xi.item()})
-                ci = self._constants(pi, mech)
-                q[i] = np.quantile(self._max_dev(pi, ci, streams(seed).algorithm, p["reps"], mech), 1 - p["alpha_fail"])
-                q[i] /= pi["m"]
-            fit = loglog_fit(x, q)
-            c.update(exponent_tolerance=RATE_TOLERANCE, scaling_mode="equal")
-            return Evidence(
-                var,
-                x,
-                q,
-                fit.predict(x),
-                method="fit",
-                fit=fit,
-                n_samples=p["reps"],
-                predicted_exponent=claim.predicted_exponent(**c),
-                note=f"exponent tolerance {RATE_TOLERANCE}; {mech} mechanism",
-                **common,
-            )
-        scores = self._scores(p, rs.data)
-        edges = np.linspace(0.0, 1.0, p["n_bins"] + 1)
-        counts = histogram_counts(scores, edges)
-        if meas == "decode_error":
-            M = int(np.ceil(_value(st.modulus, c)))
-            c["M_ring"] = M
-            claim.check_assumptions(**c)
-        else:
-            M = int(2 * (c["m"] * c["s_f"] + c["z_mod"])) + 2
-        err, noise, inside = np.empty(p["runs"]), np.empty(p["runs"]), np.empty(p["runs"], bool)
-        for r in range(p["runs"]):  # protocol runs (each vectorized over clients and bins)
-            h = secure_histogram(scores, edges, scale=c["s_f"], sigma_int=p["sigma_int"], modulus=M, rng=rng)
-            agg = h.true_sum - c["s_f"] * counts
-            inside[r] = np.all(np.abs(agg) <= c["z_mod"])
-            noise[r] = np.max(np.abs(np.cumsum(agg))) / c["s_f"]
-            if meas == "decode_error":
-                err[r] = np.max(np.abs(h.decoded - h.true_sum))
-            else:
-                jhat = quantile_readout(h.counts, c["m"], p["theta"])
-                err[r] = level_error(counts, jhat, c["m"], p["theta"], binned=st.level_on == "binned")
-        grid = np.arange(p["runs"])
-        if meas == "decode_error":
-            note = f"{int((~inside).sum())} of {p['runs']} runs left out (aggregate noise above z on some bin)"
-            return Evidence("run", grid[inside], err[inside], claim.evaluate(**c), note=note, **common)
+    def _level_error(self, claim, run):
+        c, p, counts = run.constants, run.p, run.instance[2]
+        noise = np.max(np.abs(np.cumsum(self._aggregate_noise(run), axis=1)), axis=1) / c["s_f"]
+        jhat = quantile_readout(run.result.counts, c["m"], p["theta"])
+        err = level_error(counts, jhat, c["m"], p["theta"], binned=self.settings(claim).level_on == "binned")
         bound = claim.evaluate(cdf_noise=noise, **c)
-        return Evidence("run", grid, err, bound, series={"cdf_noise": noise}, **common)
+        ev = dict(constants=c, instance=p, seed=run.seed, series={"cdf_noise": noise})
+        return Evidence("run", np.arange(p["runs"]), err, bound, **ev)
+
+    def _decode_error(self, claim, run):
+        """Over the runs whose aggregate noise stays within z on every bin (the others are left out and counted)."""
+        c, p, h = run.constants, run.p, run.result
+        inside = np.all(np.abs(self._aggregate_noise(run)) <= c["z_mod"], axis=1)
+        err = np.max(np.abs(h.decoded - h.true_sum), axis=1)
+        note = f"{int((~inside).sum())} of {p['runs']} runs left out (aggregate noise above z on some bin)"
+        grid = np.arange(p["runs"])
+        return Evidence(
+            "run", grid[inside], err[inside], claim.evaluate(**c), note=note, constants=c, instance=p, seed=run.seed
+        )
+
+    def _error_quantile(self, claim, p, seed):
+        """The (1 - alpha) quantile of N/m on five grid points of the scaling variable (common random numbers)."""
+        mech, var = self.settings(claim).mechanism, claim.scaling_in
+        c = scaling_constants(p, mech)
+        x = p[var] * 2.0 ** np.arange(-2, 3)
+        x = np.unique(np.maximum(np.round(x), 2).astype(int)) if var in ("m", "n_bins") else x
+        q = np.empty(x.size)
+        for i, xi in enumerate(x):
+            pi = dict(p, **{var: xi.item()})
+            N = cdf_errors(pi, scaling_constants(pi, mech), streams(seed).algorithm, p["reps"], mech)
+            q[i] = np.quantile(N, 1 - p["alpha_fail"]) / pi["m"]
+        note = f"exponent tolerance {RATE_TOLERANCE}; {mech} mechanism"
+        ev = dict(n_samples=p["reps"], note=note, instance=p, seed=seed)
+        return fit_evidence(claim, var, x, q, c, mode="equal", tolerance=RATE_TOLERANCE, **ev)
 
 
 EXPERIMENT = register(DPQuantile())

@@ -31,9 +31,22 @@ from ..fit import loglog_fit
 from ..instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients, streams
 from ..optima import l2_logistic_optimum, quadratic_clients_optimum
 from ..resources import Need
-from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
+from ..schema import (
+    Choice,
+    Constant,
+    Custom,
+    Float,
+    Int,
+    Measure,
+    Rule,
+    Schema,
+    SearchVar,
+    Setting,
+    expr_value,
+    json_list,
+)
 from ..verdict import Evidence
-from . import Experiment, params_key, register
+from . import Experiment, register
 
 INSTANCES = ("controlled", "shared-floor", "reference", "logistic")
 MC_GRID_POINTS = 30  #: Monte Carlo comparisons on this many k values (Bonferroni over them)
@@ -83,16 +96,6 @@ def build_problem(p: dict, seed: int, delta: float | None = None):
     if kind == "reference":
         return high_dissimilarity_quadratics(n=p["n"], d=p["d"], mu=p["mu"], mean_gap=p["mean_gap"], seed=seed)
     return l2_logistic_clients(n=p["n"], d=p["d"], m=p["m"], lam=p["mu"], seed=seed)
-
-
-def _sym_value(expr, constants: dict, what: str) -> float:
-    """Evaluate a sympy expression from a claim's ``setting`` on the run's constants."""
-    e = sp.sympify(expr)
-    names = sorted(s.name for s in e.free_symbols)
-    missing = [nm for nm in names if nm not in constants]
-    if missing:
-        raise UsageError(f"setting {what!r} needs a value for {', '.join(missing)}")
-    return float(e.subs({s: constants[s.name] for s in e.free_symbols}))
 
 
 class LSVRPExperiment(Experiment):
@@ -576,7 +579,7 @@ class LSVRPExperiment(Experiment):
             if s.mu == "f":
                 c["mu_clients"], c["mu"] = c["mu"], problem.mu_f
             return dict(c, X0=e0)
-        prob_p = p["p"] if s.p is None else _sym_value(s.p, c, "p")
+        prob_p = p["p"] if s.p is None else expr_value(s.p, c, "p")
         return dict(c, p=prob_p, refresh_old=float(self._refresh(claim, p) == "old"), X0=e0, W0=e0)
 
     def stepsize(self, claim, c, p) -> float:
@@ -658,7 +661,7 @@ class LSVRPExperiment(Experiment):
     def _lyapunov_psi(self, claim, run):
         grid, X, W, _, _, nsamp = self._xw(run)
         c, tr = run.constants, run.result[2]
-        wgt = c["psi_weight"] = _sym_value(self.settings(claim).psi_weight, c, "psi_weight")
+        wgt = c["psi_weight"] = expr_value(self.settings(claim).psi_weight, c, "psi_weight")
         if tr is not None:  # per-replication Psi, so the standard error accounts for the X-W correlation
             psi, se, nsamp = mc_summary(tr.dist_x[:, grid] + wgt * tr.dist_w[:, grid])
         else:
@@ -707,11 +710,10 @@ class LSVRPExperiment(Experiment):
         c_all: dict = {}
         for kap in kappas:
             pk = dict(p, delta=kap * p["mu"])
-            key = (params_key(self.instance_params(pk)), seed)
-            problem, xs, _, x0 = self.cached("instance", key, lambda pk=pk: self.instance(pk, seed))
+            problem, xs, _, x0 = self.cached_instance(pk, seed)
             c = self._constants(problem, p)
-            prob_p = p["p"] if s.p is None else _sym_value(s.p, c, "p")
-            eps = p["eps"] if p["eps"] is not None else _sym_value(s.eps, c, "eps")
+            prob_p = p["p"] if s.p is None else expr_value(s.p, c, "p")
+            eps = p["eps"] if p["eps"] is not None else expr_value(s.eps, c, "eps")
             c.update(p=prob_p, eps=eps)
             g_ref = self.stepsize(claim, c, p)
             c["gamma"] = g_ref

@@ -18,24 +18,21 @@ chi_uv`` and :math:`F^{\inf}` by linear algebra.  Measures:
 from __future__ import annotations
 
 import numpy as np
-import sympy as sp
 
 from ratecheck.solvers.personalization import (
     QuadraticClients,
-    affine_round,
-    noise_round,
     round_step,
     run,
+    sampled_round_system,
     stationarity_form,
-    subsets,
 )
 from ratecheck.theorems.personalization import STEPS
 
 from ..expectation import exact_linear_second_moments
-from ..fit import loglog_fit
+from ..fit import fit_evidence
 from ..instances import streams
 from ..resources import Need
-from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
+from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting, expr_value
 from ..verdict import Evidence
 from . import Experiment, register
 
@@ -43,23 +40,9 @@ RATE_TOLERANCE = 0.1
 _KINDS = ("decrease",)
 
 
-def _value(expr, c: dict) -> float:
-    e = sp.sympify(expr)
-    return float(e.subs({s: c[s.name] for s in e.free_symbols}))
-
-
-def build(p: dict, seed: int) -> QuadraticClients:
-    """The clients of instance ``p`` from ``streams(seed).data``."""
-    rng = streams(seed).data
-    n = p["n"]
-    if p["family"] == "coupled":
-        a = rng.uniform(0.9, p["coupling"], n)
-        Q = np.stack([np.array([[1.0, x], [x, 1.0]]) for x in a])
-        return QuadraticClients(Q, p["het"] * rng.standard_normal((n, 2)), 1)
-    dim = p["d_u"] + p["d_v"]
-    A = rng.standard_normal((n, dim, dim))
-    Q = A @ A.transpose(0, 2, 1) / dim + 0.1 * np.eye(dim)
-    return QuadraticClients(Q, p["het"] * rng.standard_normal((n, dim)), p["d_u"])
+def derived_steps(alg: str, c: dict) -> tuple[float, float]:
+    """(gamma_u, gamma_v) of a method's derived stepsizes at the constants."""
+    return tuple(expr_value(e, c, f"{alg} steps") for e in STEPS[alg])
 
 
 class Personalization(Experiment):
@@ -173,108 +156,106 @@ class Personalization(Experiment):
             return [dict(T=50), dict(T=50, sigma_u=5.0, sigma_v=5.0), dict(T=50, het=0.5, sigma_u=2.0, sigma_v=2.0)]
         return [dict(eta=0.1), dict(eta=0.3)] if quick else [dict(eta=e) for e in (0.1, 0.3)] + [dict(eta=0.3, het=2.0)]
 
-    def _constants(self, prob, z0=None):
-        k = prob.constants()
-        c = {nm: float(k[nm]) for nm in ("L_u", "L_v", "L_uv", "chi_uv")}
-        if z0 is not None:
-            c["delta0"] = float(prob.value(*z0) - k["F_inf"])
-        return c
-
-    def _exact(self, prob, c, p, alg, gu, gv, T):
-        """Exact E (1/T) sum_{t<T} M_t (sampled sets enumerated) from z_0 = 0; array over t = 1..T."""
-        S = subsets(prob.n, p["m"])
-        A = affine_round(prob, S, gamma_u=gu, gamma_v=gv, algorithm=alg)
-        z0 = np.zeros(A.shape[1])
-        z0[-1] = 1.0
-        W = stationarity_form(prob, c["L_u"], c["L_v"])
-        C = None
-        if p["sigma_u"] > 0 or p["sigma_v"] > 0:
-            C = noise_round(prob, S, gamma_u=gu, gamma_v=gv, algorithm=alg, sigma_u=p["sigma_u"], sigma_v=p["sigma_v"])
-        Ms = exact_linear_second_moments(A, np.full(len(S), 1 / len(S)), z0, T, {"M": W}, noise_covs=C)["M"][:T]
-        return np.cumsum(Ms) / np.arange(1, T + 1)
-
     def search_space_for(self, claim):
         """No search for ``method_gap``: FedSim-versus-FedAlt is an observation on the stated instances, not a
         theorem, and the search does find instances where FedAlt is ahead (e.g. n = 2, m = 1, d_u = d_v = 1,
         het = 0.1, coupling = 0.9, eta = 0.05), so it is checked on its reference instances only."""
         return None if claim.measure == "method_gap" else self.search_space
 
-    def run(self, claim, p, seed=0):
-        prob = build(p, seed)
-        rs = streams(seed)  # points of the decrease measure: start stream; sampled sets: algorithm stream
-        n, du, dv = prob.n, prob.d_u, prob.d_v
-        u0, V0 = np.zeros(du), np.zeros((n, dv))
-        c = self._constants(prob, (u0, V0))
+    # ------------------------------------------------------------------ the pipeline
+    MEASURES = {"decrease": "_decrease", "avg_stationarity": "_avg_stationarity"}
+    DIRECT_MEASURES = {"avg_stationarity_sampled": "_sampled_rate", "method_gap": "_method_gap"}
+
+    def instance_params(self, p):
+        return {k: p[k] for k in ("family", "n", "d_u", "d_v", "het", "coupling")}
+
+    def instance(self, p, seed):
+        """The clients of instance ``p`` from ``streams(seed).data``."""
+        rng, n = streams(seed).data, p["n"]
+        if p["family"] == "coupled":
+            a = rng.uniform(0.9, p["coupling"], n)
+            Q = np.stack([np.array([[1.0, x], [x, 1.0]]) for x in a])
+            return QuadraticClients(Q, p["het"] * rng.standard_normal((n, 2)), 1)
+        dim = p["d_u"] + p["d_v"]
+        A = rng.standard_normal((n, dim, dim))
+        Q = A @ A.transpose(0, 2, 1) / dim + 0.1 * np.eye(dim)
+        return QuadraticClients(Q, p["het"] * rng.standard_normal((n, dim)), p["d_u"])
+
+    def constants(self, claim, prob, p):
+        """The exact block constants and delta0 = F(z_0) - F_inf at the start z_0 = 0 of every measure."""
+        k = prob.constants()
+        c = {nm: float(k[nm]) for nm in ("L_u", "L_v", "L_uv", "chi_uv")}
+        c["delta0"] = float(prob.value(np.zeros(prob.d_u), np.zeros((prob.n, prob.d_v))) - k["F_inf"])
+        return c
+
+    def solve(self, claim, prob, c, p, seed):
+        """decrease: one full-participation round with the claim's steps from ``points`` random points (start
+        stream), returns (points, next points); avg_stationarity: T rounds from z_0 = 0 of each method run, with its
+        derived steps (setting ``steps='derived'``) or 1/L_u, 1/L_v, returns the trajectories."""
         st = self.settings(claim)
-        common = dict(constants=c, instance=p, seed=seed)
+        n, du, dv = prob.n, prob.d_u, prob.d_v
         if claim.measure == "decrease":
-            gu, gv = _value(st.gamma_u, c), _value(st.gamma_v, c)
-            u = 3 * rs.start.standard_normal((p["points"], du))
-            V = 3 * rs.start.standard_normal((p["points"], n, dv))
-            Gu, Gv = prob.grads(u, V)
-            g, h = np.sum(Gu.mean(-2) ** 2, -1), np.mean(np.sum(Gv**2, -1), -1)
-            un, Vn = round_step(prob, u, V, np.ones(n, bool), gamma_u=gu, gamma_v=gv, algorithm=st.algorithm)
-            dec = prob.value(u, V) - prob.value(un, Vn)
-            bound = claim.evaluate(grad_u_sq=g, grad_v_sq=h, **c)
-            return Evidence("point", np.arange(p["points"]), dec, bound, rtol=1e-9, **common)
-        if claim.measure == "avg_stationarity":
-            T = p["T"]
-            worst = np.zeros(T)
-            algs = ("fedsim", "fedalt") if st.algorithm == "both" else (st.algorithm,)
-            for alg in algs:
-                if st.steps == "derived":
-                    gu, gv = (_value(e, c) for e in STEPS[alg])
-                else:
-                    gu, gv = 1 / c["L_u"], 1 / c["L_v"]
-                tr = run(
-                    prob,
-                    u0,
-                    V0,
-                    gamma_u=gu,
-                    gamma_v=gv,
-                    T=T,
-                    rng=rs.algorithm,
-                    algorithm=alg,
-                    L_u=c["L_u"],
-                    L_v=c["L_v"],
-                )
-                worst = np.maximum(worst, np.cumsum(tr.stationarity[:T]) / np.arange(1, T + 1))
-            t = np.arange(1, T + 1)
-            return Evidence("T", t, worst, claim.evaluate(T=t, **c), **common)
-        if claim.measure == "avg_stationarity_sampled":
-            alg = "fedsim" if st.algorithm == "fedsim" else "fedalt"
-            gu0, gv0 = (_value(e, c) for e in STEPS[alg])
-            Ts = p["T"] * 2 ** np.arange(6)
-            y = np.array(
-                [self._exact(prob, c, p, alg, gu0 * np.sqrt(Ts[0] / T), gv0 * np.sqrt(Ts[0] / T), T)[-1] for T in Ts]
-            )
-            fit = loglog_fit(Ts, y)
-            c.update(exponent_tolerance=RATE_TOLERANCE, scaling_mode="at-most")
-            return Evidence(
-                "T",
-                Ts,
-                y,
-                fit.predict(Ts),
-                method="fit",
-                fit=fit,
-                n_samples=1,
-                predicted_exponent=claim.predicted_exponent(**c),
-                note="exact expectations",
-                **common,
-            )
+            gu, gv = expr_value(st.gamma_u, c, "gamma_u"), expr_value(st.gamma_v, c, "gamma_v")
+            start = streams(seed).start
+            u, V = 3 * start.standard_normal((p["points"], du)), 3 * start.standard_normal((p["points"], n, dv))
+            return (u, V), round_step(prob, u, V, np.ones(n, bool), gamma_u=gu, gamma_v=gv, algorithm=st.algorithm)
+        rng, out = streams(seed).algorithm, []
+        for alg in ("fedsim", "fedalt") if st.algorithm == "both" else (st.algorithm,):
+            gu, gv = derived_steps(alg, c) if st.steps == "derived" else (1 / c["L_u"], 1 / c["L_v"])
+            kw = dict(gamma_u=gu, gamma_v=gv, T=p["T"], rng=rng, algorithm=alg, L_u=c["L_u"], L_v=c["L_v"])
+            out.append(run(prob, np.zeros(du), np.zeros((n, dv)), **kw))
+        return out
+
+    def expected_avg_stationarity(self, prob, c, p, alg, gu, gv, T):
+        """Exact E (1/t) sum_{s<t} M_s, t = 1..T, from z_0 = 0 with m of n sampled (every set enumerated) and the
+        gradient noise of the instance in the second moments."""
+        noise = dict(sigma_u=p["sigma_u"], sigma_v=p["sigma_v"])
+        A, probs, C = sampled_round_system(prob, p["m"], gamma_u=gu, gamma_v=gv, algorithm=alg, **noise)
+        z0 = np.r_[np.zeros(A.shape[1] - 1), 1.0]  # u_0 = 0, V_0 = 0 on the augmented state (u, V, 1)
+        W = stationarity_form(prob, c["L_u"], c["L_v"])
+        Ms = exact_linear_second_moments(A, probs, z0, T, {"M": W}, noise_covs=C)["M"][:T]
+        return np.cumsum(Ms) / np.arange(1, T + 1)
+
+    # ------------------------------------------------------------------ the measures
+    def _decrease(self, claim, run):
+        prob, c, p = run.instance, run.constants, run.p
+        (u, V), (un, Vn) = run.result
+        Gu, Gv = prob.grads(u, V)
+        g, h = np.sum(Gu.mean(-2) ** 2, -1), np.mean(np.sum(Gv**2, -1), -1)
+        dec = prob.value(u, V) - prob.value(un, Vn)
+        bound = claim.evaluate(grad_u_sq=g, grad_v_sq=h, **c)
+        return Evidence("point", np.arange(p["points"]), dec, bound, rtol=1e-9, constants=c, instance=p, seed=run.seed)
+
+    def _avg_stationarity(self, claim, run):
+        """The largest running mean of M_t over the methods run."""
+        c, t = run.constants, np.arange(1, run.p["T"] + 1)
+        worst = np.zeros(t.size)
+        for tr in run.result:
+            worst = np.maximum(worst, np.cumsum(tr.stationarity[: t.size]) / t)
+        return Evidence("T", t, worst, claim.evaluate(T=t, **c), constants=c, instance=run.p, seed=run.seed)
+
+    def _sampled_rate(self, claim, p, seed):
+        """Exact expectations on the grid T_0 2^k, k < 6, with the derived steps scaled by sqrt(T_0/T)."""
+        prob = self.cached_instance(p, seed)
+        c = self.constants(claim, prob, p)
+        alg = "fedsim" if self.settings(claim).algorithm == "fedsim" else "fedalt"
+        gu0, gv0 = derived_steps(alg, c)
+        Ts = p["T"] * 2 ** np.arange(6)
+        steps = [(gu0 * np.sqrt(Ts[0] / T), gv0 * np.sqrt(Ts[0] / T)) for T in Ts]
+        y = np.array([self.expected_avg_stationarity(prob, c, p, alg, *st, T)[-1] for st, T in zip(steps, Ts)])
+        ev = dict(n_samples=1, note="exact expectations", instance=p, seed=seed)
+        return fit_evidence(claim, "T", Ts, y, c, mode="at-most", tolerance=RATE_TOLERANCE, **ev)
+
+    def _method_gap(self, claim, p, seed):
+        """Exact expected averaged M_T of both methods with equal steps eta/L_u, eta/L_v."""
+        prob = self.cached_instance(p, seed)
+        c = self.constants(claim, prob, p)
         gu, gv, T = p["eta"] / c["L_u"], p["eta"] / c["L_v"], p["T"]
-        sim = self._exact(prob, c, p, "fedsim", gu, gv, T)
-        alt = self._exact(prob, c, p, "fedalt", gu, gv, T)
-        gap = sim - alt if st.order == "sim-alt" else alt - sim
-        return Evidence(
-            "T",
-            [T],
-            gap[-1:],
-            claim.evaluate(**c),
-            method="exact-expectation",
-            series={"fedsim": sim, "fedalt": alt},
-            **common,
-        )
+        sim = self.expected_avg_stationarity(prob, c, p, "fedsim", gu, gv, T)
+        alt = self.expected_avg_stationarity(prob, c, p, "fedalt", gu, gv, T)
+        gap = sim - alt if self.settings(claim).order == "sim-alt" else alt - sim
+        ev = dict(method="exact-expectation", series={"fedsim": sim, "fedalt": alt}, instance=p, seed=seed)
+        return Evidence("T", [T], gap[-1:], claim.evaluate(**c), constants=c, **ev)
 
 
 EXPERIMENT = register(Personalization())

@@ -12,7 +12,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..experiments.dp_quantile import EXPERIMENT
+from ..experiments.dp_quantile import EXPERIMENT, cdf_errors, scaling_constants
 from ..fit import loglog_fit
 from ..instances import streams
 from .style import tidy_log_ticks
@@ -51,8 +51,8 @@ def fig_dp_quantile(quick: bool = True, verdicts=None, seed: int = 0):
         q = []
         for x in grid:
             p = dict(base, **{var: x})
-            c = exp._constants(p)
-            q.append(np.quantile(exp._max_dev(p, c, streams(seed).algorithm, p["reps"]), 0.95) / p["m"])
+            N = cdf_errors(p, scaling_constants(p), streams(seed).algorithm, p["reps"])
+            q.append(np.quantile(N, 0.95) / p["m"])
         q = np.array(q)
         g = np.array(grid, dtype=float)
         fit = loglog_fit(g, q)
@@ -63,8 +63,8 @@ def fig_dp_quantile(quick: bool = True, verdicts=None, seed: int = 0):
             qh = []
             for x in grid:
                 p = dict(base, m=x)
-                c = exp._constants(p, "hierarchical")
-                dev = exp._max_dev(p, c, streams(seed).algorithm, p["reps"], "hierarchical")
+                c = scaling_constants(p, "hierarchical")
+                dev = cdf_errors(p, c, streams(seed).algorithm, p["reps"], "hierarchical")
                 qh.append(np.quantile(dev, 0.95) / p["m"])
             fh = loglog_fit(g, np.array(qh))
             ax.loglog(g, qh, "s-", color="C2", label=f"hierarchical (tree): fitted slope {fh.slope:.2f}")

@@ -8,8 +8,9 @@ from ratecheck import theorems
 from ratecheck.solvers.lsvrp import lsvrp_outcomes, sgd_outcomes
 
 from ..expectation import exact_lsvrp_moments
-from ..experiments.lsvrp import EXPERIMENT, _sym_value, build_problem
+from ..experiments.lsvrp import EXPERIMENT, build_problem
 from ..instances import delta_controlled_quadratics
+from ..schema import expr_value
 from .style import draw_each
 
 __all__ = ["lsvrp_figures", "plot_lsvrp_vs_sgd", "plot_comms_scaling", "plot_region"]
@@ -67,7 +68,7 @@ def plot_lsvrp_vs_sgd(quick: bool = True, verdicts=None, kappas=(1.5, 10.0), n: 
         c = exp._constants(P, p)
         xs = P.x_star
         x0 = exp._start(P, xs, p, seed)
-        pp = _sym_value(exp.settings(cl).p, c, "p")
+        pp = expr_value(exp.settings(cl).p, c, "p")
         g = cl.max_stepsize(**c)
         per_it = 1 + pp * P.n
         T = int((budget - P.n) / per_it)
@@ -155,7 +156,7 @@ def plot_region(quick: bool = True, verdicts=None, n: int = 5, d: int = 3, p: fl
     ax.plot([], [], "g--", label="exact L-SVRP: rate = 1")
     dd = np.linspace(1.0001, deltas.max(), 200)
     boundary = EXPERIMENT.settings(region).gamma_boundary
-    gb = np.array([_sym_value(boundary, {"mu": mu, "delta": x}, "gamma_boundary") for x in dd])
+    gb = np.array([expr_value(boundary, {"mu": mu, "delta": x}, "gamma_boundary") for x in dd])
     ax.plot(gb, dd, "k-", lw=2, label="derived boundary gamma (delta^2 - mu^2) = 2 mu")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -12,7 +12,7 @@ import numpy as np
 
 from ratecheck.solvers.rfa import global_optimum, rfa
 
-from ..experiments.rfa import build
+from ..experiments.rfa import EXPERIMENT
 from ..instances import streams
 from .style import tidy_log_ticks
 
@@ -39,7 +39,7 @@ def fig_rfa_rounds(quick: bool = True, verdicts=None, bads=(0, 2, 4), rounds: in
     fig, ax = plt.subplots(figsize=(6.5, 3.8))
     for nb, color in zip(bads, ("C0", "C1", "C3")):
         p = dict(d=5, n_good=7, n_bad=nb, curv=2.0, spread=1.0)
-        H, W, bad, _ = build(p, seed)
+        H, W, bad = EXPERIMENT.instance(p, seed)
         ws = global_optimum(H[~bad], W[~bad])
         for agg, ls in (("gm", "-"), ("mean", ":")):
             tr = rfa(

@@ -33,6 +33,7 @@ def toy():
             name = "ratecheck." + path[:-3].replace("/", ".")
             mod = types.ModuleType(name)
             mod.__file__ = str(GUIDE)
+            mod.__package__ = name.rpartition(".")[0]  # relative imports resolve as in the file it would be
             sys.modules[name] = mod
             added.append(name)
             exec(compile(code, f"{GUIDE}:{path}", "exec"), mod.__dict__)
@@ -57,6 +58,18 @@ def test_the_guide_names_every_file_of_a_result():
     }
 
 
+def test_the_guide_imports_as_its_layers_require():
+    """Copied into the tree, the templates keep the layers (import-linter contracts in pyproject.toml, and
+    tests/test_install.py): theorems/ and solvers/ import only themselves, relatively; an experiment imports
+    verify relatively and the solvers as ratecheck.solvers."""
+    blocks = _blocks()
+    for path in ("theorems/toy_gd.py", "solvers/toy_gd.py"):
+        assert not re.search(r"^\s*(from|import)\s+(ratecheck|verify|theorems|solvers)\b", blocks[path], re.M), path
+    exp = blocks["verify/experiments/toy_gd.py"]
+    assert not re.search(r"^\s*(from|import)\s+(ratecheck\.verify|verify|theorems|solvers)\b", exp, re.M)
+    assert re.search(r"^from ratecheck\.solvers\.toy_gd import", exp, re.M)
+
+
 def test_the_toy_result_works_end_to_end(toy, capsys):
     from ratecheck.verify.cli import main
     from ratecheck.verify.describe import describe
@@ -64,6 +77,7 @@ def test_the_toy_result_works_end_to_end(toy, capsys):
 
     claim = theorems.get("toy-gd.linear")
     exp = exps.get("toy_gd")
+    assert exp.run.__wrapped__ is exps.Experiment._run_table  # the fixed pipeline, no hand-written run
     exp.validate_claim(claim)
     assert all(v.verdict == "holds" for v in verify.check(claim, quick=True))
     # the guide's own test

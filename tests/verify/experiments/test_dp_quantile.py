@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.stats
 
 from ratecheck import theorems
 from ratecheck.solvers.dp_quantile import (
+    aggregate_noise,
     aggregate_noise_pmf,
     discrete_gaussian,
     dyadic_prefix_nodes,
     hierarchical_secure_histogram,
     histogram_counts,
     level_error,
+    max_prefix_noise,
     quantile_readout,
     secure_histogram,
+    secure_histogram_runs,
     tree_prefix_noise,
 )
 from ratecheck.verify import check
 from ratecheck.verify.checking import outcome
+from ratecheck.verify.expectation import clopper_pearson
 from ratecheck.verify.searching import search
 
 IDS = ("dp-quantile.poster", "dp-quantile.cdf-uniform", "dp-quantile.accuracy", "dp-quantile.modulus")
@@ -83,6 +88,38 @@ def test_secure_sum_is_exact_mod_M_and_masks_do_not_change_it():
     np.testing.assert_array_equal(h1.true_sum, h2.true_sum)
     assert abs(h1.counts.sum() - 300) < 5
     np.testing.assert_array_equal(histogram_counts([0.0, 0.1, 0.1000001, 1.0], edges), [2, 1] + [0] * 7 + [1])
+
+
+def test_protocol_runs_are_the_runs_in_turn_and_readouts_batch():
+    """secure_histogram_runs stacks the runs drawn one after the other from one rng; the read-out and the level
+    error of a batch of runs equal those of each run."""
+    s, edges = np.random.default_rng(4).beta(2, 5, 200), np.linspace(0, 1, 9)
+    kw = dict(scale=30, sigma_int=2.0, modulus=2 * (200 * 30 + 10**4) + 2)
+    runs = secure_histogram_runs(s, edges, runs=3, rng=np.random.default_rng(5), **kw)
+    rng = np.random.default_rng(5)
+    one = [secure_histogram(s, edges, rng=rng, **kw) for _ in range(3)]
+    for f in ("counts", "decoded", "true_sum"):
+        np.testing.assert_array_equal(getattr(runs, f), np.stack([getattr(h, f) for h in one]))
+    j = quantile_readout(runs.counts, 200, 0.2)
+    np.testing.assert_array_equal(j, [quantile_readout(h.counts, 200, 0.2) for h in one])
+    c = histogram_counts(s, edges)
+    np.testing.assert_array_equal(level_error(c, j, 200, 0.2), [level_error(c, k, 200, 0.2) for k in j])
+
+
+@pytest.mark.parametrize("hierarchical", [False, True])
+def test_max_prefix_noise_is_the_largest_prefix_of_the_aggregate_noise(hierarchical):
+    N = max_prefix_noise(np.random.default_rng(6), 2.0, 50, 8, 400, hierarchical=hierarchical)
+    shape = (400, int(dyadic_prefix_nodes(8).max())) if hierarchical else (400, 8)
+    z = aggregate_noise(np.random.default_rng(6), 2.0, 50, shape)
+    prefix = tree_prefix_noise(z, 8) if hierarchical else np.cumsum(z, axis=1)
+    np.testing.assert_array_equal(N, np.abs(prefix).max(axis=1))
+    assert N.dtype.kind == "i" and N.min() >= 0
+
+
+def test_clopper_pearson_is_the_exact_binomial_interval():
+    for k, n in ((0, 50), (3, 50), (50, 50), (17, 600)):
+        ci = scipy.stats.binomtest(k, n).proportion_ci(confidence_level=0.99, method="exact")
+        np.testing.assert_allclose(clopper_pearson(k, n), (ci.low, ci.high), rtol=1e-12, atol=1e-15)
 
 
 def test_readout_and_level_error_without_noise_are_exact():

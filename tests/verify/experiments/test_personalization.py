@@ -13,6 +13,7 @@ from ratecheck.solvers.personalization import (
     noise_round,
     round_step,
     run,
+    sampled_round_system,
     stationarity,
     stationarity_form,
     subsets,
@@ -156,6 +157,21 @@ def test_exact_expectation_with_sampling_and_noise_matches_monte_carlo(alg):
     mc, se = tr.stationarity.mean(0), tr.stationarity.std(0, ddof=1) / np.sqrt(20000)
     np.testing.assert_allclose(mc[0], ex[0], rtol=1e-10)
     assert np.all(np.abs(mc[1:] - ex[1:]) <= 5 * se[1:])
+
+
+@pytest.mark.parametrize("alg", ["fedsim", "fedalt"])
+def test_sampled_round_system_is_the_round_over_every_set(alg):
+    """The recursion the exact expectations propagate: one affine map per set of m of n, each of probability
+    1/C(n, m); the noise covariances only when a gradient is noisy."""
+    prob, _ = _problem(n=4, du=2, dv=1)
+    kw = dict(gamma_u=0.1, gamma_v=0.2, algorithm=alg)
+    A, probs, C = sampled_round_system(prob, 2, **kw)
+    S = subsets(4, 2)
+    np.testing.assert_array_equal(A, affine_round(prob, S, **kw))
+    np.testing.assert_array_equal(probs, np.full(6, 1 / 6))
+    assert C is None
+    _, _, C = sampled_round_system(prob, 2, sigma_u=0.0, sigma_v=1.5, **kw)
+    np.testing.assert_array_equal(C, noise_round(prob, S, sigma_u=0.0, sigma_v=1.5, **kw))
 
 
 def test_noise_covariance_in_the_engine():
