@@ -594,6 +594,19 @@ def point_cloud(
     return W, w, info
 
 
+def loss_vector_batch(rows: int, n: int, seed: int = 0) -> np.ndarray:
+    r"""A batch of ``rows`` loss vectors of length ``n`` for the superquantile smoothings (Levy et al.
+    2020, arXiv:2010.05893; Laguel et al. 2021): a third spread-out (:math:`50\,\mathcal N(0,1)`), a third
+    integer-valued in :math:`\{0,1,2\}` (ties at the quantile), the rest nearly constant
+    (:math:`1+10^{-9}\mathcal N(0,1)`, where cancellation would show).  Drawn from ``streams(seed).data``."""
+    rng = streams(seed).data
+    k = rows // 3
+    spread = 50.0 * rng.standard_normal((k, n))
+    ties = rng.integers(0, 3, (k, n)).astype(float)
+    flat = 1.0 + 1e-9 * rng.standard_normal((rows - 2 * k, n))
+    return np.concatenate([spread, ties, flat])
+
+
 def superquantile_clients(
     n: int = 8,
     d: int = 2,
