@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import brentq
 
+from ratecheck.solvers.adom import StarSequence
 from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic
 from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
 from ratecheck.theorems.ef21 import xi as _xi_expr
@@ -258,6 +259,34 @@ def ring_star_alternating(n: int):
     ring = normalized_gossip(laplacian(n, np.c_[idx, (idx + 1) % n]))[0]
     star = normalized_gossip(laplacian(n, np.c_[np.zeros(n - 1, dtype=int), idx[1:]]))[0]
     return CyclicGossip([ring, star])
+
+
+ADOM_NETWORKS = ("ring", "rgg", "ring-star", "star")  #: the gossip families of :func:`adom_network`
+
+
+def adom_network(kind: str, n: int, seed: int = 0):
+    """A gossip sequence of n nodes with exact chi: a relabelled ring (:func:`relabelled_ring`), a cycle of 50
+    random geometric graphs (:func:`random_geometric_cycle`), a ring and a star alternating
+    (:func:`ring_star_alternating`), or the star centred at node 0 in every round."""
+    if kind == "ring":
+        return relabelled_ring(n, seed)
+    if kind == "rgg":
+        return random_geometric_cycle(n, K=50, seed=seed)
+    if kind == "ring-star":
+        return ring_star_alternating(n)
+    if kind == "star":
+        return StarSequence(n, np.arange(n))
+    raise UsageError(f"network must be one of {', '.join(ADOM_NETWORKS)}, got {kind!r}")
+
+
+def adom_problem(problem: str, n: int, d: int, m: int, mu: float, L: float, seed: int = 0):
+    """The local problems of the ADOM+ experiment: quadratics with exact mu and L (:func:`adom_quadratics`), or
+    l2-logistic regression with m points per node and mu = lambda (:func:`adom_logistic`; L from the data)."""
+    if problem == "quadratic":
+        return adom_quadratics(n, d, mu, L, seed)
+    if problem == "logistic":
+        return adom_logistic(n, d, m, mu, seed)
+    raise UsageError(f"problem must be 'quadratic' or 'logistic', got {problem!r}")
 
 
 def chain_hard_instance(n: int = 8, n_chain: int = 4, d: int = 60, mu: float = 1.0, L: float = 100.0):
