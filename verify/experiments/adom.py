@@ -15,13 +15,14 @@ Measures (``notes/adom.md``):
 * ``cost_over_lower_bound`` — ADOM+ rounds to ε on the hard instance divided by the claim's bound,
   over a grid of (χ, κ); fitted against :math:`\chi\sqrt\kappa`.
 
-Runs are cached per (instance, seed, method parameters), so a claim and its teeth share them.
+``decay_rate`` and the hard instance's measures are one pass of the base's pipeline (``MEASURES``); the
+sweeps are ``DIRECT_MEASURES`` whose every cell is one pass.  Instances and runs are cached per (instance,
+seed, method parameters), so a claim and its teeth share them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 
 import numpy as np
@@ -91,18 +92,18 @@ def _eps_grid(v):
 
 @dataclasses.dataclass
 class Instance:
-    """What a measure reads, built on first use through the experiment's shared cache: the network
-    problem of the parameters n, mu, L, or the hard instance."""
+    """What a measure reads, built on first use and kept in the experiment's shared cache (not here): the
+    network problem of the parameters n, mu, L, or the hard instance."""
 
     exp: Experiment
     p: dict
     seed: int
 
-    @functools.cached_property
+    @property
     def network(self):
         return self.exp.network(self.p, self.p["n"], self.p["mu"], self.p["L"], self.seed)
 
-    @functools.cached_property
+    @property
     def hard(self):
         return self.exp.hard_instance(self.p)
 
@@ -664,39 +665,32 @@ class ADOMExperiment(Experiment):
         """Rounds or gradient calls before each chain depth k first appears in the method's state (mode 'depth'),
         or to reach each eps (mode 'eps'; eps not reached are dropped: they say nothing against a lower bound)."""
         p, c, tr = run.p, run.constants, run.result
-        comm = claim.measure == "hard_comm_rounds"
         if p["mode"] == "depth":
-            ks = np.arange(2, p["depth_d"] + 1)
-            r, g, ok = tr.cost_to_depth(ks)
-            bound = claim.evaluate(k_eps=ks[ok], **c)
-            c.update(method=p["method"], max_depth=int(tr.depth.max()), iterations=tr.T)
-            return Evidence(
-                "depth",
-                ks[ok],
-                (r if comm else g)[ok],
-                bound,
-                constants=c,
-                instance=p,
-                seed=run.seed,
-                series={"depth": tr.depth, "comm_rounds": tr.comm_rounds, "grad_calls": tr.grad_calls},
-                note="cost before chain depth k first appears anywhere in the method's state (k_eps := k)",
-            )
-        eps, ke = np.array(sorted(p["eps_grid"], reverse=True)), run.instance.hard[4]
-        r, g, ok = tr.cost_to_eps(eps)
-        if not ok.any():
-            raise UsageError(f"{p['method']} reached none of eps_grid within max_iter={p['max_iter']}; raise max_iter")
-        bound = claim.evaluate(k_eps=ke[ok], **c)
-        c.update(method=p["method"], unreached=int((~ok).sum()), iterations=tr.T)
+            grid = k_eps = np.arange(2, p["depth_d"] + 1)
+            r, g, ok = tr.cost_to_depth(grid)
+            extra, series = dict(max_depth=int(tr.depth.max())), {"depth": tr.depth}
+            note = "cost before chain depth k first appears anywhere in the method's state (k_eps := k)"
+        else:
+            grid, k_eps = np.array(sorted(p["eps_grid"], reverse=True)), run.instance.hard[4]
+            r, g, ok = tr.cost_to_eps(grid)
+            if not ok.any():
+                raise UsageError(
+                    f"{p['method']} reached none of eps_grid within max_iter={p['max_iter']}; raise max_iter"
+                )
+            extra, series = dict(unreached=int((~ok).sum())), {"k_eps": k_eps[ok], "dist_sq": tr.dist_sq}
+            note = "eps values not reached within the budget are dropped (they say nothing against a lower bound)"
+        bound = claim.evaluate(k_eps=k_eps[ok], **c)
+        c.update(method=p["method"], **extra, iterations=tr.T)
         return Evidence(
-            "eps",
-            eps[ok],
-            (r if comm else g)[ok],
+            p["mode"],
+            grid[ok],
+            (r if claim.measure == "hard_comm_rounds" else g)[ok],
             bound,
             constants=c,
             instance=p,
             seed=run.seed,
-            series={"k_eps": ke[ok], "dist_sq": tr.dist_sq, "comm_rounds": tr.comm_rounds, "grad_calls": tr.grad_calls},
-            note="eps values not reached within the budget are dropped (they say nothing against a lower bound)",
+            series={**series, "comm_rounds": tr.comm_rounds, "grad_calls": tr.grad_calls},
+            note=note,
         )
 
     def _gap(self, claim, p, seed):

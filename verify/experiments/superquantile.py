@@ -15,12 +15,15 @@ Measures:
   Simplicial-FL subgradient method with :math:`\gamma=\gamma_0/\sqrt T` (one-dimensional clients, exact prox);
 * ``surrogate_gap`` :math:`\mathbb E[\bar F_\theta(\bar w_T)]-\bar F^\star_\theta` (regularised, minibatch of
   clients, Monte Carlo over runs).
+
+Every measure is one pass of the base's pipeline (``MEASURES``): the instance (its parts built on first use),
+the constants of the measure's family, the claim's assumptions, the family's run, the measure.  The sections
+below follow the families: the estimator, the smoothings, CISS, Simplicial-FL.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 
 import numpy as np
@@ -84,33 +87,30 @@ def t_grid(p: dict) -> np.ndarray:
 
 @dataclasses.dataclass
 class Instance:
-    """The parts of an instance, each built when a measure first reads it (a family reads its own)."""
+    """The parts of an instance, each built when a measure first reads it (a family reads its own) and kept
+    in the experiment's shared cache (which bounds their bytes), not here."""
 
+    exp: Experiment
     p: dict
     seed: int
 
-    @functools.cached_property
+    @property
     def m(self) -> np.ndarray:
         """The grid of sample sizes of the estimator measures."""
         return m_grid(self.p)
 
-    @functools.cached_property
+    @property
     def losses(self) -> np.ndarray:
         """The batch of loss vectors of the smoothings."""
-        return loss_vector_batch(self.p["rows"], self.p["n"], self.seed)
+        rows, n = self.p["rows"], self.p["n"]
+        return self.exp.cached("losses", (rows, n, self.seed), lambda: loss_vector_batch(rows, n, self.seed))
 
-    @functools.cached_property
+    @property
     def clients(self):
         """The heterogeneous quadratic clients of CISS and Simplicial-FL."""
-        p = self.p
-        return superquantile_clients(
-            n=p["clients"],
-            d=p["dim"],
-            samples=p["samples"],
-            outliers=p["outliers"],
-            separation=p["separation"],
-            seed=self.seed,
-        )
+        kw = {k: self.p[k] for k in ("samples", "outliers", "separation")}
+        kw.update(n=self.p["clients"], d=self.p["dim"], seed=self.seed)
+        return self.exp.cached("clients", tuple(sorted(kw.items())), lambda: superquantile_clients(**kw))
 
 
 class SuperquantileExperiment(Experiment):
@@ -548,7 +548,7 @@ class SuperquantileExperiment(Experiment):
     }
 
     def instance(self, p, seed):
-        return Instance(p, seed)
+        return Instance(self, p, seed)
 
     def constants(self, claim, inst, p):
         """The constants of the measure's family (its section below)."""
