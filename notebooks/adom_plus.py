@@ -86,13 +86,13 @@ plt.show()
 
 # %%
 from ratecheck.verify.sweep import grid
-from ratecheck.verify.experiments.adom import EXPERIMENT as exp, _rounds_to
+from ratecheck.verify.experiments.adom import EXPERIMENT as exp
 p = exp.params({})
 rows = []
 for cell in grid(n=[5, 8, 12], kappa=[4.0, 16.0]):
-    prob, net = exp._instance(p, cell['n'], 1.0, cell['kappa'], 0)
-    tr = exp._run_method('adom+', prob, net, net.chi, p, 10**6, 1e-6)
-    r, g, ok = _rounds_to(tr, 1e-6)
+    prob, net = exp.network(p, cell['n'], 1.0, cell['kappa'], 0)
+    tr = exp.run_method('adom+', prob, net, net.chi, p, 10**6, 1e-6)
+    r, g, ok = tr.cost_to_eps(1e-6)
     rows.append((cell['n'], round(net.chi, 2), cell['kappa'], int(r[0]), round(r[0] / (net.chi * cell['kappa'] ** 0.5), 1)))
 print('n, chi, kappa, rounds, rounds/(chi sqrt(kappa))')
 for r in rows: print(r)

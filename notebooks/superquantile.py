@@ -45,7 +45,7 @@ for cid in ['superquantile.bias-exact', 'superquantile.bias-sharp', 'superquanti
 # ## Bias against m with every bound (exact binomial sums and order statistics)
 
 # %%
-from ratecheck.verify.figures.superquantile import bias_figure, variance_figure, histogram_figure
+from ratecheck.verify.figures.superquantile import bias_figure, variance_figure, histogram_figure, tail_comparison
 fig = bias_figure(exp, theta=0.1, m_max=2000)
 fig.axes[0].legend(fontsize=7, title='measured (solid, exact) against bounds (dashed)', title_fontsize=7)
 plt.show()
@@ -70,6 +70,6 @@ for t, b, u in zip(thetas, bias, t6):
 # ## FedAvg vs Simplicial-FL: client-loss histograms
 
 # %%
-cmp = exp.tail_comparison(theta=0.1)
+cmp = tail_comparison(theta=0.1)
 print({k: (round(cmp[k]['mean'], 3), round(cmp[k]['p90'], 3)) for k in ('fedavg', 'sfl')})
 fig = histogram_figure(cmp); plt.show()

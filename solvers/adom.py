@@ -445,6 +445,23 @@ class ADOMTrajectory(Trajectory):
     params: dict
     depth: np.ndarray | None = None
 
+    def cost_to_eps(self, eps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r"""``(comm_rounds, grad_calls, reached)`` at the first iterate with :math:`D_k\le\varepsilon D_0`,
+        for each ``eps`` (costs as floats; meaningless where ``reached`` is False)."""
+        eps = np.atleast_1d(eps)
+        ok = self.dist_sq[None, :] <= eps[:, None] * self.dist_sq[0]
+        idx = np.argmax(ok, axis=1)
+        return self.comm_rounds[idx].astype(float), self.grad_calls[idx].astype(float), ok.any(axis=1)
+
+    def cost_to_depth(self, ks) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(comm_rounds, grad_calls, reached)`` at the first iterate whose state reaches chain depth k, for
+        each k of ``ks`` (needs ``track_support``; meaningless where ``reached`` is False)."""
+        if self.depth is None:
+            raise InvalidInput("cost_to_depth needs a run with track_support=True")
+        hit = self.depth[None, :] >= np.atleast_1d(ks)[:, None]
+        idx = np.argmax(hit, axis=1)
+        return self.comm_rounds[idx].astype(float), self.grad_calls[idx].astype(float), hit.any(axis=1)
+
 
 class _Recorder:
     """Per-iteration distance / consensus / support records with divergence and early-stop checks."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.stats
 
-__all__ = ["mc_summary", "replication_summary", "clopper_pearson"]
+__all__ = ["mc_summary", "pair_variance", "replication_summary", "clopper_pearson"]
 
 
 def mc_summary(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
@@ -48,6 +48,19 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.99) -> tuple[float, fl
     lo = 0.0 if k == 0 else float(scipy.stats.beta.ppf(a / 2, k, n - k + 1))
     hi = 1.0 if k == n else float(scipy.stats.beta.ppf(1 - a / 2, k + 1, n - k))
     return lo, hi
+
+
+def pair_variance(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
+    r"""Variance of i.i.d. ``samples`` along ``axis`` from independent pairs, with its standard error.
+
+    :math:`\frac12(X_{2i}-X_{2i+1})^2` is unbiased for :math:`\mathrm{Var}\,X`, and the pairs are i.i.d., so
+    :func:`mc_summary` of them gives the mean, its standard error (a confidence bound needs one) and the
+    number of pairs.  An odd last sample is left out.
+    """
+    s = np.asarray(samples, dtype=float)
+    R2 = s.shape[axis] - s.shape[axis] % 2
+    even, odd = (s.take(np.arange(i, R2, 2), axis=axis) for i in (0, 1))
+    return mc_summary(0.5 * (even - odd) ** 2, axis=axis)
 
 
 # --------------------------------------------------------------------------- exact second moments (L-SVRP)

@@ -36,6 +36,7 @@ __all__ = [
     "offset_fit",
     "piecewise_fit",
     "scaling_fit",
+    "windowed_decay_rate",
     "FORMS",
     "MIN_DISTINCT",
     "plot_exponents",
@@ -296,6 +297,36 @@ def scaling_fit(
     return dataclasses.replace(
         fit, interval=interval, method="bootstrap+t", n_boot=int(slopes.size), n_points=int(x.size)
     )
+
+
+def windowed_decay_rate(D, window: int, floor: float, rounding_floor: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""Windowed linear rate of a distance series: :math:`-\frac1w\log(E_k/E_{k-w})` at window ends
+    :math:`k=w,\,w+\lceil w/2\rceil,\dots`, with :math:`E_k=\max_{j\ge k}D_j` the suffix-max envelope.
+
+    The envelope makes the rate a lower bound on the decay over the window (a non-monotone run is measured
+    by its worst later value).  It is compared while :math:`E_k\ge` ``floor`` :math:`D_0`.  Once :math:`D`
+    has reached ``rounding_floor`` :math:`D_0` only rounding noise is left, which drifts back up: the
+    envelope is then built on the run up to its smallest distance; a run that never gets there (e.g. one
+    that diverges) is measured whole, and a run shorter than one window over its whole length.  A rate that
+    is not finite (a distance that overflows or vanishes) is :math:`-\infty`, a violation of any lower bound.
+
+    Returns ``(ends, rates)``.
+    """
+    D = np.asarray(D, dtype=float)
+    w = int(window)
+    with np.errstate(invalid="ignore"):
+        kmin = int(np.nanargmin(np.where(np.isfinite(D), D, np.nan))) if np.isfinite(D).any() else len(D) - 1
+    stop = kmin + 1 if D[kmin] <= rounding_floor * D[0] else len(D)
+    env = np.maximum.accumulate(D[:stop][::-1])[::-1]
+    keep = np.flatnonzero(env >= floor * D[0])
+    last = int(keep[-1]) if keep.size else 0
+    ends = np.arange(w, last + 1, max(1, w // 2))
+    if ends.size == 0:
+        ends = np.array([min(w, len(env) - 1)])
+    starts = np.maximum(ends - w, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = -(np.log(env[ends]) - np.log(env[starts])) / np.maximum(ends - starts, 1)
+    return ends, np.where(np.isfinite(rate), rate, -np.inf)
 
 
 def plot_exponents(verdicts, path, title: str = "Scaling claims: fitted vs predicted exponents") -> str:

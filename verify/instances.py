@@ -18,6 +18,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import brentq
 
+from ratecheck.solvers.adom import StarSequence
 from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic
 from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
 from ratecheck.theorems.ef21 import xi as _xi_expr
@@ -258,6 +259,34 @@ def ring_star_alternating(n: int):
     ring = normalized_gossip(laplacian(n, np.c_[idx, (idx + 1) % n]))[0]
     star = normalized_gossip(laplacian(n, np.c_[np.zeros(n - 1, dtype=int), idx[1:]]))[0]
     return CyclicGossip([ring, star])
+
+
+ADOM_NETWORKS = ("ring", "rgg", "ring-star", "star")  #: the gossip families of :func:`adom_network`
+
+
+def adom_network(kind: str, n: int, seed: int = 0):
+    """A gossip sequence of n nodes with exact chi: a relabelled ring (:func:`relabelled_ring`), a cycle of 50
+    random geometric graphs (:func:`random_geometric_cycle`), a ring and a star alternating
+    (:func:`ring_star_alternating`), or the star centred at node 0 in every round."""
+    if kind == "ring":
+        return relabelled_ring(n, seed)
+    if kind == "rgg":
+        return random_geometric_cycle(n, K=50, seed=seed)
+    if kind == "ring-star":
+        return ring_star_alternating(n)
+    if kind == "star":
+        return StarSequence(n, np.arange(n))
+    raise UsageError(f"network must be one of {', '.join(ADOM_NETWORKS)}, got {kind!r}")
+
+
+def adom_problem(problem: str, n: int, d: int, m: int, mu: float, L: float, seed: int = 0):
+    """The local problems of the ADOM+ experiment: quadratics with exact mu and L (:func:`adom_quadratics`), or
+    l2-logistic regression with m points per node and mu = lambda (:func:`adom_logistic`; L from the data)."""
+    if problem == "quadratic":
+        return adom_quadratics(n, d, mu, L, seed)
+    if problem == "logistic":
+        return adom_logistic(n, d, m, mu, seed)
+    raise UsageError(f"problem must be 'quadratic' or 'logistic', got {problem!r}")
 
 
 def chain_hard_instance(n: int = 8, n_chain: int = 4, d: int = 60, mu: float = 1.0, L: float = 100.0):
@@ -592,6 +621,19 @@ def point_cloud(
         W[:, :2] = P
         info["inlier_centre"] = np.zeros(d)
     return W, w, info
+
+
+def loss_vector_batch(rows: int, n: int, seed: int = 0) -> np.ndarray:
+    r"""A batch of ``rows`` loss vectors of length ``n`` for the superquantile smoothings (Levy et al.
+    2020, arXiv:2010.05893; Laguel et al. 2021): a third spread-out (:math:`50\,\mathcal N(0,1)`), a third
+    integer-valued in :math:`\{0,1,2\}` (ties at the quantile), the rest nearly constant
+    (:math:`1+10^{-9}\mathcal N(0,1)`, where cancellation would show).  Drawn from ``streams(seed).data``."""
+    rng = streams(seed).data
+    k = rows // 3
+    spread = 50.0 * rng.standard_normal((k, n))
+    ties = rng.integers(0, 3, (k, n)).astype(float)
+    flat = 1.0 + 1e-9 * rng.standard_normal((rows - 2 * k, n))
+    return np.concatenate([spread, ties, flat])
 
 
 def superquantile_clients(

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from ratecheck.verify import UsageError
-from ratecheck.verify.fit import Fit, loglog_fit, offset_fit, piecewise_fit, plot_exponents, scaling_fit
+from ratecheck.verify.fit import (
+    Fit,
+    loglog_fit,
+    offset_fit,
+    piecewise_fit,
+    plot_exponents,
+    scaling_fit,
+    windowed_decay_rate,
+)
 
 X = np.geomspace(1, 1000, 9)
 
@@ -76,3 +84,25 @@ def test_plot_exponents(tmp_path):
     v = SimpleNamespace(claim="toy", verdict="holds", evidence=SimpleNamespace(fit=f, predicted_exponent=-1.0))
     out = plot_exponents([v], tmp_path / "exp.png")
     assert (tmp_path / "exp.png").stat().st_size > 1000 and out.endswith("exp.png")
+
+
+def test_windowed_decay_rate_of_a_geometric_series_is_its_rate():
+    D = 0.9 ** np.arange(400.0)
+    ends, rate = windowed_decay_rate(D, 10, floor=1e-12, rounding_floor=1e-15)
+    assert ends[0] == 10 and np.all(np.diff(ends) == 5)
+    np.testing.assert_allclose(rate, -np.log(0.9), rtol=1e-9)
+    assert D[ends[-1]] >= 1e-12 * D[0] > D[ends[-1] + 5]  # compared down to the floor only
+
+
+def test_windowed_decay_rate_uses_the_suffix_max_envelope_and_stops_at_the_rounding_floor():
+    D = 0.5 ** np.arange(80.0)
+    D[1::2] *= 3.0  # not monotone: the envelope keeps the worst later value
+    noisy = np.r_[D[:60], 1e-16 * np.ones(30)]  # rounding noise drifting back up after the smallest value
+    ends, rate = windowed_decay_rate(noisy, 4, floor=1e-30, rounding_floor=1e-15)
+    assert ends[-1] <= 60 and np.all(rate > 0)
+    np.testing.assert_allclose(rate[:-1], np.log(2.0), rtol=1e-9)
+
+
+def test_windowed_decay_rate_of_a_diverging_or_short_run():
+    ends, rate = windowed_decay_rate(np.array([1.0, 10.0, np.inf]), 8, floor=1e-20, rounding_floor=1e-15)
+    assert ends.tolist() == [2] and rate[0] == -np.inf  # shorter than one window: measured over its length

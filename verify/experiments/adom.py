@@ -15,11 +15,14 @@ Measures (``notes/adom.md``):
 * ``cost_over_lower_bound`` — ADOM+ rounds to ε on the hard instance divided by the claim's bound,
   over a grid of (χ, κ); fitted against :math:`\chi\sqrt\kappa`.
 
-Runs are cached per (instance, seed, method parameters), so a claim and its teeth share them.
+``decay_rate`` and the hard instance's measures are one pass of the base's pipeline (``MEASURES``); the
+sweeps are ``DIRECT_MEASURES`` whose every cell is one pass.  Instances and runs are cached per (instance,
+seed, method parameters), so a claim and its teeth share them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -29,26 +32,24 @@ from ratecheck.solvers.adom import StarSequence, adom_plus, gradient_tracking
 from ratecheck.theorems.adom import order_exponent
 
 from ..errors import UsageError
-from ..fit import loglog_fit
+from ..fit import loglog_fit, windowed_decay_rate
 from ..instances import (
-    adom_logistic,
-    adom_quadratics,
+    ADOM_NETWORKS,
+    adom_network,
+    adom_problem,
     adversarial_star_schedule,
     chain_depth_needed,
     chain_hard_instance,
-    random_geometric_cycle,
-    relabelled_ring,
-    ring_star_alternating,
 )
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from ..verdict import Evidence
-from . import CACHE, Experiment, register
+from . import Experiment, register
 
 FLOOR = 1e-20  #: decay rates are measured while D_k >= FLOOR * D_0
 ROUNDING_FLOOR = 1e-15  #: below this fraction of D_0 a rising distance is rounding noise, not divergence
 EXPONENT_TOLERANCE = 0.1  #: documented slack on fitted exponents (lower-order log and transient terms)
-NETWORKS = ("ring", "rgg", "ring-star", "star")
+NETWORKS = ADOM_NETWORKS
 METHODS = ("adom+", "adom+-mc", "gt")
 PROBLEMS = ("quadratic", "logistic")
 COSTS = ("grad_calls", "comm_rounds")
@@ -89,39 +90,22 @@ def _eps_grid(v):
     return v
 
 
-def _cached(key, fn, keep=()):
-    """Through the shared run cache (``keep``: the objects whose ids the key names)."""
-    return CACHE.get(("adom", key[0], key), fn, keep)
+@dataclasses.dataclass
+class Instance:
+    """What a measure reads, built on first use and kept in the experiment's shared cache (not here): the
+    network problem of the parameters n, mu, L, or the hard instance."""
 
+    exp: Experiment
+    p: dict
+    seed: int
 
-def build_network(kind: str, n: int, seed: int):
-    """A gossip sequence of the given family (see :data:`NETWORKS`) with exact χ."""
-    if kind == "ring":
-        return relabelled_ring(n, seed)
-    if kind == "rgg":
-        return random_geometric_cycle(n, K=50, seed=seed)
-    if kind == "ring-star":
-        return ring_star_alternating(n)
-    if kind == "star":
-        return StarSequence(n, np.arange(n))
-    raise UsageError(f"network must be one of {', '.join(NETWORKS)}, got {kind!r}")
+    @property
+    def network(self):
+        return self.exp.network(self.p, self.p["n"], self.p["mu"], self.p["L"], self.seed)
 
-
-def build_problem(p: dict, mu: float, L: float, n: int, seed: int):
-    if p["problem"] == "quadratic":
-        return adom_quadratics(n, p["d"], mu, L, seed)
-    if p["problem"] == "logistic":
-        return adom_logistic(n, p["d"], p["m"], mu, seed)
-    raise UsageError(f"problem must be 'quadratic' or 'logistic', got {p['problem']!r}")
-
-
-def _rounds_to(tr, eps) -> np.ndarray:
-    """(comm rounds, grad calls, reached) at the first iterate with D_k <= eps D_0, for each eps."""
-    eps = np.atleast_1d(eps)
-    ok = tr.dist_sq[None, :] <= eps[:, None] * tr.dist_sq[0]
-    reached = ok.any(axis=1)
-    idx = np.argmax(ok, axis=1)
-    return tr.comm_rounds[idx].astype(float), tr.grad_calls[idx].astype(float), reached
+    @property
+    def hard(self):
+        return self.exp.hard_instance(self.p)
 
 
 class ADOMExperiment(Experiment):
@@ -485,35 +469,101 @@ class ADOMExperiment(Experiment):
             return [dict()] if quick else [dict(hard_ns=(4, 8, 12, 16), hard_kappas=(9.0, 36.0, 144.0))]
         return [dict()]
 
-    # ------------------------------------------------------------------ runs
+    # ------------------------------------------------------------------ the pipeline
+    MEASURES = {"decay_rate": "_decay", "hard_comm_rounds": "_hard", "hard_grad_calls": "_hard"}
+    #: sweeps: every cell is one pass of the pipeline
+    DIRECT_MEASURES = {"comm_rounds_to_eps": "_scaling", "mc_cost_to_eps": "_scaling", "cost_over_lower_bound": "_gap"}
+
     def _axis(self, claim):
         """The sweep axis of comm_rounds_to_eps: the claim's setting axis, else its scaling_in, else chi."""
         return self.settings(claim).axis or claim.scaling_in or "chi"
 
-    def run(self, claim, p, seed=0):
-        meas = claim.measure
-        if meas == "decay_rate":
-            return self._decay(claim, p, seed)
-        if meas == "comm_rounds_to_eps":
-            return self._scaling(claim, p, seed, method="adom+", cost="comm_rounds", exponent=None)
-        if meas == "mc_cost_to_eps":
-            laws = self.settings(claim).laws
-            exponent = None
-            if p["cost"] in laws:  # predicted exponent = d log(law) / d log(axis), evaluated symbolically
-                law = laws[p["cost"]]
-                var = next((s for s in law.free_symbols if s.name == p["axis"]), None)
-                e = sp.Integer(0) if var is None else order_exponent(law, var)
-                if e.free_symbols:
-                    raise UsageError(f"claim {claim.id}: the law for {p['cost']} is not a power law in {p['axis']}")
-                exponent = float(e)
-            return self._scaling(claim, p, seed, method="adom+-mc", cost=p["cost"], exponent=exponent)
-        if meas in ("hard_comm_rounds", "hard_grad_calls"):
-            return self._hard(claim, p, seed)
-        if meas == "cost_over_lower_bound":
-            return self._gap(claim, p, seed)
-        raise UsageError(f"experiment 'adom' cannot measure {meas!r}; it measures {', '.join(self.measures)}")
+    def instance(self, p, seed):
+        return Instance(self, p, seed)
 
-    def _run_method(self, method, problem, gossip, chi_param, p, iterations, stop_ratio, track=False):
+    def network(self, p: dict, n: int, mu: float, L: float, seed: int):
+        """``(problem, gossip)``: the local problems and the gossip sequence of n nodes (shared cache)."""
+        key = (p["network"], p["problem"], n, p["d"], p["m"], mu, L, seed)
+
+        def make():
+            return adom_problem(p["problem"], n, p["d"], p["m"], mu, L, seed), adom_network(p["network"], n, seed)
+
+        return self.cached("inst", key, make)
+
+    def hard_instance(self, p: dict):
+        """``(problem, gossip, iterations, stop_ratio, k_eps)``: the split chain on the adversarial moving-centre
+        star, whose schedule covers the run's rounds.  Mode 'depth' runs 40 depth_d iterations ((n - n_chain + 2)
+        depth_d for ADOM+) to the end; mode 'eps' at most min(max_iter, 2e5) until the smallest eps, and needs
+        the chain depth k_eps of every eps (exact tail of x*) below depth_d."""
+        n, m, d, mu, L = p["n"], p["n_chain"], p["depth_d"], p["mu"], p["L"]
+        problem = self.cached("chain", (n, m, d, mu, L), lambda: chain_hard_instance(n, m, d, mu, L))
+        ke = None
+        if p["mode"] == "depth":
+            iters, stop = (40 * d if p["method"] != "adom+" else (n - m + 2) * d), 0.0
+        else:
+            eps = np.array(sorted(p["eps_grid"], reverse=True))
+            ke = chain_depth_needed(problem.x_star, eps)
+            if ke.max() >= d:
+                raise UsageError(
+                    f"depth_d={d} is too small for eps={eps.min():g}: the chain tail needs depth {ke.max()}"
+                )
+            iters, stop = min(p["max_iter"], 200000), float(eps.min())
+        rounds = iters * (math.ceil(n * math.log(2)) if p["method"] == "adom+-mc" else 1) + 1
+        gossip = self.cached("star", (n, m, rounds), lambda: StarSequence(n, adversarial_star_schedule(n, m, rounds)))
+        return problem, gossip, iters, stop, ke
+
+    def constants(self, claim, inst, p):
+        """The network's constants at the target eps (and, for the decay rate, the chi in ADOM+'s parameters:
+        the claim's expression in them, else chi); the hard instance's constants."""
+        if claim.measure in _HARD:
+            problem, gossip = inst.hard[:2]
+            ev = np.linalg.eigvalsh(problem.C.sum(axis=0))
+            return dict(
+                mu=problem.mu,
+                L=problem.L,
+                kappa=problem.L / problem.mu,
+                chi=gossip.chi,
+                n=gossip.n,
+                n_chain=p["n_chain"],
+                d=problem.d,
+                kappa_sum=float(ev[-1] / ev[0]),
+            )
+        problem, gossip = inst.network
+        c = dict(
+            mu=problem.mu,
+            L=problem.L,
+            kappa=problem.L / problem.mu,
+            chi=gossip.chi,
+            chi_tight=gossip.chi_tight,
+            n=gossip.n,
+            d=problem.d,
+            eps=p["eps"],
+        )
+        if claim.measure == "decay_rate":
+            expr = self.settings(claim).chi_in_parameters
+            subs = {s: c[s.name] for s in (expr.free_symbols if expr is not None else ()) if s.name in c}
+            c["chi_in_parameters"] = c["chi"] if expr is None else float(expr.subs(subs))
+        return c
+
+    def solve(self, claim, inst, c, p, seed):
+        """Decay rate: ADOM+ for 60/sigma_2 iterations (at most max_iter) or until D_k <= FLOOR D_0, sigma_2 =
+        sqrt(mu/L)/(16 chi); a sweep cell: the measure's method until D_k <= eps D_0; the hard instance: the
+        parameter method (tracking the chain depth in mode 'depth')."""
+        meas = claim.measure
+        if meas in _HARD:
+            problem, gossip, iters, stop, _ = inst.hard
+            return self.run_method(p["method"], problem, gossip, c["chi"], p, iters, stop, track=p["mode"] == "depth")
+        problem, gossip = inst.network
+        if meas in _SCALING:
+            return self.run_method(MEASURE_METHOD[meas], problem, gossip, c["chi"], p, p["max_iter"], p["eps"])
+        sigma2 = math.sqrt(c["mu"] / c["L"]) / (16 * c["chi"])
+        c.update(window=max(1, math.ceil(1 / sigma2)), sigma2=sigma2)
+        budget = min(p["max_iter"], int(60 / sigma2))
+        return self.run_method("adom+", problem, gossip, c["chi_in_parameters"], p, budget, FLOOR)
+
+    def run_method(self, method, problem, gossip, chi_param, p, iterations, stop_ratio, track=False):
+        """ADOM+ (with multi-consensus for 'adom+-mc', in the product order ``p['order']``) or gradient tracking
+        (stepsize ``p['gt_step']``, 0: its default), cached: a claim and its teeth share the run."""
         key = (
             method,
             id(problem),
@@ -526,115 +576,64 @@ class ADOMExperiment(Experiment):
             p["gt_step"],
         )
         run = dict(T=iterations, gossip=gossip, chi=chi_param, track_support=track, stop_ratio=stop_ratio)
-        if method == "gt":
-            return _cached(
-                key, lambda: gradient_tracking(problem, gamma=p["gt_step"] or None, **run), keep=(problem, gossip)
-            )
-        return _cached(
-            key,
-            lambda: adom_plus(
-                problem,
-                **run,
-                multi_consensus=(method == "adom+-mc"),
-                order=p["order"],
-            ),
-            keep=(problem, gossip),
-        )
-
-    def _instance(self, p, n, mu, L, seed):
-        key = ("inst", p["network"], p["problem"], n, p["d"], p["m"], mu, L, seed)
 
         def make():
-            return build_problem(p, mu, L, n, seed), build_network(p["network"], n, seed)
+            if method == "gt":
+                return gradient_tracking(problem, gamma=p["gt_step"] or None, **run)
+            return adom_plus(problem, **run, multi_consensus=(method == "adom+-mc"), order=p["order"])
 
-        return _cached(key, make)
+        return self.cached(method, key, make, keep=(problem, gossip))
 
-    def _constants(self, problem, gossip, eps):
-        return dict(
-            mu=problem.mu,
-            L=problem.L,
-            kappa=problem.L / problem.mu,
-            chi=gossip.chi,
-            chi_tight=gossip.chi_tight,
-            n=gossip.n,
-            d=problem.d,
-            eps=eps,
-        )
-
-    # decay rate ---------------------------------------------------------
-    def _decay(self, claim, p, seed):
-        problem, gossip = self._instance(p, p["n"], p["mu"], p["L"], seed)
-        c = self._constants(problem, gossip, p["eps"])
-        claim.check_assumptions(**c)
-        chi_param = c["chi"]
-        expr = self.settings(claim).chi_in_parameters
-        if expr is not None:  # a claim may state the chi used in ADOM+'s parameters (sympy, in the constants)
-            chi_param = float(expr.subs({s: c[s.name] for s in expr.free_symbols if s.name in c}))
-        c["chi_in_parameters"] = chi_param
-        sigma2 = math.sqrt(c["mu"] / c["L"]) / (16 * c["chi"])
-        w = max(1, math.ceil(1 / sigma2))
-        budget = min(p["max_iter"], int(60 / sigma2))
-        tr = self._run_method("adom+", problem, gossip, chi_param, p, budget, FLOOR)
+    # ------------------------------------------------------------------ the measures
+    def _decay(self, claim, run):
+        tr, c = run.result, run.constants
         D = tr.dist_sq
-        # once the distance has reached the rounding floor (ROUNDING_FLOOR * D_0) only noise is left, which
-        # drifts back up: the envelope is then built on the run up to its smallest distance.  A run that
-        # never gets there (e.g. one that diverges) is measured whole.
-        with np.errstate(invalid="ignore"):
-            kmin = int(np.nanargmin(np.where(np.isfinite(D), D, np.nan))) if np.isfinite(D).any() else len(D) - 1
-        stop = kmin + 1 if D[kmin] <= ROUNDING_FLOOR * D[0] else len(D)
-        env = np.maximum.accumulate(D[:stop][::-1])[::-1]
-        keep = np.flatnonzero(env >= FLOOR * D[0])
-        last = int(keep[-1]) if keep.size else 0
-        ends = np.arange(w, last + 1, max(1, w // 2))
-        if ends.size == 0:
-            ends = np.array([min(w, len(env) - 1)])
-        # a run shorter than one window (it diverged or stopped early) is measured over its whole length
-        starts = np.maximum(ends - w, 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = -(np.log(env[ends]) - np.log(env[starts])) / np.maximum(ends - starts, 1)
-        rate = np.where(np.isfinite(rate), rate, -np.inf)
-        c.update(
-            window=w,
-            sigma2=sigma2,
-            iterations=tr.T,
-            diverged=tr.diverged_at is not None,
-            final_ratio=float(D[-1] / D[0]),
-        )
+        ends, rate = windowed_decay_rate(D, c["window"], FLOOR, ROUNDING_FLOOR)
+        c.update(iterations=tr.T, diverged=tr.diverged_at is not None, final_ratio=float(D[-1] / D[0]))
         c["observed_rate_over_sigma2"] = (
-            float(np.median(rate[np.isfinite(rate)]) / sigma2) if np.isfinite(rate).any() else float("nan")
+            float(np.median(rate[np.isfinite(rate)]) / c["sigma2"]) if np.isfinite(rate).any() else float("nan")
         )
-        bound = claim.evaluate(**c)
         return Evidence(
             "k",
             ends,
             rate,
-            bound,
+            claim.evaluate(**c),
             constants=c,
-            instance=p,
-            seed=seed,
+            instance=run.p,
+            seed=run.seed,
             series={"dist_sq": D, "comm_rounds": tr.comm_rounds, "consensus": tr.consensus},
-            note=f"windows of {w} iterations; envelope compared while D_k >= {FLOOR:g} D_0 and up to the smallest D_k",
+            note=f"windows of {c['window']} iterations; envelope compared while D_k >= {FLOOR:g} D_0 and up to "
+            "the smallest D_k",
         )
 
-    # scaling --------------------------------------------------------------
-    def _scaling(self, claim, p, seed, method, cost, exponent):
-        axis = p["axis"] if claim.measure == "mc_cost_to_eps" else self._axis(claim)
-        cells = (
-            [(n, p["mu"], p["L"]) for n in p["ns"]]
-            if axis == "chi"
-            else [(p["n"], p["mu"], p["mu"] * k) for k in p["kappas"]]
-        )
+    def _law_exponent(self, claim, p) -> float | None:
+        """mc_cost_to_eps: the predicted exponent d log(law) / d log(axis) of the claim's law for the cost
+        (sympy), None without one (then the claim's own exponent)."""
+        laws = self.settings(claim).laws
+        if claim.measure != "mc_cost_to_eps" or p["cost"] not in laws:
+            return None
+        law = laws[p["cost"]]
+        var = next((s for s in law.free_symbols if s.name == p["axis"]), None)
+        e = sp.Integer(0) if var is None else order_exponent(law, var)
+        if e.free_symbols:
+            raise UsageError(f"claim {claim.id}: the law for {p['cost']} is not a power law in {p['axis']}")
+        return float(e)
+
+    def _scaling(self, claim, p, seed):
+        """Cost to eps over a sweep of chi (relabelled rings of growing n) or kappa, fitted on log-log axes."""
+        mc = claim.measure == "mc_cost_to_eps"
+        axis, cost = (p["axis"], p["cost"]) if mc else (self._axis(claim), "comm_rounds")
+        method, exponent = MEASURE_METHOD[claim.measure], self._law_exponent(claim, p)
+        cells = [dict(n=n) for n in p["ns"]] if axis == "chi" else [dict(L=p["mu"] * k) for k in p["kappas"]]
         chis, kappas, grads, comms = [], [], [], []
-        for n, mu, L in cells:
-            problem, gossip = self._instance(p, n, mu, L, seed)
-            c = self._constants(problem, gossip, p["eps"])
-            claim.check_assumptions(**c)
-            tr = self._run_method(method, problem, gossip, c["chi"], p, p["max_iter"], p["eps"])
-            r, g, ok = _rounds_to(tr, p["eps"])
+        for q in (dict(p, **cell) for cell in cells):
+            run = self.pipeline(claim, q, seed)
+            r, g, ok = run.result.cost_to_eps(p["eps"])
+            c = run.constants
             if not ok[0]:
                 raise UsageError(
                     f"{method} did not reach eps={p['eps']:g} within max_iter={p['max_iter']} "
-                    f"(n={n}, kappa={L / mu:g}); raise max_iter"
+                    f"(n={q['n']}, kappa={q['L'] / q['mu']:g}); raise max_iter"
                 )
             chis.append(c["chi"])
             kappas.append(c["kappa"])
@@ -643,21 +642,12 @@ class ADOMExperiment(Experiment):
         x = np.array(chis if axis == "chi" else kappas)
         y = np.array(comms if cost == "comm_rounds" else grads)
         fit = loglog_fit(x, y)
-        pred = (
-            claim.predicted_exponent(chi=float(np.mean(chis)), kappa=float(np.mean(kappas)), eps=p["eps"])
-            if exponent is None
-            else exponent
-        )
-        c = dict(
-            axis=axis,
-            cost=cost,
-            method=method,
-            eps=p["eps"],
-            exponent_tolerance=EXPONENT_TOLERANCE,
-            fitted_slope=fit.slope,
-            r2=fit.r2,
-        )
-        ev = Evidence(
+        if exponent is None:
+            exponent = claim.predicted_exponent(chi=float(np.mean(chis)), kappa=float(np.mean(kappas)), eps=p["eps"])
+        c = dict(axis=axis, cost=cost, method=method, eps=p["eps"], exponent_tolerance=EXPONENT_TOLERANCE)
+        c.update(fitted_slope=fit.slope, r2=fit.r2)
+        series = dict(chi=chis, kappa=kappas, comm_rounds=comms, grad_calls=grads)
+        return Evidence(
             axis,
             x,
             y,
@@ -666,120 +656,60 @@ class ADOMExperiment(Experiment):
             constants=c,
             instance=p,
             seed=seed,
-            series={
-                "chi": np.array(chis),
-                "kappa": np.array(kappas),
-                "comm_rounds": np.array(comms),
-                "grad_calls": np.array(grads),
-            },
+            series={k: np.array(v) for k, v in series.items()},
             fit=fit,
-            predicted_exponent=pred,
+            predicted_exponent=exponent,
         )
-        return ev
 
-    # hard instance ----------------------------------------------------------
-    def _hard_setup(self, p, n, n_chain, L, d, horizon):
-        key = ("hard", n, n_chain, d, p["mu"], L, horizon)
-
-        def make():
-            prob = chain_hard_instance(n, n_chain, d, p["mu"], L)
-            return prob, StarSequence(n, adversarial_star_schedule(n, n_chain, horizon))
-
-        return _cached(key, make)
-
-    def _hard(self, claim, p, seed):
-        n, m = p["n"], p["n_chain"]
+    def _hard(self, claim, run):
+        """Rounds or gradient calls before each chain depth k first appears in the method's state (mode 'depth'),
+        or to reach each eps (mode 'eps'; eps not reached are dropped: they say nothing against a lower bound)."""
+        p, c, tr = run.p, run.constants, run.result
         if p["mode"] == "depth":
-            d = p["depth_d"]
-            iters = 40 * d if p["method"] != "adom+" else (n - m + 2) * d
-            horizon = iters * (math.ceil(n * math.log(2)) if p["method"] == "adom+-mc" else 1) + 1
-            problem, gossip = self._hard_setup(p, n, m, p["L"], d, horizon)
-            c = self._hard_constants(problem, gossip, m)
-            claim.check_assumptions(**c)
-            tr = self._run_method(p["method"], problem, gossip, c["chi"], p, iters, 0.0, track=True)
-            ks = np.arange(2, d + 1)
-            hit = tr.depth[None, :] >= ks[:, None]
-            reached = hit.any(axis=1)
-            ks = ks[reached]
-            idx = np.argmax(hit[reached], axis=1)
-            cost = tr.comm_rounds[idx] if claim.measure == "hard_comm_rounds" else tr.grad_calls[idx]
-            bound = claim.evaluate(k_eps=ks, **c)
-            c.update(method=p["method"], max_depth=int(tr.depth.max()), iterations=tr.T)
-            return Evidence(
-                "depth",
-                ks,
-                cost.astype(float),
-                bound,
-                constants=c,
-                instance=p,
-                seed=seed,
-                series={"depth": tr.depth, "comm_rounds": tr.comm_rounds, "grad_calls": tr.grad_calls},
-                note="cost before chain depth k first appears anywhere in the method's state (k_eps := k)",
-            )
-        eps = np.array(sorted(p["eps_grid"], reverse=True))
-        d = p["depth_d"]
-        problem, _ = self._hard_setup(p, n, m, p["L"], d, 1)
-        ke = chain_depth_needed(problem.x_star, eps)
-        if ke.max() >= d:
-            raise UsageError(f"depth_d={d} is too small for eps={eps.min():g}: the chain tail needs depth {ke.max()}")
-        tmc = math.ceil(n * math.log(2)) if p["method"] == "adom+-mc" else 1
-        iters = min(p["max_iter"], 200000)
-        key_iters = iters
-        problem, gossip = self._hard_setup(p, n, m, p["L"], d, key_iters * tmc + 1)
-        c = self._hard_constants(problem, gossip, m)
-        claim.check_assumptions(**c)
-        tr = self._run_method(p["method"], problem, gossip, c["chi"], p, key_iters, float(eps.min()))
-        r, g, ok = _rounds_to(tr, eps)
-        if not ok.any():
-            raise UsageError(f"{p['method']} reached none of eps_grid within max_iter={p['max_iter']}; raise max_iter")
-        cost = (r if claim.measure == "hard_comm_rounds" else g)[ok]
-        bound = claim.evaluate(k_eps=ke[ok], **c)
-        c.update(method=p["method"], unreached=int((~ok).sum()), iterations=tr.T)
+            grid = k_eps = np.arange(2, p["depth_d"] + 1)
+            r, g, ok = tr.cost_to_depth(grid)
+            extra, series = dict(max_depth=int(tr.depth.max())), {"depth": tr.depth}
+            note = "cost before chain depth k first appears anywhere in the method's state (k_eps := k)"
+        else:
+            grid, k_eps = np.array(sorted(p["eps_grid"], reverse=True)), run.instance.hard[4]
+            r, g, ok = tr.cost_to_eps(grid)
+            if not ok.any():
+                raise UsageError(
+                    f"{p['method']} reached none of eps_grid within max_iter={p['max_iter']}; raise max_iter"
+                )
+            extra, series = dict(unreached=int((~ok).sum())), {"k_eps": k_eps[ok], "dist_sq": tr.dist_sq}
+            note = "eps values not reached within the budget are dropped (they say nothing against a lower bound)"
+        bound = claim.evaluate(k_eps=k_eps[ok], **c)
+        c.update(method=p["method"], **extra, iterations=tr.T)
         return Evidence(
-            "eps",
-            eps[ok],
-            cost,
+            p["mode"],
+            grid[ok],
+            (r if claim.measure == "hard_comm_rounds" else g)[ok],
             bound,
             constants=c,
             instance=p,
-            seed=seed,
-            series={"k_eps": ke[ok], "dist_sq": tr.dist_sq, "comm_rounds": tr.comm_rounds, "grad_calls": tr.grad_calls},
-            note="eps values not reached within the budget are dropped (they say nothing against a lower bound)",
-        )
-
-    def _hard_constants(self, problem, gossip, m):
-        H = problem.C.sum(axis=0)
-        ev = np.linalg.eigvalsh(H)
-        return dict(
-            mu=problem.mu,
-            L=problem.L,
-            kappa=problem.L / problem.mu,
-            chi=gossip.chi,
-            n=gossip.n,
-            n_chain=m,
-            d=problem.d,
-            kappa_sum=float(ev[-1] / ev[0]),
+            seed=run.seed,
+            series={**series, "comm_rounds": tr.comm_rounds, "grad_calls": tr.grad_calls},
+            note=note,
         )
 
     def _gap(self, claim, p, seed):
+        """ADOM+ rounds to gap_eps on the hard instance over the lower bound, over a grid of (chi, kappa)."""
         lb = claim.variant("lb", kind="lower", measure="hard_comm_rounds")
         xs, ys, rows = [], [], []
         eps = p["gap_eps"]
         method = self.settings(claim).algorithm or "adom+"
         for n in p["hard_ns"]:
-            m = n // 2
             for kap in p["hard_kappas"]:
-                q = dict(p, n=n, n_chain=m, L=p["mu"] * kap, mode="eps", method=method, eps_grid=(eps,))
-                ev = self._hard(lb, q, seed)
+                q = dict(p, n=n, n_chain=n // 2, L=p["mu"] * kap, mode="eps", method=method, eps_grid=(eps,))
+                ev = self._hard(lb, self.pipeline(lb, q, seed))
                 ratio = float(ev.measured[0] / ev.bound[0])
                 xs.append(ev.constants["chi"] * math.sqrt(ev.constants["kappa"]))
                 ys.append(ratio)
                 rows.append((n, kap, float(ev.measured[0]), float(ev.bound[0])))
         fit = loglog_fit(xs, ys)
-        pred = claim.predicted_exponent()
-        c = dict(
-            scaling_mode="at-most", eps=eps, fitted_slope=fit.slope, max_ratio=float(max(ys)), min_ratio=float(min(ys))
-        )
+        c = dict(scaling_mode="at-most", eps=eps, fitted_slope=fit.slope, max_ratio=float(max(ys)))
+        c["min_ratio"] = float(min(ys))
         return Evidence(
             "chi_sqrt_kappa",
             np.array(xs),
@@ -790,7 +720,7 @@ class ADOMExperiment(Experiment):
             instance=p,
             seed=seed,
             fit=fit,
-            predicted_exponent=pred,
+            predicted_exponent=claim.predicted_exponent(),
             series={"rows(n, kappa, rounds, bound)": np.array(rows)},
         )
 

@@ -15,24 +15,28 @@ Measures:
   Simplicial-FL subgradient method with :math:`\gamma=\gamma_0/\sqrt T` (one-dimensional clients, exact prox);
 * ``surrogate_gap`` :math:`\mathbb E[\bar F_\theta(\bar w_T)]-\bar F^\star_\theta` (regularised, minibatch of
   clients, Monte Carlo over runs).
+
+Every measure is one pass of the base's pipeline (``MEASURES``): the instance (its parts built on first use),
+the constants of the measure's family, the claim's assumptions, the family's run, the measure.  The sections
+below follow the families: the estimator, the smoothings, CISS, Simplicial-FL.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
-import scipy.special
-import scipy.stats
 import sympy as sp
 
 from ratecheck.solvers import superquantile as sq
+from ratecheck.theorems.superquantile import kappa_ciss
 
 from ..errors import UsageError
-from ..expectation import mc_summary
+from ..expectation import mc_summary, pair_variance
 from ..fit import loglog_fit
-from ..instances import streams, superquantile_clients
-from ..optima import superquantile_optimum
+from ..instances import loss_vector_batch, streams, superquantile_clients
+from ..optima import ciss_optimum, superquantile_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting
 from ..verdict import Evidence
@@ -55,6 +59,11 @@ ESTIMATOR = ("signed_bias", "signed_bias_plus", "bias", "abs_bias", "variance") 
 SMOOTHING = ("l2_smoothing_gap", "entropic_gap")
 SIMPLICIAL_FL = ("moreau_grad_sq", "surrogate_gap")  #: measures of the Simplicial-FL subgradient method
 ALGORITHM = {"smoothed_gap": "ciss", "moreau_grad_sq": "sfl", "surrogate_gap": "sfl"}  #: the method each measure runs
+CISS_START = 3.0  #: CISS starts from w_0 = (3, ..., 3)
+_KAPPA_SYMBOLS = sorted(s.name for s in kappa_ciss.free_symbols)
+_KAPPA_CISS = sp.lambdify(
+    sorted(kappa_ciss.free_symbols, key=lambda s: s.name), kappa_ciss
+)  #: the claim module's kappa
 
 
 def m_grid(p: dict) -> np.ndarray:
@@ -71,12 +80,37 @@ def m_grid(p: dict) -> np.ndarray:
     return m
 
 
-def beta_population(th: float, a: float, b: float, low: float, high: float) -> float:
-    r"""Exact :math:`S_\theta` of ``low + (high-low) * Beta(a, b)``: :math:`\frac1\theta\mathbb E[Z\,1\{Z>q\}]`
-    with :math:`\int_q^1zf(z)dz=\frac a{a+b}(1-I_q(a+1,b))`."""
-    q = scipy.stats.beta.ppf(1 - th, a, b)
-    tail = a / (a + b) * (1 - scipy.special.betainc(a + 1, b, q))
-    return low + (high - low) * tail / th
+def t_grid(p: dict) -> np.ndarray:
+    """Horizons of the Simplicial-FL rates: geometric grid on [T_min, T_max]."""
+    return np.unique(np.round(np.geomspace(p["T_min"], p["T_max"], p["T_points"]))).astype(int)
+
+
+@dataclasses.dataclass
+class Instance:
+    """The parts of an instance, each built when a measure first reads it (a family reads its own) and kept
+    in the experiment's shared cache (which bounds their bytes), not here."""
+
+    exp: Experiment
+    p: dict
+    seed: int
+
+    @property
+    def m(self) -> np.ndarray:
+        """The grid of sample sizes of the estimator measures."""
+        return m_grid(self.p)
+
+    @property
+    def losses(self) -> np.ndarray:
+        """The batch of loss vectors of the smoothings."""
+        rows, n = self.p["rows"], self.p["n"]
+        return self.exp.cached("losses", (rows, n, self.seed), lambda: loss_vector_batch(rows, n, self.seed))
+
+    @property
+    def clients(self):
+        """The heterogeneous quadratic clients of CISS and Simplicial-FL."""
+        kw = {k: self.p[k] for k in ("samples", "outliers", "separation")}
+        kw.update(n=self.p["clients"], d=self.p["dim"], seed=self.seed)
+        return self.exp.cached("clients", tuple(sorted(kw.items())), lambda: superquantile_clients(**kw))
 
 
 class SuperquantileExperiment(Experiment):
@@ -504,52 +538,86 @@ class SuperquantileExperiment(Experiment):
             ]
         return [dict()]
 
-    # ------------------------------------------------------------------ run
-    def run(self, claim, p, seed=0):
+    # ------------------------------------------------------------------ the pipeline
+    MEASURES = {
+        **dict.fromkeys(ESTIMATOR, "_estimator"),
+        **dict.fromkeys(SMOOTHING, "_smoothing"),
+        "smoothed_gap": "_ciss",
+        "moreau_grad_sq": "_moreau",
+        "surrogate_gap": "_surrogate",
+    }
+
+    def instance(self, p, seed):
+        return Instance(self, p, seed)
+
+    def constants(self, claim, inst, p):
+        """The constants of the measure's family (its section below)."""
         meas = claim.measure
         if meas in ESTIMATOR:
-            return self._estimator(claim, p, seed)
+            return self.law_constants(claim, p)
         if meas in SMOOTHING:
-            return self._smoothing(claim, p, seed)
+            return dict(theta=p["theta"], nu=p["nu"], n=p["n"], rows=inst.losses.shape[0])
         if meas == "smoothed_gap":
-            return self._ciss(claim, p, seed)
+            return self.ciss_constants(inst.clients, p)
         if meas == "moreau_grad_sq":
-            return self._nonconvex(claim, p, seed)
-        return self._strongly_convex(claim, p, seed)  # surrogate_gap (the schema refuses other measures)
+            return self.moreau_constants(inst.clients, p)
+        return self.surrogate_constants(inst.clients, p)
+
+    def solve(self, claim, inst, c, p, seed):
+        """The run of the measure's family (its section below); the algorithm stream of ``seed``."""
+        meas, rng = claim.measure, streams(seed).algorithm
+        if meas in ESTIMATOR:
+            return self.law_run(claim, inst.m, c, p, seed)
+        if meas in SMOOTHING:
+            gap_of = sq.l2_smoothing_gap if meas == "l2_smoothing_gap" else sq.entropic_smoothing_gap
+            return (sq.superquantile(inst.losses, p["theta"]), *gap_of(inst.losses, p["theta"], p["nu"]))
+        if meas == "smoothed_gap":
+            return self.ciss_run(claim, inst.clients, c, p)
+        if meas == "moreau_grad_sq":
+            return self.moreau_runs(inst.clients, c, p, rng)
+        return self.surrogate_run(inst.clients, p, rng)
 
     # ---------------------------------------------------------------- the estimator S_hat_m
-    def law_moments(self, p: dict, m: np.ndarray, seed: int) -> dict:
-        """Mean and variance of S_hat_m (exact or Monte Carlo) and the population value S_theta(Z)."""
-        th, low, high = p["theta"], p["low"], p["high"]
-        if p["law"] == "bernoulli":
-            out = sq.two_point_law(th, m, th if p["p"] is None else p["p"], low, high)
-            out.update(method="exact-expectation", mean_se=None, var_se=None, n_samples=1)
-            return out
+    def law_constants(self, claim, p: dict) -> dict:
+        low, high = p["low"], p["high"]
+        B = max(abs(low), abs(high)) if self.settings(claim).B == "abs" else high - low
+        c = dict(theta=p["theta"], B=B, range=high - low, low=low, high=high, law=p["law"])
         if p["law"] == "uniform":
-            out = sq.uniform_law(th, m, low, high)
-            out.update(method="exact-expectation", mean_se=None, var_se=None, n_samples=1)
-            return out
-        a, b, R = p["beta_a"], p["beta_b"], p["replications"]
-        rng = streams(seed).algorithm  # the Monte Carlo draws of the estimator
-        R2 = R - R % 2
-        mean, mse, var, vse = (np.empty(m.size) for _ in range(4))
-
-        def sampler(g, shape):
-            return low + (high - low) * g.beta(a, b, shape)
-
-        for j, mm in enumerate(m):  # loop over grid points; each draws all replications as blocks
-            step = max(2, (MC_CHUNK // int(mm)) // 2 * 2)
-            draws = np.concatenate(
-                [sq.sample_superquantiles(sampler, th, int(mm), min(step, R2 - s), rng) for s in range(0, R2, step)]
+            c["G_icdf"] = high - low
+        elif self.settings(claim).needs == "G_icdf":
+            raise UsageError(
+                f"claim {claim.id} needs a law with a Lipschitz inverse cdf (law='uniform'), got {p['law']!r}"
             )
-            mean[j], mse[j], _ = mc_summary(draws)
-            pairs = 0.5 * (draws[0::2] - draws[1::2]) ** 2  # unbiased for the variance, independent pairs
-            var[j], vse[j], _ = mc_summary(pairs)
+        return c
+
+    def law_run(self, claim, m, c, p, seed) -> dict:
+        """The moments of S_hat_m over the grid of m, then the assumptions at its smallest m."""
+        mom = self.law_moments(p, m, seed)
+        c["population"] = mom["population"]
+        claim.check_assumptions(**{k: v for k, v in c.items() if k != "law"}, m=int(m.min()))
+        return mom
+
+    def law_moments(self, p: dict, m: np.ndarray, seed: int) -> dict:
+        """Mean and variance of S_hat_m (exact for the two-point and uniform laws; Monte Carlo for the Beta
+        law, the variance by pair differences, from the algorithm stream of ``seed``) and the population
+        value S_theta(Z)."""
+        th, low, high = p["theta"], p["low"], p["high"]
+        exact = dict(method="exact-expectation", mean_se=None, var_se=None, n_samples=1)
+        if p["law"] == "bernoulli":
+            return dict(sq.two_point_law(th, m, th if p["p"] is None else p["p"], low, high), **exact)
+        if p["law"] == "uniform":
+            return dict(sq.uniform_law(th, m, low, high), **exact)
+        R2 = p["replications"] - p["replications"] % 2
+        draws = sq.beta_law(
+            th, m, p["beta_a"], p["beta_b"], low, high, replications=R2, rng=streams(seed).algorithm, chunk=MC_CHUNK
+        )
+        mean, mse, _ = mc_summary(draws["draws"], axis=1)
+        var, vse, _ = pair_variance(draws["draws"], axis=1)
         return {
             "m": m,
             "mean": mean,
             "var": var,
-            "population": beta_population(th, a, b, low, high),
+            "population": draws["population"],
             "method": "monte-carlo",
             "mean_se": mse,
             "var_se": vse,
@@ -560,43 +628,23 @@ class SuperquantileExperiment(Experiment):
             "var_samples": R2 // 2,
         }
 
-    def _constants(self, claim, p):
-        low, high = p["low"], p["high"]
-        B = max(abs(low), abs(high)) if self.settings(claim).B == "abs" else high - low
-        c = dict(theta=p["theta"], B=B, range=high - low, low=low, high=high, law=p["law"])
-        if p["law"] == "uniform":
-            c["G_icdf"] = high - low
-        return c
-
-    def _estimator(self, claim, p, seed):
-        m = m_grid(p)
-        mom = self.law_moments(p, m, seed)
-        c = self._constants(claim, p)
-        if self.settings(claim).needs == "G_icdf" and "G_icdf" not in c:
-            raise UsageError(
-                f"claim {claim.id} needs a law with a Lipschitz inverse cdf (law='uniform'), got {p['law']!r}"
-            )
-        c["population"] = mom["population"]
-        claim.check_assumptions(**{k: v for k, v in c.items() if k != "law"}, m=int(m.min()))
-        meas = claim.measure
+    def _estimator(self, claim, run):
+        meas, p, c, m, mom = claim.measure, run.p, run.constants, run.instance.m, run.result
         signed = mom["mean"] - mom["population"]
-        se = mom["mean_se"]
-        if meas == "signed_bias":
-            measured = signed
-        elif meas == "signed_bias_plus":
-            measured = np.maximum(signed, 0.0)
-        elif meas == "bias":
-            measured = -signed
-        elif meas == "abs_bias":
-            measured = np.abs(signed)
-        else:
-            measured, se = mom["var"], mom["var_se"]
-        series = {"mean": mom["mean"], "variance": mom["var"], "signed_bias": signed}
+        measured = {
+            "signed_bias": signed,
+            "signed_bias_plus": np.maximum(signed, 0.0),
+            "bias": -signed,
+            "abs_bias": np.abs(signed),
+            "variance": mom["var"],
+        }[meas]
         variance = meas == "variance"
+        se = mom["var_se"] if variance else mom["mean_se"]
+        series = {"mean": mom["mean"], "variance": mom["var"], "signed_bias": signed}
         common = dict(
             constants=c,
             instance=p,
-            seed=seed,
+            seed=run.seed,
             series=series,
             n_samples=mom.get("var_samples" if variance else "n_samples", mom["n_samples"]),
         )
@@ -628,42 +676,26 @@ class SuperquantileExperiment(Experiment):
         )
 
     # ---------------------------------------------------------------- smoothings
-    def loss_vectors(self, p: dict, seed: int) -> np.ndarray:
-        """Rows: spread-out Gaussian vectors, integer vectors with ties, nearly constant vectors."""
-        rng = streams(seed).data
-        R, n = p["rows"], p["n"]
-        k = R // 3
-        spread = 50.0 * rng.standard_normal((k, n))
-        ties = rng.integers(0, 3, (k, n)).astype(float)
-        flat = 1.0 + 1e-9 * rng.standard_normal((R - 2 * k, n))
-        return np.concatenate([spread, ties, flat])
-
-    def _smoothing(self, claim, p, seed):
+    def _smoothing(self, claim, run):
         """The gap per loss vector, computed without cancellation (:func:`solvers.superquantile.l2_smoothing_gap`,
         :func:`~solvers.superquantile.entropic_smoothing_gap`: relative to the quantile, so its rounding is
         relative to nu, not to max|x|), with its own floating-point error bound as ``atol``; a row whose
         weights could not be solved for (error bound inf) is NaN, no evidence."""
-        X = self.loss_vectors(p, seed)
-        th, nu = p["theta"], p["nu"]
-        S = sq.superquantile(X, th)
-        gap_of = sq.l2_smoothing_gap if claim.measure == "l2_smoothing_gap" else sq.entropic_smoothing_gap
-        gap, err = gap_of(X, th, nu)
+        S, gap, err = run.result
+        c = run.constants
         solved = np.isfinite(err)
-        measured = np.where(solved, gap, np.nan)
-        c = dict(theta=th, nu=nu, n=p["n"], rows=X.shape[0])
-        claim.check_assumptions(**c)
-        grid = np.arange(X.shape[0])
+        grid = np.arange(S.shape[0])
         bound = claim.evaluate(**c) * np.ones(grid.size)
         atol = float(np.max(err[solved])) if solved.any() else 0.0
         c.update(atol=atol, unsolved_rows=int((~solved).sum()))
         return Evidence(
             "row",
             grid,
-            measured,
+            np.where(solved, gap, np.nan),
             bound,
             constants=c,
-            instance=p,
-            seed=seed,
+            instance=run.p,
+            seed=run.seed,
             atol=atol,
             series={"superquantile": S, "gap_error_bound": err},
             note=f"rows: spread-out, integer with ties, nearly constant; gap computed relative to the "
@@ -671,57 +703,41 @@ class SuperquantileExperiment(Experiment):
             "error bound)",
         )
 
-    # ---------------------------------------------------------------- Simplicial-FL
-    def clients(self, p: dict, seed: int):
-        return superquantile_clients(
-            n=p["clients"],
-            d=p["dim"],
-            samples=p["samples"],
-            outliers=p["outliers"],
-            separation=p["separation"],
-            seed=seed,
-        )
-
-    def _ciss(self, claim, p, seed):
-        cl = self.clients(p, seed)
-        th, nu, lam, T = p["theta"], p["nu"], p["lam"], p["T"]
+    # ---------------------------------------------------------------- CISS
+    def ciss_constants(self, cl, p: dict) -> dict:
+        """The certified optimum (:func:`verify.optima.ciss_optimum`), delta0 from the start, G over the ball
+        of radius sqrt(2 delta0/lambda) around w* (enlarged by the certificate's distance to the candidate),
+        and kappa_CISS from the claim module's own expression."""
+        th, nu, lam = p["theta"], p["nu"], p["lam"]
         if lam <= 0:
             raise UsageError("lam must be > 0 for the CISS strongly convex scheme")
-        w0 = np.full(cl.d, 3.0)
-        # certified optimum: run the scheme long with tiny inner tolerance, then gradient certificate
-        ref = sq.ciss_alternating(cl, w0, T=60, theta=th, nu=nu, lam=lam, eps0=1e-20, kappa=1e9)
-        cand = ref.x_final
-        eta = sq.ciss_eta(cl.values(cand), th, nu)
-        f_hat, g, _ = sq.ciss_objective(cl, cand, eta, th, nu, lam)
-        f_star_low = float(f_hat - g @ g / (2 * lam))
-        F0 = float(sq.ciss_value(cl, w0, th, nu, lam))
-        delta0 = F0 - f_star_low
+        w0 = np.full(cl.d, CISS_START)
+        opt = ciss_optimum(cl, w0, th, nu, lam)
+        gn2 = opt.certificate["grad_norm_sq"]
+        delta0 = float(sq.ciss_value(cl, w0, th, nu, lam)) - opt.lower
         r = math.sqrt(2 * delta0 / lam)
-        r += math.sqrt(float(g @ g)) / lam  # the ball around the candidate contains the one around w*
-        G = float((np.linalg.norm(cl.grads(cand), axis=-1) + cl.L_i * r).max())
-        c = dict(
-            theta=th,
-            nu=nu,
-            mu=lam,
-            L=cl.L,
-            G=G,
-            delta0=delta0,
-            eps0=p["eps_frac"] * delta0,
-            certificate_grad_norm_sq=float(g @ g),
-            f_star_lower=f_star_low,
-        )
-        from ratecheck.theorems.superquantile import kappa_ciss  # the claim module's constant, not re-derived here
+        r += math.sqrt(gn2) / lam  # the ball around the candidate contains the one around w*
+        G = float((np.linalg.norm(cl.grads(opt.x), axis=-1) + cl.L_i * r).max())
+        c = dict(theta=th, nu=nu, mu=lam, L=cl.L, G=G, delta0=delta0, eps0=p["eps_frac"] * delta0)
+        c.update(certificate_grad_norm_sq=gn2, f_star_lower=opt.lower)
+        c["kappa"] = float(_KAPPA_CISS(*[c[s] for s in _KAPPA_SYMBOLS]))
+        return c
 
-        syms = sorted(kappa_ciss.free_symbols, key=lambda s: s.name)
-        kappa = float(sp.lambdify(syms, kappa_ciss)(*[c[s.name] for s in syms]))
-        c["kappa"] = kappa
+    def ciss_run(self, claim, cl, c, p):
+        """The assumptions at T = 1, then the CISS alternating scheme from w_0 with the claim's kappa."""
         claim.check_assumptions(T=1, **c)
-        run = sq.ciss_alternating(cl, w0, T=T, theta=th, nu=nu, lam=lam, eps0=c["eps0"], kappa=kappa)
-        vals = sq.ciss_value(cl, run.iterates, th, nu, lam) - f_star_low
-        t = np.arange(T + 1)
+        w0 = np.full(cl.d, CISS_START)
+        return sq.ciss_alternating(
+            cl, w0, T=p["T"], theta=p["theta"], nu=p["nu"], lam=p["lam"], eps0=c["eps0"], kappa=c["kappa"]
+        )
+
+    def _ciss(self, claim, run):
+        p, c, tr = run.p, run.constants, run.result
+        vals = sq.ciss_value(run.instance.clients, tr.iterates, p["theta"], p["nu"], p["lam"]) - c["f_star_lower"]
+        t = np.arange(p["T"] + 1)
         bound = claim.evaluate(T=t, **c)
-        keep = (t >= 1) & (bound >= CISS_FLOOR * delta0)
-        c["max_inner"] = int(run.inner.max())
+        keep = (t >= 1) & (bound >= CISS_FLOOR * c["delta0"])
+        c["max_inner"] = int(tr.inner.max())
         return Evidence(
             "t",
             t[keep],
@@ -729,53 +745,50 @@ class SuperquantileExperiment(Experiment):
             bound[keep],
             constants=c,
             instance=p,
-            seed=seed,
+            seed=run.seed,
             atol=1e-12,
-            series={"gap": vals, "eps": run.eps},
+            series={"gap": vals, "eps": tr.eps},
             note=f"t >= 1 while the bound exceeds {CISS_FLOOR:g} delta0; G over the ball of radius sqrt(2 delta0/lambda) around w*",
         )
 
-    def _t_grid(self, p):
-        return np.unique(np.round(np.geomspace(p["T_min"], p["T_max"], p["T_points"]))).astype(int)
-
-    def _nonconvex(self, claim, p, seed):
+    # ---------------------------------------------------------------- Simplicial-FL
+    def moreau_constants(self, cl, p: dict) -> dict:
         if p["dim"] != 1:
             raise UsageError("moreau_grad_sq needs dim=1 (the exact prox is one-dimensional)")
-        cl = self.clients(p, seed)
-        th, m = p["theta"], p["sample_m"]
-        rho = 2 * cl.L
-        Ts = self._t_grid(p)
-        w0 = np.full((1,), 4.0)
-        R = 1 if m == cl.n else p["runs"]
-        meas, ses = [], []
-        runs = streams(seed).algorithm.spawn(Ts.size)  # independent streams, one per horizon
-        for Tk, rng in zip(Ts, runs):  # one run per horizon (the stepsize depends on T)
-            gam = np.full(Tk, p["gamma0"] / (cl.L * math.sqrt(Tk)))
-            run = sq.sfl_subgradient(
+        runs = 1 if p["sample_m"] == cl.n else p["runs"]
+        return dict(theta=p["theta"], L=cl.L, rho=2 * cl.L, gamma0=p["gamma0"], runs=runs)
+
+    def moreau_runs(self, cl, c, p, rng) -> list:
+        """One run per horizon T (gamma = gamma0/(L sqrt(T)) depends on T), each from its own spawned stream."""
+        Ts = t_grid(p)
+        run = dict(theta=p["theta"], m=p["sample_m"], replications=c["runs"], tail=p["tail"])
+        return [
+            sq.sfl_subgradient(
                 cl,
-                w0,
-                gamma=gam,
+                np.full((1,), 4.0),
+                gamma=np.full(Tk, p["gamma0"] / (cl.L * math.sqrt(Tk))),
                 T=int(Tk),
-                theta=th,
-                m=m,
-                rng=rng,
-                replications=R,
-                tail=p["tail"],
+                rng=r,
                 checkpoints=np.arange(Tk),
+                **run,
             )
-            X = run.x_checkpoints  # (T, R, 1)
-            pr = sq.moreau_prox_1d(cl, X, th, m, rho)
+            for Tk, r in zip(Ts, rng.spawn(Ts.size))
+        ]
+
+    def _moreau(self, claim, run):
+        """Exact average over t < T of ||grad Phi^{2L}(w_t)||^2 (bisection prox) per run, averaged over runs."""
+        p, c, cl = run.p, run.constants, run.instance.clients
+        Ts = t_grid(p)
+        meas, ses = [], []
+        for tr in run.result:  # one run per horizon
+            pr = sq.moreau_prox_1d(cl, tr.x_checkpoints, p["theta"], p["sample_m"], c["rho"])  # (T, R, 1)
             g2 = (pr["grad"] ** 2).sum(axis=-1).mean(axis=0)  # average over t, per run
-            if R == 1:
-                meas.append(float(g2[0]))
-                ses.append(0.0)
-            else:
-                mu_, se_, _ = mc_summary(g2)
-                meas.append(float(mu_))
-                ses.append(float(se_))
+            mean, se = (float(g2[0]), 0.0) if c["runs"] == 1 else (float(v) for v in mc_summary(g2)[:2])
+            meas.append(mean)
+            ses.append(se)
         meas = np.array(meas)
         fit = loglog_fit(Ts, meas)
-        c = dict(theta=th, L=cl.L, rho=rho, gamma0=p["gamma0"], runs=R, scaling_mode="at-most")
+        c["scaling_mode"] = "at-most"
         return Evidence(
             "T",
             Ts,
@@ -787,93 +800,63 @@ class SuperquantileExperiment(Experiment):
             stderr=np.array(ses),
             constants=c,
             instance=p,
-            seed=seed,
-            n_samples=R,
+            seed=run.seed,
+            n_samples=c["runs"],
             note="gamma = gamma0/(L sqrt(T)); exact average over t of ||grad Phi^{2L}(w_t)||^2 (bisection prox)",
         )
 
     @staticmethod
     def kink_onset(kinks, lam: float) -> tuple[float, dict]:
-        r"""Horizon from which the strongly convex exponent -1 describes the averaged iterate, at a kinked optimum.
+        """:func:`solvers.superquantile.kink_onset` with this experiment's onset factor and mapped ranges
+        (``KINK_ONSET_FACTOR``, ``KINK_ASYMMETRY_MAPPED``, ``KINK_STEP_RATIO_MAPPED``)."""
+        return sq.kink_onset(
+            kinks,
+            lam,
+            factor=KINK_ONSET_FACTOR,
+            asymmetry_range=KINK_ASYMMETRY_MAPPED,
+            step_ratio_range=KINK_STEP_RATIO_MAPPED,
+        )
 
-        Reduced model (derived, notes/superquantile.md): across a kink through the optimum, with coordinate
-        :math:`u` along the flat side, the surrogate is :math:`c_gu_++c_su_-+\frac\mu2u^2` (``flat_slope``
-        :math:`c_g\le` ``steep_slope`` :math:`c_s`, ``curvature`` :math:`\mu`) and the subgradient noise has
-        standard deviation :math:`\sigma` (``noise``).  With :math:`\gamma_t=a/(t+2)`, :math:`a=2/\lambda`, the
-        iterates spread like :math:`s_1/\sqrt t`, :math:`s_1^2=a\sigma^2/(2a\mu-1)`, while that spread exceeds the
-        flat side's scale :math:`\ell=c_g/\mu`; only past :math:`T_\times=s_1^2/\ell^2` does the flat side act as a
-        sharp wall, whose bias :math:`\approx a\sigma^2/(2c_g t)` the average keeps, and :math:`T\,\mathrm{gap}`
-        moves from the smooth-regime constant to about :math:`a\sigma^2` in between (Simplicial-FL seed 6: it
-        climbs from 0.87 to 3.54, local slopes above -1).
-        The model's time and space scale out (:math:`\tau=T/T_\times`); its onset depends on the asymmetry
-        :math:`c_s/c_g` and on :math:`a\mu` only and was mapped by simulation over
-        ``KINK_ASYMMETRY_MAPPED`` x ``KINK_STEP_RATIO_MAPPED``: the local slope stays within
-        ``SGD_RATE_TOLERANCE/2`` of -1 for :math:`\tau\ge` ``KINK_ONSET_FACTOR`` everywhere there.
-
-        Returns ``(onset, constants)``: 0 without kinks, ``KINK_ONSET_FACTOR`` :math:`\max T_\times` inside the
-        mapped range, ``inf`` outside it (no onset known).
-        """
-        if not kinks:
-            return 0.0, {"kinks": 0, "T_cross": 0.0, "T_onset": 0.0}
-        a = 2.0 / lam
-        rows = []
-        for k in kinks:
-            b = a * k.curvature
-            s1sq = a * k.noise**2 / (2 * b - 1)
-            ell = k.flat_slope / k.curvature
-            t_x = s1sq / ell**2 if ell > 0 else math.inf
-            rho = k.steep_slope / k.flat_slope if k.flat_slope > 0 else math.inf
-            mapped = (
-                KINK_ASYMMETRY_MAPPED[0] <= rho <= KINK_ASYMMETRY_MAPPED[1]
-                and KINK_STEP_RATIO_MAPPED[0] <= b <= KINK_STEP_RATIO_MAPPED[1]
-            )
-            rows.append((t_x, rho, b, mapped, k))
-        t_x, rho, b, _, k = max(rows, key=lambda r: r[0])
-        onset = KINK_ONSET_FACTOR * t_x if all(r[3] for r in rows) else math.inf
-        return onset, {
-            "kinks": len(kinks),
-            "kink_clients": f"{k.clients[0]},{k.clients[1]}",
-            "kink_flat_slope": k.flat_slope,
-            "kink_steep_slope": k.steep_slope,
-            "kink_asymmetry": rho,
-            "kink_curvature": k.curvature,
-            "kink_noise": k.noise,
-            "kink_step_ratio": b,
-            "T_cross": t_x,
-            "T_onset": onset,
-        }
-
-    def _strongly_convex(self, claim, p, seed):
-        cl = self.clients(p, seed)
+    def surrogate_constants(self, cl, p: dict) -> dict:
+        """The certified optimum of the surrogate (cvxpy) and the kinks through it with their onset."""
         th, m, lam = p["theta"], p["sample_m"], p["lam"]
         if lam <= 0:
             raise UsageError("lam must be > 0 for the strongly convex rate")
         opt = superquantile_optimum(cl, th, m, lam)
         # kinks through the optimum: lambda-strong convexity puts x* within sqrt(2 gap/lambda) of the solver's
         # point (gap = certified duality gap); the floor only absorbs floating point in |F_i - F_j|
-        radius = math.sqrt(2 * max(opt.certificate["duality_gap"], 0.0) / lam) + 1e-9 * (
-            1 + float(np.linalg.norm(opt.x))
-        )
-        onset, kc = self.kink_onset(sq.surrogate_kinks(cl, opt.x, th, m, lam, radius=radius), lam)
-        Ts = self._t_grid(p)
+        gap = opt.certificate["duality_gap"]
+        radius = math.sqrt(2 * max(gap, 0.0) / lam) + 1e-9 * (1 + float(np.linalg.norm(opt.x)))
+        _, kc = self.kink_onset(sq.surrogate_kinks(cl, opt.x, th, m, lam, radius=radius), lam)
+        c = dict(theta=th, lam=lam, L=cl.L, m=m, n=cl.n, f_star=opt.value, f_star_lower=opt.lower, duality_gap=gap)
+        return dict(c, certified_radius=radius, **kc)
+
+    def surrogate_run(self, cl, p, rng):
+        """gamma_t = 2/(lambda (t + 2)), the linearly weighted average checkpointed at every horizon."""
+        Ts, lam = t_grid(p), p["lam"]
         T = int(Ts.max())
-        gam = 2.0 / (lam * (np.arange(T) + 2.0))
-        run = sq.sfl_subgradient(
+        return sq.sfl_subgradient(
             cl,
             np.zeros(cl.d),
-            gamma=gam,
+            gamma=2.0 / (lam * (np.arange(T) + 2.0)),
             T=T,
-            theta=th,
-            m=m,
-            rng=streams(seed).algorithm,
+            theta=p["theta"],
+            m=p["sample_m"],
+            rng=rng,
             lam=lam,
             replications=p["runs"],
             average="linear",
             checkpoints=Ts,
             tail=p["tail"],
         )
-        vals = sq.surrogate_value(cl, run.avg_checkpoints, th, m, lam) - opt.lower  # (len(Ts), R)
-        mean, se, R = mc_summary(vals, axis=1)
+
+    def _surrogate(self, claim, run):
+        """The averaged iterate's expected surrogate gap, fitted on the horizons past the kink onset."""
+        p, c = run.p, run.constants
+        Ts = t_grid(p)
+        vals = sq.surrogate_value(run.instance.clients, run.result.avg_checkpoints, p["theta"], p["sample_m"], p["lam"])
+        mean, se, R = mc_summary(vals - c["f_star_lower"], axis=1)  # (len(Ts), R)
+        onset = c["T_onset"]
         keep = Ts >= onset
         premise = ""
         if keep.sum() < 3:  # the grid does not reach the regime the law describes: fit everything, judge nothing
@@ -882,30 +865,16 @@ class SuperquantileExperiment(Experiment):
                 "no onset is known outside the mapped range (asymmetry c_s/c_g in [{}, {}], (2/lambda) n'Hn in "
                 "[{}, {}])".format(*KINK_ASYMMETRY_MAPPED, *KINK_STEP_RATIO_MAPPED)
                 if math.isinf(onset)
-                else f"only T >= {KINK_ONSET_FACTOR} T_x = {onset:.3g} is judged (T_x = {kc['T_cross']:.3g}), beyond "
-                f"this grid (T_max = {T})"
+                else f"only T >= {KINK_ONSET_FACTOR} T_x = {onset:.3g} is judged (T_x = {c['T_cross']:.3g}), beyond "
+                f"this grid (T_max = {int(Ts.max())})"
             )
             premise = (
-                f"the optimum lies on a kink of the surrogate (clients {kc['kink_clients']} tie; one-sided slopes "
-                f"{kc['kink_flat_slope']:.3g} and {kc['kink_steep_slope']:.3g} across it), where the averaged "
+                f"the optimum lies on a kink of the surrogate (clients {c['kink_clients']} tie; one-sided slopes "
+                f"{c['kink_flat_slope']:.3g} and {c['kink_steep_slope']:.3g} across it), where the averaged "
                 f"iterate reaches its asymptotic regime late: {reach}"
             )
         fit = loglog_fit(Ts[keep], mean[keep])
-        c = dict(
-            theta=th,
-            lam=lam,
-            L=cl.L,
-            m=m,
-            n=cl.n,
-            f_star=opt.value,
-            f_star_lower=opt.lower,
-            duality_gap=opt.certificate["duality_gap"],
-            certified_radius=radius,
-            scaling_mode="equal",
-            exponent_tolerance=SGD_RATE_TOLERANCE,
-            fit_T_min=int(Ts[keep].min()),
-            **kc,
-        )
+        c.update(scaling_mode="equal", exponent_tolerance=SGD_RATE_TOLERANCE, fit_T_min=int(Ts[keep].min()))
         return Evidence(
             "T",
             Ts[keep],
@@ -918,47 +887,13 @@ class SuperquantileExperiment(Experiment):
             n_samples=R,
             constants=c,
             instance=p,
-            seed=seed,
+            seed=run.seed,
             premise_unmet=premise,
             series={"T": Ts, "gap": mean, "stderr": se},
             note="gamma_t = 2/(lambda (t + 2)), linearly weighted average; exact surrogate over all subsets; the 1/T term "
             "is tight for stochastic subgradients, so the exponent is compared as equal (tolerance "
             f"{SGD_RATE_TOLERANCE}); at a kinked optimum only T >= {KINK_ONSET_FACTOR} T_x is judged",
         )
-
-    # ---------------------------------------------------------------- FedAvg vs Simplicial-FL
-    def tail_comparison(
-        self,
-        theta: float = 0.1,
-        clients: int = 40,
-        outliers: int = 5,
-        separation: float = 4.0,
-        lam: float = 1e-3,
-        fedavg_T: int = 3000,
-        local_steps: int = 1,
-        seed: int = 0,
-    ) -> dict:
-        r"""Per-client losses of FedAvg and of the exact Simplicial-FL minimiser on the same clients.
-
-        FedAvg (full participation, ``local_steps`` local gradient steps, stepsize :math:`1/(2L)`)
-        targets the mean loss; Simplicial-FL minimises :math:`S_\theta(F_1,\dots,F_n)+\frac\lambda2\Vert w\Vert^2`,
-        solved exactly by cvxpy with its dual certificate.  Reports the mean and the 90th percentile
-        of the client losses for both (the comparison the talk makes, on synthetic data).
-        """
-        cl = superquantile_clients(n=clients, d=2, samples=6, outliers=outliers, separation=separation, seed=seed)
-        opt = superquantile_optimum(cl, theta, None, lam)
-        w_fa = sq.fedavg(cl, np.zeros(cl.d), gamma=0.5 / cl.L, T=fedavg_T, local_steps=local_steps, lam=lam).x_final
-        out = {"clients": cl, "theta": theta, "certificate": opt.certificate}
-        for name, w in (("fedavg", w_fa), ("sfl", opt.x)):
-            F = cl.values(w)
-            out[name] = {
-                "w": w,
-                "losses": F,
-                "mean": float(F.mean()),
-                "p90": float(np.quantile(F, 0.9)),
-                "superquantile": float(sq.superquantile(F, theta)),
-            }
-        return out
 
 
 EXPERIMENT = register(SuperquantileExperiment())

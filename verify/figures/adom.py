@@ -73,8 +73,8 @@ def plot_distance_vs_rounds(ax, ns=(6, 10, 16), kappa=16.0, eps=1e-10, seed=0):
     exp = EXPERIMENT
     p = exp.params(dict(L=kappa))
     for n in ns:
-        problem, gossip = exp._instance(p, n, 1.0, kappa, seed)
-        tr = exp._run_method("adom+", problem, gossip, gossip.chi, p, p["max_iter"], eps)
+        problem, gossip = exp.network(p, n, 1.0, kappa, seed)
+        tr = exp.run_method("adom+", problem, gossip, gossip.chi, p, p["max_iter"], eps)
         ax.semilogy(tr.comm_rounds, tr.dist_sq / tr.dist_sq[0], label=f"n={n}, chi={gossip.chi:.3g}")
     ax.set_xlabel("communication rounds")
     ax.set_ylabel("sum_i ||x_i - x*||^2 / D_0")

@@ -34,6 +34,8 @@ from ratecheck.solvers.adom import (
 from ratecheck.verify.checking import UsageError, outcome
 from ratecheck.verify.instances import (
     adom_logistic,
+    adom_network,
+    adom_problem,
     adom_quadratics,
     adversarial_star_schedule,
     chain_depth_needed,
@@ -261,9 +263,7 @@ def test_sanity_values_and_counters():
 def test_property_adom_converges_linearly(n, d, mu, kappa, family, seed):
     prob = adom_quadratics(n, d, mu, mu * kappa, seed)
     assert prob.mu == pytest.approx(mu, rel=1e-8) and prob.L == pytest.approx(mu * kappa, rel=1e-8)
-    from ratecheck.verify.experiments.adom import build_network
-
-    seq = build_network(family, n, seed) if family != "rgg" else random_geometric_cycle(n, K=3, seed=seed)
+    seq = adom_network(family, n, seed) if family != "rgg" else random_geometric_cycle(n, K=3, seed=seed)
     sigma2 = math.sqrt(1 / kappa) / (16 * seq.chi)
     K = int(12 / sigma2)
     tr = adom_plus(prob, T=K, gossip=seq, chi=seq.chi)
@@ -293,6 +293,36 @@ def test_hard_instance_constants_and_support():
     x[:4] = 1.0  # depth 4 (even): A extends, B does not
     G = prob.local_grads(np.tile(x, (8, 1)))
     assert support_depth(G[:3]) == 5 and support_depth(G[3:6]) == 4 and support_depth(G[6:]) == 4
+
+
+def test_trajectory_costs_to_eps_and_to_depth_are_the_first_iterates_reaching_them():
+    prob = chain_hard_instance(6, 3, 12, 1.0, 20.0)
+    tr = adom_plus(
+        prob, T=300, gossip=StarSequence(6, adversarial_star_schedule(6, 3, 301)), chi=6.0, track_support=True
+    )
+    eps = np.array([0.5, 0.05, 1e-300])
+    r, g, ok = tr.cost_to_eps(eps)
+    assert ok.tolist() == [True, True, False]
+    for e, rr, gg in zip(eps[:2], r, g):
+        k = int(np.flatnonzero(tr.dist_sq <= e * tr.dist_sq[0])[0])
+        assert (rr, gg) == (tr.comm_rounds[k], tr.grad_calls[k])
+    ks = np.arange(2, 14)
+    r, g, ok = tr.cost_to_depth(ks)
+    assert not ok[-1] and ok[0]  # depth 13 > d never appears
+    for k, rr, gg in zip(ks[ok], r[ok], g[ok]):
+        first = int(np.flatnonzero(tr.depth >= k)[0])
+        assert (rr, gg) == (tr.comm_rounds[first], tr.grad_calls[first])
+    untracked = adom_plus(prob, T=5, gossip=StarSequence(6, adversarial_star_schedule(6, 3, 6)), chi=6.0)
+    with pytest.raises(InvalidInput, match="track_support"):
+        untracked.cost_to_depth(ks)
+
+
+def test_adom_network_and_problem_refuse_unknown_families():
+    with pytest.raises(UsageError, match="network must be one of ring, rgg, ring-star, star"):
+        adom_network("torus", 6)
+    with pytest.raises(UsageError, match="problem must be 'quadratic' or 'logistic'"):
+        adom_problem("huber", 6, 3, 5, 1.0, 4.0)
+    assert adom_problem("quadratic", 6, 3, 5, 1.0, 4.0).L == pytest.approx(4.0)
 
 
 def test_chain_depth_needed_bruteforce():

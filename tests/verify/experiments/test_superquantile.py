@@ -233,6 +233,54 @@ def test_uniform_example_value():
 
 
 # ----------------------------------------------------------------------------- Simplicial-FL pieces
+@pytest.mark.parametrize("theta,a,b", [(0.1, 0.3, 0.3), (0.5, 2.0, 5.0), (1.0, 1.5, 0.7)])
+def test_beta_superquantile_matches_numerical_integration(theta, a, b):
+    """S_theta of low + (high - low) Beta(a, b) against (1/theta) int_q^1 z f(z) dz by quadrature."""
+    import scipy.integrate
+    import scipy.stats
+
+    q = scipy.stats.beta.ppf(1 - theta, a, b)
+    tail = scipy.integrate.quad(lambda z: z * scipy.stats.beta.pdf(z, a, b), q, 1, limit=200)[0]
+    assert sq.beta_superquantile(theta, a, b, -1.0, 3.0) == pytest.approx(-1.0 + 4.0 * tail / theta, rel=1e-8)
+
+
+def test_beta_law_draws_do_not_depend_on_the_block_size():
+    """The Monte Carlo draws of S_hat_m come from the generator in order, whatever the blocks."""
+    kw = dict(replications=10, low=-1.0, high=2.0)
+    one = sq.beta_law(0.3, [5, 12], 0.5, 0.8, rng=np.random.default_rng(3), **kw)
+    small = sq.beta_law(0.3, [5, 12], 0.5, 0.8, rng=np.random.default_rng(3), chunk=24, **kw)
+    assert one["draws"].shape == (2, 10)
+    np.testing.assert_array_equal(one["draws"], small["draws"])
+    assert np.all((one["draws"] >= -1.0) & (one["draws"] <= 2.0))
+    assert one["population"] == sq.beta_superquantile(0.3, 0.5, 0.8, -1.0, 2.0)
+    with pytest.raises(InvalidInput, match="rng must be a numpy.random.Generator"):
+        sq.beta_law(0.3, [5], 0.5, 0.8, replications=4, rng=None)
+
+
+def test_loss_vector_batch_rows_spread_ties_and_flat():
+    from ratecheck.verify.instances import loss_vector_batch
+
+    X = loss_vector_batch(10, 7, seed=2)
+    assert X.shape == (10, 7)
+    np.testing.assert_array_equal(X, loss_vector_batch(10, 7, seed=2))
+    assert np.abs(X[:3]).max() > 5  # spread-out
+    assert set(np.unique(X[3:6])) <= {0.0, 1.0, 2.0}  # integer, with ties
+    assert np.abs(X[6:] - 1).max() < 1e-7  # nearly constant
+
+
+def test_ciss_optimum_certificate_bounds_the_objective():
+    from ratecheck.verify.instances import superquantile_clients
+    from ratecheck.verify.optima import ciss_optimum
+
+    cl = superquantile_clients(n=5, d=2, seed=1)
+    th, nu, lam = 0.4, 0.5, 2.0
+    opt = ciss_optimum(cl, np.full(2, 3.0), th, nu, lam)
+    assert opt.lower <= opt.value <= opt.lower + 1e-12
+    assert opt.certificate["grad_norm_sq"] < 1e-16  # the reference run converged: the certificate is tight
+    W = np.random.default_rng(0).standard_normal((200, 2)) * 3
+    assert np.all(sq.ciss_value(cl, W, th, nu, lam) >= opt.lower)
+
+
 def test_surrogate_with_m_equal_n_is_the_superquantile():
     rng = np.random.default_rng(9)
     cl = sq.QuadraticClients(rng.standard_normal((5, 3, 2)), rng.standard_normal((5, 3)))
