@@ -392,7 +392,15 @@ def exact_sketched_quadratic(A, e0, gamma: float, c_mean, c_second, T: int) -> d
 
 
 def exact_scaffnew_coordinates(
-    lam, gamma: float, p: float, e0, g0, T: int, renormalise_every: int = 32, chunk: int = 1024
+    lam,
+    gamma: float,
+    p: float,
+    e0,
+    g0,
+    T: int,
+    renormalise_every: int = 32,
+    chunk: int = 1024,
+    noise_var=None,
 ) -> np.ndarray:
     r"""Exact :math:`\mathbb E\Psi_t`, t = 0..T, of Scaffnew (ProxSkip on the consensus form) on quadratic
     clients whose Hessians share an eigenbasis, :math:`A_i=U\mathrm{Diag}(\lambda_i)U^\top`.
@@ -416,12 +424,16 @@ def exact_scaffnew_coordinates(
       :math:`G^+=qG+p^3\hat V=p^2D+q(1+p)G-(u\mathbf1^\top+\mathbf1u^\top)`, :math:`u=p^3(r-\frac m2)`
       (:math:`\hat V` the doubly centred V);
 
-    and :math:`\mathbb E\Psi=\sum_j\sum_i(E_{ii}+G_{ii}/p^2)`
+    and :math:`\mathbb E\Psi=\sum_j\sum_i(E_{ii}+G_{ii}/p^2)`.  Stochastic gradients
+    :math:`\nabla f_i+\xi_i` with additive zero-mean noise, independent over clients, coordinates and steps,
+    of variance :math:`\sigma_{ij}^2` (``noise_var``), add :math:`-\gamma\xi` to :math:`a\circ e+\gamma g`
+    before either outcome, hence :math:`\gamma^2\mathrm{Diag}(\sigma_{\cdot j}^2)` to P in both E' and V: the
+    moments stay exact (SProxSkip on quadratics)
     (:math:`\Psi=\Vert x-x^\star\Vert^2+\frac{\gamma^2}{p^2}\Vert h-h^\star\Vert^2`, summed over clients).
     One step is 15 elementwise passes and two row sums over arrays (n, n, coordinates) whose last axis is the
     coordinate (every pass contiguous, the averaging corrections broadcasts), processed ``chunk``
-    coordinates at a time for the whole horizon (coordinates are independent), so the working set stays
-    in cache.  The recursion is exact (no truncation) and in the natural variables (no cancellation:
+    coordinates at a time for the whole horizon (coordinates are independent; the chunk bounds the memory,
+    seven arrays of n² × chunk numbers).  The recursion is exact (no truncation) and in the natural variables (no cancellation:
     1e-14 relative to the dense engine up to κ = 10⁶).  E and G are kept exactly symmetric (S as
     :math:`Z+Z^\top`, the centring as the symmetric :math:`u\mathbf1^\top+\mathbf1u^\top`), since an
     antisymmetric rounding error would feed back through the row means.  Every ``renormalise_every``
@@ -441,6 +453,9 @@ def exact_scaffnew_coordinates(
         Number of steps.
     renormalise_every : int
         Steps between renormalisations of the moments.
+    noise_var : float or array (d, n), optional
+        Variances :math:`\sigma_{ij}^2\ge0` of the additive gradient noise (client i, coordinate j; none when
+        omitted).
     chunk : int
         Coordinates processed together (a cache-size choice; the result does not depend on it beyond
         rounding of the final sum over chunks).
@@ -462,21 +477,29 @@ def exact_scaffnew_coordinates(
         raise ValueError(f"p must be in (0, 1], got {p!r}")
     if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
         raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
+    nv = None
+    if noise_var is not None:
+        nv = np.broadcast_to(np.asarray(noise_var, dtype=float), (d, n)) if np.ndim(noise_var) < 2 else noise_var
+        nv = np.asarray(nv, dtype=float)
+        if nv.shape != (d, n) or not np.all(np.isfinite(nv) & (nv >= 0)):
+            raise ValueError(f"noise_var must be a finite number >= 0 or a (d, n) = ({d}, {n}) array of them")
     out = np.zeros(T + 1)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         for j0 in range(0, d, chunk):
             sl = slice(j0, min(d, j0 + chunk))
             lam_c, e_c, g_c = (np.ascontiguousarray(x[sl].T) for x in (lam, e0, g0))  # coordinate last
-            out += _scaffnew_chunk(lam_c, gamma, p, e_c, g_c, T, renormalise_every)
+            nv_c = None if nv is None else gamma**2 * np.ascontiguousarray(nv[sl].T)
+            out += _scaffnew_chunk(lam_c, gamma, p, e_c, g_c, T, renormalise_every, nv_c)
     bad = np.flatnonzero(~np.isfinite(out))
     if bad.size:
         out[bad[0] :] = np.inf
     return out
 
 
-def _scaffnew_chunk(lam, gamma, p, e0, g0, T, renormalise_every):
+def _scaffnew_chunk(lam, gamma, p, e0, g0, T, renormalise_every, noise=None):
     """:func:`exact_scaffnew_coordinates` on one chunk of coordinates, arrays (n, ...) with the coordinate
-    last: the (T+1,) series of this chunk's share of E Psi, ``inf`` from its first overflow."""
+    last: the (T+1,) series of this chunk's share of E Psi, ``inf`` from its first overflow.  ``noise``
+    (n, chunk): the variances of gamma * xi, added to the diagonal of P (scaled like the moments)."""
     n, dc = lam.shape
     q = 1.0 - p
     a = 1.0 - gamma * lam
@@ -488,6 +511,7 @@ def _scaffnew_chunk(lam, gamma, p, e0, g0, T, renormalise_every):
     diag = slice(None, None, n + 1)  # the diagonal of a (n * n, dc) view
     k_r, w_g, k_g, p2, p3 = q / p, 1.0 / p**2, q * (1.0 + p), p * p, p**3
     log_scale, weight = np.zeros(dc), np.ones(dc)
+    noise_scaled = noise  # the noise in the units of the renormalised moments
     part = np.full(T + 1, np.inf)
     for t in range(T + 1):
         psi_j = E.reshape(n * n, dc)[diag].sum(axis=0)
@@ -502,6 +526,8 @@ def _scaffnew_chunk(lam, gamma, p, e0, g0, T, renormalise_every):
             s = np.where((psi_j > 0) & np.isfinite(psi_j), psi_j, 1.0)
             log_scale += np.log(s)
             weight = np.exp(log_scale)
+            if noise is not None:
+                noise_scaled = noise / weight
             s = 1.0 / s
             E *= s
             Y *= s
@@ -510,6 +536,8 @@ def _scaffnew_chunk(lam, gamma, p, e0, g0, T, renormalise_every):
         np.add(Y, Y.transpose(1, 0, 2), out=S)  # S = Z + Z^T, exactly symmetric
         Y += G  # Z + G
         E *= A  # P
+        if noise is not None:
+            E.reshape(n * n, dc)[diag] += noise_scaled
         S += E
         S += G  # E' = P + S + G
         S *= q  # q E'
