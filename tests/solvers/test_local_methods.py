@@ -313,3 +313,26 @@ def test_proxskip_with_gradient_noise_matches_the_exact_expectation():
     np.testing.assert_array_equal(a.lyapunov, b.lyapunov)
     with pytest.raises(InvalidInput, match="noise must be >= 0"):
         proxskip(P, x0, gamma=g, p=q, T=T, rng=np.random.default_rng(3), noise=-0.1)
+
+
+def test_scaffnew_coordinates_engine_is_independent_of_the_chunk_of_coordinates():
+    """Coordinates are independent: processing them in chunks (here 1, 2 and 3 of 7, the last chunk short)
+    gives the same E Psi_t as all at once, with and without noise, and a divergence in one chunk still makes
+    the total inf from its first overflow on."""
+    from ratecheck.verify.expectation import exact_scaffnew_coordinates
+
+    rng = np.random.default_rng(11)
+    d, n = 7, 4
+    lam = rng.uniform(0.5, 10.0, (d, n))
+    e0, g0 = rng.standard_normal((d, n)), rng.standard_normal((d, n))
+    for nv in (None, rng.uniform(0.0, 0.3, (d, n))):
+        whole = exact_scaffnew_coordinates(lam, 0.09, 0.35, e0, g0, 250, noise_var=nv)
+        for chunk in (1, 2, 3):
+            got = exact_scaffnew_coordinates(lam, 0.09, 0.35, e0, g0, 250, chunk=chunk, noise_var=nv)
+            np.testing.assert_allclose(got, whole, rtol=1e-13)
+    lam[5, 2] = 60.0  # gamma * lam = 5.4: that coordinate diverges
+    psi = exact_scaffnew_coordinates(lam, 0.09, 0.35, e0, g0, 400, chunk=2)
+    first = int(np.argmax(~np.isfinite(psi)))
+    assert 0 < first < 400 and np.all(np.isinf(psi[first:])) and np.all(np.isfinite(psi[:first]))
+    with pytest.raises(ValueError, match="chunk"):
+        exact_scaffnew_coordinates(lam, 0.09, 0.35, e0, g0, 3, chunk=0)
