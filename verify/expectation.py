@@ -424,16 +424,18 @@ def exact_scaffnew_coordinates(
       :math:`G^+=qG+p^3\hat V=p^2D+q(1+p)G-(u\mathbf1^\top+\mathbf1u^\top)`, :math:`u=p^3(r-\frac m2)`
       (:math:`\hat V` the doubly centred V);
 
-    and :math:`\mathbb E\Psi=\sum_j\sum_i(E_{ii}+G_{ii}/p^2)`.  Stochastic gradients
-    :math:`\nabla f_i+\xi_i` with additive zero-mean noise, independent over clients, coordinates and steps,
-    of variance :math:`\sigma_{ij}^2` (``noise_var``), add :math:`-\gamma\xi` to :math:`a\circ e+\gamma g`
-    before either outcome, hence :math:`\gamma^2\mathrm{Diag}(\sigma_{\cdot j}^2)` to P in both E' and V: the
-    moments stay exact (SProxSkip on quadratics)
+    and :math:`\mathbb E\Psi=\sum_j\sum_i(E_{ii}+G_{ii}/p^2)`
     (:math:`\Psi=\Vert x-x^\star\Vert^2+\frac{\gamma^2}{p^2}\Vert h-h^\star\Vert^2`, summed over clients).
-    One step is 15 elementwise passes and two row sums over arrays (n, n, coordinates) whose last axis is the
-    coordinate (every pass contiguous, the averaging corrections broadcasts), processed ``chunk``
-    coordinates at a time for the whole horizon (coordinates are independent; the chunk bounds the memory,
-    seven arrays of n² × chunk numbers).  The recursion is exact (no truncation) and in the natural variables (no cancellation:
+    Stochastic gradients :math:`\nabla f_i+\xi_i` with additive zero-mean noise, independent over clients,
+    coordinates and steps, of variance :math:`\sigma_{ij}^2` (``noise_var``), add :math:`-\gamma\xi` to
+    :math:`a\circ e+\gamma g` before either outcome, hence :math:`\gamma^2\mathrm{Diag}(\sigma_{\cdot j}^2)` to
+    P in both E' and V: the moments stay exact (SProxSkip on quadratics).
+
+    One step is 16 elementwise passes (the centring included) and two row sums over arrays
+    (n, n, coordinates) whose last axis is the coordinate (every pass contiguous, the averaging corrections
+    broadcasts), processed ``chunk`` coordinates at a time for the whole horizon (coordinates are
+    independent; the chunk bounds the memory, seven arrays of n² × chunk numbers).  The recursion is exact
+    (no truncation) and in the natural variables (no cancellation:
     1e-14 relative to the dense engine up to κ = 10⁶).  E and G are kept exactly symmetric (S as
     :math:`Z+Z^\top`, the centring as the symmetric :math:`u\mathbf1^\top+\mathbf1u^\top`), since an
     antisymmetric rounding error would feed back through the row means.  Every ``renormalise_every``

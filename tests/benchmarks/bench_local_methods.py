@@ -21,7 +21,7 @@ Run: PYTHONPATH=. python -m pytest tests/benchmarks/bench_local_methods.py -m be
   the previous layout (d, n, n) puts the client pair last, so every broadcast and the row means run
   10-element inner loops; putting the coordinate last ((n, n, d): every pass one contiguous loop, the
   transposes and the averaging corrections strided only over whole rows) and rewriting the recursion as
-  15 passes + 2 row sums (E' = P + S + G, D = P - qE', V = (D + (q/p) G) / p, G+ = p^2 D + q(1 + p) G - H)
+  16 passes + 2 row sums (E' = P + S + G, D = P - qE', V = (D + (q/p) G) / p, G+ = p^2 D + q(1 + p) G - H)
   instead of 23 passes + a matrix-vector product gave ~2.3x; cache-sized chunks of coordinates did not help
   (256 or 512 coordinates: slower, the broadcasts' per-row overhead grows); packed upper triangles of E and
   G (55 of 100 entries) lose more on the gathers the row sums and corrections then need (a packed row sum
