@@ -36,6 +36,7 @@ __all__ = [
     "FlixTrajectory",
     "proxskip",
     "proxskip_maps",
+    "proxskip_noise_covs",
     "local_gd",
     "local_gd_round_map",
     "flix_gd",
@@ -88,8 +89,16 @@ class ProxSkipTrajectory:
     h: np.ndarray
 
 
-def proxskip(problem, x0, *, gamma, p, T, rng, h0=None, replications: int = 1, x_star=None) -> ProxSkipTrajectory:
+def proxskip(
+    problem, x0, *, gamma, p, T, rng, h0=None, replications: int = 1, x_star=None, noise: float = 0.0
+) -> ProxSkipTrajectory:
     r"""Scaffnew (ProxSkip on the consensus form), all clients and replications vectorized.
+
+    With ``noise`` = σ > 0 every client uses a stochastic gradient :math:`\nabla f_i(x_i)+\xi_i`,
+    :math:`\xi_i\sim\mathcal N(0,\sigma^2I_d)` independent over clients, steps and replications (additive
+    noise: unbiased, variance :math:`C=nd\sigma^2` at :math:`x^\star` summed over clients, expected smoothness
+    A'' = L; SProxSkip as restated by Malinovsky, Yi, Richtárik, NeurIPS 2022, Theorem 8), drawn from ``rng``
+    as one (replications, n, d) array per step after the coins.
 
     Parameters
     ----------
@@ -110,10 +119,13 @@ def proxskip(problem, x0, *, gamma, p, T, rng, h0=None, replications: int = 1, x
     replications : int
     x_star : array (d,), optional
         The minimiser of :math:`\bar f`; enables the Lyapunov series.
+    noise : float >= 0
+        Standard deviation σ of the additive gradient noise (0: exact gradients, no draws).
     """
     gamma = positive("gamma", gamma)
     p = in_unit_interval("p", p)
     T = positive_int("T", T)
+    noise = positive("noise", noise, strict=False)
     R = positive_int("replications", replications)
     X = _start(problem, x0, R)
     n, d = problem.n, problem.d
@@ -137,6 +149,8 @@ def proxskip(problem, x0, *, gamma, p, T, rng, h0=None, replications: int = 1, x
     coins = rng.random((T, R)) < p
     for t in range(T):  # a loop over steps; clients and replications are array axes
         Xh = X - gamma * (_grads(problem, X) - H)
+        if noise > 0:
+            Xh -= (gamma * noise) * rng.standard_normal((R, n, d))
         eta = coins[t]
         if eta.any():
             avg = (Xh[eta] - (gamma / p) * H[eta]).mean(axis=1, keepdims=True)
@@ -179,6 +193,30 @@ def proxskip_maps(A, gamma: float, p: float) -> tuple[np.ndarray, np.ndarray]:
     Gplus = np.hstack([np.zeros((N, N)), I]) + (p / gamma) * (Eplus - Ehat)
     M1 = np.vstack([Eplus, Gplus])
     return M0, M1
+
+
+def proxskip_noise_covs(n: int, d: int, gamma: float, p: float, noise: float) -> np.ndarray:
+    r"""Covariances (2, 2nd, 2nd) of the additive noise that stochastic gradients
+    :math:`\nabla f_i+\xi_i`, :math:`\xi_i\sim\mathcal N(0,\sigma^2I_d)` (``noise`` = σ), add to one Scaffnew
+    step of :func:`proxskip_maps` (state :math:`z=(e,g)`): :math:`\hat e` gains :math:`-\gamma\xi`, which the
+    skip keeps and the communication maps to :math:`e^+\mathrel{+}=-\gamma P\xi`,
+    :math:`g^+\mathrel{+}=p(I-P)\xi`, so
+
+    .. math:: C_0=\begin{pmatrix}\gamma^2\sigma^2I&0\\0&0\end{pmatrix},\qquad
+              C_1=\begin{pmatrix}\gamma^2\sigma^2P&0\\0&p^2\sigma^2(I-P)\end{pmatrix}
+
+    (:math:`P(I-P)=0`).  With them :func:`verify.expectation.exact_linear_second_moments` keeps the expectation
+    exact (its ``noise_covs``)."""
+    gamma = positive("gamma", gamma)
+    p = in_unit_interval("p", p)
+    noise = positive("noise", noise, strict=False)
+    N = n * d
+    P = np.kron(np.full((n, n), 1.0 / n), np.eye(d))
+    C = np.zeros((2, 2 * N, 2 * N))
+    C[0, :N, :N] = (gamma * noise) ** 2 * np.eye(N)
+    C[1, :N, :N] = (gamma * noise) ** 2 * P
+    C[1, N:, N:] = (p * noise) ** 2 * (np.eye(N) - P)
+    return C
 
 
 def proxskip_operators(A, gamma: float, p: float):

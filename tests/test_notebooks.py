@@ -33,7 +33,7 @@ EXPECT = {
 FIGURES = {
     "adom_plus": 4,
     "ef21_am": 3,
-    "local_methods": 6,
+    "local_methods": 7,
     "lsvrp": 4,
     "rare_features": 3,
     "rcd_rpt": 3,

@@ -63,6 +63,7 @@ tau2L, tau2mu = sym("tau2L_mean"), sym("tau2mu_mean")  # (1/n) sum tau_i^2 L_i, 
 tau_mean, tau_min = sym("tau_mean"), sym("tau_min", nonnegative=True, real=True)
 u_L = sym("u_L", nonnegative=True, real=True)  # selectors of the stacked FLIX constants measure (file-local)
 u_mu = sym("u_mu", nonnegative=True, real=True)
+C_noise = sym("C", nonnegative=True, real=True)  # gradient noise variance at x*, summed over clients
 
 _P = (gt(p, 0), le(p, 1))
 
@@ -96,6 +97,32 @@ linear_rate = register(
         description="Scaffnew with L = max_i L_i and mu = min_i mu_i; Psi sums over clients, "
         "Psi = sum_i ||x_i - x*||^2 + (gamma^2/p^2) sum_i ||h_i - grad f_i(x*)||^2, h_0 = 0; exact expectation "
         "over the coins on quadratics.",
+    )
+)
+
+SPROXSKIP = "SProxSkip as restated in Malinovsky, Yi, Richtárik. Variance Reduced ProxSkip. NeurIPS 2022, Theorem 8"
+
+stochastic = register(
+    Claim(
+        id="proxskip.stochastic",
+        title="ProxSkip/Scaffnew with stochastic gradients: E Psi_T <= (1 - min{gamma mu, p^2})^T Psi_0 + gamma^2 C / "
+        "min{gamma mu, p^2}",
+        paper=PROXSKIP + "; stochastic-gradient theorem " + SPROXSKIP + " (the ProxSkip paper's statement [not found])",
+        provenance=Provenance.RECONSTRUCTED,
+        provenance_note="[reconstructed] from the co-author restatement (an unbiased estimator with expected-"
+        "smoothness constant A'' and variance C at x*, gamma <= min{1/mu, 1/A''}); its constants for additive "
+        "noise (A'' = L, C = n d noise^2) [derived]",
+        kind=Kind.UPPER,
+        measure="proxskip_sgd_lyapunov",
+        in_expectation=True,
+        stepsize=1 / L,
+        bound=(1 - zeta()) ** T * Psi0 + gamma**2 * C_noise / zeta(),
+        assumptions=(gt(mu, 0), le(mu, L), ge(C_noise, 0)) + _P,
+        experiment="local_methods",
+        description="Scaffnew as in proxskip.linear-rate, every client using grad f_i(x_i) + xi_i with xi_i ~ "
+        "N(0, noise^2 I_d) independent over clients and steps: unbiased, expected smoothness A'' = L, and "
+        "C = E||xi||^2 = n d noise^2 (summed over clients like Psi); exact expectation over the coins and the "
+        "noise (its covariance adds a constant term to the second-moment recursion).",
     )
 )
 
@@ -414,6 +441,20 @@ register_teeth(
         "zeta-gamma-mu",
         bound=(1 - gmu) ** T * Psi0,
         expected_to_fail="zeta = gamma mu: the communication term p^2 of the rate dropped",
+    ),
+)
+register_teeth(
+    stochastic,
+    stochastic.variant(
+        "no-noise-term",
+        bound=(1 - zeta()) ** T * Psi0,
+        expected_to_fail="the noise term gamma^2 C / zeta dropped: the deterministic rate claimed with noisy gradients",
+    ),
+    stochastic.variant(
+        "floor-gamma2-C",
+        bound=(1 - zeta()) ** T * Psi0 + gamma**2 * C_noise,
+        expected_to_fail="noise floor gamma^2 C instead of gamma^2 C / zeta (the one-step variance not summed over "
+        "the geometric series)",
     ),
 )
 register_teeth(

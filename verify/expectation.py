@@ -413,7 +413,17 @@ def exact_sketched_quadratic(A, e0, gamma: float, c_mean, c_second, T: int) -> d
     return {"gap": gap, "dist_sq": dist, "grad_norm_sq": grad}
 
 
-def exact_scaffnew_coordinates(lam, gamma: float, p: float, e0, g0, T: int, renormalise_every: int = 32) -> np.ndarray:
+def exact_scaffnew_coordinates(
+    lam,
+    gamma: float,
+    p: float,
+    e0,
+    g0,
+    T: int,
+    renormalise_every: int = 32,
+    chunk: int = 1024,
+    noise_var=None,
+) -> np.ndarray:
     r"""Exact :math:`\mathbb E\Psi_t`, t = 0..T, of Scaffnew (ProxSkip on the consensus form) on quadratic
     clients whose Hessians share an eigenbasis, :math:`A_i=U\mathrm{Diag}(\lambda_i)U^\top`.
 
@@ -424,24 +434,36 @@ def exact_scaffnew_coordinates(lam, gamma: float, p: float, e0, g0, T: int, reno
     :math:`e^+=\bar v\mathbf 1`, :math:`g^+=-\frac p\gamma(v-\bar v\mathbf1)` (Mishchenko et al., ICML 2022,
     Alg. 2 on quadratics; spec ``local_methods.md`` §2.4).  The second-moment recursion
     :math:`S^+=(1-p)M_0SM_0^\top+pM_1SM_1^\top` then needs only Hadamard products and averages, O(n²) per
-    coordinate and step instead of the O(n³) of products with the 2n × 2n maps.  With
-    :math:`E=\mathbb E[ee^\top]`, :math:`Y=\mathbb E[eg^\top]`, :math:`G=\mathbb E[gg^\top]`,
-    :math:`Z=(a\mathbf1^\top)\circ Y`, :math:`Q_1=(aa^\top)\circ E`, :math:`Q_2=Z+Z^\top`:
+    coordinate and step instead of the O(n³) of products with the 2n × 2n maps.  In the scaled moments
+    :math:`E=\mathbb E[ee^\top]`, :math:`Y=\gamma\,\mathbb E[eg^\top]`, :math:`G=\gamma^2\mathbb E[gg^\top]`,
+    with :math:`q=1-p`, :math:`Z=(a\mathbf1^\top)\circ Y`, :math:`S=Z+Z^\top`, :math:`P=(aa^\top)\circ E`,
+    :math:`E'=P+S+G` (the skip outcome's E) and :math:`D=P-qE'`:
 
-    * skip: :math:`E_s=Q_1+\gamma Q_2+\gamma^2G`, :math:`Y_s=Z+\gamma G`, :math:`G_s=G`;
-    * communicate: :math:`V=\mathbb E[vv^\top]=Q_1+\beta Q_2+\beta^2G`, its row means r, :math:`m=\bar r`,
-      :math:`c=r-m`, the doubly centred :math:`\hat V=V-c\mathbf1^\top-\mathbf1c^\top-m\mathbf1\mathbf1^\top`:
-      :math:`E_c=m\mathbf1\mathbf1^\top`, :math:`Y_c=-\frac p\gamma\mathbf1c^\top`,
-      :math:`G_c=\frac{p^2}{\gamma^2}\hat V`;
+    * the communication outcome's :math:`V=\mathbb E[vv^\top]` is :math:`\frac1p\big(D+\frac qpG\big)`
+      (substituting :math:`S=E'-P-G` in :math:`V=P+bS+b^2G`, :math:`b=\beta/\gamma=-q/p`), with row means
+      r, :math:`m=\bar r`, :math:`c=r-m`;
+    * :math:`E^+=qE'+pm\mathbf1\mathbf1^\top`, :math:`Y^+=q(Z+G)-p^2\mathbf1c^\top`,
+      :math:`G^+=qG+p^3\hat V=p^2D+q(1+p)G-(u\mathbf1^\top+\mathbf1u^\top)`, :math:`u=p^3(r-\frac m2)`
+      (:math:`\hat V` the doubly centred V);
 
-    and :math:`\mathbb E\Psi=\sum_j\sum_i(E_{ii}+\frac{\gamma^2}{p^2}G_{ii})`
-    (:math:`\Psi=\Vert x-x^\star\Vert^2+\frac{\gamma^2}{p^2}\Vert h-h^\star\Vert^2`, summed over clients).  The
-    recursion is exact (no truncation) and in the natural variables (no cancellation: 1e-14 relative to the
-    dense engine up to κ = 10⁶).  E and G are kept exactly symmetric (the centring is added as the symmetric
-    :math:`h\mathbf1^\top+\mathbf1h^\top`), since an antisymmetric rounding error would feed back through the
-    row means.  Every ``renormalise_every`` steps each coordinate's moments are divided by its current
-    :math:`\mathbb E\Psi` share (kept as a log scale), so decaying moments never reach subnormal floats.  The
-    reference is :func:`exact_linear_second_moments` on the full state (2nd) with the dense maps.
+    and :math:`\mathbb E\Psi=\sum_j\sum_i(E_{ii}+G_{ii}/p^2)`
+    (:math:`\Psi=\Vert x-x^\star\Vert^2+\frac{\gamma^2}{p^2}\Vert h-h^\star\Vert^2`, summed over clients).
+    Stochastic gradients :math:`\nabla f_i+\xi_i` with additive zero-mean noise, independent over clients,
+    coordinates and steps, of variance :math:`\sigma_{ij}^2` (``noise_var``), add :math:`-\gamma\xi` to
+    :math:`a\circ e+\gamma g` before either outcome, hence :math:`\gamma^2\mathrm{Diag}(\sigma_{\cdot j}^2)` to
+    P in both E' and V: the moments stay exact (SProxSkip on quadratics).
+
+    One step is 16 elementwise passes (the centring included) and two row sums over arrays
+    (n, n, coordinates) whose last axis is the coordinate (every pass contiguous, the averaging corrections
+    broadcasts), processed ``chunk`` coordinates at a time for the whole horizon (coordinates are
+    independent; the chunk bounds the memory, seven arrays of n² × chunk numbers).  The recursion is exact
+    (no truncation) and in the natural variables (no cancellation:
+    1e-14 relative to the dense engine up to κ = 10⁶).  E and G are kept exactly symmetric (S as
+    :math:`Z+Z^\top`, the centring as the symmetric :math:`u\mathbf1^\top+\mathbf1u^\top`), since an
+    antisymmetric rounding error would feed back through the row means.  Every ``renormalise_every``
+    steps each coordinate's moments are divided by its current :math:`\mathbb E\Psi` share (kept as a log
+    scale), so decaying moments never reach subnormal floats.  The reference is
+    :func:`exact_linear_second_moments` on the full state (2nd) with the dense maps.
 
     Parameters
     ----------
@@ -453,6 +475,14 @@ def exact_scaffnew_coordinates(lam, gamma: float, p: float, e0, g0, T: int, reno
         Initial :math:`x_{i,0}-x^\star` and :math:`h_{i,0}-h_i^\star` in the eigenbasis (coordinate j, client i).
     T : int
         Number of steps.
+    renormalise_every : int
+        Steps between renormalisations of the moments.
+    noise_var : float or array (d, n), optional
+        Variances :math:`\sigma_{ij}^2\ge0` of the additive gradient noise (client i, coordinate j; none when
+        omitted).
+    chunk : int
+        Coordinates processed together (a cache-size choice; the result does not depend on it beyond
+        rounding of the final sum over chunks).
 
     Returns
     -------
@@ -469,64 +499,91 @@ def exact_scaffnew_coordinates(lam, gamma: float, p: float, e0, g0, T: int, reno
         raise ValueError(f"gamma must be a finite number > 0, got {gamma!r}")
     if not (np.isfinite(p) and 0 < p <= 1):
         raise ValueError(f"p must be in (0, 1], got {p!r}")
-    a = 1.0 - gamma * lam
-    beta = -gamma * (1.0 - p) / p
-    col, row = (slice(None), slice(None), None), (slice(None), None, slice(None))
-    E, Y, G = e0[col] * e0[row], e0[col] * g0[row], g0[col] * g0[row]
-    aa = a[col] * a[row]
-    a_full = a[col] * np.ones((d, n, n))
-    w_g = gamma**2 / p**2
-    k_y = p * p / gamma
-    k_g = p**3 / gamma**2
-    ones = np.full(n, 1.0 / n)
-    Q1, Q2, Z, V, tmp, tG = (np.empty((d, n, n)) for _ in range(6))
-    log_scale = np.zeros(d)
-    out = np.full(T + 1, np.inf)
+    if not (isinstance(chunk, (int, np.integer)) and chunk >= 1):
+        raise ValueError(f"chunk must be an integer >= 1, got {chunk!r}")
+    nv = None
+    if noise_var is not None:
+        nv = np.broadcast_to(np.asarray(noise_var, dtype=float), (d, n)) if np.ndim(noise_var) < 2 else noise_var
+        nv = np.asarray(nv, dtype=float)
+        if nv.shape != (d, n) or not np.all(np.isfinite(nv) & (nv >= 0)):
+            raise ValueError(f"noise_var must be a finite number >= 0 or a (d, n) = ({d}, {n}) array of them")
+    out = np.zeros(T + 1)
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-        for t in range(T + 1):
-            psi_j = np.einsum("dii->d", E) + w_g * np.einsum("dii->d", G)
-            total = float(np.exp(log_scale) @ psi_j)
-            if not np.isfinite(total) or np.any(np.abs(psi_j) >= 1e300):
-                break
-            out[t] = total
-            if t == T:
-                break
-            if t % renormalise_every == renormalise_every - 1:
-                s = np.where((psi_j > 0) & np.isfinite(psi_j), psi_j, 1.0)
-                log_scale += np.log(s)
-                s = (1.0 / s)[:, None, None]
-                E *= s
-                Y *= s
-                G *= s
-            np.multiply(aa, E, out=Q1)
-            np.multiply(a_full, Y, out=Z)
-            np.add(Z, Z.transpose(0, 2, 1), out=Q2)
-            np.multiply(Q2, beta, out=tmp)
-            np.add(Q1, tmp, out=V)
-            np.multiply(G, beta * beta, out=tmp)
-            V += tmp
-            r = (V.reshape(d * n, n) @ ones).reshape(d, n)
-            m = r.mean(axis=1)
-            c = r - m[:, None]
-            h = c + 0.5 * m[:, None]
-            np.add(h[col], h[row], out=tmp)
-            V -= tmp
-            np.multiply(G, gamma, out=tG)
-            np.multiply(Q2, gamma, out=tmp)
-            Q1 += tmp
-            np.multiply(tG, gamma, out=tmp)
-            Q1 += tmp
-            Q1 *= 1.0 - p
-            Q1 += (p * m)[:, None, None]
-            E, Q1 = Q1, E
-            Z += tG
-            Z *= 1.0 - p
-            Z -= (k_y * c)[row]
-            Y, Z = Z, Y
-            G *= 1.0 - p
-            np.multiply(V, k_g, out=tmp)
-            G += tmp
+        for j0 in range(0, d, chunk):
+            sl = slice(j0, min(d, j0 + chunk))
+            lam_c, e_c, g_c = (np.ascontiguousarray(x[sl].T) for x in (lam, e0, g0))  # coordinate last
+            nv_c = None if nv is None else gamma**2 * np.ascontiguousarray(nv[sl].T)
+            out += _scaffnew_chunk(lam_c, gamma, p, e_c, g_c, T, renormalise_every, nv_c)
+    bad = np.flatnonzero(~np.isfinite(out))
+    if bad.size:
+        out[bad[0] :] = np.inf
     return out
+
+
+def _scaffnew_chunk(lam, gamma, p, e0, g0, T, renormalise_every, noise=None):
+    """:func:`exact_scaffnew_coordinates` on one chunk of coordinates, arrays (n, ...) with the coordinate
+    last: the (T+1,) series of this chunk's share of E Psi, ``inf`` from its first overflow.  ``noise``
+    (n, chunk): the variances of gamma * xi, added to the diagonal of P (scaled like the moments)."""
+    n, dc = lam.shape
+    q = 1.0 - p
+    a = 1.0 - gamma * lam
+    A = a[:, None, :] * a[None, :, :]  # A[i, k] = a_i a_k: exactly symmetric
+    a_rows = np.ascontiguousarray(np.broadcast_to(a[:, None, :], (n, n, dc)))
+    e, g = e0, gamma * g0
+    E, Y, G = e[:, None] * e[None, :], e[:, None] * g[None, :], g[:, None] * g[None, :]
+    S, D = np.empty((n, n, dc)), np.empty((n, n, dc))
+    diag = slice(None, None, n + 1)  # the diagonal of a (n * n, dc) view
+    k_r, w_g, k_g, p2, p3 = q / p, 1.0 / p**2, q * (1.0 + p), p * p, p**3
+    log_scale, weight = np.zeros(dc), np.ones(dc)
+    noise_scaled = noise  # the noise in the units of the renormalised moments
+    part = np.full(T + 1, np.inf)
+    for t in range(T + 1):
+        psi_j = E.reshape(n * n, dc)[diag].sum(axis=0)
+        psi_j += w_g * G.reshape(n * n, dc)[diag].sum(axis=0)
+        total = float(weight @ psi_j)
+        if not np.isfinite(total) or np.abs(psi_j).max() >= 1e300:
+            break
+        part[t] = total
+        if t == T:
+            break
+        if t % renormalise_every == renormalise_every - 1:
+            s = np.where((psi_j > 0) & np.isfinite(psi_j), psi_j, 1.0)
+            log_scale += np.log(s)
+            weight = np.exp(log_scale)
+            if noise is not None:
+                noise_scaled = noise / weight
+            s = 1.0 / s
+            E *= s
+            Y *= s
+            G *= s
+        Y *= a_rows  # Z
+        np.add(Y, Y.transpose(1, 0, 2), out=S)  # S = Z + Z^T, exactly symmetric
+        Y += G  # Z + G
+        E *= A  # P
+        if noise is not None:
+            E.reshape(n * n, dc)[diag] += noise_scaled
+        S += E
+        S += G  # E' = P + S + G
+        S *= q  # q E'
+        E -= S  # D = P - q E'
+        r = E.sum(axis=1)
+        r += k_r * G.sum(axis=1)
+        r *= 1.0 / (n * p)  # row means of V = (D + (q/p) G) / p
+        m = np.add.reduce(r, axis=0)
+        m *= 1.0 / n
+        c = r - m
+        S += p * m  # E+
+        G *= k_g
+        E *= p2
+        G += E  # p^2 D + q (1 + p) G
+        u = p3 * (c + 0.5 * m)  # p^3 (r - m / 2)
+        np.add(u[:, None, :], u[None, :, :], out=D)
+        G -= D  # G+
+        Y *= q
+        c *= p2
+        Y -= c[None, :, :]  # Y+
+        E, S = S, E
+    return part
 
 
 __all__ += [

@@ -7,7 +7,9 @@ Measures (``ratecheck describe local_methods``):
   :math:`(x-x^\star,h-h^\star)\in\mathbb R^{2nd}`), ``proxskip_one_step`` (largest generalized eigenvalue of the
   exact conditional second moment against the claimed one-step form), ``proxskip_gd_gap`` (p = 1 against GD),
   ``comms_to_eps`` (expected communications to :math:`\varepsilon` against κ on the fair family Q1(κ), with GD
-  alongside) and ``comms_vs_p``;
+  alongside), ``comms_vs_p`` and ``proxskip_sgd_lyapunov`` (:math:`\mathbb E\Psi_t` with stochastic gradients
+  :math:`\nabla f_i+\xi_i`, :math:`\xi_i\sim\mathcal N(0,\sigma^2I)`: the additive noise adds a constant
+  covariance to the second-moment recursion, so the expectation stays exact);
 * Local GD — ``lgd_dist_fixed``, ``lgd_dist_opt``, ``lgd_floor``, ``lgd_floor_vs_H``, ``lgd_rounds_to_eps``,
   ``khaled_gap`` (deterministic; the fixed point from the exact round map);
 * FLIX — ``flix_constants``, ``flix_uniform_gap``, ``flix_gd_gap``, ``flix_lgd_gap`` (deterministic).
@@ -42,6 +44,7 @@ from ratecheck.solvers.local_methods import (
     proxskip,
     proxskip_coordinate_operators,
     proxskip_maps,
+    proxskip_noise_covs,
     proxskip_operators,
 )
 from ratecheck.solvers.problems import QuadraticClients
@@ -58,7 +61,14 @@ from . import Experiment, register
 
 INSTANCES = ("q1", "rotated", "diagonal", "lg0", "lg2", "isotropic", "logistic")
 MC_GRID_POINTS = 30  #: Monte Carlo comparisons on this many t values (Bonferroni over them)
-_PS_MEASURES = ("proxskip_lyapunov", "proxskip_one_step", "proxskip_gd_gap", "comms_to_eps", "comms_vs_p")
+_PS_MEASURES = (
+    "proxskip_lyapunov",
+    "proxskip_one_step",
+    "proxskip_gd_gap",
+    "comms_to_eps",
+    "comms_vs_p",
+    "proxskip_sgd_lyapunov",
+)
 _LGD_RUN = ("lgd_dist_fixed", "lgd_dist_opt", "lgd_rounds_to_eps", "khaled_gap")
 _LGD_MEASURES = _LGD_RUN + ("lgd_floor", "lgd_floor_vs_H")
 _FLIX_MEASURES = ("flix_constants", "flix_uniform_gap", "flix_gd_gap", "flix_lgd_gap")
@@ -190,15 +200,22 @@ def proxskip_engine(n: int, d: int, instance: str) -> str:
     return "coordinates" if instance in ("diagonal", "isotropic") else "structured"
 
 
-def proxskip_exact(P: QuadraticClients, gamma: float, prob: float, x0, T: int, h0=None) -> np.ndarray:
-    r"""Exact :math:`\mathbb E\Psi_t`, t = 0..T, of Scaffnew on quadratic clients (two outcomes per step)."""
+def proxskip_exact(P: QuadraticClients, gamma: float, prob: float, x0, T: int, h0=None, noise: float = 0.0):
+    r"""Exact :math:`\mathbb E\Psi_t`, t = 0..T, of Scaffnew on quadratic clients (two outcomes per step); with
+    ``noise`` = σ > 0 the gradients carry additive :math:`\mathcal N(0,\sigma^2I)` noise per client (its
+    covariance enters the recursion: :func:`ratecheck.solvers.local_methods.proxskip_noise_covs`)."""
     n, d = P.n, P.d
     hs = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
     h0 = np.zeros((n, d)) if h0 is None else h0
     lam = shared_eigenbasis(P) if 2 * n * d > DENSE_STATE else None
     if lam is not None:  # a shared eigenbasis: d decoupled systems, O(n^2) each per step
         e0 = np.broadcast_to((x0 - P.x_star)[:, None], (d, n))
-        psi = exact_scaffnew_coordinates(lam, gamma, prob, e0, (h0 - hs).T, T)
+        psi = exact_scaffnew_coordinates(lam, gamma, prob, e0, (h0 - hs).T, T, noise_var=noise**2 if noise else None)
+    elif noise and 2 * n * d > DENSE_STATE:
+        raise UsageError(
+            f"noise > 0 needs the dense engine (2 n d <= {DENSE_STATE}, here {2 * n * d}) or a shared eigenbasis "
+            "(instance 'diagonal' or 'isotropic'); choose a smaller n or d or one of those instances"
+        )
     else:
         if 2 * n * d <= DENSE_STATE:  # small states: the dense maps cost less than calling the structured ones
             maps = np.stack(proxskip_maps(P.A, gamma, prob))
@@ -206,8 +223,11 @@ def proxskip_exact(P: QuadraticClients, gamma: float, prob: float, x0, T: int, h
             maps = list(proxskip_operators(P.A, gamma, prob))
         z0 = np.r_[np.tile(x0 - P.x_star, n), (h0 - hs).ravel()]
         W = np.r_[np.ones(n * d), np.full(n * d, gamma**2 / prob**2)]
+        covs = proxskip_noise_covs(n, d, gamma, prob, noise) if noise else None
         with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            psi = exact_linear_second_moments(maps, [1 - prob, prob], z0, T, {"psi": np.diag(W)})["psi"]
+            psi = exact_linear_second_moments(maps, [1 - prob, prob], z0, T, {"psi": np.diag(W)}, noise_covs=covs)[
+                "psi"
+            ]
     bad = ~np.isfinite(psi)
     if bad.any():
         psi[np.argmax(bad) :] = np.inf
@@ -365,11 +385,21 @@ class LocalMethodsExperiment(Experiment):
                 search=(1.0, 1e4),
                 log=True,
             ),
+            Float(
+                "noise",
+                0.5,
+                "standard deviation of the additive Gaussian gradient noise per client and coordinate "
+                "(proxskip_sgd_lyapunov)",
+                low=0,
+                high=1e6,
+                search=(0.01, 10.0),
+                log=True,
+            ),
             Int("m", 20, "data points per client (logistic)", low=1, high=10**6),
             Int("replications", 1000, "Monte Carlo replications (logistic clients)", low=2, high=10**7),
             Int("T_max", 400000, "iteration cap of comms_to_eps / comms_vs_p", low=1),
         ),
-        search_order=("instance", "n", "d", "kappa", "gamma_factor", "p", "H", "radius", "tau", "tau_profile"),
+        search_order=("instance", "n", "d", "kappa", "gamma_factor", "p", "noise", "H", "radius", "tau", "tau_profile"),
         constants=(
             Constant("L", "max_i L_i (per-client smoothness)"),
             Constant("mu", "min_i mu_i (per-client strong convexity)"),
@@ -383,7 +413,12 @@ class LocalMethodsExperiment(Experiment):
             Constant("d", "dimension"),
             Constant("gamma", "the stepsize run"),
             Constant("p", "ProxSkip communication probability", _PS_MEASURES),
-            Constant("Psi0", "Psi_0", ("proxskip_lyapunov",), latex=(r"\Psi_0",)),
+            Constant("Psi0", "Psi_0", ("proxskip_lyapunov", "proxskip_sgd_lyapunov"), latex=(r"\Psi_0",)),
+            Constant(
+                "C",
+                "gradient noise variance at x*, summed over clients: E||xi||^2 = n d noise^2",
+                ("proxskip_sgd_lyapunov",),
+            ),
             Constant("E2", "||e_t||^2 (read off the one-step bound's form)", ("proxskip_one_step",)),
             Constant("G2", "||h_t - h*||^2 (read off the one-step bound's form)", ("proxskip_one_step",)),
             Constant(
@@ -428,6 +463,13 @@ class LocalMethodsExperiment(Experiment):
                 random=True,
             ),
             Measure("comms_vs_p", "expected communications p T_eps (exact) over the grid ps", grid="p", random=True),
+            Measure(
+                "proxskip_sgd_lyapunov",
+                "E Psi_t of Scaffnew with stochastic gradients (additive N(0, noise^2 I) per client), t = 1..T "
+                "(exact over the coins and the noise)",
+                grid="T",
+                random=True,
+            ),
             Measure("lgd_dist_fixed", "||x_r - x_inf|| at the synchronisation points, r = 1..rounds", grid="r"),
             Measure("lgd_dist_opt", "||x_r - x*|| at the synchronisation points, r = 1..rounds", grid="r"),
             Measure("lgd_floor", "exact floor ||x_inf - x*|| / (1 + ||x*||) over the grid Hs", grid="H"),
@@ -518,6 +560,7 @@ class LocalMethodsExperiment(Experiment):
         full = dict(self.search_space)
         keep = {
             "proxskip_lyapunov": ("instance", "n", "d", "kappa", "gamma_factor", "p"),
+            "proxskip_sgd_lyapunov": ("instance", "n", "d", "kappa", "gamma_factor", "p", "noise"),
             "proxskip_one_step": ("instance", "n", "d", "kappa", "gamma_factor", "p"),
             "proxskip_gd_gap": ("instance", "n", "d", "kappa", "gamma_factor"),
             "comms_vs_p": ("kappa", "gamma_factor"),
@@ -558,6 +601,11 @@ class LocalMethodsExperiment(Experiment):
                     dict(kappa=10.0, p=0.5, T=200),
                     dict(instance="logistic", n=5, d=3, mu=0.1, p=0.3, T=100, replications=1000),
                 ]
+            return out
+        if m == "proxskip_sgd_lyapunov":
+            out = [dict(instance="q1", kappa=10.0, p=0.05, T=400, noise=0.1), dict(p=0.3, T=200, noise=1.0)]
+            if not quick:
+                out += [dict(instance="diagonal", n=10, d=50, p=0.1, T=600, noise=0.3), dict(p=1.0, T=100)]
             return out
         if m == "proxskip_one_step":
             out = [dict(p=0.3), dict(instance="q1", kappa=100.0, p=0.05)]
@@ -668,6 +716,28 @@ class LocalMethodsExperiment(Experiment):
         c["Psi0"] = float(psi[0])
         t = np.arange(1, p["T"] + 1)
         return self._ev("T", t, psi[1:], claim.evaluate(T=t, **c), c, p, seed, method="exact-expectation")
+
+    def _proxskip_sgd_lyapunov(self, claim, p, seed, P, c, x0):
+        c["gamma"] = g = self._gamma(claim, p, c)
+        c["p"] = q = self._prob(claim, p, c)
+        c["C"] = P.n * P.d * p["noise"] ** 2
+        claim.check_assumptions(**c)
+        h0 = None if p["h0"] == "zero" else np.random.default_rng([seed, 2]).standard_normal((P.n, P.d))
+        psi = proxskip_exact(P, g, q, x0, p["T"], h0=h0, noise=p["noise"])
+        c["Psi0"] = float(psi[0])
+        t = np.arange(1, p["T"] + 1)
+        return self._ev(
+            "T",
+            t,
+            psi[1:],
+            claim.evaluate(T=t, **c),
+            c,
+            p,
+            seed,
+            method="exact-expectation",
+            note="stochastic gradients grad f_i + xi_i, xi_i ~ N(0, noise^2 I): the noise covariance enters the "
+            "exact second-moment recursion",
+        )
 
     def _proxskip_monte_carlo(self, claim, p, seed):
         """E Psi_t of Scaffnew on l2-logistic clients by Monte Carlo over the coin paths (no exact moments)."""

@@ -33,6 +33,7 @@ MEASURE_MATH: dict[tuple[str, str], str] = {
     ("ef21", "smoothness_L"): r"smoothness constant $L$",
     ("ef21", "clone_qm"): r"$M_{qm}$ of the cloned problem",
     ("local_methods", "proxskip_lyapunov"): r"$\mathbb{E}\,\Psi_t$ (Scaffnew)",
+    ("local_methods", "proxskip_sgd_lyapunov"): r"$\mathbb{E}\,\Psi_t$ (Scaffnew, stochastic gradients)",
     ("local_methods", "proxskip_one_step"): r"$\mathbb{E}[\Psi_{t+1}\mid$ state$]$ / claimed form",
     ("local_methods", "proxskip_gd_gap"): r"$\max_t\Vert x_t^{p=1}-x_t^{GD}\Vert/\Vert x_0-x^\star\Vert$",
     ("local_methods", "comms_to_eps"): r"$\mathbb{E}$ communications to $\varepsilon$",
