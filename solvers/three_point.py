@@ -53,7 +53,7 @@ from ._trajectory import Trajectory
 from ._validate import InvalidInput, finite_array, generator, positive, positive_int
 from .compressors import Compressor, RandK, TopK
 from .compressors import make as make_compressor
-from .problems import Problem
+from .problems import Problem, _pool
 
 __all__ = [
     "Mechanism",
@@ -96,15 +96,69 @@ def _sq(D: np.ndarray) -> np.ndarray:
 _SCRATCH = threading.local()
 
 
+def _scratch(name: str, shape, dtype=float) -> np.ndarray:
+    """A reusable scratch array per thread and name (a fresh (n, d) temporary per call costs its page faults)."""
+    buf = getattr(_SCRATCH, name, None)
+    if buf is None or buf.shape != tuple(shape) or buf.dtype != dtype:
+        buf = np.empty(shape, dtype)
+        setattr(_SCRATCH, name, buf)
+    return buf
+
+
 def _sq_diff(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     r"""Row-wise :math:`\Vert a-b\Vert^2` through one reusable scratch array per thread: a fresh (n, d)
     temporary per call costs its page faults, which doubled the LAG trigger's time at n = 10,000, d = 100."""
-    shape = np.broadcast_shapes(A.shape, B.shape)
-    buf = getattr(_SCRATCH, "buf", None)
-    if buf is None or buf.shape != shape:
-        buf = _SCRATCH.buf = np.empty(shape)
+    buf = _scratch("buf", np.broadcast_shapes(A.shape, B.shape))
     np.subtract(A, B, out=buf)
     return _sq(buf)
+
+
+_BLOCK_BYTES = 1 << 19  # one block of rows of an (n, d) array: 512 KiB, so a block's differences stay in cache
+_THREADED_MIN = 1 << 18  # entries of the state above which the block passes run on two threads
+
+
+def _row_blocks(H, Y, X):
+    """The ``(R, n, d)`` views of the solver's state and its ``(r, lo, hi)`` row blocks, for the in-place
+    :meth:`Mechanism.advance` passes; None unless the three arrays have one shape and ``H`` is C-contiguous."""
+    if not (H.shape == Y.shape == X.shape and H.ndim >= 2 and H.flags.c_contiguous):
+        return None
+    n, d = X.shape[-2:]
+    H3, Y3, X3 = (Z.reshape(-1, n, d) for Z in (H, Y, X))
+    rows = _block_rows(d)
+    return (H3, Y3, X3), [(r, lo, min(n, lo + rows)) for r in range(H3.shape[0]) for lo in range(0, n, rows)]
+
+
+def _block_rows(d: int) -> int:
+    return max(1, _BLOCK_BYTES // (8 * d))
+
+
+def _each_block(work, spans, size: int) -> None:
+    """``work(r, lo, hi)`` for every block: on two threads taking alternate blocks when the state has at
+    least ``_THREADED_MIN`` entries (numpy releases the GIL inside the array operations; the blocks write
+    disjoint rows), as the gradient pass of least squares does (``problems._residual_pass``)."""
+    if size < _THREADED_MIN or len(spans) < 2:
+        for span in spans:
+            work(*span)
+        return
+    futures = [_pool().submit(lambda h: [work(*span) for span in spans[h::2]], h) for h in (0, 1)]
+    for f in futures:
+        f.result()
+
+
+def _trigger_block(H, Y, X, zeta, dh, dy, same: bool = False):
+    r"""One block of the LAG test: fills ``dy`` :math:`=\Vert x-y\Vert^2` and ``dh`` :math:`=\Vert x-h\Vert^2`
+    (the differences through the thread's block scratch, still in cache) and returns the rows that fire and
+    the scratch, left holding :math:`x-h`.  ``same``: h is y (after a round in which every client sent its
+    gradient the solver passes one array for both), one difference serves both norms."""
+    S = _scratch("block", (_block_rows(X.shape[-1]), X.shape[-1]))[: X.shape[0]]
+    np.subtract(X, Y, out=S)
+    np.einsum("ij,ij->i", S, S, out=dy)
+    if same:
+        dh[...] = dy
+    else:
+        np.subtract(X, H, out=S)
+        np.einsum("ij,ij->i", S, S, out=dh)
+    return np.flatnonzero(dh > zeta * dy), S
 
 
 class Mechanism:
@@ -135,6 +189,18 @@ class Mechanism:
         optionally a fourth value, the error :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2` per client, when the
         mechanism has it at hand (the solver computes it otherwise)."""
         raise NotImplementedError
+
+    def advance(self, H, Y, X, rng=None, bits_per_float: int = 32):
+        r"""The solver's form of :meth:`__call__`: ``H`` is the solver's own state, which it may overwrite
+        (``H`` may share memory with ``Y``, never with ``X``).
+
+        Returns ``(G, floats, bits, err, changed)``: the new estimates (``H`` itself when updated in place,
+        or ``X`` itself when every client sent x), floats and bits per client, the error
+        :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2` per client or None (the solver computes it), and the
+        number of clients whose estimate changed or None (unknown; 0 lets the solver keep its mean
+        :math:`\frac1n\sum_ig_i` without a pass).  The default calls :meth:`__call__`."""
+        out = self(H, Y, X, rng, bits_per_float)
+        return out[0], out[1], out[2], (out[3] if len(out) > 3 else None), None
 
     def __repr__(self) -> str:
         return self.name
@@ -237,6 +303,29 @@ class LAG(Mechanism):
         # the fourth value, the error ||C(x) - x||^2 per client (0 when sent), saves the solver a pass
         return np.where(fire[..., None], X, H), d * fire, d * bits_per_float * fire, np.where(fire, 0.0, dh)
 
+    def advance(self, H, Y, X, rng=None, bits_per_float=32):
+        r"""In place: the test block by block (h, y and x read once, the differences in cache), then
+        :math:`h_i\leftarrow x_i` for the clients it fires for only (O(fired d)); ``X`` itself when all fire."""
+        blocks = _row_blocks(H, Y, X)
+        if blocks is None:
+            return Mechanism.advance(self, H, Y, X, rng, bits_per_float)
+        (H3, Y3, X3), spans = blocks
+        dh, dy, same = np.empty(X3.shape[:2]), np.empty(X3.shape[:2]), H is Y
+
+        def work(r, lo, hi):
+            _trigger_block(H3[r, lo:hi], Y3[r, lo:hi], X3[r, lo:hi], self.zeta, dh[r, lo:hi], dy[r, lo:hi], same)
+
+        _each_block(work, spans, X3.size)
+        fire = dh > self.zeta * dy
+        sent = np.nonzero(fire)
+        changed = sent[0].size
+        G = X if changed == fire.size else H
+        if 0 < changed < fire.size:
+            H3[sent] = X3[sent]
+        lead, d = X.shape[:-1], X.shape[-1]
+        fire = fire.reshape(lead)
+        return G, d * fire, d * bits_per_float * fire, np.where(fire, 0.0, dh.reshape(lead)), changed
+
 
 class CLAG(LAG):
     r"""CLAG: EF21's update when the LAG test fires, else keep h; :math:`(\theta_c,\max\{\beta_c,\zeta\})`."""
@@ -259,6 +348,90 @@ class CLAG(LAG):
         c, d = self.ef21.compressor, X.shape[-1]
         G = _ef21_update(c, H, X, rng, rows=fire)
         return G, c.floats(d) * fire, c.bits(d, bits_per_float) * fire
+
+    def advance(self, H, Y, X, rng=None, bits_per_float=32):
+        r"""In place, block by block, for Top-k: the LAG test, then Top-k of :math:`x_i-h_i` for the fired
+        clients only (the row-wise selection of :meth:`TopK.select`), their k kept coordinates updated
+        through flat indices, and their errors :math:`\Vert g_i-x_i\Vert^2`, while the block is in cache.
+        Other compressors (randomized or stateful: their draws and calls must not be split into blocks)
+        take :meth:`__call__`."""
+        c = self.ef21.compressor
+        blocks = _row_blocks(H, Y, X) if isinstance(c, TopK) else None
+        if blocks is None:
+            return Mechanism.advance(self, H, Y, X, rng, bits_per_float)
+        (H3, Y3, X3), spans = blocks
+        R, n, d = X3.shape
+        dh, dy, err = np.empty((R, n)), np.empty((R, n)), np.empty((R, n))
+        fire, same = np.zeros((R, n), dtype=bool), H is Y
+
+        def work(r, lo, hi):
+            Hb, Xb, e = H3[r, lo:hi], X3[r, lo:hi], err[r, lo:hi]
+            fired, S = _trigger_block(Hb, Y3[r, lo:hi], Xb, self.zeta, dh[r, lo:hi], dy[r, lo:hi], same)
+            e[...] = dh[r, lo:hi]  # a skipped client keeps h: its error is ||x - h||^2
+            if fired.size:
+                fire[r, lo + fired] = True
+                e[fired] = _topk_rows(c, Hb, Xb, S, fired)
+
+        _each_block(work, spans, X3.size)
+        lead = X.shape[:-1]
+        fire = fire.reshape(lead)
+        changed = int(np.count_nonzero(fire))
+        return H, c.floats(d) * fire, c.bits(d, bits_per_float) * fire, err.reshape(lead), changed
+
+
+def _topk_rows(c: TopK, Hb, Xb, S, fired):
+    r"""EF21 with Top-k on the rows ``fired`` of one block, in place: :math:`h+\mathcal C(x-h)` (``S`` holds
+    :math:`x-h`); returns the rows' errors :math:`\Vert g-x\Vert^2`.  The fired rows are gathered into
+    thread scratch arrays (no fresh temporaries: page faults cost more than the arithmetic here)."""
+    m, d = fired.size, Xb.shape[-1]
+    rows = _block_rows(d)
+    whole = m == Xb.shape[0]
+    if whole:
+        Hs, Ds, Xs = Hb, S, Xb
+    else:
+        Hs, Ds, Xs = (
+            np.take(Z, fired, axis=0, out=_scratch(nm, (rows, d))[:m]) for Z, nm in ((Hb, "h"), (S, "s"), (Xb, "x"))
+        )
+    T = _scratch("topk", (rows, d))[:m]
+    if c.k < d:
+        _add_top_k(Hs, Ds, c, T)
+    else:
+        np.add(Hs, Ds, out=Hs)
+    if not whole:
+        Hb[fired] = Hs
+    np.subtract(Hs, Xs, out=T)
+    return _sq(T)
+
+
+def _add_top_k(H, D, c: TopK, T) -> None:
+    r""":math:`h\leftarrow h+\mathrm{Top}_k(d)` row by row, in place, with exactly the kept set of
+    :meth:`TopK.select`.
+
+    A row's k largest magnitudes are a unique set when the k-th and (k+1)-th largest differ: then they are
+    the entries at or above the k-th largest, read off one sort of the row (``ndarray.sort`` is vectorized,
+    several times faster than ``np.argpartition`` along rows), and :math:`h+d\cdot1[\text{kept}]` adds
+    them (a kept entry exactly :math:`h+d`, the others :math:`h\pm0`, equal to h up to the sign of a
+    zero).  Rows with a tie at the k-th magnitude, or a NaN, take ``c.select`` (``np.argpartition``'s
+    tie-breaking)."""
+    m, d = D.shape
+    k, rows = c.k, _block_rows(d)
+    np.abs(D, out=T)
+    U = _scratch("sorted", (rows, d))[:m]
+    np.copyto(U, T)
+    U.sort(axis=-1)
+    thr = U[:, d - k]
+    tied = np.flatnonzero(~(U[:, d - k - 1] < thr) | np.isnan(U[:, -1]))
+    keep = _scratch("keep", (rows, d), bool)[:m]
+    np.greater_equal(T, thr[:, None], out=keep)
+    Ht = H[tied]  # before the update below, which a NaN would spoil
+    np.multiply(D, keep, out=T)
+    np.add(H, T, out=H)
+    if tied.size:
+        Dt = D[tied]
+        flat = c.select(Dt) + (d * np.arange(tied.size))[:, None]
+        Hf = Ht.reshape(-1)
+        np.put(Hf, flat, np.take(Hf, flat) + np.take(Dt.reshape(-1), flat))
+        H[tied] = Ht
 
 
 class V1(Mechanism):
@@ -612,32 +785,39 @@ def three_point(
     else:
         Gi = np.zeros_like(Y)
 
-    def record(t: int, Y, vals, e) -> bool:
-        gn = _sq(Y.mean(axis=1))
+    def record(t: int, ybar, vals, e) -> bool:
+        gn = _sq(ybar)
         if not np.all(np.isfinite(gn)):
             return False
         gns[:, t], fs[:, t], Gs[:, t] = gn, vals.mean(axis=1), e.mean(axis=1)
         return True
 
     diverged = None
+    gbar = Gi.mean(axis=1)
     with np.errstate(over="ignore", invalid="ignore"):
         e = _sq(Gi - Y)  # per-client errors ||g_i^t - grad f_i(x^t)||^2
-        record(0, Y, vals, e)
+        record(0, Y.mean(axis=1), vals, e)
         for t in range(T):
-            X -= gamma * Gi.mean(axis=1)
+            X -= gamma * gbar
             vals, Xg = grads_at(X)
             if t in keep:
                 triples[t] = (Gi.copy(), Y.copy(), Xg.copy())
-            out = mechanism(Gi, Y, Xg, rng, bits_per_float)
-            Gn, fl, bi = out[:3]
-            e_new = out[3] if len(out) > 3 else _sq_diff(Gn, Xg)
+            if record_clients:  # before the mechanism: Gi, which it may overwrite, may share memory with Y
+                d_hy[:, t], d_xy[:, t] = e, _sq_diff(Xg, Y)
+            Gn, fl, bi, e_new, changed = mechanism.advance(Gi, Y, Xg, rng, bits_per_float)
+            if e_new is None:
+                e_new = _sq_diff(Gn, Xg)
             if record_clients:
-                err[:, t], d_hy[:, t], d_xy[:, t] = e_new, e, _sq_diff(Xg, Y)
+                err[:, t] = e_new
+            ybar = Xg.mean(axis=1)
+            # the mean estimate: unchanged without a pass when no client changed, the gradients' mean when
+            # every client sent its gradient (Gn is Xg), else one pass
+            gbar = gbar if changed == 0 else ybar if Gn is Xg else Gn.mean(axis=1)
             floats[t + 1] = floats[t] + float(np.mean(fl))
             bits[t + 1] = bits[t] + float(np.mean(bi))
             skipped[t] = float(np.mean(fl == 0))
             Gi, Y, e = Gn, Xg, e_new
-            if not record(t + 1, Y, vals, e):
+            if not record(t + 1, ybar, vals, e):
                 diverged = t + 1
                 break
     return ThreePointTrajectory(

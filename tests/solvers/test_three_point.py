@@ -121,3 +121,32 @@ def test_replications_run_together_with_one_coin_per_replication():
     )
     assert tr.grad_norm_sq.shape == (8, 41) and np.isfinite(tr.grad_norm_sq).all()
     assert not np.allclose(tr.grad_norm_sq[0], tr.grad_norm_sq[1])
+
+
+@pytest.mark.parametrize("R", [(), (2,)])
+@pytest.mark.parametrize("name", ["lag", "clag", "ef21", "gd"])
+def test_the_solvers_in_place_form_is_the_map(name, R):
+    """``advance`` (in place, block by block, on two threads for large n, the exact Top-k by a row sort with
+    ``argpartition`` for tied rows) equals ``__call__`` entry for entry: integer data give ties at the k-th
+    magnitude, a NaN row and x = h rows are included, and the solver's aliasing h is y is taken."""
+    rng = np.random.default_rng(5)
+    n, d = 3000, 100  # n d above the threading threshold, several blocks
+    H, Y, X = (rng.integers(-3, 4, size=(*R, n, d)).astype(float) for _ in range(3))
+    X[..., :50, :] = H[..., :50, :]  # nothing to send
+    X[..., 50:60, :] = Y[..., 50:60, :] + 0.5 * (X[..., 50:60, :] - Y[..., 50:60, :])  # fires for zeta < 1
+    X[..., 60, 3] = np.nan
+    for comp in ("top-1", "top-7", "top-100"):
+        for zeta in (0.5, 1.0, 4.0):
+            m = tp.make(name, compressor=comp, zeta=zeta)
+            for Hin in (H, Y):  # h is y: the solver passes one array after every client sent its gradient
+                want = m(Hin, Y, X)
+                state = Hin.copy() if Hin is H else Y.copy()
+                Yin = state if Hin is Y else Y
+                G, fl, bi, err, changed = m.advance(state, Yin, X)
+                np.testing.assert_array_equal(G, want[0])
+                np.testing.assert_array_equal(fl, want[1])
+                np.testing.assert_array_equal(bi, want[2])
+                if err is not None:
+                    np.testing.assert_array_equal(err, want[3] if len(want) > 3 else _sq(want[0] - X))
+                if changed is not None:
+                    assert changed == np.count_nonzero(np.any(want[0] != Hin, axis=-1) | np.isnan(want[0]).any(-1))
