@@ -133,16 +133,42 @@ def _block_rows(d: int) -> int:
 
 
 def _each_block(work, spans, size: int) -> None:
-    """``work(r, lo, hi)`` for every block: on two threads taking alternate blocks when the state has at
-    least ``_THREADED_MIN`` entries (numpy releases the GIL inside the array operations; the blocks write
-    disjoint rows), as the gradient pass of least squares does (``problems._residual_pass``)."""
+    """``work(r, lo, hi)`` for every block.  When the state has at least ``_THREADED_MIN`` entries, the calling
+    thread and one of the gradient pass's pool threads (``problems._pool``) take the next block in turn (numpy
+    releases the GIL inside the array operations; the blocks write disjoint rows).  The caller waits only for
+    the blocks the helper has taken: on a loaded machine a helper scheduled late finds nothing left to do."""
     if size < _THREADED_MIN or len(spans) < 2:
         for span in spans:
             work(*span)
         return
-    futures = [_pool().submit(lambda h: [work(*span) for span in spans[h::2]], h) for h in (0, 1)]
-    for f in futures:
-        f.result()
+    todo, done = iter(spans), threading.Condition()
+    state = {"busy": 0, "error": None}
+
+    def drain(helper: bool):
+        while True:
+            with done:
+                span = next(todo, None)
+                if span is None:
+                    return
+                state["busy"] += helper
+            try:
+                work(*span)
+            except BaseException as exc:  # re-raised by the caller
+                if not helper:
+                    raise
+                state["error"] = exc
+            finally:
+                if helper:
+                    with done:
+                        state["busy"] -= 1
+                        done.notify()
+
+    _pool().submit(drain, True)
+    drain(False)
+    with done:
+        done.wait_for(lambda: state["busy"] == 0)
+    if state["error"] is not None:
+        raise state["error"]
 
 
 def _trigger_block(H, Y, X, zeta, dh, dy, same: bool = False):
@@ -317,11 +343,17 @@ class LAG(Mechanism):
 
         _each_block(work, spans, X3.size)
         fire = dh > self.zeta * dy
-        sent = np.nonzero(fire)
-        changed = sent[0].size
+        changed = int(np.count_nonzero(fire))
         G = X if changed == fire.size else H
+
+        def send(r, lo, hi):  # the fired rows of a block, through the thread's scratch (no fresh temporary)
+            rows = np.flatnonzero(fire[r, lo:hi])
+            if rows.size:
+                buf = _scratch("x", (_block_rows(X3.shape[-1]), X3.shape[-1]))[: rows.size]
+                H3[r, lo:hi][rows] = np.take(X3[r, lo:hi], rows, axis=0, out=buf)
+
         if 0 < changed < fire.size:
-            H3[sent] = X3[sent]
+            _each_block(send, spans, changed * X3.shape[-1])
         lead, d = X.shape[:-1], X.shape[-1]
         fire = fire.reshape(lead)
         return G, d * fire, d * bits_per_float * fire, np.where(fire, 0.0, dh.reshape(lead)), changed
