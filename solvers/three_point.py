@@ -69,6 +69,8 @@ __all__ = [
     "AdaptiveChoice",
     "ThreePointTrajectory",
     "three_point",
+    "rounds_below",
+    "definition_samples",
     "register",
     "make",
     "names",
@@ -204,6 +206,15 @@ class Mechanism:
     def alpha(self, d: int) -> float:
         """Contraction parameter of the (fallback) compressor, 1 when there is none."""
         return 1.0
+
+    def checked_constants(self, d: int) -> tuple[float, float]:
+        """:meth:`constants` as floats, refused (``InvalidInput``) unless 0 < A <= 1 and B >= 0."""
+        A, B = (float(v) for v in self.constants(d))
+        if not (0 < A <= 1 and B >= 0):
+            raise InvalidInput(
+                f"mechanism {self.name}: declared constants must satisfy 0 < A <= 1 and B >= 0, got A={A:g}, B={B:g}"
+            )
+        return A, B
 
     def error_range(self, H, Y, X) -> np.ndarray | None:
         r"""Optional: an upper bound on :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2` for every draw, per client
@@ -683,7 +694,12 @@ def make(name: str, *, compressor: str = "top-1", zeta: float = 1.0, p: float = 
     """Build the registered mechanism ``name`` with the given parameters (unused ones are ignored)."""
     if name not in _FACTORIES:
         raise InvalidInput(f"unknown mechanism {name!r}; registered: {', '.join(_FACTORIES)}")
-    return _FACTORIES[name](compressor=compressor, zeta=zeta, p=p, k=k)
+    mech = _FACTORIES[name](compressor=compressor, zeta=zeta, p=p, k=k)
+    if not isinstance(mech, Mechanism):
+        raise InvalidInput(
+            f"mechanism {name!r}: its factory must return a solvers.three_point.Mechanism, got {type(mech).__name__}"
+        )
+    return mech
 
 
 def _comps(spec: str) -> list:
@@ -739,6 +755,40 @@ class ThreePointTrajectory(Trajectory):
     d_hy: np.ndarray | None = None
     d_xy: np.ndarray | None = None
     triples: dict | None = None
+
+    def running_mean(self, T: int | None = None) -> np.ndarray:
+        r"""Running means :math:`\frac1{T'}\sum_{t<T'}\Vert\nabla f(x^t)\Vert^2` for :math:`T'=1..T`
+        (default: all rounds), shape (R, T): the left side of the nonconvex theorem (3PC, Theorem 5.5)."""
+        T = self.T if T is None else T
+        return np.cumsum(self.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)
+
+    def lyapunov(self, f_low: float, weight: float) -> np.ndarray:
+        r""":math:`f(x^t)-f_{low}+w\,G^t`, shape (R, T+1): the nonconvex Lyapunov function
+        :math:`\Phi^t` with :math:`w=\gamma/(2A)`, the PŁ one :math:`\Psi^t` with :math:`w=\gamma/A`
+        (inf past a divergence)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.f - f_low + weight * self.G
+
+
+def rounds_below(run_mean: np.ndarray, targets) -> np.ndarray:
+    r"""For each target :math:`\tau`, the smallest :math:`T_0` such that the running mean (one run, T values,
+    ``run_mean[j]`` over :math:`j+1` rounds) is :math:`\le\tau` for every :math:`T_0\le T'\le T`;
+    :math:`T+1` when the last value is above :math:`\tau` (not reached).  As floats."""
+    T = run_mean.size
+    above = run_mean[None, :] > np.asarray(targets, dtype=float)[:, None]  # (targets, T)
+    last = T - 1 - np.argmax(above[:, ::-1], axis=1)  # the last index above the target
+    return np.where(above.any(axis=1), last + 2, 1).astype(float)
+
+
+def definition_samples(mechanism: Mechanism, H, Y, X, draws: int, rng: np.random.Generator):
+    r"""The terms of the 3PC definition at given :math:`(h,y,x)` (arrays ``(..., n, d)``), by ``draws`` fresh
+    draws of a randomized mechanism: the errors :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2`, shape
+    ``(draws, K)`` with K the number of clients in all leading axes, :math:`\Vert h-y\Vert^2` and
+    :math:`\Vert x-y\Vert^2` (K,), and the mechanism's stated range of its error (K,) or None."""
+    G = mechanism(*(np.broadcast_to(Z, (draws, *Z.shape)) for Z in (H, Y, X)), rng)[0]
+    err = _sq(G - X).reshape(draws, -1)
+    rng_bound = mechanism.error_range(H, Y, X)
+    return err, _sq(H - Y).ravel(), _sq(X - Y).ravel(), None if rng_bound is None else rng_bound.ravel()
 
 
 def three_point(
