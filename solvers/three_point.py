@@ -284,6 +284,26 @@ class EF21(Mechanism):
         c = self.compressor
         return _ef21_update(c, H, X, rng), c.floats(d) * one, c.bits(d, bits_per_float) * one
 
+    def advance(self, H, Y, X, rng=None, bits_per_float=32):
+        """In place, block by block, for Top-k: CLAG's update of every client (:func:`_topk_rows`); other
+        compressors take :meth:`__call__`."""
+        c = self.compressor
+        blocks = _row_blocks(H, Y, X) if isinstance(c, TopK) else None
+        if blocks is None:
+            return Mechanism.advance(self, H, Y, X, rng, bits_per_float)
+        (H3, _, X3), spans = blocks
+        R, n, d = X3.shape
+        err = np.empty((R, n))
+
+        def work(r, lo, hi):
+            S = _scratch("block", (_block_rows(d), d))[: hi - lo]
+            np.subtract(X3[r, lo:hi], H3[r, lo:hi], out=S)
+            err[r, lo:hi] = _topk_rows(c, H3[r, lo:hi], X3[r, lo:hi], S, np.arange(hi - lo))
+
+        _each_block(work, spans, X3.size)
+        one = np.ones(X.shape[:-1])
+        return H, c.floats(d) * one, c.bits(d, bits_per_float) * one, err.reshape(X.shape[:-1]), None
+
 
 def _ef21_update(c: Compressor, H, X, rng=None, rows=None):
     r""":math:`h+\mathcal C(x-h)`; a sparsifier updates only its k kept coordinates per row (O(nk) after the
