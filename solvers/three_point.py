@@ -193,7 +193,8 @@ class Mechanism:
     """A three point compressor acting on all clients at once.
 
     Subclasses set ``name`` and ``deterministic`` and implement :meth:`constants` (the declared
-    ``(A, B)`` on ``R^d``) and :meth:`__call__`.
+    ``(A, B)`` on ``R^d``) and :meth:`__call__`; they may add :meth:`advance`, the in-place form the
+    solver calls (LAG, CLAG and EF21 with Top-k do, bit for bit equal to their maps).
     """
 
     name = "mechanism"
