@@ -53,7 +53,7 @@ from ._trajectory import Trajectory
 from ._validate import InvalidInput, finite_array, generator, positive, positive_int
 from .compressors import Compressor, RandK, TopK
 from .compressors import make as make_compressor
-from .problems import Problem, _pool
+from .problems import Problem
 
 __all__ = [
     "Mechanism",
@@ -116,7 +116,6 @@ def _sq_diff(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 
 _BLOCK_BYTES = 1 << 19  # one block of rows of an (n, d) array: 512 KiB, so a block's differences stay in cache
-_THREADED_MIN = 1 << 18  # entries of the state above which the block passes run on two threads
 
 
 def _row_blocks(H, Y, X):
@@ -132,45 +131,6 @@ def _row_blocks(H, Y, X):
 
 def _block_rows(d: int) -> int:
     return max(1, _BLOCK_BYTES // (8 * d))
-
-
-def _each_block(work, spans, size: int) -> None:
-    """``work(r, lo, hi)`` for every block.  When the state has at least ``_THREADED_MIN`` entries, the calling
-    thread and one of the gradient pass's pool threads (``problems._pool``) take the next block in turn (numpy
-    releases the GIL inside the array operations; the blocks write disjoint rows).  The caller waits only for
-    the blocks the helper has taken: on a loaded machine a helper scheduled late finds nothing left to do."""
-    if size < _THREADED_MIN or len(spans) < 2:
-        for span in spans:
-            work(*span)
-        return
-    todo, done = iter(spans), threading.Condition()
-    state = {"busy": 0, "error": None}
-
-    def drain(helper: bool):
-        while True:
-            with done:
-                span = next(todo, None)
-                if span is None:
-                    return
-                state["busy"] += helper
-            try:
-                work(*span)
-            except BaseException as exc:  # re-raised by the caller
-                if not helper:
-                    raise
-                state["error"] = exc
-            finally:
-                if helper:
-                    with done:
-                        state["busy"] -= 1
-                        done.notify()
-
-    _pool().submit(drain, True)
-    drain(False)
-    with done:
-        done.wait_for(lambda: state["busy"] == 0)
-    if state["error"] is not None:
-        raise state["error"]
 
 
 def _trigger_block(H, Y, X, zeta, dh, dy, same: bool = False):
@@ -301,7 +261,8 @@ class EF21(Mechanism):
             np.subtract(X3[r, lo:hi], H3[r, lo:hi], out=S)
             err[r, lo:hi] = _topk_rows(c, H3[r, lo:hi], X3[r, lo:hi], S, np.arange(hi - lo))
 
-        _each_block(work, spans, X3.size)
+        for span in spans:
+            work(*span)
         one = np.ones(X.shape[:-1])
         return H, c.floats(d) * one, c.bits(d, bits_per_float) * one, err.reshape(X.shape[:-1]), None
 
@@ -373,7 +334,8 @@ class LAG(Mechanism):
         def work(r, lo, hi):
             _trigger_block(H3[r, lo:hi], Y3[r, lo:hi], X3[r, lo:hi], self.zeta, dh[r, lo:hi], dy[r, lo:hi], same)
 
-        _each_block(work, spans, X3.size)
+        for span in spans:
+            work(*span)
         fire = dh > self.zeta * dy
         changed = int(np.count_nonzero(fire))
         G = X if changed == fire.size else H
@@ -385,7 +347,8 @@ class LAG(Mechanism):
                 H3[r, lo:hi][rows] = np.take(X3[r, lo:hi], rows, axis=0, out=buf)
 
         if 0 < changed < fire.size:
-            _each_block(send, spans, changed * X3.shape[-1])
+            for span in spans:
+                send(*span)
         lead, d = X.shape[:-1], X.shape[-1]
         fire = fire.reshape(lead)
         return G, d * fire, d * bits_per_float * fire, np.where(fire, 0.0, dh.reshape(lead)), changed
@@ -436,7 +399,8 @@ class CLAG(LAG):
                 fire[r, lo + fired] = True
                 e[fired] = _topk_rows(c, Hb, Xb, S, fired)
 
-        _each_block(work, spans, X3.size)
+        for span in spans:
+            work(*span)
         lead = X.shape[:-1]
         fire = fire.reshape(lead)
         changed = int(np.count_nonzero(fire))

@@ -126,11 +126,11 @@ def test_replications_run_together_with_one_coin_per_replication():
 @pytest.mark.parametrize("R", [(), (2,)])
 @pytest.mark.parametrize("name", ["lag", "clag", "ef21", "gd"])
 def test_the_solvers_in_place_form_is_the_map(name, R):
-    """``advance`` (in place, block by block, on two threads for large n, the exact Top-k by a row sort with
+    """``advance`` (in place, block by block, the exact Top-k by a row sort with
     ``argpartition`` for tied rows) equals ``__call__`` entry for entry: integer data give ties at the k-th
     magnitude, a NaN row and x = h rows are included, and the solver's aliasing h is y is taken."""
     rng = np.random.default_rng(5)
-    n, d = 3000, 100  # n d above the threading threshold, several blocks
+    n, d = 3000, 100  # several blocks
     H, Y, X = (rng.integers(-3, 4, size=(*R, n, d)).astype(float) for _ in range(3))
     X[..., :50, :] = H[..., :50, :]  # nothing to send
     X[..., 50:60, :] = Y[..., 50:60, :] + 0.5 * (X[..., 50:60, :] - Y[..., 50:60, :])  # fires for zeta < 1
