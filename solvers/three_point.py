@@ -69,6 +69,8 @@ __all__ = [
     "AdaptiveChoice",
     "ThreePointTrajectory",
     "three_point",
+    "rounds_below",
+    "definition_samples",
     "register",
     "make",
     "names",
@@ -96,22 +98,63 @@ def _sq(D: np.ndarray) -> np.ndarray:
 _SCRATCH = threading.local()
 
 
+def _scratch(name: str, shape, dtype=float) -> np.ndarray:
+    """A reusable scratch array per thread and name (a fresh (n, d) temporary per call costs its page faults)."""
+    buf = getattr(_SCRATCH, name, None)
+    if buf is None or buf.shape != tuple(shape) or buf.dtype != dtype:
+        buf = np.empty(shape, dtype)
+        setattr(_SCRATCH, name, buf)
+    return buf
+
+
 def _sq_diff(A: np.ndarray, B: np.ndarray) -> np.ndarray:
     r"""Row-wise :math:`\Vert a-b\Vert^2` through one reusable scratch array per thread: a fresh (n, d)
     temporary per call costs its page faults, which doubled the LAG trigger's time at n = 10,000, d = 100."""
-    shape = np.broadcast_shapes(A.shape, B.shape)
-    buf = getattr(_SCRATCH, "buf", None)
-    if buf is None or buf.shape != shape:
-        buf = _SCRATCH.buf = np.empty(shape)
+    buf = _scratch("buf", np.broadcast_shapes(A.shape, B.shape))
     np.subtract(A, B, out=buf)
     return _sq(buf)
+
+
+_BLOCK_BYTES = 1 << 19  # one block of rows of an (n, d) array: 512 KiB, so a block's differences stay in cache
+
+
+def _row_blocks(H, Y, X):
+    """The ``(R, n, d)`` views of the solver's state and its ``(r, lo, hi)`` row blocks, for the in-place
+    :meth:`Mechanism.advance` passes; None unless the three arrays have one shape and ``H`` is C-contiguous."""
+    if not (H.shape == Y.shape == X.shape and H.ndim >= 2 and H.flags.c_contiguous):
+        return None
+    n, d = X.shape[-2:]
+    H3, Y3, X3 = (Z.reshape(-1, n, d) for Z in (H, Y, X))
+    rows = _block_rows(d)
+    return (H3, Y3, X3), [(r, lo, min(n, lo + rows)) for r in range(H3.shape[0]) for lo in range(0, n, rows)]
+
+
+def _block_rows(d: int) -> int:
+    return max(1, _BLOCK_BYTES // (8 * d))
+
+
+def _trigger_block(H, Y, X, zeta, dh, dy, same: bool = False):
+    r"""One block of the LAG test: fills ``dy`` :math:`=\Vert x-y\Vert^2` and ``dh`` :math:`=\Vert x-h\Vert^2`
+    (the differences through the thread's block scratch, still in cache) and returns the rows that fire and
+    the scratch, left holding :math:`x-h`.  ``same``: h is y (after a round in which every client sent its
+    gradient the solver passes one array for both), one difference serves both norms."""
+    S = _scratch("block", (_block_rows(X.shape[-1]), X.shape[-1]))[: X.shape[0]]
+    np.subtract(X, Y, out=S)
+    np.einsum("ij,ij->i", S, S, out=dy)
+    if same:
+        dh[...] = dy
+    else:
+        np.subtract(X, H, out=S)
+        np.einsum("ij,ij->i", S, S, out=dh)
+    return np.flatnonzero(dh > zeta * dy), S
 
 
 class Mechanism:
     """A three point compressor acting on all clients at once.
 
     Subclasses set ``name`` and ``deterministic`` and implement :meth:`constants` (the declared
-    ``(A, B)`` on ``R^d``) and :meth:`__call__`.
+    ``(A, B)`` on ``R^d``) and :meth:`__call__`; they may add :meth:`advance`, the in-place form the
+    solver calls (LAG, CLAG and EF21 with Top-k do, bit for bit equal to their maps).
     """
 
     name = "mechanism"
@@ -125,6 +168,15 @@ class Mechanism:
         """Contraction parameter of the (fallback) compressor, 1 when there is none."""
         return 1.0
 
+    def checked_constants(self, d: int) -> tuple[float, float]:
+        """:meth:`constants` as floats, refused (``InvalidInput``) unless 0 < A <= 1 and B >= 0."""
+        A, B = (float(v) for v in self.constants(d))
+        if not (0 < A <= 1 and B >= 0):
+            raise InvalidInput(
+                f"mechanism {self.name}: declared constants must satisfy 0 < A <= 1 and B >= 0, got A={A:g}, B={B:g}"
+            )
+        return A, B
+
     def error_range(self, H, Y, X) -> np.ndarray | None:
         r"""Optional: an upper bound on :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2` for every draw, per client
         (buys a finite-sample Monte Carlo bound); None when the mechanism states none."""
@@ -135,6 +187,18 @@ class Mechanism:
         optionally a fourth value, the error :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2` per client, when the
         mechanism has it at hand (the solver computes it otherwise)."""
         raise NotImplementedError
+
+    def advance(self, H, Y, X, rng=None, bits_per_float: int = 32):
+        r"""The solver's form of :meth:`__call__`: ``H`` is the solver's own state, which it may overwrite
+        (``H`` may share memory with ``Y``, never with ``X``).
+
+        Returns ``(G, floats, bits, err, changed)``: the new estimates (``H`` itself when updated in place,
+        or ``X`` itself when every client sent x), floats and bits per client, the error
+        :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2` per client or None (the solver computes it), and the
+        number of clients whose estimate changed or None (unknown; 0 lets the solver keep its mean
+        :math:`\frac1n\sum_ig_i` without a pass).  The default calls :meth:`__call__`."""
+        out = self(H, Y, X, rng, bits_per_float)
+        return out[0], out[1], out[2], (out[3] if len(out) > 3 else None), None
 
     def __repr__(self) -> str:
         return self.name
@@ -180,6 +244,27 @@ class EF21(Mechanism):
         one = np.ones(X.shape[:-1])
         c = self.compressor
         return _ef21_update(c, H, X, rng), c.floats(d) * one, c.bits(d, bits_per_float) * one
+
+    def advance(self, H, Y, X, rng=None, bits_per_float=32):
+        """In place, block by block, for Top-k: CLAG's update of every client (:func:`_topk_rows`); other
+        compressors take :meth:`__call__`."""
+        c = self.compressor
+        blocks = _row_blocks(H, Y, X) if isinstance(c, TopK) else None
+        if blocks is None:
+            return Mechanism.advance(self, H, Y, X, rng, bits_per_float)
+        (H3, _, X3), spans = blocks
+        R, n, d = X3.shape
+        err = np.empty((R, n))
+
+        def work(r, lo, hi):
+            S = _scratch("block", (_block_rows(d), d))[: hi - lo]
+            np.subtract(X3[r, lo:hi], H3[r, lo:hi], out=S)
+            err[r, lo:hi] = _topk_rows(c, H3[r, lo:hi], X3[r, lo:hi], S, np.arange(hi - lo))
+
+        for span in spans:
+            work(*span)
+        one = np.ones(X.shape[:-1])
+        return H, c.floats(d) * one, c.bits(d, bits_per_float) * one, err.reshape(X.shape[:-1]), None
 
 
 def _ef21_update(c: Compressor, H, X, rng=None, rows=None):
@@ -237,6 +322,37 @@ class LAG(Mechanism):
         # the fourth value, the error ||C(x) - x||^2 per client (0 when sent), saves the solver a pass
         return np.where(fire[..., None], X, H), d * fire, d * bits_per_float * fire, np.where(fire, 0.0, dh)
 
+    def advance(self, H, Y, X, rng=None, bits_per_float=32):
+        r"""In place: the test block by block (h, y and x read once, the differences in cache), then
+        :math:`h_i\leftarrow x_i` for the clients it fires for only (O(fired d)); ``X`` itself when all fire."""
+        blocks = _row_blocks(H, Y, X)
+        if blocks is None:
+            return Mechanism.advance(self, H, Y, X, rng, bits_per_float)
+        (H3, Y3, X3), spans = blocks
+        dh, dy, same = np.empty(X3.shape[:2]), np.empty(X3.shape[:2]), H is Y
+
+        def work(r, lo, hi):
+            _trigger_block(H3[r, lo:hi], Y3[r, lo:hi], X3[r, lo:hi], self.zeta, dh[r, lo:hi], dy[r, lo:hi], same)
+
+        for span in spans:
+            work(*span)
+        fire = dh > self.zeta * dy
+        changed = int(np.count_nonzero(fire))
+        G = X if changed == fire.size else H
+
+        def send(r, lo, hi):  # the fired rows of a block, through the thread's scratch (no fresh temporary)
+            rows = np.flatnonzero(fire[r, lo:hi])
+            if rows.size:
+                buf = _scratch("x", (_block_rows(X3.shape[-1]), X3.shape[-1]))[: rows.size]
+                H3[r, lo:hi][rows] = np.take(X3[r, lo:hi], rows, axis=0, out=buf)
+
+        if 0 < changed < fire.size:
+            for span in spans:
+                send(*span)
+        lead, d = X.shape[:-1], X.shape[-1]
+        fire = fire.reshape(lead)
+        return G, d * fire, d * bits_per_float * fire, np.where(fire, 0.0, dh.reshape(lead)), changed
+
 
 class CLAG(LAG):
     r"""CLAG: EF21's update when the LAG test fires, else keep h; :math:`(\theta_c,\max\{\beta_c,\zeta\})`."""
@@ -259,6 +375,91 @@ class CLAG(LAG):
         c, d = self.ef21.compressor, X.shape[-1]
         G = _ef21_update(c, H, X, rng, rows=fire)
         return G, c.floats(d) * fire, c.bits(d, bits_per_float) * fire
+
+    def advance(self, H, Y, X, rng=None, bits_per_float=32):
+        r"""In place, block by block, for Top-k: the LAG test, then Top-k of :math:`x_i-h_i` for the fired
+        clients only (the row-wise selection of :meth:`TopK.select`), their k kept coordinates updated
+        through flat indices, and their errors :math:`\Vert g_i-x_i\Vert^2`, while the block is in cache.
+        Other compressors (randomized or stateful: their draws and calls must not be split into blocks)
+        take :meth:`__call__`."""
+        c = self.ef21.compressor
+        blocks = _row_blocks(H, Y, X) if isinstance(c, TopK) else None
+        if blocks is None:
+            return Mechanism.advance(self, H, Y, X, rng, bits_per_float)
+        (H3, Y3, X3), spans = blocks
+        R, n, d = X3.shape
+        dh, dy, err = np.empty((R, n)), np.empty((R, n)), np.empty((R, n))
+        fire, same = np.zeros((R, n), dtype=bool), H is Y
+
+        def work(r, lo, hi):
+            Hb, Xb, e = H3[r, lo:hi], X3[r, lo:hi], err[r, lo:hi]
+            fired, S = _trigger_block(Hb, Y3[r, lo:hi], Xb, self.zeta, dh[r, lo:hi], dy[r, lo:hi], same)
+            e[...] = dh[r, lo:hi]  # a skipped client keeps h: its error is ||x - h||^2
+            if fired.size:
+                fire[r, lo + fired] = True
+                e[fired] = _topk_rows(c, Hb, Xb, S, fired)
+
+        for span in spans:
+            work(*span)
+        lead = X.shape[:-1]
+        fire = fire.reshape(lead)
+        changed = int(np.count_nonzero(fire))
+        return H, c.floats(d) * fire, c.bits(d, bits_per_float) * fire, err.reshape(lead), changed
+
+
+def _topk_rows(c: TopK, Hb, Xb, S, fired):
+    r"""EF21 with Top-k on the rows ``fired`` of one block, in place: :math:`h+\mathcal C(x-h)` (``S`` holds
+    :math:`x-h`); returns the rows' errors :math:`\Vert g-x\Vert^2`.  The fired rows are gathered into
+    thread scratch arrays (no fresh temporaries: page faults cost more than the arithmetic here)."""
+    m, d = fired.size, Xb.shape[-1]
+    rows = _block_rows(d)
+    whole = m == Xb.shape[0]
+    if whole:
+        Hs, Ds, Xs = Hb, S, Xb
+    else:
+        Hs, Ds, Xs = (
+            np.take(Z, fired, axis=0, out=_scratch(nm, (rows, d))[:m]) for Z, nm in ((Hb, "h"), (S, "s"), (Xb, "x"))
+        )
+    T = _scratch("topk", (rows, d))[:m]
+    if c.k < d:
+        _add_top_k(Hs, Ds, c, T)
+    else:
+        np.add(Hs, Ds, out=Hs)
+    if not whole:
+        Hb[fired] = Hs
+    np.subtract(Hs, Xs, out=T)
+    return _sq(T)
+
+
+def _add_top_k(H, D, c: TopK, T) -> None:
+    r""":math:`h\leftarrow h+\mathrm{Top}_k(d)` row by row, in place, with exactly the kept set of
+    :meth:`TopK.select`.
+
+    A row's k largest magnitudes are a unique set when the k-th and (k+1)-th largest differ: then they are
+    the entries at or above the k-th largest, read off one sort of the row (``ndarray.sort`` is vectorized,
+    several times faster than ``np.argpartition`` along rows), and :math:`h+d\cdot1[\text{kept}]` adds
+    them (a kept entry exactly :math:`h+d`, the others :math:`h\pm0`, equal to h up to the sign of a
+    zero).  Rows with a tie at the k-th magnitude, or a NaN, take ``c.select`` (``np.argpartition``'s
+    tie-breaking)."""
+    m, d = D.shape
+    k, rows = c.k, _block_rows(d)
+    np.abs(D, out=T)
+    U = _scratch("sorted", (rows, d))[:m]
+    np.copyto(U, T)
+    U.sort(axis=-1)
+    thr = U[:, d - k]
+    tied = np.flatnonzero(~(U[:, d - k - 1] < thr) | np.isnan(U[:, -1]))
+    keep = _scratch("keep", (rows, d), bool)[:m]
+    np.greater_equal(T, thr[:, None], out=keep)
+    Ht = H[tied]  # before the update below, which a NaN would spoil
+    np.multiply(D, keep, out=T)
+    np.add(H, T, out=H)
+    if tied.size:
+        Dt = D[tied]
+        flat = c.select(Dt) + (d * np.arange(tied.size))[:, None]
+        Hf = Ht.reshape(-1)
+        np.put(Hf, flat, np.take(Hf, flat) + np.take(Dt.reshape(-1), flat))
+        H[tied] = Ht
 
 
 class V1(Mechanism):
@@ -478,7 +679,12 @@ def make(name: str, *, compressor: str = "top-1", zeta: float = 1.0, p: float = 
     """Build the registered mechanism ``name`` with the given parameters (unused ones are ignored)."""
     if name not in _FACTORIES:
         raise InvalidInput(f"unknown mechanism {name!r}; registered: {', '.join(_FACTORIES)}")
-    return _FACTORIES[name](compressor=compressor, zeta=zeta, p=p, k=k)
+    mech = _FACTORIES[name](compressor=compressor, zeta=zeta, p=p, k=k)
+    if not isinstance(mech, Mechanism):
+        raise InvalidInput(
+            f"mechanism {name!r}: its factory must return a solvers.three_point.Mechanism, got {type(mech).__name__}"
+        )
+    return mech
 
 
 def _comps(spec: str) -> list:
@@ -534,6 +740,40 @@ class ThreePointTrajectory(Trajectory):
     d_hy: np.ndarray | None = None
     d_xy: np.ndarray | None = None
     triples: dict | None = None
+
+    def running_mean(self, T: int | None = None) -> np.ndarray:
+        r"""Running means :math:`\frac1{T'}\sum_{t<T'}\Vert\nabla f(x^t)\Vert^2` for :math:`T'=1..T`
+        (default: all rounds), shape (R, T): the left side of the nonconvex theorem (3PC, Theorem 5.5)."""
+        T = self.T if T is None else T
+        return np.cumsum(self.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)
+
+    def lyapunov(self, f_low: float, weight: float) -> np.ndarray:
+        r""":math:`f(x^t)-f_{low}+w\,G^t`, shape (R, T+1): the nonconvex Lyapunov function
+        :math:`\Phi^t` with :math:`w=\gamma/(2A)`, the PŁ one :math:`\Psi^t` with :math:`w=\gamma/A`
+        (inf past a divergence)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.f - f_low + weight * self.G
+
+
+def rounds_below(run_mean: np.ndarray, targets) -> np.ndarray:
+    r"""For each target :math:`\tau`, the smallest :math:`T_0` such that the running mean (one run, T values,
+    ``run_mean[j]`` over :math:`j+1` rounds) is :math:`\le\tau` for every :math:`T_0\le T'\le T`;
+    :math:`T+1` when the last value is above :math:`\tau` (not reached).  As floats."""
+    T = run_mean.size
+    above = run_mean[None, :] > np.asarray(targets, dtype=float)[:, None]  # (targets, T)
+    last = T - 1 - np.argmax(above[:, ::-1], axis=1)  # the last index above the target
+    return np.where(above.any(axis=1), last + 2, 1).astype(float)
+
+
+def definition_samples(mechanism: Mechanism, H, Y, X, draws: int, rng: np.random.Generator):
+    r"""The terms of the 3PC definition at given :math:`(h,y,x)` (arrays ``(..., n, d)``), by ``draws`` fresh
+    draws of a randomized mechanism: the errors :math:`\Vert\mathcal C_{h,y}(x)-x\Vert^2`, shape
+    ``(draws, K)`` with K the number of clients in all leading axes, :math:`\Vert h-y\Vert^2` and
+    :math:`\Vert x-y\Vert^2` (K,), and the mechanism's stated range of its error (K,) or None."""
+    G = mechanism(*(np.broadcast_to(Z, (draws, *Z.shape)) for Z in (H, Y, X)), rng)[0]
+    err = _sq(G - X).reshape(draws, -1)
+    rng_bound = mechanism.error_range(H, Y, X)
+    return err, _sq(H - Y).ravel(), _sq(X - Y).ravel(), None if rng_bound is None else rng_bound.ravel()
 
 
 def three_point(
@@ -612,32 +852,39 @@ def three_point(
     else:
         Gi = np.zeros_like(Y)
 
-    def record(t: int, Y, vals, e) -> bool:
-        gn = _sq(Y.mean(axis=1))
+    def record(t: int, ybar, vals, e) -> bool:
+        gn = _sq(ybar)
         if not np.all(np.isfinite(gn)):
             return False
         gns[:, t], fs[:, t], Gs[:, t] = gn, vals.mean(axis=1), e.mean(axis=1)
         return True
 
     diverged = None
+    gbar = Gi.mean(axis=1)
     with np.errstate(over="ignore", invalid="ignore"):
         e = _sq(Gi - Y)  # per-client errors ||g_i^t - grad f_i(x^t)||^2
-        record(0, Y, vals, e)
+        record(0, Y.mean(axis=1), vals, e)
         for t in range(T):
-            X -= gamma * Gi.mean(axis=1)
+            X -= gamma * gbar
             vals, Xg = grads_at(X)
             if t in keep:
                 triples[t] = (Gi.copy(), Y.copy(), Xg.copy())
-            out = mechanism(Gi, Y, Xg, rng, bits_per_float)
-            Gn, fl, bi = out[:3]
-            e_new = out[3] if len(out) > 3 else _sq_diff(Gn, Xg)
+            if record_clients:  # before the mechanism: Gi, which it may overwrite, may share memory with Y
+                d_hy[:, t], d_xy[:, t] = e, _sq_diff(Xg, Y)
+            Gn, fl, bi, e_new, changed = mechanism.advance(Gi, Y, Xg, rng, bits_per_float)
+            if e_new is None:
+                e_new = _sq_diff(Gn, Xg)
             if record_clients:
-                err[:, t], d_hy[:, t], d_xy[:, t] = e_new, e, _sq_diff(Xg, Y)
+                err[:, t] = e_new
+            ybar = Xg.mean(axis=1)
+            # the mean estimate: unchanged without a pass when no client changed, the gradients' mean when
+            # every client sent its gradient (Gn is Xg), else one pass
+            gbar = gbar if changed == 0 else ybar if Gn is Xg else Gn.mean(axis=1)
             floats[t + 1] = floats[t] + float(np.mean(fl))
             bits[t + 1] = bits[t] + float(np.mean(bi))
             skipped[t] = float(np.mean(fl == 0))
             Gi, Y, e = Gn, Xg, e_new
-            if not record(t + 1, Y, vals, e):
+            if not record(t + 1, ybar, vals, e):
                 diverged = t + 1
                 break
     return ThreePointTrajectory(

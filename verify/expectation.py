@@ -34,6 +34,26 @@ def mc_summary(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarr
     return mean, se, R
 
 
+def affine_bound_summary(measured: np.ndarray, bound: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Monte Carlo evidence of ``measured <= bound`` (rows: replications) when the bound is affine in the
+    replication's own quantities: E[bound] is the bound at the means, and the uncertainty is that of the
+    per-replication difference.  Returns ``(bound mean + mean difference, bound mean, stderr, n_samples)``."""
+    diff_mean, se, nsamp = mc_summary(measured - bound)
+    mean_bound = bound.mean(axis=0)
+    return mean_bound + diff_mean, mean_bound, se, nsamp
+
+
+def running_mean_summary(run_mean: np.ndarray, points: int) -> tuple:
+    """``(grid, measured, stderr, n_samples, method)`` of running means (R, T), T' = 1..T: every T' for one
+    deterministic row, ``points`` geometrically spaced T' for Monte Carlo rows (:func:`replication_summary`)."""
+    T = run_mean.shape[1]
+    grid = np.arange(1, T + 1) if run_mean.shape[0] == 1 else np.unique(np.geomspace(1, T, points).astype(int))
+    return (grid, *replication_summary(run_mean[:, grid - 1]))
+
+
+__all__ += ["affine_bound_summary", "running_mean_summary"]
+
+
 def replication_summary(values: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, int, str]:
     """``(measured, stderr, n_samples, method)`` of a run's rows, one row per replication: a single row is a
     deterministic run (no standard error), several rows a Monte Carlo sample (:func:`mc_summary`)."""

@@ -121,3 +121,66 @@ def test_replications_run_together_with_one_coin_per_replication():
     )
     assert tr.grad_norm_sq.shape == (8, 41) and np.isfinite(tr.grad_norm_sq).all()
     assert not np.allclose(tr.grad_norm_sq[0], tr.grad_norm_sq[1])
+
+
+@pytest.mark.parametrize("R", [(), (2,)])
+@pytest.mark.parametrize("name", ["lag", "clag", "ef21", "gd"])
+def test_the_solvers_in_place_form_is_the_map(name, R):
+    """``advance`` (in place, block by block, the exact Top-k by a row sort with
+    ``argpartition`` for tied rows) equals ``__call__`` entry for entry: integer data give ties at the k-th
+    magnitude, a NaN row and x = h rows are included, and the solver's aliasing h is y is taken."""
+    rng = np.random.default_rng(5)
+    n, d = 3000, 100  # several blocks
+    H, Y, X = (rng.integers(-3, 4, size=(*R, n, d)).astype(float) for _ in range(3))
+    X[..., :50, :] = H[..., :50, :]  # nothing to send
+    X[..., 50:60, :] = Y[..., 50:60, :] + 0.5 * (X[..., 50:60, :] - Y[..., 50:60, :])  # fires for zeta < 1
+    X[..., 60, 3] = np.nan
+    if R:  # the solver's gradients of several replications are strided views: so are these
+        Y, X = (np.ascontiguousarray(Z.swapaxes(0, 1)).swapaxes(0, 1) for Z in (Y, X))
+        assert not Y.flags.c_contiguous
+    for comp in ("top-1", "top-7", "top-100"):
+        for zeta in (0.5, 1.0, 4.0):
+            m = tp.make(name, compressor=comp, zeta=zeta)
+            for Hin in (H, Y):  # h is y: the solver passes one array after every client sent its gradient
+                want = m(Hin, Y, X)
+                state = Hin.copy() if Hin is H else Y.copy()
+                Yin = state if Hin is Y else Y
+                G, fl, bi, err, changed = m.advance(state, Yin, X)
+                np.testing.assert_array_equal(G, want[0])
+                np.testing.assert_array_equal(fl, want[1])
+                np.testing.assert_array_equal(bi, want[2])
+                if err is not None:
+                    np.testing.assert_array_equal(err, want[3] if len(want) > 3 else _sq(want[0] - X))
+                if changed is not None:
+                    assert changed == np.count_nonzero(np.any(want[0] != Hin, axis=-1) | np.isnan(want[0]).any(-1))
+
+
+def test_trajectory_helpers_and_the_definition_terms_by_fresh_draws():
+    run_mean = np.array([5.0, 3.0, 4.0, 1.0, 2.0, 0.5])  # running means over 1..6 rounds
+    # the smallest T0 after which every running mean is <= the target; T + 1 = 7 when the last is above
+    np.testing.assert_array_equal(tp.rounds_below(run_mean, [6.0, 4.0, 2.0, 1.0, 0.1]), [1, 2, 4, 6, 7])
+    P = heterogeneous_least_squares(n=4, d=6, m=5, spread=1.5, seed=0)
+    tr = tp.three_point(P, np.ones(6), gamma=0.05, T=10, mechanism=tp.LAG(2.0))
+    np.testing.assert_allclose(tr.running_mean()[0, 2], tr.grad_norm_sq[0, :3].mean(), rtol=1e-15)
+    np.testing.assert_allclose(tr.lyapunov(1.0, 0.5), tr.f - 1.0 + 0.5 * tr.G)
+    rng = np.random.default_rng(6)
+    H, Y, X = _triples(rng, (2,), n=3, d=5)
+    for mech, ranged in (
+        (tp.make("3pcv2", compressor="top-2", k=2), True),
+        (tp.make("3pcv2", compressor="natural"), False),
+    ):
+        err, dhy, dxy, srange = tp.definition_samples(mech, H, Y, X, 50, rng)
+        assert err.shape == (50, 6) and dhy.shape == dxy.shape == (6,)
+        np.testing.assert_allclose(dhy, _sq(H - Y).ravel())
+        assert (srange is not None) == ranged  # a mechanism without a stated range gives None (no error)
+    assert tp.make("lag", zeta=2.0).checked_constants(3) == (1.0, 2.0)
+    bold = tp.LAG(1.0)
+    bold.constants = lambda d: (1.5, 0.0)
+    with pytest.raises(InvalidInput, match="declared constants must satisfy 0 < A <= 1"):
+        bold.checked_constants(3)
+    tp.register("not-a-mechanism", lambda **kw: object())
+    try:
+        with pytest.raises(InvalidInput, match="its factory must return"):
+            tp.make("not-a-mechanism")
+    finally:
+        tp._FACTORIES.pop("not-a-mechanism")

@@ -22,7 +22,7 @@ from ratecheck.solvers.compressors import make as make_compressor
 from ratecheck.solvers.ef21 import ef21
 
 from ..errors import UsageError
-from ..expectation import replication_summary
+from ..expectation import replication_summary, running_mean_summary
 from ..instances import heterogeneous_least_squares, heterogeneous_logistic, streams, theta_c, xi
 from ..optima import least_squares_optimum, logistic_lower_bound
 from ..resources import Need
@@ -417,8 +417,7 @@ class EF21Experiment(Experiment):
     def _avg_grad_norm_sq(self, claim, run):
         tr, c, T = run.result, run.constants, run.p["T"]
         run_mean = np.cumsum(tr.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)
-        grid = np.arange(1, T + 1) if run_mean.shape[0] == 1 else np.unique(np.geomspace(1, T, 40).astype(int))
-        measured, se, nsamp, method = replication_summary(run_mean[:, grid - 1])
+        grid, measured, se, nsamp, method = running_mean_summary(run_mean, 40)
         series = {
             "floats_per_client": tr.floats,
             "bits_per_client": tr.bits,

@@ -34,7 +34,7 @@ from ratecheck.solvers import three_point as tp
 from ratecheck.solvers.compressors import make as make_compressor
 
 from ..errors import UsageError
-from ..expectation import mc_summary, replication_summary
+from ..expectation import affine_bound_summary, mc_summary, replication_summary, running_mean_summary
 from ..instances import heterogeneous_least_squares, mean_squared_smoothness, streams, well_conditioned_least_squares
 from ..optima import least_squares_optimum
 from ..resources import Need
@@ -310,20 +310,11 @@ class ThreePointExperiment(Experiment):
 
     def prepare(self, claim, inst, p):
         name = self.settings(claim).mechanism or p["mechanism"]
-        mech = tp.make(name, compressor=p["compressor"], zeta=p["zeta"], p=p["p"], k=p["k"])
-        if not isinstance(mech, tp.Mechanism):
-            raise UsageError(
-                f"mechanism {name!r}: its factory must return a solvers.three_point.Mechanism, got {type(mech).__name__}"
-            )
-        return inst, mech
+        return inst, tp.make(name, compressor=p["compressor"], zeta=p["zeta"], p=p["p"], k=p["k"])
 
     def constants(self, claim, inst, p):
         (P, L_plus, opt), mech = inst
-        A, B = (float(v) for v in mech.constants(P.d))
-        if not (0 < A <= 1 and B >= 0):
-            raise UsageError(
-                f"mechanism {mech.name}: declared constants must satisfy 0 < A <= 1 and B >= 0, got A={A:g}, B={B:g}"
-            )
+        A, B = mech.checked_constants(P.d)
         return dict(
             L=P.L,
             L_plus=L_plus,
@@ -372,176 +363,91 @@ class ThreePointExperiment(Experiment):
         return tr
 
     # ------------------------------------------------------------------ the measures
-
-    def _series(self, tr):
-        return {
-            "floats_per_client": tr.floats,
-            "bits_per_client": tr.bits,
-            "skipped": tr.skipped,
-            "grad_norm_sq": tr.grad_norm_sq.mean(axis=0),
-        }
+    def _evidence(self, run, grid_name, grid, bound, measured, *, series=True, **kw):
+        """Evidence of a run: ``measured`` is the series, or the ``(mean, stderr, n_samples[, method])`` of a
+        Monte Carlo summary; the run's constants, instance, seed and (``series``) its recorded series."""
+        if isinstance(measured, tuple):
+            measured, kw["stderr"], kw["n_samples"], *method = measured
+            kw["method"] = method[0] if method else "monte-carlo"
+        if series:
+            tr = run.result
+            kw["series"] = dict(floats_per_client=tr.floats, bits_per_client=tr.bits, skipped=tr.skipped)
+            kw["series"]["grad_norm_sq"] = tr.grad_norm_sq.mean(axis=0)
+        return Evidence(grid_name, grid, measured, bound, constants=run.constants, instance=run.p, seed=run.seed, **kw)
 
     def _three_point_error(self, claim, run):
+        """Deterministic mechanisms: every client-round exactly; randomized: the conditional expectation at the
+        actual (h, y, x) of a few rounds by fresh draws (:func:`solvers.three_point.definition_samples`)."""
         tr, c, (_, mech) = run.result, run.constants, run.instance
         if mech.deterministic:
             err, dhy, dxy = tr.err[0].ravel(), tr.d_hy[0].ravel(), tr.d_xy[0].ravel()
             ok = np.isfinite(err)
-            grid = np.arange(int(ok.sum()))
-            return Evidence(
-                "sample",
-                grid,
-                err[ok],
-                claim.evaluate(D_hy=dhy[ok], D_xy=dxy[ok], **c),
-                constants=c,
-                instance=run.p,
-                seed=run.seed,
-                series=self._series(tr),
-                note=f"{mech.name}: every client-round (sample = t n + i), exact",
-            )
-        # randomized: the conditional expectation at the actual (h, y, x) of a few rounds, fresh draws
-        ts = sorted(tr.triples)
+            bound = claim.evaluate(D_hy=dhy[ok], D_xy=dxy[ok], **c)
+            note = f"{mech.name}: every client-round (sample = t n + i), exact"
+            return self._evidence(run, "sample", np.arange(int(ok.sum())), bound, err[ok], note=note)
+        ts, N = sorted(tr.triples), run.p["mc_draws"]
         H, Y, X = (np.stack([tr.triples[t][j][0] for t in ts]) for j in range(3))  # (K, n, d)
-        N = run.p["mc_draws"]
-        rng = streams([run.seed, 1]).algorithm
-        Gn = mech(
-            np.broadcast_to(H, (N, *H.shape)), np.broadcast_to(Y, (N, *Y.shape)), np.broadcast_to(X, (N, *X.shape)), rng
-        )[0]
-        samples = np.einsum("...d,...d->...", Gn - X, Gn - X).reshape(N, -1)
-        measured, se, nsamp = mc_summary(samples)
-        dhy = np.einsum("...d,...d->...", H - Y, H - Y).ravel()
-        dxy = np.einsum("...d,...d->...", X - Y, X - Y).ravel()
-        rng_bound = getattr(mech, "error_range", None)
-        srange = rng_bound(H, Y, X).ravel() if rng_bound is not None else None
-        return Evidence(
-            "sample",
-            np.arange(measured.size),
-            measured,
-            claim.evaluate(D_hy=dhy, D_xy=dxy, **c),
-            method="monte-carlo",
-            stderr=se,
-            n_samples=nsamp,
-            sample_range=srange,
-            constants=c,
-            instance=run.p,
-            seed=run.seed,
-            note=f"{mech.name}: E[error | h, y, x] by {N} fresh draws at the (h, y, x) of rounds {ts}"
-            + ("; empirical Bernstein with the mechanism's stated error range" if srange is not None else ""),
-        )
+        samples, dhy, dxy, srange = tp.definition_samples(mech, H, Y, X, N, streams([run.seed, 1]).algorithm)
+        note = f"{mech.name}: E[error | h, y, x] by {N} fresh draws at the (h, y, x) of rounds {ts}"
+        note += "; empirical Bernstein with the mechanism's stated error range" if srange is not None else ""
+        bound, summary = claim.evaluate(D_hy=dhy, D_xy=dxy, **c), mc_summary(samples)
+        grid = np.arange(samples.shape[1])
+        return self._evidence(run, "sample", grid, bound, summary, series=False, sample_range=srange, note=note)
 
     def _avg_grad_norm_sq(self, claim, run):
-        tr, c, T = run.result, run.constants, run.p["T"]
-        run_mean = np.cumsum(tr.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)
-        grid = np.arange(1, T + 1) if run_mean.shape[0] == 1 else np.unique(np.geomspace(1, T, 30).astype(int))
-        measured, se, nsamp, method = replication_summary(run_mean[:, grid - 1])
-        return Evidence(
-            "T",
-            grid,
-            measured,
-            claim.evaluate(T=grid, **c),
-            method=method,
-            stderr=se,
-            n_samples=nsamp,
-            constants=c,
-            instance=run.p,
-            seed=run.seed,
-            series=self._series(tr),
-        )
+        grid, *summary = running_mean_summary(run.result.running_mean(run.p["T"]), 30)
+        return self._evidence(run, "T", grid, claim.evaluate(T=grid, **run.constants), tuple(summary))
 
     def _lyapunov_step(self, claim, run):
+        """Phi^(t+1) against the bound at step t, while Phi^t is above a floating-point floor (a run that reaches
+        f* exactly compares 0 with -1e-18); replications: the bound is affine in (gap_t, G_t, gn2_t)."""
         tr, c, T = run.result, run.constants, run.p["T"]
-        gap, G, gn2 = tr.f - c["f_low"], tr.G, tr.grad_norm_sq
+        phi = tr.lyapunov(c["f_low"], c["gamma"] / (2 * c["A_3pc"]))
         with np.errstate(over="ignore", invalid="ignore"):
-            phi_next = gap[:, 1:] + c["gamma"] / (2 * c["A_3pc"]) * G[:, 1:]
-            rhs = claim.evaluate(gap_t=gap[:, :T], G_t=G[:, :T], gn2_t=gn2[:, :T], **c) * np.ones_like(phi_next)
-        t = np.arange(T)
-        # compared while Phi^t is above a floating-point floor (a run that reaches f* exactly compares 0 with -1e-18)
-        phi = gap[:, :T] + c["gamma"] / (2 * c["A_3pc"]) * G[:, :T]
-        live = np.all(phi > PL_FLOOR * phi[:, :1], axis=0)
-        t, phi_next, rhs = t[live], phi_next[:, live], rhs[:, live]
+            gap, G, gn2 = tr.f[:, :T] - c["f_low"], tr.G[:, :T], tr.grad_norm_sq[:, :T]
+            rhs = claim.evaluate(gap_t=gap, G_t=G, gn2_t=gn2, **c) * np.ones_like(phi[:, 1:])
+        live = np.all(phi[:, :T] > PL_FLOOR * phi[:, :1], axis=0)
+        t, phi_next, rhs = np.arange(T)[live], phi[:, 1:][:, live], rhs[:, live]
         if phi_next.shape[0] == 1:
-            return Evidence(
-                "t",
-                t,
-                phi_next[0],
-                rhs[0],
-                constants=c,
-                instance=run.p,
-                seed=run.seed,
-                series=self._series(tr),
-                note=f"compared while Phi^t > {PL_FLOOR:g} Phi^0 (floating-point floor)",
-            )
-        # the bound is affine in (gap_t, G_t, gn2_t): E[bound] is the bound at the means; the uncertainty is that of
-        # the per-replication difference
+            note = f"compared while Phi^t > {PL_FLOOR:g} Phi^0 (floating-point floor)"
+            return self._evidence(run, "t", t, rhs[0], phi_next[0], note=note)
         grid = np.unique(np.linspace(0, t.size - 1, 30).astype(int))
-        diff_mean, se, nsamp = mc_summary((phi_next - rhs)[:, grid])
-        bound = rhs[:, grid].mean(axis=0)
-        return Evidence(
-            "t",
-            t[grid],
-            bound + diff_mean,
-            bound,
-            method="monte-carlo",
-            stderr=se,
-            n_samples=nsamp,
-            constants=c,
-            instance=run.p,
-            seed=run.seed,
-            note="Monte Carlo: measured = bound at the means + mean of the per-replication differences (the bound is affine)",
+        measured, bound, se, nsamp = affine_bound_summary(phi_next[:, grid], rhs[:, grid])
+        note = (
+            "Monte Carlo: measured = bound at the means + mean of the per-replication differences (the bound is affine)"
         )
+        return self._evidence(run, "t", t[grid], bound, (measured, se, nsamp), series=False, note=note)
 
     def _rounds_to_eps(self, claim, run):
+        """eps^2 from the first running mean down to the smallest target whose bound the budget T covers."""
         tr, c, T = run.result, run.constants, run.p["T"]
         if tr.grad_norm_sq.shape[0] > 1:
             raise UsageError(
                 f"claim {claim.id}: rounds_to_eps is measured for deterministic mechanisms only, got {tr.mechanism}"
             )
-        run_mean = np.cumsum(tr.grad_norm_sq[0, :T]) / np.arange(1, T + 1)
-        # eps^2 from the first value down to the smallest target whose bound the budget T covers
+        run_mean = tr.running_mean(T)[0]
         top = float(run_mean[0])
         low = max(float(claim.evaluate(eps=1.0, T=T, **c)) / T, top * 1e-12)
         if not low < top:
             raise UsageError(f"claim {claim.id}: T = {T} rounds do not reach the bound's range; raise T")
         eps = np.sqrt(np.geomspace(top, low, 25))
-        above = run_mean[None, :] > (eps**2)[:, None]  # (eps, T): the running mean over T terms exceeds eps^2
-        last = T - 1 - np.argmax(above[:, ::-1], axis=1)  # last T - 1 with the mean above eps^2
-        rounds = np.where(above.any(axis=1), last + 2, 1).astype(float)
-        return Evidence(
-            "eps",
-            eps,
-            rounds,
-            claim.evaluate(eps=eps, **c),
-            constants=c,
-            instance=run.p,
-            seed=run.seed,
-            series=self._series(tr),
-            note=f"smallest T0 with the running mean <= eps^2 for every T0 <= T <= {T}; {T + 1} = not reached",
+        note = f"smallest T0 with the running mean <= eps^2 for every T0 <= T <= {T}; {T + 1} = not reached"
+        return self._evidence(
+            run, "eps", eps, claim.evaluate(eps=eps, **c), tp.rounds_below(run_mean, eps**2), note=note
         )
 
     def _pl_lyapunov(self, claim, run):
-        tr, c = run.result, run.constants
-        with np.errstate(over="ignore", invalid="ignore"):
-            psi = tr.f - c["f_low"] + c["gamma"] / c["A_3pc"] * tr.G
-        t = np.arange(run.p["T"] + 1)
+        """Psi^T while the bound is above PL_FLOOR Psi^0; replications: 30 geometric T."""
+        tr, c, T = run.result, run.constants, run.p["T"]
+        psi = tr.lyapunov(c["f_low"], c["gamma"] / c["A_3pc"])
+        t = np.arange(T + 1)
         bound = claim.evaluate(T=t, **c)
         keep = bound >= PL_FLOOR * bound[0]
         keep[0] = False
         if psi.shape[0] > 1:
-            keep &= np.isin(t, np.unique(np.geomspace(1, run.p["T"], 30).astype(int)))
-        measured, se, nsamp, method = replication_summary(psi[:, keep])
-        return Evidence(
-            "T",
-            t[keep],
-            measured,
-            bound[keep],
-            method=method,
-            stderr=se,
-            n_samples=nsamp,
-            constants=c,
-            instance=run.p,
-            seed=run.seed,
-            series=self._series(tr),
-            note=f"compared while the bound is above {PL_FLOOR:g} * Psi^0 (floating-point floor)",
-        )
+            keep &= np.isin(t, np.unique(np.geomspace(1, T, 30).astype(int)))
+        note = f"compared while the bound is above {PL_FLOOR:g} * Psi^0 (floating-point floor)"
+        return self._evidence(run, "T", t[keep], bound[keep], replication_summary(psi[:, keep]), note=note)
 
 
 EXPERIMENT = register(ThreePointExperiment())
