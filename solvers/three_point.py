@@ -789,6 +789,7 @@ def three_point(
     record_clients: bool = False,
     triples_at=(),
     bits_per_float: int = 32,
+    stop_below: float | None = None,
 ) -> ThreePointTrajectory:
     r"""Run the 3PC method (poster Algorithm 1) with any :class:`Mechanism`, all clients in ``(R, n, d)`` arrays.
 
@@ -814,6 +815,10 @@ def three_point(
         Rounds t whose actual :math:`(h,y,x)=(g_i^t,\nabla f_i(x^t),\nabla f_i(x^{t+1}))` are kept.
     bits_per_float : int
         Bits charged per float.
+    stop_below : float, optional
+        Stop at the first round t with :math:`\Vert\nabla f(x^t)\Vert^2\le` ``stop_below`` in every replication
+        (e.g. the bits to an accuracy): the trajectory then has ``T = t`` rounds, identical to the first t
+        rounds of a longer run.
     """
     if not isinstance(mechanism, Mechanism):
         raise InvalidInput(f"mechanism must be a solvers.three_point.Mechanism, got {type(mechanism).__name__}")
@@ -831,6 +836,8 @@ def three_point(
     keep = {int(t) for t in triples_at}
     if any(t < 0 or t >= T for t in keep):
         raise InvalidInput(f"triples_at must lie in [0, T-1={T - 1}]")
+    if stop_below is not None:
+        stop_below = float(finite_array("stop_below", stop_below, ndim=0))
 
     gns, fs, Gs = (np.full((R, T + 1), np.inf) for _ in range(3))
     floats, bits, skipped = np.zeros(T + 1), np.zeros(T + 1), np.zeros(T)
@@ -860,11 +867,16 @@ def three_point(
         return True
 
     diverged = None
+    last = T  # rounds run
+
+    def reached(t: int) -> bool:
+        return stop_below is not None and bool(np.all(gns[:, t] <= stop_below))
+
     gbar = Gi.mean(axis=1)
     with np.errstate(over="ignore", invalid="ignore"):
         e = _sq(Gi - Y)  # per-client errors ||g_i^t - grad f_i(x^t)||^2
         record(0, Y.mean(axis=1), vals, e)
-        for t in range(T):
+        for t in range(0 if reached(0) else T):
             X -= gamma * gbar
             vals, Xg = grads_at(X)
             if t in keep:
@@ -887,8 +899,17 @@ def three_point(
             if not record(t + 1, ybar, vals, e):
                 diverged = t + 1
                 break
+            if reached(t + 1):
+                last = t + 1
+                break
+        else:
+            last = 0 if reached(0) else T
+    if last < T:  # stopped at the accuracy: the arrays of the rounds run
+        gns, fs, Gs = gns[:, : last + 1], fs[:, : last + 1], Gs[:, : last + 1]
+        floats, bits, skipped = floats[: last + 1], bits[: last + 1], skipped[:last]
+        err, d_hy, d_xy = (None if a is None else a[:, :last] for a in (err, d_hy, d_xy))
     return ThreePointTrajectory(
-        T=T,
+        T=last,
         x_final=X,
         diverged_at=diverged,
         meta={"algorithm": "3pc", "mechanism": mechanism.name, "init": init, "replications": R},

@@ -114,6 +114,27 @@ def test_solver_records_and_user_mechanisms():
         tp.three_point(P, x0, gamma=0.05, T=3, mechanism="lag")
 
 
+def test_stop_below_is_the_prefix_of_the_full_run_up_to_the_accuracy():
+    P = heterogeneous_least_squares(n=4, d=6, m=5, spread=1.5, seed=0)
+    x0 = np.ones(6)
+    clag = tp.CLAG(TopK(2), 1.0)
+    full = tp.three_point(P, x0, gamma=0.05, T=400, mechanism=clag, record_clients=True)
+    target = 1e-3 * full.grad_norm_sq[0, 0]
+    hit = int(np.flatnonzero(full.grad_norm_sq[0] <= target)[0])
+    short = tp.three_point(P, x0, gamma=0.05, T=400, mechanism=clag, record_clients=True, stop_below=target)
+    assert short.T == hit < 400
+    for name in ("grad_norm_sq", "f", "G"):
+        np.testing.assert_array_equal(getattr(short, name), getattr(full, name)[:, : hit + 1])
+    np.testing.assert_array_equal(short.bits, full.bits[: hit + 1])
+    np.testing.assert_array_equal(short.skipped, full.skipped[:hit])
+    np.testing.assert_array_equal(short.err, full.err[:, :hit])
+    never = tp.three_point(P, x0, gamma=0.05, T=50, mechanism=clag, stop_below=0.0)
+    np.testing.assert_array_equal(never.grad_norm_sq, full.grad_norm_sq[:, :51])
+    assert tp.three_point(P, x0, gamma=0.05, T=50, mechanism=clag, stop_below=1e300).T == 0
+    with pytest.raises(InvalidInput, match="stop_below"):
+        tp.three_point(P, x0, gamma=0.05, T=5, mechanism=clag, stop_below=float("nan"))
+
+
 def test_replications_run_together_with_one_coin_per_replication():
     P = heterogeneous_least_squares(n=4, d=6, m=5, spread=1.5, seed=0)
     tr = tp.three_point(
