@@ -867,7 +867,6 @@ def three_point(
         return True
 
     diverged = None
-    last = T  # rounds run
 
     def reached(t: int) -> bool:
         return stop_below is not None and bool(np.all(gns[:, t] <= stop_below))
@@ -876,7 +875,8 @@ def three_point(
     with np.errstate(over="ignore", invalid="ignore"):
         e = _sq(Gi - Y)  # per-client errors ||g_i^t - grad f_i(x^t)||^2
         record(0, Y.mean(axis=1), vals, e)
-        for t in range(0 if reached(0) else T):
+        last = 0 if reached(0) else T  # rounds run
+        for t in range(last):
             X -= gamma * gbar
             vals, Xg = grads_at(X)
             if t in keep:
@@ -902,8 +902,6 @@ def three_point(
             if reached(t + 1):
                 last = t + 1
                 break
-        else:
-            last = 0 if reached(0) else T
     if last < T:  # stopped at the accuracy: the arrays of the rounds run
         gns, fs, Gs = gns[:, : last + 1], fs[:, : last + 1], Gs[:, : last + 1]
         floats, bits, skipped = floats[: last + 1], bits[: last + 1], skipped[:last]
