@@ -338,3 +338,27 @@ def test_claim_figure_layout_is_validated():
     claim, v = _mc_verdict([1.0, 0.5], [0.05, 0.02], [2.0, 1.0])
     with pytest.raises(verify.UsageError, match="layout must be 'constrained' or 'fixed'"):
         claim_figure([v], claim, layout="tight")
+
+
+def test_report_figures_share_parsed_mathtext_and_draw_the_same_pixels(tmp_path):
+    """Each figure's canvas has its own mathtext parser; the report's figures share one parse cache (keyed by
+    everything a parse depends on), so a second figure parses nothing again and its pixels are those of a
+    figure drawn with an empty cache."""
+    import numpy as np
+    from matplotlib.mathtext import MathTextParser
+    from PIL import Image
+
+    from ratecheck.verify.figures import claim_figure
+    from ratecheck.verify.figures.drawing import draw_report_png
+
+    claim, v = _mc_verdict([1.0, 0.5, 0.25, 0.12], [0.05, 0.02, 0.01, 0.01], [2.0, 1.0, 0.5, 0.25])
+    draw_report_png(claim_figure([v], claim, layout="fixed"), tmp_path / "warm.png")
+    cache = MathTextParser._parse_cached
+    cache.cache_clear()
+    draw_report_png(claim_figure([v], claim, layout="fixed"), tmp_path / "cold.png")
+    misses = cache.cache_info().misses
+    assert misses > 0  # the figure has mathtext (log-axis ticks, the bound's formula)
+    draw_report_png(claim_figure([v], claim, layout="fixed"), tmp_path / "hit.png")
+    assert cache.cache_info().misses == misses  # a new canvas and parser: nothing parsed again
+    cold, hit = (np.asarray(Image.open(tmp_path / f"{n}.png")) for n in ("cold", "hit"))
+    assert np.array_equal(cold, hit)

@@ -13,7 +13,8 @@ gets :meth:`Experiment.run` for free, in a fixed order::
     -> prepare(claim, inst, p)         the claim's algorithm objects on it (compressor, sketch, ...)
     -> constants(claim, inst, p)       its exact constants
     -> stepsize(claim, c, p)           the claim's rule at those constants (then the assumptions)
-    -> solve(claim, inst, c, p, seed)  the solver run (start point and rng from ``streams(seed)``)
+    -> solve(claim, inst, c, p, seed)  the solver run (start point and rng from ``streams(seed)``; cached:
+                                       a teeth variant that changes only the bound reuses its claim's run)
     -> MEASURES[claim.measure](claim, run)   the measured series -> Evidence
 
 Measures that are not one solver run (sweeps over instances, identities, sampled constants) are listed in
@@ -26,9 +27,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import importlib
 import json
 import pkgutil
+import warnings
 from collections import OrderedDict
 from typing import Any
 
@@ -117,6 +120,23 @@ class Run:
     instance: Any
     constants: dict
     result: Any
+
+
+def _fingerprint(obj, alive: list) -> str:
+    """A text naming ``obj`` exactly: floats by ``repr``, arrays by dtype, shape and a hash of their bytes,
+    containers element by element, other objects by identity (appended to ``alive``, which the cache keeps
+    with the entry, so the id is not reused while the key exists)."""
+    if isinstance(obj, np.ndarray):
+        a = np.ascontiguousarray(obj)
+        return f"array({a.dtype.str},{a.shape},{hashlib.sha1(a.view(np.uint8).ravel()).hexdigest()})"
+    if isinstance(obj, dict):
+        return "{" + ",".join(f"{k!r}:{_fingerprint(obj[k], alive)}" for k in sorted(obj, key=repr)) + "}"
+    if isinstance(obj, (list, tuple)):
+        return type(obj).__name__ + "(" + ",".join(_fingerprint(v, alive) for v in obj) + ")"
+    if obj is None or isinstance(obj, (bool, int, float, complex, str, np.generic)):
+        return repr(obj)
+    alive.append(obj)
+    return f"{type(obj).__qualname__}@{id(obj)}"
 
 
 def _same(a, b) -> bool:
@@ -274,7 +294,39 @@ class Experiment:
         if gamma is not None:
             c["gamma"] = gamma
         claim.check_assumptions(**c)
-        return Run(p, seed, streams(seed), inst, c, self.solve(claim, inst, c, p, seed))
+        return Run(p, seed, streams(seed), inst, c, self._solve_cached(claim, inst, c, p, seed))
+
+    def _solve_cached(self, claim: Claim, inst, c: dict, p: dict, seed: int):
+        """:meth:`solve` through the shared cache.
+
+        A run is named by everything :meth:`solve` reads: the instance parameters and seed, the claim's
+        measure, typed settings and assumptions, and the constants (stepsize included), arrays by their
+        bytes.  So a teeth variant that changes only the bound (most do) reuses its claim's run, and one
+        that changes the stepsize, a setting or an assumption runs its own.  What :meth:`solve` adds to
+        ``c`` and the warnings it raises are kept with the run and given again on every reuse."""
+        alive: list = [inst]
+        key = (
+            params_key(p),
+            seed,
+            claim.measure,
+            repr(self.settings(claim)),
+            repr(claim.assumptions),
+            claim.in_expectation,
+            _fingerprint(c, alive),
+        )
+
+        def make():
+            c2 = dict(c)
+            with warnings.catch_warnings(record=True) as held:  # the filters stay; an error filter still raises
+                result = self.solve(claim, inst, c2, p, seed)
+            added = {k: v for k, v in c2.items() if k not in c or not _same(c[k], v)}
+            return result, added, [(w.message, w.category, w.filename, w.lineno) for w in held]
+
+        result, added, held = self.cached("solve", key, make, keep=alive)
+        c.update(added)
+        for message, category, filename, lineno in held:
+            warnings.warn_explicit(message, category, filename, lineno)
+        return result
 
     def cached_instance(self, p: dict, seed: int):
         """:meth:`instance` of ``p`` through the shared cache (keyed by :meth:`instance_params` and the seed): what

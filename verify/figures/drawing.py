@@ -55,21 +55,42 @@ class ClaimFigure:
         return {"claim": self.cid, "figure": fig_name, "series": csv_name}
 
 
-#: entries of matplotlib's mathtext parse cache while report figures are drawn (matplotlib keeps 50)
+#: entries of the mathtext parse cache shared by the report's figures (matplotlib keeps 50 per parser)
 MATHTEXT_CACHE = 1024
+
+_PARSERS: dict = {}  # output type ("raster", "vector") -> the first parser seen of that type
 
 
 def _widen_mathtext_cache() -> None:
-    """Let matplotlib remember more parsed mathtext strings.  A report draws hundreds of figures whose log-axis
-    tick labels, axis names and bound formulas repeat; with matplotlib's 50 entries they are parsed again in nearly
-    every figure (a third of a figure's drawing time).  The cache is keyed by string, dpi and font, so what is
-    drawn does not change; left alone when matplotlib's internals differ from what this expects."""
+    """Let every figure reuse the mathtext parsed by the ones before it.
+
+    A report draws hundreds of figures whose log-axis tick labels, axis names and bound formulas repeat.
+    matplotlib caches a parse per parser object, in 50 entries, and every new canvas gets a renderer with a
+    parser of its own, so each figure parsed its strings again (a quarter of its drawing time).  The cache
+    installed here is keyed by what the parse depends on -- the parser's output type, the string, dpi,
+    font, antialiasing and glyph-loading flags -- and shared by all parsers, so what is drawn does not
+    change.  Left alone when matplotlib's internals differ from what this expects."""
     from matplotlib.mathtext import MathTextParser
 
     f = MathTextParser.__dict__.get("_parse_cached")
-    info = getattr(f, "cache_info", None)
-    if info is not None and hasattr(f, "__wrapped__") and (info().maxsize or 0) < MATHTEXT_CACHE:
-        MathTextParser._parse_cached = functools.lru_cache(MATHTEXT_CACHE)(f.__wrapped__)
+    if getattr(f, "_ratecheck_shared", False):
+        return
+    wrapped = getattr(f, "__wrapped__", None)
+    if wrapped is None or getattr(f, "cache_info", None) is None:
+        return
+
+    @functools.lru_cache(MATHTEXT_CACHE)
+    def shared(output_type, s, dpi, prop, antialiased, load_glyph_flags):
+        return wrapped(_PARSERS[output_type], s, dpi, prop, antialiased, load_glyph_flags)
+
+    def _parse_cached(self, s, dpi, prop, antialiased, load_glyph_flags):
+        _PARSERS.setdefault(self._output_type, self)
+        return shared(self._output_type, s, dpi, prop, antialiased, load_glyph_flags)
+
+    _parse_cached._ratecheck_shared = True
+    _parse_cached.cache_info, _parse_cached.cache_clear = shared.cache_info, shared.cache_clear
+    _parse_cached.__wrapped__ = wrapped
+    MathTextParser._parse_cached = _parse_cached
 
 
 def draw_report_png(fig, out) -> Path:

@@ -72,3 +72,70 @@ def test_pipeline_runs_in_order_and_shares_the_instance():
     assert again.instance is run.instance  # the instance came from the shared cache
     ev = exp.run(claim, p, 0)
     np.testing.assert_array_equal(ev.measured, exp._gm_gap(claim, run).measured)
+
+
+def _counting_solves(monkeypatch, exp):
+    calls = []
+    solve = type(exp).solve
+
+    def counted(self, claim, inst, c, p, seed):
+        calls.append(claim.id)
+        return solve(self, claim, inst, c, p, seed)
+
+    monkeypatch.setattr(type(exp), "solve", counted)
+    return calls
+
+
+def test_a_teeth_variant_that_changes_only_the_bound_reuses_its_claims_run(monkeypatch):
+    """ef21.nonconvex-am~rate-T2 has the claim's stepsize, settings and assumptions: its check reuses the
+    claim's solver run, and its evidence is exactly that of a run made afresh."""
+    exp = ex.get("ef21")
+    claim, teeth = theorems.get("ef21.nonconvex-am"), theorems.get("ef21.nonconvex-am~rate-T2")
+    p = exp.params(exp.instances(claim, quick=True)[0])
+    CACHE.clear()
+    fresh = exp.run(teeth, p, 0)
+    CACHE.clear()
+    calls = _counting_solves(monkeypatch, exp)
+    exp.run(claim, p, 0)
+    reused = exp.run(teeth, p, 0)
+    assert calls == [claim.id]
+    np.testing.assert_array_equal(reused.measured, fresh.measured)
+    np.testing.assert_array_equal(reused.bound, fresh.bound)
+    assert reused.constants == fresh.constants
+
+
+def test_a_teeth_variant_with_another_stepsize_runs_its_own(monkeypatch):
+    exp = ex.get("ef21")
+    claim, teeth = theorems.get("ef21.nonconvex-am"), theorems.get("ef21.nonconvex-am~step1000")
+    p = exp.params(exp.instances(claim, quick=True)[0])
+    CACHE.clear()
+    calls = _counting_solves(monkeypatch, exp)
+    exp.run(claim, p, 0)
+    exp.run(teeth, p, 0)
+    exp.run(claim, dict(p, T=p["T"] + 1), 0)  # another instance parameter: another run
+    assert calls == [claim.id, teeth.id, claim.id]
+
+
+def test_a_reused_run_gives_back_its_constants_and_warnings(monkeypatch):
+    """What solve adds to the constants (here the start's r0) and the warnings it raised come with every reuse."""
+    import warnings
+
+    exp = ex.get("weiszfeld")
+    claim = next(c for c in theorems.all() if c.experiment == "weiszfeld" and c.measure == "gm_gap")
+    p = exp.params(exp.instances(claim, quick=True)[0])
+    solve = type(exp).solve
+
+    def noisy(self, claim, inst, c, p, seed):
+        warnings.warn("a solver warning", RuntimeWarning)
+        return solve(self, claim, inst, c, p, seed)
+
+    monkeypatch.setattr(type(exp), "solve", noisy)
+    CACHE.clear()
+    runs = []
+    for _ in range(2):
+        with warnings.catch_warnings(record=True) as held:
+            warnings.simplefilter("always")
+            runs.append(exp.pipeline(claim, p, 0))
+        assert [str(w.message) for w in held] == ["a solver warning"]
+    assert runs[1].result is runs[0].result
+    assert "r0" in runs[1].constants and runs[1].constants == runs[0].constants
