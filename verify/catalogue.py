@@ -21,7 +21,6 @@ written with (the tests compare both sources in the test environment).
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import hashlib
 import importlib.util
@@ -45,9 +44,11 @@ INDEX_NAME = "catalogue_index.json"
 FORMAT = 1
 
 
-@dataclasses.dataclass(frozen=True)
 class Entry:
     """The printable part of one claim: what ``list`` and ``show`` (text, ``--json``, ``--latex``) print.
+
+    An entry of the index holds the text; an entry of the registry (:meth:`of`) holds the claim and prints
+    it on demand (``list`` without ``--json`` needs neither the sympy printing of every expression nor the LaTeX).
 
     Parameters
     ----------
@@ -59,40 +60,58 @@ class Entry:
         The ids of the claim's teeth variants, in registration order (``theorems.teeth(id)``).
     """
 
-    data: dict
-    description: str = ""
-    teeth: tuple = ()
+    __slots__ = ("_data", "_claim", "description", "teeth")
+
+    def __init__(self, data: dict | None, description: str = "", teeth: Iterable[str] = (), *, claim=None) -> None:
+        self._data, self._claim = data, claim
+        self.description, self.teeth = description, tuple(teeth)
 
     @classmethod
     def of(cls, claim) -> "Entry":
         """The entry of a live :class:`theorems.Claim` (its teeth looked up in the registry)."""
-        return cls(claim.summary(), claim.description, tuple(t.id for t in theorems.teeth(claim.id)))
-
-    def to_json(self) -> dict:
-        return {"summary": self.data, "description": self.description, "teeth": list(self.teeth)}
+        return cls(None, claim.description, (t.id for t in theorems.teeth(claim.id)), claim=claim)
 
     @classmethod
     def from_json(cls, d: dict) -> "Entry":
-        return cls(dict(d["summary"]), str(d["description"]), tuple(d["teeth"]))
+        return cls(dict(d["summary"]), str(d["description"]), d["teeth"])
+
+    def to_json(self) -> dict:
+        return {"summary": self.summary(), "description": self.description, "teeth": list(self.teeth)}
 
     def summary(self) -> dict:
-        """A copy of the claim's summary (``Claim.summary()``)."""
-        return dict(self.data)
+        """The claim's summary (``Claim.summary()``; a copy)."""
+        return self._claim.summary() if self._claim is not None else dict(self._data)
 
     def latex(self) -> str:
         """The claim's statement as LaTeX (``Claim.latex()``)."""
-        return self.data["latex"]
+        return self._claim.latex() if self._claim is not None else self._data["latex"]
+
+    def _field(self, key: str):
+        if self._claim is None:
+            return self._data[key]
+        value = getattr(self._claim, "id" if key == "claim" else key)
+        return value.value if key in ("kind", "provenance") else value  # the enums as the summary's text
 
     # the fields the command line prints besides the summary's (kind and provenance as their text values)
-    id = property(lambda self: self.data["claim"])
-    title = property(lambda self: self.data["title"])
-    paper = property(lambda self: self.data["paper"])
-    provenance = property(lambda self: self.data["provenance"])
-    provenance_note = property(lambda self: self.data["provenance_note"])
-    kind = property(lambda self: self.data["kind"])
-    measure = property(lambda self: self.data["measure"])
-    in_expectation = property(lambda self: self.data["in_expectation"])
-    expected_to_fail = property(lambda self: self.data["expected_to_fail"])
+    id = property(lambda self: self._field("claim"))
+    title = property(lambda self: self._field("title"))
+    paper = property(lambda self: self._field("paper"))
+    provenance = property(lambda self: self._field("provenance"))
+    provenance_note = property(lambda self: self._field("provenance_note"))
+    kind = property(lambda self: self._field("kind"))
+    measure = property(lambda self: self._field("measure"))
+    in_expectation = property(lambda self: self._field("in_expectation"))
+    expected_to_fail = property(lambda self: self._field("expected_to_fail"))
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Entry):
+            return NotImplemented
+        return (self.summary(), self.description, self.teeth) == (other.summary(), other.description, other.teeth)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"<catalogue entry {self.id!r}>"
 
 
 class Catalogue:
