@@ -249,7 +249,12 @@ def from_index(index: dict) -> Catalogue:
 def current() -> Catalogue:
     """The index when it is current, else the live registry (see the module's docstring)."""
     index = read_index()
-    return live() if index is None else from_index(index)
+    if index is not None:
+        try:
+            return from_index(index)
+        except (KeyError, TypeError, ValueError, AttributeError):  # current digest, damaged entries (hand-edited)
+            pass
+    return live()
 
 
 def build_index() -> dict:

@@ -129,6 +129,12 @@ def test_a_missing_unreadable_or_other_layout_index_is_not_used(tmp_path):
     assert catalogue.read_index(path) is None
 
 
+def test_a_damaged_index_of_the_current_digest_falls_back_to_the_registry(index, monkeypatch):
+    damaged = {k: v for k, v in index.items() if k != "teeth"}
+    monkeypatch.setattr(catalogue, "read_index", lambda path=None: damaged)
+    assert catalogue.current().source == "live"
+
+
 def test_entries_print_the_claims_fields():
     c = theorems.get("ef21.pl-qm")
     e = catalogue.Entry.of(c)
