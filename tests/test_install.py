@@ -48,6 +48,13 @@ def test_no_module_imports_the_top_level_folders_by_their_bare_names():
     assert not offenders, offenders
 
 
+def test_the_catalogue_index_is_package_data():
+    """``list`` and ``show`` read theorems/catalogue_index.json (verify/catalogue.py): it must be in the wheel."""
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "catalogue_index.json" in cfg["package-data"]["ratecheck.theorems"]
+    assert (ROOT / "theorems" / "catalogue_index.json").is_file()
+
+
 @pytest.mark.slow
 def test_wheel_installs_and_runs_beside_a_users_theorems_solvers_and_verify(tmp_path):
     """Build the wheel, install it (without dependencies: they come from this environment) in a fresh
@@ -101,3 +108,10 @@ def test_wheel_installs_and_runs_beside_a_users_theorems_solvers_and_verify(tmp_
     )
     assert r.returncode == 0, r.stderr[-3000:]
     assert "ef21.means" in r.stdout
+    # the wheel ships the catalogue index, current for the installed files: `list` and `show` without sympy
+    for args in (["list"], ["show", "ef21.means"]):
+        r = subprocess.run(
+            [str(py), "-X", "importtime", "-m", "ratecheck", *args], cwd=work, capture_output=True, text=True, env=env
+        )
+        assert r.returncode == 0 and "ef21.means" in r.stdout, r.stderr[-3000:]
+        assert "sympy" not in {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines()}

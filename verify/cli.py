@@ -22,7 +22,8 @@ holding, or a teeth variant not caught), 2 for bad usage or bad input (one-line 
 
 ``--help``, ``list`` and ``show`` print at once: the modules that run things (and through them cvxpy,
 matplotlib and scipy.stats) are bound with :func:`verify._lazy.lazy_module` and load on the first command
-that needs them.
+that needs them, and ``list`` and ``show`` print the claims from the index shipped beside them
+(:mod:`verify.catalogue`) while it is current, without building the registry (sympy).
 """
 
 from __future__ import annotations
@@ -46,13 +47,15 @@ from pathlib import Path
 
 from ratecheck.solvers import InvalidInput
 
+from . import catalogue as _catalogue
 from ._lazy import lazy_module
 from ._version import __version__
 from .errors import UsageError, close_match
 from .outputs import check_out, claim_dir
 
-# the claims (sympy: what `list` and `show` need, not `--help` or `--version`), and the modules behind the
-# commands that run something, imported on first use
+# the claims (sympy: what the commands that run claims need; `list` and `show` read the shipped index of
+# verify.catalogue while it is current, `--help` and `--version` neither), and the modules behind the commands
+# that run something, imported on first use
 theorems = lazy_module("..theorems", __package__)
 _claimfiles = lazy_module(".claimfiles", __package__)
 _exps = lazy_module(".experiments", __package__)
@@ -284,21 +287,22 @@ def _select(ids, teeth: bool = False) -> list:
 
 
 def _cmd_list(a) -> int:
-    claims = list(theorems.all()) + (list(theorems.teeth()) if a.teeth else [])
+    cat = _catalogue.current()  # the shipped index while it is current (no sympy), else the registry
+    claims = cat.all() + (cat.teeth() if a.teeth else ())
     if a.json:
         print(json.dumps([c.summary() for c in claims], indent=1))
         return 0
     w = max(len(c.id) for c in claims)
     for c in claims:
-        print(f"{c.id:<{w}}  {c.kind.value:<8}  [{c.provenance.value}]  {c.title}")
+        print(f"{c.id:<{w}}  {c.kind:<8}  [{c.provenance}]  {c.title}")
     return 0
 
 
 def _cmd_show(a) -> int:
-    claims = _select(a.ids)
-    if a.toml:
-        print("\n".join(_claimfiles.claim_to_toml(c) for c in claims), end="")
+    if a.toml:  # the claim objects themselves: the registry
+        print("\n".join(_claimfiles.claim_to_toml(c) for c in _select(a.ids)), end="")
         return 0
+    claims = _catalogue.current().select(a.ids)
     if a.json:
         out = [c.summary() for c in claims]
         print(json.dumps(out[0] if len(out) == 1 else out, indent=1))
@@ -313,10 +317,10 @@ def _cmd_show(a) -> int:
     return 0
 
 
-def _show_text(c) -> None:
+def _show_text(c: _catalogue.Entry) -> None:
     s = c.summary()
-    print(f"{c.id}: {c.title}\n  paper:      {c.paper}\n  provenance: [{c.provenance.value}] {c.provenance_note}")
-    print(f"  kind:       {c.kind.value}{' (in expectation)' if c.in_expectation else ''}; measure: {c.measure or '-'}")
+    print(f"{c.id}: {c.title}\n  paper:      {c.paper}\n  provenance: [{c.provenance}] {c.provenance_note}")
+    print(f"  kind:       {c.kind}{' (in expectation)' if c.in_expectation else ''}; measure: {c.measure or '-'}")
     for key in ("stepsize", "bound", "exponent"):
         if s[key]:
             print(f"  {key + ':':<11} {s[key]}")
@@ -326,9 +330,8 @@ def _show_text(c) -> None:
         print(f"  identity:   {i}")
     if c.expected_to_fail:
         print(f"  expected to fail: {c.expected_to_fail}")
-    teeth = theorems.teeth(c.id)
-    if teeth:
-        print("  teeth:      " + ", ".join(t.id for t in teeth))
+    if c.teeth:
+        print("  teeth:      " + ", ".join(c.teeth))
     if c.description:
         print(f"  note:       {c.description}")
 

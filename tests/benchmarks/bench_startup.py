@@ -5,8 +5,11 @@ Run: python -m pytest tests/benchmarks/bench_startup.py -m benchmark --benchmark
 Target (issue 17): ``ratecheck --help``, ``list`` and ``show ID`` print within 1 s on the 2-core reference
 machine.  Measured side by side with the baseline ``python -c "import numpy"`` (what any numerical command
 pays), as subprocess wall time from this checkout (``python -m ratecheck``), so the interpreter's start is
-included exactly as a user sees it.  Which modules those commands import is a regular test
-(tests/verify/test_cli_conventions.py); this file only measures.
+included exactly as a user sees it.  ``list`` and ``show`` read the catalogue index (``verify/catalogue.py``);
+the rows marked "registry" run the same commands with the index switched off (``catalogue.current`` replaced
+by ``catalogue.live``: what a stale index falls back to, and what every ``list``/``show`` paid before the
+index), next to ``python -c "import sympy"``, the floor of that path.  Which modules those commands import is
+a regular test (tests/verify/test_cli_conventions.py, tests/verify/test_catalogue.py); this file only measures.
 """
 
 import resource
@@ -21,12 +24,27 @@ pytestmark = pytest.mark.benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
 
+
+def _registry(*args) -> list:
+    """``python -m ratecheck ARGS`` with the live registry instead of the index (the fallback path)."""
+    code = (
+        "from ratecheck.verify import catalogue; catalogue.current = catalogue.live; "
+        f"from ratecheck.verify.__main__ import run; run({list(args)!r})"
+    )
+    return [sys.executable, "-c", code]
+
+
 COMMANDS = {
     "baseline: python -c 'import numpy'": [sys.executable, "-c", "import numpy"],
     "ratecheck --help": [sys.executable, "-m", "ratecheck", "--help"],
     "ratecheck --version": [sys.executable, "-m", "ratecheck", "--version"],
     "ratecheck list": [sys.executable, "-m", "ratecheck", "list"],
+    "ratecheck list --teeth --json": [sys.executable, "-m", "ratecheck", "list", "--teeth", "--json"],
     "ratecheck show ef21.pl-qm": [sys.executable, "-m", "ratecheck", "show", "ef21.pl-qm"],
+    "ratecheck show ef21 --latex": [sys.executable, "-m", "ratecheck", "show", "ef21", "--latex"],
+    "python -c 'import sympy'": [sys.executable, "-c", "import sympy"],
+    "registry: list": _registry("list"),
+    "registry: show ef21.pl-qm": _registry("show", "ef21.pl-qm"),
 }
 
 
@@ -64,4 +82,4 @@ def test_startup_table():
     base = best["baseline: python -c 'import numpy'"]
     print()
     for name, t in best.items():
-        print(f"{name:<40} {t:6.3f} s  ({t / base:4.1f}x numpy)  cpu {cpu[name]:6.3f} s")
+        print(f"{name:<32} {t:6.3f} s  ({t / base:4.1f}x numpy)  cpu {cpu[name]:6.3f} s")
