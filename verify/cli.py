@@ -525,21 +525,36 @@ def _worker_unit(task: dict) -> dict:
     return out
 
 
+def _worker_units(tasks: list) -> list:
+    """:func:`_worker_unit` on tasks that run together, in order, in one worker (a claim and its teeth
+    variants: the variants that change only the bound reuse the claim's runs from the worker's cache)."""
+    return [_worker_unit(t) for t in tasks]
+
+
 def _warning_record(w) -> dict:
     return {"category": w.category.__name__, "message": str(w.message), "filename": w.filename, "lineno": w.lineno}
 
 
-def _run_units(tasks: list, jobs: int, on_done, on_finish=None, *, order=None, follow=None) -> list:
+def _run_units(tasks: list, jobs: int, on_done, on_finish=None, *, order=None, follow=None, together=None) -> list:
     """Run :func:`_claim_unit` on every task, ``jobs`` at a time, and return the results in task order.
 
     ``on_done(i, result)`` is called in task order (a result that finishes early waits for the ones before
     it), so the output is the same for every ``jobs``; ``on_finish(i, result)`` as soon as a task finishes
     (the progress display).  ``order`` is the order in which the tasks are started (default: task order);
-    it changes when results arrive, never what they are.  ``follow(i, result)`` may return new tasks, which
-    are appended to ``tasks`` and started before any task still waiting (e.g. an experiment's figures, as
-    soon as its last claim is checked), so no worker idles at a phase boundary."""
+    it changes when results arrive, never what they are.  ``together`` lists groups of task indices that run
+    one after the other in the same process (a group starts where its first member comes in ``order``).
+    ``follow(i, result)`` may return new tasks, which are appended to ``tasks`` and started before any task
+    still waiting (e.g. an experiment's figures, as soon as its last claim is checked), so no worker idles at
+    a phase boundary."""
     results: list = [None] * len(tasks)
-    pending = collections.deque(range(len(tasks)) if order is None else order)
+    group_of = {i: tuple(g) for g in together or () for i in g}
+    pending: collections.deque = collections.deque()
+    started: set = set()
+    for i in range(len(tasks)) if order is None else order:
+        g = group_of.get(i, (i,))
+        if g not in started:
+            started.add(g)
+            pending.append(g)
     # one BLAS thread here too: a multi-threaded BLAS sums in another order (last-digit differences, e.g. in an
     # eigenvalue), and the results of --jobs 1 must be those of the workers, whose BLAS is pinned
     _sweep._limit_threads()
@@ -553,15 +568,15 @@ def _run_units(tasks: list, jobs: int, on_done, on_finish=None, *, order=None, f
         for t in follow(i, res) if follow is not None else ():
             tasks.append(t)
             results.append(None)
-            pending.appendleft(len(tasks) - 1)
+            pending.appendleft((len(tasks) - 1,))
         while shown < len(tasks) and results[shown] is not None:
             on_done(shown, results[shown])
             shown += 1
 
     if jobs == 1 or len(tasks) <= 1 and follow is None:
         while pending:
-            i = pending.popleft()
-            finish(i, _claim_unit(tasks[i]))
+            for i in pending.popleft():
+                finish(i, _claim_unit(tasks[i]))
         return results
     try:
         ex = _sweep.loky_executor(jobs if follow is not None else min(jobs, len(tasks)))
@@ -569,21 +584,21 @@ def _run_units(tasks: list, jobs: int, on_done, on_finish=None, *, order=None, f
         raise UsageError(f"--jobs {jobs} needs joblib (pip install joblib), or use --jobs 1") from e
     running: dict = {}
 
-    def top_up() -> None:  # a few tasks queued beyond the workers, so that none waits for the next submission
+    def top_up() -> None:  # a few groups queued beyond the workers, so that none waits for the next submission
         while pending and len(running) < jobs + 2:
-            i = pending.popleft()
-            running[ex.submit(_worker_unit, tasks[i])] = i
+            g = pending.popleft()
+            running[ex.submit(_worker_units, [tasks[i] for i in g])] = g
 
     try:
         top_up()
         while running:
             finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
             for fut in finished:
-                i = running.pop(fut)
-                res = fut.result()
-                for w in res.pop("stray_warnings", []):  # a worker's warnings, shown here like the serial run's
-                    warnings.warn_explicit(w["message"], _warning_class(w["category"]), w["filename"], w["lineno"])
-                finish(i, res)
+                g = running.pop(fut)
+                for i, res in zip(g, fut.result()):
+                    for w in res.pop("stray_warnings", []):  # a worker's warnings, shown here like the serial run's
+                        warnings.warn_explicit(w["message"], _warning_class(w["category"]), w["filename"], w["lineno"])
+                    finish(i, res)
             top_up()
     except BaseException:
         for f in running:
@@ -619,8 +634,13 @@ def _cmd_check(a, argv) -> int:
             "name claim ids or prefixes (see `ratecheck list`), use --all, or give --claim FILE.py:NAME "
             "or --claim FILE.toml"
         )
+    families: list = []  # a claim and its teeth variants: checked one after the other in the same worker
     if not a.no_teeth and not a.claim:
-        claims += [t for c in list(claims) for t in theorems.teeth(c.id)]
+        n_own = len(claims)
+        for k in range(n_own):
+            teeth = theorems.teeth(claims[k].id)
+            families.append([k, *range(len(claims), len(claims) + len(teeth))])
+            claims += teeth
     exp = _exps.get(a.experiment) if a.experiment else None
     if a.seed < 0:
         raise UsageError(f"--seed must be >= 0, got {a.seed}")
@@ -729,7 +749,7 @@ def _cmd_check(a, argv) -> int:
     try:
         con.progress.draw()
         n_claims = len(claims)
-        results = _run_units(tasks, jobs, done, finished, order=order, follow=follow)
+        results = _run_units(tasks, jobs, done, finished, order=order, follow=follow, together=families)
         verdicts = [v for r in results[:n_claims] for v in r["verdicts"]]
         search_rows = None if a.search is None else [r["row"] for r in results[:n_claims] if "row" in r]
         sandwiches = [r["sandwich"] for r in results[n_claims : n_claims + len(wc_claims)]]
