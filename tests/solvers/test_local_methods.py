@@ -14,15 +14,15 @@ from ratecheck.solvers.local_methods import (
     proxskip_maps,
 )
 from ratecheck.solvers.problems import QuadraticClients
-from ratecheck.verify.expectation import mc_summary
+from ratecheck.verify.expectation import exact_scaffnew_lyapunov, mc_summary
 from ratecheck.verify.experiments import get
-from ratecheck.verify.experiments.local_methods import build_clients, identical, proxskip_exact
+from ratecheck.verify.instances import identical_hessians, local_quadratic_clients
 
 EXP = get("local_methods")
 
 
 def clients(instance="rotated", **kw):
-    return build_clients(EXP.params(dict(instance=instance, **kw)), seed=0)
+    return local_quadratic_clients(instance, **kw)
 
 
 def gd(P, x0, gamma, T):
@@ -67,7 +67,7 @@ def test_proxskip_fixed_point_is_the_optimum():
 def test_exact_expectation_equals_monte_carlo_within_its_bound():
     P = clients(n=3, d=2, kappa=10.0)
     x0, g, q, T, R = P.x_star + 1.0, 1 / P.L_max, 0.3, 60, 4000
-    exact = proxskip_exact(P, g, q, x0, T)
+    exact = exact_scaffnew_lyapunov(P, g, q, x0, T)
     tr = proxskip(P, x0, gamma=g, p=q, T=T, rng=np.random.default_rng(3), replications=R, x_star=P.x_star)
     grid = np.arange(1, T + 1, 6)
     mean, se, _ = mc_summary(tr.lyapunov[:, grid])
@@ -105,7 +105,7 @@ def test_local_gd_with_one_local_step_is_gd_and_the_round_map_is_exact():
 
 def test_identical_hessians_leave_no_floor_but_heterogeneous_ones_do():
     P = clients(n=4, d=3)
-    Q = identical(P)
+    Q = identical_hessians(P)
     assert Q.sigma_star2 > 0.1
     for H in (2, 9, 30):
         assert np.linalg.norm(local_gd_round_map(Q.A, Q.b, 0.5 / Q.L_max, H)[2] - Q.x_star) < 1e-12
@@ -257,18 +257,18 @@ def test_scaffnew_coordinates_engine_reports_divergence_as_inf_and_refuses_bad_i
             exact_scaffnew_coordinates(**kw)
 
 
-def test_proxskip_exact_takes_the_coordinates_above_the_dense_threshold_with_the_same_values():
+def test_exact_scaffnew_lyapunov_takes_the_coordinates_above_the_dense_threshold_with_the_same_values():
     """Above DENSE_STATE a diagonal instance runs exact_scaffnew_coordinates: same E Psi_t as the dense maps."""
-    from ratecheck.verify.experiments.local_methods import DENSE_STATE, proxskip_engine
+    from ratecheck.verify.expectation import DENSE_STATE
+    from ratecheck.verify.experiments.local_methods import proxskip_engine
 
-    exp = get("local_methods")
-    P = build_clients(exp.schema.validate_params(dict(instance="diagonal", n=8, d=9)), seed=0)
+    P = local_quadratic_clients("diagonal", n=8, d=9)
     assert 2 * P.n * P.d > DENSE_STATE and proxskip_engine(8, 9, "diagonal") == "coordinates"
     g, q = 1 / P.L_max, 0.2
     x0 = P.x_star + np.random.default_rng(3).standard_normal(P.d)
     hs = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
     ref = _dense_psi(P.A, g, q, np.broadcast_to(x0, (P.n, P.d)), np.broadcast_to(P.x_star, (P.n, P.d)), hs, 0 * hs, 200)
-    np.testing.assert_allclose(proxskip_exact(P, g, q, x0, 200), ref, rtol=1e-10)
+    np.testing.assert_allclose(exact_scaffnew_lyapunov(P, g, q, x0, 200), ref, rtol=1e-10)
 
 
 @pytest.mark.parametrize("n, d, q", [(3, 2, 0.4), (4, 3, 1.0), (1, 2, 0.2)])
@@ -299,11 +299,10 @@ def test_proxskip_with_gradient_noise_matches_the_exact_expectation():
     """The solver's stochastic gradients (noise drawn from the algorithm's generator, vectorized over clients
     and replications) give Monte Carlo means of Psi_t within 4.5 standard errors of the exact expectation
     (Bonferroni over the 60 steps), and noise = 0 draws nothing (the exact-gradient run is unchanged)."""
-    exp = get("local_methods")
-    P = build_clients(exp.schema.validate_params(dict(instance="rotated", n=3, d=2)), seed=0)
+    P = local_quadratic_clients("rotated", n=3, d=2)
     g, q, sigma, T, R = 1 / P.L_max, 0.3, 0.5, 60, 4000
     x0 = P.x_star + 1.0
-    exact = proxskip_exact(P, g, q, x0, T, noise=sigma)
+    exact = exact_scaffnew_lyapunov(P, g, q, x0, T, noise=sigma)
     tr = proxskip(P, x0, gamma=g, p=q, T=T, rng=np.random.default_rng(3), replications=R, x_star=P.x_star, noise=sigma)
     mean = tr.lyapunov.mean(axis=0)[1:]
     se = tr.lyapunov.std(axis=0, ddof=1)[1:] / np.sqrt(R)

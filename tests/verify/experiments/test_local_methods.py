@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 
 from ratecheck import theorems, verify
-from ratecheck.solvers.local_methods import proxskip_maps
+from ratecheck.solvers.local_methods import generalized_max_eig, proxskip_maps
 from ratecheck.verify.checking import outcome
 from ratecheck.verify.cli import main
 from ratecheck.verify.experiments import get
 from ratecheck.verify.experiments.local_methods import (
     DENSE_STATE,
-    LocalMethodsExperiment,
-    build_clients,
     proxskip_engine,
 )
+from ratecheck.verify.instances import local_quadratic_clients
 
 CLAIMS = [c.id for c in theorems.all() if c.experiment == "local_methods"]
 SLOW = {"proxskip.comm-complexity", "proxskip.p-tradeoff"}  # exact hitting times over thousands of steps
@@ -137,12 +136,12 @@ def test_one_step_bound_by_coordinate_blocks_equals_the_full_state():
     assert 2 * 8 * 9 > DENSE_STATE
     ev = exp.run(claim, p, seed=0)
     c = ev.constants
-    P = build_clients(p, seed=0)
+    P = local_quadratic_clients("diagonal", n=8, d=9)
     M0, M1 = proxskip_maps(P.A, c["gamma"], c["p"])
     N = P.n * P.d
     W = np.r_[np.ones(N), np.full(N, (c["gamma"] / c["p"]) ** 2)]
     Q = (1 - c["p"]) * M0.T @ (W[:, None] * M0) + c["p"] * M1.T @ (W[:, None] * M1)
-    full = LocalMethodsExperiment._generalized_max_eig(Q, np.r_[np.full(N, c["coef_e"]), np.full(N, c["coef_g"])])
+    full = generalized_max_eig(Q, np.r_[np.full(N, c["coef_e"]), np.full(N, c["coef_g"])])
     assert abs(float(ev.measured[0]) - full) <= 1e-10 * abs(full)
 
 
