@@ -80,6 +80,46 @@ _FLIX_RUN = ("flix_constants", "flix_uniform_gap", "flix_gd_gap")
 _FLIX_MEASURES = _FLIX_RUN + ("flix_lgd_gap",)
 _RATE_RULE = "at least 3 distinct finite values"
 DEFAULT_EPS = {"comms_to_eps": 1e-6, "comms_vs_p": 1e-6, "lgd_rounds_to_eps": 0.05}
+_LGD_DIST = (
+    [
+        dict(instance="lg2", H=20, gamma_factor=0.1, rounds=60),
+        dict(instance="lg2", H=5, radius=1e3, rounds=40),
+        dict(H=10, rounds=40),
+    ],
+    [dict(instance="diagonal", n=5, d=4, H=20, rounds=40, gamma_factor=0.5)],
+)
+#: measure -> (instances of the quick check, further instances of the full check)
+DEFAULT_INSTANCES = {
+    "proxskip_lyapunov": (
+        [dict(instance="q1", kappa=10.0, p=0.05, T=300), dict(p=0.3, T=150), dict(p=1.0, T=60)],
+        [
+            dict(instance="diagonal", n=4, d=3, p=0.1, T=400),
+            dict(kappa=10.0, p=0.5, T=200),
+            dict(instance="logistic", n=5, d=3, mu=0.1, p=0.3, T=100, replications=1000),
+        ],
+    ),
+    "proxskip_sgd_lyapunov": (
+        [dict(instance="q1", kappa=10.0, p=0.05, T=400, noise=0.1), dict(p=0.3, T=200, noise=1.0)],
+        [dict(instance="diagonal", n=10, d=50, p=0.1, T=600, noise=0.3), dict(p=1.0, T=100)],
+    ),
+    "proxskip_one_step": (
+        [dict(p=0.3), dict(instance="q1", kappa=100.0, p=0.05)],
+        [dict(instance="diagonal", n=5, d=3, p=0.7, gamma_factor=0.5)],
+    ),
+    "proxskip_gd_gap": ([dict(T=50), dict(instance="q1", kappa=100.0, T=50)], []),
+    "lgd_dist_fixed": _LGD_DIST,
+    "lgd_dist_opt": _LGD_DIST,
+    "lgd_floor": ([dict(), dict(instance="lg2")], []),
+    "lgd_floor_vs_H": ([dict(instance="lg2", gamma=0.002)], []),
+    "lgd_rounds_to_eps": ([dict(instance="lg2", gamma_factor=0.1, radius=1e3, Hs=(1, 2, 3, 5, 9))], []),
+    "flix_constants": ([dict(tau_profile="random", tau=0.1), dict(instance="q1", kappa=100.0, tau=0.5)], []),
+    "flix_uniform_gap": ([dict(tau=0.3), dict(instance="q1", kappa=100.0, tau=0.7)], []),
+    "flix_gd_gap": (
+        [dict(tau=0.5, T=100), dict(instance="q1", kappa=50.0, tau=0.1, T=200)],
+        [dict(tau_profile="random", tau=0.2, T=300)],
+    ),
+    "flix_lgd_gap": ([dict(instance="isotropic", n=4, d=2, kappa=50.0, gamma_factor=0.5)], []),
+}
 #: One random stream per purpose, ``default_rng([seed, k])``: the entropy [seed, k] seeds its own SeedSequence, so
 #: these are independent streams (as ``verify.instances.streams`` gives); kept because every baseline was drawn
 #: from them.  ``data`` is drawn by :func:`verify.instances.local_quadratic_clients`.
@@ -112,9 +152,8 @@ def client_constants(P) -> dict:
     """The exact constants of quadratic clients: L = max_i L_i, mu = min_i mu_i, the extreme eigenvalues mu_f, L_f of
     A_bar, sigma_*^2 and sigma_bar of the gradients grad f_i(x*), n, d."""
     gn = np.linalg.norm(np.einsum("nij,j->ni", P.A, P.x_star) - P.b, axis=1)
-    kappa, kappa_f, sigma2, sigma_bar = P.L_max / P.mu, P.L / P.mu_f, float(np.mean(gn**2)), float(np.mean(gn))
-    return dict(L=P.L_max, mu=P.mu, mu_f=P.mu_f, L_f=P.L, kappa=kappa, kappa_f=kappa_f, sigma2=sigma2,
-                sigma_bar=sigma_bar, n=P.n, d=P.d)  # fmt: skip
+    c = dict(L=P.L_max, mu=P.mu, mu_f=P.mu_f, L_f=P.L, kappa=P.L_max / P.mu, kappa_f=P.L / P.mu_f)
+    return dict(c, sigma2=float(np.mean(gn**2)), sigma_bar=float(np.mean(gn)), n=P.n, d=P.d)
 
 
 def proxskip_engine(n: int, d: int, instance: str) -> str:
@@ -468,71 +507,16 @@ class LocalMethodsExperiment(Experiment):
 
     def instances(self, claim, quick=False):
         m = claim.measure
-        if m == "proxskip_lyapunov":
-            out = [dict(instance="q1", kappa=10.0, p=0.05, T=300), dict(p=0.3, T=150), dict(p=1.0, T=60)]
-            if not quick:
-                out += [
-                    dict(instance="diagonal", n=4, d=3, p=0.1, T=400),
-                    dict(kappa=10.0, p=0.5, T=200),
-                    dict(instance="logistic", n=5, d=3, mu=0.1, p=0.3, T=100, replications=1000),
-                ]
-            return out
-        if m == "proxskip_sgd_lyapunov":
-            out = [dict(instance="q1", kappa=10.0, p=0.05, T=400, noise=0.1), dict(p=0.3, T=200, noise=1.0)]
-            if not quick:
-                out += [dict(instance="diagonal", n=10, d=50, p=0.1, T=600, noise=0.3), dict(p=1.0, T=100)]
-            return out
-        if m == "proxskip_one_step":
-            out = [dict(p=0.3), dict(instance="q1", kappa=100.0, p=0.05)]
-            if not quick:
-                out += [dict(instance="diagonal", n=5, d=3, p=0.7, gamma_factor=0.5)]
-            return out
-        if m == "proxskip_gd_gap":
-            return [dict(T=50), dict(instance="q1", kappa=100.0, T=50)]
         if m == "comms_to_eps":
-            if quick:
-                return [dict(instance="q1", kappas=(10.0, 100.0, 1000.0))]
-            return [dict(instance="q1", kappas=(10.0, 100.0, 1000.0, 10000.0))]
+            return [dict(instance="q1", kappas=(10.0, 100.0, 1000.0) + (() if quick else (10000.0,)))]
         if m == "comms_vs_p":
-            return [
-                dict(
-                    instance="q1",
-                    kappa=100.0,
-                    ps=(1.0, 0.5, 0.2, 0.1, 0.05) if quick else (1.0, 0.5, 0.2, 0.1, 0.05, 0.02),
-                )
-            ]
-        if m in ("lgd_dist_fixed", "lgd_dist_opt"):
-            out = [
-                dict(instance="lg2", H=20, gamma_factor=0.1, rounds=60),
-                dict(instance="lg2", H=5, radius=1e3, rounds=40),
-                dict(H=10, rounds=40),
-            ]
-            if not quick:
-                out += [dict(instance="diagonal", n=5, d=4, H=20, rounds=40, gamma_factor=0.5)]
-            return out
-        if m == "lgd_floor":
-            return [dict(), dict(instance="lg2")]
-        if m == "lgd_floor_vs_H":
-            return [dict(instance="lg2", gamma=0.002)]
-        if m == "lgd_rounds_to_eps":
-            return [dict(instance="lg2", gamma_factor=0.1, radius=1e3, Hs=(1, 2, 3, 5, 9))]
+            return [dict(instance="q1", kappa=100.0, ps=(1.0, 0.5, 0.2, 0.1, 0.05) + (() if quick else (0.02,)))]
         if m == "khaled_gap":
-            out = [dict(instance="lg2", H=10, rounds=500 if quick else 3000)]
-            if not quick:
-                out += [dict(H=5, rounds=2000)]
-            return out
-        if m == "flix_constants":
-            return [dict(tau_profile="random", tau=0.1), dict(instance="q1", kappa=100.0, tau=0.5)]
-        if m == "flix_uniform_gap":
-            return [dict(tau=0.3), dict(instance="q1", kappa=100.0, tau=0.7)]
-        if m == "flix_gd_gap":
-            out = [dict(tau=0.5, T=100), dict(instance="q1", kappa=50.0, tau=0.1, T=200)]
-            if not quick:
-                out += [dict(tau_profile="random", tau=0.2, T=300)]
-            return out
-        if m == "flix_lgd_gap":
-            return [dict(instance="isotropic", n=4, d=2, kappa=50.0, gamma_factor=0.5)]
-        return [dict()]
+            return [dict(instance="lg2", H=10, rounds=500 if quick else 3000)] + (
+                [] if quick else [dict(H=5, rounds=2000)]
+            )
+        first, more = DEFAULT_INSTANCES.get(m, ([{}], []))
+        return [dict(q) for q in first + ([] if quick else more)]
 
     # ------------------------------------------------------------------ the pipeline
     MEASURES = {
