@@ -8,10 +8,17 @@ from ratecheck.solvers import InvalidInput
 from ratecheck.solvers.local_methods import (
     flix_gd,
     flix_quadratic,
+    flix_value,
+    gd_hitting_time,
+    gd_quadratic,
+    hitting_time,
     local_gd,
+    local_gd_floors,
     local_gd_round_map,
+    local_gd_rounds_to,
     proxskip,
     proxskip_maps,
+    shared_eigenbasis,
 )
 from ratecheck.solvers.problems import QuadraticClients
 from ratecheck.verify.expectation import exact_scaffnew_lyapunov, mc_summary
@@ -121,6 +128,56 @@ def test_flix_gradient_and_optimum():
     tr1 = flix_gd(P, np.zeros(2), gamma=0.1, T=20, tau=np.ones(3), x_local=xl)
     np.testing.assert_allclose(tr1.x, gd(P, np.zeros(2), 0.1, 20), atol=1e-12)
     assert tr.grad_calls == 3 * 1500 and 0 < mt <= Lt
+
+
+def test_gd_hitting_time_in_closed_form_equals_the_iterates():
+    """The closed form in A's eigenbasis finds the first t with ||x_t - x*||^2 <= eps ||x_0 - x*||^2 of the
+    iterates themselves (GD on f-bar), past the first chunk of 1,024 steps too; None when out of reach."""
+    P = clients("q1", kappa=300.0)
+    x0 = P.x_star + np.array([0.6, 0.8])
+    g = 1 / P.L
+    x = gd_quadratic(P.A_bar, P.b_bar, x0, gamma=g, T=5000)
+    np.testing.assert_allclose(x, gd(P, x0, g, 5000), rtol=1e-12, atol=1e-14)
+    dist = np.sum((x - P.x_star) ** 2, axis=1)
+    for eps in (1e-2, 1e-8):
+        t = gd_hitting_time(P.A_bar, x0 - P.x_star, g, eps, 5000)
+        assert t == hitting_time(dist, eps * dist[0])
+    assert t > 1024
+    assert gd_hitting_time(P.A_bar, x0 - P.x_star, g, 1e-8, t - 1) is None
+    assert hitting_time(dist, -1.0) is None
+
+
+def test_local_gd_floors_and_rounds_to_eps_follow_the_round_map():
+    """The floors are ||x_inf(H) - x*||, and the rounds to eps are those of the Local GD run itself."""
+    P = clients(n=4, d=3)
+    g, x0 = 0.5 / P.L_max, P.x_star + 2.0
+    fl = local_gd_floors(P.A, P.b, g, [1, 3, 9], P.x_star)
+    assert fl[0] < 1e-12 and fl[1] < fl[2]
+    M, v, x_inf = local_gd_round_map(P.A, P.b, g, 3)
+    assert fl[1] == np.linalg.norm(x_inf - P.x_star)
+    eps = fl[1] + 0.1
+    r = local_gd_rounds_to(M, v, x0, P.x_star, eps, cap=10_000)
+    dist = np.linalg.norm(local_gd(P, x0, gamma=g, H=3, rounds=int(r) + 1).x - P.x_star, axis=1)
+    assert dist[int(r)] <= eps < dist[int(r) - 1]
+    assert local_gd_rounds_to(M, v, x0, P.x_star, 1e-9, cap=50) == np.inf  # far below the floor: not within cap
+
+
+def test_flix_value_is_the_mean_of_the_clients_at_the_mixed_points():
+    """f~(x) = (1/n) sum_i f_i(tau_i x + (1 - tau_i) x_i*), from the clients' own values; its minimiser is x~*."""
+    P = clients(n=3, d=2)
+    tau = np.array([0.2, 0.7, 1.0])
+    xl, _, _, _, xt = flix_quadratic(P.A, P.b, tau)
+    X = np.random.default_rng(0).standard_normal((5, 2))
+    Y = tau[None, :, None] * X[:, None, :] + (1 - tau)[None, :, None] * xl[None]
+    direct = P.value_and_grad(Y, per_client=True)[0].mean(axis=1)
+    np.testing.assert_allclose(flix_value(P.A, P.b, tau, xl, X), direct, rtol=1e-12, atol=1e-12)
+    assert np.all(flix_value(P.A, P.b, tau, xl, X) >= flix_value(P.A, P.b, tau, xl, xt[None])[0])
+
+
+def test_shared_eigenbasis_only_for_diagonal_hessians():
+    P = clients("diagonal", n=4, d=3)
+    np.testing.assert_array_equal(shared_eigenbasis(P.A), np.diagonal(P.A, axis1=1, axis2=2).T)
+    assert shared_eigenbasis(clients(n=4, d=3).A) is None
 
 
 def test_bad_inputs_are_one_line_errors():
