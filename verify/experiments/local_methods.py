@@ -3,7 +3,7 @@ r"""Local-update methods: ProxSkip/Scaffnew, Local GD and FLIX on quadratic clie
 Measures (``ratecheck describe local_methods``):
 
 * ProxSkip/Scaffnew — ``proxskip_lyapunov`` (:math:`\mathbb E\Psi_t`, exact second moments over the two coin
-  outcomes per step, :func:`verify.expectation.exact_linear_second_moments` on the state
+  outcomes per step, :func:`verify.expectation.exact_scaffnew_lyapunov` on the state
   :math:`(x-x^\star,h-h^\star)\in\mathbb R^{2nd}`), ``proxskip_one_step`` (largest generalized eigenvalue of the
   exact conditional second moment against the claimed one-step form), ``proxskip_gd_gap`` (p = 1 against GD),
   ``comms_to_eps`` (expected communications to :math:`\varepsilon` against κ on the fair family Q1(κ), with GD
@@ -14,8 +14,8 @@ Measures (``ratecheck describe local_methods``):
   ``khaled_gap`` (deterministic; the fixed point from the exact round map);
 * FLIX — ``flix_constants``, ``flix_uniform_gap``, ``flix_gd_gap``, ``flix_lgd_gap`` (deterministic).
 
-Instances (parameter ``instance``), all with exact constants (per-client :math:`L=\max_iL_i`,
-:math:`\mu=\min_i\mu_i`, :math:`\mu_f=\lambda_{\min}(\bar A)`):
+Instances (parameter ``instance``; :func:`verify.instances.local_quadratic_clients`), all with exact constants
+(per-client :math:`L=\max_iL_i`, :math:`\mu=\min_i\mu_i`, :math:`\mu_f=\lambda_{\min}(\bar A)`):
 
 * ``q1`` — the fair family Q1(κ): n = d = 2, :math:`A_1=\mathrm{diag}(\kappa,1)`, :math:`A_2=\mathrm{diag}(\kappa/2,2)`,
   :math:`b_1=(1,-2)`, :math:`b_2=(-1,3)`; L = κ, μ = 1, :math:`\kappa_f=\kappa/2`, :math:`x^\star=(0,\frac13)`;
