@@ -594,64 +594,19 @@ class LocalMethodsExperiment(Experiment):
         return float(p["gamma"]) if p["gamma"] is not None else p["gamma_factor"] / c["L"]
 
     def solve(self, claim, inst, c, p, seed):
-        """From x_0 = x* + radius u (:func:`_start`): ProxSkip's exact E Psi_t, one-step ratio, p = 1 run with GD, or
-        hitting times over ``ps``; Monte Carlo on logistic clients; Local GD's floors, rounds to eps or run; the
-        FLIX test points or GD on FLIX.  Adds p, eps, H, D0, Psi0, delta0 (as the measure reads them)."""
-        m, P, g = claim.measure, inst.problem, c.get("gamma")
-        if p["instance"] == "logistic":
+        """The run of each family from x_0 = x* + radius u (:func:`_start`); Monte Carlo on logistic clients.  Adds
+        the constants the run fixes (p, C, eps, H, D0, Psi0, delta0)."""
+        P = inst.problem
+        if p["instance"] == "logistic":  # Scaffnew over coin paths, started around the certified optimum
             c["p"] = q = self._prob(claim, p, c)
             claim.check_assumptions(**c)
             xs = l2_logistic_optimum(P).x
             x0, R = _start(xs, seed, p["radius"]), p["replications"]
-            return proxskip(P, x0, gamma=g, p=q, T=p["T"], rng=_rng(seed, "coins"), replications=R, x_star=xs)
-        x0 = _start(P.x_star, seed, p["radius"])
-        if m in ("proxskip_lyapunov", "proxskip_sgd_lyapunov", "proxskip_one_step"):
-            c["p"] = q = self._prob(claim, p, c)
-            noise = p["noise"] if m == "proxskip_sgd_lyapunov" else 0.0
-            if m == "proxskip_sgd_lyapunov":
-                c["C"] = P.n * P.d * noise**2
-            claim.check_assumptions(**c)
-            if m == "proxskip_one_step":
-                return proxskip_one_step_moment(
-                    P.A, g, q, shared_eigenbasis(P.A) if 2 * P.n * P.d > DENSE_STATE else None
-                )
-            h0 = None if p["h0"] == "zero" else _rng(seed, "h0").standard_normal((P.n, P.d))
-            psi = exact_scaffnew_lyapunov(P, g, q, x0, p["T"], h0=h0, noise=noise)
-            c["Psi0"] = float(psi[0])
-            return psi
-        if m == "proxskip_gd_gap":
-            c["p"] = 1.0
-            s = self.settings(claim)
-            c["gd_stepsize"] = g_gd = g if s.gd_stepsize is None else expr_value(s.gd_stepsize, c, "gd_stepsize")
-            h0 = _rng(seed, "h0").standard_normal((P.n, P.d))  # any h_0: p = 1 ignores it
-            tr = proxskip(P, x0, gamma=g, p=1.0, T=p["T"], rng=np.random.default_rng(seed), h0=h0)
-            return tr.x_mean[0], gd_quadratic(P.A_bar, P.b_bar, x0, gamma=g_gd, T=p["T"])
-        if m == "comms_vs_p":
-            c["eps"] = eps = self._eps(claim, p)
-            out = []
-            for q in np.asarray(p["ps"], dtype=float):
-                claim.check_assumptions(**dict(c, p=q))
-                t = self._hit(P, g, q, x0, eps, p["T_max"], c["mu"], factor=1.0)  # a later hit violates the bound
-                out.append(np.inf if t is None else q * t)
-            return out
-        if m == "lgd_floor":
-            return local_gd_floors(P.A, P.b, g, np.asarray(p["Hs"]), P.x_star)
-        if m == "lgd_rounds_to_eps":
-            return self._rounds_to_eps(claim, P, c, p, x0)
-        if m in _LGD_RUN:
-            c["H"], c["D0"] = p["H"], float(np.linalg.norm(x0 - P.x_star))
-            claim.check_assumptions(**c)
-            return local_gd(P, x0, gamma=g, H=p["H"], rounds=p["rounds"])
-        xl, At, _, _, xt = inst.flix
-        ft_star = float(flix_value(P.A, P.b, inst.tau, xl, xt[None])[0])
-        if m == "flix_gd_gap":
-            c["delta0"] = float(flix_value(P.A, P.b, inst.tau, xl, x0[None])[0] - ft_star)
-            claim.check_assumptions(**c)
-            return flix_gd(P, x0, gamma=g, T=p["T"], tau=inst.tau, x_local=xl)
-        if m == "flix_uniform_gap":
-            X = P.x_star + _rng(seed, "points").standard_normal((8, P.d))
-            return X, flix_value(P.A, P.b, inst.tau, xl, X) - ft_star
-        return None
+            rng = _rng(seed, "coins")
+            return proxskip(P, x0, gamma=c["gamma"], p=q, T=p["T"], rng=rng, replications=R, x_star=xs)
+        m, x0 = claim.measure, _start(P.x_star, seed, p["radius"])
+        run = self._run_proxskip if m in _PS_MEASURES else self._run_local_gd if m in _LGD_MEASURES else self._run_flix
+        return run(claim, inst, c, p, seed, x0)
 
     # ------------------------------------------------------------------ helpers
     def _prob(self, claim, p, c) -> float:
@@ -707,6 +662,38 @@ class LocalMethodsExperiment(Experiment):
         return Evidence(grid_name, x, y, bound, **ev, **kw)
 
     # ------------------------------------------------------------------ ProxSkip
+    def _run_proxskip(self, claim, inst, c, p, seed, x0):
+        """Exact E Psi_t (with gradient noise for proxskip_sgd_lyapunov), the one-step second moment, Scaffnew at
+        p = 1 beside GD, or the exact expected communications over ``ps``."""
+        m, P, g = claim.measure, inst.problem, c["gamma"]
+        if m in ("proxskip_lyapunov", "proxskip_sgd_lyapunov", "proxskip_one_step"):
+            c["p"] = q = self._prob(claim, p, c)
+            noise = p["noise"] if m == "proxskip_sgd_lyapunov" else 0.0
+            if m == "proxskip_sgd_lyapunov":
+                c["C"] = P.n * P.d * noise**2
+            claim.check_assumptions(**c)
+            if m == "proxskip_one_step":
+                lam = shared_eigenbasis(P.A) if 2 * P.n * P.d > DENSE_STATE else None
+                return proxskip_one_step_moment(P.A, g, q, lam)
+            h0 = None if p["h0"] == "zero" else _rng(seed, "h0").standard_normal((P.n, P.d))
+            psi = exact_scaffnew_lyapunov(P, g, q, x0, p["T"], h0=h0, noise=noise)
+            c["Psi0"] = float(psi[0])
+            return psi
+        if m == "proxskip_gd_gap":
+            c["p"] = 1.0
+            s = self.settings(claim)
+            c["gd_stepsize"] = g_gd = g if s.gd_stepsize is None else expr_value(s.gd_stepsize, c, "gd_stepsize")
+            h0 = _rng(seed, "h0").standard_normal((P.n, P.d))  # any h_0: p = 1 ignores it
+            tr = proxskip(P, x0, gamma=g, p=1.0, T=p["T"], rng=np.random.default_rng(seed), h0=h0)
+            return tr.x_mean[0], gd_quadratic(P.A_bar, P.b_bar, x0, gamma=g_gd, T=p["T"])
+        c["eps"] = eps = self._eps(claim, p)  # comms_vs_p
+        out = []
+        for q in np.asarray(p["ps"], dtype=float):
+            claim.check_assumptions(**dict(c, p=q))
+            t = self._hit(P, g, q, x0, eps, p["T_max"], c["mu"], factor=1.0)  # a later hit violates the bound
+            out.append(np.inf if t is None else q * t)
+        return out
+
     def _lyapunov(self, claim, run):
         c, T = run.constants, run.p["T"]
         if run.p["instance"] == "logistic":  # Monte Carlo over the coin paths
@@ -778,6 +765,17 @@ class LocalMethodsExperiment(Experiment):
         return self._ev(run, "p", ps, run.result, bound, method="exact-expectation")
 
     # ------------------------------------------------------------------ Local GD
+    def _run_local_gd(self, claim, inst, c, p, seed, x0):
+        """The exact floors over ``Hs``, the exact rounds to eps over ``Hs``, or a Local GD run."""
+        m, P, g = claim.measure, inst.problem, c["gamma"]
+        if m == "lgd_floor":
+            return local_gd_floors(P.A, P.b, g, np.asarray(p["Hs"]), P.x_star)
+        if m == "lgd_rounds_to_eps":
+            return self._rounds_to_eps(claim, P, c, p, x0)
+        c["H"], c["D0"] = p["H"], float(np.linalg.norm(x0 - P.x_star))
+        claim.check_assumptions(**c)
+        return local_gd(P, x0, gamma=g, H=p["H"], rounds=p["rounds"])
+
     def _lgd_floor(self, claim, run):
         Hs, xs = np.asarray(run.p["Hs"]), run.instance.problem.x_star
         return self._ev(run, "H", Hs, run.result / (1 + np.linalg.norm(xs)), np.zeros(Hs.size), atol=1e-12)
@@ -827,6 +825,20 @@ class LocalMethodsExperiment(Experiment):
         return self._scaling(claim, "H - 1", Hs - 1, fl, c, p, seed, head=dict(gamma=g))
 
     # ------------------------------------------------------------------ FLIX
+    def _run_flix(self, claim, inst, c, p, seed, x0):
+        """GD on FLIX (flix_gd_gap), or f~ - f~* at 8 random points x* + N(0, I) (flix_uniform_gap)."""
+        m, P, tau = claim.measure, inst.problem, inst.tau
+        if m == "flix_constants":
+            return None  # the constants are the measure
+        xl, _, _, _, xt = inst.flix
+        ft_star = float(flix_value(P.A, P.b, tau, xl, xt[None])[0])
+        if m == "flix_gd_gap":
+            c["delta0"] = float(flix_value(P.A, P.b, tau, xl, x0[None])[0] - ft_star)
+            claim.check_assumptions(**c)
+            return flix_gd(P, x0, gamma=c["gamma"], T=p["T"], tau=tau, x_local=xl)
+        X = P.x_star + _rng(seed, "points").standard_normal((8, P.d))  # flix_uniform_gap
+        return X, flix_value(P.A, P.b, tau, xl, X) - ft_star
+
     def _flix_constants(self, claim, run):
         c, Lt, mt = run.constants, run.constants["L_tilde"], run.constants["mu_tilde"]
         bound = claim.evaluate(u_L=np.array([1.0, 0.0]), u_mu=np.array([0.0, 1.0]), **c)
