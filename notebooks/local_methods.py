@@ -30,7 +30,8 @@ import numpy as np
 from ratecheck import theorems
 from ratecheck import verify
 from ratecheck.solvers.problems import QuadraticClients
-from ratecheck.verify.experiments.local_methods import gd_hitting_time, hitting_time, proxskip_exact
+from ratecheck.solvers.local_methods import gd_hitting_time, hitting_time
+from ratecheck.verify.expectation import exact_scaffnew_lyapunov
 from ratecheck.verify.figures.local_methods import (
     plot_comms_vs_kappa,
     plot_flix_iterations,
@@ -79,8 +80,8 @@ kap = 3000.0
 P = QuadraticClients(np.array([np.diag([kap, 1.0]), np.diag([1.0, kap])]), np.array([[1.0, -2.0], [-1.0, 3.0]]))
 x0 = P.x_star + np.array([0.6, 0.8])
 q = kap**-0.5
-psi = proxskip_exact(P, 1 / kap, q, x0, 40000)
-print("GD communications:", gd_hitting_time(P, 1 / P.L, x0, 1e-6, 10**6))
+psi = exact_scaffnew_lyapunov(P, 1 / kap, q, x0, 40000)
+print("GD communications:", gd_hitting_time(P.A_bar, x0 - P.x_star, 1 / P.L, 1e-6, 10**6))
 print("ProxSkip expected communications:", round(q * hitting_time(psi, 1e-6 * psi[0]), 1))
 
 

@@ -41,6 +41,16 @@ __all__ = [
     "local_gd_round_map",
     "flix_gd",
     "flix_quadratic",
+    "shared_eigenbasis",
+    "proxskip_one_step_moment",
+    "generalized_max_eig",
+    "hitting_time",
+    "gd_hitting_time",
+    "gd_quadratic",
+    "local_gd_floors",
+    "local_gd_rounds_to",
+    "flix_value",
+    "flix_local_gd_weights",
 ]
 
 
@@ -273,6 +283,88 @@ def proxskip_coordinate_operators(lam, gamma: float, p: float):
     return skip, communicate
 
 
+def shared_eigenbasis(A) -> np.ndarray | None:
+    """The clients' eigenvalues, shape (d, n), when every Hessian :math:`A_i` is diagonal (a shared eigenbasis:
+    the coordinates), else None."""
+    A = np.asarray(A)
+    lam = np.diagonal(A, axis1=1, axis2=2)
+    return lam.T.copy() if np.array_equal(A, lam[:, :, None] * np.eye(A.shape[-1])) else None
+
+
+def proxskip_one_step_moment(A, gamma: float, p: float, lam=None) -> tuple[np.ndarray, int]:
+    r"""The exact conditional second moment of one Scaffnew step: the matrix :math:`Q` with
+    :math:`\mathbb E[\Psi_{t+1}\mid z_t]=z_t^\top Qz_t`,
+    :math:`Q=(1-p)M_0^\top WM_0+pM_1^\top WM_1`, :math:`W=\mathrm{Diag}(\mathbf1_N,\frac{\gamma^2}{p^2}\mathbf1_N)`
+    (the weights of :math:`\Psi`), :math:`M_0,M_1` the maps of :func:`proxskip_maps`.  With ``lam`` (the (d, n)
+    eigenvalues of a shared eigenbasis, :func:`shared_eigenbasis`) :math:`Q` is block diagonal: one
+    :math:`2n\times2n` block per coordinate, returned as a batch (d, 2n, 2n).  Returns ``(Q, N)``, N = nd (full
+    state) or n (per coordinate block): the first N entries of the state are :math:`e`, the last N are :math:`g`."""
+    if lam is None:  # the full state's maps (2nd x 2nd)
+        M0, M1 = proxskip_maps(A, gamma, p)
+        N = A.shape[0] * A.shape[1]
+    else:  # a shared eigenbasis: one 2n x 2n block per coordinate
+        skip, communicate = proxskip_coordinate_operators(lam.T, gamma, p)
+        d, n = lam.shape
+        eye = np.broadcast_to(np.eye(2 * n), (d, 2 * n, 2 * n))
+        M0, M1 = skip(eye), communicate(eye)
+        N = n
+    W = np.r_[np.ones(N), np.full(N, gamma**2 / p**2)]
+    MT = np.swapaxes
+    return (1 - p) * MT(M0, -1, -2) @ (W[:, None] * M0) + p * MT(M1, -1, -2) @ (W[:, None] * M1), N
+
+
+def generalized_max_eig(Q, D) -> float:
+    r"""Largest :math:`\lambda` with :math:`z^\top Qz=\lambda z^\top Dz` for a diagonal form D >= 0: the bound
+    :math:`z^\top Qz\le z^\top Dz` for every z holds iff this is <= 1.  Where D vanishes (p = 1 leaves no weight on
+    h), Q must vanish too (else inf); a negative entry of D cannot dominate Q >= 0 (inf).  ``Q`` may be a batch
+    (B, N, N) of blocks of a block-diagonal form (the largest over the blocks)."""
+    if np.any(D < 0) or not np.all(np.isfinite(D)):
+        return np.inf
+    on = D > 0
+    scale = max(float(np.abs(Q).max()), 1e-300)
+    if np.any(np.abs(Q[..., ~on, :]) > 1e-12 * scale) or np.any(np.abs(Q[..., :, ~on]) > 1e-12 * scale):
+        return np.inf
+    s = 1 / np.sqrt(D[on])
+    return float(np.linalg.eigvalsh(s[:, None] * Q[..., on, :][..., :, on] * s[None, :])[..., -1].max())
+
+
+def hitting_time(series, target: float) -> int | None:
+    """First index t >= 1 with ``series[t] <= target`` (None if never)."""
+    hit = np.nonzero(np.asarray(series)[1:] <= target)[0]
+    return int(hit[0]) + 1 if hit.size else None
+
+
+def gd_hitting_time(A, e0, gamma: float, eps: float, T_max: int) -> int | None:
+    r"""First t <= ``T_max`` with :math:`\Vert x_t-x^\star\Vert^2\le\varepsilon\Vert x_0-x^\star\Vert^2` for GD
+    with stepsize γ on :math:`\frac12x^\top Ax-b^\top x` from :math:`x_0=x^\star+e_0`, in closed form in the
+    eigenbasis of A (:math:`\Vert x_t-x^\star\Vert^2=\sum_jc_j^2(1-\gamma\lambda_j)^{2t}`), over chunks of t of
+    doubling length; None if not reached."""
+    lam, U = np.linalg.eigh(A)
+    c2 = (U.T @ e0) ** 2
+    q2 = (1 - gamma * lam) ** 2
+    target = eps * c2.sum()
+    t0, chunk = 1, 1024
+    while t0 <= T_max:
+        t = np.arange(t0, min(t0 + chunk, T_max + 1))
+        vals = np.exp(np.log(np.maximum(q2, 1e-300))[None, :] * t[:, None]) @ c2
+        hit = np.nonzero(vals <= target)[0]
+        if hit.size:
+            return int(t[hit[0]])
+        t0 += chunk
+        chunk *= 2
+    return None
+
+
+def gd_quadratic(A, b, x0, *, gamma: float, T: int) -> np.ndarray:
+    r"""Iterates :math:`x_{t+1}=x_t-\gamma(Ax_t-b)`, t < T, of GD on :math:`\frac12x^\top Ax-b^\top x` (for
+    Scaffnew at p = 1 against GD on :math:`\bar f`: ``A_bar``, ``b_bar``).  Returns (T+1, d)."""
+    x = np.empty((T + 1, np.shape(x0)[0]))
+    x[0] = x0
+    for t in range(T):  # a loop over iterations
+        x[t + 1] = x[t] - gamma * (A @ x[t] - b)
+    return x
+
+
 # --------------------------------------------------------------------------- Local GD
 @dataclass
 class LocalGDTrajectory:
@@ -340,6 +432,22 @@ def local_gd_round_map(A, b, gamma: float, H: int) -> tuple[np.ndarray, np.ndarr
     return M, v, x_inf
 
 
+def local_gd_floors(A, b, gamma: float, Hs, x_star) -> np.ndarray:
+    r""":math:`\Vert x_\infty(H)-x^\star\Vert` for each H of ``Hs``: the exact floor of Local GD (the fixed point of
+    :func:`local_gd_round_map`) against the minimiser of :math:`\bar f`."""
+    return np.array([np.linalg.norm(local_gd_round_map(A, b, gamma, int(h))[2] - x_star) for h in Hs])
+
+
+def local_gd_rounds_to(M, v, x0, x_star, eps: float, cap: int) -> float:
+    r"""Rounds r of the exact round map :math:`x_{r+1}=Mx_r+v` (:func:`local_gd_round_map`) until
+    :math:`\Vert x_r-x^\star\Vert\le\varepsilon`, or inf if not within ``cap`` rounds."""
+    x, k = np.array(x0, dtype=float), 0
+    while np.linalg.norm(x - x_star) > eps and k < cap:  # a loop over rounds
+        x = M @ x + v
+        k += 1
+    return float(k) if k < cap else np.inf
+
+
 # --------------------------------------------------------------------------- FLIX
 @dataclass
 class FlixTrajectory:
@@ -383,3 +491,28 @@ def flix_quadratic(A, b, tau):
     ev = np.linalg.eigvalsh(At)
     rhs = np.einsum("n,nij,nj->i", t2, A, xl) / A.shape[0]
     return xl, At, float(ev[-1]), float(ev[0]), np.linalg.solve(At, rhs)
+
+
+def flix_value(A, b, tau, x_local, X) -> np.ndarray:
+    r""":math:`\tilde f(x)=\frac1n\sum_if_i(\tau_ix+(1-\tau_i)x_i^\star)` at the points X (k, d), for quadratic
+    clients :math:`f_i=\frac12x^\top A_ix-b_i^\top x` with local minimisers ``x_local``
+    (:math:`f_i(y)=f_i(x_i^\star)+\frac12(y-x_i^\star)^\top A_i(y-x_i^\star)`, :math:`f_i(x_i^\star)=-\frac12b_i^\top x_i^\star`).
+    Returns (k,)."""
+    fi_star = 0.5 * np.einsum("ni,ni->n", b, x_local)  # -f_i(x_i*)
+    Y = tau[None, :, None] * X[:, None, :] + (1 - tau)[None, :, None] * x_local[None]
+    E = Y - x_local[None]
+    return np.mean(0.5 * np.einsum("kni,nij,knj->kn", E, A, E) - fi_star[None], axis=1)
+
+
+def flix_local_gd_weights(a, gamma: float, H: int, rule: str) -> np.ndarray:
+    r"""FLIX weights matched to Local GD on isotropic clients :math:`A_i=a_iI`: with
+    :math:`\varphi_H(a)=(1-(1-\gamma a)^H)/\gamma` and :math:`\psi=\varphi_H(a)/(aH)`, ``rule`` ``"psi"`` gives
+    :math:`\tau_i\propto\sqrt{\psi(a_i)}`, ``"phi"`` :math:`\tau_i\propto\sqrt{\varphi_H(a_i)}`, ``"psi-linear"``
+    :math:`\tau_i\propto\psi(a_i)` (largest weight 1)."""
+    phi = (1 - (1 - gamma * a) ** H) / gamma
+    psi = phi / (a * H)
+    if rule == "psi":
+        return np.sqrt(psi / psi.max())
+    if rule == "phi":
+        return np.sqrt(phi / phi.max())
+    return psi / psi.max()

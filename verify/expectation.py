@@ -10,6 +10,15 @@ from __future__ import annotations
 import numpy as np
 import scipy.stats
 
+from ratecheck.solvers.local_methods import (
+    proxskip_maps,
+    proxskip_noise_covs,
+    proxskip_operators,
+    shared_eigenbasis,
+)
+
+from .errors import UsageError
+
 __all__ = ["mc_summary", "pair_variance", "replication_summary", "clopper_pearson"]
 
 
@@ -611,4 +620,53 @@ __all__ += [
     "diagonal_sketch_moments",
     "exact_sketched_quadratic",
     "exact_scaffnew_coordinates",
+    "exact_scaffnew_lyapunov",
+    "DENSE_STATE",
 ]
+
+
+#: state dimension 2nd up to which :func:`exact_scaffnew_lyapunov` uses the dense maps (the structured ones pay
+#: Python calls per step, which dominate on small states: dense is faster up to 2nd = 96 at least, 3.5x slower at 200)
+DENSE_STATE = 128
+
+
+def exact_scaffnew_lyapunov(problem, gamma: float, p: float, x0, T: int, h0=None, noise: float = 0.0) -> np.ndarray:
+    r"""Exact :math:`\mathbb E\Psi_t`, t = 0..T, of Scaffnew (:func:`ratecheck.solvers.local_methods.proxskip`) on
+    quadratic clients ``problem`` (``A``, ``b``, ``x_star``), from ``x0`` (common to the clients) and control
+    variates ``h0`` (default 0), over the two coin outcomes per step, with
+    :math:`\Psi=\sum_i\Vert x_i-x^\star\Vert^2+\frac{\gamma^2}{p^2}\sum_i\Vert h_i-h_i^\star\Vert^2`.
+
+    Three engines give the same numbers: the dense maps (:func:`ratecheck.solvers.local_methods.proxskip_maps`)
+    up to a state of ``DENSE_STATE`` entries; above it :func:`exact_scaffnew_coordinates` (d decoupled systems,
+    :math:`O(n^2)` each per step) for a shared eigenbasis, else the structured maps
+    (:func:`ratecheck.solvers.local_methods.proxskip_operators`, :math:`O(nd^2)` per column).  With ``noise`` =
+    σ > 0 the gradients carry additive :math:`\mathcal N(0,\sigma^2I)` noise per client, whose covariance enters the
+    recursion (:func:`ratecheck.solvers.local_methods.proxskip_noise_covs`; the structured engine carries none: a
+    one-line :class:`UsageError`).  A non-finite value (overflow) and everything after it is inf."""
+    P = problem
+    n, d = P.n, P.d
+    hs = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
+    h0 = np.zeros((n, d)) if h0 is None else h0
+    lam = shared_eigenbasis(P.A) if 2 * n * d > DENSE_STATE else None
+    if lam is not None:  # a shared eigenbasis: d decoupled systems, O(n^2) each per step
+        e0 = np.broadcast_to((x0 - P.x_star)[:, None], (d, n))
+        psi = exact_scaffnew_coordinates(lam, gamma, p, e0, (h0 - hs).T, T, noise_var=noise**2 if noise else None)
+    elif noise and 2 * n * d > DENSE_STATE:
+        raise UsageError(
+            f"noise > 0 needs the dense engine (2 n d <= {DENSE_STATE}, here {2 * n * d}) or a shared eigenbasis "
+            "(instance 'diagonal' or 'isotropic'); choose a smaller n or d or one of those instances"
+        )
+    else:
+        if 2 * n * d <= DENSE_STATE:  # small states: the dense maps cost less than calling the structured ones
+            maps = np.stack(proxskip_maps(P.A, gamma, p))
+        else:  # the two maps applied with their structure: O(n d^2) per column
+            maps = list(proxskip_operators(P.A, gamma, p))
+        z0 = np.r_[np.tile(x0 - P.x_star, n), (h0 - hs).ravel()]
+        W = np.r_[np.ones(n * d), np.full(n * d, gamma**2 / p**2)]
+        covs = proxskip_noise_covs(n, d, gamma, p, noise) if noise else None
+        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+            psi = exact_linear_second_moments(maps, [1 - p, p], z0, T, {"psi": np.diag(W)}, noise_covs=covs)["psi"]
+    bad = ~np.isfinite(psi)
+    if bad.any():
+        psi[np.argmax(bad) :] = np.inf
+    return psi

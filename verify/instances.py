@@ -12,6 +12,7 @@ is a copy of the data (EF21's used to be exactly the first data row of client 0)
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -19,7 +20,7 @@ import sympy as sp
 from scipy.optimize import brentq
 
 from ratecheck.solvers.adom import StarSequence
-from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic
+from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic, QuadraticClients
 from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
 from ratecheck.theorems.ef21 import xi as _xi_expr
 
@@ -498,6 +499,69 @@ def l2_logistic_clients(
 
 
 __all__ += ["delta_controlled_quadratics", "high_dissimilarity_quadratics", "l2_logistic_clients"]
+
+
+# --------------------------------------------------------------------------- local-update methods' clients
+LOCAL_QUADRATICS = ("q1", "rotated", "diagonal", "lg0", "lg2", "isotropic")
+
+
+def _log_uniform_spectra(rng, n: int, d: int, mu: float, L: float, shared_floor: bool = False) -> np.ndarray:
+    """Client spectra (n, d) in [mu, L], log-uniform, with client 0 pinned to both ends (exact min_i mu_i = mu,
+    max_i L_i = L); ``shared_floor``: every client has curvature mu along e_1 (the slowest mode is shared)."""
+    lam = np.exp(rng.uniform(math.log(mu), math.log(L), (n, d)))
+    lam[0, 0], lam[0, -1] = mu, L
+    if shared_floor:
+        lam[:, 0] = mu
+    if d == 1:
+        lam[0, 0] = mu
+        lam[min(1, n - 1), 0] = L
+    return lam
+
+
+def local_quadratic_clients(
+    kind: str = "rotated", n: int = 3, d: int = 3, mu: float = 1.0, kappa: float = 20.0, seed: int = 0
+) -> QuadraticClients:
+    r"""Quadratic clients :math:`f_i=\frac12x^\top A_ix-b_i^\top x` of the local-update experiments, L = κμ:
+
+    * ``q1`` — the fair family Q1(κ) (n = d = 2): :math:`A_1=\mu\,\mathrm{diag}(\kappa,1)`,
+      :math:`A_2=\mu\,\mathrm{diag}(\kappa/2,2)`, :math:`b_1=(1,-2)`, :math:`b_2=(-1,3)`;
+    * ``lg2`` — :math:`A=\mathrm{diag}(10,1),\mathrm{diag}(1,10),3I`, :math:`b=(5,-1),(-2,4),(0,-3)` (n = 3, d = 2);
+    * ``isotropic`` — :math:`A_i=a_iI`, :math:`a_i` geometric in [μ, L], :math:`x_i^\star\sim\mathcal N(0,I)`;
+    * ``rotated`` — :math:`A_i=U_i\mathrm{diag}(\lambda^{(i)})U_i^\top`, random rotations, log-uniform spectra in
+      [μ, L] with client 1 pinned to both ends; ``diagonal`` — the same with :math:`U_i=I` and every client at μ
+      along :math:`e_1`; ``lg0`` — every :math:`A_i` the mean of the ``rotated`` ones; all three with
+      :math:`x_i^\star\sim\mathcal N(0,I)` (heterogeneous optima).
+
+    The data come from ``default_rng([seed, 7])`` (the experiment's data stream; see
+    :mod:`verify.experiments.local_methods`)."""
+    L = kappa * mu
+    rng = np.random.default_rng([seed, 7])
+    if kind == "q1":
+        A = np.array([np.diag([kappa, 1.0]), np.diag([kappa / 2, 2.0])]) * mu
+        return QuadraticClients(A, np.array([[1.0, -2.0], [-1.0, 3.0]]))
+    if kind == "lg2":
+        A = np.array([np.diag([10.0, 1.0]), np.diag([1.0, 10.0]), 3 * np.eye(2)])
+        return QuadraticClients(A, np.array([[5.0, -1.0], [-2.0, 4.0], [0.0, -3.0]]))
+    if kind == "isotropic":
+        a = np.geomspace(mu, L, n)
+        return QuadraticClients(a[:, None, None] * np.eye(d), a[:, None] * rng.standard_normal((n, d)))
+    lam = _log_uniform_spectra(rng, n, d, mu, L, shared_floor=kind == "diagonal")
+    if kind == "diagonal":
+        A = lam[:, :, None] * np.eye(d)
+    else:
+        U = np.linalg.qr(rng.standard_normal((n, d, d)))[0]
+        A = np.einsum("nij,nj,nkj->nik", U, lam, U)
+        if kind == "lg0":
+            A = np.broadcast_to(A.mean(axis=0), (n, d, d)).copy()
+    return QuadraticClients(A, np.einsum("nij,nj->ni", A, rng.standard_normal((n, d))))
+
+
+def identical_hessians(problem: QuadraticClients) -> QuadraticClients:
+    """The same clients with every Hessian replaced by their mean (heterogeneous b_i kept)."""
+    return QuadraticClients(np.broadcast_to(problem.A_bar, problem.A.shape).copy(), problem.b)
+
+
+__all__ += ["LOCAL_QUADRATICS", "local_quadratic_clients", "identical_hessians"]
 
 
 # --------------------------------------------------------------------------- EF21's compressor constants

@@ -38,8 +38,8 @@ import pytest
 
 from ratecheck.solvers.local_methods import proxskip
 from ratecheck.solvers.problems import QuadraticClients
-from ratecheck.verify.experiments import get
-from ratecheck.verify.experiments.local_methods import build_clients, proxskip_exact
+from ratecheck.verify.expectation import exact_scaffnew_lyapunov
+from ratecheck.verify.instances import local_quadratic_clients
 
 pytestmark = pytest.mark.benchmark
 
@@ -110,14 +110,14 @@ def _previous_scaffnew_coordinates(lam, gamma, p, e0, g0, T, renormalise_every=3
 
 
 def _general(n=10, d=10):
-    return build_clients(get("local_methods").params(dict(instance="rotated", n=n, d=d, kappa=10.0)), seed=0)
+    return local_quadratic_clients("rotated", n=n, d=d, kappa=10.0)
 
 
 def test_exact_expectation_against_monte_carlo_n10_d10():
     P = _general()
     g, q, x0 = 1 / P.L_max, 0.3, P.x_star + 1.0
     t = time.perf_counter()
-    psi = proxskip_exact(P, g, q, x0, STEPS)
+    psi = exact_scaffnew_lyapunov(P, g, q, x0, STEPS)
     exact_s = (time.perf_counter() - t) * TARGET_T / STEPS
     R0, T = 400, 100  # Monte Carlo horizon where E Psi_T is far above float resolution
     t = time.perf_counter()
@@ -137,7 +137,7 @@ def test_exact_expectation_against_monte_carlo_n10_d10():
 
 
 def test_exact_expectation_shared_eigenbasis_n10_d1000():
-    """Diagonal client Hessians (a shared eigenbasis), n = 10, d = 1,000: ``proxskip_exact`` runs
+    """Diagonal client Hessians (a shared eigenbasis), n = 10, d = 1,000: ``exact_scaffnew_lyapunov`` runs
     ``exact_scaffnew_coordinates`` (O(n^2) per coordinate and step) for the full 10,000 steps, beside the
     previous coordinate engine (``_previous_scaffnew_coordinates``, also the full 10,000 steps, same
     instance, in the same run), the engine before it (the generic engine on the d batched 2n x 2n systems
@@ -148,11 +148,10 @@ def test_exact_expectation_shared_eigenbasis_n10_d1000():
     from ratecheck.solvers.local_methods import proxskip_coordinate_operators
     from ratecheck.verify.expectation import exact_linear_second_moments
 
-    exp = get("local_methods")
-    P = build_clients(exp.schema.validate_params(dict(instance="diagonal", n=10, d=1000)), seed=0)
+    P = local_quadratic_clients("diagonal", n=10, d=1000)
     g, q, x0 = 1 / P.L_max, 0.3, P.x_star + 1.0
     wall, cpu = time.perf_counter(), time.process_time()
-    psi = proxskip_exact(P, g, q, x0, TARGET_T)
+    psi = exact_scaffnew_lyapunov(P, g, q, x0, TARGET_T)
     new_wall, new_cpu = time.perf_counter() - wall, time.process_time() - cpu
 
     lam = np.diagonal(P.A, axis1=1, axis2=2)

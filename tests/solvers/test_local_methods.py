@@ -8,21 +8,28 @@ from ratecheck.solvers import InvalidInput
 from ratecheck.solvers.local_methods import (
     flix_gd,
     flix_quadratic,
+    flix_value,
+    gd_hitting_time,
+    gd_quadratic,
+    hitting_time,
     local_gd,
+    local_gd_floors,
     local_gd_round_map,
+    local_gd_rounds_to,
     proxskip,
     proxskip_maps,
+    shared_eigenbasis,
 )
 from ratecheck.solvers.problems import QuadraticClients
-from ratecheck.verify.expectation import mc_summary
+from ratecheck.verify.expectation import exact_scaffnew_lyapunov, mc_summary
 from ratecheck.verify.experiments import get
-from ratecheck.verify.experiments.local_methods import build_clients, identical, proxskip_exact
+from ratecheck.verify.instances import identical_hessians, local_quadratic_clients
 
 EXP = get("local_methods")
 
 
 def clients(instance="rotated", **kw):
-    return build_clients(EXP.params(dict(instance=instance, **kw)), seed=0)
+    return local_quadratic_clients(instance, **kw)
 
 
 def gd(P, x0, gamma, T):
@@ -67,7 +74,7 @@ def test_proxskip_fixed_point_is_the_optimum():
 def test_exact_expectation_equals_monte_carlo_within_its_bound():
     P = clients(n=3, d=2, kappa=10.0)
     x0, g, q, T, R = P.x_star + 1.0, 1 / P.L_max, 0.3, 60, 4000
-    exact = proxskip_exact(P, g, q, x0, T)
+    exact = exact_scaffnew_lyapunov(P, g, q, x0, T)
     tr = proxskip(P, x0, gamma=g, p=q, T=T, rng=np.random.default_rng(3), replications=R, x_star=P.x_star)
     grid = np.arange(1, T + 1, 6)
     mean, se, _ = mc_summary(tr.lyapunov[:, grid])
@@ -105,7 +112,7 @@ def test_local_gd_with_one_local_step_is_gd_and_the_round_map_is_exact():
 
 def test_identical_hessians_leave_no_floor_but_heterogeneous_ones_do():
     P = clients(n=4, d=3)
-    Q = identical(P)
+    Q = identical_hessians(P)
     assert Q.sigma_star2 > 0.1
     for H in (2, 9, 30):
         assert np.linalg.norm(local_gd_round_map(Q.A, Q.b, 0.5 / Q.L_max, H)[2] - Q.x_star) < 1e-12
@@ -121,6 +128,56 @@ def test_flix_gradient_and_optimum():
     tr1 = flix_gd(P, np.zeros(2), gamma=0.1, T=20, tau=np.ones(3), x_local=xl)
     np.testing.assert_allclose(tr1.x, gd(P, np.zeros(2), 0.1, 20), atol=1e-12)
     assert tr.grad_calls == 3 * 1500 and 0 < mt <= Lt
+
+
+def test_gd_hitting_time_in_closed_form_equals_the_iterates():
+    """The closed form in A's eigenbasis finds the first t with ||x_t - x*||^2 <= eps ||x_0 - x*||^2 of the
+    iterates themselves (GD on f-bar), past the first chunk of 1,024 steps too; None when out of reach."""
+    P = clients("q1", kappa=300.0)
+    x0 = P.x_star + np.array([0.6, 0.8])
+    g = 1 / P.L
+    x = gd_quadratic(P.A_bar, P.b_bar, x0, gamma=g, T=5000)
+    np.testing.assert_allclose(x, gd(P, x0, g, 5000), rtol=1e-12, atol=1e-14)
+    dist = np.sum((x - P.x_star) ** 2, axis=1)
+    for eps in (1e-2, 1e-8):
+        t = gd_hitting_time(P.A_bar, x0 - P.x_star, g, eps, 5000)
+        assert t == hitting_time(dist, eps * dist[0])
+    assert t > 1024
+    assert gd_hitting_time(P.A_bar, x0 - P.x_star, g, 1e-8, t - 1) is None
+    assert hitting_time(dist, -1.0) is None
+
+
+def test_local_gd_floors_and_rounds_to_eps_follow_the_round_map():
+    """The floors are ||x_inf(H) - x*||, and the rounds to eps are those of the Local GD run itself."""
+    P = clients(n=4, d=3)
+    g, x0 = 0.5 / P.L_max, P.x_star + 2.0
+    fl = local_gd_floors(P.A, P.b, g, [1, 3, 9], P.x_star)
+    assert fl[0] < 1e-12 and fl[1] < fl[2]
+    M, v, x_inf = local_gd_round_map(P.A, P.b, g, 3)
+    assert fl[1] == np.linalg.norm(x_inf - P.x_star)
+    eps = fl[1] + 0.1
+    r = local_gd_rounds_to(M, v, x0, P.x_star, eps, cap=10_000)
+    dist = np.linalg.norm(local_gd(P, x0, gamma=g, H=3, rounds=int(r) + 1).x - P.x_star, axis=1)
+    assert dist[int(r)] <= eps < dist[int(r) - 1]
+    assert local_gd_rounds_to(M, v, x0, P.x_star, 1e-9, cap=50) == np.inf  # far below the floor: not within cap
+
+
+def test_flix_value_is_the_mean_of_the_clients_at_the_mixed_points():
+    """f~(x) = (1/n) sum_i f_i(tau_i x + (1 - tau_i) x_i*), from the clients' own values; its minimiser is x~*."""
+    P = clients(n=3, d=2)
+    tau = np.array([0.2, 0.7, 1.0])
+    xl, _, _, _, xt = flix_quadratic(P.A, P.b, tau)
+    X = np.random.default_rng(0).standard_normal((5, 2))
+    Y = tau[None, :, None] * X[:, None, :] + (1 - tau)[None, :, None] * xl[None]
+    direct = P.value_and_grad(Y, per_client=True)[0].mean(axis=1)
+    np.testing.assert_allclose(flix_value(P.A, P.b, tau, xl, X), direct, rtol=1e-12, atol=1e-12)
+    assert np.all(flix_value(P.A, P.b, tau, xl, X) >= flix_value(P.A, P.b, tau, xl, xt[None])[0])
+
+
+def test_shared_eigenbasis_only_for_diagonal_hessians():
+    P = clients("diagonal", n=4, d=3)
+    np.testing.assert_array_equal(shared_eigenbasis(P.A), np.diagonal(P.A, axis1=1, axis2=2).T)
+    assert shared_eigenbasis(clients(n=4, d=3).A) is None
 
 
 def test_bad_inputs_are_one_line_errors():
@@ -257,18 +314,18 @@ def test_scaffnew_coordinates_engine_reports_divergence_as_inf_and_refuses_bad_i
             exact_scaffnew_coordinates(**kw)
 
 
-def test_proxskip_exact_takes_the_coordinates_above_the_dense_threshold_with_the_same_values():
+def test_exact_scaffnew_lyapunov_takes_the_coordinates_above_the_dense_threshold_with_the_same_values():
     """Above DENSE_STATE a diagonal instance runs exact_scaffnew_coordinates: same E Psi_t as the dense maps."""
-    from ratecheck.verify.experiments.local_methods import DENSE_STATE, proxskip_engine
+    from ratecheck.verify.expectation import DENSE_STATE
+    from ratecheck.verify.experiments.local_methods import proxskip_engine
 
-    exp = get("local_methods")
-    P = build_clients(exp.schema.validate_params(dict(instance="diagonal", n=8, d=9)), seed=0)
+    P = local_quadratic_clients("diagonal", n=8, d=9)
     assert 2 * P.n * P.d > DENSE_STATE and proxskip_engine(8, 9, "diagonal") == "coordinates"
     g, q = 1 / P.L_max, 0.2
     x0 = P.x_star + np.random.default_rng(3).standard_normal(P.d)
     hs = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
     ref = _dense_psi(P.A, g, q, np.broadcast_to(x0, (P.n, P.d)), np.broadcast_to(P.x_star, (P.n, P.d)), hs, 0 * hs, 200)
-    np.testing.assert_allclose(proxskip_exact(P, g, q, x0, 200), ref, rtol=1e-10)
+    np.testing.assert_allclose(exact_scaffnew_lyapunov(P, g, q, x0, 200), ref, rtol=1e-10)
 
 
 @pytest.mark.parametrize("n, d, q", [(3, 2, 0.4), (4, 3, 1.0), (1, 2, 0.2)])
@@ -299,11 +356,10 @@ def test_proxskip_with_gradient_noise_matches_the_exact_expectation():
     """The solver's stochastic gradients (noise drawn from the algorithm's generator, vectorized over clients
     and replications) give Monte Carlo means of Psi_t within 4.5 standard errors of the exact expectation
     (Bonferroni over the 60 steps), and noise = 0 draws nothing (the exact-gradient run is unchanged)."""
-    exp = get("local_methods")
-    P = build_clients(exp.schema.validate_params(dict(instance="rotated", n=3, d=2)), seed=0)
+    P = local_quadratic_clients("rotated", n=3, d=2)
     g, q, sigma, T, R = 1 / P.L_max, 0.3, 0.5, 60, 4000
     x0 = P.x_star + 1.0
-    exact = proxskip_exact(P, g, q, x0, T, noise=sigma)
+    exact = exact_scaffnew_lyapunov(P, g, q, x0, T, noise=sigma)
     tr = proxskip(P, x0, gamma=g, p=q, T=T, rng=np.random.default_rng(3), replications=R, x_star=P.x_star, noise=sigma)
     mean = tr.lyapunov.mean(axis=0)[1:]
     se = tr.lyapunov.std(axis=0, ddof=1)[1:] / np.sqrt(R)

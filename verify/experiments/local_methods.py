@@ -3,7 +3,7 @@ r"""Local-update methods: ProxSkip/Scaffnew, Local GD and FLIX on quadratic clie
 Measures (``ratecheck describe local_methods``):
 
 * ProxSkip/Scaffnew — ``proxskip_lyapunov`` (:math:`\mathbb E\Psi_t`, exact second moments over the two coin
-  outcomes per step, :func:`verify.expectation.exact_linear_second_moments` on the state
+  outcomes per step, :func:`verify.expectation.exact_scaffnew_lyapunov` on the state
   :math:`(x-x^\star,h-h^\star)\in\mathbb R^{2nd}`), ``proxskip_one_step`` (largest generalized eigenvalue of the
   exact conditional second moment against the claimed one-step form), ``proxskip_gd_gap`` (p = 1 against GD),
   ``comms_to_eps`` (expected communications to :math:`\varepsilon` against κ on the fair family Q1(κ), with GD
@@ -14,8 +14,8 @@ Measures (``ratecheck describe local_methods``):
   ``khaled_gap`` (deterministic; the fixed point from the exact round map);
 * FLIX — ``flix_constants``, ``flix_uniform_gap``, ``flix_gd_gap``, ``flix_lgd_gap`` (deterministic).
 
-Instances (parameter ``instance``), all with exact constants (per-client :math:`L=\max_iL_i`,
-:math:`\mu=\min_i\mu_i`, :math:`\mu_f=\lambda_{\min}(\bar A)`):
+Instances (parameter ``instance``; :func:`verify.instances.local_quadratic_clients`), all with exact constants
+(per-client :math:`L=\max_iL_i`, :math:`\mu=\min_i\mu_i`, :math:`\mu_f=\lambda_{\min}(\bar A)`):
 
 * ``q1`` — the fair family Q1(κ): n = d = 2, :math:`A_1=\mathrm{diag}(\kappa,1)`, :math:`A_2=\mathrm{diag}(\kappa/2,2)`,
   :math:`b_1=(1,-2)`, :math:`b_2=(-1,3)`; L = κ, μ = 1, :math:`\kappa_f=\kappa/2`, :math:`x^\star=(0,\frac13)`;
@@ -32,34 +32,39 @@ Instances (parameter ``instance``), all with exact constants (per-client :math:`
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import numpy as np
-import sympy as sp
 
 from ratecheck.solvers.local_methods import (
     flix_gd,
+    flix_local_gd_weights,
     flix_quadratic,
+    flix_value,
+    gd_hitting_time,
+    gd_quadratic,
+    generalized_max_eig,
+    hitting_time,
     local_gd,
+    local_gd_floors,
     local_gd_round_map,
+    local_gd_rounds_to,
     proxskip,
-    proxskip_coordinate_operators,
-    proxskip_maps,
-    proxskip_noise_covs,
-    proxskip_operators,
+    proxskip_one_step_moment,
+    shared_eigenbasis,
 )
-from ratecheck.solvers.problems import QuadraticClients
 
 from ..errors import UsageError
-from ..expectation import exact_linear_second_moments, exact_scaffnew_coordinates, mc_summary
+from ..expectation import DENSE_STATE, exact_scaffnew_lyapunov, mc_summary
 from ..fit import loglog_fit
-from ..instances import l2_logistic_clients
+from ..instances import LOCAL_QUADRATICS, identical_hessians, l2_logistic_clients, local_quadratic_clients
 from ..optima import l2_logistic_optimum
 from ..resources import Need
-from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, Setting, json_list
+from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, Setting, expr_value, json_list
 from ..verdict import Evidence
 from . import Experiment, register
 
-INSTANCES = ("q1", "rotated", "diagonal", "lg0", "lg2", "isotropic", "logistic")
+INSTANCES = LOCAL_QUADRATICS + ("logistic",)
 MC_GRID_POINTS = 30  #: Monte Carlo comparisons on this many t values (Bonferroni over them)
 _PS_MEASURES = (
     "proxskip_lyapunov",
@@ -71,9 +76,64 @@ _PS_MEASURES = (
 )
 _LGD_RUN = ("lgd_dist_fixed", "lgd_dist_opt", "lgd_rounds_to_eps", "khaled_gap")
 _LGD_MEASURES = _LGD_RUN + ("lgd_floor", "lgd_floor_vs_H")
-_FLIX_MEASURES = ("flix_constants", "flix_uniform_gap", "flix_gd_gap", "flix_lgd_gap")
+_FLIX_RUN = ("flix_constants", "flix_uniform_gap", "flix_gd_gap")
+_FLIX_MEASURES = _FLIX_RUN + ("flix_lgd_gap",)
 _RATE_RULE = "at least 3 distinct finite values"
 DEFAULT_EPS = {"comms_to_eps": 1e-6, "comms_vs_p": 1e-6, "lgd_rounds_to_eps": 0.05}
+_LGD_DIST = (
+    [
+        dict(instance="lg2", H=20, gamma_factor=0.1, rounds=60),
+        dict(instance="lg2", H=5, radius=1e3, rounds=40),
+        dict(H=10, rounds=40),
+    ],
+    [dict(instance="diagonal", n=5, d=4, H=20, rounds=40, gamma_factor=0.5)],
+)
+#: measure -> (instances of the quick check, further instances of the full check)
+DEFAULT_INSTANCES = {
+    "proxskip_lyapunov": (
+        [dict(instance="q1", kappa=10.0, p=0.05, T=300), dict(p=0.3, T=150), dict(p=1.0, T=60)],
+        [
+            dict(instance="diagonal", n=4, d=3, p=0.1, T=400),
+            dict(kappa=10.0, p=0.5, T=200),
+            dict(instance="logistic", n=5, d=3, mu=0.1, p=0.3, T=100, replications=1000),
+        ],
+    ),
+    "proxskip_sgd_lyapunov": (
+        [dict(instance="q1", kappa=10.0, p=0.05, T=400, noise=0.1), dict(p=0.3, T=200, noise=1.0)],
+        [dict(instance="diagonal", n=10, d=50, p=0.1, T=600, noise=0.3), dict(p=1.0, T=100)],
+    ),
+    "proxskip_one_step": (
+        [dict(p=0.3), dict(instance="q1", kappa=100.0, p=0.05)],
+        [dict(instance="diagonal", n=5, d=3, p=0.7, gamma_factor=0.5)],
+    ),
+    "proxskip_gd_gap": ([dict(T=50), dict(instance="q1", kappa=100.0, T=50)], []),
+    "lgd_dist_fixed": _LGD_DIST,
+    "lgd_dist_opt": _LGD_DIST,
+    "lgd_floor": ([dict(), dict(instance="lg2")], []),
+    "lgd_floor_vs_H": ([dict(instance="lg2", gamma=0.002)], []),
+    "lgd_rounds_to_eps": ([dict(instance="lg2", gamma_factor=0.1, radius=1e3, Hs=(1, 2, 3, 5, 9))], []),
+    "flix_constants": ([dict(tau_profile="random", tau=0.1), dict(instance="q1", kappa=100.0, tau=0.5)], []),
+    "flix_uniform_gap": ([dict(tau=0.3), dict(instance="q1", kappa=100.0, tau=0.7)], []),
+    "flix_gd_gap": (
+        [dict(tau=0.5, T=100), dict(instance="q1", kappa=50.0, tau=0.1, T=200)],
+        [dict(tau_profile="random", tau=0.2, T=300)],
+    ),
+    "flix_lgd_gap": ([dict(instance="isotropic", n=4, d=2, kappa=50.0, gamma_factor=0.5)], []),
+}
+#: One random stream per purpose, ``default_rng([seed, k])``: the entropy [seed, k] seeds its own SeedSequence, so
+#: these are independent streams (as ``verify.instances.streams`` gives); kept because every baseline was drawn
+#: from them.  ``data`` is drawn by :func:`verify.instances.local_quadratic_clients`.
+STREAM = dict(start=1, h0=2, tau=3, points=4, coins=5, data=7)
+
+
+def _rng(seed: int, purpose: str) -> np.random.Generator:
+    return np.random.default_rng([seed, STREAM[purpose]])
+
+
+def _start(x_star, seed: int, radius: float = 1.0) -> np.ndarray:
+    """x_0 = x* + radius u, u uniform on the unit sphere (the start stream)."""
+    v = _rng(seed, "start").standard_normal(x_star.size)
+    return x_star + radius * (v / np.linalg.norm(v))
 
 
 def _values(low: float, integer: bool = False):
@@ -88,178 +148,32 @@ def _values(low: float, integer: bool = False):
     return check
 
 
-def _expr_value(expr, constants: dict, what: str) -> float:
-    e = sp.sympify(expr)
-    missing = sorted(s.name for s in e.free_symbols if s.name not in constants)
-    if missing:
-        raise UsageError(f"setting {what!r} needs a value for {', '.join(missing)}")
-    return float(e.subs({s: constants[s.name] for s in e.free_symbols}))
-
-
-# --------------------------------------------------------------------------- instances
-def _spectra(rng, n: int, d: int, mu: float, L: float, shared_floor: bool = False) -> np.ndarray:
-    """Client spectra in [mu, L], log-uniform, with client 0 pinned to both ends (exact mu_min = mu, L_max = L)."""
-    lam = np.exp(rng.uniform(math.log(mu), math.log(L), (n, d)))
-    lam[0, 0], lam[0, -1] = mu, L
-    if shared_floor:
-        lam[:, 0] = mu  # every client has curvature mu along e_1 (the slowest mode is shared)
-    if d == 1:
-        lam[0, 0] = mu
-        lam[min(1, n - 1), 0] = L
-    return lam
-
-
-def build_clients(p: dict, seed: int, kappa: float | None = None) -> QuadraticClients:
-    """The quadratic clients described by the instance parameters (``kappa`` overrides ``p['kappa']``)."""
-    kind, n, d, mu = p["instance"], p["n"], p["d"], p["mu"]
-    kap = p["kappa"] if kappa is None else kappa
-    L = kap * mu
-    rng = np.random.default_rng([seed, 7])
-    if kind == "q1":
-        A = np.array([np.diag([kap, 1.0]), np.diag([kap / 2, 2.0])]) * mu
-        b = np.array([[1.0, -2.0], [-1.0, 3.0]])
-        return QuadraticClients(A, b)
-    if kind == "lg2":
-        A = np.array([np.diag([10.0, 1.0]), np.diag([1.0, 10.0]), 3 * np.eye(2)])
-        b = np.array([[5.0, -1.0], [-2.0, 4.0], [0.0, -3.0]])
-        return QuadraticClients(A, b)
-    if kind == "isotropic":
-        a = np.geomspace(mu, L, n)
-        A = a[:, None, None] * np.eye(d)
-        c = rng.standard_normal((n, d))
-        return QuadraticClients(A, a[:, None] * c)
-    lam = _spectra(rng, n, d, mu, L, shared_floor=kind == "diagonal")
-    if kind == "diagonal":
-        A = lam[:, :, None] * np.eye(d)
-    else:
-        U = np.linalg.qr(rng.standard_normal((n, d, d)))[0]
-        A = np.einsum("nij,nj,nkj->nik", U, lam, U)
-        if kind == "lg0":
-            A = np.broadcast_to(A.mean(axis=0), (n, d, d)).copy()
-    b = np.einsum("nij,nj->ni", A, rng.standard_normal((n, d)))  # x_i* = N(0, I): heterogeneous optima
-    return QuadraticClients(A, b)
-
-
-def identical(problem: QuadraticClients) -> QuadraticClients:
-    """The same clients with every Hessian replaced by their mean (heterogeneous b_i kept)."""
-    A = np.broadcast_to(problem.A_bar, problem.A.shape).copy()
-    return QuadraticClients(A, problem.b)
-
-
-def client_constants(P: QuadraticClients) -> dict:
-    g = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
-    gn = np.linalg.norm(g, axis=1)
-    return dict(
-        L=P.L_max,
-        mu=P.mu,
-        mu_f=P.mu_f,
-        L_f=P.L,
-        kappa=P.L_max / P.mu,
-        kappa_f=P.L / P.mu_f,
-        sigma2=float(np.mean(gn**2)),
-        sigma_bar=float(np.mean(gn)),
-        n=P.n,
-        d=P.d,
-    )
-
-
-def _unit(d: int, seed: int) -> np.ndarray:
-    v = np.random.default_rng([seed, 1]).standard_normal(d)
-    return v / np.linalg.norm(v)
-
-
-def _x0(P, seed: int, radius: float = 1.0) -> np.ndarray:
-    return P.x_star + radius * _unit(P.d, seed)
-
-
-def _tau(p: dict, n: int, seed: int) -> np.ndarray:
-    if p["tau_profile"] == "uniform":
-        return np.full(n, p["tau"])
-    return np.random.default_rng([seed, 3]).uniform(p["tau"], 1.0, n)
-
-
-# --------------------------------------------------------------------------- exact ProxSkip moments
-#: state dimension 2nd up to which the exact engine uses the dense maps (the structured ones pay Python calls per
-#: step, which dominate on small states: dense is faster up to 2nd = 96 at least, 3.5x slower at 200)
-DENSE_STATE = 128
-
-
-def shared_eigenbasis(P: QuadraticClients) -> np.ndarray | None:
-    """The clients' eigenvalues (d, n) when every Hessian is diagonal (a shared eigenbasis, the coordinates), else
-    None."""
-    lam = np.diagonal(P.A, axis1=1, axis2=2)
-    return lam.T.copy() if np.array_equal(P.A, lam[:, :, None] * np.eye(P.d)) else None
+def client_constants(P) -> dict:
+    """The exact constants of quadratic clients: L = max_i L_i, mu = min_i mu_i, the extreme eigenvalues mu_f, L_f of
+    A_bar, sigma_*^2 and sigma_bar of the gradients grad f_i(x*), n, d."""
+    gn = np.linalg.norm(np.einsum("nij,j->ni", P.A, P.x_star) - P.b, axis=1)
+    c = dict(L=P.L_max, mu=P.mu, mu_f=P.mu_f, L_f=P.L, kappa=P.L_max / P.mu, kappa_f=P.L / P.mu_f)
+    return dict(c, sigma2=float(np.mean(gn**2)), sigma_bar=float(np.mean(gn)), n=P.n, d=P.d)
 
 
 def proxskip_engine(n: int, d: int, instance: str) -> str:
-    """The exact ProxSkip engine a run uses: ``"dense"`` maps for small states (2nd <= ``DENSE_STATE``),
-    ``"coordinates"`` (:func:`verify.expectation.exact_scaffnew_coordinates`, O(d n^2) per step) for a shared
-    eigenbasis, else ``"structured"`` maps (O(n d^2) per column of the (2nd)^2 second moment)."""
+    """The exact ProxSkip engine a run uses (:func:`verify.expectation.exact_scaffnew_lyapunov`): ``"dense"`` maps
+    for small states (2nd <= ``DENSE_STATE``), ``"coordinates"`` (O(d n^2) per step) for a shared eigenbasis, else
+    ``"structured"`` maps (O(n d^2) per column of the (2nd)^2 second moment)."""
     if 2 * n * d <= DENSE_STATE:
         return "dense"
     return "coordinates" if instance in ("diagonal", "isotropic") else "structured"
 
 
-def proxskip_exact(P: QuadraticClients, gamma: float, prob: float, x0, T: int, h0=None, noise: float = 0.0):
-    r"""Exact :math:`\mathbb E\Psi_t`, t = 0..T, of Scaffnew on quadratic clients (two outcomes per step); with
-    ``noise`` = σ > 0 the gradients carry additive :math:`\mathcal N(0,\sigma^2I)` noise per client (its
-    covariance enters the recursion: :func:`ratecheck.solvers.local_methods.proxskip_noise_covs`)."""
-    n, d = P.n, P.d
-    hs = np.einsum("nij,j->ni", P.A, P.x_star) - P.b
-    h0 = np.zeros((n, d)) if h0 is None else h0
-    lam = shared_eigenbasis(P) if 2 * n * d > DENSE_STATE else None
-    if lam is not None:  # a shared eigenbasis: d decoupled systems, O(n^2) each per step
-        e0 = np.broadcast_to((x0 - P.x_star)[:, None], (d, n))
-        psi = exact_scaffnew_coordinates(lam, gamma, prob, e0, (h0 - hs).T, T, noise_var=noise**2 if noise else None)
-    elif noise and 2 * n * d > DENSE_STATE:
-        raise UsageError(
-            f"noise > 0 needs the dense engine (2 n d <= {DENSE_STATE}, here {2 * n * d}) or a shared eigenbasis "
-            "(instance 'diagonal' or 'isotropic'); choose a smaller n or d or one of those instances"
-        )
-    else:
-        if 2 * n * d <= DENSE_STATE:  # small states: the dense maps cost less than calling the structured ones
-            maps = np.stack(proxskip_maps(P.A, gamma, prob))
-        else:  # the two maps applied with their structure: O(n d^2) per column
-            maps = list(proxskip_operators(P.A, gamma, prob))
-        z0 = np.r_[np.tile(x0 - P.x_star, n), (h0 - hs).ravel()]
-        W = np.r_[np.ones(n * d), np.full(n * d, gamma**2 / prob**2)]
-        covs = proxskip_noise_covs(n, d, gamma, prob, noise) if noise else None
-        with np.errstate(over="ignore", invalid="ignore", under="ignore"):
-            psi = exact_linear_second_moments(maps, [1 - prob, prob], z0, T, {"psi": np.diag(W)}, noise_covs=covs)[
-                "psi"
-            ]
-    bad = ~np.isfinite(psi)
-    if bad.any():
-        psi[np.argmax(bad) :] = np.inf
-    return psi
+class Clients(NamedTuple):
+    """An instance: the clients, their FLIX weights and, once a FLIX measure prepared it, ``flix_quadratic`` at
+    the weights (x_local, A_tilde, L_tilde, mu_tilde, x_tilde_star)."""
+
+    problem: Any
+    tau: np.ndarray | None
+    flix: tuple | None = None
 
 
-def hitting_time(series: np.ndarray, target: float) -> int | None:
-    """First index t >= 1 with series[t] <= target (None if never)."""
-    hit = np.nonzero(series[1:] <= target)[0]
-    return int(hit[0]) + 1 if hit.size else None
-
-
-def gd_hitting_time(P: QuadraticClients, gamma: float, x0, eps: float, T_max: int) -> int | None:
-    r"""First t with :math:`\Vert x_t-x^\star\Vert^2\le\varepsilon\Vert x_0-x^\star\Vert^2` for GD on
-    :math:`\bar f` (closed form in the eigenbasis of :math:`\bar A`)."""
-    lam, U = np.linalg.eigh(P.A_bar)
-    c2 = (U.T @ (x0 - P.x_star)) ** 2
-    q2 = (1 - gamma * lam) ** 2
-    target = eps * c2.sum()
-    t0, chunk = 1, 1024
-    while t0 <= T_max:
-        t = np.arange(t0, min(t0 + chunk, T_max + 1))
-        vals = np.exp(np.log(np.maximum(q2, 1e-300))[None, :] * t[:, None]) @ c2
-        hit = np.nonzero(vals <= target)[0]
-        if hit.size:
-            return int(t[hit[0]])
-        t0 += chunk
-        chunk *= 2
-    return None
-
-
-# --------------------------------------------------------------------------- the experiment
 class LocalMethodsExperiment(Experiment):
     name = "local_methods"
     title = "Local-update methods: ProxSkip/Scaffnew (exact expectations), Local GD and FLIX on quadratics"
@@ -593,367 +507,129 @@ class LocalMethodsExperiment(Experiment):
 
     def instances(self, claim, quick=False):
         m = claim.measure
-        if m == "proxskip_lyapunov":
-            out = [dict(instance="q1", kappa=10.0, p=0.05, T=300), dict(p=0.3, T=150), dict(p=1.0, T=60)]
-            if not quick:
-                out += [
-                    dict(instance="diagonal", n=4, d=3, p=0.1, T=400),
-                    dict(kappa=10.0, p=0.5, T=200),
-                    dict(instance="logistic", n=5, d=3, mu=0.1, p=0.3, T=100, replications=1000),
-                ]
-            return out
-        if m == "proxskip_sgd_lyapunov":
-            out = [dict(instance="q1", kappa=10.0, p=0.05, T=400, noise=0.1), dict(p=0.3, T=200, noise=1.0)]
-            if not quick:
-                out += [dict(instance="diagonal", n=10, d=50, p=0.1, T=600, noise=0.3), dict(p=1.0, T=100)]
-            return out
-        if m == "proxskip_one_step":
-            out = [dict(p=0.3), dict(instance="q1", kappa=100.0, p=0.05)]
-            if not quick:
-                out += [dict(instance="diagonal", n=5, d=3, p=0.7, gamma_factor=0.5)]
-            return out
-        if m == "proxskip_gd_gap":
-            return [dict(T=50), dict(instance="q1", kappa=100.0, T=50)]
         if m == "comms_to_eps":
-            if quick:
-                return [dict(instance="q1", kappas=(10.0, 100.0, 1000.0))]
-            return [dict(instance="q1", kappas=(10.0, 100.0, 1000.0, 10000.0))]
+            return [dict(instance="q1", kappas=(10.0, 100.0, 1000.0) + (() if quick else (10000.0,)))]
         if m == "comms_vs_p":
-            return [
-                dict(
-                    instance="q1",
-                    kappa=100.0,
-                    ps=(1.0, 0.5, 0.2, 0.1, 0.05) if quick else (1.0, 0.5, 0.2, 0.1, 0.05, 0.02),
-                )
-            ]
-        if m in ("lgd_dist_fixed", "lgd_dist_opt"):
-            out = [
-                dict(instance="lg2", H=20, gamma_factor=0.1, rounds=60),
-                dict(instance="lg2", H=5, radius=1e3, rounds=40),
-                dict(H=10, rounds=40),
-            ]
-            if not quick:
-                out += [dict(instance="diagonal", n=5, d=4, H=20, rounds=40, gamma_factor=0.5)]
-            return out
-        if m == "lgd_floor":
-            return [dict(), dict(instance="lg2")]
-        if m == "lgd_floor_vs_H":
-            return [dict(instance="lg2", gamma=0.002)]
-        if m == "lgd_rounds_to_eps":
-            return [dict(instance="lg2", gamma_factor=0.1, radius=1e3, Hs=(1, 2, 3, 5, 9))]
+            return [dict(instance="q1", kappa=100.0, ps=(1.0, 0.5, 0.2, 0.1, 0.05) + (() if quick else (0.02,)))]
         if m == "khaled_gap":
-            out = [dict(instance="lg2", H=10, rounds=500 if quick else 3000)]
-            if not quick:
-                out += [dict(H=5, rounds=2000)]
-            return out
-        if m == "flix_constants":
-            return [dict(tau_profile="random", tau=0.1), dict(instance="q1", kappa=100.0, tau=0.5)]
-        if m == "flix_uniform_gap":
-            return [dict(tau=0.3), dict(instance="q1", kappa=100.0, tau=0.7)]
-        if m == "flix_gd_gap":
-            out = [dict(tau=0.5, T=100), dict(instance="q1", kappa=50.0, tau=0.1, T=200)]
-            if not quick:
-                out += [dict(tau_profile="random", tau=0.2, T=300)]
-            return out
-        if m == "flix_lgd_gap":
-            return [dict(instance="isotropic", n=4, d=2, kappa=50.0, gamma_factor=0.5)]
-        return [dict()]
+            return [dict(instance="lg2", H=10, rounds=500 if quick else 3000)] + (
+                [] if quick else [dict(H=5, rounds=2000)]
+            )
+        first, more = DEFAULT_INSTANCES.get(m, ([{}], []))
+        return [dict(q) for q in first + ([] if quick else more)]
 
-    # ------------------------------------------------------------------ helpers
-    def _gamma(self, claim, p, c) -> float:
+    # ------------------------------------------------------------------ the pipeline
+    MEASURES = {
+        "proxskip_lyapunov": "_lyapunov",
+        "proxskip_sgd_lyapunov": "_lyapunov",
+        "proxskip_one_step": "_one_step",
+        "proxskip_gd_gap": "_gd_gap",
+        "comms_vs_p": "_comms_vs_p",
+        "lgd_floor": "_lgd_floor",
+        "lgd_rounds_to_eps": "_lgd_rounds",
+        "lgd_dist_fixed": "_lgd_distance",
+        "lgd_dist_opt": "_lgd_distance",
+        "khaled_gap": "_khaled_gap",
+        "flix_constants": "_flix_constants",
+        "flix_uniform_gap": "_flix_uniform_gap",
+        "flix_gd_gap": "_flix_gd_gap",
+    }
+    DIRECT_MEASURES = {
+        "comms_to_eps": "_comms_scaling",
+        "lgd_floor_vs_H": "_floor_scaling",
+        "flix_lgd_gap": "_flix_lgd",
+    }
+
+    def instance_params(self, p):
+        return {k: p[k] for k in ("instance", "n", "d", "mu", "kappa", "m", "tau", "tau_profile")}
+
+    def instance(self, p, seed):
+        """The clients (:func:`verify.instances.local_quadratic_clients`, or ℓ2-logistic ones) and their FLIX
+        weights: all ``tau`` (profile 'uniform') or uniform in [tau, 1] per client ('random')."""
+        if p["instance"] == "logistic":
+            return Clients(l2_logistic_clients(n=p["n"], d=p["d"], m=p["m"], lam=p["mu"], seed=seed), None)
+        P = local_quadratic_clients(p["instance"], p["n"], p["d"], p["mu"], p["kappa"], seed)
+        random = p["tau_profile"] == "random"
+        return Clients(P, _rng(seed, "tau").uniform(p["tau"], 1.0, P.n) if random else np.full(P.n, p["tau"]))
+
+    def prepare(self, claim, inst, p):
+        """Logistic clients serve proxskip_lyapunov only; Local GD under ``hessians='identical'`` gets the mean
+        Hessian; FLIX gets its exact quantities at the weights (all ``tau`` for flix_uniform_gap)."""
+        m, P = claim.measure, inst.problem
+        if p["instance"] == "logistic" and m != "proxskip_lyapunov":
+            raise UsageError(
+                f"instance='logistic' serves measure proxskip_lyapunov only (Monte Carlo), not {m!r}; "
+                f"choose one of {', '.join(LOCAL_QUADRATICS)}"
+            )
+        if m in _LGD_MEASURES and self.settings(claim).hessians == "identical":
+            return Clients(identical_hessians(P), inst.tau)
+        if m in _FLIX_RUN:
+            tau = np.full(P.n, p["tau"]) if m == "flix_uniform_gap" else inst.tau
+            return Clients(P, tau, flix_quadratic(P.A, P.b, tau))
+        return inst
+
+    def constants(self, claim, inst, p):
+        """:func:`client_constants` (logistic clients: L = max_i of certified upper bounds of L_i, mu = lambda);
+        FLIX: L~, mu~ and the mean weight (flix_constants: the weights' means and minimum)."""
+        P, tau = inst.problem, inst.tau
+        if p["instance"] == "logistic":
+            c = dict(L=float(P.L_i.max()), mu=P.mu, n=P.n, d=P.d)
+            return dict(c, kappa=c["L"] / c["mu"])
+        c = client_constants(P)
+        if inst.flix is not None:
+            c.update(L_tilde=inst.flix[2], mu_tilde=inst.flix[3], tau=float(tau.mean()))
+        if claim.measure == "flix_constants":
+            Li, mi = P.eigvals[:, -1], P.eigvals[:, 0]
+            c.update(tau_mean=float(tau.mean()), tau_min=float(tau.min()))
+            c.update(tau2L_mean=float(np.mean(tau**2 * Li)), tau2mu_mean=float(np.mean(tau**2 * mi)))
+        return c
+
+    def stepsize(self, claim, c, p):
+        """The claim's rule times ``gamma_factor``; without a rule ``gamma``, else ``gamma_factor / L``.  None for
+        the FLIX identities (nothing runs)."""
+        if claim.measure in ("flix_constants", "flix_uniform_gap"):
+            return None
         if claim.stepsize is not None:
             return claim.max_stepsize(**c) * p["gamma_factor"]
-        if p["gamma"] is not None:
-            return float(p["gamma"])
-        return p["gamma_factor"] / c["L"]
+        return float(p["gamma"]) if p["gamma"] is not None else p["gamma_factor"] / c["L"]
 
+    def solve(self, claim, inst, c, p, seed):
+        """The run of each family from x_0 = x* + radius u (:func:`_start`); Monte Carlo on logistic clients.  Adds
+        the constants the run fixes (p, C, eps, H, D0, Psi0, delta0)."""
+        P = inst.problem
+        if p["instance"] == "logistic":  # Scaffnew over coin paths, started around the certified optimum
+            c["p"] = q = self._prob(claim, p, c)
+            claim.check_assumptions(**c)
+            xs = l2_logistic_optimum(P).x
+            x0, R = _start(xs, seed, p["radius"]), p["replications"]
+            rng = _rng(seed, "coins")
+            return proxskip(P, x0, gamma=c["gamma"], p=q, T=p["T"], rng=rng, replications=R, x_star=xs)
+        m, x0 = claim.measure, _start(P.x_star, seed, p["radius"])
+        run = self._run_proxskip if m in _PS_MEASURES else self._run_local_gd if m in _LGD_MEASURES else self._run_flix
+        return run(claim, inst, c, p, seed, x0)
+
+    # ------------------------------------------------------------------ helpers
     def _prob(self, claim, p, c) -> float:
         s = self.settings(claim)
-        return p["p"] if s.p is None else _expr_value(s.p, c, "p")
+        return p["p"] if s.p is None else expr_value(s.p, c, "p")
 
     def _eps(self, claim, p) -> float:
         return p["eps"] if p["eps"] is not None else DEFAULT_EPS[claim.measure]
 
-    def _ev(self, grid_name, grid, measured, bound, c, p, seed, **kw):
-        return Evidence(grid_name, grid, measured, bound, constants=c, instance=p, seed=seed, **kw)
-
-    # ------------------------------------------------------------------ run
-    def run(self, claim, p, seed=0):
-        m = claim.measure
-        if m not in self.measures:
-            raise UsageError(f"experiment 'local_methods' cannot measure {m!r}; it measures {', '.join(self.measures)}")
-        if m == "comms_to_eps":
-            return self._comms_scaling(claim, p, seed)
-        if m == "lgd_floor_vs_H":
-            return self._floor_scaling(claim, p, seed)
-        if m == "flix_lgd_gap":
-            return self._flix_lgd(claim, p, seed)
-        if p["instance"] == "logistic":
-            if m != "proxskip_lyapunov":
-                raise UsageError(
-                    f"instance='logistic' serves measure proxskip_lyapunov only (Monte Carlo), not {m!r}; "
-                    f"choose one of {', '.join(i for i in INSTANCES if i != 'logistic')}"
-                )
-            return self._proxskip_monte_carlo(claim, p, seed)
-        P = build_clients(p, seed)
-        if m in _LGD_MEASURES and self.settings(claim).hessians == "identical":
-            P = identical(P)
-        c = client_constants(P)
-        x0 = _x0(P, seed, p["radius"])
-        if m in _PS_MEASURES:
-            return getattr(self, "_" + m)(claim, p, seed, P, c, x0)
-        if m in _LGD_MEASURES:
-            return self._local_gd(claim, p, seed, P, c, x0)
-        return self._flix(claim, p, seed, P, c, x0)
-
-    # ------------------------------------------------------------------ ProxSkip
-    def _proxskip_lyapunov(self, claim, p, seed, P, c, x0):
-        c["gamma"] = g = self._gamma(claim, p, c)
-        c["p"] = q = self._prob(claim, p, c)
-        claim.check_assumptions(**c)
-        h0 = None if p["h0"] == "zero" else np.random.default_rng([seed, 2]).standard_normal((P.n, P.d))
-        psi = proxskip_exact(P, g, q, x0, p["T"], h0=h0)
-        c["Psi0"] = float(psi[0])
-        t = np.arange(1, p["T"] + 1)
-        return self._ev("T", t, psi[1:], claim.evaluate(T=t, **c), c, p, seed, method="exact-expectation")
-
-    def _proxskip_sgd_lyapunov(self, claim, p, seed, P, c, x0):
-        c["gamma"] = g = self._gamma(claim, p, c)
-        c["p"] = q = self._prob(claim, p, c)
-        c["C"] = P.n * P.d * p["noise"] ** 2
-        claim.check_assumptions(**c)
-        h0 = None if p["h0"] == "zero" else np.random.default_rng([seed, 2]).standard_normal((P.n, P.d))
-        psi = proxskip_exact(P, g, q, x0, p["T"], h0=h0, noise=p["noise"])
-        c["Psi0"] = float(psi[0])
-        t = np.arange(1, p["T"] + 1)
-        return self._ev(
-            "T",
-            t,
-            psi[1:],
-            claim.evaluate(T=t, **c),
-            c,
-            p,
-            seed,
-            method="exact-expectation",
-            note="stochastic gradients grad f_i + xi_i, xi_i ~ N(0, noise^2 I): the noise covariance enters the "
-            "exact second-moment recursion",
-        )
-
-    def _proxskip_monte_carlo(self, claim, p, seed):
-        """E Psi_t of Scaffnew on l2-logistic clients by Monte Carlo over the coin paths (no exact moments)."""
-        P = l2_logistic_clients(n=p["n"], d=p["d"], m=p["m"], lam=p["mu"], seed=seed)
-        xs = l2_logistic_optimum(P).x
-        c = dict(L=float(P.L_i.max()), mu=P.mu, n=P.n, d=P.d)
-        c["kappa"] = c["L"] / c["mu"]
-        c["gamma"] = g = self._gamma(claim, p, c)
-        c["p"] = q = self._prob(claim, p, c)
-        claim.check_assumptions(**c)
-        x0 = xs + p["radius"] * _unit(P.d, seed)
-        tr = proxskip(
-            P,
-            x0,
-            gamma=g,
-            p=q,
-            T=p["T"],
-            rng=np.random.default_rng([seed, 5]),
-            replications=p["replications"],
-            x_star=xs,
-        )
-        c["Psi0"] = float(tr.lyapunov[0, 0])
-        grid = np.unique(np.geomspace(1, p["T"], MC_GRID_POINTS).astype(int))
-        mean, se, R = mc_summary(tr.lyapunov[:, grid])
-        return self._ev(
-            "T",
-            grid,
-            mean,
-            claim.evaluate(T=grid, **c),
-            c,
-            p,
-            seed,
-            method="monte-carlo",
-            stderr=se,
-            n_samples=R,
-            note="l2-logistic clients: Monte Carlo over coin paths, L = max_i of certified upper bounds of L_i",
-        )
-
-    def _proxskip_one_step(self, claim, p, seed, P, c, x0):
-        c["gamma"] = g = self._gamma(claim, p, c)
-        c["p"] = q = self._prob(claim, p, c)
-        claim.check_assumptions(**c)
-        lam_c = shared_eigenbasis(P) if 2 * P.n * P.d > DENSE_STATE else None
-        if lam_c is None:  # the full state's maps (2nd x 2nd)
-            M0, M1 = proxskip_maps(P.A, g, q)
-            N = P.n * P.d
-        else:  # a shared eigenbasis: Q is block diagonal, one 2n x 2n block per coordinate
-            skip, communicate = proxskip_coordinate_operators(lam_c.T, g, q)
-            eye = np.broadcast_to(np.eye(2 * P.n), (P.d, 2 * P.n, 2 * P.n))
-            M0, M1 = skip(eye), communicate(eye)
-            N = P.n
-        W = np.r_[np.ones(N), np.full(N, g**2 / q**2)]
-        MT = np.swapaxes
-        Q = (1 - q) * MT(M0, -1, -2) @ (W[:, None] * M0) + q * MT(M1, -1, -2) @ (W[:, None] * M1)
-        ce = float(claim.evaluate(**dict(c, E2=1.0, G2=0.0)))
-        cg = float(claim.evaluate(**dict(c, E2=0.0, G2=1.0)))
-        lam = self._generalized_max_eig(Q, np.r_[np.full(N, ce), np.full(N, cg)])
-        c.update(coef_e=ce, coef_g=cg)
-        return self._ev(
-            "state",
-            [0.0],
-            [lam],
-            [1.0],
-            c,
-            p,
-            seed,
-            method="exact-expectation",
-            note="largest eigenvalue of D^(-1/2) Q D^(-1/2), Q the exact conditional second moment of Psi",
-        )
+    def _ev(self, run, grid_name, grid, measured, bound, **kw):
+        return Evidence(grid_name, grid, measured, bound, constants=run.constants, instance=run.p, seed=run.seed, **kw)
 
     @staticmethod
-    def _generalized_max_eig(Q, D) -> float:
-        r"""Largest :math:`\lambda` with :math:`z^\top Qz=\lambda z^\top Dz` for a diagonal form D >= 0: the bound
-        :math:`z^\top Qz\le z^\top Dz` for every z holds iff this is <= 1.  Where D vanishes (p = 1 leaves no
-        weight on h), Q must vanish too (else inf); a negative entry of D cannot dominate Q >= 0 (inf).  ``Q`` may
-        be a batch (B, N, N) of blocks of a block-diagonal form (the largest over the blocks)."""
-        if np.any(D < 0) or not np.all(np.isfinite(D)):
-            return np.inf
-        on = D > 0
-        scale = max(float(np.abs(Q).max()), 1e-300)
-        if np.any(np.abs(Q[..., ~on, :]) > 1e-12 * scale) or np.any(np.abs(Q[..., :, ~on]) > 1e-12 * scale):
-            return np.inf
-        s = 1 / np.sqrt(D[on])
-        return float(np.linalg.eigvalsh(s[:, None] * Q[..., on, :][..., :, on] * s[None, :])[..., -1].max())
-
-    def _proxskip_gd_gap(self, claim, p, seed, P, c, x0):
-        c["gamma"] = g = self._gamma(claim, p, c)
-        c["p"] = 1.0
-        s = self.settings(claim)
-        g_gd = g if s.gd_stepsize is None else _expr_value(s.gd_stepsize, c, "gd_stepsize")
-        c["gd_stepsize"] = g_gd
-        h0 = np.random.default_rng([seed, 2]).standard_normal((P.n, P.d))  # any h_0: p = 1 ignores it
-        tr = proxskip(P, x0, gamma=g, p=1.0, T=p["T"], rng=np.random.default_rng(seed), h0=h0)
-        x = np.empty((p["T"] + 1, P.d))
-        x[0] = x0
-        for t in range(p["T"]):
-            x[t + 1] = x[t] - g_gd * (P.A_bar @ x[t] - P.b_bar)
-        with np.errstate(over="ignore", invalid="ignore"):
-            gap = np.linalg.norm(tr.x_mean[0, 1:] - x[1:], axis=1) / np.linalg.norm(x0 - P.x_star)
-        t = np.arange(1, p["T"] + 1)
-        return self._ev("T", t, np.nan_to_num(gap, nan=np.inf), np.zeros(t.size), c, p, seed, atol=1e-12)
-
-    def _hit(self, P, g, q, x0, eps, T_max, zeta, factor=2.0):
+    def _hit(P, g, q, x0, eps, T_max, mu, factor=2.0):
         """Exact first t with E Psi_t <= eps Psi_0, searched up to ``factor`` times the rate's guarantee
-        ceil(ln(1/eps)/zeta) (capped by T_max); None if not reached."""
-        T = int(min(T_max, factor * math.ceil(math.log(1 / eps) / zeta) + 2))
-        psi = proxskip_exact(P, g, q, x0, T)
+        ceil(ln(1/eps)/zeta), zeta = min{gamma mu, p^2} (capped by T_max); None if not reached."""
+        zeta = min(g * mu, q * q)
+        psi = exact_scaffnew_lyapunov(P, g, q, x0, int(min(T_max, factor * math.ceil(math.log(1 / eps) / zeta) + 2)))
         return hitting_time(psi, eps * psi[0])
 
-    def _comms_scaling(self, claim, p, seed):
-        s = self.settings(claim)
-        kappas = np.asarray(p["kappas"], dtype=float)
-        eps = self._eps(claim, p)
-        ps_c, gd_c, bounds, c = [], [], [], {}
-        for kap in kappas:
-            P = build_clients(p, seed, kappa=float(kap))
-            c = client_constants(P)
-            x0 = _x0(P, seed)
-            c["gamma"] = g = self._gamma(claim, p, c)
-            c["p"] = q = self._prob(claim, p, c)
-            c["eps"] = eps
-            claim.check_assumptions(**c)
-            t = self._hit(P, g, q, x0, eps, p["T_max"], min(g * c["mu"], q * q))
-            ps_c.append(np.inf if t is None else q * t)
-            tg = gd_hitting_time(P, 1 / c["L_f"], x0, eps, p["T_max"])
-            gd_c.append(np.inf if tg is None else float(tg))
-            bounds.append(math.sqrt(c["kappa"]) * math.log(1 / eps) + 1)
-        y = np.array(ps_c if s.algorithm == "proxskip" else gd_c)
-        if not np.all(np.isfinite(y)):
-            raise UsageError(f"comms_to_eps: eps={eps:g} not reached within T_max={p['T_max']} iterations; raise T_max")
-        fit = loglog_fit(kappas, y, confidence=float(s.confidence))
-        pred = claim.predicted_exponent(**c)
-        const = dict(
-            scaling_mode=s.scaling_mode,
-            exponent_tolerance=float(s.exponent_tolerance),
-            eps=eps,
-            fitted_exponent=fit.slope,
-            fit_low=fit.interval[0],
-            fit_high=fit.interval[1],
-            r2=fit.r2,
-        )
-        gfit = loglog_fit(kappas, np.array(gd_c))
-        pfit = loglog_fit(kappas, np.array(ps_c))
-        const.update(proxskip_slope=pfit.slope, gd_slope=gfit.slope)
-        return Evidence(
-            "kappa",
-            kappas,
-            y,
-            y[0] * (kappas / kappas[0]) ** pred,
-            method="fit",
-            fit=fit,
-            predicted_exponent=pred,
-            constants=const,
-            instance=p,
-            seed=seed,
-            series={
-                "proxskip": np.array(ps_c),
-                "gd": np.array(gd_c),
-                "proxskip_bound": np.array(bounds),
-            },
-            note=f"{s.algorithm} fitted; ProxSkip slope {pfit.slope:.3f}, GD slope {gfit.slope:.3f}",
-        )
-
-    def _comms_vs_p(self, claim, p, seed, P, c, x0):
-        c["gamma"] = g = self._gamma(claim, p, c)
-        eps = c["eps"] = self._eps(claim, p)
-        ps = np.asarray(p["ps"], dtype=float)
-        meas = []
-        for q in ps:
-            claim.check_assumptions(**dict(c, p=q))
-            # up to the guarantee: a later hitting time violates the bound whatever it is (measured inf)
-            t = self._hit(P, g, q, x0, eps, p["T_max"], min(g * c["mu"], q * q), factor=1.0)
-            meas.append(np.inf if t is None else q * t)
-        bound = claim.evaluate(p=ps, **c)
-        c["p_star"] = math.sqrt(g * c["mu"])
-        return self._ev("p", ps, meas, bound, c, p, seed, method="exact-expectation")
-
-    # ------------------------------------------------------------------ Local GD
-    def _local_gd(self, claim, p, seed, P, c, x0):
-        m = claim.measure
-        c["gamma"] = g = self._gamma(claim, p, c)
-        if m == "lgd_floor":
-            Hs = np.asarray(p["Hs"])
-            fl = [np.linalg.norm(local_gd_round_map(P.A, P.b, g, int(h))[2] - P.x_star) for h in Hs]
-            meas = np.array(fl) / (1 + np.linalg.norm(P.x_star))
-            return self._ev("H", Hs, meas, np.zeros(Hs.size), c, p, seed, atol=1e-12)
-        if m == "lgd_rounds_to_eps":
-            return self._rounds(claim, p, seed, P, c, x0)
-        c["H"] = Hh = p["H"]
-        c["D0"] = float(np.linalg.norm(x0 - P.x_star))
-        claim.check_assumptions(**c)
-        tr = local_gd(P, x0, gamma=g, H=Hh, rounds=p["rounds"])
-        r = np.arange(1, p["rounds"] + 1)
-        if m == "khaled_gap":
-            T = Hh * r
-            avg = np.cumsum(tr.virtual, axis=0)[T - 1] / T[:, None]
-            e = avg - P.x_star
-            gap = 0.5 * np.einsum("ti,ij,tj->t", e, P.A_bar, e)  # f-bar(x) - f* for a quadratic
-            return self._ev("T", T, gap, claim.evaluate(T=T, **c), c, p, seed)
-        x_inf = local_gd_round_map(P.A, P.b, g, Hh)[2]
-        c["floor"] = float(np.linalg.norm(x_inf - P.x_star))
-        to_fixed = np.linalg.norm(tr.x[1:] - x_inf, axis=1)
-        keep = to_fixed >= 1e-12 * (1 + np.linalg.norm(x_inf))  # beyond: converged to float resolution
-        keep[0] = True
-        r = r[keep]
-        if m == "lgd_dist_fixed":
-            c["Dinf0"] = float(np.linalg.norm(x0 - x_inf))
-            meas = to_fixed[keep]
-        else:
-            meas = np.linalg.norm(tr.x[1:] - P.x_star, axis=1)[keep]
-        return self._ev(
-            "r", r, meas, claim.evaluate(r=r, **c), c, p, seed, note="r while ||x_r - x_inf|| >= 1e-12 (1 + ||x_inf||)"
-        )
-
-    def _rounds(self, claim, p, seed, P, c, x0):
-        g = c["gamma"]
+    def _rounds_to_eps(self, claim, P, c, p, x0):
+        """Exact rounds to ||x_r - x*|| <= eps ||x_0 - x*|| for each H of ``Hs`` whose bound is finite (Delta_H <
+        eps), capped at 4 bound + 100: (Hs, bound, rounds)."""
         c["D0"] = D0 = float(np.linalg.norm(x0 - P.x_star))
         c["eps"] = eps = self._eps(claim, p) * D0
         Hs = np.asarray(p["Hs"], dtype=float)
@@ -966,127 +642,246 @@ class LocalMethodsExperiment(Experiment):
             )
         Hs, bound = Hs[ok], bound[ok]
         claim.check_assumptions(**dict(c, H=float(Hs.min())))
-        meas = []
-        for h, b in zip(Hs, bound):
-            M, v, _ = local_gd_round_map(P.A, P.b, g, int(h))
-            x, k, cap = x0.copy(), 0, int(4 * b + 100)
-            while np.linalg.norm(x - P.x_star) > eps and k < cap:
-                x = M @ x + v
-                k += 1
-            meas.append(float(k) if k < cap else np.inf)
-        return self._ev("H", Hs, meas, bound, c, p, seed, note="only H with Delta_H < eps (where the bound is finite)")
+        maps = [local_gd_round_map(P.A, P.b, c["gamma"], int(h))[:2] for h in Hs]
+        return (
+            Hs,
+            bound,
+            [local_gd_rounds_to(M, v, x0, P.x_star, eps, int(4 * b + 100)) for (M, v), b in zip(maps, bound)],
+        )
+
+    def _scaling(self, claim, grid_name, x, y, c, p, seed, head=(), **kw):
+        """Evidence of a scaling claim: the log-log fit of y against x at the setting's confidence, and the line of
+        the predicted exponent through the first point as the bound."""
+        s = self.settings(claim)
+        fit = loglog_fit(x, y, confidence=float(s.confidence))
+        pred = claim.predicted_exponent(**c)
+        const = dict(head, scaling_mode=s.scaling_mode, exponent_tolerance=float(s.exponent_tolerance))
+        const.update(fitted_exponent=fit.slope, fit_low=fit.interval[0], fit_high=fit.interval[1])
+        bound = y[0] * (x / x[0]) ** pred
+        ev = dict(method="fit", fit=fit, predicted_exponent=pred, constants=const, instance=p, seed=seed)
+        return Evidence(grid_name, x, y, bound, **ev, **kw)
+
+    # ------------------------------------------------------------------ ProxSkip
+    def _run_proxskip(self, claim, inst, c, p, seed, x0):
+        """Exact E Psi_t (with gradient noise for proxskip_sgd_lyapunov), the one-step second moment, Scaffnew at
+        p = 1 beside GD, or the exact expected communications over ``ps``."""
+        m, P, g = claim.measure, inst.problem, c["gamma"]
+        if m in ("proxskip_lyapunov", "proxskip_sgd_lyapunov", "proxskip_one_step"):
+            c["p"] = q = self._prob(claim, p, c)
+            noise = p["noise"] if m == "proxskip_sgd_lyapunov" else 0.0
+            if m == "proxskip_sgd_lyapunov":
+                c["C"] = P.n * P.d * noise**2
+            claim.check_assumptions(**c)
+            if m == "proxskip_one_step":
+                lam = shared_eigenbasis(P.A) if 2 * P.n * P.d > DENSE_STATE else None
+                return proxskip_one_step_moment(P.A, g, q, lam)
+            h0 = None if p["h0"] == "zero" else _rng(seed, "h0").standard_normal((P.n, P.d))
+            psi = exact_scaffnew_lyapunov(P, g, q, x0, p["T"], h0=h0, noise=noise)
+            c["Psi0"] = float(psi[0])
+            return psi
+        if m == "proxskip_gd_gap":
+            c["p"] = 1.0
+            s = self.settings(claim)
+            c["gd_stepsize"] = g_gd = g if s.gd_stepsize is None else expr_value(s.gd_stepsize, c, "gd_stepsize")
+            h0 = _rng(seed, "h0").standard_normal((P.n, P.d))  # any h_0: p = 1 ignores it
+            tr = proxskip(P, x0, gamma=g, p=1.0, T=p["T"], rng=np.random.default_rng(seed), h0=h0)
+            return tr.x_mean[0], gd_quadratic(P.A_bar, P.b_bar, x0, gamma=g_gd, T=p["T"])
+        c["eps"] = eps = self._eps(claim, p)  # comms_vs_p
+        out = []
+        for q in np.asarray(p["ps"], dtype=float):
+            claim.check_assumptions(**dict(c, p=q))
+            t = self._hit(P, g, q, x0, eps, p["T_max"], c["mu"], factor=1.0)  # a later hit violates the bound
+            out.append(np.inf if t is None else q * t)
+        return out
+
+    def _lyapunov(self, claim, run):
+        c, T = run.constants, run.p["T"]
+        if run.p["instance"] == "logistic":  # Monte Carlo over the coin paths
+            c["Psi0"] = float(run.result.lyapunov[0, 0])
+            grid = np.unique(np.geomspace(1, T, MC_GRID_POINTS).astype(int))
+            mean, se, R = mc_summary(run.result.lyapunov[:, grid])
+            note = "l2-logistic clients: Monte Carlo over coin paths, L = max_i of certified upper bounds of L_i"
+            bound = claim.evaluate(T=grid, **c)
+            return self._ev(run, "T", grid, mean, bound, method="monte-carlo", stderr=se, n_samples=R, note=note)
+        t = np.arange(1, T + 1)
+        kw = {}
+        if claim.measure == "proxskip_sgd_lyapunov":
+            kw["note"] = (
+                "stochastic gradients grad f_i + xi_i, xi_i ~ N(0, noise^2 I): the noise covariance enters the "
+                "exact second-moment recursion"
+            )
+        return self._ev(run, "T", t, run.result[1:], claim.evaluate(T=t, **c), method="exact-expectation", **kw)
+
+    def _one_step(self, claim, run):
+        """The largest generalized eigenvalue of the exact conditional second moment Q against the claimed form."""
+        c, (Q, N) = run.constants, run.result
+        ce = float(claim.evaluate(**dict(c, E2=1.0, G2=0.0)))
+        cg = float(claim.evaluate(**dict(c, E2=0.0, G2=1.0)))
+        lam = generalized_max_eig(Q, np.r_[np.full(N, ce), np.full(N, cg)])
+        c.update(coef_e=ce, coef_g=cg)
+        note = "largest eigenvalue of D^(-1/2) Q D^(-1/2), Q the exact conditional second moment of Psi"
+        return self._ev(run, "state", [0.0], [lam], [1.0], method="exact-expectation", note=note)
+
+    def _gd_gap(self, claim, run):
+        (xm, x), t = run.result, np.arange(1, run.p["T"] + 1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            gap = np.linalg.norm(xm[1:] - x[1:], axis=1) / np.linalg.norm(x[0] - run.instance.problem.x_star)
+        return self._ev(run, "T", t, np.nan_to_num(gap, nan=np.inf), np.zeros(t.size), atol=1e-12)
+
+    def _comms_scaling(self, claim, p, seed):
+        """Expected communications q T_eps of Scaffnew (exact) and GD's T_eps (1/L_f) over ``kappas``; the setting
+        ``algorithm`` names the one fitted."""
+        kappas, eps = np.asarray(p["kappas"], dtype=float), self._eps(claim, p)
+        ps_c, gd_c, bounds, c = [], [], [], {}
+        for kap in kappas:
+            q = dict(p, kappa=float(kap))
+            inst = self.prepare(claim, self.cached_instance(q, seed), q)
+            P, c = inst.problem, self.constants(claim, inst, q)
+            x0 = _start(P.x_star, seed)
+            c["gamma"] = g = self.stepsize(claim, c, q)
+            c["p"] = pr = self._prob(claim, p, c)
+            c["eps"] = eps
+            claim.check_assumptions(**c)
+            t = self._hit(P, g, pr, x0, eps, p["T_max"], c["mu"])
+            ps_c.append(np.inf if t is None else pr * t)
+            tg = gd_hitting_time(P.A_bar, x0 - P.x_star, 1 / c["L_f"], eps, p["T_max"])
+            gd_c.append(np.inf if tg is None else float(tg))
+            bounds.append(math.sqrt(c["kappa"]) * math.log(1 / eps) + 1)
+        ps_c, gd_c = np.array(ps_c), np.array(gd_c)
+        y = ps_c if self.settings(claim).algorithm == "proxskip" else gd_c
+        if not np.all(np.isfinite(y)):
+            raise UsageError(f"comms_to_eps: eps={eps:g} not reached within T_max={p['T_max']} iterations; raise T_max")
+        pslope, gslope = loglog_fit(kappas, ps_c).slope, loglog_fit(kappas, gd_c).slope
+        note = f"{self.settings(claim).algorithm} fitted; ProxSkip slope {pslope:.3f}, GD slope {gslope:.3f}"
+        series = {"proxskip": ps_c, "gd": gd_c, "proxskip_bound": np.array(bounds)}
+        ev = self._scaling(claim, "kappa", kappas, y, c, p, seed, series=series, note=note)
+        ev.constants.update(eps=eps, r2=ev.fit.r2, proxskip_slope=pslope, gd_slope=gslope)
+        return ev
+
+    def _comms_vs_p(self, claim, run):
+        c, ps = run.constants, np.asarray(run.p["ps"], dtype=float)
+        bound = claim.evaluate(p=ps, **c)
+        c["p_star"] = math.sqrt(c["gamma"] * c["mu"])
+        return self._ev(run, "p", ps, run.result, bound, method="exact-expectation")
+
+    # ------------------------------------------------------------------ Local GD
+    def _run_local_gd(self, claim, inst, c, p, seed, x0):
+        """The exact floors over ``Hs``, the exact rounds to eps over ``Hs``, or a Local GD run."""
+        m, P, g = claim.measure, inst.problem, c["gamma"]
+        if m == "lgd_floor":
+            return local_gd_floors(P.A, P.b, g, np.asarray(p["Hs"]), P.x_star)
+        if m == "lgd_rounds_to_eps":
+            return self._rounds_to_eps(claim, P, c, p, x0)
+        c["H"], c["D0"] = p["H"], float(np.linalg.norm(x0 - P.x_star))
+        claim.check_assumptions(**c)
+        return local_gd(P, x0, gamma=g, H=p["H"], rounds=p["rounds"])
+
+    def _lgd_floor(self, claim, run):
+        Hs, xs = np.asarray(run.p["Hs"]), run.instance.problem.x_star
+        return self._ev(run, "H", Hs, run.result / (1 + np.linalg.norm(xs)), np.zeros(Hs.size), atol=1e-12)
+
+    def _lgd_rounds(self, claim, run):
+        Hs, bound, rounds = run.result
+        return self._ev(run, "H", Hs, rounds, bound, note="only H with Delta_H < eps (where the bound is finite)")
+
+    def _lgd_distance(self, claim, run):
+        """||x_r - x_inf|| (lgd_dist_fixed) or ||x_r - x*|| at the rounds before x_r reaches x_inf to float
+        resolution."""
+        c, P, x = run.constants, run.instance.problem, run.result.x
+        x_inf = local_gd_round_map(P.A, P.b, c["gamma"], c["H"])[2]
+        c["floor"] = float(np.linalg.norm(x_inf - P.x_star))
+        to_fixed = np.linalg.norm(x[1:] - x_inf, axis=1)
+        keep = to_fixed >= 1e-12 * (1 + np.linalg.norm(x_inf))  # beyond: converged to float resolution
+        keep[0] = True
+        r = np.arange(1, run.p["rounds"] + 1)[keep]
+        if claim.measure == "lgd_dist_fixed":
+            c["Dinf0"] = float(np.linalg.norm(x[0] - x_inf))
+            meas = to_fixed[keep]
+        else:
+            meas = np.linalg.norm(x[1:] - P.x_star, axis=1)[keep]
+        note = "r while ||x_r - x_inf|| >= 1e-12 (1 + ||x_inf||)"
+        return self._ev(run, "r", r, meas, claim.evaluate(r=r, **c), note=note)
+
+    def _khaled_gap(self, claim, run):
+        """f-bar - f* at the running averages of the virtual iterates, at the synchronisation points T = H r."""
+        c, P = run.constants, run.instance.problem
+        T = c["H"] * np.arange(1, run.p["rounds"] + 1)
+        e = np.cumsum(run.result.virtual, axis=0)[T - 1] / T[:, None] - P.x_star
+        gap = 0.5 * np.einsum("ti,ij,tj->t", e, P.A_bar, e)  # f-bar(x) - f* for a quadratic
+        return self._ev(run, "T", T, gap, claim.evaluate(T=T, **c))
 
     def _floor_scaling(self, claim, p, seed):
-        s = self.settings(claim)
-        P = build_clients(p, seed)
-        if s.hessians == "identical":
-            P = identical(P)
-        c = client_constants(P)
-        g = self._gamma(claim, p, c)
+        """Exact floor ||x_inf - x*|| against H - 1 over the H >= 2 of ``Hs`` (log-log fit)."""
+        inst = self.prepare(claim, self.cached_instance(p, seed), p)
+        P = inst.problem
+        c = self.constants(claim, inst, p)
+        g = self.stepsize(claim, c, p)
         Hs = np.asarray([h for h in p["Hs"] if h >= 2], dtype=float)
         if Hs.size < 3:
             raise UsageError("lgd_floor_vs_H needs at least 3 values H >= 2 in Hs")
-        fl = np.array([np.linalg.norm(local_gd_round_map(P.A, P.b, g, int(h))[2] - P.x_star) for h in Hs])
+        fl = local_gd_floors(P.A, P.b, g, Hs, P.x_star)
         if not np.all(fl > 0):
             raise UsageError("lgd_floor_vs_H: the floor is 0 (identical Hessians): no law to fit")
-        fit = loglog_fit(Hs - 1, fl, confidence=float(s.confidence))
-        pred = claim.predicted_exponent(**c)
-        const = dict(
-            gamma=g,
-            scaling_mode=s.scaling_mode,
-            exponent_tolerance=float(s.exponent_tolerance),
-            fitted_exponent=fit.slope,
-            fit_low=fit.interval[0],
-            fit_high=fit.interval[1],
-        )
-        return Evidence(
-            "H - 1",
-            Hs - 1,
-            fl,
-            fl[0] * ((Hs - 1) / (Hs[0] - 1)) ** pred,
-            method="fit",
-            fit=fit,
-            predicted_exponent=pred,
-            constants=const,
-            instance=p,
-            seed=seed,
-        )
+        return self._scaling(claim, "H - 1", Hs - 1, fl, c, p, seed, head=dict(gamma=g))
 
     # ------------------------------------------------------------------ FLIX
-    def _flix(self, claim, p, seed, P, c, x0):
-        m = claim.measure
-        tau = np.full(P.n, p["tau"]) if m == "flix_uniform_gap" else _tau(p, P.n, seed)
-        xl, At, Lt, mt, xt = flix_quadratic(P.A, P.b, tau)
-        c.update(L_tilde=Lt, mu_tilde=mt, tau=float(tau.mean()))
+    def _run_flix(self, claim, inst, c, p, seed, x0):
+        """GD on FLIX (flix_gd_gap), or f~ - f~* at 8 random points x* + N(0, I) (flix_uniform_gap)."""
+        m, P, tau = claim.measure, inst.problem, inst.tau
         if m == "flix_constants":
-            Li, mi = P.eigvals[:, -1], P.eigvals[:, 0]
-            c.update(
-                tau_mean=float(tau.mean()),
-                tau_min=float(tau.min()),
-                tau2L_mean=float(np.mean(tau**2 * Li)),
-                tau2mu_mean=float(np.mean(tau**2 * mi)),
-            )
-            bound = claim.evaluate(u_L=np.array([1.0, 0.0]), u_mu=np.array([0.0, 1.0]), **c)
-            return self._ev("entry", [0.0, 1.0], [Lt, 1 / mt], bound, c, p, seed, note="entry 0: L~, entry 1: 1/mu~")
-        fi_star = 0.5 * np.einsum("ni,ni->n", P.b, xl)  # f_i(x_i*) = -b_i^T x_i*/2; f_i(y) below
+            return None  # the constants are the measure
+        xl, _, _, _, xt = inst.flix
+        ft_star = float(flix_value(P.A, P.b, tau, xl, xt[None])[0])
+        if m == "flix_gd_gap":
+            c["delta0"] = float(flix_value(P.A, P.b, tau, xl, x0[None])[0] - ft_star)
+            claim.check_assumptions(**c)
+            return flix_gd(P, x0, gamma=c["gamma"], T=p["T"], tau=tau, x_local=xl)
+        X = P.x_star + _rng(seed, "points").standard_normal((8, P.d))  # flix_uniform_gap
+        return X, flix_value(P.A, P.b, tau, xl, X) - ft_star
 
-        def ftilde(x):  # (k, d) -> (k,)
-            Y = tau[None, :, None] * x[:, None, :] + (1 - tau)[None, :, None] * xl[None]
-            E = Y - xl[None]
-            return np.mean(0.5 * np.einsum("kni,nij,knj->kn", E, P.A, E) - fi_star[None], axis=1)
+    def _flix_constants(self, claim, run):
+        c, Lt, mt = run.constants, run.constants["L_tilde"], run.constants["mu_tilde"]
+        bound = claim.evaluate(u_L=np.array([1.0, 0.0]), u_mu=np.array([0.0, 1.0]), **c)
+        return self._ev(run, "entry", [0.0, 1.0], [Lt, 1 / mt], bound, note="entry 0: L~, entry 1: 1/mu~")
 
-        ft_star = float(ftilde(xt[None])[0])
-        if m == "flix_uniform_gap":
-            s = self.settings(claim)
-            scale = _expr_value(s.scale, c, "scale")
-            X = P.x_star + np.random.default_rng([seed, 4]).standard_normal((8, P.d))
-            E = X - P.x_star
-            fgap = 0.5 * np.einsum("ki,ij,kj->k", E, P.A_bar, E)
-            dev = np.abs(ftilde(X) - ft_star - scale * fgap) / fgap
-            dist = np.linalg.norm(xt - P.x_star) / (1 + np.linalg.norm(P.x_star))
-            c["scale"] = scale
-            return self._ev(
-                "point",
-                np.arange(9.0),
-                np.r_[dev, dist],
-                np.zeros(9),
-                c,
-                p,
-                seed,
-                atol=1e-10,
-                note="points 0..7: relative deviation of f~ - f~* from scale (f - f*); point 8: ||x~* - x*||/(1+||x*||)",
-            )
-        c["gamma"] = g = self._gamma(claim, p, c)
-        c["delta0"] = float(ftilde(x0[None])[0] - ft_star)
-        claim.check_assumptions(**c)
-        tr = flix_gd(P, x0, gamma=g, T=p["T"], tau=tau, x_local=xl)
-        E = tr.x[1:] - xt
+    def _flix_uniform_gap(self, claim, run):
+        """Relative deviation of f~ - f~* from scale (f - f*) at 8 random points, then ||x~* - x*|| / (1 + ||x*||)."""
+        c, P, (X, ftilde_gap) = run.constants, run.instance.problem, run.result
+        scale = expr_value(self.settings(claim).scale, c, "scale")
+        E = X - P.x_star
+        fgap = 0.5 * np.einsum("ki,ij,kj->k", E, P.A_bar, E)
+        dev = np.abs(ftilde_gap - scale * fgap) / fgap
+        dist = np.linalg.norm(run.instance.flix[4] - P.x_star) / (1 + np.linalg.norm(P.x_star))
+        c["scale"] = scale
+        note = "points 0..7: relative deviation of f~ - f~* from scale (f - f*); point 8: ||x~* - x*||/(1+||x*||)"
+        return self._ev(run, "point", np.arange(9.0), np.r_[dev, dist], np.zeros(9), atol=1e-10, note=note)
+
+    def _flix_gd_gap(self, claim, run):
+        c, (_, At, _, _, xt) = run.constants, run.instance.flix
+        E = run.result.x[1:] - xt
         gap = 0.5 * np.einsum("ti,ij,tj->t", E, At, E)  # f~(x) - f~* exactly (quadratic), relative precision
         keep = gap >= 1e-24 * c["delta0"]  # below: rounding noise of the iterates, no evidence either way
         keep[0] = True
-        t = np.arange(1, p["T"] + 1)[keep]
-        return self._ev(
-            "T", t, gap[keep], claim.evaluate(T=t, **c), c, p, seed, note="t while f~(x_t) - f~* >= 1e-24 delta0"
-        )
+        t = np.arange(1, run.p["T"] + 1)[keep]
+        note = "t while f~(x_t) - f~* >= 1e-24 delta0"
+        return self._ev(run, "T", t, gap[keep], claim.evaluate(T=t, **c), note=note)
 
     def _flix_lgd(self, claim, p, seed):
+        """||x_inf(Local GD) - x~*(w)|| / (1 + ||x~*||) over ``Hs`` on isotropic clients, w the weights of the
+        setting ``tau_rule``."""
         q = dict(p, instance="isotropic")
-        P = build_clients(q, seed)
+        P = self.cached_instance(q, seed).problem
         c = client_constants(P)
-        c["gamma"] = g = self._gamma(claim, p, c)
-        a = P.A[:, 0, 0]
-        rule = self.settings(claim).tau_rule
-        Hs = np.asarray(p["Hs"])
-        meas = []
+        c["gamma"] = g = self.stepsize(claim, c, p)
+        rule, Hs, meas = self.settings(claim).tau_rule, np.asarray(p["Hs"]), []
         for h in Hs:
             x_inf = local_gd_round_map(P.A, P.b, g, int(h))[2]
-            phi = (1 - (1 - g * a) ** h) / g
-            psi = phi / (a * h)
-            w = {"psi": np.sqrt(psi / psi.max()), "phi": np.sqrt(phi / phi.max()), "psi-linear": psi / psi.max()}[rule]
+            w = flix_local_gd_weights(P.A[:, 0, 0], g, h, rule)
             _, _, Lt, mt, xt = flix_quadratic(P.A, P.b, w)
             meas.append(np.linalg.norm(x_inf - xt) / (1 + np.linalg.norm(xt)))
         c.update(L_tilde=Lt, mu_tilde=mt, tau=float(w.mean()))
-        return self._ev("H", Hs, meas, np.zeros(Hs.size), c, q, seed, atol=1e-12, note=f"tau_rule={rule}")
+        ev = dict(constants=c, instance=q, seed=seed, atol=1e-12, note=f"tau_rule={rule}")
+        return Evidence("H", Hs, meas, np.zeros(Hs.size), **ev)
 
 
 EXPERIMENT = register(LocalMethodsExperiment())

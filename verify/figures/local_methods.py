@@ -12,11 +12,12 @@ import numpy as np
 import sympy as sp
 
 from ratecheck import theorems
-from ratecheck.solvers.local_methods import flix_gd, flix_quadratic, local_gd_round_map
+from ratecheck.solvers.local_methods import flix_gd, flix_quadratic, local_gd_floors
 from ratecheck.theorems.local_methods import delta_H
 
 from ..checking import check
-from ..experiments.local_methods import EXPERIMENT, build_clients, client_constants, identical
+from ..experiments.local_methods import client_constants
+from ..instances import identical_hessians, local_quadratic_clients
 from .style import draw_each, tidy_log_ticks
 
 __all__ = [
@@ -140,14 +141,14 @@ def plot_p_tradeoff(quick: bool = True, verdicts=None, kappa: float = 100.0):
 def plot_floor_vs_H(quick: bool = True, verdicts=None, Hs=(2, 3, 5, 9, 17, 33), gamma: float = 0.002):
     """Local GD's floor ||x_inf - x*|| against H - 1 with Delta_H: linear for heterogeneous Hessians, zero
     for identical Hessians even with heterogeneous optima."""
-    P = build_clients(EXPERIMENT.params(dict(instance="lg2")), seed=0)
+    P = local_quadratic_clients("lg2")
     c = client_constants(P)
-    fl = [np.linalg.norm(local_gd_round_map(P.A, P.b, gamma, h)[2] - P.x_star) for h in Hs]
+    fl = local_gd_floors(P.A, P.b, gamma, Hs, P.x_star)
     args = [theorems.sym(k) for k in ("gamma", "L", "H", "sigma_bar", "mu", "mu_f")]
     dfun = sp.lambdify(args, delta_H())
     dH = [dfun(gamma, c["L"], h, c["sigma_bar"], c["mu"], c["mu_f"]) for h in Hs]
-    Q = identical(build_clients(EXPERIMENT.params(dict(instance="rotated")), seed=0))
-    fl0 = [np.linalg.norm(local_gd_round_map(Q.A, Q.b, gamma, h)[2] - Q.x_star) for h in Hs]
+    Q = identical_hessians(local_quadratic_clients("rotated"))
+    fl0 = local_gd_floors(Q.A, Q.b, gamma, Hs, Q.x_star)
     (v,) = check(theorems.get("local-gd.floor-vs-H"), quick=True)
     fig, ax = plt.subplots(figsize=(5.5, 4))
     Hm = np.array(Hs) - 1
@@ -178,7 +179,7 @@ def plot_flix_iterations(
 ):
     """GD iterations on FLIX to relative eps against tau: flat for uniform tau (f~ - f~* = tau^2 (f - f*) on
     quadratics, kappa~ = kappa_f), changed conditioning for heterogeneous tau_i."""
-    P = build_clients(EXPERIMENT.params(dict(instance="rotated", n=5, d=4)), seed=0)
+    P = local_quadratic_clients("rotated", n=5, d=4)
     x0 = P.x_star + 1.0
     rng = np.random.default_rng(0)
     out = {"uniform": [], "random in [tau, 1]": []}

@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 
 from ratecheck import theorems, verify
-from ratecheck.solvers.local_methods import proxskip_maps
+from ratecheck.solvers.local_methods import generalized_max_eig, proxskip_maps
 from ratecheck.verify.checking import outcome
 from ratecheck.verify.cli import main
 from ratecheck.verify.experiments import get
 from ratecheck.verify.experiments.local_methods import (
     DENSE_STATE,
-    LocalMethodsExperiment,
-    build_clients,
     proxskip_engine,
 )
+from ratecheck.verify.instances import local_quadratic_clients
 
 CLAIMS = [c.id for c in theorems.all() if c.experiment == "local_methods"]
 SLOW = {"proxskip.comm-complexity", "proxskip.p-tradeoff"}  # exact hitting times over thousands of steps
@@ -137,12 +136,12 @@ def test_one_step_bound_by_coordinate_blocks_equals_the_full_state():
     assert 2 * 8 * 9 > DENSE_STATE
     ev = exp.run(claim, p, seed=0)
     c = ev.constants
-    P = build_clients(p, seed=0)
+    P = local_quadratic_clients("diagonal", n=8, d=9)
     M0, M1 = proxskip_maps(P.A, c["gamma"], c["p"])
     N = P.n * P.d
     W = np.r_[np.ones(N), np.full(N, (c["gamma"] / c["p"]) ** 2)]
     Q = (1 - c["p"]) * M0.T @ (W[:, None] * M0) + c["p"] * M1.T @ (W[:, None] * M1)
-    full = LocalMethodsExperiment._generalized_max_eig(Q, np.r_[np.full(N, c["coef_e"]), np.full(N, c["coef_g"])])
+    full = generalized_max_eig(Q, np.r_[np.full(N, c["coef_e"]), np.full(N, c["coef_g"])])
     assert abs(float(ev.measured[0]) - full) <= 1e-10 * abs(full)
 
 
@@ -166,3 +165,24 @@ def test_stochastic_measure_refuses_noise_on_the_structured_engine_in_one_line(c
     assert main(args + ["--param", "n=10", "--param", "d=10", "--param", "T=5"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "noise > 0 needs the dense engine" in err[0] and "'diagonal'" in err[0]
+
+
+def test_measures_share_the_cached_clients_and_logistic_is_refused_outside_its_measure(capsys):
+    """Two measures on the same instance and seed build the clients once (the shared run cache); the pipeline's
+    FLIX and identical-Hessian steps derive new clients without touching the cached ones.  Logistic clients serve
+    proxskip_lyapunov only: any other measure, the kappa sweep included, is a one-line error (exit 2)."""
+    from ratecheck.verify.experiments import CACHE
+
+    exp = get("local_methods")
+    CACHE.clear()
+    p = exp.params(dict(n=4, d=3))
+    a = exp.pipeline(theorems.get("local-gd.fixed-point"), p, 0)
+    b = exp.pipeline(theorems.get("flix.complexity"), p, 0)
+    c = exp.pipeline(theorems.get("local-gd.identical-hessians"), p, 0)
+    assert a.instance.problem is b.instance.problem and b.instance.flix is not None
+    assert c.instance.problem is not a.instance.problem
+    np.testing.assert_array_equal(c.instance.problem.A, np.broadcast_to(a.instance.problem.A_bar, (4, 3, 3)))
+    for cid in ("local-gd.fixed-point", "proxskip.comm-complexity"):
+        assert main(["check", cid, "--no-teeth", "--no-report", "--param", "instance=logistic"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "serves measure proxskip_lyapunov only" in err[0], err
