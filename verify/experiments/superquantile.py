@@ -60,6 +60,39 @@ SMOOTHING = ("l2_smoothing_gap", "entropic_gap")
 SIMPLICIAL_FL = ("moreau_grad_sq", "surrogate_gap")  #: measures of the Simplicial-FL subgradient method
 ALGORITHM = {"smoothed_gap": "ciss", "moreau_grad_sq": "sfl", "surrogate_gap": "sfl"}  #: the method each measure runs
 CISS_START = 3.0  #: CISS starts from w_0 = (3, ..., 3)
+_SMOOTHING_INSTANCES = [dict(n=20, theta=0.25, nu=0.1), dict(n=7, theta=0.3, nu=1.0)]
+_CISS_INSTANCES = [dict(theta=0.25, nu=1.0, lam=5.0, T=40), dict(theta=0.5, nu=0.5, lam=2.0, T=40, outliers=1)]
+_MOREAU = dict(theta=0.25, dim=1, clients=8, sample_m=8, T_min=64)
+_SURROGATE = dict(theta=0.25, clients=8, sample_m=4, lam=2.0, T_min=256)
+#: measure -> its search space (the estimator's follows its settings: ``search_space_for``)
+SEARCH_SPACES = {
+    # the floating-point error of the l2-smoothed value grows like eps n max|x|^2/nu while the bound
+    # nu (1 - theta)/(2 theta n^2) shrinks: with nu >= 0.05 and theta <= 0.98 it stays a small share
+    # of the bound (below, the search only climbs the tolerance: nu = 1e-3 gave measured/bound 7 for an
+    # exact gap at 0.9993 of the bound)
+    "l2_smoothing_gap": {"n": ("int", 1, 60), "theta": ("float", 0.02, 0.98), "nu": ("logfloat", 0.05, 10.0)},
+    "entropic_gap": {"n": ("int", 1, 60), "theta": ("float", 0.02, 1.0), "nu": ("logfloat", 1e-3, 10.0)},
+    # well conditioned, so that one run (the 1e-20 reference solve dominates) stays under a second; wider
+    # ranges (theta 0.05, lam 0.2, nu 0.1, dim 3, separation 8) made single runs take 5-25 s and one
+    # search up to 150 s, with more reference solves that cannot reach 1e-20 (skipped as infeasible)
+    "smoothed_gap": {
+        "theta": ("float", 0.3, 1.0),
+        "nu": ("logfloat", 0.5, 3.0),
+        "lam": ("logfloat", 2.0, 20.0),
+        "clients": ("int", 2, 6),
+        "outlier_frac": ("float", 0.0, 0.5),
+        "separation": ("float", 0.0, 4.0),
+        "dim": ("choice", [1]),
+        "T": ("int", 5, 20),
+    },
+}
+#: measure -> its (quick, full) instances (the estimator's follow its settings: ``instances``)
+INSTANCES = {
+    **dict.fromkeys(SMOOTHING, (_SMOOTHING_INSTANCES, _SMOOTHING_INSTANCES)),
+    "smoothed_gap": (_CISS_INSTANCES[:1], _CISS_INSTANCES),
+    "moreau_grad_sq": ([dict(_MOREAU, T_max=1024)], [dict(_MOREAU, T_max=4096)]),
+    "surrogate_gap": ([dict(_SURROGATE, T_max=4096, runs=128)], [dict(_SURROGATE, T_max=8192, runs=192)]),
+}
 _KAPPA_SYMBOLS = sorted(s.name for s in kappa_ciss.free_symbols)
 _KAPPA_CISS = sp.lambdify(
     sorted(kappa_ciss.free_symbols, key=lambda s: s.name), kappa_ciss
@@ -409,29 +442,7 @@ class SuperquantileExperiment(Experiment):
                 # where bias/B -> 1 - theta, and stays there)
                 space.update(tm=("logfloat", 9.0, 2000.0), tm_min=("choice", [9.0]))
             return space
-        if meas == "l2_smoothing_gap":
-            # the floating-point error of the l2-smoothed value grows like eps n max|x|^2/nu while the bound
-            # nu (1 - theta)/(2 theta n^2) shrinks: with nu >= 0.05 and theta <= 0.98 it stays a small share
-            # of the bound (below, the search only climbs the tolerance: nu = 1e-3 gave measured/bound 7 for an
-            # exact gap at 0.9993 of the bound)
-            return {"n": ("int", 1, 60), "theta": ("float", 0.02, 0.98), "nu": ("logfloat", 0.05, 10.0)}
-        if meas == "entropic_gap":
-            return {"n": ("int", 1, 60), "theta": ("float", 0.02, 1.0), "nu": ("logfloat", 1e-3, 10.0)}
-        if meas == "smoothed_gap":
-            # well conditioned, so that one run (the 1e-20 reference solve dominates) stays under a second; wider
-            # ranges (theta 0.05, lam 0.2, nu 0.1, dim 3, separation 8) made single runs take 5-25 s and one
-            # search up to 150 s, with more reference solves that cannot reach 1e-20 (skipped as infeasible)
-            return {
-                "theta": ("float", 0.3, 1.0),
-                "nu": ("logfloat", 0.5, 3.0),
-                "lam": ("logfloat", 2.0, 20.0),
-                "clients": ("int", 2, 6),
-                "outlier_frac": ("float", 0.0, 0.5),
-                "separation": ("float", 0.0, 4.0),
-                "dim": ("choice", [1]),
-                "T": ("int", 5, 20),
-            }
-        return None
+        return dict(SEARCH_SPACES[meas]) if meas in SEARCH_SPACES else None
 
     def from_search(self, point):
         """Instance parameters from a search point (see :meth:`search_space_for`): ``m_max = tm/theta``
@@ -479,55 +490,25 @@ class SuperquantileExperiment(Experiment):
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
-        meas, kind = claim.measure, claim.kind.value
-        s = self.settings(claim)
-        big = 1000 if quick else 4000
-        if meas in ESTIMATOR:
-            if kind == "scaling":
-                return [dict(law=s.law, theta=0.1, m_min=100, m_max=big * 5, m_points=14)]
-            if s.needs == "G_icdf":
-                return [dict(law="uniform", theta=0.1, m_max=big), dict(law="uniform", theta=0.5, m_min=2, m_max=big)]
-            if s.B == "abs":
-                out = [
-                    dict(law="bernoulli", theta=0.1, m_max=big),
-                    dict(law="bernoulli", theta=0.1, low=-1.0, m_max=big),
-                    dict(law="uniform", theta=0.25, low=-1.0, m_max=big),
-                ]
-                return out
-            out = [
-                dict(law="bernoulli", theta=0.1, m_max=big),
-                dict(law="bernoulli", theta=0.25, m_max=big),
-                dict(law="uniform", theta=0.25, m_max=big),
-            ]
-            if not quick:
-                out.append(
-                    dict(law="beta", theta=0.3, m_min=10, m_max=80, m_points=4, integer_tm=False, replications=50000)
-                )
-            elif meas in ("signed_bias", "variance"):
-                out.append(
-                    dict(law="beta", theta=0.3, m_min=10, m_max=40, m_points=3, integer_tm=False, replications=20000)
-                )
-            return out
-        if meas in ("l2_smoothing_gap", "entropic_gap"):
-            return [dict(n=20, theta=0.25, nu=0.1), dict(n=7, theta=0.3, nu=1.0)]
-        if meas == "smoothed_gap":
-            out = [dict(theta=0.25, nu=1.0, lam=5.0, T=40), dict(theta=0.5, nu=0.5, lam=2.0, T=40, outliers=1)]
-            return out[:1] if quick else out
-        if meas == "moreau_grad_sq":
-            return [dict(theta=0.25, dim=1, clients=8, sample_m=8, T_min=64, T_max=1024 if quick else 4096)]
-        if meas == "surrogate_gap":
-            return [
-                dict(
-                    theta=0.25,
-                    clients=8,
-                    sample_m=4,
-                    lam=2.0,
-                    T_min=256,
-                    T_max=4096 if quick else 8192,
-                    runs=128 if quick else 192,
-                )
-            ]
-        return [dict()]
+        """The estimator's laws (exact two-point and uniform ones; a Beta law by Monte Carlo for the bounds, two
+        of its measures when quick), sample sizes up to 1000 (quick) or 4000; :data:`INSTANCES` for the others."""
+        meas, s, big = claim.measure, self.settings(claim), 1000 if quick else 4000
+        if meas not in ESTIMATOR:
+            return [dict(q) for q in INSTANCES[meas][0 if quick else 1]]
+        if claim.kind.value == "scaling":
+            return [dict(law=s.law, theta=0.1, m_min=100, m_max=big * 5, m_points=14)]
+        if s.needs == "G_icdf":
+            return [dict(law="uniform", theta=0.1, m_max=big), dict(law="uniform", theta=0.5, m_min=2, m_max=big)]
+        if s.B == "abs":  # |Z| <= B: laws below zero too
+            laws = [dict(law="bernoulli", theta=0.1), dict(law="bernoulli", theta=0.1, low=-1.0)]
+            return [dict(q, m_max=big) for q in laws + [dict(law="uniform", theta=0.25, low=-1.0)]]
+        laws = [dict(law="bernoulli", theta=0.1), dict(law="bernoulli", theta=0.25), dict(law="uniform", theta=0.25)]
+        out, beta = [dict(q, m_max=big) for q in laws], dict(law="beta", theta=0.3, m_min=10, integer_tm=False)
+        if not quick:
+            out.append(dict(beta, m_max=80, m_points=4, replications=50000))
+        elif meas in ("signed_bias", "variance"):
+            out.append(dict(beta, m_max=40, m_points=3, replications=20000))
+        return out
 
     # ------------------------------------------------------------------ the pipeline
     #: measure -> its family's (constants, run, measure) methods, in the sections below
