@@ -16,9 +16,12 @@ Measures:
 * ``surrogate_gap`` :math:`\mathbb E[\bar F_\theta(\bar w_T)]-\bar F^\star_\theta` (regularised, minibatch of
   clients, Monte Carlo over runs).
 
-Every measure is one pass of the base's pipeline (``MEASURES``): the instance (its parts built on first use),
-the constants of the measure's family, the claim's assumptions, the family's run, the measure.  The sections
-below follow the families: the estimator, the smoothings, CISS, Simplicial-FL.
+Every measure is one pass of the base's pipeline: the instance (its parts built on first use), the constants of
+the measure's family, the claim's assumptions, the family's run, the measure (``FAMILY`` names the three methods
+of each measure; ``MEASURES`` follows from it).  The sections below follow the families: the estimator, the
+smoothings, CISS, Simplicial-FL.  The numerics live in :mod:`solvers.superquantile` (laws, smoothings, the
+methods, the Moreau-gradient rate runs), :mod:`verify.expectation` (the estimator's moments of each law) and
+:mod:`verify.optima` (certified optima, the CISS constants, the kinks through the surrogate's optimum).
 """
 
 from __future__ import annotations
@@ -560,8 +563,13 @@ class SuperquantileExperiment(Experiment):
     def _estimator(self, claim, run):
         meas, c, m, mom = claim.measure, run.constants, run.instance.m, run.result
         signed = mom["mean"] - mom["population"]
-        measured = {"signed_bias": signed, "signed_bias_plus": np.maximum(signed, 0.0), "bias": -signed}
-        measured = dict(measured, abs_bias=np.abs(signed), variance=mom["var"])[meas]
+        measured = {
+            "signed_bias": signed,
+            "signed_bias_plus": np.maximum(signed, 0.0),
+            "bias": -signed,
+            "abs_bias": np.abs(signed),
+            "variance": mom["var"],
+        }[meas]
         var = "var" if meas == "variance" else "mean"
         n = mom.get("var_samples", mom["n_samples"]) if var == "var" else mom["n_samples"]
         series = {"mean": mom["mean"], "variance": mom["var"], "signed_bias": signed}
