@@ -10,15 +10,18 @@ Every iterative method is called the same way and returns the same kind of recor
 
 ``problem`` (positional, first)
     The objective: a :class:`~solvers.problems.Problem`, a decentralized ``NodeQuadratics`` /
-    ``NodeLogistic``, a :class:`~solvers.rare_features.SparseFederated`, superquantile
-    ``QuadraticClients``, a point cloud (Weiszfeld), the pair ``(A, b)`` (federated least squares).
+    ``NodeLogistic``, a :class:`~solvers.rare_features.SparseFederated`, superquantile or
+    personalization ``QuadraticClients``, a point cloud (Weiszfeld), the pair ``(A, b)`` (federated
+    least squares), the pair ``(H, wstar)`` of diagonal quadratic clients (RFA under corruption).
 ``x0`` (positional, second)
     The start point (``None`` where the method has a canonical start: ADOM+ and gradient tracking
-    start from zero, Weiszfeld from the weighted mean, RFA from zero).
+    start from zero, Weiszfeld from the weighted mean, RFA on least squares from zero; FedSim /
+    FedAlt take the pair ``(u0, V0)`` of shared and personal parameters, or both flattened).
 ``gamma``, ``T`` (keyword-only)
     The stepsize (scalar, or one per step where the method uses a schedule; absent where the
-    method has none: ADOM+'s parameters follow from :math:`(\mu, L, \chi)`, CISS backtracks) and
-    the number of steps.
+    method has none: ADOM+'s parameters follow from :math:`(\mu, L, \chi)`, CISS backtracks;
+    ``gamma_u``, ``gamma_v`` where the method has one per block of parameters) and the number of
+    steps.
 ``rng`` (keyword-only)
     A ``numpy.random.Generator``, the only source of randomness.  Solvers never seed themselves
     and never accept an integer seed: the caller spawns independent streams for data, start point
@@ -31,26 +34,29 @@ The return value is a :class:`~solvers._trajectory.Trajectory` subclass: ``T`` (
 ``x_final``, ``diverged_at``, ``meta``, plus the series the method tracks per step (named in the
 class attribute ``SERIES``, read generically by :meth:`Trajectory.series`) and its cost counters.
 
-======================================  ======================  ==========================================
-solver                                  returns                 tracked series / counters
-======================================  ======================  ==========================================
-``ef21.ef21``                           ``EF21Trajectory``      grad_norm_sq, f, G (Lyapunov), floats,
-                                        (dense data) or         bits; dense and sparse data behind one
-                                        ``SparseTrajectory``    function (two kernels)
-``rare_features.gd_sparse``             ``SparseTrajectory``    grad_norm_sq, f, floats, bits
-``adom.adom_plus``,                     ``ADOMTrajectory``      dist_sq, consensus, comm_rounds,
-``adom.gradient_tracking``                                      grad_calls, depth
-``lsvrp.lsvrp``, ``lsvrp.sgd``          ``LSVRPTrajectory``     dist_x, dist_w, comms; refreshes,
-                                                                grad_calls, prox_calls
-``rcd.sketched_rcd``                    ``RCDTrajectory``       f, grad_norm_sq, dist_sq
-``rcd.sketched_rcd_naive``              ``RCDTrajectory``       f (the reference loop)
-``superquantile.sfl_subgradient``       ``SFLTrajectory``       x_checkpoints, avg_checkpoints
-``superquantile.ciss_alternating``      ``CISSTrajectory``      iterates, eps, inner
-``superquantile.fedavg``                ``Trajectory``          (the final model only)
-``weiszfeld.smoothed_weiszfeld``,       ``WeiszfeldResult``     g, g_nu, L, eta_min, eta_max, iterates
+======================================  =============================  ==========================================
+solver                                  returns                        tracked series / counters
+======================================  =============================  ==========================================
+``ef21.ef21``                           ``EF21Trajectory``             grad_norm_sq, f, G (Lyapunov), floats,
+                                        (dense data) or                bits; dense and sparse data behind one
+                                        ``SparseTrajectory``           function (two kernels)
+``rare_features.gd_sparse``             ``SparseTrajectory``           grad_norm_sq, f, floats, bits
+``adom.adom_plus``,                     ``ADOMTrajectory``             dist_sq, consensus, comm_rounds,
+``adom.gradient_tracking``                                             grad_calls, depth
+``lsvrp.lsvrp``, ``lsvrp.sgd``          ``LSVRPTrajectory``            dist_x, dist_w, comms; refreshes,
+                                                                       grad_calls, prox_calls
+``rcd.sketched_rcd``                    ``RCDTrajectory``              f, grad_norm_sq, dist_sq
+``rcd.sketched_rcd_naive``              ``RCDTrajectory``              f (the reference loop)
+``superquantile.sfl_subgradient``       ``SFLTrajectory``              x_checkpoints, avg_checkpoints
+``superquantile.ciss_alternating``      ``CISSTrajectory``             iterates, eps, inner
+``superquantile.fedavg``                ``Trajectory``                 (the final model only)
+``weiszfeld.smoothed_weiszfeld``,       ``WeiszfeldResult``            g, g_nu, L, eta_min, eta_max, iterates
 ``weiszfeld.weiszfeld``
-``weiszfeld.rfa_least_squares``         ``RFATrajectory``       models
-======================================  ======================  ==========================================
+``weiszfeld.rfa_least_squares``         ``RFATrajectory``              models
+``rfa.rfa``                             ``ByzantineRFATrajectory``     eps, vartheta (per round); the models w
+                                                                       and selection masks as rows
+``personalization.run``                 ``PersonalizationTrajectory``  stationarity, values
+======================================  =============================  ==========================================
 
 Helpers that are not iterative runs (exact moments, spectra, prox maps, ``rpt_optimal_probabilities``
 with its ``rng`` for random restarts) keep plain signatures.

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._trajectory import Trajectory
 from ._validate import InvalidInput, positive, positive_int
 
 __all__ = [
@@ -36,7 +37,7 @@ __all__ = [
     "subsets",
     "stationarity",
     "stationarity_form",
-    "Trajectory",
+    "PersonalizationTrajectory",
 ]
 
 
@@ -55,6 +56,15 @@ class QuadraticClients:
     @property
     def d_v(self) -> int:
         return self.Q.shape[1] - self.d_u
+
+    def split(self, z):
+        """The pair (u, V), shapes (..., d_u) and (..., n, d_v), of flat points z (..., d_u + n d_v)."""
+        z = np.asarray(z, float)
+        return z[..., : self.d_u], z[..., self.d_u :].reshape(z.shape[:-1] + (self.n, self.d_v))
+
+    def join(self, u, V):
+        """The flat points z = (u, v_1, ..., v_n) (..., d_u + n d_v) of the pair (u, V) (inverse of :meth:`split`)."""
+        return np.concatenate([u, V.reshape(V.shape[:-2] + (-1,))], -1)
 
     def blocks(self):
         k = self.d_u
@@ -127,18 +137,33 @@ def stationarity(prob: QuadraticClients, u, V, L_u: float, L_v: float):
     return np.sum(gu.mean(-2) ** 2, -1) / L_u + np.sum(gv**2, (-2, -1)) / (prob.n * L_v)
 
 
-@dataclass
-class Trajectory:
-    """Iterates' stationarity M_t and values F(z_t), t = 0..T."""
+@dataclass(kw_only=True)
+class PersonalizationTrajectory(Trajectory):
+    r"""What a FedSim / FedAlt run (:func:`run`) records, per round t = 0..T (the last axis; leading axes: the
+    replications).
+
+    ``T`` is the number of rounds, ``x_final`` the last point :math:`z_T=(u_T,v_{1,T},\dots,v_{n,T})` flattened
+    ((..., d_u + n d_v); :meth:`QuadraticClients.split` gives (u, V)), ``diverged_at`` the first round whose
+    stationarity or value is not finite in some replication (None when all are), ``meta`` the algorithm and the
+    clients per round.
+
+    Attributes
+    ----------
+    stationarity : ndarray (..., T + 1)
+        :math:`\mathcal M_t` (:func:`stationarity`) of the iterates.
+    values : ndarray (..., T + 1)
+        :math:`F(z_t)`.
+    """
+
+    SERIES = ("stationarity", "values")
 
     stationarity: np.ndarray
     values: np.ndarray
 
 
 def run(
-    prob,
-    u0,
-    V0,
+    problem,
+    x0,
     *,
     gamma_u,
     gamma_v,
@@ -151,29 +176,70 @@ def run(
     sigma_u=0.0,
     sigma_v=0.0,
     replications=None,
-) -> Trajectory:
-    r"""T rounds with m clients sampled uniformly without replacement per round (m = n: full participation) and
-    Gaussian gradient noise of total variances ``sigma_u**2``, ``sigma_v**2`` per client gradient.
+) -> PersonalizationTrajectory:
+    r"""T rounds of FedSim or FedAlt with m clients sampled uniformly without replacement per round (m = n: full
+    participation) and Gaussian gradient noise of total variances ``sigma_u**2``, ``sigma_v**2`` per client
+    gradient.
 
-    ``replications=R`` runs R independent copies at once (a leading batch axis on every array: states (R, ...),
-    masks (R, n)); the trajectory's arrays are then (R, T + 1).  Monte Carlo estimates of the exact
-    expectations of :func:`affine_round` / :func:`noise_round`.
+    Parameters
+    ----------
+    problem : QuadraticClients
+    x0 : pair (u0, V0) or array (d_u + n d_v,)
+        The start point: shared parameters (d_u,) and personal ones (n, d_v), or both flattened
+        (:meth:`QuadraticClients.join`).
+    gamma_u, gamma_v : float
+        The stepsizes of the shared and the personal parameters (the method has two).
+    T : int
+        Rounds.
+    rng : numpy Generator
+        Client selection and gradient noise.
+    m : int, optional
+        Clients selected per round (at most n; None: all).
+    algorithm : {'fedsim', 'fedalt'}
+    L_u, L_v : float
+        The constants of the stationarity measure :math:`\mathcal M` that is recorded.
+    sigma_u, sigma_v : float
+        Gradient noise (>= 0).
+    replications : int, optional
+        ``R`` independent copies at once (a leading batch axis on every array: states (R, ...), masks (R, n));
+        the trajectory's arrays are then (R, T + 1).  Monte Carlo estimates of the exact expectations of
+        :func:`affine_round` / :func:`noise_round`.
+
+    Returns
+    -------
+    PersonalizationTrajectory
+
+    References
+    ----------
+    Pillutla, Malik, Mohamed, Rabbat, Sanjabi, Xiao, *Federated Learning with Partial Model Personalization*,
+    ICML 2022, Algorithms 1 (FedAlt) and 2 (FedSim).
     """
     T = positive_int("T", T)
     positive("gamma_u", gamma_u), positive("gamma_v", gamma_v)
-    n, du, dv = prob.n, prob.d_u, prob.d_v
+    n, du, dv = problem.n, problem.d_u, problem.d_v
     m = n if m is None else positive_int("m", m)
     if m > n:
         raise InvalidInput(f"m must be at most n = {n}, got {m}")
     for name, val in (("sigma_u", sigma_u), ("sigma_v", sigma_v)):
         if not (np.isfinite(val) and val >= 0):
             raise InvalidInput(f"{name} must be a finite number >= 0, got {val!r}")
+    if isinstance(x0, tuple | list) and len(x0) == 2:
+        u0, V0 = x0
+    elif np.shape(x0) == (du + n * dv,):
+        u0, V0 = problem.split(x0)
+    else:
+        u0 = V0 = None
+    if np.shape(u0) != (du,) or np.shape(V0) != (n, dv):
+        raise InvalidInput(
+            f"x0 must be a pair (u0, V0) of shapes ({du},) and ({n}, {dv}) or a flat array of shape "
+            f"({du + n * dv},), got {x0!r:.80}"
+        )
     R = () if replications is None else (positive_int("replications", replications),)
     u = np.broadcast_to(np.array(u0, float), R + (du,)).copy()
     V = np.broadcast_to(np.array(V0, float), R + (n, dv)).copy()
     Ms, Fs = np.empty(R + (T + 1,)), np.empty(R + (T + 1,))
     for t in range(T + 1):  # a loop over rounds only
-        Ms[..., t], Fs[..., t] = stationarity(prob, u, V, L_u, L_v), prob.value(u, V)
+        Ms[..., t], Fs[..., t] = stationarity(problem, u, V, L_u, L_v), problem.value(u, V)
         if t < T:
             if m == n:
                 mask = np.ones(R + (n,), bool)
@@ -183,9 +249,17 @@ def run(
             xi_u = sigma_u / np.sqrt(du) * rng.standard_normal(R + (n, du)) if sigma_u > 0 else None
             xi_v = sigma_v / np.sqrt(dv) * rng.standard_normal(R + (n, dv)) if sigma_v > 0 else None
             u, V = round_step(
-                prob, u, V, mask, gamma_u=gamma_u, gamma_v=gamma_v, algorithm=algorithm, xi_u=xi_u, xi_v=xi_v
+                problem, u, V, mask, gamma_u=gamma_u, gamma_v=gamma_v, algorithm=algorithm, xi_u=xi_u, xi_v=xi_v
             )
-    return Trajectory(Ms, Fs)
+    blown = ~(np.isfinite(Ms) & np.isfinite(Fs)).reshape(-1, T + 1).all(0)
+    return PersonalizationTrajectory(
+        T=T,
+        x_final=problem.join(u, V),
+        diverged_at=int(np.argmax(blown)) if blown.any() else None,
+        meta={"algorithm": algorithm, "clients_per_round": m},
+        stationarity=Ms,
+        values=Fs,
+    )
 
 
 def subsets(n: int, m: int) -> np.ndarray:

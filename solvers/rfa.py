@@ -15,10 +15,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._trajectory import Trajectory
 from ._validate import InvalidInput, positive, positive_int
 from .weiszfeld import omniscient_corruption, smoothed_weiszfeld
 
-__all__ = ["ADVERSARIES", "local_updates", "corrupt", "rfa", "RFATrajectory", "global_optimum", "select_clients"]
+__all__ = [
+    "ADVERSARIES",
+    "local_updates",
+    "corrupt",
+    "rfa",
+    "ByzantineRFATrajectory",
+    "global_optimum",
+    "select_clients",
+]
 
 ADVERSARIES = ("scaled-mean", "sign-flip", "omniscient")
 
@@ -54,11 +63,29 @@ def corrupt(U, corrupted, adversary: str, rng) -> np.ndarray:
     return U
 
 
-@dataclass
-class RFATrajectory:
-    """Server models w_0..w_T (T + 1, d); per round, the normalized GM objective gap of the aggregate against a
-    polished reference (``eps``; 0 for the mean), the corrupted fraction among the selected clients
-    (``vartheta``) and the selection masks (``selected``, (T, n))."""
+@dataclass(kw_only=True)
+class ByzantineRFATrajectory(Trajectory):
+    r"""What a run of RFA / FedAvg with client sampling under corruption (:func:`rfa`) records.
+
+    ``T`` is the number of rounds, ``x_final`` the last server model :math:`w_T` (d,), ``diverged_at`` the first
+    round t whose model :math:`w_t` is not finite (None when all are), ``meta`` the algorithm and its discrete
+    options.
+
+    Attributes
+    ----------
+    eps : ndarray (T,)
+        Per round t = 0..T-1, the normalized geometric-median objective gap of the aggregate against a polished
+        reference, :math:`g(w_{t+1})-g(\mathrm{ref})\ge0` (0 for the mean); a series.
+    vartheta : ndarray (T,)
+        Per round, the corrupted fraction among the selected clients; a series.
+    w : ndarray (T + 1, d)
+        The server models :math:`w_0..w_T`, one row per round (the round is the first axis, as for the rows of
+        the problem; not a series).
+    selected : ndarray of bool (T, n)
+        The selection masks, one row per round (not a series).
+    """
+
+    SERIES = ("eps", "vartheta")
 
     w: np.ndarray
     eps: np.ndarray
@@ -92,7 +119,7 @@ def rfa(
     K_schedule=None,
     m=None,
     eps_gm=0.0,
-) -> RFATrajectory:
+) -> ByzantineRFATrajectory:
     r"""T rounds of RFA (``aggregator='gm'``) or FedAvg (``'mean'``), with client sampling.
 
     Round t: the server selects m of the n clients uniformly without replacement (all when ``m`` is None);
@@ -132,6 +159,12 @@ def rfa(
     eps_gm : float
         Displacement of the aggregate (an ``eps_gm``-approximate median; 0: none).
 
+    Returns
+    -------
+    ByzantineRFATrajectory
+        ``T`` rounds; the models :math:`w_0..w_T`, per round the median gap ``eps`` and the corrupted fraction
+        ``vartheta`` of the selected, the selection masks.
+
     References
     ----------
     Pillutla, Kakade, Harchaoui, *Robust Aggregation for Federated Learning*, IEEE TSP 70 (2022), Algorithm 2
@@ -170,4 +203,19 @@ def rfa(
             g = np.linalg.norm(U - w, axis=1).mean() - np.linalg.norm(U - ref, axis=1).mean()
             eps[t] = max(g, 0.0)
         ws[t + 1] = w
-    return RFATrajectory(ws, eps, (sel & c).sum(1) / m, sel)
+    blown = ~np.isfinite(ws).all(1)
+    return ByzantineRFATrajectory(
+        T=T,
+        x_final=w,
+        diverged_at=int(np.argmax(blown)) if blown.any() else None,
+        meta={
+            "algorithm": "rfa" if aggregator == "gm" else "fedavg",
+            "adversary": adversary,
+            "local_steps": K if K_schedule is None else "schedule",
+            "clients_per_round": m,
+        },
+        w=ws,
+        eps=eps,
+        vartheta=(sel & c).sum(1) / m,
+        selected=sel,
+    )

@@ -42,6 +42,8 @@ __all__ = [
     "l2_smoothing_gap",
     "entropic_smoothing_gap",
     "superquantile_subgradient",
+    "sample_size_grid",
+    "horizon_grid",
     "two_point_law",
     "uniform_law",
     "beta_superquantile",
@@ -63,6 +65,7 @@ __all__ = [
     "fedavg",
     "project_capped_simplex",
     "moreau_prox_1d",
+    "moreau_grad_sq_runs",
 ]
 
 _TIE_EPS = 1e-12  #: relative tolerance deciding that theta*n is an integer
@@ -437,6 +440,26 @@ def _m_grid(m) -> np.ndarray:
     if m.ndim != 1 or not np.issubdtype(m.dtype, np.integer) or np.any(m < 1):
         raise InvalidInput(f"m must be integers >= 1, got {m!r}")
     return m.astype(int)
+
+
+def sample_size_grid(theta: float, m_min: int, m_max: int, points: int, integer_tm: bool = False) -> np.ndarray:
+    r"""Sample sizes of the estimator's laws: ``points`` geometrically spaced on [m_min, m_max], rounded and
+    deduplicated; with ``integer_tm`` only the m with :math:`\theta m` an integer (spaced geometrically in
+    :math:`\theta m`), where :math:`\hat S_m` has no fractional tail weight."""
+    if integer_tm:
+        k = np.unique(np.round(np.geomspace(max(1.0, theta * m_min), theta * m_max, points)))
+        m = np.unique(np.round(k / theta)).astype(int)
+        m = m[np.abs(theta * m - np.round(theta * m)) < 1e-9]
+    else:
+        m = np.unique(np.round(np.geomspace(m_min, m_max, points))).astype(int)
+    if m.size == 0:
+        raise InvalidInput(f"no sample size m in [{m_min}, {m_max}] has theta*m integer; set integer_tm=False")
+    return m
+
+
+def horizon_grid(T_min: int, T_max: int, points: int) -> np.ndarray:
+    """Horizons of a rate: ``points`` geometrically spaced on [T_min, T_max], rounded and deduplicated."""
+    return np.unique(np.round(np.geomspace(T_min, T_max, points))).astype(int)
 
 
 def _estimator_coeffs(theta: float, m: int) -> np.ndarray:
@@ -1081,3 +1104,33 @@ def moreau_prox_1d(clients: QuadraticClients, W, theta: float, m: int, rho: floa
         lo = np.where(pos, lo, y)
     y = 0.5 * (lo + hi)
     return {"y": y[..., None], "grad": rho * (W - y[..., None]), "width": hi - lo}
+
+
+def moreau_grad_sq_runs(
+    clients: QuadraticClients,
+    x0,
+    horizons,
+    *,
+    gamma0: float,
+    theta: float,
+    m: int,
+    replications: int,
+    rng: np.random.Generator,
+    tail: str = "optimal",
+) -> np.ndarray:
+    r"""The nonconvex rate of Simplicial-FL: for every horizon :math:`T`, the average over :math:`t<T` of
+    :math:`\Vert\nabla\Phi^{2L}(w_t)\Vert^2` (exact, :func:`moreau_prox_1d`; one-dimensional clients) along
+    :func:`sfl_subgradient` with the constant stepsize :math:`\gamma=\gamma_0/(L\sqrt T)` from ``x0``.
+
+    Each horizon is its own run of ``replications`` rows, drawn from its own stream spawned from ``rng`` (the
+    stepsize depends on T, so the runs cannot share a prefix).  Returns an array (len(horizons), replications).
+    """
+    horizons = np.asarray(horizons)
+    out = np.empty((horizons.size, replications))
+    for k, (Tk, r) in enumerate(zip(horizons, rng.spawn(horizons.size))):  # a loop over horizons only
+        gamma = np.full(Tk, gamma0 / (clients.L * math.sqrt(Tk)))
+        run = dict(theta=theta, m=m, replications=replications, tail=tail)
+        tr = sfl_subgradient(clients, x0, gamma=gamma, T=int(Tk), rng=r, checkpoints=np.arange(Tk), **run)
+        pr = moreau_prox_1d(clients, tr.x_checkpoints, theta, m, 2 * clients.L)  # (T, R, 1)
+        out[k] = (pr["grad"] ** 2).sum(axis=-1).mean(axis=0)
+    return out

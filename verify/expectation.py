@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.stats
 
+from ratecheck.solvers import superquantile as sq
 from ratecheck.solvers.local_methods import (
     proxskip_maps,
     proxskip_noise_covs,
@@ -19,7 +20,7 @@ from ratecheck.solvers.local_methods import (
 
 from .errors import UsageError
 
-__all__ = ["mc_summary", "pair_variance", "replication_summary", "clopper_pearson"]
+__all__ = ["mc_summary", "pair_variance", "replication_summary", "clopper_pearson", "superquantile_moments"]
 
 
 def mc_summary(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray, int]:
@@ -90,6 +91,58 @@ def pair_variance(samples: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.nd
     R2 = s.shape[axis] - s.shape[axis] % 2
     even, odd = (s.take(np.arange(i, R2, 2), axis=axis) for i in (0, 1))
     return mc_summary(0.5 * (even - odd) ** 2, axis=axis)
+
+
+def superquantile_moments(
+    law: str,
+    theta: float,
+    m,
+    *,
+    low: float,
+    high: float,
+    p: float | None = None,
+    beta: tuple[float, float] = (0.3, 0.3),
+    replications: int = 2,
+    rng=None,
+    chunk: int = 4_000_000,
+) -> dict:
+    r"""Mean and variance of the empirical superquantile :math:`\hat S_m=S_\theta(Z_1,\dots,Z_m)` over the grid
+    ``m``, and the population value :math:`S_\theta(Z)`.
+
+    ``law`` ``'bernoulli'``: :math:`Z\in\{\mathrm{low},\mathrm{high}\}` with :math:`P(Z=\mathrm{high})=p`
+    (None: :math:`p=\theta`, the extremal law of Levy et al. Prop. 5), exact binomial sums
+    (:func:`solvers.superquantile.two_point_law`); ``'uniform'``: exact order statistics
+    (:func:`~solvers.superquantile.uniform_law`); ``'beta'``: :math:`\mathrm{low}+(\mathrm{high}-\mathrm{low})
+    \mathrm{Beta}(a,b)`, Monte Carlo (:func:`~solvers.superquantile.beta_law`, ``replications`` rounded down to
+    even, from ``rng`` in blocks of ``chunk`` numbers): the mean with its standard error (:func:`mc_summary`),
+    the variance by pair differences (:func:`pair_variance`), and the ranges of a sample (every :math:`\hat S_m`
+    lies in [low, high], every half squared difference of a pair in :math:`[0,(\mathrm{high}-\mathrm{low})^2/2]`).
+
+    Returns ``{"m", "mean", "var", "population", "method", "mean_se", "var_se", "n_samples"}`` (standard errors
+    None for the exact laws) and, for the Monte Carlo law, ``"mean_range"``, ``"var_range"``, ``"var_samples"``.
+    """
+    exact = dict(method="exact-expectation", mean_se=None, var_se=None, n_samples=1)
+    if law == "bernoulli":
+        return dict(sq.two_point_law(theta, m, theta if p is None else p, low, high), **exact)
+    if law == "uniform":
+        return dict(sq.uniform_law(theta, m, low, high), **exact)
+    R2 = replications - replications % 2
+    draws = sq.beta_law(theta, m, *beta, low, high, replications=R2, rng=rng, chunk=chunk)
+    mean, mse, _ = mc_summary(draws["draws"], axis=1)
+    var, vse, _ = pair_variance(draws["draws"], axis=1)
+    return {
+        "m": m,
+        "mean": mean,
+        "var": var,
+        "population": draws["population"],
+        "method": "monte-carlo",
+        "mean_se": mse,
+        "var_se": vse,
+        "n_samples": R2,
+        "mean_range": high - low,
+        "var_range": (high - low) ** 2 / 2,
+        "var_samples": R2 // 2,
+    }
 
 
 # --------------------------------------------------------------------------- exact second moments (L-SVRP)

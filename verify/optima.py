@@ -19,7 +19,7 @@ import numpy as np
 from scipy.special import expit
 
 from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic
-from ratecheck.solvers.superquantile import ciss_alternating, ciss_eta, ciss_objective
+from ratecheck.solvers.superquantile import ciss_alternating, ciss_eta, ciss_objective, ciss_value, surrogate_kinks
 
 __all__ = ["Optimum", "OptimumError", "least_squares_optimum", "logistic_lower_bound"]
 
@@ -515,6 +515,41 @@ def ciss_optimum(clients, w0, theta: float, nu: float, lam: float, T: int = 60) 
     gn2 = float(g @ g)
     cert = {"method": "CISS reference run + strong-convexity gradient bound", "grad_norm_sq": gn2}
     return Optimum(x, float(value), float(value - gn2 / (2 * lam)), cert)
+
+
+def ciss_constants(clients, w0, theta: float, nu: float, lam: float) -> dict:
+    r"""The constants of the CISS rate from ``w0`` at the certified optimum (:func:`ciss_optimum`).
+
+    :math:`\delta_0=F_{\theta,\nu}(w_0)-F^\star` with :math:`F^\star` certified from below (``f_star_lower``);
+    :math:`\lambda`-strong convexity keeps the iterates in the ball of radius :math:`\sqrt{2\delta_0/\lambda}` around
+    :math:`w^\star`, enlarged by :math:`\Vert g\Vert/\lambda` (the certificate's gradient at the candidate
+    :math:`\hat w`: the ball around :math:`\hat w` then contains the one around :math:`w^\star`), over which
+    :math:`G=\max_i(\Vert\nabla F_i(\hat w)\Vert+L_ir)` bounds the client gradients.  Returns ``delta0``, ``G``,
+    ``certificate_grad_norm_sq`` and ``f_star_lower``.
+    """
+    opt = ciss_optimum(clients, w0, theta, nu, lam)
+    gn2 = opt.certificate["grad_norm_sq"]
+    delta0 = float(ciss_value(clients, w0, theta, nu, lam)) - opt.lower
+    r = math.sqrt(2 * delta0 / lam)
+    r += math.sqrt(gn2) / lam
+    G = float((np.linalg.norm(clients.grads(opt.x), axis=-1) + clients.L_i * r).max())
+    return dict(delta0=delta0, G=G, certificate_grad_norm_sq=gn2, f_star_lower=opt.lower)
+
+
+def surrogate_kinks_at_optimum(clients, opt: Optimum, theta: float, m: int, lam: float) -> tuple[float, list]:
+    r"""The kinks of the Simplicial-FL surrogate through its certified optimum ``opt``
+    (:func:`superquantile_optimum`; :func:`solvers.superquantile.surrogate_kinks`), and the radius searched.
+
+    :math:`\lambda`-strong convexity puts :math:`x^\star` within :math:`\sqrt{2\,\mathrm{gap}/\lambda}` of the solver's
+    point (gap: the certified duality gap); a floor of :math:`10^{-9}(1+\Vert\hat x\Vert)` absorbs floating point in
+    :math:`|F_i-F_j|`.  Returns ``(radius, kinks)``.
+    """
+    gap = opt.certificate["duality_gap"]
+    radius = math.sqrt(2 * max(gap, 0.0) / lam) + 1e-9 * (1 + float(np.linalg.norm(opt.x)))
+    return radius, surrogate_kinks(clients, opt.x, theta, m, lam, radius=radius)
+
+
+__all__ += ["ciss_constants", "surrogate_kinks_at_optimum"]
 
 
 @_certified

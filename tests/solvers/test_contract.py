@@ -1,6 +1,8 @@
 """The solver contract of solvers/__init__.py: solver(problem, x0, *, gamma, T, rng, ...) -> Trajectory."""
 
+import importlib
 import inspect
+import pkgutil
 
 import numpy as np
 import pytest
@@ -11,8 +13,10 @@ from ratecheck.solvers.adom import adom_plus, gradient_tracking
 from ratecheck.solvers.compressors import RandK, TopK
 from ratecheck.solvers.ef21 import ef21
 from ratecheck.solvers.lsvrp import lsvrp, sgd
+from ratecheck.solvers.personalization import run as personalization_run
 from ratecheck.solvers.rare_features import SparseTrajectory, ef21_support, gd_sparse
 from ratecheck.solvers.rcd import sketched_rcd, sketched_rcd_naive
+from ratecheck.solvers.rfa import rfa
 from ratecheck.solvers.superquantile import ciss_alternating, fedavg, sfl_subgradient
 from ratecheck.solvers.weiszfeld import rfa_least_squares, smoothed_weiszfeld, weiszfeld
 from ratecheck.verify.instances import heterogeneous_least_squares, rare_features_problem, streams
@@ -32,6 +36,8 @@ SOLVERS = [
     smoothed_weiszfeld,
     weiszfeld,
     rfa_least_squares,
+    rfa,
+    personalization_run,
 ]
 
 
@@ -51,6 +57,20 @@ def test_every_record_is_a_trajectory_with_its_series():
     assert isinstance(tr, Trajectory) and tr.T == 5 and tr.x_final.shape == (1, 4)
     assert set(tr.series()) == {"grad_norm_sq", "f", "floats", "bits"}
     assert all(v.shape[-1] == 6 for v in tr.series().values())
+
+
+def test_record_classes_have_distinct_names():
+    """No two record classes of solvers/ share a name, and none but the base is called ``Trajectory`` (issue 14:
+    solvers/rfa.py's record was named like solvers/weiszfeld.py's, solvers/personalization.py's like the base)."""
+    owners = {}
+    for info in pkgutil.iter_modules(solvers.__path__):
+        mod = importlib.import_module(f"{solvers.__name__}.{info.name}")
+        for name, cls in vars(mod).items():
+            if inspect.isclass(cls) and cls.__module__ == mod.__name__ and name.endswith("Trajectory"):
+                owners.setdefault(name, []).append(mod.__name__)
+    assert owners.pop("Trajectory") == [f"{solvers.__name__}._trajectory"]
+    assert {k: v for k, v in owners.items() if len(v) > 1} == {}
+    assert {"ByzantineRFATrajectory", "PersonalizationTrajectory", "RFATrajectory"} <= set(owners)
 
 
 def test_solvers_never_seed_themselves():

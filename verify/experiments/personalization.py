@@ -203,7 +203,7 @@ class Personalization(Experiment):
         for alg in ("fedsim", "fedalt") if st.algorithm == "both" else (st.algorithm,):
             gu, gv = derived_steps(alg, c) if st.steps == "derived" else (1 / c["L_u"], 1 / c["L_v"])
             kw = dict(gamma_u=gu, gamma_v=gv, T=p["T"], rng=rng, algorithm=alg, L_u=c["L_u"], L_v=c["L_v"])
-            out.append(run(prob, np.zeros(du), np.zeros((n, dv)), **kw))
+            out.append(run(prob, (np.zeros(du), np.zeros((n, dv))), **kw))
         return out
 
     def expected_avg_stationarity(self, prob, c, p, alg, gu, gv, T):

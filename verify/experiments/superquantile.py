@@ -16,9 +16,12 @@ Measures:
 * ``surrogate_gap`` :math:`\mathbb E[\bar F_\theta(\bar w_T)]-\bar F^\star_\theta` (regularised, minibatch of
   clients, Monte Carlo over runs).
 
-Every measure is one pass of the base's pipeline (``MEASURES``): the instance (its parts built on first use),
-the constants of the measure's family, the claim's assumptions, the family's run, the measure.  The sections
-below follow the families: the estimator, the smoothings, CISS, Simplicial-FL.
+Every measure is one pass of the base's pipeline: the instance (its parts built on first use), the constants of
+the measure's family, the claim's assumptions, the family's run, the measure (``FAMILY`` names the three methods
+of each measure; ``MEASURES`` follows from it).  The sections below follow the families: the estimator, the
+smoothings, CISS, Simplicial-FL.  The numerics live in :mod:`solvers.superquantile` (laws, smoothings, the
+methods, the Moreau-gradient rate runs), :mod:`verify.expectation` (the estimator's moments of each law) and
+:mod:`verify.optima` (certified optima, the CISS constants, the kinks through the surrogate's optimum).
 """
 
 from __future__ import annotations
@@ -33,10 +36,10 @@ from ratecheck.solvers import superquantile as sq
 from ratecheck.theorems.superquantile import kappa_ciss
 
 from ..errors import UsageError
-from ..expectation import mc_summary, pair_variance
-from ..fit import loglog_fit
+from ..expectation import mc_summary, superquantile_moments
+from ..fit import fit_evidence
 from ..instances import loss_vector_batch, streams, superquantile_clients
-from ..optima import ciss_optimum, superquantile_optimum
+from ..optima import ciss_constants, superquantile_optimum, surrogate_kinks_at_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Flag, Float, Int, Measure, Rule, Schema, SearchVar, Setting
 from ..verdict import Evidence
@@ -60,6 +63,39 @@ SMOOTHING = ("l2_smoothing_gap", "entropic_gap")
 SIMPLICIAL_FL = ("moreau_grad_sq", "surrogate_gap")  #: measures of the Simplicial-FL subgradient method
 ALGORITHM = {"smoothed_gap": "ciss", "moreau_grad_sq": "sfl", "surrogate_gap": "sfl"}  #: the method each measure runs
 CISS_START = 3.0  #: CISS starts from w_0 = (3, ..., 3)
+_SMOOTHING_INSTANCES = [dict(n=20, theta=0.25, nu=0.1), dict(n=7, theta=0.3, nu=1.0)]
+_CISS_INSTANCES = [dict(theta=0.25, nu=1.0, lam=5.0, T=40), dict(theta=0.5, nu=0.5, lam=2.0, T=40, outliers=1)]
+_MOREAU = dict(theta=0.25, dim=1, clients=8, sample_m=8, T_min=64)
+_SURROGATE = dict(theta=0.25, clients=8, sample_m=4, lam=2.0, T_min=256)
+#: measure -> its search space (the estimator's follows its settings: ``search_space_for``)
+SEARCH_SPACES = {
+    # the floating-point error of the l2-smoothed value grows like eps n max|x|^2/nu while the bound
+    # nu (1 - theta)/(2 theta n^2) shrinks: with nu >= 0.05 and theta <= 0.98 it stays a small share
+    # of the bound (below, the search only climbs the tolerance: nu = 1e-3 gave measured/bound 7 for an
+    # exact gap at 0.9993 of the bound)
+    "l2_smoothing_gap": {"n": ("int", 1, 60), "theta": ("float", 0.02, 0.98), "nu": ("logfloat", 0.05, 10.0)},
+    "entropic_gap": {"n": ("int", 1, 60), "theta": ("float", 0.02, 1.0), "nu": ("logfloat", 1e-3, 10.0)},
+    # well conditioned, so that one run (the 1e-20 reference solve dominates) stays under a second; wider
+    # ranges (theta 0.05, lam 0.2, nu 0.1, dim 3, separation 8) made single runs take 5-25 s and one
+    # search up to 150 s, with more reference solves that cannot reach 1e-20 (skipped as infeasible)
+    "smoothed_gap": {
+        "theta": ("float", 0.3, 1.0),
+        "nu": ("logfloat", 0.5, 3.0),
+        "lam": ("logfloat", 2.0, 20.0),
+        "clients": ("int", 2, 6),
+        "outlier_frac": ("float", 0.0, 0.5),
+        "separation": ("float", 0.0, 4.0),
+        "dim": ("choice", [1]),
+        "T": ("int", 5, 20),
+    },
+}
+#: measure -> its (quick, full) instances (the estimator's follow its settings: ``instances``)
+INSTANCES = {
+    **dict.fromkeys(SMOOTHING, (_SMOOTHING_INSTANCES, _SMOOTHING_INSTANCES)),
+    "smoothed_gap": (_CISS_INSTANCES[:1], _CISS_INSTANCES),
+    "moreau_grad_sq": ([dict(_MOREAU, T_max=1024)], [dict(_MOREAU, T_max=4096)]),
+    "surrogate_gap": ([dict(_SURROGATE, T_max=4096, runs=128)], [dict(_SURROGATE, T_max=8192, runs=192)]),
+}
 _KAPPA_SYMBOLS = sorted(s.name for s in kappa_ciss.free_symbols)
 _KAPPA_CISS = sp.lambdify(
     sorted(kappa_ciss.free_symbols, key=lambda s: s.name), kappa_ciss
@@ -67,22 +103,13 @@ _KAPPA_CISS = sp.lambdify(
 
 
 def m_grid(p: dict) -> np.ndarray:
-    """Sample sizes: geometric grid on [m_min, m_max]; with ``integer_tm`` only m with theta*m integer."""
-    th = p["theta"]
-    if p["integer_tm"]:
-        k = np.unique(np.round(np.geomspace(max(1.0, th * p["m_min"]), th * p["m_max"], p["m_points"])))
-        m = np.unique(np.round(k / th)).astype(int)
-        m = m[np.abs(th * m - np.round(th * m)) < 1e-9]
-    else:
-        m = np.unique(np.round(np.geomspace(p["m_min"], p["m_max"], p["m_points"]))).astype(int)
-    if m.size == 0:
-        raise UsageError(f"no sample size m in [{p['m_min']}, {p['m_max']}] has theta*m integer; set integer_tm=False")
-    return m
+    """Sample sizes of the estimator measures (:func:`solvers.superquantile.sample_size_grid` of the instance)."""
+    return sq.sample_size_grid(p["theta"], p["m_min"], p["m_max"], p["m_points"], integer_tm=p["integer_tm"])
 
 
 def t_grid(p: dict) -> np.ndarray:
-    """Horizons of the Simplicial-FL rates: geometric grid on [T_min, T_max]."""
-    return np.unique(np.round(np.geomspace(p["T_min"], p["T_max"], p["T_points"]))).astype(int)
+    """Horizons of the Simplicial-FL rates (:func:`solvers.superquantile.horizon_grid` of the instance)."""
+    return sq.horizon_grid(p["T_min"], p["T_max"], p["T_points"])
 
 
 @dataclasses.dataclass
@@ -418,29 +445,7 @@ class SuperquantileExperiment(Experiment):
                 # where bias/B -> 1 - theta, and stays there)
                 space.update(tm=("logfloat", 9.0, 2000.0), tm_min=("choice", [9.0]))
             return space
-        if meas == "l2_smoothing_gap":
-            # the floating-point error of the l2-smoothed value grows like eps n max|x|^2/nu while the bound
-            # nu (1 - theta)/(2 theta n^2) shrinks: with nu >= 0.05 and theta <= 0.98 it stays a small share
-            # of the bound (below, the search only climbs the tolerance: nu = 1e-3 gave measured/bound 7 for an
-            # exact gap at 0.9993 of the bound)
-            return {"n": ("int", 1, 60), "theta": ("float", 0.02, 0.98), "nu": ("logfloat", 0.05, 10.0)}
-        if meas == "entropic_gap":
-            return {"n": ("int", 1, 60), "theta": ("float", 0.02, 1.0), "nu": ("logfloat", 1e-3, 10.0)}
-        if meas == "smoothed_gap":
-            # well conditioned, so that one run (the 1e-20 reference solve dominates) stays under a second; wider
-            # ranges (theta 0.05, lam 0.2, nu 0.1, dim 3, separation 8) made single runs take 5-25 s and one
-            # search up to 150 s, with more reference solves that cannot reach 1e-20 (skipped as infeasible)
-            return {
-                "theta": ("float", 0.3, 1.0),
-                "nu": ("logfloat", 0.5, 3.0),
-                "lam": ("logfloat", 2.0, 20.0),
-                "clients": ("int", 2, 6),
-                "outlier_frac": ("float", 0.0, 0.5),
-                "separation": ("float", 0.0, 4.0),
-                "dim": ("choice", [1]),
-                "T": ("int", 5, 20),
-            }
-        return None
+        return dict(SEARCH_SPACES[meas]) if meas in SEARCH_SPACES else None
 
     def from_search(self, point):
         """Instance parameters from a search point (see :meth:`search_space_for`): ``m_max = tm/theta``
@@ -488,97 +493,48 @@ class SuperquantileExperiment(Experiment):
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
-        meas, kind = claim.measure, claim.kind.value
-        s = self.settings(claim)
-        big = 1000 if quick else 4000
-        if meas in ESTIMATOR:
-            if kind == "scaling":
-                return [dict(law=s.law, theta=0.1, m_min=100, m_max=big * 5, m_points=14)]
-            if s.needs == "G_icdf":
-                return [dict(law="uniform", theta=0.1, m_max=big), dict(law="uniform", theta=0.5, m_min=2, m_max=big)]
-            if s.B == "abs":
-                out = [
-                    dict(law="bernoulli", theta=0.1, m_max=big),
-                    dict(law="bernoulli", theta=0.1, low=-1.0, m_max=big),
-                    dict(law="uniform", theta=0.25, low=-1.0, m_max=big),
-                ]
-                return out
-            out = [
-                dict(law="bernoulli", theta=0.1, m_max=big),
-                dict(law="bernoulli", theta=0.25, m_max=big),
-                dict(law="uniform", theta=0.25, m_max=big),
-            ]
-            if not quick:
-                out.append(
-                    dict(law="beta", theta=0.3, m_min=10, m_max=80, m_points=4, integer_tm=False, replications=50000)
-                )
-            elif meas in ("signed_bias", "variance"):
-                out.append(
-                    dict(law="beta", theta=0.3, m_min=10, m_max=40, m_points=3, integer_tm=False, replications=20000)
-                )
-            return out
-        if meas in ("l2_smoothing_gap", "entropic_gap"):
-            return [dict(n=20, theta=0.25, nu=0.1), dict(n=7, theta=0.3, nu=1.0)]
-        if meas == "smoothed_gap":
-            out = [dict(theta=0.25, nu=1.0, lam=5.0, T=40), dict(theta=0.5, nu=0.5, lam=2.0, T=40, outliers=1)]
-            return out[:1] if quick else out
-        if meas == "moreau_grad_sq":
-            return [dict(theta=0.25, dim=1, clients=8, sample_m=8, T_min=64, T_max=1024 if quick else 4096)]
-        if meas == "surrogate_gap":
-            return [
-                dict(
-                    theta=0.25,
-                    clients=8,
-                    sample_m=4,
-                    lam=2.0,
-                    T_min=256,
-                    T_max=4096 if quick else 8192,
-                    runs=128 if quick else 192,
-                )
-            ]
-        return [dict()]
+        """The estimator's laws (exact two-point and uniform ones; a Beta law by Monte Carlo for the bounds, two
+        of its measures when quick), sample sizes up to 1000 (quick) or 4000; :data:`INSTANCES` for the others."""
+        meas, s, big = claim.measure, self.settings(claim), 1000 if quick else 4000
+        if meas not in ESTIMATOR:
+            return [dict(q) for q in INSTANCES[meas][0 if quick else 1]]
+        if claim.kind.value == "scaling":
+            return [dict(law=s.law, theta=0.1, m_min=100, m_max=big * 5, m_points=14)]
+        if s.needs == "G_icdf":
+            return [dict(law="uniform", theta=0.1, m_max=big), dict(law="uniform", theta=0.5, m_min=2, m_max=big)]
+        if s.B == "abs":  # |Z| <= B: laws below zero too
+            laws = [dict(law="bernoulli", theta=0.1), dict(law="bernoulli", theta=0.1, low=-1.0)]
+            return [dict(q, m_max=big) for q in laws + [dict(law="uniform", theta=0.25, low=-1.0)]]
+        laws = [dict(law="bernoulli", theta=0.1), dict(law="bernoulli", theta=0.25), dict(law="uniform", theta=0.25)]
+        out, beta = [dict(q, m_max=big) for q in laws], dict(law="beta", theta=0.3, m_min=10, integer_tm=False)
+        if not quick:
+            out.append(dict(beta, m_max=80, m_points=4, replications=50000))
+        elif meas in ("signed_bias", "variance"):
+            out.append(dict(beta, m_max=40, m_points=3, replications=20000))
+        return out
 
     # ------------------------------------------------------------------ the pipeline
-    MEASURES = {
-        **dict.fromkeys(ESTIMATOR, "_estimator"),
-        **dict.fromkeys(SMOOTHING, "_smoothing"),
-        "smoothed_gap": "_ciss",
-        "moreau_grad_sq": "_moreau",
-        "surrogate_gap": "_surrogate",
+    #: measure -> its family's (constants, run, measure) methods, in the sections below
+    FAMILY = {
+        **dict.fromkeys(ESTIMATOR, ("law_constants", "law_run", "_estimator")),
+        **dict.fromkeys(SMOOTHING, ("smoothing_constants", "smoothing_run", "_smoothing")),
+        "smoothed_gap": ("ciss_constants", "ciss_run", "_ciss"),
+        "moreau_grad_sq": ("moreau_constants", "moreau_runs", "_moreau"),
+        "surrogate_gap": ("surrogate_constants", "surrogate_run", "_surrogate"),
     }
+    MEASURES = {meas: methods[2] for meas, methods in FAMILY.items()}
 
     def instance(self, p, seed):
         return Instance(self, p, seed)
 
     def constants(self, claim, inst, p):
-        """The constants of the measure's family (its section below)."""
-        meas = claim.measure
-        if meas in ESTIMATOR:
-            return self.law_constants(claim, p)
-        if meas in SMOOTHING:
-            return dict(theta=p["theta"], nu=p["nu"], n=p["n"], rows=inst.losses.shape[0])
-        if meas == "smoothed_gap":
-            return self.ciss_constants(inst.clients, p)
-        if meas == "moreau_grad_sq":
-            return self.moreau_constants(inst.clients, p)
-        return self.surrogate_constants(inst.clients, p)
+        return getattr(self, self.FAMILY[claim.measure][0])(claim, inst, p)
 
     def solve(self, claim, inst, c, p, seed):
-        """The run of the measure's family (its section below); the algorithm stream of ``seed``."""
-        meas, rng = claim.measure, streams(seed).algorithm
-        if meas in ESTIMATOR:
-            return self.law_run(claim, inst.m, c, p, seed)
-        if meas in SMOOTHING:
-            gap_of = sq.l2_smoothing_gap if meas == "l2_smoothing_gap" else sq.entropic_smoothing_gap
-            return (sq.superquantile(inst.losses, p["theta"]), *gap_of(inst.losses, p["theta"], p["nu"]))
-        if meas == "smoothed_gap":
-            return self.ciss_run(claim, inst.clients, c, p)
-        if meas == "moreau_grad_sq":
-            return self.moreau_runs(inst.clients, c, p, rng)
-        return self.surrogate_run(inst.clients, p, rng)
+        return getattr(self, self.FAMILY[claim.measure][1])(claim, inst, c, p, seed)
 
     # ---------------------------------------------------------------- the estimator S_hat_m
-    def law_constants(self, claim, p: dict) -> dict:
+    def law_constants(self, claim, inst, p: dict) -> dict:
         low, high = p["low"], p["high"]
         B = max(abs(low), abs(high)) if self.settings(claim).B == "abs" else high - low
         c = dict(theta=p["theta"], B=B, range=high - low, low=low, high=high, law=p["law"])
@@ -590,46 +546,22 @@ class SuperquantileExperiment(Experiment):
             )
         return c
 
-    def law_run(self, claim, m, c, p, seed) -> dict:
+    def law_run(self, claim, inst, c, p, seed) -> dict:
         """The moments of S_hat_m over the grid of m, then the assumptions at its smallest m."""
-        mom = self.law_moments(p, m, seed)
+        mom = self.law_moments(p, inst.m, seed)
         c["population"] = mom["population"]
-        claim.check_assumptions(**{k: v for k, v in c.items() if k != "law"}, m=int(m.min()))
+        claim.check_assumptions(**{k: v for k, v in c.items() if k != "law"}, m=int(inst.m.min()))
         return mom
 
     def law_moments(self, p: dict, m: np.ndarray, seed: int) -> dict:
-        """Mean and variance of S_hat_m (exact for the two-point and uniform laws; Monte Carlo for the Beta
-        law, the variance by pair differences, from the algorithm stream of ``seed``) and the population
-        value S_theta(Z)."""
-        th, low, high = p["theta"], p["low"], p["high"]
-        exact = dict(method="exact-expectation", mean_se=None, var_se=None, n_samples=1)
-        if p["law"] == "bernoulli":
-            return dict(sq.two_point_law(th, m, th if p["p"] is None else p["p"], low, high), **exact)
-        if p["law"] == "uniform":
-            return dict(sq.uniform_law(th, m, low, high), **exact)
-        R2 = p["replications"] - p["replications"] % 2
-        draws = sq.beta_law(
-            th, m, p["beta_a"], p["beta_b"], low, high, replications=R2, rng=streams(seed).algorithm, chunk=MC_CHUNK
-        )
-        mean, mse, _ = mc_summary(draws["draws"], axis=1)
-        var, vse, _ = pair_variance(draws["draws"], axis=1)
-        return {
-            "m": m,
-            "mean": mean,
-            "var": var,
-            "population": draws["population"],
-            "method": "monte-carlo",
-            "mean_se": mse,
-            "var_se": vse,
-            "n_samples": R2,
-            # every S_hat_m lies in [low, high]; every half squared difference of a pair in [0, (high - low)^2/2]
-            "mean_range": high - low,
-            "var_range": (high - low) ** 2 / 2,
-            "var_samples": R2 // 2,
-        }
+        """:func:`verify.expectation.superquantile_moments` of the instance's law (Monte Carlo from the algorithm
+        stream of ``seed``)."""
+        law = dict(low=p["low"], high=p["high"], p=p["p"], beta=(p["beta_a"], p["beta_b"]))
+        rng = streams(seed).algorithm
+        return superquantile_moments(p["law"], p["theta"], m, replications=p["replications"], rng=rng, **law)
 
     def _estimator(self, claim, run):
-        meas, p, c, m, mom = claim.measure, run.p, run.constants, run.instance.m, run.result
+        meas, c, m, mom = claim.measure, run.constants, run.instance.m, run.result
         signed = mom["mean"] - mom["population"]
         measured = {
             "signed_bias": signed,
@@ -638,98 +570,63 @@ class SuperquantileExperiment(Experiment):
             "abs_bias": np.abs(signed),
             "variance": mom["var"],
         }[meas]
-        variance = meas == "variance"
-        se = mom["var_se"] if variance else mom["mean_se"]
+        var = "var" if meas == "variance" else "mean"
+        n = mom.get("var_samples", mom["n_samples"]) if var == "var" else mom["n_samples"]
         series = {"mean": mom["mean"], "variance": mom["var"], "signed_bias": signed}
-        common = dict(
-            constants=c,
-            instance=p,
-            seed=run.seed,
-            series=series,
-            n_samples=mom.get("var_samples" if variance else "n_samples", mom["n_samples"]),
-        )
+        common = dict(instance=run.p, seed=run.seed, series=series, n_samples=n)
         if claim.kind.value == "scaling":
-            keep = measured > 0
-            fit = loglog_fit(m[keep], measured[keep])
-            c.update(exponent_tolerance=RATE_TOLERANCE, scaling_mode="equal")
-            return Evidence(
-                "m",
-                m[keep],
-                measured[keep],
-                fit.predict(m[keep]),
-                method="fit",
-                fit=fit,
-                predicted_exponent=claim.predicted_exponent(**c),
-                note=f"exponent tolerance {RATE_TOLERANCE}",
-                **common,
+            keep, note = measured > 0, f"exponent tolerance {RATE_TOLERANCE}"
+            return fit_evidence(
+                claim, "m", m[keep], measured[keep], c, mode="equal", tolerance=RATE_TOLERANCE, note=note, **common
             )
         bound = claim.evaluate(m=m, **{k: v for k, v in c.items() if k != "law"})
-        return Evidence(
-            "m",
-            m,
-            measured,
-            bound,
-            method=mom["method"],
-            stderr=se,
-            sample_range=mom.get("var_range" if variance else "mean_range"),
-            **common,
-        )
+        stat = dict(stderr=mom[f"{var}_se"], sample_range=mom.get(f"{var}_range"))
+        return Evidence("m", m, measured, bound, method=mom["method"], constants=c, **stat, **common)
 
     # ---------------------------------------------------------------- smoothings
+    def smoothing_constants(self, claim, inst, p: dict) -> dict:
+        return dict(theta=p["theta"], nu=p["nu"], n=p["n"], rows=inst.losses.shape[0])
+
+    def smoothing_run(self, claim, inst, c, p, seed):
+        """The superquantile of every loss vector and its smoothing gap with that gap's floating-point error bound
+        (:func:`solvers.superquantile.l2_smoothing_gap`, :func:`~solvers.superquantile.entropic_smoothing_gap`:
+        computed relative to the quantile, so its rounding is relative to nu, not to max|x|)."""
+        gap_of = sq.l2_smoothing_gap if claim.measure == "l2_smoothing_gap" else sq.entropic_smoothing_gap
+        return (sq.superquantile(inst.losses, p["theta"]), *gap_of(inst.losses, p["theta"], p["nu"]))
+
     def _smoothing(self, claim, run):
-        """The gap per loss vector, computed without cancellation (:func:`solvers.superquantile.l2_smoothing_gap`,
-        :func:`~solvers.superquantile.entropic_smoothing_gap`: relative to the quantile, so its rounding is
-        relative to nu, not to max|x|), with its own floating-point error bound as ``atol``; a row whose
-        weights could not be solved for (error bound inf) is NaN, no evidence."""
-        S, gap, err = run.result
-        c = run.constants
-        solved = np.isfinite(err)
-        grid = np.arange(S.shape[0])
-        bound = claim.evaluate(**c) * np.ones(grid.size)
+        """The gap per loss vector with its own error bound as ``atol``; a row whose weights could not be solved
+        for (error bound inf) is NaN, no evidence."""
+        (S, gap, err), c = run.result, run.constants
+        solved, bound = np.isfinite(err), claim.evaluate(**c) * np.ones(S.shape[0])
         atol = float(np.max(err[solved])) if solved.any() else 0.0
         c.update(atol=atol, unsolved_rows=int((~solved).sum()))
-        return Evidence(
-            "row",
-            grid,
-            np.where(solved, gap, np.nan),
-            bound,
-            constants=c,
-            instance=run.p,
-            seed=run.seed,
-            atol=atol,
-            series={"superquantile": S, "gap_error_bound": err},
-            note=f"rows: spread-out, integer with ties, nearly constant; gap computed relative to the "
-            f"(1 - theta)-quantile (no cancellation); floating-point atol {atol:.2g} (its a-posteriori "
-            "error bound)",
+        note = (
+            "rows: spread-out, integer with ties, nearly constant; gap computed relative to the (1 - theta)-quantile "
+            f"(no cancellation); floating-point atol {atol:.2g} (its a-posteriori error bound)"
         )
+        series = {"superquantile": S, "gap_error_bound": err}
+        ev = dict(constants=c, instance=run.p, seed=run.seed, atol=atol, series=series, note=note)
+        return Evidence("row", np.arange(S.shape[0]), np.where(solved, gap, np.nan), bound, **ev)
 
     # ---------------------------------------------------------------- CISS
-    def ciss_constants(self, cl, p: dict) -> dict:
-        """The certified optimum (:func:`verify.optima.ciss_optimum`), delta0 from the start, G over the ball
-        of radius sqrt(2 delta0/lambda) around w* (enlarged by the certificate's distance to the candidate),
-        and kappa_CISS from the claim module's own expression."""
-        th, nu, lam = p["theta"], p["nu"], p["lam"]
+    def ciss_constants(self, claim, inst, p: dict) -> dict:
+        """delta0, G and the certified F* from w_0 (:func:`verify.optima.ciss_constants`), kappa_CISS from the
+        claim module's own expression."""
+        th, nu, lam, cl = p["theta"], p["nu"], p["lam"], inst.clients
         if lam <= 0:
             raise UsageError("lam must be > 0 for the CISS strongly convex scheme")
-        w0 = np.full(cl.d, CISS_START)
-        opt = ciss_optimum(cl, w0, th, nu, lam)
-        gn2 = opt.certificate["grad_norm_sq"]
-        delta0 = float(sq.ciss_value(cl, w0, th, nu, lam)) - opt.lower
-        r = math.sqrt(2 * delta0 / lam)
-        r += math.sqrt(gn2) / lam  # the ball around the candidate contains the one around w*
-        G = float((np.linalg.norm(cl.grads(opt.x), axis=-1) + cl.L_i * r).max())
-        c = dict(theta=th, nu=nu, mu=lam, L=cl.L, G=G, delta0=delta0, eps0=p["eps_frac"] * delta0)
-        c.update(certificate_grad_norm_sq=gn2, f_star_lower=opt.lower)
+        k = ciss_constants(cl, np.full(cl.d, CISS_START), th, nu, lam)
+        c = dict(theta=th, nu=nu, mu=lam, L=cl.L, G=k["G"], delta0=k["delta0"], eps0=p["eps_frac"] * k["delta0"])
+        c.update(certificate_grad_norm_sq=k["certificate_grad_norm_sq"], f_star_lower=k["f_star_lower"])
         c["kappa"] = float(_KAPPA_CISS(*[c[s] for s in _KAPPA_SYMBOLS]))
         return c
 
-    def ciss_run(self, claim, cl, c, p):
+    def ciss_run(self, claim, inst, c, p, seed):
         """The assumptions at T = 1, then the CISS alternating scheme from w_0 with the claim's kappa."""
         claim.check_assumptions(T=1, **c)
-        w0 = np.full(cl.d, CISS_START)
-        return sq.ciss_alternating(
-            cl, w0, T=p["T"], theta=p["theta"], nu=p["nu"], lam=p["lam"], eps0=c["eps0"], kappa=c["kappa"]
-        )
+        cl, kw = inst.clients, dict(theta=p["theta"], nu=p["nu"], lam=p["lam"], eps0=c["eps0"], kappa=c["kappa"])
+        return sq.ciss_alternating(cl, np.full(cl.d, CISS_START), T=p["T"], **kw)
 
     def _ciss(self, claim, run):
         p, c, tr = run.p, run.constants, run.result
@@ -738,127 +635,69 @@ class SuperquantileExperiment(Experiment):
         bound = claim.evaluate(T=t, **c)
         keep = (t >= 1) & (bound >= CISS_FLOOR * c["delta0"])
         c["max_inner"] = int(tr.inner.max())
-        return Evidence(
-            "t",
-            t[keep],
-            vals[keep],
-            bound[keep],
-            constants=c,
-            instance=p,
-            seed=run.seed,
-            atol=1e-12,
-            series={"gap": vals, "eps": tr.eps},
-            note=f"t >= 1 while the bound exceeds {CISS_FLOOR:g} delta0; G over the ball of radius sqrt(2 delta0/lambda) around w*",
-        )
+        note = f"t >= 1 while the bound exceeds {CISS_FLOOR:g} delta0; G over the ball of radius sqrt(2 delta0/lambda) around w*"
+        ev = dict(constants=c, instance=p, seed=run.seed, atol=1e-12, series={"gap": vals, "eps": tr.eps}, note=note)
+        return Evidence("t", t[keep], vals[keep], bound[keep], **ev)
 
     # ---------------------------------------------------------------- Simplicial-FL
-    def moreau_constants(self, cl, p: dict) -> dict:
+    def moreau_constants(self, claim, inst, p: dict) -> dict:
+        cl = inst.clients
         if p["dim"] != 1:
             raise UsageError("moreau_grad_sq needs dim=1 (the exact prox is one-dimensional)")
         runs = 1 if p["sample_m"] == cl.n else p["runs"]
         return dict(theta=p["theta"], L=cl.L, rho=2 * cl.L, gamma0=p["gamma0"], runs=runs)
 
-    def moreau_runs(self, cl, c, p, rng) -> list:
-        """One run per horizon T (gamma = gamma0/(L sqrt(T)) depends on T), each from its own spawned stream."""
-        Ts = t_grid(p)
-        run = dict(theta=p["theta"], m=p["sample_m"], replications=c["runs"], tail=p["tail"])
-        return [
-            sq.sfl_subgradient(
-                cl,
-                np.full((1,), 4.0),
-                gamma=np.full(Tk, p["gamma0"] / (cl.L * math.sqrt(Tk))),
-                T=int(Tk),
-                rng=r,
-                checkpoints=np.arange(Tk),
-                **run,
-            )
-            for Tk, r in zip(Ts, rng.spawn(Ts.size))
-        ]
+    def moreau_runs(self, claim, inst, c, p, seed) -> np.ndarray:
+        """From w_0 = 4, one run per horizon T (gamma = gamma0/(L sqrt(T)) depends on T), each from its own stream
+        spawned from the algorithm stream: the exact average over t < T of ||grad Phi^{2L}(w_t)||^2 per run
+        (:func:`solvers.superquantile.moreau_grad_sq_runs`), (horizons, runs)."""
+        kw = dict(gamma0=p["gamma0"], theta=p["theta"], m=p["sample_m"], replications=c["runs"], tail=p["tail"])
+        return sq.moreau_grad_sq_runs(inst.clients, np.full((1,), 4.0), t_grid(p), rng=streams(seed).algorithm, **kw)
 
     def _moreau(self, claim, run):
-        """Exact average over t < T of ||grad Phi^{2L}(w_t)||^2 (bisection prox) per run, averaged over runs."""
-        p, c, cl = run.p, run.constants, run.instance.clients
-        Ts = t_grid(p)
-        meas, ses = [], []
-        for tr in run.result:  # one run per horizon
-            pr = sq.moreau_prox_1d(cl, tr.x_checkpoints, p["theta"], p["sample_m"], c["rho"])  # (T, R, 1)
-            g2 = (pr["grad"] ** 2).sum(axis=-1).mean(axis=0)  # average over t, per run
-            mean, se = (float(g2[0]), 0.0) if c["runs"] == 1 else (float(v) for v in mc_summary(g2)[:2])
-            meas.append(mean)
-            ses.append(se)
-        meas = np.array(meas)
-        fit = loglog_fit(Ts, meas)
-        c["scaling_mode"] = "at-most"
-        return Evidence(
-            "T",
-            Ts,
-            meas,
-            fit.predict(Ts),
-            method="fit",
-            fit=fit,
-            predicted_exponent=claim.predicted_exponent(**c),
-            stderr=np.array(ses),
-            constants=c,
-            instance=p,
-            seed=run.seed,
-            n_samples=c["runs"],
-            note="gamma = gamma0/(L sqrt(T)); exact average over t of ||grad Phi^{2L}(w_t)||^2 (bisection prox)",
-        )
+        """The average over runs (one run: no standard error), fitted against T."""
+        c, G = run.constants, run.result
+        mean, se = (G[:, 0], np.zeros(G.shape[0])) if c["runs"] == 1 else mc_summary(G, axis=1)[:2]
+        note = "gamma = gamma0/(L sqrt(T)); exact average over t of ||grad Phi^{2L}(w_t)||^2 (bisection prox)"
+        ev = dict(stderr=se, instance=run.p, seed=run.seed, n_samples=c["runs"], note=note)
+        return fit_evidence(claim, "T", t_grid(run.p), mean, c, mode="at-most", tolerance=0.0, **ev)
 
     @staticmethod
     def kink_onset(kinks, lam: float) -> tuple[float, dict]:
         """:func:`solvers.superquantile.kink_onset` with this experiment's onset factor and mapped ranges
         (``KINK_ONSET_FACTOR``, ``KINK_ASYMMETRY_MAPPED``, ``KINK_STEP_RATIO_MAPPED``)."""
-        return sq.kink_onset(
-            kinks,
-            lam,
-            factor=KINK_ONSET_FACTOR,
-            asymmetry_range=KINK_ASYMMETRY_MAPPED,
-            step_ratio_range=KINK_STEP_RATIO_MAPPED,
-        )
+        mapped = dict(asymmetry_range=KINK_ASYMMETRY_MAPPED, step_ratio_range=KINK_STEP_RATIO_MAPPED)
+        return sq.kink_onset(kinks, lam, factor=KINK_ONSET_FACTOR, **mapped)
 
-    def surrogate_constants(self, cl, p: dict) -> dict:
+    def surrogate_constants(self, claim, inst, p: dict) -> dict:
         """The certified optimum of the surrogate (cvxpy) and the kinks through it with their onset."""
-        th, m, lam = p["theta"], p["sample_m"], p["lam"]
+        th, m, lam, cl = p["theta"], p["sample_m"], p["lam"], inst.clients
         if lam <= 0:
             raise UsageError("lam must be > 0 for the strongly convex rate")
         opt = superquantile_optimum(cl, th, m, lam)
-        # kinks through the optimum: lambda-strong convexity puts x* within sqrt(2 gap/lambda) of the solver's
-        # point (gap = certified duality gap); the floor only absorbs floating point in |F_i - F_j|
-        gap = opt.certificate["duality_gap"]
-        radius = math.sqrt(2 * max(gap, 0.0) / lam) + 1e-9 * (1 + float(np.linalg.norm(opt.x)))
-        _, kc = self.kink_onset(sq.surrogate_kinks(cl, opt.x, th, m, lam, radius=radius), lam)
-        c = dict(theta=th, lam=lam, L=cl.L, m=m, n=cl.n, f_star=opt.value, f_star_lower=opt.lower, duality_gap=gap)
-        return dict(c, certified_radius=radius, **kc)
+        radius, kinks = surrogate_kinks_at_optimum(cl, opt, th, m, lam)
+        _, kc = self.kink_onset(kinks, lam)
+        c = dict(theta=th, lam=lam, L=cl.L, m=m, n=cl.n, f_star=opt.value, f_star_lower=opt.lower)
+        return dict(c, duality_gap=opt.certificate["duality_gap"], certified_radius=radius, **kc)
 
-    def surrogate_run(self, cl, p, rng):
-        """gamma_t = 2/(lambda (t + 2)), the linearly weighted average checkpointed at every horizon."""
-        Ts, lam = t_grid(p), p["lam"]
-        T = int(Ts.max())
+    def surrogate_run(self, claim, inst, c, p, seed):
+        """From w_0 = 0, gamma_t = 2/(lambda (t + 2)), the linearly weighted average checkpointed at every
+        horizon, ``runs`` replications."""
+        Ts, lam, cl = t_grid(p), p["lam"], inst.clients
+        kw = dict(theta=p["theta"], m=p["sample_m"], lam=lam, replications=p["runs"], tail=p["tail"])
+        gamma = 2.0 / (lam * (np.arange(Ts.max()) + 2.0))
+        rng = streams(seed).algorithm
         return sq.sfl_subgradient(
-            cl,
-            np.zeros(cl.d),
-            gamma=2.0 / (lam * (np.arange(T) + 2.0)),
-            T=T,
-            theta=p["theta"],
-            m=p["sample_m"],
-            rng=rng,
-            lam=lam,
-            replications=p["runs"],
-            average="linear",
-            checkpoints=Ts,
-            tail=p["tail"],
+            cl, np.zeros(cl.d), gamma=gamma, T=int(Ts.max()), rng=rng, average="linear", checkpoints=Ts, **kw
         )
 
     def _surrogate(self, claim, run):
         """The averaged iterate's expected surrogate gap, fitted on the horizons past the kink onset."""
-        p, c = run.p, run.constants
-        Ts = t_grid(p)
+        p, c, Ts = run.p, run.constants, t_grid(run.p)
         vals = sq.surrogate_value(run.instance.clients, run.result.avg_checkpoints, p["theta"], p["sample_m"], p["lam"])
         mean, se, R = mc_summary(vals - c["f_star_lower"], axis=1)  # (len(Ts), R)
         onset = c["T_onset"]
-        keep = Ts >= onset
-        premise = ""
+        keep, premise = Ts >= onset, ""
         if keep.sum() < 3:  # the grid does not reach the regime the law describes: fit everything, judge nothing
             keep = np.ones(Ts.size, dtype=bool)
             reach = (
@@ -873,27 +712,15 @@ class SuperquantileExperiment(Experiment):
                 f"{c['kink_flat_slope']:.3g} and {c['kink_steep_slope']:.3g} across it), where the averaged "
                 f"iterate reaches its asymptotic regime late: {reach}"
             )
-        fit = loglog_fit(Ts[keep], mean[keep])
-        c.update(scaling_mode="equal", exponent_tolerance=SGD_RATE_TOLERANCE, fit_T_min=int(Ts[keep].min()))
-        return Evidence(
-            "T",
-            Ts[keep],
-            mean[keep],
-            fit.predict(Ts[keep]),
-            method="fit",
-            fit=fit,
-            predicted_exponent=claim.predicted_exponent(**c),
-            stderr=se[keep],
-            n_samples=R,
-            constants=c,
-            instance=p,
-            seed=run.seed,
-            premise_unmet=premise,
-            series={"T": Ts, "gap": mean, "stderr": se},
-            note="gamma_t = 2/(lambda (t + 2)), linearly weighted average; exact surrogate over all subsets; the 1/T term "
-            "is tight for stochastic subgradients, so the exponent is compared as equal (tolerance "
-            f"{SGD_RATE_TOLERANCE}); at a kinked optimum only T >= {KINK_ONSET_FACTOR} T_x is judged",
+        c["fit_T_min"] = int(Ts[keep].min())
+        note = (
+            "gamma_t = 2/(lambda (t + 2)), linearly weighted average; exact surrogate over all subsets; the 1/T term "
+            f"is tight for stochastic subgradients, so the exponent is compared as equal (tolerance {SGD_RATE_TOLERANCE}); "
+            f"at a kinked optimum only T >= {KINK_ONSET_FACTOR} T_x is judged"
         )
+        ev = dict(stderr=se[keep], n_samples=R, instance=p, seed=run.seed, premise_unmet=premise, note=note)
+        ev["series"] = {"T": Ts, "gap": mean, "stderr": se}
+        return fit_evidence(claim, "T", Ts[keep], mean[keep], c, mode="equal", tolerance=SGD_RATE_TOLERANCE, **ev)
 
 
 EXPERIMENT = register(SuperquantileExperiment())

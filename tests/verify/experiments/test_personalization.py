@@ -142,8 +142,7 @@ def test_exact_expectation_with_sampling_and_noise_matches_monte_carlo(alg):
     assert np.all(ex[1:] > quiet[1:])  # the noise raises E M_t
     tr = run(
         prob,
-        np.zeros(prob.d_u),
-        np.zeros((prob.n, prob.d_v)),
+        (np.zeros(prob.d_u), np.zeros((prob.n, prob.d_v))),
         T=T,
         rng=np.random.default_rng(0),
         m=2,
@@ -190,5 +189,11 @@ def test_run_validates_the_noise():
     prob, _ = _problem(n=3)
     with pytest.raises(ValueError, match="sigma_u"):
         run(
-            prob, np.zeros(2), np.zeros((3, 2)), gamma_u=0.1, gamma_v=0.1, T=2, rng=np.random.default_rng(0), sigma_u=-1
+            prob,
+            (np.zeros(2), np.zeros((3, 2))),
+            gamma_u=0.1,
+            gamma_v=0.1,
+            T=2,
+            rng=np.random.default_rng(0),
+            sigma_u=-1,
         )

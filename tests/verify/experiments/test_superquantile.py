@@ -374,6 +374,67 @@ def test_sfl_subgradient_is_reproducible_and_vectorized():
     np.testing.assert_allclose(c.x_checkpoints[:, 0], c.x_checkpoints[:, 2])
 
 
+def test_moreau_grad_sq_runs_is_one_run_per_horizon_on_its_own_stream():
+    """Each horizon T: the subgradient run with gamma = gamma0/(L sqrt T) from a stream spawned for it, and the
+    average over t < T of the exact squared Moreau-envelope gradient, per replication."""
+    from ratecheck.verify.instances import superquantile_clients
+
+    cl = superquantile_clients(n=6, d=1, seed=4)
+    Ts, kw = np.array([8, 20]), dict(theta=0.3, m=3, replications=5, tail="optimal")
+    got = sq.moreau_grad_sq_runs(cl, np.full(1, 4.0), Ts, gamma0=0.5, rng=np.random.default_rng(2), **kw)
+    assert got.shape == (2, 5) and np.all(got > 0)
+    for row, T, r in zip(got, Ts, np.random.default_rng(2).spawn(2)):
+        g = np.full(T, 0.5 / (cl.L * math.sqrt(T)))
+        tr = sq.sfl_subgradient(cl, np.full(1, 4.0), gamma=g, T=int(T), rng=r, checkpoints=np.arange(T), **kw)
+        grad = sq.moreau_prox_1d(cl, tr.x_checkpoints, 0.3, 3, 2 * cl.L)["grad"]
+        np.testing.assert_array_equal(row, (grad[..., 0] ** 2).mean(axis=0))
+
+
+def test_sample_size_grid_keeps_integer_theta_m_and_names_the_way_out():
+    m = sq.sample_size_grid(0.1, 10, 1000, 12, integer_tm=True)
+    assert m.min() >= 10 and m.max() <= 1000 and np.all(np.diff(m) > 0)
+    np.testing.assert_allclose(0.1 * m, np.round(0.1 * m), atol=1e-9)
+    np.testing.assert_array_equal(sq.sample_size_grid(0.3, 10, 1000, 5), [10, 32, 100, 316, 1000])
+    with pytest.raises(InvalidInput, match=r"no sample size m in \[5, 5\] has theta\*m integer; set integer_tm=False"):
+        sq.sample_size_grid(0.3, 5, 5, 3, integer_tm=True)
+    np.testing.assert_array_equal(sq.horizon_grid(64, 1024, 5), [64, 128, 256, 512, 1024])
+
+
+def test_superquantile_moments_of_each_law():
+    """The exact laws are the solvers' binomial and order-statistic sums; the Beta law's Monte Carlo uses an even
+    number of replications, the mean with its standard error and the variance by pair differences."""
+    from ratecheck.verify.expectation import mc_summary, pair_variance, superquantile_moments
+
+    m = np.array([10, 20, 40])
+    two = superquantile_moments("bernoulli", 0.1, m, low=-1.0, high=2.0)
+    ref = sq.two_point_law(0.1, m, 0.1, -1.0, 2.0)
+    np.testing.assert_array_equal(two["mean"], ref["mean"])
+    assert two["method"] == "exact-expectation" and two["mean_se"] is None and two["n_samples"] == 1
+    np.testing.assert_array_equal(
+        superquantile_moments("uniform", 0.25, m, low=0, high=1)["var"], sq.uniform_law(0.25, m)["var"]
+    )
+    mc = superquantile_moments(
+        "beta", 0.3, m, low=0.0, high=1.0, beta=(0.5, 2.0), replications=301, rng=np.random.default_rng(1)
+    )
+    draws = sq.beta_law(0.3, m, 0.5, 2.0, replications=300, rng=np.random.default_rng(1))["draws"]
+    np.testing.assert_array_equal(mc["mean"], mc_summary(draws, axis=1)[0])
+    np.testing.assert_array_equal(mc["var_se"], pair_variance(draws, axis=1)[1])
+    assert (mc["n_samples"], mc["var_samples"], mc["var_range"]) == (300, 150, 0.5)
+
+
+def test_ciss_constants_bound_the_client_gradients_from_the_start():
+    """The ball of radius sqrt(2 delta0/lambda) around w* holds every point below F(w_0), w_0 included: G bounds
+    the client gradients there; F* is the certified lower bound of the optimum."""
+    from ratecheck.verify.instances import superquantile_clients
+    from ratecheck.verify.optima import ciss_constants, ciss_optimum
+
+    cl, w0 = superquantile_clients(n=5, d=2, seed=1), np.full(2, 3.0)
+    c = ciss_constants(cl, w0, 0.4, 0.5, 2.0)
+    opt = ciss_optimum(cl, w0, 0.4, 0.5, 2.0)
+    assert c["f_star_lower"] == opt.lower and c["delta0"] == float(sq.ciss_value(cl, w0, 0.4, 0.5, 2.0)) - opt.lower
+    assert c["delta0"] > 0 and c["G"] >= np.linalg.norm(cl.grads(w0), axis=-1).max()
+
+
 def test_ciss_eta_minimises_the_smoothed_objective():
     from ratecheck.verify.instances import superquantile_clients
 
