@@ -86,13 +86,26 @@ class RunCache:
             self._data.move_to_end(key)
             return self._data[key][0]
         value = make()
+        self.put(key, value, keep)
+        return value
+
+    def peek(self, key):
+        """The cached value of ``key`` (now the most recent), or None."""
+        if key not in self._data:
+            return None
+        self._data.move_to_end(key)
+        return self._data[key][0]
+
+    def put(self, key, value, keep=()) -> None:
+        """Store ``value`` under ``key`` (with ``keep``), then evict the least recently used beyond the bounds."""
+        if key in self._data:
+            self._bytes -= self._data.pop(key)[2]
         size = _nbytes(value)
         self._data[key] = (value, tuple(keep), size)
         self._bytes += size
         while len(self._data) > 1 and (len(self._data) > self.max_entries or self._bytes > self.max_bytes):
             _, (_, _, s) = self._data.popitem(last=False)
             self._bytes -= s
-        return value
 
     def clear(self) -> None:
         self._data.clear()
@@ -137,6 +150,44 @@ def _fingerprint(obj, alive: list) -> str:
         return repr(obj)
     alive.append(obj)
     return f"{type(obj).__qualname__}@{id(obj)}"
+
+
+#: what ``prepare`` and ``solve`` may read of a claim without their run depending on more than its name in the
+#: cache (the measure, settings and assumptions are part of the name; ``id`` only names it in messages)
+RUN_NEUTRAL = frozenset({"id", "measure", "setting", "assumptions", "check_assumptions", "in_expectation"})
+
+
+class _Watched:
+    """A claim as :meth:`Experiment.prepare` and :meth:`Experiment.solve` see it: every attribute read goes to
+    the claim and is noted, so the run cache knows whether the run depends on more than its name
+    (:data:`RUN_NEUTRAL`).  ``isinstance(watched, Claim)`` holds."""
+
+    __slots__ = ("claim_", "reads")
+
+    def __init__(self, claim):
+        object.__setattr__(self, "claim_", claim)
+        object.__setattr__(self, "reads", set())
+
+    def __getattr__(self, name):
+        self.reads.add(name)
+        return getattr(self.claim_, name)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"a claim is read-only (tried to set {name!r})")
+
+    @property
+    def __class__(self):  # noqa: D105 - isinstance() sees the claim's class
+        return type(self.claim_)
+
+    def dependent(self) -> bool:
+        """Whether anything outside :data:`RUN_NEUTRAL` was read."""
+        return bool(self.reads - RUN_NEUTRAL)
+
+
+def _definition(claim) -> str:
+    """Everything a claim states (its fields but the id and the prose): the cache name of a run that read it."""
+    skip = {"id", "title", "description", "paper", "provenance", "provenance_note"}
+    return repr([(f.name, getattr(claim, f.name)) for f in dataclasses.fields(claim) if f.name not in skip])
 
 
 def _same(a, b) -> bool:
@@ -287,25 +338,31 @@ class Experiment:
 
     def pipeline(self, claim: Claim, p: dict, seed: int = 0) -> Run:
         """instance -> the claim's algorithm objects -> exact constants -> stepsize (and the claim's
-        assumptions) -> solver run."""
-        inst = self.prepare(claim, self.cached_instance(p, seed), p)
+        assumptions) -> solver run (through the shared cache, see :meth:`_solve_cached`)."""
+        watched = _Watched(claim)
+        inst = self.prepare(watched, self.cached_instance(p, seed), p)
         c = self.constants(claim, inst, p)
         gamma = self.stepsize(claim, c, p)
         if gamma is not None:
             c["gamma"] = gamma
         claim.check_assumptions(**c)
-        return Run(p, seed, streams(seed), inst, c, self._solve_cached(claim, inst, c, p, seed))
+        return Run(p, seed, streams(seed), inst, c, self._solve_cached(watched, inst, c, p, seed))
 
-    def _solve_cached(self, claim: Claim, inst, c: dict, p: dict, seed: int):
+    def _solve_cached(self, watched: _Watched, inst, c: dict, p: dict, seed: int):
         """:meth:`solve` through the shared cache.
 
-        A run is named by everything :meth:`solve` reads: the instance parameters and seed, the claim's
-        measure, typed settings and assumptions, and the constants (stepsize included), arrays by their
-        bytes.  So a teeth variant that changes only the bound (most do) reuses its claim's run, and one
-        that changes the stepsize, a setting or an assumption runs its own.  What :meth:`solve` adds to
-        ``c`` and the warnings it raises are kept with the run and given again on every reuse."""
+        A run is named by the instance parameters and seed, the claim's measure, typed settings and
+        assumptions, and the constants (the stepsize among them; arrays by their bytes).  ``prepare`` and
+        ``solve`` see the claim through :class:`_Watched`, which notes what they read of it: a run for which
+        they read nothing but those (:data:`RUN_NEUTRAL`) is stored under that name alone and serves every
+        claim with the same name -- a teeth variant that changes only the bound reuses its claim's run --
+        while a run that read more (the bound, to choose a horizon, say) is stored under the claim's whole
+        definition too.  The split is sound because the code follows the same path for every claim until it
+        reads something outside the name.  What :meth:`solve` adds to ``c`` and the warnings it raises are
+        kept with the run and given again on every reuse."""
+        claim = watched.claim_
         alive: list = [inst]
-        key = (
+        name = (
             params_key(p),
             seed,
             claim.measure,
@@ -314,15 +371,19 @@ class Experiment:
             claim.in_expectation,
             _fingerprint(c, alive),
         )
-
-        def make():
+        neutral = (self.name, "solve", name, "")
+        own = (self.name, "solve", name, _definition(claim))
+        hit = None if watched.dependent() else CACHE.peek(neutral)
+        if hit is None:
+            hit = CACHE.peek(own)
+        if hit is None:
             c2 = dict(c)
             with warnings.catch_warnings(record=True) as held:  # the filters stay; an error filter still raises
-                result = self.solve(claim, inst, c2, p, seed)
+                result = self.solve(watched, inst, c2, p, seed)
             added = {k: v for k, v in c2.items() if k not in c or not _same(c[k], v)}
-            return result, added, [(w.message, w.category, w.filename, w.lineno) for w in held]
-
-        result, added, held = self.cached("solve", key, make, keep=alive)
+            hit = (result, added, [(w.message, w.category, w.filename, w.lineno) for w in held])
+            CACHE.put(own if watched.dependent() else neutral, hit, keep=alive)
+        result, added, held = hit
         c.update(added)
         for message, category, filename, lineno in held:
             warnings.warn_explicit(message, category, filename, lineno)

@@ -139,3 +139,36 @@ def test_a_reused_run_gives_back_its_constants_and_warnings(monkeypatch):
         assert [str(w.message) for w in held] == ["a solver warning"]
     assert runs[1].result is runs[0].result
     assert "r0" in runs[1].constants and runs[1].constants == runs[0].constants
+
+
+def test_a_run_that_reads_the_bound_is_never_reused_by_a_variant_with_another_bound(monkeypatch):
+    """lgd_rounds_to_eps caps each run at the bound (solve reads it): ~H-squared must run its own and be
+    caught, also right after its claim filled the cache."""
+    exp = ex.get("local_methods")
+    claim, teeth = theorems.get("local-gd.comm-vs-H"), theorems.get("local-gd.comm-vs-H~H-squared")
+    p = exp.params(exp.instances(claim, quick=True)[0])
+    CACHE.clear()
+    calls = _counting_solves(monkeypatch, exp)
+    assert exp.run(claim, p, 0) is not None
+    v = ratecheck_judge(teeth, exp.run(teeth, p, 0))
+    assert calls == [claim.id, teeth.id] and v.verdict == "violated"
+    exp.run(teeth, p, 0)  # its own run is reused by itself
+    assert calls == [claim.id, teeth.id]
+
+
+def test_the_watched_claim_is_a_claim_that_notes_what_is_read():
+    from ratecheck.theorems import Claim
+    from ratecheck.verify.experiments import _Watched
+
+    claim = theorems.get("ef21.pl-qm")
+    w = _Watched(claim)
+    assert isinstance(w, Claim) and w.measure == claim.measure and not w.dependent()
+    assert w.evaluate is not None and w.dependent() and "evaluate" in w.reads
+    with pytest.raises(AttributeError, match="read-only"):
+        w.bound = 1
+
+
+def ratecheck_judge(claim, ev):
+    from ratecheck.verify.verdict import judge
+
+    return judge(claim, ev)
