@@ -300,7 +300,7 @@ def chain_hard_instance(n: int = 8, n_chain: int = 4, d: int = 60, mu: float = 1
     :math:`\mu I+2\varsigma M_{a/b}` have spectrum in :math:`[\mu,L]` with both ends attained (for
     :math:`d\ge3`); the spec's :math:`(L-\mu)/8` refers to the unscaled forms.  A gradient of
     :math:`f_a` at a point supported on :math:`e_1..e_k` reaches :math:`e_{k+1}` only when k is even,
-    one of :math:`f_b` only when k is odd.
+    one of :math:`f_b` only when k is odd.  ``kappa_sum`` is the condition number of :math:`\sum_iC_i`.
     """
     from ratecheck.solvers.problems import NodeQuadratics
 
@@ -327,6 +327,8 @@ def chain_hard_instance(n: int = 8, n_chain: int = 4, d: int = 60, mu: float = 1
     C[n_chain : 2 * n_chain] += 2 * s * Mb
     prob = NodeQuadratics(C, b)
     prob.n_chain = int(n_chain)
+    ev = np.linalg.eigvalsh(prob.C.sum(axis=0))
+    prob.kappa_sum = float(ev[-1] / ev[0])  # condition number of the sum of the nodes' Hessians
     return prob
 
 

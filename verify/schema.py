@@ -41,6 +41,7 @@ __all__ = [
     "Choice",
     "Flag",
     "Custom",
+    "number_list",
     "Rule",
     "SearchVar",
     "Constant",
@@ -284,6 +285,46 @@ class Custom(Param):
 def json_list(text: str):
     """``--param`` parser for list values written as JSON (``[0.5, 0.5]``)."""
     return json.loads(text)
+
+
+def number_list(
+    name: str,
+    default,
+    help: str,
+    *,
+    min_len: int = 1,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+    distinct: bool = False,
+    **kw,
+) -> Custom:
+    """A :class:`Custom` parameter whose value is a list of finite numbers (a sweep grid, written as JSON after
+    ``--param``): at least ``min_len`` of them (``distinct``: at least ``min_len`` distinct ones), each an integer
+    when ``integer``, within the bounds (``low``/``high``, closed unless ``*_open``); the value is a tuple of
+    ints or floats.  The rule in words is derived: e.g. ``"a list of at least 3 integers >= 3"``."""
+    bounds = _bounds_text(low, high, low_open, high_open)
+    size = "a non-empty list of" if min_len <= 1 else f"a list of at least {min_len}"
+    rule = f"{size} {'distinct ' if distinct else ''}{'integers' if integer else 'values'}" + (
+        f" {bounds}" if bounds else ""
+    )
+
+    def check(value):
+        if isinstance(value, (str, bytes)) or np.ndim(value) != 1:
+            raise ValueError
+        kind = Integral if integer else Real
+        if any(isinstance(x, bool) or not isinstance(x, kind) for x in value):
+            raise ValueError
+        out = tuple(int(x) if integer else float(x) for x in value)
+        if len(set(out) if distinct else out) < max(min_len, 1):
+            raise ValueError
+        if not all(math.isfinite(x) and _in_bounds(x, low, high, low_open, high_open) for x in out):
+            raise ValueError
+        return out
+
+    return Custom(name, default, help, rule_text=rule, check=check, parser=json_list, **kw)
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,6 @@ from ..resources import Need
 from ..schema import (
     Choice,
     Constant,
-    Custom,
     Float,
     Int,
     Measure,
@@ -44,24 +43,16 @@ from ..schema import (
     SearchVar,
     Setting,
     expr_value,
-    json_list,
+    number_list,
 )
 from ..verdict import Evidence
 from . import Experiment, register
 
 MC_GRID_POINTS = 30  #: Monte Carlo comparisons on this many k values (Bonferroni over them)
-KAPPAS_RULE = "at least 3 distinct finite values >= 1 (delta/mu >= 1)"
 _LSVRP_RUNS = ("moments_xw", "lyapunov_psi")
 _RUNS = _LSVRP_RUNS + ("sgd_dist_sq",)
 _COMMS = ("comms_to_eps", "tuned_comms_to_eps")
 _PROBLEM = ("instance", "n", "d", "m", "delta", "mu", "spread", "mean_gap")  #: the parameters of the clients
-
-
-def _kappas(v):
-    k = np.asarray(v, dtype=float) if np.ndim(v) == 1 else np.array([])
-    if k.size < 3 or np.any(~np.isfinite(k)) or np.any(k < 1) or np.unique(k).size < 3:
-        raise ValueError
-    return v
 
 
 class _Factors(Setting):
@@ -182,13 +173,13 @@ class LSVRPExperiment(Experiment):
                 choices=("exact", "monte-carlo"),
             ),
             Int("replications", 2000, "Monte Carlo replications", low=2),
-            Custom(
+            number_list(
                 "kappas",
                 (6.0, 9.0, 13.0, 19.0, 27.0),
                 "values of kappa = delta/mu of the communication scaling claims",
-                rule_text=KAPPAS_RULE,
-                check=_kappas,
-                parser=json_list,
+                min_len=3,
+                low=1,
+                distinct=True,
             ),
             Float(
                 "eps",

@@ -293,6 +293,14 @@ def test_hard_instance_constants_and_support():
     x[:4] = 1.0  # depth 4 (even): A extends, B does not
     G = prob.local_grads(np.tile(x, (8, 1)))
     assert support_depth(G[:3]) == 5 and support_depth(G[3:6]) == 4 and support_depth(G[6:]) == 4
+    ev = np.linalg.eigvalsh(prob.C.sum(axis=0))  # the condition number of the sum of the Hessians
+    assert prob.kappa_sum == ev[-1] / ev[0] and 1.0 < prob.kappa_sum <= 50.0
+
+
+def test_a_measure_refuses_another_method_in_the_claims_setting():
+    c = theorems.get("adom-plus.linear-rate")
+    with pytest.raises(UsageError, match="measure decay_rate runs algorithm 'adom\\+' only, the claim's setting"):
+        verify.check(c.variant("gt", setting={**c.setting, "algorithm": "gt"}), quick=True)
 
 
 def test_trajectory_costs_to_eps_and_to_depth_are_the_first_iterates_reaching_them():
