@@ -384,7 +384,7 @@ class Measure:
     random: bool = False
 
 
-_SETTING_KINDS = ("choice", "flag", "number", "subset", "expr", "exprs", "text", "names")
+_SETTING_KINDS = ("choice", "flag", "number", "factors", "subset", "expr", "exprs", "text", "names")
 
 
 @dataclass(frozen=True)
@@ -392,7 +392,8 @@ class Setting:
     """A setting a claim may choose (what the experiment must run).
 
     ``kind``: ``choice`` (one of ``choices``), ``flag`` (bool), ``number`` (int, float or sympy
-    number; ``choices`` restricts it when given), ``subset`` (a tuple of ``choices``), ``expr`` (a
+    number; ``choices`` restricts it when given), ``factors`` (a non-empty tuple of positive finite numbers,
+    e.g. stepsize factors), ``subset`` (a tuple of ``choices``), ``expr`` (a
     sympy expression in the experiment's constants), ``exprs`` (a mapping from ``choices`` to
     sympy expressions) or ``text`` (a string accepted by ``check``, which raises ``ValueError``
     otherwise; ``rule_text`` says what is allowed).  ``measures`` lists the measures it applies to
@@ -418,6 +419,7 @@ class Setting:
             "choice": f"one of {ch}",
             "flag": "true or false",
             "number": f"one of {ch}" if self.choices else "a number",
+            "factors": "a non-empty tuple of finite numbers > 0",
             "subset": f"a tuple of {ch}",
             "expr": "a sympy expression in the experiment's constants",
             "exprs": f"a mapping from {ch} to sympy expressions",
@@ -456,6 +458,17 @@ class Setting:
             if self.choices and value not in self.choices:
                 raise bad
             return value
+        if self.kind == "factors":
+            try:
+                if (
+                    isinstance(value, (str, bool))
+                    or not value
+                    or any(isinstance(f, bool) or not 0 < float(f) < math.inf for f in value)
+                ):
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise bad from None
+            return tuple(value)
         if self.kind == "subset":
             if (
                 isinstance(value, str)

@@ -55,26 +55,6 @@ _COMMS = ("comms_to_eps", "tuned_comms_to_eps")
 _PROBLEM = ("instance", "n", "d", "m", "delta", "mu", "spread", "mean_gap")  #: the parameters of the clients
 
 
-class _Factors(Setting):
-    """A setting whose value is a tuple of positive numbers (the schema has no such kind: ``number``
-    checked element-wise)."""
-
-    def rule(self) -> str:
-        return "a non-empty tuple of finite numbers > 0"
-
-    def validate(self, value, where=""):
-        try:
-            if (
-                isinstance(value, (str, bool))
-                or not value
-                or any(isinstance(f, bool) or not (0 < float(f) < math.inf) for f in value)
-            ):
-                raise ValueError
-        except (TypeError, ValueError):
-            raise UsageError(f"{where}setting {self.name!r} must be {self.rule()}, got {value!r}") from None
-        return tuple(value)
-
-
 class LSVRPExperiment(Experiment):
     name = "lsvrp"
     title = "L-SVRP under Hessian dissimilarity and the SGD comparison (quadratics, l2-logistic)"
@@ -340,11 +320,11 @@ class LSVRPExperiment(Experiment):
                 kind="expr",
                 measures=_COMMS,
             ),
-            _Factors(
+            Setting(
                 "stepsize_factors",
                 (1.0,),
                 "factors of the claim's stepsize tried by the tuned claim",
-                kind="number",
+                kind="factors",
                 measures=("tuned_comms_to_eps",),
             ),
             Setting(

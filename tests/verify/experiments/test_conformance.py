@@ -19,7 +19,7 @@ import sympy as sp
 from ratecheck import theorems
 from ratecheck.verify.errors import UsageError
 from ratecheck.verify.experiments import all_experiments, get
-from ratecheck.verify.schema import Choice, Custom, Flag, Float, Int, number_list
+from ratecheck.verify.schema import Choice, Custom, Flag, Float, Int, Setting, number_list
 from ratecheck.verify.searching import _Space, searchable
 
 EXPS = list(all_experiments())
@@ -245,3 +245,14 @@ def test_number_list_states_its_rule_and_returns_a_tuple():
     for bad in ([2, 2, 3], [2, 3, float("inf")], [0.5, 2, 3]):
         with pytest.raises(ValueError):
             kappas.coerce(bad)
+
+
+def test_factors_setting_is_a_tuple_of_positive_finite_numbers():
+    st = Setting("stepsize_factors", (1.0,), "factors", kind="factors")
+    assert st.rule() == "a non-empty tuple of finite numbers > 0"
+    assert st.validate([0.5, 2, sp.Rational(1, 4)]) == (0.5, 2, sp.Rational(1, 4))
+    for bad in ((), "12", (1.0, 0.0), (1.0, float("inf")), (True,), 2.0):
+        with pytest.raises(
+            UsageError, match="setting 'stepsize_factors' must be a non-empty tuple of finite numbers > 0"
+        ):
+            st.validate(bad)
