@@ -23,12 +23,13 @@ seed, method parameters), so a claim and its teeth share them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
 import sympy as sp
 
-from ratecheck.solvers.adom import StarSequence, adom_plus, gradient_tracking, multi_consensus_rounds
+from ratecheck.solvers.adom import METHODS, StarSequence, multi_consensus_rounds, run_method
 from ratecheck.theorems.adom import order_exponent
 
 from ..errors import UsageError
@@ -50,7 +51,6 @@ FLOOR = 1e-20  #: decay rates are measured while D_k >= FLOOR * D_0
 ROUNDING_FLOOR = 1e-15  #: below this fraction of D_0 a rising distance is rounding noise, not divergence
 EXPONENT_TOLERANCE = 0.1  #: documented slack on fitted exponents (lower-order log and transient terms)
 NETWORKS = ADOM_NETWORKS
-METHODS = ("adom+", "adom+-mc", "gt")
 PROBLEMS = ("quadratic", "logistic")
 COSTS = ("grad_calls", "comm_rounds")
 _NODES = dict(min_len=3, low=3, integer=True)  #: node counts of a sweep: at least 3 integers >= 3
@@ -487,8 +487,8 @@ class ADOMExperiment(Experiment):
         return self.run_method("adom+", problem, gossip, c["chi_in_parameters"], p, budget, FLOOR)
 
     def run_method(self, method, problem, gossip, chi_param, p, iterations, stop_ratio, track=False):
-        """ADOM+ (with multi-consensus for 'adom+-mc', in the product order ``p['order']``) or gradient tracking
-        (stepsize ``p['gt_step']``, 0: its default), cached: a claim and its teeth share the run."""
+        """:func:`solvers.adom.run_method` (product order ``p['order']``, gradient tracking's stepsize
+        ``p['gt_step']``), cached: a claim and its teeth share the run."""
         key = (
             method,
             id(problem),
@@ -501,12 +501,7 @@ class ADOMExperiment(Experiment):
             p["gt_step"],
         )
         run = dict(T=iterations, gossip=gossip, chi=chi_param, track_support=track, stop_ratio=stop_ratio)
-
-        def make():
-            if method == "gt":
-                return gradient_tracking(problem, gamma=p["gt_step"] or None, **run)
-            return adom_plus(problem, **run, multi_consensus=(method == "adom+-mc"), order=p["order"])
-
+        make = functools.partial(run_method, method, problem, order=p["order"], gt_step=p["gt_step"], **run)
         return self.cached(method, key, make, keep=(problem, gossip))
 
     # ------------------------------------------------------------------ the measures

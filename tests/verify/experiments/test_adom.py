@@ -29,6 +29,7 @@ from ratecheck.solvers.adom import (
     multi_consensus_rounds,
     normalized_gossip,
     ring_chi,
+    run_method,
     support_depth,
 )
 from ratecheck.verify.checking import UsageError, outcome
@@ -483,3 +484,18 @@ def test_laplacian_accepts_integral_floats_and_no_edges():
         laplacian(3, [[0, 1.0], [1.0, 2]]).toarray(), laplacian(3, [[0, 1], [1, 2]]).toarray()
     )
     assert laplacian(3, np.zeros((0, 2))).nnz == 0
+
+
+def test_run_method_runs_each_method_by_name():
+    prob, net = adom_quadratics(n=5, d=3, L=9.0, seed=1), relabelled_ring(5, seed=1)
+    kw = dict(T=40, gossip=net, chi=net.chi)
+    for name, direct in (
+        ("adom+", adom_plus(prob, **kw)),
+        ("adom+-mc", adom_plus(prob, **kw, multi_consensus=True, order="dadao")),
+        ("gt", gradient_tracking(prob, **kw, gamma=0.01)),
+    ):
+        tr = run_method(name, prob, **kw, order="dadao", gt_step=0.01)
+        np.testing.assert_array_equal(tr.dist_sq, direct.dist_sq)
+        np.testing.assert_array_equal(tr.comm_rounds, direct.comm_rounds)
+    with pytest.raises(InvalidInput, match="method must be one of adom\\+, adom\\+-mc, gt, got 'dgd'"):
+        run_method("dgd", prob, **kw)
