@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import scipy.sparse as sps
+import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,8 @@ from ratecheck.solvers.adom import (
     run_method,
     support_depth,
 )
+from ratecheck.theorems import ClaimError
+from ratecheck.theorems.adom import law_exponent
 from ratecheck.verify.checking import UsageError, outcome
 from ratecheck.verify.instances import (
     adom_logistic,
@@ -499,3 +502,11 @@ def test_run_method_runs_each_method_by_name():
         np.testing.assert_array_equal(tr.comm_rounds, direct.comm_rounds)
     with pytest.raises(InvalidInput, match="method must be one of adom\\+, adom\\+-mc, gt, got 'dgd'"):
         run_method("dgd", prob, **kw)
+
+
+def test_law_exponent_is_the_log_log_slope_of_a_power_law_only():
+    chi, kappa, eps = sp.symbols("chi kappa eps", positive=True)
+    law = chi * sp.sqrt(kappa) * sp.log(1 / eps)
+    assert law_exponent(law, "chi") == 1.0 and law_exponent(law, "kappa") == 0.5 and law_exponent(law, "n") == 0.0
+    with pytest.raises(ClaimError, match="the law for grad_calls is not a power law in kappa"):
+        law_exponent(sp.sqrt(kappa) * sp.log(kappa), "kappa", "the law for grad_calls")
