@@ -39,6 +39,7 @@ __all__ = [
     "DISSIMILARITY",
     "client_constants",
     "expected_communications",
+    "outcome_system",
 ]
 
 REFRESH = ("new", "old")
@@ -364,3 +365,14 @@ def expected_communications(n: int, iterations, p: float, cost_it: int = 1):
     """Expected communications of ``iterations`` L-SVRP steps: ``n`` for the initial full gradient, then
     ``cost_it`` per iteration and ``n`` per refresh (probability ``p``)."""
     return n + iterations * (cost_it + p * n)
+
+
+def outcome_system(problem: QuadraticClients, gamma: float, e0, p: float | None = None, refresh: str = "new"):
+    r"""The random affine recursion of a run from :math:`x^0=w^0=x^\star+e_0` for exact moments:
+    ``(outcomes, z0, blocks)`` with ``outcomes = (probs, G, h)``: L-SVRP's (:func:`lsvrp_outcomes`, refresh
+    probability ``p``) on the stacked state :math:`(x-x^\star,w-x^\star)` with the blocks of :math:`x` and
+    :math:`w`, or SGD's (``p=None``, :func:`sgd_outcomes`) on :math:`x-x^\star` with the block of :math:`x`."""
+    d = problem.d
+    if p is None:
+        return sgd_outcomes(problem, gamma), np.asarray(e0, dtype=float), [(0, d)]
+    return lsvrp_outcomes(problem, gamma, p, refresh), np.r_[e0, e0], [(0, d), (d, 2 * d)]

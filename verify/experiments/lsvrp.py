@@ -23,7 +23,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from ratecheck.solvers.lsvrp import client_constants, expected_communications, lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
+from ratecheck.solvers.lsvrp import client_constants, expected_communications, lsvrp, outcome_system, sgd
 
 from ..errors import UsageError
 from ..expectation import exact_lsvrp_hitting_time, exact_lsvrp_moments, mc_summary
@@ -509,52 +509,55 @@ class LSVRPExperiment(Experiment):
 
     def solve(self, claim, inst, c, p, seed):
         """L-SVRP (or SGD): exact second moments over the outcomes (quadratics), or Monte Carlo replications.
-        Returns ``(grid, moments, trajectory)``: the k compared, the exact rows (X_k[, W_k]) at them or None,
-        and the Monte Carlo trajectory or None.  A communication claim: :meth:`fastest_to_eps`."""
+        Returns ``(grid, rows, trajectory)``: the k compared, the rows of X_k (and W_k) at them, one exact row
+        or one per replication, and the Monte Carlo trajectory (None when exact).  A communication claim:
+        :meth:`fastest_to_eps`."""
         problem, xs, _, x0 = inst
-        T, d, gamma, is_sgd = p["T"], problem.d, c["gamma"], claim.measure == "sgd_dist_sq"
+        T, gamma, is_sgd = p["T"], c["gamma"], claim.measure == "sgd_dist_sq"
         if claim.measure in _COMMS:
             return self.fastest_to_eps(claim, inst, c, p)
         if p["method"] == "exact":
-            if is_sgd:
-                outcomes, z0, blocks = sgd_outcomes(problem, gamma), x0 - xs, [(0, d)]
-            else:
-                outcomes = lsvrp_outcomes(problem, gamma, c["p"], self._refresh(claim, p))
-                z0, blocks = np.r_[x0 - xs, x0 - xs], [(0, d), (d, 2 * d)]
-            # k = 0 is equality by definition; k >= 1 carries the information
-            return np.arange(1, T + 1), exact_lsvrp_moments(*outcomes, z0, T, blocks)[:, 1:], None
+            refresh = None if is_sgd else self._refresh(claim, p)
+            outcomes, z0, blocks = outcome_system(problem, gamma, x0 - xs, None if is_sgd else c["p"], refresh)
+            moments = exact_lsvrp_moments(*outcomes, z0, T, blocks)[:, 1:]  # k = 0 is equality by definition
+            return np.arange(1, T + 1), dict(zip("XW", moments[:, None])), None
         run = dict(gamma=gamma, T=T, rng=streams(seed).algorithm, replications=p["replications"], x_star=xs)
         if is_sgd:
             tr = sgd(problem, x0, **run)
         else:
             tr = lsvrp(problem, x0, p=c["p"], refresh=self._refresh(claim, p), cost_it=p["cost_it"], **run)
             c["newton_iterations"] = tr.newton_iterations
-        return np.unique(np.geomspace(1, T, MC_GRID_POINTS).astype(int)), None, tr
+        grid = np.unique(np.geomspace(1, T, MC_GRID_POINTS).astype(int))
+        return grid, {"X": tr.dist_x[:, grid], "W": tr.dist_w[:, grid]}, tr
 
     def fastest_to_eps(self, claim, inst, c, p):
         """``(communications, iterations, gamma)`` of the stepsize that first reaches X_k <= eps X_0 in exact
         expectation: the claim's rule, or for the tuned claim the rule times each of its factors (from the
         rule out, each capped by the best so far); None if none does within T_max iterations."""
         problem, xs, _, x0 = inst
-        z0 = np.r_[x0 - xs, x0 - xs]
         factors = self.settings(claim).stepsize_factors if claim.measure == "tuned_comms_to_eps" else (1.0,)
         best, cap = None, p["T_max"]
         for f in sorted((float(f) for f in factors), key=lambda f: abs(math.log(f))):
-            outcomes = lsvrp_outcomes(problem, c["gamma"] * f, c["p"], "new")
-            it = exact_lsvrp_hitting_time(*outcomes, z0, (0, problem.d), c["eps"], cap)
+            outcomes, z0, blocks = outcome_system(problem, c["gamma"] * f, x0 - xs, c["p"])
+            it = exact_lsvrp_hitting_time(*outcomes, z0, blocks[0], c["eps"], cap)
             if it is not None and (best is None or it < best[1]):
                 best, cap = (expected_communications(problem.n, it, c["p"], p["cost_it"]), it, c["gamma"] * f), it
         return best
 
     # ------------------------------------------------------------------ the measures
-    def _evidence(self, run, grid_name, grid, measured, bound, se, nsamp, series, note=""):
-        method = "exact-expectation" if run.result[2] is None else "monte-carlo"
+    @staticmethod
+    def _mean(run, rows):
+        """``(mean, stderr, n_samples)`` of rows: the exact row (no stderr), or Monte Carlo over replications."""
+        return (rows[0], None, 1) if run.result[2] is None else mc_summary(rows)
+
+    def _evidence(self, run, grid_name, grid, summary, bound, series, note=""):
+        measured, se, nsamp = summary
         return Evidence(
             grid_name,
             grid,
             measured,
             bound,
-            method=method,
+            method="exact-expectation" if run.result[2] is None else "monte-carlo",
             stderr=se,
             n_samples=nsamp,
             constants=run.constants,
@@ -564,41 +567,27 @@ class LSVRPExperiment(Experiment):
             note=note,
         )
 
-    @staticmethod
-    def _xw(run):
-        """(grid, X, W, stderr of X, stderr of W, samples) of an L-SVRP run."""
-        grid, moments, tr = run.result
-        if tr is None:
-            return grid, moments[0], moments[1], None, None, 1
-        X, seX, nsamp = mc_summary(tr.dist_x[:, grid])
-        W, seW, _ = mc_summary(tr.dist_w[:, grid])
-        return grid, X, W, seX, seW, nsamp
-
     def _moments_xw(self, claim, run):
-        grid, X, W, seX, seW, nsamp = self._xw(run)
-        one, zero = np.ones(grid.size), np.zeros(grid.size)
-        g2 = np.r_[grid, grid]
+        grid, rows, _ = run.result
+        (X, seX, nsamp), (W, seW, _) = self._mean(run, rows["X"]), self._mean(run, rows["W"])
+        one, zero, g2 = np.ones(grid.size), np.zeros(grid.size), np.r_[grid, grid]
         bound = claim.evaluate(T=g2, u_X=np.r_[one, zero], u_W=np.r_[zero, one], **run.constants)
-        se = None if seX is None else np.r_[seX, seW]
+        summary = np.r_[X, W], None if seX is None else np.r_[seX, seW], nsamp
         note = f"entries 0..{grid.size - 1} compare X_k, the rest W_k; refresh={self._refresh(claim, run.p)}"
-        return self._evidence(run, "k (X_k, then W_k)", g2, np.r_[X, W], bound, se, nsamp, dict(X=X, W=W, k=grid), note)
+        return self._evidence(run, "k (X_k, then W_k)", g2, summary, bound, dict(X=X, W=W, k=grid), note)
 
     def _lyapunov_psi(self, claim, run):
-        grid, X, W, _, _, nsamp = self._xw(run)
-        c, tr = run.constants, run.result[2]
+        """E Psi_k, per replication under Monte Carlo (so the standard error accounts for the X-W correlation)."""
+        (grid, rows, _), c = run.result, run.constants
         wgt = c["psi_weight"] = expr_value(self.settings(claim).psi_weight, c, "psi_weight")
-        if tr is not None:  # per-replication Psi, so the standard error accounts for the X-W correlation
-            psi, se, nsamp = mc_summary(tr.dist_x[:, grid] + wgt * tr.dist_w[:, grid])
-        else:
-            psi, se = X + wgt * W, None
-        bound = claim.evaluate(T=grid, **c)
-        series = {"X": X, "W": W, "k": grid}
-        return self._evidence(run, "k", grid, psi, bound, se, nsamp, series, note=f"Psi weight {wgt:.6g}")
+        series = {"X": self._mean(run, rows["X"])[0], "W": self._mean(run, rows["W"])[0], "k": grid}
+        psi = self._mean(run, rows["X"] + wgt * rows["W"])
+        return self._evidence(run, "k", grid, psi, claim.evaluate(T=grid, **c), series, note=f"Psi weight {wgt:.6g}")
 
     def _sgd_dist_sq(self, claim, run):
-        grid, moments, tr = run.result
-        X, se, nsamp = (moments[0], None, 1) if tr is None else mc_summary(tr.dist_x[:, grid])
-        return self._evidence(run, "k", grid, X, claim.evaluate(T=grid, **run.constants), se, nsamp, {"X": X})
+        grid, rows, _ = run.result
+        X = self._mean(run, rows["X"])
+        return self._evidence(run, "k", grid, X, claim.evaluate(T=grid, **run.constants), {"X": X[0]})
 
     def _complexity(self, claim, p, seed):
         """Expected communications to eps over the sweep of kappa = delta/mu (delta = kappa mu), one pass of the

@@ -16,6 +16,7 @@ from ratecheck.solvers.lsvrp import (
     expected_communications,
     lsvrp,
     lsvrp_outcomes,
+    outcome_system,
     sgd,
     sgd_outcomes,
 )
@@ -427,3 +428,17 @@ def test_a_measure_refuses_a_setting_that_changes_what_it_runs():
     with pytest.raises(UsageError, match="measure sgd_dist_sq runs algorithm 'sgd' only"):
         s = theorems.get("sgd.neighborhood")
         verify.check(s.variant("lsvrp", setting={**s.setting, "algorithm": "lsvrp"}), quick=True)
+
+
+def test_outcome_system_of_lsvrp_and_of_sgd():
+    P = delta_controlled_quadratics(n=3, d=2, delta=2.0, seed=0)
+    e0 = np.array([1.0, -0.5])
+    (probs, G, h), z0, blocks = outcome_system(P, 0.1, e0, p=0.3, refresh="old")
+    want = lsvrp_outcomes(P, 0.1, 0.3, "old")
+    assert all(np.array_equal(a, b) for a, b in zip((probs, G, h), want))
+    np.testing.assert_array_equal(z0, np.r_[e0, e0])
+    assert blocks == [(0, 2), (2, 4)]
+    (probs, G, h), z0, blocks = outcome_system(P, 0.1, e0)
+    assert all(np.array_equal(a, b) for a, b in zip((probs, G, h), sgd_outcomes(P, 0.1)))
+    np.testing.assert_array_equal(z0, e0)
+    assert blocks == [(0, 2)]
