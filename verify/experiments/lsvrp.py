@@ -53,6 +53,10 @@ _LSVRP_RUNS = ("moments_xw", "lyapunov_psi")
 _RUNS = _LSVRP_RUNS + ("sgd_dist_sq",)
 _COMMS = ("comms_to_eps", "tuned_comms_to_eps")
 _PROBLEM = ("instance", "n", "d", "m", "delta", "mu", "spread", "mean_gap")  #: the parameters of the clients
+#: the Monte Carlo reference instance: l2-logistic clients (exact moments need quadratics)
+_LOGISTIC_MC = dict(
+    instance="logistic", d=4, n=8, mu=0.1, gamma=1.0, p=0.2, T=60, method="monte-carlo", replications=400
+)
 
 
 class LSVRPExperiment(Experiment):
@@ -428,17 +432,7 @@ class LSVRPExperiment(Experiment):
                     dict(instance="reference", d=6, gamma=0.05, p=0.1, T=T),
                     dict(instance="reference", d=6, gamma=0.05, p=0.1, T=T, refresh="old"),
                     dict(instance="controlled", gamma=0.02, p=0.2, T=T, dissimilarity="max"),
-                    dict(
-                        instance="logistic",
-                        d=4,
-                        n=8,
-                        mu=0.1,
-                        gamma=1.0,
-                        p=0.2,
-                        T=60,
-                        method="monte-carlo",
-                        replications=400,
-                    ),
+                    dict(_LOGISTIC_MC),
                 ]
             return out
         if m == "lyapunov_psi":
@@ -456,10 +450,8 @@ class LSVRPExperiment(Experiment):
         if m in ("comms_to_eps", "tuned_comms_to_eps"):
             if quick:
                 return [dict(instance="shared-floor", n=10, d=3, start="spread")]
-            return [
-                dict(instance="shared-floor", n=10, d=4, start="spread", kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0)),
-                dict(instance="controlled", n=10, d=4, start="spread", kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0)),
-            ]
+            wide = dict(n=10, d=4, start="spread", kappas=(6.0, 9.0, 13.0, 19.0, 27.0, 40.0))
+            return [dict(wide, instance="shared-floor"), dict(wide, instance="controlled")]
         return [dict()]
 
     # ------------------------------------------------------------------ the pipeline
