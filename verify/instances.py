@@ -513,7 +513,8 @@ def lsvrp_problem(
     """The clients of the L-SVRP experiment: ``'controlled'`` quadratics with exact ``delta`` and ``mu``
     (:func:`delta_controlled_quadratics`), the same with a ``'shared-floor'`` eigenvector at ``mu``, the
     ``'reference'`` high-dissimilarity quadratics (:func:`high_dissimilarity_quadratics`, gaps of mean
-    ``mean_gap``), or ``'logistic'`` clients with ``m`` points each and l2 weight ``mu`` (:func:`l2_logistic_clients`)."""
+    ``mean_gap``), or ``'logistic'`` clients with ``m`` points each and l2 weight ``mu``
+    (:func:`l2_logistic_clients`)."""
     if instance in ("controlled", "shared-floor"):
         shared = instance == "shared-floor"
         return delta_controlled_quadratics(n=n, d=d, delta=delta, mu=mu, spread=spread, shared_floor=shared, seed=seed)

@@ -120,6 +120,12 @@ class Run:
     constants: dict
     result: Any
 
+    def evidence(self, grid_name: str, grid, measured, bound, **fields) -> Evidence:
+        """:class:`Evidence` of this run: its constants, instance parameters and seed filled in; ``fields`` adds
+        the others (``method``, ``stderr``, ``n_samples``, ``series``, ``note``, ...)."""
+        fields = {"constants": self.constants, "instance": self.p, "seed": self.seed, **fields}
+        return Evidence(grid_name, grid, measured, bound, **fields)
+
 
 def _same(a, b) -> bool:
     try:

@@ -43,7 +43,6 @@ from ..instances import (
 )
 from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, SearchVar, Setting, expr_value, number_list
-from ..verdict import Evidence
 from . import Experiment, register
 
 FLOOR = 1e-20  #: decay rates are measured while D_k >= FLOOR * D_0
@@ -512,18 +511,10 @@ class ADOMExperiment(Experiment):
         c["observed_rate_over_sigma2"] = (
             float(np.median(rate[np.isfinite(rate)]) / c["sigma2"]) if np.isfinite(rate).any() else float("nan")
         )
-        return Evidence(
-            "k",
-            ends,
-            rate,
-            claim.evaluate(**c),
-            constants=c,
-            instance=run.p,
-            seed=run.seed,
-            series={"dist_sq": D, "comm_rounds": tr.comm_rounds, "consensus": tr.consensus},
-            note=f"windows of {c['window']} iterations; envelope compared while D_k >= {FLOOR:g} D_0 and up to "
-            "the smallest D_k",
-        )
+        series = {"dist_sq": D, "comm_rounds": tr.comm_rounds, "consensus": tr.consensus}
+        note = f"windows of {c['window']} iterations; envelope compared while D_k >= {FLOOR:g} D_0 and up to the "
+        note += "smallest D_k"
+        return run.evidence("k", ends, rate, claim.evaluate(**c), series=series, note=note)
 
     def _scaling(self, claim, p, seed):
         """Cost to eps over a sweep of chi (relabelled rings of growing n) or kappa, fitted on log-log axes."""
@@ -588,17 +579,9 @@ class ADOMExperiment(Experiment):
             note = "eps values not reached within the budget are dropped (they say nothing against a lower bound)"
         bound = claim.evaluate(k_eps=k_eps[ok], **c)
         c.update(method=p["method"], **extra, iterations=tr.T)
-        return Evidence(
-            p["mode"],
-            grid[ok],
-            (r if claim.measure == "hard_comm_rounds" else g)[ok],
-            bound,
-            constants=c,
-            instance=p,
-            seed=run.seed,
-            series={**series, "comm_rounds": tr.comm_rounds, "grad_calls": tr.grad_calls},
-            note=note,
-        )
+        series.update(comm_rounds=tr.comm_rounds, grad_calls=tr.grad_calls)
+        measured = (r if claim.measure == "hard_comm_rounds" else g)[ok]
+        return run.evidence(p["mode"], grid[ok], measured, bound, series=series, note=note)
 
     def _gap(self, claim, p, seed):
         """ADOM+ rounds to gap_eps on the hard instance over the lower bound, over a grid of (chi, kappa)."""

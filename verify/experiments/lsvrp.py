@@ -45,7 +45,6 @@ from ..schema import (
     expr_value,
     number_list,
 )
-from ..verdict import Evidence
 from . import Experiment, register
 
 MC_GRID_POINTS = 30  #: Monte Carlo comparisons on this many k values (Bonferroni over them)
@@ -543,21 +542,9 @@ class LSVRPExperiment(Experiment):
         return (rows[0], None, 1) if run.result[2] is None else mc_summary(rows)
 
     def _evidence(self, run, grid_name, grid, summary, bound, series, note=""):
-        measured, se, nsamp = summary
-        return Evidence(
-            grid_name,
-            grid,
-            measured,
-            bound,
-            method="exact-expectation" if run.result[2] is None else "monte-carlo",
-            stderr=se,
-            n_samples=nsamp,
-            constants=run.constants,
-            instance=run.p,
-            seed=run.seed,
-            series=series,
-            note=note,
-        )
+        (measured, se, nsamp), method = summary, "exact-expectation" if run.result[2] is None else "monte-carlo"
+        fields = dict(method=method, stderr=se, n_samples=nsamp, series=series, note=note)
+        return run.evidence(grid_name, grid, measured, bound, **fields)
 
     def _moments_xw(self, claim, run):
         grid, rows, _ = run.result
