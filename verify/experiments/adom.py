@@ -22,9 +22,9 @@ seed, method parameters), so a claim and its teeth share them.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -59,24 +59,6 @@ _HARD = ("hard_comm_rounds", "hard_grad_calls")
 _GAP = ("cost_over_lower_bound",)
 #: the method a measure runs where the measure fixes it (the hard instance runs the parameter method)
 MEASURE_METHOD = {"decay_rate": "adom+", "comm_rounds_to_eps": "adom+", "mc_cost_to_eps": "adom+-mc"}
-
-
-@dataclasses.dataclass
-class Instance:
-    """What a measure reads, built on first use and kept in the experiment's shared cache (not here): the
-    network problem of the parameters n, mu, L, or the hard instance."""
-
-    exp: Experiment
-    p: dict
-    seed: int
-
-    @property
-    def network(self):
-        return self.exp.network(self.p, self.p["n"], self.p["mu"], self.p["L"], self.seed)
-
-    @property
-    def hard(self):
-        return self.exp.hard_instance(self.p)
 
 
 class ADOMExperiment(Experiment):
@@ -421,7 +403,11 @@ class ADOMExperiment(Experiment):
         return self.settings(claim).axis or claim.scaling_in or "chi"
 
     def instance(self, p, seed):
-        return Instance(self, p, seed)
+        """What a measure reads, each part built on first use and kept in the shared cache (not here):
+        ``network()``, the network problem of the parameters n, mu, L, or ``hard()``, the hard instance."""
+        return SimpleNamespace(
+            network=lambda: self.network(p, p["n"], p["mu"], p["L"], seed), hard=lambda: self.hard_instance(p)
+        )
 
     def network(self, p: dict, n: int, mu: float, L: float, seed: int):
         """``(problem, gossip)``: the local problems and the gossip sequence of n nodes (shared cache)."""
@@ -458,7 +444,7 @@ class ADOMExperiment(Experiment):
         """The network's constants at the target eps (and, for the decay rate, the chi in ADOM+'s parameters:
         the claim's expression in them, else chi); the hard instance's constants."""
         hard = claim.measure in _HARD
-        problem, gossip = inst.hard[:2] if hard else inst.network
+        problem, gossip = inst.hard()[:2] if hard else inst.network()
         c = dict(mu=problem.mu, L=problem.L, kappa=problem.L / problem.mu, chi=gossip.chi, n=gossip.n, d=problem.d)
         if hard:
             return dict(c, n_chain=p["n_chain"], kappa_sum=problem.kappa_sum)
@@ -474,9 +460,9 @@ class ADOMExperiment(Experiment):
         parameter method (tracking the chain depth in mode 'depth')."""
         meas = claim.measure
         if meas in _HARD:
-            problem, gossip, iters, stop, _ = inst.hard
+            problem, gossip, iters, stop, _ = inst.hard()
             return self.run_method(p["method"], problem, gossip, c["chi"], p, iters, stop, track=p["mode"] == "depth")
-        problem, gossip = inst.network
+        problem, gossip = inst.network()
         if meas in _SCALING:
             return self.run_method(MEASURE_METHOD[meas], problem, gossip, c["chi"], p, p["max_iter"], p["eps"])
         sigma2 = math.sqrt(c["mu"] / c["L"]) / (16 * c["chi"])
@@ -569,7 +555,7 @@ class ADOMExperiment(Experiment):
             extra, series = dict(max_depth=int(tr.depth.max())), {"depth": tr.depth}
             note = "cost before chain depth k first appears anywhere in the method's state (k_eps := k)"
         else:
-            grid, k_eps = np.array(sorted(p["eps_grid"], reverse=True)), run.instance.hard[4]
+            grid, k_eps = np.array(sorted(p["eps_grid"], reverse=True)), run.instance.hard()[4]
             r, g, ok = tr.cost_to_eps(grid)
             if not ok.any():
                 raise UsageError(
