@@ -48,6 +48,8 @@ __all__ = [
     "adom_plus",
     "gradient_tracking",
     "support_depth",
+    "METHODS",
+    "run_method",
 ]
 
 DENSE_MAX = 600  #: up to this many nodes the spectrum is computed with a dense symmetric eigensolver
@@ -706,3 +708,29 @@ def gradient_tracking(
         if rec.record(k + 1, X.ravel(), (X,)):  # x^k: k rounds, k gradient calls (s^k already holds one more)
             break
     return rec.trajectory(np.arange(rec.k_end + 1), {"eta": eta}, X, {"algorithm": "gt"})
+
+
+METHODS = ("adom+", "adom+-mc", "gt")  #: the methods :func:`run_method` runs by name
+
+
+def run_method(
+    method: str,
+    problem,
+    *,
+    T: int,
+    gossip: GossipSequence,
+    chi: float,
+    order: str = "time",
+    gt_step: float = 0.0,
+    track_support: bool = False,
+    stop_ratio: float = 0.0,
+) -> ADOMTrajectory:
+    """One of :data:`METHODS` by name from zero: ``'adom+'`` (:func:`adom_plus`), ``'adom+-mc'`` (ADOM+ with
+    multi-consensus, products in ``order``) or ``'gt'`` (:func:`gradient_tracking` with stepsize ``gt_step``,
+    0: its default 1/(4 L chi)); ``chi`` is the chi the method's parameters use."""
+    if method not in METHODS:
+        raise InvalidInput(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+    run = dict(T=T, gossip=gossip, chi=chi, track_support=track_support, stop_ratio=stop_ratio)
+    if method == "gt":
+        return gradient_tracking(problem, gamma=gt_step or None, **run)
+    return adom_plus(problem, **run, multi_consensus=(method == "adom+-mc"), order=order)

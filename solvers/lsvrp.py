@@ -29,9 +29,21 @@ from ._trajectory import Trajectory
 from ._validate import InvalidInput, finite_array, generator, in_unit_interval, positive, positive_int
 from .problems import L2Logistic, Problem, QuadraticClients
 
-__all__ = ["LSVRPTrajectory", "lsvrp", "sgd", "lsvrp_outcomes", "sgd_outcomes", "REFRESH"]
+__all__ = [
+    "LSVRPTrajectory",
+    "lsvrp",
+    "sgd",
+    "lsvrp_outcomes",
+    "sgd_outcomes",
+    "REFRESH",
+    "DISSIMILARITY",
+    "client_constants",
+    "expected_communications",
+    "outcome_system",
+]
 
 REFRESH = ("new", "old")
+DISSIMILARITY = ("mean-square", "max")  #: which Hessian dissimilarity :func:`client_constants` calls delta
 
 
 @dataclass(kw_only=True)
@@ -316,3 +328,51 @@ def sgd_outcomes(problem: QuadraticClients, gamma: float):
     G = np.eye(d) - gamma * problem.A
     h = -gamma * (problem.A @ problem.x_star - problem.b)
     return np.full(n, 1.0 / n), G, h
+
+
+def client_constants(problem, dissimilarity: str = "mean-square") -> dict:
+    r"""The exact constants of the clients that L-SVRP's and SGD's rates are stated in.
+
+    Quadratic clients: :math:`\mu=\min_i\lambda_{\min}(A_i)`, the Hessian dissimilarity
+    :math:`\delta=\sqrt{\lambda_{\max}(\frac1n\sum_i(A_i-\bar A)^2)}` (``delta_exact``) or its upper bound
+    :math:`\delta_{\max}=\max_i\Vert A_i-\bar A\Vert` as ``delta`` (``dissimilarity="max"``), :math:`\mu_f`,
+    :math:`L_{\max}` and :math:`\sigma_\star^2=\frac1n\sum_i\Vert\nabla f_i(x^\star)\Vert^2`.  l2-logistic
+    clients: :math:`\mu=\lambda` and the certified upper bound of :math:`\delta` (``delta_certified_upper``).
+    Both: ``n``, ``d`` and :math:`\kappa=\delta/\mu`.
+    """
+    if dissimilarity not in DISSIMILARITY:
+        raise InvalidInput(f"dissimilarity must be one of {', '.join(DISSIMILARITY)}, got {dissimilarity!r}")
+    if isinstance(problem, QuadraticClients):
+        c = dict(
+            mu=problem.mu,
+            delta=problem.delta if dissimilarity == "mean-square" else problem.delta_max,
+            delta_exact=problem.delta,
+            delta_max=problem.delta_max,
+            mu_f=problem.mu_f,
+            L_max=problem.L_max,
+            sigma2=problem.sigma_star2,
+        )
+    elif isinstance(problem, L2Logistic):
+        c = dict(mu=problem.mu, delta=problem.delta_bound, delta_certified_upper=problem.delta_bound)
+        c["L_max"] = float(problem.L_i.max())
+    else:
+        raise InvalidInput(f"problem must be QuadraticClients or L2Logistic, got {type(problem).__name__}")
+    c.update(n=problem.n, d=problem.d, kappa=c["delta"] / c["mu"])
+    return c
+
+
+def expected_communications(n: int, iterations, p: float, cost_it: int = 1):
+    """Expected communications of ``iterations`` L-SVRP steps: ``n`` for the initial full gradient, then
+    ``cost_it`` per iteration and ``n`` per refresh (probability ``p``)."""
+    return n + iterations * (cost_it + p * n)
+
+
+def outcome_system(problem: QuadraticClients, gamma: float, e0, p: float | None = None, refresh: str = "new"):
+    r"""The random affine recursion of a run from :math:`x^0=w^0=x^\star+e_0` for exact moments:
+    ``(outcomes, z0, blocks)`` with ``outcomes = (probs, G, h)``: L-SVRP's (:func:`lsvrp_outcomes`, refresh
+    probability ``p``) on the stacked state :math:`(x-x^\star,w-x^\star)` with the blocks of :math:`x` and
+    :math:`w`, or SGD's (``p=None``, :func:`sgd_outcomes`) on :math:`x-x^\star` with the block of :math:`x`."""
+    d = problem.d
+    if p is None:
+        return sgd_outcomes(problem, gamma), np.asarray(e0, dtype=float), [(0, d)]
+    return lsvrp_outcomes(problem, gamma, p, refresh), np.r_[e0, e0], [(0, d), (d, 2 * d)]

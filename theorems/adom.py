@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._core import Claim, Identity, Kind, Provenance, ge, gt, register, register_teeth, sym
+from ._core import Claim, ClaimError, Identity, Kind, Provenance, ge, gt, register, register_teeth, sym
 
 PAPER = (
     "Kovalev, Gasanov, Gasnikov, Richtárik. Lower Bounds and Optimal Algorithms for Smooth and Strongly "
@@ -42,6 +42,16 @@ def order_exponent(order: sp.Expr, var: sp.Symbol) -> sp.Expr:
     # a power law's slope is already a number after sympy's automatic evaluation; a logarithmic factor leaves
     # log(1/x) terms, which expand_log normalises (0.001 s; sp.simplify took 0.11 s at every import)
     return slope if slope.is_Number else sp.expand_log(slope, force=True)
+
+
+def law_exponent(law: sp.Expr, axis: str, what: str = "the law") -> float:
+    """:func:`order_exponent` of ``law`` in its symbol named ``axis`` (0 if it has none), as a number;
+    :class:`ClaimError` naming ``what`` when it is not a power law in ``axis`` (the slope still depends on a symbol)."""
+    var = next((s for s in law.free_symbols if s.name == axis), None)
+    e = sp.Integer(0) if var is None else order_exponent(law, var)
+    if e.free_symbols:
+        raise ClaimError(f"{what} is not a power law in {axis}")
+    return float(e)
 
 
 ADOM_ORDER = chi * sp.sqrt(kappa) * sp.log(1 / eps)  #: ADOM+ rounds = gradient calls (abstract)

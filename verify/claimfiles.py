@@ -425,7 +425,7 @@ def _setting_value(st, v, table, where: str, field_name: str, note):
         if not isinstance(v, dict):
             raise UsageError(f"{where} must be a table of LaTeX expressions")
         return {k: (latex(x, f"{field_name}.{k}") if isinstance(x, str) else x) for k, x in v.items()}
-    if st.kind == "number":
+    if st.kind in ("number", "factors"):
 
         def number(x):
             if isinstance(x, str):

@@ -39,11 +39,13 @@ __all__ = [
     "windowed_decay_rate",
     "FORMS",
     "MIN_DISTINCT",
+    "FIT_LINES",
     "plot_exponents",
 ]
 
 FORMS = ("power", "offset", "piecewise")
 MIN_DISTINCT = {"power": 3, "offset": 4, "piecewise": 4}  #: distinct x values a form needs for an interval
+FIT_LINES = ("fit", "predicted", "none")  #: what :func:`fit_evidence` draws in place of a bound
 
 
 @dataclass(frozen=True)
@@ -131,16 +133,36 @@ def loglog_fit(x, y, confidence: float = 0.95) -> Fit:
     )
 
 
-def fit_evidence(claim, grid_name: str, x, y, constants: dict, *, mode: str, tolerance: float, **evidence) -> Evidence:
-    """Evidence of a scaling claim from a :func:`loglog_fit` of ``y`` against ``x``: the fitted line in place of
-    a bound, the claim's predicted exponent at ``constants`` (which gain ``exponent_tolerance`` = ``tolerance`` and
-    ``scaling_mode`` = ``mode``: ``"equal"`` or ``"at-most"``); ``evidence`` adds further :class:`Evidence`
-    fields (``instance``, ``seed``, ``note``, ``n_samples``, ...)."""
+def fit_evidence(
+    claim,
+    grid_name: str,
+    x,
+    y,
+    constants: dict,
+    *,
+    mode: str,
+    tolerance: float,
+    line: str = "fit",
+    exponent: float | None = None,
+    **evidence,
+) -> Evidence:
+    """Evidence of a scaling claim from a :func:`loglog_fit` of ``y`` against ``x``: the claim's predicted exponent
+    at ``constants`` (or ``exponent``, e.g. a law's; ``constants`` gain ``exponent_tolerance`` = ``tolerance`` and
+    ``scaling_mode`` = ``mode``: ``"equal"`` or ``"at-most"``), and in place of a bound the ``line``: the fitted line
+    (``"fit"``), the predicted slope through the first point (``"predicted"``) or none (``"none"``, NaN).
+    ``evidence`` adds further :class:`Evidence` fields (``instance``, ``seed``, ``note``, ``n_samples``, ...)."""
+    if line not in FIT_LINES:
+        raise ValueError(f"line must be one of {', '.join(FIT_LINES)}, got {line!r}")
     fit = loglog_fit(x, y)
     constants.update(exponent_tolerance=tolerance, scaling_mode=mode)
-    pred = claim.predicted_exponent(**constants)
+    pred = claim.predicted_exponent(**constants) if exponent is None else exponent
+    if line == "fit":
+        ref = fit.predict(x)
+    else:
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        ref = y[0] * (x / x[0]) ** pred if line == "predicted" else np.full_like(y, np.nan)
     return Evidence(
-        grid_name, x, y, fit.predict(x), method="fit", fit=fit, predicted_exponent=pred, constants=constants, **evidence
+        grid_name, x, y, ref, method="fit", fit=fit, predicted_exponent=pred, constants=constants, **evidence
     )
 
 

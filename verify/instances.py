@@ -301,7 +301,7 @@ def chain_hard_instance(n: int = 8, n_chain: int = 4, d: int = 60, mu: float = 1
     :math:`\mu I+2\varsigma M_{a/b}` have spectrum in :math:`[\mu,L]` with both ends attained (for
     :math:`d\ge3`); the spec's :math:`(L-\mu)/8` refers to the unscaled forms.  A gradient of
     :math:`f_a` at a point supported on :math:`e_1..e_k` reaches :math:`e_{k+1}` only when k is even,
-    one of :math:`f_b` only when k is odd.
+    one of :math:`f_b` only when k is odd.  ``kappa_sum`` is the condition number of :math:`\sum_iC_i`.
     """
     from ratecheck.solvers.problems import NodeQuadratics
 
@@ -328,6 +328,8 @@ def chain_hard_instance(n: int = 8, n_chain: int = 4, d: int = 60, mu: float = 1
     C[n_chain : 2 * n_chain] += 2 * s * Mb
     prob = NodeQuadratics(C, b)
     prob.n_chain = int(n_chain)
+    ev = np.linalg.eigvalsh(prob.C.sum(axis=0))
+    prob.kappa_sum = float(ev[-1] / ev[0])  # condition number of the sum of the nodes' Hessians
     return prob
 
 
@@ -498,7 +500,47 @@ def l2_logistic_clients(
     return L2Logistic(A, y, lam=lam)
 
 
+LSVRP_INSTANCES = (
+    "controlled",
+    "shared-floor",
+    "reference",
+    "logistic",
+)  #: the client families of :func:`lsvrp_problem`
+
+
+def lsvrp_problem(
+    instance: str, n: int, d: int, *, delta: float, mu: float, spread: float, mean_gap: float, m: int, seed: int = 0
+):
+    """The clients of the L-SVRP experiment: ``'controlled'`` quadratics with exact ``delta`` and ``mu``
+    (:func:`delta_controlled_quadratics`), the same with a ``'shared-floor'`` eigenvector at ``mu``, the
+    ``'reference'`` high-dissimilarity quadratics (:func:`high_dissimilarity_quadratics`, gaps of mean
+    ``mean_gap``), or ``'logistic'`` clients with ``m`` points each and l2 weight ``mu``
+    (:func:`l2_logistic_clients`)."""
+    if instance in ("controlled", "shared-floor"):
+        shared = instance == "shared-floor"
+        return delta_controlled_quadratics(n=n, d=d, delta=delta, mu=mu, spread=spread, shared_floor=shared, seed=seed)
+    if instance == "reference":
+        return high_dissimilarity_quadratics(n=n, d=d, mu=mu, mean_gap=mean_gap, seed=seed)
+    if instance == "logistic":
+        return l2_logistic_clients(n=n, d=d, m=m, lam=mu, seed=seed)
+    raise UsageError(f"instance must be one of {', '.join(LSVRP_INSTANCES)}, got {instance!r}")
+
+
+def unit_start(x_star: np.ndarray, kind: str, rng: np.random.Generator, A_bar: np.ndarray | None = None) -> np.ndarray:
+    """A start point at distance 1 from ``x_star``: in a random direction drawn from ``rng`` (``'random'``),
+    with equal energy 1/d on every eigenvector of ``A_bar`` (``'spread'``; a random direction without
+    ``A_bar``), or ``x_star`` itself (``'optimum'``)."""
+    if kind == "optimum":
+        return x_star.copy()
+    if kind == "spread" and A_bar is not None:
+        v = np.linalg.eigh(A_bar)[1].sum(axis=1)
+    else:
+        v = rng.standard_normal(x_star.size)
+    return x_star + v / np.linalg.norm(v)
+
+
 __all__ += ["delta_controlled_quadratics", "high_dissimilarity_quadratics", "l2_logistic_clients"]
+__all__ += ["LSVRP_INSTANCES", "lsvrp_problem", "unit_start"]
 
 
 # --------------------------------------------------------------------------- local-update methods' clients

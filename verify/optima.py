@@ -265,7 +265,13 @@ def l2_logistic_optimum(problem, tol: float = 1e-10) -> Optimum:
     return Optimum(xh, val, val - float(g @ g) / (2 * problem.lam), cert)
 
 
-__all__ += ["quadratic_clients_optimum", "l2_logistic_optimum"]
+def clients_optimum(problem) -> Optimum:
+    """The certified optimum of L-SVRP's clients: :func:`quadratic_clients_optimum` for quadratic clients,
+    :func:`l2_logistic_optimum` for l2-logistic ones."""
+    return quadratic_clients_optimum(problem) if hasattr(problem, "x_star") else l2_logistic_optimum(problem)
+
+
+__all__ += ["quadratic_clients_optimum", "l2_logistic_optimum", "clients_optimum"]
 
 
 # --------------------------------------------------------------------------- geometric median

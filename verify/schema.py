@@ -41,6 +41,7 @@ __all__ = [
     "Choice",
     "Flag",
     "Custom",
+    "number_list",
     "Rule",
     "SearchVar",
     "Constant",
@@ -286,6 +287,46 @@ def json_list(text: str):
     return json.loads(text)
 
 
+def number_list(
+    name: str,
+    default,
+    help: str,
+    *,
+    min_len: int = 1,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+    distinct: bool = False,
+    **kw,
+) -> Custom:
+    """A :class:`Custom` parameter whose value is a list of finite numbers (a sweep grid, written as JSON after
+    ``--param``): at least ``min_len`` of them (``distinct``: at least ``min_len`` distinct ones), each an integer
+    when ``integer``, within the bounds (``low``/``high``, closed unless ``*_open``); the value is a tuple of
+    ints or floats.  The rule in words is derived: e.g. ``"a list of at least 3 integers >= 3"``."""
+    bounds = _bounds_text(low, high, low_open, high_open)
+    size = "a non-empty list of" if min_len <= 1 else f"a list of at least {min_len}"
+    rule = f"{size} {'distinct ' if distinct else ''}{'integers' if integer else 'values'}" + (
+        f" {bounds}" if bounds else ""
+    )
+
+    def check(value):
+        if isinstance(value, (str, bytes)) or np.ndim(value) != 1:
+            raise ValueError
+        kind = Integral if integer else Real
+        if any(isinstance(x, bool) or not isinstance(x, kind) for x in value):
+            raise ValueError
+        out = tuple(int(x) if integer else float(x) for x in value)
+        if len(set(out) if distinct else out) < max(min_len, 1):
+            raise ValueError
+        if not all(math.isfinite(x) and _in_bounds(x, low, high, low_open, high_open) for x in out):
+            raise ValueError
+        return out
+
+    return Custom(name, default, help, rule_text=rule, check=check, parser=json_list, **kw)
+
+
 @dataclass(frozen=True)
 class Rule:
     """A rule across parameters: ``test(p)`` is True on valid instances; ``text`` states it."""
@@ -343,7 +384,7 @@ class Measure:
     random: bool = False
 
 
-_SETTING_KINDS = ("choice", "flag", "number", "subset", "expr", "exprs", "text", "names")
+_SETTING_KINDS = ("choice", "flag", "number", "factors", "subset", "expr", "exprs", "text", "names")
 
 
 @dataclass(frozen=True)
@@ -351,7 +392,8 @@ class Setting:
     """A setting a claim may choose (what the experiment must run).
 
     ``kind``: ``choice`` (one of ``choices``), ``flag`` (bool), ``number`` (int, float or sympy
-    number; ``choices`` restricts it when given), ``subset`` (a tuple of ``choices``), ``expr`` (a
+    number; ``choices`` restricts it when given), ``factors`` (a non-empty tuple of positive finite numbers,
+    e.g. stepsize factors), ``subset`` (a tuple of ``choices``), ``expr`` (a
     sympy expression in the experiment's constants), ``exprs`` (a mapping from ``choices`` to
     sympy expressions) or ``text`` (a string accepted by ``check``, which raises ``ValueError``
     otherwise; ``rule_text`` says what is allowed).  ``measures`` lists the measures it applies to
@@ -377,6 +419,7 @@ class Setting:
             "choice": f"one of {ch}",
             "flag": "true or false",
             "number": f"one of {ch}" if self.choices else "a number",
+            "factors": "a non-empty tuple of finite numbers > 0",
             "subset": f"a tuple of {ch}",
             "expr": "a sympy expression in the experiment's constants",
             "exprs": f"a mapping from {ch} to sympy expressions",
@@ -415,6 +458,17 @@ class Setting:
             if self.choices and value not in self.choices:
                 raise bad
             return value
+        if self.kind == "factors":
+            try:
+                if (
+                    isinstance(value, (str, bool))
+                    or not value
+                    or any(isinstance(f, bool) or not 0 < float(f) < math.inf for f in value)
+                ):
+                    raise ValueError
+            except (TypeError, ValueError):
+                raise bad from None
+            return tuple(value)
         if self.kind == "subset":
             if (
                 isinstance(value, str)

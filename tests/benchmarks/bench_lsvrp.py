@@ -2,7 +2,8 @@
 
 Run: PYTHONPATH=. python -m pytest tests/benchmarks/bench_lsvrp.py -m benchmark --benchmark-enable
 Side by side: the solver (prox through the precomputed eigendecomposition) and a naive per-step
-loop with one linear solve per prox (how research code typically runs); plus the exact-moment engine.
+loop with one linear solve per prox (how research code typically runs); plus the exact-moment engine, and
+the exact hitting time (checked every step) against the chunked search the experiment used before.
 """
 
 import numpy as np
@@ -10,7 +11,8 @@ import pytest
 
 from ratecheck.solvers.lsvrp import lsvrp, lsvrp_outcomes
 from ratecheck.solvers.problems import QuadraticClients
-from ratecheck.verify.expectation import exact_lsvrp_moments
+from ratecheck.verify.expectation import LsvrpExactMoments, exact_lsvrp_hitting_time, exact_lsvrp_moments
+from ratecheck.verify.instances import delta_controlled_quadratics
 
 pytestmark = pytest.mark.benchmark
 
@@ -73,3 +75,46 @@ def test_exact_moments_1000_steps(benchmark):
     P = QuadraticClients(M @ M.transpose(0, 2, 1) / d + np.eye(d), rng.standard_normal((n, d)))
     probs, G, h = lsvrp_outcomes(P, 0.05, 0.05)
     benchmark(exact_lsvrp_moments, probs, G, h, np.ones(2 * d), 1000, [(0, d), (d, 2 * d)])
+
+
+# ----------------------------------------------------------------------------- the exact hitting time
+def _chunked_hitting_time(probs, G, h, z0, block, eps, T_max):
+    """The L-SVRP experiment's previous hitting time (kept here as the baseline): chunks of doubling length
+    stepped without a check, the chunk that crosses replayed one step at a time."""
+    eng = LsvrpExactMoments(probs, G, h, z0)
+    a, b = block
+    target = eps * eng.block_sq(a, b)
+    k, chunk = 0, 16
+    while k < T_max:
+        steps = min(chunk, T_max - k)
+        S0 = eng.S.copy()
+        eng.step(steps)
+        v = eng.block_sq(a, b)
+        if v <= target or not np.isfinite(v):
+            if not np.isfinite(v):
+                return None
+            eng.S, eng.k = S0, k
+            for _ in range(steps):
+                eng.step()
+                if eng.block_sq(a, b) <= target:
+                    return eng.k
+        k += steps
+        chunk = min(chunk * 2, 4096)
+    return None
+
+
+@pytest.fixture(scope="module")
+def hitting_system():
+    """The tuned-probe's hardest cell: shared-floor clients at delta/mu = 40, gamma = mu/(2 delta^2), p = 1/n."""
+    P = delta_controlled_quadratics(n=10, d=4, delta=40.0, mu=1.0, shared_floor=True, seed=0)
+    probs, G, h = lsvrp_outcomes(P, 1.0 / (2 * 40.0**2), 0.1)
+    return probs, G, h, np.ones(8) / 2, (0, 4), 1e-3, 200_000
+
+
+def test_exact_hitting_time(benchmark, hitting_system):
+    k = benchmark(exact_lsvrp_hitting_time, *hitting_system)
+    assert k == _chunked_hitting_time(*hitting_system)
+
+
+def test_chunked_hitting_time_previous(benchmark, hitting_system):
+    benchmark(_chunked_hitting_time, *hitting_system)

@@ -8,6 +8,7 @@ import pytest
 from ratecheck.verify import UsageError
 from ratecheck.verify.fit import (
     Fit,
+    fit_evidence,
     loglog_fit,
     offset_fit,
     piecewise_fit,
@@ -106,3 +107,29 @@ def test_windowed_decay_rate_uses_the_suffix_max_envelope_and_stops_at_the_round
 def test_windowed_decay_rate_of_a_diverging_or_short_run():
     ends, rate = windowed_decay_rate(np.array([1.0, 10.0, np.inf]), 8, floor=1e-20, rounding_floor=1e-15)
     assert ends.tolist() == [2] and rate[0] == -np.inf  # shorter than one window: measured over its length
+
+
+class _Scaling:
+    """The two things fit_evidence asks of a scaling claim."""
+
+    def predicted_exponent(self, **constants):
+        return 2.0
+
+
+@pytest.mark.parametrize("line", ["fit", "predicted", "none"])
+def test_fit_evidence_lines_and_exponent(line):
+    x = np.array([1.0, 2.0, 4.0, 8.0])
+    y = 3.0 * x**1.5
+    c = {"n": 5}
+    ev = fit_evidence(_Scaling(), "kappa", x, y, c, mode="at-most", tolerance=0.1, line=line)
+    assert ev.method == "fit" and abs(ev.fit.slope - 1.5) < 1e-12 and ev.predicted_exponent == 2.0
+    assert c == {"n": 5, "exponent_tolerance": 0.1, "scaling_mode": "at-most"} and ev.constants is c
+    want = {"fit": ev.fit.predict(x), "predicted": y[0] * (x / x[0]) ** 2.0, "none": np.full(4, np.nan)}[line]
+    np.testing.assert_array_equal(ev.bound, want)
+    ev = fit_evidence(_Scaling(), "kappa", x, y, {}, mode="equal", tolerance=0.0, line=line, exponent=1.5)
+    assert ev.predicted_exponent == 1.5
+
+
+def test_fit_evidence_refuses_an_unknown_line():
+    with pytest.raises(ValueError, match="line must be one of fit, predicted, none"):
+        fit_evidence(_Scaling(), "x", [1, 2, 4], [1, 2, 4], {}, mode="equal", tolerance=0.0, line="bound")

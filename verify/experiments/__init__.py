@@ -19,7 +19,9 @@ gets :meth:`Experiment.run` for free, in a fixed order::
 
 Measures that are not one solver run (sweeps over instances, identities, sampled constants) are listed in
 ``DIRECT_MEASURES`` (measure name -> method called with ``(claim, p, seed)``); they build their instances with
-:meth:`Experiment.cached_instance`, the pipeline's first step.  Every cache of an experiment goes through
+:meth:`Experiment.cached_instance`, the pipeline's first step (or run :meth:`Experiment.pipeline` per cell).
+``FIXED_SETTINGS`` (measure name -> {setting: value}) states what a measure runs whatever the claim says
+(e.g. its method): :meth:`Experiment.validate_claim` refuses a claim whose setting changes it.  Every cache of an experiment goes through
 one bounded LRU, :data:`CACHE`, keyed by (experiment, kind, key).
 """
 
@@ -134,6 +136,12 @@ class Run:
     constants: dict
     result: Any
 
+    def evidence(self, grid_name: str, grid, measured, bound, **fields) -> Evidence:
+        """:class:`Evidence` of this run: its constants, instance parameters and seed filled in; ``fields`` adds
+        the others (``method``, ``stderr``, ``n_samples``, ``series``, ``note``, ...)."""
+        fields = {"constants": self.constants, "instance": self.p, "seed": self.seed, **fields}
+        return Evidence(grid_name, grid, measured, bound, **fields)
+
 
 def _fingerprint(obj, alive: list) -> str:
     """A text naming ``obj`` exactly: floats by ``repr``, arrays by dtype, shape and a hash of their bytes,
@@ -218,6 +226,8 @@ class Experiment:
     MEASURES: dict = {}
     #: measure name -> name of a method ``(claim, p, seed) -> Evidence`` that runs no solver pipeline
     DIRECT_MEASURES: dict = {}
+    #: measure name -> {setting: the only value it runs}: a claim's setting may state it, not change it
+    FIXED_SETTINGS: dict = {}
 
     def __init_subclass__(cls, **kwargs):
         """Every subclass's :meth:`run` first validates the claim against the schema, and reports bad
@@ -320,8 +330,18 @@ class Experiment:
 
     def validate_claim(self, claim: Claim) -> None:
         """Refuse (one-line :class:`UsageError`) a claim whose measure, settings or symbols this
-        experiment does not declare; the message lists the valid names."""
+        experiment does not declare (the message lists the valid names), or whose setting changes what
+        its measure fixes (:attr:`FIXED_SETTINGS`)."""
         self.schema.validate_claim(claim, self.name)
+        fixed = self.FIXED_SETTINGS.get(claim.measure, {})
+        if fixed:
+            s = self.settings(claim)
+            for name, runs in fixed.items():
+                if getattr(s, name) not in (None, runs):
+                    raise UsageError(
+                        f"claim {claim.id}: measure {claim.measure} runs {name} {runs!r} only, the claim's "
+                        f"setting {name} says {getattr(s, name)!r}"
+                    )
 
     def run(self, claim: Claim, params: dict, seed: int = 0) -> Evidence:
         raise NotImplementedError

@@ -22,17 +22,17 @@ seed, method parameters), so a claim and its teeth share them.
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import math
+from types import SimpleNamespace
 
 import numpy as np
-import sympy as sp
 
-from ratecheck.solvers.adom import StarSequence, adom_plus, gradient_tracking
-from ratecheck.theorems.adom import order_exponent
+from ratecheck.solvers.adom import METHODS, StarSequence, multi_consensus_rounds, run_method
+from ratecheck.theorems.adom import law_exponent
 
 from ..errors import UsageError
-from ..fit import loglog_fit, windowed_decay_rate
+from ..fit import fit_evidence, windowed_decay_rate
 from ..instances import (
     ADOM_NETWORKS,
     adom_network,
@@ -42,70 +42,23 @@ from ..instances import (
     chain_hard_instance,
 )
 from ..resources import Need
-from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
-from ..verdict import Evidence
+from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, SearchVar, Setting, expr_value, number_list
 from . import Experiment, register
 
 FLOOR = 1e-20  #: decay rates are measured while D_k >= FLOOR * D_0
 ROUNDING_FLOOR = 1e-15  #: below this fraction of D_0 a rising distance is rounding noise, not divergence
 EXPONENT_TOLERANCE = 0.1  #: documented slack on fitted exponents (lower-order log and transient terms)
 NETWORKS = ADOM_NETWORKS
-METHODS = ("adom+", "adom+-mc", "gt")
 PROBLEMS = ("quadratic", "logistic")
 COSTS = ("grad_calls", "comm_rounds")
-NS_RULE = "a list of at least 3 integers >= 3"
+_NODES = dict(min_len=3, low=3, integer=True)  #: node counts of a sweep: at least 3 integers >= 3
+_KAPPA = dict(low=1, low_open=True)  #: condition numbers kappa > 1
 _DECAY = ("decay_rate",)
 _SCALING = ("comm_rounds_to_eps", "mc_cost_to_eps")
 _HARD = ("hard_comm_rounds", "hard_grad_calls")
 _GAP = ("cost_over_lower_bound",)
 #: the method a measure runs where the measure fixes it (the hard instance runs the parameter method)
 MEASURE_METHOD = {"decay_rate": "adom+", "comm_rounds_to_eps": "adom+", "mc_cost_to_eps": "adom+-mc"}
-
-
-def _node_counts(v):
-    v = tuple(v)
-    if len(v) < 3 or any(isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 3 for x in v):
-        raise ValueError
-    return v
-
-
-def _kappas(v):
-    v = tuple(float(x) for x in v)
-    if len(v) < 3 or min(v) <= 1:
-        raise ValueError
-    return v
-
-
-def _hard_kappas(v):
-    v = tuple(float(x) for x in v)
-    if not v or min(v) <= 1:
-        raise ValueError
-    return v
-
-
-def _eps_grid(v):
-    v = tuple(float(x) for x in v)
-    if not v or not all(0 < e < 1 for e in v):
-        raise ValueError
-    return v
-
-
-@dataclasses.dataclass
-class Instance:
-    """What a measure reads, built on first use and kept in the experiment's shared cache (not here): the
-    network problem of the parameters n, mu, L, or the hard instance."""
-
-    exp: Experiment
-    p: dict
-    seed: int
-
-    @property
-    def network(self):
-        return self.exp.network(self.p, self.p["n"], self.p["mu"], self.p["L"], self.seed)
-
-    @property
-    def hard(self):
-        return self.exp.hard_instance(self.p)
 
 
 class ADOMExperiment(Experiment):
@@ -143,21 +96,11 @@ class ADOMExperiment(Experiment):
                 high_open=True,
             ),
             Int("max_iter", 400000, "iteration cap of a run", low=1),
-            Custom(
-                "ns",
-                (4, 6, 8, 11, 16),
-                "node counts of the chi sweep (relabelled rings of growing n)",
-                rule_text=NS_RULE,
-                check=_node_counts,
-                parser=json_list,
+            number_list(
+                "ns", (4, 6, 8, 11, 16), "node counts of the chi sweep (relabelled rings of growing n)", **_NODES
             ),
-            Custom(
-                "kappas",
-                (4.0, 16.0, 64.0, 256.0),
-                "values of kappa = L/mu of the kappa sweep",
-                rule_text="a list of at least 3 values > 1",
-                check=_kappas,
-                parser=json_list,
+            number_list(
+                "kappas", (4.0, 16.0, 64.0, 256.0), "values of kappa = L/mu of the kappa sweep", min_len=3, **_KAPPA
             ),
             Choice("axis", "chi", "sweep axis of the multi-consensus claim (mc_cost_to_eps)", choices=("chi", "kappa")),
             Choice(
@@ -182,33 +125,20 @@ class ADOMExperiment(Experiment):
             ),
             Int("n_chain", 4, "nodes holding each half of the split chain (chi = n > n_chain)", low=1),
             Int("depth_d", 40, "dimension (chain length) of the hard instance", low=3, search=(8, 48)),
-            Custom(
+            number_list(
                 "eps_grid",
                 (1e-1, 1e-2, 1e-3, 1e-4),
                 "accuracies of the hard instance in mode 'eps'",
-                rule_text="a non-empty list of values in (0, 1)",
-                check=_eps_grid,
-                parser=json_list,
+                low=0,
+                high=1,
+                low_open=True,
+                high_open=True,
             ),
             Float(
                 "gap_eps", 1e-4, "accuracy of the optimality-gap claim", low=0, high=1, low_open=True, high_open=True
             ),
-            Custom(
-                "hard_ns",
-                (4, 8, 12),
-                "node counts of the optimality-gap grid (n_chain = n // 2)",
-                rule_text=NS_RULE,
-                check=_node_counts,
-                parser=json_list,
-            ),
-            Custom(
-                "hard_kappas",
-                (9.0, 36.0),
-                "values of kappa of the optimality-gap grid",
-                rule_text="a non-empty list of values > 1",
-                check=_hard_kappas,
-                parser=json_list,
-            ),
+            number_list("hard_ns", (4, 8, 12), "node counts of the optimality-gap grid (n_chain = n // 2)", **_NODES),
+            number_list("hard_kappas", (9.0, 36.0), "values of kappa of the optimality-gap grid", **_KAPPA),
             Choice(
                 "order",
                 "time",
@@ -339,14 +269,8 @@ class ADOMExperiment(Experiment):
         ),
     )
 
-    def validate_claim(self, claim):
-        """The schema's checks, and the method a measure fixes (setting algorithm may state it, not change it)."""
-        super().validate_claim(claim)
-        runs, algo = MEASURE_METHOD.get(claim.measure), self.settings(claim).algorithm
-        if runs is not None and algo not in (None, runs):
-            raise UsageError(
-                f"claim {claim.id}: measure {claim.measure} runs {runs!r}, the claim's setting algorithm says {algo!r}"
-            )
+    #: the method a measure fixes (setting algorithm may state it, not change it)
+    FIXED_SETTINGS = {m: {"algorithm": method} for m, method in MEASURE_METHOD.items()}
 
     # ------------------------------------------------------------------ search space
     _SEARCH_DECAY = ("network", "problem", "n", "d", "m", "kappa", "order")
@@ -479,7 +403,11 @@ class ADOMExperiment(Experiment):
         return self.settings(claim).axis or claim.scaling_in or "chi"
 
     def instance(self, p, seed):
-        return Instance(self, p, seed)
+        """What a measure reads, each part built on first use and kept in the shared cache (not here):
+        ``network()``, the network problem of the parameters n, mu, L, or ``hard()``, the hard instance."""
+        return SimpleNamespace(
+            network=lambda: self.network(p, p["n"], p["mu"], p["L"], seed), hard=lambda: self.hard_instance(p)
+        )
 
     def network(self, p: dict, n: int, mu: float, L: float, seed: int):
         """``(problem, gossip)``: the local problems and the gossip sequence of n nodes (shared cache)."""
@@ -508,41 +436,22 @@ class ADOMExperiment(Experiment):
                     f"depth_d={d} is too small for eps={eps.min():g}: the chain tail needs depth {ke.max()}"
                 )
             iters, stop = min(p["max_iter"], 200000), float(eps.min())
-        rounds = iters * (math.ceil(n * math.log(2)) if p["method"] == "adom+-mc" else 1) + 1
+        rounds = iters * (multi_consensus_rounds(n) if p["method"] == "adom+-mc" else 1) + 1
         gossip = self.cached("star", (n, m, rounds), lambda: StarSequence(n, adversarial_star_schedule(n, m, rounds)))
         return problem, gossip, iters, stop, ke
 
     def constants(self, claim, inst, p):
         """The network's constants at the target eps (and, for the decay rate, the chi in ADOM+'s parameters:
         the claim's expression in them, else chi); the hard instance's constants."""
-        if claim.measure in _HARD:
-            problem, gossip = inst.hard[:2]
-            ev = np.linalg.eigvalsh(problem.C.sum(axis=0))
-            return dict(
-                mu=problem.mu,
-                L=problem.L,
-                kappa=problem.L / problem.mu,
-                chi=gossip.chi,
-                n=gossip.n,
-                n_chain=p["n_chain"],
-                d=problem.d,
-                kappa_sum=float(ev[-1] / ev[0]),
-            )
-        problem, gossip = inst.network
-        c = dict(
-            mu=problem.mu,
-            L=problem.L,
-            kappa=problem.L / problem.mu,
-            chi=gossip.chi,
-            chi_tight=gossip.chi_tight,
-            n=gossip.n,
-            d=problem.d,
-            eps=p["eps"],
-        )
+        hard = claim.measure in _HARD
+        problem, gossip = inst.hard()[:2] if hard else inst.network()
+        c = dict(mu=problem.mu, L=problem.L, kappa=problem.L / problem.mu, chi=gossip.chi, n=gossip.n, d=problem.d)
+        if hard:
+            return dict(c, n_chain=p["n_chain"], kappa_sum=problem.kappa_sum)
+        c.update(chi_tight=gossip.chi_tight, eps=p["eps"])
         if claim.measure == "decay_rate":
             expr = self.settings(claim).chi_in_parameters
-            subs = {s: c[s.name] for s in (expr.free_symbols if expr is not None else ()) if s.name in c}
-            c["chi_in_parameters"] = c["chi"] if expr is None else float(expr.subs(subs))
+            c["chi_in_parameters"] = c["chi"] if expr is None else expr_value(expr, c, "chi_in_parameters")
         return c
 
     def solve(self, claim, inst, c, p, seed):
@@ -551,9 +460,9 @@ class ADOMExperiment(Experiment):
         parameter method (tracking the chain depth in mode 'depth')."""
         meas = claim.measure
         if meas in _HARD:
-            problem, gossip, iters, stop, _ = inst.hard
+            problem, gossip, iters, stop, _ = inst.hard()
             return self.run_method(p["method"], problem, gossip, c["chi"], p, iters, stop, track=p["mode"] == "depth")
-        problem, gossip = inst.network
+        problem, gossip = inst.network()
         if meas in _SCALING:
             return self.run_method(MEASURE_METHOD[meas], problem, gossip, c["chi"], p, p["max_iter"], p["eps"])
         sigma2 = math.sqrt(c["mu"] / c["L"]) / (16 * c["chi"])
@@ -562,8 +471,8 @@ class ADOMExperiment(Experiment):
         return self.run_method("adom+", problem, gossip, c["chi_in_parameters"], p, budget, FLOOR)
 
     def run_method(self, method, problem, gossip, chi_param, p, iterations, stop_ratio, track=False):
-        """ADOM+ (with multi-consensus for 'adom+-mc', in the product order ``p['order']``) or gradient tracking
-        (stepsize ``p['gt_step']``, 0: its default), cached: a claim and its teeth share the run."""
+        """:func:`solvers.adom.run_method` (product order ``p['order']``, gradient tracking's stepsize
+        ``p['gt_step']``), cached: a claim and its teeth share the run."""
         key = (
             method,
             id(problem),
@@ -576,12 +485,7 @@ class ADOMExperiment(Experiment):
             p["gt_step"],
         )
         run = dict(T=iterations, gossip=gossip, chi=chi_param, track_support=track, stop_ratio=stop_ratio)
-
-        def make():
-            if method == "gt":
-                return gradient_tracking(problem, gamma=p["gt_step"] or None, **run)
-            return adom_plus(problem, **run, multi_consensus=(method == "adom+-mc"), order=p["order"])
-
+        make = functools.partial(run_method, method, problem, order=p["order"], gt_step=p["gt_step"], **run)
         return self.cached(method, key, make, keep=(problem, gossip))
 
     # ------------------------------------------------------------------ the measures
@@ -593,73 +497,53 @@ class ADOMExperiment(Experiment):
         c["observed_rate_over_sigma2"] = (
             float(np.median(rate[np.isfinite(rate)]) / c["sigma2"]) if np.isfinite(rate).any() else float("nan")
         )
-        return Evidence(
-            "k",
-            ends,
-            rate,
-            claim.evaluate(**c),
-            constants=c,
-            instance=run.p,
-            seed=run.seed,
-            series={"dist_sq": D, "comm_rounds": tr.comm_rounds, "consensus": tr.consensus},
-            note=f"windows of {c['window']} iterations; envelope compared while D_k >= {FLOOR:g} D_0 and up to "
-            "the smallest D_k",
-        )
-
-    def _law_exponent(self, claim, p) -> float | None:
-        """mc_cost_to_eps: the predicted exponent d log(law) / d log(axis) of the claim's law for the cost
-        (sympy), None without one (then the claim's own exponent)."""
-        laws = self.settings(claim).laws
-        if claim.measure != "mc_cost_to_eps" or p["cost"] not in laws:
-            return None
-        law = laws[p["cost"]]
-        var = next((s for s in law.free_symbols if s.name == p["axis"]), None)
-        e = sp.Integer(0) if var is None else order_exponent(law, var)
-        if e.free_symbols:
-            raise UsageError(f"claim {claim.id}: the law for {p['cost']} is not a power law in {p['axis']}")
-        return float(e)
+        series = {"dist_sq": D, "comm_rounds": tr.comm_rounds, "consensus": tr.consensus}
+        note = f"windows of {c['window']} iterations; envelope compared while D_k >= {FLOOR:g} D_0 and up to the "
+        note += "smallest D_k"
+        return run.evidence("k", ends, rate, claim.evaluate(**c), series=series, note=note)
 
     def _scaling(self, claim, p, seed):
         """Cost to eps over a sweep of chi (relabelled rings of growing n) or kappa, fitted on log-log axes."""
         mc = claim.measure == "mc_cost_to_eps"
         axis, cost = (p["axis"], p["cost"]) if mc else (self._axis(claim), "comm_rounds")
-        method, exponent = MEASURE_METHOD[claim.measure], self._law_exponent(claim, p)
+        method, laws = MEASURE_METHOD[claim.measure], self.settings(claim).laws
+        # mc_cost_to_eps: the exponent of the claim's law for the cost, if it states one (else the claim's own)
+        law = laws.get(cost) if mc else None
+        exponent = None if law is None else law_exponent(law, axis, f"claim {claim.id}: the law for {cost}")
         cells = [dict(n=n) for n in p["ns"]] if axis == "chi" else [dict(L=p["mu"] * k) for k in p["kappas"]]
-        chis, kappas, grads, comms = [], [], [], []
+        rows = []
         for q in (dict(p, **cell) for cell in cells):
             run = self.pipeline(claim, q, seed)
             r, g, ok = run.result.cost_to_eps(p["eps"])
-            c = run.constants
             if not ok[0]:
                 raise UsageError(
                     f"{method} did not reach eps={p['eps']:g} within max_iter={p['max_iter']} "
                     f"(n={q['n']}, kappa={q['L'] / q['mu']:g}); raise max_iter"
                 )
-            chis.append(c["chi"])
-            kappas.append(c["kappa"])
-            comms.append(r[0])
-            grads.append(g[0])
-        x = np.array(chis if axis == "chi" else kappas)
-        y = np.array(comms if cost == "comm_rounds" else grads)
-        fit = loglog_fit(x, y)
+            rows.append((run.constants["chi"], run.constants["kappa"], r[0], g[0]))
+        series = {k: np.array(v) for k, v in zip(("chi", "kappa", "comm_rounds", "grad_calls"), zip(*rows))}
         if exponent is None:
-            exponent = claim.predicted_exponent(chi=float(np.mean(chis)), kappa=float(np.mean(kappas)), eps=p["eps"])
-        c = dict(axis=axis, cost=cost, method=method, eps=p["eps"], exponent_tolerance=EXPONENT_TOLERANCE)
-        c.update(fitted_slope=fit.slope, r2=fit.r2)
-        series = dict(chi=chis, kappa=kappas, comm_rounds=comms, grad_calls=grads)
-        return Evidence(
+            exponent = claim.predicted_exponent(
+                chi=float(np.mean(series["chi"])), kappa=float(np.mean(series["kappa"])), eps=p["eps"]
+            )
+        c = dict(axis=axis, cost=cost, method=method, eps=p["eps"])
+        x, y = series[axis], series["comm_rounds" if cost == "comm_rounds" else "grad_calls"]
+        ev = fit_evidence(
+            claim,
             axis,
             x,
             y,
-            np.full_like(y, np.nan),
-            method="fit",
-            constants=c,
+            c,
+            mode="equal",
+            tolerance=EXPONENT_TOLERANCE,
+            line="none",
+            exponent=exponent,
             instance=p,
             seed=seed,
-            series={k: np.array(v) for k, v in series.items()},
-            fit=fit,
-            predicted_exponent=exponent,
+            series=series,
         )
+        c.update(fitted_slope=ev.fit.slope, r2=ev.fit.r2)
+        return ev
 
     def _hard(self, claim, run):
         """Rounds or gradient calls before each chain depth k first appears in the method's state (mode 'depth'),
@@ -671,7 +555,7 @@ class ADOMExperiment(Experiment):
             extra, series = dict(max_depth=int(tr.depth.max())), {"depth": tr.depth}
             note = "cost before chain depth k first appears anywhere in the method's state (k_eps := k)"
         else:
-            grid, k_eps = np.array(sorted(p["eps_grid"], reverse=True)), run.instance.hard[4]
+            grid, k_eps = np.array(sorted(p["eps_grid"], reverse=True)), run.instance.hard()[4]
             r, g, ok = tr.cost_to_eps(grid)
             if not ok.any():
                 raise UsageError(
@@ -681,48 +565,39 @@ class ADOMExperiment(Experiment):
             note = "eps values not reached within the budget are dropped (they say nothing against a lower bound)"
         bound = claim.evaluate(k_eps=k_eps[ok], **c)
         c.update(method=p["method"], **extra, iterations=tr.T)
-        return Evidence(
-            p["mode"],
-            grid[ok],
-            (r if claim.measure == "hard_comm_rounds" else g)[ok],
-            bound,
-            constants=c,
-            instance=p,
-            seed=run.seed,
-            series={**series, "comm_rounds": tr.comm_rounds, "grad_calls": tr.grad_calls},
-            note=note,
-        )
+        series.update(comm_rounds=tr.comm_rounds, grad_calls=tr.grad_calls)
+        measured = (r if claim.measure == "hard_comm_rounds" else g)[ok]
+        return run.evidence(p["mode"], grid[ok], measured, bound, series=series, note=note)
 
     def _gap(self, claim, p, seed):
         """ADOM+ rounds to gap_eps on the hard instance over the lower bound, over a grid of (chi, kappa)."""
         lb = claim.variant("lb", kind="lower", measure="hard_comm_rounds")
-        xs, ys, rows = [], [], []
-        eps = p["gap_eps"]
-        method = self.settings(claim).algorithm or "adom+"
+        eps, method = p["gap_eps"], self.settings(claim).algorithm or "adom+"
+        xs, rows = [], []
         for n in p["hard_ns"]:
             for kap in p["hard_kappas"]:
                 q = dict(p, n=n, n_chain=n // 2, L=p["mu"] * kap, mode="eps", method=method, eps_grid=(eps,))
                 ev = self._hard(lb, self.pipeline(lb, q, seed))
-                ratio = float(ev.measured[0] / ev.bound[0])
                 xs.append(ev.constants["chi"] * math.sqrt(ev.constants["kappa"]))
-                ys.append(ratio)
                 rows.append((n, kap, float(ev.measured[0]), float(ev.bound[0])))
-        fit = loglog_fit(xs, ys)
-        c = dict(scaling_mode="at-most", eps=eps, fitted_slope=fit.slope, max_ratio=float(max(ys)))
-        c["min_ratio"] = float(min(ys))
-        return Evidence(
+        ratios = np.array([float(r / b) for _, _, r, b in rows])
+        c = dict(eps=eps)
+        ev = fit_evidence(
+            claim,
             "chi_sqrt_kappa",
             np.array(xs),
-            np.array(ys),
-            np.full(len(ys), np.nan),
-            method="fit",
-            constants=c,
+            ratios,
+            c,
+            mode="at-most",
+            tolerance=0.0,
+            line="none",
+            exponent=claim.predicted_exponent(),
             instance=p,
             seed=seed,
-            fit=fit,
-            predicted_exponent=claim.predicted_exponent(),
             series={"rows(n, kappa, rounds, bound)": np.array(rows)},
         )
+        c.update(fitted_slope=ev.fit.slope, max_ratio=float(ratios.max()), min_ratio=float(ratios.min()))
+        return ev
 
 
 EXPERIMENT = register(ADOMExperiment())

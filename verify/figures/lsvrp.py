@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ratecheck import theorems
-from ratecheck.solvers.lsvrp import lsvrp_outcomes, sgd_outcomes
+from ratecheck.solvers.lsvrp import client_constants, expected_communications, lsvrp_outcomes, sgd_outcomes
 
 from ..expectation import exact_lsvrp_moments
-from ..experiments.lsvrp import EXPERIMENT, build_problem
+from ..experiments.lsvrp import EXPERIMENT
 from ..instances import delta_controlled_quadratics
 from ..schema import expr_value
 from .style import draw_each
@@ -64,18 +64,15 @@ def plot_lsvrp_vs_sgd(quick: bool = True, verdicts=None, kappas=(1.5, 10.0), n: 
 
     def curves(kap, budget):
         p = exp.params(dict(instance="shared-floor", n=n, d=d, delta=float(kap), start="spread"))
-        P = build_problem(p, seed)
-        c = exp._constants(P, p)
-        xs = P.x_star
-        x0 = exp._start(P, xs, p, seed)
+        P, xs, _, x0 = exp.cached_instance(p, seed)
+        c = client_constants(P, p["dissimilarity"])
         pp = expr_value(exp.settings(cl).p, c, "p")
         g = cl.max_stepsize(**c)
-        per_it = 1 + pp * P.n
-        T = int((budget - P.n) / per_it)
+        T = int((budget - P.n) / (1 + pp * P.n))
         X = _exact_curve(P, lsvrp_outcomes(P, g, pp, "new"), np.r_[x0 - xs, x0 - xs], T)
         gs = sg.max_stepsize(**dict(c, mu=P.mu_f))
         Xs = _exact_curve(P, sgd_outcomes(P, gs), x0 - xs, budget)
-        return P, (P.n + per_it * np.arange(T + 1), X, g), (np.arange(budget + 1), Xs, gs)
+        return P, (expected_communications(P.n, np.arange(T + 1), pp), X, g), (np.arange(budget + 1), Xs, gs)
 
     for ax, kap in zip(axes[0], kappas):
         P, (cl_x, cl_y, g), (sg_x, sg_y, gs) = curves(kap, budget)

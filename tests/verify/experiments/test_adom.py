@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import scipy.sparse as sps
+import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,8 +30,11 @@ from ratecheck.solvers.adom import (
     multi_consensus_rounds,
     normalized_gossip,
     ring_chi,
+    run_method,
     support_depth,
 )
+from ratecheck.theorems import ClaimError
+from ratecheck.theorems.adom import law_exponent
 from ratecheck.verify.checking import UsageError, outcome
 from ratecheck.verify.instances import (
     adom_logistic,
@@ -293,6 +297,14 @@ def test_hard_instance_constants_and_support():
     x[:4] = 1.0  # depth 4 (even): A extends, B does not
     G = prob.local_grads(np.tile(x, (8, 1)))
     assert support_depth(G[:3]) == 5 and support_depth(G[3:6]) == 4 and support_depth(G[6:]) == 4
+    ev = np.linalg.eigvalsh(prob.C.sum(axis=0))  # the condition number of the sum of the Hessians
+    assert prob.kappa_sum == ev[-1] / ev[0] and 1.0 < prob.kappa_sum <= 50.0
+
+
+def test_a_measure_refuses_another_method_in_the_claims_setting():
+    c = theorems.get("adom-plus.linear-rate")
+    with pytest.raises(UsageError, match="measure decay_rate runs algorithm 'adom\\+' only, the claim's setting"):
+        verify.check(c.variant("gt", setting={**c.setting, "algorithm": "gt"}), quick=True)
 
 
 def test_trajectory_costs_to_eps_and_to_depth_are_the_first_iterates_reaching_them():
@@ -475,3 +487,26 @@ def test_laplacian_accepts_integral_floats_and_no_edges():
         laplacian(3, [[0, 1.0], [1.0, 2]]).toarray(), laplacian(3, [[0, 1], [1, 2]]).toarray()
     )
     assert laplacian(3, np.zeros((0, 2))).nnz == 0
+
+
+def test_run_method_runs_each_method_by_name():
+    prob, net = adom_quadratics(n=5, d=3, L=9.0, seed=1), relabelled_ring(5, seed=1)
+    kw = dict(T=40, gossip=net, chi=net.chi)
+    for name, direct in (
+        ("adom+", adom_plus(prob, **kw)),
+        ("adom+-mc", adom_plus(prob, **kw, multi_consensus=True, order="dadao")),
+        ("gt", gradient_tracking(prob, **kw, gamma=0.01)),
+    ):
+        tr = run_method(name, prob, **kw, order="dadao", gt_step=0.01)
+        np.testing.assert_array_equal(tr.dist_sq, direct.dist_sq)
+        np.testing.assert_array_equal(tr.comm_rounds, direct.comm_rounds)
+    with pytest.raises(InvalidInput, match="method must be one of adom\\+, adom\\+-mc, gt, got 'dgd'"):
+        run_method("dgd", prob, **kw)
+
+
+def test_law_exponent_is_the_log_log_slope_of_a_power_law_only():
+    chi, kappa, eps = sp.symbols("chi kappa eps", positive=True)
+    law = chi * sp.sqrt(kappa) * sp.log(1 / eps)
+    assert law_exponent(law, "chi") == 1.0 and law_exponent(law, "kappa") == 0.5 and law_exponent(law, "n") == 0.0
+    with pytest.raises(ClaimError, match="the law for grad_calls is not a power law in kappa"):
+        law_exponent(sp.sqrt(kappa) * sp.log(kappa), "kappa", "the law for grad_calls")

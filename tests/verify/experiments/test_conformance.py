@@ -19,7 +19,7 @@ import sympy as sp
 from ratecheck import theorems
 from ratecheck.verify.errors import UsageError
 from ratecheck.verify.experiments import all_experiments, get
-from ratecheck.verify.schema import Choice, Custom, Flag, Float, Int
+from ratecheck.verify.schema import Choice, Custom, Flag, Float, Int, Setting, number_list
 from ratecheck.verify.searching import _Space, searchable
 
 EXPS = list(all_experiments())
@@ -225,3 +225,34 @@ def test_float_rules_refuse_non_finite_values():
     for v in (math.inf, math.nan, True):
         with pytest.raises(UsageError, match="x must be a finite number >= 0"):
             p.validate(v)
+
+
+def test_number_list_states_its_rule_and_returns_a_tuple():
+    nodes = number_list("ns", (4, 6, 8), "node counts", min_len=3, low=3, integer=True)
+    assert nodes.rule() == "a list of at least 3 integers >= 3"
+    assert nodes.coerce([4, np.int64(5), 9]) == (4, 5, 9) and nodes.parse("[3, 4, 5]") == (3, 4, 5)
+    for bad in ([4, 5], [4, 5, 2], [4, 5, 6.0], [4, True, 6], "456", 4, [[4, 5, 6]]):
+        with pytest.raises(ValueError):
+            nodes.coerce(bad)
+    grid = number_list("eps_grid", (0.1,), "accuracies", low=0, high=1, low_open=True, high_open=True)
+    assert grid.rule() == "a non-empty list of values in (0, 1)" and grid.coerce(np.array([0.5, 0.25])) == (0.5, 0.25)
+    for bad in ([], [0.0], [1.0], [0.5, float("nan")]):
+        with pytest.raises(ValueError):
+            grid.coerce(bad)
+    kappas = number_list("kappas", (2.0, 3.0, 4.0), "kappa", min_len=3, low=1, distinct=True)
+    assert kappas.rule() == "a list of at least 3 distinct values >= 1"
+    assert kappas.coerce([2, 2, 3, 4]) == (2.0, 2.0, 3.0, 4.0)
+    for bad in ([2, 2, 3], [2, 3, float("inf")], [0.5, 2, 3]):
+        with pytest.raises(ValueError):
+            kappas.coerce(bad)
+
+
+def test_factors_setting_is_a_tuple_of_positive_finite_numbers():
+    st = Setting("stepsize_factors", (1.0,), "factors", kind="factors")
+    assert st.rule() == "a non-empty tuple of finite numbers > 0"
+    assert st.validate([0.5, 2, sp.Rational(1, 4)]) == (0.5, 2, sp.Rational(1, 4))
+    for bad in ((), "12", (1.0, 0.0), (1.0, float("inf")), (True,), 2.0):
+        with pytest.raises(
+            UsageError, match="setting 'stepsize_factors' must be a non-empty tuple of finite numbers > 0"
+        ):
+            st.validate(bad)

@@ -11,12 +11,26 @@ import scipy.optimize
 
 from ratecheck import theorems, verify
 from ratecheck.solvers import InvalidInput
-from ratecheck.solvers.lsvrp import lsvrp, lsvrp_outcomes, sgd, sgd_outcomes
+from ratecheck.solvers.lsvrp import (
+    client_constants,
+    expected_communications,
+    lsvrp,
+    lsvrp_outcomes,
+    outcome_system,
+    sgd,
+    sgd_outcomes,
+)
 from ratecheck.solvers.problems import L2Logistic, QuadraticClients
 from ratecheck.verify.checking import UsageError
 from ratecheck.verify.expectation import LsvrpExactMoments, exact_lsvrp_hitting_time, exact_lsvrp_moments, mc_summary
-from ratecheck.verify.instances import delta_controlled_quadratics, high_dissimilarity_quadratics, l2_logistic_clients
-from ratecheck.verify.optima import l2_logistic_optimum
+from ratecheck.verify.instances import (
+    delta_controlled_quadratics,
+    high_dissimilarity_quadratics,
+    l2_logistic_clients,
+    lsvrp_problem,
+    unit_start,
+)
+from ratecheck.verify.optima import clients_optimum, l2_logistic_optimum
 
 BOUND_ONLY = theorems.get("lsvrp.recursion").variant("bound-only", identities=())
 IDS = ["lsvrp.recursion", "lsvrp.lyapunov", "lsvrp.region", "lsvrp.complexity", "lsvrp.tuned-probe", "sgd.neighborhood"]
@@ -364,3 +378,67 @@ def test_extreme_values_are_refused_by_the_declared_ranges(params, msg):
     left the optimum uncertified."""
     with pytest.raises(UsageError, match=msg):
         verify.check("lsvrp.lyapunov", instances=[params])
+
+
+# ----------------------------------------------------------------------------- instance, constants, start
+@pytest.mark.parametrize("kind", ["controlled", "shared-floor", "reference", "logistic"])
+def test_lsvrp_problem_builds_each_family_and_its_constants(kind):
+    P = lsvrp_problem(kind, 4, 3, delta=2.0, mu=0.5, spread=1.0, mean_gap=5.0, m=6, seed=1)
+    c = client_constants(P, "mean-square")
+    assert (c["n"], c["d"]) == (4, 3) and c["kappa"] == c["delta"] / c["mu"]
+    if kind == "logistic":
+        assert c["mu"] == 0.5 and c["delta"] == c["delta_certified_upper"] == P.delta_bound
+        assert clients_optimum(P).x.shape == (3,)
+        return
+    assert abs(c["mu"] - 0.5) < 1e-12 and c["delta_exact"] == P.delta and c["sigma2"] == P.sigma_star2
+    if kind != "reference":
+        assert abs(c["delta"] - 2.0) < 1e-9
+    assert client_constants(P, "max")["delta"] == P.delta_max >= P.delta
+    np.testing.assert_array_equal(clients_optimum(P).x, P.x_star)
+
+
+def test_lsvrp_problem_and_constants_refuse_unknown_names():
+    with pytest.raises(UsageError, match="instance must be one of controlled, shared-floor, reference, logistic"):
+        lsvrp_problem("ring", 4, 3, delta=2.0, mu=0.5, spread=1.0, mean_gap=5.0, m=6)
+    P = delta_controlled_quadratics(n=3, d=2)
+    with pytest.raises(InvalidInput, match="dissimilarity must be one of mean-square, max"):
+        client_constants(P, "min")
+
+
+def test_unit_start_is_at_distance_one_with_equal_energy_when_spread():
+    P = delta_controlled_quadratics(n=3, d=4, seed=2)
+    xs = P.x_star
+    for kind in ("random", "spread"):
+        x0 = unit_start(xs, kind, np.random.default_rng(0), P.A_bar)
+        assert abs(np.linalg.norm(x0 - xs) - 1) < 1e-12
+    energy = (np.linalg.eigh(P.A_bar)[1].T @ (unit_start(xs, "spread", None, P.A_bar) - xs)) ** 2
+    np.testing.assert_allclose(energy, 0.25, rtol=1e-10)
+    np.testing.assert_array_equal(unit_start(xs, "optimum", None), xs)
+
+
+def test_expected_communications_counts_the_start_the_iterations_and_the_refreshes():
+    assert expected_communications(10, 0, 0.1) == 10
+    assert expected_communications(10, 5, 0.1, cost_it=2) == 10 + 5 * (2 + 1.0)
+
+
+def test_a_measure_refuses_a_setting_that_changes_what_it_runs():
+    c = theorems.get("lsvrp.complexity")
+    with pytest.raises(UsageError, match="measure comms_to_eps runs refresh 'new' only, the claim's setting refresh"):
+        verify.check(c.variant("old", setting={**c.setting, "refresh": "old"}), quick=True)
+    with pytest.raises(UsageError, match="measure sgd_dist_sq runs algorithm 'sgd' only"):
+        s = theorems.get("sgd.neighborhood")
+        verify.check(s.variant("lsvrp", setting={**s.setting, "algorithm": "lsvrp"}), quick=True)
+
+
+def test_outcome_system_of_lsvrp_and_of_sgd():
+    P = delta_controlled_quadratics(n=3, d=2, delta=2.0, seed=0)
+    e0 = np.array([1.0, -0.5])
+    (probs, G, h), z0, blocks = outcome_system(P, 0.1, e0, p=0.3, refresh="old")
+    want = lsvrp_outcomes(P, 0.1, 0.3, "old")
+    assert all(np.array_equal(a, b) for a, b in zip((probs, G, h), want))
+    np.testing.assert_array_equal(z0, np.r_[e0, e0])
+    assert blocks == [(0, 2), (2, 4)]
+    (probs, G, h), z0, blocks = outcome_system(P, 0.1, e0)
+    assert all(np.array_equal(a, b) for a, b in zip((probs, G, h), sgd_outcomes(P, 0.1)))
+    np.testing.assert_array_equal(z0, e0)
+    assert blocks == [(0, 2)]

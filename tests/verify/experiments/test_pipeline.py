@@ -172,3 +172,12 @@ def ratecheck_judge(claim, ev):
     from ratecheck.verify.verdict import judge
 
     return judge(claim, ev)
+
+
+def test_run_evidence_fills_in_the_runs_constants_instance_and_seed():
+    c = {"L": 2.0}
+    run = ex.Run({"T": 3}, 7, None, None, c, None)
+    ev = run.evidence("T", [1, 2, 3], [3.0, 2.0, 1.0], [4.0, 4.0, 4.0], note="x", method="exact-expectation")
+    assert ev.constants is c and ev.instance == {"T": 3} and ev.seed == 7 and ev.note == "x"
+    assert ev.method == "exact-expectation" and ev.grid_name == "T"
+    np.testing.assert_array_equal(ev.bound, [4.0, 4.0, 4.0])
