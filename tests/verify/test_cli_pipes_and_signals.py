@@ -46,9 +46,14 @@ def test_broken_pipe_in_process(capsys, monkeypatch):
     assert main(["list"]) == 141
 
 
-# a finder that delivers Ctrl-C the moment the heavy imports start (deterministic, unlike a timer)
+# a finder that delivers Ctrl-C the moment the heavy imports start (deterministic, unlike a timer).  A child
+# inherits its parent's signal mask and ignored signals, and libraries used by earlier tests in this process may
+# leave SIGINT blocked or ignored; a user at a terminal has it deliverable, so the hook makes it so first.
 HOOK = textwrap.dedent("""
     import os, signal, sys
+
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     class _CtrlC:
         def find_spec(self, name, path=None, target=None):
