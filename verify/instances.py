@@ -25,6 +25,7 @@ from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
 from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from .errors import UsageError
+from .optima import matrix_l2_logistic_optimum
 from .resources import Need, check_memory
 
 __all__ = ["Streams", "streams", "smoothness_profile", "heterogeneous_least_squares", "heterogeneous_logistic"]
@@ -864,7 +865,39 @@ def block_cosine(
     return QuadraticCosine(np.diag(a), omega=omega, block_sizes=sizes)
 
 
-__all__ += ["block_scales", "block_quadratic", "block_logistic", "block_cosine"]
+def rcd_problem(
+    problem: str,
+    d: int,
+    blocks: int,
+    profile: str,
+    scale_ratio: float,
+    cond: float,
+    coupling: float,
+    zero_eigs: int,
+    m: int,
+    lam: float,
+    omega: float,
+    seed: int = 0,
+) -> tuple:
+    r"""An RCD / RPT instance with what its bounds need of the optimum: ``(problem, x_star, f_low, dist_slack,
+    certificate)``.  ``problem="quadratic"``: :func:`block_quadratic`, exact :math:`x^\star`, :math:`f^\star`;
+    ``"logistic"``: :func:`block_logistic` with its certified optimum (:func:`verify.optima.matrix_l2_logistic_optimum`:
+    ``f_low`` a certified lower bound, ``dist_slack`` the certified distance to :math:`x^\star`);
+    ``"cosine"``: :func:`block_cosine`, no minimiser (``x_star`` None) and :math:`f^{\inf}` exact when
+    separable, else a certified lower bound."""
+    common = dict(blocks=blocks, profile=profile, scale_ratio=scale_ratio, seed=seed)
+    if problem == "quadratic":
+        prob = block_quadratic(d=d, cond=cond, coupling=coupling, zero_eigs=zero_eigs, **common)
+        return prob, prob.x_star, prob.f_star, 0.0, {"f_star": "exact (lstsq, b in range(A))"}
+    if problem == "logistic":
+        prob = block_logistic(m=m, d=d, lam=lam, **common)
+        opt = matrix_l2_logistic_optimum(prob)
+        return prob, opt.x, opt.lower, opt.certificate["dist_bound"], opt.certificate
+    prob = block_cosine(d=d, cond=cond, omega=omega, **common)
+    return prob, None, prob.f_inf, 0.0, {"f_inf": "exact (separable)" if prob.f_inf_exact else "certified lower bound"}
+
+
+__all__ += ["block_scales", "block_quadratic", "block_logistic", "block_cosine", "rcd_problem"]
 
 
 # --------------------------------------------------------------------------- rare features
