@@ -1153,6 +1153,84 @@ def libsvm_problem(
     return prob
 
 
+def rare_features_instance(
+    data, clients, split: str, bias: bool, n: int, d: int, m: int, c: int, design: str, loss: str, reg: float, seed: int
+):
+    """A rare-features problem: the LIBSVM file ``data`` split over ``clients`` workers (None: ``n``; rows
+    shuffled with seed 1234 + ``seed``; ``split="multiplicity"`` targets ``c``) by :func:`libsvm_problem`, or
+    (``data`` None) the authors' synthetic generator :func:`rare_features_problem`."""
+    if data is not None:
+        mult = c if split == "multiplicity" else None
+        return libsvm_problem(data, clients or n, split=split, c=mult, loss=loss, reg=reg, bias=bias, seed=1234 + seed)
+    return rare_features_problem(n=n, d=d, m=m, c=c, design=design, loss=loss, reg=reg, seed=seed)
+
+
+def sampled_rare_features_problems(rng: np.random.Generator, samples: int) -> list:
+    """``samples`` small synthetic sparse least-squares problems drawn from ``rng``: n in [2, 12]; every fourth a
+    regular design with disjoint supports (c = 1, d a multiple of n up to 3n), the others the random design with
+    c in [1, n] and about 5 n / c + [1, 20) features; m in [1, 6] rows per client."""
+    out = []
+    for j in range(samples):  # sampled instances: a loop over instances, not over clients
+        n = int(rng.integers(2, 13))
+        design = "regular" if j % 4 == 0 else "random"
+        cc = 1 if j % 4 == 0 else int(rng.integers(1, n + 1))
+        d = n * int(rng.integers(1, 4)) if design == "regular" else int(rng.integers(5 * n // cc + 1, 5 * n // cc + 20))
+        out.append(
+            rare_features_problem(
+                n=n, d=d, m=int(rng.integers(1, 7)), c=cc, design=design, seed=int(rng.integers(2**31))
+            )
+        )
+    return out
+
+
+def rare_features_start(start: str, d: int, seed: int) -> np.ndarray:
+    """x^0 of a rare-features run from ``streams(seed).start``: ``uniform`` = U(-1/sqrt(d), 1/sqrt(d)) (PyTorch's
+    nn.Linear default, as the authors), ``zero``, or ``random`` = N(0, I)."""
+    rng = streams(seed).start
+    if start == "uniform":
+        return rng.uniform(-1, 1, d) / math.sqrt(d)
+    if start == "zero":
+        return np.zeros(d)
+    return rng.standard_normal(d)
+
+
+def rare_features_constants(P, k: int) -> dict:
+    r"""Every constant a rare-features or EF21 claim may use on the sparse problem ``P`` with Top-``k`` (exact where
+    the problem says so): the smoothness constants, c, n, d, r, the contraction constants :math:`k/d` and
+    :math:`\min(1,k/r)` with :math:`\theta` and :math:`\xi` (Richtárik, Gasanov, Burlachenko, arXiv:2305.15264)."""
+    a_kr, a_kd = min(1.0, k / P.r), k / P.d
+    return dict(
+        L=P.L,
+        L_plus=P.L_plus,
+        L_qm=P.L_qm,
+        L_am=P.L_am,
+        L_max=P.L_max,
+        L_O=P.L_O,
+        c=P.c,
+        n=P.n,
+        d=P.d,
+        r=P.r,
+        k=k,
+        alpha=a_kd,
+        alpha_kr=a_kr,
+        theta_c_kr=theta_c(a_kr),
+        xi_kr=xi(a_kr),
+        xi_kd=xi(a_kd),
+        L_plus_bound=P.L_plus_bound,
+        exact_L=float(P.exact_L),
+        nnz=P.A.nnz,
+        S=P.S,
+    )
+
+
+__all__ += [
+    "rare_features_instance",
+    "sampled_rare_features_problems",
+    "rare_features_start",
+    "rare_features_constants",
+]
+
+
 # ----------------------------------------------------------------------------- three point compressors
 def mean_squared_smoothness(problem: LeastSquares) -> float:
     r"""Exact :math:`L_{plus}=\big(\lambda_{\max}(\frac1n\sum_iH_i^2)\big)^{1/2}` of federated least squares,
