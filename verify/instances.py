@@ -1199,28 +1199,9 @@ def rare_features_constants(P, k: int) -> dict:
     the problem says so): the smoothness constants, c, n, d, r, the contraction constants :math:`k/d` and
     :math:`\min(1,k/r)` with :math:`\theta` and :math:`\xi` (Richtárik, Gasanov, Burlachenko, arXiv:2305.15264)."""
     a_kr, a_kd = min(1.0, k / P.r), k / P.d
-    return dict(
-        L=P.L,
-        L_plus=P.L_plus,
-        L_qm=P.L_qm,
-        L_am=P.L_am,
-        L_max=P.L_max,
-        L_O=P.L_O,
-        c=P.c,
-        n=P.n,
-        d=P.d,
-        r=P.r,
-        k=k,
-        alpha=a_kd,
-        alpha_kr=a_kr,
-        theta_c_kr=theta_c(a_kr),
-        xi_kr=xi(a_kr),
-        xi_kd=xi(a_kd),
-        L_plus_bound=P.L_plus_bound,
-        exact_L=float(P.exact_L),
-        nnz=P.A.nnz,
-        S=P.S,
-    )
+    out = {nm: getattr(P, nm) for nm in ("L", "L_plus", "L_qm", "L_am", "L_max", "L_O", "c", "n", "d", "r")}
+    out.update(k=k, alpha=a_kd, alpha_kr=a_kr, theta_c_kr=theta_c(a_kr), xi_kr=xi(a_kr), xi_kd=xi(a_kd))
+    return dict(out, L_plus_bound=P.L_plus_bound, exact_L=float(P.exact_L), nnz=P.A.nnz, S=P.S)
 
 
 __all__ += [

@@ -37,7 +37,6 @@ from ..fit import loglog_fit
 from ..instances import (
     rare_features_constants,
     rare_features_instance,
-    rare_features_problem,
     rare_features_start,
     sampled_rare_features_problems,
     streams,
@@ -530,16 +529,19 @@ class RareFeaturesExperiment(Experiment):
         )
 
     def complexity_runs(self, claim, p, seed):
-        """For each c in ``c_values``: the regular-design instance, its constants and the bits to eps of EF21 and GD."""
+        """For each c in ``c_values``: the regular-design instance (d = n r / c), its constants and the bits to eps
+        of EF21 and GD from the instance's start point."""
         acc, k, T_max = _accounting(p), _k_of(self.settings(claim).compressor, p), p["T_max"]
         rows = []
         for cc in p["c_values"]:
             if cc > p["n"] or (p["n"] * p["r"]) % cc:
                 raise UsageError(f"c_values: each c must divide n*r = {p['n'] * p['r']} and be <= n, got {cc}")
-            P = rare_features_problem(n=p["n"], d=p["n"] * p["r"] // cc, m=p["m"], c=cc, design="regular", seed=seed)
+            # the least-squares regular-design instance of multiplicity c (shared by the claim and its teeth)
+            family = dict(p, data=None, problem="least-squares", design="regular", c=cc, d=p["n"] * p["r"] // cc)
+            P = self.cached_instance(family, seed)
             c = rare_features_constants(P, k)
             x0 = rare_features_start(p["start"], P.d, seed)
-            delta0 = P.value(x0) - rare_features_lower_bound(P)[0]
+            delta0 = P.value(x0) - self._f_lower(P)[0]
             eps = p["eps_rel"] * P.L_max * delta0
             c.update(delta0=delta0, eps=eps, G0=0.0)
             gamma = claim.max_stepsize(**c)
