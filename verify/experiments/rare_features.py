@@ -17,6 +17,12 @@ c/n in {0.05, 0.5, 0.9} in the full runs, smaller ones in quick runs), with the 
 regulariser (``problem="least-squares-nc"``), sparse logistic regression, or a LIBSVM file
 (``data``, ``clients``, ``split``).  Communication is charged per :class:`solvers.rare_features.Accounting`
 (``bits_per_float``, ``count_indices``, ``count_first_round``, ``gd_charge``).
+
+Where the pieces live: the problem, start point, constants and sampled L_plus instances in
+:mod:`verify.instances` (``rare_features_instance``, ``rare_features_start``, ``rare_features_constants``,
+``sampled_rare_features_problems``), the certified lower bound :func:`verify.optima.rare_features_lower_bound`,
+the Lyapunov weights :func:`solvers.rare_features.lyapunov_weights`, the first figure's runs
+:func:`verify.figures.rare_features.gradnorm_vs_bits`.
 """
 
 from __future__ import annotations

@@ -14,6 +14,12 @@ On quadratics the expectations are **exact** (:func:`verify.expectation.exact_sk
 propagates the error's second moment), so a violation is a violation; on :math:`\ell_2`-logistic
 regression and on the nonconvex quadratic-plus-cosine they are Monte Carlo means judged with
 one-sided, Bonferroni-corrected confidence bounds.
+
+Where the pieces live: the instances and their certified optima :func:`verify.instances.rcd_problem`; the
+sketches, their exact constants (:func:`solvers.rcd.sketch_constants`) and the sampled identities
+(:func:`solvers.rcd.sketch_table_errors`, :func:`solvers.rcd.rpt_mean_errors`) :mod:`solvers.rcd`; the
+figures' computations (:func:`solvers.rcd.l_tilde_vs_probabilities`, :func:`verify.figures.rcd.cost_to_eps`)
+beside them.
 """
 
 from __future__ import annotations
