@@ -26,7 +26,6 @@ import numpy as np
 import matplotlib.pyplot as plt
 from IPython.display import Math, display
 from ratecheck import theorems, verify
-from ratecheck.verify.experiments import rare_features as rf
 from ratecheck.verify.figures import rare_features as rff
 claim = theorems.get('rare-features.nonconvex')
 print(claim.title)
@@ -85,5 +84,5 @@ print({k: cv.constants[k] for k in ('ef21_beats_gd_at_min_c', 'ef21_beats_dense_
 fig = rff.plot_bits_to_eps(cv.evidence); plt.show()
 
 # %%
-runs = rf.gradnorm_vs_bits(quick=True)
+runs = rff.gradnorm_vs_bits(quick=True)
 fig = rff.plot_gradnorm_vs_bits(runs); plt.show()

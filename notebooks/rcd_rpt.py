@@ -61,7 +61,7 @@ ax.set_xlabel('T (iterations)'); ax.set_ylabel('E f(x^T) - f*'); ax.legend(fonts
 
 # %%
 from ratecheck.verify.instances import block_quadratic
-from ratecheck.verify.experiments.rcd import l_tilde_vs_probabilities
+from ratecheck.solvers.rcd import l_tilde_vs_probabilities
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for prof in ('increasing', 'decreasing'):
     prob = block_quadratic(d=20, blocks=4, profile=prof, seed=0)
@@ -77,7 +77,7 @@ for t in theorems.teeth('rpt.strongly-convex'):
 # ## RPT vs GD: total cost to a relative expected gap (a prefix of s blocks costs s)
 
 # %%
-from ratecheck.verify.experiments.rcd import cost_to_eps
+from ratecheck.verify.figures.rcd import cost_to_eps
 res = cost_to_eps(block_quadratic(d=20, blocks=4, profile='decreasing', cond=20.0, coupling=0.2, seed=0), T_max=3000)
 for lab, row in res['rows'].items():
     print(f"{lab:16s} p={np.round(row['p'], 3)} L_tilde={row['L_tilde']:.3f} cost to 1e-4: {row['measured_cost'][6]:.0f}")

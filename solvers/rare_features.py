@@ -40,6 +40,7 @@ __all__ = [
     "read_svmlight",
     "MAX_FEATURE_INDEX",
     "DENSE_EIG_MAX",
+    "lyapunov_weights",
 ]
 
 DENSE_EIG_MAX = 200  #: dimensions up to which exact eigenvalues use dense LAPACK (else ARPACK, tol=0)
@@ -769,3 +770,16 @@ def _finite_number(t: str) -> bool:
         return math.isfinite(float(t))
     except ValueError:
         return False
+
+
+def lyapunov_weights(name: str, problem: SparseFederated) -> np.ndarray:
+    r"""Weights :math:`w_i` of the EF21 Lyapunov term :math:`G=\sum_iw_i\Vert g_i-\nabla f_i\Vert^2`: 1/n
+    (``uniform``, ``qm``, ``rare``), :math:`L_{am}/(nL_i)` (``am``, ``w``: EF21-W's :math:`G_W` equals this
+    weighting of EF21's errors, Top-k being positively homogeneous) or :math:`L_O/(nL_i)` (``owners``)."""
+    if name in ("uniform", "qm", "rare"):
+        return np.full(problem.n, 1.0 / problem.n)
+    if name in ("am", "w"):
+        return problem.L_am / (problem.n * problem.L_i)
+    if name == "owners":
+        return problem.L_O / (problem.n * problem.L_i)
+    raise InvalidInput(f"setting lyapunov must be one of uniform, qm, am, w, owners, got {name!r}")

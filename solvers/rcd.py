@@ -546,3 +546,110 @@ def rpt_optimal_probabilities(
         if best is None or res.fun < best.fun:
             best = res
     return to_p(best.x)[inv], float(best.fun)
+
+
+# --------------------------------------------------------------------------- exact constants and sketch identities
+def sketch_constants(problem, sketch: Sketch) -> dict:
+    r"""Exact constants of ``sketch`` on ``problem`` (a problem with ``L_matrix``, ``L``, ``d``, ``block_sizes``,
+    ``mu``): :math:`\tilde L=\lambda_{\max}(\mathbf L\circ\mathbb E[cc^\top])`, :math:`\Omega=\max_i\mathbb E[c_i^2]`
+    and :math:`\max_i|\mathbb E[c_i]-1|` (0: unbiased) from the exact moments, with L, d, the number of
+    blocks and, when the problem has one, :math:`\mu` (Szlendak, Gasanov, Richtárik, AISTATS 2024, section 3.1)."""
+    mean, second = sketch.moments()
+    c = dict(
+        L=problem.L,
+        L_tilde=lambda_max(problem.L_matrix * second),
+        Omega=float(np.max(np.diag(second))),
+        d=problem.d,
+        blocks=len(problem.block_sizes),
+        sketch_mean_error=float(np.max(np.abs(mean - 1))),
+    )
+    if problem.mu is not None:
+        c["mu"] = float(problem.mu)
+    return c
+
+
+def random_block_structure(rng: np.random.Generator, d_max: int = 8) -> tuple[int, np.ndarray, np.ndarray]:
+    """A random block structure: dimension d uniform in [2, ``d_max``], J uniform in [1, d] non-empty blocks
+    (sizes from J + (d - J) uniform block labels) and block probabilities Dirichlet(1), floored at 1e-3 and
+    renormalised.  Returns ``(d, block_sizes, probabilities)``."""
+    d = int(rng.integers(2, d_max + 1))
+    J = int(rng.integers(1, d + 1))
+    sizes = np.bincount(np.sort(np.r_[np.arange(J), rng.integers(0, J, d - J)]), minlength=J)
+    probs = rng.dirichlet(np.ones(J))
+    probs = np.maximum(probs, 1e-3)
+    return d, sizes, probs / probs.sum()
+
+
+def sketch_table_errors(rng: np.random.Generator, samples: int, kinds, L_tilde_table=None) -> tuple[list, list]:
+    r"""Relative errors of the sketch table's closed forms against outcome enumeration, on sampled instances.
+
+    Each of the ``samples`` instances draws a block structure (:func:`random_block_structure`), a smoothness
+    matrix :math:`\mathbf L=BB^\top/d` with row-scaled Gaussian B (block-diagonal on odd samples, which exercises
+    the RPT table's block shortcut) and :math:`\tau`; for every sketch in ``kinds`` the error is the largest of
+    the relative errors of :math:`\mathbb E[C\mathbf LC]` (max entry, relative to the largest entry),
+    :math:`\tilde L` and :math:`\Omega`, against :math:`\sum_\omega\pi_\omega C_\omega\mathbf LC_\omega`, its
+    :math:`\lambda_{\max}` and :math:`\lambda_{\max}(\sum_\omega\pi_\omega C_\omega^2)`.  ``L_tilde_table(sketch, L)``
+    replaces the table's :math:`\tilde L` (default :meth:`Sketch.table_L_tilde`).  Returns ``(errors, kinds)``,
+    one entry per (sample, sketch), in that order."""
+    L_tilde_table = L_tilde_table or (lambda sk, L: sk.table_L_tilde(L))
+    errs, labels = [], []
+    for i in range(samples):  # sampled instances (a loop over instances, not coordinates)
+        d, sizes, probs = random_block_structure(rng)
+        B = rng.standard_normal((d, d + 2)) * np.exp(rng.normal(0, 1, d))[:, None]
+        L = B @ B.T / d
+        if i % 2:
+            blk = np.repeat(np.arange(sizes.size), sizes)
+            L = L * (blk[:, None] == blk[None, :])
+        tau = int(rng.integers(1, d + 1))
+        for kind in kinds:
+            sk = make_sketch(kind, L, tau=tau, block_sizes=sizes, p=probs)
+            cw, pw = sk.outcomes()
+            E_enum = np.einsum("k,ki,ij,kj->ij", pw, cw, L, cw)  # sum_w pi_w C_w L C_w
+            Om_enum = lambda_max(np.diag(pw @ (cw * cw)))  # lambda_max(sum_w pi_w C_w^2)
+            Lt_enum = lambda_max(E_enum)
+            E_tab, Lt_tab, Om_tab = sk.table_expected_CLC(L), L_tilde_table(sk, L), sk.table_Omega()
+            scale = max(np.max(np.abs(E_enum)), 1e-300)
+            errs.append(
+                max(
+                    np.max(np.abs(E_tab - E_enum)) / scale,
+                    abs(Lt_tab - Lt_enum) / Lt_enum,
+                    abs(Om_tab - Om_enum) / Om_enum,
+                )
+            )
+            labels.append(kind)
+    return errs, labels
+
+
+def rpt_mean_errors(rng: np.random.Generator, samples: int, kinds, scaled: bool = True) -> list:
+    r""":math:`\max_i|\mathbb E[c_i]-1|` of the RPT sketches ``kinds`` (``rpt-prefix``, ``rpt-suffix``), summed
+    over their J outcomes, on ``samples`` sampled block structures (:func:`random_block_structure`, d <= 12);
+    one entry per (sample, sketch).  0 up to rounding when ``scaled`` (the :math:`1/q_j` rescaling)."""
+    errs = []
+    for _ in range(samples):
+        d, sizes, probs = random_block_structure(rng, d_max=12)
+        for kind in kinds:
+            cw, pw = RPTSketch(sizes, probs, order=kind.split("-")[-1], scaled=scaled).outcomes()
+            errs.append(float(np.max(np.abs(pw @ cw - 1.0))))
+    return errs
+
+
+def l_tilde_vs_probabilities(problem, ratios=None) -> dict:
+    r""":math:`\tilde L(p)/\lambda_{\max}(\mathbf L)` for the RPT prefix sketch along the family
+    :math:`p_j\propto r^{j}` (r < 1 favours short prefixes, r > 1 favours training every block)."""
+    ratios = np.geomspace(0.25, 8.0, 41) if ratios is None else np.asarray(ratios, dtype=float)
+    J = len(problem.block_sizes)
+    out = []
+    for r in ratios:
+        p = r ** np.arange(J)
+        sk = RPTSketch(problem.block_sizes, p / p.sum())
+        out.append(sk.L_tilde(problem.L_matrix) / problem.L)
+    return {"ratio": ratios, "L_tilde_over_L": np.array(out)}
+
+
+__all__ += [
+    "sketch_constants",
+    "random_block_structure",
+    "sketch_table_errors",
+    "rpt_mean_errors",
+    "l_tilde_vs_probabilities",
+]

@@ -25,6 +25,7 @@ from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
 from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from .errors import UsageError
+from .optima import matrix_l2_logistic_optimum
 from .resources import Need, check_memory
 
 __all__ = ["Streams", "streams", "smoothness_profile", "heterogeneous_least_squares", "heterogeneous_logistic"]
@@ -906,7 +907,39 @@ def block_cosine(
     return QuadraticCosine(np.diag(a), omega=omega, block_sizes=sizes)
 
 
-__all__ += ["block_scales", "block_quadratic", "block_logistic", "block_cosine"]
+def rcd_problem(
+    problem: str,
+    d: int,
+    blocks: int,
+    profile: str,
+    scale_ratio: float,
+    cond: float,
+    coupling: float,
+    zero_eigs: int,
+    m: int,
+    lam: float,
+    omega: float,
+    seed: int = 0,
+) -> tuple:
+    r"""An RCD / RPT instance with what its bounds need of the optimum: ``(problem, x_star, f_low, dist_slack,
+    certificate)``.  ``problem="quadratic"``: :func:`block_quadratic`, exact :math:`x^\star`, :math:`f^\star`;
+    ``"logistic"``: :func:`block_logistic` with its certified optimum (:func:`verify.optima.matrix_l2_logistic_optimum`:
+    ``f_low`` a certified lower bound, ``dist_slack`` the certified distance to :math:`x^\star`);
+    ``"cosine"``: :func:`block_cosine`, no minimiser (``x_star`` None) and :math:`f^{\inf}` exact when
+    separable, else a certified lower bound."""
+    common = dict(blocks=blocks, profile=profile, scale_ratio=scale_ratio, seed=seed)
+    if problem == "quadratic":
+        prob = block_quadratic(d=d, cond=cond, coupling=coupling, zero_eigs=zero_eigs, **common)
+        return prob, prob.x_star, prob.f_star, 0.0, {"f_star": "exact (lstsq, b in range(A))"}
+    if problem == "logistic":
+        prob = block_logistic(m=m, d=d, lam=lam, **common)
+        opt = matrix_l2_logistic_optimum(prob)
+        return prob, opt.x, opt.lower, opt.certificate["dist_bound"], opt.certificate
+    prob = block_cosine(d=d, cond=cond, omega=omega, **common)
+    return prob, None, prob.f_inf, 0.0, {"f_inf": "exact (separable)" if prob.f_inf_exact else "certified lower bound"}
+
+
+__all__ += ["block_scales", "block_quadratic", "block_logistic", "block_cosine", "rcd_problem"]
 
 
 # --------------------------------------------------------------------------- rare features
@@ -1160,6 +1193,65 @@ def libsvm_problem(
     if reg > 0:
         prob = SparseFederated(Xs, ys, row_ptr, loss=loss, reg=reg * float(prob.L_i.max()))
     return prob
+
+
+def rare_features_instance(
+    data, clients, split: str, bias: bool, n: int, d: int, m: int, c: int, design: str, loss: str, reg: float, seed: int
+):
+    """A rare-features problem: the LIBSVM file ``data`` split over ``clients`` workers (None: ``n``; rows
+    shuffled with seed 1234 + ``seed``; ``split="multiplicity"`` targets ``c``) by :func:`libsvm_problem`, or
+    (``data`` None) the authors' synthetic generator :func:`rare_features_problem`."""
+    if data is not None:
+        mult = c if split == "multiplicity" else None
+        return libsvm_problem(data, clients or n, split=split, c=mult, loss=loss, reg=reg, bias=bias, seed=1234 + seed)
+    return rare_features_problem(n=n, d=d, m=m, c=c, design=design, loss=loss, reg=reg, seed=seed)
+
+
+def sampled_rare_features_problems(rng: np.random.Generator, samples: int) -> list:
+    """``samples`` small synthetic sparse least-squares problems drawn from ``rng``: n in [2, 12]; every fourth a
+    regular design with disjoint supports (c = 1, d a multiple of n up to 3n), the others the random design with
+    c in [1, n] and about 5 n / c + [1, 20) features; m in [1, 6] rows per client."""
+    out = []
+    for j in range(samples):  # sampled instances: a loop over instances, not over clients
+        n = int(rng.integers(2, 13))
+        design = "regular" if j % 4 == 0 else "random"
+        cc = 1 if j % 4 == 0 else int(rng.integers(1, n + 1))
+        d = n * int(rng.integers(1, 4)) if design == "regular" else int(rng.integers(5 * n // cc + 1, 5 * n // cc + 20))
+        out.append(
+            rare_features_problem(
+                n=n, d=d, m=int(rng.integers(1, 7)), c=cc, design=design, seed=int(rng.integers(2**31))
+            )
+        )
+    return out
+
+
+def rare_features_start(start: str, d: int, seed: int) -> np.ndarray:
+    """x^0 of a rare-features run from ``streams(seed).start``: ``uniform`` = U(-1/sqrt(d), 1/sqrt(d)) (PyTorch's
+    nn.Linear default, as the authors), ``zero``, or ``random`` = N(0, I)."""
+    rng = streams(seed).start
+    if start == "uniform":
+        return rng.uniform(-1, 1, d) / math.sqrt(d)
+    if start == "zero":
+        return np.zeros(d)
+    return rng.standard_normal(d)
+
+
+def rare_features_constants(P, k: int) -> dict:
+    r"""Every constant a rare-features or EF21 claim may use on the sparse problem ``P`` with Top-``k`` (exact where
+    the problem says so): the smoothness constants, c, n, d, r, the contraction constants :math:`k/d` and
+    :math:`\min(1,k/r)` with :math:`\theta` and :math:`\xi` (Richtárik, Gasanov, Burlachenko, arXiv:2305.15264)."""
+    a_kr, a_kd = min(1.0, k / P.r), k / P.d
+    out = {nm: getattr(P, nm) for nm in ("L", "L_plus", "L_qm", "L_am", "L_max", "L_O", "c", "n", "d", "r")}
+    out.update(k=k, alpha=a_kd, alpha_kr=a_kr, theta_c_kr=theta_c(a_kr), xi_kr=xi(a_kr), xi_kd=xi(a_kd))
+    return dict(out, L_plus_bound=P.L_plus_bound, exact_L=float(P.exact_L), nnz=P.A.nnz, S=P.S)
+
+
+__all__ += [
+    "rare_features_instance",
+    "sampled_rare_features_problems",
+    "rare_features_start",
+    "rare_features_constants",
+]
 
 
 # ----------------------------------------------------------------------------- three point compressors

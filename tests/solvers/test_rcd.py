@@ -342,3 +342,77 @@ def test_fast_engine_long_horizon_stays_accurate(kind):
     ref = exact_linear_second_moments(maps, pi, e0, 400, {"d": np.eye(d)})["d"]
     assert ref[-1] < 1e-20 * ref[0]
     np.testing.assert_allclose(fast, ref, rtol=1e-11)
+
+
+# --------------------------------------------------------------------------- sketch identities and constants
+def test_random_block_structure_partitions_the_dimension():
+    from ratecheck.solvers.rcd import random_block_structure
+
+    rng = np.random.default_rng(3)
+    for d_max in (2, 8, 12):
+        for _ in range(50):
+            d, sizes, probs = random_block_structure(rng, d_max)
+            assert 2 <= d <= d_max and sizes.sum() == d and np.all(sizes >= 1)
+            assert probs.shape == sizes.shape and abs(probs.sum() - 1) < 1e-12
+            assert np.all(probs >= 1e-3 / (1 + 1e-3 * sizes.size))  # floored at 1e-3 before renormalising
+
+
+def test_sketch_table_errors_vanish_for_the_spec_table_and_catch_a_wrong_closed_form():
+    from ratecheck.solvers.rcd import sketch_table_errors
+
+    errs, labels = sketch_table_errors(np.random.default_rng(0), 6, SKETCHES)
+    assert len(errs) == 6 * len(SKETCHES) and labels == list(SKETCHES) * 6
+    assert max(errs) < 1e-10
+    # teeth: L_tilde without the Hadamard product is wrong for RPT on coupled L
+    wrong, _ = sketch_table_errors(
+        np.random.default_rng(0), 6, ("rpt-prefix",), lambda sk, L: lambda_max(L) / float(np.min(sk.q))
+    )
+    assert max(wrong) > 1e-3
+
+
+def test_rpt_mean_errors_unbiased_only_when_scaled():
+    from ratecheck.solvers.rcd import rpt_mean_errors
+
+    scaled = rpt_mean_errors(np.random.default_rng(1), 20, ("rpt-prefix", "rpt-suffix"))
+    biased = rpt_mean_errors(np.random.default_rng(1), 20, ("rpt-prefix", "rpt-suffix"), scaled=False)
+    assert len(scaled) == 40 and max(scaled) < 1e-12
+    assert max(biased) > 0.1
+
+
+def test_sketch_constants_match_the_sketch_moments():
+    from ratecheck.solvers.rcd import sketch_constants
+
+    prob = block_quadratic(d=8, blocks=3, cond=10.0, seed=2)
+    for kind in SKETCHES:
+        sk = make_sketch(kind, prob.L_matrix, tau=3, block_sizes=prob.block_sizes, p=np.full(3, 1 / 3))
+        c = sketch_constants(prob, sk)
+        assert c["L_tilde"] == pytest.approx(sk.L_tilde(prob.L_matrix), rel=1e-12)
+        assert c["Omega"] == pytest.approx(sk.Omega(), rel=1e-12)
+        assert c["sketch_mean_error"] < 1e-12 and c["d"] == 8 and c["blocks"] == 3 and c["mu"] == prob.mu
+    cosine = block_cosine(d=6, blocks=2, seed=0)  # no strong convexity: no mu
+    assert "mu" not in sketch_constants(cosine, CoordinateSketch.uniform(6))
+
+
+def test_l_tilde_vs_probabilities_is_at_least_L():
+    """An unbiased sketch has E[cc^T] - 11^T PSD, so L o E[cc^T] >= L (Schur): L_tilde / L >= 1."""
+    from ratecheck.solvers.rcd import l_tilde_vs_probabilities
+
+    prob = block_quadratic(d=12, blocks=4, profile="decreasing", cond=20.0, seed=0)
+    r = l_tilde_vs_probabilities(prob, [0.5, 1.0, 4.0])
+    assert r["ratio"].shape == r["L_tilde_over_L"].shape == (3,)
+    assert np.all(r["L_tilde_over_L"] >= 1 - 1e-12)
+    p = 4.0 ** np.arange(4)
+    assert r["L_tilde_over_L"][2] == RPTSketch(prob.block_sizes, p / p.sum()).L_tilde(prob.L_matrix) / prob.L
+
+
+def test_rcd_problem_certifies_what_its_bounds_need():
+    from ratecheck.verify.instances import rcd_problem
+
+    common = dict(d=8, blocks=2, profile="flat", scale_ratio=1.0, cond=5.0, coupling=0.1, zero_eigs=0, m=40)
+    common.update(lam=0.1, omega=1.0, seed=0)
+    prob, x_star, f_low, slack, cert = rcd_problem("quadratic", **common)
+    assert slack == 0.0 and f_low == prob.f_star and np.allclose(prob.grad(x_star), 0, atol=1e-10)
+    prob, x_star, f_low, slack, cert = rcd_problem("logistic", **common)
+    assert f_low <= prob.value(x_star) and slack == cert["dist_bound"] >= 0
+    prob, x_star, f_low, slack, cert = rcd_problem("cosine", **common)
+    assert x_star is None and f_low == prob.f_inf and "f_inf" in cert

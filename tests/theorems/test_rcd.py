@@ -87,7 +87,7 @@ def test_bad_instance_parameters(inst, match):
 
 
 def test_cost_to_eps_small():
-    from ratecheck.verify.experiments.rcd import cost_to_eps
+    from ratecheck.verify.figures.rcd import cost_to_eps
     from ratecheck.verify.instances import block_quadratic
 
     prob = block_quadratic(d=8, blocks=2, profile="decreasing", cond=5.0, coupling=0.1, seed=0)

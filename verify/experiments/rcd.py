@@ -14,22 +14,37 @@ On quadratics the expectations are **exact** (:func:`verify.expectation.exact_sk
 propagates the error's second moment), so a violation is a violation; on :math:`\ell_2`-logistic
 regression and on the nonconvex quadratic-plus-cosine they are Monte Carlo means judged with
 one-sided, Bonferroni-corrected confidence bounds.
+
+Where the pieces live: the instances and their certified optima :func:`verify.instances.rcd_problem`; the
+sketches, their exact constants (:func:`solvers.rcd.sketch_constants`) and the sampled identities
+(:func:`solvers.rcd.sketch_table_errors`, :func:`solvers.rcd.rpt_mean_errors`) :mod:`solvers.rcd`; the
+figures' computations (:func:`solvers.rcd.l_tilde_vs_probabilities`, :func:`verify.figures.rcd.cost_to_eps`)
+beside them.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ratecheck.solvers.rcd import SKETCHES, CoordinateSketch, RPTSketch, lambda_max, make_sketch, sketched_rcd
+from ratecheck.solvers.rcd import (
+    SKETCHES,
+    CoordinateSketch,
+    RPTSketch,
+    lambda_max,
+    make_sketch,
+    rpt_mean_errors,
+    sketch_constants,
+    sketch_table_errors,
+    sketched_rcd,
+)
 
 from ..errors import UsageError
-from ..expectation import exact_sketched_quadratic, mc_summary
-from ..instances import block_cosine, block_logistic, block_quadratic, streams
-from ..optima import matrix_l2_logistic_optimum
+from ..expectation import exact_sketched_quadratic, running_mean_summary
+from ..instances import rcd_problem, streams
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Rule, Schema, SearchVar, Setting, json_list
 from ..verdict import Evidence
-from . import CACHE, Experiment, register
+from . import Experiment, register
 
 FLOOR = 1e-11  #: bounds below FLOOR * (largest bound on the grid) are not compared (floating-point floor)
 TABLE_ATOL = 1e-10  #: floating-point tolerance of the sketch-table and unbiasedness comparisons
@@ -41,26 +56,6 @@ _RATES = ("expected_gap", "avg_grad_norm_sq")
 DEFAULT_SKETCHES = {"sketch_table_error": SKETCHES, "sketch_mean_error": ("rpt-prefix", "rpt-suffix")}
 #: search-only coordinate of the convex and nonconvex regimes: zero eigenvalues as a fraction of d - 1
 ZERO_FRAC = ("float", 0.0, 1.0)
-
-
-def default_p(blocks: int) -> np.ndarray:
-    """Default RPT block probabilities: uniform over the J blocks."""
-    return np.full(blocks, 1.0 / blocks)
-
-
-def _make_problem(p: dict, seed: int):
-    common = dict(blocks=p["blocks"], profile=p["profile"], scale_ratio=p["scale_ratio"], seed=seed)
-    if p["problem"] == "quadratic":
-        prob = block_quadratic(d=p["d"], cond=p["cond"], coupling=p["coupling"], zero_eigs=p["zero_eigs"], **common)
-        return prob, prob.x_star, prob.f_star, 0.0, {"f_star": "exact (lstsq, b in range(A))"}
-    if p["problem"] == "logistic":
-        prob = block_logistic(m=p["m"], d=p["d"], lam=p["lam"], **common)
-        opt = matrix_l2_logistic_optimum(prob)
-        return prob, opt.x, opt.lower, opt.certificate["dist_bound"], opt.certificate
-    prob = block_cosine(d=p["d"], cond=p["cond"], omega=p["omega"], **common)
-    return prob, None, prob.f_inf, 0.0, {"f_inf": "exact (separable)" if prob.f_inf_exact else "certified lower bound"}
-
-
 _INSTANCE_KEYS = (
     "problem",
     "d",
@@ -74,37 +69,6 @@ _INSTANCE_KEYS = (
     "lam",
     "omega",
 )
-
-
-def _exact_series(problem, sk, e0, gamma, T):
-    """Exact expected series (cached: a claim and its teeth often share stepsize, sketch and instance)."""
-    mean, second = sk.moments()
-    key = ("exact", id(problem), sk.name, sk.d, mean.tobytes(), second.tobytes(), e0.tobytes(), float(gamma), T)
-    return CACHE.get(
-        ("rcd", "run", key),
-        lambda: exact_sketched_quadratic(problem.A, e0, gamma, mean, second, T),
-        keep=(problem,),
-    )
-
-
-def _mc_run(problem, sk, x0, gamma, T, R, seed, x_star):
-    """Monte Carlo run (cached like :func:`_exact_series`)."""
-    mean, second = sk.moments()
-    key = ("mc", id(problem), sk.name, mean.tobytes(), second.tobytes(), x0.tobytes(), float(gamma), T, R, seed)
-    return CACHE.get(
-        ("rcd", "run", key),
-        lambda: sketched_rcd(
-            problem,
-            x0,
-            gamma=gamma,
-            T=T,
-            sketch=sk,
-            rng=streams(seed).algorithm,
-            replications=R,
-            x_star=x_star,
-        ),
-        keep=(problem,),
-    )
 
 
 class RCDExperiment(Experiment):
@@ -471,52 +435,34 @@ class RCDExperiment(Experiment):
             p["p"] = [float(v) for v in q]
         return p
 
-    # ------------------------------------------------------------------ run
+    # ------------------------------------------------------------------ the pipeline
+    MEASURES = {"expected_gap": "_series", "avg_grad_norm_sq": "_series"}
+    DIRECT_MEASURES = {"sketch_table_error": "_table", "sketch_mean_error": "_mean"}
+
     def sketches(self, claim) -> tuple:
         """The sketches a claim covers: its setting ``sketches``, or the measure's default."""
         chosen = self.settings(claim).sketches
         return chosen if chosen is not None else DEFAULT_SKETCHES.get(claim.measure, ("coordinate-uniform",))
 
-    def sketch_for(self, claim, p, L, block_sizes):
-        """The sketch of instance ``p`` (claim setting ``scaled`` may drop the RPT rescaling)."""
-        kind = p["sketch"] or self.sketches(claim)[0]
-        probs = default_p(len(block_sizes)) if p["p"] is None else np.asarray(p["p"])
-        return make_sketch(kind, L, tau=p["tau"], block_sizes=block_sizes, p=probs, scaled=self.settings(claim).scaled)
-
-    def sketch_constants(self, problem, sketch) -> dict:
-        r"""Exact constants: :math:`\tilde L=\lambda_{\max}(\mathbf L\circ\mathbb E[cc^\top])`, :math:`\Omega=\max_i\mathbb E[c_i^2]`."""
-        mean, second = sketch.moments()
-        Lm = problem.L_matrix
-        c = dict(
-            L=problem.L,
-            L_tilde=lambda_max(Lm * second),
-            Omega=float(np.max(np.diag(second))),
-            d=problem.d,
-            blocks=len(problem.block_sizes),
-            sketch_mean_error=float(np.max(np.abs(mean - 1))),
-        )
-        if problem.mu is not None:
-            c["mu"] = float(problem.mu)
-        return c
-
-    # ------------------------------------------------------------------ the pipeline
-    MEASURES = {"expected_gap": "_series", "avg_grad_norm_sq": "_series"}
-    DIRECT_MEASURES = {"sketch_table_error": "_table", "sketch_mean_error": "_mean"}
-
     def instance_params(self, p):
         return {k: p[k] for k in _INSTANCE_KEYS}
 
     def instance(self, p, seed):
-        """``(problem, x_star, f_low, dist_slack, certificate)``."""
-        return _make_problem(self.instance_params(p), int(seed))
+        """``(problem, x_star, f_low, dist_slack, certificate)`` (:func:`verify.instances.rcd_problem`)."""
+        return rcd_problem(**self.instance_params(p), seed=int(seed))
 
     def prepare(self, claim, inst, p):
-        """The instance with the claim's sketch appended."""
+        """The instance with the claim's sketch appended (instance ``sketch``, else the claim's first; uniform RPT
+        block probabilities unless ``p`` is set; the setting ``scaled`` may drop the RPT rescaling)."""
         problem = inst[0]
-        return (*inst, self.sketch_for(claim, p, problem.L_matrix, problem.block_sizes))
+        J = len(problem.block_sizes)
+        probs = np.full(J, 1.0 / J) if p["p"] is None else np.asarray(p["p"])
+        kind, scaled = p["sketch"] or self.sketches(claim)[0], self.settings(claim).scaled
+        sk = make_sketch(kind, problem.L_matrix, tau=p["tau"], block_sizes=problem.block_sizes, p=probs, scaled=scaled)
+        return (*inst, sk)
 
     def constants(self, claim, inst, p):
-        return self.sketch_constants(inst[0], inst[5])
+        return sketch_constants(inst[0], inst[5])
 
     def solve(self, claim, inst, c, p, seed):
         """Start point from the start stream, then the exact expectation (quadratics) or Monte Carlo."""
@@ -530,204 +476,97 @@ class RCDExperiment(Experiment):
             c["R"] = float(np.linalg.norm(x0 - x_star) + dist_slack)
         else:
             x0 = p["x0_scale"] * rng.uniform(-np.pi, np.pi, problem.d)
-        c["delta0"] = float(problem.value(x0) - f_low)
-        c["f_low"] = float(f_low)
+        c.update(delta0=float(problem.value(x0) - f_low), f_low=float(f_low))
         c.update(
             {f"certificate_{k}": v for k, v in cert.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         )
         exact = p["method"] == "exact" or (p["method"] == "auto" and p["problem"] == "quadratic")
+        gamma, T, R = c["gamma"], p["T"], p["replications"]
+        mean, second = sk.moments()
+        # cached by the run's inputs: the two rate measures (and a claim's teeth) share instance, sketch and stepsize
+        key = (id(problem), sk.name, mean.tobytes(), second.tobytes(), float(gamma), T)
         if exact:
-            return "exact", _exact_series(problem, sk, x0 - x_star, c["gamma"], p["T"])
-        return "mc", _mc_run(problem, sk, x0, c["gamma"], p["T"], p["replications"], seed, x_star)
+            e0 = x0 - x_star
+            make = lambda: exact_sketched_quadratic(problem.A, e0, gamma, mean, second, T)  # noqa: E731
+            return "exact", self.cached("run", ("exact", *key, e0.tobytes()), make, keep=(problem,))
+        make = lambda: sketched_rcd(  # noqa: E731
+            problem, x0, gamma=gamma, T=T, sketch=sk, rng=streams(seed).algorithm, replications=R, x_star=x_star
+        )
+        return "mc", self.cached("run", ("mc", *key, x0.tobytes(), R, seed), make, keep=(problem,))
 
     def _series(self, claim, run):
-        """Expected gap or running mean of the squared gradient norm against the bound."""
-        meas, p, c = claim.measure, run.p, run.constants
-        f_low, sk = run.instance[2], run.instance[5]
-        kind, out = run.result
-        T = p["T"]
+        """Expected gap or running mean of the squared gradient norm against the bound: every T of the exact
+        expectation, or MC_POINTS geometric T of the Monte Carlo means (:func:`verify.expectation.running_mean_summary`)."""
+        p, c, (kind, out) = run.p, run.constants, run.result
+        f_low, sk, T = run.instance[2], run.instance[5], p["T"]
         if kind == "exact":
-            series = dict(out)
-            grid = np.arange(1, T + 1)
-            measured = out["gap"][1:] if meas == "expected_gap" else np.cumsum(out["grad_norm_sq"][:T]) / grid
-            se, nsamp, method = None, 1, "exact-expectation"
+            series, gap, g2 = dict(out), out["gap"][None, 1:], out["grad_norm_sq"][None, :T]
         else:
-            tr = out
-            grid = np.unique(np.geomspace(1, T, MC_POINTS).astype(int))
-            if meas == "expected_gap":
-                samples = tr.f[:, grid] - f_low
-            else:
-                samples = (np.cumsum(tr.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1))[:, grid - 1]
-            measured, se, nsamp = mc_summary(samples)
-            method = "monte-carlo"
-            series = {"gap": tr.f.mean(0) - f_low, "grad_norm_sq": tr.grad_norm_sq.mean(0)}
+            series = {"gap": out.f.mean(0) - f_low, "grad_norm_sq": out.grad_norm_sq.mean(0)}
+            gap, g2 = out.f[:, 1:] - f_low, out.grad_norm_sq[:, :T]
+        rows = gap if claim.measure == "expected_gap" else np.cumsum(g2, axis=1) / np.arange(1, T + 1)
+        grid, measured, se, nsamp, method = running_mean_summary(rows, MC_POINTS)
         bound = claim.evaluate(T=grid, **c)
         keep = np.isfinite(bound) & (bound >= FLOOR * np.max(bound[np.isfinite(bound)], initial=0.0))
         keep[0] = True
-        note = f"sketch {sk.name}; compared where the bound is above {FLOOR:g} x its maximum"
         c["sketch"] = sk.name
         return Evidence(
             "T",
             grid[keep],
             measured[keep],
             bound[keep],
-            method=method,
+            method="exact-expectation" if kind == "exact" else method,
             stderr=None if se is None else se[keep],
             n_samples=nsamp,
             constants=c,
             instance=p,
             seed=run.seed,
             series=series,
-            note=note,
+            note=f"sketch {sk.name}; compared where the bound is above {FLOOR:g} x its maximum",
         )
 
     # ------------------------------------------------------------------ identities
-    @staticmethod
-    def _random_structure(rng, d_max: int = 8):
-        d = int(rng.integers(2, d_max + 1))
-        J = int(rng.integers(1, d + 1))
-        sizes = np.bincount(np.sort(np.r_[np.arange(J), rng.integers(0, J, d - J)]), minlength=J)
-        probs = rng.dirichlet(np.ones(J))
-        probs = np.maximum(probs, 1e-3)
-        return d, sizes, probs / probs.sum()
+    def _identity(self, claim, p, seed, errs, constants, note, series=None):
+        grid = np.arange(len(errs))
+        return Evidence(
+            "sample",
+            grid,
+            np.array(errs),
+            claim.evaluate(T=grid),
+            constants=constants,
+            instance=p,
+            seed=seed,
+            atol=TABLE_ATOL,
+            series=series or {},
+            note=note,
+        )
 
     def _table(self, claim, p, seed):
-        rng = streams(seed).data
-        table = self.settings(claim).table
-        kinds = list(self.sketches(claim))
-        errs, labels = [], []
-        for i in range(p["samples"]):  # sampled instances (a loop over instances, not coordinates)
-            d, sizes, probs = self._random_structure(rng)
-            B = rng.standard_normal((d, d + 2)) * np.exp(rng.normal(0, 1, d))[:, None]
-            L = B @ B.T / d
-            if i % 2:  # block-diagonal: exercises the table's block shortcut for RPT
-                blk = np.repeat(np.arange(sizes.size), sizes)
-                L = L * (blk[:, None] == blk[None, :])
-            tau = int(rng.integers(1, d + 1))
-            for kind in kinds:
-                sk = make_sketch(kind, L, tau=tau, block_sizes=sizes, p=probs)
-                cw, pw = sk.outcomes()
-                E_enum = np.einsum("k,ki,ij,kj->ij", pw, cw, L, cw)  # sum_w pi_w C_w L C_w
-                Om_enum = lambda_max(np.diag(pw @ (cw * cw)))  # lambda_max(sum_w pi_w C_w^2)
-                Lt_enum = lambda_max(E_enum)
-                E_tab, Lt_tab, Om_tab = sk.table_expected_CLC(L), self._table_L_tilde(sk, L, table), sk.table_Omega()
-                scale = max(np.max(np.abs(E_enum)), 1e-300)
-                errs.append(
-                    max(
-                        np.max(np.abs(E_tab - E_enum)) / scale,
-                        abs(Lt_tab - Lt_enum) / Lt_enum,
-                        abs(Om_tab - Om_enum) / Om_enum,
-                    )
-                )
-                labels.append(kind)
-        grid = np.arange(len(errs))
+        """The sketch table's closed forms against enumeration (:func:`solvers.rcd.sketch_table_errors`)."""
+        table, kinds = self.settings(claim).table, list(self.sketches(claim))
+        errs, labels = sketch_table_errors(
+            streams(seed).data, p["samples"], kinds, lambda sk, L: _table_L_tilde(sk, L, table)
+        )
         worst = {k: max(e for e, lab in zip(errs, labels) if lab == k) for k in kinds}
         c = {"samples": p["samples"], "table": table, **{f"max_error_{k}": v for k, v in worst.items()}}
-        return Evidence(
-            "sample",
-            grid,
-            np.array(errs),
-            claim.evaluate(T=grid),
-            constants=c,
-            instance=p,
-            seed=seed,
-            atol=TABLE_ATOL,
-            series={"sketch": labels},
-            note=f"relative errors; tolerance {TABLE_ATOL:g} (floating point)",
-        )
-
-    @staticmethod
-    def _table_L_tilde(sk, L, table: str) -> float:
-        """The table's closed-form L_tilde, or a deliberately wrong variant (teeth of ``rcd.l-tilde``)."""
-        if table == "no-hadamard" and isinstance(sk, RPTSketch):
-            return lambda_max(L) / float(np.min(sk.q))
-        if table == "uniform-without-d" and isinstance(sk, CoordinateSketch) and sk.name == "coordinate-uniform":
-            return float(np.max(np.diag(L)))
-        return sk.table_L_tilde(L)
+        note = f"relative errors; tolerance {TABLE_ATOL:g} (floating point)"
+        return self._identity(claim, p, seed, errs, c, note, series={"sketch": labels})
 
     def _mean(self, claim, p, seed):
-        rng = streams(seed).data
+        """Unbiasedness of the RPT sketches (:func:`solvers.rcd.rpt_mean_errors`)."""
         scaled = self.settings(claim).scaled
-        kinds = list(self.sketches(claim))
-        errs = []
-        for _ in range(p["samples"]):
-            d, sizes, probs = self._random_structure(rng, d_max=12)
-            for kind in kinds:
-                sk = RPTSketch(sizes, probs, order=kind.split("-")[-1], scaled=scaled)
-                cw, pw = sk.outcomes()
-                errs.append(float(np.max(np.abs(pw @ cw - 1.0))))
-        grid = np.arange(len(errs))
-        return Evidence(
-            "sample",
-            grid,
-            np.array(errs),
-            claim.evaluate(T=grid),
-            constants={"samples": p["samples"], "scaled": scaled},
-            instance=p,
-            seed=seed,
-            atol=TABLE_ATOL,
-            note=f"enumerated over the J outcomes; tolerance {TABLE_ATOL:g}",
-        )
+        errs = rpt_mean_errors(streams(seed).data, p["samples"], list(self.sketches(claim)), scaled)
+        c = {"samples": p["samples"], "scaled": scaled}
+        return self._identity(claim, p, seed, errs, c, f"enumerated over the J outcomes; tolerance {TABLE_ATOL:g}")
+
+
+def _table_L_tilde(sk, L, table: str) -> float:
+    """The table's closed-form L_tilde, or a deliberately wrong variant (teeth of ``rcd.l-tilde``)."""
+    if table == "no-hadamard" and isinstance(sk, RPTSketch):
+        return lambda_max(L) / float(np.min(sk.q))
+    if table == "uniform-without-d" and isinstance(sk, CoordinateSketch) and sk.name == "coordinate-uniform":
+        return float(np.max(np.diag(L)))
+    return sk.table_L_tilde(L)
 
 
 EXPERIMENT = register(RCDExperiment())
-
-
-# --------------------------------------------------------------------------- comparisons and figures
-def l_tilde_vs_probabilities(problem, ratios=None) -> dict:
-    r""":math:`\tilde L(p)/\lambda_{\max}(\mathbf L)` for the RPT prefix sketch along the family
-    :math:`p_j\propto r^{j}` (r < 1 favours short prefixes, r > 1 favours training every block)."""
-    ratios = np.geomspace(0.25, 8.0, 41) if ratios is None else np.asarray(ratios, dtype=float)
-    J = len(problem.block_sizes)
-    out = []
-    for r in ratios:
-        p = r ** np.arange(J)
-        sk = RPTSketch(problem.block_sizes, p / p.sum())
-        out.append(sk.L_tilde(problem.L_matrix) / problem.L)
-    return {"ratio": ratios, "L_tilde_over_L": np.array(out)}
-
-
-def cost_to_eps(problem, cost=None, eps=None, T_max: int = 20000, seed: int = 0) -> dict:
-    r"""RPT against GD in total cost to reach :math:`\mathbb E[f(x^k)]-f^\star\le\varepsilon\,\delta_0`.
-
-    A step that trains a prefix of s blocks costs ``cost[s-1]`` (default s).  Compared, with
-    :math:`\gamma=1/\tilde L` each: GD (:math:`p=e_J`), RPT with uniform p, and RPT with the p
-    minimising :math:`\tilde L(p)\sum_sp_s\mathrm{cost}_s` (:func:`solvers.rcd.rpt_optimal_probabilities`).
-    Measured costs use the exact expected gap; the theoretical ones evaluate the iteration
-    complexity :data:`theorems.rcd.SC_COMPLEXITY` times the expected cost per step.
-    """
-    import sympy as sp
-
-    from ratecheck.solvers.rcd import rpt_optimal_probabilities
-    from ratecheck.theorems.rcd import SC_COMPLEXITY
-
-    J = len(problem.block_sizes)
-    cost = np.arange(1.0, J + 1) if cost is None else np.asarray(cost, dtype=float)
-    eps = np.geomspace(1e-1, 1e-6, 11) if eps is None else np.asarray(eps, dtype=float)
-    p_opt, _ = rpt_optimal_probabilities(problem.L_matrix, problem.block_sizes, cost, rng=streams(seed).algorithm)
-    e0 = streams(seed).start.standard_normal(problem.d)
-    complexity = sp.lambdify(
-        [sp.Symbol(s.name, positive=True) for s in sorted(SC_COMPLEXITY.free_symbols, key=lambda s: s.name)],
-        SC_COMPLEXITY.subs({s: sp.Symbol(s.name, positive=True) for s in SC_COMPLEXITY.free_symbols}),
-    )
-    names = [s.name for s in sorted(SC_COMPLEXITY.free_symbols, key=lambda s: s.name)]
-    rows = {}
-    for label, p in (("GD", np.eye(J)[-1]), ("RPT uniform p", np.full(J, 1.0 / J)), ("RPT optimised p", p_opt)):
-        sk = RPTSketch(problem.block_sizes, p)
-        Lt = sk.L_tilde(problem.L_matrix)
-        m, P = sk.moments()
-        ex = exact_sketched_quadratic(problem.A, e0, 1.0 / Lt, m, P, T_max)
-        rel = ex["gap"] / ex["gap"][0]
-        below = rel[None, :] <= eps[:, None]
-        iters = np.where(below.any(1), below.argmax(1), np.nan).astype(float)
-        step_cost = float(p @ cost)
-        vals = dict(L_tilde=Lt, mu=problem.mu, delta0=1.0, eps=eps)
-        theory = complexity(*[vals[n] for n in names])
-        rows[label] = {
-            "p": p,
-            "L_tilde": Lt,
-            "step_cost": step_cost,
-            "measured_cost": iters * step_cost,
-            "theory_cost": np.asarray(theory, dtype=float) * step_cost,
-        }
-    return {"eps": eps, "cost": cost, "rows": rows}

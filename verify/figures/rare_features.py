@@ -2,14 +2,61 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
 
-from ..experiments.rare_features import gradnorm_vs_bits
+from ratecheck import theorems
+from ratecheck.solvers.compressors import TopK
+from ratecheck.solvers.ef21 import ef21
+from ratecheck.solvers.rare_features import Accounting, gd_sparse
+
+from ..instances import rare_features_constants, rare_features_problem, rare_features_start
 from ..verdict import Evidence
 
-__all__ = ["rare_features_figures", "plot_gradnorm_vs_bits", "plot_bits_to_eps"]
+__all__ = ["rare_features_figures", "gradnorm_vs_bits", "plot_gradnorm_vs_bits", "plot_bits_to_eps"]
+
+
+def gradnorm_vs_bits(
+    c_over_n=(0.05, 0.5, 0.9), quick: bool = True, k: int = 1, seed: int = 0, accounting_=None
+) -> list[dict]:
+    r"""Runs for the first figure: for each c/n, the authors' generator (n = 100, d = 500 in full runs;
+    n = 20, d = 100 in quick ones) and three methods with stepsizes taken from the registered claims:
+    EF21 (``ef21.nonconvex-qm``: :math:`1/(L+L_{qm}\xi(k/d))`), EF21 (``rare-features.nonconvex``) and GD (1/L)."""
+    n, d, T_ef, T_gd = (20, 100, 3000, 150) if quick else (100, 500, 10000, 300)
+    acc = accounting_ or Accounting()
+    out = []
+    for q in c_over_n:
+        cc = max(1, int(math.ceil(n * q - 1e-9)))
+        P = rare_features_problem(n=n, d=d, m=12, c=cc, seed=seed)
+        c = rare_features_constants(P, k)
+        x0 = rare_features_start("uniform", d, seed)
+        g_cl = theorems.get("ef21.nonconvex-qm").max_stepsize(**c)
+        g_rf = theorems.get("rare-features.nonconvex").max_stepsize(**c)
+        ef_cl = ef21(P, x0, gamma=g_cl, T=T_ef, compressor=TopK(k), accounting=acc)
+        ef_rf = ef21(P, x0, gamma=g_rf, T=T_ef, compressor=TopK(k), accounting=acc)
+        gd = gd_sparse(P, x0, gamma=1.0 / P.L, T=T_gd, accounting=acc)
+        g0 = ef_rf.grad_norm_sq[0]
+        out.append(
+            dict(
+                c_over_n=q,
+                c=P.c,
+                r=P.r,
+                n=n,
+                d=d,
+                gamma_classical=g_cl,
+                gamma_rare=g_rf,
+                gamma_gd=1.0 / P.L,
+                curves={
+                    "EF21, classical stepsize": (ef_cl.bits, ef_cl.grad_norm_sq / g0),
+                    "EF21, rare-features stepsize": (ef_rf.bits, ef_rf.grad_norm_sq / g0),
+                    "GD (true nonzeros)": (gd.bits, gd.grad_norm_sq / g0),
+                    "GD (d floats, authors)": (np.arange(gd.T + 1) * d * acc.bits_per_float, gd.grad_norm_sq / g0),
+                },
+            )
+        )
+    return out
 
 
 def rare_features_figures(exp, verdicts, outdir, quick=False):

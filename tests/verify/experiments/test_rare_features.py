@@ -468,3 +468,55 @@ def test_libsvm_file_with_a_huge_feature_index_is_refused_before_its_problem(tmp
     bad.write_text("+1 1:1 2:1\n-1 1e400:1\n")
     with pytest.raises(UsageError, match=r"line 2: feature index '1e400' must be a decimal integer"):
         verify.check("rare-features.nonconvex", instances=[dict(data=str(bad), clients=2)])
+
+
+# --------------------------------------------------------------------------- the experiment's numerics (moved out of it)
+def test_lyapunov_weights_named_by_the_setting():
+    from ratecheck.solvers.rare_features import lyapunov_weights
+
+    P = rare_features_problem(n=6, d=18, m=3, c=2, seed=0)
+    for name in ("uniform", "qm", "rare"):
+        assert np.array_equal(lyapunov_weights(name, P), np.full(6, 1 / 6))
+    for name in ("am", "w"):
+        assert np.allclose(lyapunov_weights(name, P) * P.L_i, P.L_am / 6)
+    assert np.allclose(lyapunov_weights("owners", P) * P.L_i, P.L_O / 6)
+    with pytest.raises(InvalidInput, match="setting lyapunov must be one of"):
+        lyapunov_weights("typo", P)
+
+
+@pytest.mark.parametrize("loss,reg", [("squares", 0.0), ("squares", 3.0), ("logistic", 0.0)])
+def test_rare_features_lower_bound_is_below_the_loss(loss, reg):
+    from ratecheck.verify.optima import rare_features_lower_bound
+
+    P = rare_features_problem(n=5, d=20, m=4, c=2, loss=loss, reg=reg, seed=1)
+    f_low, cert = rare_features_lower_bound(P)
+    rng = np.random.default_rng(0)
+    assert all(P.value(x) >= f_low - 1e-10 for x in rng.standard_normal((20, 20)))
+    assert isinstance(cert["f_low_method"], str)
+    if loss == "squares" and reg == 0 and P.mu:
+        assert "PL-certified" in cert["f_low_method"] and cert["pl_gap"] >= 0
+
+
+def test_rare_features_instance_start_and_constants():
+    from ratecheck.verify.instances import (
+        rare_features_constants,
+        rare_features_instance,
+        rare_features_start,
+        sampled_rare_features_problems,
+        theta_c,
+        xi,
+    )
+
+    kw = dict(data=None, clients=None, split="shuffled", bias=False, n=6, d=18, m=3, c=2, design="random")
+    P = rare_features_instance(**kw, loss="squares", reg=0.0, seed=4)
+    Q = rare_features_problem(n=6, d=18, m=3, c=2, seed=4)
+    assert (P.A != Q.A).nnz == 0 and np.array_equal(P.y, Q.y)
+    x0 = rare_features_start("uniform", 18, seed=4)
+    assert np.all(np.abs(x0) <= 1 / np.sqrt(18)) and not np.array_equal(x0, rare_features_start("uniform", 18, 5))
+    assert not np.any(rare_features_start("zero", 18, 4))
+    c = rare_features_constants(P, 2)
+    assert c["alpha"] == 2 / 18 and c["alpha_kr"] == min(1.0, 2 / P.r)
+    assert c["theta_c_kr"] == theta_c(c["alpha_kr"]) and c["xi_kd"] == xi(2 / 18)
+    probs = sampled_rare_features_problems(np.random.default_rng(0), 9)
+    assert len(probs) == 9 and all(q.c == 1 for q in probs[::4])
+    assert all(q.L <= q.L_plus * (1 + 1e-12) for q in probs)
