@@ -21,7 +21,8 @@ Every iterative method is called the same way and returns the same kind of recor
     The stepsize (scalar, or one per step where the method uses a schedule; absent where the
     method has none: ADOM+'s parameters follow from :math:`(\mu, L, \chi)`, CISS backtracks;
     ``gamma_u``, ``gamma_v`` where the method has one per block of parameters) and the number of
-    steps.
+    steps (where a step is a communication round of several local steps, the rounds: Local GD's
+    ``T``, with ``H`` local steps each).
 ``rng`` (keyword-only)
     A ``numpy.random.Generator``, the only source of randomness.  Solvers never seed themselves
     and never accept an integer seed: the caller spawns independent streams for data, start point
@@ -32,7 +33,9 @@ every other algorithm parameter (keyword-only)
 
 The return value is a :class:`~solvers._trajectory.Trajectory` subclass: ``T`` (steps run),
 ``x_final``, ``diverged_at``, ``meta``, plus the series the method tracks per step (named in the
-class attribute ``SERIES``, read generically by :meth:`Trajectory.series`) and its cost counters.
+class attribute ``SERIES``, read generically by :meth:`Trajectory.series`, the step on their last
+axis) and its cost counters.  Iterates and other per-step vectors are kept as per-step rows
+(``(T+1, d)``, with replication axes where the method has them) and are not series.
 
 ======================================  =============================  ==========================================
 solver                                  returns                        tracked series / counters
@@ -47,15 +50,23 @@ solver                                  returns                        tracked s
                                                                        grad_calls, prox_calls
 ``rcd.sketched_rcd``                    ``RCDTrajectory``              f, grad_norm_sq, dist_sq
 ``rcd.sketched_rcd_naive``              ``RCDTrajectory``              f (the reference loop)
-``superquantile.sfl_subgradient``       ``SFLTrajectory``              x_checkpoints, avg_checkpoints
-``superquantile.ciss_alternating``      ``CISSTrajectory``             iterates, eps, inner
+``superquantile.sfl_subgradient``       ``SFLTrajectory``              none: the iterates (and averages) at
+                                                                       the checkpoints as rows
+``superquantile.ciss_alternating``      ``CISSTrajectory``             eps, inner; the iterates as rows
 ``superquantile.fedavg``                ``Trajectory``                 (the final model only)
-``weiszfeld.smoothed_weiszfeld``,       ``WeiszfeldResult``            g, g_nu, L, eta_min, eta_max, iterates
-``weiszfeld.weiszfeld``
-``weiszfeld.rfa_least_squares``         ``RFATrajectory``              models
+``weiszfeld.smoothed_weiszfeld``,       ``WeiszfeldResult``            g, g_nu, L, eta_min, eta_max; the
+``weiszfeld.weiszfeld``                                                iterates as rows
+``weiszfeld.rfa_least_squares``         ``RFATrajectory``              none: the server models as rows
 ``rfa.rfa``                             ``ByzantineRFATrajectory``     eps, vartheta (per round); the models w
                                                                        and selection masks as rows
 ``personalization.run``                 ``PersonalizationTrajectory``  stationarity, values
+``local_methods.proxskip``              ``ProxSkipTrajectory``         lyapunov, comms (R, T+1); the client
+                                                                       averages x_mean as rows; grad_calls
+``local_methods.local_gd``              ``LocalGDTrajectory``          comms (T = communication rounds); the
+                                                                       server points x and virtual iterates
+                                                                       as rows; grad_calls
+``local_methods.flix_gd``               ``FlixTrajectory``             comms; the iterates x as rows;
+                                                                       grad_calls
 ======================================  =============================  ==========================================
 
 Helpers that are not iterative runs (exact moments, spectra, prox maps, ``rpt_optimal_probabilities``

@@ -16,6 +16,9 @@ bits sent, where the algorithm has them) and four fields every run has:
 
 Subclasses add their own tracked series; the names of those series are listed in the class
 attribute ``SERIES`` so harness code can read them generically with :meth:`Trajectory.series`.
+A series holds one scalar per step on its last axis (leading axes: replications, batches).
+Per-step vectors such as iterates (``(T+1, d)``, with replication axes where the method has them;
+each record documents its layout) are stored as per-step rows and are not listed in ``SERIES``.
 """
 
 from __future__ import annotations

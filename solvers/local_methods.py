@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import InvalidInput, finite_array, in_unit_interval, positive, positive_int
+from ._trajectory import Trajectory
+from ._validate import InvalidInput, finite_array, generator, in_unit_interval, positive, positive_int
 
 __all__ = [
     "ProxSkipTrajectory",
@@ -58,6 +59,16 @@ def _grads(problem, X):
     return problem.local_grads(X)
 
 
+def _first_nonfinite(rows, series=None) -> int | None:
+    """The first step t at which the per-step rows ``rows`` (..., T+1, d) or the ``series`` (..., T+1) hold a
+    non-finite value, or None (the record's ``diverged_at``)."""
+    bad = ~np.isfinite(rows).all(axis=-1)
+    if series is not None:
+        bad |= ~np.isfinite(series)
+    bad = bad.reshape(-1, bad.shape[-1]).any(axis=0)
+    return int(np.argmax(bad)) if bad.any() else None
+
+
 def _start(problem, x0, R):
     x0 = finite_array("x0", x0)
     n, d = problem.n, problem.d
@@ -69,28 +80,36 @@ def _start(problem, x0, R):
 
 
 # --------------------------------------------------------------------------- ProxSkip / Scaffnew
-@dataclass
-class ProxSkipTrajectory:
-    r"""A Scaffnew run, replications on the first axis.
+@dataclass(kw_only=True)
+class ProxSkipTrajectory(Trajectory):
+    r"""A Scaffnew run (:func:`proxskip`), replications on the first axis, the step on the last axis of a series.
+
+    ``T`` is the number of steps, ``x_final`` the client average :math:`\frac1n\sum_ix_{i,T}` per replication
+    (R, d), ``diverged_at`` the first step t whose client average (or :math:`\Psi_t`) is not finite (None when
+    all are), ``meta`` the algorithm and its discrete options.
 
     Attributes
     ----------
-    x_mean : ndarray (R, T+1, d)
-        Client average :math:`\frac1n\sum_ix_{i,t}` (equal to every :math:`x_{i,t}` after a communication).
     lyapunov : ndarray (R, T+1) or None
         :math:`\Psi_t=\sum_i\Vert x_{i,t}-x^\star\Vert^2+\frac{\gamma^2}{p^2}\sum_i\Vert h_{i,t}-h_i^\star\Vert^2`
-        with :math:`h_i^\star=\nabla f_i(x^\star)` (when ``x_star`` was given).
+        with :math:`h_i^\star=\nabla f_i(x^\star)` (when ``x_star`` was given); a series.
     comms : ndarray (R, T+1)
-        Cumulative communications (coins equal to 1).
+        Cumulative communications (coins equal to 1); a series.
+    x_mean : ndarray (R, T+1, d)
+        Client average :math:`\frac1n\sum_ix_{i,t}` (equal to every :math:`x_{i,t}` after a communication),
+        one row per step t = 0..T (per-step rows of vectors, as iterates are: not a series).
     grad_calls : int
         Client gradient evaluations per replication (n per step).
     x, h : ndarray (R, n, d)
         Final client states.
+    gamma, p : float
+        Stepsize and communication probability.
     """
+
+    SERIES = ("lyapunov", "comms")
 
     gamma: float
     p: float
-    T: int
     x_mean: np.ndarray
     lyapunov: np.ndarray | None
     comms: np.ndarray
@@ -100,7 +119,7 @@ class ProxSkipTrajectory:
 
 
 def proxskip(
-    problem, x0, *, gamma, p, T, rng, h0=None, replications: int = 1, x_star=None, noise: float = 0.0
+    problem, x0, *, gamma, T, rng, p, h0=None, replications: int = 1, x_star=None, noise: float = 0.0
 ) -> ProxSkipTrajectory:
     r"""Scaffnew (ProxSkip on the consensus form), all clients and replications vectorized.
 
@@ -118,12 +137,12 @@ def proxskip(
         Starting point (common or per client).
     gamma : float
         Stepsize (the theory needs :math:`\gamma\le1/\max_iL_i`).
-    p : float in (0, 1]
-        Communication probability.
     T : int
         Steps.
     rng : numpy Generator
-        Draws the coin, one per step and replication (shared by the clients).
+        Draws the coin, one per step and replication (shared by the clients); required.
+    p : float in (0, 1]
+        Communication probability.
     h0 : array (n, d), optional
         Control variates (default 0).
     replications : int
@@ -137,6 +156,7 @@ def proxskip(
     T = positive_int("T", T)
     noise = positive("noise", noise, strict=False)
     R = positive_int("replications", replications)
+    rng = generator(rng, "the communication coins")
     X = _start(problem, x0, R)
     n, d = problem.n, problem.d
     if h0 is not None and finite_array("h0", h0).shape != (n, d):
@@ -171,7 +191,20 @@ def proxskip(
         comms[:, t + 1] = comms[:, t] + eta
         if psi is not None:
             psi[:, t + 1] = lyap(X, H)
-    return ProxSkipTrajectory(gamma, p, T, xm, psi, comms, n * T, X, H)
+    return ProxSkipTrajectory(
+        T=T,
+        x_final=xm[:, T].copy(),
+        diverged_at=_first_nonfinite(xm, psi),
+        meta={"algorithm": "scaffnew", "replications": R, "gradients": "additive-gaussian" if noise > 0 else "exact"},
+        gamma=gamma,
+        p=p,
+        x_mean=xm,
+        lyapunov=psi,
+        comms=comms,
+        grad_calls=n * T,
+        x=X,
+        h=H,
+    )
 
 
 def proxskip_maps(A, gamma: float, p: float) -> tuple[np.ndarray, np.ndarray]:
@@ -366,21 +399,31 @@ def gd_quadratic(A, b, x0, *, gamma: float, T: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- Local GD
-@dataclass
-class LocalGDTrajectory:
-    r"""A Local GD run.
+@dataclass(kw_only=True)
+class LocalGDTrajectory(Trajectory):
+    r"""A Local GD run (:func:`local_gd`): its step is a communication round.
+
+    ``T`` is the number of rounds, ``x_final`` the last server point :math:`x_T` (d,), ``diverged_at`` the
+    first round r whose server point is not finite (None when all are), ``meta`` the algorithm and H.
 
     Attributes
     ----------
-    x : ndarray (rounds+1, d)
-        Server points :math:`x_r` at the synchronisation points.
-    virtual : ndarray (H*rounds, d)
-        Virtual iterates :math:`\hat x_t=\frac1n\sum_iy_i^{(t)}`, t = 0..HR-1 (Khaled et al.).
-    comms : ndarray (rounds+1,)
-        Communications (one per round).
+    comms : ndarray (T+1,)
+        Cumulative communications (one per round); a series.
+    x : ndarray (T+1, d)
+        Server points :math:`x_r` at the synchronisation points r = 0..T, one row per round (per-step rows of
+        vectors: not a series).
+    virtual : ndarray (H*T, d)
+        Virtual iterates :math:`\hat x_t=\frac1n\sum_iy_i^{(t)}`, t = 0..HT-1 (Khaled et al.), one row per local
+        step (not a series).
     grad_calls : int
         Client gradient evaluations (n H per round).
+    gamma : float
+    H : int
+        Local steps per round.
     """
+
+    SERIES = ("comms",)
 
     gamma: float
     H: int
@@ -390,12 +433,30 @@ class LocalGDTrajectory:
     grad_calls: int
 
 
-def local_gd(problem, x0, *, gamma, H, rounds) -> LocalGDTrajectory:
-    r"""Local GD: per round, :math:`y_i\leftarrow x_r`, H steps :math:`y_i\leftarrow y_i-\gamma\nabla f_i(y_i)`,
-    then :math:`x_{r+1}=\frac1n\sum_iy_i` (all clients in one (n, d) array)."""
+def local_gd(problem, x0, *, gamma, T, H, rng=None) -> LocalGDTrajectory:
+    r"""Local GD for ``T`` communication rounds: per round, :math:`y_i\leftarrow x_r`, H steps
+    :math:`y_i\leftarrow y_i-\gamma\nabla f_i(y_i)`, then :math:`x_{r+1}=\frac1n\sum_iy_i` (all clients in one
+    (n, d) array).  Khaled, Mishchenko, Richtárik, AISTATS 2020 (arXiv 1909.04746).
+
+    Parameters
+    ----------
+    problem
+        Clients with a batched ``value_and_grad(X, per_client=True)``.
+    x0 : array (d,)
+        Starting server point.
+    gamma : float
+        Local stepsize.
+    T : int
+        Communication rounds (the step of this method; ``H T`` local steps in all).
+    H : int
+        Local steps per round.
+    rng : None
+        Deterministic: accepted for the common signature (a Generator is validated and unused).
+    """
     gamma = positive("gamma", gamma)
     H = positive_int("H", H)
-    rounds = positive_int("rounds", rounds)
+    rounds = positive_int("T", T)
+    generator(rng)
     x = finite_array("x0", x0, ndim=1)
     if x.shape != (problem.d,):
         raise InvalidInput(f"x0 must have shape (d,) = ({problem.d},), got {x.shape}")
@@ -409,7 +470,18 @@ def local_gd(problem, x0, *, gamma, H, rounds) -> LocalGDTrajectory:
             np.divide(np.add.reduce(Y, axis=0), n, out=virt[r * H + k])  # Y.mean(axis=0), without its dispatch
             Y -= gamma * _grads(problem, Y)
         np.divide(np.add.reduce(Y, axis=0), n, out=xs[r + 1])
-    return LocalGDTrajectory(gamma, H, xs, virt, np.arange(rounds + 1.0), n * H * rounds)
+    return LocalGDTrajectory(
+        T=rounds,
+        x_final=xs[rounds].copy(),
+        diverged_at=_first_nonfinite(xs),
+        meta={"algorithm": "local-gd", "local_steps": H},
+        gamma=gamma,
+        H=H,
+        x=xs,
+        virtual=virt,
+        comms=np.arange(rounds + 1.0),
+        grad_calls=n * H * rounds,
+    )
 
 
 def local_gd_round_map(A, b, gamma: float, H: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -449,9 +521,25 @@ def local_gd_rounds_to(M, v, x0, x_star, eps: float, cap: int) -> float:
 
 
 # --------------------------------------------------------------------------- FLIX
-@dataclass
-class FlixTrajectory:
-    r"""GD on the FLIX objective: iterates ``x`` (T+1, d); one communication and n client gradients per step."""
+@dataclass(kw_only=True)
+class FlixTrajectory(Trajectory):
+    r"""GD on the FLIX objective (:func:`flix_gd`): one communication and n client gradients per step.
+
+    ``T`` is the number of steps, ``x_final`` the last iterate :math:`x_T` (d,), ``diverged_at`` the first step
+    whose iterate is not finite (None when all are), ``meta`` the algorithm.
+
+    Attributes
+    ----------
+    comms : ndarray (T+1,)
+        Cumulative communications; a series.
+    x : ndarray (T+1, d)
+        Iterates :math:`x_t`, one row per step t = 0..T (per-step rows of vectors: not a series).
+    grad_calls : int
+        Client gradient evaluations (n per step).
+    gamma : float
+    """
+
+    SERIES = ("comms",)
 
     gamma: float
     x: np.ndarray
@@ -459,21 +547,49 @@ class FlixTrajectory:
     grad_calls: int
 
 
-def flix_gd(problem, x0, *, gamma, T, tau, x_local) -> FlixTrajectory:
+def flix_gd(problem, x0, *, gamma, T, tau, x_local, rng=None) -> FlixTrajectory:
     r"""GD on :math:`\tilde f(x)=\frac1n\sum_if_i(\tau_ix+(1-\tau_i)x_i^\star)`, with
-    :math:`\nabla\tilde f(x)=\frac1n\sum_i\tau_i\nabla f_i(\tau_ix+(1-\tau_i)x_i^\star)`."""
+    :math:`\nabla\tilde f(x)=\frac1n\sum_i\tau_i\nabla f_i(\tau_ix+(1-\tau_i)x_i^\star)` (Gasanov, Khaled, Horváth,
+    Richtárik, AISTATS 2022, arXiv 2111.11556).
+
+    Parameters
+    ----------
+    problem
+        Clients with a batched ``local_grads``.
+    x0 : array (d,)
+    gamma : float
+        Stepsize.
+    T : int
+        Steps (one communication each).
+    tau : array (n,) in [0, 1]
+        Personalization weights.
+    x_local : array (n, d)
+        The clients' local minimisers :math:`x_i^\star` (:func:`flix_quadratic`).
+    rng : None
+        Deterministic: accepted for the common signature (a Generator is validated and unused).
+    """
     gamma = positive("gamma", gamma)
     T = positive_int("T", T)
     tau = finite_array("tau", tau, ndim=1)
     if tau.shape != (problem.n,) or np.any(tau < 0) or np.any(tau > 1):
         raise InvalidInput(f"tau must be {problem.n} numbers in [0, 1] (one per client), got {tau}")
     xl = finite_array("x_local", x_local, ndim=2)
+    generator(rng)
     x = np.empty((T + 1, problem.d))
     x[0] = finite_array("x0", x0, ndim=1)
     for t in range(T):
         Y = tau[:, None] * x[t] + (1 - tau[:, None]) * xl
         x[t + 1] = x[t] - gamma * (tau[:, None] * _grads(problem, Y)).mean(axis=0)
-    return FlixTrajectory(gamma, x, np.arange(T + 1.0), problem.n * T)
+    return FlixTrajectory(
+        T=T,
+        x_final=x[T].copy(),
+        diverged_at=_first_nonfinite(x),
+        meta={"algorithm": "flix-gd"},
+        gamma=gamma,
+        x=x,
+        comms=np.arange(T + 1.0),
+        grad_calls=problem.n * T,
+    )
 
 
 def flix_quadratic(A, b, tau):

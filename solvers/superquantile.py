@@ -795,19 +795,26 @@ def kink_onset(
 
 @dataclass(kw_only=True)
 class SFLTrajectory(Trajectory):
-    r"""What a Simplicial-FL subgradient run records (replications on the second axis).
+    r"""What a Simplicial-FL subgradient run (:func:`sfl_subgradient`) records.
+
+    ``T`` is the number of rounds, ``x_final`` the last iterates (R, d), ``diverged_at`` the first round t whose
+    iterate :math:`w_t` is not finite in some replication (None when all are), ``meta`` the algorithm and its
+    discrete options.  The run tracks no scalar series (``SERIES`` is empty): what it stores are iterates.
 
     Attributes
     ----------
     checkpoints : ndarray of int
         The rounds t at which the iterate was stored.
     x_checkpoints : ndarray (len(checkpoints), R, d)
-        :math:`w_t` at the checkpoints.
+        :math:`w_t` at the checkpoints: per-step rows (checkpoint, then replication, then coordinate), not a
+        series, as the iterates of every solver.
     avg_checkpoints : ndarray (len(checkpoints), R, d) or None
-        :math:`\bar w_t=\sum_{s<t}(s+1)w_s/\sum_{s<t}(s+1)` (``average="linear"``).
+        :math:`\bar w_t=\sum_{s<t}(s+1)w_s/\sum_{s<t}(s+1)` (``average="linear"``), rows as ``x_checkpoints``.
+    gamma : ndarray (T,)
+        The stepsizes :math:`\gamma_t`.
     """
 
-    SERIES = ("x_checkpoints", "avg_checkpoints")
+    SERIES = ()
 
     gamma: np.ndarray
     checkpoints: np.ndarray
@@ -872,6 +879,7 @@ def sfl_subgradient(
     wsum = np.zeros_like(w)
     tot = 0.0
     xs, avgs = [], []
+    diverged = None
     want = set(cps.tolist())
     rows = np.arange(R)[:, None]
     ones = np.ones(m, dtype=int)
@@ -894,10 +902,13 @@ def sfl_subgradient(
         pi = optimal_weights(F, theta) if tail == "optimal" else reference_code_weights(F, theta, ones)
         g = np.einsum("rm,rmd->rd", pi, G) + lam * w
         w = w - gammas[t] * g
+        if diverged is None and not np.isfinite(w).all():
+            diverged = t + 1
     return SFLTrajectory(
         T=T,
         gamma=gammas,
         x_final=w,
+        diverged_at=diverged,
         checkpoints=cps,
         x_checkpoints=np.array(xs),
         avg_checkpoints=np.array(avgs) if average == "linear" else None,
@@ -950,10 +961,22 @@ def ciss_value(clients: QuadraticClients, W, theta: float, nu: float, lam: float
 
 @dataclass(kw_only=True)
 class CISSTrajectory(Trajectory):
-    """What the CISS alternating scheme records: ``iterates`` (T+1, d), the accuracies ``eps`` (T,)
-    certified by each inexact w-step and the ``inner`` gradient iterations (T,) each took."""
+    """What the CISS alternating scheme (:func:`ciss_alternating`) records.
 
-    SERIES = ("iterates", "eps", "inner")
+    ``T`` is the number of rounds, ``x_final`` the last iterate :math:`w_T` (d,), ``diverged_at`` None (every
+    w-step certifies its accuracy, or the run stops with an error), ``meta`` the algorithm.
+
+    Attributes
+    ----------
+    eps : ndarray (T,)
+        The accuracy certified by each inexact w-step; a series.
+    inner : ndarray (T,)
+        The gradient iterations each w-step took; a series.
+    iterates : ndarray (T+1, d)
+        :math:`w_0..w_T`, one row per round (per-step rows of vectors: not a series).
+    """
+
+    SERIES = ("eps", "inner")
 
     iterates: np.ndarray
     eps: np.ndarray

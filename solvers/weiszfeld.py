@@ -228,7 +228,8 @@ class WeiszfeldResult(Trajectory):
     eta_min, eta_max : ndarray, (t,) or (B, t)
         :math:`\min_k\eta_k^{(\tau)}` and :math:`\max_k\eta_k^{(\tau)}`.
     iterates : ndarray or None, (t+1, d) or (B, t+1, d)
-        All iterates when ``store_iterates=True``.
+        All iterates when ``store_iterates=True``, one row per iteration (per-step rows of vectors: not a
+        series).
     n_iter : int or ndarray
         Iterations run (per problem).
     anchor : int or ndarray
@@ -236,7 +237,7 @@ class WeiszfeldResult(Trajectory):
     termination : str or list of str
     """
 
-    SERIES = ("g", "g_nu", "L", "eta_min", "eta_max", "iterates")
+    SERIES = ("g", "g_nu", "L", "eta_min", "eta_max")
 
     g: np.ndarray
     g_nu: np.ndarray
@@ -821,9 +822,21 @@ def omniscient_corruption(updates, corrupted) -> np.ndarray:
 
 @dataclass(kw_only=True)
 class RFATrajectory(Trajectory):
-    """Server models of a federated least-squares run: ``models`` (T+1, d), one per round."""
+    """A federated least-squares run (:func:`rfa_least_squares`).
 
-    SERIES = ("models",)
+    ``T`` is the number of rounds, ``x_final`` the last server model :math:`w_T` (d,), ``diverged_at`` the first
+    round whose model is not finite (None when all are), ``meta`` the aggregator and the local steps.
+
+    Attributes
+    ----------
+    models : ndarray (T+1, d)
+        The server models :math:`w_0..w_T`, one row per round (per-step rows of vectors, as
+        :class:`~solvers.rfa.ByzantineRFATrajectory` keeps ``w``: not a series).
+    gamma : float
+        The local stepsize used.
+    """
+
+    SERIES = ()
 
     gamma: float
     models: np.ndarray
@@ -887,10 +900,12 @@ def rfa_least_squares(
         else:
             w = smoothed_weiszfeld(X, nu=nu, T=budget).z
         out[r + 1] = w
+    blown = ~np.isfinite(out).all(axis=1)
     return RFATrajectory(
         T=rounds,
         gamma=lr,
         x_final=w,
+        diverged_at=int(np.argmax(blown)) if blown.any() else None,
         models=out,
         meta={"algorithm": "fedavg" if aggregator == "mean" else f"rfa-{budget}", "local_steps": local_steps},
     )

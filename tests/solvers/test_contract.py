@@ -9,9 +9,11 @@ import pytest
 
 from ratecheck import solvers
 from ratecheck.solvers import InvalidInput, Trajectory
+from ratecheck.solvers import superquantile as sq
 from ratecheck.solvers.adom import adom_plus, gradient_tracking
 from ratecheck.solvers.compressors import RandK, TopK
 from ratecheck.solvers.ef21 import ef21
+from ratecheck.solvers.local_methods import flix_gd, flix_quadratic, local_gd, proxskip
 from ratecheck.solvers.lsvrp import lsvrp, sgd
 from ratecheck.solvers.personalization import run as personalization_run
 from ratecheck.solvers.rare_features import SparseTrajectory, ef21_support, gd_sparse
@@ -19,7 +21,13 @@ from ratecheck.solvers.rcd import sketched_rcd, sketched_rcd_naive
 from ratecheck.solvers.rfa import rfa
 from ratecheck.solvers.superquantile import ciss_alternating, fedavg, sfl_subgradient
 from ratecheck.solvers.weiszfeld import rfa_least_squares, smoothed_weiszfeld, weiszfeld
-from ratecheck.verify.instances import heterogeneous_least_squares, rare_features_problem, streams
+from ratecheck.verify.instances import (
+    heterogeneous_least_squares,
+    local_quadratic_clients,
+    rare_features_problem,
+    streams,
+    superquantile_clients,
+)
 
 SOLVERS = [
     ef21,
@@ -38,6 +46,9 @@ SOLVERS = [
     rfa_least_squares,
     rfa,
     personalization_run,
+    proxskip,
+    local_gd,
+    flix_gd,
 ]
 
 
@@ -57,6 +68,77 @@ def test_every_record_is_a_trajectory_with_its_series():
     assert isinstance(tr, Trajectory) and tr.T == 5 and tr.x_final.shape == (1, 4)
     assert set(tr.series()) == {"grad_norm_sq", "f", "floats", "bits"}
     assert all(v.shape[-1] == 6 for v in tr.series().values())
+
+
+def _runs():
+    """One small run of each solver whose record was brought to the contract by issue 14 item 3, as
+    (record, T, series lengths on the last axis, per-step row attributes and their shapes)."""
+    P = local_quadratic_clients("rotated", n=3, d=2)
+    x0 = P.x_star + 1.0
+    ps = proxskip(P, x0, gamma=0.05, T=7, rng=np.random.default_rng(0), p=0.5, replications=4, x_star=P.x_star)
+    lg = local_gd(P, x0, gamma=0.05, T=5, H=3)
+    tau = np.full(P.n, 0.5)
+    xl = flix_quadratic(P.A, P.b, tau)[0]
+    fx = flix_gd(P, x0, gamma=0.05, T=6, tau=tau, x_local=xl)
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((6, 10, 3))
+    rf = rfa_least_squares((A, A @ np.ones(3)), T=4, corrupted=np.zeros(6, bool), local_steps=2)
+    cl = superquantile_clients(n=6, d=2, seed=5)
+    sfl = sq.sfl_subgradient(cl, np.zeros(2), gamma=0.05, T=8, theta=0.3, m=3, replications=2, rng=rng)
+    ciss = sq.ciss_alternating(cl, np.zeros(2), T=3, theta=0.3, nu=0.1, lam=0.1, eps0=1e-2, kappa=2.0)
+    return [
+        (ps, 7, {"lyapunov": 8, "comms": 8}, {"x_mean": (4, 8, 2)}),
+        (lg, 5, {"comms": 6}, {"x": (6, 2), "virtual": (15, 2)}),
+        (fx, 6, {"comms": 7}, {"x": (7, 2)}),
+        (rf, 4, {}, {"models": (5, 3)}),
+        (sfl, 8, {}, {"x_checkpoints": (9, 2, 2)}),
+        (ciss, 3, {"eps": 3, "inner": 3}, {"iterates": (4, 2)}),
+    ]
+
+
+def test_records_put_the_step_on_the_last_axis_of_their_series():
+    """Issue 14 item 3: every series of these records has the step on its last axis; per-step vectors (iterates,
+    server models, client averages) are rows, documented as such and kept out of ``SERIES``."""
+    for tr, T, series, rows in _runs():
+        name = type(tr).__name__
+        assert isinstance(tr, Trajectory) and tr.T == T, name
+        assert {k: v.shape[-1] for k, v in tr.series().items()} == series, name
+        assert {k: getattr(tr, k).shape for k in rows} == rows, name
+        assert not set(rows) & set(tr.SERIES), name
+        assert tr.diverged_at is None and tr.meta["algorithm"], name
+        assert tr.x_final is not None and np.all(np.isfinite(tr.x_final)), name
+
+
+def test_local_method_records_fill_the_base_fields_honestly():
+    ps, lg, fx = (r[0] for r in _runs()[:3])
+    np.testing.assert_array_equal(ps.x_final, ps.x_mean[:, -1])
+    np.testing.assert_array_equal(lg.x_final, lg.x[-1])
+    np.testing.assert_array_equal(fx.x_final, fx.x[-1])
+    assert ps.meta == {"algorithm": "scaffnew", "replications": 4, "gradients": "exact"}
+    assert lg.meta == {"algorithm": "local-gd", "local_steps": 3} and lg.grad_calls == 3 * 3 * 5
+    assert fx.meta == {"algorithm": "flix-gd"} and fx.grad_calls == 3 * 6
+
+
+def test_local_method_records_mark_the_first_overflowing_step():
+    P = local_quadratic_clients("rotated", n=3, d=2)
+    x0 = P.x_star + 1.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        lg = local_gd(P, x0, gamma=50.0, T=400, H=2)
+        ps = proxskip(P, x0, gamma=50.0, T=400, rng=np.random.default_rng(0), p=0.5, x_star=P.x_star)
+        fx = flix_gd(P, x0, gamma=50.0, T=400, tau=np.ones(3), x_local=flix_quadratic(P.A, P.b, np.ones(3))[0])
+    # Scaffnew's Lyapunov value (a sum of squares) overflows before its iterates do: the first of either counts
+    for tr, rows in ((lg, lg.x), (ps, np.c_[ps.x_mean[0], ps.lyapunov[0]]), (fx, fx.x)):
+        t = tr.diverged_at
+        assert t is not None and 0 < t <= 400, type(tr).__name__
+        assert np.all(np.isfinite(rows[:t])) and not np.all(np.isfinite(rows[t])), type(tr).__name__
+
+
+def test_deterministic_local_methods_take_no_seed():
+    P = local_quadratic_clients("rotated", n=3, d=2)
+    with pytest.raises(InvalidInput, match="rng must be a numpy.random.Generator"):
+        local_gd(P, np.zeros(2), gamma=0.05, T=2, H=2, rng=0)
+    with pytest.raises(InvalidInput, match="rng must be a numpy.random.Generator: the communication coins"):
+        proxskip(P, np.zeros(2), gamma=0.05, T=2, rng=None, p=0.5)
 
 
 def test_record_classes_have_distinct_names():

@@ -100,10 +100,10 @@ def test_proxskip_maps_match_one_solver_step():
 def test_local_gd_with_one_local_step_is_gd_and_the_round_map_is_exact():
     P = clients(n=4, d=3)
     x0, g = np.ones(3), 0.5 / P.L_max
-    tr = local_gd(P, x0, gamma=g, H=1, rounds=25)
+    tr = local_gd(P, x0, gamma=g, T=25, H=1)
     np.testing.assert_allclose(tr.x, gd(P, x0, g, 25), atol=1e-12)
     np.testing.assert_allclose(local_gd_round_map(P.A, P.b, g, 1)[2], P.x_star, atol=1e-12)
-    tr = local_gd(P, x0, gamma=g, H=7, rounds=400)
+    tr = local_gd(P, x0, gamma=g, T=400, H=7)
     M, v, x_inf = local_gd_round_map(P.A, P.b, g, 7)
     np.testing.assert_allclose(tr.x[-1], x_inf, atol=1e-10)
     np.testing.assert_allclose(tr.x[5], M @ tr.x[4] + v, atol=1e-12)
@@ -157,7 +157,7 @@ def test_local_gd_floors_and_rounds_to_eps_follow_the_round_map():
     assert fl[1] == np.linalg.norm(x_inf - P.x_star)
     eps = fl[1] + 0.1
     r = local_gd_rounds_to(M, v, x0, P.x_star, eps, cap=10_000)
-    dist = np.linalg.norm(local_gd(P, x0, gamma=g, H=3, rounds=int(r) + 1).x - P.x_star, axis=1)
+    dist = np.linalg.norm(local_gd(P, x0, gamma=g, T=int(r) + 1, H=3).x - P.x_star, axis=1)
     assert dist[int(r)] <= eps < dist[int(r) - 1]
     assert local_gd_rounds_to(M, v, x0, P.x_star, 1e-9, cap=50) == np.inf  # far below the floor: not within cap
 
@@ -191,7 +191,7 @@ def test_bad_inputs_are_one_line_errors():
     with pytest.raises(InvalidInput, match="tau must be"):
         flix_gd(P, np.zeros(3), gamma=0.1, T=3, tau=np.full(3, 2.0), x_local=np.zeros((3, 3)))
     with pytest.raises(InvalidInput, match="H must be"):
-        local_gd(P, np.zeros(3), gamma=0.1, H=0, rounds=2)
+        local_gd(P, np.zeros(3), gamma=0.1, T=2, H=0)
     assert isinstance(QuadraticClients, type)
 
 

@@ -774,7 +774,7 @@ class LocalMethodsExperiment(Experiment):
             return self._rounds_to_eps(claim, P, c, p, x0)
         c["H"], c["D0"] = p["H"], float(np.linalg.norm(x0 - P.x_star))
         claim.check_assumptions(**c)
-        return local_gd(P, x0, gamma=g, H=p["H"], rounds=p["rounds"])
+        return local_gd(P, x0, gamma=g, T=p["rounds"], H=p["H"])
 
     def _lgd_floor(self, claim, run):
         Hs, xs = np.asarray(run.p["Hs"]), run.instance.problem.x_star
