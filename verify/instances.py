@@ -27,7 +27,15 @@ from ratecheck.theorems.ef21 import xi as _xi_expr
 from .errors import UsageError
 from .resources import Need, check_memory
 
-__all__ = ["Streams", "streams", "smoothness_profile", "heterogeneous_least_squares", "heterogeneous_logistic"]
+__all__ = [
+    "Streams",
+    "streams",
+    "smoothness_profile",
+    "heterogeneous_least_squares",
+    "heterogeneous_logistic",
+    "heterogeneous_problem",
+    "sampled_least_squares_smoothness",
+]
 
 
 class Streams(NamedTuple):
@@ -152,6 +160,38 @@ def heterogeneous_logistic(
     raw = NonconvexLogistic(A, y, lam=0.0).L_i
     s = np.sqrt((target - 2 * lam) / raw)
     return NonconvexLogistic(A * s[:, None, None], y, lam=lam)
+
+
+def heterogeneous_problem(problem: str, **kw) -> LeastSquares | NonconvexLogistic:
+    """:func:`heterogeneous_least_squares` (``problem='least-squares'``, keyword ``noise``) or
+    :func:`heterogeneous_logistic` (``'logistic'``, keyword ``lam``); the other keywords go to both."""
+    if problem == "least-squares":
+        kw.pop("lam", None)
+        return heterogeneous_least_squares(**kw)
+    if problem == "logistic":
+        kw.pop("noise", None)
+        return heterogeneous_logistic(**kw)
+    raise UsageError(f"problem must be 'least-squares' or 'logistic', got {problem!r}")
+
+
+def sampled_least_squares_smoothness(rng: np.random.Generator, K: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    r"""Exact :math:`L` and :math:`L_{am}` of ``K`` random :func:`heterogeneous_least_squares` instances
+    (n in [2, 30), d in [2, 15), m in [1, 8), spread a random fraction of at most half its feasible range
+    :math:`[1,\sqrt n]`, a random profile); a loop over instances, not over clients."""
+    Ls, Lam = np.empty(K), np.empty(K)
+    for j in range(K):
+        n = int(rng.integers(2, 30))
+        spread = float(1 + (np.sqrt(n) - 1) * rng.uniform(0, 0.5))
+        prob = heterogeneous_least_squares(
+            n=n,
+            d=int(rng.integers(2, 15)),
+            m=int(rng.integers(1, 8)),
+            spread=spread,
+            profile=str(rng.choice(["outlier", "geometric"])),
+            seed=int(rng.integers(2**31)),
+        )
+        Ls[j], Lam[j] = prob.L, prob.L_am
+    return Ls, Lam
 
 
 # --------------------------------------------------------------------------- ADOM+ (time-varying networks)

@@ -9,9 +9,9 @@ import numpy as np
 
 from ratecheck import theorems
 from ratecheck.solvers.compressors import make as make_compressor
-from ratecheck.solvers.ef21 import ef21
+from ratecheck.solvers.ef21 import ef21, rounds_to
 
-from ..experiments.ef21 import EF21Experiment, rounds_to
+from ..experiments.ef21 import EF21Experiment
 from ..instances import heterogeneous_least_squares, streams
 from ..sweep import grid, run_grid
 from .style import draw_evidence
