@@ -31,7 +31,15 @@ from .compressors import Compressor, TopK
 from .problems import Problem
 from .rare_features import Accounting, SparseFederated, SparseTrajectory, ef21_support
 
-__all__ = ["EF21Trajectory", "ef21", "lyapunov_weights", "rounds_to", "clone_counts", "sampled_clone_qm"]
+__all__ = [
+    "EF21Trajectory",
+    "ef21",
+    "lyapunov_weights",
+    "rounds_to",
+    "clone_counts",
+    "sampled_clone_qm",
+    "clone_qm_samples",
+]
 
 
 @dataclass(kw_only=True)
@@ -353,3 +361,21 @@ def sampled_clone_qm(rng: np.random.Generator, K: int = 300, n_max: int = 50) ->
     N_i = np.where(mask, np.ceil(L / am[:, None] - 1e-12), 1.0)
     M = np.sqrt(np.where(mask, N_i, 0).sum(1) / n**2 * np.where(mask, L**2 / N_i, 0).sum(1))
     return M, am
+
+
+def clone_qm_samples(problem: Problem, rng: np.random.Generator, K: int = 300, n_max: int = 50):
+    r""":math:`M_{qm}` and :math:`L_{am}` of ``problem`` cloned explicitly (:math:`N_i=\lceil L_i/L_{am}\rceil`
+    copies of client i with :math:`f_i/N_i`, :meth:`Problem.clone`) followed by ``K`` sampled constant vectors
+    (:func:`sampled_clone_qm`).  Returns ``(M, L_am, info)`` with ``M``, ``L_am`` of shape (K+1,) and ``info`` the
+    cloned instance's constants (``instance_M_qm``, ``instance_L_am``, ``instance_L_qm``, ``N``, ``n``)."""
+    counts = clone_counts(problem.L_i, problem.L_am)
+    clones = problem.clone(counts)
+    M, am = sampled_clone_qm(rng, K=K, n_max=n_max)
+    info = dict(
+        instance_M_qm=float(clones.L_qm),
+        instance_L_am=problem.L_am,
+        instance_L_qm=problem.L_qm,
+        N=int(counts.sum()),
+        n=problem.n,
+    )
+    return np.r_[clones.L_qm, M], np.r_[problem.L_am, am], info

@@ -617,7 +617,26 @@ def xi(alpha: float) -> float:
     return float(_xi_expr(sp.Float(alpha, 30)))
 
 
-__all__ += ["theta_c", "xi"]
+def ef21_constants(problem, compressor) -> dict:
+    r"""The constants of the EF21 theorems on ``problem`` run with ``compressor``: :math:`L`, :math:`L_{am}`,
+    :math:`L_{qm}`, the spread :math:`L_{qm}/L_{am}`, :math:`\mu` (PŁ constant; nan when the problem has
+    none), n, d, and the compressor's :math:`\alpha`, :math:`\theta(\alpha)`, :math:`\xi(\alpha)`."""
+    alpha = compressor.alpha(problem.d)
+    return dict(
+        L=problem.L,
+        L_am=problem.L_am,
+        L_qm=problem.L_qm,
+        alpha=alpha,
+        n=problem.n,
+        d=problem.d,
+        mu=getattr(problem, "mu", None) or float("nan"),
+        theta_c=theta_c(alpha),
+        xi=xi(alpha),
+        spread=problem.L_qm / problem.L_am,
+    )
+
+
+__all__ += ["theta_c", "xi", "ef21_constants"]
 
 
 # --------------------------------------------------------------------------- point clouds (geometric median)

@@ -19,17 +19,16 @@ import numpy as np
 
 from ratecheck import theorems
 from ratecheck.solvers.compressors import make as make_compressor
-from ratecheck.solvers.ef21 import clone_counts, ef21, lyapunov_weights, sampled_clone_qm
+from ratecheck.solvers.ef21 import clone_qm_samples, ef21, lyapunov_weights
 
 from ..errors import UsageError
 from ..expectation import replication_summary, running_mean_summary
 from ..instances import (
+    ef21_constants,
     heterogeneous_least_squares,
     heterogeneous_problem,
     sampled_least_squares_smoothness,
     streams,
-    theta_c,
-    xi,
 )
 from ..optima import least_squares_optimum, logistic_lower_bound
 from ..resources import Need
@@ -294,8 +293,6 @@ class EF21Experiment(Experiment):
             return [dict(T=T, d=10), dict(profile="geometric", spread=1.5, compressor="top-2", init="zero", T=T, d=10)]
         if claim.measure == "ef21w_ef21_gap":
             return [dict(T=300), dict(problem="logistic", compressor="top-2", T=300)]
-        if claim.measure in ("smoothness_L", "clone_qm"):
-            return [dict()]
         return [dict()]
 
     # ------------------------------------------------------------------ the pipeline
@@ -316,22 +313,7 @@ class EF21Experiment(Experiment):
         """The problem and the compressor run (the claim's setting, else the instance's)."""
         return problem, make_compressor(self.settings(claim).compressor or p["compressor"])
 
-    @staticmethod
-    def _constants(problem, compressor):
-        """The smoothness constants of ``problem`` and the contraction constants of ``compressor``."""
-        alpha = compressor.alpha(problem.d)
-        return dict(
-            L=problem.L,
-            L_am=problem.L_am,
-            L_qm=problem.L_qm,
-            alpha=alpha,
-            n=problem.n,
-            d=problem.d,
-            mu=getattr(problem, "mu", None) or float("nan"),
-            theta_c=theta_c(alpha),
-            xi=xi(alpha),
-            spread=problem.L_qm / problem.L_am,
-        )
+    _constants = staticmethod(ef21_constants)  # the figures' and tests' name
 
     def _optimum(self, problem):
         """The certified optimum (least squares) or lower bound (logistic), through the shared cache."""
@@ -351,7 +333,7 @@ class EF21Experiment(Experiment):
                 f"claim {claim.id}: setting algorithm must be 'ef21' or 'ef21-w' for {meas}, got {s.algorithm!r}"
             )
         if s.participation:
-            c["p_min"] = float(np.full(problem.n, p["participation"]).min())
+            c["p_min"] = float(p["participation"])
         if s.noise:
             c["sigma2"] = float(np.mean(problem.L_am / problem.L_i * np.full(problem.n, p["sigma2"])))
         if meas == "pl_lyapunov" and (not hasattr(problem, "b") or not problem.mu > 0):
@@ -424,15 +406,10 @@ class EF21Experiment(Experiment):
         bound = claim.evaluate(T=t, **c)
         keep = bound >= PL_FLOOR * bound[0]
         keep[0] = False
-        return self._evidence(
-            run,
-            "T",
-            t[keep],
-            bound[keep],
-            replication_summary(psi[:, keep]),
-            series={"floats_per_client": tr.floats, "bits_per_client": tr.bits},
-            note=f"compared while the bound is above {PL_FLOOR:g} * Psi^0 (floating-point floor)",
-        )
+        note = f"compared while the bound is above {PL_FLOOR:g} * Psi^0 (floating-point floor)"
+        series = {"floats_per_client": tr.floats, "bits_per_client": tr.bits}
+        summary = replication_summary(psi[:, keep])
+        return self._evidence(run, "T", t[keep], bound[keep], summary, series=series, note=note)
 
     def _equivalence(self, claim, run):
         xa, xb = (tr.x_checkpoints[0] for tr in run.result)
@@ -445,38 +422,17 @@ class EF21Experiment(Experiment):
 
     def _smoothness(self, claim, p, seed):
         Ls, Lam = sampled_least_squares_smoothness(streams(seed).data, K=40)
+        c, series = {"samples": Ls.size}, {"L_am": Lam}
         bound = claim.evaluate(L_am=Lam, L_qm=Lam, L=Ls)
-        return Evidence(
-            "sample",
-            np.arange(Ls.size),
-            Ls,
-            bound,
-            constants={"samples": Ls.size},
-            instance=p,
-            seed=seed,
-            series={"L_am": Lam},
-        )
+        return Evidence("sample", np.arange(Ls.size), Ls, bound, constants=c, instance=p, seed=seed, series=series)
 
     def _cloning(self, claim, p, seed):
-        """Sample 0: the instance cloned explicitly; then sampled constant vectors (:func:`sampled_clone_qm`)."""
-        rng = streams(seed).data
-        problem = (
-            self.cached_instance(p, seed) if p["problem"] == "least-squares" else heterogeneous_least_squares(seed=seed)
-        )
-        counts = clone_counts(problem.L_i, problem.L_am)
-        clones = problem.clone(counts)
-        M, am = sampled_clone_qm(rng, K=300, n_max=50)
-        m_vals, am_vals = np.r_[clones.L_qm, M], np.r_[problem.L_am, am]
-        c = dict(
-            instance_M_qm=float(clones.L_qm),
-            instance_L_am=problem.L_am,
-            instance_L_qm=problem.L_qm,
-            N=int(counts.sum()),
-            n=problem.n,
-        )
-        bound = claim.evaluate(L_am=am_vals, L=am_vals, L_qm=am_vals)
-        note = "sample 0 is the explicitly cloned instance"
-        return Evidence("sample", np.arange(m_vals.size), m_vals, bound, constants=c, instance=p, seed=seed, note=note)
+        """Sample 0: the instance (else the default least squares) cloned explicitly; then sampled vectors."""
+        ls = p["problem"] == "least-squares"
+        problem = self.cached_instance(p, seed) if ls else heterogeneous_least_squares(seed=seed)
+        M, am, c = clone_qm_samples(problem, streams(seed).data, K=300, n_max=50)
+        bound, note = claim.evaluate(L_am=am, L=am, L_qm=am), "sample 0 is the explicitly cloned instance"
+        return Evidence("sample", np.arange(M.size), M, bound, constants=c, instance=p, seed=seed, note=note)
 
 
 EXPERIMENT = register(EF21Experiment())
