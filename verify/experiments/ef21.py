@@ -313,8 +313,6 @@ class EF21Experiment(Experiment):
         """The problem and the compressor run (the claim's setting, else the instance's)."""
         return problem, make_compressor(self.settings(claim).compressor or p["compressor"])
 
-    _constants = staticmethod(ef21_constants)  # the figures' and tests' name
-
     def _optimum(self, problem):
         """The certified optimum (least squares) or lower bound (logistic), through the shared cache."""
         make = least_squares_optimum if hasattr(problem, "b") else logistic_lower_bound
@@ -324,7 +322,7 @@ class EF21Experiment(Experiment):
         """The smoothness constants and the compressor's; for the rates also the claim's setting constants
         (p_min, sigma2) and the certified f_low."""
         problem, comp = inst
-        c = self._constants(problem, comp)
+        c = ef21_constants(problem, comp)
         meas, s = claim.measure, self.settings(claim)
         if meas == "ef21w_ef21_gap":
             return c
