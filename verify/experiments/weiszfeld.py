@@ -331,12 +331,9 @@ class WeiszfeldExperiment(Experiment):
     @staticmethod
     def _evidence(run, grid_name, grid, measured, bound, series=(), **kw):
         """Evidence of a run, with the run's series g, g_nu, L, eta_min followed by ``series``."""
-        res = run.result
+        res, ev = run.result, dict(constants=run.constants, instance=run.p, seed=run.seed)
         series = dict(g=res.g, g_nu=res.g_nu, L=res.L, eta_min=res.eta_min, **dict(series))
-        c = run.constants
-        return Evidence(
-            grid_name, grid, measured, bound, constants=c, instance=run.p, seed=run.seed, series=series, **kw
-        )
+        return Evidence(grid_name, grid, measured, bound, series=series, **ev, **kw)
 
     @staticmethod
     def _gap(run):
@@ -374,10 +371,8 @@ class WeiszfeldExperiment(Experiment):
 
     def _gnu_increase(self, claim, run):
         g_nu, t = run.result.g_nu, np.arange(run.result.n_iter)
-        atol, note = (
-            64 * EPS_MACH * max(1.0, float(g_nu[0])),
-            "absolute slack 64 eps_mach g_nu(z_0) (rounding of the objective)",
-        )
+        atol = 64 * EPS_MACH * max(1.0, float(g_nu[0]))
+        note = "absolute slack 64 eps_mach g_nu(z_0) (rounding of the objective)"
         return self._evidence(run, "t", t, np.diff(g_nu), claim.evaluate(T=t, **run.constants), atol=atol, note=note)
 
     def _dist_ratio(self, claim, run):
