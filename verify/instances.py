@@ -21,12 +21,10 @@ from scipy.optimize import brentq
 
 from ratecheck.solvers.adom import StarSequence
 from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic, QuadraticClients
-from ratecheck.solvers.weiszfeld import diameter
 from ratecheck.theorems.ef21 import theta_c as _theta_c_expr
 from ratecheck.theorems.ef21 import xi as _xi_expr
 
 from .errors import UsageError
-from .optima import Optimum, geometric_median_optimum
 from .resources import Need, check_memory
 
 __all__ = [
@@ -748,44 +746,6 @@ def point_cloud(
     return W, w, info
 
 
-class CertifiedCloud(NamedTuple):
-    """A point cloud with its certified geometric median (:func:`certified_point_cloud`)."""
-
-    W: np.ndarray  #: points (m, d)
-    w: np.ndarray  #: weights (m,) summing to 1
-    info: dict  #: what :func:`point_cloud` records (outliers, inlier centre, exact median)
-    opt: Optimum  #: certified optimum of g (:func:`verify.optima.geometric_median_optimum`)
-    R: float  #: diameter max_{k,l} ||w_k - w_l||
-    nu_tilde: float  #: min_k ||z* - w_k|| (RFA's Assumption 22: nu <= nu_tilde)
-
-    def constants(self, nu: float) -> dict:
-        """The constants of RFA's smoothed Weiszfeld theorems on this cloud at smoothing ``nu`` (g_star: the
-        certified lower bound of g*, g_star_certified_gap: g(z*) - g_star)."""
-        opt, (m, d) = self.opt, self.W.shape
-        return dict(
-            nu=float(nu),
-            R=self.R,
-            nu_tilde=self.nu_tilde,
-            m=m,
-            d=d,
-            g_star=opt.lower,
-            g_star_certified_gap=opt.value - opt.lower,
-            optimum_method=opt.certificate["method"],
-        )
-
-
-def certified_point_cloud(kind: str, seed: int = 0, **kw) -> CertifiedCloud:
-    r""":func:`point_cloud` (keywords ``m``, ``d``, ``outlier_frac``, ``shift``, ``anchor_weight``) with its
-    certified optimum, diameter R and :math:`\tilde\nu=\min_k\Vert z^\star-w_k\Vert`.  An overflow is refused
-    by the certificate, not warned."""
-    W, w, info = point_cloud(kind, seed=seed, **kw)
-    with np.errstate(over="ignore", invalid="ignore"):
-        opt = geometric_median_optimum(W, w)
-        R = diameter(W)
-    nu_tilde = float(np.min(np.linalg.norm(opt.x - W, axis=1)))
-    return CertifiedCloud(W, w, info, opt, R, nu_tilde)
-
-
 def federated_least_squares(n: int = 50, s: int = 20, d: int = 10, seed: int = 0):
     r"""RFA's federated least squares (Pillutla, Kakade, Harchaoui 2022, section 5): client i holds
     :math:`A_i` (s, d) Gaussian and :math:`b_i=A_iw^\sharp+0.1\,\mathcal N(0,I)`.  Returns ``((A, b), w_LS)`` with
@@ -797,7 +757,7 @@ def federated_least_squares(n: int = 50, s: int = 20, d: int = 10, seed: int = 0
     return (A, b), np.linalg.lstsq(A.reshape(-1, d), b.ravel(), rcond=None)[0]
 
 
-__all__ += ["POINT_CLOUDS", "point_cloud", "CertifiedCloud", "certified_point_cloud", "federated_least_squares"]
+__all__ += ["POINT_CLOUDS", "point_cloud", "federated_least_squares"]
 
 
 def loss_vector_batch(rows: int, n: int, seed: int = 0) -> np.ndarray:

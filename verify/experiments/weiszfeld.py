@@ -31,8 +31,8 @@ from ratecheck.solvers.weiszfeld import (
 )
 
 from ..errors import UsageError
-from ..instances import POINT_CLOUDS, certified_point_cloud, federated_least_squares
-from ..optima import geometric_median_optimum
+from ..instances import POINT_CLOUDS, federated_least_squares, point_cloud
+from ..optima import certified_cloud, geometric_median_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
 from ..verdict import Evidence
@@ -296,7 +296,7 @@ class WeiszfeldExperiment(Experiment):
     def instance(self, p, seed):
         """The point cloud with its certified optimum, diameter and nu_tilde (a :class:`CertifiedCloud`)."""
         kw = self.instance_params(p)
-        return certified_point_cloud(kw.pop("cloud"), seed=seed, **kw)
+        return certified_cloud(*point_cloud(kw.pop("cloud"), seed=seed, **kw))
 
     def constants(self, claim, cloud, p):
         return cloud.constants(p["nu"])
