@@ -31,7 +31,15 @@ from .compressors import Compressor, TopK
 from .problems import Problem
 from .rare_features import Accounting, SparseFederated, SparseTrajectory, ef21_support
 
-__all__ = ["EF21Trajectory", "ef21"]
+__all__ = [
+    "EF21Trajectory",
+    "ef21",
+    "lyapunov_weights",
+    "rounds_to",
+    "clone_counts",
+    "sampled_clone_qm",
+    "clone_qm_samples",
+]
 
 
 @dataclass(kw_only=True)
@@ -62,6 +70,18 @@ class EF21Trajectory(Trajectory):
     bits: np.ndarray
     checkpoints: np.ndarray
     x_checkpoints: np.ndarray
+
+    def running_mean(self, T: int | None = None) -> np.ndarray:
+        r"""Running means :math:`\frac1{T'}\sum_{t<T'}\Vert\nabla f(x^t)\Vert^2` for :math:`T'=1..T`
+        (default: all rounds), shape (R, T): the left side of the nonconvex theorems (EF21, Theorem 1)."""
+        T = self.T if T is None else T
+        return np.cumsum(self.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)
+
+    def lyapunov(self, f_low: float, weight: float, name: str) -> np.ndarray:
+        r""":math:`\Psi^t=f(x^t)-f_{low}+w\,G^t` with the recorded weighting ``name`` of :math:`G`, shape
+        (R, T+1): the PŁ Lyapunov function with :math:`w=\gamma/\theta` (inf past a divergence)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return self.f - f_low + weight * self.G[name]
 
 
 def ef21(
@@ -305,3 +325,57 @@ def ef21(
             "replications": R,
         },
     )
+
+
+def lyapunov_weights(L_i, L_am: float) -> dict:
+    r"""The weightings :math:`c` of :math:`G^t=\sum_ic_i\Vert g_i^t-u_i(x^t)\Vert^2` in the EF21 analyses:
+    ``qm`` :math:`1/n` (Richtárik et al. 2021), ``am`` :math:`L_{am}/(nL_i)` and ``w`` :math:`L_i/\sum_jL_j`
+    (EF21-W, Error Feedback Reloaded 2024); ``w`` is also EF21-W's aggregation weight."""
+    L_i = np.asarray(L_i, dtype=float)
+    n = L_i.size
+    return {"qm": np.full(n, 1.0 / n), "am": L_am / (n * L_i), "w": L_i / L_i.sum()}
+
+
+def rounds_to(grad_norm_sq: np.ndarray, target: float) -> float:
+    """First iteration t with ||grad f(x^t)||^2 <= target (inf if never)."""
+    hit = np.flatnonzero(grad_norm_sq <= target)
+    return float(hit[0]) if hit.size else float("inf")
+
+
+def clone_counts(L_i, L_am: float) -> np.ndarray:
+    r"""Clone counts :math:`N_i=\lceil L_i/L_{am}\rceil` (Error Feedback Reloaded, the cloning argument), with a
+    :math:`10^{-12}` guard so that an :math:`L_i` equal to :math:`L_{am}` up to rounding is not cloned twice."""
+    return np.ceil(np.asarray(L_i) / L_am - 1e-12).astype(int)
+
+
+def sampled_clone_qm(rng: np.random.Generator, K: int = 300, n_max: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    r"""The quadratic mean :math:`M_{qm}=\sqrt{\frac{\sum_iN_i}{n^2}\sum_iL_i^2/N_i}` of the cloned problem
+    (:math:`N_i=\lceil L_i/L_{am}\rceil`) for ``K`` random constant vectors, and their :math:`L_{am}`.
+
+    Vector j has :math:`n_j\sim U\{1..n_{max}\}` log-normal entries with a random spread; the vectors are
+    padded to ``(K, n_max)`` and masked (no loop over vectors).  Returns ``(M, L_am)``, each of shape (K,)."""
+    n = rng.integers(1, n_max + 1, K)
+    mask = np.arange(n_max) < n[:, None]
+    L = np.exp(rng.normal(0, 1, (K, n_max)) * rng.uniform(0.1, 3, (K, 1)))
+    am = np.where(mask, L, 0).sum(1) / n
+    N_i = np.where(mask, np.ceil(L / am[:, None] - 1e-12), 1.0)
+    M = np.sqrt(np.where(mask, N_i, 0).sum(1) / n**2 * np.where(mask, L**2 / N_i, 0).sum(1))
+    return M, am
+
+
+def clone_qm_samples(problem: Problem, rng: np.random.Generator, K: int = 300, n_max: int = 50):
+    r""":math:`M_{qm}` and :math:`L_{am}` of ``problem`` cloned explicitly (:math:`N_i=\lceil L_i/L_{am}\rceil`
+    copies of client i with :math:`f_i/N_i`, :meth:`Problem.clone`) followed by ``K`` sampled constant vectors
+    (:func:`sampled_clone_qm`).  Returns ``(M, L_am, info)`` with ``M``, ``L_am`` of shape (K+1,) and ``info`` the
+    cloned instance's constants (``instance_M_qm``, ``instance_L_am``, ``instance_L_qm``, ``N``, ``n``)."""
+    counts = clone_counts(problem.L_i, problem.L_am)
+    clones = problem.clone(counts)
+    M, am = sampled_clone_qm(rng, K=K, n_max=n_max)
+    info = dict(
+        instance_M_qm=float(clones.L_qm),
+        instance_L_am=problem.L_am,
+        instance_L_qm=problem.L_qm,
+        N=int(counts.sum()),
+        n=problem.n,
+    )
+    return np.r_[clones.L_qm, M], np.r_[problem.L_am, am], info

@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import nnls
 
 from ._trajectory import Trajectory
 from ._validate import InvalidInput, finite_array, generator, positive, positive_int
@@ -909,3 +910,58 @@ def rfa_least_squares(
         models=out,
         meta={"algorithm": "fedavg" if aggregator == "mean" else f"rfa-{budget}", "local_steps": local_steps},
     )
+
+
+# --------------------------------------------------------------------------- measurements along a run
+def hull_distance(points, Z, R: float) -> np.ndarray:
+    r"""Distance of each row of ``Z`` (K, d) to :math:`\mathrm{conv}\{w_k\}` (``points`` (m, d)) by non-negative
+    least squares with a heavily weighted sum-to-one row (weight :math:`10^3\max(R,1)`, R the diameter); the
+    convex combination found is renormalised before the distance is taken.  A loop over the K rows (iterates),
+    not over points."""
+    W = np.asarray(points, dtype=float)
+    big = 1e3 * max(R, 1.0)
+    A = np.vstack([W.T, np.full(W.shape[0], big)])
+    out = np.empty(Z.shape[0])
+    for i, z in enumerate(Z):
+        lam, _ = nnls(A, np.r_[z, big], maxiter=50 * W.shape[0])
+        out[i] = float(np.linalg.norm(W.T @ (lam / lam.sum()) - z))
+    return out
+
+
+def first_below(values, targets) -> tuple[np.ndarray, np.ndarray]:
+    r"""For each target :math:`\varepsilon_j`, the first index t with ``values[t]`` :math:`\le\varepsilon_j`
+    (as floats; ``len(values)`` when never) and whether it is reached: ``(first, reached)``."""
+    values = np.asarray(values)
+    hit = values[None, :] <= np.asarray(targets)[:, None]
+    reached = hit.any(axis=1)
+    return np.where(reached, np.argmax(hit, axis=1), values.size).astype(float), reached
+
+
+def max_ratio_while_above(iterates, z, g_nu, level: float, floor: float) -> float:
+    r""":math:`\max_t\Vert z_{t+1}-z\Vert/\Vert z_t-z\Vert` over the t with :math:`g_\nu(z_{t+1})\ge` ``level``
+    and :math:`\Vert z_t-z\Vert>` ``floor`` (0 when there is none): the second part of RFA's Lemma 20 with
+    :math:`z=z^\star`, ``level`` :math:`=g_\nu(z^\star)` (Pillutla, Kakade, Harchaoui 2022)."""
+    dist = np.linalg.norm(np.asarray(iterates) - z, axis=1)
+    cond = (np.asarray(g_nu)[1:] >= level) & (dist[:-1] > floor)
+    return float(np.max(dist[1:][cond] / dist[:-1][cond], initial=0.0))
+
+
+def rfa_corruption_errors(problem, w_ls, fracs, budgets, *, rounds: int, local_steps: int) -> dict:
+    r"""``{aggregator label: [||w_T - w_LS|| for each corrupted fraction]}`` of :func:`rfa_least_squares` on
+    ``problem`` ``(A, b)``: FedAvg, and RFA with each smoothed Weiszfeld ``budget``; the first
+    :math:`\mathrm{round}(fn)` clients are corrupted (omniscient adversary)."""
+    n = problem[0].shape[0]
+    labels = {k: f"RFA, {k} Weiszfeld iteration{'s' if k > 1 else ''}" for k in budgets}
+    out = {"FedAvg (mean)": [], **{lab: [] for lab in labels.values()}}
+    for f in fracs:
+        bad = np.zeros(n, dtype=bool)
+        bad[: int(round(f * n))] = True
+        tr = rfa_least_squares(problem, T=rounds, corrupted=bad, local_steps=local_steps, aggregator="mean")
+        out["FedAvg (mean)"].append(np.linalg.norm(tr.x_final - w_ls))
+        for k in budgets:
+            tr = rfa_least_squares(problem, T=rounds, corrupted=bad, local_steps=local_steps, aggregator="gm", budget=k)
+            out[labels[k]].append(np.linalg.norm(tr.x_final - w_ls))
+    return out
+
+
+__all__ += ["hull_distance", "first_below", "max_ratio_while_above", "rfa_corruption_errors"]

@@ -28,7 +28,15 @@ from .errors import UsageError
 from .optima import matrix_l2_logistic_optimum
 from .resources import Need, check_memory
 
-__all__ = ["Streams", "streams", "smoothness_profile", "heterogeneous_least_squares", "heterogeneous_logistic"]
+__all__ = [
+    "Streams",
+    "streams",
+    "smoothness_profile",
+    "heterogeneous_least_squares",
+    "heterogeneous_logistic",
+    "heterogeneous_problem",
+    "sampled_least_squares_smoothness",
+]
 
 
 class Streams(NamedTuple):
@@ -153,6 +161,38 @@ def heterogeneous_logistic(
     raw = NonconvexLogistic(A, y, lam=0.0).L_i
     s = np.sqrt((target - 2 * lam) / raw)
     return NonconvexLogistic(A * s[:, None, None], y, lam=lam)
+
+
+def heterogeneous_problem(problem: str, **kw) -> LeastSquares | NonconvexLogistic:
+    """:func:`heterogeneous_least_squares` (``problem='least-squares'``, keyword ``noise``) or
+    :func:`heterogeneous_logistic` (``'logistic'``, keyword ``lam``); the other keywords go to both."""
+    if problem == "least-squares":
+        kw.pop("lam", None)
+        return heterogeneous_least_squares(**kw)
+    if problem == "logistic":
+        kw.pop("noise", None)
+        return heterogeneous_logistic(**kw)
+    raise UsageError(f"problem must be 'least-squares' or 'logistic', got {problem!r}")
+
+
+def sampled_least_squares_smoothness(rng: np.random.Generator, K: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    r"""Exact :math:`L` and :math:`L_{am}` of ``K`` random :func:`heterogeneous_least_squares` instances
+    (n in [2, 30), d in [2, 15), m in [1, 8), spread a random fraction of at most half its feasible range
+    :math:`[1,\sqrt n]`, a random profile); a loop over instances, not over clients."""
+    Ls, Lam = np.empty(K), np.empty(K)
+    for j in range(K):
+        n = int(rng.integers(2, 30))
+        spread = float(1 + (np.sqrt(n) - 1) * rng.uniform(0, 0.5))
+        prob = heterogeneous_least_squares(
+            n=n,
+            d=int(rng.integers(2, 15)),
+            m=int(rng.integers(1, 8)),
+            spread=spread,
+            profile=str(rng.choice(["outlier", "geometric"])),
+            seed=int(rng.integers(2**31)),
+        )
+        Ls[j], Lam[j] = prob.L, prob.L_am
+    return Ls, Lam
 
 
 # --------------------------------------------------------------------------- ADOM+ (time-varying networks)
@@ -620,7 +660,26 @@ def xi(alpha: float) -> float:
     return float(_xi_expr(sp.Float(alpha, 30)))
 
 
-__all__ += ["theta_c", "xi"]
+def ef21_constants(problem, compressor) -> dict:
+    r"""The constants of the EF21 theorems on ``problem`` run with ``compressor``: :math:`L`, :math:`L_{am}`,
+    :math:`L_{qm}`, the spread :math:`L_{qm}/L_{am}`, :math:`\mu` (PŁ constant; nan when the problem has
+    none), n, d, and the compressor's :math:`\alpha`, :math:`\theta(\alpha)`, :math:`\xi(\alpha)`."""
+    alpha = compressor.alpha(problem.d)
+    return dict(
+        L=problem.L,
+        L_am=problem.L_am,
+        L_qm=problem.L_qm,
+        alpha=alpha,
+        n=problem.n,
+        d=problem.d,
+        mu=getattr(problem, "mu", None) or float("nan"),
+        theta_c=theta_c(alpha),
+        xi=xi(alpha),
+        spread=problem.L_qm / problem.L_am,
+    )
+
+
+__all__ += ["theta_c", "xi", "ef21_constants"]
 
 
 # --------------------------------------------------------------------------- point clouds (geometric median)
@@ -728,6 +787,20 @@ def point_cloud(
         W[:, :2] = P
         info["inlier_centre"] = np.zeros(d)
     return W, w, info
+
+
+def federated_least_squares(n: int = 50, s: int = 20, d: int = 10, seed: int = 0):
+    r"""RFA's federated least squares (Pillutla, Kakade, Harchaoui 2022, section 5): client i holds
+    :math:`A_i` (s, d) Gaussian and :math:`b_i=A_iw^\sharp+0.1\,\mathcal N(0,I)`.  Returns ``((A, b), w_LS)`` with
+    :math:`w_{LS}` the least-squares solution of the pooled data."""
+    rng = streams(seed).data
+    A = rng.standard_normal((n, s, d))
+    w_true = rng.standard_normal(d)
+    b = A @ w_true + 0.1 * rng.standard_normal((n, s))
+    return (A, b), np.linalg.lstsq(A.reshape(-1, d), b.ravel(), rcond=None)[0]
+
+
+__all__ += ["POINT_CLOUDS", "point_cloud", "federated_least_squares"]
 
 
 def loss_vector_batch(rows: int, n: int, seed: int = 0) -> np.ndarray:

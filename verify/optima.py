@@ -13,6 +13,7 @@ import functools
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import cvxpy as cp
 import numpy as np
@@ -21,6 +22,7 @@ from scipy.special import expit
 from ratecheck.solvers.problems import LeastSquares, NonconvexLogistic
 from ratecheck.solvers.rare_features import SparseFederated
 from ratecheck.solvers.superquantile import ciss_alternating, ciss_eta, ciss_objective, ciss_value, surrogate_kinks
+from ratecheck.solvers.weiszfeld import diameter
 
 __all__ = ["Optimum", "OptimumError", "least_squares_optimum", "logistic_lower_bound"]
 
@@ -436,6 +438,46 @@ def geometric_median_optimum(points, weights=None, nu: float = 0.0) -> Optimum:
     if not np.isfinite(fbest) or gn * D > 1e-8 * max(1.0, abs(fbest)):
         raise OptimumError(f"geometric median not certified: gradient norm {gn:.3g}, certified gap {gn * D:.3g}")
     return Optimum(zfull, float(fbest), float(fbest - gn * D), cert)
+
+
+class CertifiedCloud(NamedTuple):
+    """A point cloud with its certified geometric median (:func:`certified_cloud`)."""
+
+    W: np.ndarray  #: points (m, d)
+    w: np.ndarray  #: weights (m,) summing to 1
+    info: dict  #: what :func:`verify.instances.point_cloud` records (outliers, inlier centre, exact median)
+    opt: Optimum  #: certified optimum of g (:func:`verify.optima.geometric_median_optimum`)
+    R: float  #: diameter max_{k,l} ||w_k - w_l||
+    nu_tilde: float  #: min_k ||z* - w_k|| (RFA's Assumption 22: nu <= nu_tilde)
+
+    def constants(self, nu: float) -> dict:
+        """The constants of RFA's smoothed Weiszfeld theorems on this cloud at smoothing ``nu`` (g_star: the
+        certified lower bound of g*, g_star_certified_gap: g(z*) - g_star)."""
+        opt, (m, d) = self.opt, self.W.shape
+        return dict(
+            nu=float(nu),
+            R=self.R,
+            nu_tilde=self.nu_tilde,
+            m=m,
+            d=d,
+            g_star=opt.lower,
+            g_star_certified_gap=opt.value - opt.lower,
+            optimum_method=opt.certificate["method"],
+        )
+
+
+def certified_cloud(W, w, info: dict) -> CertifiedCloud:
+    r"""Points ``W`` with weights ``w`` (e.g. :func:`verify.instances.point_cloud`'s) with their certified optimum
+    (:func:`geometric_median_optimum`), diameter R and :math:`\tilde\nu=\min_k\Vert z^\star-w_k\Vert`.  An
+    overflow is refused by the certificate, not warned."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        opt = geometric_median_optimum(W, w)
+        R = diameter(W)
+    nu_tilde = float(np.min(np.linalg.norm(opt.x - W, axis=1)))
+    return CertifiedCloud(W, w, info, opt, R, nu_tilde)
+
+
+__all__ += ["CertifiedCloud", "certified_cloud"]
 
 
 @_certified

@@ -7,8 +7,7 @@ from ratecheck import theorems
 from ratecheck.solvers import InvalidInput
 from ratecheck.solvers.compressors import Identity, NaturalRounding, RandK, TopK
 from ratecheck.solvers.ef21 import ef21
-from ratecheck.verify.experiments.ef21 import EF21Experiment
-from ratecheck.verify.instances import heterogeneous_least_squares, heterogeneous_logistic
+from ratecheck.verify.instances import ef21_constants, heterogeneous_least_squares, heterogeneous_logistic
 
 
 def _problem(seed=0, **kw):
@@ -28,7 +27,7 @@ def test_identity_compressor_is_gradient_descent():
 
 def _lyapunov_step_holds(P, k, init, gamma_rule, seed):
     comp = TopK(k)
-    c = EF21Experiment()._constants(P, comp)
+    c = ef21_constants(P, comp)
     gamma = theorems.get(gamma_rule).max_stepsize(**c)
     x0 = np.random.default_rng(seed).standard_normal(P.d)
     tr = ef21(P, x0, gamma=gamma, compressor=comp, T=200, init=init, lyapunov={"qm": np.full(P.n, 1 / P.n)})
@@ -50,7 +49,7 @@ def test_per_step_lyapunov_fails_past_the_stepsize_rule():
     """Teeth for the pointwise inequality: far past the rule it breaks."""
     P = _problem(0)
     comp = TopK(1)
-    c = EF21Experiment()._constants(P, comp)
+    c = ef21_constants(P, comp)
     gamma = 50 * theorems.get("ef21.nonconvex-qm").max_stepsize(**c)
     tr = ef21(P, np.ones(P.d), gamma=gamma, compressor=comp, T=100, lyapunov={"qm": np.full(P.n, 1 / P.n)})
     phi = tr.f[0] + gamma / (2 * c["theta_c"]) * tr.G["qm"][0]

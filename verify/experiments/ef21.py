@@ -19,16 +19,22 @@ import numpy as np
 
 from ratecheck import theorems
 from ratecheck.solvers.compressors import make as make_compressor
-from ratecheck.solvers.ef21 import ef21
+from ratecheck.solvers.ef21 import clone_qm_samples, ef21, lyapunov_weights
 
 from ..errors import UsageError
 from ..expectation import replication_summary, running_mean_summary
-from ..instances import heterogeneous_least_squares, heterogeneous_logistic, streams, theta_c, xi
+from ..instances import (
+    ef21_constants,
+    heterogeneous_least_squares,
+    heterogeneous_problem,
+    sampled_least_squares_smoothness,
+    streams,
+)
 from ..optima import least_squares_optimum, logistic_lower_bound
 from ..resources import Need
 from ..schema import Choice, Constant, Custom, Float, Int, Measure, Schema, SearchVar, Setting
 from ..verdict import Evidence
-from . import Experiment, params_key, register
+from . import Experiment, register
 
 EQUIVALENCE_ATOL = 1e-10  #: floating-point tolerance of the EF21 / EF21-W iterate comparison
 PL_FLOOR = 1e-11  #: PŁ comparisons stop where the bound falls below this fraction of Psi^0
@@ -42,16 +48,6 @@ _SAMPLED = ("smoothness_L", "clone_qm")
 def _compressor_name(name):
     make_compressor(name)  # raises InvalidInput (a ValueError) on names it does not know
     return name
-
-
-def build_problem(p: dict, seed: int):
-    """The instance described by parameters ``p`` (see :attr:`EF21Experiment.defaults`)."""
-    common = dict(n=p["n"], d=p["d"], m=p["m"], spread=p["spread"], profile=p["profile"], L_am=p["L_am"], seed=seed)
-    if p["problem"] == "least-squares":
-        return heterogeneous_least_squares(noise=p["noise"], **common)
-    if p["problem"] == "logistic":
-        return heterogeneous_logistic(lam=p["lam"], **common)
-    raise UsageError(f"problem must be 'least-squares' or 'logistic', got {p['problem']!r}")
 
 
 class EF21Experiment(Experiment):
@@ -297,8 +293,6 @@ class EF21Experiment(Experiment):
             return [dict(T=T, d=10), dict(profile="geometric", spread=1.5, compressor="top-2", init="zero", T=T, d=10)]
         if claim.measure == "ef21w_ef21_gap":
             return [dict(T=300), dict(problem="logistic", compressor="top-2", T=300)]
-        if claim.measure in ("smoothness_L", "clone_qm"):
-            return [dict()]
         return [dict()]
 
     # ------------------------------------------------------------------ the pipeline
@@ -313,26 +307,11 @@ class EF21Experiment(Experiment):
         return {k: p[k] for k in ("problem", "n", "d", "m", "spread", "profile", "L_am", "noise", "lam")}
 
     def instance(self, p, seed):
-        return build_problem(p, seed)
+        return heterogeneous_problem(seed=seed, **self.instance_params(p))
 
     def prepare(self, claim, problem, p):
         """The problem and the compressor run (the claim's setting, else the instance's)."""
         return problem, make_compressor(self.settings(claim).compressor or p["compressor"])
-
-    def _constants(self, problem, compressor):
-        alpha = compressor.alpha(problem.d)
-        return dict(
-            L=problem.L,
-            L_am=problem.L_am,
-            L_qm=problem.L_qm,
-            alpha=alpha,
-            n=problem.n,
-            d=problem.d,
-            mu=getattr(problem, "mu", None) or float("nan"),
-            theta_c=theta_c(alpha),
-            xi=xi(alpha),
-            spread=problem.L_qm / problem.L_am,
-        )
 
     def _optimum(self, problem):
         """The certified optimum (least squares) or lower bound (logistic), through the shared cache."""
@@ -343,7 +322,7 @@ class EF21Experiment(Experiment):
         """The smoothness constants and the compressor's; for the rates also the claim's setting constants
         (p_min, sigma2) and the certified f_low."""
         problem, comp = inst
-        c = self._constants(problem, comp)
+        c = ef21_constants(problem, comp)
         meas, s = claim.measure, self.settings(claim)
         if meas == "ef21w_ef21_gap":
             return c
@@ -352,7 +331,7 @@ class EF21Experiment(Experiment):
                 f"claim {claim.id}: setting algorithm must be 'ef21' or 'ef21-w' for {meas}, got {s.algorithm!r}"
             )
         if s.participation:
-            c["p_min"] = float(np.full(problem.n, p["participation"]).min())
+            c["p_min"] = float(p["participation"])
         if s.noise:
             c["sigma2"] = float(np.mean(problem.L_am / problem.L_i * np.full(problem.n, p["sigma2"])))
         if meas == "pl_lyapunov" and (not hasattr(problem, "b") or not problem.mu > 0):
@@ -371,40 +350,31 @@ class EF21Experiment(Experiment):
         """EF21 (or EF21-W) from x^0 ~ N(0, I) (or x*), replicated when anything in it is random; for the
         equivalence claim, EF21 and EF21-W on the same compressor draws, every iterate kept."""
         problem, comp = inst
-        rs = streams(seed)
-        x0 = rs.start.standard_normal(problem.d)
-        w = problem.L_i / problem.L_i.sum()
+        x0 = streams(seed).start.standard_normal(problem.d)
+        weights = lyapunov_weights(problem.L_i, problem.L_am)
+        run = dict(gamma=c["gamma"], T=p["T"], compressor=comp, init=p["init"])
         if claim.measure == "ef21w_ef21_gap":
-            run = dict(gamma=c["gamma"], T=p["T"], compressor=comp, init=p["init"], checkpoints=range(p["T"] + 1))
-            a = ef21(problem, x0, rng=streams(seed).algorithm, **run)  # the same compressor draws for both
-            b = ef21(problem, x0, rng=streams(seed).algorithm, weights=w, **run)
             c["homogeneous"] = float(comp.homogeneous)
-            return a, b
-        s = self.settings(claim)
-        lyap = {"qm": np.full(problem.n, 1.0 / problem.n), "am": problem.L_am / (problem.n * problem.L_i), "w": w}
+            run["checkpoints"] = range(p["T"] + 1)
+            # the same compressor draws for both
+            return tuple(ef21(problem, x0, rng=streams(seed).algorithm, weights=w, **run) for w in (None, weights["w"]))
+        s, opt = self.settings(claim), self._optimum(problem)
         participation = np.full(problem.n, p["participation"]) if s.participation else None
         noise = np.full(problem.n, p["sigma2"]) if s.noise else None
-        opt = self._optimum(problem)
-        if p["start"] == "optimum":
-            x0 = opt.x
-        stochastic = (not comp.deterministic) or participation is not None or noise is not None
+        stochastic = (not comp.deterministic) or s.participation or s.noise
         tr = ef21(
             problem,
-            x0,
-            gamma=c["gamma"],
-            T=p["T"],
-            compressor=comp,
-            rng=rs.algorithm,
-            weights=w if s.algorithm == "ef21-w" else None,
-            init=p["init"],
+            opt.x if p["start"] == "optimum" else x0,
+            rng=streams(seed).algorithm,
+            weights=weights["w"] if s.algorithm == "ef21-w" else None,
             participation=participation,
             noise=noise,
             replications=p["replications"] if stochastic else 1,
-            lyapunov={s.lyapunov: lyap[s.lyapunov]},
+            lyapunov={s.lyapunov: weights[s.lyapunov]},
             bits_per_float=p["bits_per_float"],
+            **run,
         )
-        G = tr.G[s.lyapunov]
-        c.update(delta0=float(tr.f[0, 0] - c["f_low"]), G0=float(G[0, 0]), f0=float(tr.f[0, 0]))
+        c.update(delta0=float(tr.f[0, 0] - c["f_low"]), G0=float(tr.G[s.lyapunov][0, 0]), f0=float(tr.f[0, 0]))
         c.update(
             {f"certificate_{k}": v for k, v in opt.certificate.items() if np.ndim(v) == 0 and not isinstance(v, str)}
         )
@@ -413,142 +383,54 @@ class EF21Experiment(Experiment):
         return tr
 
     # ------------------------------------------------------------------ the measures
+    @staticmethod
+    def _evidence(run, grid_name, grid, bound, measured, **kw):
+        """Evidence of a run: ``measured`` is the series or its ``(mean, stderr, n_samples, method)`` summary."""
+        if isinstance(measured, tuple):
+            measured, kw["stderr"], kw["n_samples"], kw["method"] = measured
+        return Evidence(grid_name, grid, measured, bound, constants=run.constants, instance=run.p, seed=run.seed, **kw)
 
     def _avg_grad_norm_sq(self, claim, run):
-        tr, c, T = run.result, run.constants, run.p["T"]
-        run_mean = np.cumsum(tr.grad_norm_sq[:, :T], axis=1) / np.arange(1, T + 1)
-        grid, measured, se, nsamp, method = running_mean_summary(run_mean, 40)
-        series = {
-            "floats_per_client": tr.floats,
-            "bits_per_client": tr.bits,
-            "grad_norm_sq": tr.grad_norm_sq.mean(axis=0),
-        }
-        return Evidence(
-            "T",
-            grid,
-            measured,
-            claim.evaluate(T=grid, **c),
-            method=method,
-            stderr=se,
-            n_samples=nsamp,
-            constants=c,
-            instance=run.p,
-            seed=run.seed,
-            series=series,
-        )
+        tr = run.result
+        grid, *summary = running_mean_summary(tr.running_mean(run.p["T"]), 40)
+        series = dict(floats_per_client=tr.floats, bits_per_client=tr.bits, grad_norm_sq=tr.grad_norm_sq.mean(axis=0))
+        return self._evidence(run, "T", grid, claim.evaluate(T=grid, **run.constants), tuple(summary), series=series)
 
     def _pl_lyapunov(self, claim, run):
+        """Psi^T while the bound is above PL_FLOOR Psi^0 (T >= 1: Psi^0 equals the bound at T = 0)."""
         tr, c = run.result, run.constants
-        with np.errstate(over="ignore", invalid="ignore"):
-            psi = tr.f - c["f_low"] + c["gamma"] / c["theta_c"] * tr.G[self.settings(claim).lyapunov]
+        psi = tr.lyapunov(c["f_low"], c["gamma"] / c["theta_c"], self.settings(claim).lyapunov)
         t = np.arange(run.p["T"] + 1)
         bound = claim.evaluate(T=t, **c)
         keep = bound >= PL_FLOOR * bound[0]
-        keep[0] = False  # Psi^0 equals the bound at T = 0 by definition; T >= 1 carries the information
-        measured, se, nsamp, method = replication_summary(psi[:, keep])
-        return Evidence(
-            "T",
-            t[keep],
-            measured,
-            bound[keep],
-            method=method,
-            stderr=se,
-            n_samples=nsamp,
-            constants=c,
-            instance=run.p,
-            seed=run.seed,
-            series={"floats_per_client": tr.floats, "bits_per_client": tr.bits},
-            note=f"compared while the bound is above {PL_FLOOR:g} * Psi^0 (floating-point floor)",
-        )
+        keep[0] = False
+        note = f"compared while the bound is above {PL_FLOOR:g} * Psi^0 (floating-point floor)"
+        series = {"floats_per_client": tr.floats, "bits_per_client": tr.bits}
+        summary = replication_summary(psi[:, keep])
+        return self._evidence(run, "T", t[keep], bound[keep], summary, series=series, note=note)
 
     def _equivalence(self, claim, run):
-        (a, b), c = run.result, run.constants
-        xa, xb = a.x_checkpoints[0], b.x_checkpoints[0]
+        xa, xb = (tr.x_checkpoints[0] for tr in run.result)
         gap = np.linalg.norm(xa - xb, axis=1) / np.maximum(1.0, np.linalg.norm(xa, axis=1))
         grid = np.arange(run.p["T"] + 1)
-        return Evidence(
-            "t",
-            grid,
-            gap,
-            claim.evaluate(T=grid, **c),
-            constants=c,
-            instance=run.p,
-            seed=run.seed,
-            atol=EQUIVALENCE_ATOL,
-            note=f"compressor {run.instance[1].name}, tolerance {EQUIVALENCE_ATOL:g}",
+        note = f"compressor {run.instance[1].name}, tolerance {EQUIVALENCE_ATOL:g}"
+        return self._evidence(
+            run, "t", grid, claim.evaluate(T=grid, **run.constants), gap, atol=EQUIVALENCE_ATOL, note=note
         )
 
     def _smoothness(self, claim, p, seed):
-        rng = streams(seed).data
-        K = 40
-        Ls, Lam = np.empty(K), np.empty(K)
-        for j in range(K):  # sampled instances: a loop over instances, not over clients
-            n = int(rng.integers(2, 30))
-            spread = float(1 + (np.sqrt(n) - 1) * rng.uniform(0, 0.5))
-            prob = heterogeneous_least_squares(
-                n=n,
-                d=int(rng.integers(2, 15)),
-                m=int(rng.integers(1, 8)),
-                spread=spread,
-                profile=str(rng.choice(["outlier", "geometric"])),
-                seed=int(rng.integers(2**31)),
-            )
-            Ls[j], Lam[j] = prob.L, prob.L_am
-        grid = np.arange(K)
-        c = {"samples": K}
-        return Evidence(
-            "sample",
-            grid,
-            Ls,
-            claim.evaluate(L_am=Lam, L_qm=Lam, L=Ls),
-            constants=c,
-            instance=p,
-            seed=seed,
-            series={"L_am": Lam},
-        )
+        Ls, Lam = sampled_least_squares_smoothness(streams(seed).data, K=40)
+        c, series = {"samples": Ls.size}, {"L_am": Lam}
+        bound = claim.evaluate(L_am=Lam, L_qm=Lam, L=Ls)
+        return Evidence("sample", np.arange(Ls.size), Ls, bound, constants=c, instance=p, seed=seed, series=series)
 
     def _cloning(self, claim, p, seed):
-        rng = streams(seed).data
-        if p["problem"] == "least-squares":
-            problem = self.cached(
-                "instance", (params_key(self.instance_params(p)), seed), lambda: build_problem(p, seed)
-            )
-        else:
-            problem = heterogeneous_least_squares(seed=seed)
-        counts = np.ceil(problem.L_i / problem.L_am - 1e-12).astype(int)
-        clones = problem.clone(counts)
-        K, n_max = 300, 50  # sampled constant vectors, padded to (K, n_max) and masked
-        n = rng.integers(1, n_max + 1, K)
-        mask = np.arange(n_max) < n[:, None]
-        L = np.exp(rng.normal(0, 1, (K, n_max)) * rng.uniform(0.1, 3, (K, 1)))
-        am = np.where(mask, L, 0).sum(1) / n
-        N_i = np.where(mask, np.ceil(L / am[:, None] - 1e-12), 1.0)
-        M = np.sqrt(np.where(mask, N_i, 0).sum(1) / n**2 * np.where(mask, L**2 / N_i, 0).sum(1))
-        m_vals, am_vals = np.r_[clones.L_qm, M], np.r_[problem.L_am, am]
-        grid = np.arange(m_vals.size)
-        c = {
-            "instance_M_qm": float(clones.L_qm),
-            "instance_L_am": problem.L_am,
-            "instance_L_qm": problem.L_qm,
-            "N": int(counts.sum()),
-            "n": problem.n,
-        }
-        return Evidence(
-            "sample",
-            grid,
-            m_vals,
-            claim.evaluate(L_am=am_vals, L=am_vals, L_qm=am_vals),
-            constants=c,
-            instance=p,
-            seed=seed,
-            note="sample 0 is the explicitly cloned instance",
-        )
+        """Sample 0: the instance (else the default least squares) cloned explicitly; then sampled vectors."""
+        ls = p["problem"] == "least-squares"
+        problem = self.cached_instance(p, seed) if ls else heterogeneous_least_squares(seed=seed)
+        M, am, c = clone_qm_samples(problem, streams(seed).data, K=300, n_max=50)
+        bound, note = claim.evaluate(L_am=am, L=am, L_qm=am), "sample 0 is the explicitly cloned instance"
+        return Evidence("sample", np.arange(M.size), M, bound, constants=c, instance=p, seed=seed, note=note)
 
 
 EXPERIMENT = register(EF21Experiment())
-
-
-def rounds_to(grad_norm_sq: np.ndarray, target: float) -> float:
-    """First iteration t with ||grad f(x^t)||^2 <= target (inf if never)."""
-    hit = np.flatnonzero(grad_norm_sq <= target)
-    return float(hit[0]) if hit.size else float("inf")

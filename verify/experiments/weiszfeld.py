@@ -19,13 +19,20 @@ step :math:`\gamma` from ``claim.max_stepsize`` (1 = Weiszfeld).
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import nnls
 
-from ratecheck.solvers.weiszfeld import diameter, smoothed_weiszfeld
+from ratecheck import theorems
+from ratecheck.solvers.weiszfeld import (
+    first_below,
+    hull_distance,
+    max_ratio_while_above,
+    rfa_corruption_errors,
+    smoothed_objective,
+    smoothed_weiszfeld,
+)
 
 from ..errors import UsageError
-from ..instances import POINT_CLOUDS, point_cloud, streams
-from ..optima import geometric_median_optimum
+from ..instances import POINT_CLOUDS, federated_least_squares, point_cloud
+from ..optima import certified_cloud, geometric_median_optimum
 from ..resources import Need
 from ..schema import Choice, Constant, Float, Int, Measure, Rule, Schema, Setting
 from ..verdict import Evidence
@@ -45,17 +52,20 @@ ANCHOR = dict(cloud="anchor", m=50, d=5, nu=0.05, T=400)
 LOPSIDED = dict(cloud="lopsided", m=30, d=5, anchor_weight=0.55, shift=10.0, T=200)
 TRIANGLE = dict(cloud="three", m=3, d=2, T=200)
 SYMMETRIC = dict(cloud="symmetric", m=40, d=10, init="mid")  # the mean *is* the median here
-
-
-def smoothed_optimum(entry, nu: float):
-    """(z*_nu, certified lower bound of g_nu*); Lemma 24: z*_nu = z* when nu <= nu_tilde."""
-    W, w, info, opt, R, nu_tilde, memo = entry
-    if nu <= nu_tilde:
-        return opt.x, opt.lower  # g_nu = g at z* and g_nu >= g everywhere
-    if nu not in memo:
-        o = geometric_median_optimum(W, w, nu=nu)
-        memo[nu] = (o.x, o.lower)
-    return memo[nu]
+#: measure -> (quick instances, the further ones of a full check); the order is the one of MEASURES
+DEFAULTS = {
+    "gm_gap": ([SPEC, OUTLIERS, dict(ANCHOR, T=2000), LOPSIDED], [TRIANGLE, HIGH_DIM, LOW_DIM, SYMMETRIC]),
+    "gnu_gap": ([SPEC, OUTLIERS, dict(ANCHOR, T=2000), LOPSIDED], [TRIANGLE, HIGH_DIM, LOW_DIM, SYMMETRIC]),
+    "iterations_to_eps": ([SPEC, OUTLIERS], [SYMMETRIC, dict(LOW_DIM, T=400, eps_min=1e-8), HIGH_DIM]),
+    "gnu_increase": ([SPEC, OUTLIERS, ANCHOR, LOW_DIM], [TRIANGLE, HIGH_DIM, LOPSIDED]),
+    "dist_ratio": ([SPEC, OUTLIERS, ANCHOR, LOW_DIM], [TRIANGLE, HIGH_DIM, LOPSIDED]),
+    "eta_max": ([OUTLIERS, ANCHOR], [SPEC, LOW_DIM, HIGH_DIM, LOPSIDED]),
+    "gm_distance": (
+        [OUTLIERS, dict(OUTLIERS, outlier_frac=0.45)],
+        [dict(OUTLIERS, outlier_frac=0.1), dict(OUTLIERS, outlier_frac=0.4), LOW_DIM, HIGH_DIM],
+    ),
+    "relative_gap": ([SPEC, RFA_LIKE, OUTLIERS, HIGH_DIM, LOW_DIM, TRIANGLE], []),
+}
 
 
 class WeiszfeldExperiment(Experiment):
@@ -270,242 +280,144 @@ class WeiszfeldExperiment(Experiment):
 
     # ------------------------------------------------------------------ instances
     def instances(self, claim, quick=False):
-        meas = claim.measure
-        if meas in ("gm_gap", "gnu_gap"):
-            out = [SPEC, OUTLIERS, dict(ANCHOR, T=2000), LOPSIDED]
-            return out if quick else out + [TRIANGLE, HIGH_DIM, LOW_DIM, SYMMETRIC]
-        if meas == "iterations_to_eps":
-            if "anchor" in self.settings(claim).clouds:
-                return [dict(ANCHOR, T=3000, eps_max=1e-1, eps_min=1e-4, n_eps=8)]
-            out = [SPEC, OUTLIERS]
-            return out if quick else out + [SYMMETRIC, dict(LOW_DIM, T=400, eps_min=1e-8), HIGH_DIM]
-        if meas in ("gnu_increase", "dist_ratio"):
-            out = [SPEC, OUTLIERS, ANCHOR, LOW_DIM]
-            return out if quick else out + [TRIANGLE, HIGH_DIM, LOPSIDED]
-        if meas == "eta_max":
-            out = [OUTLIERS, ANCHOR]
-            return out if quick else out + [SPEC, LOW_DIM, HIGH_DIM, LOPSIDED]
-        if meas == "gm_distance":
-            out = [OUTLIERS, dict(OUTLIERS, outlier_frac=0.45)]
-            return (
-                out
-                if quick
-                else out + [dict(OUTLIERS, outlier_frac=0.1), dict(OUTLIERS, outlier_frac=0.4), LOW_DIM, HIGH_DIM]
-            )
-        if meas == "relative_gap":
-            return [SPEC, RFA_LIKE, OUTLIERS, HIGH_DIM, LOW_DIM, TRIANGLE]
-        return [dict()]
+        """The measure's row of :data:`DEFAULTS` (quick: its first part); iterations_to_eps on the anchor cloud
+        (setting ``clouds=('anchor',)``) runs one long anchor instance."""
+        if claim.measure == "iterations_to_eps" and "anchor" in self.settings(claim).clouds:
+            return [dict(ANCHOR, T=3000, eps_max=1e-1, eps_min=1e-4, n_eps=8)]
+        first, more = DEFAULTS.get(claim.measure, ([{}], []))
+        return list(first) if quick else [*first, *more]
 
     # ------------------------------------------------------------------ the pipeline
-    MEASURES = {
-        "gm_gap": "_gm_gap",
-        "gnu_gap": "_gnu_gap",
-        "iterations_to_eps": "_iterations_to_eps",
-        "gnu_increase": "_gnu_increase",
-        "dist_ratio": "_dist_ratio",
-        "eta_max": "_eta_max",
-        "gm_distance": "_gm_distance",
-        "relative_gap": "_relative_gap",
-    }
+    MEASURES = {m: f"_{m}" for m in DEFAULTS}
 
     def instance_params(self, p):
         return {k: p[k] for k in ("cloud", "m", "d", "outlier_frac", "shift", "anchor_weight")}
 
     def instance(self, p, seed):
-        """Points, weights, info and the certified optimum: ``(W, w, info, opt, R, nu_tilde, memo)``."""
-        W, w, info = point_cloud(
-            p["cloud"],
-            m=p["m"],
-            d=p["d"],
-            outlier_frac=p["outlier_frac"],
-            shift=p["shift"],
-            anchor_weight=p["anchor_weight"],
-            seed=seed,
-        )
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused by the certificate, not warned
-            opt = geometric_median_optimum(W, w)
-            R = diameter(W)
-        nu_tilde = float(np.min(np.linalg.norm(opt.x - W, axis=1)))
-        return (W, w, info, opt, R, nu_tilde, {})
+        """The point cloud with its certified optimum, diameter and nu_tilde (a :class:`CertifiedCloud`)."""
+        kw = self.instance_params(p)
+        return certified_cloud(*point_cloud(kw.pop("cloud"), seed=seed, **kw))
 
-    def constants(self, claim, entry, p):
-        W, w, info, opt, R, nu_tilde, _ = entry
-        return dict(
-            nu=float(p["nu"]),
-            R=R,
-            nu_tilde=nu_tilde,
-            m=W.shape[0],
-            d=W.shape[1],
-            g_star=opt.lower,
-            g_star_certified_gap=opt.value - opt.lower,
-            optimum_method=opt.certificate["method"],
-        )
+    def constants(self, claim, cloud, p):
+        return cloud.constants(p["nu"])
 
     def stepsize(self, claim, c, p):
         return super().stepsize(claim, c, p) if claim.stepsize is not None else 1.0
 
-    def solve(self, claim, entry, c, p, seed):
+    def solve(self, claim, cloud, c, p, seed):
         """Smoothed Weiszfeld from the weighted mean (or the midpoint to the first point), every iterate kept."""
-        W, w, info, opt, R, nu_tilde, _ = entry
         budget = self.settings(claim).budget
-        T = int(p["T"] if budget is None else budget)
-        z0 = w @ W
+        z0 = cloud.w @ cloud.W
         if p["init"] == "mid":
-            z0 = 0.5 * (z0 + W[0])  # still inside the hull, as Theorem 21 requires
-        res = smoothed_weiszfeld(W, z0, gamma=c["gamma"], T=T, weights=w, nu=c["nu"], store_iterates=True)
-        c["r0"] = float(np.linalg.norm(z0 - opt.x))
+            z0 = 0.5 * (z0 + cloud.W[0])  # still inside the hull, as Theorem 21 requires
+        T = int(p["T"] if budget is None else budget)
+        res = smoothed_weiszfeld(cloud.W, z0, gamma=c["gamma"], T=T, weights=cloud.w, nu=c["nu"], store_iterates=True)
+        c["r0"] = float(np.linalg.norm(z0 - cloud.opt.x))
         return res
 
-    def trace(self, claim, p, seed=0):
-        """Run smoothed Weiszfeld for ``claim`` on instance ``p``: (entry, result, constants)."""
-        run = self.pipeline(claim, p, seed)
-        return run.instance, run.result, run.constants
+    def _smoothed_optimum(self, cloud, nu: float):
+        """(z*_nu, certified lower bound of g_nu*), through the shared cache; Lemma 24: z*_nu = z* when
+        nu <= nu_tilde (g_nu = g at z* and g_nu >= g everywhere)."""
+        if nu <= cloud.nu_tilde:
+            return cloud.opt.x, cloud.opt.lower
 
-    @staticmethod
-    def _common(run):
-        """What every measure reads: (entry, result, constants, T, t, gap, series, Evidence keywords)."""
-        res, c = run.result, run.constants
-        T = res.n_iter
-        series = {"g": res.g, "g_nu": res.g_nu, "L": res.L, "eta_min": res.eta_min}
-        gap = res.g - run.instance[3].lower
-        ev = dict(constants=c, instance=run.p, seed=run.seed, series=series)
-        return run.instance, res, c, T, np.arange(1, T + 1), gap, series, ev
+        def make():
+            o = geometric_median_optimum(cloud.W, cloud.w, nu=nu)
+            return o.x, o.lower
+
+        return self.cached("smoothed_optimum", (id(cloud), nu), make, keep=(cloud,))
 
     # ------------------------------------------------------------------ the measures
+    @staticmethod
+    def _evidence(run, grid_name, grid, measured, bound, series=(), **kw):
+        """Evidence of a run, with the run's series g, g_nu, L, eta_min followed by ``series``."""
+        res, ev = run.result, dict(constants=run.constants, instance=run.p, seed=run.seed)
+        series = dict(g=res.g, g_nu=res.g_nu, L=res.L, eta_min=res.eta_min, **dict(series))
+        return Evidence(grid_name, grid, measured, bound, series=series, **ev, **kw)
+
+    @staticmethod
+    def _gap(run):
+        """g(z_t) - g* for t = 0..T, g* the certified lower bound."""
+        return run.result.g - run.instance.opt.lower
+
     def _gm_gap(self, claim, run):
-        entry, res, c, T, t, gap, series, ev = self._common(run)
-        W, w, info, opt, R, nu_tilde, _ = entry
-        nu_hat = np.minimum.accumulate(res.eta_min)
+        res, c = run.result, run.constants
+        t, nu_hat = np.arange(1, res.n_iter + 1), np.minimum.accumulate(res.eta_min)
         bound = claim.evaluate(T=t, nu_hat=nu_hat, **c)
         claim.check_assumptions(nu_hat=nu_hat, **c)
-        series["nu_hat"] = nu_hat
-        return Evidence("t", t, gap[1:], bound, **ev)
+        return self._evidence(run, "t", t, self._gap(run)[1:], bound, {"nu_hat": nu_hat})
 
     def _gnu_gap(self, claim, run):
-        entry, res, c, T, t, gap, series, ev = self._common(run)
-        W, w, info, opt, R, nu_tilde, _ = entry
-        nu = c["nu"]
-        zs, gs = smoothed_optimum(entry, nu)
+        res, c, t = run.result, run.constants, np.arange(1, run.result.n_iter + 1)
+        zs, gs = self._smoothed_optimum(run.instance, c["nu"])
         c["r0_nu"] = float(np.linalg.norm(res.iterates[0] - zs))
         s = np.cumsum(1.0 / res.L)
-        c["sum_inv_L_over_RT"] = float(np.max(s / (R * t)))
-        series["sum_inv_L"] = s
-        return Evidence("t", t, res.g_nu[1:] - gs, claim.evaluate(T=t, sum_inv_L=s, **c), **ev)
+        c["sum_inv_L_over_RT"] = float(np.max(s / (run.instance.R * t)))
+        return self._evidence(run, "t", t, res.g_nu[1:] - gs, claim.evaluate(T=t, sum_inv_L=s, **c), {"sum_inv_L": s})
 
     def _iterations_to_eps(self, claim, run):
-        entry, res, c, T, t, gap, series, ev = self._common(run)
-        W, w, info, opt, R, nu_tilde, _ = entry
-        p = run.p
-        eps = np.geomspace(p["eps_max"], p["eps_min"], p["n_eps"]) * opt.lower
+        c, p, T = run.constants, run.p, run.result.n_iter
+        eps = np.geomspace(p["eps_max"], p["eps_min"], p["n_eps"]) * run.instance.opt.lower
         claim.check_assumptions(eps=eps, **c)
         bound = claim.evaluate(eps=eps, **c)
-        hit = gap[None, :] <= eps[:, None]
-        reached = hit.any(axis=1)
-        first = np.where(reached, np.argmax(hit, axis=1), T + 1).astype(float)
+        first, reached = first_below(self._gap(run), eps)  # unreached: T + 1
         keep = reached | (bound < T + 1)
         if not keep.any():
             raise UsageError(f"no eps of the grid is reached within T={T} and every bound exceeds T + 1: increase T")
         c["undecided_eps"] = int((~keep).sum())
-        return Evidence(
-            "eps",
-            eps[keep],
-            first[keep],
-            bound[keep],
-            **ev,
-            note="unreached targets count as T + 1 (a lower bound on the true count) and are kept only "
-            "when the bound is below T + 1",
-        )
+        note = "unreached targets count as T + 1 (a lower bound on the true count) and are kept only "
+        note += "when the bound is below T + 1"
+        return self._evidence(run, "eps", eps[keep], first[keep], bound[keep], note=note)
 
     def _gnu_increase(self, claim, run):
-        entry, res, c, T, t, gap, series, ev = self._common(run)
-        W, w, info, opt, R, nu_tilde, _ = entry
-        inc = np.diff(res.g_nu)
-        ev["atol"] = 64 * EPS_MACH * max(1.0, float(res.g_nu[0]))
-        return Evidence(
-            "t",
-            np.arange(T),
-            inc,
-            claim.evaluate(T=np.arange(T), **c),
-            **ev,
-            note="absolute slack 64 eps_mach g_nu(z_0) (rounding of the objective)",
-        )
+        g_nu, t = run.result.g_nu, np.arange(run.result.n_iter)
+        atol = 64 * EPS_MACH * max(1.0, float(g_nu[0]))
+        note = "absolute slack 64 eps_mach g_nu(z_0) (rounding of the objective)"
+        return self._evidence(run, "t", t, np.diff(g_nu), claim.evaluate(T=t, **run.constants), atol=atol, note=note)
 
     def _dist_ratio(self, claim, run):
-        entry, res, c, T, t, gap, series, ev = self._common(run)
-        W, w, info, opt, R, nu_tilde, _ = entry
-        nu = c["nu"]
-        zs, _ = smoothed_optimum(entry, nu)
+        """||z_{t+1} - z*_nu|| / ||z_t - z*_nu||; also Lemma 20's second part, the ratio to z* while
+        g_nu(z_{t+1}) >= g_nu(z*)."""
+        res, c, cloud = run.result, run.constants, run.instance
+        floor = DIST_FLOOR * cloud.R
+        zs, _ = self._smoothed_optimum(cloud, c["nu"])
         dist = np.linalg.norm(res.iterates - zs, axis=1)
-        keep = dist[:-1] > DIST_FLOOR * R
+        keep = dist[:-1] > floor
         if not keep.any():
             raise UsageError("the start is already within the float64 resolution of z*_nu; nothing to compare")
+        level = float(smoothed_objective(cloud.opt.x, cloud.W, cloud.w, c["nu"]))
+        c["max_ratio_to_z_star_when_above"] = max_ratio_while_above(res.iterates, cloud.opt.x, res.g_nu, level, floor)
+        grid, note = np.arange(res.n_iter)[keep], f"compared while ||z_t - z*_nu|| > {DIST_FLOOR:g} R"
         ratio = dist[1:][keep] / dist[:-1][keep]
-        series["dist"] = dist
-        # Lemma 20, second part: distance to z* while g_nu(z_{t+1}) >= g_nu(z*)
-        dstar = np.linalg.norm(res.iterates - opt.x, axis=1)
-        from ratecheck.solvers.weiszfeld import smoothed_objective
-
-        gnu_star = float(smoothed_objective(opt.x, W, w, nu))
-        cond = (res.g_nu[1:] >= gnu_star) & (dstar[:-1] > DIST_FLOOR * R)
-        c["max_ratio_to_z_star_when_above"] = float(np.max(dstar[1:][cond] / dstar[:-1][cond], initial=0.0))
-        grid = np.arange(T)[keep]
-        return Evidence(
-            "t",
-            grid,
-            ratio,
-            claim.evaluate(T=grid, **c),
-            **ev,
-            note=f"compared while ||z_t - z*_nu|| > {DIST_FLOOR:g} R",
-        )
+        return self._evidence(run, "t", grid, ratio, claim.evaluate(T=grid, **c), {"dist": dist}, note=note)
 
     def _eta_max(self, claim, run):
-        entry, res, c, T, t, gap, series, ev = self._common(run)
-        W, w, info, opt, R, nu_tilde, _ = entry
-        nu = c["nu"]
-        Z = res.iterates[1:]
-        eta = np.maximum(nu, np.linalg.norm(Z[:, None, :] - W[None], axis=2))
-        emax = eta.max(axis=1)
-        hd = self._hull_distance(W, Z, R)
-        outside = hd > HULL_TOL * R
+        res, c, (W, R), nu = run.result, run.constants, (run.instance.W, run.instance.R), run.constants["nu"]
+        Z, t = res.iterates[1:], np.arange(1, res.n_iter + 1)
+        emax = np.maximum(nu, np.linalg.norm(Z[:, None, :] - W[None], axis=2)).max(axis=1)
+        hd = hull_distance(W, Z, R)
         c.update(
             max_hull_distance=float(hd.max()),
             L_times_nu_max=float(np.max(res.L * nu)),
             L_times_R_min=float(np.min(res.L * R)) if res.L.size else float("nan"),
         )
-        series["hull_distance"] = hd
-        return Evidence("t", t, emax + np.where(outside, R, 0.0), claim.evaluate(T=t, **c), **ev)
+        measured = emax + np.where(hd > HULL_TOL * R, R, 0.0)
+        return self._evidence(run, "t", t, measured, claim.evaluate(T=t, **c), {"hull_distance": hd})
 
     def _gm_distance(self, claim, run):
-        entry, res, c, T, t, gap, series, ev = self._common(run)
-        W, w, info, opt, R, nu_tilde, _ = entry
-        y = info["inlier_centre"]
-        inl = ~info["outliers"]
-        c["vartheta"] = float(w[info["outliers"]].sum())
-        c["rho_in"] = float(np.max(np.linalg.norm(W[inl] - y, axis=1)))
-        epsv = np.maximum(gap, 0.0)
+        c, (W, w, info) = run.constants, run.instance[:3]
+        y, out = info["inlier_centre"], info["outliers"]
+        c["vartheta"] = float(w[out].sum())
+        c["rho_in"] = float(np.max(np.linalg.norm(W[~out] - y, axis=1)))
+        epsv = np.maximum(self._gap(run), 0.0)
         claim.check_assumptions(eps=epsv, **c)
-        dist = np.linalg.norm(res.iterates - y, axis=1)
-        tt = np.arange(T + 1)
-        series["eps"] = epsv
-        return Evidence("t", tt, dist, claim.evaluate(T=tt, eps=epsv, **c), **ev)
+        dist, t = np.linalg.norm(run.result.iterates - y, axis=1), np.arange(run.result.n_iter + 1)
+        return self._evidence(run, "t", t, dist, claim.evaluate(T=t, eps=epsv, **c), {"eps": epsv})
 
     def _relative_gap(self, claim, run):
-        entry, res, c, T, t, gap, series, ev = self._common(run)
-        W, w, info, opt, R, nu_tilde, _ = entry
-        rel = gap[-1] / opt.lower
-        series["relative_gap"] = gap / opt.lower
-        return Evidence("T", [T], [rel], claim.evaluate(T=np.array([T]), **c), **ev)
-
-    @staticmethod
-    def _hull_distance(W, Z, R):
-        """Distance of each row of Z to conv{w_k} by NNLS with a heavily weighted sum-to-one row."""
-        big = 1e3 * max(R, 1.0)
-        A = np.vstack([W.T, np.full(W.shape[0], big)])
-        out = np.empty(Z.shape[0])
-        for i, z in enumerate(Z):  # a loop over iterates (T of them), not over points
-            lam, _ = nnls(A, np.r_[z, big], maxiter=50 * W.shape[0])
-            out[i] = float(np.linalg.norm(W.T @ (lam / lam.sum()) - z))
-        return out
+        gap, lower, T = self._gap(run), run.instance.opt.lower, run.result.n_iter
+        bound = claim.evaluate(T=np.array([T]), **run.constants)
+        return self._evidence(run, "T", [T], [gap[-1] / lower], bound, {"relative_gap": gap / lower})
 
 
 EXPERIMENT = register(WeiszfeldExperiment())
@@ -518,8 +430,6 @@ def complexity_table(nus=(1e-6, 1e-3, 1e-2, 1e-1), n_eps: int = 10, seed: int = 
     Runs ``weiszfeld.complexity`` (bound from the registered claim) on one instance (default: the
     spec's outlier cloud) for each ν; returns rows ``(nu, eps, measured, bound)`` as arrays.
     """
-    from ratecheck import theorems
-
     claim = theorems.get("weiszfeld.complexity")
     rows = []
     for nu in nus:
@@ -541,25 +451,11 @@ def rfa_table(
 ):
     r"""Federated least squares under RFA's omniscient corruption: distance of the final server model to
     the least-squares solution for FedAvg and for RFA with each Weiszfeld ``budget`` (1 = RFA-1, 3 =
-    RFA's default, 100 = essentially the exact geometric median), for each corrupted fraction.
+    RFA's default, 100 = essentially the exact geometric median), for each corrupted fraction
+    (:func:`verify.instances.federated_least_squares`, :func:`solvers.weiszfeld.rfa_corruption_errors`).
 
     Returns ``(fracs, {label: errors})``.
     """
-    from ratecheck.solvers.weiszfeld import rfa_least_squares
-
-    rng = streams(seed).data
-    A = rng.standard_normal((n, s, d))
-    w_true = rng.standard_normal(d)
-    b = A @ w_true + 0.1 * rng.standard_normal((n, s))
-    w_ls = np.linalg.lstsq(A.reshape(-1, d), b.ravel(), rcond=None)[0]
-    out = {"FedAvg (mean)": []}
-    out.update({f"RFA, {k} Weiszfeld iteration{'s' if k > 1 else ''}": [] for k in budgets})
-    for f in fracs:
-        bad = np.zeros(n, dtype=bool)
-        bad[: int(round(f * n))] = True
-        tr = rfa_least_squares((A, b), T=rounds, corrupted=bad, local_steps=local_steps, aggregator="mean")
-        out["FedAvg (mean)"].append(np.linalg.norm(tr.x_final - w_ls))
-        for k in budgets:
-            tr = rfa_least_squares((A, b), T=rounds, corrupted=bad, local_steps=local_steps, aggregator="gm", budget=k)
-            out[f"RFA, {k} Weiszfeld iteration{'s' if k > 1 else ''}"].append(np.linalg.norm(tr.x_final - w_ls))
+    problem, w_ls = federated_least_squares(n=n, s=s, d=d, seed=seed)
+    out = rfa_corruption_errors(problem, w_ls, fracs, budgets, rounds=rounds, local_steps=local_steps)
     return np.asarray(fracs, dtype=float), {k: np.asarray(v) for k, v in out.items()}

@@ -9,10 +9,9 @@ import numpy as np
 
 from ratecheck import theorems
 from ratecheck.solvers.compressors import make as make_compressor
-from ratecheck.solvers.ef21 import ef21
+from ratecheck.solvers.ef21 import ef21, rounds_to
 
-from ..experiments.ef21 import EF21Experiment, rounds_to
-from ..instances import heterogeneous_least_squares, streams
+from ..instances import ef21_constants, heterogeneous_least_squares, streams
 from ..sweep import grid, run_grid
 from .style import draw_evidence
 
@@ -81,7 +80,7 @@ def speedup_table(quick: bool = False, spreads=(1.0, 1.5, 2.0, 3.0, 4.0), seed: 
     def cell(spread, seed):
         prob = heterogeneous_least_squares(n=20, d=20, m=10, spread=spread, seed=seed)
         comp = make_compressor("top-1")
-        c = EF21Experiment()._constants(prob, comp)
+        c = ef21_constants(prob, comp)
         x0 = streams(seed).start.standard_normal(prob.d)
         g_qm, g_am = qm.max_stepsize(**c), am.max_stepsize(**c)
         t_qm = ef21(prob, x0, gamma=g_qm, T=T, compressor=comp)
