@@ -51,8 +51,8 @@ def test_search_overhead_on_a_free_experiment(benchmark):
     import sys
     from pathlib import Path
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from test_search import TOY, toy_claim
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "verify"))  # the toy experiment of the search tests
+    from test_searching import TOY, toy_claim
 
     claim = toy_claim(1000)
     res = benchmark(lambda: search(claim, experiment=TOY))
