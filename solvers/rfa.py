@@ -43,10 +43,14 @@ def local_updates(H, wstar, w, *, gamma: float, K: int) -> np.ndarray:
     return wstar + (1.0 - gamma * H) ** K * (w - wstar)
 
 
-def corrupt(U, corrupted, adversary: str, rng) -> np.ndarray:
+def corrupt(U, corrupted, adversary: str, rng, reference=None) -> np.ndarray:
     r"""Replace the corrupted rows of the updates ``U`` (n, d): ``'scaled-mean'`` sends
     :math:`-3\bar X+10\,\mathcal N(0,I)`, ``'sign-flip'`` :math:`-100\bar X` (:math:`\bar X` the mean of the
-    good updates), ``'omniscient'`` RFA's omniscient adversary (:func:`solvers.weiszfeld.omniscient_corruption`)."""
+    good updates), ``'omniscient'`` RFA's omniscient adversary (:func:`solvers.weiszfeld.omniscient_corruption`).
+
+    When every row is corrupted there is no good update to imitate; :math:`\bar X` is then ``reference``
+    (the server model the round started from, which every client knows; [reconstructed]: the papers' adversaries
+    always see a good update), or zero when it is not given -- never the NaN of an empty mean."""
     c = np.asarray(corrupted, bool)
     if adversary not in ADVERSARIES:
         raise InvalidInput(f"adversary must be one of {ADVERSARIES}, got {adversary!r}")
@@ -55,7 +59,10 @@ def corrupt(U, corrupted, adversary: str, rng) -> np.ndarray:
     if adversary == "omniscient":
         return omniscient_corruption(U, c)
     U = U.copy()
-    good_mean = U[~c].mean(0)
+    if c.all():
+        good_mean = np.zeros(U.shape[1]) if reference is None else np.asarray(reference, dtype=float)
+    else:
+        good_mean = U[~c].mean(0)
     if adversary == "sign-flip":
         U[c] = -100.0 * good_mean
     else:
@@ -194,7 +201,7 @@ def rfa(
     for t in range(T):  # a loop over rounds only
         k = K if K_schedule is None else int(K_schedule(t))
         s = sel[t]
-        U = corrupt(local_updates(H[s], wstar[s], w, gamma=gamma, K=k), c[s], adversary, rng)
+        U = corrupt(local_updates(H[s], wstar[s], w, gamma=gamma, K=k), c[s], adversary, rng, reference=w)
         if aggregator == "mean":
             w = U.mean(0)
         else:

@@ -50,3 +50,36 @@ def test_rfa_diverged_at_is_the_first_non_finite_round():
     finite = np.isfinite(tr.w).all(1)
     assert not finite.all() and finite[0]
     assert tr.diverged_at == int(np.argmin(finite)) and finite[: tr.diverged_at].all()
+
+
+def test_a_round_with_only_corrupted_clients_selected_stays_finite():
+    """With every selected client corrupted there is no good update to imitate: the adversary imitates the
+    server model the round started from (zero when none is given), never the NaN of an empty mean."""
+    import warnings
+
+    from ratecheck.solvers.rfa import corrupt, rfa
+
+    U = np.ones((3, 2))
+    all_bad = np.ones(3, bool)
+    np.testing.assert_array_equal(
+        corrupt(U, all_bad, "sign-flip", None, reference=[1.0, 2.0]), -100.0 * np.array([[1.0, 2.0]] * 3)
+    )
+    np.testing.assert_array_equal(corrupt(U, all_bad, "sign-flip", None), np.zeros((3, 2)))
+    rng = np.random.default_rng(0)
+    H, W = rng.uniform(0.5, 2, (6, 3)), 1 + 0.5 * rng.standard_normal((6, 3))
+    bad = np.arange(6) >= 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "Mean of empty slice"
+        tr = rfa(
+            (H, W),
+            np.zeros(3),
+            gamma=0.5,
+            T=40,
+            rng=np.random.default_rng(3),
+            K=2,
+            corrupted=bad,
+            m=1,
+            adversary="scaled-mean",
+            aggregator="mean",
+        )
+    assert (tr.vartheta == 1.0).any() and np.isfinite(tr.w).all() and tr.diverged_at is None
