@@ -381,7 +381,7 @@ class Experiment:
         reads something outside the name.  What :meth:`solve` adds to ``c`` and the warnings it raises are
         kept with the run and given again on every reuse."""
         claim = watched.claim_
-        alive: list = [inst]
+        alive: list = []  # objects the name refers to by identity (none for plain constants)
         name = (
             params_key(p),
             seed,
@@ -392,9 +392,9 @@ class Experiment:
             _fingerprint(c, alive),
         )
         neutral = (self.name, "solve", name, "")
-        own = (self.name, "solve", name, _definition(claim))
         hit = None if watched.dependent() else CACHE.peek(neutral)
-        if hit is None:
+        if hit is None:  # the claim's whole definition is spelled out only when the short name does not serve
+            own = (self.name, "solve", name, _definition(claim))
             hit = CACHE.peek(own)
         if hit is None:
             c2 = dict(c)
